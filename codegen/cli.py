@@ -1,0 +1,459 @@
+"""The `codegen` command: turn forward files into `<stem>_backward.py` files."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import enum
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codegen import __version__, config, files
+from codegen.api import StageDump, generate, is_generated
+from codegen.errors import CodegenError
+
+EPILOG = """\
+examples:
+  codegen model.py                  write model_backward.py beside model.py
+  codegen a.py b.py                 several inputs at once
+  codegen -f loss --wrt w model.py  only loss, differentiated with respect to w
+  codegen -o - model.py             print the generated module on stdout
+  codegen -o grads/{stem}.py *.py   name outputs with a pattern
+  codegen --check model.py          exit 1 if model_backward.py is missing or stale
+  codegen --diff model.py           show what would change, write nothing
+
+Files that carry codegen's generated header are skipped, so `codegen *.py` is
+safe. An existing output that lacks the header is never overwritten.
+
+configuration:
+  [tool.codegen] in the nearest pyproject.toml takes the long flags as keys:
+  output = "{stem}_backward.py", functions = ["loss"], wrt = ["w"],
+  line-length = 88, target-version = ["py310"], quiet, verbose,
+  exit-nonzero-on-change. Flags override it. Without a line length of its own,
+  codegen uses [tool.black]'s line-length and target-version.
+
+exit codes:
+  0    done, or everything up to date
+  1    --check found a missing or stale output; an input could not be
+       differentiated; an output was refused; or, with
+       --exit-nonzero-on-change, an output was created or changed
+  2    usage or configuration error
+  123  internal error (a bug in codegen; please report it)
+"""
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: exit 2."""
+
+
+class Outcome(enum.Enum):
+    """What happened to one input; the order is the summary's."""
+
+    WRITTEN = "written"
+    PRINTED = "printed"
+    UNCHANGED = "unchanged"
+    STALE = "would be regenerated"
+    UP_TO_DATE = "up to date"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CRASHED = "crashed"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one run needs: the flags, completed from the configuration."""
+
+    output: str | None
+    functions: tuple[str, ...] | None
+    wrt: tuple[str, ...] | None
+    line_length: int
+    target_versions: tuple[str, ...]
+    check: bool
+    diff: bool
+    quiet: bool
+    verbose: bool
+    dump_stages: bool
+    exit_nonzero_on_change: bool
+
+
+@dataclass
+class Report:
+    """Counts outcomes, prints black-style messages and picks the exit code."""
+
+    settings: Settings
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        if not self.settings.quiet:
+            print(message, file=sys.stderr)
+
+    def detail(self, message: str) -> None:
+        if self.settings.verbose and not self.settings.quiet:
+            print(message, file=sys.stderr)
+
+    def error(self, message: str) -> None:
+        print(message, file=sys.stderr)
+
+    def summary(self) -> str:
+        """`2 files written, 1 unchanged, 1 failed.`: non-zero counts only."""
+        counts = {outcome: 0 for outcome in Outcome}
+        for outcome in self.outcomes:
+            counts[Outcome.FAILED if outcome is Outcome.CRASHED else outcome] += 1
+        parts = []
+        for outcome, n in counts.items():
+            if n:
+                noun = "" if parts else (" file" if n == 1 else " files")
+                parts.append(f"{n}{noun} {outcome.value}")
+        return ", ".join(parts) + "."
+
+    def exit_code(self) -> int:
+        if Outcome.CRASHED in self.outcomes:
+            return 123
+        if Outcome.FAILED in self.outcomes:
+            return 1
+        if self.settings.check and Outcome.STALE in self.outcomes:
+            return 1
+        if self.settings.exit_nonzero_on_change and Outcome.WRITTEN in self.outcomes:
+            return 1
+        return 0
+
+
+def _line_length(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `codegen` command."""
+    parser = argparse.ArgumentParser(
+        prog="codegen",
+        description="Write the staged backward pass of Python forward functions "
+        "as readable Python, formatted with black. The input is read, never run.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="*", metavar="FILE", help="forward files (.py)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="output path for a single input ('-' for stdout), or a pattern with "
+        "{stem} resolved beside each input (default: {stem}_backward.py)",
+    )
+    parser.add_argument(
+        "-f",
+        "--function",
+        dest="functions",
+        action="append",
+        metavar="NAME",
+        help="differentiate only this function (repeatable; default: every public def)",
+    )
+    parser.add_argument(
+        "--wrt",
+        action="append",
+        metavar="NAME",
+        help="parameter to differentiate with respect to (repeatable; "
+        "overrides the automatic choice)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if any output is missing or stale",
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="write nothing; print a unified diff of what would change on stdout",
+    )
+    parser.add_argument(
+        "--exit-nonzero-on-change",
+        action="store_true",
+        default=None,
+        help="exit 1 when an output file was created or changed (for pre-commit)",
+    )
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", default=None, help="print errors only"
+    )
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=None,
+        help="also report up-to-date outputs and the configuration used",
+    )
+    parser.add_argument(
+        "-l",
+        "--line-length",
+        type=_line_length,
+        metavar="N",
+        help="line length of the output (default: [tool.black]'s, else 88)",
+    )
+    parser.add_argument(
+        "-t",
+        "--target-version",
+        dest="target_versions",
+        action="append",
+        metavar="VER",
+        help="Python version the output must support, as black's (py310; repeatable)",
+    )
+    parser.add_argument(
+        "--dump-stages",
+        action="store_true",
+        help="print the code after each pipeline stage on stderr",
+    )
+    parser.add_argument("--version", action="version", version=f"codegen {__version__}")
+    return parser
+
+
+def _first(*values: object) -> object:
+    return next((v for v in values if v is not None), None)
+
+
+def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
+    """Merge flags over `[tool.codegen]` over `[tool.black]` over the defaults."""
+    if args.output is not None and args.output != "-" and "{" in args.output:
+        config.check_pattern(args.output, "-o/--output")
+    target_versions: tuple[str, ...] = ()
+    if args.target_versions:
+        known = config.target_version_names()
+        for name in args.target_versions:
+            if name.lower() not in known:
+                raise UsageError(f"unknown target version {name!r} (known: {', '.join(known)})")
+        target_versions = tuple(n.lower() for n in args.target_versions)
+    elif cfg.target_versions is not None:
+        target_versions = cfg.target_versions
+    elif cfg.black_target_versions is not None:
+        target_versions = cfg.black_target_versions
+    if args.quiet or args.verbose:
+        quiet, verbose = bool(args.quiet), bool(args.verbose)
+    else:
+        quiet, verbose = bool(cfg.quiet), bool(cfg.verbose) and not cfg.quiet
+    functions = tuple(args.functions) if args.functions else cfg.functions
+    wrt = tuple(args.wrt) if args.wrt else cfg.wrt
+    return Settings(
+        output=args.output if args.output is not None else cfg.output,
+        functions=functions,
+        wrt=wrt,
+        line_length=int(_first(args.line_length, cfg.line_length, cfg.black_line_length, 88)),
+        target_versions=target_versions,
+        check=args.check,
+        diff=args.diff,
+        quiet=quiet,
+        verbose=verbose,
+        dump_stages=args.dump_stages,
+        exit_nonzero_on_change=bool(
+            _first(args.exit_nonzero_on_change, cfg.exit_nonzero_on_change)
+        ),
+    )
+
+
+def check_inputs(inputs: Sequence[str]) -> list[Path]:
+    """The input paths, de-duplicated; every one must be an existing file."""
+    if not inputs:
+        raise UsageError("no input files given (try: codegen model.py; see codegen --help)")
+    paths: list[Path] = []
+    seen: set[str] = set()
+    for name in inputs:
+        path = Path(name)
+        if not path.exists():
+            raise UsageError(f"{name}: no such file")
+        if not path.is_file():
+            raise UsageError(f"{name}: not a file")
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            paths.append(path)
+    return paths
+
+
+def plan_outputs(inputs: Sequence[Path], settings: Settings) -> list[Path | None]:
+    """The output of each input (`None` for stdout); two inputs never share one."""
+    output = settings.output
+    is_pattern = output is None or (output != "-" and "{" in output)
+    if not is_pattern and len(inputs) > 1:
+        raise UsageError(
+            f"-o {output} takes a single input, got {len(inputs)} "
+            "(use a pattern such as -o '{stem}_grad.py' for several)"
+        )
+    if output == "-" and (settings.check or settings.diff):
+        raise UsageError("--check and --diff compare with an output file; they do not go with -o -")
+    if output == "-":
+        return [None]
+    if not is_pattern:
+        return [Path(output)]
+    pattern = output or config.DEFAULT_OUTPUT
+    targets = [files.output_path(p, pattern) for p in inputs]
+    owners: dict[str, Path] = {}
+    for source, target in zip(inputs, targets):
+        key = os.path.realpath(target)
+        if key in owners:
+            raise UsageError(f"{owners[key]} and {source} would both write {target}")
+        owners[key] = source
+    return list(targets)
+
+
+def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    """A unified diff that marks a missing final newline the way diff(1) does."""
+    lines: list[str] = []
+    for line in difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
+    ):
+        if line.endswith("\n"):
+            lines.append(line)
+        else:
+            lines.append(line + "\n")
+            lines.append("\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+def write_stdout(text: str) -> None:
+    """Write `text` to stdout as UTF-8 with `\\n` newlines on every platform."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+    else:
+        buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+def dump_stages_to_stderr(display: str) -> StageDump:
+    """A `dump_stages` callback printing each stage's code on stderr."""
+
+    def dump(stage: str, code: str) -> None:
+        print(f"# ---- {display}: after {stage} ----", file=sys.stderr)
+        sys.stderr.write(code if code.endswith("\n") else code + "\n")
+
+    return dump
+
+
+def process(source: Path, target: Path | None, settings: Settings, report: Report) -> Outcome:
+    """Generate the output of one forward file and write, print or compare it."""
+    display = str(source)
+    source_text = files.decode_source(source.read_bytes(), display)
+    if is_generated(source_text):
+        report.note(f"skipped {display}: generated by codegen")
+        return Outcome.SKIPPED
+    existing = None
+    if target is not None:
+        if target.is_dir():
+            report.error(f"error: {target} is a directory, not an output file")
+            return Outcome.FAILED
+        existing = files.read_existing(target)
+        if existing is not None and not files.is_generated_bytes(existing):
+            report.error(
+                f"error: refusing to overwrite {target}: it was not generated by codegen "
+                "(move it away or choose another output with -o)"
+            )
+            return Outcome.FAILED
+    new_text = generate(
+        source_text,
+        filename=display,
+        functions=settings.functions,
+        wrt=settings.wrt,
+        line_length=settings.line_length,
+        target_versions=settings.target_versions,
+        dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
+    )
+    new = new_text.encode("utf-8")
+    if target is None:
+        write_stdout(new_text)
+        return Outcome.PRINTED
+    if existing == new:
+        report.detail(f"{target} is up to date")
+        return Outcome.UP_TO_DATE if settings.check or settings.diff else Outcome.UNCHANGED
+    if settings.check or settings.diff:
+        if settings.diff:
+            old_text = "" if existing is None else existing.decode("utf-8", "replace")
+            old_name = "/dev/null" if existing is None else str(target)
+            write_stdout(unified_diff(old_text, new_text, old_name, str(target)))
+        report.note(f"would regenerate {target}")
+        return Outcome.STALE
+    files.write_atomic(target, new)
+    report.note(f"wrote {target}")
+    return Outcome.WRITTEN
+
+
+def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> None:
+    """Process every input, reporting each failure and carrying on with the rest."""
+    targets = plan_outputs(inputs, settings)
+    for source, target in zip(inputs, targets):
+        try:
+            outcome = process(source, target, settings, report)
+        except BrokenPipeError:
+            raise
+        except CodegenError as exc:
+            for problem in exc.problems:
+                report.error(problem.render())
+            outcome = Outcome.FAILED
+        except OSError as exc:
+            report.error(f"error: {source}: {exc.strerror or exc}")
+            outcome = Outcome.FAILED
+        except Exception:
+            report.error(f"error: internal error while processing {source}:")
+            report.error(traceback.format_exc().rstrip())
+            report.error(
+                "This is a bug in codegen. Please report it with the input file and "
+                "the output of `codegen --dump-stages` on it."
+            )
+            outcome = Outcome.CRASHED
+        report.outcomes.append(outcome)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command for parsed arguments and return the exit code."""
+    inputs = check_inputs(args.inputs)
+    try:
+        cfg = config.load(inputs)
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        settings = resolve_settings(args, cfg)
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    report = Report(settings)
+    for message in cfg.notes:
+        report.detail(message)
+    process_all(inputs, settings, report)
+    if settings.output != "-":
+        report.note(report.summary())
+    return report.exit_code()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `codegen` command; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return run(args)
+    except UsageError as exc:
+        print(f"codegen: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("codegen: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception:
+        traceback.print_exc()
+        print(
+            "codegen: internal error. This is a bug in codegen; please report it "
+            "with the command line and input that caused it.",
+            file=sys.stderr,
+        )
+        return 123

@@ -1,0 +1,213 @@
+"""Settings from `[tool.codegen]` and `[tool.black]` in the nearest pyproject.toml.
+
+The file is found the way black finds its own: walk up from the deepest common
+parent of the inputs to the first `pyproject.toml` holding the tool's table,
+stopping at the repository root (a directory with `.git` or `.hg`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import string
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+DEFAULT_OUTPUT = "{stem}_backward.py"
+
+
+class ConfigError(Exception):
+    """A configuration file cannot be read, or holds an unknown key or a bad value."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings read from pyproject.toml; `None` means "not set there"."""
+
+    output: str | None = None
+    functions: tuple[str, ...] | None = None
+    wrt: tuple[str, ...] | None = None
+    line_length: int | None = None
+    target_versions: tuple[str, ...] | None = None
+    quiet: bool | None = None
+    verbose: bool | None = None
+    exit_nonzero_on_change: bool | None = None
+    codegen_file: Path | None = None
+    black_line_length: int | None = None
+    black_target_versions: tuple[str, ...] | None = None
+    black_file: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def target_version_names() -> tuple[str, ...]:
+    """The target versions black knows, spelled as in its config (`py310`)."""
+    from black import TargetVersion
+
+    return tuple(v.name.lower() for v in TargetVersion)
+
+
+def check_pattern(pattern: str, where: str) -> str:
+    """Validate an output name pattern such as `{stem}_backward.py`."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as exc:
+        raise ConfigError(f"{where}: bad output pattern {pattern!r}: {exc}") from None
+    unknown = fields - {"stem"}
+    if unknown:
+        names = ", ".join(sorted("{" + n + "}" for n in unknown))
+        raise ConfigError(
+            f"{where}: output pattern {pattern!r} uses {names}; only {{stem}} is known"
+        )
+    if "stem" not in fields:
+        raise ConfigError(f"{where}: output pattern {pattern!r} must contain {{stem}}")
+    if pattern.format(stem="x").endswith(("/", os.sep)):
+        raise ConfigError(f"{where}: output pattern {pattern!r} names a directory, not a file")
+    return pattern
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f'{where} must be a list of names such as ["loss"], not {value!r}')
+    return tuple(value)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where} must be a positive integer, not {value!r}")
+    return value
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {value!r}")
+    return value
+
+
+def _versions(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    names = _names(value, where)
+    known = target_version_names()
+    for name in names:
+        if name.lower() not in known:
+            raise ConfigError(
+                f"{where}: unknown target version {name!r} (known: {', '.join(known)})"
+            )
+    return tuple(n.lower() for n in names)
+
+
+def _output(value: Any, where: str) -> str:
+    return check_pattern(_string(value, where), where)
+
+
+CODEGEN_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "output": ("output", _output),
+    "functions": ("functions", _names),
+    "wrt": ("wrt", _names),
+    "line-length": ("line_length", _positive_int),
+    "target-version": ("target_versions", _versions),
+    "quiet": ("quiet", _bool),
+    "verbose": ("verbose", _bool),
+    "exit-nonzero-on-change": ("exit_nonzero_on_change", _bool),
+}
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every failure into a `ConfigError`."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
+def common_base(paths: Iterable[Path]) -> Path:
+    """The deepest directory containing every one of `paths` (files)."""
+    parents = [str(Path(os.path.abspath(p)).parent) for p in paths]
+    return Path(os.path.commonpath(parents)) if parents else Path.cwd()
+
+
+def find_pyproject(start: Path, tool: str) -> tuple[Path | None, dict[str, Any]]:
+    """The nearest pyproject.toml with a `[tool.<tool>]` table, and that table.
+
+    The walk stops at a repository root; nothing found gives `(None, {})`.
+    """
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            table = load_toml(candidate).get("tool", {})
+            if isinstance(table, dict) and tool in table:
+                section = table[tool]
+                if not isinstance(section, dict):
+                    raise ConfigError(f"{candidate}: [tool.{tool}] must be a table")
+                return candidate, section
+        if (directory / ".git").exists() or (directory / ".hg").is_dir():
+            break
+    return None, {}
+
+
+def _normalise(section: Mapping[str, Any]) -> dict[str, Any]:
+    return {key.replace("_", "-"): value for key, value in section.items()}
+
+
+def parse_codegen_section(section: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Validate `[tool.codegen]` and return it as `Config` field values."""
+    values: dict[str, Any] = {}
+    for key, value in _normalise(section).items():
+        if key not in CODEGEN_KEYS:
+            close = difflib.get_close_matches(key, CODEGEN_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(CODEGEN_KEYS)
+            raise ConfigError(
+                f"{path}: unknown key {key!r} in [tool.codegen]{hint}; known keys: {known}"
+            )
+        attribute, convert = CODEGEN_KEYS[key]
+        values[attribute] = convert(value, f"{path}: [tool.codegen] {key}")
+    return values
+
+
+def parse_black_section(section: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Pick black's `line-length` and `target-version`; other keys are black's business."""
+    black = _normalise(section)
+    values: dict[str, Any] = {}
+    if "line-length" in black:
+        values["black_line_length"] = _positive_int(
+            black["line-length"], f"{path}: [tool.black] line-length"
+        )
+    if "target-version" in black:
+        values["black_target_versions"] = _versions(
+            black["target-version"], f"{path}: [tool.black] target-version"
+        )
+    return values
+
+
+def load(inputs: Sequence[Path]) -> Config:
+    """Read the configuration that applies to `inputs`."""
+    start = common_base(inputs)
+    values: dict[str, Any] = {}
+    notes: list[str] = []
+    codegen_file, codegen_section = find_pyproject(start, "codegen")
+    if codegen_file is not None:
+        values.update(parse_codegen_section(codegen_section, codegen_file))
+        values["codegen_file"] = codegen_file
+        notes.append(f"using [tool.codegen] from {codegen_file}")
+    black_file, black_section = find_pyproject(start, "black")
+    if black_file is not None:
+        values.update(parse_black_section(black_section, black_file))
+        values["black_file"] = black_file
+        notes.append(f"using [tool.black] from {black_file}")
+    return Config(**values, notes=notes)
