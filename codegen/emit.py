@@ -1,0 +1,80 @@
+"""Emit the generated module as text (black formats it afterwards)."""
+
+from __future__ import annotations
+
+import ast
+
+from codegen import helpers, ir
+from codegen.differentiate import Backward, render
+from codegen.parse import ModuleInfo
+
+
+def forward_lines(fn: ir.Function) -> list[str]:
+    """The staged forward pass, one statement a line."""
+    lines: list[str] = []
+    for statement in fn.body:
+        if isinstance(statement, ir.Stage):
+            assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(statement.value))
+            lines.append(ast.unparse(ast.fix_missing_locations(assign)))
+        else:
+            lines.append(ast.unparse(statement.code))
+    return lines
+
+
+def signature(fn: ir.Function) -> str:
+    parts: list[str] = []
+    posonly = [p.code for p in fn.params if p.kind == "posonly"]
+    if posonly:
+        parts += posonly + ["/"]
+    parts += [p.code for p in fn.params if p.kind == "positional"]
+    parts += [f"{u}=1.0" for u in fn.upstream]
+    kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
+    if kwonly:
+        parts += ["*"] + kwonly
+    return f"def {fn.name}_backward({', '.join(parts)}):"
+
+
+def docstring(fn: ir.Function, back: Backward) -> str:
+    names = [p.name for p in back.differentiable]
+    grads = [ast.unparse(back.gradients[n]) for n in names]
+    outputs = ", ".join(fn.outputs)
+    if len(grads) == 1:
+        returns = f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}."
+    elif grads:
+        returns = f"Returns ({', '.join(grads)}), the gradients of {outputs} with respect to {', '.join(names)}."
+    else:
+        returns = "Returns None: no parameter is differentiated."
+    lines = [f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out.", "", returns]
+    if back.constant:
+        held = ", ".join(f"{p.name} ({p.reason})" for p in back.constant)
+        lines.append(f"Held constant: {held}.")
+    body = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return f'"""{body}\n"""'
+
+
+def function_text(fn: ir.Function, back: Backward) -> str:
+    grads = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
+    body = [docstring(fn, back), "# forward pass", *forward_lines(fn)]
+    if back.lines:
+        body += back.lines
+    if not grads:
+        body.append("return None")
+    else:
+        body.append(f"return {', '.join(grads)}")
+    indented = "\n".join("    " + line for line in "\n".join(body).split("\n"))
+    return f"{signature(fn)}\n{indented}\n"
+
+
+def module_text(info: ModuleInfo, functions: list[tuple[ir.Function, Backward]]) -> str:
+    """Imports, any helpers the gradients need, then the backward functions."""
+    imports = list(info.imports)
+    used_modules = set().union(*(b.modules for _, b in functions)) if functions else set()
+    if "math" in used_modules and info.module_alias("math") is None:
+        imports.append("import math")
+    if "np" in used_modules and info.module_alias("numpy") is None:
+        imports.append("import numpy as np")
+    used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
+    parts = ["\n".join(imports)] if imports else []
+    parts += [helpers.source(name, info.module_alias("numpy") or "np", info.module_alias("math") or "math") for name in used_helpers]
+    parts += [function_text(fn, back) for fn, back in functions]
+    return "\n\n".join(parts)

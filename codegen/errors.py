@@ -1,0 +1,65 @@
+"""Errors reported to users: one ruff-style line per problem, with a caret."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, at a 1-based line and column."""
+
+    filename: str
+    line: int
+    column: int
+    message: str
+    source_line: str = ""
+
+    def render(self) -> str:
+        """`fwd.py:12:9: error: message`, then the source line and a caret."""
+        head = f"{self.filename}:{self.line}:{self.column}: error: {self.message}"
+        if not self.source_line:
+            return head
+        text = self.source_line.rstrip("\n").expandtabs(1)
+        caret = " " * max(self.column - 1, 0) + "^"
+        return f"{head}\n    {text}\n    {caret}"
+
+
+class CodegenError(Exception):
+    """The input cannot be differentiated; `problems` lists every reason found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        if not problems:
+            raise ValueError("CodegenError needs at least one problem")
+        self.problems = problems
+        first = problems[0]
+        self.filename = first.filename
+        self.line = first.line
+        self.column = first.column
+        self.message = first.message
+        super().__init__("\n".join(p.render() for p in problems))
+
+
+class Collector:
+    """Gathers problems for one source file so that all of them are reported."""
+
+    def __init__(self, filename: str, source: str) -> None:
+        self.filename = filename
+        self.lines = source.splitlines()
+        self.problems: list[Problem] = []
+
+    def add(self, line: int, column: int, message: str) -> None:
+        """Record a problem; `line` is 1-based, `column` 0-based as libcst gives it."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        problem = Problem(self.filename, line, column + 1, message, text)
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def error(self, line: int, column: int, message: str) -> CodegenError:
+        """Record a problem and return the error carrying everything so far."""
+        self.add(line, column, message)
+        return CodegenError(list(self.problems))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise CodegenError(list(self.problems))

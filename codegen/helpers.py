@@ -1,0 +1,41 @@
+"""Small functions written into a generated module when its gradients need them.
+
+They are emitted into the output itself, never imported from codegen: the
+generated code must run without codegen installed.
+"""
+
+from __future__ import annotations
+
+_HELPERS = {
+    "_unbroadcast": '''
+def _unbroadcast(grad, like):
+    """Sum grad over the axes along which like was broadcast, to like's shape."""
+    shape = np.shape(like)
+    if np.shape(grad) == shape:
+        return grad
+    grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    return np.sum(grad, axis=axes, keepdims=True) if axes else grad
+''',
+    "_digamma": '''
+def _digamma(x):
+    """The derivative of math.lgamma, to double precision."""
+    if x <= 0.0:
+        return _digamma(1.0 - x) - math.pi / math.tan(math.pi * x)
+    result = 0.0
+    while x < 10.0:
+        result -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))))
+    return result + math.log(x) - 0.5 / x - series
+''',
+}
+
+NAMES = frozenset(_HELPERS)
+
+
+def source(name: str, np_alias: str = "np", math_alias: str = "math") -> str:
+    """The helper's code, spelled with the module's own import names."""
+    code = _HELPERS[name].strip() + "\n"
+    return code.replace("np.", f"{np_alias}.").replace("math.", f"{math_alias}.")

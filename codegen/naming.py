@@ -1,0 +1,88 @@
+"""Every naming convention in one place: SSA versions, temporaries, gradients.
+
+Names are handed out deterministically and checked against every identifier
+the user wrote, so generated names never shadow the user's.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+_WORDS = {
+    "add": "plus",
+    "sub": "minus",
+    "mul": "times",
+    "div": "over",
+    "matmul": "dot",
+}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Names:
+    """A collision-checked, deterministic name generator for one function."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)
+        self._grads: dict[str, str] = {}
+
+    def fresh(self, base: str) -> str:
+        """`base` if free, else `base_1`, `base_2`, ...; the name is then taken."""
+        base = base if _IDENT.match(base) else "t"
+        name = base
+        counter = 0
+        while name in self.taken:
+            counter += 1
+            name = f"{base}_{counter}"
+        self.taken.add(name)
+        return name
+
+    def version(self, name: str, first: bool) -> str:
+        """The SSA name of a new binding of the user's `name`."""
+        if first and name not in self.taken:
+            self.taken.add(name)
+            return name
+        if first:
+            return name
+        return self.fresh(name)
+
+    def grad(self, var: str) -> str:
+        """The gradient name of `var`: `dvar`, or `d_var` if the user has `dvar`."""
+        if var not in self._grads:
+            base = f"d{var}"
+            self._grads[var] = self.fresh(base if base not in self.taken else f"d_{var}")
+        return self._grads[var]
+
+    def has_grad(self, var: str) -> bool:
+        return var in self._grads
+
+
+def temp_name(op: str, leaves: list[str]) -> str:
+    """A readable name for an intermediate the normaliser introduces."""
+    word = op.rsplit(".", 1)[-1]
+    if len(leaves) == 2 and op in _WORDS:
+        name = f"{leaves[0]}_{_WORDS[op]}_{leaves[1]}"
+    elif op == "pow" and leaves:
+        name = f"{leaves[0]}_pow"
+    elif op == "neg" and leaves:
+        name = f"neg_{leaves[0]}"
+    elif len(leaves) == 1:
+        name = f"{_WORDS.get(word, word)}_{leaves[0]}"
+    else:
+        name = _WORDS.get(word, word)
+    return name if len(name) <= 24 else _WORDS.get(word, word)
+
+
+def identifiers(tree: ast.AST) -> set[str]:
+    """Every identifier in `tree`: names, attributes' bases, parameters."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.alias):
+            found.add((node.asname or node.name).split(".")[0])
+    return found

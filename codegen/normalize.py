@@ -1,0 +1,467 @@
+"""Normalise a forward function into staged, single-assignment form.
+
+Each source statement becomes one or more stages: reassigned names are renamed
+apart (`x`, `x_1`, ...), nested expressions whose derivative needs an inner
+value are split into named intermediates, and everything that is never
+differentiated (constants, shape arithmetic, indices) stays a plain leaf.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+import libcst as cst
+
+from codegen import ir, resolve
+from codegen.errors import CodegenError, Collector
+from codegen.naming import Names, identifiers, temp_name
+from codegen.parse import ModuleInfo
+from codegen.rules import RULES, Rule
+
+_BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
+    cst.Add: ("add", ast.Add()),
+    cst.Subtract: ("sub", ast.Sub()),
+    cst.Multiply: ("mul", ast.Mult()),
+    cst.Divide: ("div", ast.Div()),
+    cst.Power: ("pow", ast.Pow()),
+    cst.MatrixMultiply: ("matmul", ast.MatMult()),
+    cst.Modulo: ("mod", ast.Mod()),
+}
+_AUGOPS: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide,
+    cst.PowerAssign: cst.Power,
+    cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+    cst.ModuloAssign: cst.Modulo,
+}
+_CONSTANT_ANNOTATIONS = {"int", "bool", "str"}
+
+
+def slot(i: int) -> ast.Name:
+    return ast.Name(f"__{i}__", ast.Load())
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(self.env.get(node.id, node.id), node.ctx)
+
+
+class Normaliser:
+    """Lowers one libcst function into an `ir.Function`."""
+
+    def __init__(
+        self,
+        info: ModuleInfo,
+        function: cst.FunctionDef,
+        collector: Collector,
+        wrt: set[str] | None,
+    ) -> None:
+        self.info = info
+        self.function = function
+        self.collector = collector
+        self.wrt = wrt
+        self.numpy = info.uses_numpy
+        self.env: dict[str, str] = {}
+        self.active: set[str] = set()
+        self.lists: set[str] = set()
+        self.body: list[ir.Statement] = []
+        self.origins: list[str] = []
+        code_tree = ast.parse(info.code(function).strip())
+        self.names = Names(identifiers(code_tree) | set(info.aliases) | set(info.functions))
+
+    # ---- errors ---------------------------------------------------------------
+    def fail(self, node: cst.CSTNode, message: str) -> CodegenError:
+        line, column = self.info.position(node)
+        return self.collector.error(line, column, message)
+
+    # ---- conversion of code that is never differentiated -------------------------
+    def to_ast(self, node: cst.BaseExpression) -> ast.expr:
+        code = self.info.code(node).strip()
+        tree = ast.parse(f"(\n{code}\n)", mode="eval").body
+        return _Rename(self.env).visit(tree)
+
+    def resolve(self, func: cst.BaseExpression) -> str | None:
+        return resolve.call_name(func, self.info, self.env)
+
+    # ---- activity -------------------------------------------------------------
+    def is_active(self, node: cst.CSTNode) -> bool:
+        """Whether `node`'s value depends differentiably on a parameter."""
+        if isinstance(node, cst.Name):
+            return self.env.get(node.value, "") in self.active
+        if isinstance(node, (cst.Comparison, cst.BooleanOperation)):
+            return False
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return False
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.FloorDivide):
+            return False
+        if isinstance(node, cst.Attribute):
+            if node.attr.value in resolve.SHAPE_ATTRIBUTES:
+                return False
+            return self.is_active(node.value) if node.attr.value == "T" else False
+        if isinstance(node, cst.Subscript):
+            return self.is_active(node.value)
+        if isinstance(node, cst.Call):
+            name = self.resolve(node.func)
+            if name in resolve.CONSTANT_FUNCTIONS:
+                return False
+            parts = [a.value for a in node.args if a.keyword is None]
+            if isinstance(node.func, cst.Attribute) and name is not None and name.startswith("method."):
+                parts.append(node.func.value)
+            return any(self.is_active(p) for p in parts)
+        if isinstance(node, cst.IfExp):
+            return self.is_active(node.body) or self.is_active(node.orelse)
+        return any(self.is_active(c) for c in node.children if isinstance(c, cst.CSTNode))
+
+    # ---- lowering expressions -------------------------------------------------
+    def lower(self, node: cst.BaseExpression) -> ir.Node:
+        if not self.is_active(node):
+            return ir.Leaf(self.to_ast(node))
+        if isinstance(node, cst.Name):
+            var = self.env[node.value]
+            return ir.Leaf(ast.Name(var, ast.Load()), var)
+        if isinstance(node, cst.BinaryOperation):
+            return self.lower_binary(node)
+        if isinstance(node, cst.UnaryOperation):
+            name = "neg" if isinstance(node.operator, cst.Minus) else "pos"
+            if not isinstance(node.operator, (cst.Minus, cst.Plus)):
+                raise self.fail(node, "no derivative rule for ~")
+            op = ast.USub() if name == "neg" else ast.UAdd()
+            return self.op(name, [self.lower(node.expression)], {}, ast.UnaryOp(op, slot(0)))
+        if isinstance(node, cst.Call):
+            return self.lower_call(node)
+        if isinstance(node, cst.Subscript):
+            return self.lower_subscript(node)
+        if isinstance(node, cst.IfExp):
+            spelling = ast.IfExp(slot(0), slot(1), slot(2))
+            args = [ir.Leaf(self.to_ast(node.test)), self.lower(node.body), self.lower(node.orelse)]
+            return self.op("ifexp", args, {}, spelling)
+        raise self.fail(node, f"cannot differentiate {type(node).__name__} expressions")
+
+    def op(self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr) -> ir.Op:
+        return ir.Op(RULES[name], args, keywords, spelling)
+
+    def lower_binary(self, node: cst.BinaryOperation) -> ir.Node:
+        kind = type(node.operator)
+        if kind not in _BINOPS:
+            raise self.fail(node, f"no derivative rule for the {type(node.operator).__name__} operator")
+        sigmoid = self.sigmoid_argument(node)
+        if sigmoid is not None:
+            return self.op("sigmoid", [self.lower(sigmoid)], {}, self.sigmoid_spelling(node))
+        return self.binary(node, kind, self.lower(node.left), self.lower(node.right))
+
+    def binary(self, node: cst.CSTNode, kind: type[cst.BaseBinaryOp], left: ir.Node, right: ir.Node) -> ir.Node:
+        name, op = _BINOPS[kind]
+        if isinstance(left, ir.Leaf) and isinstance(right, ir.Leaf) and left.var is None and right.var is None:
+            return ir.Leaf(ast.BinOp(left.expr, op, right.expr))
+        rule_name = f"numpy.{name}" if self.numpy and f"numpy.{name}" in RULES else name
+        if rule_name not in RULES:
+            raise self.fail(node, f"no derivative rule for the {name} operator")
+        return self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1)))
+
+    def sigmoid_argument(self, node: cst.BinaryOperation) -> cst.BaseExpression | None:
+        """`z` when `node` is `1 / (1 + exp(-z))`, spelled with math or numpy."""
+        if not isinstance(node.operator, cst.Divide) or not _is_one(node.left):
+            return None
+        den = node.right
+        if not (isinstance(den, cst.BinaryOperation) and isinstance(den.operator, cst.Add)):
+            return None
+        call = den.right if _is_one(den.left) else den.left if _is_one(den.right) else None
+        if not isinstance(call, cst.Call) or len(call.args) != 1 or call.args[0].keyword:
+            return None
+        if self.resolve(call.func) not in ("math.exp", "numpy.exp"):
+            return None
+        arg = call.args[0].value
+        if isinstance(arg, cst.UnaryOperation) and isinstance(arg.operator, cst.Minus):
+            return arg.expression
+        return None
+
+    def sigmoid_spelling(self, node: cst.BinaryOperation) -> ast.expr:
+        tree = self.to_ast(node)
+        assert isinstance(tree, ast.BinOp)
+        den = tree.right
+        assert isinstance(den, ast.BinOp)
+        call = den.right if isinstance(den.right, ast.Call) else den.left
+        assert isinstance(call, ast.Call)
+        call.args = [ast.UnaryOp(ast.USub(), slot(0))]
+        return tree
+
+    def lower_call(self, node: cst.Call) -> ir.Node:
+        name = self.resolve(node.func)
+        label = self.info.code(node.func).strip()
+        if name is None or name in resolve.CONSTANT_FUNCTIONS:
+            raise self.fail(node, f"no derivative rule for {label}")
+        if name.startswith("user."):
+            raise self.fail(node, f"calls to {label} are not supported yet")
+        positional = [a for a in node.args if a.keyword is None]
+        if any(a.star for a in node.args):
+            raise self.fail(node, f"*args in a call to {label} are not supported")
+        method = name.startswith("method.")
+        rule_name = resolve.rule_for(name, len(positional) + int(method), self.numpy)
+        if rule_name is None:
+            raise self.fail(node, f"no derivative rule for {label}")
+        rule = RULES[rule_name]
+        operands: list[cst.BaseExpression] = []
+        if method:
+            assert isinstance(node.func, cst.Attribute)
+            operands.append(node.func.value)
+        operands.extend(a.value for a in positional)
+        if rule_name in ("max", "min") and len(operands) > 2:
+            raise self.fail(node, f"{label} with more than two arguments is not supported")
+        if len(operands) != len(rule.args):
+            raise self.fail(node, f"{label} takes {len(rule.args)} differentiable arguments here")
+        keywords: dict[str, ast.expr] = {}
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            key = arg.keyword.value
+            if key not in rule.keywords:
+                raise self.fail(arg, f"keyword {key!r} of {label} is not supported")
+            if self.is_active(arg.value):
+                raise self.fail(arg, f"keyword {key!r} of {label} must not depend on a parameter")
+            keywords[key] = self.to_ast(arg.value)
+        args = [self.lower(o) for o in operands]
+        func = self.to_ast(node.func)
+        if method:
+            assert isinstance(func, ast.Attribute)
+            func.value = slot(0)
+            call_args: list[ast.expr] = [slot(i) for i in range(1, len(args))]
+        else:
+            call_args = [slot(i) for i in range(len(args))]
+        kw_nodes = [ast.keyword(k, v) for k, v in keywords.items()]
+        return ir.Op(rule, args, keywords, ast.Call(func, call_args, kw_nodes))
+
+    def lower_subscript(self, node: cst.Subscript) -> ir.Node:
+        value = node.value
+        if not isinstance(value, cst.Name) or self.numpy:
+            raise self.fail(node, "indexing is only supported on list parameters here")
+        var = self.env[value.value]
+        tree = self.to_ast(node)
+        assert isinstance(tree, ast.Subscript)
+        self.lists.add(var)
+        return ir.Leaf(tree, var, tree.slice)
+
+    # ---- staging --------------------------------------------------------------
+    def stage_children(self, node: ir.Node, origin: int) -> ir.Node:
+        """Split off every child whose value the derivative of `node` needs."""
+        if isinstance(node, ir.Leaf):
+            return node
+        rule = node.rule
+        args = [self.stage_children(a, origin) for a in node.args]
+        for i, arg in enumerate(args):
+            if isinstance(arg, ir.Op) and self.must_stage(rule, args, i):
+                target = self.names.fresh(temp_name(arg.rule.name, _leaf_names(arg)))
+                self.emit_stage(target, arg, origin)
+                args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
+        node.args = args
+        return node
+
+    def must_stage(self, parent: Rule, args: list[ir.Node], i: int) -> bool:
+        child = args[i]
+        assert isinstance(child, ir.Op)
+        if child.rule.uses_out():
+            return True
+        if parent.broadcast and _is_active_node(child):
+            return True
+        name = parent.args[i]
+        readers = [
+            t
+            for j, t in enumerate(parent.grads)
+            if t is not None and _is_active_node(args[j])
+        ]
+        needed = any(isinstance(n, ast.Name) and n.id == name for t in readers for n in ast.walk(t))
+        return needed and not (_is_cheap(child) and not self.numpy)
+
+    def emit_stage(self, target: str, value: ir.Node, origin: int) -> None:
+        self.body.append(ir.Stage(target, value, origin))
+        self.active.add(target)
+
+    # ---- statements -----------------------------------------------------------
+    def bind(self, name: str, node: cst.BaseExpression, origin: int, value: ir.Node | None = None) -> None:
+        lowered = self.lower(node) if value is None else value
+        self.assign(name, lowered, origin)
+
+    def assign(self, name: str, lowered: ir.Node, origin: int) -> None:
+        target = name if name not in self.env else self.names.fresh(name)
+        if isinstance(lowered, ir.Leaf) and lowered.var is None:
+            self.env[name] = target
+            stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
+            self.body.append(ir.Plain(stmt, origin))
+            return
+        if isinstance(lowered, ir.Leaf):
+            lowered = self.op("pos", [lowered], {}, slot(0))
+        staged = self.stage_children(lowered, origin)
+        self.env[name] = target
+        self.emit_stage(target, staged, origin)
+
+    def origin(self, statement: cst.CSTNode) -> int:
+        code = self.info.code(statement).strip()
+        self.origins.append(code.splitlines()[0] if code else "")
+        return len(self.origins) - 1
+
+    def statement(self, line: cst.SimpleStatementLine) -> list[str] | None:
+        """Lower one simple statement line; returns the outputs on `return`."""
+        for small in line.body:
+            if isinstance(small, cst.Pass):
+                continue
+            if isinstance(small, cst.Expr):
+                continue  # a docstring; the validator refused the rest
+            origin = self.origin(small)
+            if isinstance(small, cst.Assign):
+                self.assign_statement(small, origin)
+            elif isinstance(small, cst.AugAssign):
+                self.aug_assign(small, origin)
+            elif isinstance(small, cst.Return):
+                return self.returns(small, origin)
+            else:
+                raise self.fail(small, f"{type(small).__name__} statements are not supported")
+        return None
+
+    def assign_statement(self, node: cst.Assign, origin: int) -> None:
+        value = node.value
+        targets = [t.target for t in node.targets]
+        if len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List)):
+            elements = targets[0].elements
+            if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(elements):
+                raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
+            lowered = [self.lower(e.value) for e in value.elements]
+            for element, low in zip(elements, lowered):
+                if not isinstance(element.value, cst.Name):
+                    raise self.fail(element, "only names can be unpacked into")
+                self.assign(element.value.value, copy.deepcopy(low), origin)
+            return
+        lowered_value = self.lower(value)
+        for target in targets:
+            if not isinstance(target, cst.Name):
+                raise self.fail(target, "assignment to anything but a name is not supported here")
+            self.assign(target.value, copy.deepcopy(lowered_value), origin)
+
+    def aug_assign(self, node: cst.AugAssign, origin: int) -> None:
+        if not isinstance(node.target, cst.Name):
+            raise self.fail(node.target, "augmented assignment to anything but a name is not supported")
+        kind = _AUGOPS.get(type(node.operator))
+        if kind is None:
+            raise self.fail(node, "no derivative rule for this augmented assignment")
+        lowered = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
+        self.assign(node.target.value, lowered, origin)
+
+    def returns(self, node: cst.Return, origin: int) -> list[str]:
+        value = node.value
+        if value is None:
+            raise self.fail(node, "return needs a value to differentiate")
+        items = list(value.elements) if isinstance(value, cst.Tuple) else None
+        exprs = [e.value for e in items] if items is not None else [value]
+        outputs: list[str] = []
+        for i, expr in enumerate(exprs):
+            if isinstance(expr, cst.Name) and expr.value in self.env:
+                outputs.append(self.env[expr.value])
+                continue
+            base = "out" if len(exprs) == 1 else f"out{i + 1}"
+            name = self.names.fresh(base)
+            self.assign(name, self.lower(expr), origin)
+            outputs.append(self.env[name])
+        return outputs
+
+    # ---- parameters -----------------------------------------------------------
+    def params(self) -> list[ir.Param]:
+        params: list[ir.Param] = []
+        spec = self.function.params
+        kinds = [(p, "posonly") for p in spec.posonly_params] + [(p, "positional") for p in spec.params]
+        kinds += [(p, "kwonly") for p in spec.kwonly_params]
+        for param, kind in kinds:
+            name = param.name.value
+            annotation = self.info.code(param.annotation.annotation).strip() if param.annotation else ""
+            reason = ""
+            if annotation in _CONSTANT_ANNOTATIONS:
+                reason = f"annotated {annotation}"
+            elif param.default is not None:
+                reason = "has a default value"
+            if self.wrt is not None:
+                reason = "" if name in self.wrt else "not listed in wrt"
+            code = self.info.code(param).strip().rstrip(",").strip()
+            is_list = annotation.startswith(("list", "List"))
+            params.append(ir.Param(name, code, not reason, reason, is_list, kind))
+            self.env[name] = name
+            if not reason:
+                self.active.add(name)
+        return params
+
+    def run(self) -> ir.Function:
+        params = self.params()
+        outputs: list[str] | None = None
+        for statement in self.function.body.body:
+            if outputs is not None:
+                raise self.fail(statement, "code after the final return is not supported")
+            if not isinstance(statement, cst.SimpleStatementLine):
+                raise self.fail(statement, f"{type(statement).__name__} is not supported")
+            outputs = self.statement(statement)
+        assert outputs is not None  # the validator checks for a return
+        upstream: list[str] = []
+        for output in outputs:
+            grad = self.names.grad(output)
+            upstream.append(grad if grad not in upstream else self.names.fresh(grad))
+        for param in params:
+            if param.name in self.lists:
+                param.is_list = True
+        return ir.Function(
+            self.function.name.value,
+            params,
+            self.body,
+            outputs,
+            upstream,
+            self.origins,
+            set(self.active),
+            set(self.wrt or ()),
+            _docstring(self.function),
+            self.names,
+        )
+
+
+def _is_one(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return float(node.evaluated_value) == 1.0
+    return False
+
+
+def _is_active_node(node: ir.Node) -> bool:
+    if isinstance(node, ir.Leaf):
+        return node.var is not None
+    return any(_is_active_node(a) for a in node.args)
+
+
+def _is_cheap(node: ir.Op) -> bool:
+    """A product or negation of leaves: cheaper to repeat than to name."""
+    return node.rule.name in ("mul", "neg") and all(isinstance(a, ir.Leaf) for a in node.args)
+
+
+def _leaf_names(node: ir.Op) -> list[str]:
+    names: list[str] = []
+    for arg in node.args:
+        if isinstance(arg, ir.Leaf) and isinstance(arg.expr, ast.Name):
+            names.append(arg.expr.id)
+        elif isinstance(arg, ir.Leaf) and isinstance(arg.expr, ast.Constant):
+            continue
+        else:
+            return []
+    return names
+
+
+def _docstring(function: cst.FunctionDef) -> str | None:
+    body = function.body.body
+    if body and isinstance(body[0], cst.SimpleStatementLine):
+        first = body[0].body[0]
+        if isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString):
+            value = first.value.evaluated_value
+            return value if isinstance(value, str) else None
+    return None
+
+
+def normalise(
+    info: ModuleInfo, function: cst.FunctionDef, collector: Collector, wrt: set[str] | None
+) -> ir.Function:
+    return Normaliser(info, function, collector, wrt).run()

@@ -1,0 +1,115 @@
+"""What a called name means: a math or numpy function, a builtin, a method, a user function."""
+
+from __future__ import annotations
+
+import builtins
+
+import libcst as cst
+
+from codegen.parse import ModuleInfo
+from codegen.rules import RULES
+
+# Attributes that describe an array's layout, never its values.
+SHAPE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype"})
+
+# Functions whose result never carries a gradient (indices, shapes, flags, fresh arrays).
+CONSTANT_FUNCTIONS = frozenset(
+    {
+        "len",
+        "range",
+        "int",
+        "round",
+        "bool",
+        "isinstance",
+        "math.floor",
+        "math.ceil",
+        "math.trunc",
+        "math.isclose",
+        "math.isfinite",
+        "math.isnan",
+        "math.isinf",
+        "numpy.random.",
+        "numpy.arange",
+        "numpy.argmax",
+        "numpy.argmin",
+        "numpy.argsort",
+        "numpy.zeros",
+        "numpy.ones",
+        "numpy.empty",
+        "numpy.full",
+        "numpy.zeros_like",
+        "numpy.ones_like",
+        "numpy.empty_like",
+        "numpy.eye",
+        "numpy.identity",
+        "numpy.shape",
+        "numpy.ndim",
+        "numpy.size",
+        "numpy.sign",
+        "numpy.floor",
+        "numpy.ceil",
+        "numpy.round",
+        "numpy.isnan",
+        "numpy.isfinite",
+        "numpy.array_equal",
+        "numpy.allclose",
+        "numpy.linspace",
+        "method.argmax",
+        "method.argmin",
+        "method.argsort",
+        "method.nonzero",
+    }
+)
+
+# Names resolved by prefix (`numpy.random.rand`, `numpy.random.randn`, ...).
+CONSTANT_PREFIXES = ("numpy.random.",)
+
+# Builtins with a rule, by their plain name.
+_BUILTIN_RULES = {"abs": "abs", "min": "min", "max": "max", "pow": "pow", "float": "float"}
+
+
+def call_name(func: cst.BaseExpression, info: ModuleInfo, env: dict[str, str]) -> str | None:
+    """The canonical name of the callee: `math.exp`, `numpy.sum`, `method.sum`,
+    `user.helper`, a builtin's name, or None when it is unknown."""
+    if isinstance(func, cst.Name):
+        name = func.value
+        if name in env:
+            return None
+        if name in info.aliases:
+            return info.aliases[name]
+        if name in info.functions:
+            return f"user.{name}"
+        if hasattr(builtins, name):
+            return name
+        return None
+    if isinstance(func, cst.Attribute):
+        dotted = _dotted(func)
+        if dotted is not None:
+            head, _, rest = dotted.partition(".")
+            if head not in env and head in info.aliases:
+                full = f"{info.aliases[head]}.{rest}"
+                return "numpy.random." if full.startswith(CONSTANT_PREFIXES) else full
+        return f"method.{func.attr.value}"
+    return None
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr.value}"
+    return None
+
+
+def rule_for(name: str, nargs: int, numpy: bool) -> str | None:
+    """The rule-table row for a call of `name` with `nargs` differentiable operands."""
+    if name == "math.log" and nargs == 2:
+        return "math.logb"
+    if name in _BUILTIN_RULES:
+        plain = _BUILTIN_RULES[name]
+        return f"numpy.{plain}" if numpy and f"numpy.{plain}" in RULES and plain == "abs" else plain
+    if name.startswith("method."):
+        candidate = f"numpy.{name[len('method.'):]}"
+        return candidate if candidate in RULES else None
+    return name if name in RULES else None

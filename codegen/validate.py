@@ -1,0 +1,104 @@
+"""Refuse unsupported syntax early, with a position, before any transformation."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from codegen.errors import Collector
+from codegen.parse import ModuleInfo
+
+# Node types that cannot appear anywhere inside a forward function, with the
+# word used in the message.
+_REFUSED: dict[type[cst.CSTNode], str] = {
+    cst.Try: "try statements",
+    cst.With: "with statements",
+    cst.Yield: "yield (generators)",
+    cst.Await: "await",
+    cst.Lambda: "lambda expressions",
+    cst.Global: "global statements",
+    cst.Nonlocal: "nonlocal statements",
+    cst.ClassDef: "class definitions",
+    cst.FunctionDef: "nested function definitions",
+    cst.Del: "del statements",
+    cst.Raise: "raise statements",
+    cst.Import: "imports inside a function",
+    cst.ImportFrom: "imports inside a function",
+    cst.ListComp: "list comprehensions",
+    cst.GeneratorExp: "generator expressions",
+    cst.SetComp: "set comprehensions",
+    cst.DictComp: "dict comprehensions",
+    cst.NamedExpr: "assignment expressions (:=)",
+    cst.Match: "match statements",
+    cst.Break: "break",
+    cst.Continue: "continue",
+    cst.Expr: "expression statements",
+    cst.Assert: "assert statements",
+    cst.AnnAssign: "annotated assignments",
+    cst.If: "if statements",
+    cst.For: "for loops",
+    cst.While: "while loops",
+}
+
+
+class _Fence(cst.CSTVisitor):
+    def __init__(self, info: ModuleInfo, collector: Collector, allowed: frozenset[type]) -> None:
+        self.info = info
+        self.collector = collector
+        self.allowed = allowed
+        self.depth = 0
+
+    def _refuse(self, node: cst.CSTNode, message: str) -> None:
+        line, column = self.info.position(node)
+        self.collector.add(line, column, message)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.FunctionDef) and self.depth == 0:
+            self.depth += 1
+            return True
+        if isinstance(node, cst.Expr) and _is_docstring(node):
+            return False
+        kind = type(node)
+        if kind in _REFUSED and kind not in self.allowed:
+            self._refuse(node, f"{_REFUSED[kind]} are not supported")
+            return False
+        return True
+
+
+def _is_docstring(node: cst.Expr) -> bool:
+    return isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def check_function(
+    info: ModuleInfo,
+    function: cst.FunctionDef,
+    collector: Collector,
+    allowed: frozenset[type] = frozenset(),
+) -> None:
+    """Record a problem for every unsupported construct in `function`."""
+    params = function.params
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            line, column = info.position(star)
+            collector.add(line, column, "*args and **kwargs parameters are not supported")
+    if function.asynchronous is not None:
+        line, column = info.position(function)
+        collector.add(line, column, "async functions are not supported")
+    if function.decorators:
+        line, column = info.position(function.decorators[0])
+        collector.add(line, column, "decorated functions are not supported")
+    function.visit(_Fence(info, collector, allowed))
+    if not any(isinstance(n, cst.Return) for n in _walk(function.body)):
+        line, column = info.position(function.name)
+        collector.add(line, column, f"function {function.name.value!r} has no return statement")
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class _All(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            found.append(n)
+            return True
+
+    node.visit(_All())
+    return found
