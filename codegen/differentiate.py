@@ -12,7 +12,7 @@ import ast
 import copy
 from dataclasses import dataclass, field
 
-from codegen import ir
+from codegen import helpers, ir
 from codegen.simplify import simplify
 
 # Calls that return a new array (so `+=` on the result cannot touch anything else).
@@ -120,7 +120,7 @@ class Differentiator:
                 self.elements[name].add(key)
                 self.emit(ast.Assign([target], gradient))
             else:
-                self.emit(ast.AugAssign(target, ast.Add(), gradient))
+                self.emit(_accumulate(target, gradient))
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
@@ -131,7 +131,7 @@ class Differentiator:
             self.emit(ast.Assign([target], total))
             self.state[name] = "fresh"
         else:
-            self.emit(ast.AugAssign(target, ast.Add(), gradient))
+            self.emit(_accumulate(target, gradient))
 
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
@@ -142,6 +142,11 @@ class Differentiator:
             mapping[name] = render(arg)
         for key in op.rule.keywords:
             mapping[key] = op.keywords.get(key, ast.Constant(None))
+        for helper in helpers.NAMES:
+            if _mentions(template, helper):
+                self.result.helpers.add(helper)
+                if helper == "_digamma":
+                    self.result.modules.add("math")
         for module in ("math", "np"):
             if _mentions(template, module):
                 self.result.modules.add(module)
@@ -169,7 +174,7 @@ class Differentiator:
             if output in seen or name != upstream:
                 self.contribute(ir.Leaf(ast.Name(output, ast.Load()), output), ast.Name(upstream, ast.Load()))
             else:
-                self.state[name] = "alias"
+                self.state[name] = "alias" if self.numpy else "fresh"
             seen.add(output)
         last_origin = -1
         for statement in reversed(fn.body):
@@ -209,6 +214,13 @@ class Differentiator:
             self.result.modules.add("np")
             return ast.parse(f"{self.modules['np']}.zeros_like({param.name})", mode="eval").body
         return ast.Constant(0.0)
+
+
+def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:
+    """`target += gradient`, or `target -= g` when the gradient is `-g`."""
+    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
+        return ast.AugAssign(target, ast.Sub(), gradient.operand)
+    return ast.AugAssign(target, ast.Add(), gradient)
 
 
 def _mentions(tree: ast.AST, name: str) -> bool:

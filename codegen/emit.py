@@ -6,6 +6,7 @@ import ast
 
 from codegen import helpers, ir
 from codegen.differentiate import Backward, render
+from codegen.naming import identifiers
 from codegen.parse import ModuleInfo
 
 
@@ -17,7 +18,7 @@ def forward_lines(fn: ir.Function) -> list[str]:
             assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(statement.value))
             lines.append(ast.unparse(ast.fix_missing_locations(assign)))
         else:
-            lines.append(ast.unparse(statement.code))
+            lines.append(ast.unparse(ast.fix_missing_locations(statement.code)))
     return lines
 
 
@@ -75,6 +76,11 @@ def module_text(info: ModuleInfo, functions: list[tuple[ir.Function, Backward]])
         imports.append("import numpy as np")
     used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
     parts = ["\n".join(imports)] if imports else []
+    functions_code = [function_text(fn, back) for fn, back in functions]
+    used = set().union(*(identifiers(ast.parse(code)) for code in functions_code)) if functions else set()
+    constants = list(dict.fromkeys(code for name, code in info.constants.items() if name in used))
+    if constants:
+        parts.append("\n".join(constants))
     parts += [helpers.source(name, info.module_alias("numpy") or "np", info.module_alias("math") or "math") for name in used_helpers]
-    parts += [function_text(fn, back) for fn, back in functions]
+    parts += functions_code
     return "\n\n".join(parts)

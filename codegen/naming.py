@@ -7,6 +7,8 @@ the user wrote, so generated names never shadow the user's.
 from __future__ import annotations
 
 import ast
+import builtins
+import keyword
 import re
 
 _WORDS = {
@@ -16,6 +18,7 @@ _WORDS = {
     "div": "over",
     "matmul": "dot",
 }
+_RESERVED = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -23,7 +26,7 @@ class Names:
     """A collision-checked, deterministic name generator for one function."""
 
     def __init__(self, taken: set[str]) -> None:
-        self.taken = set(taken)
+        self.taken = set(taken) | _RESERVED
         self._grads: dict[str, str] = {}
 
     def fresh(self, base: str) -> str:
@@ -66,8 +69,8 @@ def temp_name(op: str, leaves: list[str]) -> str:
         name = f"{leaves[0]}_pow"
     elif op == "neg" and leaves:
         name = f"neg_{leaves[0]}"
-    elif len(leaves) == 1:
-        name = f"{_WORDS.get(word, word)}_{leaves[0]}"
+    elif leaves:
+        name = "_".join([_WORDS.get(word, word), *leaves])
     else:
         name = _WORDS.get(word, word)
     return name if len(name) <= 24 else _WORDS.get(word, word)

@@ -13,7 +13,7 @@ import copy
 
 import libcst as cst
 
-from codegen import ir, resolve
+from codegen import ir, resolve, validate
 from codegen.errors import CodegenError, Collector
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
@@ -68,6 +68,10 @@ class Normaliser:
         self.wrt = wrt
         self.numpy = info.uses_numpy
         self.env: dict[str, str] = {}
+        self.bound: set[str] = set()
+        self.stack: list[str] = [function.name.value]
+        self.return_names: list[str] | None = None
+        self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
         self.body: list[ir.Statement] = []
@@ -110,6 +114,8 @@ class Normaliser:
             name = self.resolve(node.func)
             if name in resolve.CONSTANT_FUNCTIONS:
                 return False
+            if name is not None and name.startswith("user."):
+                return True  # inlined whatever its arguments; the stages decide
             parts = [a.value for a in node.args if a.keyword is None]
             if isinstance(node.func, cst.Attribute) and name is not None and name.startswith("method."):
                 parts.append(node.func.value)
@@ -176,10 +182,7 @@ class Normaliser:
             return None
         if self.resolve(call.func) not in ("math.exp", "numpy.exp"):
             return None
-        arg = call.args[0].value
-        if isinstance(arg, cst.UnaryOperation) and isinstance(arg.operator, cst.Minus):
-            return arg.expression
-        return None
+        return _negated(call.args[0].value)
 
     def sigmoid_spelling(self, node: cst.BinaryOperation) -> ast.expr:
         tree = self.to_ast(node)
@@ -197,7 +200,10 @@ class Normaliser:
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
         if name.startswith("user."):
-            raise self.fail(node, f"calls to {label} are not supported yet")
+            outputs = self.inline(node, name[len("user."):], None)
+            if len(outputs) != 1:
+                raise self.fail(node, f"{label} returns {len(outputs)} values: unpack them into names")
+            return outputs[0]
         positional = [a for a in node.args if a.keyword is None]
         if any(a.star for a in node.args):
             raise self.fail(node, f"*args in a call to {label} are not supported")
@@ -255,7 +261,7 @@ class Normaliser:
         args = [self.stage_children(a, origin) for a in node.args]
         for i, arg in enumerate(args):
             if isinstance(arg, ir.Op) and self.must_stage(rule, args, i):
-                target = self.names.fresh(temp_name(arg.rule.name, _leaf_names(arg)))
+                target = self.new_binding(self.names.fresh(temp_name(arg.rule.name, _leaf_names(arg))))
                 self.emit_stage(target, arg, origin)
                 args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
         node.args = args
@@ -275,11 +281,22 @@ class Normaliser:
             if t is not None and _is_active_node(args[j])
         ]
         needed = any(isinstance(n, ast.Name) and n.id == name for t in readers for n in ast.walk(t))
-        return needed and not (_is_cheap(child) and not self.numpy)
+        if needed and not (_is_cheap(child) and not self.numpy):
+            return True
+        # A compound gradient flowing into several arguments would be computed twice.
+        fan_out = sum(1 for j, a in enumerate(child.args) if child.rule.grads[j] is not None and _is_active_node(a))
+        return fan_out > 1 and not _is_plain_gradient(parent.grads[i])
 
     def emit_stage(self, target: str, value: ir.Node, origin: int) -> None:
         self.body.append(ir.Stage(target, value, origin))
         self.active.add(target)
+
+    def new_binding(self, name: str) -> str:
+        """An SSA name for a new binding of `name`: each SSA name is bound once."""
+        target = name if name not in self.bound else self.names.fresh(name)
+        self.bound.add(target)
+        self.names.taken.add(target)
+        return target
 
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: cst.BaseExpression, origin: int, value: ir.Node | None = None) -> None:
@@ -287,7 +304,7 @@ class Normaliser:
         self.assign(name, lowered, origin)
 
     def assign(self, name: str, lowered: ir.Node, origin: int) -> None:
-        target = name if name not in self.env else self.names.fresh(name)
+        target = self.new_binding(name)
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
             self.env[name] = target
             stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
@@ -299,19 +316,19 @@ class Normaliser:
         self.env[name] = target
         self.emit_stage(target, staged, origin)
 
-    def origin(self, statement: cst.CSTNode) -> int:
+    def origin(self, statement: cst.CSTNode, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
-        self.origins.append(code.splitlines()[0] if code else "")
+        self.origins.append(prefix + (code.splitlines()[0] if code else ""))
         return len(self.origins) - 1
 
-    def statement(self, line: cst.SimpleStatementLine) -> list[str] | None:
+    def statement(self, line: cst.SimpleStatementLine, prefix: str = "") -> list[str] | None:
         """Lower one simple statement line; returns the outputs on `return`."""
         for small in line.body:
             if isinstance(small, cst.Pass):
                 continue
             if isinstance(small, cst.Expr):
                 continue  # a docstring; the validator refused the rest
-            origin = self.origin(small)
+            origin = self.origin(small, prefix)
             if isinstance(small, cst.Assign):
                 self.assign_statement(small, origin)
             elif isinstance(small, cst.AugAssign):
@@ -327,6 +344,19 @@ class Normaliser:
         targets = [t.target for t in node.targets]
         if len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List)):
             elements = targets[0].elements
+            if isinstance(value, cst.Call) and (self.resolve(value.func) or "").startswith("user."):
+                hints = [e.value.value if isinstance(e.value, cst.Name) else "out" for e in elements]
+                results = self.inline(value, self.resolve(value.func)[len("user."):], hints)  # type: ignore[index]
+                if len(results) != len(elements):
+                    raise self.fail(node, f"unpacking {len(results)} values into {len(elements)} names")
+                for element, result in zip(elements, results):
+                    if not isinstance(element.value, cst.Name):
+                        raise self.fail(element, "only names can be unpacked into")
+                    if result.var is not None and result.var in self.return_bound:
+                        self.env[element.value.value] = result.var
+                    else:
+                        self.assign(element.value.value, result, origin)
+                return
             if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(elements):
                 raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
             lowered = [self.lower(e.value) for e in value.elements]
@@ -335,6 +365,18 @@ class Normaliser:
                     raise self.fail(element, "only names can be unpacked into")
                 self.assign(element.value.value, copy.deepcopy(low), origin)
             return
+        if len(targets) == 1 and isinstance(targets[0], cst.Name) and isinstance(value, cst.Call):
+            callee = self.resolve(value.func) or ""
+            if callee.startswith("user."):
+                results = self.inline(value, callee[len("user."):], [targets[0].value])
+                if len(results) != 1:
+                    raise self.fail(node, f"{callee[5:]} returns {len(results)} values: unpack them")
+                var = results[0].var
+                if var is not None and var in self.return_bound:
+                    self.env[targets[0].value] = var
+                else:
+                    self.assign(targets[0].value, results[0], origin)
+                return
         lowered_value = self.lower(value)
         for target in targets:
             if not isinstance(target, cst.Name):
@@ -361,11 +403,77 @@ class Normaliser:
             if isinstance(expr, cst.Name) and expr.value in self.env:
                 outputs.append(self.env[expr.value])
                 continue
-            base = "out" if len(exprs) == 1 else f"out{i + 1}"
-            name = self.names.fresh(base)
+            if self.return_names is not None and len(self.return_names) == len(exprs):
+                base = self.return_names[i]
+            else:
+                base = "out" if len(exprs) == 1 else f"out{i + 1}"
+                if len(self.stack) > 1:
+                    base = f"{self.stack[-1]}_{base}"
+            name = base if base not in self.bound else self.names.fresh(base)
             self.assign(name, self.lower(expr), origin)
             outputs.append(self.env[name])
+            self.return_bound.add(self.env[name])
         return outputs
+
+    # ---- calls to the module's own functions ----------------------------------
+    def inline(self, call: cst.Call, callee_name: str, hints: list[str] | None) -> list[ir.Leaf]:
+        """Lower the body of a module function in place of a call to it."""
+        callee = self.info.functions[callee_name]
+        if callee_name in self.stack:
+            raise self.fail(call, f"recursive call to {callee_name} is not supported")
+        if callee_name in self.info.user_rules:
+            raise self.fail(call, f"hand-written {callee_name}_backward rules are not supported yet")
+        before = len(self.collector.problems)
+        validate.check_function(self.info, callee, self.collector)
+        if len(self.collector.problems) > before:
+            raise CodegenError(list(self.collector.problems))
+        env = self.bind_arguments(call, callee)
+        saved = (self.env, self.return_names)
+        self.env, self.return_names = env, hints
+        self.stack.append(callee_name)
+        try:
+            outputs: list[str] | None = None
+            for statement in callee.body.body:
+                if outputs is not None:
+                    raise self.fail(statement, "code after the final return is not supported")
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    raise self.fail(statement, f"{type(statement).__name__} is not supported")
+                outputs = self.statement(statement, prefix=f"{callee_name}: ")
+        finally:
+            self.stack.pop()
+            self.env, self.return_names = saved
+        assert outputs is not None
+        return [ir.Leaf(ast.Name(o, ast.Load()), o if o in self.active else None) for o in outputs]
+
+    def bind_arguments(self, call: cst.Call, callee: cst.FunctionDef) -> dict[str, str]:
+        """The callee's environment: each parameter bound to an SSA name of the caller."""
+        spec = callee.params
+        params = list(spec.posonly_params) + list(spec.params) + list(spec.kwonly_params)
+        given: dict[str, cst.BaseExpression] = {}
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args) or len(positional) > len(spec.posonly_params) + len(spec.params):
+            raise self.fail(call, f"call to {callee.name.value} does not match its parameters")
+        for param, arg in zip(params, positional):
+            given[param.name.value] = arg.value
+        for arg in call.args:
+            if arg.keyword is not None:
+                given[arg.keyword.value] = arg.value
+        env: dict[str, str] = {}
+        origin = self.origin(call)
+        for param in params:
+            name = param.name.value
+            expr = given.get(name, param.default)
+            if expr is None:
+                raise self.fail(call, f"call to {callee.name.value} is missing argument {name!r}")
+            lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))
+            if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
+                env[name] = lowered.var
+                continue
+            saved_env = self.env
+            self.assign(name, lowered, origin)
+            env[name] = self.env.pop(name)
+            self.env = saved_env
+        return env
 
     # ---- parameters -----------------------------------------------------------
     def params(self) -> list[ir.Param]:
@@ -387,6 +495,7 @@ class Normaliser:
             is_list = annotation.startswith(("list", "List"))
             params.append(ir.Param(name, code, not reason, reason, is_list, kind))
             self.env[name] = name
+            self.bound.add(name)
             if not reason:
                 self.active.add(name)
         return params
@@ -422,6 +531,17 @@ class Normaliser:
         )
 
 
+def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`z` when `node` is `-z`, or `-a * b` (which is `-(a * b)`)."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return node.expression
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
+        left = _negated(node.left)
+        if left is not None:
+            return node.with_changes(left=left, lpar=[], rpar=[])
+    return None
+
+
 def _is_one(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Integer, cst.Float)):
         return float(node.evaluated_value) == 1.0
@@ -432,6 +552,13 @@ def _is_active_node(node: ir.Node) -> bool:
     if isinstance(node, ir.Leaf):
         return node.var is not None
     return any(_is_active_node(a) for a in node.args)
+
+
+def _is_plain_gradient(template: ast.expr | None) -> bool:
+    """`g` or `-g`: passing it on costs nothing."""
+    if isinstance(template, ast.UnaryOp) and isinstance(template.op, ast.USub):
+        template = template.operand
+    return isinstance(template, ast.Name) and template.id == "g"
 
 
 def _is_cheap(node: ir.Op) -> bool:

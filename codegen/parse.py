@@ -29,6 +29,8 @@ class ModuleInfo:
     tree: cst.Module
     positions: Mapping[cst.CSTNode, CodeRange]
     imports: list[str] = field(default_factory=list)
+    # top-level `NAME = ...` statements, copied into the output where used
+    constants: dict[str, str] = field(default_factory=dict)
     # local name -> dotted canonical name: {"np": "numpy", "exp": "math.exp"}
     aliases: dict[str, str] = field(default_factory=dict)
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
@@ -100,6 +102,11 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
                     info.imports.append(tree.code_for_node(statement).strip())
                     _read_import(small, info)
                     break
+                if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                    for target in targets:
+                        if isinstance(target, cst.Name):
+                            info.constants[target.value] = tree.code_for_node(small).strip()
     for name, node in info.functions.items():
         if info.is_user_rule(name):
             info.user_rules[name[: -len("_backward")]] = node

@@ -16,8 +16,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from codegen import helpers
+
 # Names a template may use besides its row's arguments and keywords.
-TEMPLATE_GLOBALS = frozenset({"g", "out", "math", "np"})
+TEMPLATE_GLOBALS = frozenset({"g", "out", "math", "np"}) | helpers.NAMES
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ defrule("math.atanh", "x", "g / (1 - x ** 2)")
 defrule("math.hypot", "x y", "x / out * g", "y / out * g")
 defrule("math.erf", "x", "2 / math.sqrt(math.pi) * math.exp(-x ** 2) * g")
 defrule("math.erfc", "x", "-2 / math.sqrt(math.pi) * math.exp(-x ** 2) * g")
+defrule("math.lgamma", "x", "_digamma(x) * g")
+defrule("math.gamma", "x", "out * _digamma(x) * g")
 defrule("math.fabs", "x", "g if x > 0 else -g if x < 0 else 0.0")
 defrule("math.degrees", "x", "180 / math.pi * g")
 defrule("math.radians", "x", "math.pi / 180 * g")

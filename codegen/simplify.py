@@ -75,7 +75,13 @@ class _Simplifier(ast.NodeTransformer):
             if _is(right, -1):
                 return _negate(left)
             if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and number(left) is None:
-                return _negate(ast.BinOp(left.operand, op, right))
+                return _negate(self.visit_BinOp(ast.BinOp(left.operand, op, right)))
+            if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub) and number(right) is None:
+                return _negate(self.visit_BinOp(ast.BinOp(left, op, right.operand)))
+            if isinstance(right, ast.BinOp) and isinstance(right.op, ast.Mult):
+                # a * (b * c) reads as a * b * c
+                inner = self.visit_BinOp(ast.BinOp(left, ast.Mult(), right.left))
+                return ast.BinOp(inner, ast.Mult(), right.right)
         if isinstance(op, ast.Div) and _is(right, 1):
             return left
         if isinstance(op, ast.Add):

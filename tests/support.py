@@ -1,0 +1,134 @@
+"""Test helpers: compile generated code, and check gradients by central differences."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import codegen
+
+Array = Any
+
+
+def load(source: str, filename: str = "fwd.py", **options: Any) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Exec the forward source and its generated backward; return both namespaces and the code."""
+    code = codegen.generate(source, filename=filename, **options)
+    forward: dict[str, Any] = {"__name__": "forward"}
+    exec(compile(source, filename, "exec"), forward)
+    backward: dict[str, Any] = {"__name__": "backward"}
+    exec(compile(code, f"{filename}_backward", "exec"), backward)
+    return forward, backward, code
+
+
+def gradient_names(backward_fn: Callable[..., Any]) -> list[str]:
+    """The parameters a generated backward differentiates, read from its docstring."""
+    doc = backward_fn.__doc__ or ""
+    match = re.search(r"with respect to ([\w, ]+)\.", doc)
+    return [n.strip() for n in match.group(1).split(",")] if match else []
+
+
+def _flat_views(value: Any) -> list[tuple[Callable[[Any, float], Any], float]]:
+    """For each scalar inside `value`: (a setter returning a changed copy, its value)."""
+    if isinstance(value, list):
+        out = []
+        for i, item in enumerate(value):
+            def setter(v: Any, x: float, i: int = i) -> Any:
+                c = list(v)
+                c[i] = x
+                return c
+
+            out.append((setter, float(item)))
+        return out
+    if isinstance(value, np.ndarray):
+        out = []
+        for idx in np.ndindex(value.shape):
+            def setter(v: Any, x: float, idx: tuple[int, ...] = idx) -> Any:
+                c = np.array(v, dtype=float, copy=True)
+                c[idx] = x
+                return c
+
+            out.append((setter, float(value[idx])))
+        return out
+    return [(lambda v, x: x, float(value))]
+
+
+def _flatten(value: Any) -> np.ndarray:
+    if isinstance(value, (list, tuple)):
+        return np.array([float(v) for v in value])
+    return np.ravel(np.asarray(value, dtype=float))
+
+
+def _weighted(outputs: Any, weights: Sequence[Any]) -> float:
+    outs = outputs if isinstance(outputs, tuple) else (outputs,)
+    return float(sum(np.sum(np.asarray(w) * np.asarray(o)) for w, o in zip(weights, outs)))
+
+
+def upstream_for(outputs: Any, rng: np.random.Generator) -> list[Any]:
+    outs = outputs if isinstance(outputs, tuple) else (outputs,)
+    weights: list[Any] = []
+    for o in outs:
+        if np.ndim(o) == 0:
+            weights.append(float(rng.uniform(0.5, 1.5)))
+        else:
+            weights.append(rng.uniform(0.5, 1.5, size=np.shape(o)))
+    return weights
+
+
+def check_gradients(
+    forward_fn: Callable[..., Any],
+    backward_fn: Callable[..., Any],
+    args: Sequence[Any],
+    *,
+    rtol: float = 1e-6,
+    step: float = 1e-6,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Compare the generated gradients with central differences in float64.
+
+    Returns the generated gradients by parameter name.
+    """
+    import inspect
+
+    rng = np.random.default_rng(seed)
+    params = list(inspect.signature(forward_fn).parameters)
+    names = gradient_names(backward_fn)
+    originals = copy.deepcopy(list(args))
+    outputs = forward_fn(*args)
+    weights = upstream_for(outputs, rng)
+    grads = backward_fn(*args, *weights)
+    for original, arg in zip(originals, args):
+        if isinstance(arg, (list, np.ndarray, float)):
+            np.testing.assert_array_equal(original, arg, err_msg="the backward mutated an argument")
+    if len(names) == 1:
+        grads = (grads,)
+    assert len(grads) == len(names), (names, grads)
+    result = dict(zip(names, grads))
+    for name, grad in result.items():
+        index = params.index(name)
+        value = args[index]
+        if isinstance(value, list):
+            assert isinstance(grad, list), f"d{name} should be a list"
+        elif isinstance(value, np.ndarray):
+            assert np.shape(grad) == value.shape, f"d{name} has shape {np.shape(grad)}, not {value.shape}"
+        else:
+            assert np.ndim(grad) == 0, f"d{name} should be a scalar"
+        numeric = []
+        for setter, x in _flat_views(value):
+            h = step * max(1.0, abs(x))
+
+            def at(v: float) -> float:
+                changed = list(args)
+                changed[index] = setter(value, v)
+                return _weighted(forward_fn(*changed), weights)
+
+            numeric.append((at(x + h) - at(x - h)) / (2 * h))
+        analytic = _flatten(grad)
+        expected = np.array(numeric)
+        scale = np.maximum(np.abs(analytic) + np.abs(expected), 1e-2)
+        error = np.max(np.abs(analytic - expected) / scale) if expected.size else 0.0
+        assert error < rtol, f"d{name}: relative error {error:.2e}\n generated {analytic}\n numeric {expected}"
+    return result
