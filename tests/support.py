@@ -132,3 +132,57 @@ def check_gradients(
         error = np.max(np.abs(analytic - expected) / scale) if expected.size else 0.0
         assert error < rtol, f"d{name}: relative error {error:.2e}\n generated {analytic}\n numeric {expected}"
     return result
+
+
+def autograd_namespace(source: str, filename: str = "fwd.py") -> dict[str, Any]:
+    """Exec `source` with `math` and `numpy` imports answered by autograd's numpy."""
+    import builtins
+    import types
+
+    import autograd.numpy as anp
+
+    fake_math = types.SimpleNamespace(
+        exp=anp.exp, log=lambda x, b=None: anp.log(x) if b is None else anp.log(x) / anp.log(b),
+        log1p=anp.log1p, expm1=anp.expm1, log2=anp.log2, log10=anp.log10, sqrt=anp.sqrt,
+        pow=anp.power, sin=anp.sin, cos=anp.cos, tan=anp.tan, asin=anp.arcsin, acos=anp.arccos,
+        atan=anp.arctan, atan2=anp.arctan2, sinh=anp.sinh, cosh=anp.cosh, tanh=anp.tanh,
+        asinh=anp.arcsinh, acosh=anp.arccosh, atanh=anp.arctanh, hypot=anp.hypot,
+        fabs=anp.abs, pi=anp.pi, e=anp.e,
+    )
+    real_import = builtins.__import__
+
+    def fake_import(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "math":
+            return fake_math
+        if name == "numpy":
+            return anp
+        return real_import(name, *args, **kwargs)
+
+    namespace: dict[str, Any] = {
+        "__name__": "autograd_forward",
+        "__builtins__": {**vars(builtins), "__import__": fake_import},
+    }
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def autograd_gradients(
+    source: str, name: str, args: Sequence[Any], wrt: Sequence[str], weights: Sequence[Any]
+) -> dict[str, Any]:
+    """Gradients of sum(weights * outputs) by autograd, for the parameters in `wrt`."""
+    import inspect
+
+    from autograd import grad
+
+    fn = autograd_namespace(source)[name]
+    params = list(inspect.signature(fn).parameters)
+
+    def weighted(*a: Any) -> Any:
+        outs = fn(*a)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        total = 0.0
+        for w, o in zip(weights, outs):
+            total = total + (w * o).sum() if np.ndim(w) else total + w * o
+        return total
+
+    return {p: grad(weighted, params.index(p))(*args) for p in wrt}
