@@ -33,8 +33,8 @@ configuration:
   [tool.codegen] in the nearest pyproject.toml takes the long flags as keys:
   output = "{stem}_backward.py", functions = ["loss"], wrt = ["w"],
   line-length = 88, target-version = ["py310"], quiet, verbose,
-  exit-nonzero-on-change. Flags override it. Without a line length of its own,
-  codegen uses [tool.black]'s line-length and target-version.
+  exit-nonzero-on-change. Flags override it. Where neither sets line-length
+  or target-version, [tool.black]'s are used.
 
 exit codes:
   0    done, or everything up to date
@@ -88,14 +88,17 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
 
     def note(self, message: str) -> None:
+        """A progress message on stderr, silenced by -q."""
         if not self.settings.quiet:
             print(message, file=sys.stderr)
 
     def detail(self, message: str) -> None:
+        """A message on stderr shown only with -v."""
         if self.settings.verbose and not self.settings.quiet:
             print(message, file=sys.stderr)
 
     def error(self, message: str) -> None:
+        """An error on stderr, always shown."""
         print(message, file=sys.stderr)
 
     def summary(self) -> str:
@@ -111,6 +114,7 @@ class Report:
         return ", ".join(parts) + "."
 
     def exit_code(self) -> int:
+        """123 for a crash, else 1 for a failure, a stale --check or a flagged change, else 0."""
         if Outcome.CRASHED in self.outcomes:
             return 123
         if Outcome.FAILED in self.outcomes:
@@ -136,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `codegen` command."""
     parser = argparse.ArgumentParser(
         prog="codegen",
-        description="Write the staged backward pass of Python forward functions "
-        "as readable Python, formatted with black. The input is read, never run.",
+        description="Write the staged backward pass of Python forward functions as\n"
+        "readable Python, formatted with black. The input is read, never run.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -215,10 +219,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _first(*values: object) -> object:
-    return next((v for v in values if v is not None), None)
-
-
 def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
     """Merge flags over `[tool.codegen]` over `[tool.black]` over the defaults."""
     if args.output is not None and args.output != "-" and "{" in args.output:
@@ -244,16 +244,14 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         output=args.output if args.output is not None else cfg.output,
         functions=functions,
         wrt=wrt,
-        line_length=int(_first(args.line_length, cfg.line_length, cfg.black_line_length, 88)),
+        line_length=args.line_length or cfg.line_length or cfg.black_line_length or 88,
         target_versions=target_versions,
         check=args.check,
         diff=args.diff,
         quiet=quiet,
         verbose=verbose,
         dump_stages=args.dump_stages,
-        exit_nonzero_on_change=bool(
-            _first(args.exit_nonzero_on_change, cfg.exit_nonzero_on_change)
-        ),
+        exit_nonzero_on_change=bool(args.exit_nonzero_on_change or cfg.exit_nonzero_on_change),
     )
 
 

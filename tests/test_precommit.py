@@ -134,7 +134,11 @@ def test_commit_is_blocked_until_the_output_is_added(repo: Path) -> None:
 
     def commit() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["git", "commit", "-q", "-m", "add f"], cwd=repo, capture_output=True, text=True, env=env
+            ["git", "commit", "-q", "-m", "add f"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            env=env,
         )
 
     git(repo, "add", ".pre-commit-config.yaml", "fwd.py", "notes.py")
