@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass, field
 
 from codegen import helpers, ir
+from codegen.shapes import ShapeKeys
 from codegen.simplify import simplify
 
 # Calls that return a new array (so `+=` on the result cannot touch anything else).
@@ -97,6 +98,10 @@ class Differentiator:
         self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
         self.useful = useful_variables(fn)
+        self.shapes = ShapeKeys(fn.scalars)
+        for statement in fn.body:
+            if isinstance(statement, ir.Stage):
+                self.shapes.record(statement.target, statement.value)
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
@@ -109,18 +114,7 @@ class Differentiator:
         name = self.names.grad(var)
         target: ast.expr = ast.Name(name, ast.Store())
         if leaf.index is not None:
-            if name not in self.state:
-                zeros = ast.parse(f"[0.0] * len({var})", mode="eval").body
-                self.emit(ast.Assign([ast.Name(name, ast.Store())], zeros))
-                self.state[name] = "fresh"
-                self.elements[name] = set()
-            key = ast.dump(leaf.index)
-            target = ast.Subscript(ast.Name(name, ast.Load()), copy.deepcopy(leaf.index), ast.Store())
-            if key not in self.elements[name]:
-                self.elements[name].add(key)
-                self.emit(ast.Assign([target], gradient))
-            else:
-                self.emit(_accumulate(target, gradient))
+            self.contribute_element(leaf, name, gradient)
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
@@ -133,6 +127,56 @@ class Differentiator:
         else:
             self.emit(_accumulate(target, gradient))
 
+    def contribute_element(self, leaf: ir.Leaf, name: str, gradient: ast.expr) -> None:
+        """Accumulate into `dvar[index]`: a list element, or a part of an array."""
+        assert leaf.var is not None and leaf.index is not None
+        var = leaf.var
+        is_list = not self.numpy or var in self.fn.lists
+        if name not in self.state:
+            zeros = f"[0.0] * len({var})" if is_list else f"{self.modules['np']}.zeros_like({var})"
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], ast.parse(zeros, mode="eval").body))
+            self.result.modules.update(() if is_list else ("np",))
+            self.state[name] = "fresh"
+            self.elements[name] = set()
+        elif self.state[name] == "alias":
+            copied = ast.parse(f"{name}.copy()" if not is_list else f"list({name})", mode="eval").body
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], copied))
+            self.state[name] = "fresh"
+        index = copy.deepcopy(leaf.index)
+        target = ast.Subscript(ast.Name(name, ast.Load()), index, ast.Store())
+        if not leaf.basic and not is_list:
+            # Repeated indices must add up; plain `+=` would keep only one of them.
+            add_at = ast.parse(f"{self.modules['np']}.add.at", mode="eval").body
+            call = ast.Call(add_at, [ast.Name(name, ast.Load()), copy.deepcopy(leaf.index), gradient], [])
+            self.emit(ast.Expr(call))
+            return
+        key = ast.dump(leaf.index)
+        distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
+        if is_list and distinct and key not in self.elements.setdefault(name, set()):
+            self.elements[name].add(key)
+            self.emit(ast.Assign([target], gradient))
+        else:
+            self.elements.setdefault(name, set()).add(key)
+            self.emit(_accumulate(target, gradient))
+
+    # ---- shapes -------------------------------------------------------------------
+    def unbroadcast(self, gradient: ast.expr, arg: ir.Node, op: ir.Op) -> ast.expr:
+        """`gradient` summed back to `arg`'s shape, where broadcasting may have grown it."""
+        how = self.shapes.summing(arg, op)
+        if how is None:
+            return gradient
+        np_name = self.modules["np"]
+        self.result.modules.add("np")
+        total = ast.parse(f"{np_name}.sum", mode="eval").body
+        if how == "all":
+            return ast.Call(total, [gradient], [])
+        if how.startswith("axis:"):
+            axis = ast.parse(how[len("axis:"):], mode="eval").body
+            keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]
+            return ast.Call(total, [gradient], keywords)
+        self.result.helpers.add("_unbroadcast")
+        return ast.Call(ast.Name("_unbroadcast", ast.Load()), [gradient, render(arg)], [])
+
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
         template = op.rule.grads[index]
@@ -140,8 +184,10 @@ class Differentiator:
         mapping: dict[str, ast.expr] = {"g": gradient, "out": out}
         for name, arg in zip(op.rule.args, op.args):
             mapping[name] = render(arg)
-        for key in op.rule.keywords:
-            mapping[key] = op.keywords.get(key, ast.Constant(None))
+        for key, default in op.rule.keywords:
+            mapping[key] = op.keywords.get(key, default)
+        for key in op.rule.statics:
+            mapping[key] = op.keywords[key]
         for helper in helpers.NAMES:
             if _mentions(template, helper):
                 self.result.helpers.add(helper)
@@ -151,7 +197,8 @@ class Differentiator:
             if _mentions(template, module):
                 self.result.modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
-        return simplify(substitute(template, mapping))
+        expanded = expand_macros(substitute(template, mapping), mapping, self.modules["np"])
+        return simplify(expanded)
 
     def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr) -> None:
         if isinstance(node, ir.Leaf):
@@ -161,6 +208,8 @@ class Differentiator:
             if node.rule.grads[i] is None or not _active_leaves(arg) & self.useful:
                 continue
             local = self.instantiate(node, i, gradient, out)
+            if node.rule.broadcast:
+                local = self.unbroadcast(local, arg, node)
             inner_out = render(arg) if isinstance(arg, ir.Op) else ast.Name("__unused__", ast.Load())
             self.backprop(arg, local, inner_out)
 
@@ -214,6 +263,57 @@ class Differentiator:
             self.result.modules.add("np")
             return ast.parse(f"{self.modules['np']}.zeros_like({param.name})", mode="eval").body
         return ast.Constant(0.0)
+
+
+class _Macros(ast.NodeTransformer):
+    def __init__(self, axis: ast.expr, keepdims: ast.expr, np_name: str, out: ast.expr) -> None:
+        self.out = out
+        self.axis = axis
+        self.keepdims = keepdims
+        self.np_name = np_name
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        axis, keepdims = self.axis, self.keepdims
+        if name == "keep":
+            value = node.args[0]
+            if _is_none(axis) or (isinstance(keepdims, ast.Constant) and keepdims.value is True):
+                return value
+            expand = ast.parse(f"{self.np_name}.expand_dims", mode="eval").body
+            if isinstance(keepdims, ast.Constant) and keepdims.value is False:
+                return ast.Call(expand, [value, copy.deepcopy(axis)], [])
+            return ast.IfExp(copy.deepcopy(keepdims), value, ast.Call(expand, [value, copy.deepcopy(axis)], []))
+        if name == "count":
+            x = node.args[0]
+            if _is_none(axis):
+                return ast.Attribute(x, "size", ast.Load())
+            axes = axis.elts if isinstance(axis, ast.Tuple) else [axis]
+            if all(isinstance(a, (ast.Constant, ast.UnaryOp)) for a in axes):
+                sizes: list[ast.expr] = [
+                    ast.Subscript(ast.Attribute(copy.deepcopy(x), "shape", ast.Load()), copy.deepcopy(a), ast.Load())
+                    for a in axes
+                ]
+                total = sizes[0]
+                for size in sizes[1:]:
+                    total = ast.BinOp(total, ast.Mult(), size)
+                return total
+            size = ast.parse(f"{self.np_name}.size", mode="eval").body
+            return ast.BinOp(
+                ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(copy.deepcopy(size), [copy.deepcopy(self.out)], [])
+            )
+        return node
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def expand_macros(tree: ast.expr, mapping: dict[str, ast.expr], np_name: str) -> ast.expr:
+    """Expand `keep(...)` and `count(...)` for this call's static axis and keepdims."""
+    axis = mapping.get("axis", ast.Constant(None))
+    keepdims = mapping.get("keepdims", ast.Constant(False))
+    return _Macros(axis, keepdims, np_name, mapping["out"]).visit(tree)
 
 
 def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:

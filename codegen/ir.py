@@ -22,6 +22,7 @@ class Leaf:
     expr: ast.expr
     var: str | None = None
     index: ast.expr | None = None
+    basic: bool = True  # the index picks each element at most once
 
 
 @dataclass
@@ -81,5 +82,7 @@ class Function:
     origins: list[str] = field(default_factory=list)  # forward source text per origin
     active: set[str] = field(default_factory=set)
     forced: set[str] = field(default_factory=set)  # parameters named by wrt
+    lists: set[str] = field(default_factory=set)  # parameters indexed as Python lists
+    scalars: set[str] = field(default_factory=set)  # names known to hold Python numbers
     docstring: str | None = None
     names: Names = field(default_factory=lambda: Names(set()))

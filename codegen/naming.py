@@ -60,20 +60,22 @@ class Names:
         return var in self._grads
 
 
-def temp_name(op: str, leaves: list[str]) -> str:
-    """A readable name for an intermediate the normaliser introduces."""
-    word = op.rsplit(".", 1)[-1]
-    if len(leaves) == 2 and op in _WORDS:
-        name = f"{leaves[0]}_{_WORDS[op]}_{leaves[1]}"
-    elif op == "pow" and leaves:
+def temp_name(op: str, leaves: list[str], target: str) -> str:
+    """A readable name for an intermediate the normaliser introduces: from its
+    operands when short (`exp_x`, `x_times_y`), else from the statement's target."""
+    word = op.split(".")[1] if op.startswith("numpy.") else op.rsplit(".", 1)[-1]
+    word = _WORDS.get(word, word)
+    if len(leaves) == 2 and op.split(".")[-1] in _WORDS:
+        name = f"{leaves[0]}_{word}_{leaves[1]}"
+    elif op.endswith("pow") and leaves:
         name = f"{leaves[0]}_pow"
-    elif op == "neg" and leaves:
+    elif op.endswith("neg") and leaves:
         name = f"neg_{leaves[0]}"
     elif leaves:
-        name = "_".join([_WORDS.get(word, word), *leaves])
+        name = "_".join([word, *leaves])
     else:
-        name = _WORDS.get(word, word)
-    return name if len(name) <= 24 else _WORDS.get(word, word)
+        name = ""
+    return name if name and len(name) <= 16 else f"{target}_{word}"
 
 
 def identifiers(tree: ast.AST) -> set[str]:

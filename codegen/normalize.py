@@ -18,6 +18,7 @@ from codegen.errors import CodegenError, Collector
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule
+from codegen.shapes import ShapeKeys
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
     cst.Add: ("add", ast.Add()),
@@ -74,6 +75,10 @@ class Normaliser:
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
+        self.ints: set[str] = set()
+        self.numbers: set[str] = set()  # ints, and parameters known to be numbers
+        self.shapes = ShapeKeys(self.numbers)
+        self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
         code_tree = ast.parse(info.code(function).strip())
@@ -143,6 +148,8 @@ class Normaliser:
             return self.lower_call(node)
         if isinstance(node, cst.Subscript):
             return self.lower_subscript(node)
+        if isinstance(node, cst.Attribute):
+            return self.lower_attribute(node)
         if isinstance(node, cst.IfExp):
             spelling = ast.IfExp(slot(0), slot(1), slot(2))
             args = [ir.Leaf(self.to_ast(node.test)), self.lower(node.body), self.lower(node.orelse)]
@@ -163,6 +170,15 @@ class Normaliser:
 
     def binary(self, node: cst.CSTNode, kind: type[cst.BaseBinaryOp], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = _BINOPS[kind]
+        if (
+            name == "mul"
+            and isinstance(left, ir.Leaf)
+            and isinstance(right, ir.Leaf)
+            and left.var is not None
+            and ast.dump(left.expr) == ast.dump(right.expr)
+        ):
+            rule_name = "numpy.mul.self" if self.numpy else "mul.self"
+            return self.op(rule_name, [left], {}, ast.BinOp(slot(0), op, slot(0)))
         if isinstance(left, ir.Leaf) and isinstance(right, ir.Leaf) and left.var is None and right.var is None:
             return ir.Leaf(ast.BinOp(left.expr, op, right.expr))
         rule_name = f"numpy.{name}" if self.numpy and f"numpy.{name}" in RULES else name
@@ -204,76 +220,170 @@ class Normaliser:
             if len(outputs) != 1:
                 raise self.fail(node, f"{label} returns {len(outputs)} values: unpack them into names")
             return outputs[0]
-        positional = [a for a in node.args if a.keyword is None]
         if any(a.star for a in node.args):
             raise self.fail(node, f"*args in a call to {label} are not supported")
+        positional = [a.value for a in node.args if a.keyword is None]
         method = name.startswith("method.")
-        rule_name = resolve.rule_for(name, len(positional) + int(method), self.numpy)
+        if method:
+            assert isinstance(node.func, cst.Attribute)
+            positional.insert(0, node.func.value)
+        rule_name = resolve.rule_for(name, len(positional), self.numpy)
         if rule_name is None:
             raise self.fail(node, f"no derivative rule for {label}")
         rule = RULES[rule_name]
-        operands: list[cst.BaseExpression] = []
-        if method:
-            assert isinstance(node.func, cst.Attribute)
-            operands.append(node.func.value)
-        operands.extend(a.value for a in positional)
-        if rule_name in ("max", "min") and len(operands) > 2:
+        if rule.variadic:
+            return self.lower_variadic(node, rule, positional, label)
+        if rule_name in ("max", "min") and len(positional) > 2:
             raise self.fail(node, f"{label} with more than two arguments is not supported")
-        if len(operands) != len(rule.args):
-            raise self.fail(node, f"{label} takes {len(rule.args)} differentiable arguments here")
-        keywords: dict[str, ast.expr] = {}
+        count = len(rule.args)
+        if len(positional) < count:
+            raise self.fail(node, f"{label} needs {count} operands")
+        operands, extra = positional[:count], positional[count:]
+        statics: dict[str, ast.expr] = {}
+        slots_for_extra = list(rule.statics) + [k for k, _ in rule.keywords]
+        if method and len(rule.statics) == 1 and len(extra) > 1:
+            statics[rule.statics[0]] = ast.Tuple([self.static(e, label) for e in extra], ast.Load())
+        else:
+            if len(extra) > len(slots_for_extra):
+                raise self.fail(node, f"{label} takes at most {count + len(slots_for_extra)} arguments here")
+            for key, expr in zip(slots_for_extra, extra):
+                statics[key] = self.static(expr, label)
         for arg in node.args:
             if arg.keyword is None:
                 continue
             key = arg.keyword.value
-            if key not in rule.keywords:
+            if key not in slots_for_extra:
                 raise self.fail(arg, f"keyword {key!r} of {label} is not supported")
-            if self.is_active(arg.value):
-                raise self.fail(arg, f"keyword {key!r} of {label} must not depend on a parameter")
-            keywords[key] = self.to_ast(arg.value)
+            statics[key] = self.static(arg.value, label, arg)
+        missing = [k for k in rule.statics if k not in statics]
+        if missing:
+            raise self.fail(node, f"{label} needs its {missing[0]} argument")
         args = [self.lower(o) for o in operands]
-        func = self.to_ast(node.func)
+        if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
+            rule = RULES[f"{rule_name}.const"]
+        spelling = self.to_ast(node)
+        assert isinstance(spelling, ast.Call)
         if method:
-            assert isinstance(func, ast.Attribute)
-            func.value = slot(0)
-            call_args: list[ast.expr] = [slot(i) for i in range(1, len(args))]
+            assert isinstance(spelling.func, ast.Attribute)
+            spelling.func.value = slot(0)
+            spelling.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
-            call_args = [slot(i) for i in range(len(args))]
-        kw_nodes = [ast.keyword(k, v) for k, v in keywords.items()]
-        return ir.Op(rule, args, keywords, ast.Call(func, call_args, kw_nodes))
+            spelling.args[:count] = [slot(i) for i in range(count)]
+        return ir.Op(rule, args, statics, spelling)
+
+    def static(self, expr: cst.BaseExpression, label: str, where: cst.CSTNode | None = None) -> ast.expr:
+        """An argument that must not carry a gradient (a shape, an axis, a flag)."""
+        if self.is_active(expr):
+            raise self.fail(where or expr, f"this argument of {label} must not depend on a differentiated value")
+        return self.to_ast(expr)
+
+    def lower_variadic(
+        self, node: cst.Call, rule: Rule, positional: list[cst.BaseExpression], label: str
+    ) -> ir.Node:
+        """`np.concatenate([a, b], axis=1)` and friends: the operands come as one list."""
+        if not positional or not isinstance(positional[0], (cst.List, cst.Tuple)):
+            raise self.fail(node, f"{label} needs a literal list of arrays to differentiate")
+        elements = [e.value for e in positional[0].elements]
+        if any(isinstance(e, cst.StarredElement) for e in positional[0].elements):
+            raise self.fail(node, f"starred elements in {label} are not supported")
+        statics: dict[str, ast.expr] = {}
+        keys = [k for k, _ in rule.keywords]
+        for key, expr in zip(keys, positional[1:]):
+            statics[key] = self.static(expr, label)
+        for arg in node.args:
+            if arg.keyword is not None:
+                if arg.keyword.value not in keys:
+                    raise self.fail(arg, f"keyword {arg.keyword.value!r} of {label} is not supported")
+                statics[arg.keyword.value] = self.static(arg.value, label, arg)
+        args = [self.lower(e) for e in elements]
+        spelling = self.to_ast(node)
+        assert isinstance(spelling, ast.Call)
+        container = ast.List if isinstance(positional[0], cst.List) else ast.Tuple
+        spelling.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
+        return ir.Op(rule, args, statics, spelling)
+
+    def lower_attribute(self, node: cst.Attribute) -> ir.Node:
+        if node.attr.value != "T":
+            raise self.fail(node, f"cannot differentiate the attribute .{node.attr.value}")
+        return self.op("numpy.T", [self.lower(node.value)], {}, ast.Attribute(slot(0), "T", ast.Load()))
 
     def lower_subscript(self, node: cst.Subscript) -> ir.Node:
-        value = node.value
-        if not isinstance(value, cst.Name) or self.numpy:
-            raise self.fail(node, "indexing is only supported on list parameters here")
-        var = self.env[value.value]
+        value = self.lower(node.value)
+        if isinstance(value, ir.Op):
+            origin = len(self.origins) - 1
+            value = self.stage_children(value, origin)
+            target = self.new_binding(self.names.fresh(temp_name(value.rule.name, _leaf_names(value), self.hint)))
+            self.emit_stage(target, value, origin)
+            value = ir.Leaf(ast.Name(target, ast.Load()), target)
+        if value.var is None or value.index is not None:
+            raise self.fail(node, "cannot differentiate this indexing")
+        var = value.var
         tree = self.to_ast(node)
         assert isinstance(tree, ast.Subscript)
-        self.lists.add(var)
-        return ir.Leaf(tree, var, tree.slice)
+        tree.value = ast.Name(var, ast.Load())
+        if not self.numpy:
+            self.lists.add(var)
+        basic = self.is_basic_index(tree.slice)
+        return ir.Leaf(tree, var, tree.slice, basic)
+
+    def is_basic_index(self, index: ast.expr) -> bool:
+        """Whether `index` selects each element at most once (no integer arrays)."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        if any(_is_arange(part) for part in parts):
+            # Paired with np.arange(N), the other index arrays (labels `y`)
+            # cannot make two positions coincide.
+            return True
+        for part in parts:
+            if isinstance(part, ast.Slice):
+                continue
+            if isinstance(part, ast.Constant) and (part.value is None or part.value is Ellipsis):
+                continue
+            if isinstance(part, ast.Attribute) and part.attr == "newaxis":
+                continue
+            if not self.is_int(part):
+                return False
+        return True
+
+    def is_int(self, expr: ast.expr) -> bool:
+        """Whether `expr` is certainly a Python int (a literal, a size, a loop counter)."""
+        if isinstance(expr, ast.Constant):
+            return type(expr.value) is int
+        if isinstance(expr, ast.Name):
+            return expr.id in self.ints
+        if isinstance(expr, ast.UnaryOp):
+            return self.is_int(expr.operand)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)):
+            return self.is_int(expr.left) and self.is_int(expr.right)
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute):
+            return expr.value.attr == "shape"
+        if isinstance(expr, ast.Attribute):
+            return expr.attr in ("ndim", "size")
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+            return expr.func.id in ("len", "int")
+        return False
 
     # ---- staging --------------------------------------------------------------
     def stage_children(self, node: ir.Node, origin: int) -> ir.Node:
         """Split off every child whose value the derivative of `node` needs."""
         if isinstance(node, ir.Leaf):
             return node
-        rule = node.rule
-        args = [self.stage_children(a, origin) for a in node.args]
-        for i, arg in enumerate(args):
-            if isinstance(arg, ir.Op) and self.must_stage(rule, args, i):
-                target = self.new_binding(self.names.fresh(temp_name(arg.rule.name, _leaf_names(arg))))
+        node.args = [self.stage_children(a, origin) for a in node.args]
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ir.Op) and self.must_stage(node, i):
+                target = self.new_binding(self.names.fresh(temp_name(arg.rule.name, _leaf_names(arg), self.hint)))
                 self.emit_stage(target, arg, origin)
-                args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
-        node.args = args
+                node.args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
         return node
 
-    def must_stage(self, parent: Rule, args: list[ir.Node], i: int) -> bool:
+    def must_stage(self, op: ir.Op, i: int) -> bool:
+        parent = op.rule
+        args = op.args
         child = args[i]
         assert isinstance(child, ir.Op)
         if child.rule.uses_out():
             return True
-        if parent.broadcast and _is_active_node(child):
-            return True
+        if parent.broadcast and _is_active_node(child) and self.shapes.summing(child, op) == "helper":
+            return True  # the gradient is summed back to the child's shape
         name = parent.args[i]
         readers = [
             t
@@ -290,6 +400,7 @@ class Normaliser:
     def emit_stage(self, target: str, value: ir.Node, origin: int) -> None:
         self.body.append(ir.Stage(target, value, origin))
         self.active.add(target)
+        self.shapes.record(target, value)
 
     def new_binding(self, name: str) -> str:
         """An SSA name for a new binding of `name`: each SSA name is bound once."""
@@ -305,7 +416,12 @@ class Normaliser:
 
     def assign(self, name: str, lowered: ir.Node, origin: int) -> None:
         target = self.new_binding(name)
+        self.hint = target
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
+            if self.is_int(lowered.expr):
+                self.ints.add(target)
+            if self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
+                self.numbers.add(target)
             self.env[name] = target
             stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
             self.body.append(ir.Plain(stmt, origin))
@@ -493,6 +609,11 @@ class Normaliser:
                 reason = "" if name in self.wrt else "not listed in wrt"
             code = self.info.code(param).strip().rstrip(",").strip()
             is_list = annotation.startswith(("list", "List"))
+            default = param.default
+            if annotation in ("int", "float", "bool") or isinstance(default, (cst.Integer, cst.Float)):
+                self.numbers.add(name)
+            if isinstance(default, cst.UnaryOperation) and isinstance(default.expression, (cst.Integer, cst.Float)):
+                self.numbers.add(name)
             params.append(ir.Param(name, code, not reason, reason, is_list, kind))
             self.env[name] = name
             self.bound.add(name)
@@ -526,6 +647,8 @@ class Normaliser:
             self.origins,
             set(self.active),
             set(self.wrt or ()),
+            {p.name for p in params if p.is_list},
+            self.numbers,
             _docstring(self.function),
             self.names,
         )
@@ -540,6 +663,15 @@ def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
         if left is not None:
             return node.with_changes(left=left, lpar=[], rpar=[])
     return None
+
+
+def _is_arange(node: ast.expr) -> bool:
+    """`np.arange(...)` or `range(...)`: an index array without repeats."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ("arange", "range")
 
 
 def _is_one(node: cst.BaseExpression) -> bool:
@@ -569,7 +701,9 @@ def _is_cheap(node: ir.Op) -> bool:
 def _leaf_names(node: ir.Op) -> list[str]:
     names: list[str] = []
     for arg in node.args:
-        if isinstance(arg, ir.Leaf) and isinstance(arg.expr, ast.Name):
+        if isinstance(arg, ir.Leaf) and arg.var is not None:
+            names.append(arg.var)
+        elif isinstance(arg, ir.Leaf) and isinstance(arg.expr, ast.Name):
             names.append(arg.expr.id)
         elif isinstance(arg, ir.Leaf) and isinstance(arg.expr, ast.Constant):
             continue

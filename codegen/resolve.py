@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 
 import libcst as cst
@@ -110,6 +111,55 @@ def rule_for(name: str, nargs: int, numpy: bool) -> str | None:
         plain = _BUILTIN_RULES[name]
         return f"numpy.{plain}" if numpy and f"numpy.{plain}" in RULES and plain == "abs" else plain
     if name.startswith("method."):
-        candidate = f"numpy.{name[len('method.'):]}"
-        return candidate if candidate in RULES else None
+        name = _METHODS.get(name, f"numpy.{name[len('method.'):]}")
+    name = _ALIASES.get(name, name)
+    if name == "numpy.transpose" and nargs > 1:
+        return "numpy.transpose.axes"
     return name if name in RULES else None
+
+
+# numpy functions that are another row under a second name.
+_ALIASES = {
+    "numpy.add": "numpy.add",
+    "numpy.subtract": "numpy.sub",
+    "numpy.multiply": "numpy.mul",
+    "numpy.divide": "numpy.div",
+    "numpy.true_divide": "numpy.div",
+    "numpy.negative": "numpy.neg",
+    "numpy.absolute": "numpy.abs",
+    "numpy.amax": "numpy.max",
+    "numpy.amin": "numpy.min",
+    "numpy.concat": "numpy.concatenate",
+    "numpy.arccos": "numpy.arccos",
+    "numpy.acos": "numpy.arccos",
+    "numpy.asin": "numpy.arcsin",
+    "numpy.atan": "numpy.arctan",
+    "numpy.atan2": "numpy.arctan2",
+    "numpy.pow": "numpy.power",
+    "numpy.permute_dims": "numpy.transpose",
+}
+# Array methods and the numpy function each one is.
+_METHODS = {
+    "method.astype": "numpy.float",
+    "method.flatten": "numpy.ravel",
+}
+
+
+def is_number(expr: ast.expr, numbers: set[str] | frozenset[str]) -> bool:
+    """Whether `expr` certainly evaluates to a Python number: literals, sizes,
+    names in `numbers`, and arithmetic of those."""
+    if isinstance(expr, ast.Constant):
+        return type(expr.value) in (int, float)
+    if isinstance(expr, ast.Name):
+        return expr.id in numbers
+    if isinstance(expr, ast.UnaryOp):
+        return is_number(expr.operand, numbers)
+    if isinstance(expr, ast.BinOp):
+        return is_number(expr.left, numbers) and is_number(expr.right, numbers)
+    if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute):
+        return expr.value.attr == "shape"
+    if isinstance(expr, ast.Attribute):
+        return expr.attr in ("ndim", "size")
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+        return expr.func.id in ("len", "int", "float")
+    return False

@@ -24,26 +24,31 @@ TEMPLATE_GLOBALS = frozenset({"g", "out", "math", "np"}) | helpers.NAMES
 
 @dataclass(frozen=True)
 class Rule:
-    """How to differentiate one operation."""
+    """How to differentiate one operation.
+
+    `args` are the operands a gradient may flow into; `statics` are further
+    positional parameters that never carry one (a shape, an axis); `keywords`
+    map keyword parameters to their defaults. `kind` tells the analyses how the
+    output's shape relates to the operands': "scalar" (Python numbers),
+    "elementwise" (numpy broadcasting), "reduce" (a reduction over `axis`), or
+    "other". `variadic` rows take their operands as one list (`concatenate`).
+    """
 
     name: str
     args: tuple[str, ...]
     grads: tuple[ast.expr | None, ...]
-    keywords: tuple[str, ...] = ()
-    broadcast: bool = False
+    keywords: tuple[tuple[str, ast.expr], ...] = ()
+    statics: tuple[str, ...] = ()
+    kind: str = "scalar"
+    variadic: bool = False
     sources: tuple[str | None, ...] = field(default=(), compare=False)
+
+    @property
+    def broadcast(self) -> bool:
+        return self.kind == "elementwise" and len(self.args) > 1
 
     def uses_out(self) -> bool:
         return any(_mentions(t, "out") for t in self.grads if t is not None)
-
-    def uses_arg(self, index: int) -> bool:
-        """True when some other argument's template reads argument `index`'s value."""
-        name = self.args[index]
-        return any(
-            t is not None and _mentions(t, name)
-            for i, t in enumerate(self.grads)
-            if i != index
-        ) or (self.grads[index] is not None and _mentions(self.grads[index], name))
 
 
 def _mentions(tree: ast.AST, name: str) -> bool:
@@ -52,14 +57,34 @@ def _mentions(tree: ast.AST, name: str) -> bool:
 
 RULES: dict[str, Rule] = {}
 
+# Macros a template may use; the differentiator expands them per call, knowing
+# the call's static `axis` and `keepdims`:
+#   keep(v)   v with the reduced axes put back (np.expand_dims) unless keepdims
+#   count(x)  how many elements of x each output element reduces over
+MACROS = frozenset({"keep", "count"})
 
-def defrule(name: str, args: str, *templates: str | None, keywords: str = "") -> None:
-    """Register `name(args)` with one gradient template per argument."""
+
+def defrule(
+    name: str,
+    args: str,
+    *templates: str | None,
+    keywords: str = "",
+    statics: str = "",
+    kind: str | None = None,
+    variadic: bool = False,
+) -> None:
+    """Register `name(args)` with one gradient template per argument.
+
+    `keywords` is written like a signature tail: "axis=None keepdims=False".
+    """
     arg_names = tuple(args.split())
-    kw_names = tuple(keywords.split())
+    static_names = tuple(statics.split())
+    kw_pairs = tuple(
+        (k, ast.parse(v, mode="eval").body) for k, _, v in (kw.partition("=") for kw in keywords.split())
+    )
     if len(templates) != len(arg_names):
         raise ValueError(f"rule {name}: {len(arg_names)} args, {len(templates)} templates")
-    allowed = TEMPLATE_GLOBALS | set(arg_names) | set(kw_names)
+    allowed = TEMPLATE_GLOBALS | MACROS | set(arg_names) | set(static_names) | {k for k, _ in kw_pairs}
     parsed: list[ast.expr | None] = []
     for template in templates:
         if template is None:
@@ -70,13 +95,10 @@ def defrule(name: str, args: str, *templates: str | None, keywords: str = "") ->
         if unknown:
             raise ValueError(f"rule {name}: template {template!r} uses {sorted(unknown)}")
         parsed.append(tree)
+    if kind is None:
+        kind = "elementwise" if name.startswith("numpy.") else "scalar"
     RULES[name] = Rule(
-        name,
-        arg_names,
-        tuple(parsed),
-        kw_names,
-        broadcast=name.startswith("numpy."),
-        sources=tuple(templates),
+        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates)
     )
 
 
@@ -84,6 +106,7 @@ def defrule(name: str, args: str, *templates: str | None, keywords: str = "") ->
 defrule("add", "x y", "g", "g")
 defrule("sub", "x y", "g", "-g")
 defrule("mul", "x y", "y * g", "x * g")
+defrule("mul.self", "x", "2 * x * g")
 defrule("div", "x y", "g / y", "-x / y ** 2 * g")
 defrule("pow", "x y", "y * x ** (y - 1) * g", "out * math.log(x) * g")
 defrule("neg", "x", "-g")
@@ -136,3 +159,106 @@ defrule("sigmoid", "x", "(1 - out) * out * g")
 defrule("mod", "x y", "g", "-(x // y) * g")
 # `x if c else y`: the gradient follows the branch the forward pass took.
 defrule("ifexp", "c x y", None, "g if c else 0.0", "0.0 if c else g")
+
+# ---- numpy: operators (broadcasting; gradients are summed back to each shape) ----
+defrule("numpy.add", "x y", "g", "g")
+defrule("numpy.sub", "x y", "g", "-g")
+defrule("numpy.mul", "x y", "y * g", "x * g")
+defrule("numpy.mul.self", "x", "2 * x * g")
+defrule("numpy.div", "x y", "g / y", "-x / y ** 2 * g")
+defrule("numpy.pow", "x y", "y * x ** (y - 1) * g", "out * np.log(x) * g")
+defrule("numpy.mod", "x y", "g", "-(x // y) * g")
+defrule("numpy.neg", "x", "-g")
+defrule("numpy.pos", "x", "g")
+defrule("numpy.matmul", "x y", "g @ y.T", "x.T @ g", kind="other")
+defrule("numpy.dot", "x y", "g.dot(y.T)", "x.T.dot(g)", kind="other")
+defrule("numpy.outer", "x y", "g @ y", "x @ g", kind="other")
+defrule("numpy.inner", "x y", "g * y", "g * x", kind="other")
+
+# ---- numpy: elementwise functions -----------------------------------------------
+# abs has derivative 0 at 0 (np.sign); maximum/minimum split the gradient
+# evenly at ties, and clip sends none at its bounds (autograd's conventions).
+defrule("numpy.exp", "x", "out * g")
+defrule("numpy.exp2", "x", "np.log(2) * out * g")
+defrule("numpy.expm1", "x", "(out + 1) * g")
+defrule("numpy.log", "x", "g / x")
+defrule("numpy.log1p", "x", "g / (1 + x)")
+defrule("numpy.log2", "x", "g / (x * np.log(2))")
+defrule("numpy.log10", "x", "g / (x * np.log(10))")
+defrule("numpy.sqrt", "x", "g / (2 * out)")
+defrule("numpy.cbrt", "x", "g / (3 * out ** 2)")
+defrule("numpy.square", "x", "2 * x * g")
+defrule("numpy.reciprocal", "x", "-(out ** 2) * g")
+defrule("numpy.sin", "x", "np.cos(x) * g")
+defrule("numpy.cos", "x", "-np.sin(x) * g")
+defrule("numpy.tan", "x", "(1 + out ** 2) * g")
+defrule("numpy.arcsin", "x", "g / np.sqrt(1 - x ** 2)")
+defrule("numpy.arccos", "x", "-g / np.sqrt(1 - x ** 2)")
+defrule("numpy.arctan", "x", "g / (1 + x ** 2)")
+defrule("numpy.sinh", "x", "np.cosh(x) * g")
+defrule("numpy.cosh", "x", "np.sinh(x) * g")
+defrule("numpy.tanh", "x", "(1 - out ** 2) * g")
+defrule("numpy.arcsinh", "x", "g / np.sqrt(x ** 2 + 1)")
+defrule("numpy.arccosh", "x", "g / np.sqrt(x ** 2 - 1)")
+defrule("numpy.arctanh", "x", "g / (1 - x ** 2)")
+defrule("numpy.abs", "x", "np.sign(x) * g")
+defrule("numpy.arctan2", "y x", "x / (x ** 2 + y ** 2) * g", "-y / (x ** 2 + y ** 2) * g")
+defrule("numpy.hypot", "x y", "x / out * g", "y / out * g")
+defrule("numpy.power", "x y", "y * x ** (y - 1) * g", "out * np.log(x) * g")
+defrule("numpy.maximum", "x y", "g * (x == out) / (1.0 + (x == y))", "g * (y == out) / (1.0 + (x == y))")
+defrule("numpy.minimum", "x y", "g * (x == out) / (1.0 + (x == y))", "g * (y == out) / (1.0 + (x == y))")
+# Against a constant (ReLU's np.maximum(0, z)) the gradient goes to the strictly
+# larger side: none at the tie, the usual ReLU subgradient.
+defrule("numpy.maximum.const", "x y", "g * (x > y)", "g * (y > x)")
+defrule("numpy.minimum.const", "x y", "g * (x < y)", "g * (y < x)")
+defrule("numpy.where", "c x y", None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)")
+defrule("numpy.clip", "x lo hi", "g * ((out != lo) & (out != hi))", None, None)
+
+# ---- numpy: reductions ------------------------------------------------------------
+_AXIS = "axis=None keepdims=False"
+defrule("numpy.sum", "x", "np.ones_like(x) * keep(g)", keywords=_AXIS, kind="reduce")
+defrule("numpy.mean", "x", "np.ones_like(x) * keep(g) / count(x)", keywords=_AXIS, kind="reduce")
+defrule("numpy.prod", "x", "keep(g) * keep(out) / x", keywords=_AXIS, kind="reduce")
+defrule(
+    "numpy.max",
+    "x",
+    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    keywords=_AXIS,
+    kind="reduce",
+)
+defrule(
+    "numpy.min",
+    "x",
+    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    keywords=_AXIS,
+    kind="reduce",
+)
+defrule(
+    "numpy.var",
+    "x",
+    "2 * (x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / count(x)",
+    keywords=_AXIS,
+    kind="reduce",
+)
+defrule(
+    "numpy.std",
+    "x",
+    "(x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / (count(x) * keep(out))",
+    keywords=_AXIS,
+    kind="reduce",
+)
+defrule("numpy.linalg.norm", "x", "x * keep(g) / keep(out)", keywords=_AXIS, kind="reduce")
+
+# ---- numpy: shapes ----------------------------------------------------------------
+defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other")
+defrule("numpy.ravel", "x", "np.reshape(g, np.shape(x))", kind="other")
+defrule("numpy.squeeze", "x", "np.reshape(g, np.shape(x))", keywords="axis=None", kind="other")
+defrule("numpy.expand_dims", "x", "np.reshape(g, np.shape(x))", statics="axis", kind="other")
+defrule("numpy.transpose", "x", "np.transpose(g)", kind="other")
+defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", statics="axes", kind="other")
+defrule("numpy.T", "x", "g.T", kind="other")
+defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other")
+defrule("numpy.copy", "x", "g", kind="other")
+defrule("numpy.float", "x", "g", kind="other")
+defrule("numpy.asarray", "x", "g", kind="other")
+defrule("numpy.array", "x", "g", kind="other")

@@ -103,6 +103,15 @@ class _Simplifier(ast.NodeTransformer):
         return node
 
 
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        # Reductions in templates default to axis=None.
+        node.keywords = [
+            k for k in node.keywords if not (k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value is None)
+        ]
+        return node
+
+
 def simplify(node: ast.expr) -> ast.expr:
     """Return a simpler expression with the same value."""
     return _Simplifier().visit(node)

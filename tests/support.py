@@ -67,6 +67,16 @@ def _weighted(outputs: Any, weights: Sequence[Any]) -> float:
     return float(sum(np.sum(np.asarray(w) * np.asarray(o)) for w, o in zip(weights, outs)))
 
 
+def upstream_kwargs(forward_fn: Callable[..., Any], backward_fn: Callable[..., Any], weights: Sequence[Any]) -> dict[str, Any]:
+    """The upstream gradients as keywords: they follow any defaulted forward parameters."""
+    import inspect
+
+    forward_params = set(inspect.signature(forward_fn).parameters)
+    names = [p for p in inspect.signature(backward_fn).parameters if p not in forward_params]
+    assert len(names) == len(weights), (names, weights)
+    return dict(zip(names, weights))
+
+
 def upstream_for(outputs: Any, rng: np.random.Generator) -> list[Any]:
     outs = outputs if isinstance(outputs, tuple) else (outputs,)
     weights: list[Any] = []
@@ -99,7 +109,7 @@ def check_gradients(
     originals = copy.deepcopy(list(args))
     outputs = forward_fn(*args)
     weights = upstream_for(outputs, rng)
-    grads = backward_fn(*args, *weights)
+    grads = backward_fn(*args, **upstream_kwargs(forward_fn, backward_fn, weights))
     for original, arg in zip(originals, args):
         if isinstance(arg, (list, np.ndarray, float)):
             np.testing.assert_array_equal(original, arg, err_msg="the backward mutated an argument")

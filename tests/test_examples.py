@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import codegen
-from tests.support import autograd_gradients, check_gradients, gradient_names, load, upstream_for
+from tests.support import autograd_gradients, check_gradients, gradient_names, load, upstream_for, upstream_kwargs
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 rng = np.random.default_rng(0)
@@ -47,7 +47,7 @@ def test_gradients(path: Path) -> None:
         check_gradients(forward[name], backward[f"{name}_backward"], list(args))
         weights = upstream_for(forward[name](*args), np.random.default_rng(1))
         wrt = gradient_names(backward[f"{name}_backward"])
-        grads = backward[f"{name}_backward"](*args, *weights)
+        grads = backward[f"{name}_backward"](*args, **upstream_kwargs(forward[name], backward[f"{name}_backward"], weights))
         grads = grads if len(wrt) > 1 else (grads,)
         expected = autograd_gradients(source, name, args, wrt, weights)
         for param, grad in zip(wrt, grads):

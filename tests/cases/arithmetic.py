@@ -20,8 +20,8 @@ def f_backward(x, y, dout=1.0):
     """
     # forward pass
     a = x * y - 3.0 * x
-    plus = y * y + 1.0
-    b = a / plus
+    b_plus = y * y + 1.0
+    b = a / b_plus
     x_pow = 2.0**x
     c = -b + x_pow
     out = c / x
@@ -33,10 +33,9 @@ def f_backward(x, y, dout=1.0):
     dx_pow = dc
     dx += x_pow * math.log(2.0) * dx_pow
     # backprop b = a / (y * y + 1.0)
-    da = db / plus
-    dplus = -a / plus**2 * db
-    dy = y * dplus
-    dy += y * dplus
+    da = db / b_plus
+    db_plus = -a / b_plus**2 * db
+    dy = 2 * y * db_plus
     # backprop a = x * y - 3.0 * x
     dx += y * da
     dy += x * da

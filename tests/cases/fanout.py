@@ -15,8 +15,8 @@ def f_backward(x, y, dout1=1.0, da=1.0):
     Returns (dx, dy), the gradients of out1, a with respect to x, y.
     """
     # forward pass
-    x_times_x = x * x
-    a = x_times_x * x
+    self_x = x * x
+    a = self_x * x
     b = a + a * y + x
     out1 = b * x
     # backprop return b * x, a
@@ -28,8 +28,7 @@ def f_backward(x, y, dout1=1.0, da=1.0):
     dy = a * db
     dx += db
     # backprop a = x * x * x
-    dx_times_x = x * da
-    dx += x_times_x * da
-    dx += x * dx_times_x
-    dx += x * dx_times_x
+    dself_x = x * da
+    dx += self_x * da
+    dx += 2 * x * dself_x
     return dx, dy

@@ -33,8 +33,7 @@ def f_backward(x, y, dout=1.0):
     dy = dlog_y / y
     dx = exp_x * dexp_x
     # backprop cos_free: return x * x
-    dx += x * dcos_free_out
-    dx += x * dcos_free_out
+    dx += 2 * x * dcos_free_out
     return dx, dy
 
 
@@ -46,6 +45,5 @@ def cos_free_backward(x, dout=1.0):
     # forward pass
     out = x * x
     # backprop return x * x
-    dx = x * dout
-    dx += x * dout
+    dx = 2 * x * dout
     return dx

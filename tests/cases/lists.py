@@ -25,8 +25,7 @@ def neuron_backward(w, x, dout=1.0):
     # backprop return math.tanh(dot) + w[0] * w[0]
     dtanh_dot = dout
     dw = [0.0] * len(w)
-    dw[0] = w[0] * dout
-    dw[0] += w[0] * dout
+    dw[0] = 2 * w[0] * dout
     ddot = (1 - tanh_dot**2) * dtanh_dot
     # backprop dot = w[0] * x[0] + w[1] * x[1] + w[2]
     dw[0] += x[0] * ddot

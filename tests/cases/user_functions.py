@@ -56,8 +56,7 @@ def pair_backward(a, dout1=1.0, dout2=1.0):
     out2 = math.sin(a)
     # backprop return a * a, math.sin(a)
     da = math.cos(a) * dout2
-    da += a * dout1
-    da += a * dout1
+    da += 2 * a * dout1
     return da
 
 
@@ -84,8 +83,7 @@ def f_backward(x, w1, w2, dout=1.0):
     dq = dh_2
     # backprop pair: return a * a, math.sin(a)
     db = math.cos(b) * dq
-    db += b * dp
-    db += b * dp
+    db += 2 * b * dp
     # backprop layer: return math.tanh(h)
     dh_1 = (1 - b**2) * db
     # backprop layer: h = x * w + eps
