@@ -81,7 +81,7 @@ def _active_leaves(node: ir.Node) -> set[str]:
         return {node.var} if node.var is not None else set()
     found: set[str] = set()
     for i, arg in enumerate(node.args):
-        if node.rule.grads[i] is not None:
+        if node.rule.flows(i):
             found |= _active_leaves(arg)
     return found
 
@@ -160,7 +160,20 @@ class Differentiator:
             self.emit(_accumulate(target, gradient))
 
     # ---- shapes -------------------------------------------------------------------
-    def unbroadcast(self, gradient: ast.expr, arg: ir.Node, op: ir.Op) -> ast.expr:
+    def mask_written(self, op: ir.Op, old: ir.Node, gradient: ast.expr) -> None:
+        """The gradient of `a` through `a[index] = v`: zero where v was written."""
+        assert isinstance(old, ir.Leaf) and old.var is not None
+        name = self.names.grad(old.var)
+        masked = name if name not in self.state else self.names.fresh(f"{name}_masked")
+        index = copy.deepcopy(op.keywords["index"])
+        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{ast.unparse(gradient)}.copy()", mode="eval").body))
+        self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0)))
+        if masked == name:
+            self.state[name] = "fresh"
+        else:
+            self.contribute(old, ast.Name(masked, ast.Load()))
+
+    def unbroadcast(self, gradient: ast.expr, arg: ir.Node, op: ir.Node) -> ast.expr:
         """`gradient` summed back to `arg`'s shape, where broadcasting may have grown it."""
         how = self.shapes.summing(arg, op)
         if how is None:
@@ -179,11 +192,11 @@ class Differentiator:
 
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
-        template = op.rule.grads[index]
+        template = op.rule.template(index, len(op.args), op.keywords)
         assert template is not None
         mapping: dict[str, ast.expr] = {"g": gradient, "out": out}
-        for name, arg in zip(op.rule.args, op.args):
-            mapping[name] = render(arg)
+        for i, arg in enumerate(op.args):
+            mapping[op.rule.arg_name(i)] = render(arg)
         for key, default in op.rule.keywords:
             mapping[key] = op.keywords.get(key, default)
         for key in op.rule.statics:
@@ -205,11 +218,16 @@ class Differentiator:
             self.contribute(node, gradient)
             return
         for i, arg in enumerate(node.args):
-            if node.rule.grads[i] is None or not _active_leaves(arg) & self.useful:
+            if not node.rule.flows(i) or not _active_leaves(arg) & self.useful:
+                continue
+            if node.rule.name == "setitem" and i == 0:
+                self.mask_written(node, arg, gradient)
                 continue
             local = self.instantiate(node, i, gradient, out)
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, node)
+            elif node.rule.name == "setitem":
+                local = self.unbroadcast(local, arg, node.args[0])
             inner_out = render(arg) if isinstance(arg, ir.Op) else ast.Name("__unused__", ast.Load())
             self.backprop(arg, local, inner_out)
 

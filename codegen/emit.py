@@ -14,7 +14,14 @@ def forward_lines(fn: ir.Function) -> list[str]:
     """The staged forward pass, one statement a line."""
     lines: list[str] = []
     for statement in fn.body:
-        if isinstance(statement, ir.Stage):
+        value = statement.value if isinstance(statement, ir.Stage) else None
+        if isinstance(value, ir.Op) and value.rule.name == "setitem":
+            old, new = render(value.args[0]), statement.target  # type: ignore[union-attr]
+            lines.append(f"{new} = {ast.unparse(old)}.copy()")
+            written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
+            assign = ast.Assign([written], render(value.args[1]))
+            lines.append(ast.unparse(ast.fix_missing_locations(assign)))
+        elif isinstance(statement, ir.Stage):
             assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(statement.value))
             lines.append(ast.unparse(ast.fix_missing_locations(assign)))
         else:

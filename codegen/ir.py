@@ -39,6 +39,11 @@ class Op:
 Node = Leaf | Op
 
 
+def templates(op: Op) -> list[ast.expr | None]:
+    """The gradient template of each operand of `op`."""
+    return [op.rule.template(i, len(op.args), op.keywords) for i in range(len(op.args))]
+
+
 @dataclass
 class Stage:
     """`target = value`; `origin` is the forward source line it comes from."""

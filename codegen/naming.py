@@ -69,6 +69,10 @@ def temp_name(op: str, leaves: list[str], target: str) -> str:
         name = f"{leaves[0]}_{word}_{leaves[1]}"
     elif op.endswith("pow") and leaves:
         name = f"{leaves[0]}_pow"
+    elif op.endswith("mul.self") and leaves:
+        name = f"{leaves[0]}_sq"
+    elif op == "numpy.T" and leaves:
+        name = f"{leaves[0]}_T"
     elif op.endswith("neg") and leaves:
         name = f"neg_{leaves[0]}"
     elif leaves:

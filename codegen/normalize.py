@@ -17,7 +17,7 @@ from codegen import ir, resolve, validate
 from codegen.errors import CodegenError, Collector
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
-from codegen.rules import RULES, Rule
+from codegen.rules import RULES, Rule, Unsupported
 from codegen.shapes import ShapeKeys
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
@@ -76,6 +76,7 @@ class Normaliser:
         self.active: set[str] = set()
         self.lists: set[str] = set()
         self.ints: set[str] = set()
+        self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
         self.shapes = ShapeKeys(self.numbers)
         self.hint = "t"
@@ -280,15 +281,24 @@ class Normaliser:
     def lower_variadic(
         self, node: cst.Call, rule: Rule, positional: list[cst.BaseExpression], label: str
     ) -> ir.Node:
-        """`np.concatenate([a, b], axis=1)` and friends: the operands come as one list."""
-        if not positional or not isinstance(positional[0], (cst.List, cst.Tuple)):
-            raise self.fail(node, f"{label} needs a literal list of arrays to differentiate")
-        elements = [e.value for e in positional[0].elements]
-        if any(isinstance(e, cst.StarredElement) for e in positional[0].elements):
-            raise self.fail(node, f"starred elements in {label} are not supported")
+        """`np.concatenate([a, b], axis=1)`, `np.stack(...)`: the operands come as one
+        list; `np.einsum("ij,jk->ik", a, b)`: they follow the subscripts."""
         statics: dict[str, ast.expr] = {}
+        if rule.statics:
+            if not positional:
+                raise self.fail(node, f"{label} needs its {rule.statics[0]} argument")
+            statics[rule.statics[0]] = self.static(positional[0], label)
+            elements = positional[1:]
+            rest: list[cst.BaseExpression] = []
+        else:
+            if not positional or not isinstance(positional[0], (cst.List, cst.Tuple)):
+                raise self.fail(node, f"{label} needs a literal list of arrays to differentiate")
+            if any(isinstance(e, cst.StarredElement) for e in positional[0].elements):
+                raise self.fail(node, f"starred elements in {label} are not supported")
+            elements = [e.value for e in positional[0].elements]
+            rest = positional[1:]
         keys = [k for k, _ in rule.keywords]
-        for key, expr in zip(keys, positional[1:]):
+        for key, expr in zip(keys, rest):
             statics[key] = self.static(expr, label)
         for arg in node.args:
             if arg.keyword is not None:
@@ -296,11 +306,20 @@ class Normaliser:
                     raise self.fail(arg, f"keyword {arg.keyword.value!r} of {label} is not supported")
                 statics[arg.keyword.value] = self.static(arg.value, label, arg)
         args = [self.lower(e) for e in elements]
+        op = ir.Op(rule, args, statics, ast.Constant(None))
+        try:
+            ir.templates(op)
+        except Unsupported as exc:
+            raise self.fail(node, f"{label}: {exc}")
         spelling = self.to_ast(node)
         assert isinstance(spelling, ast.Call)
-        container = ast.List if isinstance(positional[0], cst.List) else ast.Tuple
-        spelling.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
-        return ir.Op(rule, args, statics, spelling)
+        if rule.statics:
+            spelling.args[1:] = [slot(i) for i in range(len(args))]
+        else:
+            container = ast.List if isinstance(positional[0], cst.List) else ast.Tuple
+            spelling.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
+        op.spelling = spelling
+        return op
 
     def lower_attribute(self, node: cst.Attribute) -> ir.Node:
         if node.attr.value != "T":
@@ -384,18 +403,15 @@ class Normaliser:
             return True
         if parent.broadcast and _is_active_node(child) and self.shapes.summing(child, op) == "helper":
             return True  # the gradient is summed back to the child's shape
-        name = parent.args[i]
-        readers = [
-            t
-            for j, t in enumerate(parent.grads)
-            if t is not None and _is_active_node(args[j])
-        ]
+        name = parent.arg_name(i)
+        parent_templates = ir.templates(op)
+        readers = [t for j, t in enumerate(parent_templates) if t is not None and _is_active_node(args[j])]
         needed = any(isinstance(n, ast.Name) and n.id == name for t in readers for n in ast.walk(t))
         if needed and not (_is_cheap(child) and not self.numpy):
             return True
         # A compound gradient flowing into several arguments would be computed twice.
-        fan_out = sum(1 for j, a in enumerate(child.args) if child.rule.grads[j] is not None and _is_active_node(a))
-        return fan_out > 1 and not _is_plain_gradient(parent.grads[i])
+        fan_out = sum(1 for j, a in enumerate(child.args) if child.rule.flows(j) and _is_active_node(a))
+        return fan_out > 1 and not _is_plain_gradient(parent_templates[i])
 
     def emit_stage(self, target: str, value: ir.Node, origin: int) -> None:
         self.body.append(ir.Stage(target, value, origin))
@@ -431,6 +447,34 @@ class Normaliser:
         staged = self.stage_children(lowered, origin)
         self.env[name] = target
         self.emit_stage(target, staged, origin)
+
+    def item_assign(self, target: cst.Subscript, value: ir.Node, origin: int) -> None:
+        """`a[index] = v`: a new version of `a` (a copy, so that the old one and the
+        caller's array stay intact) with `v` written in."""
+        if not isinstance(target.value, cst.Name) or target.value.value not in self.env:
+            raise self.fail(target, "item assignment is only supported on a named array")
+        name = target.value.value
+        old = self.env[name]
+        tree = self.to_ast(target)
+        assert isinstance(tree, ast.Subscript)
+        index = tree.slice
+        if old not in self.active and not _is_active_node(value):
+            if old in self.param_names:
+                self.assign(name, ir.Leaf(ast.parse(f"{old}.copy()", mode="eval").body), origin)
+                tree.value = ast.Name(self.env[name], ast.Load())
+            statement = ast.Assign([ast.Subscript(tree.value, index, ast.Store())], value_expr(value))
+            self.body.append(ir.Plain(statement, origin))
+            return
+        if isinstance(value, ir.Op):
+            value = self.stage_children(value, origin)
+            temp = self.new_binding(self.names.fresh(temp_name(value.rule.name, _leaf_names(value), name)))
+            self.emit_stage(temp, value, origin)
+            value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
+        base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
+        op = ir.Op(RULES["setitem"], [base, value], {"index": index}, ast.Constant(None))
+        new = self.new_binding(name)
+        self.env[name] = new
+        self.emit_stage(new, op, origin)
 
     def origin(self, statement: cst.CSTNode, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
@@ -493,6 +537,9 @@ class Normaliser:
                 else:
                     self.assign(targets[0].value, results[0], origin)
                 return
+        if len(targets) == 1 and isinstance(targets[0], cst.Subscript):
+            self.item_assign(targets[0], self.lower(value), origin)
+            return
         lowered_value = self.lower(value)
         for target in targets:
             if not isinstance(target, cst.Name):
@@ -500,6 +547,11 @@ class Normaliser:
             self.assign(target.value, copy.deepcopy(lowered_value), origin)
 
     def aug_assign(self, node: cst.AugAssign, origin: int) -> None:
+        kind = _AUGOPS.get(type(node.operator))
+        if isinstance(node.target, cst.Subscript) and kind is not None:
+            value = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
+            self.item_assign(node.target, value, origin)
+            return
         if not isinstance(node.target, cst.Name):
             raise self.fail(node.target, "augmented assignment to anything but a name is not supported")
         kind = _AUGOPS.get(type(node.operator))
@@ -617,6 +669,7 @@ class Normaliser:
             params.append(ir.Param(name, code, not reason, reason, is_list, kind))
             self.env[name] = name
             self.bound.add(name)
+            self.param_names.add(name)
             if not reason:
                 self.active.add(name)
         return params
@@ -663,6 +716,12 @@ def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
         if left is not None:
             return node.with_changes(left=left, lpar=[], rpar=[])
     return None
+
+
+def value_expr(node: ir.Node) -> ast.expr:
+    """The expression of a constant node."""
+    assert isinstance(node, ir.Leaf)
+    return node.expr
 
 
 def _is_arange(node: ast.expr) -> bool:

@@ -14,6 +14,7 @@ differentiator sums each argument's gradient back to that argument's shape.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codegen import helpers
@@ -42,6 +43,22 @@ class Rule:
     kind: str = "scalar"
     variadic: bool = False
     sources: tuple[str | None, ...] = field(default=(), compare=False)
+    # For rows whose templates depend on the call (concatenate, einsum):
+    # (operand index, operand count, static arguments) -> template text.
+    computed: Callable[[int, int, dict[str, ast.expr]], str] | None = field(default=None, compare=False)
+
+    def arg_name(self, index: int) -> str:
+        return f"x{index}" if self.variadic else self.args[index]
+
+    def flows(self, index: int) -> bool:
+        """Whether a gradient can flow into operand `index`."""
+        return self.computed is not None or self.grads[index] is not None
+
+    def template(self, index: int, count: int, statics: dict[str, ast.expr]) -> ast.expr | None:
+        """The gradient template of operand `index` of a call with `count` operands."""
+        if self.computed is None:
+            return self.grads[index]
+        return ast.parse(self.computed(index, count, statics), mode="eval").body
 
     @property
     def broadcast(self) -> bool:
@@ -72,6 +89,7 @@ def defrule(
     statics: str = "",
     kind: str | None = None,
     variadic: bool = False,
+    computed: Callable[[int, int, dict[str, ast.expr]], str] | None = None,
 ) -> None:
     """Register `name(args)` with one gradient template per argument.
 
@@ -98,7 +116,7 @@ def defrule(
     if kind is None:
         kind = "elementwise" if name.startswith("numpy.") else "scalar"
     RULES[name] = Rule(
-        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates)
+        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates), computed
     )
 
 
@@ -262,3 +280,66 @@ defrule("numpy.copy", "x", "g", kind="other")
 defrule("numpy.float", "x", "g", kind="other")
 defrule("numpy.asarray", "x", "g", kind="other")
 defrule("numpy.array", "x", "g", kind="other")
+
+
+# ---- numpy: joining and contracting (templates computed per call) -----------------
+class Unsupported(ValueError):
+    """The call's static arguments are outside what a computed rule handles."""
+
+
+def _axis_index(axis: ast.expr, part: str) -> str:
+    """An index expression selecting `part` along `axis` (a literal int)."""
+    if not (isinstance(axis, ast.Constant) and type(axis.value) is int) and not (
+        isinstance(axis, ast.UnaryOp) and isinstance(axis.operand, ast.Constant)
+    ):
+        raise Unsupported("the axis must be a literal integer")
+    k = int(ast.literal_eval(axis))
+    if k >= 0:
+        return ", ".join([":"] * k + [part])
+    return ", ".join(["...", part] + [":"] * (-k - 1))
+
+
+def _concatenate(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    axis = statics.get("axis", ast.Constant(0))
+    k = ast.unparse(axis)
+    start = " + ".join(f"x{j}.shape[{k}]" for j in range(index))
+    stop = f"{start} + x{index}.shape[{k}]" if start else f"x{index}.shape[{k}]"
+    return f"g[{_axis_index(axis, f'{start}:{stop}')}]"
+
+
+def _stack(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    return f"g[{_axis_index(statics.get('axis', ast.Constant(0)), str(index))}]"
+
+
+def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    spec = statics.get("subscripts")
+    if not (isinstance(spec, ast.Constant) and isinstance(spec.value, str)):
+        raise Unsupported("the subscripts must be a literal string")
+    text = spec.value.replace(" ", "")
+    if "." in text:
+        raise Unsupported("'...' in subscripts is not supported")
+    inputs_text, arrow, output = text.partition("->")
+    inputs = inputs_text.split(",")
+    if len(inputs) != count:
+        raise Unsupported("the subscripts do not match the operands")
+    if not arrow:
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if any(len(set(s)) != len(s) for s in inputs):
+        raise Unsupported("repeated indices within one operand are not supported")
+    others = [j for j in range(count) if j != index]
+    specs = [output] + [inputs[j] for j in others]
+    operands = ["g"] + [f"x{j}" for j in others]
+    if set(inputs[index]) - set("".join(specs)):
+        specs.append(inputs[index])
+        operands.append(f"np.ones_like(x{index})")
+    return f"np.einsum({','.join(specs) + '->' + inputs[index]!r}, {', '.join(operands)})"
+
+
+defrule("numpy.concatenate", "", keywords="axis=0", kind="other", variadic=True, computed=_concatenate)
+defrule("numpy.stack", "", keywords="axis=0", kind="other", variadic=True, computed=_stack)
+defrule("numpy.einsum", "", statics="subscripts", kind="other", variadic=True, computed=_einsum)
+# `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
+# gradient of `a` is g with the written part zeroed, which takes two statements:
+# the differentiator writes those itself.
+defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other")

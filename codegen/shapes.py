@@ -58,7 +58,7 @@ class ShapeKeys:
                 return f"<={inner}|{ast.unparse(axis)}"
         return None
 
-    def summing(self, arg: ir.Node, op: ir.Op) -> str | None:
+    def summing(self, arg: ir.Node, op: ir.Node) -> str | None:
         """How to sum a gradient of `op`'s shape back to `arg`'s: None (no need),
         "all" (arg is a number), "axis:<axis>" (a keepdims reduction), or "helper"."""
         arg_key = self.key(arg)

@@ -15,8 +15,8 @@ def f_backward(x, y, dout1=1.0, da=1.0):
     Returns (dx, dy), the gradients of out1, a with respect to x, y.
     """
     # forward pass
-    self_x = x * x
-    a = self_x * x
+    x_sq = x * x
+    a = x_sq * x
     b = a + a * y + x
     out1 = b * x
     # backprop return b * x, a
@@ -28,7 +28,7 @@ def f_backward(x, y, dout1=1.0, da=1.0):
     dy = a * db
     dx += db
     # backprop a = x * x * x
-    dself_x = x * da
-    dx += self_x * da
-    dx += 2 * x * dself_x
+    dx_sq = x * da
+    dx += x_sq * da
+    dx += 2 * x * dx_sq
     return dx, dy
