@@ -1,0 +1,597 @@
+"""One numerical test per row of the derivative-rule table, and more per tricky row.
+
+`CASES` holds, for every row of `codegen.rules.RULES`, forward snippets that reach
+it, each with arguments inside the function's domain and away from kinks.
+Each case is generated, executed, and its gradients compared with central
+differences (`tests.support.check_gradients`).  A row added to the table
+without a case here fails `test_every_rule_has_a_case`, so every new rule gets
+its numerical test.
+
+A case's arguments are data: a float is passed as is, `U(shape, lo, hi)` is a
+uniform random array (seeded by the argument's position, so two arguments of
+the same shape differ), a list is passed as a fresh list.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from codegen import CodegenError, api, ir
+from codegen.normalize import normalise
+from codegen.rules import RULES
+from tests.support import check_gradients, gradient_names, load
+
+# Rows no forward source can reach directly.  Each entry needs a comment saying
+# why; an entry that also has a case fails `test_unreachable_is_unreachable`.
+UNREACHABLE: dict[str, str] = {}
+
+NP = "import numpy as np"
+MATH = "import math"
+
+
+@dataclass(frozen=True)
+class U:
+    """A uniform random array of `shape` in [lo, hi)."""
+
+    shape: tuple[int, ...]
+    lo: float = -1.0
+    hi: float = 1.0
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    label: str
+    source: str
+    args: tuple[Any, ...]
+    bug: str | None = None  # a known bug: the case is a strict xfail until it is fixed
+    may_refuse: bool = False  # a clear CodegenError is an acceptable answer too
+    held: tuple[str, ...] = ()  # parameters that rightly get no gradient
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule}[{self.label}]" if self.label else self.rule
+
+    def arguments(self) -> list[Any]:
+        out: list[Any] = []
+        for i, spec in enumerate(self.args):
+            if isinstance(spec, U):
+                out.append(np.random.default_rng(i + 1).uniform(spec.lo, spec.hi, size=spec.shape))
+            elif isinstance(spec, list):
+                out.append(list(spec))
+            elif isinstance(spec, np.ndarray):
+                out.append(spec.copy())
+            else:
+                out.append(float(spec))
+        return out
+
+
+# Known bugs (strict xfails: a fix makes them fail until the mark is dropped).
+SCALAR_ROW = (
+    "in a numpy module, unary -/+, `z = x`, sigmoid and ifexp use the scalar rows, whose"
+    " result the shape analysis takes for a Python number: the array's gradient is summed"
+    " to a scalar by the next broadcasting operation"
+)
+UNARY_ROW = "unary -/+ on arrays use the rows neg/pos; numpy.neg (only via np.negative) and numpy.pos are never reached"
+MATMUL_2D = "the matmul/dot templates (g @ y.T, x.T @ g) assume 2-D operands: the backward crashes"
+PRODUCT_1D = "the outer/inner templates assume 1-D operands: the backward crashes"
+KEEP_IMPORT = "the keep() macro writes np.expand_dims without importing numpy: NameError under `from numpy import ...`"
+NORM_ORD = "np.linalg.norm's second positional argument is ord, but is taken for axis"
+KEYWORD = "a keyword argument numpy accepts is refused"
+ASTYPE = "x.astype(float) is refused (the row takes no dtype argument): numpy.float is unreachable"
+LIST_TO_ARRAY = "np.array/np.asarray of a list parameter: its gradient is an ndarray, not a list"
+
+CASES: list[Case] = []
+_PARAMS = ("x", "y", "z", "w")
+
+
+def case(
+    rule: str,
+    label: str,
+    body: str,
+    *args: Any,
+    params: str | None = None,
+    imports: str = NP,
+    bug: str | None = None,
+    may_refuse: bool = False,
+    held: str = "",
+) -> None:
+    """Add a case: `def f(params): body` under `imports`; params default to x, y, ..."""
+    names = params if params is not None else ", ".join(_PARAMS[: len(args)])
+    code = textwrap.indent(textwrap.dedent(body).strip(), "    ")
+    source = f"{imports}\n\n\ndef f({names}):\n{code}\n"
+    CASES.append(Case(rule, label, source, tuple(args), bug, may_refuse, tuple(held.split())))
+
+
+# ---- Python operators on floats ------------------------------------------------
+case("add", "", "return x + y", 0.7, -1.3, imports=MATH)
+case("add", "const", "return 2.0 + x", 0.7, imports=MATH)
+case("sub", "", "return x - y", 0.7, -1.3, imports=MATH)
+case("sub", "const-left", "return 2.0 - x", 0.7, imports=MATH)
+case("mul", "", "return x * y", 0.7, -1.3, imports=MATH)
+case("mul", "const", "return x * 3.0", 0.7, imports=MATH)
+case("mul.self", "", "return x * x", -0.7, imports=MATH)
+case("mul.self", "augmented", "x *= x\nreturn x", 1.3, imports=MATH)
+case("div", "", "return x / y", 0.7, -1.3, imports=MATH)
+case("div", "const-numerator", "return 2.0 / x", 0.7, imports=MATH)
+case("pow", "", "return x ** y", 1.7, 0.6, imports=MATH)
+case("pow", "const-exponent", "return x ** 3", -1.3, imports=MATH)
+case("pow", "const-base", "return 2.0 ** x", 0.7, imports=MATH)
+case("pow", "builtin", "return pow(x, y)", 1.7, 0.6, imports=MATH)
+case("neg", "", "return -x", 0.7, imports=MATH)
+case("neg", "of-product", "return -(x * y)", 0.7, 1.1, imports=MATH)
+case("pos", "", "return +x", 0.7, imports=MATH)
+case("pos", "alias", "y = x\nreturn y", 0.7, imports=MATH)
+case("mod", "", "return x % y", 5.3, 2.1, imports=MATH)
+case("ifexp", "then", "return x * y if x > y else x - y", 1.5, 0.4, imports=MATH)
+case("ifexp", "else", "return x * y if x > y else x - y", 0.4, 1.5, imports=MATH)
+case("sigmoid", "math", "return 1 / (1 + math.exp(-z))", 0.3, params="z", imports=MATH)
+case("sigmoid", "math,product", "return 1.0 / (1.0 + math.exp(-w * x))", 0.8, -0.6, params="w, x", imports=MATH)
+case("sigmoid", "numpy", "return 1 / (1 + np.exp(-z))", U((4,)), params="z")
+# In a numpy module these scalar rows also carry arrays, which broadcast afterwards.
+case("neg", "numpy,then-broadcast", "return -x + y", U((2, 3)), U((3,)), bug=SCALAR_ROW)
+case("neg", "numpy,inside-elementwise", "return np.exp(-x) * y", U((2, 3)), U((2, 3)), bug=SCALAR_ROW)
+case("pos", "numpy,then-broadcast", "return +x + y", U((2, 3)), U((3,)), bug=SCALAR_ROW)
+case("pos", "numpy,alias,then-broadcast", "z = x\nreturn z + y", U((2, 3)), U((3,)), bug=SCALAR_ROW)
+case(
+    "sigmoid",
+    "numpy,then-broadcast",
+    "return 1 / (1 + np.exp(-z)) + y",
+    U((2, 3)),
+    U((3,)),
+    params="z, y",
+    bug=SCALAR_ROW,
+)
+case(
+    "ifexp",
+    "numpy,then-broadcast",
+    "return (x if c else 2.0 * x) + y",
+    U((2, 3)),
+    U((3,)),
+    1.0,
+    params="x, y, c: bool",
+    bug=SCALAR_ROW,
+    held="c",
+)
+case("sigmoid", "numpy,exp-first", "return 1.0 / (np.exp(-z) + 1.0)", U((2, 3)), params="z")
+
+# ---- builtins -----------------------------------------------------------------
+case("abs", "positive", "return abs(x)", 0.7, imports=MATH)
+case("abs", "negative", "return abs(x)", -0.7, imports=MATH)
+case("max", "first", "return max(x, y)", 0.9, 0.2, imports=MATH)
+case("max", "second", "return max(x, y)", 0.2, 0.9, imports=MATH)
+case("max", "const", "return max(x, 0.0)", 0.9, imports=MATH)
+case("min", "first", "return min(x, y)", 0.2, 0.9, imports=MATH)
+case("min", "second", "return min(x, y)", 0.9, 0.2, imports=MATH)
+case("float", "", "return float(x) * y", 0.7, 1.3, imports=MATH)
+
+# ---- math -----------------------------------------------------------------------
+# (row, argument values): each inside the domain, away from kinks.
+_MATH: list[tuple[str, tuple[float, ...]]] = [
+    ("exp", (0.3,)),
+    ("expm1", (0.3,)),
+    ("exp2", (0.7,)),
+    ("log", (1.7,)),
+    ("log1p", (0.4,)),
+    ("log2", (1.7,)),
+    ("log10", (1.7,)),
+    ("sqrt", (1.7,)),
+    ("cbrt", (1.7,)),
+    ("cbrt", (-2.3,)),
+    ("pow", (1.7, 2.3)),
+    ("sin", (0.4,)),
+    ("cos", (0.4,)),
+    ("tan", (0.4,)),
+    ("asin", (0.3,)),
+    ("acos", (0.3,)),
+    ("atan", (0.7,)),
+    ("atan2", (0.7, -1.2)),
+    ("sinh", (0.4,)),
+    ("cosh", (0.4,)),
+    ("tanh", (0.4,)),
+    ("asinh", (0.6,)),
+    ("acosh", (1.7,)),
+    ("atanh", (0.3,)),
+    ("hypot", (0.7, -1.2)),
+    ("erf", (0.4,)),
+    ("erfc", (0.4,)),
+    ("lgamma", (2.7,)),
+    ("lgamma", (0.4,)),
+    ("gamma", (2.7,)),
+    ("gamma", (-1.5,)),
+    ("fabs", (-0.7,)),
+    ("degrees", (0.7,)),
+    ("radians", (40.0,)),
+    ("copysign", (0.7, -1.0)),
+    ("copysign", (-0.7, 2.0)),
+]
+_seen: set[str] = set()
+for _name, _values in _MATH:
+    _label = "" if _name not in _seen else f"x={_values[0]}"
+    _seen.add(_name)
+    _call = f"math.{_name}({', '.join(_PARAMS[: len(_values)])})"
+    _held = "y" if _name == "copysign" else ""  # only the sign of y matters
+    case(f"math.{_name}", _label, f"return {_call}", *_values, imports=MATH, held=_held)
+case("math.logb", "", "return math.log(x, y)", 1.7, 3.0, imports=MATH)
+case("math.logb", "const-base", "return math.log(x, 2)", 1.7, imports=MATH)
+case("math.exp", "from-import", "return exp(x)", 0.3, imports="from math import exp")
+
+# ---- numpy operators, with broadcasting --------------------------------------------
+# (label, shape of x, shape of y): () is a Python float.
+_BROADCAST = [
+    ("same", (2, 3), (2, 3)),
+    ("(3,4)+(4,)", (3, 4), (4,)),
+    ("(3,1)+(1,4)", (3, 1), (1, 4)),
+    ("(3,4)+float", (3, 4), ()),
+    ("float+(3,4)", (), (3, 4)),
+    ("(2,3,4)+(3,1)", (2, 3, 4), (3, 1)),
+    ("(1,3)+(3,)", (1, 3), (3,)),
+    ("(2,1,3)+(1,4,3)", (2, 1, 3), (1, 4, 3)),
+    ("(1,1)+(2,3)", (1, 1), (2, 3)),
+]
+
+
+def _spec(shape: tuple[int, ...], lo: float, hi: float) -> Any:
+    return 0.5 * (lo + hi) + 0.1 if shape == () else U(shape, lo, hi)
+
+
+for _row, _op, _lo, _hi in [
+    ("numpy.add", "+", -1.0, 1.0),
+    ("numpy.sub", "-", -1.0, 1.0),
+    ("numpy.mul", "*", -1.0, 1.0),
+    ("numpy.div", "/", 0.5, 1.5),
+]:
+    for _label, _xs, _ys in _BROADCAST:
+        case(_row, _label.replace("+", _op), f"return x {_op} y", _spec(_xs, _lo, _hi), _spec(_ys, _lo, _hi))
+case("numpy.add", "const", "return x + 1.0", U((2, 3)))
+case("numpy.add", "np.add", "return np.add(x, y)", U((2, 3)), U((3,)))
+case("numpy.add", "augmented", "z = 2.0 * x\nz += y\nreturn z", U((2, 3)), U((2, 3)))
+case("numpy.add", "fan-out", "return x + x * y", U((2, 3)), U((3,)))
+case("numpy.sub", "keepdims-reduction", "return x - np.max(x, axis=1, keepdims=True)", U((2, 3)))
+case("numpy.sub", "np.subtract", "return np.subtract(x, y)", U((2, 3)), U((2, 1)))
+case("numpy.sub", "augmented", "z = 2.0 * x\nz -= y\nreturn z", U((2, 3)), U((3,)))
+case("numpy.mul", "np.multiply", "return np.multiply(x, y)", U((2, 3)), U((3,)))
+case("numpy.mul", "const", "return 3.0 * x", U((2, 3)))
+case("numpy.div", "np.divide", "return np.divide(x, y)", U((2, 3)), U((3,), 0.5, 1.5))
+case("numpy.div", "const-numerator", "return 2.0 / x", U((2, 3), 0.5, 1.5))
+case("numpy.div", "by-reduction", "return x / np.sum(x, axis=0)", U((2, 3), 0.5, 1.5))
+case("numpy.mul.self", "", "return x * x", U((2, 3)))
+case("numpy.pow", "", "return x ** y", U((2, 3), 0.5, 1.5), U((2, 3)))
+case("numpy.pow", "broadcast", "return x ** y", U((2, 3), 0.5, 1.5), U((3,)))
+case("numpy.pow", "const-exponent", "return x ** 3", U((2, 3)))
+case("numpy.pow", "const-base", "return 2.0 ** x", U((2, 3)))
+case("numpy.pow", "float-base", "return y ** x", U((2, 3)), 1.7)
+case("numpy.mod", "", "return x % y", np.array([5.3, 7.1, 3.5]), np.array([2.0, 3.0, 1.5]))
+case("numpy.mod", "const", "return x % 2.0", np.array([5.3, 7.1, 3.5]))
+case("numpy.mod", "np.mod", "return np.mod(x, y)", np.array([5.3, 7.1, 3.5]), np.array([2.0, 3.0, 1.5]))
+case("numpy.neg", "unary-minus", "return -x", U((2, 3)), bug=UNARY_ROW)
+case("numpy.neg", "np.negative", "return np.negative(x)", U((2, 3)))
+case("numpy.pos", "", "return +x", U((2, 3)), bug=UNARY_ROW)
+
+# ---- numpy products -------------------------------------------------------------------
+case("numpy.matmul", "2d@2d", "return x @ y", U((2, 3)), U((3, 4)))
+case("numpy.matmul", "np.matmul", "return np.matmul(x, y)", U((2, 3)), U((3, 4)))
+case("numpy.matmul", "2d@1d", "return x @ y", U((2, 3)), U((3,)), bug=MATMUL_2D)
+case("numpy.matmul", "1d@2d", "return x @ y", U((3,)), U((3, 4)), bug=MATMUL_2D)
+case("numpy.matmul", "1d@1d", "return x @ y", U((3,)), U((3,)), bug=MATMUL_2D)
+case("numpy.matmul", "3d@2d", "return x @ y", U((2, 2, 3)), U((3, 4)), bug=MATMUL_2D)
+case("numpy.matmul", "batched", "return x @ y", U((2, 2, 3)), U((2, 3, 4)), bug=MATMUL_2D)
+case("numpy.matmul", "chain", "return x @ y @ z", U((2, 3)), U((3, 4)), U((4, 2)))
+case("numpy.dot", "2d.2d", "return np.dot(x, y)", U((2, 3)), U((3, 4)))
+case("numpy.dot", "method", "return x.dot(y)", U((2, 3)), U((3, 4)))
+case("numpy.dot", "2d.1d", "return np.dot(x, y)", U((2, 3)), U((3,)), bug=MATMUL_2D)
+case("numpy.dot", "1d.1d", "return np.dot(x, y)", U((3,)), U((3,)), bug=MATMUL_2D)
+case("numpy.outer", "", "return np.outer(x, y)", U((3,)), U((4,)))
+case("numpy.outer", "2d-operands", "return np.outer(x, y)", U((2, 2)), U((3,)), bug=PRODUCT_1D, may_refuse=True)
+case("numpy.inner", "", "return np.inner(x, y)", U((3,)), U((3,)))
+case("numpy.inner", "2d-operands", "return np.inner(x, y)", U((2, 3)), U((4, 3)), bug=PRODUCT_1D, may_refuse=True)
+
+# ---- numpy elementwise functions ----------------------------------------------------
+_POS = (0.5, 2.0)
+_UNIT = (-0.8, 0.8)
+_ELEMENTWISE: list[tuple[str, tuple[float, float]]] = [
+    ("exp", (-1.0, 1.0)),
+    ("exp2", (-1.0, 1.0)),
+    ("expm1", (-1.0, 1.0)),
+    ("log", _POS),
+    ("log1p", _POS),
+    ("log2", _POS),
+    ("log10", _POS),
+    ("sqrt", _POS),
+    ("cbrt", (-2.0, 2.0)),
+    ("square", (-1.0, 1.0)),
+    ("reciprocal", _POS),
+    ("sin", (-1.0, 1.0)),
+    ("cos", (-1.0, 1.0)),
+    ("tan", (-1.0, 1.0)),
+    ("arcsin", _UNIT),
+    ("arccos", _UNIT),
+    ("arctan", (-2.0, 2.0)),
+    ("sinh", (-1.0, 1.0)),
+    ("cosh", (-1.0, 1.0)),
+    ("tanh", (-1.0, 1.0)),
+    ("arcsinh", (-2.0, 2.0)),
+    ("arccosh", (1.2, 3.0)),
+    ("arctanh", _UNIT),
+    ("abs", (-1.0, 1.0)),
+]
+for _name, (_lo, _hi) in _ELEMENTWISE:
+    case(f"numpy.{_name}", "", f"return np.{_name}(x)", U((2, 3), _lo, _hi))
+case("numpy.exp", "import-numpy", "return numpy.exp(x)", U((3,)), imports="import numpy")
+case("numpy.exp", "from-import", "return exp(x)", U((3,)), imports="from numpy import exp")
+case("numpy.exp", "of-sum", "return np.exp(x + y)", U((2, 3)), U((3,)))
+case("numpy.log", "of-product", "return np.log(x * y)", U((2, 3), *_POS), U((3,), *_POS))
+case("numpy.sqrt", "scalar-param", "return np.sqrt(x)", 1.7)
+case("numpy.arcsin", "np.asin", "return np.asin(x)", U((3,), *_UNIT))
+case("numpy.arccos", "np.acos", "return np.acos(x)", U((3,), *_UNIT))
+case("numpy.arctan", "np.atan", "return np.atan(x)", U((3,)))
+case("numpy.abs", "builtin", "return abs(x)", U((2, 3)))
+case("numpy.abs", "np.absolute", "return np.absolute(x)", U((2, 3)))
+case("numpy.arctan2", "", "return np.arctan2(y, x)", U((2, 3)), U((2, 3)), params="y, x")
+case("numpy.arctan2", "broadcast", "return np.arctan2(y, x)", U((2, 3)), U((3,), 0.5, 1.5), params="y, x")
+case("numpy.arctan2", "np.atan2", "return np.atan2(y, x)", U((3,)), U((3,)), params="y, x")
+case("numpy.hypot", "", "return np.hypot(x, y)", U((2, 3)), U((2, 3)))
+case("numpy.hypot", "broadcast", "return np.hypot(x, y)", U((2, 3)), U((2, 1)))
+case("numpy.power", "", "return np.power(x, y)", U((2, 3), *_POS), U((2, 3)))
+case("numpy.power", "const-exponent", "return np.power(x, 3)", U((2, 3)))
+case("numpy.power", "scalar-exponent-param", "return np.power(x, p)", U((2, 3), *_POS), 1.7, params="x, p")
+case("numpy.power", "np.pow", "return np.pow(x, y)", U((3,), *_POS), U((3,)))
+case("numpy.maximum", "", "return np.maximum(x, y)", U((2, 3)), U((2, 3)))
+case("numpy.maximum", "broadcast", "return np.maximum(x, y)", U((2, 3)), U((3,)))
+case("numpy.minimum", "", "return np.minimum(x, y)", U((2, 3)), U((2, 3)))
+case("numpy.minimum", "broadcast", "return np.minimum(x, y)", U((2, 3)), U((2, 1)))
+case("numpy.maximum", "scalar-param", "return np.maximum(x, s)", U((2, 3)), 0.1, params="x, s")
+case("numpy.maximum.const", "relu", "return np.maximum(0, x)", U((2, 3)))
+case("numpy.maximum.const", "const-second", "return np.maximum(x, 0.25)", U((2, 3)))
+case("numpy.maximum.const", "of-affine", "return np.maximum(x @ y + z, 0.0)", U((2, 3)), U((3, 4)), U((4,)))
+case("numpy.minimum.const", "", "return np.minimum(x, 0.25)", U((2, 3)))
+case("numpy.minimum.const", "const-first", "return np.minimum(1.0, 2.0 * x)", U((2, 3)))
+case("numpy.where", "", "return np.where(x > y, x, y)", U((2, 3)), U((2, 3)))
+case("numpy.where", "const-branch", "return np.where(x > 0, x, 0.0)", U((2, 3)))
+case("numpy.where", "scalar-param", "return np.where(x > 0, x, s)", U((2, 3)), 0.3, params="x, s")
+case("numpy.where", "broadcast", "return np.where(x > 0, x * y, y)", U((2, 3)), U((3,)))
+case("numpy.clip", "", "return np.clip(x, -0.5, 0.5)", U((2, 3)))
+case("numpy.clip", "method", "return x.clip(-0.5, 0.5)", U((2, 3)))
+case("numpy.clip", "hi=None", "return np.clip(x, -0.5, None)", U((2, 3)))
+case("numpy.clip", "keywords", "return np.clip(x, a_min=-0.5, a_max=0.5)", U((2, 3)), bug=KEYWORD)
+case("numpy.clip", "of-expression", "return np.clip(x * y, -0.2, 0.3)", U((2, 3)), U((3,)))
+
+# ---- numpy reductions -----------------------------------------------------------------
+# (label, call with FN for the function name, shape of x); "method" rows use x.FN(...).
+_REDUCE = [
+    ("", "np.FN(x)", (2, 3)),
+    ("axis=0", "np.FN(x, axis=0)", (2, 3)),
+    ("axis=1", "np.FN(x, axis=1)", (2, 3)),
+    ("axis=-1", "np.FN(x, axis=-1)", (2, 3)),
+    ("axis=(0,1)", "np.FN(x, axis=(0, 1))", (2, 3)),
+    ("axis=(0,2),3d", "np.FN(x, axis=(0, 2))", (2, 3, 2)),
+    ("axis=1,3d", "np.FN(x, axis=1)", (2, 3, 2)),
+    ("axis=1,keepdims", "np.FN(x, axis=1, keepdims=True)", (2, 3)),
+    ("axis=0,keepdims=False", "np.FN(x, axis=0, keepdims=False)", (2, 3)),
+    ("keepdims", "np.FN(x, keepdims=True)", (2, 3)),
+    ("axis=(0,2),keepdims", "np.FN(x, axis=(0, 2), keepdims=True)", (2, 3, 2)),
+    ("positional-axis", "np.FN(x, 1)", (2, 3)),
+    ("1d", "np.FN(x)", (4,)),
+    ("method", "x.FN()", (2, 3)),
+    ("method,axis=1", "x.FN(axis=1)", (2, 3)),
+    ("method,axis=0,keepdims", "x.FN(axis=0, keepdims=True)", (2, 3)),
+    ("method,positional-axis", "x.FN(-1)", (2, 3)),
+]
+for _name in ("sum", "mean", "prod", "max", "min", "var", "std"):
+    _lo, _hi = (0.5, 1.5) if _name == "prod" else (-1.0, 1.0)
+    for _label, _call, _shape in _REDUCE:
+        case(f"numpy.{_name}", _label, f"return {_call.replace('FN', _name)}", U(_shape, _lo, _hi))
+case("numpy.sum", "of-expression", "return np.sum(x * y, axis=1)", U((2, 3)), U((3,)))
+case("numpy.sum", "of-sum", "return np.sum(np.sum(x, axis=0))", U((2, 3)))
+case("numpy.mean", "from-import", "return mean(x, axis=0)", U((2, 3)), imports="from numpy import mean")
+case("numpy.sum", "axis-variable", "a = 1\nreturn np.sum(x, axis=a)", U((2, 3)))
+case("numpy.mean", "axis-variable", "a = 1\nreturn np.mean(x, axis=a)", U((2, 3)))
+case("numpy.mean", "axis-variable,keepdims", "a = 0\nreturn np.mean(x, axis=a, keepdims=True)", U((2, 3)))
+case(
+    "numpy.prod",
+    "from-import",
+    "return prod(x, axis=1)",
+    U((2, 3), 0.5, 1.5),
+    imports="from numpy import prod",
+    bug=KEEP_IMPORT,
+)
+case("numpy.max", "np.amax", "return np.amax(x, axis=1)", U((2, 3)))
+case("numpy.min", "np.amin", "return np.amin(x, axis=0)", U((2, 3)))
+case("numpy.std", "standardise", "return (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)", U((2, 3)))
+for _label, _call, _shape in [
+    ("", "np.linalg.norm(x)", (4,)),
+    ("2d", "np.linalg.norm(x)", (2, 3)),
+    ("axis=0", "np.linalg.norm(x, axis=0)", (2, 3)),
+    ("axis=1", "np.linalg.norm(x, axis=1)", (2, 3)),
+    ("axis=-1,keepdims", "np.linalg.norm(x, axis=-1, keepdims=True)", (2, 3)),
+    ("keepdims", "np.linalg.norm(x, keepdims=True)", (2, 3)),
+    ("axis=(0,1)", "np.linalg.norm(x, axis=(0, 1))", (2, 3)),
+]:
+    case("numpy.linalg.norm", _label, f"return {_call}", U(_shape))
+case(
+    "numpy.linalg.norm",
+    "from-import",
+    "return norm(x, axis=1)",
+    U((2, 3)),
+    imports="from numpy.linalg import norm",
+    bug=KEEP_IMPORT,
+)
+case("numpy.linalg.norm", "positional-ord", "return np.linalg.norm(x, 1)", U((4,)), bug=NORM_ORD, may_refuse=True)
+case(
+    "numpy.linalg.norm",
+    "positional-ord,axis",
+    "return np.linalg.norm(x, 2, 1)",
+    U((2, 3)),
+    bug=NORM_ORD,
+    may_refuse=True,
+)
+
+# ---- numpy shapes ---------------------------------------------------------------------
+case("numpy.reshape", "", "return np.reshape(x, (3, 2))", U((2, 3)))
+case("numpy.reshape", "method", "return x.reshape(3, 2)", U((2, 3)))
+case("numpy.reshape", "method,tuple", "return x.reshape((3, 2))", U((2, 3)))
+case("numpy.reshape", "method,-1", "return x.reshape(-1)", U((2, 3)))
+case("numpy.reshape", "shape-arithmetic", "n = x.shape[0]\nreturn x.reshape(n, -1) * y", U((2, 3, 2)), U((6,)))
+case("numpy.reshape", "keyword", "return np.reshape(x, shape=(3, 2))", U((2, 3)))
+case("numpy.ravel", "", "return np.ravel(x)", U((2, 3)))
+case("numpy.ravel", "method", "return x.ravel()", U((2, 3)))
+case("numpy.ravel", "flatten", "return x.flatten()", U((2, 3)))
+case("numpy.squeeze", "", "return np.squeeze(x)", U((1, 3, 1)))
+case("numpy.squeeze", "axis=0", "return np.squeeze(x, axis=0)", U((1, 3, 1)))
+case("numpy.squeeze", "method", "return x.squeeze()", U((1, 3)))
+case("numpy.squeeze", "method,positional-axis", "return x.squeeze(2)", U((1, 3, 1)))
+case("numpy.expand_dims", "", "return np.expand_dims(x, 0)", U((2, 3)))
+case("numpy.expand_dims", "axis=-1", "return np.expand_dims(x, axis=-1)", U((2, 3)))
+case("numpy.expand_dims", "broadcast-after", "return np.expand_dims(x, 1) * y", U((2, 3)), U((4, 3)))
+case("numpy.transpose", "", "return np.transpose(x)", U((2, 3)))
+case("numpy.transpose", "3d", "return np.transpose(x)", U((2, 3, 4)))
+case("numpy.transpose", "method", "return x.transpose()", U((2, 3)))
+case("numpy.transpose.axes", "", "return np.transpose(x, (2, 0, 1))", U((2, 3, 4)))
+case("numpy.transpose.axes", "method", "return x.transpose(2, 0, 1)", U((2, 3, 4)))
+case("numpy.transpose.axes", "method,tuple", "return x.transpose((1, 2, 0))", U((2, 3, 4)))
+case("numpy.transpose.axes", "keyword", "return np.transpose(x, axes=(2, 0, 1))", U((2, 3, 4)), bug=KEYWORD)
+case("numpy.T", "", "return x.T", U((2, 3)))
+case("numpy.T", "3d", "return x.T", U((2, 3, 4)))
+case("numpy.T", "in-product", "return x.T @ y", U((3, 2)), U((3, 4)))
+case("numpy.swapaxes", "", "return np.swapaxes(x, 0, 2)", U((2, 3, 4)))
+case("numpy.swapaxes", "method", "return x.swapaxes(0, 1)", U((2, 3)))
+case("numpy.swapaxes", "keywords", "return np.swapaxes(x, axis1=1, axis2=0)", U((2, 3)))
+case("numpy.copy", "", "return np.copy(x)", U((2, 3)))
+case("numpy.copy", "method", "return x.copy() * y", U((2, 3)), U((2, 3)))
+case("numpy.float", "astype", "return x.astype(float)", U((2, 3)), bug=ASTYPE)
+case("numpy.asarray", "", "return np.asarray(x) * y", U((2, 3)), U((2, 3)))
+case("numpy.array", "", "return np.array(x) * y", U((2, 3)), U((2, 3)))
+case(
+    "numpy.asarray",
+    "of-list",
+    "return np.sum(np.asarray(w) ** 2)",
+    [0.3, -0.8, 1.1],
+    params="w: list",
+    bug=LIST_TO_ARRAY,
+)
+case(
+    "numpy.array",
+    "of-list",
+    "return np.sum(np.array(w) ** 2)",
+    [0.3, -0.8, 1.1],
+    params="w: list",
+    bug=LIST_TO_ARRAY,
+)
+
+
+# ---- numpy: joining and contracting -------------------------------------------------
+case("numpy.concatenate", "", "return np.concatenate([x, y])", U((2,)), U((3,)))
+case("numpy.concatenate", "axis=1", "return np.concatenate([x, y], axis=1)", U((2, 3)), U((2, 1)))
+case("numpy.concatenate", "axis=-1,3d", "return np.concatenate([x, y], axis=-1)", U((2, 2, 3)), U((2, 2, 1)))
+case("numpy.concatenate", "positional-axis", "return np.concatenate([x, y], 0)", U((1, 3)), U((2, 3)))
+case("numpy.concatenate", "tuple,three", "return np.concatenate((x, y, z))", U((2,)), U((1,)), U((3,)))
+case("numpy.concatenate", "same-twice", "return np.concatenate([x, x * y])", U((2,)), U((2,)))
+case("numpy.concatenate", "with-constant", "return np.concatenate([x, np.ones(2)]) * y", U((3,)), U((5,)))
+case("numpy.concatenate", "np.concat", "return np.concat([x, y], axis=1)", U((2, 1)), U((2, 2)))
+case("numpy.stack", "", "return np.stack([x, y])", U((3,)), U((3,)))
+case("numpy.stack", "axis=1", "return np.stack([x, y], axis=1)", U((2, 3)), U((2, 3)))
+case("numpy.stack", "axis=-1,three", "return np.stack((x, y, z), axis=-1)", U((2,)), U((2,)), U((2,)))
+case("numpy.stack", "of-expressions", "return np.stack([x * y, np.exp(x)])", U((3,)), U((3,)))
+case("numpy.einsum", "ij,jk->ik", 'return np.einsum("ij,jk->ik", x, y)', U((2, 3)), U((3, 4)))
+case("numpy.einsum", "implicit-output", 'return np.einsum("ij,jk", x, y)', U((2, 3)), U((3, 4)))
+case("numpy.einsum", "i,i->", 'return np.einsum("i,i->", x, y)', U((3,)), U((3,)))
+case("numpy.einsum", "ij->", 'return np.einsum("ij->", x)', U((2, 3)))
+case("numpy.einsum", "ij->i", 'return np.einsum("ij->i", x)', U((2, 3)))
+case("numpy.einsum", "ij->ji", 'return np.einsum("ij->ji", x)', U((2, 3)))
+case("numpy.einsum", "i,j->ij", 'return np.einsum("i,j->ij", x, y)', U((2,)), U((3,)))
+case("numpy.einsum", "bij,bjk->bik", 'return np.einsum("bij,bjk->bik", x, y)', U((2, 2, 3)), U((2, 3, 2)))
+case("numpy.einsum", "ij,j->i", 'return np.einsum("ij,j->i", x, y)', U((2, 3)), U((3,)))
+case("numpy.einsum", "ij,ij,j->i", 'return np.einsum("ij,ij,j->i", x, y, z)', U((2, 3)), U((2, 3)), U((3,)))
+case("numpy.einsum", "spaces", 'return np.einsum("ij, jk -> ik", x, y)', U((2, 3)), U((3, 2)))
+
+# ---- item assignment into a fresh array ---------------------------------------------
+# (the forward must not write into its argument: the check compares arguments after)
+case("setitem", "", "z = 2.0 * x\nz[0] = y\nreturn z", U((3,)), 0.7)
+case("setitem", "row", "z = 2.0 * x\nz[1] = y\nreturn z", U((2, 3)), U((3,)))
+case("setitem", "row,broadcast-value", "z = 2.0 * x\nz[1] = y\nreturn z", U((2, 3)), 0.7)
+case("setitem", "column-slice", "z = x * y\nz[:, 1] = np.exp(y[:, 0])\nreturn z", U((2, 3)), U((2, 3)))
+case("setitem", "into-zeros", "z = np.zeros((2, 3))\nz[0] = x\nreturn z * y", U((3,)), U((2, 3)))
+case("setitem", "two-writes", "z = np.zeros(3)\nz[0] = x * 2.0\nz[2] = y\nreturn np.sum(z ** 2 + z)", 0.4, -0.9)
+case("setitem", "augmented", "z = 2.0 * x\nz[1] += y\nreturn z", U((3,)), 0.7)
+case("setitem", "augmented,slice", "z = 2.0 * x\nz[:2] *= y\nreturn z", U((3,)), U((2,)))
+case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.7)
+
+
+# ---- the tests ----------------------------------------------------------------------
+def rows_reached(functions: list[ir.Function]) -> set[str]:
+    """The names of the rule-table rows that normalised functions use."""
+
+    def walk(node: ir.Node) -> Iterator[str]:
+        if isinstance(node, ir.Op):
+            yield node.rule.name
+            for arg in node.args:
+                yield from walk(arg)
+
+    return {name for fn in functions for s in fn.body if isinstance(s, ir.Stage) for name in walk(s.value)}
+
+
+@pytest.fixture
+def normalised(monkeypatch: pytest.MonkeyPatch) -> list[ir.Function]:
+    """Records the functions `codegen.generate` normalises, and skips black: the
+    golden tests check formatting, and black would triple this file's run time."""
+    seen: list[ir.Function] = []
+
+    def record(*args: Any, **kwargs: Any) -> ir.Function:
+        fn = normalise(*args, **kwargs)
+        seen.append(fn)
+        return fn
+
+    monkeypatch.setattr(api, "normalise", record)
+    monkeypatch.setattr(api.fmt, "format_code", lambda code, **options: code)
+    return seen
+
+
+def _params() -> list[Any]:
+    params = []
+    for c in CASES:
+        marks = [pytest.mark.xfail(strict=True, reason=f"bug: {c.bug}")] if c.bug else []
+        params.append(pytest.param(c, id=c.id, marks=marks))
+    return params
+
+
+def test_every_rule_has_a_case() -> None:
+    """A row added to RULES without a case here fails: every rule gets a numerical test."""
+    covered = {c.rule for c in CASES} | set(UNREACHABLE)
+    missing = sorted(set(RULES) - covered)
+    assert not missing, f"rows of codegen.rules.RULES without a case in tests/test_rules.py: {missing}"
+
+
+def test_every_case_names_a_rule() -> None:
+    unknown = sorted({c.rule for c in CASES} - set(RULES))
+    assert not unknown, f"cases for rows that are not in RULES: {unknown}"
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+def test_unreachable_is_unreachable() -> None:
+    assert not {c.rule for c in CASES} & set(UNREACHABLE), "a case reaches a row listed as unreachable"
+
+
+@pytest.mark.parametrize("c", _params())
+def test_rule_gradient(c: Case, normalised: list[ir.Function]) -> None:
+    try:
+        forward, backward, code = load(c.source)
+    except CodegenError:
+        if c.may_refuse:
+            return
+        raise
+    reached = rows_reached(normalised)
+    assert c.rule in reached, f"the case reaches {sorted(reached)}, not {c.rule}:\n{c.source}"
+    differentiable = [p for p in inspect.signature(forward["f"]).parameters if p not in c.held]
+    assert gradient_names(backward["f_backward"]) == differentiable
+    try:
+        check_gradients(forward["f"], backward["f_backward"], c.arguments())
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- forward\n{c.source}--- generated\n{code}") from None
