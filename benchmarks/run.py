@@ -69,7 +69,9 @@ def _try_import(name: str) -> tuple[ModuleType | None, str]:
         if name == "jax":
             import jax
 
-            jax.config.update("jax_enable_x64", True)  # float64, like numpy and the others
+            jax.config.update(
+                "jax_enable_x64", True
+            )  # float64, like numpy and the others
             import jax.numpy  # noqa: F401
 
             return jax, jax.__version__
@@ -96,15 +98,27 @@ class _DotToFunction(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "dot" and len(node.args) == 1:
-            is_module = isinstance(func.value, ast.Name) and func.value.id == self.np_name
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "dot"
+            and len(node.args) == 1
+        ):
+            is_module = (
+                isinstance(func.value, ast.Name) and func.value.id == self.np_name
+            )
             if not is_module:
-                target = ast.Attribute(ast.Name(self.np_name, ast.Load()), "dot", ast.Load())
-                return ast.copy_location(ast.Call(target, [func.value, *node.args], []), node)
+                target = ast.Attribute(
+                    ast.Name(self.np_name, ast.Load()), "dot", ast.Load()
+                )
+                return ast.copy_location(
+                    ast.Call(target, [func.value, *node.args], []), node
+                )
         return node
 
 
-def load_forward(wl: Workload, backend: ModuleType | None = None, *, dot_to_function: bool = False) -> Callable[..., Any]:
+def load_forward(
+    wl: Workload, backend: ModuleType | None = None, *, dot_to_function: bool = False
+) -> Callable[..., Any]:
     """The workload's forward function, executed from its source file.
 
     With `backend` (autograd.numpy or jax.numpy), the source's own `import
@@ -117,7 +131,9 @@ def load_forward(wl: Workload, backend: ModuleType | None = None, *, dot_to_func
         body: list[ast.stmt] = []
         np_name = "np"
         for node in tree.body:
-            if isinstance(node, ast.Import) and all(a.name in ("math", "numpy") for a in node.names):
+            if isinstance(node, ast.Import) and all(
+                a.name in ("math", "numpy") for a in node.names
+            ):
                 for alias in node.names:
                     namespace[alias.asname or alias.name] = backend
                     if alias.name == "numpy":
@@ -150,9 +166,15 @@ def count_statements(code: str, function: str) -> int:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == function:
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(getattr(body[0], "value", None), ast.Constant)
+            ):
                 body = body[1:]
-            return sum(1 for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.stmt))
+            return sum(
+                1 for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.stmt)
+            )
     raise LookupError(function)
 
 
@@ -177,7 +199,9 @@ def _to_numpy(value: Any) -> Any:
     return np.asarray(value)
 
 
-def compare(reference: list[np.ndarray], other: list[np.ndarray], names: Sequence[str]) -> str | None:
+def compare(
+    reference: list[np.ndarray], other: list[np.ndarray], names: Sequence[str]
+) -> str | None:
     """None when they agree; otherwise a one-line description of the first difference."""
     if len(reference) != len(other):
         return f"{len(other)} gradients, expected {len(reference)}"
@@ -220,7 +244,9 @@ class Candidate:
         return (q[2] - q[0]) / self.median
 
 
-def autograd_candidate(wl: Workload, args: list[Any], upstream: list[Any], argnums: tuple[int, ...]) -> Candidate:
+def autograd_candidate(
+    wl: Workload, args: list[Any], upstream: list[Any], argnums: tuple[int, ...]
+) -> Candidate:
     autograd, _ = FRAMEWORKS["autograd"]
     import autograd.numpy as anp
 
@@ -230,7 +256,9 @@ def autograd_candidate(wl: Workload, args: list[Any], upstream: list[Any], argnu
         grad = autograd.grad(fwd, argnum=argnums)
         call = partial(grad, *args)
     else:
-        if len(upstream) > 1:  # a plain tuple of boxes is not traced: autograd needs its own tuple
+        if (
+            len(upstream) > 1
+        ):  # a plain tuple of boxes is not traced: autograd needs its own tuple
             from autograd.builtins import tuple as boxed_tuple
 
             several = fwd
@@ -245,10 +273,14 @@ def autograd_candidate(wl: Workload, args: list[Any], upstream: list[Any], argnu
             vjp, _ = make_vjp(*args)
             return vjp(cotangent)
 
-    return Candidate("autograd", call, lambda r: as_grads(r, n) if n > 1 else as_grads(r[0], 1))
+    return Candidate(
+        "autograd", call, lambda r: as_grads(r, n) if n > 1 else as_grads(r[0], 1)
+    )
 
 
-def jax_candidate(wl: Workload, args: list[Any], upstream: list[Any], argnums: tuple[int, ...]) -> Candidate:
+def jax_candidate(
+    wl: Workload, args: list[Any], upstream: list[Any], argnums: tuple[int, ...]
+) -> Candidate:
     jax, _ = FRAMEWORKS["jax"]
     import jax.numpy as jnp
 
@@ -285,10 +317,14 @@ def jax_candidate(wl: Workload, args: list[Any], upstream: list[Any], argnums: t
     def call() -> Any:
         return jax.block_until_ready(fn(*call_args))
 
-    return Candidate("jax (jit)", call, lambda r: as_grads(r, n) if n > 1 else as_grads(r[0], 1))
+    return Candidate(
+        "jax (jit)", call, lambda r: as_grads(r, n) if n > 1 else as_grads(r[0], 1)
+    )
 
 
-def torch_candidate(wl: Workload, args: list[Any], upstream: list[Any], argnums: tuple[int, ...]) -> Candidate:
+def torch_candidate(
+    wl: Workload, args: list[Any], upstream: list[Any], argnums: tuple[int, ...]
+) -> Candidate:
     torch, _ = FRAMEWORKS["torch"]
     import workloads.torch_forward as tf
 
@@ -334,7 +370,11 @@ def torch_candidate(wl: Workload, args: list[Any], upstream: list[Any], argnums:
     return Candidate("pytorch", call, regroup)
 
 
-FRAMEWORK_CANDIDATES = {"autograd": autograd_candidate, "jax": jax_candidate, "torch": torch_candidate}
+FRAMEWORK_CANDIDATES = {
+    "autograd": autograd_candidate,
+    "jax": jax_candidate,
+    "torch": torch_candidate,
+}
 FRAMEWORKS: dict[str, tuple[ModuleType | None, str]] = {}
 
 
@@ -343,9 +383,9 @@ FRAMEWORKS: dict[str, tuple[ModuleType | None, str]] = {}
 # --------------------------------------------------------------------------- #
 
 
-def calibrate(fn: Callable[[], Any], target: float) -> int:
+def calibrate(fn: Callable[[], Any], target: float, clock: Callable[[], float]) -> int:
     """Calls per repeat so that one repeat takes about `target` seconds (cf. timeit.autorange)."""
-    timer = timeit.Timer(fn)
+    timer = timeit.Timer(fn, timer=clock)
     number = 1
     while True:
         elapsed = timer.timeit(number)
@@ -355,12 +395,14 @@ def calibrate(fn: Callable[[], Any], target: float) -> int:
     return max(1, round(number * target / elapsed)) if elapsed > 0 else number
 
 
-def time_interleaved(candidates: list[Candidate], repeats: int, target: float) -> None:
+def time_interleaved(
+    candidates: list[Candidate], repeats: int, target: float, clock: Callable[[], float]
+) -> None:
     """Median-of-repeats timing, the candidates taking turns so drift hits them alike."""
     for cand in candidates:
-        cand.number = calibrate(cand.call, target)
+        cand.number = calibrate(cand.call, target, clock)
         cand.times = []
-    timers = [timeit.Timer(c.call) for c in candidates]
+    timers = [timeit.Timer(c.call, timer=clock) for c in candidates]
     for r in range(repeats):
         order = list(range(len(candidates)))
         shift = r % len(order)
@@ -398,7 +440,13 @@ def first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def run_workload(wl: Workload, repeats: int, target: float, show_code: bool) -> RuntimeResult:
+def run_workload(
+    wl: Workload,
+    repeats: int,
+    target: float,
+    clock: Callable[[], float],
+    show_code: bool,
+) -> RuntimeResult:
     result = RuntimeResult(wl)
     names = param_names(wl)
     argnums = tuple(names.index(n) for n in wl.wrt)
@@ -407,11 +455,15 @@ def run_workload(wl: Workload, repeats: int, target: float, show_code: bool) -> 
 
     # The generated backward.
     try:
-        code = codegen.generate(wl.source(), filename=wl.file, functions=[wl.function], wrt=list(wl.wrt))
+        code = codegen.generate(
+            wl.source(), filename=wl.file, functions=[wl.function], wrt=list(wl.wrt)
+        )
     except codegen.CodegenError as exc:
         result.skipped = f"codegen error: {first_line(exc)}"
         return result
-    except Exception as exc:  # a crash inside codegen is a bug worth reporting, not a stop
+    except (
+        Exception
+    ) as exc:  # a crash inside codegen is a bug worth reporting, not a stop
         result.skipped = f"codegen crashed: {type(exc).__name__}: {first_line(exc)}"
         return result
     if show_code:
@@ -421,7 +473,9 @@ def run_workload(wl: Workload, repeats: int, target: float, show_code: bool) -> 
         exec(compile(code, f"<generated {wl.file}>", "exec"), namespace)
         generated = namespace[f"{wl.function}_backward"]
     except Exception as exc:
-        result.skipped = f"generated code does not load: {type(exc).__name__}: {first_line(exc)}"
+        result.skipped = (
+            f"generated code does not load: {type(exc).__name__}: {first_line(exc)}"
+        )
         return result
 
     forward = load_forward(wl)
@@ -431,7 +485,9 @@ def run_workload(wl: Workload, repeats: int, target: float, show_code: bool) -> 
     try:
         got = as_grads(gen_call(), n)
     except Exception as exc:
-        result.skipped = f"generated backward fails: {type(exc).__name__}: {first_line(exc)}"
+        result.skipped = (
+            f"generated backward fails: {type(exc).__name__}: {first_line(exc)}"
+        )
         return result
     problem = compare(reference, got, wl.wrt)
     if problem:
@@ -452,15 +508,21 @@ def run_workload(wl: Workload, repeats: int, target: float, show_code: bool) -> 
             continue
         try:
             cand = make(wl, args, upstream, argnums)
-            problem = compare(reference, cand.grads(cand.call()), wl.wrt)  # also compiles JAX
+            problem = compare(
+                reference, cand.grads(cand.call()), wl.wrt
+            )  # also compiles JAX
         except Exception as exc:
-            result.notes.append(f"{fw}: skipped: {type(exc).__name__}: {first_line(exc)}")
+            result.notes.append(
+                f"{fw}: skipped: {type(exc).__name__}: {first_line(exc)}"
+            )
             continue
         if problem:
-            result.notes.append(f"{fw}: skipped: gradient disagrees with hand-written ({problem})")
+            result.notes.append(
+                f"{fw}: skipped: gradient disagrees with hand-written ({problem})"
+            )
             continue
         cands.append(cand)
-    time_interleaved(cands, repeats, target)
+    time_interleaved(cands, repeats, target, clock)
     result.candidates = cands
     return result
 
@@ -484,8 +546,12 @@ def print_runtime(results: list[RuntimeResult]) -> None:
         assert hand and fwd
         for i, cand in enumerate(res.candidates):
             name = wl.name if i == 0 else ""
-            ratio_hand = "" if cand.label == "forward" else f"{cand.median / hand.median:8.2f}x"
-            ratio_fwd = "" if cand.label == "forward" else f"{cand.median / fwd.median:6.1f}x"
+            ratio_hand = (
+                "" if cand.label == "forward" else f"{cand.median / hand.median:8.2f}x"
+            )
+            ratio_fwd = (
+                "" if cand.label == "forward" else f"{cand.median / fwd.median:6.1f}x"
+            )
             print(
                 f"{name:<11} {cand.label:<14} {fmt_time(cand.median):>12}"
                 f" {cand.spread * 100:5.0f}% {fmt_time(cand.best):>11} {ratio_hand:>9} {ratio_fwd:>7}"
@@ -501,10 +567,19 @@ def print_runtime_summary(results: list[RuntimeResult]) -> None:
     if not timed:
         print("No workload could be timed.")
         return
-    ratios = {r.workload.name: r.get("generated").median / r.get("hand-written").median for r in timed}  # type: ignore[union-attr]
-    geomean = math.exp(sum(math.log(v) for v in ratios.values()) / len(ratios))
-    listed = ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items())
-    print(f"generated / hand-written, geomean over {len(ratios)} workloads: {geomean:.3f}x  ({listed})")
+    for stat in ("median", "best"):
+        ratios = {
+            r.workload.name: getattr(r.get("generated"), stat)
+            / getattr(r.get("hand-written"), stat)
+            for r in timed
+        }
+        geomean = math.exp(sum(math.log(v) for v in ratios.values()) / len(ratios))
+        listed = ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items())
+        what = "medians" if stat == "median" else "minimums (cross-check)"
+        print(
+            f"generated / hand-written, geomean over {len(ratios)} workloads, {what}:"
+            f" {geomean:.3f}x  ({listed})"
+        )
     print("  target: <= 1.05x")
     skipped = [r.workload.name for r in results if r.skipped]
     if skipped:
@@ -521,11 +596,21 @@ def print_runtime_summary(results: list[RuntimeResult]) -> None:
     scalar = [r for r in timed if r.workload.scalar]
     for res in scalar:
         gen = res.get("generated").median  # type: ignore[union-attr]
-        others = [c for c in res.candidates if c.label not in ("forward", "hand-written", "generated")]
+        others = [
+            c
+            for c in res.candidates
+            if c.label not in ("forward", "hand-written", "generated")
+        ]
         if others:
             vs = ", ".join(f"{c.label} {c.median / gen:.1f}x" for c in others)
-            verdict = "faster than all" if all(c.median > gen for c in others) else "NOT faster than all"
-            print(f"{res.workload.name}: framework time / generated time: {vs}  ({verdict}; target: faster)")
+            verdict = (
+                "faster than all"
+                if all(c.median > gen for c in others)
+                else "NOT faster than all"
+            )
+            print(
+                f"{res.workload.name}: framework time / generated time: {vs}  ({verdict}; target: faster)"
+            )
 
 
 # --------------------------------------------------------------------------- #
@@ -548,7 +633,10 @@ def synthetic_source(n: int) -> str:
     )
     lines = ["import math", "", "", "def synthetic(a0, a1, a2, b, c):"]
     for i in range(3, n + 3):
-        lines.append("    " + templates[i % len(templates)].format(i=i, p1=i - 1, p2=i - 2, p3=i - 3))
+        lines.append(
+            "    "
+            + templates[i % len(templates)].format(i=i, p1=i - 1, p2=i - 2, p3=i - 3)
+        )
     lines.append(f"    return a{n + 2}")
     return "\n".join(lines) + "\n"
 
@@ -557,7 +645,9 @@ def synthetic_source(n: int) -> str:
 class GenResult:
     size: int
     total: float = 0.0
-    cpu: float = 0.0  # process CPU time of the same run: less disturbed by other processes
+    cpu: float = (
+        0.0  # process CPU time of the same run: less disturbed by other processes
+    )
     black: float = 0.0
     lines: int = 0
     error: str | None = None
@@ -600,18 +690,32 @@ def time_generation(n: int, stages: bool) -> GenResult:
         res.black = sum(black_times)
     else:  # codegen no longer calls format_code by that name: time black on the unformatted text
         dumps: list[str] = []
-        codegen.generate(source, dump_stages=lambda stage, code: dumps.append(code) if stage.startswith("differentiate") else None)
+        codegen.generate(
+            source,
+            dump_stages=lambda stage, code: (
+                dumps.append(code) if stage.startswith("differentiate") else None
+            ),
+        )
         t0 = time.perf_counter()
         codegen.format.format_code("import math\n\n\n" + "\n\n\n".join(dumps))
         res.black = time.perf_counter() - t0
     res.lines = out.count("\n")
-    compile(out, f"<generated synthetic{n}>", "exec")  # the output must at least be valid Python
+    compile(
+        out, f"<generated synthetic{n}>", "exec"
+    )  # the output must at least be valid Python
 
-    if stages:  # a second run, stamping the time at each stage dump (the dumps cost a little)
+    if (
+        stages
+    ):  # a second run, stamping the time at each stage dump (the dumps cost a little)
         stamps: list[tuple[str, float]] = []
         gc.collect()
         t0 = time.perf_counter()
-        codegen.generate(source, dump_stages=lambda stage, code: stamps.append((stage.split()[0], time.perf_counter())))
+        codegen.generate(
+            source,
+            dump_stages=lambda stage, code: stamps.append(
+                (stage.split()[0], time.perf_counter())
+            ),
+        )
         # Each stamp closes the interval since the previous one: "normalise" covers parse,
         # validate and normalise; "format" covers emitting the module and black.
         previous = t0
@@ -623,7 +727,9 @@ def time_generation(n: int, stages: bool) -> GenResult:
 
 def run_generation(sizes: Sequence[int], budget: float, stages: bool) -> None:
     print()
-    print("Generation time: codegen.generate on synthetic straight-line scalar functions")
+    print(
+        "Generation time: codegen.generate on synthetic straight-line scalar functions"
+    )
     header = (
         f"{'statements':>10} {'out lines':>10} {'total':>9} {'ours':>9} {'black':>9}"
         f" {'black %':>8} {'cpu':>9} {'x/doubling total':>17} {'ours':>6} {'black':>6} {'cpu':>6}"
@@ -648,19 +754,26 @@ def run_generation(sizes: Sequence[int], budget: float, stages: bool) -> None:
             f" {res.black / res.total * 100:7.0f}% {res.cpu:8.2f}s{growth}"
         )
         if res.stages:
-            print(f"{'':>10} stages (extra run): " + ", ".join(f"{name} {t:.2f}s" for name, t in res.stages))
+            print(
+                f"{'':>10} stages (extra run): "
+                + ", ".join(f"{name} {t:.2f}s" for name, t in res.stages)
+            )
         sys.stdout.flush()
         results.append(res)
         previous = res
         if res.total > budget and n != sizes[-1]:
-            print(f"{'':>10} stopping: {res.total:.0f}s is over the {budget:.0f}s budget per size (--gen-budget)")
+            print(
+                f"{'':>10} stopping: {res.total:.0f}s is over the {budget:.0f}s budget per size (--gen-budget)"
+            )
             break
     print("  total/ours/black: wall clock; cpu: process CPU time of the same run")
     print("  targets: <= 2.2x per doubling; 4000 statements < 12 s total, ours < 4 s")
     by_size = {r.size: r for r in results}
     if 4000 in by_size:
         r = by_size[4000]
-        print(f"  at 4000: total {r.total:.2f}s, ours {r.ours:.2f}s, black {r.black:.2f}s")
+        print(
+            f"  at 4000: total {r.total:.2f}s, ours {r.ours:.2f}s, black {r.black:.2f}s"
+        )
 
 
 # --------------------------------------------------------------------------- #
@@ -668,14 +781,48 @@ def run_generation(sizes: Sequence[int], budget: float, stages: bool) -> None:
 # --------------------------------------------------------------------------- #
 
 
+def codegen_revision() -> str:
+    """The checkout's commit, and whether codegen/ has uncommitted changes, if in git."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "codegen"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f" at {head}" + (" + uncommitted changes in codegen/" if dirty else "")
+
+
 def describe_machine() -> None:
-    print(f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
+    print(
+        f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs"
+    )
     env = ", ".join(
         f"{k}={os.environ[k]}"
-        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+        for k in (
+            "OPENBLAS_CORETYPE",
+            "OPENBLAS_NUM_THREADS",
+            "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS",
+        )
         if k in os.environ
     )
-    print(f"numpy {np.__version__}; codegen {codegen.__version__}" + (f"; {env}" if env else ""))
+    print(
+        f"numpy {np.__version__}; codegen {codegen.__version__}{codegen_revision()}"
+        + (f"; {env}" if env else "")
+    )
     for fw in FRAMEWORK_CANDIDATES:
         module, version = FRAMEWORKS[fw]
         extra = ""
@@ -686,43 +833,88 @@ def describe_machine() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     names = [w.name for w in WORKLOADS]
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats; generation sizes up to 2000")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repeats; generation sizes up to 2000",
+    )
     parser.add_argument(
         "--only",
         action="append",
         metavar="NAME",
         help=f"run only this part (repeatable): {', '.join(names)}, runtime (all of those), generation",
     )
-    parser.add_argument("--repeats", type=int, help="timing repeats per implementation (default 15, quick 5)")
-    parser.add_argument("--sizes", help="generation sizes, comma-separated (default 500,...,8000)")
-    parser.add_argument("--gen-budget", type=float, default=120.0, help="skip larger generation sizes once one takes longer (s)")
-    parser.add_argument("--show-code", action="store_true", help="print each generated backward")
-    parser.add_argument("--stages", action="store_true", help="generation: also time each pipeline stage (an extra run)")
-    parser.add_argument("--no-frameworks", action="store_true", help="skip autograd, JAX and PyTorch")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="timing repeats per implementation (default 31, quick 11)",
+    )
+    parser.add_argument(
+        "--sizes", help="generation sizes, comma-separated (default 500,...,8000)"
+    )
+    parser.add_argument(
+        "--gen-budget",
+        type=float,
+        default=120.0,
+        help="skip larger generation sizes once one takes longer (s)",
+    )
+    parser.add_argument(
+        "--show-code", action="store_true", help="print each generated backward"
+    )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="generation: also time each pipeline stage (an extra run)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="runtime part: wall clock (default) or process CPU time, steadier on a busy"
+        " machine when BLAS and torch run single-threaded",
+    )
+    parser.add_argument(
+        "--no-frameworks", action="store_true", help="skip autograd, JAX and PyTorch"
+    )
     opts = parser.parse_args(argv)
 
     only = set(opts.only or [])
     unknown = only - set(names) - {"runtime", "generation"}
     if unknown:
-        parser.error(f"unknown --only {', '.join(sorted(unknown))} (choose from {', '.join(names)}, runtime, generation)")
+        parser.error(
+            f"unknown --only {', '.join(sorted(unknown))} (choose from {', '.join(names)}, runtime, generation)"
+        )
     selected = [w for w in WORKLOADS if not only or "runtime" in only or w.name in only]
     if only and "runtime" not in only and not (only & set(names)):
         selected = []
     do_generation = not only or "generation" in only
 
     for fw in FRAMEWORK_CANDIDATES:
-        FRAMEWORKS[fw] = (None, "skipped (--no-frameworks)") if opts.no_frameworks else _try_import(fw)
+        FRAMEWORKS[fw] = (
+            (None, "skipped (--no-frameworks)")
+            if opts.no_frameworks
+            else _try_import(fw)
+        )
     describe_machine()
 
-    repeats = opts.repeats or (5 if opts.quick else 15)
-    target = 0.005 if opts.quick else 0.02
+    # Many short repeats: on a busy machine a short repeat is more often left
+    # alone by the scheduler, so the median (and the minimum) stay meaningful.
+    clock = time.perf_counter if opts.clock == "wall" else time.process_time
+    repeats = opts.repeats or (11 if opts.quick else 31)
+    target = 0.002 if opts.quick else 0.005
     if selected:
-        print(f"\nRuntime: median of {repeats} interleaved repeats of ~{target * 1000:.0f} ms each")
+        print(
+            f"\nRuntime: median of {repeats} interleaved repeats of ~{target * 1000:.0f} ms each,"
+            f" {opts.clock} clock"
+        )
         results = []
         for wl in selected:
             print(f"  {wl.name}: {wl.title} ...", flush=True)
-            results.append(run_workload(wl, repeats, target, opts.show_code))
+            results.append(run_workload(wl, repeats, target, clock, opts.show_code))
         print_runtime(results)
         print_runtime_summary(results)
 
