@@ -14,6 +14,7 @@ from pathlib import Path
 
 from codegen import __version__, config, files
 from codegen.api import StageDump, generate, is_generated
+from codegen.errors import NoForwardFunctions
 from codegen.errors import CodegenError
 
 EPILOG = """\
@@ -354,15 +355,19 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
                 "(move it away or choose another output with -o)"
             )
             return Outcome.FAILED
-    new_text = generate(
-        source_text,
-        filename=display,
-        functions=settings.functions,
-        wrt=settings.wrt,
-        line_length=settings.line_length,
-        target_versions=settings.target_versions,
-        dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
-    )
+    try:
+        new_text = generate(
+            source_text,
+            filename=display,
+            functions=settings.functions,
+            wrt=settings.wrt,
+            line_length=settings.line_length,
+            target_versions=settings.target_versions,
+            dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
+        )
+    except NoForwardFunctions:
+        report.note(f"skipped {display}: no forward functions")
+        return Outcome.SKIPPED
     new = new_text.encode("utf-8")
     if target is None:
         write_stdout(new_text)

@@ -63,3 +63,7 @@ class Collector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise CodegenError(list(self.problems))
+
+
+class NoForwardFunctions(CodegenError):
+    """The module defines no forward function (only private ones, or none)."""

@@ -518,6 +518,8 @@ class Normaliser:
                         self.assign(element.value.value, result, origin)
                 return
             if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(elements):
+                if isinstance(value, cst.Call):
+                    self.lower(value)  # an unknown function is the better message
                 raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
             lowered = [self.lower(e.value) for e in value.elements]
             for element, low in zip(elements, lowered):
@@ -674,16 +676,35 @@ class Normaliser:
                 self.active.add(name)
         return params
 
+    def refused(self, statement: cst.CSTNode) -> bool:
+        """Whether the validator already reported a problem inside `statement`."""
+        code_range = self.info.positions.get(statement)
+        if code_range is None:
+            return False
+        first, last = code_range.start.line, code_range.end.line
+        return any(first <= p.line <= last for p in self.collector.problems if p.filename == self.collector.filename)
+
     def run(self) -> ir.Function:
         params = self.params()
         outputs: list[str] | None = None
+        failed = False
         for statement in self.function.body.body:
             if outputs is not None:
                 raise self.fail(statement, "code after the final return is not supported")
-            if not isinstance(statement, cst.SimpleStatementLine):
-                raise self.fail(statement, f"{type(statement).__name__} is not supported")
-            outputs = self.statement(statement)
-        assert outputs is not None  # the validator checks for a return
+            try:
+                if self.refused(statement):
+                    raise CodegenError(list(self.collector.problems))
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    raise self.fail(statement, f"{type(statement).__name__} is not supported")
+                outputs = self.statement(statement)
+            except CodegenError:
+                # Go on to report the problems of later statements too; names the
+                # failed statement binds are taken as constants from here on.
+                failed = True
+                for name in _bound_names(statement):
+                    self.env[name] = name
+        if failed or outputs is None:
+            raise CodegenError(list(self.collector.problems))
         upstream: list[str] = []
         for output in outputs:
             grad = self.names.grad(output)
@@ -716,6 +737,28 @@ def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
         if left is not None:
             return node.with_changes(left=left, lpar=[], rpar=[])
     return None
+
+
+def _bound_names(statement: cst.CSTNode) -> list[str]:
+    names: list[str] = []
+
+    class _Targets(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            names.extend(n.value for n in _names_in(node.target))
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            names.extend(n.value for n in _names_in(node.target))
+
+    statement.visit(_Targets())
+    return names
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    if isinstance(node, cst.Name):
+        return [node]
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return [n for e in node.elements for n in _names_in(e.value)]
+    return []
 
 
 def value_expr(node: ir.Node) -> ast.expr:

@@ -8,6 +8,7 @@ of them come with a hand-written `_backward` rule.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -86,6 +87,14 @@ def _canonical(module: str) -> str | None:
 
 def parse_module(source: str, collector: Collector) -> ModuleInfo:
     """Parse `source`; a syntax error is reported as a problem with its position."""
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        column = max((exc.offset or 1) - 1, 0)
+        raise collector.error(line, column, f"syntax error: {exc.msg}")
+    except ValueError as exc:  # null bytes
+        raise collector.error(1, 0, f"cannot parse: {exc}")
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

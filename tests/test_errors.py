@@ -1,0 +1,64 @@
+"""Error reporting: every problem of a file, at the right place, with the right words."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import codegen
+from codegen.errors import NoForwardFunctions
+
+SEVERAL = """\
+import numpy as np
+
+
+def f(x):
+    a = [v for v in x]
+    u, s, v = np.linalg.svd(x)
+    b = np.foo(x)
+    return a + b
+
+
+def g(x):
+    return np.bar(x)
+"""
+
+
+def test_every_problem_is_reported_in_source_order() -> None:
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate(SEVERAL, filename="fwd.py")
+    found = [(p.line, p.column, p.message) for p in info.value.problems]
+    assert found == [
+        (5, 9, "list comprehensions are not supported"),
+        (6, 15, "no derivative rule for np.linalg.svd"),
+        (7, 9, "no derivative rule for np.foo"),
+        (12, 12, "no derivative rule for np.bar"),
+    ]
+    assert (info.value.line, info.value.column) == (5, 9)
+
+
+def test_syntax_error_names_python_message_and_position() -> None:
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate("def f(x):\n    return x +\n", filename="fwd.py")
+    problem = info.value.problems[0]
+    assert (problem.line, problem.message) == (2, "syntax error: invalid syntax")
+    assert problem.render().splitlines()[1].strip() == "return x +"
+
+
+def test_module_without_forward_functions() -> None:
+    with pytest.raises(NoForwardFunctions):
+        codegen.generate("X = 1\n\n\ndef _helper(x):\n    return x\n")
+
+
+def test_cli_skips_module_without_forward_functions(tmp_path: Path) -> None:
+    source = tmp_path / "consts.py"
+    source.write_text("X = 1\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "codegen", str(source)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0
+    assert "skipped" in run.stderr and "no forward functions" in run.stderr
+    assert not (tmp_path / "consts_backward.py").exists()
