@@ -79,7 +79,9 @@ def _try_import(name: str) -> tuple[ModuleType | None, str]:
             import torch
 
             return torch, torch.__version__
-    except Exception as exc:  # not installed, or broken: say so and go on
+    except ModuleNotFoundError:
+        return None, "not installed"
+    except Exception as exc:  # installed but broken: say so and go on
         return None, f"not available ({type(exc).__name__}: {exc})"
     raise ValueError(name)
 
@@ -829,6 +831,14 @@ def describe_machine() -> None:
         if fw == "torch" and module is not None:
             extra = f" ({module.get_num_threads()} threads)"
         print(f"  {fw}: {version}" if module is None else f"  {fw} {version}{extra}")
+    cores = os.cpu_count() or 1
+    if cores <= 4 and not {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"} & set(os.environ):
+        print(
+            f"  note: numpy's BLAS (and PyTorch) will use {cores} threads each on {cores} cores;"
+            " on a busy machine that can inflate the array timings many times over."
+            " For steadier numbers: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1"
+            " python benchmarks/run.py --clock cpu"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
