@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass, field
 
 from codegen import helpers, ir
+from codegen.reverse_flow import FlowReversal, LoopContext
 from codegen.shapes import ShapeKeys
 from codegen.simplify import simplify
 
@@ -68,12 +69,17 @@ def is_fresh(expr: ast.expr) -> bool:
 
 
 def useful_variables(fn: ir.Function) -> set[str]:
-    """Active variables on a differentiable path to an output."""
+    """Active variables on a differentiable path to an output (a fixpoint, for loops)."""
     useful = {o for o in fn.outputs if o in fn.active}
-    for statement in reversed(fn.body):
-        if isinstance(statement, ir.Stage) and statement.target in useful:
-            useful |= _active_leaves(statement.value)
-    return useful
+    stages = [s for s in ir.walk(fn.body) if isinstance(s, ir.Stage)]
+    while True:
+        grown = set(useful)
+        for statement in reversed(stages):
+            if statement.target in grown:
+                grown |= _active_leaves(statement.value)
+        if grown == useful:
+            return useful
+        useful = grown
 
 
 def _active_leaves(node: ir.Node) -> set[str]:
@@ -86,7 +92,7 @@ def _active_leaves(node: ir.Node) -> set[str]:
     return found
 
 
-class Differentiator:
+class Differentiator(FlowReversal):
     """Builds the backward lines of one normalised function."""
 
     def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool) -> None:
@@ -98,21 +104,32 @@ class Differentiator:
         self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
         self.useful = useful_variables(fn)
+        self.out: list[list[str]] = [self.result.lines]
+        self.loops: list[LoopContext] = []
+        self.grad_vars: dict[str, str] = {}
+        self.hoisted: set[str] = set()
+        self.last_origin = -1
         self.shapes = ShapeKeys(fn.scalars)
-        for statement in fn.body:
-            if isinstance(statement, ir.Stage):
-                self.shapes.record(statement.target, statement.value)
+        self.shapes.keys = dict(fn.shape_keys)
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
-        self.result.lines.append(ast.unparse(ast.fix_missing_locations(statement)))
+        self.out[-1].append(ast.unparse(ast.fix_missing_locations(statement)))
 
     def contribute(self, leaf: ir.Leaf, gradient: ast.expr) -> None:
         var = leaf.var
         if var is None or var not in self.useful:
             return
         name = self.names.grad(var)
+        self.grad_vars[name] = var
         target: ast.expr = ast.Name(name, ast.Store())
+        if name not in self.state:
+            outer = self.outer_loop_for(var)
+            if outer is not None:
+                # Every iteration adds into this gradient: start it at zero.
+                outer.inits.append(self.zero_line(name, var))
+                self.state[name] = "fresh"
+                self.hoisted.add(name)
         if leaf.index is not None:
             self.contribute_element(leaf, name, gradient)
             return
@@ -210,6 +227,8 @@ class Differentiator:
             if _mentions(template, module):
                 self.result.modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
+        if _mentions(template, "keep") or _mentions(template, "count"):
+            self.result.modules.add("np")
         expanded = expand_macros(substitute(template, mapping), mapping, self.modules["np"])
         return simplify(expanded)
 
@@ -243,20 +262,33 @@ class Differentiator:
             else:
                 self.state[name] = "alias" if self.numpy else "fresh"
             seen.add(output)
-        last_origin = -1
-        for statement in reversed(fn.body):
-            if not isinstance(statement, ir.Stage) or statement.target not in self.useful:
-                continue
-            name = self.names.grad(statement.target)
-            if name not in self.state:
-                continue
-            if statement.origin != last_origin:
-                self.result.lines.append(f"# backprop {fn.origins[statement.origin]}")
-                last_origin = statement.origin
-            self.backprop(statement.value, ast.Name(name, ast.Load()), ast.Name(statement.target, ast.Load()))
+        self.reverse_block(fn.body)
         for param in fn.params:
             self.finish_param(param)
         return self.result
+
+    def reverse_block(self, statements: list[ir.Statement]) -> None:
+        for statement in reversed(statements):
+            if isinstance(statement, ir.If):
+                self.reverse_if(statement)
+            elif isinstance(statement, ir.Loop):
+                self.reverse_loop(statement)
+            elif isinstance(statement, ir.Stage):
+                self.reverse_stage(statement)
+
+    def reverse_stage(self, statement: ir.Stage) -> None:
+        if statement.target not in self.useful:
+            return
+        name = self.names.grad(statement.target)
+        if name not in self.state:
+            return
+        if statement.origin != self.last_origin:
+            self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
+            self.last_origin = statement.origin
+        self.backprop(statement.value, ast.Name(name, ast.Load()), ast.Name(statement.target, ast.Load()))
+        # Used up: a later contribution to this name is for an earlier binding
+        # of it (a loop-carried value), which starts afresh.
+        del self.state[name]
 
     def finish_param(self, param: ir.Param) -> None:
         if not param.differentiable:
@@ -272,15 +304,23 @@ class Differentiator:
         if name in self.state:
             self.result.gradients[param.name] = ast.Name(name, ast.Load())
         else:
-            self.result.gradients[param.name] = self.zero(param)
+            self.result.gradients[param.name] = self.zero(param.name)
 
-    def zero(self, param: ir.Param) -> ast.expr:
-        if param.is_list:
-            return ast.parse(f"[0.0] * len({param.name})", mode="eval").body
-        if self.numpy:
+    def zero(self, var: str) -> ast.expr:
+        """A zero gradient for `var`, of its kind: list, array or number."""
+        if var in self.fn.lists or (not self.numpy and self.indexed(var)):
+            return ast.parse(f"[0.0] * len({var})", mode="eval").body
+        if self.numpy and self.shapes.keys.get(var, var) != "()" and var not in self.fn.scalars:
             self.result.modules.add("np")
-            return ast.parse(f"{self.modules['np']}.zeros_like({param.name})", mode="eval").body
+            return ast.parse(f"{self.modules['np']}.zeros_like({var})", mode="eval").body
         return ast.Constant(0.0)
+
+    def indexed(self, var: str) -> bool:
+        """Whether `var` is read element by element (a list, in a module without numpy)."""
+        for statement in ir.walk(self.fn.body):
+            if isinstance(statement, ir.Stage) and var in _indexed_vars(statement.value):
+                return True
+        return False
 
 
 class _Macros(ast.NodeTransformer):
@@ -332,6 +372,12 @@ def expand_macros(tree: ast.expr, mapping: dict[str, ast.expr], np_name: str) ->
     axis = mapping.get("axis", ast.Constant(None))
     keepdims = mapping.get("keepdims", ast.Constant(False))
     return _Macros(axis, keepdims, np_name, mapping["out"]).visit(tree)
+
+
+def _indexed_vars(node: ir.Node) -> set[str]:
+    if isinstance(node, ir.Leaf):
+        return {node.var} if node.var is not None and node.index is not None else set()
+    return set().union(*(_indexed_vars(a) for a in node.args)) if node.args else set()
 
 
 def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:

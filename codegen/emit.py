@@ -12,21 +12,62 @@ from codegen.parse import ModuleInfo
 
 def forward_lines(fn: ir.Function) -> list[str]:
     """The staged forward pass, one statement a line."""
+    return _block_lines(fn.body, outermost=True)
+
+
+def _block_lines(statements: list[ir.Statement], outermost: bool) -> list[str]:
     lines: list[str] = []
-    for statement in fn.body:
-        value = statement.value if isinstance(statement, ir.Stage) else None
-        if isinstance(value, ir.Op) and value.rule.name == "setitem":
-            old, new = render(value.args[0]), statement.target  # type: ignore[union-attr]
-            lines.append(f"{new} = {ast.unparse(old)}.copy()")
-            written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
-            assign = ast.Assign([written], render(value.args[1]))
-            lines.append(ast.unparse(ast.fix_missing_locations(assign)))
-        elif isinstance(statement, ir.Stage):
-            assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(statement.value))
-            lines.append(ast.unparse(ast.fix_missing_locations(assign)))
+    for statement in statements:
+        if isinstance(statement, ir.If):
+            lines.append(f"if {ast.unparse(statement.test)}:")
+            lines += _indent(_block_lines(statement.body, outermost) or ["pass"])
+            if statement.orelse:
+                lines.append("else:")
+                lines += _indent(_block_lines(statement.orelse, outermost))
+        elif isinstance(statement, ir.Loop):
+            lines += _loop_lines(statement, outermost)
         else:
-            lines.append(ast.unparse(ast.fix_missing_locations(statement.code)))
+            lines += _statement_lines(statement)
     return lines
+
+
+def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
+    lines: list[str] = []
+    if outermost:
+        # Lists for the values the backward needs, nested loops' included.
+        for inner in [loop, *(s for s in ir.walk(loop.body) if isinstance(s, ir.Loop))]:
+            lines += [f"{name} = []" for name in inner.lists.values()]
+    if loop.var is not None:
+        assert loop.iter is not None
+        lines.append(f"for {loop.var} in {ast.unparse(loop.iter)}:")
+    else:
+        assert loop.test is not None and loop.counter is not None
+        lines += [f"{loop.counter} = 0", f"while {ast.unparse(loop.test)}:"]
+    split = len(loop.body) - loop.copybacks
+    body = _block_lines(loop.body[:split], False)
+    body += [f"{loop.lists[name]}.append({name})" for name in loop.saved]
+    body += _block_lines(loop.body[split:], False)
+    if loop.counter is not None:
+        body.append(f"{loop.counter} += 1")
+    return lines + _indent(body or ["pass"])
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line if line else line for line in lines]
+
+
+def _statement_lines(statement: ir.Statement) -> list[str]:
+    if isinstance(statement, ir.Plain):
+        return [ast.unparse(ast.fix_missing_locations(statement.code))]
+    assert isinstance(statement, ir.Stage)
+    value = statement.value
+    if isinstance(value, ir.Op) and value.rule.name == "setitem":
+        old, new = render(value.args[0]), statement.target
+        written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
+        assign = ast.Assign([written], render(value.args[1]))
+        return [f"{new} = {ast.unparse(old)}.copy()", ast.unparse(ast.fix_missing_locations(assign))]
+    assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(value))
+    return [ast.unparse(ast.fix_missing_locations(assign))]
 
 
 def signature(fn: ir.Function) -> str:

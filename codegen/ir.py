@@ -62,7 +62,51 @@ class Plain:
     origin: int
 
 
-Statement = Stage | Plain
+@dataclass
+class If:
+    """`if test: body else: orelse`; both branches bind the same merged names."""
+
+    test: ast.expr
+    body: list[Statement]
+    orelse: list[Statement]
+    origin: int
+
+
+@dataclass
+class Loop:
+    """`for var in iter:` (var an int counter) or `while test:`.
+
+    `carried` names keep one name across iterations: the body reads them as its
+    entry values and ends by copying their new values back. The differentiator
+    fills `saved`: the names whose per-iteration values the backward reads,
+    kept in one list each (`lists`).
+    """
+
+    var: str | None
+    iter: ast.expr | None
+    test: ast.expr | None
+    body: list[Statement]
+    carried: list[str]
+    origin: int
+    counter: str | None = None
+    copybacks: int = 0  # the body's last statements copy the carried values back
+    saved: list[str] = field(default_factory=list)
+    lists: dict[str, str] = field(default_factory=dict)
+
+
+Statement = Stage | Plain | If | Loop
+
+
+def walk(statements: list[Statement]) -> list[Statement]:
+    """Every statement, nested ones included, in source order."""
+    found: list[Statement] = []
+    for statement in statements:
+        found.append(statement)
+        if isinstance(statement, If):
+            found += walk(statement.body) + walk(statement.orelse)
+        elif isinstance(statement, Loop):
+            found += walk(statement.body)
+    return found
 
 
 @dataclass
@@ -89,5 +133,6 @@ class Function:
     forced: set[str] = field(default_factory=set)  # parameters named by wrt
     lists: set[str] = field(default_factory=set)  # parameters indexed as Python lists
     scalars: set[str] = field(default_factory=set)  # names known to hold Python numbers
+    shape_keys: dict[str, str] = field(default_factory=dict)  # see shapes.ShapeKeys
     docstring: str | None = None
     names: Names = field(default_factory=lambda: Names(set()))

@@ -15,6 +15,7 @@ import libcst as cst
 
 from codegen import ir, resolve, validate
 from codegen.errors import CodegenError, Collector
+from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
@@ -53,7 +54,7 @@ class _Rename(ast.NodeTransformer):
         return ast.Name(self.env.get(node.id, node.id), node.ctx)
 
 
-class Normaliser:
+class Normaliser(FlowLowering):
     """Lowers one libcst function into an `ir.Function`."""
 
     def __init__(
@@ -70,6 +71,8 @@ class Normaliser:
         self.numpy = info.uses_numpy
         self.env: dict[str, str] = {}
         self.bound: set[str] = set()
+        self.blocks: list[list[ir.Statement]] = []
+        self.loops: list[ir.Loop] = []
         self.stack: list[str] = [function.name.value]
         self.return_names: list[str] | None = None
         self.return_bound: set[str] = set()
@@ -158,6 +161,9 @@ class Normaliser:
         raise self.fail(node, f"cannot differentiate {type(node).__name__} expressions")
 
     def op(self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr) -> ir.Op:
+        """An operation of row `name`, or of its array twin `numpy.<name>` in a numpy module."""
+        if self.numpy and f"numpy.{name}" in RULES:
+            name = f"numpy.{name}"
         return ir.Op(RULES[name], args, keywords, spelling)
 
     def lower_binary(self, node: cst.BinaryOperation) -> ir.Node:
@@ -228,7 +234,8 @@ class Normaliser:
         if method:
             assert isinstance(node.func, cst.Attribute)
             positional.insert(0, node.func.value)
-        rule_name = resolve.rule_for(name, len(positional), self.numpy)
+        keyword_names = {a.keyword.value for a in node.args if a.keyword is not None}
+        rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), self.numpy)
         if rule_name is None:
             raise self.fail(node, f"no derivative rule for {label}")
         rule = RULES[rule_name]
@@ -260,6 +267,8 @@ class Normaliser:
         if missing:
             raise self.fail(node, f"{label} needs its {missing[0]} argument")
         args = [self.lower(o) for o in operands]
+        if rule.name == "numpy.linalg.norm" and not _is_none(statics.get("ord", ast.Constant(None))):
+            raise self.fail(node, f"{label}: only the default 2-norm (ord=None) is supported")
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
         spelling = self.to_ast(node)
@@ -517,6 +526,9 @@ class Normaliser:
                     else:
                         self.assign(element.value.value, result, origin)
                 return
+            if not self.is_active(value) and all(isinstance(e.value, cst.Name) for e in elements):
+                self.unpack_constant([e.value.value for e in elements], value, origin)  # type: ignore[union-attr]
+                return
             if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(elements):
                 if isinstance(value, cst.Call):
                     self.lower(value)  # an unknown function is the better message
@@ -547,6 +559,18 @@ class Normaliser:
             if not isinstance(target, cst.Name):
                 raise self.fail(target, "assignment to anything but a name is not supported here")
             self.assign(target.value, copy.deepcopy(lowered_value), origin)
+
+    def unpack_constant(self, names: list[str], value: cst.BaseExpression, origin: int) -> None:
+        """`N, T, D = x.shape`: unpacking what is never differentiated."""
+        expr = self.to_ast(value)
+        targets = [self.new_binding(n) for n in names]
+        for name, target in zip(names, targets):
+            self.env[name] = target
+            if isinstance(expr, ast.Attribute) and expr.attr == "shape":
+                self.ints.add(target)
+                self.numbers.add(target)
+        tuple_target = ast.Tuple([ast.Name(t, ast.Store()) for t in targets], ast.Store())
+        self.body.append(ir.Plain(ast.Assign([tuple_target], expr), origin))
 
     def aug_assign(self, node: cst.AugAssign, origin: int) -> None:
         kind = _AUGOPS.get(type(node.operator))
@@ -606,9 +630,10 @@ class Normaliser:
             for statement in callee.body.body:
                 if outputs is not None:
                     raise self.fail(statement, "code after the final return is not supported")
-                if not isinstance(statement, cst.SimpleStatementLine):
-                    raise self.fail(statement, f"{type(statement).__name__} is not supported")
-                outputs = self.statement(statement, prefix=f"{callee_name}: ")
+                if isinstance(statement, cst.SimpleStatementLine):
+                    outputs = self.statement(statement, prefix=f"{callee_name}: ")
+                else:
+                    self.lower_statement(statement, f"{callee_name}: ")
         finally:
             self.stack.pop()
             self.env, self.return_names = saved
@@ -676,6 +701,20 @@ class Normaliser:
                 self.active.add(name)
         return params
 
+    def lower_statement(self, statement: cst.BaseStatement, prefix: str) -> None:
+        """Lower a statement inside a block (a branch or a loop body)."""
+        if isinstance(statement, cst.SimpleStatementLine):
+            if self.statement(statement, prefix) is not None:
+                raise self.fail(statement, "return is only supported as the last statement of a function")
+        elif isinstance(statement, cst.If):
+            self.if_statement(statement, prefix)
+        elif isinstance(statement, cst.For):
+            self.for_statement(statement, prefix)
+        elif isinstance(statement, cst.While):
+            self.while_statement(statement, prefix)
+        else:
+            raise self.fail(statement, f"{type(statement).__name__} statements are not supported")
+
     def refused(self, statement: cst.CSTNode) -> bool:
         """Whether the validator already reported a problem inside `statement`."""
         code_range = self.info.positions.get(statement)
@@ -694,9 +733,10 @@ class Normaliser:
             try:
                 if self.refused(statement):
                     raise CodegenError(list(self.collector.problems))
-                if not isinstance(statement, cst.SimpleStatementLine):
-                    raise self.fail(statement, f"{type(statement).__name__} is not supported")
-                outputs = self.statement(statement)
+                if isinstance(statement, cst.SimpleStatementLine):
+                    outputs = self.statement(statement)
+                else:
+                    self.lower_statement(statement, "")
             except CodegenError:
                 # Go on to report the problems of later statements too; names the
                 # failed statement binds are taken as constants from here on.
@@ -712,7 +752,7 @@ class Normaliser:
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
-        return ir.Function(
+        fn = ir.Function(
             self.function.name.value,
             params,
             self.body,
@@ -726,6 +766,8 @@ class Normaliser:
             _docstring(self.function),
             self.names,
         )
+        fn.shape_keys = dict(self.shapes.keys)
+        return fn
 
 
 def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -767,6 +809,10 @@ def value_expr(node: ir.Node) -> ast.expr:
     return node.expr
 
 
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
 def _is_arange(node: ast.expr) -> bool:
     """`np.arange(...)` or `range(...)`: an index array without repeats."""
     if not isinstance(node, ast.Call):
@@ -797,7 +843,7 @@ def _is_plain_gradient(template: ast.expr | None) -> bool:
 
 def _is_cheap(node: ir.Op) -> bool:
     """A product or negation of leaves: cheaper to repeat than to name."""
-    return node.rule.name in ("mul", "neg") and all(isinstance(a, ir.Leaf) for a in node.args)
+    return node.rule.name in ("mul", "neg", "numpy.mul", "numpy.neg") and all(isinstance(a, ir.Leaf) for a in node.args)
 
 
 def _leaf_names(node: ir.Op) -> list[str]:

@@ -187,6 +187,8 @@ defrule("numpy.div", "x y", "g / y", "-x / y ** 2 * g")
 defrule("numpy.pow", "x y", "y * x ** (y - 1) * g", "out * np.log(x) * g")
 defrule("numpy.mod", "x y", "g", "-(x // y) * g")
 defrule("numpy.neg", "x", "-g")
+defrule("numpy.sigmoid", "x", "(1 - out) * out * g")
+defrule("numpy.ifexp", "c x y", None, "g if c else 0.0 * g", "0.0 * g if c else g")
 defrule("numpy.pos", "x", "g")
 defrule("numpy.matmul", "x y", "g @ y.T", "x.T @ g", kind="other")
 defrule("numpy.dot", "x y", "g.dot(y.T)", "x.T.dot(g)", kind="other")
@@ -230,7 +232,7 @@ defrule("numpy.minimum", "x y", "g * (x == out) / (1.0 + (x == y))", "g * (y == 
 defrule("numpy.maximum.const", "x y", "g * (x > y)", "g * (y > x)")
 defrule("numpy.minimum.const", "x y", "g * (x < y)", "g * (y < x)")
 defrule("numpy.where", "c x y", None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)")
-defrule("numpy.clip", "x lo hi", "g * ((out != lo) & (out != hi))", None, None)
+defrule("numpy.clip", "x", "g * ((out != a_min) & (out != a_max))", statics="a_min a_max")
 
 # ---- numpy: reductions ------------------------------------------------------------
 _AXIS = "axis=None keepdims=False"
@@ -265,7 +267,7 @@ defrule(
     keywords=_AXIS,
     kind="reduce",
 )
-defrule("numpy.linalg.norm", "x", "x * keep(g) / keep(out)", keywords=_AXIS, kind="reduce")
+defrule("numpy.linalg.norm", "x", "x * keep(g) / keep(out)", keywords="ord=None " + _AXIS, kind="reduce")
 
 # ---- numpy: shapes ----------------------------------------------------------------
 defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other")
@@ -277,7 +279,7 @@ defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", static
 defrule("numpy.T", "x", "g.T", kind="other")
 defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other")
 defrule("numpy.copy", "x", "g", kind="other")
-defrule("numpy.float", "x", "g", kind="other")
+defrule("numpy.float", "x", "g", statics="dtype", kind="other")
 defrule("numpy.asarray", "x", "g", kind="other")
 defrule("numpy.array", "x", "g", kind="other")
 

@@ -29,14 +29,11 @@ _REFUSED: dict[type[cst.CSTNode], str] = {
     cst.DictComp: "dict comprehensions",
     cst.NamedExpr: "assignment expressions (:=)",
     cst.Match: "match statements",
-    cst.Break: "break",
-    cst.Continue: "continue",
+    cst.Break: "break statements",
+    cst.Continue: "continue statements",
     cst.Expr: "expression statements",
     cst.Assert: "assert statements",
     cst.AnnAssign: "annotated assignments",
-    cst.If: "if statements",
-    cst.For: "for loops",
-    cst.While: "while loops",
 }
 
 

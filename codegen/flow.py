@@ -1,0 +1,346 @@
+"""Lowering of `if`, `for` and `while` into the staged form (part of normalise).
+
+Branches bind the same merged name for a variable either of them assigns, so
+the code after the `if` reads one name whichever branch ran. A loop keeps one
+name per loop-carried variable: the body reads its entry value and ends by
+copying the new value back, so the backward can tell the two apart.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+import libcst as cst
+
+from codegen import ir
+
+
+class FlowLowering:
+    """Control-flow statements for `Normaliser` (which provides the rest)."""
+
+    # Provided by Normaliser; declared for the type checker.
+    env: dict[str, str]
+    active: set[str]
+    body: list[ir.Statement]
+    blocks: list[list[ir.Statement]]
+    loops: list[ir.Loop]
+
+    # ---- blocks -----------------------------------------------------------------
+    def block(self, statements: Sequence[cst.BaseStatement], prefix: str) -> list[ir.Statement]:
+        """Lower `statements` into a new block and return it."""
+        outer = self.body
+        self.blocks.append(outer)
+        self.body = []
+        try:
+            for statement in statements:
+                self.lower_statement(statement, prefix)  # type: ignore[attr-defined]
+        finally:
+            self.blocks.pop()
+            inner, self.body = self.body, outer
+        return inner
+
+    def copy_stage(self, target: str, source: str, origin: int) -> ir.Statement:
+        """`target = source`, differentiated when `source` is active."""
+        leaf = ir.Leaf(ast.Name(source, ast.Load()), source if source in self.active else None)
+        self.shapes.keys[target] = self.shapes.keys.get(source, source)  # type: ignore[attr-defined]
+        if leaf.var is None:
+            if source in self.numbers:  # type: ignore[attr-defined]
+                self.numbers.add(target)  # type: ignore[attr-defined]
+            return ir.Plain(ast.Assign([ast.Name(target, ast.Store())], ast.Name(source, ast.Load())), origin)
+        self.active.add(target)
+        return ir.Stage(target, self.op("pos", [leaf], {}, ast.Name("__0__", ast.Load())), origin)  # type: ignore[attr-defined]
+
+    def flow_origin(self, text: str, prefix: str) -> int:
+        self.origins.append(prefix + text)  # type: ignore[attr-defined]
+        return len(self.origins) - 1  # type: ignore[attr-defined]
+
+    # ---- if ---------------------------------------------------------------------
+    def if_statement(self, node: cst.If, prefix: str) -> None:
+        code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
+        origin = self.flow_origin(f"if {code}:", prefix)
+        test = self.to_ast(node.test)  # type: ignore[attr-defined]
+        before = dict(self.env)
+        then_block = self.block(node.body.body, prefix)
+        then_env = self.env
+        self.env = dict(before)
+        orelse = node.orelse
+        if isinstance(orelse, cst.If):
+            else_block = self.block([orelse], prefix)
+        elif isinstance(orelse, cst.Else):
+            else_block = self.block(orelse.body.body, prefix)
+        else:
+            else_block = []
+        else_env = self.env
+        self.env = dict(before)
+        for name in sorted(set(then_env) | set(else_env)):
+            then_var, else_var = then_env.get(name), else_env.get(name)
+            if then_var is None or else_var is None:
+                continue  # bound in one branch only: unbound after the other
+            if then_var == else_var:
+                self.env[name] = then_var
+                continue
+            merged = then_var if then_var != before.get(name) else else_var
+            for block, var in ((then_block, then_var), (else_block, else_var)):
+                if var == merged:
+                    continue
+                if var != before.get(name):
+                    rename(block, var, merged)
+                    self.carry_facts(var, merged)
+                else:
+                    block.append(self.copy_stage(merged, var, origin))
+            if then_var in self.active or else_var in self.active:
+                self.active.add(merged)
+            self.env[name] = merged
+        self.body.append(ir.If(test, then_block, else_block, origin))
+
+    def carry_facts(self, old: str, new: str) -> None:
+        """What is known of `old` now holds for `new`, its merged name."""
+        if old in self.active:
+            self.active.add(new)
+        keys = self.shapes.keys  # type: ignore[attr-defined]
+        if keys.get(new, new) != keys.get(old, old):
+            keys[new] = new
+
+    # ---- loops --------------------------------------------------------------------
+    def loop_prelude(self, body: cst.BaseSuite, origin: int) -> list[str]:
+        """Choose the carried names of a loop over `body`; returns them (source names)."""
+        assigned = assigned_names(body)
+        carried = sorted(n for n in assigned if n in self.env)
+        hot = self.loop_activity(body, carried)
+        for name in carried:
+            entry = self.env[name]
+            reuse = not self.is_read(entry) and not any(entry in loop.carried for loop in self.loops)
+            if not reuse:
+                # The value before the loop is still needed: the loop gets its own name.
+                fresh = self.new_binding(self.names.fresh(name))  # type: ignore[attr-defined]
+                self.body.append(self.copy_stage(fresh, entry, origin))
+                entry = fresh
+            if name in hot:
+                self.active.add(entry)
+            self.env[name] = entry
+        return carried
+
+    def loop_activity(self, body: cst.BaseSuite, carried: list[str]) -> set[str]:
+        """Carried names that become active somewhere in the loop (a fixpoint)."""
+        hot = {n for n in carried if self.env[n] in self.active}
+        saved_env, saved_active = self.env, self.active
+        try:
+            while True:
+                self.env = {**saved_env, **{n: n for n in carried}}
+                self.active = saved_active | hot
+                grown = {n for n, value in assignments(body) if n in carried and self.is_active(value)}  # type: ignore[attr-defined]
+                if grown <= hot:
+                    return hot
+                hot |= grown
+        finally:
+            self.env, self.active = saved_env, saved_active
+
+    def is_read(self, name: str) -> bool:
+        """Whether a statement lowered so far reads `name`."""
+        for block in [*self.blocks, self.body]:  # type: ignore[attr-defined]
+            for statement in ir.walk(block):
+                if name in reads(statement):
+                    return True
+        return False
+
+    def loop_epilogue(self, loop: ir.Loop, carried: list[str], entries: dict[str, str]) -> None:
+        for name in carried:
+            final = self.env[name]
+            entry = entries[name]
+            if final != entry:
+                loop.body.append(self.copy_stage(entry, final, loop.origin))
+                loop.copybacks += 1
+            self.env[name] = entry
+
+    def for_statement(self, node: cst.For, prefix: str) -> None:
+        if node.orelse is not None or node.asynchronous is not None:
+            raise self.fail(node, "for ... else and async for are not supported")  # type: ignore[attr-defined]
+        if not isinstance(node.target, cst.Name):
+            raise self.fail(node.target, "the loop variable must be a single name")  # type: ignore[attr-defined]
+        header = f"for {self.info.code(node.target).strip()} in {self.info.code(node.iter).strip()}:"  # type: ignore[attr-defined]
+        origin = self.flow_origin(header, prefix)
+        iterable = node.iter
+        is_range = isinstance(iterable, cst.Call) and self.resolve(iterable.func) == "range"  # type: ignore[attr-defined]
+        if not is_range and self.is_active(iterable) and not isinstance(iterable, cst.Name):  # type: ignore[attr-defined]
+            raise self.fail(iterable, "loop over a named list or array, or over range(...)")  # type: ignore[attr-defined]
+        if is_range:
+            iter_ast = self.to_ast(iterable)  # type: ignore[attr-defined]
+        else:
+            iter_ast = ast.parse(f"range(len({ast.unparse(self.to_ast(iterable))}))", mode="eval").body  # type: ignore[attr-defined]
+        carried = self.loop_prelude(node.body, origin)
+        entries = {n: self.env[n] for n in carried}
+        counter_name = node.target.value if is_range else "i"
+        var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
+        self.ints.add(var)  # type: ignore[attr-defined]
+        self.numbers.add(var)  # type: ignore[attr-defined]
+        loop = ir.Loop(var, iter_ast, None, [], [self.env[n] for n in carried], origin)
+        self.loops.append(loop)
+        try:
+            if is_range:
+                self.env[node.target.value] = var
+                loop.body = self.block(node.body.body, prefix)
+            else:
+                element = cst.Subscript(iterable, [cst.SubscriptElement(cst.Index(cst.Name(var)))])
+                self.env[var] = var
+                loop.body = self.element_block(node.target.value, element, node.body.body, prefix, origin)
+        finally:
+            self.loops.pop()
+        self.loop_epilogue(loop, carried, entries)
+        self.body.append(loop)
+
+    def element_block(
+        self,
+        name: str,
+        element: cst.Subscript,
+        statements: Sequence[cst.BaseStatement],
+        prefix: str,
+        origin: int,
+    ) -> list[ir.Statement]:
+        """The body of `for name in xs:` as `name = xs[i]` followed by the body."""
+        outer = self.body
+        self.blocks.append(outer)
+        self.body = []
+        try:
+            self.assign(name, self.lower(element), origin)  # type: ignore[attr-defined]
+            for statement in statements:
+                self.lower_statement(statement, prefix)  # type: ignore[attr-defined]
+        finally:
+            self.blocks.pop()
+            inner, self.body = self.body, outer
+        return inner
+
+    def while_statement(self, node: cst.While, prefix: str) -> None:
+        if node.orelse is not None:
+            raise self.fail(node, "while ... else is not supported")  # type: ignore[attr-defined]
+        code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
+        origin = self.flow_origin(f"while {code}:", prefix)
+        carried = self.loop_prelude(node.body, origin)
+        entries = {n: self.env[n] for n in carried}
+        test = self.to_ast(node.test)  # type: ignore[attr-defined]
+        counter = self.new_binding(self.names.fresh("steps"))  # type: ignore[attr-defined]
+        self.ints.add(counter)  # type: ignore[attr-defined]
+        self.numbers.add(counter)  # type: ignore[attr-defined]
+        loop = ir.Loop(None, None, test, [], [self.env[n] for n in carried], origin, counter)
+        self.loops.append(loop)
+        try:
+            loop.body = self.block(node.body.body, prefix)
+        finally:
+            self.loops.pop()
+        self.loop_epilogue(loop, carried, entries)
+        self.body.append(loop)
+
+
+def assigned_names(node: cst.CSTNode) -> set[str]:
+    """Names a statement (or suite) binds anywhere inside, loop targets included."""
+    return {name for name, _ in assignments(node)} | set(_loop_targets(node))
+
+
+def _loop_targets(node: cst.CSTNode) -> list[str]:
+    found: list[str] = []
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_For(self, n: cst.For) -> None:
+            if isinstance(n.target, cst.Name):
+                found.append(n.target.value)
+
+    node.visit(_Visitor())
+    return found
+
+
+def assignments(node: cst.CSTNode) -> list[tuple[str, cst.BaseExpression]]:
+    """(name, value) for every binding of a name inside `node`; `x += v` gives
+    (x, x + v), a tuple binding gives each name the whole right-hand side."""
+    found: list[tuple[str, cst.BaseExpression]] = []
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_Assign(self, n: cst.Assign) -> None:
+            for target in n.targets:
+                for name in _target_names(target.target):
+                    found.append((name, n.value))
+
+        def visit_AugAssign(self, n: cst.AugAssign) -> None:
+            for name in _target_names(n.target):
+                found.append((name, cst.BinaryOperation(n.target, cst.Add(), n.value)))
+
+    node.visit(_Visitor())
+    return found
+
+
+def _target_names(node: cst.BaseExpression) -> list[str]:
+    if isinstance(node, cst.Name):
+        return [node.value]
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return [n for e in node.elements for n in _target_names(e.value)]
+    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name):
+        return [node.value.value]
+    return []
+
+
+def reads(statement: ir.Statement) -> set[str]:
+    """Names a statement reads (not counting nested blocks)."""
+    found: set[str] = set()
+    trees: list[ast.AST] = []
+    if isinstance(statement, ir.Stage):
+        trees.append(_render_for_reads(statement.value))
+    elif isinstance(statement, ir.Plain):
+        trees.append(statement.code)
+    elif isinstance(statement, ir.If):
+        trees.append(statement.test)
+    elif isinstance(statement, ir.Loop):
+        trees += [t for t in (statement.iter, statement.test) if t is not None]
+    for tree in trees:
+        found |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return found
+
+
+def _render_for_reads(node: ir.Node) -> ast.AST:
+    from codegen.differentiate import render
+
+    tree = render(node)
+    if isinstance(node, ir.Op):
+        extra = [v for v in node.keywords.values()]
+        return ast.Tuple([tree, *extra], ast.Load())
+    return tree
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, old: str, new: str) -> None:
+        self.old = old
+        self.new = new
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(self.new, node.ctx) if node.id == self.old else node
+
+
+def _rename_node(node: ir.Node, old: str, new: str) -> None:
+    renamer = _Rename(old, new)
+    if isinstance(node, ir.Leaf):
+        node.expr = renamer.visit(node.expr)
+        if node.var == old:
+            node.var = new
+        if node.index is not None:
+            node.index = renamer.visit(node.index)
+        return
+    node.keywords = {k: renamer.visit(v) for k, v in node.keywords.items()}
+    node.spelling = renamer.visit(node.spelling)
+    for arg in node.args:
+        _rename_node(arg, old, new)
+
+
+def rename(block: list[ir.Statement], old: str, new: str) -> None:
+    """Rename every binding and use of `old` in `block` (nested blocks included)."""
+    renamer = _Rename(old, new)
+    for statement in ir.walk(block):
+        if isinstance(statement, ir.Stage):
+            if statement.target == old:
+                statement.target = new
+            _rename_node(statement.value, old, new)
+        elif isinstance(statement, ir.Plain):
+            statement.code = renamer.visit(statement.code)
+        elif isinstance(statement, ir.If):
+            statement.test = renamer.visit(statement.test)
+        elif isinstance(statement, ir.Loop):
+            statement.iter = renamer.visit(statement.iter) if statement.iter is not None else None
+            statement.test = renamer.visit(statement.test) if statement.test is not None else None
+            statement.carried = [new if c == old else c for c in statement.carried]

@@ -1,0 +1,147 @@
+"""Reversal of `if`, `for` and `while` (part of differentiate).
+
+A branch is reversed inside the same `if`: the backward takes the branch the
+forward took. A loop runs backwards (`for t in reversed(range(T)):`), first
+restoring the values of that iteration from one list per variable the
+forward kept; gradients that outlive an iteration are zeroed before the loop.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from codegen import ir
+
+
+@dataclass
+class LoopContext:
+    loop: ir.Loop
+    inside: set[str]  # names bound anywhere in the loop body
+    inits: list[str] = field(default_factory=list)  # lines to run before the loop
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return [textwrap.indent(line, "    ") for line in lines]
+
+
+def bound_inside(loop: ir.Loop) -> set[str]:
+    names = set(loop.carried)
+    for statement in ir.walk(loop.body):
+        if isinstance(statement, ir.Stage):
+            names.add(statement.target)
+        elif isinstance(statement, ir.Plain):
+            names |= _targets(statement.code)
+        elif isinstance(statement, ir.Loop):
+            names |= {n for n in (statement.var, statement.counter) if n is not None}
+    return names
+
+
+def bound_at_level(statements: list[ir.Statement]) -> set[str]:
+    """Names bound by `statements` and their branches, not inside nested loops."""
+    names: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, ir.Stage):
+            names.add(statement.target)
+        elif isinstance(statement, ir.Plain):
+            names |= _targets(statement.code)
+        elif isinstance(statement, ir.If):
+            names |= bound_at_level(statement.body) | bound_at_level(statement.orelse)
+        elif isinstance(statement, ir.Loop):
+            names |= set(statement.carried) | ({statement.counter} if statement.counter else set())
+    return names
+
+
+def _targets(code: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def names_read(lines: list[str]) -> set[str]:
+    tree = ast.parse(textwrap.dedent("\n".join(lines)) or "pass")
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+class FlowReversal:
+    """Control-flow reversal for `Differentiator` (which provides the rest)."""
+
+    state: dict[str, str]
+    hoisted: set[str]  # gradients zeroed before an enclosing loop
+    out: list[list[str]]
+    loops: list[LoopContext]
+
+    def in_block(self, build: Callable[[], None]) -> list[str]:
+        """Run `build` with its output collected into a new list of lines."""
+        self.out.append([])
+        saved_origin = self.last_origin  # type: ignore[has-type]
+        self.last_origin = -1
+        try:
+            build()
+        finally:
+            self.last_origin = saved_origin
+        return self.out.pop()
+
+    def reverse_if(self, node: ir.If) -> None:
+        before = dict(self.state)
+        then_lines = self.in_block(lambda: self.reverse_block(node.body))  # type: ignore[attr-defined]
+        then_state = self.state
+        self.state = dict(before)
+        else_lines = self.in_block(lambda: self.reverse_block(node.orelse))  # type: ignore[attr-defined]
+        else_state = self.state
+        new_then = then_state.keys() - before.keys() - self.hoisted
+        new_else = else_state.keys() - before.keys() - self.hoisted
+        # A gradient first set in one branch must exist after the `if` either way.
+        else_lines += [self.zero_line(n) for n in sorted(new_then - new_else)]
+        then_lines += [self.zero_line(n) for n in sorted(new_else - new_then)]
+        self.state = {}
+        for name in then_state.keys() | else_state.keys():
+            kinds = {then_state.get(name, "fresh"), else_state.get(name, "fresh")}
+            self.state[name] = "alias" if "alias" in kinds else "fresh"
+        if not then_lines and not else_lines:
+            return
+        lines = [f"if {ast.unparse(node.test)}:", *_indent(then_lines or ["pass"])]
+        if else_lines:
+            lines += ["else:", *_indent(else_lines)]
+        self.out[-1].extend(lines)
+
+    def reverse_loop(self, loop: ir.Loop) -> None:
+        context = LoopContext(loop, bound_inside(loop))
+        for carried in loop.carried:
+            name = self.names.grad(carried)  # type: ignore[attr-defined]
+            if carried in self.useful and name not in self.state:  # type: ignore[attr-defined]
+                context.inits.append(self.zero_line(name, carried))
+                self.state[name] = "fresh"
+        live = set(self.state)
+        self.loops.append(context)
+        try:
+            body = self.in_block(lambda: self.reverse_block(loop.body))  # type: ignore[attr-defined]
+        finally:
+            self.loops.pop()
+        if not body:
+            return
+        # Gradients that live across iterations but were used up in this one.
+        for name in sorted(live - set(self.state)):
+            body.append(self.zero_line(name))
+            self.state[name] = "fresh"
+        kept = bound_at_level(loop.body) | set(loop.carried)
+        loop.saved = sorted((names_read(body) & kept) - {loop.var})
+        loop.lists = {n: self.names.fresh(f"{n}_list") for n in loop.saved}  # type: ignore[attr-defined]
+        restores = [f"{n} = {loop.lists[n]}.pop()" for n in loop.saved]
+        if loop.var is not None:
+            assert loop.iter is not None
+            header = f"for {loop.var} in reversed({ast.unparse(loop.iter)}):"
+        else:
+            header = f"for _ in range({loop.counter}):"
+        self.out[-1].extend([*context.inits, header, *_indent(restores + body)])
+
+    def outer_loop_for(self, var: str) -> LoopContext | None:
+        """The outermost enclosing loop whose iterations all add into d`var`."""
+        for context in self.loops:
+            if var not in context.inside:
+                return context
+        return None
+
+    def zero_line(self, name: str, var: str | None = None) -> str:
+        var = var or self.grad_vars[name]  # type: ignore[attr-defined]
+        return f"{name} = {ast.unparse(self.zero(var))}"  # type: ignore[attr-defined]
