@@ -105,6 +105,44 @@ ARGS: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
             ),
         ],
     ),
+    # x (N, D), prev_h (N, H), prev_c (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,)
+    "lstm_step": (
+        "lstm_step",
+        [
+            (
+                rng.normal(size=(3, 4)),
+                rng.normal(size=(3, 5)),
+                rng.normal(size=(3, 5)),
+                rng.normal(size=(4, 20)) * 0.5,
+                rng.normal(size=(5, 20)) * 0.5,
+                rng.normal(size=20),
+            ),
+            (
+                rng.normal(size=(1, 2)),
+                rng.normal(size=(1, 3)),
+                rng.normal(size=(1, 3)),
+                rng.normal(size=(2, 12)),
+                rng.normal(size=(3, 12)),
+                rng.normal(size=12),
+            ),
+            (
+                rng.normal(size=(2, 3)),
+                rng.normal(size=(2, 1)),
+                rng.normal(size=(2, 1)),
+                rng.normal(size=(3, 4)),
+                rng.normal(size=(1, 4)),
+                rng.normal(size=4),
+            ),
+            (
+                rng.normal(size=(1, 1)),
+                rng.normal(size=(1, 1)),
+                rng.normal(size=(1, 1)),
+                rng.normal(size=(1, 4)),
+                rng.normal(size=(1, 4)),
+                rng.normal(size=4),
+            ),
+        ],
+    ),
     # X (N, D), y (N,), W1 (D, H), b1 (H,), W2 (H, C), b2 (C,), reg
     "two_layer_net": (
         "two_layer_net",
