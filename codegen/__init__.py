@@ -2,6 +2,7 @@
 
 from codegen.api import backward, generate, is_generated
 from codegen.errors import CodegenError, Problem
+from codegen.gradcheck import GradientMismatch, gradcheck
 
-__all__ = ["CodegenError", "Problem", "backward", "generate", "is_generated"]
+__all__ = ["CodegenError", "GradientMismatch", "Problem", "backward", "generate", "gradcheck", "is_generated"]
 __version__ = "0.1.0"

@@ -15,6 +15,7 @@ from pathlib import Path
 from codegen import __version__, config, files
 from codegen.api import StageDump, generate, is_generated
 from codegen.errors import NoForwardFunctions
+from codegen.options import STYLES
 from codegen.errors import CodegenError
 
 EPILOG = """\
@@ -79,6 +80,8 @@ class Settings:
     verbose: bool
     dump_stages: bool
     exit_nonzero_on_change: bool
+    style: str = "fused"
+    return_value: bool = False
 
 
 @dataclass
@@ -170,6 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
         "overrides the automatic choice)",
     )
     parser.add_argument(
+        "--style",
+        choices=STYLES,
+        help="fused: f_backward(params, dout) recomputes the forward pass (default); "
+        "split: f_forward(params) -> (out, cache) and f_backward(dout, cache)",
+    )
+    parser.add_argument(
+        "--return-value",
+        action="store_true",
+        help="a fused f_backward returns (value, gradients)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 if any output is missing or stale",
@@ -253,6 +267,8 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         verbose=verbose,
         dump_stages=args.dump_stages,
         exit_nonzero_on_change=bool(args.exit_nonzero_on_change or cfg.exit_nonzero_on_change),
+        style=args.style or cfg.style or "fused",
+        return_value=bool(args.return_value or cfg.return_value),
     )
 
 
@@ -363,6 +379,8 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
             wrt=settings.wrt,
             line_length=settings.line_length,
             target_versions=settings.target_versions,
+            style=settings.style,
+            return_value=settings.return_value,
             dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
         )
     except NoForwardFunctions:

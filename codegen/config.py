@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegen.options import STYLES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:
@@ -40,6 +42,8 @@ class Config:
     quiet: bool | None = None
     verbose: bool | None = None
     exit_nonzero_on_change: bool | None = None
+    style: str | None = None
+    return_value: bool | None = None
     codegen_file: Path | None = None
     black_line_length: int | None = None
     black_target_versions: tuple[str, ...] | None = None
@@ -110,6 +114,13 @@ def _versions(value: Any, where: str) -> tuple[str, ...]:
     return tuple(n.lower() for n in names)
 
 
+def _style(value: Any, where: str) -> str:
+    style = _string(value, where)
+    if style not in STYLES:
+        raise ConfigError(f"{where}: style must be one of {', '.join(STYLES)}, not {style!r}")
+    return style
+
+
 def _output(value: Any, where: str) -> str:
     return check_pattern(_string(value, where), where)
 
@@ -123,6 +134,8 @@ CODEGEN_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "quiet": ("quiet", _bool),
     "verbose": ("verbose", _bool),
     "exit-nonzero-on-change": ("exit_nonzero_on_change", _bool),
+    "style": ("style", _style),
+    "return-value": ("return_value", _bool),
 }
 
 

@@ -34,6 +34,7 @@ class Backward:
     constant: list[ir.Param] = field(default_factory=list)
     modules: set[str] = field(default_factory=set)  # "math" / "np" used by templates
     helpers: set[str] = field(default_factory=set)
+    user_rules: set[str] = field(default_factory=set)  # hand-written foo_backward called
 
 
 def render(node: ir.Node) -> ast.expr:
@@ -177,6 +178,22 @@ class Differentiator(FlowReversal):
             self.emit(_accumulate(target, gradient))
 
     # ---- shapes -------------------------------------------------------------------
+    def call_user_rule(self, op: ir.Op, gradient: ast.expr) -> None:
+        """`dx, dy = foo_backward(x, y, g)`: the user's rule gives one gradient per parameter."""
+        callee = op.rule.name[len("user."):]
+        self.result.user_rules.add(callee)
+        temps = [self.names.fresh(f"d{callee}_{name}") for name in op.rule.args]
+        call = ast.Call(ast.Name(f"{callee}_backward", ast.Load()), [*map(render, op.args), gradient], [])
+        target: ast.expr = (
+            ast.Name(temps[0], ast.Store())
+            if len(temps) == 1
+            else ast.Tuple([ast.Name(t, ast.Store()) for t in temps], ast.Store())
+        )
+        self.emit(ast.Assign([target], call))
+        for temp, arg in zip(temps, op.args):
+            if _active_leaves(arg) & self.useful:
+                self.backprop(arg, ast.Name(temp, ast.Load()), ast.Name("__unused__", ast.Load()))
+
     def mask_written(self, op: ir.Op, old: ir.Node, gradient: ast.expr) -> None:
         """The gradient of `a` through `a[index] = v`: zero where v was written."""
         assert isinstance(old, ir.Leaf) and old.var is not None
@@ -235,6 +252,9 @@ class Differentiator(FlowReversal):
     def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr) -> None:
         if isinstance(node, ir.Leaf):
             self.contribute(node, gradient)
+            return
+        if node.rule.name.startswith("user."):
+            self.call_user_rule(node, gradient)
             return
         for i, arg in enumerate(node.args):
             if not node.rule.flows(i) or not _active_leaves(arg) & self.useful:

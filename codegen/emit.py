@@ -7,6 +7,7 @@ import ast
 from codegen import helpers, ir
 from codegen.differentiate import Backward, render
 from codegen.naming import identifiers
+from codegen.options import Options
 from codegen.parse import ModuleInfo
 
 
@@ -83,38 +84,193 @@ def signature(fn: ir.Function) -> str:
     return f"def {fn.name}_backward({', '.join(parts)}):"
 
 
-def docstring(fn: ir.Function, back: Backward) -> str:
-    names = [p.name for p in back.differentiable]
-    grads = [ast.unparse(back.gradients[n]) for n in names]
-    outputs = ", ".join(fn.outputs)
-    if len(grads) == 1:
-        returns = f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}."
-    elif grads:
-        returns = f"Returns ({', '.join(grads)}), the gradients of {outputs} with respect to {', '.join(names)}."
-    else:
-        returns = "Returns None: no parameter is differentiated."
-    lines = [f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out.", "", returns]
-    if back.constant:
-        held = ", ".join(f"{p.name} ({p.reason})" for p in back.constant)
-        lines.append(f"Held constant: {held}.")
+def _docstring(lines: list[str]) -> str:
     body = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     return f'"""{body}\n"""'
 
 
-def function_text(fn: ir.Function, back: Backward) -> str:
+def _returns(fn: ir.Function, back: Backward) -> str:
+    names = [p.name for p in back.differentiable]
+    grads = [ast.unparse(back.gradients[n]) for n in names]
+    outputs = ", ".join(fn.outputs)
+    if len(grads) == 1:
+        return f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}."
+    if grads:
+        return f"Returns ({', '.join(grads)}), the gradients of {outputs} with respect to {', '.join(names)}."
+    return "Returns None: no parameter is differentiated."
+
+
+def _held(back: Backward) -> list[str]:
+    if not back.constant:
+        return []
+    return ["Held constant: " + ", ".join(f"{p.name} ({p.reason})" for p in back.constant) + "."]
+
+
+def docstring(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
+    returns = _returns(fn, back)
+    if options.return_value:
+        value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
+        returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
+    first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
+    return _docstring([first, "", returns, *_held(back)])
+
+
+def _gradients_return(back: Backward) -> str:
     grads = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
-    body = [docstring(fn, back), "# forward pass", *forward_lines(fn)]
-    if back.lines:
-        body += back.lines
-    if not grads:
-        body.append("return None")
+    return ", ".join(grads) if grads else "None"
+
+
+def _indent_all(lines: list[str]) -> str:
+    return "\n".join("    " + line if line else line for line in "\n".join(lines).split("\n"))
+
+
+def function_text(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
+    if options.style == "split":
+        return split_text(fn, back)
+    body = [docstring(fn, back, options), "# forward pass", *forward_lines(fn)]
+    grads = _gradients_return(back)
+    if options.return_value:
+        value = ", ".join(fn.outputs)
+        value = value if len(fn.outputs) == 1 else f"({value})"
+        if any(isinstance(s, ir.Loop) for s in ir.walk(fn.body)):
+            # The backward loop restores earlier values into these names: keep the result.
+            held = fn.value_name or fn.names.fresh("value")
+            fn.value_name = held
+            body.append(f"{held} = {value}")
+            value = held
+        grads = f"({grads})" if len(back.differentiable) > 1 else grads
+        body += [*back.lines, f"return {value}, {grads}"]
     else:
-        body.append(f"return {', '.join(grads)}")
-    indented = "\n".join("    " + line for line in "\n".join(body).split("\n"))
-    return f"{signature(fn)}\n{indented}\n"
+        body += [*back.lines, f"return {grads}"]
+    return f"{signature(fn)}\n{_indent_all(body)}\n"
 
 
-def module_text(info: ModuleInfo, functions: list[tuple[ir.Function, Backward]]) -> str:
+def split_text(fn: ir.Function, back: Backward) -> str:
+    """`f_forward(params) -> (out, cache)` and `f_backward(dout, cache) -> gradients`."""
+    forward = forward_lines(fn)
+    backward = list(back.lines)
+    returned = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
+    cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
+    params = [p.code for p in fn.params if p.kind != "kwonly"]
+    kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
+    signature_forward = ", ".join(params + (["*", *kwonly] if kwonly else []))
+    outputs = ", ".join(fn.outputs)
+    cache_value = f"({', '.join(cached)},)" if len(cached) == 1 else f"({', '.join(cached)})"
+    forward_doc = _docstring(
+        [
+            f"Forward pass of {fn.name}: returns ({outputs}, cache) for {fn.name}_backward.",
+            "",
+            f"The cache holds what the backward pass needs: {', '.join(cached) or 'nothing'}.",
+        ]
+    )
+    forward_body = [forward_doc, *forward, f"cache = {cache_value}", f"return {outputs}, cache"]
+    first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
+    backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
+    unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
+    backward_body = [backward_doc, *unpack, *recomputed, *backward, f"return {_gradients_return(back)}"]
+    return (
+        f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"
+        f"def {fn.name}_backward({', '.join(fn.upstream)}, cache):\n{_indent_all(backward_body)}\n"
+    )
+
+
+def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tuple[list[str], list[str]]:
+    """What the backward reads of the forward: the names to cache, and the cheap
+    statements (shape arithmetic) it recomputes instead of caching their values."""
+    forward_tree = ast.parse("\n".join(forward) or "pass")
+    available = {p.name for p in fn.params} | {
+        n.id for n in ast.walk(forward_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    available |= {
+        n.id
+        for n in ast.walk(forward_tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append"
+        for n in [n.func.value]
+        if isinstance(n, ast.Name)
+    }
+    needed = [n for n in first_reads(ast.parse("\n".join(backward))) if n in available]
+    cheap = {
+        statement.targets[0].id: statement
+        for statement in forward_tree.body
+        if isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and _is_cheap_shape(statement.value)
+    }
+    recomputed: list[ast.Assign] = []
+    cached = list(needed)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(cached):
+            statement = cheap.get(name)
+            if statement is None or statement in recomputed:
+                continue
+            inputs = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
+            if inputs <= set(cached) - {name} | {p.name for p in fn.params if p.name in cached}:
+                recomputed.append(statement)
+                cached.remove(name)
+                changed = True
+    order = [s for s in forward_tree.body if s in recomputed]
+    return cached, [ast.unparse(s) for s in order]
+
+
+def _is_cheap_shape(expr: ast.expr) -> bool:
+    """Shape arithmetic: cheaper to recompute than to keep."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id == "len"):
+            return False
+    return any(isinstance(n, ast.Attribute) and n.attr in ("shape", "ndim", "size") for n in ast.walk(expr)) or any(
+        isinstance(n, ast.Call) for n in ast.walk(expr)
+    )
+
+
+def first_reads(tree: ast.Module) -> list[str]:
+    """Names read before they are bound, in the order first read."""
+    found: list[str] = []
+    bound: set[str] = set()
+
+    def load(node: ast.AST) -> None:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound and n.id not in found:
+                found.append(n.id)
+
+    def store(node: ast.AST) -> None:
+        bound.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+
+    def block(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.Assign):
+                load(statement.value)
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        store(target)
+                    else:
+                        load(target)
+            elif isinstance(statement, ast.AugAssign):
+                load(statement.value)
+                load(ast.Name(statement.target.id, ast.Load()) if isinstance(statement.target, ast.Name) else statement.target)
+            elif isinstance(statement, ast.For):
+                load(statement.iter)
+                store(statement.target)
+                block(statement.body)
+            elif isinstance(statement, (ast.If, ast.While)):
+                load(statement.test)
+                block(statement.body)
+                block(statement.orelse)
+            else:
+                load(statement)
+
+    block(tree.body)
+    return found
+
+
+def module_text(
+    info: ModuleInfo,
+    functions: list[tuple[ir.Function, Backward]],
+    options: Options = Options(),
+    filename: str = "<string>",
+) -> str:
     """Imports, any helpers the gradients need, then the backward functions."""
     imports = list(info.imports)
     used_modules = set().union(*(b.modules for _, b in functions)) if functions else set()
@@ -122,13 +278,19 @@ def module_text(info: ModuleInfo, functions: list[tuple[ir.Function, Backward]])
         imports.append("import math")
     if "np" in used_modules and info.module_alias("numpy") is None:
         imports.append("import numpy as np")
+    rules = sorted(set().union(*(b.user_rules for _, b in functions))) if functions else []
+    stem = filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+    if rules and stem.isidentifier():
+        names = ", ".join(n for rule in rules for n in (rule, f"{rule}_backward"))
+        imports.append(f"from {stem} import {names}")
     used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
     parts = ["\n".join(imports)] if imports else []
-    functions_code = [function_text(fn, back) for fn, back in functions]
+    functions_code = [function_text(fn, back, options) for fn, back in functions]
     used = set().union(*(identifiers(ast.parse(code)) for code in functions_code)) if functions else set()
     constants = list(dict.fromkeys(code for name, code in info.constants.items() if name in used))
     if constants:
         parts.append("\n".join(constants))
-    parts += [helpers.source(name, info.module_alias("numpy") or "np", info.module_alias("math") or "math") for name in used_helpers]
+    np_alias, math_alias = info.module_alias("numpy") or "np", info.module_alias("math") or "math"
+    parts += [helpers.source(name, np_alias, math_alias) for name in used_helpers]
     parts += functions_code
     return "\n\n".join(parts)

@@ -118,6 +118,9 @@ class FlowLowering:
                 entry = fresh
             if name in hot:
                 self.active.add(entry)
+                self.numbers.discard(entry)  # type: ignore[attr-defined]
+            # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)).
+            self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
             self.env[name] = entry
         return carried
 
@@ -151,6 +154,7 @@ class FlowLowering:
             if final != entry:
                 loop.body.append(self.copy_stage(entry, final, loop.origin))
                 loop.copybacks += 1
+                self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
             self.env[name] = entry
 
     def for_statement(self, node: cst.For, prefix: str) -> None:

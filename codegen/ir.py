@@ -136,3 +136,4 @@ class Function:
     shape_keys: dict[str, str] = field(default_factory=dict)  # see shapes.ShapeKeys
     docstring: str | None = None
     names: Names = field(default_factory=lambda: Names(set()))
+    value_name: str | None = None  # with return_value, where the result is kept

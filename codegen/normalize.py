@@ -222,6 +222,8 @@ class Normaliser(FlowLowering):
         label = self.info.code(node.func).strip()
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
+        if name.startswith("user.") and name[len("user."):] in self.info.user_rules:
+            return self.user_rule_call(node, name[len("user."):])
         if name.startswith("user."):
             outputs = self.inline(node, name[len("user."):], None)
             if len(outputs) != 1:
@@ -280,6 +282,34 @@ class Normaliser(FlowLowering):
         else:
             spelling.args[:count] = [slot(i) for i in range(count)]
         return ir.Op(rule, args, statics, spelling)
+
+    def user_rule_call(self, node: cst.Call, callee: str) -> ir.Node:
+        """A call of `foo` whose derivative is the user's own `foo_backward`."""
+        function = self.info.functions[callee]
+        spec = function.params
+        params = list(spec.posonly_params) + list(spec.params)
+        positional = [a for a in node.args if a.keyword is None]
+        if any(a.star for a in node.args) or spec.kwonly_params or len(positional) > len(params):
+            raise self.fail(node, f"call to {callee} does not match its parameters")
+        given = {p.name.value: a.value for p, a in zip(params, positional)}
+        given.update({a.keyword.value: a.value for a in node.args if a.keyword is not None})
+        args: list[ir.Node] = []
+        for param in params:
+            expr = given.get(param.name.value, param.default)
+            if expr is None:
+                raise self.fail(node, f"call to {callee} is missing argument {param.name.value!r}")
+            lowered = self.lower(expr) if param.name.value in given else ir.Leaf(self.to_ast(expr))
+            if isinstance(lowered, ir.Op):
+                origin = len(self.origins) - 1
+                lowered = self.stage_children(lowered, origin)
+                temp = self.new_binding(self.names.fresh(temp_name(lowered.rule.name, _leaf_names(lowered), self.hint)))
+                self.emit_stage(temp, lowered, origin)
+                lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
+            args.append(lowered)
+        names = tuple(p.name.value for p in params)
+        rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")
+        spelling = ast.Call(ast.Name(callee, ast.Load()), [slot(i) for i in range(len(args))], [])
+        return ir.Op(rule, args, {}, spelling)
 
     def static(self, expr: cst.BaseExpression, label: str, where: cst.CSTNode | None = None) -> ast.expr:
         """An argument that must not carry a gradient (a shape, an axis, a flag)."""
@@ -513,7 +543,10 @@ class Normaliser(FlowLowering):
         targets = [t.target for t in node.targets]
         if len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List)):
             elements = targets[0].elements
-            if isinstance(value, cst.Call) and (self.resolve(value.func) or "").startswith("user."):
+            callee_name = (self.resolve(value.func) or "") if isinstance(value, cst.Call) else ""
+            if callee_name.startswith("user.") and callee_name[len("user."):] in self.info.user_rules:
+                raise self.fail(node, f"{callee_name[5:]} has a hand-written rule: it must return one value")
+            if isinstance(value, cst.Call) and callee_name.startswith("user."):
                 hints = [e.value.value if isinstance(e.value, cst.Name) else "out" for e in elements]
                 results = self.inline(value, self.resolve(value.func)[len("user."):], hints)  # type: ignore[index]
                 if len(results) != len(elements):
@@ -541,7 +574,7 @@ class Normaliser(FlowLowering):
             return
         if len(targets) == 1 and isinstance(targets[0], cst.Name) and isinstance(value, cst.Call):
             callee = self.resolve(value.func) or ""
-            if callee.startswith("user."):
+            if callee.startswith("user.") and callee[len("user."):] not in self.info.user_rules:
                 results = self.inline(value, callee[len("user."):], [targets[0].value])
                 if len(results) != 1:
                     raise self.fail(node, f"{callee[5:]} returns {len(results)} values: unpack them")
@@ -615,8 +648,6 @@ class Normaliser(FlowLowering):
         callee = self.info.functions[callee_name]
         if callee_name in self.stack:
             raise self.fail(call, f"recursive call to {callee_name} is not supported")
-        if callee_name in self.info.user_rules:
-            raise self.fail(call, f"hand-written {callee_name}_backward rules are not supported yet")
         before = len(self.collector.problems)
         validate.check_function(self.info, callee, self.collector)
         if len(self.collector.problems) > before:

@@ -63,7 +63,7 @@ class ModuleInfo:
         return [
             name
             for name in self.functions
-            if not name.startswith("_") and not self.is_user_rule(name)
+            if not name.startswith("_") and not self.is_user_rule(name) and name not in self.user_rules
         ]
 
     def is_user_rule(self, name: str) -> bool:

@@ -1,0 +1,29 @@
+"""Everything that shapes the output, in one place (like black's `Mode`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STYLES = ("fused", "split")
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to generate: which functions, with respect to what, in which style.
+
+    `style="fused"` writes `f_backward(params, dout)` that recomputes the
+    forward pass; `style="split"` writes `f_forward(params) -> (out, cache)` and
+    `f_backward(dout, cache)`, the layer API of hand-written numpy networks.
+    `return_value` makes a fused backward return `(value, gradients)`.
+    """
+
+    functions: tuple[str, ...] | None = None
+    wrt: tuple[str, ...] | None = None
+    line_length: int = 88
+    target_versions: tuple[str, ...] = ()
+    style: str = "fused"
+    return_value: bool = False
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")
