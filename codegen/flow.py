@@ -44,6 +44,9 @@ class FlowLowering:
         """`target = source`, differentiated when `source` is active."""
         leaf = ir.Leaf(ast.Name(source, ast.Load()), source if source in self.active else None)
         self.shapes.keys[target] = self.shapes.keys.get(source, source)  # type: ignore[attr-defined]
+        ranks = self.ranks.ranks  # type: ignore[attr-defined]
+        if source in ranks:
+            ranks[target] = ranks[source]
         if leaf.var is None:
             if source in self.numbers:  # type: ignore[attr-defined]
                 self.numbers.add(target)  # type: ignore[attr-defined]
@@ -121,6 +124,7 @@ class FlowLowering:
                 self.numbers.discard(entry)  # type: ignore[attr-defined]
             # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)).
             self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
+            self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
             self.env[name] = entry
         return carried
 
@@ -155,6 +159,7 @@ class FlowLowering:
                 loop.body.append(self.copy_stage(entry, final, loop.origin))
                 loop.copybacks += 1
                 self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
+                self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
             self.env[name] = entry
 
     def for_statement(self, node: cst.For, prefix: str) -> None:

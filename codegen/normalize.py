@@ -19,7 +19,7 @@ from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
-from codegen.shapes import ShapeKeys
+from codegen.shapes import Ranks, ShapeKeys
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
     cst.Add: ("add", ast.Add()),
@@ -82,6 +82,7 @@ class Normaliser(FlowLowering):
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
         self.shapes = ShapeKeys(self.numbers)
+        self.ranks = Ranks(self.numbers)
         self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
@@ -191,7 +192,18 @@ class Normaliser(FlowLowering):
         rule_name = f"numpy.{name}" if self.numpy and f"numpy.{name}" in RULES else name
         if rule_name not in RULES:
             raise self.fail(node, f"no derivative rule for the {name} operator")
-        return self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1)))
+        return self.with_ranks(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
+
+    def with_ranks(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
+        """Matrix products differentiate by their operands' ranks, where known."""
+        if op.rule.name in ("numpy.matmul", "numpy.dot"):
+            for i, arg in enumerate(op.args):
+                op.keywords[f"__rank{i}__"] = ast.Constant(self.ranks.rank(arg))
+            try:
+                ir.templates(op)
+            except Unsupported as exc:
+                raise self.fail(node, str(exc))
+        return op
 
     def sigmoid_argument(self, node: cst.BinaryOperation) -> cst.BaseExpression | None:
         """`z` when `node` is `1 / (1 + exp(-z))`, spelled with math or numpy."""
@@ -281,7 +293,7 @@ class Normaliser(FlowLowering):
             spelling.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
             spelling.args[:count] = [slot(i) for i in range(count)]
-        return ir.Op(rule, args, statics, spelling)
+        return self.with_ranks(node, ir.Op(rule, args, statics, spelling))
 
     def user_rule_call(self, node: cst.Call, callee: str) -> ir.Node:
         """A call of `foo` whose derivative is the user's own `foo_backward`."""
@@ -456,6 +468,7 @@ class Normaliser(FlowLowering):
         self.body.append(ir.Stage(target, value, origin))
         self.active.add(target)
         self.shapes.record(target, value)
+        self.ranks.record(target, value)
 
     def new_binding(self, name: str) -> str:
         """An SSA name for a new binding of `name`: each SSA name is bound once."""
@@ -602,6 +615,8 @@ class Normaliser(FlowLowering):
             if isinstance(expr, ast.Attribute) and expr.attr == "shape":
                 self.ints.add(target)
                 self.numbers.add(target)
+        if isinstance(expr, ast.Attribute) and expr.attr == "shape" and isinstance(expr.value, ast.Name):
+            self.ranks.ranks[expr.value.id] = len(names)
         tuple_target = ast.Tuple([ast.Name(t, ast.Store()) for t in targets], ast.Store())
         self.body.append(ir.Plain(ast.Assign([tuple_target], expr), origin))
 
@@ -719,6 +734,9 @@ class Normaliser(FlowLowering):
                 reason = "" if name in self.wrt else "not listed in wrt"
             code = self.info.code(param).strip().rstrip(",").strip()
             is_list = annotation.startswith(("list", "List"))
+            rank = annotation_rank(param.annotation.annotation) if param.annotation else None
+            if rank is not None:
+                self.ranks.ranks[name] = rank
             default = param.default
             if annotation in ("int", "float", "bool") or isinstance(default, (cst.Integer, cst.Float)):
                 self.numbers.add(name)
@@ -838,6 +856,22 @@ def value_expr(node: ir.Node) -> ast.expr:
     """The expression of a constant node."""
     assert isinstance(node, ir.Leaf)
     return node.expr
+
+
+def annotation_rank(annotation: cst.BaseExpression) -> int | None:
+    """Dimensions named by a shape annotation: `x: "N D"`, `Float[np.ndarray, "N D"]`,
+    or 0 for `float`."""
+    if isinstance(annotation, cst.Name) and annotation.value == "float":
+        return 0
+    if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 2:
+        element = annotation.slice[1].slice
+        if isinstance(element, cst.Index):
+            annotation = element.value
+    if isinstance(annotation, cst.SimpleString):
+        value = annotation.evaluated_value
+        if isinstance(value, str):
+            return len(value.split())
+    return None
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -100,6 +100,8 @@ def defrule(
     kw_pairs = tuple(
         (k, ast.parse(v, mode="eval").body) for k, _, v in (kw.partition("=") for kw in keywords.split())
     )
+    if computed is not None and not templates:
+        templates = tuple("g" for _ in arg_names)  # placeholders: `computed` gives the real ones
     if len(templates) != len(arg_names):
         raise ValueError(f"rule {name}: {len(arg_names)} args, {len(templates)} templates")
     allowed = TEMPLATE_GLOBALS | MACROS | set(arg_names) | set(static_names) | {k for k, _ in kw_pairs}
@@ -190,10 +192,44 @@ defrule("numpy.neg", "x", "-g")
 defrule("numpy.sigmoid", "x", "(1 - out) * out * g")
 defrule("numpy.ifexp", "c x y", None, "g if c else 0.0 * g", "0.0 * g if c else g")
 defrule("numpy.pos", "x", "g")
-defrule("numpy.matmul", "x y", "g @ y.T", "x.T @ g", kind="other")
-defrule("numpy.dot", "x y", "g.dot(y.T)", "x.T.dot(g)", kind="other")
-defrule("numpy.outer", "x y", "g @ y", "x @ g", kind="other")
-defrule("numpy.inner", "x y", "g * y", "g * x", kind="other")
+
+
+def _rank(statics: dict[str, ast.expr], index: int) -> int | None:
+    """The operand's number of dimensions, when the normaliser could tell."""
+    value = statics.get(f"__rank{index}__")
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, int) else None
+
+
+def _product(dot: bool) -> Callable[[int, int, dict[str, ast.expr]], str]:
+    """Matrix products: `g @ y.T` for matrices, outer products for vectors.
+
+    Where a rank is unknown the matrix transpose `.mT` is used: right for
+    matrices (and stacks of them), and an error, never a wrong gradient, for
+    vectors, whose shapes need an annotation.
+    """
+
+    def mul(a: str, b: str) -> str:
+        return f"{a}.dot({b})" if dot else f"{a} @ {b}"
+
+    def template(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+        rx, ry = _rank(statics, 0), _rank(statics, 1)
+        if (rx or 0) > 2 or (ry or 0) > 2:
+            raise Unsupported("products of arrays with more than 2 dimensions are not supported")
+        if index == 0:
+            if ry == 1:
+                return "g * y" if rx == 1 else "np.outer(g, y)"
+            return mul("g", "y.T" if ry == 2 else "y.mT")
+        if rx == 1:
+            return "x * g" if ry == 1 else "np.outer(x, g)"
+        return mul("x.T" if rx == 2 else "x.mT", "g")
+
+    return template
+
+
+defrule("numpy.matmul", "x y", kind="other", computed=_product(dot=False))
+defrule("numpy.dot", "x y", kind="other", computed=_product(dot=True))
+defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
+defrule("numpy.inner", "x y", "np.dot(g, y)", "np.dot(np.transpose(g), x)", kind="other")
 
 # ---- numpy: elementwise functions -----------------------------------------------
 # abs has derivative 0 at 0 (np.sign); maximum/minimum split the gradient

@@ -70,3 +70,77 @@ class ShapeKeys:
         if arg_key is not None and out_key is not None and arg_key.startswith(f"<={out_key}|"):
             return "axis:" + arg_key.split("|", 1)[1]
         return "helper"
+
+
+class Ranks:
+    """Numbers of dimensions, where the code tells them: annotations, `N, D =
+    x.shape`, reshapes, reductions, and what follows from those."""
+
+    def __init__(self, numbers: set[str]) -> None:
+        self.numbers = numbers
+        self.ranks: dict[str, int] = {}
+
+    def record(self, target: str, value: ir.Node | None) -> None:
+        rank = self.rank(value) if value is not None else None
+        if rank is None:
+            self.ranks.pop(target, None)
+        else:
+            self.ranks[target] = rank
+
+    def rank(self, node: ir.Node) -> int | None:
+        if isinstance(node, ir.Leaf):
+            if node.var is None:
+                return 0 if is_number(node.expr, self.numbers) else None
+            base = self.ranks.get(node.var)
+            if node.index is None or base is None:
+                return base
+            return self.indexed_rank(base, node.index)
+        ranks = [self.rank(a) for a in node.args]
+        kind, name = node.rule.kind, node.rule.name
+        if kind == "scalar":
+            return 0
+        if kind == "elementwise":
+            return None if None in ranks else max(ranks, default=0)  # type: ignore[type-var]
+        if kind == "reduce":
+            return _reduced_rank(ranks[0], node.keywords)
+        if name in ("numpy.matmul", "numpy.dot") and None not in ranks:
+            return max(ranks[0] + ranks[1] - 2, 0)  # type: ignore[operator]
+        if name in ("numpy.T", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float", "setitem"):
+            return ranks[0]
+        if name == "numpy.reshape":
+            shape = node.keywords.get("shape")
+            return len(shape.elts) if isinstance(shape, ast.Tuple) else 1 if shape is not None else None
+        if name == "numpy.ravel":
+            return 1
+        return None
+
+
+    def indexed_rank(self, base: int, index: ast.expr) -> int | None:
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        rank = base
+        for part in parts:
+            if isinstance(part, ast.Slice):
+                continue
+            if isinstance(part, ast.Constant) and part.value is None:
+                rank += 1
+            elif isinstance(part, ast.Attribute) and part.attr == "newaxis":
+                rank += 1
+            elif is_number(part, self.numbers):
+                rank -= 1
+            else:
+                return None  # an array of indices, or Ellipsis: cannot tell
+        return rank if rank >= 0 else None
+
+
+def _reduced_rank(rank: int | None, keywords: dict[str, ast.expr]) -> int | None:
+    axis = keywords.get("axis", ast.Constant(None))
+    keepdims = keywords.get("keepdims")
+    if isinstance(keepdims, ast.Constant) and keepdims.value is True:
+        return rank
+    if isinstance(axis, ast.Constant) and axis.value is None:
+        return 0
+    if rank is None:
+        return None
+    if isinstance(axis, ast.Tuple):
+        return rank - len(axis.elts)
+    return rank - 1

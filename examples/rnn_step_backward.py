@@ -31,8 +31,8 @@ def rnn_step_backward(x, prev_h, Wx, Wh, b, dnext_h=1.0):
     db = _unbroadcast(dnext_h_plus_1, b)
     ddot_x_Wx = _unbroadcast(dnext_h_plus, dot_x_Wx)
     ddot_prev_h_Wh = _unbroadcast(dnext_h_plus, dot_prev_h_Wh)
-    dprev_h = ddot_prev_h_Wh.dot(Wh.T)
-    dWh = prev_h.T.dot(ddot_prev_h_Wh)
-    dx = ddot_x_Wx.dot(Wx.T)
-    dWx = x.T.dot(ddot_x_Wx)
+    dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
+    dWh = prev_h.mT.dot(ddot_prev_h_Wh)
+    dx = ddot_x_Wx.dot(Wx.mT)
+    dWx = x.mT.dot(ddot_x_Wx)
     return dx, dprev_h, dWx, dWh, db

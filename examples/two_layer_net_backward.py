@@ -66,12 +66,12 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     # backprop scores = hidden.dot(W2) + b2
     ddot_hidden_W2 = _unbroadcast(dscores, dot_hidden_W2)
     db2 = _unbroadcast(dscores, b2)
-    dhidden = ddot_hidden_W2.dot(W2.T)
-    dW2 += hidden.T.dot(ddot_hidden_W2)
+    dhidden = ddot_hidden_W2.dot(W2.mT)
+    dW2 += hidden.mT.dot(ddot_hidden_W2)
     # backprop hidden = np.maximum(0, X.dot(W1) + b1)
     ddot_X_W1_plus_b1 = dhidden * (dot_X_W1_plus_b1 > 0)
     ddot_X_W1 = _unbroadcast(ddot_X_W1_plus_b1, dot_X_W1)
     db1 = _unbroadcast(ddot_X_W1_plus_b1, b1)
-    dX = ddot_X_W1.dot(W1.T)
-    dW1 += X.T.dot(ddot_X_W1)
+    dX = ddot_X_W1.dot(W1.mT)
+    dW1 += X.mT.dot(ddot_X_W1)
     return dX, dW1, db1, dW2, db2
