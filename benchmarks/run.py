@@ -69,9 +69,8 @@ def _try_import(name: str) -> tuple[ModuleType | None, str]:
         if name == "jax":
             import jax
 
-            jax.config.update(
-                "jax_enable_x64", True
-            )  # float64, like numpy and the others
+            # float64, like numpy and the others
+            jax.config.update("jax_enable_x64", True)
             import jax.numpy  # noqa: F401
 
             return jax, jax.__version__
@@ -258,9 +257,8 @@ def autograd_candidate(
         grad = autograd.grad(fwd, argnum=argnums)
         call = partial(grad, *args)
     else:
-        if (
-            len(upstream) > 1
-        ):  # a plain tuple of boxes is not traced: autograd needs its own tuple
+        if len(upstream) > 1:
+            # A plain tuple of boxes is not traced: autograd needs its own tuple.
             from autograd.builtins import tuple as boxed_tuple
 
             several = fwd
@@ -510,9 +508,8 @@ def run_workload(
             continue
         try:
             cand = make(wl, args, upstream, argnums)
-            problem = compare(
-                reference, cand.grads(cand.call()), wl.wrt
-            )  # also compiles JAX
+            # The first call also compiles JAX's function, before any timing.
+            problem = compare(reference, cand.grads(cand.call()), wl.wrt)
         except Exception as exc:
             result.notes.append(
                 f"{fw}: skipped: {type(exc).__name__}: {first_line(exc)}"
