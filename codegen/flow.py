@@ -25,6 +25,7 @@ class FlowLowering:
     body: list[ir.Statement]
     blocks: list[list[ir.Statement]]
     loops: list[ir.Loop]
+    guards: list[ast.expr]  # tests and ranges the backward evaluates again
 
     # ---- blocks -----------------------------------------------------------------
     def block(self, statements: Sequence[cst.BaseStatement], prefix: str) -> list[ir.Statement]:
@@ -64,18 +65,12 @@ class FlowLowering:
         origin = self.flow_origin(f"if {code}:", prefix)
         test = self.to_ast(node.test)  # type: ignore[attr-defined]
         before = dict(self.env)
-        then_block = self.block(node.body.body, prefix)
-        then_env = self.env
-        self.env = dict(before)
-        orelse = node.orelse
-        if isinstance(orelse, cst.If):
-            else_block = self.block([orelse], prefix)
-        elif isinstance(orelse, cst.Else):
-            else_block = self.block(orelse.body.body, prefix)
-        else:
-            else_block = []
-        else_env = self.env
-        self.env = dict(before)
+        # The backward evaluates the test again: what it reads must not be rebound.
+        self.guards.append(test)
+        try:
+            then_block, else_block, then_env, else_env = self.branches(node, prefix, before)
+        finally:
+            self.guards.pop()
         for name in sorted(set(then_env) | set(else_env)):
             then_var, else_var = then_env.get(name), else_env.get(name)
             if then_var is None or else_var is None:
@@ -96,6 +91,23 @@ class FlowLowering:
                 self.active.add(merged)
             self.env[name] = merged
         self.body.append(ir.If(test, then_block, else_block, origin))
+
+    def branches(
+        self, node: cst.If, prefix: str, before: dict[str, str]
+    ) -> tuple[list[ir.Statement], list[ir.Statement], dict[str, str], dict[str, str]]:
+        then_block = self.block(node.body.body, prefix)
+        then_env = self.env
+        self.env = dict(before)
+        orelse = node.orelse
+        if isinstance(orelse, cst.If):
+            else_block = self.block([orelse], prefix)
+        elif isinstance(orelse, cst.Else):
+            else_block = self.block(orelse.body.body, prefix)
+        else:
+            else_block = []
+        else_env = self.env
+        self.env = dict(before)
+        return then_block, else_block, then_env, else_env
 
     def carry_facts(self, old: str, new: str) -> None:
         """What is known of `old` now holds for `new`, its merged name."""
@@ -144,7 +156,10 @@ class FlowLowering:
             self.env, self.active = saved_env, saved_active
 
     def is_read(self, name: str) -> bool:
-        """Whether a statement lowered so far reads `name`."""
+        """Whether a statement lowered so far, or an enclosing test, reads `name`."""
+        for guard in self.guards:
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(guard)):
+                return True
         for block in [*self.blocks, self.body]:  # type: ignore[attr-defined]
             for statement in ir.walk(block):
                 if name in reads(statement):
@@ -177,7 +192,11 @@ class FlowLowering:
             iter_ast = self.to_ast(iterable)  # type: ignore[attr-defined]
         else:
             iter_ast = ast.parse(f"range(len({ast.unparse(self.to_ast(iterable))}))", mode="eval").body  # type: ignore[attr-defined]
-        carried = self.loop_prelude(node.body, origin)
+        self.guards.append(iter_ast)
+        try:
+            carried = self.loop_prelude(node.body, origin)
+        finally:
+            self.guards.pop()
         entries = {n: self.env[n] for n in carried}
         counter_name = node.target.value if is_range else "i"
         var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
@@ -185,6 +204,7 @@ class FlowLowering:
         self.numbers.add(var)  # type: ignore[attr-defined]
         loop = ir.Loop(var, iter_ast, None, [], [self.env[n] for n in carried], origin)
         self.loops.append(loop)
+        self.guards.append(iter_ast)
         try:
             if is_range:
                 self.env[node.target.value] = var
@@ -194,6 +214,7 @@ class FlowLowering:
                 self.env[var] = var
                 loop.body = self.element_block(node.target.value, element, node.body.body, prefix, origin)
         finally:
+            self.guards.pop()
             self.loops.pop()
         self.loop_epilogue(loop, carried, entries)
         self.body.append(loop)

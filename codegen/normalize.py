@@ -73,6 +73,7 @@ class Normaliser(FlowLowering):
         self.bound: set[str] = set()
         self.blocks: list[list[ir.Statement]] = []
         self.loops: list[ir.Loop] = []
+        self.guards: list[ast.expr] = []
         self.stack: list[str] = [function.name.value]
         self.return_names: list[str] | None = None
         self.return_bound: set[str] = set()

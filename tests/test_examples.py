@@ -18,6 +18,18 @@ rng = np.random.default_rng(0)
 # example file -> (function, several argument tuples to check at)
 ARGS: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
     "staged_f": ("f", [(3.0, -4.0), (0.5, 1.5)]),
+    "leaky_relu": ("leaky_relu", [(0.7,), (-0.7,), (2.5, 0.2)]),
+    "loop_power": ("loop_power", [(1.3, 0), (1.3, 1), (0.9, 5)]),
+    # x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,); T = 0 and 1 included
+    "rnn": (
+        "rnn",
+        [
+            (rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 5)), rng.normal(size=(3, 5)), 0.5 * rng.normal(size=(5, 5)), rng.normal(size=5)),
+            (rng.normal(size=(1, 1, 3)), rng.normal(size=(1, 2)), rng.normal(size=(3, 2)), 0.5 * rng.normal(size=(2, 2)), rng.normal(size=2)),
+            (rng.normal(size=(2, 0, 3)), rng.normal(size=(2, 2)), rng.normal(size=(3, 2)), 0.5 * rng.normal(size=(2, 2)), rng.normal(size=2)),
+            (rng.normal(size=(3, 2, 1)), rng.normal(size=(3, 1)), rng.normal(size=(1, 1)), 0.5 * rng.normal(size=(1, 1)), rng.normal(size=1)),
+        ],
+    ),
     "neuron": ("neuron", [([2.0, -3.0, -3.0], [-1.0, -2.0]), ([0.1, 0.2, 0.3], [1.5, -0.5])]),
     # x of shape (N, d1, ..., dk), w (D, M), b (M,)
     "affine": (
@@ -230,6 +242,7 @@ def test_checked_in_output(path: Path, update_golden: bool) -> None:
     assert output.read_text(encoding="utf-8") == generated
 
 
+@pytest.mark.filterwarnings("ignore:Output seems independent of input")  # autograd, on 0 iterations
 @pytest.mark.parametrize("path", forward_files(), ids=lambda p: p.stem)
 def test_gradients(path: Path) -> None:
     source = path.read_text(encoding="utf-8")

@@ -1,0 +1,200 @@
+"""Branches and loops in every combination, each gradient checked against central differences.
+
+Loop counts of 0 and 1 are included everywhere: a gradient path through a loop
+that silently came out zero would fail here.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import numpy as np
+import pytest
+
+import codegen
+from tests.support import check_gradients, load
+
+MATH = "import math\n\n\n"
+NP = "import numpy as np\n\n\n"
+
+# (name, source, argument tuples)
+PROGRAMS: list[tuple[str, str, list[tuple[Any, ...]]]] = [
+    (
+        "branch-in-loop",
+        MATH
+        + """
+def f(x, n: int):
+    s = 0.0
+    for i in range(n):
+        if i % 2 == 0:
+            s = s + math.sin(x * i)
+        else:
+            s = s * x
+    return s
+""",
+        [(0.7, 0), (0.7, 1), (0.7, 2), (0.7, 5)],
+    ),
+    (
+        "loop-in-branch",
+        MATH
+        + """
+def f(x, y, n: int):
+    if x > y:
+        for i in range(n):
+            x = x * y + 0.1
+    else:
+        for i in range(n):
+            y = math.tanh(y + x)
+    return x + y
+""",
+        [(0.9, 0.4, 0), (0.9, 0.4, 3), (0.2, 0.4, 1), (0.2, 0.4, 4)],
+    ),
+    (
+        "value-dependent-branch-in-loop",
+        MATH
+        + """
+def f(x, n: int):
+    for i in range(n):
+        if x > 1.0:
+            x = x * 0.5
+        else:
+            x = x * x + 0.7
+    return x
+""",
+        [(0.3, 0), (0.3, 1), (0.3, 6), (1.6, 3)],
+    ),
+    (
+        "overwritten-loop-variable",
+        """
+def f(x, n: int):
+    s = x
+    for i in range(n):
+        i = i * 2
+        s = s * x + i
+    return s
+""",
+        [(0.8, 0), (0.8, 1), (0.8, 4)],
+    ),
+    (
+        "nested-loops-with-carried-values",
+        """
+def f(x, y, n: int, m: int):
+    a = x
+    b = y
+    for i in range(n):
+        for j in range(m):
+            a = a * 0.9 + b * 0.1
+        b = b * a
+    return a + b
+""",
+        [(0.5, 0.7, 0, 3), (0.5, 0.7, 2, 0), (0.5, 0.7, 1, 1), (0.5, 0.7, 3, 2)],
+    ),
+    (
+        "while-with-branch",
+        MATH
+        + """
+def f(x):
+    s = x
+    k = 0
+    while k < 5:
+        if s > 2.0:
+            s = math.sqrt(s)
+        else:
+            s = s * 1.7 + x
+        k = k + 1
+    return s
+""",
+        [(0.3,), (3.5,)],
+    ),
+    (
+        "while-zero-iterations",
+        """
+def f(x):
+    s = x
+    while s > 100.0:
+        s = s * 0.5
+    return s * 3.0
+""",
+        [(0.3,), (450.0,)],
+    ),
+    (
+        "loop-over-list",
+        MATH
+        + """
+def f(ws, x):
+    out = 0.0
+    for w in ws:
+        out = out + math.tanh(w * x)
+    return out
+""",
+        [([], 0.4), ([0.3], 0.4), ([0.3, -1.2, 2.0], 0.4)],
+    ),
+    (
+        "branch-assigns-only-one-side",
+        """
+def f(x, y):
+    z = y
+    if x > 0:
+        z = x * y
+    return z * x
+""",
+        [(0.5, 1.5), (-0.5, 1.5)],
+    ),
+    (
+        "numpy-accumulate-over-rows",
+        NP
+        + """
+def f(X, w):
+    total = np.zeros_like(w)
+    for row in X:
+        total = total + np.tanh(row * w)
+    return np.sum(total * total)
+""",
+        [
+            (np.zeros((0, 3)), np.array([0.1, 0.2, 0.3])),
+            (np.array([[0.5, -0.2, 0.1]]), np.array([0.1, 0.2, 0.3])),
+            (np.array([[0.5, -0.2, 0.1], [1.0, 0.3, -0.7]]), np.array([0.1, 0.2, 0.3])),
+        ],
+    ),
+    (
+        "numpy-branch-on-reduction",
+        NP
+        + """
+def f(x):
+    y = x * 2.0
+    if np.sum(y) > 0:
+        y = np.maximum(y, -1.0)
+    else:
+        y = np.exp(y)
+    return np.sum(y ** 2)
+""",
+        [(np.array([0.5, -0.2, 0.9]),), (np.array([-0.5, -0.2, 0.1]),)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "calls"), PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_program(name: str, source: str, calls: list[tuple[Any, ...]]) -> None:
+    forward, backward, _ = load(textwrap.dedent(source))
+    for args in calls:
+        check_gradients(forward["f"], backward["f_backward"], list(args))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("for i in range(n):\n        if x > 1:\n            break\n        x = x * 2\n", "break statements are not supported"),
+        ("for i in range(n):\n        if x > 1:\n            continue\n        x = x * 2\n", "continue statements are not supported"),
+        ("for i in range(n):\n        return x\n", "return is only supported as the last statement"),
+        ("if x > 0:\n        return x\n", "return is only supported as the last statement"),
+        ("for i in range(n):\n        x = x * 2\n    else:\n        x = 1.0\n", "for ... else"),
+    ],
+    ids=["break", "continue", "return-in-loop", "return-in-branch", "for-else"],
+)
+def test_early_exits_are_refused_clearly(body: str, message: str) -> None:
+    source = f"def f(x, n: int):\n    {body}    return x\n"
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate(source)
+    assert message in str(info.value)
+    assert info.value.line >= 2
