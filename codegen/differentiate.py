@@ -40,7 +40,7 @@ class Backward:
 def render(node: ir.Node) -> ast.expr:
     """The forward expression of `node`."""
     if isinstance(node, ir.Leaf):
-        return copy.deepcopy(node.expr)
+        return ir.clone(node.expr)
     return substitute(node.spelling, {f"__{i}__": render(a) for i, a in enumerate(node.args)})
 
 
@@ -50,12 +50,12 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in self.mapping:
-            return copy.deepcopy(self.mapping[node.id])
+            return ir.clone(self.mapping[node.id])
         return node
 
 
 def substitute(template: ast.expr, mapping: dict[str, ast.expr]) -> ast.expr:
-    return _Substitute(mapping).visit(copy.deepcopy(template))
+    return _Substitute(mapping).visit(ir.clone(template))
 
 
 def is_fresh(expr: ast.expr) -> bool:
@@ -109,6 +109,7 @@ class Differentiator(FlowReversal):
         self.loops: list[LoopContext] = []
         self.grad_vars: dict[str, str] = {}
         self.hoisted: set[str] = set()
+        self.folded: dict[str, ast.expr] = {}  # gradient name -> the name it equals
         self.last_origin = -1
         self.shapes = ShapeKeys(fn.scalars)
         self.shapes.keys = dict(fn.shape_keys)
@@ -124,6 +125,14 @@ class Differentiator(FlowReversal):
         name = self.names.grad(var)
         self.grad_vars[name] = var
         target: ast.expr = ast.Name(name, ast.Store())
+        if name in self.folded:
+            # A second contribution after all: the gradient needs its name.
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], self.folded.pop(name)))
+        elif name not in self.state and self.foldable(var, leaf, gradient):
+            # An intermediate's gradient that is just another name: use that name.
+            self.folded[name] = gradient
+            self.state[name] = "alias" if self.numpy else "fresh"
+            return
         if name not in self.state:
             outer = self.outer_loop_for(var)
             if outer is not None:
@@ -145,6 +154,18 @@ class Differentiator(FlowReversal):
         else:
             self.emit(_accumulate(target, gradient))
 
+    def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
+        return (
+            var in self.fn.temps
+            and leaf.index is None
+            and isinstance(gradient, ast.Name)
+            and self.outer_loop_for(var) is None
+        )
+
+    def gradient_of(self, var: str) -> ast.expr:
+        name = self.names.grad(var)
+        return ir.clone(self.folded[name]) if name in self.folded else ast.Name(name, ast.Load())
+
     def contribute_element(self, leaf: ir.Leaf, name: str, gradient: ast.expr) -> None:
         """Accumulate into `dvar[index]`: a list element, or a part of an array."""
         assert leaf.var is not None and leaf.index is not None
@@ -160,12 +181,12 @@ class Differentiator(FlowReversal):
             copied = ast.parse(f"{name}.copy()" if not is_list else f"list({name})", mode="eval").body
             self.emit(ast.Assign([ast.Name(name, ast.Store())], copied))
             self.state[name] = "fresh"
-        index = copy.deepcopy(leaf.index)
+        index = ir.clone(leaf.index)
         target = ast.Subscript(ast.Name(name, ast.Load()), index, ast.Store())
         if not leaf.basic and not is_list:
             # Repeated indices must add up; plain `+=` would keep only one of them.
             add_at = ast.parse(f"{self.modules['np']}.add.at", mode="eval").body
-            call = ast.Call(add_at, [ast.Name(name, ast.Load()), copy.deepcopy(leaf.index), gradient], [])
+            call = ast.Call(add_at, [ast.Name(name, ast.Load()), ir.clone(leaf.index), gradient], [])
             self.emit(ast.Expr(call))
             return
         key = ast.dump(leaf.index)
@@ -199,7 +220,7 @@ class Differentiator(FlowReversal):
         assert isinstance(old, ir.Leaf) and old.var is not None
         name = self.names.grad(old.var)
         masked = name if name not in self.state else self.names.fresh(f"{name}_masked")
-        index = copy.deepcopy(op.keywords["index"])
+        index = ir.clone(op.keywords["index"])
         self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{ast.unparse(gradient)}.copy()", mode="eval").body))
         self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0)))
         if masked == name:
@@ -305,7 +326,8 @@ class Differentiator(FlowReversal):
         if statement.origin != self.last_origin:
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
-        self.backprop(statement.value, ast.Name(name, ast.Load()), ast.Name(statement.target, ast.Load()))
+        self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()))
+        self.folded.pop(name, None)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
         del self.state[name]
@@ -360,8 +382,8 @@ class _Macros(ast.NodeTransformer):
                 return value
             expand = ast.parse(f"{self.np_name}.expand_dims", mode="eval").body
             if isinstance(keepdims, ast.Constant) and keepdims.value is False:
-                return ast.Call(expand, [value, copy.deepcopy(axis)], [])
-            return ast.IfExp(copy.deepcopy(keepdims), value, ast.Call(expand, [value, copy.deepcopy(axis)], []))
+                return ast.Call(expand, [value, ir.clone(axis)], [])
+            return ast.IfExp(ir.clone(keepdims), value, ast.Call(expand, [value, ir.clone(axis)], []))
         if name == "count":
             x = node.args[0]
             if _is_none(axis):
@@ -369,7 +391,7 @@ class _Macros(ast.NodeTransformer):
             axes = axis.elts if isinstance(axis, ast.Tuple) else [axis]
             if all(isinstance(a, (ast.Constant, ast.UnaryOp)) for a in axes):
                 sizes: list[ast.expr] = [
-                    ast.Subscript(ast.Attribute(copy.deepcopy(x), "shape", ast.Load()), copy.deepcopy(a), ast.Load())
+                    ast.Subscript(ast.Attribute(ir.clone(x), "shape", ast.Load()), ir.clone(a), ast.Load())
                     for a in axes
                 ]
                 total = sizes[0]
@@ -378,7 +400,7 @@ class _Macros(ast.NodeTransformer):
                 return total
             size = ast.parse(f"{self.np_name}.size", mode="eval").body
             return ast.BinOp(
-                ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(copy.deepcopy(size), [copy.deepcopy(self.out)], [])
+                ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(ir.clone(size), [ir.clone(self.out)], [])
             )
         return node
 
@@ -407,8 +429,16 @@ def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:
     return ast.AugAssign(target, ast.Add(), gradient)
 
 
+_NAMES: dict[int, tuple[ast.AST, frozenset[str]]] = {}
+
+
 def _mentions(tree: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
+    """Whether `tree` (a rule template, read many times) uses the name `name`."""
+    cached = _NAMES.get(id(tree))
+    if cached is None or cached[0] is not tree:
+        names = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+        cached = _NAMES[id(tree)] = (tree, names)
+    return name in cached[1]
 
 
 def differentiate(fn: ir.Function, modules: dict[str, str], numpy: bool) -> Backward:

@@ -286,8 +286,10 @@ def module_text(
     used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
     parts = ["\n".join(imports)] if imports else []
     functions_code = [function_text(fn, back, options) for fn, back in functions]
-    used = set().union(*(identifiers(ast.parse(code)) for code in functions_code)) if functions else set()
-    constants = list(dict.fromkeys(code for name, code in info.constants.items() if name in used))
+    constants: list[str] = []
+    if info.constants:
+        used = set().union(*(identifiers(ast.parse(code)) for code in functions_code)) if functions else set()
+        constants = list(dict.fromkeys(code for name, code in info.constants.items() if name in used))
     if constants:
         parts.append("\n".join(constants))
     np_alias, math_alias = info.module_alias("numpy") or "np", info.module_alias("math") or "math"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
 from codegen.naming import Names
 from codegen.rules import Rule
@@ -37,6 +38,20 @@ class Op:
 
 
 Node = Leaf | Op
+
+
+def clone(node: Any) -> Any:
+    """A deep copy of an ast tree (much faster than copy.deepcopy; no positions)."""
+    if isinstance(node, ast.AST):
+        if isinstance(node, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
+            return node
+        new = node.__class__.__new__(node.__class__)
+        for name in node._fields:
+            setattr(new, name, clone(getattr(node, name, None)))
+        return new
+    if isinstance(node, list):
+        return [clone(item) for item in node]
+    return node
 
 
 def templates(op: Op) -> list[ast.expr | None]:
@@ -137,3 +152,4 @@ class Function:
     docstring: str | None = None
     names: Names = field(default_factory=lambda: Names(set()))
     value_name: str | None = None  # with return_value, where the result is kept
+    temps: set[str] = field(default_factory=set)  # intermediates the normaliser named

@@ -74,6 +74,7 @@ class Normaliser(FlowLowering):
         self.blocks: list[list[ir.Statement]] = []
         self.loops: list[ir.Loop] = []
         self.guards: list[ast.expr] = []
+        self.temps: set[str] = set()
         self.stack: list[str] = [function.name.value]
         self.return_names: list[str] | None = None
         self.return_bound: set[str] = set()
@@ -315,7 +316,7 @@ class Normaliser(FlowLowering):
             if isinstance(lowered, ir.Op):
                 origin = len(self.origins) - 1
                 lowered = self.stage_children(lowered, origin)
-                temp = self.new_binding(self.names.fresh(temp_name(lowered.rule.name, _leaf_names(lowered), self.hint)))
+                temp = self.new_temp((temp_name(lowered.rule.name, _leaf_names(lowered), self.hint)))
                 self.emit_stage(temp, lowered, origin)
                 lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
             args.append(lowered)
@@ -383,7 +384,7 @@ class Normaliser(FlowLowering):
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
-            target = self.new_binding(self.names.fresh(temp_name(value.rule.name, _leaf_names(value), self.hint)))
+            target = self.new_temp((temp_name(value.rule.name, _leaf_names(value), self.hint)))
             self.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
         if value.var is None or value.index is not None:
@@ -441,7 +442,7 @@ class Normaliser(FlowLowering):
         node.args = [self.stage_children(a, origin) for a in node.args]
         for i, arg in enumerate(node.args):
             if isinstance(arg, ir.Op) and self.must_stage(node, i):
-                target = self.new_binding(self.names.fresh(temp_name(arg.rule.name, _leaf_names(arg), self.hint)))
+                target = self.new_temp((temp_name(arg.rule.name, _leaf_names(arg), self.hint)))
                 self.emit_stage(target, arg, origin)
                 node.args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
         return node
@@ -470,6 +471,12 @@ class Normaliser(FlowLowering):
         self.active.add(target)
         self.shapes.record(target, value)
         self.ranks.record(target, value)
+
+    def new_temp(self, base: str) -> str:
+        """A name for an intermediate the normaliser introduces (never the user's)."""
+        name = self.new_binding(self.names.fresh(base))
+        self.temps.add(name)
+        return name
 
     def new_binding(self, name: str) -> str:
         """An SSA name for a new binding of `name`: each SSA name is bound once."""
@@ -520,7 +527,7 @@ class Normaliser(FlowLowering):
             return
         if isinstance(value, ir.Op):
             value = self.stage_children(value, origin)
-            temp = self.new_binding(self.names.fresh(temp_name(value.rule.name, _leaf_names(value), name)))
+            temp = self.new_temp((temp_name(value.rule.name, _leaf_names(value), name)))
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
@@ -584,7 +591,7 @@ class Normaliser(FlowLowering):
             for element, low in zip(elements, lowered):
                 if not isinstance(element.value, cst.Name):
                     raise self.fail(element, "only names can be unpacked into")
-                self.assign(element.value.value, copy.deepcopy(low), origin)
+                self.assign(element.value.value, _clone_node(low), origin)
             return
         if len(targets) == 1 and isinstance(targets[0], cst.Name) and isinstance(value, cst.Call):
             callee = self.resolve(value.func) or ""
@@ -605,7 +612,7 @@ class Normaliser(FlowLowering):
         for target in targets:
             if not isinstance(target, cst.Name):
                 raise self.fail(target, "assignment to anything but a name is not supported here")
-            self.assign(target.value, copy.deepcopy(lowered_value), origin)
+            self.assign(target.value, _clone_node(lowered_value), origin)
 
     def unpack_constant(self, names: list[str], value: cst.BaseExpression, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
@@ -817,6 +824,7 @@ class Normaliser(FlowLowering):
             self.names,
         )
         fn.shape_keys = dict(self.shapes.keys)
+        fn.temps = set(self.temps)
         return fn
 
 
@@ -829,6 +837,13 @@ def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
         if left is not None:
             return node.with_changes(left=left, lpar=[], rpar=[])
     return None
+
+
+def _clone_node(node: ir.Node) -> ir.Node:
+    if isinstance(node, ir.Leaf):
+        return ir.Leaf(ir.clone(node.expr), node.var, ir.clone(node.index), node.basic)
+    keywords = {k: ir.clone(v) for k, v in node.keywords.items()}
+    return ir.Op(node.rule, [_clone_node(a) for a in node.args], keywords, ir.clone(node.spelling))
 
 
 def _bound_names(statement: cst.CSTNode) -> list[str]:

@@ -36,6 +36,7 @@ class ModuleInfo:
     aliases: dict[str, str] = field(default_factory=dict)
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
     user_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    _lines: list[str] | None = None
 
     @property
     def uses_numpy(self) -> bool:
@@ -56,7 +57,22 @@ class ModuleInfo:
         return (code_range.start.line, code_range.start.column)
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.tree.code_for_node(node)
+        """The node's source text: sliced from the source where its position is known."""
+        code_range = self.positions.get(node) if isinstance(node, cst.BaseExpression) else None
+        if code_range is None:
+            return self.tree.code_for_node(node)
+        start, end = code_range.start, code_range.end
+        lines = self.lines
+        if start.line == end.line:
+            return lines[start.line - 1][start.column : end.column]
+        middle = lines[start.line : end.line - 1]
+        return "".join([lines[start.line - 1][start.column :], *middle, lines[end.line - 1][: end.column]])
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.source.splitlines(keepends=True)
+        return self._lines
 
     def forward_names(self) -> list[str]:
         """Top-level functions that are forward functions, in source order."""

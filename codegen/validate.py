@@ -43,6 +43,7 @@ class _Fence(cst.CSTVisitor):
         self.collector = collector
         self.allowed = allowed
         self.depth = 0
+        self.has_return = False
 
     def _refuse(self, node: cst.CSTNode, message: str) -> None:
         line, column = self.info.position(node)
@@ -54,6 +55,8 @@ class _Fence(cst.CSTVisitor):
             return True
         if isinstance(node, cst.Expr) and _is_docstring(node):
             return False
+        if isinstance(node, cst.Return):
+            self.has_return = True
         kind = type(node)
         if kind in _REFUSED and kind not in self.allowed:
             self._refuse(node, f"{_REFUSED[kind]} are not supported")
@@ -83,19 +86,8 @@ def check_function(
     if function.decorators:
         line, column = info.position(function.decorators[0])
         collector.add(line, column, "decorated functions are not supported")
-    function.visit(_Fence(info, collector, allowed))
-    if not any(isinstance(n, cst.Return) for n in _walk(function.body)):
+    fence = _Fence(info, collector, allowed)
+    function.visit(fence)
+    if not fence.has_return:
         line, column = info.position(function.name)
         collector.add(line, column, f"function {function.name.value!r} has no return statement")
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found: list[cst.CSTNode] = []
-
-    class _All(cst.CSTVisitor):
-        def on_visit(self, n: cst.CSTNode) -> bool:
-            found.append(n)
-            return True
-
-    node.visit(_All())
-    return found

@@ -36,11 +36,10 @@ def svm_loss_backward(x, y, dloss=1.0):
     dmargins[np.arange(N), y] = 0
     # backprop margins = np.maximum(0, x - correct_class_scores[:, np.newaxis] + 1.0)
     dmargins_plus = dmargins * (margins_plus > 0)
-    dmargins_minus = dmargins_plus
-    dx = _unbroadcast(dmargins_minus, x)
+    dx = _unbroadcast(dmargins_plus, x)
     dcorrect_class_scores = np.zeros_like(correct_class_scores)
     dcorrect_class_scores[:, np.newaxis] += _unbroadcast(
-        -dmargins_minus, correct_class_scores[:, np.newaxis]
+        -dmargins_plus, correct_class_scores[:, np.newaxis]
     )
     # backprop correct_class_scores = x[np.arange(N), y]
     dx = dx.copy()

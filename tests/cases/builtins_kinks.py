@@ -27,8 +27,7 @@ def f_backward(x, y, z, dout=1.0):
     da = dout
     db = dout
     dc = dout
-    dz_pow = dout
-    dz = 2 * z * dz_pow
+    dz = 2 * z * dout
     # backprop c = min(b, x)
     db += dc if b <= x else 0.0
     dx = 0.0 if b <= x else dc

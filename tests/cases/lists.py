@@ -23,10 +23,9 @@ def neuron_backward(w, x, dout=1.0):
     tanh_dot = math.tanh(dot)
     out = tanh_dot + w[0] * w[0]
     # backprop return math.tanh(dot) + w[0] * w[0]
-    dtanh_dot = dout
     dw = [0.0] * len(w)
     dw[0] = 2 * w[0] * dout
-    ddot = (1 - tanh_dot**2) * dtanh_dot
+    ddot = (1 - tanh_dot**2) * dout
     # backprop dot = w[0] * x[0] + w[1] * x[1] + w[2]
     dw[0] += x[0] * ddot
     dx = [0.0] * len(x)

@@ -42,8 +42,7 @@ def f_backward(xs, w, ds=1.0):
         ds_1 = ds
         # backprop s = s + math.tanh(v * w)
         ds = ds_1
-        dtanh_v_times_w = ds_1
-        dv_times_w = (1 - tanh_v_times_w**2) * dtanh_v_times_w
+        dv_times_w = (1 - tanh_v_times_w**2) * ds_1
         dv = w * dv_times_w
         dw += v * dv_times_w
         # backprop for v in xs:

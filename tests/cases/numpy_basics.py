@@ -94,9 +94,8 @@ def vectors_backward(X: "N D", w: "D", v: "D", dout=1.0):
     out = np.sum(tanh_X_dot_w) + v_dot_w
     # backprop return np.sum(np.tanh(X @ w)) + v @ w
     dtanh_X_dot_w = np.ones_like(tanh_X_dot_w) * np.sum(dout)
-    dv_dot_w = dout
-    dv = dv_dot_w * w
-    dw = v * dv_dot_w
+    dv = dout * w
+    dw = v * dout
     dX_dot_w = (1 - tanh_X_dot_w**2) * dtanh_X_dot_w
     dX = np.outer(dX_dot_w, w)
     dw += X.T @ dX_dot_w
