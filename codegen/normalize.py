@@ -282,6 +282,11 @@ class Normaliser(FlowLowering):
         missing = [k for k in rule.statics if k not in statics]
         if missing:
             raise self.fail(node, f"{label} needs its {missing[0]} argument")
+        squared = self.sum_of_squares(rule, operands, statics)
+        if squared is not None:
+            spelling = self.to_ast(node)
+            assert isinstance(spelling, ast.Call)
+            return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, _with_square_slot(spelling, method))
         args = [self.lower(o) for o in operands]
         if rule.name == "numpy.linalg.norm" and not _is_none(statics.get("ord", ast.Constant(None))):
             raise self.fail(node, f"{label}: only the default 2-norm (ord=None) is supported")
@@ -324,6 +329,21 @@ class Normaliser(FlowLowering):
         rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")
         spelling = ast.Call(ast.Name(callee, ast.Load()), [slot(i) for i in range(len(args))], [])
         return ir.Op(rule, args, {}, spelling)
+
+    def sum_of_squares(
+        self, rule: Rule, operands: list[cst.BaseExpression], statics: dict[str, ast.expr]
+    ) -> cst.BaseExpression | None:
+        """`w` when the call is `np.sum(w * w)` or `np.sum(w ** 2)` over all axes (L2 terms)."""
+        if rule.name != "numpy.sum" or statics or len(operands) != 1:
+            return None
+        inner = operands[0]
+        if not isinstance(inner, cst.BinaryOperation) or not isinstance(inner.left, cst.Name):
+            return None
+        if isinstance(inner.operator, cst.Multiply) and isinstance(inner.right, cst.Name):
+            return inner.left if inner.left.value == inner.right.value else None
+        if isinstance(inner.operator, cst.Power) and isinstance(inner.right, cst.Integer):
+            return inner.left if inner.right.value == "2" else None
+        return None
 
     def static(self, expr: cst.BaseExpression, label: str, where: cst.CSTNode | None = None) -> ast.expr:
         """An argument that must not carry a gradient (a shape, an axis, a flag)."""
@@ -837,6 +857,16 @@ def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
         if left is not None:
             return node.with_changes(left=left, lpar=[], rpar=[])
     return None
+
+
+def _with_square_slot(spelling: ast.Call, method: bool) -> ast.Call:
+    """`np.sum(w * w)` with `w` replaced by the operand's slot."""
+    inner = spelling.func.value if method and isinstance(spelling.func, ast.Attribute) else spelling.args[0]
+    assert isinstance(inner, ast.BinOp)
+    inner.left = slot(0)
+    if isinstance(inner.op, ast.Mult):
+        inner.right = slot(0)
+    return spelling
 
 
 def _clone_node(node: ir.Node) -> ir.Node:

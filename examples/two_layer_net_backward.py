@@ -33,9 +33,7 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     sum_exp_shifted = np.sum(exp_shifted, axis=1, keepdims=True)
     log_probs = shifted - np.log(sum_exp_shifted)
     data_loss = -np.sum(log_probs[np.arange(N), y]) / N
-    W1_sq = W1 * W1
-    W2_sq = W2 * W2
-    reg_loss_plus = np.sum(W1_sq) + np.sum(W2_sq)
+    reg_loss_plus = np.sum(W1 * W1) + np.sum(W2 * W2)
     reg_loss = 0.5 * reg * reg_loss_plus
     loss = data_loss + reg_loss
     # backprop loss = data_loss + reg_loss
@@ -43,10 +41,8 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     dreg_loss = dloss
     # backprop reg_loss = 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
     dreg_loss_plus = 0.5 * reg * dreg_loss
-    dW1_sq = np.ones_like(W1_sq) * dreg_loss_plus
-    dW2_sq = np.ones_like(W2_sq) * dreg_loss_plus
-    dW2 = 2 * W2 * dW2_sq
-    dW1 = 2 * W1 * dW1_sq
+    dW1 = 2 * W1 * dreg_loss_plus
+    dW2 = 2 * W2 * dreg_loss_plus
     # backprop data_loss = -np.sum(log_probs[np.arange(N), y]) / N
     dlog_probs = np.zeros_like(log_probs)
     dlog_probs[np.arange(N), y] -= np.ones_like(log_probs[np.arange(N), y]) * (

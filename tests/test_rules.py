@@ -429,6 +429,10 @@ case(
     may_refuse=True,
 )
 
+case("numpy.sumsq", "product", "return np.sum(x * x)", U((2, 3)))
+case("numpy.sumsq", "power", "return np.sum(x ** 2) * y", U((3,)), 0.7)
+case("numpy.sumsq", "method", "return (x * x).sum() + (y ** 2).sum()", U((2, 2)), U((3,)))
+
 # ---- numpy shapes ---------------------------------------------------------------------
 case("numpy.reshape", "", "return np.reshape(x, (3, 2))", U((2, 3)))
 case("numpy.reshape", "method", "return x.reshape(3, 2)", U((2, 3)))

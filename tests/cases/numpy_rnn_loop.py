@@ -42,7 +42,6 @@ def rnn_backward(x, h0, Wx, Wh, b, dout=1.0):
     h_list = []
     h_1_list = []
     h_1_plus_list = []
-    h_1_sq_list = []
     h_dot_Wh_list = []
     x_dot_Wx_list = []
     for t in range(T):
@@ -51,12 +50,10 @@ def rnn_backward(x, h0, Wx, Wh, b, dout=1.0):
         h_1_plus = x_dot_Wx + h_dot_Wh
         h_1_plus_plus_b = h_1_plus + b
         h_1 = np.tanh(h_1_plus_plus_b)
-        h_1_sq = h_1 * h_1
-        loss_1 = loss + np.sum(h_1_sq)
+        loss_1 = loss + np.sum(h_1 * h_1)
         h_list.append(h)
         h_1_list.append(h_1)
         h_1_plus_list.append(h_1_plus)
-        h_1_sq_list.append(h_1_sq)
         h_dot_Wh_list.append(h_dot_Wh)
         x_dot_Wx_list.append(x_dot_Wx)
         h = h_1
@@ -73,7 +70,6 @@ def rnn_backward(x, h0, Wx, Wh, b, dout=1.0):
         h = h_list.pop()
         h_1 = h_1_list.pop()
         h_1_plus = h_1_plus_list.pop()
-        h_1_sq = h_1_sq_list.pop()
         h_dot_Wh = h_dot_Wh_list.pop()
         x_dot_Wx = x_dot_Wx_list.pop()
         # backprop for t in range(T):
@@ -81,8 +77,7 @@ def rnn_backward(x, h0, Wx, Wh, b, dout=1.0):
         dh_1 = dh
         # backprop loss = loss + np.sum(h * h)
         dloss = dloss_1
-        dh_1_sq = np.ones_like(h_1_sq) * np.sum(dloss_1)
-        dh_1 = dh_1 + 2 * h_1 * dh_1_sq
+        dh_1 = dh_1 + 2 * h_1 * np.sum(dloss_1)
         # backprop h = np.tanh(x[:, t, :] @ Wx + h @ Wh + b)
         dh_1_plus_plus_b = (1 - h_1**2) * dh_1
         dh_1_plus = _unbroadcast(dh_1_plus_plus_b, h_1_plus)
