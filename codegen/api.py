@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import inspect
 import textwrap
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from codegen import emit, format as fmt, ir, parse, validate
+from codegen import emit, format as fmt, helpers, ir, parse, validate
 from codegen.differentiate import Backward, differentiate
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
 from codegen.normalize import normalise
@@ -68,7 +69,15 @@ def generate(
         style,
         return_value,
     )
-    return build(source, filename, options, dump_stages).code
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))  # long sums and deep nesting, walked recursively
+    try:
+        return build(source, filename, options, dump_stages).code
+    except RecursionError:
+        problem = Problem(filename, 1, 1, "expression too deeply nested to differentiate")
+        raise CodegenError([problem]) from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def build(source: str, filename: str, options: Options, dump_stages: StageDump | None = None) -> Generated:
@@ -81,6 +90,13 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
     for name in names:
         validate.check_function(info, info.functions[name], collector)
     modules = {"math": info.module_alias("math") or "math", "np": info.module_alias("numpy") or "np"}
+    for helper in helpers.NAMES:
+        # A helper written into the output must not collide with the user's names.
+        alias, counter = helper, 0
+        while alias in info.module_names:
+            counter += 1
+            alias = f"{helper}_{counter}"
+        modules[helper] = alias
     results: list[tuple[ir.Function, Backward]] = []
     wrt = set(options.wrt) if options.wrt else None
     for name in names:
@@ -90,7 +106,7 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
             continue
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
-        results.append((fn, differentiate(fn, modules, info.uses_numpy)))
+        results.append((fn, differentiate(fn, _spellings(modules, fn), info.uses_numpy)))
         if dump_stages:
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
     collector.raise_if_any()
@@ -103,6 +119,19 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
         {fn.name: tuple(p.name for p in back.differentiable) for fn, back in results},
         {fn.name: tuple(fn.upstream) for fn, back in results},
     )
+
+
+def _spellings(modules: dict[str, str], fn: ir.Function) -> dict[str, str]:
+    """How the backward of `fn` names math and numpy: the input's names, unless the
+    function binds them itself (a parameter called `math`); then `_math`, `_np`."""
+    spelled = dict(modules)
+    for key in ("math", "np"):
+        if spelled[key] in fn.user_names:
+            alias = f"_{key}"
+            while alias in fn.user_names:
+                alias = f"_{alias}"
+            spelled[key] = alias
+    return spelled
 
 
 def _select(info: parse.ModuleInfo, functions: Sequence[str] | None, collector: Collector) -> list[str]:

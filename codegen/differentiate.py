@@ -33,6 +33,7 @@ class Backward:
     differentiable: list[ir.Param] = field(default_factory=list)
     constant: list[ir.Param] = field(default_factory=list)
     modules: set[str] = field(default_factory=set)  # "math" / "np" used by templates
+    spellings: dict[str, str] = field(default_factory=dict)  # module or helper -> its name here
     helpers: set[str] = field(default_factory=set)
     user_rules: set[str] = field(default_factory=set)  # hand-written foo_backward called
 
@@ -99,9 +100,9 @@ class Differentiator(FlowReversal):
     def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool) -> None:
         self.fn = fn
         self.names = fn.names
-        self.modules = modules  # "math"/"np" -> the local spelling
+        self.modules = modules  # "math"/"np"/helpers -> the local spelling
         self.numpy = numpy
-        self.result = Backward()
+        self.result = Backward(spellings=modules)
         self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
         self.useful = useful_variables(fn)
@@ -125,6 +126,8 @@ class Differentiator(FlowReversal):
         name = self.names.grad(var)
         self.grad_vars[name] = var
         target: ast.expr = ast.Name(name, ast.Store())
+        if name in self.folded and name not in self.state:
+            del self.folded[name]  # used up; this contribution starts a new gradient
         if name in self.folded:
             # A second contribution after all: the gradient needs its name.
             self.emit(ast.Assign([ast.Name(name, ast.Store())], self.folded.pop(name)))
@@ -243,7 +246,7 @@ class Differentiator(FlowReversal):
             keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]
             return ast.Call(total, [gradient], keywords)
         self.result.helpers.add("_unbroadcast")
-        return ast.Call(ast.Name("_unbroadcast", ast.Load()), [gradient, render(arg)], [])
+        return ast.Call(ast.Name(self.modules["_unbroadcast"], ast.Load()), [gradient, render(arg)], [])
 
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
@@ -259,6 +262,7 @@ class Differentiator(FlowReversal):
         for helper in helpers.NAMES:
             if _mentions(template, helper):
                 self.result.helpers.add(helper)
+                mapping[helper] = ast.Name(self.modules[helper], ast.Load())
                 if helper == "_digamma":
                     self.result.modules.add("math")
         for module in ("math", "np"):
@@ -327,7 +331,6 @@ class Differentiator(FlowReversal):
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
         self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()))
-        self.folded.pop(name, None)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
         del self.state[name]

@@ -273,11 +273,15 @@ def module_text(
 ) -> str:
     """Imports, any helpers the gradients need, then the backward functions."""
     imports = list(info.imports)
-    used_modules = set().union(*(b.modules for _, b in functions)) if functions else set()
-    if "math" in used_modules and info.module_alias("math") is None:
-        imports.append("import math")
-    if "np" in used_modules and info.module_alias("numpy") is None:
-        imports.append("import numpy as np")
+    modules = {"math": "math", "np": "numpy"}
+    for _, back in functions:
+        for key in sorted(back.modules):
+            alias = back.spellings.get(key, key)
+            if info.module_alias(modules[key]) == alias:
+                continue
+            line = f"import {modules[key]}" if alias == modules[key] else f"import {modules[key]} as {alias}"
+            if line not in imports:
+                imports.append(line)
     rules = sorted(set().union(*(b.user_rules for _, b in functions))) if functions else []
     stem = filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
     if rules and stem.isidentifier():
@@ -292,7 +296,15 @@ def module_text(
         constants = list(dict.fromkeys(code for name, code in info.constants.items() if name in used))
     if constants:
         parts.append("\n".join(constants))
-    np_alias, math_alias = info.module_alias("numpy") or "np", info.module_alias("math") or "math"
-    parts += [helpers.source(name, np_alias, math_alias) for name in used_helpers]
+    spellings = dict(functions[0][1].spellings) if functions else {}
+    for key, module in (("math", "math"), ("np", "numpy")):
+        # Helpers are module-level: they reach modules by the input's own names.
+        spellings[key] = info.module_alias(module) or key
+        needed = any(f"{key}." in helpers.source(name, {}) for name in used_helpers)
+        line = "import math" if key == "math" else "import numpy as np"
+        if needed and info.module_alias(module) is None and line not in imports:
+            imports.append(line)
+            parts[:1] = ["\n".join(imports)]
+    parts += [helpers.source(name, spellings) for name in used_helpers]
     parts += functions_code
     return "\n\n".join(parts)

@@ -35,7 +35,8 @@ def _digamma(x):
 NAMES = frozenset(_HELPERS)
 
 
-def source(name: str, np_alias: str = "np", math_alias: str = "math") -> str:
-    """The helper's code, spelled with the module's own import names."""
+def source(name: str, spellings: dict[str, str]) -> str:
+    """The helper's code, spelled with the output's names for modules and helpers."""
     code = _HELPERS[name].strip() + "\n"
-    return code.replace("np.", f"{np_alias}.").replace("math.", f"{math_alias}.")
+    code = code.replace("np.", f"{spellings.get('np', 'np')}.").replace("math.", f"{spellings.get('math', 'math')}.")
+    return code.replace(name, spellings.get(name, name))

@@ -153,3 +153,4 @@ class Function:
     names: Names = field(default_factory=lambda: Names(set()))
     value_name: str | None = None  # with return_value, where the result is kept
     temps: set[str] = field(default_factory=set)  # intermediates the normaliser named
+    user_names: set[str] = field(default_factory=set)  # names the function binds (parameters, locals)

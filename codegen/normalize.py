@@ -89,6 +89,11 @@ class Normaliser(FlowLowering):
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
         code_tree = ast.parse(info.code(function).strip())
+        self.user_names = {
+            n.arg if isinstance(n, ast.arg) else n.id
+            for n in ast.walk(code_tree)
+            if isinstance(n, ast.arg) or (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        }
         self.names = Names(identifiers(code_tree) | set(info.aliases) | set(info.functions))
 
     # ---- errors ---------------------------------------------------------------
@@ -98,9 +103,34 @@ class Normaliser(FlowLowering):
 
     # ---- conversion of code that is never differentiated -------------------------
     def to_ast(self, node: cst.BaseExpression) -> ast.expr:
+        node = self.inline_constant_calls(node)
         code = self.info.code(node).strip()
         tree = ast.parse(f"(\n{code}\n)", mode="eval").body
         return _Rename(self.env).visit(tree)
+
+    def inline_constant_calls(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """Calls to module functions inside code that is never differentiated (a
+        test, `h(x) // 1`): inlined, since the output does not define them."""
+        calls: list[cst.Call] = []
+
+        class _Calls(cst.CSTVisitor):
+            def visit_Call(inner, call: cst.Call) -> bool:  # noqa: N805
+                name = self.resolve(call.func) or ""
+                if name.startswith("user.") and name[len("user."):] not in self.info.user_rules:
+                    calls.append(call)
+                    return False
+                return True
+
+        node.visit(_Calls())
+        for call in calls:
+            results = self.inline(call, (self.resolve(call.func) or "")[len("user."):], None)
+            if len(results) != 1:
+                raise self.fail(call, "a function returning several values cannot be used in an expression")
+            result = results[0].expr
+            assert isinstance(result, ast.Name)
+            node = node.deep_replace(call, cst.Name(result.id))  # type: ignore[assignment]
+            self.env.setdefault(result.id, result.id)
+        return node
 
     def resolve(self, func: cst.BaseExpression) -> str | None:
         return resolve.call_name(func, self.info, self.env)
@@ -110,8 +140,11 @@ class Normaliser(FlowLowering):
         """Whether `node`'s value depends differentiably on a parameter."""
         if isinstance(node, cst.Name):
             return self.env.get(node.value, "") in self.active
-        if isinstance(node, (cst.Comparison, cst.BooleanOperation)):
+        if isinstance(node, cst.Comparison):
             return False
+        if isinstance(node, cst.BooleanOperation):
+            # `x or y` picks a value: refused below when a parameter reaches it.
+            return self.is_active(node.left) or self.is_active(node.right)
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             return False
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.FloorDivide):
@@ -119,7 +152,9 @@ class Normaliser(FlowLowering):
         if isinstance(node, cst.Attribute):
             if node.attr.value in resolve.SHAPE_ATTRIBUTES:
                 return False
-            return self.is_active(node.value) if node.attr.value == "T" else False
+            if isinstance(node.value, cst.Name) and node.value.value not in self.env:
+                return False  # a module attribute such as math.pi
+            return self.is_active(node.value)
         if isinstance(node, cst.Subscript):
             return self.is_active(node.value)
         if isinstance(node, cst.Call):
@@ -158,9 +193,9 @@ class Normaliser(FlowLowering):
         if isinstance(node, cst.Attribute):
             return self.lower_attribute(node)
         if isinstance(node, cst.IfExp):
-            spelling = ast.IfExp(slot(0), slot(1), slot(2))
-            args = [ir.Leaf(self.to_ast(node.test)), self.lower(node.body), self.lower(node.orelse)]
-            return self.op("ifexp", args, {}, spelling)
+            return self.lower_ifexp(node)
+        if isinstance(node, cst.BooleanOperation):
+            raise self.fail(node, "`and`/`or` on differentiated values are not supported: use `if`")
         raise self.fail(node, f"cannot differentiate {type(node).__name__} expressions")
 
     def op(self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr) -> ir.Op:
@@ -168,6 +203,43 @@ class Normaliser(FlowLowering):
         if self.numpy and f"numpy.{name}" in RULES:
             name = f"numpy.{name}"
         return ir.Op(RULES[name], args, keywords, spelling)
+
+    def lower_ifexp(self, node: cst.IfExp) -> ir.Node:
+        """`a if c else b` as an `if` statement: only the branch taken is computed,
+        in the forward pass and in the backward."""
+        test = self.to_ast(node.test)
+        target = self.new_temp(f"{self.hint}_choice")
+        origin = len(self.origins) - 1
+        blocks: list[list[ir.Statement]] = []
+        self.guards.append(test)
+        try:
+            for branch in (node.body, node.orelse):
+                outer = self.body
+                self.blocks.append(outer)
+                self.body = []
+                try:
+                    lowered = self.lower(branch)
+                    self.bind_to(target, lowered, origin)
+                finally:
+                    self.blocks.pop()
+                    blocks.append(self.body)
+                    self.body = outer
+        finally:
+            self.guards.pop()
+        self.body.append(ir.If(test, blocks[0], blocks[1], origin))
+        self.shapes.keys[target] = target
+        self.ranks.ranks.pop(target, None)
+        return ir.Leaf(ast.Name(target, ast.Load()), target if target in self.active else None)
+
+    def bind_to(self, target: str, lowered: ir.Node, origin: int) -> None:
+        """`target = lowered` in the current block, `target` already bound (both branches)."""
+        if isinstance(lowered, ir.Leaf) and lowered.var is None:
+            self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], lowered.expr), origin))
+            return
+        if isinstance(lowered, ir.Leaf):
+            lowered = self.op("pos", [lowered], {}, slot(0))
+        self.body.append(ir.Stage(target, self.stage_children(lowered, origin), origin))
+        self.active.add(target)
 
     def lower_binary(self, node: cst.BinaryOperation) -> ir.Node:
         kind = type(node.operator)
@@ -628,6 +700,8 @@ class Normaliser(FlowLowering):
         if len(targets) == 1 and isinstance(targets[0], cst.Subscript):
             self.item_assign(targets[0], self.lower(value), origin)
             return
+        if isinstance(targets[0], cst.Name):
+            self.hint = targets[0].value
         lowered_value = self.lower(value)
         for target in targets:
             if not isinstance(target, cst.Name):
@@ -680,6 +754,7 @@ class Normaliser(FlowLowering):
                 if len(self.stack) > 1:
                     base = f"{self.stack[-1]}_{base}"
             name = base if base not in self.bound else self.names.fresh(base)
+            self.hint = name
             self.assign(name, self.lower(expr), origin)
             outputs.append(self.env[name])
             self.return_bound.add(self.env[name])
@@ -738,11 +813,21 @@ class Normaliser(FlowLowering):
             if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
                 env[name] = lowered.var
                 continue
-            saved_env = self.env
-            self.assign(name, lowered, origin)
-            env[name] = self.env.pop(name)
-            self.env = saved_env
+            env[name] = self.bind_value(name, lowered, origin)
         return env
+
+    def bind_value(self, name: str, lowered: ir.Node, origin: int) -> str:
+        """Bind `lowered` to a fresh SSA name based on `name`, leaving `env` alone."""
+        target = self.new_binding(name)
+        if isinstance(lowered, ir.Leaf) and lowered.var is None:
+            if self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
+                self.numbers.add(target)
+            self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], lowered.expr), origin))
+            return target
+        if isinstance(lowered, ir.Leaf):
+            lowered = self.op("pos", [lowered], {}, slot(0))
+        self.emit_stage(target, self.stage_children(lowered, origin), origin)
+        return target
 
     # ---- parameters -----------------------------------------------------------
     def params(self) -> list[ir.Param]:
@@ -829,23 +914,23 @@ class Normaliser(FlowLowering):
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
-        fn = ir.Function(
-            self.function.name.value,
-            params,
-            self.body,
-            outputs,
-            upstream,
-            self.origins,
-            set(self.active),
-            set(self.wrt or ()),
-            {p.name for p in params if p.is_list},
-            self.numbers,
-            _docstring(self.function),
-            self.names,
+        return ir.Function(
+            name=self.function.name.value,
+            params=params,
+            body=self.body,
+            outputs=outputs,
+            upstream=upstream,
+            origins=self.origins,
+            active=set(self.active),
+            forced=set(self.wrt or ()),
+            lists={p.name for p in params if p.is_list},
+            scalars=self.numbers,
+            shape_keys=dict(self.shapes.keys),
+            docstring=_docstring(self.function),
+            names=self.names,
+            temps=set(self.temps),
+            user_names=set(self.user_names),
         )
-        fn.shape_keys = dict(self.shapes.keys)
-        fn.temps = set(self.temps)
-        return fn
 
 
 def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:

@@ -37,6 +37,7 @@ class ModuleInfo:
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
     user_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)
     _lines: list[str] | None = None
+    _module_names: set[str] | None = None
 
     @property
     def uses_numpy(self) -> bool:
@@ -67,6 +68,15 @@ class ModuleInfo:
             return lines[start.line - 1][start.column : end.column]
         middle = lines[start.line : end.line - 1]
         return "".join([lines[start.line - 1][start.column :], *middle, lines[end.line - 1][: end.column]])
+
+    @property
+    def module_names(self) -> set[str]:
+        """Every identifier in the module (generated helper names must avoid them)."""
+        if self._module_names is None:
+            from codegen.naming import identifiers
+
+            self._module_names = identifiers(ast.parse(self.source))
+        return self._module_names
 
     @property
     def lines(self) -> list[str]:

@@ -177,8 +177,6 @@ defrule("math.copysign", "x y", "math.copysign(1.0, x * out) * g", None)
 # The sigmoid 1 / (1 + exp(-z)), recognised by the normaliser, reuses its output.
 defrule("sigmoid", "x", "(1 - out) * out * g")
 defrule("mod", "x y", "g", "-(x // y) * g")
-# `x if c else y`: the gradient follows the branch the forward pass took.
-defrule("ifexp", "c x y", None, "g if c else 0.0", "0.0 if c else g")
 
 # ---- numpy: operators (broadcasting; gradients are summed back to each shape) ----
 defrule("numpy.add", "x y", "g", "g")
@@ -190,7 +188,6 @@ defrule("numpy.pow", "x y", "y * x ** (y - 1) * g", "out * np.log(x) * g")
 defrule("numpy.mod", "x y", "g", "-(x // y) * g")
 defrule("numpy.neg", "x", "-g")
 defrule("numpy.sigmoid", "x", "(1 - out) * out * g")
-defrule("numpy.ifexp", "c x y", None, "g if c else 0.0 * g", "0.0 * g if c else g")
 defrule("numpy.pos", "x", "g")
 
 

@@ -158,6 +158,38 @@ def f(X, w):
         ],
     ),
     (
+        "conditional-expression",
+        MATH
+        + """
+def f(x, y):
+    return x * y if x > y else x - y
+""",
+        [(1.5, 0.4), (0.4, 1.5)],
+    ),
+    (
+        "conditional-expression-guards-a-domain",
+        MATH
+        + """
+def f(x):
+    a = math.log(x) if x > 0 else x * x
+    b = math.sqrt(x) if x > 0 else -x
+    return a + b
+""",
+        [(-1.0,), (2.0,)],
+    ),
+    (
+        "numpy-conditional-expression-then-broadcast",
+        NP
+        + """
+def f(x, y, c: bool):
+    return (x if c else 2.0 * x) + y
+""",
+        [
+            (np.array([[0.5, -0.2, 0.1], [1.0, 0.3, -0.7]]), np.array([0.1, 0.2, 0.3]), True),
+            (np.array([[0.5, -0.2, 0.1], [1.0, 0.3, -0.7]]), np.array([0.1, 0.2, 0.3]), False),
+        ],
+    ),
+    (
         "numpy-branch-on-reduction",
         NP
         + """

@@ -122,8 +122,6 @@ case("neg", "of-product", "return -(x * y)", 0.7, 1.1, imports=MATH)
 case("pos", "", "return +x", 0.7, imports=MATH)
 case("pos", "alias", "y = x\nreturn y", 0.7, imports=MATH)
 case("mod", "", "return x % y", 5.3, 2.1, imports=MATH)
-case("ifexp", "then", "return x * y if x > y else x - y", 1.5, 0.4, imports=MATH)
-case("ifexp", "else", "return x * y if x > y else x - y", 0.4, 1.5, imports=MATH)
 case("sigmoid", "math", "return 1 / (1 + math.exp(-z))", 0.3, params="z", imports=MATH)
 case("sigmoid", "math,product", "return 1.0 / (1.0 + math.exp(-w * x))", 0.8, -0.6, params="w, x", imports=MATH)
 case("numpy.sigmoid", "", "return 1 / (1 + np.exp(-z))", U((4,)), params="z")
@@ -133,26 +131,6 @@ case("numpy.neg", "inside-elementwise", "return np.exp(-x) * y", U((2, 3)), U((2
 case("numpy.pos", "then-broadcast", "return +x + y", U((2, 3)), U((3,)))
 case("numpy.pos", "alias,then-broadcast", "z = x\nreturn z + y", U((2, 3)), U((3,)))
 case("numpy.sigmoid", "then-broadcast", "return 1 / (1 + np.exp(-z)) + y", U((2, 3)), U((3,)), params="z, y")
-case(
-    "numpy.ifexp",
-    "then-broadcast",
-    "return (x if c else 2.0 * x) + y",
-    U((2, 3)),
-    U((3,)),
-    1.0,
-    params="x, y, c: bool",
-    held="c",
-)
-case(
-    "numpy.ifexp",
-    "else,then-broadcast",
-    "return (x if c else 2.0 * x) + y",
-    U((2, 3)),
-    U((3,)),
-    0.0,
-    params="x, y, c: bool",
-    held="c",
-)
 case("numpy.sigmoid", "exp-first", "return 1.0 / (np.exp(-z) + 1.0)", U((2, 3)), params="z")
 
 # ---- builtins -----------------------------------------------------------------
