@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from codegen import helpers, ir
 from codegen.reverse_flow import FlowReversal, LoopContext
+from codegen.dims import Dims
 from codegen.shapes import ShapeKeys
 from codegen.simplify import simplify
 
@@ -112,7 +113,9 @@ class Differentiator(FlowReversal):
         self.hoisted: set[str] = set()
         self.folded: dict[str, ast.expr] = {}  # gradient name -> the name it equals
         self.last_origin = -1
-        self.shapes = ShapeKeys(fn.scalars)
+        dims = Dims(fn.scalars)
+        dims.shapes = dict(fn.dims)
+        self.shapes = ShapeKeys(fn.scalars, dims)
         self.shapes.keys = dict(fn.shape_keys)
 
     # ---- output ---------------------------------------------------------------
@@ -241,6 +244,16 @@ class Differentiator(FlowReversal):
         total = ast.parse(f"{np_name}.sum", mode="eval").body
         if how == "all":
             return ast.Call(total, [gradient], [])
+        if how.startswith("dims:"):
+            lead, kept = (ast.literal_eval(part) for part in how[len("dims:"):].split("|"))
+            if lead:
+                axis = lead[0] if len(lead) == 1 else tuple(lead)
+                gradient = ast.Call(total, [gradient], [ast.keyword("axis", ast.Constant(axis))])
+            if kept:
+                axis = kept[0] if len(kept) == 1 else tuple(kept)
+                keywords = [ast.keyword("axis", ast.Constant(axis)), ast.keyword("keepdims", ast.Constant(True))]
+                gradient = ast.Call(ir.clone(total), [gradient], keywords)
+            return gradient
         if how.startswith("axis:"):
             axis = ast.parse(how[len("axis:"):], mode="eval").body
             keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]

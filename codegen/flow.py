@@ -48,6 +48,9 @@ class FlowLowering:
         ranks = self.ranks.ranks  # type: ignore[attr-defined]
         if source in ranks:
             ranks[target] = ranks[source]
+        shapes = self.dims.shapes  # type: ignore[attr-defined]
+        if source in shapes:
+            shapes[target] = shapes[source]
         if leaf.var is None:
             if source in self.numbers:  # type: ignore[attr-defined]
                 self.numbers.add(target)  # type: ignore[attr-defined]
@@ -116,6 +119,9 @@ class FlowLowering:
         keys = self.shapes.keys  # type: ignore[attr-defined]
         if keys.get(new, new) != keys.get(old, old):
             keys[new] = new
+        shapes = self.dims.shapes  # type: ignore[attr-defined]
+        if shapes.get(new) != shapes.get(old):
+            shapes.pop(new, None)
 
     # ---- loops --------------------------------------------------------------------
     def loop_prelude(self, body: cst.BaseSuite, origin: int) -> list[str]:
@@ -137,6 +143,7 @@ class FlowLowering:
             # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)).
             self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
             self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
+            self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
             self.env[name] = entry
         return carried
 
@@ -175,6 +182,7 @@ class FlowLowering:
                 loop.copybacks += 1
                 self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
                 self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
+            self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
             self.env[name] = entry
 
     def for_statement(self, node: cst.For, prefix: str) -> None:

@@ -149,6 +149,7 @@ class Function:
     lists: set[str] = field(default_factory=set)  # parameters indexed as Python lists
     scalars: set[str] = field(default_factory=set)  # names known to hold Python numbers
     shape_keys: dict[str, str] = field(default_factory=dict)  # see shapes.ShapeKeys
+    dims: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # see dims.Dims
     docstring: str | None = None
     names: Names = field(default_factory=lambda: Names(set()))
     value_name: str | None = None  # with return_value, where the result is kept

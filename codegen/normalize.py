@@ -19,6 +19,7 @@ from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
+from codegen.dims import Dims, parse_dims
 from codegen.shapes import Ranks, ShapeKeys
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
@@ -83,8 +84,9 @@ class Normaliser(FlowLowering):
         self.ints: set[str] = set()
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
-        self.shapes = ShapeKeys(self.numbers)
-        self.ranks = Ranks(self.numbers)
+        self.dims = Dims(self.numbers)
+        self.shapes = ShapeKeys(self.numbers, self.dims)
+        self.ranks = Ranks(self.numbers, self.dims)
         self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
@@ -563,6 +565,7 @@ class Normaliser(FlowLowering):
         self.active.add(target)
         self.shapes.record(target, value)
         self.ranks.record(target, value)
+        self.dims.record(target, value)
 
     def new_temp(self, base: str) -> str:
         """A name for an intermediate the normaliser introduces (never the user's)."""
@@ -719,6 +722,7 @@ class Normaliser(FlowLowering):
                 self.numbers.add(target)
         if isinstance(expr, ast.Attribute) and expr.attr == "shape" and isinstance(expr.value, ast.Name):
             self.ranks.ranks[expr.value.id] = len(names)
+            self.dims.shapes.setdefault(expr.value.id, tuple(targets))
         tuple_target = ast.Tuple([ast.Name(t, ast.Store()) for t in targets], ast.Store())
         self.body.append(ir.Plain(ast.Assign([tuple_target], expr), origin))
 
@@ -850,6 +854,9 @@ class Normaliser(FlowLowering):
             rank = annotation_rank(param.annotation.annotation) if param.annotation else None
             if rank is not None:
                 self.ranks.ranks[name] = rank
+            dims = annotation_dims(param.annotation.annotation) if param.annotation else None
+            if dims is not None:
+                self.dims.shapes[name] = dims
             default = param.default
             if annotation in ("int", "float", "bool") or isinstance(default, (cst.Integer, cst.Float)):
                 self.numbers.add(name)
@@ -926,6 +933,7 @@ class Normaliser(FlowLowering):
             lists={p.name for p in params if p.is_list},
             scalars=self.numbers,
             shape_keys=dict(self.shapes.keys),
+            dims=dict(self.dims.shapes),
             docstring=_docstring(self.function),
             names=self.names,
             temps=set(self.temps),
@@ -987,6 +995,21 @@ def value_expr(node: ir.Node) -> ast.expr:
     """The expression of a constant node."""
     assert isinstance(node, ir.Leaf)
     return node.expr
+
+
+def annotation_dims(annotation: cst.BaseExpression) -> tuple[str | int | None, ...] | None:
+    """The symbolic shape a parameter annotation names, if any."""
+    if isinstance(annotation, cst.Name) and annotation.value == "float":
+        return ()
+    if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 2:
+        element = annotation.slice[1].slice
+        if isinstance(element, cst.Index):
+            annotation = element.value
+    if isinstance(annotation, cst.SimpleString):
+        value = annotation.evaluated_value
+        if isinstance(value, str):
+            return parse_dims(value)
+    return None
 
 
 def annotation_rank(annotation: cst.BaseExpression) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 
 from codegen import ir
+from codegen.dims import Dims
 from codegen.resolve import is_number
 
 SCALAR = "()"
@@ -24,9 +25,10 @@ class ShapeKeys:
     shape with; None means unknown.
     """
 
-    def __init__(self, numbers: set[str]) -> None:
+    def __init__(self, numbers: set[str], dims: Dims | None = None) -> None:
         self.numbers = numbers
         self.keys: dict[str, str] = {}
+        self.dims = dims
 
     def record(self, target: str, value: ir.Node | None) -> None:
         key = self.key(value) if value is not None else None
@@ -60,7 +62,12 @@ class ShapeKeys:
 
     def summing(self, arg: ir.Node, op: ir.Node) -> str | None:
         """How to sum a gradient of `op`'s shape back to `arg`'s: None (no need),
-        "all" (arg is a number), "axis:<axis>" (a keepdims reduction), or "helper"."""
+        "all" (arg is a number), "axis:<axis>" (a keepdims reduction), "dims:<lead>|<kept>"
+        (shapes known from annotations), or "helper"."""
+        exact = self.dims.summing(arg, op) if self.dims is not None else None
+        if exact is not None:
+            lead, kept = exact
+            return None if not lead and not kept else f"dims:{lead}|{kept}"
         arg_key = self.key(arg)
         out_key = self.key(op)
         if arg_key is not None and arg_key == out_key:
@@ -76,9 +83,10 @@ class Ranks:
     """Numbers of dimensions, where the code tells them: annotations, `N, D =
     x.shape`, reshapes, reductions, and what follows from those."""
 
-    def __init__(self, numbers: set[str]) -> None:
+    def __init__(self, numbers: set[str], dims: Dims | None = None) -> None:
         self.numbers = numbers
         self.ranks: dict[str, int] = {}
+        self.dims = dims
 
     def record(self, target: str, value: ir.Node | None) -> None:
         rank = self.rank(value) if value is not None else None
@@ -88,6 +96,9 @@ class Ranks:
             self.ranks[target] = rank
 
     def rank(self, node: ir.Node) -> int | None:
+        shape = self.dims.shape(node) if self.dims is not None else None
+        if shape is not None:
+            return len(shape)
         if isinstance(node, ir.Leaf):
             if node.var is None:
                 return 0 if is_number(node.expr, self.numbers) else None
