@@ -12,6 +12,7 @@ from typing import Any
 
 from codegen import emit, format as fmt, helpers, ir, parse, validate
 from codegen.differentiate import Backward, differentiate
+from codegen.forward_mode import ForwardMode
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
 from codegen.normalize import normalise
 from codegen.options import Options
@@ -54,6 +55,7 @@ def generate(
     target_versions: Sequence[str] = (),
     style: str = "fused",
     return_value: bool = False,
+    mode: str = "reverse",
     dump_stages: StageDump | None = None,
 ) -> str:
     """Return the generated backward module for the forward module `source`.
@@ -68,6 +70,7 @@ def generate(
         tuple(target_versions),
         style,
         return_value,
+        mode,
     )
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))  # long sums and deep nesting, walked recursively
@@ -106,6 +109,9 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
             continue
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
+        if options.mode == "forward":
+            results.append((fn, _forward(fn, _spellings(modules, fn), info.uses_numpy)))
+            continue
         results.append((fn, differentiate(fn, _spellings(modules, fn), info.uses_numpy)))
         if dump_stages:
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
@@ -119,6 +125,14 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
         {fn.name: tuple(p.name for p in back.differentiable) for fn, back in results},
         {fn.name: tuple(fn.upstream) for fn, back in results},
     )
+
+
+def _forward(fn: ir.Function, modules: dict[str, str], numpy: bool) -> Backward:
+    mode = ForwardMode(fn, modules, numpy)
+    text = mode.run()
+    result = Backward(spellings=modules, modules=mode.used_modules, text=text)
+    result.differentiable = mode.differentiable
+    return result
 
 
 def _spellings(modules: dict[str, str], fn: ir.Function) -> dict[str, str]:

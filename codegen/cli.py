@@ -15,7 +15,7 @@ from pathlib import Path
 from codegen import __version__, config, files
 from codegen.api import StageDump, generate, is_generated
 from codegen.errors import NoForwardFunctions
-from codegen.options import STYLES
+from codegen.options import MODES, STYLES
 from codegen.errors import CodegenError
 
 EPILOG = """\
@@ -82,6 +82,7 @@ class Settings:
     exit_nonzero_on_change: bool
     style: str = "fused"
     return_value: bool = False
+    mode: str = "reverse"
 
 
 @dataclass
@@ -179,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
         "split: f_forward(params) -> (out, cache) and f_backward(dout, cache)",
     )
     parser.add_argument(
+        "--mode",
+        choices=MODES,
+        help="reverse: f_backward, gradients (default); forward: f_jvp(params, tangents) "
+        "-> (out, out_tangent), the directional derivative",
+    )
+    parser.add_argument(
         "--return-value",
         action="store_true",
         help="a fused f_backward returns (value, gradients)",
@@ -269,6 +276,7 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         exit_nonzero_on_change=bool(args.exit_nonzero_on_change or cfg.exit_nonzero_on_change),
         style=args.style or cfg.style or "fused",
         return_value=bool(args.return_value or cfg.return_value),
+        mode=args.mode or cfg.mode or "reverse",
     )
 
 
@@ -381,6 +389,7 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
             target_versions=settings.target_versions,
             style=settings.style,
             return_value=settings.return_value,
+            mode=settings.mode,
             dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
         )
     except NoForwardFunctions:

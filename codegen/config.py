@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen.options import STYLES
+from codegen.options import MODES, STYLES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,6 +44,7 @@ class Config:
     exit_nonzero_on_change: bool | None = None
     style: str | None = None
     return_value: bool | None = None
+    mode: str | None = None
     codegen_file: Path | None = None
     black_line_length: int | None = None
     black_target_versions: tuple[str, ...] | None = None
@@ -121,6 +122,13 @@ def _style(value: Any, where: str) -> str:
     return style
 
 
+def _mode(value: Any, where: str) -> str:
+    mode = _string(value, where)
+    if mode not in MODES:
+        raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
 def _output(value: Any, where: str) -> str:
     return check_pattern(_string(value, where), where)
 
@@ -136,6 +144,7 @@ CODEGEN_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "exit-nonzero-on-change": ("exit_nonzero_on_change", _bool),
     "style": ("style", _style),
     "return-value": ("return_value", _bool),
+    "mode": ("mode", _mode),
 }
 
 

@@ -38,12 +38,7 @@ def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
         # Lists for the values the backward needs, nested loops' included.
         for inner in [loop, *(s for s in ir.walk(loop.body) if isinstance(s, ir.Loop))]:
             lines += [f"{name} = []" for name in inner.lists.values()]
-    if loop.var is not None:
-        assert loop.iter is not None
-        lines.append(f"for {loop.var} in {ast.unparse(loop.iter)}:")
-    else:
-        assert loop.test is not None and loop.counter is not None
-        lines += [f"{loop.counter} = 0", f"while {ast.unparse(loop.test)}:"]
+    lines += _loop_header(loop)
     split = len(loop.body) - loop.copybacks
     body = _block_lines(loop.body[:split], False)
     body += [f"{loop.lists[name]}.append({name})" for name in loop.saved]
@@ -51,6 +46,14 @@ def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
     if loop.counter is not None:
         body.append(f"{loop.counter} += 1")
     return lines + _indent(body or ["pass"])
+
+
+def _loop_header(loop: ir.Loop) -> list[str]:
+    if loop.var is not None:
+        assert loop.iter is not None
+        return [f"for {loop.var} in {ast.unparse(loop.iter)}:"]
+    assert loop.test is not None and loop.counter is not None
+    return [f"{loop.counter} = 0", f"while {ast.unparse(loop.test)}:"]
 
 
 def _indent(lines: list[str]) -> list[str]:
@@ -289,7 +292,7 @@ def module_text(
         imports.append(f"from {stem} import {names}")
     used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
     parts = ["\n".join(imports)] if imports else []
-    functions_code = [function_text(fn, back, options) for fn, back in functions]
+    functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
     constants: list[str] = []
     if info.constants:
         used = set().union(*(identifiers(ast.parse(code)) for code in functions_code)) if functions else set()

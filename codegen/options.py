@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STYLES = ("fused", "split")
+MODES = ("reverse", "forward")
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class Options:
     forward pass; `style="split"` writes `f_forward(params) -> (out, cache)` and
     `f_backward(dout, cache)`, the layer API of hand-written numpy networks.
     `return_value` makes a fused backward return `(value, gradients)`.
+    `mode="forward"` writes `f_jvp(params, tangents) -> (out, out_tangent)`.
     """
 
     functions: tuple[str, ...] | None = None
@@ -23,7 +25,10 @@ class Options:
     target_versions: tuple[str, ...] = ()
     style: str = "fused"
     return_value: bool = False
+    mode: str = "reverse"
 
     def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")

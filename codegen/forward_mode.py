@@ -1,0 +1,238 @@
+"""Forward mode: `f_jvp(params, tangents) -> (out, out_tangent)`.
+
+Each staged statement is followed by its tangent, so control flow needs no
+reversal and loops keep nothing. The tangents come from the same rule table:
+for an elementwise row the gradient template with `g` replaced by an
+operand's tangent is that operand's term of the directional derivative
+(the Jacobian is diagonal); linear and multilinear rows (sums, reshapes,
+products) apply themselves to the tangents; the few nonlinear reductions have
+their own templates below.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from codegen import ir
+from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables
+from codegen.errors import CodegenError, Problem
+from codegen.reverse_flow import bound_at_level
+from codegen.simplify import simplify
+
+# Nonlinear reductions: the tangent of `out` from `t`, the tangent of `x`.
+_REDUCTIONS = {
+    "numpy.sumsq": "2 * np.sum(x * t)",
+    "numpy.max": "np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims)"
+    " / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
+    "numpy.min": "np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims)"
+    " / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
+    "numpy.var": "np.mean(2 * (x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims)",
+    "numpy.std": "np.mean((x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims) / out",
+    "numpy.prod": "np.sum(t * keep(out) / x, axis=axis, keepdims=keepdims)",
+    "numpy.linalg.norm": "np.sum(x * t, axis=axis, keepdims=keepdims) / out",
+}
+_PARSED = {name: ast.parse(text, mode="eval").body for name, text in _REDUCTIONS.items()}
+# Rows linear in all their operands together (the rest of "other" are linear in each).
+_JOINT = frozenset({"numpy.concatenate", "numpy.stack"})
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return [textwrap.indent(line, "    ") for line in lines]
+
+
+class ForwardMode:
+    """Builds the lines of `f_jvp` for one normalised function."""
+
+    def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool) -> None:
+        self.fn = fn
+        self.modules = modules
+        self.numpy = numpy
+        self.tangents: dict[str, str] = {}  # variable -> its tangent's name, where set
+        self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
+        self.used_modules: set[str] = set()
+
+    def tangent_name(self, var: str) -> str:
+        if var not in self.spelled:
+            self.spelled[var] = self.fn.names.fresh(f"{var}_dot")
+        self.tangents[var] = self.spelled[var]
+        return self.spelled[var]
+
+    def zero(self, var: str) -> str:
+        if var in self.fn.lists:
+            return f"[0.0] * len({var})"
+        if self.numpy and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
+            self.used_modules.add("np")
+            return f"{self.modules['np']}.zeros_like({var})"
+        return "0.0"
+
+    # ---- tangents of expressions --------------------------------------------------
+    def tangent(self, node: ir.Node, out: ast.expr) -> ast.expr | None:
+        """The tangent of `node`'s value, or None where it is zero."""
+        if isinstance(node, ir.Leaf):
+            if node.var is None or node.var not in self.tangents:
+                return None
+            name = ast.Name(self.tangents[node.var], ast.Load())
+            if node.index is None:
+                return name
+            return ast.Subscript(name, ir.clone(node.index), ast.Load())
+        rule = node.rule
+        if rule.name.startswith("user."):
+            raise CodegenError([Problem("<forward mode>", 1, 1, "forward mode does not call hand-written rules")])
+        inner = [
+            self.tangent(a, render(a) if isinstance(a, ir.Op) else ast.Name("__unused__", ast.Load()))
+            for a in node.args
+        ]
+        if all(t is None for t in inner):
+            return None
+        if rule.name == "setitem":
+            raise AssertionError("setitem is a statement")  # handled by `stage`
+        if rule.kind in ("scalar", "elementwise"):
+            return self.sum_terms(
+                self.instantiate(node, rule.grads[i], t, out) for i, t in enumerate(inner) if t is not None
+            )
+        if rule.name in _PARSED:
+            return self.instantiate(node, _PARSED[rule.name], inner[0], out)
+        if rule.kind == "reduce" or rule.kind == "other":
+            if rule.name in _JOINT:
+                args = [t if t is not None else self.zeros_like(render(a)) for t, a in zip(inner, node.args)]
+                return substitute(node.spelling, {f"__{i}__": a for i, a in enumerate(args)})
+            terms = []
+            for i, t in enumerate(inner):
+                if t is None:
+                    continue
+                mapping = {f"__{j}__": (t if j == i else render(a)) for j, a in enumerate(node.args)}
+                terms.append(substitute(node.spelling, mapping))
+            return self.sum_terms(terms)
+        raise CodegenError([Problem("<forward mode>", 1, 1, f"no forward-mode rule for {rule.name}")])
+
+    def zeros_like(self, value: ast.expr) -> ast.expr:
+        self.used_modules.add("np")
+        return ast.Call(ast.parse(f"{self.modules['np']}.zeros_like", mode="eval").body, [value], [])
+
+    def instantiate(self, op: ir.Op, template: ast.expr | None, tangent: ast.expr | None, out: ast.expr) -> ast.expr:
+        assert template is not None and tangent is not None
+        mapping: dict[str, ast.expr] = {"g": tangent, "t": tangent, "out": out}
+        for i, arg in enumerate(op.args):
+            mapping[op.rule.arg_name(i)] = render(arg)
+        for key, default in op.rule.keywords:
+            mapping[key] = op.keywords.get(key, default)
+        for key in op.rule.statics:
+            mapping[key] = op.keywords[key]
+        for module in ("math", "np"):
+            if _mentions(template, module):
+                self.used_modules.add(module)
+                mapping[module] = ast.Name(self.modules[module], ast.Load())
+        for helper in ("_digamma",):
+            if _mentions(template, helper):
+                raise CodegenError([Problem("<forward mode>", 1, 1, "forward mode does not support lgamma yet")])
+        if _mentions(template, "keep") or _mentions(template, "count"):
+            self.used_modules.add("np")
+        return simplify(expand_macros(substitute(template, mapping), mapping, self.modules["np"]))
+
+    @staticmethod
+    def sum_terms(terms: object) -> ast.expr | None:
+        total: ast.expr | None = None
+        for term in terms:  # type: ignore[attr-defined]
+            total = term if total is None else ast.BinOp(total, ast.Add(), term)
+        return simplify(total) if total is not None else None
+
+    # ---- statements ------------------------------------------------------------------
+    def stage(self, statement: ir.Stage) -> list[str]:
+        value = statement.value
+        target = statement.target
+        if isinstance(value, ir.Op) and value.rule.name == "setitem":
+            return self.setitem(statement, value)
+        tangent = self.tangent(value, ast.Name(target, ast.Load()))
+        if tangent is None:
+            self.tangents.pop(target, None)
+            return []
+        name = self.tangent_name(target)
+        return [ast.unparse(ast.fix_missing_locations(ast.Assign([ast.Name(name, ast.Store())], tangent)))]
+
+    def setitem(self, statement: ir.Stage, op: ir.Op) -> list[str]:
+        old, value = op.args
+        t_old = self.tangent(old, render(old))
+        t_value = self.tangent(value, render(value))
+        if t_old is None and t_value is None:
+            return []
+        name = self.tangent_name(statement.target)
+        first = f"{ast.unparse(t_old)}.copy()" if t_old is not None else ast.unparse(self.zeros_like(render(old)))
+        written = ast.unparse(t_value) if t_value is not None else "0.0"
+        return [f"{name} = {first}", f"{name}[{ast.unparse(op.keywords['index'])}] = {written}"]
+
+    def block(self, statements: list[ir.Statement]) -> list[str]:
+        lines: list[str] = []
+        from codegen.emit import _loop_header, _statement_lines
+
+        for statement in statements:
+            if isinstance(statement, ir.If):
+                before = dict(self.tangents)
+                then_lines = self.block(statement.body)
+                then_tangents = self.tangents
+                self.tangents = dict(before)
+                else_lines = self.block(statement.orelse)
+                else_tangents = self.tangents
+                # A value both branches bind needs a tangent after the `if` either way.
+                merged = bound_at_level(statement.body) & bound_at_level(statement.orelse)
+                for var in sorted((then_tangents.keys() - else_tangents.keys()) & merged):
+                    else_lines.append(f"{then_tangents[var]} = {self.zero(var)}")
+                for var in sorted((else_tangents.keys() - then_tangents.keys()) & merged):
+                    then_lines.append(f"{else_tangents[var]} = {self.zero(var)}")
+                self.tangents = {**then_tangents, **else_tangents}
+                lines += [f"if {ast.unparse(statement.test)}:", *_indent(then_lines or ["pass"])]
+                if else_lines:
+                    lines += ["else:", *_indent(else_lines)]
+            elif isinstance(statement, ir.Loop):
+                lines += self.loop(statement, _loop_header)
+            else:
+                lines += _statement_lines(statement)
+                if isinstance(statement, ir.Stage):
+                    lines += self.stage(statement)
+        return lines
+
+    def loop(self, loop: ir.Loop, header: object) -> list[str]:
+        # A carried value whose tangent the body sets needs one from the start.
+        before = dict(self.tangents)
+        self.block(loop.body)  # a dry run: which tangents the body defines
+        defined = self.tangents
+        self.tangents = dict(before)
+        inits = []
+        for var in loop.carried:
+            if var in defined and var not in before:
+                inits.append(f"{self.tangent_name(var)} = {self.zero(var)}")
+        for var in loop.carried:
+            if var in defined:
+                self.tangent_name(var)
+        body = self.block(loop.body)
+        head = header(loop)  # type: ignore[operator]
+        counter = [f"{loop.counter} += 1"] if loop.counter else []
+        return [*inits, *head, *_indent(body + counter or ["pass"])]
+
+    def run(self) -> str:
+        """The whole `f_jvp` function."""
+        fn = self.fn
+        useful = useful_variables(fn)
+        differentiable = [p for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced)]
+        self.differentiable = differentiable
+        for param in differentiable:
+            self.tangent_name(param.name)
+        lines = self.block(fn.body)
+        outputs = ", ".join(fn.outputs)
+        tangents = ", ".join(self.tangents[o] if o in self.tangents else self.zero(o) for o in fn.outputs)
+        if len(fn.outputs) > 1:
+            outputs, tangents = f"({outputs})", f"({tangents})"
+        plain = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code]
+        defaulted = [p.code for p in fn.params if p.kind != "kwonly" and "=" in p.code]
+        kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
+        dots = [self.spelled[p.name] for p in differentiable]
+        parts = plain + dots + defaulted + (["*", *kwonly] if kwonly else [])
+        names = ", ".join(p.name for p in differentiable) or "nothing"
+        doc = (
+            f'"""Forward mode of {fn.name}: the value and its directional derivative.\n\n'
+            f"Takes one tangent per differentiable parameter ({names}); returns\n"
+            f'({outputs}, {tangents}).\n"""'
+        )
+        body = [doc, *lines, f"return {outputs}, {tangents}"]
+        text = "\n".join(body)
+        return f"def {fn.name}_jvp({', '.join(parts)}):\n" + textwrap.indent(text, "    ") + "\n"
