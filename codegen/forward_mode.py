@@ -44,7 +44,8 @@ def _indent(lines: list[str]) -> list[str]:
 class ForwardMode:
     """Builds the lines of `f_jvp` for one normalised function."""
 
-    def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool) -> None:
+    def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool, hvp: bool = False) -> None:
+        self.hvp = hvp  # fn is a generated backward: write f_hvp, returning the tangents
         self.fn = fn
         self.modules = modules
         self.numpy = numpy
@@ -81,7 +82,9 @@ class ForwardMode:
             raise CodegenError([Problem("<forward mode>", 1, 1, "forward mode does not call hand-written rules")])
         inner = [
             self.tangent(a, render(a) if isinstance(a, ir.Op) else ast.Name("__unused__", ast.Load()))
-            for a in node.args
+            if rule.flows(i)
+            else None  # an index, a shape: no derivative flows through it
+            for i, a in enumerate(node.args)
         ]
         if all(t is None for t in inner):
             return None
@@ -158,8 +161,10 @@ class ForwardMode:
             return []
         name = self.tangent_name(statement.target)
         first = f"{ast.unparse(t_old)}.copy()" if t_old is not None else ast.unparse(self.zeros_like(render(old)))
-        written = ast.unparse(t_value) if t_value is not None else "0.0"
-        return [f"{name} = {first}", f"{name}[{ast.unparse(op.keywords['index'])}] = {written}"]
+        written = t_value if t_value is not None else ast.Constant(0.0)
+        part = ast.Subscript(ast.Name(name, ast.Load()), ir.clone(op.keywords["index"]), ast.Store())
+        assign = ast.Assign([part], written)
+        return [f"{name} = {first}", ast.unparse(ast.fix_missing_locations(assign))]
 
     def block(self, statements: list[ir.Statement]) -> list[str]:
         lines: list[str] = []
@@ -233,6 +238,15 @@ class ForwardMode:
             f"Takes one tangent per differentiable parameter ({names}); returns\n"
             f'({outputs}, {tangents}).\n"""'
         )
+        name = f"{fn.name}_jvp"
         body = [doc, *lines, f"return {outputs}, {tangents}"]
+        if self.hvp:
+            name = fn.name.removesuffix("_backward") + "_hvp"
+            doc = (
+                f'"""Hessian-vector products of {name.removesuffix("_hvp")}: the second derivative along\n'
+                f"the vectors {', '.join(dots)}, one per parameter ({names}); returns\n"
+                f'{tangents}.\n"""'
+            )
+            body = [doc, *lines, f"return {tangents}"]
         text = "\n".join(body)
-        return f"def {fn.name}_jvp({', '.join(parts)}):\n" + textwrap.indent(text, "    ") + "\n"
+        return f"def {name}({', '.join(parts)}):\n" + textwrap.indent(text, "    ") + "\n"

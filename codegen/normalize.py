@@ -135,7 +135,10 @@ class Normaliser(FlowLowering):
         return node
 
     def resolve(self, func: cst.BaseExpression) -> str | None:
-        return resolve.call_name(func, self.info, self.env)
+        name = resolve.call_name(func, self.info, self.env)
+        if name == "user._unbroadcast" and self.info.is_generated:
+            return "numpy.unbroadcast"  # our own helper, met again in generated code
+        return name
 
     # ---- activity -------------------------------------------------------------
     def is_active(self, node: cst.CSTNode) -> bool:
@@ -469,9 +472,10 @@ class Normaliser(FlowLowering):
         return op
 
     def lower_attribute(self, node: cst.Attribute) -> ir.Node:
-        if node.attr.value != "T":
-            raise self.fail(node, f"cannot differentiate the attribute .{node.attr.value}")
-        return self.op("numpy.T", [self.lower(node.value)], {}, ast.Attribute(slot(0), "T", ast.Load()))
+        attr = node.attr.value
+        if attr not in ("T", "mT"):
+            raise self.fail(node, f"cannot differentiate the attribute .{attr}")
+        return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
 
     def lower_subscript(self, node: cst.Subscript) -> ir.Node:
         value = self.lower(node.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STYLES = ("fused", "split")
-MODES = ("reverse", "forward")
+MODES = ("reverse", "forward", "hvp")
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,9 @@ class Options:
     forward pass; `style="split"` writes `f_forward(params) -> (out, cache)` and
     `f_backward(dout, cache)`, the layer API of hand-written numpy networks.
     `return_value` makes a fused backward return `(value, gradients)`.
-    `mode="forward"` writes `f_jvp(params, tangents) -> (out, out_tangent)`.
+    `mode="forward"` writes `f_jvp(params, tangents) -> (out, out_tangent)`;
+    `mode="hvp"` writes `f_hvp(params, vectors)`, Hessian-vector products by
+    forward mode over the generated backward.
     """
 
     functions: tuple[str, ...] | None = None
@@ -26,9 +28,10 @@ class Options:
     style: str = "fused"
     return_value: bool = False
     mode: str = "reverse"
+    allow_generated: bool = False
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
+        if self.mode not in MODES and self.mode != "hvp-inner":
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")

@@ -312,8 +312,12 @@ defrule("numpy.expand_dims", "x", "np.reshape(g, np.shape(x))", statics="axis", 
 defrule("numpy.transpose", "x", "np.transpose(g)", kind="other")
 defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", statics="axes", kind="other")
 defrule("numpy.T", "x", "g.T", kind="other")
+defrule("numpy.mT", "x", "g.mT", kind="other")
 defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other")
 defrule("numpy.copy", "x", "g", kind="other")
+# The helper generated code calls (differentiating generated code again, for
+# Hessian-vector products): linear in the gradient, the shape only read.
+defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other")
 defrule("numpy.float", "x", "g", statics="dtype", kind="other")
 defrule("numpy.asarray", "x", "g", kind="other")
 defrule("numpy.array", "x", "g", kind="other")

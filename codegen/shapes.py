@@ -116,7 +116,7 @@ class Ranks:
             return _reduced_rank(ranks[0], node.keywords)
         if name in ("numpy.matmul", "numpy.dot") and None not in ranks:
             return max(ranks[0] + ranks[1] - 2, 0)  # type: ignore[operator]
-        if name in ("numpy.T", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float", "setitem"):
+        if name in ("numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float", "setitem"):
             return ranks[0]
         if name == "numpy.reshape":
             shape = node.keywords.get("shape")
