@@ -90,10 +90,9 @@ def vectors_backward(X: "N D", w: "D", v: "D", dout=1.0):
     # forward pass
     X_dot_w = X @ w
     tanh_X_dot_w = np.tanh(X_dot_w)
-    v_dot_w = v @ w
-    out = np.sum(tanh_X_dot_w) + v_dot_w
+    out = np.sum(tanh_X_dot_w) + v @ w
     # backprop return np.sum(np.tanh(X @ w)) + v @ w
-    dtanh_X_dot_w = np.ones_like(tanh_X_dot_w) * np.sum(dout)
+    dtanh_X_dot_w = np.ones_like(tanh_X_dot_w) * dout
     dv = dout * w
     dw = v * dout
     dX_dot_w = (1 - tanh_X_dot_w**2) * dtanh_X_dot_w
