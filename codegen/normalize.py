@@ -855,9 +855,6 @@ class Normaliser(FlowLowering):
                 reason = "" if name in self.wrt else "not listed in wrt"
             code = self.info.code(param).strip().rstrip(",").strip()
             is_list = annotation.startswith(("list", "List"))
-            rank = annotation_rank(param.annotation.annotation) if param.annotation else None
-            if rank is not None:
-                self.ranks.ranks[name] = rank
             dims = annotation_dims(param.annotation.annotation) if param.annotation else None
             if dims is not None:
                 self.dims.shapes[name] = dims
@@ -1013,22 +1010,6 @@ def annotation_dims(annotation: cst.BaseExpression) -> tuple[str | int | None, .
         value = annotation.evaluated_value
         if isinstance(value, str):
             return parse_dims(value)
-    return None
-
-
-def annotation_rank(annotation: cst.BaseExpression) -> int | None:
-    """Dimensions named by a shape annotation: `x: "N D"`, `Float[np.ndarray, "N D"]`,
-    or 0 for `float`."""
-    if isinstance(annotation, cst.Name) and annotation.value == "float":
-        return 0
-    if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 2:
-        element = annotation.slice[1].slice
-        if isinstance(element, cst.Index):
-            annotation = element.value
-    if isinstance(annotation, cst.SimpleString):
-        value = annotation.evaluated_value
-        if isinstance(value, str):
-            return len(value.split())
     return None
 
 
