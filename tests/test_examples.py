@@ -19,6 +19,7 @@ rng = np.random.default_rng(0)
 ARGS: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
     "staged_f": ("f", [(3.0, -4.0), (0.5, 1.5)]),
     "leaky_relu": ("leaky_relu", [(0.7,), (-0.7,), (2.5, 0.2)]),
+    "notes_matmul": ("matmul", [(rng.normal(size=(5, 10)), rng.normal(size=(10, 3))), (rng.normal(size=(1, 1)), rng.normal(size=(1, 4)))]),
     "loop_power": ("loop_power", [(1.3, 0), (1.3, 1), (0.9, 5)]),
     # x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,); T = 0 and 1 included
     "rnn": (
@@ -267,6 +268,12 @@ def test_notes_f_numbers() -> None:
     body = code.split("# backprop", 1)[1].split("return dx, dy")[0]
     statements = [line for line in body.splitlines()[1:] if line.strip() and not line.strip().startswith("#")]
     assert len(statements) <= 12
+
+
+def test_notes_matmul_is_the_notes_backward() -> None:
+    code = codegen.generate((EXAMPLES / "notes_matmul.py").read_text())
+    body = code.split("# backprop D = W.dot(X)\n", 1)[1]
+    assert body.split("\n")[:3] == ["    dW = dD.dot(X.T)", "    dX = W.T.dot(dD)", "    return dW, dX"]
 
 
 def test_notes_neuron_numbers() -> None:
