@@ -44,21 +44,27 @@ def render(node: ir.Node) -> ast.expr:
     """The forward expression of `node`."""
     if isinstance(node, ir.Leaf):
         return ir.clone(node.expr)
-    return substitute(node.spelling, {f"__{i}__": render(a) for i, a in enumerate(node.args)})
+    slots = {f"__{i}__": render(a) for i, a in enumerate(node.args)}
+    return substitute(node.spelling, slots, fresh=frozenset(slots))
 
 
 class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, ast.expr]) -> None:
+    def __init__(self, mapping: dict[str, ast.expr], fresh: frozenset[str]) -> None:
         self.mapping = mapping
+        self.fresh = set(fresh)
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in self.mapping:
-            return ir.clone(self.mapping[node.id])
-        return node
+        if node.id not in self.mapping:
+            return node
+        if node.id in self.fresh:
+            self.fresh.discard(node.id)  # built for this call: the first use may take it
+            return self.mapping[node.id]
+        return ir.clone(self.mapping[node.id])
 
 
-def substitute(template: ast.expr, mapping: dict[str, ast.expr]) -> ast.expr:
-    return _Substitute(mapping).visit(ir.clone(template))
+def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozenset[str] = frozenset()) -> ast.expr:
+    """`template` with names replaced; values named in `fresh` are used once uncopied."""
+    return _Substitute(mapping, fresh).visit(ir.clone(template))
 
 
 def is_fresh(expr: ast.expr) -> bool:
@@ -89,10 +95,14 @@ def useful_variables(fn: ir.Function) -> set[str]:
 def _active_leaves(node: ir.Node) -> set[str]:
     if isinstance(node, ir.Leaf):
         return {node.var} if node.var is not None else set()
+    cached = getattr(node, "_leaves", None)
+    if cached is not None:
+        return cached
     found: set[str] = set()
     for i, arg in enumerate(node.args):
         if node.rule.flows(i):
             found |= _active_leaves(arg)
+    node._leaves = found  # type: ignore[attr-defined]  # the tree no longer changes
     return found
 
 
@@ -267,8 +277,12 @@ class Differentiator(FlowReversal):
         template = op.rule.template(index, len(op.args), op.keywords)
         assert template is not None
         mapping: dict[str, ast.expr] = {"g": gradient, "out": out}
+        fresh = set()
         for i, arg in enumerate(op.args):
-            mapping[op.rule.arg_name(i)] = render(arg)
+            name = op.rule.arg_name(i)
+            if _mentions(template, name):
+                mapping[name] = render(arg)
+                fresh.add(name)
         for key, default in op.rule.keywords:
             mapping[key] = op.keywords.get(key, default)
         for key in op.rule.statics:
@@ -285,7 +299,7 @@ class Differentiator(FlowReversal):
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
         if _mentions(template, "keep") or _mentions(template, "count"):
             self.result.modules.add("np")
-        expanded = expand_macros(substitute(template, mapping), mapping, self.modules["np"])
+        expanded = expand_macros(substitute(template, mapping, frozenset(fresh)), mapping, self.modules["np"])
         return simplify(expanded)
 
     def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr) -> None:
@@ -306,8 +320,8 @@ class Differentiator(FlowReversal):
                 local = self.unbroadcast(local, arg, node)
             elif node.rule.name == "setitem":
                 local = self.unbroadcast(local, arg, node.args[0])
-            inner_out = render(arg) if isinstance(arg, ir.Op) else ast.Name("__unused__", ast.Load())
-            self.backprop(arg, local, inner_out)
+            # An inner operation whose rule reads its own value was staged: never needed here.
+            self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
 
     def run(self) -> Backward:
         fn = self.fn

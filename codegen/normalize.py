@@ -72,6 +72,7 @@ class Normaliser(FlowLowering):
         self.numpy = info.uses_numpy
         self.env: dict[str, str] = {}
         self.bound: set[str] = set()
+        self._activity: dict[tuple[int, int, int, int], tuple[cst.CSTNode, bool]] = {}
         self.blocks: list[list[ir.Statement]] = []
         self.loops: list[ir.Loop] = []
         self.guards: list[ast.expr] = []
@@ -143,6 +144,15 @@ class Normaliser(FlowLowering):
     # ---- activity -------------------------------------------------------------
     def is_active(self, node: cst.CSTNode) -> bool:
         """Whether `node`'s value depends differentiably on a parameter."""
+        key = (id(node), id(self.env), len(self.env), len(self.active))
+        cached = self._activity.get(key)
+        if cached is None or cached[0] is not node:
+            cached = self._activity[key] = (node, self.compute_activity(node))
+        return cached[1]
+
+    def compute_activity(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, cst.FloorDivide):
+            return self.is_active(node.left) or self.is_active(node.right)
         if isinstance(node, cst.Name):
             return self.env.get(node.value, "") in self.active
         if isinstance(node, cst.Comparison):
@@ -1035,7 +1045,11 @@ def _is_one(node: cst.BaseExpression) -> bool:
 def _is_active_node(node: ir.Node) -> bool:
     if isinstance(node, ir.Leaf):
         return node.var is not None
-    return any(_is_active_node(a) for a in node.args)
+    cached = getattr(node, "_active", None)
+    if cached is None:
+        cached = any(_is_active_node(a) for a in node.args)
+        node._active = cached  # type: ignore[attr-defined]  # args are staged, never made active
+    return cached
 
 
 def _is_plain_gradient(template: ast.expr | None) -> bool:
