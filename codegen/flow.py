@@ -131,7 +131,11 @@ class FlowLowering:
         hot = self.loop_activity(body, carried)
         for name in carried:
             entry = self.env[name]
-            reuse = not self.is_read(entry) and not any(entry in loop.carried for loop in self.loops)
+            reuse = (
+                not self.is_read(entry)
+                and not self.needs_own_value(entry)
+                and not any(entry in loop.carried for loop in self.loops)
+            )
             if not reuse:
                 # The value before the loop is still needed: the loop gets its own name.
                 fresh = self.new_binding(self.names.fresh(name))  # type: ignore[attr-defined]
@@ -161,6 +165,17 @@ class FlowLowering:
                 hot |= grown
         finally:
             self.env, self.active = saved_env, saved_active
+
+    def needs_own_value(self, name: str) -> bool:
+        """Whether the backward of the statement defining `name` reads its value
+        (exp's `out * g`): the loop must not overwrite it."""
+        for block in [*self.blocks, self.body]:  # type: ignore[attr-defined]
+            for statement in ir.walk(block):
+                if isinstance(statement, ir.Stage) and statement.target == name:
+                    value = statement.value
+                    if isinstance(value, ir.Op) and value.rule.uses_out():
+                        return True
+        return False
 
     def is_read(self, name: str) -> bool:
         """Whether a statement lowered so far, or an enclosing test, reads `name`."""

@@ -230,3 +230,23 @@ def test_early_exits_are_refused_clearly(body: str, message: str) -> None:
         codegen.generate(source)
     assert message in str(info.value)
     assert info.value.line >= 2
+
+
+def test_loop_keeps_a_value_whose_rule_reads_it() -> None:
+    """`x = exp(...)` then a loop over x: exp's backward reads its own value, which
+    the loop must not overwrite (found by the random programs)."""
+    source = textwrap.dedent(
+        """
+        import math
+
+
+        def f(x):
+            x = math.exp(math.tanh(x))
+            for i in range(2):
+                x = math.tanh(x) * 0.7 + 0.1
+            return x
+        """
+    )
+    forward, backward, _ = load(source)
+    for value in (0.3, -1.2):
+        check_gradients(forward["f"], backward["f_backward"], [value])
