@@ -208,7 +208,7 @@ class Differentiator(FlowReversal):
             return
         key = ast.dump(leaf.index)
         distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
-        if is_list and distinct and key not in self.elements.setdefault(name, set()):
+        if is_list and distinct and not self.loops and key not in self.elements.setdefault(name, set()):
             self.elements[name].add(key)
             self.emit(ast.Assign([target], gradient))
         else:
@@ -334,6 +334,7 @@ class Differentiator(FlowReversal):
                 self.contribute(ir.Leaf(ast.Name(output, ast.Load()), output), ast.Name(upstream, ast.Load()))
             else:
                 self.state[name] = "alias" if self.numpy else "fresh"
+                self.grad_vars[name] = output
             seen.add(output)
         self.reverse_block(fn.body)
         for param in fn.params:
@@ -348,6 +349,11 @@ class Differentiator(FlowReversal):
                 self.reverse_loop(statement)
             elif isinstance(statement, ir.Stage):
                 self.reverse_stage(statement)
+            else:
+                # A constant overwrites the name: no gradient flows to its earlier value.
+                for target in sorted(_store_names(statement.code)):
+                    if self.names.has_grad(target):
+                        self.state.pop(self.names.grad(target), None)
 
     def reverse_stage(self, statement: ir.Stage) -> None:
         if statement.target not in self.useful:
@@ -445,6 +451,10 @@ def expand_macros(tree: ast.expr, mapping: dict[str, ast.expr], np_name: str) ->
     axis = mapping.get("axis", ast.Constant(None))
     keepdims = mapping.get("keepdims", ast.Constant(False))
     return _Macros(axis, keepdims, np_name, mapping["out"]).visit(tree)
+
+
+def _store_names(code: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _indexed_vars(node: ir.Node) -> set[str]:

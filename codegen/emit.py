@@ -40,7 +40,11 @@ def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
             lines += [f"{name} = []" for name in inner.lists.values()]
     lines += _loop_header(loop)
     split = len(loop.body) - loop.copybacks
-    body = _block_lines(loop.body[:split], False)
+    # A kept value bound in one branch only: defined on every path, for the append.
+    direct = {s.target for s in loop.body if isinstance(s, ir.Stage)}
+    direct |= {n.id for s in loop.body if isinstance(s, ir.Plain) for n in ast.walk(s.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    body = [f"{name} = None" for name in loop.saved if name not in direct and name not in loop.carried]
+    body += _block_lines(loop.body[:split], False)
     body += [f"{loop.lists[name]}.append({name})" for name in loop.saved]
     body += _block_lines(loop.body[split:], False)
     if loop.counter is not None:

@@ -194,6 +194,11 @@ class ForwardMode:
                 lines += _statement_lines(statement)
                 if isinstance(statement, ir.Stage):
                     lines += self.stage(statement)
+                else:
+                    # A constant overwrites a value that had a tangent (in a loop).
+                    for node in ast.walk(statement.code):
+                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in self.tangents:
+                            lines.append(f"{self.tangents[node.id]} = {self.zero(node.id)}")
         return lines
 
     def loop(self, loop: ir.Loop, header: object) -> list[str]:

@@ -190,6 +190,53 @@ def f(x, y, c: bool):
         ],
     ),
     (
+        "carried-values-feeding-each-other",
+        """
+def f(z, y):
+    a = z * 1.0
+    b = y
+    for i in range(3):
+        b = a * y
+        a += b
+    return a, b
+""",
+        [(0.3, 0.7), (0.3, 0.7)],
+    ),
+    (
+        "loop-overwrites-with-a-constant",
+        """
+def f(z):
+    a = z
+    for i in range(2):
+        a = 0.5
+    return a * z
+""",
+        [(0.3,)],
+    ),
+    (
+        "intermediate-bound-in-one-branch-of-a-loop",
+        """
+def f(x, p):
+    for i in range(2):
+        if p > 5.0:
+            x = x / (p * p)
+        else:
+            x, p = p, x
+    return p + x
+""",
+        [(0.3, 0.7), (0.3, 7.0)],
+    ),
+    (
+        "list-element-added-every-iteration",
+        """
+def f(p, v):
+    for i in range(3):
+        p += v[0] * v[1]
+    return p
+""",
+        [(0.3, [0.7, 1.0])],
+    ),
+    (
         "numpy-branch-on-reduction",
         NP
         + """
