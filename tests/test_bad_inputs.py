@@ -11,11 +11,13 @@ The CLI cases run in one subprocess over many files, so the battery stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +218,30 @@ def test_cli_on_empty_file_writes_nothing(project: Path, codegen: RunCodegen) ->
     assert not (project / "empty_backward.py").exists()
 
 
-# ---- huge and deeply nested expressions: no RecursionError ------------------------------
+# ---- huge and deeply nested expressions: no RecursionError, no hang -----------------------
+
+# Seconds one of these inputs may take to generate: a few times what a
+# near-linear pipeline needs on a slow, busy CI machine.
+TIME_LIMIT = 10.0
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in the test if the block runs longer than `seconds`."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"generation took more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _sum(n: int) -> str:
@@ -224,17 +249,21 @@ def _sum(n: int) -> str:
 
 
 DEEP = {
-    "sum-300": (_sum(300), bug("300-term sum: RecursionError in differentiate.backprop (B4)")),
-    "sum-3000": (_sum(3000), bug("3000-term sum: RecursionError, not a CodegenError (B4)")),
+    "sum-300": (_sum(300), None),
+    "sum-3000": (
+        _sum(3000),
+        bug("3000-term sum (beyond CPython's compiler): no CodegenError within the limit (B16)"),
+    ),
     "parens-200": ("def f(x):\n    return " + "(" * 200 + "x" + ")" * 200 + " * x\n", None),
+    "calls-150": (
+        "import math\n\n\ndef f(x):\n    return " + "math.sin(" * 150 + "x" + ")" * 150 + "\n",
+        None,
+    ),
     "calls-200": (
         "import math\n\n\ndef f(x):\n    return " + "math.sin(" * 200 + "x" + ")" * 200 + "\n",
-        bug("200 nested calls: RecursionError in libcst metadata (B4)"),
+        bug("200 nested calls: SyntaxError 'too many nested parentheses' escapes generate (B17)"),
     ),
-    "minus-300": (
-        "def f(x):\n    return " + "-" * 300 + "x\n",
-        bug("300 unary minuses: RecursionError (B4)"),
-    ),
+    "minus-300": ("def f(x):\n    return " + "-" * 300 + "x\n", None),
     "products-150": ("def f(x):\n    return " + "x * (" * 150 + "x" + ")" * 150 + "\n", None),
     "statements-400": ("def f(x):\n" + "    x = x * 1.0001\n" * 400 + "    return x\n", None),
 }
@@ -246,7 +275,8 @@ DEEP = {
 )
 def test_huge_and_deep_expressions(source: str) -> None:
     try:
-        code = codegen.generate(source, filename="fwd.py")
+        with time_limit(TIME_LIMIT):
+            code = codegen.generate(source, filename="fwd.py")
     except codegen.CodegenError as error:
         # Acceptable only where CPython cannot compile the input either.
         with pytest.raises((SyntaxError, RecursionError, MemoryError)):
@@ -275,15 +305,11 @@ COLLISIONS: dict[str, tuple[str, list[Any], Any]] = {
     "local-d_x-and-dx": ("def f(x):\n    dx = x * 2\n    d_x = dx * x\n    return d_x + dx\n", [0.7], None),
     "param-np": ("def f(x, np):\n    return x * np\n", [0.7, 1.3], None),
     "param-np-numpy-module": ("import numpy as np\n\n\ndef f(x, np):\n    return x * np\n", [0.7, 1.3], None),
-    "param-math": (
-        "def f(x, y, math):\n    return x ** y * math\n",
-        [0.7, 1.3, 0.4],
-        bug("a parameter named math shadows the module used by math.log in the backward (B5)"),
-    ),
+    "param-math": ("def f(x, y, math):\n    return x ** y * math\n", [0.7, 1.3, 0.4], None),
     "local-math": (
         "import math\n\n\ndef f(x, y):\n    math = x * 2\n    return y ** math\n",
         [0.7, 1.3],
-        bug("a local named math shadows the module used by math.log in the backward (B5)"),
+        None,
     ),
     "local-out-dout": (
         "def f(x):\n    out = x * x\n    dout = out * 2\n    return out + dout\n",
@@ -291,22 +317,23 @@ COLLISIONS: dict[str, tuple[str, list[Any], Any]] = {
         None,
     ),
     "param-out": ("def f(x, out):\n    return x * out\n", [0.7, 1.3], None),
-    "param-dout": (
-        "def f(x, dout):\n    return x * dout\n",
-        [0.7, 1.3],
-        bug("a parameter named dout is overwritten by the output's gradient `dout = d_out` (B9)"),
+    "param-dout": ("def f(x, dout):\n    return x * dout\n", [0.7, 1.3], None),
+    "local-named-like-a-gradient": (
+        "import math\n\n\ndef f(x):\n    da = x * 2.0\n    da = math.tanh(da)\n    a_1 = x * 3.0\n    return da, a_1\n",
+        [0.3],
+        None,
     ),
     "return-a-parameter": ("def f(x):\n    y = x * x\n    return x, y\n", [0.7], None),
     "local-_unbroadcast": ("def f(x):\n    _unbroadcast = x * 2\n    return _unbroadcast * x\n", [0.7], None),
     "local-_unbroadcast-numpy": (
         "import numpy as np\n\n\ndef f(x, b):\n    _unbroadcast = x + b\n    return np.sum(_unbroadcast * _unbroadcast)\n",
         [np.linspace(-1, 1, 12).reshape(3, 4), np.array([0.1, 0.2, -0.3, 0.4])],
-        bug("a local named _unbroadcast shadows the emitted helper (B6)"),
+        None,
     ),
     "local-_digamma": (
         "import math\n\n\ndef f(x):\n    _digamma = x * 2\n    return math.lgamma(_digamma)\n",
         [0.7],
-        bug("a local named _digamma shadows the emitted helper (B6)"),
+        None,
     ),
     "ssa-version-taken": (
         "def f(x, x_1):\n    x = x * x_1\n    x = x + x_1\n    return x\n",
