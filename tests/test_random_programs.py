@@ -72,12 +72,12 @@ ODD_KINDS = [
 # Known core bugs (see /work/bugs-reliability.md and the strict xfails at the end of
 # this file) that the random programs steer around until they are fixed; when an
 # xfail below starts passing, remove its entry here so the programs cover it again.
-# "loop_rebinding": B11, B13 (a loop body that rebinds a variable without reading it,
-# or changes whether it is differentiated); "branch_in_loop": B14; "list_item_in_loop":
-# B18 (v[0] read in a loop). Other entries the generator understands (bugs fixed
-# since): "attribute", "boolop", "helper_param_names", "helper_in_constant_context",
-# "gradient_name_taken".
-KNOWN_BUGS = frozenset({"loop_rebinding", "branch_in_loop", "list_item_in_loop"})
+# "loop_activity": B19 (a loop body that changes whether a variable is differentiated,
+# e.g. binds a constant to it, is wrong when the loop runs zero times).
+# Entries for bugs fixed since: "attribute", "boolop" (B1, B2), "helper_param_names"
+# (B7, B8), "helper_in_constant_context" (B10), "gradient_name_taken" (B9),
+# "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18).
+KNOWN_BUGS = frozenset({"loop_activity"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -555,7 +555,7 @@ class Builder:
         Inside a loop, a binding that changes whether a variable is differentiated
         is a known bug (B11); such bindings are left out until it is fixed.
         """
-        if not self.loops or "loop_rebinding" not in KNOWN_BUGS:
+        if not self.loops or "loop_activity" not in KNOWN_BUGS:
             return True
         before = self.activity.get(name, False)
         return before is not None and before == active
@@ -654,7 +654,7 @@ class Builder:
 
     def statement(self) -> None:
         kinds = ["assign"] * 6 + ["aug"] * 3 + ["unpack", "swap", "chain", "call2", "pass"]
-        if self.loops and "loop_rebinding" in KNOWN_BUGS:
+        if self.loops and "loop_overwrite" in KNOWN_BUGS:
             # B11: a loop that overwrites a variable without reading it crashes; in a
             # loop body every binding reads its target until that is fixed.
             kinds = ["aug"] * 3 + ["swap", "pass"]
@@ -1001,27 +1001,37 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         [0.7, 1.3],
         None,
     ),
-    # Loops (found once the random programs used control flow).
+    # Loops (found once the random programs used control flow); fixed in d362db0/0920677.
     "loop-overwrites-the-returned-variable": (
         "def f(z):\n    a = z * 1.0\n    for i in range(2):\n        a = z * 2.0\n    return a\n",
         [0.5],
-        bug("a loop that overwrites the returned variable without reading it: KeyError 'da' (B11)"),
+        None,  # B11, fixed in 0920677
     ),
     "loop-binds-a-constant-to-a-differentiated-variable": (
         "def f(z):\n    a = z\n    for i in range(2):\n        a = 0.5\n    return a * z\n",
         [0.5],
-        bug("a = 0.5 inside a loop is skipped by the backward: gradient flows to the old a (B13)"),
+        None,  # B13, fixed in 0920677
     ),
     "branch-inside-a-loop": (
         "def f(x, p):\n    for i in range(2):\n        if p > 5.0:\n            x = x / (p * p)\n"
         "        p = p * 0.5\n    return x\n",
         [0.3, 0.7],
-        bug("p * p staged in the untaken branch is saved for the backward anyway: UnboundLocalError (B14)"),
+        None,  # B14, fixed in 0920677
+    ),
+    "loop-that-may-not-run-binds-a-constant": (
+        "def f(u, n: int):\n    for i in range(n):\n        u = 0.5\n    return u\n",
+        [0.1, 0],
+        bug("the backward returns du = 0.0 as if the loop always ran; with n = 0 it is 1 (B19)"),
+    ),
+    "while-that-may-not-run-binds-a-constant": (
+        "def f(u):\n    while u > 0.3:\n        u = 0.25\n    return u * u\n",
+        [0.1],
+        bug("the loop did not run, yet du = 0.0 (B19)"),
     ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
         [0.3, [0.1, 0.2, 0.4]],
-        bug("dv[0] = ... in the reversed loop overwrites the other iterations' contributions (B18)"),
+        None,  # B18, fixed in 0920677
     ),
     "loop-clobbers-a-value-a-rule-reuses": (
         "import math\n\n\ndef f(x):\n    y = math.exp(x)\n    for i in range(2):\n        y = y * 0.5\n    return y\n",
