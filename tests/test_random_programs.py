@@ -74,10 +74,12 @@ ODD_KINDS = [
 # xfail below starts passing, remove its entry here so the programs cover it again.
 # "loop_activity": B19 (a loop body that changes whether a variable is differentiated,
 # e.g. binds a constant to it, is wrong when the loop runs zero times).
+# "helper_in_constant_context": B21 (the same helper call twice in code that is never
+# differentiated, `h(y) * h(y) // 1.0`; B10 was the single call).
 # Entries for bugs fixed since: "attribute", "boolop" (B1, B2), "helper_param_names"
-# (B7, B8), "helper_in_constant_context" (B10), "gradient_name_taken" (B9),
+# (B7, B8), "gradient_name_taken" (B9),
 # "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18).
-KNOWN_BUGS = frozenset({"loop_activity"})
+KNOWN_BUGS = frozenset({"loop_activity", "helper_in_constant_context"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -1000,6 +1002,11 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "def h(x):\n    return x * 2\n\n\ndef f(x, y):\n    return x * y if h(x) > 0.5 else y\n",
         [0.7, 1.3],
         None,
+    ),
+    "same-helper-call-twice-in-a-constant-context": (
+        "def h(u):\n    return u * 2.0\n\n\ndef f(x, y):\n    a = h(y) * h(y) // 1.0\n    return a * x\n",
+        [0.3, 0.7],
+        bug("only the first of two equal calls h(y) is inlined; the backward calls h: NameError (B21)"),
     ),
     # Loops (found once the random programs used control flow); fixed in d362db0/0920677.
     "loop-overwrites-the-returned-variable": (
