@@ -1,14 +1,17 @@
 """Random scalar forward programs: every one is differentiated correctly or refused cleanly.
 
-Hypothesis writes small modules of straight-line `math` code: a few parameters
-(floats, sometimes a list indexed by constants, a hyper-parameter with a default
-or an `int`), 3 to 15 statements mixing operators, unary minus, math functions
-kept inside their domains, `abs`/`min`/`max`/`%`/conditional expressions,
-reassignment of the same name (parameters included), `+=`/`-=`/`*=`/`/=`,
-fan-out, tuple unpacking and swaps, chained assignment, calls to helper
-functions of the module, module constants, and one or several return values.
-Local names are drawn from a pool that deliberately contains the names codegen
-itself generates (`dx`, `out`, `dout`, `x_1`, `tanh_a`, ...).
+Hypothesis writes small modules of scalar `math` code: a few parameters (floats,
+sometimes a list indexed by constants, a hyper-parameter with a default or an
+`int`), 3 to 15 statements mixing operators, unary minus, math functions kept
+inside their domains, `abs`/`min`/`max`/`%`/conditional expressions, reassignment
+of the same name (parameters included), `+=`/`-=`/`*=`/`/=`, fan-out, tuple
+unpacking and swaps, chained assignment, calls to helper functions of the module,
+module constants, unusual but valid Python (`sum(...)`, `[a, b][1]`, `x.real`,
+`x or 1.0`, `round`, ...), and one or several return values. A third of the
+modules also branch and loop: `if`/`elif`/`else` on values that are never
+differentiated, `for` over `range()` and over a list parameter, `while`, nested
+two deep. Local names are drawn from a pool that deliberately contains the names
+codegen itself generates (`dx`, `out`, `dout`, `x_1`, `tanh_a`, ...).
 
 For each program, `codegen.generate` must either raise `codegen.CodegenError`
 (with a position) or produce a backward whose gradients match central
@@ -18,9 +21,11 @@ fails the test.
 
 Values stay bounded by construction (a statement whose value could exceed
 `LIMIT` is squashed with tanh), so float64 central differences are accurate.
-Kinks (abs, min, max, fabs, hypot, copysign, %, //, `a if u > k else b`) are
-generated too, but points closer than `MARGIN` to one are skipped: a probe copy
-of the module, where each kink calls a recording wrapper, measures the margin.
+Kinks (abs, min, max, fabs, hypot, copysign, %, //, round, branch and loop
+tests) are generated too, but points closer than `MARGIN` to one are skipped: a
+probe copy of the module, where each kink calls a recording wrapper, measures the
+margin. Loop bodies keep their variables' bounds: whatever grew is squashed at the
+end of the body.
 Exact kink conventions are tested in tests/test_kinks.py.
 
 The run is derandomized (same programs on every run and machine). Set
