@@ -121,6 +121,12 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
     collector.raise_if_any()
     text = header(source, filename) + "\n" + emit.module_text(info, results, options, filename)
+    try:
+        compile(text, filename, "exec")  # what Python cannot compile is refused, never written
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        message = getattr(exc, "msg", None) or type(exc).__name__
+        problem = Problem(filename, 1, 1, f"the input is too deeply nested to differentiate ({message})")
+        raise CodegenError([problem]) from None
     code = fmt.format_code(text, line_length=options.line_length, target_versions=options.target_versions)
     if dump_stages:
         dump_stages("format", code)

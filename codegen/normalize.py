@@ -108,7 +108,13 @@ class Normaliser(FlowLowering):
     def to_ast(self, node: cst.BaseExpression) -> ast.expr:
         node = self.inline_constant_calls(node)
         code = self.info.code(node).strip()
-        tree = ast.parse(f"(\n{code}\n)", mode="eval").body
+        try:
+            tree = ast.parse(code, mode="eval").body
+        except SyntaxError:
+            try:
+                tree = ast.parse(f"(\n{code}\n)", mode="eval").body  # spans several lines
+            except SyntaxError as exc:
+                raise self.fail(node, f"cannot read this expression: {exc.msg}")
         return _Rename(self.env).visit(tree)
 
     def inline_constant_calls(self, node: cst.BaseExpression) -> cst.BaseExpression:

@@ -118,12 +118,12 @@ class FlowReversal:
             body = self.in_block(lambda: self.reverse_block(loop.body))  # type: ignore[attr-defined]
         finally:
             self.loops.pop()
-        if not body:
-            return
         # Gradients that live across iterations but were used up in this one.
         for name in sorted(live - set(self.state)):
             body.append(self.zero_line(name))
             self.state[name] = "fresh"
+        if not body:
+            return
         kept = bound_at_level(loop.body) | set(loop.carried)
         loop.saved = sorted((names_read(body) & kept) - {loop.var})
         loop.lists = {n: self.names.fresh(f"{n}_list") for n in loop.saved}  # type: ignore[attr-defined]
