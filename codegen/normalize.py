@@ -131,15 +131,24 @@ class Normaliser(FlowLowering):
                 return True
 
         node.visit(_Calls())
+        if not calls:
+            return node
+        values: dict[int, str] = {}
         for call in calls:
             results = self.inline(call, (self.resolve(call.func) or "")[len("user."):], None)
             if len(results) != 1:
                 raise self.fail(call, "a function returning several values cannot be used in an expression")
             result = results[0].expr
             assert isinstance(result, ast.Name)
-            node = node.deep_replace(call, cst.Name(result.id))  # type: ignore[assignment]
+            values[id(call)] = result.id
             self.env.setdefault(result.id, result.id)
-        return node
+
+        class _Replace(cst.CSTTransformer):
+            def leave_Call(inner, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N805
+                name = values.get(id(original))
+                return cst.Name(name) if name is not None else updated
+
+        return node.visit(_Replace())  # type: ignore[return-value]
 
     def resolve(self, func: cst.BaseExpression) -> str | None:
         name = resolve.call_name(func, self.info, self.env)
