@@ -77,14 +77,13 @@ ODD_KINDS = [
 # Known core bugs (see /work/bugs-reliability.md and the strict xfails at the end of
 # this file) that the random programs steer around until they are fixed; when an
 # xfail below starts passing, remove its entry here so the programs cover it again.
-# "loop_activity": B19 (a loop body that changes whether a variable is differentiated,
-# e.g. binds a constant to it, is wrong when the loop runs zero times).
-# "helper_in_constant_context": B21 (the same helper call twice in code that is never
-# differentiated, `h(y) * h(y) // 1.0`; B10 was the single call).
+# "loop_in_branch": B22 (a loop inside a branch that is not taken leaves gradients
+# it would have created undefined). "loop_activity": B24 (a loop binds a constant
+# to a differentiated variable, a later branch rebinds it: KeyError).
 # Entries for bugs fixed since: "attribute", "boolop" (B1, B2), "helper_param_names"
-# (B7, B8), "gradient_name_taken" (B9),
+# (B7, B8), "gradient_name_taken" (B9), "helper_in_constant_context" (B10, B21),
 # "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18).
-KNOWN_BUGS = frozenset({"loop_activity", "helper_in_constant_context"})
+KNOWN_BUGS = frozenset({"loop_in_branch", "loop_activity"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -240,6 +239,7 @@ class Builder:
         self.probe_lines: list[str] = []
         self.depth = 0  # nesting of if/for/while
         self.loops = 0  # nesting of for/while
+        self.branches = 0  # nesting of if/elif/else
         self.activity: dict[str, bool | None] = {}  # visible names -> differentiated?
         # if/elif/else, for over range() and lists, while: in a third of the modules
         self.control_flow = "control_flow" not in KNOWN_BUGS and draw(st.integers(0, 2)) == 0
@@ -594,6 +594,13 @@ class Builder:
         self.depth -= 1
 
     def if_statement(self) -> None:
+        self.branches += 1
+        try:
+            self._if_statement()
+        finally:
+            self.branches -= 1
+
+    def _if_statement(self) -> None:
         before = (dict(self.env), dict(self.activity))
         after: list[tuple[dict[str, float], dict[str, bool | None]]] = []
         test, probe = self.inert_test()
@@ -667,7 +674,10 @@ class Builder:
             kinds = ["aug"] * 3 + ["swap", "pass"]
         if self.control_flow and self.depth < 2:
             # B14: no branches inside loops while that is a known bug.
-            kinds += ["loop"] if self.loops and "branch_in_loop" in KNOWN_BUGS else ["if", "if", "loop"]
+            if not (self.loops and "branch_in_loop" in KNOWN_BUGS):
+                kinds += ["if", "if"]
+            if not (self.branches and "loop_in_branch" in KNOWN_BUGS):  # B22
+                kinds += ["loop"]
         kind = self.pick(kinds)
         if kind == "if":
             return self.if_statement()
@@ -1011,7 +1021,7 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
     "same-helper-call-twice-in-a-constant-context": (
         "def h(u):\n    return u * 2.0\n\n\ndef f(x, y):\n    a = h(y) * h(y) // 1.0\n    return a * x\n",
         [0.3, 0.7],
-        bug("only the first of two equal calls h(y) is inlined; the backward calls h: NameError (B21)"),
+        None,  # B21, fixed in 2875fab
     ),
     # Loops (found once the random programs used control flow); fixed in d362db0/0920677.
     "loop-overwrites-the-returned-variable": (
@@ -1033,12 +1043,29 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
     "loop-that-may-not-run-binds-a-constant": (
         "def f(u, n: int):\n    for i in range(n):\n        u = 0.5\n    return u\n",
         [0.1, 0],
-        bug("the backward returns du = 0.0 as if the loop always ran; with n = 0 it is 1 (B19)"),
+        None,  # B19, fixed in 921e13b
     ),
     "while-that-may-not-run-binds-a-constant": (
         "def f(u):\n    while u > 0.3:\n        u = 0.25\n    return u * u\n",
         [0.1],
-        bug("the loop did not run, yet du = 0.0 (B19)"),
+        None,  # B19, fixed in 921e13b
+    ),
+    "loop-over-a-list-in-a-branch-not-taken": (
+        "def f(x, v):\n    if x > 5.0:\n        for t in v:\n            x = t\n    return x * 2.0\n",
+        [0.3, [0.1, 0.2]],
+        bug("dv is only created inside the untaken branch: UnboundLocalError at return (B22)"),
+    ),
+    "loop-in-a-branch-not-taken": (
+        "import math\n\n\ndef f(x, y):\n    if y > 5.0:\n        for i in range(1):\n"
+        "            x = math.tanh(y)\n    return x\n",
+        [0.3, 0.5],
+        bug("dy is only created inside the untaken branch's loop: UnboundLocalError (B22)"),
+    ),
+    "loop-binds-a-constant-then-a-branch-rebinds-it": (
+        "def f(x, y):\n    for i in range(1):\n        x = 1.5\n    if y > 0.3:\n        x = y\n"
+        "        y = x\n    return y\n",
+        [0.3, 0.5],
+        bug("KeyError 'dx' in reverse_flow.zero_line: an internal error, exit 123 (B24)"),
     ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
