@@ -121,7 +121,7 @@ class Differentiator(FlowReversal):
         self.out: list[list[str]] = [self.result.lines]
         self.loops: list[LoopContext] = []
         self.grad_vars: dict[str, str] = {}
-        self.hoisted: set[str] = set()
+        self.hoisted: dict[str, int] = {}  # gradient -> id of the loop it is zeroed before
         self.folded: dict[str, ast.expr] = {}  # gradient name -> the name it equals
         self.last_origin = -1
         dims = Dims(fn.scalars)
@@ -156,7 +156,7 @@ class Differentiator(FlowReversal):
                 # Every iteration adds into this gradient: start it at zero.
                 outer.inits.append(self.zero_line(name, var))
                 self.state[name] = "fresh"
-                self.hoisted.add(name)
+                self.hoisted[name] = id(outer)
         if leaf.index is not None:
             self.contribute_element(leaf, name, gradient)
             return

@@ -67,7 +67,7 @@ class FlowReversal:
     """Control-flow reversal for `Differentiator` (which provides the rest)."""
 
     state: dict[str, str]
-    hoisted: set[str]  # gradients zeroed before an enclosing loop
+    hoisted: dict[str, int]  # gradients zeroed before a loop -> that loop's context id
     out: list[list[str]]
     loops: list[LoopContext]
 
@@ -89,8 +89,11 @@ class FlowReversal:
         self.state = dict(before)
         else_lines = self.in_block(lambda: self.reverse_block(node.orelse))  # type: ignore[attr-defined]
         else_state = self.state
-        new_then = then_state.keys() - before.keys() - self.hoisted
-        new_else = else_state.keys() - before.keys() - self.hoisted
+        # Zeroed before a loop around this `if` (not one inside a branch): defined either way.
+        enclosing = {id(context) for context in self.loops}
+        hoisted = {name for name, loop in self.hoisted.items() if loop in enclosing}
+        new_then = then_state.keys() - before.keys() - hoisted
+        new_else = else_state.keys() - before.keys() - hoisted
         # A gradient first set in one branch must exist after the `if` either way.
         else_lines += [self.zero_line(n) for n in sorted(new_then - new_else)]
         then_lines += [self.zero_line(n) for n in sorted(new_else - new_then)]
@@ -143,5 +146,7 @@ class FlowReversal:
         return None
 
     def zero_line(self, name: str, var: str | None = None) -> str:
+        if var is not None:
+            self.grad_vars[name] = var  # type: ignore[attr-defined]
         var = var or self.grad_vars[name]  # type: ignore[attr-defined]
         return f"{name} = {ast.unparse(self.zero(var))}"  # type: ignore[attr-defined]
