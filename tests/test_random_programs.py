@@ -77,15 +77,13 @@ ODD_KINDS = [
 # Known core bugs (see /work/bugs-reliability.md and the strict xfails at the end of
 # this file) that the random programs steer around until they are fixed; when an
 # xfail below starts passing, remove its entry here so the programs cover it again.
-# "loop_in_branch": B22 (a loop inside a branch that is not taken leaves gradients
-# it would have created undefined). "loop_activity": B24 (a loop binds a constant
-# to a differentiated variable, a later branch rebinds it: KeyError). Both are
-# fixed and their pinned programs pass; the steering stays until a full random
-# run without it has been checked (next session).
+# "list_item_in_branch": B25 (v[0] read inside a branch: a later dv[0] = ... outside
+# the branch overwrites the branch's contribution).
 # Entries for bugs fixed since: "attribute", "boolop" (B1, B2), "helper_param_names"
 # (B7, B8), "gradient_name_taken" (B9), "helper_in_constant_context" (B10, B21),
-# "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18).
-KNOWN_BUGS = frozenset({"loop_in_branch", "loop_activity"})
+# "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18),
+# "loop_in_branch" (B22), "loop_activity" (B24).
+KNOWN_BUGS = frozenset({"list_item_in_branch"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -266,7 +264,11 @@ class Builder:
 
     def leaf(self) -> E:
         choices = ["var"] * 6 + ["const"] * 2
-        if self.lists and not (self.loops and "list_item_in_loop" in KNOWN_BUGS):  # B18
+        if (
+            self.lists
+            and not (self.loops and "list_item_in_loop" in KNOWN_BUGS)
+            and not (self.branches and "list_item_in_branch" in KNOWN_BUGS)  # B25
+        ):
             choices += ["item"] * 3
         if self.constant:
             choices.append("K")
@@ -1068,6 +1070,18 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "        y = x\n    return y\n",
         [0.3, 0.5],
         None,  # B24, fixed: every zeroed gradient knows its variable
+    ),
+    "list-element-read-in-a-branch-then-after-it": (
+        "def f(v, x):\n    a = v[0] * x\n    if x > 0.0:\n        b = v[0] * 2.0\n    else:\n"
+        "        b = v[2]\n    return a + b\n",
+        [[0.3, 0.5, 0.7], 0.4],
+        bug("dv[0] = x * da after the if overwrites the branch's dv[0] = 2.0 * db (B25)"),
+    ),
+    "list-element-read-before-a-branch": (
+        "def f(v):\n    a = v[1]\n    if v[0] > 0.0:\n        c = v[1]\n    else:\n        c = v[2]\n"
+        "    return a * c\n",
+        [[0.3, 0.5, 0.7]],
+        bug("the contribution to dv[1] from the branch is overwritten (B25)"),
     ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
