@@ -123,6 +123,7 @@ class Differentiator(FlowReversal):
         self.grad_vars: dict[str, str] = {}
         self.hoisted: dict[str, int] = {}  # gradient -> id of the loop it is zeroed before
         self.folded: dict[str, ast.expr] = {}  # gradient name -> the name it equals
+        self.nested: set[str] = set()  # list gradients added to inside a branch or loop
         self.last_origin = -1
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
@@ -208,7 +209,10 @@ class Differentiator(FlowReversal):
             return
         key = ast.dump(leaf.index)
         distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
-        if is_list and distinct and not self.loops and key not in self.elements.setdefault(name, set()):
+        if len(self.out) > 1:
+            self.nested.add(name)  # in a branch or loop: another path may add to any element
+        first = distinct and name not in self.nested and key not in self.elements.setdefault(name, set())
+        if is_list and first:
             self.elements[name].add(key)
             self.emit(ast.Assign([target], gradient))
         else:
