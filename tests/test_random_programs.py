@@ -77,13 +77,14 @@ ODD_KINDS = [
 # Known core bugs (see /work/bugs-reliability.md and the strict xfails at the end of
 # this file) that the random programs steer around until they are fixed; when an
 # xfail below starts passing, remove its entry here so the programs cover it again.
-# "list_item_in_branch": B25 (v[0] read inside a branch: a later dv[0] = ... outside
-# the branch overwrites the branch's contribution).
+# "helper_ifexp_argument": B26 (a conditional expression passed to a helper that
+# branches: the backward gets an `if` with an empty block). "shared_loop_index": B27
+# (loops in two branches with the same index name: UnboundLocalError).
 # Entries for bugs fixed since: "attribute", "boolop" (B1, B2), "helper_param_names"
 # (B7, B8), "gradient_name_taken" (B9), "helper_in_constant_context" (B10, B21),
 # "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18),
-# "loop_in_branch" (B22), "loop_activity" (B24).
-KNOWN_BUGS = frozenset({"list_item_in_branch"})
+# "loop_in_branch" (B22), "loop_activity" (B24), "list_item_in_branch" (B25).
+KNOWN_BUGS = frozenset({"helper_ifexp_argument", "shared_loop_index"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -240,6 +241,8 @@ class Builder:
         self.depth = 0  # nesting of if/for/while
         self.loops = 0  # nesting of for/while
         self.branches = 0  # nesting of if/elif/else
+        self.no_ifexp = 0  # > 0 while conditional expressions are not wanted
+        self.loop_count = 0
         self.activity: dict[str, bool | None] = {}  # visible names -> differentiated?
         # if/elif/else, for over range() and lists, while: in a third of the modules
         self.control_flow = "control_flow" not in KNOWN_BUGS and draw(st.integers(0, 2)) == 0
@@ -337,7 +340,7 @@ class Builder:
         if kind == "odd" and self.odd_budget > 0:
             self.odd_budget -= 1
             return self.odd(self.small(self.expr(depth - 1), 2.0), self.small(self.expr(depth - 1), 2.0))
-        if kind == "ifexp" and not (self.loops and "branch_in_loop" in KNOWN_BUGS):  # B14
+        if kind == "ifexp" and not (self.loops and "branch_in_loop" in KNOWN_BUGS) and not self.no_ifexp:
             test_var = self.inert(self.small(self.expr(depth - 1)))
             k = self.pick([0.0, 0.3, -0.5])
             a, b = self.expr(depth - 1), self.expr(depth - 1)
@@ -530,9 +533,18 @@ class Builder:
         return _bin(base, ast.Pow(), exponent, 4.0)  # 0.5 ** -1.5 .. 2.5 ** 1.5
 
     # ---- helper calls -----------------------------------------------------------
+    def helper_argument(self, depth: int) -> E:
+        if "helper_ifexp_argument" not in KNOWN_BUGS:
+            return self.expr(depth)
+        self.no_ifexp += 1  # B26
+        try:
+            return self.expr(depth)
+        finally:
+            self.no_ifexp -= 1
+
     def helper_call(self, name: str, depth: int) -> E:
         nparams, _ = self.helpers[name]
-        args = [self.small(self.expr(depth - 1)) for _ in range(nparams)]
+        args = [self.small(self.helper_argument(depth - 1)) for _ in range(nparams)]
         real = ast.Call(_name(name), [a.real for a in args], [])
         probe = ast.Call(_name(name), [a.probe for a in args], [])
         return E(real, probe, LIMIT, None)  # the inlined body decides
@@ -632,6 +644,9 @@ class Builder:
         self.env = {n: max(b, 1.0) for n, b in self.env.items()}
         entry = dict(self.env)
         index, item = f"i{self.depth}", f"item{self.depth}"
+        if "shared_loop_index" in KNOWN_BUGS:  # B27: a fresh index name for every loop
+            self.loop_count += 1
+            index = f"i{self.loop_count}"
         kind = self.pick(["range", "range", "list", "while"] if self.lists else ["range", "range", "while"])
         if kind == "range":
             n = self.pick([1, 2, 3])
@@ -749,7 +764,7 @@ class Builder:
             if pairs and a != b and self.may_bind(a, None) and self.may_bind(b, None):
                 name = pairs[0]
                 nparams = self.helpers[name][0]
-                args = [self.small(self.statement_expr(1)) for _ in range(nparams)]
+                args = [self.small(self.helper_argument(1)) for _ in range(nparams)]
                 self.emit(
                     f"{a}, {b} = {name}({', '.join(ast.unparse(x.real) for x in args)})",
                     f"{a}, {b} = {name}({', '.join(ast.unparse(x.probe) for x in args)})",
@@ -1082,6 +1097,18 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "    return a * c\n",
         [[0.3, 0.5, 0.7]],
         None,  # B25, fixed
+    ),
+    "helper-that-branches-called-with-a-conditional-expression": (
+        "def h(u, v):\n    if v > 0.3:\n        v = 1.5\n    else:\n        u = u\n    return u, u\n\n\n"
+        "def f(z):\n    a = z\n    for i in range(3):\n        z, a = h(a if i > 0 else a, z)\n    return a\n",
+        [0.5],
+        bug("the backward has an if whose blocks hold only comments: IndentationError, exit 123 (B26)"),
+    ),
+    "same-loop-index-in-two-branches": (
+        "def f(y, z):\n    if y > 5.0:\n        for i in range(2):\n            y = y * 2.0\n    else:\n"
+        "        for i in range(2):\n            z = z * i\n    return y * z\n",
+        [0.5, 0.7],
+        bug("the backward reads i after the branch whose loop bound it was not taken (B27)"),
     ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
