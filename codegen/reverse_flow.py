@@ -24,6 +24,9 @@ class LoopContext:
 
 
 def _indent(lines: list[str]) -> list[str]:
+    """A block's lines indented; `pass` added where it holds only comments."""
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+        lines = [*lines, "pass"]
     return [textwrap.indent(line, "    ") for line in lines]
 
 
@@ -103,7 +106,7 @@ class FlowReversal:
             self.state[name] = "alias" if "alias" in kinds else "fresh"
         if not then_lines and not else_lines:
             return
-        lines = [f"if {ast.unparse(node.test)}:", *_indent(then_lines or ["pass"])]
+        lines = [f"if {ast.unparse(node.test)}:", *_indent(then_lines)]
         if else_lines:
             lines += ["else:", *_indent(else_lines)]
         self.out[-1].extend(lines)

@@ -1102,7 +1102,7 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "def h(u, v):\n    if v > 0.3:\n        v = 1.5\n    else:\n        u = u\n    return u, u\n\n\n"
         "def f(z):\n    a = z\n    for i in range(3):\n        z, a = h(a if i > 0 else a, z)\n    return a\n",
         [0.5],
-        bug("the backward has an if whose blocks hold only comments: IndentationError, exit 123 (B26)"),
+        None,  # B26, fixed: a block of comments only gets `pass`
     ),
     "same-loop-index-in-two-branches": (
         "def f(y, z):\n    if y > 5.0:\n        for i in range(2):\n            y = y * 2.0\n    else:\n"
