@@ -77,14 +77,14 @@ ODD_KINDS = [
 # Known core bugs (see /work/bugs-reliability.md and the strict xfails at the end of
 # this file) that the random programs steer around until they are fixed; when an
 # xfail below starts passing, remove its entry here so the programs cover it again.
-# "helper_ifexp_argument": B26 (a conditional expression passed to a helper that
-# branches: the backward gets an `if` with an empty block). "shared_loop_index": B27
-# (loops in two branches with the same index name: UnboundLocalError).
+# "shared_loop_index": B27 (loops in two branches with the same index name:
+# UnboundLocalError).
 # Entries for bugs fixed since: "attribute", "boolop" (B1, B2), "helper_param_names"
 # (B7, B8), "gradient_name_taken" (B9), "helper_in_constant_context" (B10, B21),
 # "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18),
-# "loop_in_branch" (B22), "loop_activity" (B24), "list_item_in_branch" (B25).
-KNOWN_BUGS = frozenset({"helper_ifexp_argument", "shared_loop_index"})
+# "loop_in_branch" (B22), "loop_activity" (B24), "list_item_in_branch" (B25),
+# "helper_ifexp_argument" (B26).
+KNOWN_BUGS = frozenset({"shared_loop_index"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
