@@ -678,11 +678,12 @@ class Builder:
             self.emit(f"{index} += 1")
         self.depth -= 1
         self.loops -= 1
+        # The index is not used after the loop: a loop nested in one that does not
+        # run never binds it.
         for name in (index, item):
-            if name != index or kind != "while":  # a while counter stays bound
-                self.env.pop(name, None)
-                self.activity.pop(name, None)
-                self.ints.discard(name)
+            self.env.pop(name, None)
+            self.activity.pop(name, None)
+            self.ints.discard(name)
         self.env = {n: max(b, entry.get(n, b)) for n, b in self.env.items()}
 
     def statement(self) -> None:
