@@ -9,7 +9,6 @@ contribution, `+=` on the next ones.  No rule is special-cased here.
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass, field
 
 from codegen import helpers, ir

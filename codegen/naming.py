@@ -40,15 +40,6 @@ class Names:
         self.taken.add(name)
         return name
 
-    def version(self, name: str, first: bool) -> str:
-        """The SSA name of a new binding of the user's `name`."""
-        if first and name not in self.taken:
-            self.taken.add(name)
-            return name
-        if first:
-            return name
-        return self.fresh(name)
-
     def grad(self, var: str) -> str:
         """The gradient name of `var`: `dvar`, or `d_var` if the user has `dvar`."""
         if var not in self._grads:

@@ -9,7 +9,6 @@ differentiated (constants, shape arithmetic, indices) stays a plain leaf.
 from __future__ import annotations
 
 import ast
-import copy
 
 import libcst as cst
 
