@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import sys
 import inspect
@@ -74,15 +75,60 @@ def generate(
         mode,
         allow_generated,
     )
+    _refuse_what_python_cannot_compile(source, filename)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))  # long sums and deep nesting, walked recursively
     try:
-        return build(source, filename, options, dump_stages).code
+        code = build(source, filename, options, dump_stages).code
     except RecursionError:
         problem = Problem(filename, 1, 1, "expression too deeply nested to differentiate")
         raise CodegenError([problem]) from None
     finally:
         sys.setrecursionlimit(limit)
+    try:
+        compile(code, filename, "exec")  # at the caller's recursion limit: what users will run
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        raise RuntimeError(f"codegen produced output Python cannot compile ({exc!r}); please report it") from None
+    return code
+
+
+def _refuse_what_python_cannot_compile(source: str, filename: str) -> None:
+    """An input CPython cannot compile (a sum of thousands of terms) is refused at once,
+    at its deepest statement, rather than turned into an output that fails the same way."""
+    try:
+        compile(source, filename, "exec")
+    except (RecursionError, MemoryError):
+        pass
+    except SyntaxError:
+        return  # reported with its position by the parser stage
+    else:
+        return
+    line, column = _deepest_statement(source)
+    problem = Problem(filename, line, column, "expression too deeply nested for Python to compile")
+    raise CodegenError([problem]) from None
+
+
+def _deepest_statement(source: str) -> tuple[int, int]:
+    """The 1-based position of the statement with the deepest expression tree, walked
+    without recursion; (1, 1) when even parsing fails."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, RecursionError, MemoryError):
+        return 1, 1
+    finally:
+        sys.setrecursionlimit(limit)
+    best, where = -1, (1, 1)
+    stack: list[tuple[ast.AST, int, ast.stmt | None]] = [(tree, 0, None)]
+    while stack:
+        node, depth, statement = stack.pop()
+        if isinstance(node, ast.stmt):
+            statement, depth = node, 0
+        elif statement is not None and depth > best:
+            best, where = depth, (statement.lineno, statement.col_offset + 1)
+        stack.extend((child, depth + 1, statement) for child in ast.iter_child_nodes(node))
+    return where
 
 
 def build(source: str, filename: str, options: Options, dump_stages: StageDump | None = None) -> Generated:
@@ -121,12 +167,6 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
     collector.raise_if_any()
     text = header(source, filename) + "\n" + emit.module_text(info, results, options, filename)
-    try:
-        compile(text, filename, "exec")  # what Python cannot compile is refused, never written
-    except (SyntaxError, RecursionError, MemoryError) as exc:
-        message = getattr(exc, "msg", None) or type(exc).__name__
-        problem = Problem(filename, 1, 1, f"the input is too deeply nested to differentiate ({message})")
-        raise CodegenError([problem]) from None
     code = fmt.format_code(text, line_length=options.line_length, target_versions=options.target_versions)
     if dump_stages:
         dump_stages("format", code)
@@ -212,6 +252,7 @@ def backward(fn: Callable[..., Any], **options: Any) -> Callable[..., Any]:
         source = textwrap.dedent(inspect.getsource(fn))
     filename = inspect.getsourcefile(fn) or "<string>"
     settings = Options(functions=(fn.__name__,), **options)
+    _refuse_what_python_cannot_compile(source, filename)
     generated = build(source, "<string>", settings)
     namespace: dict[str, Any] = {"__name__": f"{fn.__module__}_backward"}
     if module is not None:

@@ -62,3 +62,20 @@ def test_cli_skips_module_without_forward_functions(tmp_path: Path) -> None:
     assert run.returncode == 0
     assert "skipped" in run.stderr and "no forward functions" in run.stderr
     assert not (tmp_path / "consts_backward.py").exists()
+
+
+def test_output_python_cannot_compile_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A codegen bug is never disguised as a problem of the input (B20)."""
+    from codegen import format as fmt
+
+    monkeypatch.setattr(fmt, "format_code", lambda text, **kwargs: text + "def broken(:\n")
+    with pytest.raises(RuntimeError, match="cannot compile.*report"):
+        codegen.generate("def f(x):\n    return x * x\n")
+
+
+def test_input_python_cannot_compile_is_refused_at_its_statement() -> None:
+    terms = " + ".join(f"x * {i}" for i in range(1, 3001))
+    with pytest.raises(codegen.CodegenError) as caught:
+        codegen.generate(f"def f(x):\n    y = x\n    return {terms}\n", filename="fwd.py")
+    assert (caught.value.line, caught.value.column) == (3, 5)
+    assert "too deeply nested" in str(caught.value)
