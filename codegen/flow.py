@@ -397,3 +397,7 @@ def rename(block: list[ir.Statement], old: str, new: str) -> None:
             statement.iter = renamer.visit(statement.iter) if statement.iter is not None else None
             statement.test = renamer.visit(statement.test) if statement.test is not None else None
             statement.carried = [new if c == old else c for c in statement.carried]
+            if statement.var == old:
+                statement.var = new
+            if statement.counter == old:
+                statement.counter = new

@@ -77,14 +77,12 @@ ODD_KINDS = [
 # Known core bugs (see /work/bugs-reliability.md and the strict xfails at the end of
 # this file) that the random programs steer around until they are fixed; when an
 # xfail below starts passing, remove its entry here so the programs cover it again.
-# "shared_loop_index": B27 (loops in two branches with the same index name:
-# UnboundLocalError).
 # Entries for bugs fixed since: "attribute", "boolop" (B1, B2), "helper_param_names"
 # (B7, B8), "gradient_name_taken" (B9), "helper_in_constant_context" (B10, B21),
 # "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18),
 # "loop_in_branch" (B22), "loop_activity" (B24), "list_item_in_branch" (B25),
-# "helper_ifexp_argument" (B26).
-KNOWN_BUGS = frozenset({"shared_loop_index"})
+# "helper_ifexp_argument" (B26), "shared_loop_index" (B27).
+KNOWN_BUGS: frozenset[str] = frozenset()
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -1109,7 +1107,7 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "def f(y, z):\n    if y > 5.0:\n        for i in range(2):\n            y = y * 2.0\n    else:\n"
         "        for i in range(2):\n            z = z * i\n    return y * z\n",
         [0.5, 0.7],
-        bug("the backward reads i after the branch whose loop bound it was not taken (B27)"),
+        None,  # B27, fixed: merging branches renames loop variables too
     ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
