@@ -271,7 +271,7 @@ defrule("numpy.clip", "x", "g * ((out != a_min) & (out != a_max))", statics="a_m
 _AXIS = "axis=None keepdims=False"
 defrule("numpy.sum", "x", "np.ones_like(x) * keep(g)", keywords=_AXIS, kind="reduce")
 # np.sum(w * w) and np.sum(w ** 2), the L2 term, recognised whole: no w * w kept.
-defrule("numpy.sumsq", "x", "2 * x * g", kind="reduce")
+defrule("numpy.sumsq", "x", "2 * g * x", kind="reduce")  # g is a scalar: one pass over x
 defrule("numpy.mean", "x", "np.ones_like(x) * keep(g) / count(x)", keywords=_AXIS, kind="reduce")
 defrule("numpy.prod", "x", "keep(g) * keep(out) / x", keywords=_AXIS, kind="reduce")
 defrule(
