@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+import copy
 
-from codegen import helpers, ir
+from codegen import cse, helpers, ir
 from codegen.differentiate import Backward, render
-from codegen.naming import identifiers
+from codegen.naming import Names, identifiers
 from codegen.options import Options
 from codegen.parse import ModuleInfo
 
@@ -149,13 +150,20 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
         body += [*back.lines, f"return {value}, {grads}"]
     else:
         body += [*back.lines, f"return {grads}"]
+    body[1:] = _shared(body[1:], fn, back)
     return f"{signature(fn)}\n{_indent_all(body)}\n"
+
+
+def _shared(lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None) -> list[str]:
+    """`lines` with common subexpressions computed once."""
+    pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
+    return cse.eliminate(lines, names or fn.names, pure)
 
 
 def split_text(fn: ir.Function, back: Backward) -> str:
     """`f_forward(params) -> (out, cache)` and `f_backward(dout, cache) -> gradients`."""
-    forward = forward_lines(fn)
-    backward = list(back.lines)
+    forward = _shared(forward_lines(fn), fn, back, copy.deepcopy(fn.names))
+    backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names))
     returned = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
     cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
     params = [p.code for p in fn.params if p.kind != "kwonly"]

@@ -17,12 +17,12 @@ def softmax_loss_backward(x, y, dloss=1.0):
     Z_exp = np.exp(shifted_logits)
     Z = np.sum(Z_exp, axis=1, keepdims=True)
     log_probs = shifted_logits - np.log(Z)
-    loss = -np.sum(log_probs[np.arange(N), y]) / N
+    arange_N = np.arange(N)
+    log_probs_y = log_probs[arange_N, y]
+    loss = -np.sum(log_probs_y) / N
     # backprop loss = -np.sum(log_probs[np.arange(N), y]) / N
     dlog_probs = np.zeros_like(log_probs)
-    dlog_probs[np.arange(N), y] -= np.ones_like(log_probs[np.arange(N), y]) * (
-        dloss / N
-    )
+    dlog_probs[arange_N, y] -= np.ones_like(log_probs_y) * (dloss / N)
     # backprop log_probs = shifted_logits - np.log(Z)
     dshifted_logits = dlog_probs
     dZ = np.sum(-dlog_probs, axis=1, keepdims=True) / Z
@@ -32,5 +32,6 @@ def softmax_loss_backward(x, y, dloss=1.0):
     # backprop shifted_logits = x - np.max(x, axis=1, keepdims=True)
     dx = dshifted_logits
     dmax_x = np.sum(-dshifted_logits, axis=1, keepdims=True)
-    dx = dx + dmax_x * (x == max_x) / np.sum(x == max_x, axis=1, keepdims=True)
+    is_max_x = x == max_x
+    dx = dx + dmax_x * is_max_x / np.sum(is_max_x, axis=1, keepdims=True)
     return dx

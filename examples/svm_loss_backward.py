@@ -22,12 +22,13 @@ def svm_loss_backward(x, y, dloss=1.0):
     """
     # forward pass
     N = x.shape[0]
-    correct_class_scores = x[np.arange(N), y]
+    arange_N = np.arange(N)
+    correct_class_scores = x[arange_N, y]
     margins_minus = x - correct_class_scores[:, np.newaxis]
     margins_plus = margins_minus + 1.0
     margins = np.maximum(0, margins_plus)
     margins_1 = margins.copy()
-    margins_1[np.arange(N), y] = 0
+    margins_1[arange_N, y] = 0
     loss = np.sum(margins_1) / N
     # backprop loss = np.sum(margins) / N
     dmargins_1 = np.ones_like(margins_1) * (dloss / N)

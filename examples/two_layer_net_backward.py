@@ -32,7 +32,9 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     exp_shifted = np.exp(shifted)
     sum_exp_shifted = np.sum(exp_shifted, axis=1, keepdims=True)
     log_probs = shifted - np.log(sum_exp_shifted)
-    data_loss = -np.sum(log_probs[np.arange(N), y]) / N
+    arange_N = np.arange(N)
+    log_probs_y = log_probs[arange_N, y]
+    data_loss = -np.sum(log_probs_y) / N
     reg_loss_plus = np.sum(W1 * W1) + np.sum(W2 * W2)
     reg_loss = 0.5 * reg * reg_loss_plus
     loss = data_loss + reg_loss
@@ -41,13 +43,11 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     dreg_loss = dloss
     # backprop reg_loss = 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
     dreg_loss_plus = 0.5 * reg * dreg_loss
-    dW1 = 2 * W1 * dreg_loss_plus
-    dW2 = 2 * W2 * dreg_loss_plus
+    dW1 = 2 * dreg_loss_plus * W1
+    dW2 = 2 * dreg_loss_plus * W2
     # backprop data_loss = -np.sum(log_probs[np.arange(N), y]) / N
     dlog_probs = np.zeros_like(log_probs)
-    dlog_probs[np.arange(N), y] -= np.ones_like(log_probs[np.arange(N), y]) * (
-        ddata_loss / N
-    )
+    dlog_probs[arange_N, y] -= np.ones_like(log_probs_y) * (ddata_loss / N)
     # backprop log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     dshifted = dlog_probs
     dsum_exp_shifted = np.sum(-dlog_probs, axis=1, keepdims=True) / sum_exp_shifted
@@ -56,8 +56,9 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     # backprop shifted = scores - np.max(scores, axis=1, keepdims=True)
     dscores = dshifted
     dmax_scores = np.sum(-dshifted, axis=1, keepdims=True)
-    dscores = dscores + dmax_scores * (scores == max_scores) / np.sum(
-        scores == max_scores, axis=1, keepdims=True
+    is_max_scores = scores == max_scores
+    dscores = dscores + dmax_scores * is_max_scores / np.sum(
+        is_max_scores, axis=1, keepdims=True
     )
     # backprop scores = hidden.dot(W2) + b2
     ddot_hidden_W2 = _unbroadcast(dscores, dot_hidden_W2)

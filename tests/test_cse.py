@@ -1,0 +1,95 @@
+"""Common subexpressions: computed once where that is safe, left alone where not."""
+
+from __future__ import annotations
+
+import pytest
+
+from codegen.cse import eliminate
+from codegen.naming import Names
+
+PURE = {"np", "math"}
+
+
+def run(*lines: str) -> list[str]:
+    return eliminate(list(lines), Names(set()), PURE)
+
+
+def test_repeated_call_is_named_once_before_its_first_use() -> None:
+    assert run("a = np.exp(x) + 1", "b = np.exp(x) * y") == [
+        "exp_x = np.exp(x)",
+        "a = exp_x + 1",
+        "b = exp_x * y",
+    ]
+
+
+def test_uses_in_one_statement_are_shared() -> None:
+    assert run("d[np.arange(n), y] += g / p[np.arange(n), y]") == [
+        "arange_n = np.arange(n)",
+        "d[arange_n, y] += g / p[arange_n, y]",
+    ]
+
+
+def test_a_value_already_named_is_reused() -> None:
+    assert run("e = np.exp(x)", "b = np.exp(x) * y") == ["e = np.exp(x)", "b = e * y"]
+
+
+def test_a_whole_assigned_value_is_not_replaced_by_a_shared_name() -> None:
+    # `b = e` would make b and e one array: a later `b += ...` would change e.
+    lines = ["e = np.exp(x)", "b = np.exp(x)"]
+    assert run(*lines) == lines
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["x = y", "x, z = z, x", "z += 1", "z[0] = 1", "for i in range(2):", "    z = z + 1", "if c:"],
+)
+def test_rebinding_or_mutation_between_uses_ends_the_run(between: str) -> None:
+    lines = ["a = np.exp(x) + 1", between, "b = np.exp(x) * y"]
+    assert run(*lines) == lines
+
+
+def test_rebinding_the_reused_name_ends_the_run() -> None:
+    lines = ["e = np.exp(x)", "e = y", "b = np.exp(x) * y"]
+    assert run(*lines) == lines
+
+
+def test_parts_of_conditional_expressions_are_not_hoisted() -> None:
+    lines = ["a = np.log(x) if c else 0.0", "b = np.log(x) + 1 if c else 1.0"]
+    assert run(*lines) == lines
+
+
+def test_unknown_calls_and_mutating_methods_are_not_shared() -> None:
+    lines = ["a = foo(x) + 1", "b = foo(x) + 2", "c = w.pop() + 1", "d = w.pop() + 2"]
+    assert run(*lines) == lines
+
+
+def test_cheap_arithmetic_on_names_and_constants_is_left_written_twice() -> None:
+    lines = ["a = 2 * x * y", "b = 2 * x * z", "c = u > 0", "d = g * (u > 0)", "e = math.sqrt(math.pi) * x", "f = math.sqrt(math.pi) * y"]
+    assert run(*lines) == lines
+
+
+def test_comments_stay_and_do_not_end_a_run() -> None:
+    assert run("a = np.exp(x) + 1", "# backprop a = np.exp(x) + 1", "b = np.exp(x) * y") == [
+        "exp_x = np.exp(x)",
+        "a = exp_x + 1",
+        "# backprop a = np.exp(x) + 1",
+        "b = exp_x * y",
+    ]
+
+
+def test_new_names_never_shadow_existing_ones() -> None:
+    assert run("exp_x = 3", "a = np.exp(x) + exp_x", "b = np.exp(x) * y") == [
+        "exp_x = 3",
+        "exp_x_1 = np.exp(x)",
+        "a = exp_x_1 + exp_x",
+        "b = exp_x_1 * y",
+    ]
+
+
+def test_nested_repeats_are_shared_largest_first() -> None:
+    assert run("a = np.sum(x == m, axis=1) + 1", "b = np.sum(x == m, axis=1) * (x == m)") == [
+        "is_m = x == m",
+        "sum_is_m = np.sum(is_m, axis=1)",
+        "a = sum_is_m + 1",
+        "b = sum_is_m * is_m",
+    ]
