@@ -48,6 +48,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
 import codegen  # noqa: E402
 import codegen.format  # noqa: E402
 from workloads import WORKLOADS, Workload  # noqa: E402
+from workloads import hand as hand_module  # noqa: E402
 
 RTOL, ATOL = 1e-6, 1e-9
 GEN_SIZES = (500, 1000, 2000, 4000, 8000)
@@ -613,6 +614,63 @@ def print_runtime_summary(results: list[RuntimeResult]) -> None:
 
 
 # --------------------------------------------------------------------------- #
+# Part 1b: a training step (the loss, then its gradients).
+# --------------------------------------------------------------------------- #
+
+
+def _generated_module(wl: Workload, **options: Any) -> dict[str, Any]:
+    code = codegen.generate(
+        wl.source(), filename=wl.file, functions=[wl.function], wrt=list(wl.wrt), **options
+    )
+    namespace: dict[str, Any] = {"__name__": f"{wl.path.stem}_backward"}
+    exec(compile(code, f"<generated {wl.file}>", "exec"), namespace)
+    return namespace
+
+
+def run_training_step(
+    wl: Workload, repeats: int, target: float, clock: Callable[[], float]
+) -> list[Candidate]:
+    """Split style (forward for the loss and cache, then backward) and fused
+    --return-value, against a hand-written function returning loss and gradients."""
+    args, _ = wl.make_inputs(np.random.default_rng(0))
+    n = len(wl.wrt)
+    split = _generated_module(wl, style="split")
+    forward = split[f"{wl.function}_forward"]
+    backward = split[f"{wl.function}_backward"]
+    fused = _generated_module(wl, return_value=True)[f"{wl.function}_backward"]
+
+    def split_step() -> tuple[Any, Any]:
+        loss, cache = forward(*args)
+        return loss, backward(1.0, cache)
+
+    hand = getattr(hand_module, f"{wl.function}_and_grads")
+    cands = [
+        Candidate("hand-written", partial(hand, *args), lambda r: as_grads(r[1], n)),
+        Candidate("split", split_step, lambda r: as_grads(r[1], n)),
+        Candidate("fused+value", partial(fused, *args), lambda r: as_grads(r[1], n)),
+    ]
+    reference = cands[0].call()
+    for cand in cands[1:]:
+        got = cand.call()
+        problem = compare(cand.grads(reference), cand.grads(got), wl.wrt)
+        if problem or not math.isclose(float(got[0]), float(reference[0]), rel_tol=1e-9):
+            raise AssertionError(f"{cand.label}: {problem or 'loss differs'}")
+    time_interleaved(cands, repeats, target, clock)
+    return cands
+
+
+def print_training_step(wl: Workload, cands: list[Candidate]) -> None:
+    hand = cands[0]
+    print(f"\nTraining step ({wl.title}): loss and gradients")
+    for cand in cands:
+        print(
+            f"  {cand.label:<14} {fmt_time(cand.median):>12} {cand.spread * 100:5.0f}%"
+            f" {cand.median / hand.median:8.2f}x hand-written"
+        )
+    print("  target: split <= 1.05x")
+
+
+# --------------------------------------------------------------------------- #
 # Part 2: generation time.
 # --------------------------------------------------------------------------- #
 
@@ -853,7 +911,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only",
         action="append",
         metavar="NAME",
-        help=f"run only this part (repeatable): {', '.join(names)}, runtime (all of those), generation",
+        help=f"run only this part (repeatable): {', '.join(names)}, runtime (all of those),"
+        " training, generation",
     )
     parser.add_argument(
         "--repeats",
@@ -890,15 +949,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = parser.parse_args(argv)
 
     only = set(opts.only or [])
-    unknown = only - set(names) - {"runtime", "generation"}
+    unknown = only - set(names) - {"runtime", "training", "generation"}
     if unknown:
         parser.error(
-            f"unknown --only {', '.join(sorted(unknown))} (choose from {', '.join(names)}, runtime, generation)"
+            f"unknown --only {', '.join(sorted(unknown))}"
+            f" (choose from {', '.join(names)}, runtime, training, generation)"
         )
     selected = [w for w in WORKLOADS if not only or "runtime" in only or w.name in only]
     if only and "runtime" not in only and not (only & set(names)):
         selected = []
     do_generation = not only or "generation" in only
+    do_training = not only or "training" in only
 
     for fw in FRAMEWORK_CANDIDATES:
         FRAMEWORKS[fw] = (
@@ -924,6 +985,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(run_workload(wl, repeats, target, clock, opts.show_code))
         print_runtime(results)
         print_runtime_summary(results)
+
+    if do_training:
+        two_layer = next(w for w in WORKLOADS if w.name == "two_layer")
+        print_training_step(two_layer, run_training_step(two_layer, repeats, target, clock))
 
     if do_generation:
         if opts.sizes:

@@ -70,6 +70,11 @@ def matmul_backward(W, X, dD=1.0):
 
 
 def two_layer_loss_backward(X, y, W1, b1, W2, b2, reg=1e-3, dloss=1.0):
+    return two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg, dloss)[1]
+
+
+def two_layer_loss_and_grads(X, y, W1, b1, W2, b2, reg=1e-3, dloss=1.0):
+    """The cs231n-style training step: the loss and its gradients in one pass."""
     N = X.shape[0]
     rows = np.arange(N)
     # forward pass
@@ -98,7 +103,7 @@ def two_layer_loss_backward(X, y, W1, b1, W2, b2, reg=1e-3, dloss=1.0):
     # backprop reg_loss = 0.5 * reg * (sum(W1 * W1) + sum(W2 * W2))
     dW1 += reg * dloss * W1
     dW2 += reg * dloss * W2
-    return dW1, db1, dW2, db2
+    return loss, (dW1, db1, dW2, db2)
 
 
 def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
