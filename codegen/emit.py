@@ -204,26 +204,42 @@ def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tupl
         if isinstance(n, ast.Name)
     }
     needed = [n for n in first_reads(ast.parse("\n".join(backward))) if n in available]
+    bound = [n.id for n in ast.walk(forward_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     cheap = {
         statement.targets[0].id: statement
         for statement in forward_tree.body
         if isinstance(statement, ast.Assign)
         and len(statement.targets) == 1
         and isinstance(statement.targets[0], ast.Name)
-        and _is_cheap_shape(statement.value)
+        and bound.count(statement.targets[0].id) == 1
+        and (_is_cheap_shape(statement.value) or _is_view(statement.value, available))
     }
     recomputed: list[ast.Assign] = []
     cached = list(needed)
+
+    def recipe(name: str, known: set[str], seen: frozenset[str]) -> list[ast.Assign] | None:
+        """The cheap statements that recompute `name` from `known` names, or None."""
+        statement = cheap.get(name)
+        if statement is None or name in seen:
+            return None
+        steps: list[ast.Assign] = []
+        for used in sorted({n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)} & available):
+            if used in known:
+                continue
+            inner = recipe(used, known, seen | {name})
+            if inner is None:
+                return None
+            steps += inner
+        return [*steps, statement]
+
     changed = True
     while changed:
         changed = False
         for name in list(cached):
-            statement = cheap.get(name)
-            if statement is None or statement in recomputed:
-                continue
-            inputs = {n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)}
-            if inputs <= set(cached) - {name} | {p.name for p in fn.params if p.name in cached}:
-                recomputed.append(statement)
+            known = set(cached) - {name} | {s.targets[0].id for s in recomputed}  # type: ignore[attr-defined]
+            steps = recipe(name, known, frozenset())
+            if steps is not None:
+                recomputed += [s for s in steps if s not in recomputed]
                 cached.remove(name)
                 changed = True
     order = [s for s in forward_tree.body if s in recomputed]
@@ -238,6 +254,60 @@ def _is_cheap_shape(expr: ast.expr) -> bool:
     return any(isinstance(n, ast.Attribute) and n.attr in ("shape", "ndim", "size") for n in ast.walk(expr)) or any(
         isinstance(n, ast.Call) for n in ast.walk(expr)
     )
+
+
+_VIEW_METHODS = frozenset({"reshape", "transpose", "swapaxes", "squeeze", "expand_dims"})
+
+
+def _is_view(expr: ast.expr, local: set[str]) -> bool:
+    """A reshape, transpose or basic slice of a value: recomputed instead of cached,
+    as hand-written code does (`x.reshape(N, -1)` again in the backward)."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr in ("T", "mT") and _is_view_base(expr.value, local)
+    if isinstance(expr, ast.Subscript):
+        return _is_view_base(expr.value, local) and _is_basic_index(expr.slice)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _VIEW_METHODS:
+        receiver = expr.func.value
+        module = isinstance(receiver, ast.Name) and receiver.id not in local  # np.reshape(x, shape)
+        args = [*expr.args] if module else [receiver, *expr.args]
+        base, rest = (args[0], args[1:]) if args else (None, [])
+        static = all(_is_static(a) for a in [*rest, *(k.value for k in expr.keywords)])
+        return base is not None and _is_view_base(base, local) and static
+    return False
+
+
+def _is_view_base(expr: ast.expr, local: set[str]) -> bool:
+    return (isinstance(expr, ast.Name) and expr.id in local) or _is_view(expr, local)
+
+
+def _is_static(expr: ast.expr) -> bool:
+    """Shape arithmetic: integers, sizes, tuples of them."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr in ("shape", "ndim", "size") or expr.attr == "newaxis"
+    if isinstance(expr, ast.Subscript):
+        return _is_static(expr.value) and _is_static(expr.slice)
+    if isinstance(expr, ast.Call):
+        return isinstance(expr.func, ast.Name) and expr.func.id == "len"
+    return all(
+        isinstance(n, (ast.Constant, ast.Name, ast.Tuple, ast.Slice, ast.UnaryOp, ast.BinOp, ast.Attribute, ast.Subscript, ast.Call))
+        or isinstance(n, (ast.expr_context, ast.operator, ast.unaryop))
+        for n in ast.walk(expr)
+    ) and all(_is_static(n) for n in ast.iter_child_nodes(expr) if isinstance(n, (ast.Attribute, ast.Subscript, ast.Call)))
+
+
+def _is_basic_index(index: ast.expr) -> bool:
+    """Constants, slices and np.newaxis: a view, never a copy (no array indices)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            if not all(b is None or _is_static(b) for b in (part.lower, part.upper, part.step)):
+                return False
+        elif isinstance(part, ast.Attribute):
+            if part.attr != "newaxis":
+                return False
+        elif not (isinstance(part, ast.Constant) and (part.value is None or type(part.value) is int)):
+            return False
+    return True
 
 
 def first_reads(tree: ast.Module) -> list[str]:

@@ -48,6 +48,30 @@ def test_split_cache_holds_only_what_the_backward_reads() -> None:
     assert "n = x.shape[0]" in code.split("def layer_backward", 1)[1], "cheap shape arithmetic is recomputed"
 
 
+# The cs231n assignments' caches: affine (x, w, b); batchnorm's staged derivation
+# (xhat, gamma, xmu, ivar, sqrtvar, var, eps).
+TEXTBOOK_CACHE = {"affine": 3, "batchnorm": 7}
+
+
+@pytest.mark.parametrize("stem", sorted(TEXTBOOK_CACHE))
+def test_split_cache_is_no_bigger_than_the_textbook_one(stem: str) -> None:
+    path = Path(__file__).parents[1] / "examples" / f"{stem}.py"
+    code = codegen.generate(path.read_text(encoding="utf-8"), filename=path.name, style="split")
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "split", "exec"), namespace)
+    name, calls = ARGS[stem]
+    _, cache = namespace[f"{name}_forward"](*calls[0])
+    assert len(cache) <= TEXTBOOK_CACHE[stem]
+
+
+def test_views_are_recomputed_not_cached() -> None:
+    source = "import numpy as np\n\n\ndef layer(x, w):\n    n = x.shape[0]\n    flat = x.reshape(n, -1)\n    return np.sum(np.tanh(flat @ w))\n"
+    code = codegen.generate(source, style="split")
+    backward = code.split("def layer_backward", 1)[1]
+    assert "flat = x.reshape(n, -1)" in backward and "n = x.shape[0]" in backward
+    assert "cache = (tanh_flat_dot_w, w, x)" in code
+
+
 def test_return_value_returns_value_and_gradients() -> None:
     source = "def power(x, n: int):\n    p = 1.0\n    for i in range(n):\n        p = p * x\n    return p\n"
     namespace: dict[str, Any] = {}
