@@ -13,12 +13,13 @@ import ast
 import libcst as cst
 
 from codegen import ir, resolve, validate
+from codegen.dims import Dims, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
-from codegen.dims import Dims, parse_dims
+from codegen.shape_check import ShapeCheck
 from codegen.shapes import Ranks, ShapeKeys
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
@@ -87,6 +88,7 @@ class Normaliser(FlowLowering):
         self.dims = Dims(self.numbers)
         self.shapes = ShapeKeys(self.numbers, self.dims)
         self.ranks = Ranks(self.numbers, self.dims)
+        self.check = ShapeCheck(self.dims)
         self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
@@ -295,7 +297,14 @@ class Normaliser(FlowLowering):
         rule_name = f"numpy.{name}" if self.numpy and f"numpy.{name}" in RULES else name
         if rule_name not in RULES:
             raise self.fail(node, f"no derivative rule for the {name} operator")
-        return self.with_ranks(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
+        return self.checked(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
+
+    def checked(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
+        """`op`, refused at `node` when the known shapes prove it fails."""
+        problem = self.check.operation(op)
+        if problem is not None:
+            raise self.fail(node, f"shape mismatch: {problem}")
+        return self.with_ranks(node, op)
 
     def with_ranks(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
         """Matrix products differentiate by their operands' ranks, where known."""
@@ -401,7 +410,7 @@ class Normaliser(FlowLowering):
             spelling.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
             spelling.args[:count] = [slot(i) for i in range(count)]
-        return self.with_ranks(node, ir.Op(rule, args, statics, spelling))
+        return self.checked(node, ir.Op(rule, args, statics, spelling))
 
     def user_rule_call(self, node: cst.Call, callee: str) -> ir.Node:
         """A call of `foo` whose derivative is the user's own `foo_backward`."""
@@ -515,6 +524,9 @@ class Normaliser(FlowLowering):
         tree = self.to_ast(node)
         assert isinstance(tree, ast.Subscript)
         tree.value = ast.Name(var, ast.Load())
+        problem = self.check.index(var, tree.slice)
+        if problem is not None:
+            raise self.fail(node, f"shape mismatch: {problem}")
         if not self.numpy:
             self.lists.add(var)
         basic = self.is_basic_index(tree.slice)

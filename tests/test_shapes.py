@@ -1,0 +1,190 @@
+"""Shape annotations: mismatches codegen can prove are errors with a position."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import codegen
+from codegen.dims import Shape, parse_dims
+from tests.conftest import RunCodegen
+
+HEAD = "import numpy as np\n\n\n"
+
+# id: (function, line, column, message); lines count from the `def` (line 4).
+MISMATCHES: dict[str, tuple[str, int, int, str]] = {
+    "matmul-inner-sizes": (
+        'def f(x: "N 3", w: "4 M"):\n    return x @ w\n',
+        5,
+        12,
+        "matrix product of shapes (N, 3) and (4, M): inner sizes 3 and 4 differ",
+    ),
+    "dot-inner-sizes": (
+        'def f(x: "N 3", w: "4"):\n    h = np.dot(x, w)\n    return np.sum(h)\n',
+        5,
+        9,
+        "matrix product of shapes (N, 3) and (4,): inner sizes 3 and 4 differ",
+    ),
+    "matmul-method-jaxtyping": (
+        'def f(x: Float[np.ndarray, "N 3"], w: Float[np.ndarray, "2 M"]):\n    return x.dot(w)\n',
+        5,
+        12,
+        "inner sizes 3 and 2 differ",
+    ),
+    "matmul-of-a-scalar": (
+        'def f(x: "N D", s: float):\n    return np.sum(x @ s)\n',
+        5,
+        19,
+        "the right operand of a matrix product is a scalar",
+    ),
+    "matmul-stacks": (
+        'def f(x: "2 N D", w: "3 D M"):\n    return np.sum(x @ w)\n',
+        5,
+        19,
+        "stacks shapes (2,) and (3,) do not broadcast",
+    ),
+    "broadcast-literals": (
+        'def f(x: "N 3", b: "4"):\n    return np.sum(x + b)\n',
+        5,
+        19,
+        "shapes (N, 3) and (4,) do not broadcast: size 3 against 4",
+    ),
+    "broadcast-after-a-product": (
+        'def f(x: "N D", w: "D 3", b: "5"):\n    h = x @ w\n    return np.sum(np.tanh(h) * b)\n',
+        6,
+        19,
+        "shapes (N, 3) and (5,) do not broadcast",
+    ),
+    "broadcast-in-augmented-assignment": (
+        'def f(x: "N 3", b: "4"):\n    y = x * 2.0\n    y += b\n    return np.sum(y)\n',
+        6,
+        5,
+        "do not broadcast",
+    ),
+    "too-many-indices": (
+        'def f(x: "N D"):\n    return x[0, 1, 2] * 2.0\n',
+        5,
+        12,
+        "too many indices: 3 for an array of shape (N, D)",
+    ),
+    "too-many-indices-with-slices": (
+        'def f(x: "N D"):\n    y = x[:, :, 0]\n    return np.sum(y)\n',
+        5,
+        9,
+        "too many indices: 3 for an array of shape (N, D)",
+    ),
+    "index-beyond-a-literal-size": (
+        'def f(x: "3 D"):\n    return np.sum(x[-4])\n',
+        5,
+        19,
+        "index -4 is out of range for axis 0, of size 3",
+    ),
+    "reduction-axis-beyond-the-rank": (
+        'def f(x: "N D"):\n    return np.sum(x.sum(axis=2))\n',
+        5,
+        19,
+        "axis 2 is out of range for an array of shape (N, D)",
+    ),
+    "reduction-negative-axis": (
+        'def f(x: "N D"):\n    return np.sum(np.mean(x, axis=(0, -3)))\n',
+        5,
+        19,
+        "axis -3 is out of range",
+    ),
+    "reshape-literal-sizes": (
+        'def f(x: "2 6"):\n    return np.sum(x.reshape(4, 4))\n',
+        5,
+        19,
+        "cannot reshape an array of shape (2, 6), 12 elements, into (4, 4), 16 elements",
+    ),
+    "reshape-inferred-size": (
+        'def f(x: "2 6"):\n    return np.sum(np.reshape(x, (5, -1)))\n',
+        5,
+        19,
+        "cannot reshape an array of shape (2, 6), 12 elements, into (5, -1)",
+    ),
+    "reshape-symbolic-operand": (
+        'def f(x: "N 3"):\n    return np.sum(x.reshape(2, 4))\n',
+        5,
+        19,
+        "a multiple of 3 elements, into (2, 4), 8 elements",
+    ),
+    "mismatch-in-a-helper": (
+        'def layer(x, w):\n    return x @ w\n\n\ndef f(x: "N 3", w: "4 M"):\n    return np.sum(layer(x, w))\n',
+        5,
+        12,
+        "inner sizes 3 and 4 differ",
+    ),
+}
+
+# Different symbols may be equal at run time, and a symbol may be 1.
+FINE: dict[str, str] = {
+    "different-symbols": 'def f(x: "N D", w: "M K"):\n    return np.sum(x @ w)\n',
+    "symbol-against-literal": 'def f(x: "N D", w: "3 M"):\n    return np.sum(x @ w + x[:, :1])\n',
+    "broadcast-against-one": 'def f(x: "N 3", b: "1", c: "N 1"):\n    return np.sum(x + b + c)\n',
+    "ellipsis-and-new-axes": 'def f(x: "N D"):\n    return np.sum(x[..., None, 0] + x[None, :, 1, None])\n',
+    "index-array": 'def f(x: "N D", idx):\n    return np.sum(x[idx, 0])\n',
+    "reshape-inferred": 'def f(x: "2 6"):\n    return np.sum(x.reshape(3, -1) ** 2)\n',
+    "reshape-symbolic": 'def f(x: "N 3"):\n    return np.sum(x.reshape(2, 6) ** 2)\n',
+    "variadic-annotation": 'def f(x: "*batch 3", b: "4"):\n    return np.sum(x * 2.0) + np.sum(b)\n',
+    "anonymous-dimensions": 'def f(x: "_ 3", y: "_ 4"):\n    return np.sum(x) + np.sum(y)\n',
+}
+
+
+def refused(source: str) -> codegen.CodegenError:
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate(source, filename="fwd.py")
+    return info.value
+
+
+@pytest.mark.parametrize(("source", "line", "column", "message"), MISMATCHES.values(), ids=MISMATCHES.keys())
+def test_provable_mismatch_is_an_error_at_the_expression(source: str, line: int, column: int, message: str) -> None:
+    if "Float[" in source:
+        source = "from jaxtyping import Float\n" + source
+        line += 1
+    error = refused(HEAD + source)
+    assert (error.line, error.column) == (line, column), str(error)
+    assert error.message.startswith("shape mismatch: "), error.message
+    assert message in error.message
+    assert len(error.problems) == 1, str(error)
+
+
+@pytest.mark.parametrize("source", FINE.values(), ids=FINE.keys())
+def test_what_is_not_provable_is_not_an_error(source: str) -> None:
+    codegen.generate(HEAD + source, filename="fwd.py")
+
+
+def test_every_mismatch_is_reported() -> None:
+    source = HEAD + 'def f(x: "N 3", w: "4 M", b: "5"):\n    h = x @ w\n    k = x + b\n    return np.sum(h) + np.sum(k)\n'
+    error = refused(source)
+    assert [(p.line, p.column) for p in error.problems] == [(5, 9), (6, 9)]
+
+
+def test_cli_reports_the_mismatch_and_writes_nothing(project: Path, codegen: RunCodegen) -> None:
+    (project / "fwd.py").write_text(HEAD + 'def f(x: "N 3", w: "4 M"):\n    return x @ w\n')
+    result = codegen("fwd.py")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "fwd.py:5:12: error: shape mismatch: matrix product of shapes (N, 3) and (4, M): "
+        "inner sizes 3 and 4 differ\n        return x @ w\n               ^\n"
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "fwd_backward.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [
+        ("N D", ("N", "D")),
+        ("3 N", (3, "N")),
+        ("", ()),
+        ("_ #N N+1 _n", (None, None, None, None)),
+        ("*batch N", None),
+        ("... N", None),
+    ],
+)
+def test_annotation_words(text: str, shape: Shape | None) -> None:
+    """jaxtyping's words: `_`, `#N` and expressions are sizes left unknown; `*name`
+    and `...` stand for any number of dimensions, so not even the rank is known."""
+    assert parse_dims(text) == shape
