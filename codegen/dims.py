@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import keyword
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from codegen import ir
 from codegen.resolve import is_number
@@ -60,7 +60,7 @@ def broadcast(shapes: Sequence[Shape]) -> Shape | None:
 class Dims:
     """The symbolic shapes of a function's values."""
 
-    def __init__(self, numbers: set[str]) -> None:
+    def __init__(self, numbers: Container[str]) -> None:
         self.numbers = numbers
         self.shapes: dict[str, Shape] = {}
 

@@ -19,7 +19,7 @@ from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
-from codegen.shape_check import ShapeCheck
+from codegen.shape_check import Either, ShapeCheck
 from codegen.shapes import Ranks, ShapeKeys
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
@@ -88,7 +88,8 @@ class Normaliser(FlowLowering):
         self.dims = Dims(self.numbers)
         self.shapes = ShapeKeys(self.numbers, self.dims)
         self.ranks = Ranks(self.numbers, self.dims)
-        self.check = ShapeCheck(self.dims)
+        self.declared: set[str] = set()  # parameters annotated int, float or bool
+        self.check = ShapeCheck(self.dims, Either(self.ints, self.declared))
         self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
@@ -606,6 +607,7 @@ class Normaliser(FlowLowering):
         self.shapes.record(target, value)
         self.ranks.record(target, value)
         self.dims.record(target, value)
+        self.check.record(target, value)
 
     def new_temp(self, base: str) -> str:
         """A name for an intermediate the normaliser introduces (never the user's)."""
@@ -895,6 +897,8 @@ class Normaliser(FlowLowering):
             if dims is not None:
                 self.dims.shapes[name] = dims
             default = param.default
+            if annotation in ("int", "float", "bool"):
+                self.declared.add(name)
             if annotation in ("int", "float", "bool") or isinstance(default, (cst.Integer, cst.Float)):
                 self.numbers.add(name)
             if isinstance(default, cst.UnaryOperation) and isinstance(default.expression, (cst.Integer, cst.Float)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from codegen import ir
 from codegen.dims import Dims, Shape
@@ -25,21 +25,61 @@ def describe(shape: Shape) -> str:
     return f"({words[0]},)" if len(words) == 1 else f"({', '.join(words)})"
 
 
-class ShapeCheck:
-    """Proves operations wrong on the shapes `dims` knows; memoised, so that
-    checking every operation of a long expression stays linear."""
+class Either:
+    """Membership in any of several sets that keep growing."""
 
-    def __init__(self, dims: Dims) -> None:
+    def __init__(self, *sets: Container[str]) -> None:
+        self.sets = sets
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in s for s in self.sets)
+
+
+class ShapeCheck:
+    """Proves operations wrong on the shapes that are certain.
+
+    The normaliser's `Dims` also takes a parameter with a number as default
+    (`dout=1.0`, `reg=0.1`) for a number; that is a good guess for what to
+    emit, but no proof: here only literals, ints (sizes, counters) and
+    parameters annotated `int`/`float`/`bool` are numbers, and a value's shape
+    is recomputed on that basis as its stage is emitted. Shapes are memoised,
+    so that checking every operation of a long expression stays linear.
+    """
+
+    def __init__(self, dims: Dims, certain: Container[str]) -> None:
         self.dims = dims
+        self.strict = Dims(certain)
+        self.records: dict[str, Shape | None] = {}
         self.memo: dict[int, tuple[ir.Op, Shape | None]] = {}
+
+    def record(self, target: str, value: ir.Node) -> None:
+        """`target = value` was staged (in each branch: they must agree)."""
+        shape = self.shape(value)
+        if target in self.records and self.records[target] != shape:
+            shape = None
+        self.records[target] = shape
+
+    def copy(self, target: str, source: str) -> None:
+        """`target = source`, a copy the flow lowering made."""
+        self.records[target] = self.known(source) if target not in self.records else None
+
+    def known(self, var: str) -> Shape | None:
+        """A variable's shape: what `dims` still knows (a loop may have made it
+        forget), as recomputed here where the variable was staged."""
+        if var not in self.dims.shapes:
+            return None
+        return self.records[var] if var in self.records else self.dims.shapes[var]
 
     def shape(self, node: ir.Node) -> Shape | None:
         if isinstance(node, ir.Leaf):
-            return self.dims.leaf(node)
+            if node.var is None:
+                return self.strict.leaf(node)
+            base = self.known(node.var)
+            return base if base is None or node.index is None else self.strict.indexed(base, node.index)
         cached = self.memo.get(id(node))
         if cached is not None and cached[0] is node:
             return cached[1]
-        shape = self.dims.combine(node, [self.shape(a) for a in node.args])
+        shape = self.strict.combine(node, [self.shape(a) for a in node.args])
         self.memo[id(node)] = (node, shape)
         return shape
 
@@ -59,8 +99,8 @@ class ShapeCheck:
 
     def index(self, var: str, index: ast.expr) -> str | None:
         """Why indexing `var` with `index` certainly fails, or None."""
-        shape = self.dims.shapes.get(var)
-        return None if shape is None else index_conflict(shape, index, self.dims.numbers)
+        shape = self.known(var)
+        return None if shape is None else index_conflict(shape, index, self.strict.numbers)
 
 
 def broadcast_conflict(shapes: Sequence[Shape]) -> str | None:
@@ -140,7 +180,7 @@ def reshape_conflict(shape: Shape, target: ast.expr | None) -> str | None:
     return None
 
 
-def index_conflict(shape: Shape, index: ast.expr, numbers: set[str]) -> str | None:
+def index_conflict(shape: Shape, index: ast.expr, numbers: Container[str]) -> str | None:
     """More indices than dimensions, or a literal index beyond a literal size."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     taken = 0  # dimensions certainly consumed so far

@@ -1,4 +1,5 @@
-"""Shape annotations: mismatches codegen can prove are errors with a position."""
+"""Shape annotations: provable mismatches are errors with a position, and with
+`assert_shapes` the generated code asserts the shapes it assumed."""
 
 from __future__ import annotations
 
@@ -188,3 +189,10 @@ def test_annotation_words(text: str, shape: Shape | None) -> None:
     """jaxtyping's words: `_`, `#N` and expressions are sizes left unknown; `*name`
     and `...` stand for any number of dimensions, so not even the rank is known."""
     assert parse_dims(text) == shape
+
+
+def test_a_default_value_is_no_proof_of_a_number() -> None:
+    """`dout=1.0` is a guess: the caller passes an array (the generated backward,
+    differentiated again for Hessian-vector products, relies on it)."""
+    source = HEAD + 'def f(x: "N D", w: "D M", g=1.0):\n    return np.sum((g @ w.T) * x)\n'
+    codegen.generate(source, wrt=["x", "w"])
