@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from codegen import helpers, ir
+from codegen import assertions, helpers, ir
 from codegen.differentiate import Backward, render
 from codegen.naming import identifiers
 from codegen.options import Options
@@ -131,10 +131,30 @@ def _indent_all(lines: list[str]) -> str:
     return "\n".join("    " + line if line else line for line in "\n".join(lines).split("\n"))
 
 
+def parameter_checks(fn: ir.Function, code: list[str], np_name: str) -> list[str]:
+    """With assert_shapes: the asserts on the annotated parameters, under a comment."""
+    if not fn.annotated:
+        return []
+    reserved = assertions.reserved_names(code, [p.name for p in fn.params]) | {np_name}
+    return ["# the shapes the annotations promise", *assertions.parameter_checks(fn.annotated, np_name, reserved)]
+
+
+def gradient_checks(fn: ir.Function, back: Backward) -> list[str]:
+    """With assert_shapes: each gradient of an annotated parameter has its shape."""
+    checks = [
+        assertions.same_shape(gradient.id, param.name, bool(fn.annotated[param.name]), back.spellings["np"])
+        for param in back.differentiable
+        if param.name in fn.annotated
+        for gradient in [back.gradients[param.name]]
+        if isinstance(gradient, ast.Name)
+    ]
+    return ["# each gradient has its parameter's shape", *checks] if checks else []
+
+
 def function_text(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
     if options.style == "split":
-        return split_text(fn, back)
-    body = [docstring(fn, back, options), "# forward pass", *forward_lines(fn)]
+        return split_text(fn, back, options)
+    body = ["# forward pass", *forward_lines(fn)]
     grads = _gradients_return(back)
     if options.return_value:
         value = ", ".join(fn.outputs)
@@ -149,13 +169,18 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
         body += [*back.lines, f"return {value}, {grads}"]
     else:
         body += [*back.lines, f"return {grads}"]
-    return f"{signature(fn)}\n{_indent_all(body)}\n"
+    if options.assert_shapes:
+        body[-1:-1] = gradient_checks(fn, back)
+        body[:0] = parameter_checks(fn, body, back.spellings["np"])
+    return f"{signature(fn)}\n{_indent_all([docstring(fn, back, options), *body])}\n"
 
 
-def split_text(fn: ir.Function, back: Backward) -> str:
+def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     """`f_forward(params) -> (out, cache)` and `f_backward(dout, cache) -> gradients`."""
     forward = forward_lines(fn)
     backward = list(back.lines)
+    if options.assert_shapes:
+        backward += gradient_checks(fn, back)  # the parameters they compare with are cached
     returned = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
     cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
     params = [p.code for p in fn.params if p.kind != "kwonly"]
@@ -170,7 +195,10 @@ def split_text(fn: ir.Function, back: Backward) -> str:
             f"The cache holds what the backward pass needs: {', '.join(cached) or 'nothing'}.",
         ]
     )
-    forward_body = [forward_doc, *forward, f"cache = {cache_value}", f"return {outputs}, cache"]
+    forward_body = [*forward, f"cache = {cache_value}", f"return {outputs}, cache"]
+    if options.assert_shapes:
+        forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
+    forward_body.insert(0, forward_doc)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
     backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []

@@ -13,7 +13,7 @@ import ast
 import libcst as cst
 
 from codegen import ir, resolve, validate
-from codegen.dims import Dims, parse_dims
+from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
@@ -85,6 +85,7 @@ class Normaliser(FlowLowering):
         self.ints: set[str] = set()
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
+        self.annotated: dict[str, Shape] = {}  # parameter -> the shape its annotation declares
         self.dims = Dims(self.numbers)
         self.shapes = ShapeKeys(self.numbers, self.dims)
         self.ranks = Ranks(self.numbers, self.dims)
@@ -896,6 +897,9 @@ class Normaliser(FlowLowering):
             dims = annotation_dims(param.annotation.annotation) if param.annotation else None
             if dims is not None:
                 self.dims.shapes[name] = dims
+            declared = declared_shape(param.annotation.annotation) if param.annotation else None
+            if declared is not None and not (isinstance(param.default, cst.Name) and param.default.value == "None"):
+                self.annotated[name] = declared
             default = param.default
             if annotation in ("int", "float", "bool"):
                 self.declared.add(name)
@@ -975,6 +979,7 @@ class Normaliser(FlowLowering):
             scalars=self.numbers,
             shape_keys=dict(self.shapes.keys),
             dims=dict(self.dims.shapes),
+            annotated=dict(self.annotated),
             docstring=_docstring(self.function),
             names=self.names,
             temps=set(self.temps),
@@ -1038,10 +1043,15 @@ def value_expr(node: ir.Node) -> ast.expr:
     return node.expr
 
 
-def annotation_dims(annotation: cst.BaseExpression) -> tuple[str | int | None, ...] | None:
-    """The symbolic shape a parameter annotation names, if any."""
+def annotation_dims(annotation: cst.BaseExpression) -> Shape | None:
+    """The symbolic shape a parameter annotation names, if any (`float` is a scalar)."""
     if isinstance(annotation, cst.Name) and annotation.value == "float":
         return ()
+    return declared_shape(annotation)
+
+
+def declared_shape(annotation: cst.BaseExpression) -> Shape | None:
+    """The shape a string annotation declares: `"N D"`, `Float[np.ndarray, "N D"]`."""
     if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 2:
         element = annotation.slice[1].slice
         if isinstance(element, cst.Index):

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import codegen
 from codegen.dims import Shape, parse_dims
 from tests.conftest import RunCodegen
+from tests.support import check_gradients, load
 
 HEAD = "import numpy as np\n\n\n"
 
@@ -189,6 +193,153 @@ def test_annotation_words(text: str, shape: Shape | None) -> None:
     """jaxtyping's words: `_`, `#N` and expressions are sizes left unknown; `*name`
     and `...` stand for any number of dimensions, so not even the rank is known."""
     assert parse_dims(text) == shape
+
+
+# ---- assert_shapes: the generated code checks the shapes it assumed ----------------------
+
+AFFINE = HEAD + 'def affine(x: "N D", w: "D M", b: "M"):\n    return x @ w + b\n'
+SQUARE = HEAD + 'def step(h: "N H", W: "H H", c: "3"):\n    return np.sum(np.tanh(h @ W) * c[0])\n'
+SCALE = HEAD + 'def scale(x: "N D", s: "D"):\n    return x * s\n'
+RNG = np.random.default_rng(0)
+
+
+def normal(*shape: int) -> np.ndarray:
+    return RNG.normal(size=shape)
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "args"),
+    [
+        (AFFINE, "affine", (normal(3, 4), normal(4, 2), normal(2))),
+        (SQUARE, "step", (normal(2, 3), normal(3, 3), normal(3))),
+        (SCALE, "scale", (normal(3, 4), normal(4))),
+    ],
+    ids=["affine", "square", "scale"],
+)
+def test_asserts_pass_on_the_annotated_shapes(source: str, name: str, args: tuple[np.ndarray, ...]) -> None:
+    forward, backward, code = load(source, assert_shapes=True)
+    assert "assert " in code
+    check_gradients(forward[name], backward[f"{name}_backward"], list(args))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((normal(3), normal(4, 2), normal(2)), r"x: shape \(3,\), expected \(N, D\)"),
+        ((normal(3, 4), normal(5, 2), normal(2)), r"w: shape \(5, 2\), expected \(D=4, M\)"),
+        ((normal(3, 4), normal(4, 2, 1), normal(2)), r"w: shape \(4, 2, 1\), expected \(D=4, M\)"),
+        ((normal(3, 4), normal(4, 2), normal(3)), r"b: shape \(3,\), expected \(M=2,\)"),
+        ((normal(3, 4), normal(4, 2), normal(1, 2)), r"b: shape \(1, 2\), expected \(M=2,\)"),
+    ],
+    ids=["rank-of-x", "D-of-w", "rank-of-w", "M-of-b", "rank-of-b"],
+)
+def test_asserts_fail_on_other_shapes(args: tuple[np.ndarray, ...], message: str) -> None:
+    _, backward, _ = load(AFFINE, assert_shapes=True)
+    with pytest.raises(AssertionError, match=message):
+        backward["affine_backward"](*args, dout=np.ones((3, 2)))
+
+
+def test_literal_sizes_and_square_matrices_are_asserted() -> None:
+    _, backward, code = load(SQUARE, assert_shapes=True)
+    assert "assert W.shape == (H, H)" in code
+    assert "assert c.shape == (3,)" in code
+    with pytest.raises(AssertionError, match=r"W: shape \(3, 2\), expected \(H=3, H=3\)"):
+        backward["step_backward"](normal(2, 3), normal(3, 2), normal(3))
+    with pytest.raises(AssertionError, match=r"c: shape \(4,\), expected \(3,\)"):
+        backward["step_backward"](normal(2, 3), normal(3, 3), normal(4))
+
+
+def test_a_gradient_of_another_shape_fails_before_the_return() -> None:
+    """An upstream gradient of the wrong shape gives gradients of the wrong shape."""
+    _, backward, code = load(SCALE, assert_shapes=True)
+    assert "assert np.shape(dx) == x.shape" in code
+    with pytest.raises(AssertionError, match=r"dx: shape \(4,\), expected \(3, 4\)"):
+        backward["scale_backward"](normal(3, 4), normal(4), dout=normal(4))
+
+
+def test_without_the_option_nothing_changes() -> None:
+    code = codegen.generate(AFFINE)
+    assert code == codegen.generate(AFFINE, assert_shapes=False)
+    assert "assert" not in code
+
+
+def test_parameters_without_shape_annotations_are_not_asserted() -> None:
+    source = HEAD + 'def f(x, w: "D", n: int, mask: "N" = None, eps: float = 1e-5):\n    return np.sum(x * w) + eps\n'
+    code = codegen.generate(source, assert_shapes=True)
+    assert "assert w.ndim == 1" in code
+    assert [line.split()[1] for line in code.splitlines() if line.strip().startswith("assert ")] == [
+        "w.ndim",
+        "np.shape(dw)",
+    ]
+    assert "assert" not in codegen.generate(HEAD + "def f(x, w):\n    return np.sum(x * w)\n", assert_shapes=True)
+
+
+def test_symbols_never_shadow_what_the_function_reads() -> None:
+    """`D` is a parameter and `M` a module constant the body reads: their sizes
+    are bound under other names; `N` is bound by the body too, after the asserts."""
+    source = (
+        HEAD
+        + "M = 2.0\n\n\n"
+        + 'def f(x: "N D", D: int, w: "D M", b: "M"):\n    N = x.shape[0]\n    return np.sum(x @ w + b) * M / N + D\n'
+    )
+    forward, backward, code = load(source, assert_shapes=True)
+    assert "N, D_1 = x.shape" in code and "M_1 = w.shape[1]" in code
+    assert 'f"w: shape {w.shape}, expected (D={D_1}, M)"' in code
+    assert 'assert b.shape == (M_1,), f"b: shape {b.shape}, expected (M={M_1},)"' in code
+    check_gradients(forward["f"], backward["f_backward"], [normal(3, 4), 7, normal(4, 5), normal(5)])
+
+
+def test_split_style_asserts_in_both_halves() -> None:
+    _, backward, code = load(AFFINE, assert_shapes=True, style="split")
+    assert "cache = (w, x, b)" in code  # b only for its gradient's check
+    x, w, b = normal(3, 4), normal(4, 2), normal(2)
+    out, cache = backward["affine_forward"](x, w, b)
+    db = backward["affine_backward"](np.ones_like(out), cache)[2]
+    np.testing.assert_allclose(db, [3.0, 3.0])
+    with pytest.raises(AssertionError, match=r"b: shape \(3,\)"):
+        backward["affine_forward"](x, w, normal(3))
+    _, scale, _ = load(SCALE, assert_shapes=True, style="split")
+    out, cache = scale["scale_forward"](x, normal(4))
+    with pytest.raises(AssertionError, match=r"dx: shape \(4,\), expected \(3, 4\)"):
+        scale["scale_backward"](normal(4), cache)
+
+
+def test_forward_mode_asserts_parameters_and_tangents() -> None:
+    _, jvp, code = load(AFFINE, assert_shapes=True, mode="forward")
+    assert "np.shape(x_dot) == x.shape" in code
+    x, w, b = normal(3, 4), normal(4, 2), normal(2)
+    out_dot = jvp["affine_jvp"](x, w, b, x, w, b)[1]
+    np.testing.assert_allclose(out_dot, 2 * x @ w + b)
+    with pytest.raises(AssertionError, match=r"b_dot: shape \(3,\), expected \(2,\)"):
+        jvp["affine_jvp"](x, w, b, x, w, normal(3))
+
+
+def test_hessian_vector_products_assert_too() -> None:
+    _, hvp, code = load(AFFINE, assert_shapes=True, mode="hvp")
+    assert "assert w.ndim == 2 and w.shape[0] == D" in code
+    x, w, b = normal(3, 4), normal(4, 2), normal(2)
+    dout = normal(3, 2)
+    dx_dot = hvp["affine_hvp"](x, w, b, x, w, dout=dout)[0]
+    np.testing.assert_allclose(dx_dot, dout @ w.T)
+    with pytest.raises(AssertionError, match=r"w: shape \(2, 2\), expected \(D=4, M\)"):
+        hvp["affine_hvp"](x, normal(2, 2), b, x, w, dout=dout)
+
+
+def test_jaxtyping_annotations_are_asserted(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Float:
+        def __class_getitem__(cls, item: object) -> type:
+            return cls
+
+    monkeypatch.setitem(sys.modules, "jaxtyping", types.SimpleNamespace(Float=Float))
+    source = (
+        "import numpy as np\nfrom jaxtyping import Float\n\n\n"
+        'def affine(x: Float[np.ndarray, "N D"], w: Float[np.ndarray, "D M"]):\n    return x @ w\n'
+    )
+    forward, backward, code = load(source, assert_shapes=True)
+    assert "assert w.ndim == 2 and w.shape[0] == D" in code
+    check_gradients(forward["affine"], backward["affine_backward"], [normal(3, 4), normal(4, 2)])
+    with pytest.raises(AssertionError, match=r"w: shape \(3, 2\)"):
+        backward["affine_backward"](normal(3, 4), normal(3, 2), dout=np.ones((3, 2)))
 
 
 def test_a_default_value_is_no_proof_of_a_number() -> None:
