@@ -58,6 +58,7 @@ def generate(
     return_value: bool = False,
     mode: str = "reverse",
     allow_generated: bool = False,
+    assert_shapes: bool = False,
     dump_stages: StageDump | None = None,
 ) -> str:
     """Return the generated backward module for the forward module `source`.
@@ -74,6 +75,7 @@ def generate(
         return_value,
         mode,
         allow_generated,
+        assert_shapes,
     )
     _refuse_what_python_cannot_compile(source, filename)
     limit = sys.getrecursionlimit()
@@ -160,9 +162,12 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
         if options.mode in ("forward", "hvp-inner"):
-            results.append((fn, _forward(fn, _spellings(modules, fn), info.uses_numpy, options.mode == "hvp-inner")))
+            spellings = _spellings(modules, fn)
+            results.append((fn, _forward(fn, spellings, info.uses_numpy, options.mode == "hvp-inner", options.assert_shapes)))
             continue
         results.append((fn, differentiate(fn, _spellings(modules, fn), info.uses_numpy)))
+        if options.assert_shapes and fn.annotated:
+            results[-1][1].modules.add("np")  # the shape asserts call np.shape
         if dump_stages:
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
     collector.raise_if_any()
@@ -179,7 +184,8 @@ def build(source: str, filename: str, options: Options, dump_stages: StageDump |
 
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
-    reverse = build(source, filename, replace(options, mode="reverse", style="fused", return_value=False), dump_stages)
+    plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False)
+    reverse = build(source, filename, plain, dump_stages)
     backward_module = reverse.code
     inner = replace(
         options,
@@ -197,8 +203,10 @@ def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | 
     return Generated(code, reverse.wrt, reverse.upstream)
 
 
-def _forward(fn: ir.Function, modules: dict[str, str], numpy: bool, hvp: bool = False) -> Backward:
-    mode = ForwardMode(fn, modules, numpy, hvp)
+def _forward(
+    fn: ir.Function, modules: dict[str, str], numpy: bool, hvp: bool = False, assert_shapes: bool = False
+) -> Backward:
+    mode = ForwardMode(fn, modules, numpy, hvp, assert_shapes)
     text = mode.run()
     result = Backward(spellings=modules, modules=mode.used_modules, text=text)
     if "_unbroadcast(" in text:

@@ -35,8 +35,9 @@ configuration:
   [tool.codegen] in the nearest pyproject.toml takes the long flags as keys:
   output = "{stem}_backward.py", functions = ["loss"], wrt = ["w"],
   line-length = 88, target-version = ["py310"], quiet, verbose,
-  exit-nonzero-on-change. Flags override it. Where neither sets line-length
-  or target-version, [tool.black]'s are used.
+  exit-nonzero-on-change, style, return-value, mode, assert-shapes.
+  Flags override it. Where neither sets line-length or target-version,
+  [tool.black]'s are used.
 
 exit codes:
   0    done, or everything up to date
@@ -84,6 +85,7 @@ class Settings:
     return_value: bool = False
     mode: str = "reverse"
     allow_generated: bool = False
+    assert_shapes: bool = False
 
 
 @dataclass
@@ -205,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fused f_backward returns (value, gradients)",
     )
     parser.add_argument(
+        "--assert-shapes",
+        action="store_true",
+        default=None,
+        help="the generated code asserts the shapes of annotated parameters "
+        "(x: \"N D\") and of their gradients",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 if any output is missing or stale",
@@ -292,6 +301,7 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         return_value=bool(args.return_value or cfg.return_value),
         mode=args.mode or cfg.mode or "reverse",
         allow_generated=bool(args.allow_generated),
+        assert_shapes=bool(args.assert_shapes or cfg.assert_shapes),
     )
 
 
@@ -406,6 +416,7 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
             return_value=settings.return_value,
             mode=settings.mode,
             allow_generated=settings.allow_generated,
+            assert_shapes=settings.assert_shapes,
             dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
         )
     except NoForwardFunctions:

@@ -45,6 +45,7 @@ class Config:
     style: str | None = None
     return_value: bool | None = None
     mode: str | None = None
+    assert_shapes: bool | None = None
     codegen_file: Path | None = None
     black_line_length: int | None = None
     black_target_versions: tuple[str, ...] | None = None
@@ -145,6 +146,7 @@ CODEGEN_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "style": ("style", _style),
     "return-value": ("return_value", _bool),
     "mode": ("mode", _mode),
+    "assert-shapes": ("assert_shapes", _bool),
 }
 
 

@@ -10,7 +10,8 @@ matrix products know their operands' ranks.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+import keyword
+from collections.abc import Container, Sequence
 
 from codegen import ir
 from codegen.resolve import is_number
@@ -19,13 +20,17 @@ Dim = str | int | None
 Shape = tuple[Dim, ...]
 
 
-def parse_dims(text: str) -> Shape:
-    """`"N D"` -> ("N", "D"); `"3 N"` -> (3, "N"); `"*batch"` or `"..."` -> unknown."""
+def parse_dims(text: str) -> Shape | None:
+    """`"N D"` -> ("N", "D"); `"3 N"` -> (3, "N"); `"_ N"`, `"#N N"`, `"N+1 N"`
+    -> (None, "N"): one dimension of unknown size; `"*batch N"` or `"... N"`
+    -> None: jaxtyping's any number of dimensions, so not even the rank is known."""
     dims: list[Dim] = []
     for word in text.split():
+        if word.startswith("*") or word == "...":
+            return None
         if word.isdigit():
             dims.append(int(word))
-        elif word.isidentifier():
+        elif word.isidentifier() and not word.startswith("_") and not keyword.iskeyword(word):
             dims.append(word)
         else:
             dims.append(None)
@@ -55,7 +60,7 @@ def broadcast(shapes: Sequence[Shape]) -> Shape | None:
 class Dims:
     """The symbolic shapes of a function's values."""
 
-    def __init__(self, numbers: set[str]) -> None:
+    def __init__(self, numbers: Container[str]) -> None:
         self.numbers = numbers
         self.shapes: dict[str, Shape] = {}
 
@@ -68,13 +73,19 @@ class Dims:
 
     def shape(self, node: ir.Node) -> Shape | None:
         if isinstance(node, ir.Leaf):
-            if node.var is None:
-                return () if is_number(node.expr, self.numbers) else None
-            base = self.shapes.get(node.var)
-            if node.index is None or base is None:
-                return base
-            return self.indexed(base, node.index)
-        shapes = [self.shape(a) for a in node.args]
+            return self.leaf(node)
+        return self.combine(node, [self.shape(a) for a in node.args])
+
+    def leaf(self, node: ir.Leaf) -> Shape | None:
+        if node.var is None:
+            return () if is_number(node.expr, self.numbers) else None
+        base = self.shapes.get(node.var)
+        if node.index is None or base is None:
+            return base
+        return self.indexed(base, node.index)
+
+    def combine(self, node: ir.Op, shapes: list[Shape | None]) -> Shape | None:
+        """The shape of `node`'s value from its operands' shapes."""
         kind, name = node.rule.kind, node.rule.name
         if kind == "scalar" or name == "numpy.sumsq":
             return ()

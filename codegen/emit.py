@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import cse, helpers, ir
+from codegen import assertions, cse, helpers, ir
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
 from codegen.options import Options
@@ -132,10 +132,30 @@ def _indent_all(lines: list[str]) -> str:
     return "\n".join("    " + line if line else line for line in "\n".join(lines).split("\n"))
 
 
+def parameter_checks(fn: ir.Function, code: list[str], np_name: str) -> list[str]:
+    """With assert_shapes: the asserts on the annotated parameters, under a comment."""
+    if not fn.annotated:
+        return []
+    reserved = assertions.reserved_names(code, [p.name for p in fn.params]) | {np_name}
+    return ["# the shapes the annotations promise", *assertions.parameter_checks(fn.annotated, np_name, reserved)]
+
+
+def gradient_checks(fn: ir.Function, back: Backward) -> list[str]:
+    """With assert_shapes: each gradient of an annotated parameter has its shape."""
+    checks = [
+        assertions.same_shape(gradient.id, param.name, bool(fn.annotated[param.name]), back.spellings["np"])
+        for param in back.differentiable
+        if param.name in fn.annotated
+        for gradient in [back.gradients[param.name]]
+        if isinstance(gradient, ast.Name)
+    ]
+    return ["# each gradient has its parameter's shape", *checks] if checks else []
+
+
 def function_text(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
     if options.style == "split":
-        return split_text(fn, back)
-    body = [docstring(fn, back, options), "# forward pass", *forward_lines(fn)]
+        return split_text(fn, back, options)
+    body = ["# forward pass", *forward_lines(fn)]
     grads = _gradients_return(back)
     if options.return_value:
         value = ", ".join(fn.outputs)
@@ -150,8 +170,11 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
         body += [*back.lines, f"return {value}, {grads}"]
     else:
         body += [*back.lines, f"return {grads}"]
-    body[1:] = _shared(body[1:], fn, back)
-    return f"{signature(fn)}\n{_indent_all(body)}\n"
+    body = _shared(body, fn, back)
+    if options.assert_shapes:
+        body[-1:-1] = gradient_checks(fn, back)
+        body[:0] = parameter_checks(fn, body, back.spellings["np"])
+    return f"{signature(fn)}\n{_indent_all([docstring(fn, back, options), *body])}\n"
 
 
 def _shared(lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None) -> list[str]:
@@ -160,10 +183,12 @@ def _shared(lines: list[str], fn: ir.Function, back: Backward, names: Names | No
     return cse.eliminate(lines, names or fn.names, pure)
 
 
-def split_text(fn: ir.Function, back: Backward) -> str:
+def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     """`f_forward(params) -> (out, cache)` and `f_backward(dout, cache) -> gradients`."""
     forward = _shared(forward_lines(fn), fn, back, copy.deepcopy(fn.names))
     backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names))
+    if options.assert_shapes:
+        backward += gradient_checks(fn, back)  # the parameters they compare with are cached
     returned = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
     cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
     params = [p.code for p in fn.params if p.kind != "kwonly"]
@@ -178,7 +203,10 @@ def split_text(fn: ir.Function, back: Backward) -> str:
             f"The cache holds what the backward pass needs: {', '.join(cached) or 'nothing'}.",
         ]
     )
-    forward_body = [forward_doc, *forward, f"cache = {cache_value}", f"return {outputs}, cache"]
+    forward_body = [*forward, f"cache = {cache_value}", f"return {outputs}, cache"]
+    if options.assert_shapes:
+        forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
+    forward_body.insert(0, forward_doc)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
     backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []

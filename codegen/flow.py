@@ -51,6 +51,7 @@ class FlowLowering:
         shapes = self.dims.shapes  # type: ignore[attr-defined]
         if source in shapes:
             shapes[target] = shapes[source]
+        self.check.copy(target, source)  # type: ignore[attr-defined]
         if leaf.var is None:
             if source in self.numbers:  # type: ignore[attr-defined]
                 self.numbers.add(target)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from codegen import ir
+from codegen import assertions, ir
 from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables
 from codegen.errors import CodegenError, Problem
 from codegen.reverse_flow import bound_at_level
@@ -44,8 +44,11 @@ def _indent(lines: list[str]) -> list[str]:
 class ForwardMode:
     """Builds the lines of `f_jvp` for one normalised function."""
 
-    def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool, hvp: bool = False) -> None:
+    def __init__(
+        self, fn: ir.Function, modules: dict[str, str], numpy: bool, hvp: bool = False, assert_shapes: bool = False
+    ) -> None:
         self.hvp = hvp  # fn is a generated backward: write f_hvp, returning the tangents
+        self.assert_shapes = assert_shapes
         self.fn = fn
         self.modules = modules
         self.numpy = numpy
@@ -253,5 +256,24 @@ class ForwardMode:
                 f'{tangents}.\n"""'
             )
             body = [doc, *lines, f"return {tangents}"]
+        if self.assert_shapes:
+            body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)
         return f"def {name}({', '.join(parts)}):\n" + textwrap.indent(text, "    ") + "\n"
+
+    def shape_checks(self, code: list[str]) -> list[str]:
+        """With assert_shapes: the annotated parameters' shapes, and their tangents'."""
+        from codegen.emit import parameter_checks
+
+        fn = self.fn
+        if not fn.annotated:
+            return []
+        np_name = self.modules["np"]
+        self.used_modules.add("np")
+        tangents = [
+            assertions.same_shape(self.spelled[p.name], p.name, bool(fn.annotated[p.name]), np_name)
+            for p in self.differentiable
+            if p.name in fn.annotated
+        ]
+        checks = parameter_checks(fn, [*code, *tangents], np_name)
+        return [*checks, *tangents]

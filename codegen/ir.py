@@ -150,6 +150,7 @@ class Function:
     scalars: set[str] = field(default_factory=set)  # names known to hold Python numbers
     shape_keys: dict[str, str] = field(default_factory=dict)  # see shapes.ShapeKeys
     dims: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # see dims.Dims
+    annotated: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # parameter -> shape its annotation declares
     docstring: str | None = None
     names: Names = field(default_factory=lambda: Names(set()))
     value_name: str | None = None  # with return_value, where the result is kept

@@ -13,12 +13,13 @@ import ast
 import libcst as cst
 
 from codegen import ir, resolve, validate
+from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
-from codegen.dims import Dims, parse_dims
+from codegen.shape_check import Either, ShapeCheck
 from codegen.shapes import Ranks, ShapeKeys
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
@@ -84,9 +85,12 @@ class Normaliser(FlowLowering):
         self.ints: set[str] = set()
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
+        self.annotated: dict[str, Shape] = {}  # parameter -> the shape its annotation declares
         self.dims = Dims(self.numbers)
         self.shapes = ShapeKeys(self.numbers, self.dims)
         self.ranks = Ranks(self.numbers, self.dims)
+        self.declared: set[str] = set()  # parameters annotated int, float or bool
+        self.check = ShapeCheck(self.dims, Either(self.ints, self.declared))
         self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
@@ -295,7 +299,14 @@ class Normaliser(FlowLowering):
         rule_name = f"numpy.{name}" if self.numpy and f"numpy.{name}" in RULES else name
         if rule_name not in RULES:
             raise self.fail(node, f"no derivative rule for the {name} operator")
-        return self.with_ranks(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
+        return self.checked(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
+
+    def checked(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
+        """`op`, refused at `node` when the known shapes prove it fails."""
+        problem = self.check.operation(op)
+        if problem is not None:
+            raise self.fail(node, f"shape mismatch: {problem}")
+        return self.with_ranks(node, op)
 
     def with_ranks(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
         """Matrix products differentiate by their operands' ranks, where known."""
@@ -401,7 +412,7 @@ class Normaliser(FlowLowering):
             spelling.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
             spelling.args[:count] = [slot(i) for i in range(count)]
-        return self.with_ranks(node, ir.Op(rule, args, statics, spelling))
+        return self.checked(node, ir.Op(rule, args, statics, spelling))
 
     def user_rule_call(self, node: cst.Call, callee: str) -> ir.Node:
         """A call of `foo` whose derivative is the user's own `foo_backward`."""
@@ -515,6 +526,9 @@ class Normaliser(FlowLowering):
         tree = self.to_ast(node)
         assert isinstance(tree, ast.Subscript)
         tree.value = ast.Name(var, ast.Load())
+        problem = self.check.index(var, tree.slice)
+        if problem is not None:
+            raise self.fail(node, f"shape mismatch: {problem}")
         if not self.numpy:
             self.lists.add(var)
         basic = self.is_basic_index(tree.slice)
@@ -594,6 +608,7 @@ class Normaliser(FlowLowering):
         self.shapes.record(target, value)
         self.ranks.record(target, value)
         self.dims.record(target, value)
+        self.check.record(target, value)
 
     def new_temp(self, base: str) -> str:
         """A name for an intermediate the normaliser introduces (never the user's)."""
@@ -882,7 +897,12 @@ class Normaliser(FlowLowering):
             dims = annotation_dims(param.annotation.annotation) if param.annotation else None
             if dims is not None:
                 self.dims.shapes[name] = dims
+            declared = declared_shape(param.annotation.annotation) if param.annotation else None
+            if declared is not None and not (isinstance(param.default, cst.Name) and param.default.value == "None"):
+                self.annotated[name] = declared
             default = param.default
+            if annotation in ("int", "float", "bool"):
+                self.declared.add(name)
             if annotation in ("int", "float", "bool") or isinstance(default, (cst.Integer, cst.Float)):
                 self.numbers.add(name)
             if isinstance(default, cst.UnaryOperation) and isinstance(default.expression, (cst.Integer, cst.Float)):
@@ -959,6 +979,7 @@ class Normaliser(FlowLowering):
             scalars=self.numbers,
             shape_keys=dict(self.shapes.keys),
             dims=dict(self.dims.shapes),
+            annotated=dict(self.annotated),
             docstring=_docstring(self.function),
             names=self.names,
             temps=set(self.temps),
@@ -1022,10 +1043,15 @@ def value_expr(node: ir.Node) -> ast.expr:
     return node.expr
 
 
-def annotation_dims(annotation: cst.BaseExpression) -> tuple[str | int | None, ...] | None:
-    """The symbolic shape a parameter annotation names, if any."""
+def annotation_dims(annotation: cst.BaseExpression) -> Shape | None:
+    """The symbolic shape a parameter annotation names, if any (`float` is a scalar)."""
     if isinstance(annotation, cst.Name) and annotation.value == "float":
         return ()
+    return declared_shape(annotation)
+
+
+def declared_shape(annotation: cst.BaseExpression) -> Shape | None:
+    """The shape a string annotation declares: `"N D"`, `Float[np.ndarray, "N D"]`."""
     if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 2:
         element = annotation.slice[1].slice
         if isinstance(element, cst.Index):

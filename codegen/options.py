@@ -19,6 +19,8 @@ class Options:
     `mode="forward"` writes `f_jvp(params, tangents) -> (out, out_tangent)`;
     `mode="hvp"` writes `f_hvp(params, vectors)`, Hessian-vector products by
     forward mode over the generated backward.
+    `assert_shapes` makes the generated code assert the shapes codegen assumed
+    from the parameters' annotations (see `codegen.assertions`).
     """
 
     functions: tuple[str, ...] | None = None
@@ -29,6 +31,7 @@ class Options:
     return_value: bool = False
     mode: str = "reverse"
     allow_generated: bool = False
+    assert_shapes: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES and self.mode != "hvp-inner":

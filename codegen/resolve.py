@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Container
 
 import libcst as cst
 
@@ -145,7 +146,7 @@ _METHODS = {
 }
 
 
-def is_number(expr: ast.expr, numbers: set[str] | frozenset[str]) -> bool:
+def is_number(expr: ast.expr, numbers: Container[str]) -> bool:
     """Whether `expr` certainly evaluates to a Python number: literals, sizes,
     names in `numbers`, and arithmetic of those."""
     if isinstance(expr, ast.Constant):

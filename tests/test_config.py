@@ -73,6 +73,16 @@ def test_line_length_and_cli_override(project: Path, codegen: RunCodegen) -> Non
     assert WIDE in codegen("fwd.py", "-o", "-", "--line-length", "200").stdout
 
 
+def test_assert_shapes(project: Path, codegen: RunCodegen) -> None:
+    pyproject(project, "[tool.codegen]\nassert-shapes = true\n")
+    write(project / "fwd.py", 'import numpy as np\n\n\ndef f(x: "N D", s: "D"):\n    return x * s\n')
+    assert codegen("fwd.py").returncode == 0
+    assert "assert s.shape == (D,)" in (project / "fwd_backward.py").read_text()
+    pyproject(project, "[tool.codegen]\nassert_shapes = false\n")
+    assert "assert" not in codegen("fwd.py", "-o", "-").stdout
+    assert "assert" in codegen("fwd.py", "-o", "-", "--assert-shapes").stdout
+
+
 def test_underscored_keys(project: Path, codegen: RunCodegen) -> None:
     pyproject(project, "[tool.codegen]\nline_length = 40\nexit_nonzero_on_change = true\n")
     write(project / "fwd.py", LONG)
@@ -128,6 +138,7 @@ def test_unknown_key(project: Path, codegen: RunCodegen) -> None:
         ('functions = "f"', "must be a list of names"),
         ("wrt = [1]", "must be a list of names"),
         ('quiet = "yes"', "must be true or false"),
+        ("assert-shapes = 1", "must be true or false"),
         ('output = "backward.py"', "must contain {stem}"),
         ('output = "{name}.py"', "only {stem} is known"),
         ('target-version = ["py99"]', "unknown target version"),

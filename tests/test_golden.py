@@ -2,14 +2,16 @@
 
 A case in tests/cases/NAME.py is the forward module, a line `# output`, then the
 expected generated module. Its `# check: CALL` lines name forward calls whose
-gradients are checked against central differences. Regenerate deliberately
-with `pytest --update-golden`.
+gradients are checked against central differences; an `# options: KEY=VALUE,
+...` line passes options to `codegen.generate` (`# options: assert_shapes=True`).
+Regenerate deliberately with `pytest --update-golden`.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,10 +34,17 @@ def split_case(path: Path) -> tuple[str, str]:
     return source.rstrip("\n") + "\n", expected
 
 
+def case_options(source: str) -> dict[str, Any]:
+    """The keyword arguments of an `# options:` line, if the case has one."""
+    line = re.search(r"^# options: (.+)$", source, flags=re.MULTILINE)
+    return eval(f"dict({line.group(1)})") if line else {}
+
+
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
 def test_case(path: Path, update_golden: bool) -> None:
     source, expected = split_case(path)
-    generated = codegen.generate(source, filename=path.name)
+    options = case_options(source)
+    generated = codegen.generate(source, filename=path.name, **options)
     if update_golden:
         path.write_text(source + "\n" + SEPARATOR + generated, encoding="utf-8")
         expected = generated
@@ -43,7 +52,7 @@ def test_case(path: Path, update_golden: bool) -> None:
     assert format_code(generated) == generated, "black would change the output"
     calls = re.findall(r"^# check: (.+)$", source, flags=re.MULTILINE)
     assert calls, f"{path.name} needs a '# check: f(...)' line"
-    forward, backward, _ = load(source, path.name)
+    forward, backward, _ = load(source, path.name, **options)
     for call in calls:
         name, _, rest = call.partition("(")
         args = eval(f"({rest[:-1]},)", {"np": np, "rng": np.random.default_rng(0)})
