@@ -16,7 +16,7 @@ import ast
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from codegen.naming import Names
 
@@ -42,13 +42,6 @@ class _Use:
     binds: str | None = None  # the name a whole `name = expr` assigns it to
 
 
-@dataclass
-class _Key:
-    size: int
-    reads: frozenset[str]
-    uses: list[_Use] = field(default_factory=list)
-
-
 def eliminate(lines: list[str], names: Names, pure_modules: set[str]) -> list[str]:
     """`lines` (statements and comments of one function body) with repeated pure
     expressions computed once."""
@@ -61,37 +54,40 @@ def eliminate(lines: list[str], names: Names, pure_modules: set[str]) -> list[st
 
 
 def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool, list[str]]:
-    trees: dict[int, ast.stmt] = {}
+    trees = _parse_simple(lines)
     barriers: list[int] = []  # lines after which nothing computed before may be reused
     stores: dict[str, list[int]] = {}
     for index, line in enumerate(lines):
-        statement = _simple_statement(line)
+        statement = trees.get(index)
         if statement is None:
             if line.strip() and not line.lstrip().startswith("#"):
                 barriers.append(index)
             continue
-        trees[index] = statement
         if _mutates(statement):
             barriers.append(index)
         for name in _stored_names(statement):
             stores.setdefault(name, []).append(index)
-    keys = _index(trees, pure_modules)
+    candidates = _index(trees, lines)
     touched: set[int] = set()
     replace: dict[int, list[tuple[ast.expr, str]]] = {}
     insert: dict[int, str] = {}
-    for key in sorted(keys.values(), key=lambda k: -k.size):
-        for run in _runs(key, barriers, stores):
+    for text in sorted(candidates, key=len, reverse=True):
+        uses = candidates[text]
+        if len(uses) < 2 or not _eligible(uses[0].node, pure_modules):
+            continue
+        reads = frozenset(n.id for n in ast.walk(uses[0].node) if isinstance(n, ast.Name))
+        for run in _runs(uses, reads, barriers, stores):
             lines_used = {use.line for use in run}
             if lines_used & touched:
                 continue
             first = run[0]
             name = first.binds or names.fresh(_name_for(first.node))
             if first.binds is None:
-                insert[first.line] = f"{name} = {ast.unparse(first.node)}"
-                uses = run
+                insert[first.line] = f"{name} = {text}"
+                shared = run
             else:
-                uses = run[1:]
-            for use in uses:
+                shared = run[1:]
+            for use in shared:
                 replace.setdefault(use.line, []).append((use.node, name))
             touched |= lines_used
     if not replace:
@@ -107,9 +103,24 @@ def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool
     return True, result
 
 
+def _parse_simple(lines: list[str]) -> dict[int, ast.stmt]:
+    """The top-level simple statements (assignments, returns), by line, parsed at once."""
+    indices = [
+        i
+        for i, line in enumerate(lines)
+        if line and not line[0].isspace() and not line.startswith("#") and not line.rstrip().endswith(":")
+    ]
+    try:
+        body = ast.parse("\n".join(lines[i] for i in indices)).body
+    except SyntaxError:
+        body = []
+    if len(body) != len(indices) or any(s.lineno != k + 1 for k, s in enumerate(body)):
+        parsed = {i: _simple_statement(lines[i]) for i in indices}
+        return {i: s for i, s in parsed.items() if s is not None}
+    return {i: s for i, s in zip(indices, body) if isinstance(s, (ast.Assign, ast.AugAssign, ast.Return))}
+
+
 def _simple_statement(line: str) -> ast.stmt | None:
-    if not line or line[0].isspace() or line.startswith("#") or line.rstrip().endswith(":"):
-        return None
     try:
         body = ast.parse(line).body
     except SyntaxError:
@@ -133,56 +144,58 @@ def _stored_names(statement: ast.stmt) -> Iterator[str]:
                 yield node.id
 
 
-def _index(trees: dict[int, ast.stmt], pure_modules: set[str]) -> dict[int, _Key]:
-    """Every candidate expression, keyed by structure (an interned id per shape)."""
-    interned: dict[tuple[object, ...], int] = {}
-    keys: dict[int, _Key] = {}
+_HIDING = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_KINDS = (ast.Call, ast.Compare, ast.Subscript, ast.BinOp, ast.UnaryOp)
 
-    def visit(node: ast.AST, line: int, whole: bool, binds: str | None, hidden: bool) -> tuple[int, int, frozenset[str], bool]:
-        """(structural id, size, names read, pure) of `node`, recording candidates;
-        `hidden` below a conditional expression, whose parts may not be evaluated."""
-        hidden_below = hidden or isinstance(node, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.comprehension))
-        children: list[tuple[str, object]] = []
-        size, reads, pure = 1, frozenset[str](), not isinstance(node, (ast.Lambda, ast.NamedExpr, ast.comprehension))
-        for field_name, value in ast.iter_fields(node):
-            if field_name == "ctx":
-                continue
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, ast.AST):
-                    child_id, child_size, child_reads, child_pure = visit(item, line, False, None, hidden_below)
-                    children.append((field_name, child_id))
-                    size += child_size
-                    reads |= child_reads
-                    pure = pure and child_pure
-                else:
-                    children.append((field_name, item))
-        if isinstance(node, ast.Name):
-            reads = frozenset([node.id])
-        if isinstance(node, ast.Call):
-            pure = pure and _pure_call(node, pure_modules)
-        ident = interned.setdefault((type(node).__name__, *children), len(interned))
-        varies = bool(reads - pure_modules)  # a constant such as math.sqrt(math.pi) is left to read as one
-        if pure and varies and not hidden and isinstance(node, ast.expr) and _worth_naming(node):
-            keys.setdefault(ident, _Key(size, reads)).uses.append(_Use(line, node, not whole, binds))
-        return ident, size, reads, pure
 
-    for line, statement in trees.items():
+def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]]:
+    """The uses of every expression that might be worth naming, keyed by its text
+    (ast.unparse's canonical spelling: equal text, equal expression)."""
+    found: dict[str, list[_Use]] = {}
+
+    def scan(root: ast.expr, line: int, whole: bool, binds: str | None) -> None:
+        text = lines[line]
+        stack: list[ast.AST] = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _HIDING):
+                continue  # parts of a conditional expression may never be evaluated
+            if isinstance(node, _KINDS):
+                key = text[node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
+                top = node is root
+                found.setdefault(key, []).append(_Use(line, node, not (top and whole), binds if top else None))  # type: ignore[arg-type]
+            stack.extend(ast.iter_child_nodes(node))
+
+    for line, statement in sorted(trees.items()):
         if isinstance(statement, ast.Assign):
             single = statement.targets[0] if len(statement.targets) == 1 else None
-            binds = single.id if isinstance(single, ast.Name) else None
-            visit(statement.value, line, True, binds, False)
+            scan(statement.value, line, True, single.id if isinstance(single, ast.Name) else None)
             for target in statement.targets:
                 if not isinstance(target, (ast.Name, ast.Tuple)):
-                    visit(target, line, False, None, False)
+                    scan(target, line, False, None)
         elif isinstance(statement, ast.AugAssign):
-            visit(statement.value, line, False, None, False)
+            scan(statement.value, line, False, None)
             if not isinstance(statement.target, ast.Name):
-                visit(statement.target, line, False, None, False)
+                scan(statement.target, line, False, None)
         elif isinstance(statement, ast.Return) and statement.value is not None:
             values = statement.value.elts if isinstance(statement.value, ast.Tuple) else [statement.value]
             for value in values:
-                visit(value, line, True, None, False)
-    return keys
+                scan(value, line, True, None)
+    for uses in found.values():
+        uses.sort(key=lambda use: use.line)
+    return found
+
+
+def _eligible(node: ast.expr, pure_modules: set[str]) -> bool:
+    """Worth naming, free of side effects, and not a constant."""
+    if not _worth_naming(node):
+        return False
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    if not names - pure_modules:
+        return False  # a constant such as math.sqrt(math.pi) is left to read as one
+    return all(_pure_call(n, pure_modules) for n in ast.walk(node) if isinstance(n, ast.Call)) and not any(
+        isinstance(n, (*_HIDING, ast.NamedExpr)) for n in ast.walk(node)
+    )
 
 
 def _pure_call(node: ast.Call, pure_modules: set[str]) -> bool:
@@ -217,11 +230,13 @@ def _fancy(node: ast.AST) -> bool:
     return no_slices and any(isinstance(n, (ast.Name, ast.Call)) for n in ast.walk(index))
 
 
-def _runs(key: _Key, barriers: list[int], stores: dict[str, list[int]]) -> Iterator[list[_Use]]:
+def _runs(
+    uses: list[_Use], reads: frozenset[str], barriers: list[int], stores: dict[str, list[int]]
+) -> Iterator[list[_Use]]:
     """Maximal groups of uses that see the same value (as `_usable` picks them)."""
-    watched = sorted(line for name in key.reads for line in stores.get(name, ()))
+    watched = sorted(line for name in reads for line in stores.get(name, ()))
     run: list[_Use] = []
-    for use in key.uses:
+    for use in uses:
         if run and not _same_value(run, use.line, barriers, watched, stores):
             yield from _usable(run)
             run = []
