@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import assertions, cse, helpers, ir
+from codegen import assertions, cse, helpers, ir, partition
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
 from codegen.options import Options
@@ -178,9 +178,9 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
 
 
 def _shared(lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None) -> list[str]:
-    """`lines` with common subexpressions computed once."""
+    """`lines` with common subexpressions computed once, tiled gradients written."""
     pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
-    return cse.eliminate(lines, names or fn.names, pure)
+    return partition.tile(cse.eliminate(lines, names or fn.names, pure))
 
 
 def split_text(fn: ir.Function, back: Backward, options: Options) -> str:

@@ -61,20 +61,20 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     df = _unbroadcast(prev_c * df_times_prev_c, f)
     dprev_c = _unbroadcast(f * df_times_prev_c, prev_c)
     # backprop g = np.tanh(a[:, 3 * H :])
-    da = np.zeros_like(a)
-    da[:, 3 * H :] += (1 - g**2) * dg
+    da = np.empty_like(a)
+    da[:, 3 * H :] = (1 - g**2) * dg
     # backprop sigmoid: return 1 / (1 + np.exp(-x))
     dx_3 = (1 - o) * o * do
     # backprop sigmoid(a[:, 2 * H : 3 * H])
-    da[:, 2 * H : 3 * H] += dx_3
+    da[:, 2 * H : 3 * H] = dx_3
     # backprop sigmoid: return 1 / (1 + np.exp(-x))
     dx_2 = (1 - f) * f * df
     # backprop sigmoid(a[:, H : 2 * H])
-    da[:, H : 2 * H] += dx_2
+    da[:, H : 2 * H] = dx_2
     # backprop sigmoid: return 1 / (1 + np.exp(-x))
     dx_1 = (1 - i) * i * di
     # backprop sigmoid(a[:, :H])
-    da[:, :H] += dx_1
+    da[:, :H] = dx_1
     # backprop a = x.dot(Wx) + prev_h.dot(Wh) + b
     da_plus = _unbroadcast(da, a_plus)
     db = _unbroadcast(da, b)
