@@ -54,10 +54,13 @@ def eliminate(lines: list[str], names: Names, pure_modules: set[str]) -> list[st
 
 
 def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool, list[str]]:
-    trees = _parse_simple(lines)
+    trees, plain = _parse_simple(lines)
     barriers: list[int] = []  # lines after which nothing computed before may be reused
     stores: dict[str, list[int]] = {}
     for index, line in enumerate(lines):
+        if index in plain:
+            stores.setdefault(plain[index], []).append(index)
+            continue
         statement = trees.get(index)
         if statement is None:
             if line.strip() and not line.lstrip().startswith("#"):
@@ -103,21 +106,33 @@ def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool
     return True, result
 
 
-def _parse_simple(lines: list[str]) -> dict[int, ast.stmt]:
-    """The top-level simple statements (assignments, returns), by line, parsed at once."""
-    indices = [
-        i
-        for i, line in enumerate(lines)
-        if line and not line[0].isspace() and not line.startswith("#") and not line.rstrip().endswith(":")
-    ]
+# `name = a * b - c`: no call, index or comparison, so nothing worth naming; only
+# the name it binds matters.
+_PLAIN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = [^()\[\]<>=!:;#'\"\\]*")
+
+
+def _parse_simple(lines: list[str]) -> tuple[dict[int, ast.stmt], dict[int, str]]:
+    """The top-level simple statements (assignments, returns) by line, parsed at
+    once; and the plain assignments, by line, with the name each binds."""
+    plain: dict[int, str] = {}
+    indices: list[int] = []
+    for i, line in enumerate(lines):
+        if not line or line[0].isspace() or line.startswith("#") or line.rstrip().endswith(":"):
+            continue
+        match = _PLAIN.fullmatch(line)
+        if match is not None and " in " not in line and " is " not in line and " if " not in line:
+            plain[i] = match.group(1)
+        else:
+            indices.append(i)
     try:
         body = ast.parse("\n".join(lines[i] for i in indices)).body
     except SyntaxError:
         body = []
     if len(body) != len(indices) or any(s.lineno != k + 1 for k, s in enumerate(body)):
         parsed = {i: _simple_statement(lines[i]) for i in indices}
-        return {i: s for i, s in parsed.items() if s is not None}
-    return {i: s for i, s in zip(indices, body) if isinstance(s, (ast.Assign, ast.AugAssign, ast.Return))}
+        return {i: s for i, s in parsed.items() if s is not None}, plain
+    kinds = (ast.Assign, ast.AugAssign, ast.Return)
+    return {i: s for i, s in zip(indices, body) if isinstance(s, kinds)}, plain
 
 
 def _simple_statement(line: str) -> ast.stmt | None:

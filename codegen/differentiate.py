@@ -131,7 +131,7 @@ class Differentiator(FlowReversal):
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
-        self.out[-1].append(ast.unparse(ast.fix_missing_locations(statement)))
+        self.out[-1].append(ir.unparse(statement))
 
     def contribute(self, leaf: ir.Leaf, gradient: ast.expr) -> None:
         var = leaf.var

@@ -67,16 +67,16 @@ def _indent(lines: list[str]) -> list[str]:
 
 def _statement_lines(statement: ir.Statement) -> list[str]:
     if isinstance(statement, ir.Plain):
-        return [ast.unparse(ast.fix_missing_locations(statement.code))]
+        return [ir.unparse(statement.code)]
     assert isinstance(statement, ir.Stage)
     value = statement.value
     if isinstance(value, ir.Op) and value.rule.name == "setitem":
         old, new = render(value.args[0]), statement.target
         written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
         assign = ast.Assign([written], render(value.args[1]))
-        return [f"{new} = {ast.unparse(old)}.copy()", ast.unparse(ast.fix_missing_locations(assign))]
+        return [f"{new} = {ast.unparse(old)}.copy()", ir.unparse(assign)]
     assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(value))
-    return [ast.unparse(ast.fix_missing_locations(assign))]
+    return [ir.unparse(assign)]
 
 
 def signature(fn: ir.Function) -> str:

@@ -154,7 +154,7 @@ class ForwardMode:
             self.tangents.pop(target, None)
             return []
         name = self.tangent_name(target)
-        return [ast.unparse(ast.fix_missing_locations(ast.Assign([ast.Name(name, ast.Store())], tangent)))]
+        return [ir.unparse(ast.Assign([ast.Name(name, ast.Store())], tangent))]
 
     def setitem(self, statement: ir.Stage, op: ir.Op) -> list[str]:
         old, value = op.args
@@ -167,7 +167,7 @@ class ForwardMode:
         written = t_value if t_value is not None else ast.Constant(0.0)
         part = ast.Subscript(ast.Name(name, ast.Load()), ir.clone(op.keywords["index"]), ast.Store())
         assign = ast.Assign([part], written)
-        return [f"{name} = {first}", ast.unparse(ast.fix_missing_locations(assign))]
+        return [f"{name} = {first}", ir.unparse(assign)]
 
     def block(self, statements: list[ir.Statement]) -> list[str]:
         lines: list[str] = []

@@ -40,6 +40,16 @@ class Op:
 Node = Leaf | Op
 
 
+def unparse(statement: ast.stmt) -> str:
+    """The source of a statement built without positions (ast.unparse looks up a
+    statement's line for type comments; nothing else needs them)."""
+    simple = isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return))
+    for node in [statement] if simple else ast.walk(statement):
+        if isinstance(node, ast.stmt) and not hasattr(node, "lineno"):
+            node.lineno = 0
+    return ast.unparse(statement)
+
+
 def clone(node: Any) -> Any:
     """A deep copy of an ast tree (much faster than copy.deepcopy; no positions)."""
     if isinstance(node, ast.AST):

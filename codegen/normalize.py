@@ -123,6 +123,8 @@ class Normaliser(FlowLowering):
     def inline_constant_calls(self, node: cst.BaseExpression) -> cst.BaseExpression:
         """Calls to module functions inside code that is never differentiated (a
         test, `h(x) // 1`): inlined, since the output does not define them."""
+        if "(" not in self.info.code(node):
+            return node
         calls: list[cst.Call] = []
 
         class _Calls(cst.CSTVisitor):
