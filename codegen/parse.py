@@ -38,6 +38,7 @@ class ModuleInfo:
     user_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)
     _lines: list[str] | None = None
     _module_names: set[str] | None = None
+    syntax: ast.Module | None = None  # the same module read by Python's own parser
 
     @property
     def uses_numpy(self) -> bool:
@@ -80,7 +81,7 @@ class ModuleInfo:
         if self._module_names is None:
             from codegen.naming import identifiers
 
-            self._module_names = identifiers(ast.parse(self.source))
+            self._module_names = identifiers(self.syntax or ast.parse(self.source))
         return self._module_names
 
     @property
@@ -96,6 +97,12 @@ class ModuleInfo:
             for name in self.functions
             if not name.startswith("_") and not self.is_user_rule(name) and name not in self.user_rules
         ]
+
+    def syntax_of(self, name: str) -> ast.FunctionDef | None:
+        """The top-level function `name` as Python's parser reads it."""
+        tree = self.syntax
+        found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name] if tree else []
+        return found[-1] if found else None
 
     def is_user_rule(self, name: str) -> bool:
         return name.endswith("_backward") and name[: -len("_backward")] in self.functions
@@ -119,7 +126,7 @@ def _canonical(module: str) -> str | None:
 def parse_module(source: str, collector: Collector) -> ModuleInfo:
     """Parse `source`; a syntax error is reported as a problem with its position."""
     try:
-        ast.parse(source)
+        syntax = ast.parse(source)
     except SyntaxError as exc:
         line = exc.lineno or 1
         column = max((exc.offset or 1) - 1, 0)
@@ -132,7 +139,7 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
         raise collector.error(exc.raw_line, exc.raw_column, f"syntax error: {exc.message}")
     wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    info = ModuleInfo(source, collector.filename, tree, positions)
+    info = ModuleInfo(source, collector.filename, tree, positions, syntax=syntax)
     for statement in tree.body:
         if isinstance(statement, cst.FunctionDef):
             info.functions[statement.name.value] = statement
