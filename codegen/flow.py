@@ -152,16 +152,21 @@ class FlowLowering:
         return carried
 
     def loop_activity(self, body: cst.BaseSuite, carried: list[str]) -> set[str]:
-        """Carried names that become active somewhere in the loop (a fixpoint)."""
-        hot = {n for n in carried if self.env[n] in self.active}
+        """Carried names that become active somewhere in the loop (a fixpoint).
+
+        Every name the body binds stands for all its values in the loop, so that
+        activity flows through intermediates too (`q = p * x; p = q`)."""
+        bindings = assignments(body) + loop_targets(body)
+        placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in carried}
+        hot = {placeholder[n] for n in carried if self.env[n] in self.active}
         saved_env, saved_active = self.env, self.active
         try:
             while True:
-                self.env = {**saved_env, **{n: n for n in carried}}
+                self.env = {**saved_env, **placeholder}
                 self.active = saved_active | hot
-                grown = {n for n, value in assignments(body) if n in carried and self.is_active(value)}  # type: ignore[attr-defined]
+                grown = {placeholder[n] for n, value in bindings if self.is_active(value)}  # type: ignore[attr-defined]
                 if grown <= hot:
-                    return hot
+                    return {n for n in carried if placeholder[n] in hot}
                 hot |= grown
         finally:
             self.env, self.active = saved_env, saved_active
@@ -286,16 +291,17 @@ class FlowLowering:
 
 def assigned_names(node: cst.CSTNode) -> set[str]:
     """Names a statement (or suite) binds anywhere inside, loop targets included."""
-    return {name for name, _ in assignments(node)} | set(_loop_targets(node))
+    return {name for name, _ in assignments(node)} | {name for name, _ in loop_targets(node)}
 
 
-def _loop_targets(node: cst.CSTNode) -> list[str]:
-    found: list[str] = []
+def loop_targets(node: cst.CSTNode) -> list[tuple[str, cst.BaseExpression]]:
+    """(name, iterable) for every `for name in iterable:` inside `node`."""
+    found: list[tuple[str, cst.BaseExpression]] = []
 
     class _Visitor(cst.CSTVisitor):
         def visit_For(self, n: cst.For) -> None:
             if isinstance(n.target, cst.Name):
-                found.append(n.target.value)
+                found.append((n.target.value, n.iter))
 
     node.visit(_Visitor())
     return found

@@ -250,6 +250,19 @@ def f(x):
 """,
         [(np.array([0.5, -0.2, 0.9]),), (np.array([-0.5, -0.2, 0.1]),)],
     ),
+    (
+        # The carried value reaches the next iteration through an intermediate.
+        "carried-value-through-an-intermediate",
+        """
+def f(x, n: int):
+    p = 1.0
+    for i in range(n):
+        q = p * x
+        p = q
+    return p
+""",
+        [(1.3, 0), (1.3, 1), (0.9, 5)],
+    ),
 ]
 
 
