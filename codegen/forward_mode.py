@@ -15,7 +15,13 @@ import ast
 import textwrap
 
 from codegen import ir
-from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables
+from codegen.differentiate import (
+    _mentions,
+    expand_macros,
+    render,
+    substitute,
+    useful_variables,
+)
 from codegen.errors import CodegenError, Problem
 from codegen.reverse_flow import bound_at_level
 from codegen.simplify import simplify
@@ -204,7 +210,14 @@ class ForwardMode:
     def loop(self, loop: ir.Loop, header: object) -> list[str]:
         # A carried value whose tangent the body sets needs one from the start.
         before = dict(self.tangents)
-        self.block(loop.body)  # a dry run: which tangents the body defines
+        carried: set[str] = set()
+        while True:  # dry runs: which carried values get tangents (a fixpoint)
+            self.tangents = {**before, **{v: self.tangent_name(v) for v in carried}}
+            self.block(loop.body)
+            grown = carried | (set(loop.carried) & self.tangents.keys())
+            if grown == carried:
+                break
+            carried = grown
         defined = self.tangents
         self.tangents = dict(before)
         inits = []

@@ -263,6 +263,20 @@ def f(x, n: int):
 """,
         [(1.3, 0), (1.3, 1), (0.9, 5)],
     ),
+    (
+        # b gets a tangent in the first iteration, a only from the second.
+        "carried-value-differentiated-from-the-second-iteration",
+        """
+def f(x, n: int):
+    a = 0.0
+    b = 1.0
+    for i in range(n):
+        a = a + b
+        b = b * x
+    return a
+""",
+        [(0.7, 0), (0.7, 1), (0.7, 3)],
+    ),
 ]
 
 
