@@ -80,7 +80,7 @@ def is_fresh(expr: ast.expr) -> bool:
 def useful_variables(fn: ir.Function) -> set[str]:
     """Active variables on a differentiable path to an output (a fixpoint, for loops)."""
     useful = {o for o in fn.outputs if o in fn.active}
-    stages = [s for s in ir.walk(fn.body) if isinstance(s, ir.Stage)]
+    stages = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Stage, ir.Append))]
     while True:
         grown = set(useful)
         for statement in reversed(stages):

@@ -67,6 +67,8 @@ def _indent(lines: list[str]) -> list[str]:
 def _statement_lines(statement: ir.Statement) -> list[str]:
     if isinstance(statement, ir.Plain):
         return [ast.unparse(ast.fix_missing_locations(statement.code))]
+    if isinstance(statement, ir.Append):
+        return [f"{statement.target}.append({ast.unparse(render(statement.value))})"]
     assert isinstance(statement, ir.Stage)
     value = statement.value
     if isinstance(value, ir.Op) and value.rule.name == "setitem":

@@ -77,6 +77,9 @@ class FlowLowering:
         for name in sorted(set(then_env) | set(else_env)):
             then_var, else_var = then_env.get(name), else_env.get(name)
             if then_var is None or else_var is None:
+                if self.forward:  # type: ignore[attr-defined]
+                    # Code run forwards may read it again under the same test.
+                    self.env[name] = then_var or else_var  # type: ignore[assignment]
                 continue  # bound in one branch only: unbound after the other
             if then_var == else_var:
                 self.env[name] = then_var
@@ -131,7 +134,8 @@ class FlowLowering:
         hot = self.loop_activity(body, carried)
         for name in carried:
             entry = self.env[name]
-            reuse = (
+            # Forward mode keeps no values for later: a loop may always reuse the name.
+            reuse = self.forward or (  # type: ignore[attr-defined]
                 not self.is_read(entry)
                 and not self.needs_own_value(entry)
                 and not any(entry in loop.carried for loop in self.loops)
@@ -213,7 +217,7 @@ class FlowLowering:
         header = f"for {self.info.code(node.target).strip()} in {self.info.code(node.iter).strip()}:"  # type: ignore[attr-defined]
         origin = self.flow_origin(header, prefix)
         iterable = node.iter
-        is_range = isinstance(iterable, cst.Call) and self.resolve(iterable.func) == "range"  # type: ignore[attr-defined]
+        is_range = self.is_range(iterable)
         if not is_range and self.is_active(iterable) and not isinstance(iterable, cst.Name):  # type: ignore[attr-defined]
             raise self.fail(iterable, "loop over a named list or array, or over range(...)")  # type: ignore[attr-defined]
         if is_range:
@@ -227,7 +231,10 @@ class FlowLowering:
             self.guards.pop()
         entries = {n: self.env[n] for n in carried}
         counter_name = node.target.value if is_range else "i"
-        var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
+        if is_range and self.forward and self.env.get(counter_name) == counter_name and counter_name not in self.active:  # type: ignore[attr-defined]
+            var = counter_name  # run forwards only: an index keeps its name, as in Python
+        else:
+            var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
         self.ints.add(var)  # type: ignore[attr-defined]
         self.numbers.add(var)  # type: ignore[attr-defined]
         loop = ir.Loop(var, iter_ast, None, [], [self.env[n] for n in carried], origin)
@@ -246,6 +253,15 @@ class FlowLowering:
             self.loops.pop()
         self.loop_epilogue(loop, carried, entries)
         self.body.append(loop)
+
+    def is_range(self, iterable: cst.BaseExpression) -> bool:
+        """`range(...)` or `reversed(range(...))` (a generated backward's loops)."""
+        if not isinstance(iterable, cst.Call):
+            return False
+        name = self.resolve(iterable.func)  # type: ignore[attr-defined]
+        if name == "reversed" and len(iterable.args) == 1:
+            return self.is_range(iterable.args[0].value)
+        return name == "range"
 
     def element_block(
         self,
@@ -340,7 +356,7 @@ def reads(statement: ir.Statement) -> set[str]:
     """Names a statement reads (not counting nested blocks)."""
     found: set[str] = set()
     trees: list[ast.AST] = []
-    if isinstance(statement, ir.Stage):
+    if isinstance(statement, (ir.Stage, ir.Append)):
         trees.append(_render_for_reads(statement.value))
     elif isinstance(statement, ir.Plain):
         trees.append(statement.code)
@@ -391,7 +407,7 @@ def rename(block: list[ir.Statement], old: str, new: str) -> None:
     """Rename every binding and use of `old` in `block` (nested blocks included)."""
     renamer = _Rename(old, new)
     for statement in ir.walk(block):
-        if isinstance(statement, ir.Stage):
+        if isinstance(statement, (ir.Stage, ir.Append)):
             if statement.target == old:
                 statement.target = new
             _rename_node(statement.value, old, new)

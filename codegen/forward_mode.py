@@ -50,8 +50,13 @@ def _indent(lines: list[str]) -> list[str]:
 class ForwardMode:
     """Builds the lines of `f_jvp` for one normalised function."""
 
-    def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool, hvp: bool = False) -> None:
-        self.hvp = hvp  # fn is a generated backward: write f_hvp, returning the tangents
+    def __init__(
+        self, fn: ir.Function, modules: dict[str, str], numpy: bool, vectors: tuple[str, ...] | None = None
+    ) -> None:
+        # Set when fn is a generated backward: write f_hvp, with a vector for each of
+        # these parameters, returning the tangents.
+        self.vectors = vectors
+        self.hvp = vectors is not None
         self.fn = fn
         self.modules = modules
         self.numpy = numpy
@@ -66,7 +71,7 @@ class ForwardMode:
         return self.spelled[var]
 
     def zero(self, var: str) -> str:
-        if var in self.fn.lists:
+        if var in self.fn.lists or var in self.fn.list_values or var in self.fn.stacks:
             return f"[0.0] * len({var})"
         if self.numpy and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
             self.used_modules.add("np")
@@ -200,12 +205,40 @@ class ForwardMode:
                 lines += _statement_lines(statement)
                 if isinstance(statement, ir.Stage):
                     lines += self.stage(statement)
+                elif isinstance(statement, ir.Append):
+                    lines += self.append(statement)
                 else:
-                    # A constant overwrites a value that had a tangent (in a loop).
-                    for node in ast.walk(statement.code):
-                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in self.tangents:
-                            lines.append(f"{self.tangents[node.id]} = {self.zero(node.id)}")
+                    lines += self.plain(statement)
         return lines
+
+    def plain(self, statement: ir.Plain) -> list[str]:
+        lines = []
+        for node in ast.walk(statement.code):
+            if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Store):
+                continue
+            if node.id in self.fn.stacks:
+                # A list the differentiated values are appended to: its tangents beside it.
+                empty = isinstance(statement.code, ast.Assign) and ast.unparse(statement.code.value) == "[]"
+                lines.append(f"{self.tangent_name(node.id)} = {'[]' if empty else self.zero(node.id)}")
+            elif node.id in self.tangents:
+                # A constant overwrites a value that had a tangent (in a loop).
+                lines.append(f"{self.tangents[node.id]} = {self.zero(node.id)}")
+        return lines
+
+    def append(self, statement: ir.Append) -> list[str]:
+        if statement.target not in self.tangents:
+            return []
+        value = statement.value
+        tangent = self.tangent(value, render(value))
+        if tangent is None:
+            # Nothing differentiated this time: a zero keeps the two lists in step.
+            expr = render(value)
+            if isinstance(value, ir.Leaf) and isinstance(expr, ast.Name):
+                text = self.zero(expr.id)
+            else:
+                text = "0.0" if not self.numpy else ast.unparse(self.zeros_like(expr))
+            return [f"{self.tangents[statement.target]}.append({text})"]
+        return [f"{self.tangents[statement.target]}.append({ast.unparse(tangent)})"]
 
     def loop(self, loop: ir.Loop, header: object) -> list[str]:
         # A carried value whose tangent the body sets needs one from the start.
@@ -236,7 +269,10 @@ class ForwardMode:
         """The whole `f_jvp` function."""
         fn = self.fn
         useful = useful_variables(fn)
-        differentiable = [p for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced)]
+        if self.vectors is not None:
+            differentiable = [p for p in fn.params if p.name in self.vectors]
+        else:
+            differentiable = [p for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced)]
         self.differentiable = differentiable
         for param in differentiable:
             self.tangent_name(param.name)

@@ -20,6 +20,7 @@ from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
 from codegen.dims import Dims, parse_dims
 from codegen.shapes import Ranks, ShapeKeys
+from codegen.stacks import StackLowering, is_append
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
     cst.Add: ("add", ast.Add()),
@@ -54,7 +55,7 @@ class _Rename(ast.NodeTransformer):
         return ast.Name(self.env.get(node.id, node.id), node.ctx)
 
 
-class Normaliser(FlowLowering):
+class Normaliser(FlowLowering, StackLowering):
     """Lowers one libcst function into an `ir.Function`."""
 
     def __init__(
@@ -63,8 +64,10 @@ class Normaliser(FlowLowering):
         function: cst.FunctionDef,
         collector: Collector,
         wrt: set[str] | None,
+        forward: bool = False,
     ) -> None:
         self.info = info
+        self.forward = forward  # forward mode: lists may be appended to and popped
         self.function = function
         self.collector = collector
         self.wrt = wrt
@@ -81,6 +84,7 @@ class Normaliser(FlowLowering):
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
+        self.stacks: set[str] = set()
         self.ints: set[str] = set()
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
@@ -339,6 +343,8 @@ class Normaliser(FlowLowering):
             raise self.fail(node, f"no derivative rule for {label}")
         if name.startswith("user.") and name[len("user."):] in self.info.user_rules:
             return self.user_rule_call(node, name[len("user."):])
+        if name == "method.pop" and self.forward:
+            return self.pop_call(node)
         if name.startswith("user."):
             outputs = self.inline(node, name[len("user."):], None)
             if len(outputs) != 1:
@@ -669,10 +675,12 @@ class Normaliser(FlowLowering):
         for small in line.body:
             if isinstance(small, cst.Pass):
                 continue
-            if isinstance(small, cst.Expr):
+            if isinstance(small, cst.Expr) and not (self.forward and is_append(small)):
                 continue  # a docstring; the validator refused the rest
             origin = self.origin(small, prefix)
-            if isinstance(small, cst.Assign):
+            if isinstance(small, cst.Expr):
+                self.append_statement(small, origin)
+            elif isinstance(small, cst.Assign):
                 self.assign_statement(small, origin)
             elif isinstance(small, cst.AugAssign):
                 self.aug_assign(small, origin)
@@ -799,7 +807,7 @@ class Normaliser(FlowLowering):
         if callee_name in self.stack:
             raise self.fail(call, f"recursive call to {callee_name} is not supported")
         before = len(self.collector.problems)
-        validate.check_function(self.info, callee, self.collector)
+        validate.check_function(self.info, callee, self.collector, stacks=self.forward)
         if len(self.collector.problems) > before:
             raise CodegenError(list(self.collector.problems))
         env = self.bind_arguments(call, callee)
@@ -963,6 +971,8 @@ class Normaliser(FlowLowering):
             names=self.names,
             temps=set(self.temps),
             user_names=set(self.user_names),
+            stacks=set(self.stacks),
+            list_values=set(self.lists),
         )
 
 
@@ -1103,6 +1113,10 @@ def _docstring(function: cst.FunctionDef) -> str | None:
 
 
 def normalise(
-    info: ModuleInfo, function: cst.FunctionDef, collector: Collector, wrt: set[str] | None
+    info: ModuleInfo,
+    function: cst.FunctionDef,
+    collector: Collector,
+    wrt: set[str] | None,
+    forward: bool = False,
 ) -> ir.Function:
-    return Normaliser(info, function, collector, wrt).run()
+    return Normaliser(info, function, collector, wrt, forward).run()

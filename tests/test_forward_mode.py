@@ -84,3 +84,35 @@ def test_cli_mode_forward(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "def f_jvp(x, y, x_dot, y_dot):" in run.stdout
+
+
+LIST_PROGRAM = """import math
+
+
+def f(x, n: int):
+    saved = []
+    h = x
+    for i in range(n):
+        saved.append(h)
+        h = math.sin(h) * x
+    out = h
+    for i in range(n):
+        out = out + saved[i] * h
+    while len(saved) > 0:
+        out = out * 0.5 + saved.pop()
+    return out
+"""
+
+
+def test_lists_appended_popped_and_indexed_carry_tangent_lists() -> None:
+    check_jvp(LIST_PROGRAM, "f", [(0.7, 0), (0.7, 1), (0.7, 4)])
+    code = codegen.generate(LIST_PROGRAM, mode="forward")
+    assert "saved_dot.append(h_dot)" in code
+    assert "saved_dot.pop()" in code
+    assert "saved_dot[i]" in code
+
+
+def test_reverse_mode_refuses_list_appends_with_a_position() -> None:
+    with pytest.raises(codegen.CodegenError, match="only supported in forward mode") as info:
+        codegen.generate(LIST_PROGRAM)
+    assert (info.value.line, info.value.column) == (8, 9)

@@ -4,6 +4,7 @@ central differences of the generated gradient."""
 from __future__ import annotations
 
 import inspect
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -11,30 +12,26 @@ import pytest
 
 import codegen
 from tests.support import upstream_for, upstream_kwargs
+from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
 from tests.test_forward_mode import _direction, _moved
 
-# Loops keep their values in lists the forward mode cannot yet follow.
-WITH_LOOPS = {"loop_power", "rnn"}
 
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("stem", sorted(set(ARGS) - WITH_LOOPS), ids=str)
-def test_hvp_matches_differences_of_the_gradient(stem: str) -> None:
-    source = (EXAMPLES / f"{stem}.py").read_text()
-    name, calls = ARGS[stem]
+def check_hvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> str:
+    """Compare f_hvp with central differences of the generated gradient; returns the HVP module."""
     forward: dict[str, Any] = {}
     exec(compile(source, "fwd.py", "exec"), forward)
     backward: dict[str, Any] = {}
     exec(compile(codegen.generate(source), "bwd", "exec"), backward)
+    code = codegen.generate(source, mode="hvp")
     hvp_namespace: dict[str, Any] = {}
-    exec(compile(codegen.generate(source, mode="hvp"), "hvp", "exec"), hvp_namespace)
+    exec(compile(code, "hvp", "exec"), hvp_namespace)
     grad_fn, hvp = backward[f"{name}_backward"], hvp_namespace[f"{name}_hvp"]
     params = list(inspect.signature(forward[name]).parameters)
     vector_params = [p for p in inspect.signature(hvp).parameters if p.endswith("_dot")]
     wrt = [p[: -len("_dot")] for p in vector_params]
     rng = np.random.default_rng(3)
-    for args in calls[:2]:
+    for args in calls:
         values = dict(zip(params, args))
         upstream = upstream_kwargs(forward[name], grad_fn, upstream_for(forward[name](*args), rng))
         vectors = {p: _direction(values[p], rng) for p in wrt}
@@ -48,11 +45,31 @@ def test_hvp_matches_differences_of_the_gradient(stem: str) -> None:
         for got, a, b in zip(result, plus, minus):
             numeric = (np.asarray(a, dtype=float) - np.asarray(b, dtype=float)) / (2 * h)
             np.testing.assert_allclose(np.asarray(got, dtype=float), numeric, rtol=1e-5, atol=1e-6)
+    return code
 
 
-def test_hvp_refuses_loops_clearly() -> None:
-    with pytest.raises(codegen.CodegenError, match="cannot differentiate the generated backward again"):
-        codegen.generate((EXAMPLES / "loop_power.py").read_text(), mode="hvp")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("stem", sorted(ARGS), ids=str)
+def test_hvp_matches_differences_of_the_gradient(stem: str) -> None:
+    name, calls = ARGS[stem]
+    check_hvp((EXAMPLES / f"{stem}.py").read_text(), name, calls)
+
+
+@pytest.mark.parametrize(("name", "source", "calls"), PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_control_flow_hvp(name: str, source: str, calls: list[tuple[Any, ...]]) -> None:
+    check_hvp(textwrap.dedent(source), "f", calls)
+
+
+def test_rnn_hvp_keeps_a_tangent_list_beside_each_saved_list() -> None:
+    code = codegen.generate((EXAMPLES / "rnn.py").read_text(), mode="hvp")
+    assert "h_list_dot.append(h_dot)" in code
+    assert "h_list_dot.pop()" in code
+
+
+def test_reverse_over_reverse_refuses_saved_lists_clearly() -> None:
+    backward = (EXAMPLES / "loop_power_backward.py").read_text()
+    with pytest.raises(codegen.CodegenError, match="list appends are only supported in forward mode"):
+        codegen.generate(backward, allow_generated=True)
 
 
 def test_cli_hvp_and_allow_generated(tmp_path: Any) -> None:
