@@ -23,6 +23,7 @@ from codegen.differentiate import (
     useful_variables,
 )
 from codegen.errors import CodegenError, Problem
+from codegen.prune import prune
 from codegen.reverse_flow import bound_at_level
 from codegen.simplify import simplify
 
@@ -45,6 +46,14 @@ _JOINT = frozenset({"numpy.concatenate", "numpy.stack"})
 
 def _indent(lines: list[str]) -> list[str]:
     return [textwrap.indent(line, "    ") for line in lines]
+
+
+def _pruned(lines: list[str]) -> list[str]:
+    """The function body without what its final `return` does not need (which
+    `prune` leaves as it is, so it keeps its spelling)."""
+    statements = prune(ast.parse("\n".join(lines)).body)
+    assert isinstance(statements[-1], ast.Return)
+    return [*(ast.unparse(statement) for statement in statements[:-1]), lines[-1]]
 
 
 class ForwardMode:
@@ -293,7 +302,7 @@ class ForwardMode:
             f'({outputs}, {tangents}).\n"""'
         )
         name = f"{fn.name}_jvp"
-        body = [doc, *lines, f"return {outputs}, {tangents}"]
+        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"])]
         if self.hvp:
             name = fn.name.removesuffix("_backward") + "_hvp"
             doc = (
@@ -301,6 +310,6 @@ class ForwardMode:
                 f"the vectors {', '.join(dots)}, one per parameter ({names}); returns\n"
                 f'{tangents}.\n"""'
             )
-            body = [doc, *lines, f"return {tangents}"]
+            body = [doc, *_pruned([*lines, f"return {tangents}"])]
         text = "\n".join(body)
         return f"def {name}({', '.join(parts)}):\n" + textwrap.indent(text, "    ") + "\n"

@@ -428,7 +428,7 @@ class Normaliser(FlowLowering, StackLowering):
             if isinstance(lowered, ir.Op):
                 origin = len(self.origins) - 1
                 lowered = self.stage_children(lowered, origin)
-                temp = self.new_temp((temp_name(lowered.rule.name, _leaf_names(lowered), self.hint)))
+                temp = self.new_temp(temp_name(lowered.rule.name, _leaf_names(lowered), self.hint, self.forward))
                 self.emit_stage(temp, lowered, origin)
                 lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
             args.append(lowered)
@@ -512,7 +512,7 @@ class Normaliser(FlowLowering, StackLowering):
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
-            target = self.new_temp((temp_name(value.rule.name, _leaf_names(value), self.hint)))
+            target = self.new_temp(temp_name(value.rule.name, _leaf_names(value), self.hint, self.forward))
             self.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
         if value.var is None or value.index is not None:
@@ -570,7 +570,7 @@ class Normaliser(FlowLowering, StackLowering):
         node.args = [self.stage_children(a, origin) for a in node.args]
         for i, arg in enumerate(node.args):
             if isinstance(arg, ir.Op) and self.must_stage(node, i):
-                target = self.new_temp((temp_name(arg.rule.name, _leaf_names(arg), self.hint)))
+                target = self.new_temp(temp_name(arg.rule.name, _leaf_names(arg), self.hint, self.forward))
                 self.emit_stage(target, arg, origin)
                 node.args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
         return node
@@ -656,7 +656,7 @@ class Normaliser(FlowLowering, StackLowering):
             return
         if isinstance(value, ir.Op):
             value = self.stage_children(value, origin)
-            temp = self.new_temp((temp_name(value.rule.name, _leaf_names(value), name)))
+            temp = self.new_temp(temp_name(value.rule.name, _leaf_names(value), name, self.forward))
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
@@ -764,6 +764,9 @@ class Normaliser(FlowLowering, StackLowering):
 
     def aug_assign(self, node: cst.AugAssign, origin: int) -> None:
         kind = _AUGOPS.get(type(node.operator))
+        base = node.target.value if isinstance(node.target, cst.Subscript) else node.target
+        if isinstance(base, cst.Name):
+            self.hint = base.value  # intermediates are named after the target
         if isinstance(node.target, cst.Subscript) and kind is not None:
             value = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
             self.item_assign(node.target, value, origin)

@@ -64,6 +64,11 @@ def test_rnn_hvp_keeps_a_tangent_list_beside_each_saved_list() -> None:
     code = codegen.generate((EXAMPLES / "rnn.py").read_text(), mode="hvp")
     assert "h_list_dot.append(h_dot)" in code
     assert "h_list_dot.pop()" in code
+    # Only what the products need: no loss recomputed, no tangents of values
+    # read only for their shape, no copies from name to name.
+    assert "np.sum(h_1 * h_1)" not in code
+    assert "h_1_plus_list_dot" not in code
+    assert "h_2 = h_1" not in code
 
 
 def test_reverse_over_reverse_refuses_saved_lists_clearly() -> None:
