@@ -36,6 +36,7 @@ class Backward:
     spellings: dict[str, str] = field(default_factory=dict)  # module or helper -> its name here
     helpers: set[str] = field(default_factory=set)
     user_rules: set[str] = field(default_factory=set)  # hand-written foo_backward called
+    user_imports: set[str] = field(default_factory=set)  # other names of the user's module used
     text: str | None = None  # the whole function, when written by another mode
 
 

@@ -22,6 +22,7 @@ from codegen.differentiate import (
     substitute,
     useful_variables,
 )
+from codegen.emit import _loop_header, _statement_lines
 from codegen.errors import CodegenError, Problem
 from codegen.prune import prune
 from codegen.reverse_flow import bound_at_level
@@ -46,6 +47,10 @@ _JOINT = frozenset({"numpy.concatenate", "numpy.stack"})
 
 def _indent(lines: list[str]) -> list[str]:
     return [textwrap.indent(line, "    ") for line in lines]
+
+
+def _is_user_rule(node: ir.Node) -> bool:
+    return isinstance(node, ir.Op) and node.rule.name.startswith("user.")
 
 
 def _pruned(lines: list[str]) -> list[str]:
@@ -98,8 +103,7 @@ class ForwardMode:
                 return name
             return ast.Subscript(name, ir.clone(node.index), ast.Load())
         rule = node.rule
-        if rule.name.startswith("user."):
-            raise CodegenError([Problem("<forward mode>", 1, 1, "forward mode does not call hand-written rules")])
+        assert not rule.name.startswith("user."), "the normaliser stages calls to foo_jvp"
         inner = [
             self.tangent(a, render(a) if isinstance(a, ir.Op) else ast.Name("__unused__", ast.Load()))
             if rule.flows(i)
@@ -166,12 +170,32 @@ class ForwardMode:
         target = statement.target
         if isinstance(value, ir.Op) and value.rule.name == "setitem":
             return self.setitem(statement, value)
+
         tangent = self.tangent(value, ast.Name(target, ast.Load()))
         if tangent is None:
             self.tangents.pop(target, None)
             return []
         name = self.tangent_name(target)
         return [ast.unparse(ast.fix_missing_locations(ast.Assign([ast.Name(name, ast.Store())], tangent)))]
+
+    def user_rule(self, statement: ir.Stage, op: ir.Op) -> list[str]:
+        """`out, out_dot = foo_jvp(x, w, x_dot, w_dot)`: the user's own rule."""
+        target = statement.target
+        tangents = [self.tangent(arg, render(arg)) for arg in op.args]
+        if all(t is None for t in tangents):
+            self.tangents.pop(target, None)
+            return _statement_lines(statement)
+        dots = [ast.unparse(t) if t is not None else self.zero_of(arg) for t, arg in zip(tangents, op.args)]
+        args = ", ".join([*(ast.unparse(render(arg)) for arg in op.args), *dots])
+        callee = op.rule.name[len("user."):]
+        return [f"{target}, {self.tangent_name(target)} = {callee}_jvp({args})"]
+
+    def zero_of(self, node: ir.Node) -> str:
+        """A zero tangent for a value that has none."""
+        expr = render(node)
+        if isinstance(expr, ast.Name):
+            return self.zero(expr.id)
+        return "0.0" if not self.numpy else ast.unparse(self.zeros_like(expr))
 
     def setitem(self, statement: ir.Stage, op: ir.Op) -> list[str]:
         old, value = op.args
@@ -188,8 +212,6 @@ class ForwardMode:
 
     def block(self, statements: list[ir.Statement]) -> list[str]:
         lines: list[str] = []
-        from codegen.emit import _loop_header, _statement_lines
-
         for statement in statements:
             if isinstance(statement, ir.If):
                 before = dict(self.tangents)
@@ -210,6 +232,8 @@ class ForwardMode:
                     lines += ["else:", *_indent(else_lines)]
             elif isinstance(statement, ir.Loop):
                 lines += self.loop(statement, _loop_header)
+            elif isinstance(statement, ir.Stage) and _is_user_rule(statement.value):
+                lines += self.user_rule(statement, statement.value)  # type: ignore[arg-type]
             else:
                 lines += _statement_lines(statement)
                 if isinstance(statement, ir.Stage):
@@ -241,12 +265,7 @@ class ForwardMode:
         tangent = self.tangent(value, render(value))
         if tangent is None:
             # Nothing differentiated this time: a zero keeps the two lists in step.
-            expr = render(value)
-            if isinstance(value, ir.Leaf) and isinstance(expr, ast.Name):
-                text = self.zero(expr.id)
-            else:
-                text = "0.0" if not self.numpy else ast.unparse(self.zeros_like(expr))
-            return [f"{self.tangents[statement.target]}.append({text})"]
+            return [f"{self.tangents[statement.target]}.append({self.zero_of(value)})"]
         return [f"{self.tangents[statement.target]}.append({ast.unparse(tangent)})"]
 
     def loop(self, loop: ir.Loop, header: object) -> list[str]:

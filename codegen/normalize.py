@@ -128,7 +128,7 @@ class Normaliser(FlowLowering, StackLowering):
         class _Calls(cst.CSTVisitor):
             def visit_Call(inner, call: cst.Call) -> bool:  # noqa: N805
                 name = self.resolve(call.func) or ""
-                if name.startswith("user.") and name[len("user."):] not in self.info.user_rules:
+                if name.startswith("user.") and name[len("user."):] not in self.info.primitives:
                     calls.append(call)
                     return False
                 return True
@@ -341,7 +341,7 @@ class Normaliser(FlowLowering, StackLowering):
         label = self.info.code(node.func).strip()
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
-        if name.startswith("user.") and name[len("user."):] in self.info.user_rules:
+        if name.startswith("user.") and name[len("user."):] in self.info.primitives:
             return self.user_rule_call(node, name[len("user."):])
         if name == "method.pop" and self.forward:
             return self.pop_call(node)
@@ -410,10 +410,12 @@ class Normaliser(FlowLowering, StackLowering):
         return self.with_ranks(node, ir.Op(rule, args, statics, spelling))
 
     def user_rule_call(self, node: cst.Call, callee: str) -> ir.Node:
-        """A call of `foo` whose derivative is the user's own `foo_backward`."""
+        """A call of `foo` whose derivative is the user's own `foo_backward` (or
+        `foo_jvp` in forward mode)."""
         function = self.info.functions[callee]
         spec = function.params
         params = list(spec.posonly_params) + list(spec.params)
+        self.check_rule(node, callee, [p.name.value for p in params])
         positional = [a for a in node.args if a.keyword is None]
         if any(a.star for a in node.args) or spec.kwonly_params or len(positional) > len(params):
             raise self.fail(node, f"call to {callee} does not match its parameters")
@@ -436,6 +438,22 @@ class Normaliser(FlowLowering, StackLowering):
         rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")
         spelling = ast.Call(ast.Name(callee, ast.Load()), [slot(i) for i in range(len(args))], [])
         return ir.Op(rule, args, {}, spelling)
+
+    def check_rule(self, node: cst.Call, callee: str, params: list[str]) -> None:
+        """Refuse a hand-written rule for the other mode, naming the one to write."""
+        if self.forward and callee not in self.info.jvp_rules:
+            dots = ", ".join(f"{p}_dot" for p in params)
+            raise self.fail(
+                node,
+                f"{callee} has a hand-written {callee}_backward, which forward mode cannot use: "
+                f"write {callee}_jvp({', '.join(params)}, {dots}) returning (value, tangent)",
+            )
+        if not self.forward and callee not in self.info.user_rules:
+            raise self.fail(
+                node,
+                f"{callee} has a hand-written {callee}_jvp, which reverse mode cannot use: "
+                f"write {callee}_backward({', '.join(params)}, dout) returning one gradient per parameter",
+            )
 
     def sum_of_squares(
         self, rule: Rule, operands: list[cst.BaseExpression], statics: dict[str, ast.expr]
@@ -582,6 +600,8 @@ class Normaliser(FlowLowering, StackLowering):
         assert isinstance(child, ir.Op)
         if child.rule.uses_out():
             return True
+        if self.forward and child.rule.name.startswith("user."):
+            return True  # foo_jvp gives the value and its tangent together: a stage of its own
         if parent.broadcast and _is_active_node(child) and self.shapes.summing(child, op) == "helper":
             return True  # the gradient is summed back to the child's shape
         name = parent.arg_name(i)
@@ -696,7 +716,7 @@ class Normaliser(FlowLowering, StackLowering):
         if len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List)):
             elements = targets[0].elements
             callee_name = (self.resolve(value.func) or "") if isinstance(value, cst.Call) else ""
-            if callee_name.startswith("user.") and callee_name[len("user."):] in self.info.user_rules:
+            if callee_name.startswith("user.") and callee_name[len("user."):] in self.info.primitives:
                 raise self.fail(node, f"{callee_name[5:]} has a hand-written rule: it must return one value")
             if isinstance(value, cst.Call) and callee_name.startswith("user."):
                 hints = [e.value.value if isinstance(e.value, cst.Name) else "out" for e in elements]
@@ -726,7 +746,7 @@ class Normaliser(FlowLowering, StackLowering):
             return
         if len(targets) == 1 and isinstance(targets[0], cst.Name) and isinstance(value, cst.Call):
             callee = self.resolve(value.func) or ""
-            if callee.startswith("user.") and callee[len("user."):] not in self.info.user_rules:
+            if callee.startswith("user.") and callee[len("user."):] not in self.info.primitives:
                 results = self.inline(value, callee[len("user."):], [targets[0].value])
                 if len(results) != 1:
                     raise self.fail(node, f"{callee[5:]} returns {len(results)} values: unpack them")

@@ -21,10 +21,10 @@ def check_hvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> str:
     """Compare f_hvp with central differences of the generated gradient; returns the HVP module."""
     forward: dict[str, Any] = {}
     exec(compile(source, "fwd.py", "exec"), forward)
-    backward: dict[str, Any] = {}
+    backward: dict[str, Any] = dict(forward)
     exec(compile(codegen.generate(source), "bwd", "exec"), backward)
     code = codegen.generate(source, mode="hvp")
-    hvp_namespace: dict[str, Any] = {}
+    hvp_namespace: dict[str, Any] = dict(forward)  # the user's own rules, as if imported
     exec(compile(code, "hvp", "exec"), hvp_namespace)
     grad_fn, hvp = backward[f"{name}_backward"], hvp_namespace[f"{name}_hvp"]
     params = list(inspect.signature(forward[name]).parameters)
@@ -98,3 +98,36 @@ def test_cli_hvp_and_allow_generated(tmp_path: Any) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "def f_backward_backward(" in run.stdout
+
+
+def test_hvp_through_hand_written_rules() -> None:
+    from tests.test_forward_mode import USER_RULES
+
+    rng = np.random.default_rng(2)
+    code = check_hvp(USER_RULES, "loss", [(rng.normal(size=(3, 2)), rng.normal(size=(4, 3)))])
+    assert "softplus_jvp(" in code  # the value's tangent by the user's rule
+    assert "softplus_backward(" not in code  # the rule's own body, differentiated again
+
+
+def test_hvp_names_the_rule_it_needs() -> None:
+    from tests.test_forward_mode import USER_RULES
+
+    source = USER_RULES.replace("def softplus_jvp(", "def _unused(")
+    with pytest.raises(codegen.CodegenError, match=r"write softplus_jvp\(x, x_dot\)"):
+        codegen.generate(source, mode="hvp")
+
+
+def test_hvp_calls_a_hand_written_foo_backward_jvp() -> None:
+    from tests.test_forward_mode import USER_RULES
+
+    source = USER_RULES + '''
+
+def softplus_backward_jvp(x, dout, x_dot, dout_dot):
+    s = 1 / (1 + np.exp(-x))
+    return dout * s, dout_dot * s + dout * s * (1 - s) * x_dot
+'''
+    rng = np.random.default_rng(4)
+    check_hvp(source, "loss", [(rng.normal(size=(3, 2)), rng.normal(size=(4, 3)))])
+    code = codegen.generate(source, mode="hvp", filename="layers.py")
+    assert "from layers import softplus_backward_jvp, softplus_jvp" in code
+    assert "softplus, softplus_backward" not in code
