@@ -204,9 +204,10 @@ def _forward(
     called = identifiers(ast.parse(text))
     rules = {f"{name}_jvp" for name in info.jvp_rules}
     result.user_imports = {name for name in called if name in rules or name in info.primitives}
-    if "_unbroadcast(" in text:
-        result.helpers.add("_unbroadcast")  # generated code, differentiated again, calls it
-        result.modules.add("np")
+    for helper in helpers.NAMES:
+        if modules[helper] in called:  # a template's, or generated code's met again
+            result.helpers.add(helper)
+            result.modules.add("np" if helper == "_unbroadcast" else "math")
     result.differentiable = mode.differentiable
     return result
 

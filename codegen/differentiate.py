@@ -295,7 +295,7 @@ class Differentiator(FlowReversal):
             if _mentions(template, helper):
                 self.result.helpers.add(helper)
                 mapping[helper] = ast.Name(self.modules[helper], ast.Load())
-                if helper == "_digamma":
+                if helper in ("_digamma", "_trigamma"):
                     self.result.modules.add("math")
         for module in ("math", "np"):
             if _mentions(template, module):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from codegen import ir
+from codegen import helpers, ir
 from codegen.differentiate import (
     _mentions,
     expand_macros,
@@ -23,7 +23,6 @@ from codegen.differentiate import (
     useful_variables,
 )
 from codegen.emit import _loop_header, _statement_lines
-from codegen.errors import CodegenError, Problem
 from codegen.prune import prune
 from codegen.reverse_flow import bound_at_level
 from codegen.simplify import simplify
@@ -131,7 +130,7 @@ class ForwardMode:
                 mapping = {f"__{j}__": (t if j == i else render(a)) for j, a in enumerate(node.args)}
                 terms.append(substitute(node.spelling, mapping))
             return self.sum_terms(terms)
-        raise CodegenError([Problem("<forward mode>", 1, 1, f"no forward-mode rule for {rule.name}")])
+        raise AssertionError(f"no forward-mode rule for {rule.name}")  # every kind is handled above
 
     def zeros_like(self, value: ast.expr) -> ast.expr:
         self.used_modules.add("np")
@@ -150,9 +149,9 @@ class ForwardMode:
             if _mentions(template, module):
                 self.used_modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
-        for helper in ("_digamma",):
+        for helper in helpers.NAMES:
             if _mentions(template, helper):
-                raise CodegenError([Problem("<forward mode>", 1, 1, "forward mode does not support lgamma yet")])
+                mapping[helper] = ast.Name(self.modules[helper], ast.Load())
         if _mentions(template, "keep") or _mentions(template, "count"):
             self.used_modules.add("np")
         return simplify(expand_macros(substitute(template, mapping), mapping, self.modules["np"]))

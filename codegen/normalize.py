@@ -157,6 +157,8 @@ class Normaliser(FlowLowering, StackLowering):
         name = resolve.call_name(func, self.info, self.env)
         if name == "user._unbroadcast" and self.info.is_generated:
             return "numpy.unbroadcast"  # our own helper, met again in generated code
+        if name == "user._digamma" and self.info.is_generated:
+            return "digamma"
         return name
 
     # ---- activity -------------------------------------------------------------

@@ -4,7 +4,9 @@ central differences of the generated gradient."""
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ from tests.support import upstream_for, upstream_kwargs
 from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
 from tests.test_forward_mode import _direction, _moved
+from tests.test_golden import case_files, split_case
 
 
 def check_hvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> str:
@@ -131,3 +134,19 @@ def softplus_backward_jvp(x, dout, x_dot, dout_dot):
     code = codegen.generate(source, mode="hvp", filename="layers.py")
     assert "from layers import softplus_backward_jvp, softplus_jvp" in code
     assert "softplus, softplus_backward" not in code
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
+def test_golden_case_hvp(path: Path) -> None:
+    source, _ = split_case(path)
+    for call in re.findall(r"^# check: (.+)$", source, flags=re.MULTILINE):
+        name, _, rest = call.partition("(")
+        args = eval(f"({rest[:-1]},)", {"np": np, "rng": np.random.default_rng(0)})
+        check_hvp(source, name, [args])
+
+
+def test_hvp_of_lgamma_and_gamma_uses_trigamma() -> None:
+    source = "import math\n\n\ndef f(x, y):\n    return math.gamma(x) * math.lgamma(y)\n"
+    code = check_hvp(source, "f", [(2.7, 0.4), (-1.5, 3.2)])
+    assert "def _trigamma(x):" in code and "def _digamma(x):" in code
