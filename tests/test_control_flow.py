@@ -277,6 +277,17 @@ def f(x, n: int):
 """,
         [(0.7, 0), (0.7, 1), (0.7, 3)],
     ),
+    (
+        "loop-over-reversed-range",
+        """
+def f(x, n: int):
+    s = 0.0
+    for i in reversed(range(n)):
+        s = s * x + i
+    return s
+""",
+        [(0.7, 0), (0.7, 1), (0.7, 4)],
+    ),
 ]
 
 
