@@ -3,9 +3,9 @@
 Forward mode writes every staged statement and its tangent, so over a
 generated backward it would also recompute values only the original output
 needed (the loss a gradient function computes on the way) and copy values
-from name to name. `prune` keeps what the returned values depend on (a
-liveness fixpoint, so loop-carried cycles that lead nowhere go too), then
-drops copies `a = b` whose names can simply be merged.
+from name to name. `prune` keeps what the returned values depend on
+(backward liveness, so a loop-carried value that leads nowhere goes too),
+then drops copies `a = b` whose names can simply be merged.
 """
 
 from __future__ import annotations
@@ -75,9 +75,7 @@ def _needed(statement: ast.stmt, live: set[str]) -> bool:
         return any(_written(target) & live for target in statement.targets)
     if isinstance(statement, ast.AugAssign):
         return bool(_written(statement.target) & live)
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-        return True  # the docstring
-    return True
+    return True  # a return, say
 
 
 def _reads(statement: ast.stmt) -> set[str]:
