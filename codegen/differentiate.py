@@ -36,6 +36,7 @@ class Backward:
     spellings: dict[str, str] = field(default_factory=dict)  # module or helper -> its name here
     helpers: set[str] = field(default_factory=set)
     user_rules: set[str] = field(default_factory=set)  # hand-written foo_backward called
+    user_imports: set[str] = field(default_factory=set)  # other names of the user's module used
     text: str | None = None  # the whole function, when written by another mode
 
 
@@ -80,7 +81,7 @@ def is_fresh(expr: ast.expr) -> bool:
 def useful_variables(fn: ir.Function) -> set[str]:
     """Active variables on a differentiable path to an output (a fixpoint, for loops)."""
     useful = {o for o in fn.outputs if o in fn.active}
-    stages = [s for s in ir.walk(fn.body) if isinstance(s, ir.Stage)]
+    stages = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Stage, ir.Append))]
     while True:
         grown = set(useful)
         for statement in reversed(stages):
@@ -294,7 +295,7 @@ class Differentiator(FlowReversal):
             if _mentions(template, helper):
                 self.result.helpers.add(helper)
                 mapping[helper] = ast.Name(self.modules[helper], ast.Load())
-                if helper == "_digamma":
+                if helper in ("_digamma", "_trigamma"):
                     self.result.modules.add("math")
         for module in ("math", "np"):
             if _mentions(template, module):

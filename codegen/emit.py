@@ -68,6 +68,8 @@ def _indent(lines: list[str]) -> list[str]:
 def _statement_lines(statement: ir.Statement) -> list[str]:
     if isinstance(statement, ir.Plain):
         return [ir.unparse(statement.code)]
+    if isinstance(statement, ir.Append):
+        return [f"{statement.target}.append({ast.unparse(render(statement.value))})"]
     assert isinstance(statement, ir.Stage)
     value = statement.value
     if isinstance(value, ir.Op) and value.rule.name == "setitem":
@@ -397,9 +399,10 @@ def module_text(
                 imports.append(line)
     rules = sorted(set().union(*(b.user_rules for _, b in functions))) if functions else []
     stem = filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
-    if rules and stem.isidentifier():
-        names = ", ".join(n for rule in rules for n in (rule, f"{rule}_backward"))
-        imports.append(f"from {stem} import {names}")
+    names = [n for rule in rules for n in (rule, f"{rule}_backward")]
+    names += sorted(set().union(*(b.user_imports for _, b in functions)) - set(names)) if functions else []
+    if names and stem.isidentifier():
+        imports.append(f"from {stem} import {', '.join(names)}")
     used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
     parts = ["\n".join(imports)] if imports else []
     functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]

@@ -78,6 +78,9 @@ class FlowLowering:
         for name in sorted(set(then_env) | set(else_env)):
             then_var, else_var = then_env.get(name), else_env.get(name)
             if then_var is None or else_var is None:
+                if self.forward:  # type: ignore[attr-defined]
+                    # Code run forwards may read it again under the same test.
+                    self.env[name] = then_var or else_var  # type: ignore[assignment]
                 continue  # bound in one branch only: unbound after the other
             if then_var == else_var:
                 self.env[name] = then_var
@@ -132,7 +135,8 @@ class FlowLowering:
         hot = self.loop_activity(body, carried)
         for name in carried:
             entry = self.env[name]
-            reuse = (
+            # Forward mode keeps no values for later: a loop may always reuse the name.
+            reuse = self.forward or (  # type: ignore[attr-defined]
                 not self.is_read(entry)
                 and not self.needs_own_value(entry)
                 and not any(entry in loop.carried for loop in self.loops)
@@ -153,16 +157,21 @@ class FlowLowering:
         return carried
 
     def loop_activity(self, body: cst.BaseSuite, carried: list[str]) -> set[str]:
-        """Carried names that become active somewhere in the loop (a fixpoint)."""
-        hot = {n for n in carried if self.env[n] in self.active}
+        """Carried names that become active somewhere in the loop (a fixpoint).
+
+        Every name the body binds stands for all its values in the loop, so that
+        activity flows through intermediates too (`q = p * x; p = q`)."""
+        bindings = assignments(body) + loop_targets(body)
+        placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in carried}
+        hot = {placeholder[n] for n in carried if self.env[n] in self.active}
         saved_env, saved_active = self.env, self.active
         try:
             while True:
-                self.env = {**saved_env, **{n: n for n in carried}}
+                self.env = {**saved_env, **placeholder}
                 self.active = saved_active | hot
-                grown = {n for n, value in assignments(body) if n in carried and self.is_active(value)}  # type: ignore[attr-defined]
+                grown = {placeholder[n] for n, value in bindings if self.is_active(value)}  # type: ignore[attr-defined]
                 if grown <= hot:
-                    return hot
+                    return {n for n in carried if placeholder[n] in hot}
                 hot |= grown
         finally:
             self.env, self.active = saved_env, saved_active
@@ -209,7 +218,7 @@ class FlowLowering:
         header = f"for {self.info.code(node.target).strip()} in {self.info.code(node.iter).strip()}:"  # type: ignore[attr-defined]
         origin = self.flow_origin(header, prefix)
         iterable = node.iter
-        is_range = isinstance(iterable, cst.Call) and self.resolve(iterable.func) == "range"  # type: ignore[attr-defined]
+        is_range = self.is_range(iterable)
         if not is_range and self.is_active(iterable) and not isinstance(iterable, cst.Name):  # type: ignore[attr-defined]
             raise self.fail(iterable, "loop over a named list or array, or over range(...)")  # type: ignore[attr-defined]
         if is_range:
@@ -223,7 +232,10 @@ class FlowLowering:
             self.guards.pop()
         entries = {n: self.env[n] for n in carried}
         counter_name = node.target.value if is_range else "i"
-        var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
+        if is_range and self.forward and self.env.get(counter_name) == counter_name and counter_name not in self.active:  # type: ignore[attr-defined]
+            var = counter_name  # run forwards only: an index keeps its name, as in Python
+        else:
+            var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
         self.ints.add(var)  # type: ignore[attr-defined]
         self.numbers.add(var)  # type: ignore[attr-defined]
         loop = ir.Loop(var, iter_ast, None, [], [self.env[n] for n in carried], origin)
@@ -242,6 +254,15 @@ class FlowLowering:
             self.loops.pop()
         self.loop_epilogue(loop, carried, entries)
         self.body.append(loop)
+
+    def is_range(self, iterable: cst.BaseExpression) -> bool:
+        """`range(...)` or `reversed(range(...))` (a generated backward's loops)."""
+        if not isinstance(iterable, cst.Call):
+            return False
+        name = self.resolve(iterable.func)  # type: ignore[attr-defined]
+        if name == "reversed" and len(iterable.args) == 1:
+            return self.is_range(iterable.args[0].value)
+        return name == "range"
 
     def element_block(
         self,
@@ -287,16 +308,17 @@ class FlowLowering:
 
 def assigned_names(node: cst.CSTNode) -> set[str]:
     """Names a statement (or suite) binds anywhere inside, loop targets included."""
-    return {name for name, _ in assignments(node)} | set(_loop_targets(node))
+    return {name for name, _ in assignments(node)} | {name for name, _ in loop_targets(node)}
 
 
-def _loop_targets(node: cst.CSTNode) -> list[str]:
-    found: list[str] = []
+def loop_targets(node: cst.CSTNode) -> list[tuple[str, cst.BaseExpression]]:
+    """(name, iterable) for every `for name in iterable:` inside `node`."""
+    found: list[tuple[str, cst.BaseExpression]] = []
 
     class _Visitor(cst.CSTVisitor):
         def visit_For(self, n: cst.For) -> None:
             if isinstance(n.target, cst.Name):
-                found.append(n.target.value)
+                found.append((n.target.value, n.iter))
 
     node.visit(_Visitor())
     return found
@@ -335,7 +357,7 @@ def reads(statement: ir.Statement) -> set[str]:
     """Names a statement reads (not counting nested blocks)."""
     found: set[str] = set()
     trees: list[ast.AST] = []
-    if isinstance(statement, ir.Stage):
+    if isinstance(statement, (ir.Stage, ir.Append)):
         trees.append(_render_for_reads(statement.value))
     elif isinstance(statement, ir.Plain):
         trees.append(statement.code)
@@ -386,7 +408,7 @@ def rename(block: list[ir.Statement], old: str, new: str) -> None:
     """Rename every binding and use of `old` in `block` (nested blocks included)."""
     renamer = _Rename(old, new)
     for statement in ir.walk(block):
-        if isinstance(statement, ir.Stage):
+        if isinstance(statement, (ir.Stage, ir.Append)):
             if statement.target == old:
                 statement.target = new
             _rename_node(statement.value, old, new)

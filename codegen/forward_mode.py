@@ -14,9 +14,10 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from codegen import assertions, ir
+from codegen import assertions, helpers, ir
 from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables
-from codegen.errors import CodegenError, Problem
+from codegen.emit import _loop_header, _statement_lines
+from codegen.prune import prune
 from codegen.reverse_flow import bound_at_level
 from codegen.simplify import simplify
 
@@ -41,13 +42,33 @@ def _indent(lines: list[str]) -> list[str]:
     return [textwrap.indent(line, "    ") for line in lines]
 
 
+def _is_user_rule(node: ir.Node) -> bool:
+    return isinstance(node, ir.Op) and node.rule.name.startswith("user.")
+
+
+def _pruned(lines: list[str]) -> list[str]:
+    """The function body without what its final `return` does not need (which
+    `prune` leaves as it is, so it keeps its spelling)."""
+    statements = prune(ast.parse("\n".join(lines)).body)
+    assert isinstance(statements[-1], ast.Return)
+    return [*(ast.unparse(statement) for statement in statements[:-1]), lines[-1]]
+
+
 class ForwardMode:
     """Builds the lines of `f_jvp` for one normalised function."""
 
     def __init__(
-        self, fn: ir.Function, modules: dict[str, str], numpy: bool, hvp: bool = False, assert_shapes: bool = False
+        self,
+        fn: ir.Function,
+        modules: dict[str, str],
+        numpy: bool,
+        vectors: tuple[str, ...] | None = None,
+        assert_shapes: bool = False,
     ) -> None:
-        self.hvp = hvp  # fn is a generated backward: write f_hvp, returning the tangents
+        # Set when fn is a generated backward: write f_hvp, with a vector for each of
+        # these parameters, returning the tangents.
+        self.vectors = vectors
+        self.hvp = vectors is not None
         self.assert_shapes = assert_shapes
         self.fn = fn
         self.modules = modules
@@ -63,7 +84,7 @@ class ForwardMode:
         return self.spelled[var]
 
     def zero(self, var: str) -> str:
-        if var in self.fn.lists:
+        if var in self.fn.lists or var in self.fn.list_values or var in self.fn.stacks:
             return f"[0.0] * len({var})"
         if self.numpy and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
             self.used_modules.add("np")
@@ -81,8 +102,7 @@ class ForwardMode:
                 return name
             return ast.Subscript(name, ir.clone(node.index), ast.Load())
         rule = node.rule
-        if rule.name.startswith("user."):
-            raise CodegenError([Problem("<forward mode>", 1, 1, "forward mode does not call hand-written rules")])
+        assert not rule.name.startswith("user."), "the normaliser stages calls to foo_jvp"
         inner = [
             self.tangent(a, render(a) if isinstance(a, ir.Op) else ast.Name("__unused__", ast.Load()))
             if rule.flows(i)
@@ -110,7 +130,7 @@ class ForwardMode:
                 mapping = {f"__{j}__": (t if j == i else render(a)) for j, a in enumerate(node.args)}
                 terms.append(substitute(node.spelling, mapping))
             return self.sum_terms(terms)
-        raise CodegenError([Problem("<forward mode>", 1, 1, f"no forward-mode rule for {rule.name}")])
+        raise AssertionError(f"no forward-mode rule for {rule.name}")  # every kind is handled above
 
     def zeros_like(self, value: ast.expr) -> ast.expr:
         self.used_modules.add("np")
@@ -129,9 +149,9 @@ class ForwardMode:
             if _mentions(template, module):
                 self.used_modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
-        for helper in ("_digamma",):
+        for helper in helpers.NAMES:
             if _mentions(template, helper):
-                raise CodegenError([Problem("<forward mode>", 1, 1, "forward mode does not support lgamma yet")])
+                mapping[helper] = ast.Name(self.modules[helper], ast.Load())
         if _mentions(template, "keep") or _mentions(template, "count"):
             self.used_modules.add("np")
         return simplify(expand_macros(substitute(template, mapping), mapping, self.modules["np"]))
@@ -149,12 +169,32 @@ class ForwardMode:
         target = statement.target
         if isinstance(value, ir.Op) and value.rule.name == "setitem":
             return self.setitem(statement, value)
+
         tangent = self.tangent(value, ast.Name(target, ast.Load()))
         if tangent is None:
             self.tangents.pop(target, None)
             return []
         name = self.tangent_name(target)
         return [ir.unparse(ast.Assign([ast.Name(name, ast.Store())], tangent))]
+
+    def user_rule(self, statement: ir.Stage, op: ir.Op) -> list[str]:
+        """`out, out_dot = foo_jvp(x, w, x_dot, w_dot)`: the user's own rule."""
+        target = statement.target
+        tangents = [self.tangent(arg, render(arg)) for arg in op.args]
+        if all(t is None for t in tangents):
+            self.tangents.pop(target, None)
+            return _statement_lines(statement)
+        dots = [ast.unparse(t) if t is not None else self.zero_of(arg) for t, arg in zip(tangents, op.args)]
+        args = ", ".join([*(ast.unparse(render(arg)) for arg in op.args), *dots])
+        callee = op.rule.name[len("user."):]
+        return [f"{target}, {self.tangent_name(target)} = {callee}_jvp({args})"]
+
+    def zero_of(self, node: ir.Node) -> str:
+        """A zero tangent for a value that has none."""
+        expr = render(node)
+        if isinstance(expr, ast.Name):
+            return self.zero(expr.id)
+        return "0.0" if not self.numpy else ast.unparse(self.zeros_like(expr))
 
     def setitem(self, statement: ir.Stage, op: ir.Op) -> list[str]:
         old, value = op.args
@@ -171,8 +211,6 @@ class ForwardMode:
 
     def block(self, statements: list[ir.Statement]) -> list[str]:
         lines: list[str] = []
-        from codegen.emit import _loop_header, _statement_lines
-
         for statement in statements:
             if isinstance(statement, ir.If):
                 before = dict(self.tangents)
@@ -193,21 +231,53 @@ class ForwardMode:
                     lines += ["else:", *_indent(else_lines)]
             elif isinstance(statement, ir.Loop):
                 lines += self.loop(statement, _loop_header)
+            elif isinstance(statement, ir.Stage) and _is_user_rule(statement.value):
+                lines += self.user_rule(statement, statement.value)  # type: ignore[arg-type]
             else:
                 lines += _statement_lines(statement)
                 if isinstance(statement, ir.Stage):
                     lines += self.stage(statement)
+                elif isinstance(statement, ir.Append):
+                    lines += self.append(statement)
                 else:
-                    # A constant overwrites a value that had a tangent (in a loop).
-                    for node in ast.walk(statement.code):
-                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in self.tangents:
-                            lines.append(f"{self.tangents[node.id]} = {self.zero(node.id)}")
+                    lines += self.plain(statement)
         return lines
+
+    def plain(self, statement: ir.Plain) -> list[str]:
+        lines = []
+        for node in ast.walk(statement.code):
+            if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Store):
+                continue
+            if node.id in self.fn.stacks:
+                # A list the differentiated values are appended to: its tangents beside it.
+                empty = isinstance(statement.code, ast.Assign) and ast.unparse(statement.code.value) == "[]"
+                lines.append(f"{self.tangent_name(node.id)} = {'[]' if empty else self.zero(node.id)}")
+            elif node.id in self.tangents:
+                # A constant overwrites a value that had a tangent (in a loop).
+                lines.append(f"{self.tangents[node.id]} = {self.zero(node.id)}")
+        return lines
+
+    def append(self, statement: ir.Append) -> list[str]:
+        if statement.target not in self.tangents:
+            return []
+        value = statement.value
+        tangent = self.tangent(value, render(value))
+        if tangent is None:
+            # Nothing differentiated this time: a zero keeps the two lists in step.
+            return [f"{self.tangents[statement.target]}.append({self.zero_of(value)})"]
+        return [f"{self.tangents[statement.target]}.append({ast.unparse(tangent)})"]
 
     def loop(self, loop: ir.Loop, header: object) -> list[str]:
         # A carried value whose tangent the body sets needs one from the start.
         before = dict(self.tangents)
-        self.block(loop.body)  # a dry run: which tangents the body defines
+        carried: set[str] = set()
+        while True:  # dry runs: which carried values get tangents (a fixpoint)
+            self.tangents = {**before, **{v: self.tangent_name(v) for v in carried}}
+            self.block(loop.body)
+            grown = carried | (set(loop.carried) & self.tangents.keys())
+            if grown == carried:
+                break
+            carried = grown
         defined = self.tangents
         self.tangents = dict(before)
         inits = []
@@ -226,7 +296,10 @@ class ForwardMode:
         """The whole `f_jvp` function."""
         fn = self.fn
         useful = useful_variables(fn)
-        differentiable = [p for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced)]
+        if self.vectors is not None:
+            differentiable = [p for p in fn.params if p.name in self.vectors]
+        else:
+            differentiable = [p for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced)]
         self.differentiable = differentiable
         for param in differentiable:
             self.tangent_name(param.name)
@@ -247,7 +320,7 @@ class ForwardMode:
             f'({outputs}, {tangents}).\n"""'
         )
         name = f"{fn.name}_jvp"
-        body = [doc, *lines, f"return {outputs}, {tangents}"]
+        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"])]
         if self.hvp:
             name = fn.name.removesuffix("_backward") + "_hvp"
             doc = (
@@ -255,7 +328,7 @@ class ForwardMode:
                 f"the vectors {', '.join(dots)}, one per parameter ({names}); returns\n"
                 f'{tangents}.\n"""'
             )
-            body = [doc, *lines, f"return {tangents}"]
+            body = [doc, *_pruned([*lines, f"return {tangents}"])]
         if self.assert_shapes:
             body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)

@@ -30,6 +30,19 @@ def _digamma(x):
     series = f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))))
     return result + math.log(x) - 0.5 / x - series
 ''',
+    "_trigamma": '''
+def _trigamma(x):
+    """The derivative of _digamma, to double precision."""
+    if x <= 0.0:
+        return (math.pi / math.sin(math.pi * x)) ** 2 - _trigamma(1.0 - x)
+    result = 0.0
+    while x < 10.0:
+        result += 1.0 / (x * x)
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = f * (1 / 6 - f * (1 / 30 - f * (1 / 42 - f * (1 / 30 - f * (5 / 66 - f * 691 / 2730)))))
+    return result + 1.0 / x + 0.5 * f + series / x
+''',
 }
 
 NAMES = frozenset(_HELPERS)

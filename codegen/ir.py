@@ -88,6 +88,16 @@ class Plain:
 
 
 @dataclass
+class Append:
+    """`target.append(value)`: a list kept by code that is run forwards only
+    (forward mode over a generated backward, whose loops save their values)."""
+
+    target: str
+    value: Node
+    origin: int
+
+
+@dataclass
 class If:
     """`if test: body else: orelse`; both branches bind the same merged names."""
 
@@ -119,7 +129,7 @@ class Loop:
     lists: dict[str, str] = field(default_factory=dict)
 
 
-Statement = Stage | Plain | If | Loop
+Statement = Stage | Plain | Append | If | Loop
 
 
 def walk(statements: list[Statement]) -> list[Statement]:
@@ -166,3 +176,5 @@ class Function:
     value_name: str | None = None  # with return_value, where the result is kept
     temps: set[str] = field(default_factory=set)  # intermediates the normaliser named
     user_names: set[str] = field(default_factory=set)  # names the function binds (parameters, locals)
+    stacks: set[str] = field(default_factory=set)  # lists that differentiated values are appended to
+    list_values: set[str] = field(default_factory=set)  # names indexed as Python lists

@@ -21,6 +21,7 @@ from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
 from codegen.shape_check import Either, ShapeCheck
 from codegen.shapes import Ranks, ShapeKeys
+from codegen.stacks import StackLowering, is_append
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
     cst.Add: ("add", ast.Add()),
@@ -55,7 +56,7 @@ class _Rename(ast.NodeTransformer):
         return ast.Name(self.env.get(node.id, node.id), node.ctx)
 
 
-class Normaliser(FlowLowering):
+class Normaliser(FlowLowering, StackLowering):
     """Lowers one libcst function into an `ir.Function`."""
 
     def __init__(
@@ -64,8 +65,10 @@ class Normaliser(FlowLowering):
         function: cst.FunctionDef,
         collector: Collector,
         wrt: set[str] | None,
+        forward: bool = False,
     ) -> None:
         self.info = info
+        self.forward = forward  # forward mode: lists may be appended to and popped
         self.function = function
         self.collector = collector
         self.wrt = wrt
@@ -82,6 +85,7 @@ class Normaliser(FlowLowering):
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
+        self.stacks: set[str] = set()
         self.ints: set[str] = set()
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
@@ -130,7 +134,7 @@ class Normaliser(FlowLowering):
         class _Calls(cst.CSTVisitor):
             def visit_Call(inner, call: cst.Call) -> bool:  # noqa: N805
                 name = self.resolve(call.func) or ""
-                if name.startswith("user.") and name[len("user."):] not in self.info.user_rules:
+                if name.startswith("user.") and name[len("user."):] not in self.info.primitives:
                     calls.append(call)
                     return False
                 return True
@@ -159,6 +163,8 @@ class Normaliser(FlowLowering):
         name = resolve.call_name(func, self.info, self.env)
         if name == "user._unbroadcast" and self.info.is_generated:
             return "numpy.unbroadcast"  # our own helper, met again in generated code
+        if name == "user._digamma" and self.info.is_generated:
+            return "digamma"
         return name
 
     # ---- activity -------------------------------------------------------------
@@ -350,8 +356,10 @@ class Normaliser(FlowLowering):
         label = self.info.code(node.func).strip()
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
-        if name.startswith("user.") and name[len("user."):] in self.info.user_rules:
+        if name.startswith("user.") and name[len("user."):] in self.info.primitives:
             return self.user_rule_call(node, name[len("user."):])
+        if name == "method.pop" and self.forward:
+            return self.pop_call(node)
         if name.startswith("user."):
             outputs = self.inline(node, name[len("user."):], None)
             if len(outputs) != 1:
@@ -417,10 +425,12 @@ class Normaliser(FlowLowering):
         return self.checked(node, ir.Op(rule, args, statics, spelling))
 
     def user_rule_call(self, node: cst.Call, callee: str) -> ir.Node:
-        """A call of `foo` whose derivative is the user's own `foo_backward`."""
+        """A call of `foo` whose derivative is the user's own `foo_backward` (or
+        `foo_jvp` in forward mode)."""
         function = self.info.functions[callee]
         spec = function.params
         params = list(spec.posonly_params) + list(spec.params)
+        self.check_rule(node, callee, [p.name.value for p in params])
         positional = [a for a in node.args if a.keyword is None]
         if any(a.star for a in node.args) or spec.kwonly_params or len(positional) > len(params):
             raise self.fail(node, f"call to {callee} does not match its parameters")
@@ -435,7 +445,7 @@ class Normaliser(FlowLowering):
             if isinstance(lowered, ir.Op):
                 origin = len(self.origins) - 1
                 lowered = self.stage_children(lowered, origin)
-                temp = self.new_temp((temp_name(lowered.rule.name, _leaf_names(lowered), self.hint)))
+                temp = self.new_temp(temp_name(lowered.rule.name, _leaf_names(lowered), self.hint, self.forward))
                 self.emit_stage(temp, lowered, origin)
                 lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
             args.append(lowered)
@@ -443,6 +453,22 @@ class Normaliser(FlowLowering):
         rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")
         spelling = ast.Call(ast.Name(callee, ast.Load()), [slot(i) for i in range(len(args))], [])
         return ir.Op(rule, args, {}, spelling)
+
+    def check_rule(self, node: cst.Call, callee: str, params: list[str]) -> None:
+        """Refuse a hand-written rule for the other mode, naming the one to write."""
+        if self.forward and callee not in self.info.jvp_rules:
+            dots = ", ".join(f"{p}_dot" for p in params)
+            raise self.fail(
+                node,
+                f"{callee} has a hand-written {callee}_backward, which forward mode cannot use: "
+                f"write {callee}_jvp({', '.join(params)}, {dots}) returning (value, tangent)",
+            )
+        if not self.forward and callee not in self.info.user_rules:
+            raise self.fail(
+                node,
+                f"{callee} has a hand-written {callee}_jvp, which reverse mode cannot use: "
+                f"write {callee}_backward({', '.join(params)}, dout) returning one gradient per parameter",
+            )
 
     def sum_of_squares(
         self, rule: Rule, operands: list[cst.BaseExpression], statics: dict[str, ast.expr]
@@ -519,7 +545,7 @@ class Normaliser(FlowLowering):
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
-            target = self.new_temp((temp_name(value.rule.name, _leaf_names(value), self.hint)))
+            target = self.new_temp(temp_name(value.rule.name, _leaf_names(value), self.hint, self.forward))
             self.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
         if value.var is None or value.index is not None:
@@ -580,7 +606,7 @@ class Normaliser(FlowLowering):
         node.args = [self.stage_children(a, origin) for a in node.args]
         for i, arg in enumerate(node.args):
             if isinstance(arg, ir.Op) and self.must_stage(node, i):
-                target = self.new_temp((temp_name(arg.rule.name, _leaf_names(arg), self.hint)))
+                target = self.new_temp(temp_name(arg.rule.name, _leaf_names(arg), self.hint, self.forward))
                 self.emit_stage(target, arg, origin)
                 node.args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
         return node
@@ -592,6 +618,8 @@ class Normaliser(FlowLowering):
         assert isinstance(child, ir.Op)
         if child.rule.uses_out():
             return True
+        if self.forward and child.rule.name.startswith("user."):
+            return True  # foo_jvp gives the value and its tangent together: a stage of its own
         if parent.broadcast and _is_active_node(child) and self.shapes.summing(child, op) == "helper":
             return True  # the gradient is summed back to the child's shape
         name = parent.arg_name(i)
@@ -667,7 +695,7 @@ class Normaliser(FlowLowering):
             return
         if isinstance(value, ir.Op):
             value = self.stage_children(value, origin)
-            temp = self.new_temp((temp_name(value.rule.name, _leaf_names(value), name)))
+            temp = self.new_temp(temp_name(value.rule.name, _leaf_names(value), name, self.forward))
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
@@ -686,10 +714,12 @@ class Normaliser(FlowLowering):
         for small in line.body:
             if isinstance(small, cst.Pass):
                 continue
-            if isinstance(small, cst.Expr):
+            if isinstance(small, cst.Expr) and not (self.forward and is_append(small)):
                 continue  # a docstring; the validator refused the rest
             origin = self.origin(small, prefix)
-            if isinstance(small, cst.Assign):
+            if isinstance(small, cst.Expr):
+                self.append_statement(small, origin)
+            elif isinstance(small, cst.Assign):
                 self.assign_statement(small, origin)
             elif isinstance(small, cst.AugAssign):
                 self.aug_assign(small, origin)
@@ -705,7 +735,7 @@ class Normaliser(FlowLowering):
         if len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List)):
             elements = targets[0].elements
             callee_name = (self.resolve(value.func) or "") if isinstance(value, cst.Call) else ""
-            if callee_name.startswith("user.") and callee_name[len("user."):] in self.info.user_rules:
+            if callee_name.startswith("user.") and callee_name[len("user."):] in self.info.primitives:
                 raise self.fail(node, f"{callee_name[5:]} has a hand-written rule: it must return one value")
             if isinstance(value, cst.Call) and callee_name.startswith("user."):
                 hints = [e.value.value if isinstance(e.value, cst.Name) else "out" for e in elements]
@@ -735,7 +765,7 @@ class Normaliser(FlowLowering):
             return
         if len(targets) == 1 and isinstance(targets[0], cst.Name) and isinstance(value, cst.Call):
             callee = self.resolve(value.func) or ""
-            if callee.startswith("user.") and callee[len("user."):] not in self.info.user_rules:
+            if callee.startswith("user.") and callee[len("user."):] not in self.info.primitives:
                 results = self.inline(value, callee[len("user."):], [targets[0].value])
                 if len(results) != 1:
                     raise self.fail(node, f"{callee[5:]} returns {len(results)} values: unpack them")
@@ -773,6 +803,9 @@ class Normaliser(FlowLowering):
 
     def aug_assign(self, node: cst.AugAssign, origin: int) -> None:
         kind = _AUGOPS.get(type(node.operator))
+        base = node.target.value if isinstance(node.target, cst.Subscript) else node.target
+        if isinstance(base, cst.Name):
+            self.hint = base.value  # intermediates are named after the target
         if isinstance(node.target, cst.Subscript) and kind is not None:
             value = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
             self.item_assign(node.target, value, origin)
@@ -816,7 +849,7 @@ class Normaliser(FlowLowering):
         if callee_name in self.stack:
             raise self.fail(call, f"recursive call to {callee_name} is not supported")
         before = len(self.collector.problems)
-        validate.check_function(self.info, callee, self.collector)
+        validate.check_function(self.info, callee, self.collector, stacks=self.forward)
         if len(self.collector.problems) > before:
             raise CodegenError(list(self.collector.problems))
         env = self.bind_arguments(call, callee)
@@ -986,6 +1019,8 @@ class Normaliser(FlowLowering):
             names=self.names,
             temps=set(self.temps),
             user_names=set(self.user_names),
+            stacks=set(self.stacks),
+            list_values=set(self.lists),
         )
 
 
@@ -1131,6 +1166,10 @@ def _docstring(function: cst.FunctionDef) -> str | None:
 
 
 def normalise(
-    info: ModuleInfo, function: cst.FunctionDef, collector: Collector, wrt: set[str] | None
+    info: ModuleInfo,
+    function: cst.FunctionDef,
+    collector: Collector,
+    wrt: set[str] | None,
+    forward: bool = False,
 ) -> ir.Function:
-    return Normaliser(info, function, collector, wrt).run()
+    return Normaliser(info, function, collector, wrt, forward).run()

@@ -35,7 +35,8 @@ class ModuleInfo:
     # local name -> dotted canonical name: {"np": "numpy", "exp": "math.exp"}
     aliases: dict[str, str] = field(default_factory=dict)
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
-    user_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    user_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)  # foo -> foo_backward
+    jvp_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)  # foo -> foo_jvp
     _lines: list[str] | None = None
     _module_names: set[str] | None = None
     syntax: ast.Module | None = None  # the same module read by Python's own parser
@@ -95,7 +96,7 @@ class ModuleInfo:
         return [
             name
             for name in self.functions
-            if not name.startswith("_") and not self.is_user_rule(name) and name not in self.user_rules
+            if not name.startswith("_") and not self.is_user_rule(name) and name not in self.primitives
         ]
 
     def syntax_of(self, name: str) -> ast.FunctionDef | None:
@@ -105,7 +106,13 @@ class ModuleInfo:
         return found[-1] if found else None
 
     def is_user_rule(self, name: str) -> bool:
-        return name.endswith("_backward") and name[: -len("_backward")] in self.functions
+        """Whether `name` is a hand-written rule: `foo_backward` or `foo_jvp` beside a `foo`."""
+        return any(name.endswith(s) and name[: -len(s)] in self.functions for s in ("_backward", "_jvp"))
+
+    @property
+    def primitives(self) -> set[str]:
+        """Functions with a hand-written rule: never differentiated or inlined."""
+        return set(self.user_rules) | set(self.jvp_rules)
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -155,8 +162,10 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
                         if isinstance(target, cst.Name):
                             info.constants[target.value] = tree.code_for_node(small).strip()
     for name, node in info.functions.items():
-        if info.is_user_rule(name):
+        if name.endswith("_backward") and info.is_user_rule(name):
             info.user_rules[name[: -len("_backward")]] = node
+        elif name.endswith("_jvp") and info.is_user_rule(name):
+            info.jvp_rules[name[: -len("_jvp")]] = node
     return info
 
 

@@ -66,6 +66,18 @@ def names_read(lines: list[str]) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+def _reversed(iterable: ast.expr) -> ast.expr:
+    """`reversed(range(n))` for `range(n)`, and `range(n)` for `reversed(range(n))`."""
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "reversed"
+        and len(iterable.args) == 1
+    ):
+        return iterable.args[0]
+    return ast.Call(ast.Name("reversed", ast.Load()), [iterable], [])
+
+
 class FlowReversal:
     """Control-flow reversal for `Differentiator` (which provides the rest)."""
 
@@ -136,7 +148,7 @@ class FlowReversal:
         restores = [f"{n} = {loop.lists[n]}.pop()" for n in loop.saved]
         if loop.var is not None:
             assert loop.iter is not None
-            header = f"for {loop.var} in reversed({ast.unparse(loop.iter)}):"
+            header = f"for {loop.var} in {ast.unparse(_reversed(loop.iter))}:"
         else:
             header = f"for _ in range({loop.counter}):"
         self.out[-1].extend([*context.inits, header, *_indent(restores + body)])

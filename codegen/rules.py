@@ -170,6 +170,8 @@ defrule("math.erf", "x", "2 / math.sqrt(math.pi) * math.exp(-x ** 2) * g")
 defrule("math.erfc", "x", "-2 / math.sqrt(math.pi) * math.exp(-x ** 2) * g")
 defrule("math.lgamma", "x", "_digamma(x) * g")
 defrule("math.gamma", "x", "out * _digamma(x) * g")
+# The helper lgamma's derivative writes, met again when generated code is differentiated.
+defrule("digamma", "x", "_trigamma(x) * g")
 defrule("math.fabs", "x", "g if x > 0 else -g if x < 0 else 0.0")
 defrule("math.degrees", "x", "180 / math.pi * g")
 defrule("math.radians", "x", "math.pi / 180 * g")

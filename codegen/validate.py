@@ -8,6 +8,7 @@ import libcst as cst
 
 from codegen.errors import Collector
 from codegen.parse import ModuleInfo
+from codegen.stacks import is_append
 
 # Node types that cannot appear anywhere inside a forward function, with the
 # word used in the message.
@@ -40,8 +41,9 @@ _REFUSED: dict[type[cst.CSTNode], str] = {
 
 
 class _Fence(cst.CSTVisitor):
-    def __init__(self, info: ModuleInfo, collector: Collector, allowed: frozenset[type]) -> None:
+    def __init__(self, info: ModuleInfo, collector: Collector, allowed: frozenset[type], stacks: bool) -> None:
         self.info = info
+        self.stacks = stacks  # forward mode: `xs.append(v)` statements are read
         self.collector = collector
         self.allowed = allowed
         self.depth = 0
@@ -56,6 +58,11 @@ class _Fence(cst.CSTVisitor):
             self.depth += 1
             return True
         if isinstance(node, cst.Expr) and _is_docstring(node):
+            return False
+        if isinstance(node, cst.Expr) and is_append(node):
+            if self.stacks:
+                return True
+            self._refuse(node, "list appends are only supported in forward mode (--mode forward, --hvp)")
             return False
         if isinstance(node, cst.Return):
             self.has_return = True
@@ -99,6 +106,7 @@ def check_function(
     function: cst.FunctionDef,
     collector: Collector,
     allowed: frozenset[type] = frozenset(),
+    stacks: bool = False,
 ) -> None:
     """Record a problem for every unsupported construct in `function`."""
     params = function.params
@@ -115,7 +123,7 @@ def check_function(
     syntax = info.syntax_of(function.name.value)
     if not allowed and syntax is not None and _plainly_supported(syntax):
         return
-    fence = _Fence(info, collector, allowed)
+    fence = _Fence(info, collector, allowed, stacks)
     function.visit(fence)
     if not fence.has_return:
         line, column = info.position(function.name)

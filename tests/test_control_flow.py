@@ -250,6 +250,44 @@ def f(x):
 """,
         [(np.array([0.5, -0.2, 0.9]),), (np.array([-0.5, -0.2, 0.1]),)],
     ),
+    (
+        # The carried value reaches the next iteration through an intermediate.
+        "carried-value-through-an-intermediate",
+        """
+def f(x, n: int):
+    p = 1.0
+    for i in range(n):
+        q = p * x
+        p = q
+    return p
+""",
+        [(1.3, 0), (1.3, 1), (0.9, 5)],
+    ),
+    (
+        # b gets a tangent in the first iteration, a only from the second.
+        "carried-value-differentiated-from-the-second-iteration",
+        """
+def f(x, n: int):
+    a = 0.0
+    b = 1.0
+    for i in range(n):
+        a = a + b
+        b = b * x
+    return a
+""",
+        [(0.7, 0), (0.7, 1), (0.7, 3)],
+    ),
+    (
+        "loop-over-reversed-range",
+        """
+def f(x, n: int):
+    s = 0.0
+    for i in reversed(range(n)):
+        s = s * x + i
+    return s
+""",
+        [(0.7, 0), (0.7, 1), (0.7, 4)],
+    ),
 ]
 
 

@@ -34,7 +34,7 @@ def check_jvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> None:
 
     forward: dict[str, Any] = {}
     exec(compile(source, "fwd.py", "exec"), forward)
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = dict(forward)  # the user's own rules (foo_jvp), as if imported
     exec(compile(codegen.generate(source, mode="forward"), "jvp", "exec"), namespace)
     jvp = namespace[f"{name}_jvp"]
     params = list(inspect.signature(forward[name]).parameters)
@@ -84,3 +84,90 @@ def test_cli_mode_forward(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "def f_jvp(x, y, x_dot, y_dot):" in run.stdout
+
+
+LIST_PROGRAM = """import math
+
+
+def f(x, n: int):
+    saved = []
+    h = x
+    for i in range(n):
+        saved.append(h)
+        h = math.sin(h) * x
+    out = h
+    for i in range(n):
+        out = out + saved[i] * h
+    while len(saved) > 0:
+        out = out * 0.5 + saved.pop()
+    return out
+"""
+
+
+def test_lists_appended_popped_and_indexed_carry_tangent_lists() -> None:
+    check_jvp(LIST_PROGRAM, "f", [(0.7, 0), (0.7, 1), (0.7, 4)])
+    code = codegen.generate(LIST_PROGRAM, mode="forward")
+    assert "saved_dot.append(h_dot)" in code
+    assert "saved_dot.pop()" in code
+    assert "saved_dot[i]" in code
+
+
+def test_reverse_mode_refuses_list_appends_with_a_position() -> None:
+    with pytest.raises(codegen.CodegenError, match="only supported in forward mode") as info:
+        codegen.generate(LIST_PROGRAM)
+    assert (info.value.line, info.value.column) == (8, 9)
+
+
+USER_RULES = """import numpy as np
+
+
+def softplus(x):
+    return np.log1p(np.exp(x))
+
+
+def softplus_backward(x, dout):
+    return dout / (1 + np.exp(-x))
+
+
+def softplus_jvp(x, x_dot):
+    return np.log1p(np.exp(x)), x_dot / (1 + np.exp(-x))
+
+
+def loss(w, X):
+    h = softplus(X @ w)
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(softplus(h * (i + 1)) + 1.0)
+    return total
+"""
+
+
+def test_a_hand_written_foo_jvp_is_called() -> None:
+    rng = np.random.default_rng(1)
+    check_jvp(USER_RULES, "loss", [(rng.normal(size=(3, 2)), rng.normal(size=(4, 3)))])
+    code = codegen.generate(USER_RULES, filename="layers.py", mode="forward")
+    assert "h, h_dot = softplus_jvp(X_matmul_w, X_matmul_w_dot)" in code
+    assert "from layers import softplus_jvp" in code
+    assert "def softplus_jvp_jvp" not in code and "def softplus_jvp" not in code
+
+
+def test_rules_are_never_forward_functions() -> None:
+    code = codegen.generate(USER_RULES)
+    assert "def loss_backward(" in code
+    assert "softplus_jvp" not in code and "def softplus_backward" not in code
+
+
+def test_forward_mode_names_the_rule_it_needs() -> None:
+    source = USER_RULES.replace("def softplus_jvp(", "def _unused(")
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate(source, mode="forward")
+    message = info.value.problems[0].message
+    assert "softplus has a hand-written softplus_backward, which forward mode cannot use" in message
+    assert "write softplus_jvp(x, x_dot) returning (value, tangent)" in message
+    assert (info.value.line, info.value.column) == (17, 9)  # h = softplus(X @ w)
+
+
+def test_reverse_mode_names_the_rule_it_needs() -> None:
+    source = USER_RULES.replace("def softplus_backward(", "def _unused(")
+    with pytest.raises(codegen.CodegenError, match=r"write softplus_backward\(x, dout\)"):
+        codegen.generate(source)

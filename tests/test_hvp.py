@@ -4,6 +4,9 @@ central differences of the generated gradient."""
 from __future__ import annotations
 
 import inspect
+import re
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,30 +14,27 @@ import pytest
 
 import codegen
 from tests.support import upstream_for, upstream_kwargs
+from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
 from tests.test_forward_mode import _direction, _moved
-
-# Loops keep their values in lists the forward mode cannot yet follow.
-WITH_LOOPS = {"loop_power", "rnn"}
+from tests.test_golden import case_files, split_case
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("stem", sorted(set(ARGS) - WITH_LOOPS), ids=str)
-def test_hvp_matches_differences_of_the_gradient(stem: str) -> None:
-    source = (EXAMPLES / f"{stem}.py").read_text()
-    name, calls = ARGS[stem]
+def check_hvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> str:
+    """Compare f_hvp with central differences of the generated gradient; returns the HVP module."""
     forward: dict[str, Any] = {}
     exec(compile(source, "fwd.py", "exec"), forward)
-    backward: dict[str, Any] = {}
+    backward: dict[str, Any] = dict(forward)
     exec(compile(codegen.generate(source), "bwd", "exec"), backward)
-    hvp_namespace: dict[str, Any] = {}
-    exec(compile(codegen.generate(source, mode="hvp"), "hvp", "exec"), hvp_namespace)
+    code = codegen.generate(source, mode="hvp")
+    hvp_namespace: dict[str, Any] = dict(forward)  # the user's own rules, as if imported
+    exec(compile(code, "hvp", "exec"), hvp_namespace)
     grad_fn, hvp = backward[f"{name}_backward"], hvp_namespace[f"{name}_hvp"]
     params = list(inspect.signature(forward[name]).parameters)
     vector_params = [p for p in inspect.signature(hvp).parameters if p.endswith("_dot")]
     wrt = [p[: -len("_dot")] for p in vector_params]
     rng = np.random.default_rng(3)
-    for args in calls[:2]:
+    for args in calls:
         values = dict(zip(params, args))
         upstream = upstream_kwargs(forward[name], grad_fn, upstream_for(forward[name](*args), rng))
         vectors = {p: _direction(values[p], rng) for p in wrt}
@@ -48,11 +48,36 @@ def test_hvp_matches_differences_of_the_gradient(stem: str) -> None:
         for got, a, b in zip(result, plus, minus):
             numeric = (np.asarray(a, dtype=float) - np.asarray(b, dtype=float)) / (2 * h)
             np.testing.assert_allclose(np.asarray(got, dtype=float), numeric, rtol=1e-5, atol=1e-6)
+    return code
 
 
-def test_hvp_refuses_loops_clearly() -> None:
-    with pytest.raises(codegen.CodegenError, match="cannot differentiate the generated backward again"):
-        codegen.generate((EXAMPLES / "loop_power.py").read_text(), mode="hvp")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("stem", sorted(ARGS), ids=str)
+def test_hvp_matches_differences_of_the_gradient(stem: str) -> None:
+    name, calls = ARGS[stem]
+    check_hvp((EXAMPLES / f"{stem}.py").read_text(), name, calls)
+
+
+@pytest.mark.parametrize(("name", "source", "calls"), PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_control_flow_hvp(name: str, source: str, calls: list[tuple[Any, ...]]) -> None:
+    check_hvp(textwrap.dedent(source), "f", calls)
+
+
+def test_rnn_hvp_keeps_a_tangent_list_beside_each_saved_list() -> None:
+    code = codegen.generate((EXAMPLES / "rnn.py").read_text(), mode="hvp")
+    assert "h_list_dot.append(h_dot)" in code
+    assert "h_list_dot.pop()" in code
+    # Only what the products need: no loss recomputed, no tangents of values
+    # read only for their shape, no copies from name to name.
+    assert "np.sum(h_1 * h_1)" not in code
+    assert "h_1_plus_list_dot" not in code
+    assert "h_2 = h_1" not in code
+
+
+def test_reverse_over_reverse_refuses_saved_lists_clearly() -> None:
+    backward = (EXAMPLES / "loop_power_backward.py").read_text()
+    with pytest.raises(codegen.CodegenError, match="list appends are only supported in forward mode"):
+        codegen.generate(backward, allow_generated=True)
 
 
 def test_cli_hvp_and_allow_generated(tmp_path: Any) -> None:
@@ -76,3 +101,52 @@ def test_cli_hvp_and_allow_generated(tmp_path: Any) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "def f_backward_backward(" in run.stdout
+
+
+def test_hvp_through_hand_written_rules() -> None:
+    from tests.test_forward_mode import USER_RULES
+
+    rng = np.random.default_rng(2)
+    code = check_hvp(USER_RULES, "loss", [(rng.normal(size=(3, 2)), rng.normal(size=(4, 3)))])
+    assert "softplus_jvp(" in code  # the value's tangent by the user's rule
+    assert "softplus_backward(" not in code  # the rule's own body, differentiated again
+
+
+def test_hvp_names_the_rule_it_needs() -> None:
+    from tests.test_forward_mode import USER_RULES
+
+    source = USER_RULES.replace("def softplus_jvp(", "def _unused(")
+    with pytest.raises(codegen.CodegenError, match=r"write softplus_jvp\(x, x_dot\)"):
+        codegen.generate(source, mode="hvp")
+
+
+def test_hvp_calls_a_hand_written_foo_backward_jvp() -> None:
+    from tests.test_forward_mode import USER_RULES
+
+    source = USER_RULES + '''
+
+def softplus_backward_jvp(x, dout, x_dot, dout_dot):
+    s = 1 / (1 + np.exp(-x))
+    return dout * s, dout_dot * s + dout * s * (1 - s) * x_dot
+'''
+    rng = np.random.default_rng(4)
+    check_hvp(source, "loss", [(rng.normal(size=(3, 2)), rng.normal(size=(4, 3)))])
+    code = codegen.generate(source, mode="hvp", filename="layers.py")
+    assert "from layers import softplus_backward_jvp, softplus_jvp" in code
+    assert "softplus, softplus_backward" not in code
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
+def test_golden_case_hvp(path: Path) -> None:
+    source, _ = split_case(path)
+    for call in re.findall(r"^# check: (.+)$", source, flags=re.MULTILINE):
+        name, _, rest = call.partition("(")
+        args = eval(f"({rest[:-1]},)", {"np": np, "rng": np.random.default_rng(0)})
+        check_hvp(source, name, [args])
+
+
+def test_hvp_of_lgamma_and_gamma_uses_trigamma() -> None:
+    source = "import math\n\n\ndef f(x, y):\n    return math.gamma(x) * math.lgamma(y)\n"
+    code = check_hvp(source, "f", [(2.7, 0.4), (-1.5, 3.2)])
+    assert "def _trigamma(x):" in code and "def _digamma(x):" in code

@@ -319,10 +319,10 @@ def test_hessian_vector_products_assert_too() -> None:
     assert "assert w.ndim == 2 and w.shape[0] == D" in code
     x, w, b = normal(3, 4), normal(4, 2), normal(2)
     dout = normal(3, 2)
-    dx_dot = hvp["affine_hvp"](x, w, b, x, w, dout=dout)[0]
+    dx_dot = hvp["affine_hvp"](x, w, b, x, w, b, dout=dout)[0]
     np.testing.assert_allclose(dx_dot, dout @ w.T)
     with pytest.raises(AssertionError, match=r"w: shape \(2, 2\), expected \(D=4, M\)"):
-        hvp["affine_hvp"](x, normal(2, 2), b, x, w, dout=dout)
+        hvp["affine_hvp"](x, normal(2, 2), b, x, w, b, dout=dout)
 
 
 def test_jaxtyping_annotations_are_asserted(monkeypatch: pytest.MonkeyPatch) -> None:

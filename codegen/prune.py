@@ -1,0 +1,227 @@
+"""Dead code out of forward-mode output (part of forward mode).
+
+Forward mode writes every staged statement and its tangent, so over a
+generated backward it would also recompute values only the original output
+needed (the loss a gradient function computes on the way) and copy values
+from name to name. `prune` keeps what the returned values depend on
+(backward liveness, so a loop-carried value that leads nowhere goes too),
+then drops copies `a = b` whose names can simply be merged.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+Block = list[ast.stmt]
+
+
+def prune(body: Block) -> Block:
+    """`body` (a function's statements) without dead statements and needless copies."""
+    body, _ = _live_before(body, set(), sweep=True)
+    _merge_copies(body, _assignment_counts(body))
+    return body
+
+
+# ---- liveness ------------------------------------------------------------------------
+def _loads(*trees: ast.AST | None) -> set[str]:
+    return {
+        n.id
+        for tree in trees
+        if tree is not None
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+
+
+def _popped(value: ast.expr) -> str | None:
+    """`xs` when `value` is `xs.pop()`."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "pop":
+        base = value.func.value
+        return base.id if isinstance(base, ast.Name) else None
+    return None
+
+
+def _appended(statement: ast.stmt) -> str | None:
+    """`xs` when `statement` is `xs.append(v)`."""
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        if isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name):
+            return func.value.id
+    return None
+
+
+def _written(target: ast.expr) -> set[str]:
+    """The names an assignment target binds or writes into (`xs[i] = v` writes xs)."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {name for element in target.elts for name in _written(element)}
+    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+        return {target.value.id}
+    return set()
+
+
+def _needed(statement: ast.stmt, live: set[str]) -> bool:
+    """Whether `statement` must run, given the names that are live."""
+    listed = _appended(statement)
+    if listed is not None:
+        return listed in live
+    if isinstance(statement, ast.Assign):
+        popped = _popped(statement.value)
+        # A pop keeps a list in step with its appends even when nothing reads the value.
+        if popped is not None and popped in live:
+            return True
+        return any(_written(target) & live for target in statement.targets)
+    if isinstance(statement, ast.AugAssign):
+        return bool(_written(statement.target) & live)
+    return True  # a return, say
+
+
+def _reads(statement: ast.stmt) -> set[str]:
+    if isinstance(statement, ast.Assign):
+        subscripts = [t for t in statement.targets if not isinstance(t, ast.Name)]
+        return _loads(statement.value, *subscripts)
+    if isinstance(statement, ast.AugAssign):
+        return _loads(statement.value) | _written(statement.target) | _loads(statement.target)
+    return _loads(statement)
+
+
+def _kills(statement: ast.stmt) -> set[str]:
+    if isinstance(statement, ast.Assign):
+        return {t.id for t in statement.targets if isinstance(t, ast.Name)}
+    return set()
+
+
+def _live_before(block: Block, live: set[str], sweep: bool) -> tuple[Block, set[str]]:
+    """The names live before `block`, given those live after it (a backward
+    dataflow pass); with `sweep`, also the block without its dead statements."""
+    kept: Block = []
+    for statement in reversed(block):
+        if isinstance(statement, ast.If):
+            body, live_body = _live_before(statement.body, live, sweep)
+            orelse, live_else = _live_before(statement.orelse, live, sweep)
+            live = live_body | live_else | _loads(statement.test)
+            if sweep and (body or orelse):
+                statement.body, statement.orelse = body or [ast.Pass()], orelse
+                kept.append(statement)
+        elif isinstance(statement, (ast.For, ast.While)):
+            head = _loads(statement.iter if isinstance(statement, ast.For) else statement.test)
+            entry = set(live) | head
+            while True:  # live at the top of every iteration: a fixpoint
+                _, inner = _live_before(statement.body, entry, False)
+                grown = entry | inner
+                if grown == entry:
+                    break
+                entry = grown
+            if sweep:
+                body, _ = _live_before(statement.body, entry, True)
+                if body or isinstance(statement, ast.While):
+                    statement.body = body or [ast.Pass()]
+                    kept.append(statement)
+            live = entry
+        elif _needed(statement, live):
+            live = (live - _kills(statement)) | _reads(statement)
+            kept.append(statement)
+    kept.reverse()
+    return kept, live
+
+
+# ---- copies --------------------------------------------------------------------------
+def _assignment_counts(body: Block) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return counts
+
+
+def _merge_copies(body: Block, counts: dict[str, int]) -> None:
+    """Copies `a = b` with `a` bound once, where `a` can be read as `b`:
+
+    - `b` is bound once too, before the copy in its block, and `a` is not read
+      before the copy there: `a` is `b` wherever it is read (after the block,
+      both still hold the same value);
+    - or every read of `a` follows the copy in its block, before `b` is bound
+      again there: `b` is read in those statements instead.
+    """
+    returned = _loads(*(s for s in body if isinstance(s, ast.Return)))  # their names stay
+    for block in _blocks(body):
+        i = 0
+        while i < len(block):
+            copy = _copy(block[i])
+            if copy is None or copy[0] in returned:
+                i += 1
+                continue
+            new, old = copy
+            if new == old:
+                del block[i]
+            elif _mergeable(block, i, new, old, counts):
+                del block[i]
+                for statement in body:
+                    _Rename(new, old).visit(statement)
+            elif counts.get(new) == 1 and _reads_until_rebound(body, block, i, new, old):
+                del block[i]
+                for statement in block[i : _rebinding(block, i, old) + 1]:
+                    _Rename(new, old).visit(statement)
+            else:
+                i += 1
+
+
+def _rebinding(block: Block, i: int, name: str) -> int:
+    """The index of the first statement after `block[i]` that binds `name` (or the end)."""
+    for j in range(i + 1, len(block)):
+        if any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name for n in ast.walk(block[j])):
+            return j
+    return len(block)
+
+
+def _reads_until_rebound(body: Block, block: Block, i: int, new: str, old: str) -> bool:
+    """Whether every read of `new` is in `block[i + 1 : j + 1]`, `block[j]` being the
+    statement that binds `old` again (a simple statement: it reads before it binds)."""
+    j = _rebinding(block, i, old)
+    if j < len(block) and isinstance(block[j], (ast.If, ast.For, ast.While)):
+        window = block[i + 1 : j]
+    else:
+        window = block[i + 1 : j + 1]
+    inside = sum(1 for s in window for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == new)
+    total = sum(1 for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == new)
+    return inside > 0 and inside == total - 1  # the copy's own target is the one other mention
+
+
+def _blocks(block: Block) -> Iterator[Block]:
+    yield block
+    for statement in block:
+        if isinstance(statement, (ast.If, ast.For, ast.While)):
+            yield from _blocks(statement.body)
+            yield from _blocks(statement.orelse)
+
+
+def _copy(statement: ast.stmt) -> tuple[str, str] | None:
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and isinstance(statement.value, ast.Name)
+    ):
+        return statement.targets[0].id, statement.value.id
+    return None
+
+
+def _mergeable(block: Block, i: int, new: str, old: str, counts: dict[str, int]) -> bool:
+    if counts.get(new) != 1 or counts.get(old) != 1:
+        return False
+    bound_before = any(
+        isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == old for t in s.targets)
+        for s in block[:i]
+    )
+    return bound_before and new not in _loads(*block[:i])
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, old: str, new: str) -> None:
+        self.old = old
+        self.new = new
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(self.new, node.ctx) if node.id == self.old else node
