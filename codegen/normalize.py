@@ -725,6 +725,9 @@ class Normaliser(FlowLowering, StackLowering):
                 self.aug_assign(small, origin)
             elif isinstance(small, cst.Return):
                 return self.returns(small, origin)
+            elif isinstance(small, cst.Assert):
+                message = self.to_ast(small.msg) if small.msg is not None else None
+                self.body.append(ir.Plain(ast.Assert(self.to_ast(small.test), message), origin))
             else:
                 raise self.fail(small, f"{type(small).__name__} statements are not supported")
         return None

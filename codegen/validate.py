@@ -35,7 +35,6 @@ _REFUSED: dict[type[cst.CSTNode], str] = {
     cst.Break: "break statements",
     cst.Continue: "continue statements",
     cst.Expr: "expression statements",
-    cst.Assert: "assert statements",
     cst.AnnAssign: "annotated assignments",
 }
 
@@ -79,7 +78,7 @@ _REFUSED_SYNTAX = (
     ast.Try, ast.With, ast.AsyncWith, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda, ast.Global,
     ast.Nonlocal, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Delete, ast.Raise,
     ast.Import, ast.ImportFrom, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp,
-    ast.NamedExpr, ast.Match, ast.Break, ast.Continue, ast.Assert, ast.AnnAssign,
+    ast.NamedExpr, ast.Match, ast.Break, ast.Continue, ast.AnnAssign,
     *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
 )  # fmt: skip
 

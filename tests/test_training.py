@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import codegen
-from tests.support import load, upstream_for, upstream_kwargs
+from tests.support import check_gradients, load, upstream_for, upstream_kwargs
 from tests.test_examples import ARGS, EXAMPLES, forward_files
 
 
@@ -168,3 +168,19 @@ def test_cli_style_and_return_value_flags(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "codegen", str(source)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "return out, (dx, dw)" in (tmp_path / "layer_backward.py").read_text()
+
+
+def test_asserts_in_the_forward_are_kept_and_checked() -> None:
+    source = (
+        "import numpy as np\n\n\ndef layer(x, w):\n    n, d = x.shape\n"
+        '    assert w.shape[0] == d, f"w has {w.shape[0]} rows, expected {d}"\n'
+        "    h = np.tanh(x @ w)\n    return np.sum(h) / n\n"
+    )
+    forward, backward, code = load(source)
+    assert 'assert w.shape[0] == d, f"w has {w.shape[0]} rows, expected {d}"' in code
+    x, w = np.ones((3, 4)) * 0.1, np.ones((4, 2)) * 0.2
+    check_gradients(forward["layer"], backward["layer_backward"], [x, w])
+    with pytest.raises(AssertionError, match="w has 3 rows, expected 4"):
+        backward["layer_backward"](x, np.ones((3, 2)))
+    again = codegen.generate(code, allow_generated=True)  # still inside the subset
+    assert "def layer_backward_backward(" in again
