@@ -236,13 +236,14 @@ def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tupl
     needed = [n for n in first_reads(ast.parse("\n".join(backward))) if n in available]
     bound = [n.id for n in ast.walk(forward_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     cheap = {
-        statement.targets[0].id: statement
+        name: statement
         for statement in forward_tree.body
         if isinstance(statement, ast.Assign)
         and len(statement.targets) == 1
-        and isinstance(statement.targets[0], ast.Name)
-        and bound.count(statement.targets[0].id) == 1
+        and (names := _target_names(statement.targets[0])) is not None
+        and all(bound.count(name) == 1 for name in names)
         and (_is_cheap_shape(statement.value) or _is_view(statement.value, available))
+        for name in names
     }
     recomputed: list[ast.Assign] = []
     cached = list(needed)
@@ -266,7 +267,7 @@ def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tupl
     while changed:
         changed = False
         for name in list(cached):
-            known = set(cached) - {name} | {s.targets[0].id for s in recomputed}  # type: ignore[attr-defined]
+            known = set(cached) - {name} | {n for s in recomputed for n in _target_names(s.targets[0]) or ()}
             steps = recipe(name, known, frozenset())
             if steps is not None:
                 recomputed += [s for s in steps if s not in recomputed]
@@ -274,6 +275,15 @@ def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tupl
                 changed = True
     order = [s for s in forward_tree.body if s in recomputed]
     return cached, [ast.unparse(s) for s in order]
+
+
+def _target_names(target: ast.expr) -> list[str] | None:
+    """The names `name = ...` or `a, b = ...` binds; None for other targets."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+        return [e.id for e in target.elts]  # type: ignore[attr-defined]
+    return None
 
 
 def _is_cheap_shape(expr: ast.expr) -> bool:

@@ -182,5 +182,7 @@ def test_asserts_in_the_forward_are_kept_and_checked() -> None:
     check_gradients(forward["layer"], backward["layer_backward"], [x, w])
     with pytest.raises(AssertionError, match="w has 3 rows, expected 4"):
         backward["layer_backward"](x, np.ones((3, 2)))
+    split = codegen.generate(source, style="split")
+    assert "cache = (h, w, x)" in split, "n, d = x.shape is recomputed, not cached"
     again = codegen.generate(code, allow_generated=True)  # still inside the subset
     assert "def layer_backward_backward(" in again
