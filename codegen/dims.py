@@ -97,7 +97,7 @@ class Dims:
             return _product(shapes[0], shapes[1])
         if name in ("numpy.T", "numpy.transpose") and shapes[0] is not None:
             return tuple(reversed(shapes[0]))
-        if name in ("numpy.copy", "numpy.float", "setitem"):
+        if name in ("numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax"):
             return shapes[0]
         if name == "numpy.reshape":
             return self.reshaped(node.keywords.get("shape"))

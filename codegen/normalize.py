@@ -9,6 +9,7 @@ differentiated (constants, shape arithmetic, indices) stays a plain leaf.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -17,6 +18,7 @@ from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers, temp_name
+from codegen.shift import drop_shift_gradients
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
 from codegen.shape_check import Either, ShapeCheck
@@ -289,7 +291,54 @@ class Normaliser(FlowLowering, StackLowering):
         sigmoid = self.sigmoid_argument(node)
         if sigmoid is not None:
             return self.op("sigmoid", [self.lower(sigmoid)], {}, self.sigmoid_spelling(node))
+        softmax = self.softmax_parts(node)
+        if softmax is not None:
+            rule, operand, axis = softmax
+            renamed = self.to_ast(operand)
+            assert isinstance(renamed, ast.Name)
+            spelling = _with_slot(self.to_ast(node), renamed.id)
+            return ir.Op(RULES[rule], [self.lower(operand)], {"axis": axis}, spelling)
         return self.binary(node, kind, self.lower(node.left), self.lower(node.right))
+
+    def softmax_parts(self, node: cst.BinaryOperation) -> tuple[str, cst.Name, ast.expr] | None:
+        """("numpy.normalize", e, axis) for `e / np.sum(e, axis, keepdims=True)`, and
+        ("numpy.log_softmax", s, axis) for `s - np.log(np.sum(np.exp(s), axis, keepdims=True))`."""
+        if not self.numpy or not isinstance(node.left, cst.Name):
+            return None
+        name = node.left.value
+        if isinstance(node.operator, cst.Divide):
+            axis = self.kept_sum_axis(node.right, lambda e: isinstance(e, cst.Name) and e.value == name)
+            return None if axis is None else ("numpy.normalize", node.left, axis)
+        if isinstance(node.operator, cst.Subtract):
+            log = node.right
+            if not (isinstance(log, cst.Call) and self.resolve(log.func) == "numpy.log" and len(log.args) == 1):
+                return None
+
+            def is_exp(e: cst.BaseExpression) -> bool:
+                if not (isinstance(e, cst.Call) and self.resolve(e.func) == "numpy.exp" and len(e.args) == 1):
+                    return False
+                inner = e.args[0].value
+                return isinstance(inner, cst.Name) and inner.value == name and e.args[0].keyword is None
+
+            axis = self.kept_sum_axis(log.args[0].value, is_exp)
+            return None if axis is None else ("numpy.log_softmax", node.left, axis)
+        return None
+
+    def kept_sum_axis(self, node: cst.BaseExpression, operand: Callable[[cst.BaseExpression], bool]) -> ast.expr | None:
+        """The axis of `np.sum(x, axis=k, keepdims=True)` (or `np.sum(x)`) when `operand(x)`."""
+        if not isinstance(node, cst.Call) or self.resolve(node.func) != "numpy.sum":
+            return None
+        positional = [a for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if len(positional) != 1 or not operand(positional[0].value) or set(keywords) - {"axis", "keepdims"}:
+            return None
+        if "axis" not in keywords:
+            return None if "keepdims" in keywords else ast.Constant(None)
+        kept = keywords.get("keepdims")
+        if not (isinstance(kept, cst.Name) and kept.value == "True"):
+            return None
+        axis = self.static(keywords["axis"], "np.sum")
+        return axis if isinstance(axis, ast.Constant) and isinstance(axis.value, int) else None
 
     def binary(self, node: cst.CSTNode, kind: type[cst.BaseBinaryOp], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = _BINOPS[kind]
@@ -1004,7 +1053,7 @@ class Normaliser(FlowLowering, StackLowering):
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
-        return ir.Function(
+        return _shifts_dropped(ir.Function(
             name=self.function.name.value,
             params=params,
             body=self.body,
@@ -1024,7 +1073,12 @@ class Normaliser(FlowLowering, StackLowering):
             user_names=set(self.user_names),
             stacks=set(self.stacks),
             list_values=set(self.lists),
-        )
+        ))
+
+
+def _shifts_dropped(fn: ir.Function) -> ir.Function:
+    drop_shift_gradients(fn)
+    return fn
 
 
 def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -1036,6 +1090,16 @@ def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
         if left is not None:
             return node.with_changes(left=left, lpar=[], rpar=[])
     return None
+
+
+def _with_slot(spelling: ast.expr, operand: str) -> ast.expr:
+    """`spelling` with every use of the name `operand` replaced by the operand's slot."""
+
+    class _Slot(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            return slot(0) if node.id == operand else node
+
+    return _Slot().visit(spelling)
 
 
 def _with_square_slot(spelling: ast.Call, method: bool) -> ast.Call:

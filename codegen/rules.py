@@ -191,6 +191,25 @@ defrule("numpy.mod", "x y", "g", "-(x // y) * g")
 defrule("numpy.neg", "x", "-g")
 defrule("numpy.sigmoid", "x", "(1 - out) * out * g")
 defrule("numpy.pos", "x", "g")
+# x - np.max(x, axis=k, keepdims=True) used only by softmaxes along k (see shift.py).
+defrule("numpy.sub.shift", "x y", "g", None)
+# e / np.sum(e, axis=k, keepdims=True) and s - np.log(np.sum(np.exp(s), axis=k,
+# keepdims=True)), recognised whole by the normaliser: softmax's and log-softmax's
+# Jacobians applied directly (their outputs sum to 1 along the axis).
+defrule(
+    "numpy.normalize",
+    "x",
+    "(g - np.sum(g * out, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
+    keywords="axis=None",
+    kind="other",
+)
+defrule(
+    "numpy.log_softmax",
+    "x",
+    "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
+    keywords="axis=None",
+    kind="other",
+)
 
 
 def _rank(statics: dict[str, ast.expr], index: int) -> int | None:

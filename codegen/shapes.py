@@ -48,6 +48,8 @@ class ShapeKeys:
             if not keys:
                 return SCALAR
             return keys.pop() if len(keys) == 1 and None not in keys else None
+        if node.rule.name in ("numpy.normalize", "numpy.log_softmax"):
+            return self.key(node.args[0])
         if kind == "reduce":
             axis = node.keywords.get("axis", ast.Constant(None))
             keepdims = node.keywords.get("keepdims")
@@ -116,7 +118,10 @@ class Ranks:
             return _reduced_rank(ranks[0], node.keywords)
         if name in ("numpy.matmul", "numpy.dot") and None not in ranks:
             return max(ranks[0] + ranks[1] - 2, 0)  # type: ignore[operator]
-        if name in ("numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float", "setitem"):
+        if name in (
+            "numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float",
+            "setitem", "numpy.normalize", "numpy.log_softmax",
+        ):  # fmt: skip
             return ranks[0]
         if name == "numpy.reshape":
             shape = node.keywords.get("shape")

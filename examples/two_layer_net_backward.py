@@ -29,9 +29,7 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     scores = dot_hidden_W2 + b2
     max_scores = np.max(scores, axis=1, keepdims=True)
     shifted = scores - max_scores
-    exp_shifted = np.exp(shifted)
-    sum_exp_shifted = np.sum(exp_shifted, axis=1, keepdims=True)
-    log_probs = shifted - np.log(sum_exp_shifted)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     arange_N = np.arange(N)
     log_probs_y = log_probs[arange_N, y]
     data_loss = -np.sum(log_probs_y) / N
@@ -49,17 +47,11 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     dlog_probs = np.zeros_like(log_probs)
     dlog_probs[arange_N, y] -= np.ones_like(log_probs_y) * (ddata_loss / N)
     # backprop log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    dshifted = dlog_probs
-    dsum_exp_shifted = np.sum(-dlog_probs, axis=1, keepdims=True) / sum_exp_shifted
-    dexp_shifted = np.ones_like(exp_shifted) * dsum_exp_shifted
-    dshifted = dshifted + exp_shifted * dexp_shifted
+    dshifted = dlog_probs - np.exp(log_probs) * np.sum(
+        dlog_probs, axis=1, keepdims=True
+    )
     # backprop shifted = scores - np.max(scores, axis=1, keepdims=True)
     dscores = dshifted
-    dmax_scores = np.sum(-dshifted, axis=1, keepdims=True)
-    is_max_scores = scores == max_scores
-    dscores = dscores + dmax_scores * is_max_scores / np.sum(
-        is_max_scores, axis=1, keepdims=True
-    )
     # backprop scores = hidden.dot(W2) + b2
     ddot_hidden_W2 = _unbroadcast(dscores, dot_hidden_W2)
     db2 = _unbroadcast(dscores, b2)

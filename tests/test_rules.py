@@ -138,6 +138,23 @@ case("numpy.pos", "then-broadcast", "return +x + y", U((2, 3)), U((3,)))
 case("numpy.pos", "alias,then-broadcast", "z = x\nreturn z + y", U((2, 3)), U((3,)))
 case("numpy.sigmoid", "then-broadcast", "return 1 / (1 + np.exp(-z)) + y", U((2, 3)), U((3,)), params="z, y")
 case("numpy.sigmoid", "exp-first", "return 1.0 / (np.exp(-z) + 1.0)", U((2, 3)), params="z")
+case("numpy.normalize", "", "return e / np.sum(e, axis=1, keepdims=True)", U((2, 3), 0.5, 1.5), params="e")
+case("numpy.normalize", "all", "return e / np.sum(e)", U((4,), 0.5, 1.5), params="e")
+case("numpy.normalize", "softmax", "e = np.exp(x)\nreturn e / np.sum(e, axis=0, keepdims=True)", U((3, 2)))
+case("numpy.log_softmax", "", "return x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))", U((2, 3)))
+case("numpy.log_softmax", "all", "return x - np.log(np.sum(np.exp(x)))", U((4,)))
+_SHIFT = "s = x - np.max(x, axis=1, keepdims=True)\n"
+case("numpy.sub.shift", "log-softmax", _SHIFT + "return s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))", U((2, 3)))
+case("numpy.sub.shift", "softmax", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True)", U((2, 3)))
+# The maximum keeps its gradient where the shift is not only a softmax's.
+case("numpy.sub", "shift-also-returned", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True) + s", U((2, 3)))
+case(
+    "numpy.sub",
+    "shift-along-another-axis",
+    "s = x - np.max(x, axis=0, keepdims=True)\nreturn s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))",
+    U((2, 3)),
+)
+case("numpy.sub", "shift-then-exp-used", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True) * e", U((2, 3)))
 
 # ---- builtins -----------------------------------------------------------------
 case("abs", "positive", "return abs(x)", 0.7, imports=MATH)
