@@ -212,7 +212,8 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
     backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
-    backward_body = [backward_doc, *unpack, *recomputed, *backward, f"return {_gradients_return(back)}"]
+    body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
+    backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
     return (
         f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"
         f"def {fn.name}_backward({', '.join(fn.upstream)}, cache):\n{_indent_all(backward_body)}\n"
