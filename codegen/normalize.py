@@ -100,7 +100,7 @@ class Normaliser(FlowLowering, StackLowering):
         self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
-        code_tree = ast.parse(info.code(function).strip())
+        code_tree = info.syntax_of(function.name.value) or ast.parse(info.code(function).strip())
         self.user_names = {
             n.arg if isinstance(n, ast.arg) else n.id
             for n in ast.walk(code_tree)
@@ -129,8 +129,9 @@ class Normaliser(FlowLowering, StackLowering):
     def inline_constant_calls(self, node: cst.BaseExpression) -> cst.BaseExpression:
         """Calls to module functions inside code that is never differentiated (a
         test, `h(x) // 1`): inlined, since the output does not define them."""
-        if "(" not in self.info.code(node):
-            return node
+        code = self.info.code(node)
+        if "(" not in code or not any(name in code for name in self.info.functions):
+            return node  # no call to a module function (a cheap test before a tree walk)
         calls: list[cst.Call] = []
 
         class _Calls(cst.CSTVisitor):

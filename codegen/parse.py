@@ -61,7 +61,8 @@ class ModuleInfo:
 
     def code(self, node: cst.CSTNode) -> str:
         """The node's source text: sliced from the source where its position is known."""
-        code_range = self.positions.get(node) if isinstance(node, cst.BaseExpression) else None
+        sliceable = isinstance(node, (cst.BaseExpression, cst.BaseSmallStatement))
+        code_range = self.positions.get(node) if sliceable else None
         if code_range is None:
             return self.tree.code_for_node(node)
         start, end = code_range.start, code_range.end
