@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import sys
 import inspect
@@ -81,6 +82,8 @@ def generate(
     _refuse_what_python_cannot_compile(source, filename)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))  # long sums and deep nesting, walked recursively
+    collecting = gc.isenabled()
+    gc.disable()  # the trees are acyclic; collections grow with them and cost a fifth of the run
     try:
         code = build(source, filename, options, dump_stages).code
     except RecursionError:
@@ -88,6 +91,8 @@ def generate(
         raise CodegenError([problem]) from None
     finally:
         sys.setrecursionlimit(limit)
+        if collecting:
+            gc.enable()
     try:
         compile(code, filename, "exec")  # at the caller's recursion limit: what users will run
     except (SyntaxError, RecursionError, MemoryError) as exc:
