@@ -117,7 +117,9 @@ class ForwardMode:
             raise AssertionError("setitem is a statement")  # handled by `stage`
         if rule.kind in ("scalar", "elementwise"):
             return self.sum_terms(
-                self.instantiate(node, rule.grads[i], t, out) for i, t in enumerate(inner) if t is not None
+                self.instantiate(node, rule.template(i, len(node.args), node.keywords), t, out)
+                for i, t in enumerate(inner)
+                if t is not None
             )
         if rule.name in _PARSED:
             return self.instantiate(node, _PARSED[rule.name], inner[0], out)

@@ -357,6 +357,10 @@ class Normaliser(FlowLowering, StackLowering):
         rule_name = f"numpy.{name}" if self.numpy and f"numpy.{name}" in RULES else name
         if rule_name not in RULES:
             raise self.fail(node, f"no derivative rule for the {name} operator")
+        if rule_name == "numpy.add" and isinstance(left, ir.Op) and left.rule.name in ("numpy.add", "numpy.add.n"):
+            # a + b + c: one sum of three terms (the spelling keeps the grouping)
+            spelling = ast.BinOp(ir.clone(left.spelling), op, slot(len(left.args)))
+            return self.checked(node, ir.Op(RULES["numpy.add.n"], [*left.args, right], {}, spelling))
         return self.checked(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
 
     def checked(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:

@@ -62,7 +62,7 @@ class Rule:
 
     @property
     def broadcast(self) -> bool:
-        return self.kind == "elementwise" and len(self.args) > 1
+        return self.kind == "elementwise" and (len(self.args) > 1 or self.variadic)
 
     def uses_out(self) -> bool:
         return any(_mentions(t, "out") for t in self.grads if t is not None)
@@ -191,6 +191,9 @@ defrule("numpy.mod", "x y", "g", "-(x // y) * g")
 defrule("numpy.neg", "x", "-g")
 defrule("numpy.sigmoid", "x", "(1 - out) * out * g")
 defrule("numpy.pos", "x", "g")
+# a + b + c as one operation: each term's gradient is the upstream one summed to
+# the term's shape, with no stage for the partial sum a + b.
+defrule("numpy.add.n", "", kind="elementwise", variadic=True, computed=lambda index, count, statics: "g")
 # x - np.max(x, axis=k, keepdims=True) used only by softmaxes along k (see shift.py).
 defrule("numpy.sub.shift", "x y", "g", None)
 # e / np.sum(e, axis=k, keepdims=True) and s - np.log(np.sum(np.exp(s), axis=k,

@@ -35,8 +35,7 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     H = prev_h.shape[1]
     dot_x_Wx = x.dot(Wx)
     dot_prev_h_Wh = prev_h.dot(Wh)
-    a_plus = dot_x_Wx + dot_prev_h_Wh
-    a = a_plus + b
+    a = dot_x_Wx + dot_prev_h_Wh + b
     x_1 = a[:, :H]
     i = 1 / (1 + np.exp(-x_1))
     x_2 = a[:, H : 2 * H]
@@ -76,10 +75,9 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     # backprop sigmoid(a[:, :H])
     da[:, :H] = dx_1
     # backprop a = x.dot(Wx) + prev_h.dot(Wh) + b
-    da_plus = _unbroadcast(da, a_plus)
+    ddot_x_Wx = _unbroadcast(da, dot_x_Wx)
+    ddot_prev_h_Wh = _unbroadcast(da, dot_prev_h_Wh)
     db = _unbroadcast(da, b)
-    ddot_x_Wx = _unbroadcast(da_plus, dot_x_Wx)
-    ddot_prev_h_Wh = _unbroadcast(da_plus, dot_prev_h_Wh)
     dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
     dWh = prev_h.mT.dot(ddot_prev_h_Wh)
     dx = ddot_x_Wx.dot(Wx.mT)

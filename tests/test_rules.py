@@ -143,6 +143,9 @@ case("numpy.normalize", "all", "return e / np.sum(e)", U((4,), 0.5, 1.5), params
 case("numpy.normalize", "softmax", "e = np.exp(x)\nreturn e / np.sum(e, axis=0, keepdims=True)", U((3, 2)))
 case("numpy.log_softmax", "", "return x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))", U((2, 3)))
 case("numpy.log_softmax", "all", "return x - np.log(np.sum(np.exp(x)))", U((4,)))
+case("numpy.add.n", "", "return x + y + z", U((2, 3)), U((3,)), U((2, 1)))
+case("numpy.add.n", "four-with-a-constant", "return x.dot(y) + 1.0 + z + x[:, :1]", U((2, 3)), U((3, 2)), U((2,)))
+case("numpy.add.n", "grouped", "return (x + y) + z * 2", U((3,)), U((2, 3)), U((1, 3)))
 _SHIFT = "s = x - np.max(x, axis=1, keepdims=True)\n"
 case("numpy.sub.shift", "log-softmax", _SHIFT + "return s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))", U((2, 3)))
 case("numpy.sub.shift", "softmax", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True)", U((2, 3)))

@@ -41,19 +41,16 @@ def rnn_backward(x, h0, Wx, Wh, b, dout=1.0):
     loss = 0.0
     h_list = []
     h_1_list = []
-    h_1_plus_list = []
     h_dot_Wh_list = []
     x_dot_Wx_list = []
     for t in range(T):
         x_dot_Wx = x[:, t, :] @ Wx
         h_dot_Wh = h @ Wh
-        h_1_plus = x_dot_Wx + h_dot_Wh
-        h_1_plus_plus_b = h_1_plus + b
-        h_1 = np.tanh(h_1_plus_plus_b)
+        h_1_plus = x_dot_Wx + h_dot_Wh + b
+        h_1 = np.tanh(h_1_plus)
         loss_1 = loss + np.sum(h_1 * h_1)
         h_list.append(h)
         h_1_list.append(h_1)
-        h_1_plus_list.append(h_1_plus)
         h_dot_Wh_list.append(h_dot_Wh)
         x_dot_Wx_list.append(x_dot_Wx)
         h = h_1
@@ -69,7 +66,6 @@ def rnn_backward(x, h0, Wx, Wh, b, dout=1.0):
     for t in reversed(range(T)):
         h = h_list.pop()
         h_1 = h_1_list.pop()
-        h_1_plus = h_1_plus_list.pop()
         h_dot_Wh = h_dot_Wh_list.pop()
         x_dot_Wx = x_dot_Wx_list.pop()
         # backprop for t in range(T):
@@ -79,11 +75,10 @@ def rnn_backward(x, h0, Wx, Wh, b, dout=1.0):
         dloss = dloss_1
         dh_1 = dh_1 + 2 * np.sum(dloss_1) * h_1
         # backprop h = np.tanh(x[:, t, :] @ Wx + h @ Wh + b)
-        dh_1_plus_plus_b = (1 - h_1**2) * dh_1
-        dh_1_plus = _unbroadcast(dh_1_plus_plus_b, h_1_plus)
-        db += _unbroadcast(dh_1_plus_plus_b, b)
+        dh_1_plus = (1 - h_1**2) * dh_1
         dx_dot_Wx = _unbroadcast(dh_1_plus, x_dot_Wx)
         dh_dot_Wh = _unbroadcast(dh_1_plus, h_dot_Wh)
+        db += _unbroadcast(dh_1_plus, b)
         dh = dh_dot_Wh @ Wh.mT
         dWh += h.mT @ dh_dot_Wh
         dx[:, t, :] += dx_dot_Wx @ Wx.mT
