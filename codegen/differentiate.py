@@ -246,6 +246,7 @@ class Differentiator(FlowReversal):
         self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0)))
         if masked == name:
             self.state[name] = "fresh"
+            self.grad_vars[name] = old.var
         else:
             self.contribute(old, ast.Name(masked, ast.Load()))
 
@@ -323,7 +324,7 @@ class Differentiator(FlowReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, node)
             elif node.rule.name == "setitem":
-                local = self.unbroadcast(local, arg, node.args[0])
+                local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
 
@@ -427,8 +428,8 @@ class _Macros(ast.NodeTransformer):
             return ast.IfExp(ir.clone(keepdims), value, ast.Call(expand, [value, ir.clone(axis)], []))
         if name == "count":
             x = node.args[0]
-            if _is_none(axis):
-                return ast.Attribute(x, "size", ast.Load())
+            if _is_none(axis):  # np.size, not x.size: x may be a Python number or a list
+                return ast.Call(ast.parse(f"{self.np_name}.size", mode="eval").body, [x], [])
             axes = axis.elts if isinstance(axis, ast.Tuple) else [axis]
             if all(isinstance(a, (ast.Constant, ast.UnaryOp)) for a in axes):
                 sizes: list[ast.expr] = [
@@ -444,6 +445,14 @@ class _Macros(ast.NodeTransformer):
                 ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(ir.clone(size), [ir.clone(self.out)], [])
             )
         return node
+
+
+def _written(setitem: ir.Op) -> ir.Node:
+    """The part `a[index]` of `a[index] = v` that v is broadcast into."""
+    target, index = setitem.args[0], setitem.keywords["index"]
+    if isinstance(target, ir.Leaf) and target.var is not None and target.index is None:
+        return ir.Leaf(ast.Subscript(ir.clone(target.expr), ir.clone(index), ast.Load()), target.var, ir.clone(index))
+    return target
 
 
 def _is_none(node: ast.expr) -> bool:

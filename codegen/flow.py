@@ -128,11 +128,14 @@ class FlowLowering:
             shapes.pop(new, None)
 
     # ---- loops --------------------------------------------------------------------
-    def loop_prelude(self, body: cst.BaseSuite, origin: int) -> list[str]:
-        """Choose the carried names of a loop over `body`; returns them (source names)."""
+    def loop_prelude(
+        self, body: cst.BaseSuite, origin: int, target: tuple[str, cst.BaseExpression] | None = None
+    ) -> list[str]:
+        """Choose the carried names of a loop over `body` (binding `target`, the loop
+        variable and its iterable, each iteration); returns them (source names)."""
         assigned = assigned_names(body)
         carried = sorted(n for n in assigned if n in self.env)
-        hot = self.loop_activity(body, carried)
+        hot = self.loop_activity(body, carried, [target] if target is not None else [])
         for name in carried:
             entry = self.env[name]
             # Forward mode keeps no values for later: a loop may always reuse the name.
@@ -156,12 +159,14 @@ class FlowLowering:
             self.env[name] = entry
         return carried
 
-    def loop_activity(self, body: cst.BaseSuite, carried: list[str]) -> set[str]:
+    def loop_activity(
+        self, body: cst.BaseSuite, carried: list[str], own: list[tuple[str, cst.BaseExpression]]
+    ) -> set[str]:
         """Carried names that become active somewhere in the loop (a fixpoint).
 
         Every name the body binds stands for all its values in the loop, so that
         activity flows through intermediates too (`q = p * x; p = q`)."""
-        bindings = assignments(body) + loop_targets(body)
+        bindings = assignments(body) + loop_targets(body) + own
         placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in carried}
         hot = {placeholder[n] for n in carried if self.env[n] in self.active}
         saved_env, saved_active = self.env, self.active
@@ -221,13 +226,19 @@ class FlowLowering:
         is_range = self.is_range(iterable)
         if not is_range and self.is_active(iterable) and not isinstance(iterable, cst.Name):  # type: ignore[attr-defined]
             raise self.fail(iterable, "loop over a named list or array, or over range(...)")  # type: ignore[attr-defined]
+        if not is_range and isinstance(iterable, cst.Name) and iterable.value in assigned_names(node.body):
+            # Python reads the iterable once: rebinding its name in the body changes no item.
+            items = self.new_binding(self.names.fresh(f"{iterable.value}_items"))  # type: ignore[attr-defined]
+            self.body.append(self.copy_stage(items, self.env[iterable.value], origin))
+            self.env[items] = items
+            iterable = cst.Name(items)
         if is_range:
             iter_ast = self.to_ast(iterable)  # type: ignore[attr-defined]
         else:
             iter_ast = ast.parse(f"range(len({ast.unparse(self.to_ast(iterable))}))", mode="eval").body  # type: ignore[attr-defined]
         self.guards.append(iter_ast)
         try:
-            carried = self.loop_prelude(node.body, origin)
+            carried = self.loop_prelude(node.body, origin, (node.target.value, iterable))
         finally:
             self.guards.pop()
         entries = {n: self.env[n] for n in carried}

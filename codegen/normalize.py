@@ -372,7 +372,7 @@ class Normaliser(FlowLowering, StackLowering):
 
     def with_ranks(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
         """Matrix products differentiate by their operands' ranks, where known."""
-        if op.rule.name in ("numpy.matmul", "numpy.dot"):
+        if op.rule.name in ("numpy.matmul", "numpy.dot", "numpy.inner"):
             for i, arg in enumerate(op.args):
                 op.keywords[f"__rank{i}__"] = ast.Constant(self.ranks.rank(arg))
             try:

@@ -250,7 +250,23 @@ def _product(dot: bool) -> Callable[[int, int, dict[str, ast.expr]], str]:
 defrule("numpy.matmul", "x y", kind="other", computed=_product(dot=False))
 defrule("numpy.dot", "x y", kind="other", computed=_product(dot=True))
 defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
-defrule("numpy.inner", "x y", "np.dot(g, y)", "np.dot(np.transpose(g), x)", kind="other")
+def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    """np.inner sums over both last axes: x's gradient contracts g with y over y's
+    leading axes, y's contracts g with x over x's leading axes (an outer product
+    where there are none)."""
+    rx, ry = _rank(statics, 0), _rank(statics, 1)
+    if rx == 1 and ry == 1:
+        return "g * y" if index == 0 else "g * x"
+    if index == 0:
+        return {1: "np.multiply.outer(g, y)", 2: "np.dot(g, y)"}.get(ry or 0, "np.tensordot(g, y, np.ndim(y) - 1)")
+    if rx == 1:
+        return "np.multiply.outer(g, x)"
+    if rx == 2:
+        return "np.dot(np.transpose(g), x)" if ry == 2 else "np.tensordot(g, x, (0, 0))"
+    return "np.tensordot(g, x, (list(range(np.ndim(x) - 1)),) * 2)"
+
+
+defrule("numpy.inner", "x y", kind="other", computed=_inner)
 
 # ---- numpy: elementwise functions -----------------------------------------------
 # abs has derivative 0 at 0 (np.sign); maximum/minimum split the gradient

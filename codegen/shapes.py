@@ -116,7 +116,7 @@ class Ranks:
             return None if None in ranks else max(ranks, default=0)  # type: ignore[type-var]
         if kind == "reduce":
             return _reduced_rank(ranks[0], node.keywords)
-        if name in ("numpy.matmul", "numpy.dot") and None not in ranks:
+        if name in ("numpy.matmul", "numpy.dot", "numpy.inner") and None not in ranks:
             return max(ranks[0] + ranks[1] - 2, 0)  # type: ignore[operator]
         if name in (
             "numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float",

@@ -295,6 +295,13 @@ case("numpy.outer", "", "return np.outer(x, y)", U((3,)), U((4,)))
 case("numpy.outer", "2d-operands", "return np.outer(x, y)", U((2, 2)), U((3,)))
 case("numpy.inner", "", "return np.inner(x, y)", U((3,)), U((3,)))
 case("numpy.inner", "2d-operands", "return np.inner(x, y)", U((2, 3)), U((4, 3)))
+case("numpy.inner", "vector-matrix", "return np.inner(x, y)", U((3,)), U((2, 3)))
+case("numpy.inner", "matrix-vector", "return np.inner(x, y)", U((2, 3)), U((3,)))
+case("numpy.inner", "square-mixed", "return np.inner(x, y)", U((3,)), U((3, 3)))
+case("numpy.inner", "3d-matrix", "return np.inner(x, y)", U((2, 2, 3)), U((4, 3)))
+case("numpy.inner", "annotated-vector-matrix", "return np.inner(x, y)", U((3,)), U((2, 3)), params='x: "K", y: "M K"')
+case("numpy.inner", "annotated-matrix-vector", "return np.inner(x, y)", U((2, 3)), U((3,)), params='x: "N K", y: "K"')
+case("numpy.inner", "annotated-matrices", "return np.inner(x, y)", U((2, 3)), U((4, 3)), params='x: "N K", y: "M K"')
 
 # ---- numpy elementwise functions ----------------------------------------------------
 _POS = (0.5, 2.0)
