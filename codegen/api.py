@@ -260,7 +260,7 @@ def _forward(
     for helper in helpers.NAMES:
         if modules[helper] in called:  # a template's, or generated code's met again
             result.helpers.add(helper)
-            result.modules.add("np" if helper == "_unbroadcast" else "math")
+            result.modules.add("math" if helper in ("_digamma", "_trigamma") else "np")
     result.differentiable = mode.differentiable
     return result
 

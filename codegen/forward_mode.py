@@ -30,7 +30,7 @@ _REDUCTIONS = {
     " / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
     "numpy.var": "np.mean(2 * (x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims)",
     "numpy.std": "np.mean((x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims) / out",
-    "numpy.prod": "np.sum(t * keep(out) / x, axis=axis, keepdims=keepdims)",
+    "numpy.prod": "np.sum(t * _prod_others(x, axis=axis), axis=axis, keepdims=keepdims)",
     "numpy.normalize": "(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
     "numpy.log_softmax": "t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
     "numpy.linalg.norm": "np.sum(x * t, axis=axis, keepdims=keepdims) / out",

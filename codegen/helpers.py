@@ -43,6 +43,23 @@ def _trigamma(x):
     series = f * (1 / 6 - f * (1 / 30 - f * (1 / 42 - f * (1 / 30 - f * (5 / 66 - f * 691 / 2730)))))
     return result + 1.0 / x + 0.5 * f + series / x
 ''',
+    "_prod_others": '''
+def _prod_others(x, axis=None):
+    """Each element's product of the other elements along axis (None: all), exact at zeros."""
+    x = np.asarray(x)
+    if axis is None:
+        return _prod_others(x.reshape(-1), 0).reshape(x.shape)
+    if isinstance(axis, tuple):
+        last = tuple(range(-len(axis), 0))
+        moved = np.moveaxis(x, axis, last)
+        flat = moved.reshape(moved.shape[: moved.ndim - len(axis)] + (-1,))
+        return np.moveaxis(_prod_others(flat, -1).reshape(moved.shape), last, axis)
+    ones = np.ones_like(np.take(x, [0], axis=axis))
+    before = np.cumprod(np.concatenate([ones, x], axis=axis), axis=axis)
+    after = np.cumprod(np.concatenate([ones, np.flip(x, axis)], axis=axis), axis=axis)
+    n = x.shape[axis]
+    return np.take(before, range(n), axis=axis) * np.flip(np.take(after, range(n), axis=axis), axis)
+''',
 }
 
 NAMES = frozenset(_HELPERS)

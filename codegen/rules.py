@@ -313,7 +313,9 @@ defrule("numpy.sum", "x", "np.ones_like(x) * keep(g)", keywords=_AXIS, kind="red
 # np.sum(w * w) and np.sum(w ** 2), the L2 term, recognised whole: no w * w kept.
 defrule("numpy.sumsq", "x", "2 * g * x", kind="reduce")  # g is a scalar: one pass over x
 defrule("numpy.mean", "x", "np.ones_like(x) * keep(g) / count(x)", keywords=_AXIS, kind="reduce")
-defrule("numpy.prod", "x", "keep(g) * keep(out) / x", keywords=_AXIS, kind="reduce")
+# Not out / x, which is 0 / 0 at a zero element: the product of the others,
+# computed with cumulative products, is exact everywhere.
+defrule("numpy.prod", "x", "keep(g) * _prod_others(x, axis=axis)", keywords=_AXIS, kind="reduce")
 defrule(
     "numpy.max",
     "x",

@@ -404,6 +404,8 @@ case("numpy.mean", "from-import", "return mean(x, axis=0)", U((2, 3)), imports="
 case("numpy.sum", "axis-variable", "a = 1\nreturn np.sum(x, axis=a)", U((2, 3)))
 case("numpy.mean", "axis-variable", "a = 1\nreturn np.mean(x, axis=a)", U((2, 3)))
 case("numpy.mean", "axis-variable,keepdims", "a = 0\nreturn np.mean(x, axis=a, keepdims=True)", U((2, 3)))
+case("numpy.prod", "a-zero-element", "return np.prod(x)", np.array([0.0, 2.0, 3.0]))
+case("numpy.prod", "zeros-along-an-axis", "return np.prod(x * 1.0, axis=1)", np.array([[0.0, 2.0, 3.0], [1.5, 0.0, 0.0]]))
 case(
     "numpy.prod",
     "from-import",
