@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from codegen import helpers, ir
+from codegen.ir import render, substitute
 from codegen.reverse_flow import FlowReversal, LoopContext
 from codegen.dims import Dims
 from codegen.shapes import ShapeKeys
@@ -40,31 +41,6 @@ class Backward:
     text: str | None = None  # the whole function, when written by another mode
 
 
-def render(node: ir.Node) -> ast.expr:
-    """The forward expression of `node`."""
-    if isinstance(node, ir.Leaf):
-        return ir.clone(node.expr)
-    slots = {f"__{i}__": render(a) for i, a in enumerate(node.args)}
-    return substitute(node.spelling, slots, fresh=frozenset(slots))
-
-
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, ast.expr], fresh: frozenset[str]) -> None:
-        self.mapping = mapping
-        self.fresh = set(fresh)
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id not in self.mapping:
-            return node
-        if node.id in self.fresh:
-            self.fresh.discard(node.id)  # built for this call: the first use may take it
-            return self.mapping[node.id]
-        return ir.clone(self.mapping[node.id])
-
-
-def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozenset[str] = frozenset()) -> ast.expr:
-    """`template` with names replaced; values named in `fresh` are used once uncopied."""
-    return _Substitute(mapping, fresh).visit(ir.clone(template))
 
 
 def is_fresh(expr: ast.expr) -> bool:

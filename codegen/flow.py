@@ -75,6 +75,7 @@ class FlowLowering:
             then_block, else_block, then_env, else_env = self.branches(node, prefix, before)
         finally:
             self.guards.pop()
+        later = self.read_after(node) if not self.loops else None  # type: ignore[attr-defined]
         for name in sorted(set(then_env) | set(else_env)):
             then_var, else_var = then_env.get(name), else_env.get(name)
             if then_var is None or else_var is None:
@@ -85,6 +86,8 @@ class FlowLowering:
             if then_var == else_var:
                 self.env[name] = then_var
                 continue
+            if later is not None and name not in later:
+                continue  # never read again: no merge (its copy could read an unbound name)
             merged = then_var if then_var != before.get(name) else else_var
             for block, var in ((then_block, then_var), (else_block, else_var)):
                 if var == merged:
@@ -98,6 +101,22 @@ class FlowLowering:
                 self.active.add(merged)
             self.env[name] = merged
         self.body.append(ir.If(test, then_block, else_block, origin))
+
+    def read_after(self, node: cst.CSTNode) -> set[str] | None:
+        """The names the enclosing function reads after `node` (None if unknown)."""
+        info = self.info  # type: ignore[attr-defined]
+        span = info.positions.get(node)
+        if span is None or info.syntax is None:
+            return None
+        end = span.end.line
+        for function in info.syntax.body:
+            if isinstance(function, ast.FunctionDef) and function.lineno <= end <= (function.end_lineno or 0):
+                return {
+                    n.id
+                    for n in ast.walk(function)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.lineno > end
+                }
+        return None
 
     def branches(
         self, node: cst.If, prefix: str, before: dict[str, str]

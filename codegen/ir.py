@@ -178,3 +178,30 @@ class Function:
     user_names: set[str] = field(default_factory=set)  # names the function binds (parameters, locals)
     stacks: set[str] = field(default_factory=set)  # lists that differentiated values are appended to
     list_values: set[str] = field(default_factory=set)  # names indexed as Python lists
+
+
+def render(node: Node) -> ast.expr:
+    """The forward expression of `node`."""
+    if isinstance(node, Leaf):
+        return clone(node.expr)
+    slots = {f"__{i}__": render(a) for i, a in enumerate(node.args)}
+    return substitute(node.spelling, slots, fresh=frozenset(slots))
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, ast.expr], fresh: frozenset[str]) -> None:
+        self.mapping = mapping
+        self.fresh = set(fresh)
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id not in self.mapping:
+            return node
+        if node.id in self.fresh:
+            self.fresh.discard(node.id)  # built for this call: the first use may take it
+            return self.mapping[node.id]
+        return clone(self.mapping[node.id])
+
+
+def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozenset[str] = frozenset()) -> ast.expr:
+    """`template` with names replaced; values named in `fresh` are used once uncopied."""
+    return _Substitute(mapping, fresh).visit(clone(template))

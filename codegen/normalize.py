@@ -1147,9 +1147,8 @@ def _names_in(node: cst.CSTNode) -> list[cst.Name]:
 
 
 def value_expr(node: ir.Node) -> ast.expr:
-    """The expression of a constant node."""
-    assert isinstance(node, ir.Leaf)
-    return node.expr
+    """The expression of a constant node (an operation on constants written out)."""
+    return ir.render(node)
 
 
 def annotation_dims(annotation: cst.BaseExpression) -> Shape | None:
