@@ -16,7 +16,9 @@ import textwrap
 
 from codegen import assertions, helpers, ir
 from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables
+from codegen.dims import Dims
 from codegen.emit import _loop_header, _statement_lines
+from codegen.shapes import ShapeKeys
 from codegen.prune import prune
 from codegen.reverse_flow import bound_at_level
 from codegen.simplify import simplify
@@ -78,6 +80,10 @@ class ForwardMode:
         self.tangents: dict[str, str] = {}  # variable -> its tangent's name, where set
         self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
         self.used_modules: set[str] = set()
+        dims = Dims(fn.scalars)
+        dims.shapes = dict(fn.dims)
+        self.shapes = ShapeKeys(fn.scalars, dims)
+        self.shapes.keys = dict(fn.shape_keys)
 
     def tangent_name(self, var: str) -> str:
         if var not in self.spelled:
@@ -116,11 +122,18 @@ class ForwardMode:
         if rule.name == "setitem":
             raise AssertionError("setitem is a statement")  # handled by `stage`
         if rule.kind in ("scalar", "elementwise"):
-            return self.sum_terms(
+            total = self.sum_terms(
                 self.instantiate(node, rule.template(i, len(node.args), node.keywords), t, out)
                 for i, t in enumerate(inner)
                 if t is not None
             )
+            if total is not None and self.numpy and rule.broadcast and self.may_widen(node, inner):
+                # An operand without a tangent may be the one giving the result its shape.
+                self.used_modules.add("np")
+                np_name = self.modules["np"]
+                template = ast.parse(f"{np_name}.broadcast_to(_t, {np_name}.shape(_o))", mode="eval").body
+                total = substitute(template, {"_t": total, "_o": out})
+            return total
         if rule.name in _PARSED:
             return self.instantiate(node, _PARSED[rule.name], inner[0], out)
         if rule.kind == "reduce" or rule.kind == "other":
@@ -159,6 +172,12 @@ class ForwardMode:
         if _mentions(template, "keep") or _mentions(template, "count"):
             self.used_modules.add("np")
         return simplify(expand_macros(substitute(template, mapping), mapping, self.modules["np"]))
+
+    def may_widen(self, node: ir.Op, inner: list[ast.expr | None]) -> bool:
+        """Whether an operand without a tangent may be larger than those with one."""
+        if all(t is not None for t in inner):
+            return False
+        return any(t is not None and self.shapes.summing(a, node) is not None for t, a in zip(inner, node.args))
 
     @staticmethod
     def sum_terms(terms: object) -> ast.expr | None:
