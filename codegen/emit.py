@@ -205,7 +205,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
             f"The cache holds what the backward pass needs: {', '.join(cached) or 'nothing'}.",
         ]
     )
-    forward_body = [*forward, f"cache = {cache_value}", f"return {outputs}, cache"]
+    forward_body = [*_bind_first(forward, cached, fn), f"cache = {cache_value}", f"return {outputs}, cache"]
     if options.assert_shapes:
         forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
     forward_body.insert(0, forward_doc)
@@ -218,6 +218,36 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
         f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"
         f"def {fn.name}_backward({', '.join(fn.upstream)}, cache):\n{_indent_all(backward_body)}\n"
     )
+
+
+def _bind_first(forward: list[str], cached: list[str], fn: ir.Function) -> list[str]:
+    """`forward` with `name = None` before the block that binds a cached name only
+    on some paths (a branch, a loop that may not run): the cache always packs it,
+    and the backward reads it only on the path that bound it."""
+    tree = ast.parse("\n".join(forward) or "pass")
+    sure = _always_bound(tree.body) | {p.name for p in fn.params}
+    first: dict[int, list[str]] = {}
+    for statement in tree.body:
+        bound = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for name in cached:
+            if name in bound and name not in sure and not any(name in names for names in first.values()):
+                first.setdefault(statement.lineno - 1, []).append(name)
+    lines = list(forward)
+    for index in sorted(first, reverse=True):
+        lines[index:index] = [f"{' = '.join(first[index])} = None"]
+    return lines
+
+
+def _always_bound(statements: list[ast.stmt]) -> set[str]:
+    """Names every path through `statements` binds (loops may not run)."""
+    found: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(statement, ast.If):
+            found |= _always_bound(statement.body) & _always_bound(statement.orelse)
+    return found
 
 
 def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tuple[list[str], list[str]]:
