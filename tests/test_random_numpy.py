@@ -1,24 +1,39 @@
 """Random numpy forward programs: every one is differentiated correctly or refused cleanly.
 
-Hypothesis writes small numpy modules. Parameters are arrays of a few small
-shapes ((3,), (2, 3), (3, 1), (1, 3), (2, 1)) or scalars, sometimes annotated
-with their dimensions (`x: "N D"`), plus at times a hyper-parameter with a
-default or an `int` loop count. The body (2 to 10 statements) mixes
-elementwise operators and ufuncs kept inside their domains (`np.exp` of a
-squashed value, `np.log` and `np.sqrt` of positive ones, `**`, ...),
-broadcasting between the shapes, kinks (`np.abs`, `abs`, `np.maximum`,
-`np.minimum`, `np.clip`), reductions (`sum mean max min prod var std`,
-`np.linalg.norm`) with and without `axis` and `keepdims`, as functions and as
-methods, indexing and slicing (`x[0]`, `x[:, 1]`, `x[1:]`, `x[::-1]`,
-`x[:, None]`, repeated indices `x[[0, 2, 0]]`), `reshape`, `ravel`, `.T`,
-`transpose`, `expand_dims`, `squeeze`, matrix products (`@`, `np.dot`,
-`.dot`, `np.matmul`), `np.concatenate`, `np.stack`, `np.where` with a constant
-mask or a comparison, array constants, item assignment into fresh arrays,
-reassignment, `+=` and friends, tuple unpacking, fan-out, calls to a helper
-function, `if`/`elif`/`else` on scalar tests, `for` over `range()` (indexing
-with the loop counter), `for` over the rows of an array, and `while`. A
-function returns a scalar (`np.sum` of something), an array (checked with a
-random upstream gradient), or both.
+Hypothesis writes small numpy modules (numpy under any import name, sometimes
+`from numpy import ...` and `math` too). Parameters are arrays of a few small
+shapes ((3,), (2, 3), (3, 1), (1, 3), (2, 1)) or floats, in a third of the
+modules annotated with their dimensions (`x: "N D"`), at times with a
+hyper-parameter `c=0.5`, an `int` loop count or integer `labels`. The body has
+2 to 8 statements (2 to 12 in the long run):
+
+- elementwise operators and ufuncs kept inside their domains (`np.exp` of a
+  squashed value, `np.log`/`np.sqrt` of positive ones, `**`, the sigmoid, `math`
+  functions of scalars), broadcasting between all the shapes;
+- kinks: `np.abs`, `abs`, `np.maximum`/`np.minimum` (ReLU too), `np.clip`;
+- reductions (`sum mean max min prod var std`, `np.linalg.norm`) with and
+  without `axis` and `keepdims`, spelled as functions, with a positional axis,
+  and as methods;
+- indexing and slicing (`x[0]`, `x[:, 1]`, `x[1:]`, `x[::-1]`, `x[:, None]`,
+  `x[[0, 2, 0]]`, `x[i]` with a loop counter, `p[np.arange(N), labels]`);
+  `reshape` (also `x.reshape(N, -1)` after `N, D = x.shape`), `ravel`,
+  `flatten`, `.T`, `transpose`, `swapaxes`, `expand_dims`, `squeeze`, `copy`,
+  `astype(float)`;
+- products (`@`, `np.dot`, `.dot`, `np.matmul`, `np.outer`, `np.inner`,
+  `np.einsum`), `np.concatenate`/`np.concat`/`np.stack`, `np.where` with a
+  constant mask or a comparison, array constants (inline or module-level);
+- softmax, log-sum-exp and standardisation along an axis, staged by hand;
+- reassignment, `+=` and friends, tuple unpacking, fan-out, item assignment
+  (`t[1:] = v`, `t[0] += v`) into `np.zeros`/`zeros_like`/`ones_like` arrays,
+  shape arithmetic (`n1 = x.shape[1]`, `len(x)`), a call to a helper function;
+- in a third of the modules `if`/`elif`/`else` on scalar tests, `for` over
+  `range()`, over the rows of an array, and `while`, nested two deep.
+
+A function returns a scalar (often `np.sum` of something), an array (checked
+with a random upstream gradient), or two values. The shape of every value is
+known while the program is written (the arguments' shapes are fixed per
+program), so every program runs; nothing updates in place an array that
+something else views.
 
 For each program, `codegen.generate` must either raise `codegen.CodegenError`
 (with a position) or produce a backward whose gradients match central
@@ -26,9 +41,8 @@ differences (tests/support.check_gradients) at random smooth points, with
 each gradient of its parameter's shape; a parameter codegen holds constant
 must really not move the output. Any other exception fails the test.
 
-Every value's shape is known while the program is written (the arguments'
-shapes are fixed per program), so every program runs. Values stay bounded: a
-value that could exceed `LIMIT` is squashed with `np.tanh`. Points closer than
+Values stay bounded: a value that could exceed `LIMIT` is squashed with
+`np.tanh`, so float64 central differences are accurate. Points closer than
 `MARGIN` to a kink (of `abs`, `maximum`, `max`, `clip`, `std` at zero, a
 comparison) are skipped: a probe copy of the module calls recording wrappers
 at every kink and measures the margin.
@@ -85,7 +99,6 @@ LOCAL_POOL = [
 # matrix (`.mT`), so a vector operand raises in the backward (documented; pinned as
 # MATMUL_2D in tests/test_rules.py). Products of vectors are written only where
 # codegen knows the ranks from annotations.
-# "shared_loop_index": B27 (loops in two branches with the same counter name).
 # "mean_of_float": B28 (np.mean of a Python float: the backward reads x.size).
 # "prod_of_zero": B29 (np.prod with an element exactly 0: the gradient is NaN);
 # products are taken of positive values only.
@@ -101,7 +114,7 @@ LOCAL_POOL = [
 # "setitem_after_loop": B34 (`a[1:] = y` after a loop that rebinds `a`: KeyError
 # in codegen); no item assignment into a name a loop has bound.
 KNOWN_BUGS = frozenset({
-    "vector_product", "shared_loop_index", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
+    "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
     "rebound_loop_source", "inner_mixed_ranks", "constant_carried_over_items", "setitem_after_loop",
 })  # fmt: skip
 
@@ -307,7 +320,6 @@ class Builder:
         self.probe_lines: list[str] = []
         self.depth = 0  # nesting of if/for/while
         self.loops = 0  # nesting of for/while
-        self.loop_count = 0
 
     # ---- drawing ---------------------------------------------------------------
     def pick(self, options: list[Any]) -> Any:
@@ -1092,9 +1104,7 @@ class Builder:
         for v in self.env.values():
             v.bound = max(v.bound, 1.0)
         entry = self.snapshot()
-        self.loop_count += 1
-        suffix = self.loop_count if "shared_loop_index" in KNOWN_BUGS else self.depth
-        counter, item = f"i{suffix}", f"row{suffix}"
+        counter, item = f"i{self.depth}", f"row{self.depth}"
         rows = sorted(n for n, v in self.env.items() if v.ndim and v.shape[0] <= 3 and n not in self.ints)
         frozen = set(self.frozen)
         kind = self.pick(["range", "range", "rows", "while"] if rows else ["range", "while"])
