@@ -113,8 +113,10 @@ LOCAL_POOL = [
 # that are constant when it starts.
 # "setitem_after_loop": B34 (`a[1:] = y` after a loop that rebinds `a`: KeyError
 # in codegen); no item assignment into a name a loop has bound.
+# "counter_rebound_in_branch": B35 (a loop counter that may be unbound, bound again
+# in a branch not taken: UnboundLocalError); every loop gets its own counter name.
 KNOWN_BUGS = frozenset({
-    "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
+    "counter_rebound_in_branch", "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
     "rebound_loop_source", "inner_mixed_ranks", "constant_carried_over_items", "setitem_after_loop",
 })  # fmt: skip
 
@@ -320,6 +322,7 @@ class Builder:
         self.probe_lines: list[str] = []
         self.depth = 0  # nesting of if/for/while
         self.loops = 0  # nesting of for/while
+        self.loop_count = 0
 
     # ---- drawing ---------------------------------------------------------------
     def pick(self, options: list[Any]) -> Any:
@@ -1104,7 +1107,9 @@ class Builder:
         for v in self.env.values():
             v.bound = max(v.bound, 1.0)
         entry = self.snapshot()
-        counter, item = f"i{self.depth}", f"row{self.depth}"
+        self.loop_count += 1
+        suffix = self.loop_count if "counter_rebound_in_branch" in KNOWN_BUGS else self.depth
+        counter, item = f"i{suffix}", f"row{suffix}"
         rows = sorted(n for n, v in self.env.items() if v.ndim and v.shape[0] <= 3 and n not in self.ints)
         frozen = set(self.frozen)
         kind = self.pick(["range", "range", "rows", "while"] if rows else ["range", "while"])

@@ -88,7 +88,9 @@ ODD_KINDS = [
 # "constant_carried_over_items": B33 (`d = 0.0; for t in v: d = d + t` loses the
 # gradient of every item but the last); a loop over a list leaves alone the names
 # that are constant when it starts.
-KNOWN_BUGS = frozenset({"constant_carried_over_items"})
+# "counter_rebound_in_branch": B35 (a loop counter that may be unbound, bound again
+# in a branch not taken: UnboundLocalError); every loop gets its own counter name.
+KNOWN_BUGS = frozenset({"constant_carried_over_items", "counter_rebound_in_branch"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -652,7 +654,7 @@ class Builder:
         entry = dict(self.env)
         constants = set(self.item_loop_constants)
         index, item = f"i{self.depth}", f"item{self.depth}"
-        if "shared_loop_index" in KNOWN_BUGS:  # B27: a fresh index name for every loop
+        if "counter_rebound_in_branch" in KNOWN_BUGS:  # B35: a fresh index name for every loop
             self.loop_count += 1
             index = f"i{self.loop_count}"
         kind = self.pick(["range", "range", "list", "while"] if self.lists else ["range", "range", "while"])
@@ -1130,6 +1132,12 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "def f(v):\n    d = 0.0\n    for t in v:\n        d = d + t\n    return d\n",
         [[0.3, 0.5]],
         bug("a value constant before a loop over a list carries no gradient between items (B33)"),
+    ),
+    "counter-of-a-loop-that-did-not-run-rebound-in-a-branch": (
+        "def f(x, n: int):\n    for i in range(n):\n        x = x * 0.5\n    if x > 5.0:\n        i = 0\n"
+        "    return x\n",
+        [0.5, 0],
+        bug("the backward reads i, unbound when the loop did not run and the branch was not taken (B35)"),
     ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
