@@ -115,8 +115,11 @@ LOCAL_POOL = [
 # in codegen); no item assignment into a name a loop has bound.
 # "counter_rebound_in_branch": B35 (a loop counter that may be unbound, bound again
 # in a branch not taken: UnboundLocalError); every loop gets its own counter name.
+# "helper_in_constant_item": B36 (`d[1:] = np.tanh(_h(x))` into a constant array,
+# with `_h` returning a constant: AssertionError in codegen); no helper calls in
+# values written into arrays.
 KNOWN_BUGS = frozenset({
-    "counter_rebound_in_branch", "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
+    "helper_in_constant_item", "counter_rebound_in_branch", "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
     "rebound_loop_source", "inner_mixed_ranks", "constant_carried_over_items", "setitem_after_loop",
 })  # fmt: skip
 
@@ -323,6 +326,7 @@ class Builder:
         self.depth = 0  # nesting of if/for/while
         self.loops = 0  # nesting of for/while
         self.loop_count = 0
+        self.no_helper = False  # no helper calls in the expression being written
 
     # ---- drawing ---------------------------------------------------------------
     def pick(self, options: list[Any]) -> Any:
@@ -468,7 +472,7 @@ class Builder:
             return self.join(a)
         if kind == "where":
             return self.where(a, self.expr(depth - 1, want=a.shape))
-        if kind == "helper" and self.helper is not None:
+        if kind == "helper" and self.helper is not None and not self.no_helper:
             call = self.helper_call()
             if call is not None:
                 return call
@@ -1037,7 +1041,9 @@ class Builder:
         part = result_shape(eval(f"lambda x: x[{index}]"), t.shape)
         if part is None or math.prod(part) == 0:
             return False
+        self.no_helper = "helper_in_constant_item" in KNOWN_BUGS
         e = self.small(self.statement_expr(1, want=part), 1.0)
+        self.no_helper = False
         if broadcast(e.shape, part) != part:
             return False
         op = self.pick(["=", "=", "+="])
@@ -1422,6 +1428,12 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         NP + "def f(x):\n    d = np.zeros(3)\n    for row in x:\n        d = np.tanh(d + row)\n    return np.sum(d)\n",
         [ROWS],
         bug("a value constant before a loop over rows carries no gradient between rows (B33)"),
+    ),
+    "constant-helper-value-written-into-a-constant-array": (
+        NP + "def _h(u):\n    return 2.0\n\n\ndef f(x):\n    d = np.ones(3)\n    d[1:] = np.tanh(_h(x))\n"
+        "    return np.sum(d * x)\n",
+        [np.array([0.3, -0.4, 0.8])],
+        bug("a constant item value calling a helper: AssertionError in normalize.value_expr (B36)"),
     ),
     "item-assignment-after-a-loop": (
         NP + "def f(x, y):\n    a = x * 2.0\n    for i in range(1):\n        a = x * 3.0\n    a[1:] = y\n"
