@@ -55,6 +55,7 @@ CODEGEN_FUZZ_EXAMPLES=N to choose the number of programs.
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import math
 import os
@@ -67,9 +68,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 import codegen
-from tests.support import check_gradients, gradient_names, load
+from tests.support import (
+    check_gradients,
+    gradient_names,
+    load,
+    upstream_for,
+    upstream_kwargs,
+)
 
 LONG = os.environ.get("CODEGEN_LONG_FUZZ", "") not in ("", "0")
 EXAMPLES = int(os.environ.get("CODEGEN_FUZZ_EXAMPLES", "20000" if LONG else "1000"))
@@ -78,6 +86,9 @@ LIMIT = 4.0  # bound on the magnitude of every element a program computes
 MARGIN = 1e-3  # minimum distance of a test point from any kink
 PARAM_BOUND = 1.5  # arguments are drawn from [-1.5, 1.5]
 MAX_SIZE = 12  # no value has more elements
+# One program in this many is also generated in split style and in forward mode
+# and checked against its fused backward (every one in the long run).
+OTHER_STYLES_EVERY = 1 if LONG else 10
 LABELS = 2  # length of an integer label parameter (`p[np.arange(N), labels]`)
 # Statements in a forward function: CI runs many short programs; the long run
 # also writes long ones.
@@ -118,8 +129,12 @@ LOCAL_POOL = [
 # "helper_in_constant_item": B36 (`d[1:] = np.tanh(_h(x))` into a constant array,
 # with `_h` returning a constant: AssertionError in codegen); no helper calls in
 # values written into arrays.
+# "split_cache_in_branch": B37 (split style caches values bound in a branch not
+# taken: UnboundLocalError); split style is checked on programs without control flow.
+# "tangent_not_broadcast": B38 (forward mode: a tangent broadcast against a constant
+# keeps its own shape); forward mode is checked on programs without array constants.
 KNOWN_BUGS = frozenset({
-    "helper_in_constant_item", "counter_rebound_in_branch", "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
+    "split_cache_in_branch", "tangent_not_broadcast", "helper_in_constant_item", "counter_rebound_in_branch", "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
     "rebound_loop_source", "inner_mixed_ranks", "constant_carried_over_items", "setitem_after_loop",
 })  # fmt: skip
 
@@ -1338,9 +1353,93 @@ def assert_constants_are_constant(fn: Callable[..., Any], names: list[str], kind
             assert np.all(np.abs(slope) < 1e-6), f"codegen treats {param} as a constant, yet the output moves: {slope}"
 
 
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _generate_and_run(source: str, **options: Any) -> dict[str, Any] | None:
+    """Exec the module `generate` writes with these options; None if it refuses cleanly."""
+    try:
+        code = codegen.generate(source, filename="fwd.py", **options)
+    except codegen.CodegenError as exc:
+        assert exc.line >= 1 and exc.column >= 1
+        return None
+    with contextlib.suppress(InvalidArgument):  # outside a hypothesis test there is no one to tell
+        note(code)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, f"fwd_{'_'.join(map(str, options.values()))}.py", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def fused_gradients(forward_fn: Callable[..., Any], backward_fn: Callable[..., Any], args: list[Any],
+                    weights: list[Any]) -> tuple[Any, ...]:  # fmt: skip
+    return _tuple(backward_fn(*args, **upstream_kwargs(forward_fn, backward_fn, weights)))
+
+
+def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
+                      args: list[Any]) -> None:  # fmt: skip
+    """`name_forward` gives the forward's values and a cache; `name_backward(upstream,
+    cache)` gives the fused backward's gradients."""
+    namespace = _generate_and_run(source, style="split")
+    if namespace is None:
+        return
+    outputs = _tuple(forward_fn(*args))
+    weights = upstream_for(outputs, np.random.default_rng(1))
+    *values, cache = namespace[f"{name}_forward"](*args)
+    for got, want in zip(values, outputs, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg="split forward value")
+    gradients = _tuple(namespace[f"{name}_backward"](*weights, cache))
+    for got, want in zip(gradients, fused_gradients(forward_fn, backward_fn, args, weights), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg="split backward")
+
+
+def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
+                       args: list[Any]) -> None:  # fmt: skip
+    """`name_jvp` gives the forward's values, and tangents that agree with the fused
+    backward: <w, J t> == <J^T w, t> for random tangents t and upstream w."""
+    namespace = _generate_and_run(source, mode="forward")
+    if namespace is None:
+        return
+    params = list(inspect.signature(forward_fn).parameters)
+    names = gradient_names(backward_fn)
+    rng = np.random.default_rng(2)
+    tangents = {p: rng.uniform(-1, 1, np.shape(args[params.index(p)])) for p in names}
+    jvp = namespace[f"{name}_jvp"]
+    keywords = {
+        p: args[params.index(p)] if p in params else tangents[p.removesuffix("_dot")]
+        for p in inspect.signature(jvp).parameters
+        if p in params or p.removesuffix("_dot") in tangents
+    }
+    outputs = _tuple(forward_fn(*args))
+    values, dots = jvp(**keywords)
+    if len(outputs) == 1:
+        values, dots = (values,), (dots,)
+    for got, want in zip(values, outputs, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg="forward-mode value")
+    weights = upstream_for(outputs, rng)
+    gradients = fused_gradients(forward_fn, backward_fn, args, weights)
+    jt = sum(float(np.sum(np.asarray(w) * d)) for w, d in zip(weights, dots, strict=True))
+    vjp = sum(float(np.sum(g * tangents[p])) for p, g in zip(names, gradients, strict=True))
+    assert abs(jt - vjp) <= 1e-9 * max(1.0, abs(vjp)), f"forward mode {jt} != reverse mode {vjp}"
+
+
+def check_other_styles(program: Program, fn: Function, forward_fn: Callable[..., Any],
+                       backward_fn: Callable[..., Any], args: list[Any]) -> None:  # fmt: skip
+    """Split style and forward mode agree with the (already checked) fused backward."""
+    if not gradient_names(backward_fn):
+        return
+    control_flow = any(word in program.source for word in ("if ", "for ", "while "))
+    if not (control_flow and "split_cache_in_branch" in KNOWN_BUGS):
+        check_split_style(program.source, fn.name, forward_fn, backward_fn, args)
+    constants = any(word in program.source for word in ("array(", "zeros", "ones_like", "K0"))
+    if not (constants and "tangent_not_broadcast" in KNOWN_BUGS):
+        check_forward_mode(program.source, fn.name, forward_fn, backward_fn, args)
+
+
 def check_program(program: Program, data: st.DataObject, stats: Counter[str]) -> None:
     note(program.source)
     points = [smooth_point(program, fn, data) for fn in program.forwards]
+    other_styles = data.draw(st.integers(1, OTHER_STYLES_EVERY), label="check split style and forward mode") == 1
     try:
         forward, backward, code = load(program.source, "fwd.py")
     except codegen.CodegenError as exc:
@@ -1359,6 +1458,8 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
         else:
             assert backward_fn(*args) is None
         assert_constants_are_constant(forward[fn.name], names, fn.kinds, args)
+        if other_styles:
+            check_other_styles(program, fn, forward[fn.name], backward_fn, args)
     stats["checked"] += 1
 
 
@@ -1459,3 +1560,31 @@ def test_numpy_programs_the_random_tests_found(source: str, args: list[Any]) -> 
     names = gradient_names(backward_fn)
     assert names, code
     check_gradients(forward["f"], backward_fn, args)
+
+
+STYLE_FOUND: dict[str, tuple[str, list[Any], str, Any]] = {
+    "split-style-caches-a-value-of-a-branch-not-taken": (
+        NP + "def f(x, y):\n    s = x * 2.0\n    if y > 0.0:\n        s = np.tanh(s) + np.tanh(x)\n"
+        "    return np.sum(s * s)\n",
+        [np.array([0.3, -0.4, 0.8]), -0.5],
+        "split",
+        bug("split style puts values bound in a branch into the cache: UnboundLocalError (B37)"),
+    ),
+    "forward-mode-tangent-broadcast-against-a-constant": (
+        NP + "def f(s):\n    d = np.ones((3, 1)) + s\n    return np.sum(d)\n",
+        [0.5],
+        "forward",
+        bug("forward mode: the tangent of np.ones((3, 1)) + s is s_dot, not broadcast to (3, 1) (B38)"),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "args", "style"),
+    [pytest.param(s, a, y, marks=m or (), id=k) for k, (s, a, y, m) in STYLE_FOUND.items()],
+)
+def test_other_styles_the_random_tests_found(source: str, args: list[Any], style: str) -> None:
+    """Split style and forward mode agree with the fused backward, or refuse cleanly."""
+    forward, backward, _ = load(source, functions=["f"])
+    check = check_split_style if style == "split" else check_forward_mode
+    check(source, "f", forward["f"], backward["f_backward"], args)
