@@ -833,7 +833,8 @@ class Builder:
             kinds["k"] = "int"
             sources.append("k: int")
         if self.chance(0.15):
-            self.env["c"], self.activity["c"] = 0.5, False
+            # A helper's caller passes an argument for `c` too, which may be differentiated.
+            self.env["c"], self.activity["c"] = 0.5, False if helper_returns is None else None
             kinds["c"] = "default"
             sources.append("c=0.5")
         self.protected = set(kinds)
