@@ -7,6 +7,7 @@ The hook is built from this checkout's `.pre-commit-hooks.yaml` as a local
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -153,3 +154,66 @@ def test_commit_is_blocked_until_the_output_is_added(repo: Path) -> None:
     done = commit()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "fwd_backward.py" in git(repo, "show", "--name-only", "--format=", "HEAD")
+
+
+# Hostile inputs: the hook must fail with one ruff-style line per problem, write
+# nothing for the input, leave an existing output alone, and never show a traceback.
+HOSTILE = {
+    "syntax-error": ("import math\n\n\ndef f(x):\n    return x +\n", "bad.py:5:15: error: "),
+    "unsupported-statement": (
+        "def f(x):\n    try:\n        y = x * 2.0\n    except ValueError:\n        y = 0.0\n    return y\n",
+        "bad.py:2:5: error: try statements are not supported",
+    ),
+    "unknown-function": (
+        "import numpy as np\n\n\ndef f(x):\n    return np.linalg.svd(x)\n",
+        "bad.py:5:12: error: ",
+    ),
+}
+
+
+def problem_lines(output: str, filename: str) -> list[str]:
+    return [line for line in output.splitlines() if re.match(rf"{re.escape(filename)}:\d+:\d+: error: ", line)]
+
+
+@pytest.mark.parametrize("source, expected", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_input_fails_the_hook_and_writes_nothing(repo: Path, source: str, expected: str) -> None:
+    (repo / ".pre-commit-config.yaml").write_text(local_config())
+    (repo / "bad.py").write_text(source)
+    (repo / "fwd.py").write_text(FWD)
+    git(repo, "add", ".pre-commit-config.yaml", "bad.py", "fwd.py")
+
+    result = pre_commit(repo, "run", "--all-files")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Failed" in result.stdout
+    assert "Traceback" not in output
+    (line,) = problem_lines(output, "bad.py")
+    assert line.startswith(expected), line
+    assert not (repo / "bad_backward.py").exists()
+    # The good file beside it is still regenerated.
+    assert (repo / "fwd_backward.py").exists()
+    assert "wrote fwd_backward.py" in output
+
+    again = pre_commit(repo, "run", "--all-files")
+    assert again.returncode == 1, "a file that cannot be differentiated keeps failing the hook"
+    assert problem_lines(again.stdout + again.stderr, "bad.py") == [line]
+
+
+def test_hostile_edit_leaves_the_existing_output_alone(repo: Path) -> None:
+    (repo / ".pre-commit-config.yaml").write_text(local_config())
+    (repo / "fwd.py").write_text(FWD)
+    git(repo, "add", ".pre-commit-config.yaml", "fwd.py")
+    assert pre_commit(repo, "run", "--all-files").returncode == 1  # writes fwd_backward.py
+    output = repo / "fwd_backward.py"
+    before = output.read_bytes()
+    git(repo, "add", "fwd_backward.py")
+
+    (repo / "fwd.py").write_text(FWD.replace("return math.exp(a)", "return math.exp(a) +"))
+    git(repo, "add", "fwd.py")
+    result = pre_commit(repo, "run", "--files", "fwd.py")
+    combined = result.stdout + result.stderr
+    assert result.returncode == 1, combined
+    assert "Traceback" not in combined
+    (line,) = problem_lines(combined, "fwd.py")
+    assert line.startswith("fwd.py:6:"), line
+    assert output.read_bytes() == before

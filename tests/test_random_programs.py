@@ -2,9 +2,9 @@
 
 Hypothesis writes small modules of scalar `math` code: a few parameters (floats,
 sometimes a list indexed by constants, a hyper-parameter with a default or an
-`int`), 3 to 15 statements mixing operators, unary minus, math functions kept
-inside their domains, `abs`/`min`/`max`/`%`/conditional expressions, reassignment
-of the same name (parameters included), `+=`/`-=`/`*=`/`/=`, fan-out, tuple
+`int`), 2 to 12 statements (3 to 15 in the long run) mixing operators, unary
+minus, math functions kept inside their domains, `abs`/`min`/`max`/`%`/conditional
+expressions, reassignment of the same name (parameters included), `+=`/`-=`/`*=`/`/=`, fan-out, tuple
 unpacking and swaps, chained assignment, calls to helper functions of the module,
 module constants, unusual but valid Python (`sum(...)`, `[a, b][1]`, `x.real`,
 `x or 1.0`, `round`, ...), and one or several return values. A third of the
@@ -53,11 +53,14 @@ import codegen
 from tests.support import check_gradients, gradient_names, load
 
 LONG = os.environ.get("CODEGEN_LONG_FUZZ", "") not in ("", "0")
-EXAMPLES = int(os.environ.get("CODEGEN_FUZZ_EXAMPLES", "20000" if LONG else "500"))
+EXAMPLES = int(os.environ.get("CODEGEN_FUZZ_EXAMPLES", "20000" if LONG else "1000"))
 
 LIMIT = 8.0  # bound on the magnitude of every value a program computes
 MARGIN = 1e-3  # minimum distance of a test point from any kink
 PARAM_BOUND = 1.5  # parameters are drawn from [-1.5, 1.5]
+# Statements in a forward function: CI runs many short programs; the long run
+# also writes long ones.
+STATEMENTS = (3, 15) if LONG else (2, 12)
 
 PARAM_POOL = ["x", "y", "z", "w", "p"]
 # Plain names plus names codegen generates itself: SSA versions, gradients,
@@ -82,7 +85,12 @@ ODD_KINDS = [
 # "loop_overwrite" (B11), "branch_in_loop" (B14), "list_item_in_loop" (B18),
 # "loop_in_branch" (B22), "loop_activity" (B24), "list_item_in_branch" (B25),
 # "helper_ifexp_argument" (B26), "shared_loop_index" (B27).
-KNOWN_BUGS: frozenset[str] = frozenset()
+# "constant_carried_over_items": B33 (`d = 0.0; for t in v: d = d + t` loses the
+# gradient of every item but the last); a loop over a list leaves alone the names
+# that are constant when it starts.
+# "counter_rebound_in_branch": B35 (a loop counter that may be unbound, bound again
+# in a branch not taken: UnboundLocalError); every loop gets its own counter name.
+KNOWN_BUGS = frozenset({"constant_carried_over_items", "counter_rebound_in_branch"})
 
 MATH_FUNCTIONS = [
     "sin", "cos", "tan", "tanh", "atan", "atan2", "erf", "erfc", "asinh", "exp", "expm1",
@@ -242,6 +250,7 @@ class Builder:
         self.no_ifexp = 0  # > 0 while conditional expressions are not wanted
         self.loop_count = 0
         self.activity: dict[str, bool | None] = {}  # visible names -> differentiated?
+        self.item_loop_constants: set[str] = set()  # constant when the loop over a list began
         # if/elif/else, for over range() and lists, while: in a third of the modules
         self.control_flow = "control_flow" not in KNOWN_BUGS and draw(st.integers(0, 2)) == 0
 
@@ -576,6 +585,8 @@ class Builder:
         Inside a loop, a binding that changes whether a variable is differentiated
         is a known bug (B11); such bindings are left out until it is fixed.
         """
+        if name in self.item_loop_constants and "constant_carried_over_items" in KNOWN_BUGS:
+            return False
         if not self.loops or "loop_activity" not in KNOWN_BUGS:
             return True
         before = self.activity.get(name, False)
@@ -641,8 +652,9 @@ class Builder:
         # body: each iteration then starts within the bounds the body was drawn for.
         self.env = {n: max(b, 1.0) for n, b in self.env.items()}
         entry = dict(self.env)
+        constants = set(self.item_loop_constants)
         index, item = f"i{self.depth}", f"item{self.depth}"
-        if "shared_loop_index" in KNOWN_BUGS:  # B27: a fresh index name for every loop
+        if "counter_rebound_in_branch" in KNOWN_BUGS:  # B35: a fresh index name for every loop
             self.loop_count += 1
             index = f"i{self.loop_count}"
         kind = self.pick(["range", "range", "list", "while"] if self.lists else ["range", "range", "while"])
@@ -654,6 +666,7 @@ class Builder:
         elif kind == "list":
             lst = self.pick(sorted(self.lists))
             self.emit(f"for {item} in {lst}:")
+            self.item_loop_constants |= {n for n, a in self.activity.items() if a is not True}
             self.env[item], self.activity[item] = PARAM_BOUND, True
             self.ints.add(item)  # never assigned to
         else:
@@ -676,6 +689,7 @@ class Builder:
             self.emit(f"{index} += 1")
         self.depth -= 1
         self.loops -= 1
+        self.item_loop_constants = constants
         # The index is not used after the loop: a loop nested in one that does not
         # run never binds it.
         for name in (index, item):
@@ -819,7 +833,8 @@ class Builder:
             kinds["k"] = "int"
             sources.append("k: int")
         if self.chance(0.15):
-            self.env["c"], self.activity["c"] = 0.5, False
+            # A helper's caller passes an argument for `c` too, which may be differentiated.
+            self.env["c"], self.activity["c"] = 0.5, False if helper_returns is None else None
             kinds["c"] = "default"
             sources.append("c=0.5")
         self.protected = set(kinds)
@@ -828,7 +843,7 @@ class Builder:
         fn = Function(name, sources, kinds)
         if helper_returns is None and self.chance(0.1):
             self.emit('"""A random forward function."""')
-        lo, hi = (1, 4) if helper_returns is not None else (3, 15)
+        lo, hi = (1, 4) if helper_returns is not None else STATEMENTS
         for _ in range(self.draw(st.integers(lo, hi)) - 1):
             self.statement()
         if helper_returns is None and "k" in self.env and self.chance(0.5):
@@ -1108,6 +1123,22 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "        for i in range(2):\n            z = z * i\n    return y * z\n",
         [0.5, 0.7],
         None,  # B27, fixed: merging branches renames loop variables too
+    ),
+    "loop-over-a-list-rebinds-the-list": (
+        "def f(v):\n    s = 0.0\n    for t in v:\n        s = s + t\n        v = [2.0, 3.0]\n    return s\n",
+        [[0.3, 0.5]],
+        bug("for t in v, with v rebound in the body, iterates over the new v (B31)"),
+    ),
+    "constant-carried-over-list-items": (
+        "def f(v):\n    d = 0.0\n    for t in v:\n        d = d + t\n    return d\n",
+        [[0.3, 0.5]],
+        bug("a value constant before a loop over a list carries no gradient between items (B33)"),
+    ),
+    "counter-of-a-loop-that-did-not-run-rebound-in-a-branch": (
+        "def f(x, n: int):\n    for i in range(n):\n        x = x * 0.5\n    if x > 5.0:\n        i = 0\n"
+        "    return x\n",
+        [0.5, 0],
+        bug("the backward reads i, unbound when the loop did not run and the branch was not taken (B35)"),
     ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
