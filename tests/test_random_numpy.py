@@ -110,33 +110,12 @@ LOCAL_POOL = [
 # matrix (`.mT`), so a vector operand raises in the backward (documented; pinned as
 # MATMUL_2D in tests/test_rules.py). Products of vectors are written only where
 # codegen knows the ranks from annotations.
-# "mean_of_float": B28 (np.mean of a Python float: the backward reads x.size).
-# "prod_of_zero": B29 (np.prod with an element exactly 0: the gradient is NaN);
-# products are taken of positive values only.
-# "setitem_known_shapes": B30 (`a[0] = v` where codegen knows both shapes sums v's
-# gradient over a's axes); items are written only into arrays made by np.zeros or
-# np.ones_like, whose shapes codegen does not track.
-# "rebound_loop_source": B31 (`for row in a:` rebinding `a` in the body: the
-# backward iterates over the new value); the body leaves the source alone.
-# "inner_mixed_ranks": B32 (np.inner of a vector and a matrix: the backward raises).
-# "constant_carried_over_items": B33 (`d = 0.0; for t in v: d = d + t` loses the
-# gradient of every item but the last); a loop over items leaves alone the names
-# that are constant when it starts.
-# "setitem_after_loop": B34 (`a[1:] = y` after a loop that rebinds `a`: KeyError
-# in codegen); no item assignment into a name a loop has bound.
-# "counter_rebound_in_branch": B35 (a loop counter that may be unbound, bound again
-# in a branch not taken: UnboundLocalError); every loop gets its own counter name.
-# "helper_in_constant_item": B36 (`d[1:] = np.tanh(_h(x))` into a constant array,
-# with `_h` returning a constant: AssertionError in codegen); no helper calls in
-# values written into arrays.
-# "split_cache_in_branch": B37 (split style caches values bound in a branch not
-# taken: UnboundLocalError); split style is checked on programs without control flow.
-# "tangent_not_broadcast": B38 (forward mode: a tangent broadcast against a constant
-# keeps its own shape); forward mode is checked on programs without array constants.
-KNOWN_BUGS = frozenset({
-    "split_cache_in_branch", "tangent_not_broadcast", "helper_in_constant_item", "counter_rebound_in_branch", "vector_product", "mean_of_float", "prod_of_zero", "setitem_known_shapes",
-    "rebound_loop_source", "inner_mixed_ranks", "constant_carried_over_items", "setitem_after_loop",
-})  # fmt: skip
+# Entries for bugs fixed since: "mean_of_float" (B28), "prod_of_zero" (B29),
+# "setitem_known_shapes" (B30), "rebound_loop_source" (B31), "inner_mixed_ranks" (B32),
+# "constant_carried_over_items" (B33), "setitem_after_loop" (B34),
+# "counter_rebound_in_branch" (B35), "helper_in_constant_item" (B36),
+# "split_cache_in_branch" (B37), "tangent_not_broadcast" (B38).
+KNOWN_BUGS = frozenset({"vector_product"})
 
 FROM_NAMES = frozenset({"exp", "tanh", "log", "sqrt", "maximum", "where", "dot", "sin"})
 UNARY = [
@@ -1498,52 +1477,49 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
     "mean-of-a-float": (
         NP + "def f(x):\n    return np.mean(x * 2.0)\n",
         [0.5],
-        bug("np.mean of a Python float: the backward reads x.size (B28)"),
+        None,  # B28, fixed
     ),
     "prod-with-a-zero-element": (
         NP + "def f(x):\n    return np.prod(x)\n",
         [np.array([0.0, 2.0, 3.0])],
-        [
-            bug("np.prod's gradient divides by the element, NaN at an exact zero (B29)"),
-            pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning"),
-        ],
+        None,  # B29, fixed
     ),
     "annotated-row-assignment": (
         NP + 'def f(x: "D", w: "N D"):\n    a = w * 2.0\n    a[0] = x\n    return a\n',
         [np.array([0.3, -0.4, 0.8]), ROWS],
-        bug("a[0] = x with both shapes known sums dx over a's axes: shape () for (3,) (B30)"),
+        None,  # B30, fixed
     ),
     "row-assignment-of-a-known-shape": (
         NP + "def f(h):\n    a = h.reshape(1, 3) * 2.0\n    a[0] = np.sum(a)\n    return np.sum(a)\n",
         [np.array([0.3, -0.4, 0.8])],
-        bug("a[0] = np.sum(a) with a's shape known: the backward sums over axes (0, 1) (B30)"),
+        None,  # B30, fixed
     ),
     "loop-over-rows-rebinds-its-array": (
         NP + "def f(a):\n    s = 0.0\n    for row in a:\n        s = s + row[0]\n        a = a * 2.0\n    return s\n",
         [ROWS],
-        bug("for row in a, with a rebound in the body, iterates over the new a (B31)"),
+        None,  # B31, fixed
     ),
     "inner-of-a-vector-and-a-matrix": (
         NP + "def f(x, y):\n    return np.inner(x, y)\n",
         [np.array([0.3, -0.4, 0.8]), ROWS],
-        bug("np.inner of a vector and a matrix: the backward raises (B32)"),
+        None,  # B32, fixed
     ),
     "constant-carried-over-rows": (
         NP + "def f(x):\n    d = np.zeros(3)\n    for row in x:\n        d = np.tanh(d + row)\n    return np.sum(d)\n",
         [ROWS],
-        bug("a value constant before a loop over rows carries no gradient between rows (B33)"),
+        None,  # B33, fixed
     ),
     "constant-helper-value-written-into-a-constant-array": (
         NP + "def _h(u):\n    return 2.0\n\n\ndef f(x):\n    d = np.ones(3)\n    d[1:] = np.tanh(_h(x))\n"
         "    return np.sum(d * x)\n",
         [np.array([0.3, -0.4, 0.8])],
-        bug("a constant item value calling a helper: AssertionError in normalize.value_expr (B36)"),
+        None,  # B36, fixed
     ),
     "item-assignment-after-a-loop": (
         NP + "def f(x, y):\n    a = x * 2.0\n    for i in range(1):\n        a = x * 3.0\n    a[1:] = y\n"
         "    return np.sum(a)\n",
         [np.array([0.3, -0.4, 0.8]), 0.5],
-        bug("a[1:] = y after a loop that rebinds a: KeyError in reverse_flow (B34)"),
+        None,  # B34, fixed
     ),
 }
 
@@ -1571,13 +1547,13 @@ STYLE_FOUND: dict[str, tuple[str, list[Any], str, Any]] = {
         "    return np.sum(s * s)\n",
         [np.array([0.3, -0.4, 0.8]), -0.5],
         "split",
-        bug("split style puts values bound in a branch into the cache: UnboundLocalError (B37)"),
+        None,  # B37, fixed
     ),
     "forward-mode-tangent-broadcast-against-a-constant": (
         NP + "def f(s):\n    d = np.ones((3, 1)) + s\n    return np.sum(d)\n",
         [0.5],
         "forward",
-        bug("forward mode: the tangent of np.ones((3, 1)) + s is s_dot, not broadcast to (3, 1) (B38)"),
+        None,  # B38, fixed
     ),
 }
 
