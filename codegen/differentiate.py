@@ -180,7 +180,7 @@ class Differentiator(FlowReversal):
         if not leaf.basic and not is_list:
             # Repeated indices must add up; plain `+=` would keep only one of them.
             add_at = ast.parse(f"{self.modules['np']}.add.at", mode="eval").body
-            call = ast.Call(add_at, [ast.Name(name, ast.Load()), ir.clone(leaf.index), gradient], [])
+            call = ast.Call(add_at, [ast.Name(name, ast.Load()), _as_value(ir.clone(leaf.index)), gradient], [])
             self.emit(ast.Expr(call))
             return
         key = ast.dump(leaf.index)
@@ -421,6 +421,22 @@ class _Macros(ast.NodeTransformer):
                 ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(ir.clone(size), [ir.clone(self.out)], [])
             )
         return node
+
+
+def _as_value(index: ast.expr) -> ast.expr:
+    """An index as a value (np.add.at's argument): `a:b` becomes `slice(a, b)`."""
+
+    def value(part: ast.expr) -> ast.expr:
+        if isinstance(part, ast.Slice):
+            bounds = [part.lower, part.upper, part.step]
+            if part.step is None:
+                bounds = bounds[:2] if part.lower is not None or part.upper is not None else [None]
+            return ast.Call(ast.Name("slice", ast.Load()), [b or ast.Constant(None) for b in bounds], [])
+        return part
+
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple([value(e) for e in index.elts], ast.Load())
+    return value(index)
 
 
 def _written(setitem: ir.Op) -> ir.Node:

@@ -995,6 +995,8 @@ class Normaliser(FlowLowering, StackLowering):
             default = param.default
             if annotation in ("int", "float", "bool"):
                 self.declared.add(name)
+            if annotation == "int":
+                self.ints.add(name)  # an index like a size: x[:, n] selects, never gathers
             if annotation in ("int", "float", "bool") or isinstance(default, (cst.Integer, cst.Float)):
                 self.numbers.add(name)
             if isinstance(default, cst.UnaryOperation) and isinstance(default.expression, (cst.Integer, cst.Float)):
