@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from codegen import emit, format as fmt, helpers, ir, parse, validate
-from codegen.differentiate import Backward, differentiate
+from codegen.differentiate import Backward, differentiate, useful_variables
 from codegen.forward_mode import ForwardMode
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
 from codegen.normalize import normalise
@@ -188,7 +188,8 @@ def build(
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
         if forward:
             wanted = inner.vectors.get(name, ()) if inner is not None else None
-            results.append((fn, _forward(fn, _spellings(modules, fn), info, wanted, options.assert_shapes)))
+            takes = None if inner is not None else _reverse_differentiable(info, name, wrt, collector)
+            results.append((fn, _forward(fn, _spellings(modules, fn), info, wanted, options.assert_shapes, takes)))
             continue
         results.append((fn, differentiate(fn, _spellings(modules, fn), info.uses_numpy)))
         if options.assert_shapes and fn.annotated:
@@ -244,14 +245,25 @@ def _borrow_rules(info: parse.ModuleInfo, user: parse.ModuleInfo) -> None:
     info.imports = [line for line in info.imports if not line.startswith(f"from {stem} import ")]
 
 
+def _reverse_differentiable(
+    info: parse.ModuleInfo, name: str, wrt: set[str] | None, collector: Collector
+) -> tuple[str, ...]:
+    """The parameters reverse mode differentiates (forward mode, which keeps one name
+    per variable across loop iterations, cannot tell them as finely)."""
+    fn = normalise(info, info.functions[name], collector, wrt)
+    useful = useful_variables(fn)
+    return tuple(p.name for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced))
+
+
 def _forward(
     fn: ir.Function,
     modules: dict[str, str],
     info: parse.ModuleInfo,
     vectors: tuple[str, ...] | None,
     assert_shapes: bool = False,
+    takes: tuple[str, ...] | None = None,
 ) -> Backward:
-    mode = ForwardMode(fn, modules, info.uses_numpy, vectors, assert_shapes)
+    mode = ForwardMode(fn, modules, info.uses_numpy, vectors, assert_shapes, takes)
     text = mode.run()
     result = Backward(spellings=modules, modules=mode.used_modules, text=text)
     called = identifiers(ast.parse(text))

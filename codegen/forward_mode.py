@@ -68,12 +68,14 @@ class ForwardMode:
         numpy: bool,
         vectors: tuple[str, ...] | None = None,
         assert_shapes: bool = False,
+        takes: tuple[str, ...] | None = None,
     ) -> None:
         # Set when fn is a generated backward: write f_hvp, with a vector for each of
         # these parameters, returning the tangents.
         self.vectors = vectors
         self.hvp = vectors is not None
         self.assert_shapes = assert_shapes
+        self.takes = takes  # the parameters to take tangents for, as reverse mode decides
         self.fn = fn
         self.modules = modules
         self.numpy = numpy
@@ -323,6 +325,8 @@ class ForwardMode:
             differentiable = [p for p in fn.params if p.name in self.vectors]
         else:
             differentiable = [p for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced)]
+            if self.takes is not None:
+                differentiable = [p for p in differentiable if p.name in self.takes]
         self.differentiable = differentiable
         for param in differentiable:
             self.tangent_name(param.name)

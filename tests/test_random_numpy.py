@@ -114,7 +114,8 @@ LOCAL_POOL = [
 # "setitem_known_shapes" (B30), "rebound_loop_source" (B31), "inner_mixed_ranks" (B32),
 # "constant_carried_over_items" (B33), "setitem_after_loop" (B34),
 # "counter_rebound_in_branch" (B35), "helper_in_constant_item" (B36),
-# "split_cache_in_branch" (B37), "tangent_not_broadcast" (B38).
+# "split_cache_in_branch" (B37), "tangent_not_broadcast" (B38),
+# "int_param_beside_slice" (B39).
 KNOWN_BUGS = frozenset({"vector_product"})
 
 FROM_NAMES = frozenset({"exp", "tanh", "log", "sqrt", "maximum", "where", "dot", "sin"})
@@ -305,7 +306,7 @@ class Builder:
         self.annotated = self.chance(0.3)
         self.constants: dict[str, str] = {}  # module constants: name -> source
         self.control_flow = self.chance(0.35)
-        self.helper: tuple[str, list[Shape], Shape] | None = None
+        self.helper: tuple[str, list[Shape], list[Shape]] | None = None  # name, parameters, returns
         self.env: dict[str, Var] = {}
         self.ints: dict[str, int] = {}  # loop counters and `int` parameters -> largest value
         self.protected: set[str] = set()
@@ -423,6 +424,13 @@ class Builder:
                 if v.ndim and v.shape[0] > top and (want is None or broadcast(v.shape[1:], want) is not None):
                     node = ast.Subscript(_name(name), _name(counter), ast.Load())
                     rows.append(E(node, node, v.shape[1:], v.bound, v.active, fresh=False, dims=False))
+                int_param = counter == "n" and "int_param_beside_slice" in KNOWN_BUGS
+                if v.ndim == 2 and v.shape[1] > top and not int_param and (
+                    want is None or broadcast(v.shape[:1], want) is not None
+                ):
+                    index = ast.Tuple([ast.Slice(), _name(counter)], ast.Load())
+                    node = ast.Subscript(_name(name), index, ast.Load())
+                    rows.append(E(node, node, v.shape[:1], v.bound, v.active, fresh=False, dims=False))
         return rows
 
     def array_constant(self, shape: Shape) -> E:
@@ -443,7 +451,7 @@ class Builder:
             return self.leaf(want)
         kind = self.pick(
             ["binary"] * 6 + ["unary"] * 4 + ["reduce"] * 3 + ["index"] * 2 + ["shape"] * 2
-            + ["kink"] * 2 + ["product", "join", "where", "helper"]
+            + ["kink"] * 2 + ["product", "join", "where"] + ["helper"] * (3 if self.helper else 0)
         )  # fmt: skip
         e = self.compound(kind, depth)
         return e if want is None else self.fit(e, want)
@@ -824,10 +832,16 @@ class Builder:
             return ast.Compare(_call(self.npf("arange"), ast.Constant(n)), [ast.Gt()], [ast.Constant(0)])
         return _call(self.npf("array"), _literal([i % 2 == 0 for i in range(n)]))
 
-    def helper_call(self) -> E | None:
+    def helper_call(self, values: int = 1) -> E | None:
+        """A call of the helper, if it returns this many values and has arguments at hand.
+
+        The E's shape is that of its first value; it may return an argument itself,
+        so it is not fresh."""
         assert self.helper is not None
         name, shapes, returns = self.helper
         args: list[E] = []
+        if len(returns) != values:
+            return None
         for shape in shapes:
             fits = [n for n, v in sorted(self.env.items()) if v.shape == shape]
             if not fits:
@@ -835,8 +849,24 @@ class Builder:
             args.append(self.small(self.var(self.pick(fits)), PARAM_BOUND))
         real = _call(_name(name), *(a.real for a in args))
         probe = _call(_name(name), *(a.probe for a in args))
-        # It may return its argument itself: not fresh.
-        return E(real, probe, returns, LIMIT, any(a.active for a in args), fresh=False, dims=False)
+        return E(real, probe, returns[0], LIMIT, any(a.active for a in args), fresh=False, dims=False)
+
+    def call_statement(self) -> bool:
+        """`a, b = helper(...)` for a helper that returns two values."""
+        call = self.helper_call(values=2) if self.helper is not None and not self.depth else None
+        if call is None:
+            return False
+        a, b = self.pick(self.targets()), self.pick(self.targets())
+        if a == b:
+            return False
+        assert self.helper is not None
+        self.emit(f"{a}, {b} = {ast.unparse(call.real)}", f"{a}, {b} = {ast.unparse(call.probe)}")
+        for target, shape in zip((a, b), self.helper[2]):
+            self.bind(target, replace(call, shape=shape))
+            for other in _names(call) | {target}:  # either value may be an argument itself
+                if other in self.env:
+                    self.env[other].fresh = False
+        return True
 
     # ---- statements -------------------------------------------------------------------------------
     def statement_expr(self, depth: int | None = None, want: Shape | None = None) -> E:
@@ -873,6 +903,8 @@ class Builder:
 
     def statement(self) -> None:
         kinds = ["assign"] * 6 + ["aug"] * 2 + ["setitem", "unpack", "pass", "size", "zeros", "pattern"]
+        if self.helper is not None and len(self.helper[2]) == 2:
+            kinds += ["call", "call"]
         if self.control_flow and self.depth < 2:
             kinds += ["if", "if", "loop", "loop"]
         kind = self.pick(kinds)
@@ -891,6 +923,8 @@ class Builder:
         if kind == "aug" and self.aug_statement():
             return
         if kind == "setitem" and self.setitem_statement():
+            return
+        if kind == "call" and self.call_statement():
             return
         if kind == "unpack" and self.unpack_statement():
             return
@@ -960,7 +994,7 @@ class Builder:
         a = self.small(self.expr(1), 2.0)
         if not a.ndim:
             return False
-        kind = self.pick(["softmax", "logsumexp", "standardise"])
+        kind = self.pick(["softmax", "logsumexp", "standardise", "inline_softmax", "log_softmax"])
         axis = self.draw(st.integers(-1, a.ndim - 1))
         count = a.shape[axis]
         t, u = self.pick([n for n in LOCAL_POOL if n not in self.protected]), "m_" + str(len(self.real_lines))
@@ -970,6 +1004,15 @@ class Builder:
         real, probe = f"({ast.unparse(a.real)})", f"({ast.unparse(a.probe)})"
         if isinstance(a.real, ast.Name):
             real = probe = a.real.id
+        if kind in ("inline_softmax", "log_softmax"):  # one expression, of a bounded `a`
+            e = f"{self.np}.exp({real})"
+            total = f"{self.np}.sum({e}, {kw})"
+            self.emit(f"{t} = {e} / {total}" if kind == "inline_softmax" else f"{t} = {real} - {self.np}.log({total})",
+                      f"{t} = {e.replace(real, probe)} / {total.replace(real, probe)}" if kind == "inline_softmax"
+                      else f"{t} = {probe} - {self.np}.log({total.replace(real, probe)})")  # fmt: skip
+            self.env[t] = Var(a.shape, 1.0 if kind == "inline_softmax" else 2 * a.bound + math.log(count), a.active,
+                              True, False)  # fmt: skip
+            return True
         if kind == "standardise":
             self.emit(f"{u} = {real} - {real}.mean({kw})", f"{u} = {probe} - {self.np}.mean({probe}, {kw})")
             self.emit(f"{t} = {u} / {self.np}.sqrt({self.np}.mean({u} ** 2, {kw}) + 0.5)")
@@ -1178,6 +1221,8 @@ class Builder:
         helper = shapes is not None
         if shapes is None:
             shapes = [self.pick(PARAM_SHAPES) for _ in range(self.draw(st.integers(1, 3)))]
+            if self.helper is not None and self.chance(0.7):  # arguments for the helper at hand
+                shapes = self.helper[1] + shapes[len(self.helper[1]):]
             names = self.pick([PARAM_POOL, ["x", "w", "b"], ["h", "x", "W"]])[: len(shapes)]
         else:
             names = ["u", "v"][: len(shapes)]
@@ -1204,7 +1249,7 @@ class Builder:
         lo, hi = (1, 3) if helper else STATEMENTS
         for _ in range(self.draw(st.integers(lo, hi)) - 1):
             self.statement()
-        fn.returns = self.returns(1 if helper else None)
+        fn.returns = self.returns(self.pick([1, 1, 2]) if helper else None)
         fn.real, fn.probe = self.real_lines, self.probe_lines
         return fn
 
@@ -1232,7 +1277,7 @@ class Builder:
             public = self.chance(0.3)
             name = "layer" if public else "_layer"
             fn = self.function(name, shapes)
-            self.helper = (name, shapes, fn.returns[0])
+            self.helper = (name, shapes, fn.returns)
             add(fn)
             if public:
                 forwards.append(fn)
@@ -1514,6 +1559,11 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "    return np.sum(d * x)\n",
         [np.array([0.3, -0.4, 0.8])],
         None,  # B36, fixed
+    ),
+    "int-parameter-beside-a-slice": (
+        NP + "def f(x, n: int):\n    return np.sum(x[:, n])\n",
+        [ROWS, 1],
+        None,  # B39, fixed
     ),
     "item-assignment-after-a-loop": (
         NP + "def f(x, y):\n    a = x * 2.0\n    for i in range(1):\n        a = x * 3.0\n    a[1:] = y\n"
