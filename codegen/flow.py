@@ -111,10 +111,11 @@ class FlowLowering:
         end = span.end.line
         for function in info.syntax.body:
             if isinstance(function, ast.FunctionDef) and function.lineno <= end <= (function.end_lineno or 0):
+                augmented = {id(n.target) for n in ast.walk(function) if isinstance(n, ast.AugAssign)}
                 return {
                     n.id
                     for n in ast.walk(function)
-                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.lineno > end
+                    if isinstance(n, ast.Name) and n.lineno > end and (isinstance(n.ctx, ast.Load) or id(n) in augmented)
                 }
         return None
 
