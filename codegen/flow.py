@@ -159,10 +159,15 @@ class FlowLowering:
         for name in carried:
             entry = self.env[name]
             # Forward mode keeps no values for later: a loop may always reuse the name.
-            reuse = self.forward or (  # type: ignore[attr-defined]
-                not self.is_read(entry)
-                and not self.needs_own_value(entry)
-                and not any(entry in loop.carried for loop in self.loops)
+            # An inlined function's parameter stands for a caller's name: rebinding that
+            # in place would change the caller's value (for its next call, say).
+            reuse = entry not in self.borrowed and (  # type: ignore[attr-defined]
+                self.forward  # type: ignore[attr-defined]
+                or (
+                    not self.is_read(entry)
+                    and not self.needs_own_value(entry)
+                    and not any(entry in loop.carried for loop in self.loops)
+                )
             )
             if not reuse:
                 # The value before the loop is still needed: the loop gets its own name.

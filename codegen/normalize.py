@@ -96,6 +96,7 @@ class Normaliser(FlowLowering, StackLowering):
         self.shapes = ShapeKeys(self.numbers, self.dims)
         self.ranks = Ranks(self.numbers, self.dims)
         self.declared: set[str] = set()  # parameters annotated int, float or bool
+        self.borrowed: set[str] = set()  # the caller's names an inlined function's parameters stand for
         self.check = ShapeCheck(self.dims, Either(self.ints, self.declared))
         self.hint = "t"
         self.body: list[ir.Statement] = []
@@ -910,8 +911,9 @@ class Normaliser(FlowLowering, StackLowering):
         if len(self.collector.problems) > before:
             raise CodegenError(list(self.collector.problems))
         env = self.bind_arguments(call, callee)
-        saved = (self.env, self.return_names)
+        saved = (self.env, self.return_names, self.borrowed)
         self.env, self.return_names = env, hints
+        self.borrowed = self.borrowed | set(env.values())  # the caller's: never rebound in place
         self.stack.append(callee_name)
         try:
             outputs: list[str] | None = None
@@ -924,7 +926,7 @@ class Normaliser(FlowLowering, StackLowering):
                     self.lower_statement(statement, f"{callee_name}: ")
         finally:
             self.stack.pop()
-            self.env, self.return_names = saved
+            self.env, self.return_names, self.borrowed = saved
         assert outputs is not None
         return [ir.Leaf(ast.Name(o, ast.Load()), o if o in self.active else None) for o in outputs]
 

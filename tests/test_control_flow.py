@@ -288,6 +288,26 @@ def f(x, n: int):
 """,
         [(0.7, 0), (0.7, 1), (0.7, 4)],
     ),
+    (
+        # The helper's loop rebinds v, which stands for the caller's w: w itself must
+        # stay as it was for the next call (B40).
+        "helper-rebinding-its-parameter-called-in-a-loop",
+        MATH
+        + """
+def _layer(v):
+    for i in range(3):
+        v = math.tanh(v) * 0.9
+    return v
+
+
+def f(x, w):
+    t = math.tanh(x)
+    for j in range(2):
+        t = math.tanh(t + _layer(w))
+    return t + w
+""",
+        [(0.3, 0.1), (-0.2, 0.5)],
+    ),
 ]
 
 

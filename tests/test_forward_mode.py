@@ -171,3 +171,27 @@ def test_reverse_mode_names_the_rule_it_needs() -> None:
     source = USER_RULES.replace("def softplus_backward(", "def _unused(")
     with pytest.raises(codegen.CodegenError, match=r"write softplus_backward\(x, dout\)"):
         codegen.generate(source)
+
+
+HELPER_REBINDS_ITS_PARAMETER = """import numpy as np
+
+
+def _layer(v):
+    for i in range(3):
+        v = np.tanh(v) * 0.9
+    return np.mean(v)
+
+
+def f(x, w):
+    t = np.tanh(x)
+    for j in range(2):
+        t = np.tanh(t + _layer(w))
+    return t
+"""
+
+
+def test_a_helper_rebinding_its_parameter_leaves_the_callers_variable_alone() -> None:
+    """The loop in _layer rebinds v, which stands for the caller's w: forward mode,
+    which reuses names across iterations, must not reuse w's (found by the random
+    numpy programs: the second call saw the first call's result)."""
+    check_jvp(HELPER_REBINDS_ITS_PARAMETER, "f", [(np.array([0.3, -0.2]), np.array([0.1, 0.5]))])
