@@ -416,17 +416,8 @@ def _render_for_reads(node: ir.Node) -> ast.AST:
     return tree
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, old: str, new: str) -> None:
-        self.old = old
-        self.new = new
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        return ast.Name(self.new, node.ctx) if node.id == self.old else node
-
-
 def _rename_node(node: ir.Node, old: str, new: str) -> None:
-    renamer = _Rename(old, new)
+    renamer = ir.Rename(old, new)
     if isinstance(node, ir.Leaf):
         node.expr = renamer.visit(node.expr)
         if node.var == old:
@@ -442,7 +433,7 @@ def _rename_node(node: ir.Node, old: str, new: str) -> None:
 
 def rename(block: list[ir.Statement], old: str, new: str) -> None:
     """Rename every binding and use of `old` in `block` (nested blocks included)."""
-    renamer = _Rename(old, new)
+    renamer = ir.Rename(old, new)
     for statement in ir.walk(block):
         if isinstance(statement, (ir.Stage, ir.Append)):
             if statement.target == old:

@@ -205,3 +205,14 @@ class _Substitute(ast.NodeTransformer):
 def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozenset[str] = frozenset()) -> ast.expr:
     """`template` with names replaced; values named in `fresh` are used once uncopied."""
     return _Substitute(mapping, fresh).visit(clone(template))
+
+
+class Rename(ast.NodeTransformer):
+    """Every use and binding of the name `old` renamed `new`."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old = old
+        self.new = new
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(self.new, node.ctx) if node.id == self.old else node

@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from codegen import ir
+
 Block = list[ast.stmt]
 
 
@@ -159,11 +161,11 @@ def _merge_copies(body: Block, counts: dict[str, int]) -> None:
             elif _mergeable(block, i, new, old, counts):
                 del block[i]
                 for statement in body:
-                    _Rename(new, old).visit(statement)
+                    ir.Rename(new, old).visit(statement)
             elif counts.get(new) == 1 and _reads_until_rebound(body, block, i, new, old):
                 del block[i]
                 for statement in block[i : _rebinding(block, i, old) + 1]:
-                    _Rename(new, old).visit(statement)
+                    ir.Rename(new, old).visit(statement)
             else:
                 i += 1
 
@@ -218,10 +220,3 @@ def _mergeable(block: Block, i: int, new: str, old: str, counts: dict[str, int])
     return bound_before and new not in _loads(*block[:i])
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, old: str, new: str) -> None:
-        self.old = old
-        self.new = new
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        return ast.Name(self.new, node.ctx) if node.id == self.old else node
