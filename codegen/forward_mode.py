@@ -50,10 +50,10 @@ def _is_user_rule(node: ir.Node) -> bool:
     return isinstance(node, ir.Op) and node.rule.name.startswith("user.")
 
 
-def _pruned(lines: list[str]) -> list[str]:
+def _pruned(lines: list[str], params: frozenset[str]) -> list[str]:
     """The function body without what its final `return` does not need (which
     `prune` leaves as it is, so it keeps its spelling)."""
-    statements = prune(ast.parse("\n".join(lines)).body)
+    statements = prune(ast.parse("\n".join(lines)).body, params)
     assert isinstance(statements[-1], ast.Return)
     return [*(ast.unparse(statement) for statement in statements[:-1]), lines[-1]]
 
@@ -76,6 +76,7 @@ class ForwardMode:
         self.hvp = vectors is not None
         self.assert_shapes = assert_shapes
         self.takes = takes  # the parameters to take tangents for, as reverse mode decides
+        self.param_names = frozenset(p.name for p in fn.params)
         self.fn = fn
         self.modules = modules
         self.numpy = numpy
@@ -347,7 +348,7 @@ class ForwardMode:
             f'({outputs}, {tangents}).\n"""'
         )
         name = f"{fn.name}_jvp"
-        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"])]
+        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"], self.param_names)]
         if self.hvp:
             name = fn.name.removesuffix("_backward") + "_hvp"
             doc = (
@@ -355,7 +356,7 @@ class ForwardMode:
                 f"the vectors {', '.join(dots)}, one per parameter ({names}); returns\n"
                 f'{tangents}.\n"""'
             )
-            body = [doc, *_pruned([*lines, f"return {tangents}"])]
+            body = [doc, *_pruned([*lines, f"return {tangents}"], self.param_names)]
         if self.assert_shapes:
             body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)

@@ -18,10 +18,14 @@ from codegen import ir
 Block = list[ast.stmt]
 
 
-def prune(body: Block) -> Block:
-    """`body` (a function's statements) without dead statements and needless copies."""
+def prune(body: Block, params: frozenset[str] = frozenset()) -> Block:
+    """`body` (a function's statements) without dead statements and needless copies;
+    `params` are bound before it (a copy into one is no single binding)."""
     body, _ = _live_before(body, set(), sweep=True)
-    _merge_copies(body, _assignment_counts(body))
+    counts = _assignment_counts(body)
+    for name in params:
+        counts[name] = counts.get(name, 0) + 1
+    _merge_copies(body, counts)
     return body
 
 

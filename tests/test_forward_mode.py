@@ -195,3 +195,10 @@ def test_a_helper_rebinding_its_parameter_leaves_the_callers_variable_alone() ->
     which reuses names across iterations, must not reuse w's (found by the random
     numpy programs: the second call saw the first call's result)."""
     check_jvp(HELPER_REBINDS_ITS_PARAMETER, "f", [(np.array([0.3, -0.2]), np.array([0.1, 0.5]))])
+
+
+def test_a_defaulted_parameter_rebound_in_a_loop_gets_a_tangent_from_zero() -> None:
+    """c starts as the default (no tangent); the loop rebinds it from x (B41: the
+    tangent's zero named the loop's version of c before it was bound)."""
+    source = "import numpy as np\n\n\ndef f(x, c=0.5):\n    for i in range(2):\n        c = np.tanh(x)\n    return c * c\n"
+    check_jvp(source, "f", [(np.array([0.3, -0.2]),)])
