@@ -88,7 +88,7 @@ PARAM_BOUND = 1.5  # arguments are drawn from [-1.5, 1.5]
 MAX_SIZE = 12  # no value has more elements
 # One program in this many is also generated in split style and in forward mode
 # and checked against its fused backward (every one in the long run).
-OTHER_STYLES_EVERY = 1 if LONG else 10
+OTHER_STYLES_EVERY = 1 if LONG else 20
 LABELS = 2  # length of an integer label parameter (`p[np.arange(N), labels]`)
 # Statements in a forward function: CI runs many short programs; the long run
 # also writes long ones.
@@ -116,7 +116,10 @@ LOCAL_POOL = [
 # "counter_rebound_in_branch" (B35), "helper_in_constant_item" (B36),
 # "split_cache_in_branch" (B37), "tangent_not_broadcast" (B38),
 # "int_param_beside_slice" (B39).
-KNOWN_BUGS = frozenset({"vector_product"})
+# "jvp_default_in_loop": B41 (forward mode: a defaulted parameter rebound in a loop
+# gets its tangent from a name not bound yet); forward mode is not checked on
+# programs where one might be.
+KNOWN_BUGS = frozenset({"vector_product", "jvp_default_in_loop"})
 
 FROM_NAMES = frozenset({"exp", "tanh", "log", "sqrt", "maximum", "where", "dot", "sin"})
 UNARY = [
@@ -1456,7 +1459,10 @@ def check_other_styles(program: Program, fn: Function, forward_fn: Callable[...,
     if not (control_flow and "split_cache_in_branch" in KNOWN_BUGS):
         check_split_style(program.source, fn.name, forward_fn, backward_fn, args)
     constants = any(word in program.source for word in ("array(", "zeros", "ones_like", "K0"))
-    if not (constants and "tangent_not_broadcast" in KNOWN_BUGS):
+    default_in_loop = "c=0.5" in program.source and control_flow
+    if not (constants and "tangent_not_broadcast" in KNOWN_BUGS) and not (
+        default_in_loop and "jvp_default_in_loop" in KNOWN_BUGS
+    ):
         check_forward_mode(program.source, fn.name, forward_fn, backward_fn, args)
 
 
@@ -1592,6 +1598,12 @@ def test_numpy_programs_the_random_tests_found(source: str, args: list[Any]) -> 
 
 
 STYLE_FOUND: dict[str, tuple[str, list[Any], str, Any]] = {
+    "forward-mode-default-parameter-rebound-in-a-loop": (
+        NP + "def f(x, c=0.5):\n    for i in range(2):\n        c = np.tanh(x)\n    return c * c\n",
+        [np.array([0.3, -0.4, 0.8]), 0.5],
+        "forward",
+        bug("forward mode starts c's tangent as np.zeros_like(c_1) before c_1 is bound (B41)"),
+    ),
     "split-style-caches-a-value-of-a-branch-not-taken": (
         NP + "def f(x, y):\n    s = x * 2.0\n    if y > 0.0:\n        s = np.tanh(s) + np.tanh(x)\n"
         "    return np.sum(s * s)\n",

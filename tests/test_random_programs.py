@@ -1136,6 +1136,12 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         [0.5, 0],
         None,  # B35, fixed
     ),
+    "helper-loop-rebinds-its-parameter": (
+        "import math\n\n\ndef h(v):\n    for i in range(2):\n        v = math.tanh(v)\n    return v\n\n\n"
+        "def f(w):\n    return h(w) + w\n",
+        [0.7],
+        None,  # B40, fixed in fd1aeff
+    ),
     "list-element-read-in-a-loop": (
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
         [0.3, [0.1, 0.2, 0.4]],
