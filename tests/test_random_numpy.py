@@ -115,11 +115,8 @@ LOCAL_POOL = [
 # "constant_carried_over_items" (B33), "setitem_after_loop" (B34),
 # "counter_rebound_in_branch" (B35), "helper_in_constant_item" (B36),
 # "split_cache_in_branch" (B37), "tangent_not_broadcast" (B38),
-# "int_param_beside_slice" (B39).
-# "jvp_default_in_loop": B41 (forward mode: a defaulted parameter rebound in a loop
-# gets its tangent from a name not bound yet); forward mode is not checked on
-# programs where one might be.
-KNOWN_BUGS = frozenset({"vector_product", "jvp_default_in_loop"})
+# "int_param_beside_slice" (B39), "jvp_default_in_loop" (B41).
+KNOWN_BUGS = frozenset({"vector_product"})
 
 FROM_NAMES = frozenset({"exp", "tanh", "log", "sqrt", "maximum", "where", "dot", "sin"})
 UNARY = [
@@ -1602,7 +1599,7 @@ STYLE_FOUND: dict[str, tuple[str, list[Any], str, Any]] = {
         NP + "def f(x, c=0.5):\n    for i in range(2):\n        c = np.tanh(x)\n    return c * c\n",
         [np.array([0.3, -0.4, 0.8]), 0.5],
         "forward",
-        bug("forward mode starts c's tangent as np.zeros_like(c_1) before c_1 is bound (B41)"),
+        None,  # B41, fixed
     ),
     "split-style-caches-a-value-of-a-branch-not-taken": (
         NP + "def f(x, y):\n    s = x * 2.0\n    if y > 0.0:\n        s = np.tanh(s) + np.tanh(x)\n"
