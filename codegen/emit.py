@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import assertions, cse, helpers, ir, partition
+from codegen import assertions, cse, helpers, ir, literals, partition
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
 from codegen.options import Options
@@ -180,9 +180,9 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
 
 
 def _shared(lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None) -> list[str]:
-    """`lines` with common subexpressions computed once, tiled gradients written."""
+    """`lines` with common subexpressions computed once, tiled and list gradients written."""
     pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
-    return partition.tile(cse.eliminate(lines, names or fn.names, pure))
+    return literals.write(partition.tile(cse.eliminate(lines, names or fn.names, pure)))
 
 
 def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
@@ -212,7 +212,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
     backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
-    body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
+    body = literals.write(partition.tile([*recomputed, *backward]))  # recomputed sizes (H = h.shape[1]) bound slices
     backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
     return (
         f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"

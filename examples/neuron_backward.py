@@ -15,11 +15,10 @@ def neuron_backward(w, x, df=1.0):
     # backprop f = 1.0 / (1 + math.exp(-dot))
     ddot = (1 - f) * f * df
     # backprop dot = w[0] * x[0] + w[1] * x[1] + w[2]
-    dw = [0.0] * len(w)
-    dw[0] = x[0] * ddot
-    dx = [0.0] * len(x)
-    dx[0] = w[0] * ddot
-    dw[1] = x[1] * ddot
-    dx[1] = w[1] * ddot
-    dw[2] = ddot
+    dw = [x[0] * ddot, x[1] * ddot, ddot]
+    if len(w) > 3:
+        dw += [0.0] * (len(w) - 3)
+    dx = [w[0] * ddot, w[1] * ddot]
+    if len(x) > 2:
+        dx += [0.0] * (len(x) - 2)
     return dw, dx

@@ -23,14 +23,12 @@ def neuron_backward(w, x, dout=1.0):
     tanh_dot = math.tanh(dot)
     out = tanh_dot + w[0] * w[0]
     # backprop return math.tanh(dot) + w[0] * w[0]
-    dw = [0.0] * len(w)
-    dw[0] = 2 * w[0] * dout
     ddot = (1 - tanh_dot**2) * dout
     # backprop dot = w[0] * x[0] + w[1] * x[1] + w[2]
-    dw[0] += x[0] * ddot
-    dx = [0.0] * len(x)
-    dx[0] = w[0] * ddot
-    dw[1] = x[1] * ddot
-    dx[1] = w[1] * ddot
-    dw[2] = ddot
+    dx = [w[0] * ddot, w[1] * ddot]
+    if len(x) > 2:
+        dx += [0.0] * (len(x) - 2)
+    dw = [2 * w[0] * dout + x[0] * ddot, x[1] * ddot, ddot]
+    if len(w) > 3:
+        dw += [0.0] * (len(w) - 3)
     return dw, dx
