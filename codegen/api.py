@@ -210,7 +210,7 @@ def build(
 
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
-    plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False)
+    plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False, list_literals=False)
     reverse = build(source, filename, plain, dump_stages)
     backward_module = reverse.code
     inner = replace(

@@ -15,7 +15,8 @@ from codegen import helpers, ir
 from codegen.ir import render, substitute
 from codegen.reverse_flow import FlowReversal, LoopContext
 from codegen.dims import Dims
-from codegen.shapes import ShapeKeys
+from codegen.shapes import SHAPED_BY_OPERANDS, ShapeKeys
+from codegen.naming import temp_name
 from codegen.simplify import simplify
 
 # Calls that return a new array (so `+=` on the result cannot touch anything else).
@@ -251,7 +252,23 @@ class Differentiator(FlowReversal):
             keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]
             return ast.Call(total, [gradient], keywords)
         self.result.helpers.add("_unbroadcast")
-        return ast.Call(ast.Name(self.modules["_unbroadcast"], ast.Load()), [gradient, render(arg)], [])
+        like = render(arg)
+        if isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS:
+            helper = SHAPED_BY_OPERANDS[arg.rule.name]
+            self.result.helpers.add(helper)
+            like = ast.Call(ast.Name(self.modules[helper], ast.Load()), [render(a) for a in arg.args], [])
+        return ast.Call(ast.Name(self.modules["_unbroadcast"], ast.Load()), [gradient, like], [])
+
+    def named_if_shared(self, arg: ir.Node, gradient: ast.expr) -> ast.expr:
+        """A product left inline (kept only for its shape, now computed from its
+        operands') passes its summed gradient to both operands: name it once."""
+        if not (isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS and isinstance(gradient, ast.Call)):
+            return gradient
+        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and _active_leaves(a) & self.useful) < 2:
+            return gradient
+        name = self.names.fresh("d" + temp_name(arg.rule.name, ir.operand_names(arg), "product"))
+        self.emit(ast.Assign([ast.Name(name, ast.Store())], gradient))
+        return ast.Name(name, ast.Load())
 
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
@@ -299,6 +316,7 @@ class Differentiator(FlowReversal):
             local = self.instantiate(node, i, gradient, out)
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, node)
+                local = self.named_if_shared(arg, local)
             elif node.rule.name == "setitem":
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.

@@ -172,23 +172,26 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
         body += [*back.lines, f"return {value}, {grads}"]
     else:
         body += [*back.lines, f"return {grads}"]
-    body = _shared(body, fn, back)
+    body = _shared(body, fn, back, literal_lists=options.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
     return f"{signature(fn)}\n{_indent_all([docstring(fn, back, options), *body])}\n"
 
 
-def _shared(lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None) -> list[str]:
+def _shared(
+    lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None, literal_lists: bool = True
+) -> list[str]:
     """`lines` with common subexpressions computed once, tiled and list gradients written."""
     pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
-    return literals.write(partition.tile(cse.eliminate(lines, names or fn.names, pure)))
+    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure))
+    return literals.write(tiled) if literal_lists else tiled
 
 
 def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     """`f_forward(params) -> (out, cache)` and `f_backward(dout, cache) -> gradients`."""
     forward = _shared(forward_lines(fn), fn, back, copy.deepcopy(fn.names))
-    backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names))
+    backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names), options.list_literals)
     if options.assert_shapes:
         backward += gradient_checks(fn, back)  # the parameters they compare with are cached
     returned = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
@@ -212,7 +215,8 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
     backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
-    body = literals.write(partition.tile([*recomputed, *backward]))  # recomputed sizes (H = h.shape[1]) bound slices
+    body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
+    body = literals.write(body) if options.list_literals else body
     backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
     return (
         f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"

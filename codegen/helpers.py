@@ -9,13 +9,29 @@ from __future__ import annotations
 _HELPERS = {
     "_unbroadcast": '''
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like was broadcast, to like's shape."""
-    shape = np.shape(like)
+    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     return np.sum(grad, axis=axes, keepdims=True) if axes else grad
+''',
+    "_dot_shape": '''
+def _dot_shape(a, b):
+    """The shape of np.dot(a, b), from a's and b's shapes alone."""
+    a, b = np.shape(a), np.shape(b)
+    if not a or not b:
+        return np.broadcast_shapes(a, b)
+    return a[:-1] + b[:-2] + b[-1:] if len(b) > 1 else a[:-1]
+''',
+    "_matmul_shape": '''
+def _matmul_shape(a, b):
+    """The shape of a @ b, from a's and b's shapes alone."""
+    a, b = np.shape(a), np.shape(b)
+    if len(a) == 1 or len(b) == 1:
+        return a[:-1] if len(b) == 1 else b[:-2] + b[-1:]
+    return np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
 ''',
     "_digamma": '''
 def _digamma(x):

@@ -216,3 +216,18 @@ class Rename(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
         return ast.Name(self.new, node.ctx) if node.id == self.old else node
+
+
+def operand_names(node: Op) -> list[str]:
+    """The names an operation reads, for naming its value; [] if it reads more than names."""
+    names: list[str] = []
+    for arg in node.args:
+        if isinstance(arg, Leaf) and arg.var is not None:
+            names.append(arg.var)
+        elif isinstance(arg, Leaf) and isinstance(arg.expr, ast.Name):
+            names.append(arg.expr.id)
+        elif isinstance(arg, Leaf) and isinstance(arg.expr, ast.Constant):
+            continue
+        else:
+            return []
+    return names

@@ -22,7 +22,7 @@ from codegen.shift import drop_shift_gradients
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
 from codegen.shape_check import Either, ShapeCheck
-from codegen.shapes import Ranks, ShapeKeys
+from codegen.shapes import SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.stacks import StackLowering, is_append
 
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
@@ -167,6 +167,8 @@ class Normaliser(FlowLowering, StackLowering):
         name = resolve.call_name(func, self.info, self.env)
         if name == "user._unbroadcast" and self.info.is_generated:
             return "numpy.unbroadcast"  # our own helper, met again in generated code
+        if name is not None and name[len("user."):] in SHAPED_BY_OPERANDS.values() and self.info.is_generated:
+            return "codegen.shape"  # our own shape helper, met again in generated code
         if name == "user._digamma" and self.info.is_generated:
             return "digamma"
         return name
@@ -500,7 +502,7 @@ class Normaliser(FlowLowering, StackLowering):
             if isinstance(lowered, ir.Op):
                 origin = len(self.origins) - 1
                 lowered = self.stage_children(lowered, origin)
-                temp = self.new_temp(temp_name(lowered.rule.name, _leaf_names(lowered), self.hint, self.forward))
+                temp = self.new_temp(temp_name(lowered.rule.name, ir.operand_names(lowered), self.hint, self.forward))
                 self.emit_stage(temp, lowered, origin)
                 lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
             args.append(lowered)
@@ -600,7 +602,7 @@ class Normaliser(FlowLowering, StackLowering):
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
-            target = self.new_temp(temp_name(value.rule.name, _leaf_names(value), self.hint, self.forward))
+            target = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.hint, self.forward))
             self.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
         if value.var is None or value.index is not None:
@@ -661,7 +663,7 @@ class Normaliser(FlowLowering, StackLowering):
         node.args = [self.stage_children(a, origin) for a in node.args]
         for i, arg in enumerate(node.args):
             if isinstance(arg, ir.Op) and self.must_stage(node, i):
-                target = self.new_temp(temp_name(arg.rule.name, _leaf_names(arg), self.hint, self.forward))
+                target = self.new_temp(temp_name(arg.rule.name, ir.operand_names(arg), self.hint, self.forward))
                 self.emit_stage(target, arg, origin)
                 node.args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
         return node
@@ -676,7 +678,8 @@ class Normaliser(FlowLowering, StackLowering):
         if self.forward and child.rule.name.startswith("user."):
             return True  # foo_jvp gives the value and its tangent together: a stage of its own
         if parent.broadcast and _is_active_node(child) and self.shapes.summing(child, op) == "helper":
-            return True  # the gradient is summed back to the child's shape
+            # The gradient is summed back to the child's shape; a product's follows from its operands'.
+            return child.rule.name not in SHAPED_BY_OPERANDS
         name = parent.arg_name(i)
         parent_templates = ir.templates(op)
         readers = [t for j, t in enumerate(parent_templates) if t is not None and _is_active_node(args[j])]
@@ -750,7 +753,7 @@ class Normaliser(FlowLowering, StackLowering):
             return
         if isinstance(value, ir.Op):
             value = self.stage_children(value, origin)
-            temp = self.new_temp(temp_name(value.rule.name, _leaf_names(value), name, self.forward))
+            temp = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.forward))
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
@@ -1216,18 +1219,6 @@ def _is_cheap(node: ir.Op) -> bool:
     return node.rule.name in ("mul", "neg", "numpy.mul", "numpy.neg") and all(isinstance(a, ir.Leaf) for a in node.args)
 
 
-def _leaf_names(node: ir.Op) -> list[str]:
-    names: list[str] = []
-    for arg in node.args:
-        if isinstance(arg, ir.Leaf) and arg.var is not None:
-            names.append(arg.var)
-        elif isinstance(arg, ir.Leaf) and isinstance(arg.expr, ast.Name):
-            names.append(arg.expr.id)
-        elif isinstance(arg, ir.Leaf) and isinstance(arg.expr, ast.Constant):
-            continue
-        else:
-            return []
-    return names
 
 
 def _docstring(function: cst.FunctionDef) -> str | None:

@@ -21,6 +21,8 @@ class Options:
     forward mode over the generated backward.
     `assert_shapes` makes the generated code assert the shapes codegen assumed
     from the parameters' annotations (see `codegen.assertions`).
+    `list_literals=False` keeps list gradients as element stores (`dw[0] = ...`)
+    instead of literals: the HVP's inner backward, which forward mode reads.
     """
 
     functions: tuple[str, ...] | None = None
@@ -32,6 +34,7 @@ class Options:
     mode: str = "reverse"
     allow_generated: bool = False
     assert_shapes: bool = False
+    list_literals: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES and self.mode != "hvp-inner":

@@ -19,6 +19,7 @@ CONSTANT_FUNCTIONS = frozenset(
     {
         "len",
         "range",
+        "codegen.shape",  # _dot_shape, _matmul_shape in generated code
         "int",
         "round",
         "bool",

@@ -16,6 +16,10 @@ from codegen.resolve import is_number
 
 SCALAR = "()"
 
+# Products whose shape the output computes from their operands' shapes, by helper,
+# so a product needed only for its shape is never kept.
+SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"}
+
 
 class ShapeKeys:
     """Shape keys of a function's values: equal keys mean equal shapes.

@@ -5,8 +5,8 @@ import numpy as np
 
 
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like was broadcast, to like's shape."""
-    shape = np.shape(like)
+    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))

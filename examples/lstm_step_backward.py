@@ -4,9 +4,17 @@
 import numpy as np
 
 
+def _dot_shape(a, b):
+    """The shape of np.dot(a, b), from a's and b's shapes alone."""
+    a, b = np.shape(a), np.shape(b)
+    if not a or not b:
+        return np.broadcast_shapes(a, b)
+    return a[:-1] + b[:-2] + b[-1:] if len(b) > 1 else a[:-1]
+
+
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like was broadcast, to like's shape."""
-    shape = np.shape(like)
+    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
@@ -33,9 +41,7 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     """
     # forward pass
     H = prev_h.shape[1]
-    dot_x_Wx = x.dot(Wx)
-    dot_prev_h_Wh = prev_h.dot(Wh)
-    a = dot_x_Wx + dot_prev_h_Wh + b
+    a = x.dot(Wx) + prev_h.dot(Wh) + b
     x_1 = a[:, :H]
     i = 1 / (1 + np.exp(-x_1))
     x_2 = a[:, H : 2 * H]
@@ -75,11 +81,11 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     # backprop sigmoid(a[:, :H])
     da[:, :H] = dx_1
     # backprop a = x.dot(Wx) + prev_h.dot(Wh) + b
-    ddot_x_Wx = _unbroadcast(da, dot_x_Wx)
-    ddot_prev_h_Wh = _unbroadcast(da, dot_prev_h_Wh)
-    db = _unbroadcast(da, b)
-    dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
-    dWh = prev_h.mT.dot(ddot_prev_h_Wh)
+    ddot_x_Wx = _unbroadcast(da, _dot_shape(x, Wx))
     dx = ddot_x_Wx.dot(Wx.mT)
     dWx = x.mT.dot(ddot_x_Wx)
+    ddot_prev_h_Wh = _unbroadcast(da, _dot_shape(prev_h, Wh))
+    dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
+    dWh = prev_h.mT.dot(ddot_prev_h_Wh)
+    db = _unbroadcast(da, b)
     return dx, dprev_h, dprev_c, dWx, dWh, db

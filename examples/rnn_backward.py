@@ -4,9 +4,17 @@
 import numpy as np
 
 
+def _matmul_shape(a, b):
+    """The shape of a @ b, from a's and b's shapes alone."""
+    a, b = np.shape(a), np.shape(b)
+    if len(a) == 1 or len(b) == 1:
+        return a[:-1] if len(b) == 1 else b[:-2] + b[-1:]
+    return np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
+
+
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like was broadcast, to like's shape."""
-    shape = np.shape(like)
+    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
@@ -25,30 +33,22 @@ def rnn_backward(x, h0, Wx, Wh, b, dloss=1.0):
     loss = 0.0
     h_list = []
     h_1_list = []
-    h_dot_Wh_list = []
-    x_dot_Wx_list = []
     for t in range(T):
-        x_dot_Wx = x[:, t, :] @ Wx
-        h_dot_Wh = h @ Wh
-        h_1_plus = x_dot_Wx + h_dot_Wh + b
+        h_1_plus = x[:, t, :] @ Wx + h @ Wh + b
         h_1 = np.tanh(h_1_plus)
         loss_1 = loss + np.sum(h_1 * h_1)
         h_list.append(h)
         h_1_list.append(h_1)
-        h_dot_Wh_list.append(h_dot_Wh)
-        x_dot_Wx_list.append(x_dot_Wx)
         h = h_1
         loss = loss_1
     dh = np.zeros_like(h)
-    db = np.zeros_like(b)
-    dWh = np.zeros_like(Wh)
     dx = np.zeros_like(x)
     dWx = np.zeros_like(Wx)
+    dWh = np.zeros_like(Wh)
+    db = np.zeros_like(b)
     for t in reversed(range(T)):
         h = h_list.pop()
         h_1 = h_1_list.pop()
-        h_dot_Wh = h_dot_Wh_list.pop()
-        x_dot_Wx = x_dot_Wx_list.pop()
         # backprop for t in range(T):
         dloss_1 = dloss
         dh_1 = dh
@@ -57,13 +57,13 @@ def rnn_backward(x, h0, Wx, Wh, b, dloss=1.0):
         dh_1 = dh_1 + 2 * np.sum(dloss_1) * h_1
         # backprop h = np.tanh(x[:, t, :] @ Wx + h @ Wh + b)
         dh_1_plus = (1 - h_1**2) * dh_1
-        dx_dot_Wx = _unbroadcast(dh_1_plus, x_dot_Wx)
-        dh_dot_Wh = _unbroadcast(dh_1_plus, h_dot_Wh)
-        db += _unbroadcast(dh_1_plus, b)
-        dh = dh_dot_Wh @ Wh.mT
-        dWh += h.mT @ dh_dot_Wh
+        dx_dot_Wx = _unbroadcast(dh_1_plus, _matmul_shape(x[:, t, :], Wx))
         dx[:, t, :] += dx_dot_Wx @ Wx.mT
         dWx += x[:, t, :].T @ dx_dot_Wx
+        dh_dot_Wh = _unbroadcast(dh_1_plus, _matmul_shape(h, Wh))
+        dh = dh_dot_Wh @ Wh.mT
+        dWh += h.mT @ dh_dot_Wh
+        db += _unbroadcast(dh_1_plus, b)
     # backprop h = h0
     dh0 = dh
     return dx, dh0, dWx, dWh, db

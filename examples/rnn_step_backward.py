@@ -4,9 +4,17 @@
 import numpy as np
 
 
+def _dot_shape(a, b):
+    """The shape of np.dot(a, b), from a's and b's shapes alone."""
+    a, b = np.shape(a), np.shape(b)
+    if not a or not b:
+        return np.broadcast_shapes(a, b)
+    return a[:-1] + b[:-2] + b[-1:] if len(b) > 1 else a[:-1]
+
+
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like was broadcast, to like's shape."""
-    shape = np.shape(like)
+    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
@@ -20,17 +28,15 @@ def rnn_step_backward(x, prev_h, Wx, Wh, b, dnext_h=1.0):
     Returns (dx, dprev_h, dWx, dWh, db), the gradients of next_h with respect to x, prev_h, Wx, Wh, b.
     """
     # forward pass
-    dot_x_Wx = x.dot(Wx)
-    dot_prev_h_Wh = prev_h.dot(Wh)
-    next_h_plus = dot_x_Wx + dot_prev_h_Wh + b
+    next_h_plus = x.dot(Wx) + prev_h.dot(Wh) + b
     next_h = np.tanh(next_h_plus)
     # backprop next_h = np.tanh(x.dot(Wx) + prev_h.dot(Wh) + b)
     dnext_h_plus = (1 - next_h**2) * dnext_h
-    ddot_x_Wx = _unbroadcast(dnext_h_plus, dot_x_Wx)
-    ddot_prev_h_Wh = _unbroadcast(dnext_h_plus, dot_prev_h_Wh)
-    db = _unbroadcast(dnext_h_plus, b)
-    dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
-    dWh = prev_h.mT.dot(ddot_prev_h_Wh)
+    ddot_x_Wx = _unbroadcast(dnext_h_plus, _dot_shape(x, Wx))
     dx = ddot_x_Wx.dot(Wx.mT)
     dWx = x.mT.dot(ddot_x_Wx)
+    ddot_prev_h_Wh = _unbroadcast(dnext_h_plus, _dot_shape(prev_h, Wh))
+    dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
+    dWh = prev_h.mT.dot(ddot_prev_h_Wh)
+    db = _unbroadcast(dnext_h_plus, b)
     return dx, dprev_h, dWx, dWh, db

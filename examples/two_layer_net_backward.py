@@ -4,9 +4,17 @@
 import numpy as np
 
 
+def _dot_shape(a, b):
+    """The shape of np.dot(a, b), from a's and b's shapes alone."""
+    a, b = np.shape(a), np.shape(b)
+    if not a or not b:
+        return np.broadcast_shapes(a, b)
+    return a[:-1] + b[:-2] + b[-1:] if len(b) > 1 else a[:-1]
+
+
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like was broadcast, to like's shape."""
-    shape = np.shape(like)
+    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
@@ -22,11 +30,9 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     """
     # forward pass
     N = X.shape[0]
-    dot_X_W1 = X.dot(W1)
-    dot_X_W1_plus_b1 = dot_X_W1 + b1
-    hidden = np.maximum(0, dot_X_W1_plus_b1)
-    dot_hidden_W2 = hidden.dot(W2)
-    scores = dot_hidden_W2 + b2
+    hidden_plus = X.dot(W1) + b1
+    hidden = np.maximum(0, hidden_plus)
+    scores = hidden.dot(W2) + b2
     max_scores = np.max(scores, axis=1, keepdims=True)
     shifted = scores - max_scores
     log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
@@ -53,14 +59,14 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     # backprop shifted = scores - np.max(scores, axis=1, keepdims=True)
     dscores = dshifted
     # backprop scores = hidden.dot(W2) + b2
-    ddot_hidden_W2 = _unbroadcast(dscores, dot_hidden_W2)
-    db2 = _unbroadcast(dscores, b2)
+    ddot_hidden_W2 = _unbroadcast(dscores, _dot_shape(hidden, W2))
     dhidden = ddot_hidden_W2.dot(W2.mT)
     dW2 += hidden.mT.dot(ddot_hidden_W2)
+    db2 = _unbroadcast(dscores, b2)
     # backprop hidden = np.maximum(0, X.dot(W1) + b1)
-    ddot_X_W1_plus_b1 = dhidden * (dot_X_W1_plus_b1 > 0)
-    ddot_X_W1 = _unbroadcast(ddot_X_W1_plus_b1, dot_X_W1)
-    db1 = _unbroadcast(ddot_X_W1_plus_b1, b1)
+    dhidden_plus = dhidden * (hidden_plus > 0)
+    ddot_X_W1 = _unbroadcast(dhidden_plus, _dot_shape(X, W1))
     dX = ddot_X_W1.dot(W1.mT)
     dW1 += X.mT.dot(ddot_X_W1)
+    db1 = _unbroadcast(dhidden_plus, b1)
     return dX, dW1, db1, dW2, db2

@@ -30,9 +30,17 @@ def vectors(X: "N D", w: "D", v: "D"):
 import numpy as np
 
 
+def _dot_shape(a, b):
+    """The shape of np.dot(a, b), from a's and b's shapes alone."""
+    a, b = np.shape(a), np.shape(b)
+    if not a or not b:
+        return np.broadcast_shapes(a, b)
+    return a[:-1] + b[:-2] + b[-1:] if len(b) > 1 else a[:-1]
+
+
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like was broadcast, to like's shape."""
-    shape = np.shape(like)
+    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
@@ -46,13 +54,12 @@ def affine_backward(x, w, b, dout=1.0):
     Returns (dx, dw, db), the gradients of out with respect to x, w, b.
     """
     # forward pass
-    dot_x_w = x.dot(w)
-    out = dot_x_w + b
+    out = x.dot(w) + b
     # backprop out = x.dot(w) + b
-    ddot_x_w = _unbroadcast(dout, dot_x_w)
-    db = _unbroadcast(dout, b)
+    ddot_x_w = _unbroadcast(dout, _dot_shape(x, w))
     dx = ddot_x_w.dot(w.mT)
     dw = x.mT.dot(ddot_x_w)
+    db = _unbroadcast(dout, b)
     return dx, dw, db
 
 
