@@ -341,6 +341,11 @@ COLLISIONS: dict[str, tuple[str, list[Any], Any]] = {
         [np.linspace(-1, 1, 12).reshape(3, 4), np.array([0.1, 0.2, -0.3, 0.4])],
         None,
     ),
+    "local-_dot_shape": (
+        "import numpy as np\n\n\ndef f(x, w, b):\n    _dot_shape = x.dot(w) + b\n    return np.sum(_dot_shape * _dot_shape)\n",
+        [np.linspace(-1, 1, 12).reshape(3, 4), np.linspace(0.5, -0.5, 8).reshape(4, 2), np.array([0.1, -0.2])],
+        None,
+    ),
     "local-_digamma": (
         "import math\n\n\ndef f(x):\n    _digamma = x * 2\n    return math.lgamma(_digamma)\n",
         [0.7],
