@@ -163,21 +163,29 @@ def param_names(wl: Workload) -> list[str]:
 
 
 def count_statements(code: str, function: str) -> int:
-    """Statements in `function`'s body (nested ones included, docstring excluded)."""
+    """Statements in `function`'s body (nested ones included, docstring excluded).
+
+    A body that only returns (part of) another function's result, like
+    `return two_layer_loss_and_grads(...)[1]`, counts that function instead.
+    """
     tree = ast.parse(textwrap.dedent(code))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name == function:
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(getattr(body[0], "value", None), ast.Constant)
-            ):
-                body = body[1:]
-            return sum(
-                1 for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.stmt)
-            )
-    raise LookupError(function)
+    functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    if function not in functions:
+        raise LookupError(function)
+    body = functions[function].body
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(getattr(body[0], "value", None), ast.Constant)
+    ):
+        body = body[1:]
+    if len(body) == 1 and isinstance(body[0], ast.Return):
+        value = body[0].value
+        call = value.value if isinstance(value, ast.Subscript) else value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
+            if call.func.id in functions and call.func.id != function:
+                return count_statements(code, call.func.id)
+    return sum(1 for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.stmt))
 
 
 # --------------------------------------------------------------------------- #
@@ -497,7 +505,7 @@ def run_workload(
 
     result.notes.append(
         f"statements: generated {count_statements(code, f'{wl.function}_backward')},"
-        f" hand-written {count_statements(inspect.getsource(wl.hand), wl.hand.__name__)}"
+        f" hand-written {count_statements(inspect.getsource(inspect.getmodule(wl.hand)), wl.hand.__name__)}"
     )
     cands = [
         Candidate("forward", partial(forward, *args), None),
@@ -620,7 +628,11 @@ def print_runtime_summary(results: list[RuntimeResult]) -> None:
 
 def _generated_module(wl: Workload, **options: Any) -> dict[str, Any]:
     code = codegen.generate(
-        wl.source(), filename=wl.file, functions=[wl.function], wrt=list(wl.wrt), **options
+        wl.source(),
+        filename=wl.file,
+        functions=[wl.function],
+        wrt=list(wl.wrt),
+        **options,
     )
     namespace: dict[str, Any] = {"__name__": f"{wl.path.stem}_backward"}
     exec(compile(code, f"<generated {wl.file}>", "exec"), namespace)
@@ -653,7 +665,9 @@ def run_training_step(
     for cand in cands[1:]:
         got = cand.call()
         problem = compare(cand.grads(reference), cand.grads(got), wl.wrt)
-        if problem or not math.isclose(float(got[0]), float(reference[0]), rel_tol=1e-9):
+        if problem or not math.isclose(
+            float(got[0]), float(reference[0]), rel_tol=1e-9
+        ):
             raise AssertionError(f"{cand.label}: {problem or 'loss differs'}")
     time_interleaved(cands, repeats, target, clock)
     return cands
@@ -988,7 +1002,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if do_training:
         two_layer = next(w for w in WORKLOADS if w.name == "two_layer")
-        print_training_step(two_layer, run_training_step(two_layer, repeats, target, clock))
+        print_training_step(
+            two_layer, run_training_step(two_layer, repeats, target, clock)
+        )
 
     if do_generation:
         if opts.sizes:
