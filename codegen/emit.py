@@ -185,7 +185,17 @@ def _shared(
     """`lines` with common subexpressions computed once, tiled and list gradients written."""
     pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
     tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure))
-    return literals.write(tiled) if literal_lists else tiled
+    return literals.write(tiled, list_lengths(fn)) if literal_lists else tiled
+
+
+def list_lengths(fn: ir.Function) -> dict[str, int]:
+    """The list parameters whose length is annotated (`w: "3"`)."""
+    lengths: dict[str, int] = {}
+    for param in fn.params:
+        shape = fn.dims.get(param.name)
+        if shape is not None and len(shape) == 1 and isinstance(shape[0], int):
+            lengths[param.name] = shape[0]
+    return lengths
 
 
 def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
@@ -216,7 +226,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
     body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
-    body = literals.write(body) if options.list_literals else body
+    body = literals.write(body, list_lengths(fn)) if options.list_literals else body
     backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
     return (
         f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"

@@ -5,7 +5,8 @@ The backward of `dot = w[0] * x[0] + w[1] * x[1] + w[2]` starts `dw` as
 The notes write `dw = [x[0] * ddot, x[1] * ddot, ddot]`, which is also faster.
 A list parameter may be longer than the elements the forward reads, so the
 literal is followed by `if len(w) > 3: dw += [0.0] * (len(w) - 3)`: a gradient
-has its parameter's length, and the test costs next to nothing.
+has its parameter's length, and the test costs next to nothing. A list whose
+length is annotated (`w: "3"`) needs no such test.
 
 Each element's expression moves to where the literal is built: the first store
 if every later expression can already be computed there, else the last one if
@@ -22,18 +23,21 @@ _ZEROS = re.compile(r"([A-Za-z_]\w*) = \[0\.0\] \* len\(([A-Za-z_]\w*)\)")
 _STORE = re.compile(r"([A-Za-z_]\w*)\[(\d+)\] (\+?)= (.*)")
 
 
-def write(lines: list[str]) -> list[str]:
-    """`lines` (one function body) with list gradients built as literals."""
+def write(lines: list[str], lengths: dict[str, int] | None = None) -> list[str]:
+    """`lines` (one function body) with list gradients built as literals;
+    `lengths`: the lists whose length is known (annotated `w: "3"`), which need no padding."""
     result: list[str | None] = list(lines)
     bound = [_bound(line) for line in lines]
     for start, line in enumerate(lines):
         match = _ZEROS.fullmatch(line)
         if match is not None:
-            _rewrite(result, bound, start, match.group(1), match.group(2))
+            _rewrite(result, bound, start, match.group(1), match.group(2), (lengths or {}).get(match.group(2)))
     return [part for line in _without_empty_blocks(result) for part in line.split("\n")]
 
 
-def _rewrite(lines: list[str | None], bound: list[set[str] | None], start: int, name: str, like: str) -> None:
+def _rewrite(
+    lines: list[str | None], bound: list[set[str] | None], start: int, name: str, like: str, length: int | None
+) -> None:
     stores = _stores(lines, start, name)
     if not stores:
         return
@@ -55,18 +59,13 @@ def _rewrite(lines: list[str | None], bound: list[set[str] | None], start: int, 
         elif index in elements:
             return  # a second `=` to one element: not a sum, leave it be
         elements[index] = tree
-    size = max(elements) + 1
+    size = max(max(elements) + 1, length or 0)
     items = ", ".join(ast.unparse(elements[i]) if i in elements else "0.0" for i in range(size))
     for at, *_ in stores:
         lines[at] = None
     lines[start] = None
-    lines[place] = "\n".join(
-        [
-            f"{name} = [{items}]",
-            f"if len({like}) > {size}:",
-            f"    {name} += [0.0] * (len({like}) - {size})",
-        ]
-    )
+    padding = [f"if len({like}) > {size}:", f"    {name} += [0.0] * (len({like}) - {size})"]
+    lines[place] = "\n".join([f"{name} = [{items}]", *(padding if length is None else [])])
 
 
 def _stores(lines: list[str | None], start: int, name: str) -> list[tuple[int, int, bool, str]]:

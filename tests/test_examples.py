@@ -284,3 +284,9 @@ def test_notes_neuron_numbers() -> None:
         dw, [-0.19661193324148185, -0.3932238664829637, 0.19661193324148185], rtol=0, atol=1e-15
     )
     assert isinstance(dw, list) and isinstance(dx, list)
+
+
+def test_notes_neuron_lines() -> None:
+    _, _, code = load((EXAMPLES / "neuron.py").read_text(), "neuron.py")
+    body = code.split("# backprop dot = w[0] * x[0] + w[1] * x[1] + w[2]\n", 1)[1]
+    assert body.split("\n")[:3] == ["    dw = [x[0] * ddot, x[1] * ddot, ddot]", "    dx = [w[0] * ddot, w[1] * ddot]", "    return dw, dx"]

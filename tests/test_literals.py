@@ -103,3 +103,15 @@ def test_the_gradient_has_the_length_of_the_list_passed(extra: int) -> None:
     w, x = [0.3, -1.2, 0.7] + [5.0] * extra, [0.4, 2.0] + [1.0] * extra
     grads = check_gradients(fwd["neuron"], bwd["neuron_backward"], [w, x])
     assert len(grads["w"]) == len(w) and len(grads["x"]) == len(x)
+
+
+def test_a_known_length_needs_no_padding_and_fills_the_rest_with_zeros() -> None:
+    assert write(NEURON, {"w": 4, "x": 2})[1:3] == ["dw = [x[0] * ddot, x[1] * ddot, ddot, 0.0]", "dx = [w[0] * ddot, w[1] * ddot]"]
+
+
+def test_annotated_lengths_give_the_notes_neuron_exactly() -> None:
+    source = SOURCE.replace("def neuron(w, x):", 'def neuron(w: "4", x: "2"):')
+    fwd, bwd, code = load(source)
+    assert "len(" not in code.split("def neuron_backward")[1]
+    grads = check_gradients(fwd["neuron"], bwd["neuron_backward"], [[0.3, -1.2, 0.7, 2.0], [0.4, 2.0]])
+    assert grads["w"][3] == 0.0
