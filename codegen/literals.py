@@ -27,6 +27,8 @@ def write(lines: list[str], lengths: dict[str, int] | None = None) -> list[str]:
     """`lines` (one function body) with list gradients built as literals;
     `lengths`: the lists whose length is known (annotated `w: "3"`), which need no padding."""
     result: list[str | None] = list(lines)
+    if not any(_ZEROS.fullmatch(line) for line in lines):
+        return list(lines)
     bound = [_bound(line) for line in lines]
     for start, line in enumerate(lines):
         match = _ZEROS.fullmatch(line)
