@@ -279,9 +279,10 @@ class Differentiator(FlowReversal):
             if module in uses:
                 self.result.modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
+        expanded = substitute(template, mapping, frozenset(fresh))
         if "keep" in uses or "count" in uses:
             self.result.modules.add("np")
-        expanded = expand_macros(substitute(template, mapping, frozenset(fresh)), mapping, self.modules["np"])
+            expanded = expand_macros(expanded, mapping, self.modules["np"])
         return simplify(expanded)
 
     def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr) -> None:
