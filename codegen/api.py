@@ -80,24 +80,35 @@ def generate(
         assert_shapes,
     )
     _refuse_what_python_cannot_compile(source, filename)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20_000))  # long sums and deep nesting, walked recursively
     collecting = gc.isenabled()
-    gc.disable()  # the trees are acyclic; collections grow with them and cost a fifth of the run
+    # The trees are acyclic; collections grow with them (and with the objects
+    # compiling the output creates) and would cost a fifth of the run.
+    gc.disable()
     try:
-        code = build(source, filename, options, dump_stages).code
+        code = _build_deeply_nested(source, filename, options, dump_stages)
+        try:
+            compile(code, filename, "exec")  # at the caller's recursion limit: what users will run
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            message = f"codegen produced output Python cannot compile ({exc!r}); please report it"
+            raise RuntimeError(message) from None
+    finally:
+        if collecting:
+            gc.enable()
+    return code
+
+
+def _build_deeply_nested(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> str:
+    """`build(...).code` at a recursion limit for long sums and deep nesting, which
+    the stages walk recursively."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        return build(source, filename, options, dump_stages).code
     except RecursionError:
         problem = Problem(filename, 1, 1, "expression too deeply nested to differentiate")
         raise CodegenError([problem]) from None
     finally:
         sys.setrecursionlimit(limit)
-        if collecting:
-            gc.enable()
-    try:
-        compile(code, filename, "exec")  # at the caller's recursion limit: what users will run
-    except (SyntaxError, RecursionError, MemoryError) as exc:
-        raise RuntimeError(f"codegen produced output Python cannot compile ({exc!r}); please report it") from None
-    return code
 
 
 def _refuse_what_python_cannot_compile(source: str, filename: str) -> None:

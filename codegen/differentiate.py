@@ -274,11 +274,12 @@ class Differentiator(FlowReversal):
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
         template = op.rule.template(index, len(op.args), op.keywords)
         assert template is not None
+        uses = op.rule.names_in(index, template)
         mapping: dict[str, ast.expr] = {"g": gradient, "out": out}
         fresh = set()
         for i, arg in enumerate(op.args):
             name = op.rule.arg_name(i)
-            if _mentions(template, name):
+            if name in uses:
                 mapping[name] = render(arg)
                 fresh.add(name)
         for key, default in op.rule.keywords:
@@ -286,18 +287,19 @@ class Differentiator(FlowReversal):
         for key in op.rule.statics:
             mapping[key] = op.keywords[key]
         for helper in helpers.NAMES:
-            if _mentions(template, helper):
+            if helper in uses:
                 self.result.helpers.add(helper)
                 mapping[helper] = ast.Name(self.modules[helper], ast.Load())
                 if helper in ("_digamma", "_trigamma"):
                     self.result.modules.add("math")
         for module in ("math", "np"):
-            if _mentions(template, module):
+            if module in uses:
                 self.result.modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
-        if _mentions(template, "keep") or _mentions(template, "count"):
+        expanded = substitute(template, mapping, frozenset(fresh))
+        if "keep" in uses or "count" in uses:
             self.result.modules.add("np")
-        expanded = expand_macros(substitute(template, mapping, frozenset(fresh)), mapping, self.modules["np"])
+            expanded = expand_macros(expanded, mapping, self.modules["np"])
         return simplify(expanded)
 
     def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr) -> None:

@@ -213,7 +213,7 @@ class FlowLowering:
             for statement in ir.walk(block):
                 if isinstance(statement, ir.Stage) and statement.target == name:
                     value = statement.value
-                    if isinstance(value, ir.Op) and value.rule.uses_out():
+                    if isinstance(value, ir.Op) and value.rule.uses_out:
                         return True
         return False
 

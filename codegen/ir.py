@@ -50,10 +50,14 @@ def unparse(statement: ast.stmt) -> str:
     return ast.unparse(statement)
 
 
+# Singletons in every tree Python's parser builds: shared, never copied.
+_SHARED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
 def clone(node: Any) -> Any:
     """A deep copy of an ast tree (much faster than copy.deepcopy; no positions)."""
     if isinstance(node, ast.AST):
-        if isinstance(node, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
+        if isinstance(node, _SHARED):
             return node
         new = node.__class__.__new__(node.__class__)
         for name in node._fields:
@@ -188,23 +192,32 @@ def render(node: Node) -> ast.expr:
     return substitute(node.spelling, slots, fresh=frozenset(slots))
 
 
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, ast.expr], fresh: frozenset[str]) -> None:
-        self.mapping = mapping
-        self.fresh = set(fresh)
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id not in self.mapping:
-            return node
-        if node.id in self.fresh:
-            self.fresh.discard(node.id)  # built for this call: the first use may take it
-            return self.mapping[node.id]
-        return clone(self.mapping[node.id])
-
-
 def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozenset[str] = frozenset()) -> ast.expr:
-    """`template` with names replaced; values named in `fresh` are used once uncopied."""
-    return _Substitute(mapping, fresh).visit(clone(template))
+    """`template` with names replaced; values named in `fresh` are used once uncopied.
+
+    One pass that copies and replaces together (a NodeTransformer over a clone
+    walks the tree twice); uses are met in the order a NodeTransformer meets them,
+    so the first one takes the fresh value."""
+    unused = set(fresh)
+
+    def copy(node: Any) -> Any:
+        if isinstance(node, ast.Name) and node.id in mapping:
+            if node.id in unused:
+                unused.discard(node.id)  # built for this call: the first use may take it
+                return mapping[node.id]
+            return clone(mapping[node.id])
+        if isinstance(node, ast.AST):
+            if isinstance(node, _SHARED):
+                return node
+            new = node.__class__.__new__(node.__class__)
+            for name in node._fields:
+                setattr(new, name, copy(getattr(node, name, None)))
+            return new
+        if isinstance(node, list):
+            return [copy(item) for item in node]
+        return node
+
+    return copy(template)
 
 
 class Rename(ast.NodeTransformer):

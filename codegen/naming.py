@@ -76,14 +76,23 @@ def temp_name(op: str, leaves: list[str], target: str, forward: bool = False) ->
 
 def identifiers(tree: ast.AST) -> set[str]:
     """Every identifier in `tree`: names, attributes' bases, parameters."""
+    return identifiers_and_bindings(tree)[0]
+
+
+def identifiers_and_bindings(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """`identifiers(tree)`, and the names `tree` binds (parameters, assigned names)."""
     found: set[str] = set()
+    bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             found.add(node.id)
+            if isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
         elif isinstance(node, ast.arg):
             found.add(node.arg)
+            bound.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.add(node.name)
         elif isinstance(node, ast.alias):
             found.add((node.asname or node.name).split(".")[0])
-    return found
+    return found, bound

@@ -17,7 +17,7 @@ from codegen import ir, resolve, validate
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering
-from codegen.naming import Names, identifiers, temp_name
+from codegen.naming import Names, identifiers_and_bindings, temp_name
 from codegen.shift import drop_shift_gradients
 from codegen.parse import ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
@@ -102,12 +102,8 @@ class Normaliser(FlowLowering, StackLowering):
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
         code_tree = info.syntax_of(function.name.value) or ast.parse(info.code(function).strip())
-        self.user_names = {
-            n.arg if isinstance(n, ast.arg) else n.id
-            for n in ast.walk(code_tree)
-            if isinstance(n, ast.arg) or (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-        }
-        self.names = Names(identifiers(code_tree) | set(info.aliases) | set(info.functions))
+        used, self.user_names = identifiers_and_bindings(code_tree)
+        self.names = Names(used | set(info.aliases) | set(info.functions))
 
     # ---- errors ---------------------------------------------------------------
     def fail(self, node: cst.CSTNode, message: str) -> CodegenError:
@@ -673,7 +669,7 @@ class Normaliser(FlowLowering, StackLowering):
         args = op.args
         child = args[i]
         assert isinstance(child, ir.Op)
-        if child.rule.uses_out():
+        if child.rule.uses_out:
             return True
         if self.forward and child.rule.name.startswith("user."):
             return True  # foo_jvp gives the value and its tangent together: a stage of its own
@@ -682,8 +678,9 @@ class Normaliser(FlowLowering, StackLowering):
             return child.rule.name not in SHAPED_BY_OPERANDS
         name = parent.arg_name(i)
         parent_templates = ir.templates(op)
-        readers = [t for j, t in enumerate(parent_templates) if t is not None and _is_active_node(args[j])]
-        needed = any(isinstance(n, ast.Name) and n.id == name for t in readers for n in ast.walk(t))
+        needed = any(
+            name in parent.names_in(j, t) for j, t in enumerate(parent_templates) if t is not None and _is_active_node(args[j])
+        )
         if needed and not (_is_cheap(child) and not self.numpy):
             return True
         # A compound gradient flowing into several arguments would be computed twice.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from codegen import helpers
 
@@ -64,12 +65,22 @@ class Rule:
     def broadcast(self) -> bool:
         return self.kind == "elementwise" and (len(self.args) > 1 or self.variadic)
 
+    def names_in(self, index: int, template: ast.expr) -> frozenset[str]:
+        """The names `template`, this row's template of operand `index`, uses."""
+        return self._fixed_names[index] if self.computed is None else names_of(template)
+
+    @cached_property
+    def _fixed_names(self) -> tuple[frozenset[str], ...]:
+        return tuple(names_of(t) if t is not None else frozenset() for t in self.grads)
+
+    @cached_property
     def uses_out(self) -> bool:
-        return any(_mentions(t, "out") for t in self.grads if t is not None)
+        """Whether a gradient template reads the operation's own value `out`."""
+        return any("out" in names for names in self._fixed_names)
 
 
-def _mentions(tree: ast.AST, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
+def names_of(tree: ast.AST) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
 
 
 RULES: dict[str, Rule] = {}
