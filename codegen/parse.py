@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from codegen.errors import Collector
 
@@ -171,10 +171,15 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
 def _positions(tree: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
     """Every node's position, from libcst's PositionProvider run by itself:
     `MetadataWrapper.resolve` would also walk the whole tree once more for
-    batchable providers, even when there are none, which doubles the cost."""
+    batchable providers, even when there are none, which doubles the cost.
+    Those are libcst internals, so a libcst without them gets the public way."""
     provider = PositionProvider()
-    provider._gen_impl(tree)
-    return provider._computed
+    try:
+        provider._gen_impl(tree)
+        computed: Mapping[cst.CSTNode, CodeRange] = provider._computed
+    except AttributeError:
+        return MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    return computed
 
 
 def _read_import(node: cst.Import | cst.ImportFrom, info: ModuleInfo) -> None:
