@@ -176,6 +176,7 @@ class Differentiator(FlowReversal):
             copied = ast.parse(f"{name}.copy()" if not is_list else f"list({name})", mode="eval").body
             self.emit(ast.Assign([ast.Name(name, ast.Store())], copied))
             self.state[name] = "fresh"
+        gradient = _without_ones(gradient, self.modules["np"])
         index = ir.clone(leaf.index)
         target = ast.Subscript(ast.Name(name, ast.Load()), index, ast.Store())
         if not leaf.basic and not is_list:
@@ -509,3 +510,23 @@ def _mentions(tree: ast.AST, name: str) -> bool:
 
 def differentiate(fn: ir.Function, modules: dict[str, str], numpy: bool) -> Backward:
     return Differentiator(fn, modules, numpy).run()
+
+
+def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
+    """`np.ones_like(v) * e` written into `dx[index]` (v is x[index]) as `e`: the
+    store broadcasts `e` to the part's shape just the same."""
+    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
+        return ast.UnaryOp(ast.USub(), _without_ones(gradient.operand, np_name))
+    if not (isinstance(gradient, ast.BinOp) and isinstance(gradient.op, ast.Mult)):
+        return gradient
+    for ones, other in ((gradient.left, gradient.right), (gradient.right, gradient.left)):
+        if (
+            isinstance(ones, ast.Call)
+            and isinstance(ones.func, ast.Attribute)
+            and ones.func.attr == "ones_like"
+            and isinstance(ones.func.value, ast.Name)
+            and ones.func.value.id == np_name
+            and not ones.keywords
+        ):
+            return other
+    return gradient
