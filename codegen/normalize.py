@@ -601,6 +601,11 @@ class Normaliser(FlowLowering, StackLowering):
             target = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.hint, self.forward))
             self.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
+        elif self.numpy and value.var is not None and value.index is not None:
+            # `x[0][1]`: the part `x[0]` is named first, then indexed again.
+            target = self.new_temp(f"{value.var}_part")
+            self.emit_stage(target, self.op("pos", [value], {}, slot(0)), len(self.origins) - 1)
+            value = ir.Leaf(ast.Name(target, ast.Load()), target)
         if value.var is None or value.index is not None:
             raise self.fail(node, "cannot differentiate this indexing")
         var = value.var
