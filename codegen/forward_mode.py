@@ -76,7 +76,6 @@ class ForwardMode:
         self.hvp = vectors is not None
         self.assert_shapes = assert_shapes
         self.takes = takes  # the parameters to take tangents for, as reverse mode decides
-        self.param_names = frozenset(p.name for p in fn.params)
         self.fn = fn
         self.modules = modules
         self.numpy = numpy
@@ -340,6 +339,8 @@ class ForwardMode:
         defaulted = [p.code for p in fn.params if p.kind != "kwonly" and "=" in p.code]
         kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
         dots = [self.spelled[p.name] for p in differentiable]
+        # Bound before the body, tangents too: a copy into one is not its only binding.
+        bound = frozenset([*(p.name for p in fn.params), *dots])
         parts = plain + dots + defaulted + (["*", *kwonly] if kwonly else [])
         names = ", ".join(p.name for p in differentiable) or "nothing"
         doc = (
@@ -348,7 +349,7 @@ class ForwardMode:
             f'({outputs}, {tangents}).\n"""'
         )
         name = f"{fn.name}_jvp"
-        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"], self.param_names)]
+        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"], bound)]
         if self.hvp:
             name = fn.name.removesuffix("_backward") + "_hvp"
             doc = (
@@ -356,7 +357,7 @@ class ForwardMode:
                 f"the vectors {', '.join(dots)}, one per parameter ({names}); returns\n"
                 f'{tangents}.\n"""'
             )
-            body = [doc, *_pruned([*lines, f"return {tangents}"], self.param_names)]
+            body = [doc, *_pruned([*lines, f"return {tangents}"], bound)]
         if self.assert_shapes:
             body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)

@@ -202,3 +202,46 @@ def test_a_defaulted_parameter_rebound_in_a_loop_gets_a_tangent_from_zero() -> N
     tangent's zero named the loop's version of c before it was bound)."""
     source = "import numpy as np\n\n\ndef f(x, c=0.5):\n    for i in range(2):\n        c = np.tanh(x)\n    return c * c\n"
     check_jvp(source, "f", [(np.array([0.3, -0.2]),)])
+
+
+# B42: a loop that runs zero times leaves every variable as it was, tangents included.
+# Each program rebinds a parameter in a loop and reads it after; prune used to merge
+# the tangent parameter into the loop's version (w_dot = w_1_dot) as if the copy were
+# its only binding, so after a loop that did not run w_1_dot was unbound.
+ZERO_ITERATION_PROGRAMS = [
+    (
+        "range-of-a-parameter",
+        "def f(x, w, n: int):\n    for i in range(n):\n        w = x * 2.0\n    return w * x\n",
+        [(0.3, 0.5, 0), (0.3, 0.5, 1), (0.3, 0.5, 3)],
+    ),
+    (
+        "range-over-arrays",
+        "import numpy as np\n\n\ndef f(x, w, n: int):\n    for i in range(n):\n"
+        "        w = np.tanh(x * i) + x\n    return np.sum(w * x)\n",
+        [(np.array([0.3, -0.4]), np.array([0.5, 0.2]), k) for k in (0, 1, 4)],
+    ),
+    (
+        "while-false-at-once",
+        "def f(x, w):\n    while x > 5.0:\n        w = x * 2.0\n        x = x - 1.0\n    return w * x\n",
+        [(0.3, 0.5), (5.5, 0.5), (8.5, 0.5)],
+    ),
+    (
+        "loop-in-a-branch-not-taken",
+        "import numpy as np\n\n\ndef f(x, w, c):\n    if c > 0.0:\n        for i in range(2):\n"
+        "            w = np.tanh(x) * i\n    return w * x\n",
+        [(0.3, 0.5, -1.0), (0.3, 0.5, 1.0)],
+    ),
+    (
+        "inner-loop-not-run-in-an-outer-loop",
+        "def f(x, w, n: int):\n    for i in range(3):\n        for j in range(n):\n            w = x * 3.0\n"
+        "        x = x * 0.5 + w\n    return w * x\n",
+        [(0.3, 0.5, 0), (0.3, 0.5, 2)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "calls"), [(s, c) for _, s, c in ZERO_ITERATION_PROGRAMS], ids=[n for n, _, _ in ZERO_ITERATION_PROGRAMS]
+)
+def test_a_loop_that_runs_zero_times_keeps_the_tangent_from_before(source: str, calls: list[tuple[Any, ...]]) -> None:
+    check_jvp(source, "f", calls)
