@@ -1,10 +1,13 @@
-"""Test helpers: compile generated code, and check gradients by central differences."""
+"""Test helpers: compile generated code, check gradients by central differences,
+and call forward-mode code along random directions."""
 
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -196,3 +199,44 @@ def autograd_gradients(
         return total
 
     return {p: grad(weighted, params.index(p))(*args) for p in wrt}
+
+
+# ---- forward mode: calls along random directions -----------------------------------------
+def tangent_parameters(fn: Callable[..., Any]) -> list[str]:
+    """The parameters an `f_jvp` or `f_hvp` takes a tangent for (`x` for `x_dot`)."""
+    return [p.removesuffix("_dot") for p in inspect.signature(fn).parameters if p.endswith("_dot")]
+
+
+def _direction(value: Any, rng: np.random.Generator) -> Any:
+    if isinstance(value, list):
+        return [float(v) for v in rng.standard_normal(len(value))]
+    if isinstance(value, np.ndarray):
+        return rng.standard_normal(value.shape)
+    return float(rng.standard_normal())
+
+
+def _moved(value: Any, direction: Any, h: float) -> Any:
+    if isinstance(value, list):
+        return [v + h * d for v, d in zip(value, direction)]
+    return value + h * direction
+
+
+@dataclass(frozen=True)
+class Directions:
+    """A call's arguments by name, and a random direction for some of them."""
+
+    values: dict[str, Any]
+    directions: dict[str, Any]
+
+    @classmethod
+    def draw(cls, params: Sequence[str], args: Sequence[Any], wrt: Sequence[str], rng: np.random.Generator) -> Directions:
+        values = dict(zip(params, args))
+        return cls(values, {p: _direction(values[p], rng) for p in wrt})
+
+    def tangents(self) -> dict[str, Any]:
+        """The directions as the keywords forward mode takes them (`x_dot=...`)."""
+        return {f"{p}_dot": d for p, d in self.directions.items()}
+
+    def moved(self, h: float) -> dict[str, Any]:
+        """The arguments moved by `h` along the directions."""
+        return {**self.values, **{p: _moved(self.values[p], d, h) for p, d in self.directions.items()}}

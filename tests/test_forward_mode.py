@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -11,43 +12,26 @@ import numpy as np
 import pytest
 
 import codegen
+from tests.support import Directions, tangent_parameters
 from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
 
 
-def _direction(value: Any, rng: np.random.Generator) -> Any:
-    if isinstance(value, list):
-        return [float(v) for v in rng.standard_normal(len(value))]
-    if isinstance(value, np.ndarray):
-        return rng.standard_normal(value.shape)
-    return float(rng.standard_normal())
-
-
-def _moved(value: Any, direction: Any, h: float) -> Any:
-    if isinstance(value, list):
-        return [v + h * d for v, d in zip(value, direction)]
-    return value + h * direction
-
-
 def check_jvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> None:
-    import inspect
-
     forward: dict[str, Any] = {}
     exec(compile(source, "fwd.py", "exec"), forward)
     namespace: dict[str, Any] = dict(forward)  # the user's own rules (foo_jvp), as if imported
     exec(compile(codegen.generate(source, mode="forward"), "jvp", "exec"), namespace)
     jvp = namespace[f"{name}_jvp"]
     params = list(inspect.signature(forward[name]).parameters)
-    tangent_params = [p for p in inspect.signature(jvp).parameters if p.endswith("_dot")]
-    differentiable = [p[: -len("_dot")] for p in tangent_params]
+    differentiable = tangent_parameters(jvp)
     rng = np.random.default_rng(0)
     for args in calls:
-        values = dict(zip(params, args))
-        directions = {p: _direction(values[p], rng) for p in differentiable}
-        out, tangent = jvp(**values, **{f"{p}_dot": d for p, d in directions.items()})
+        point = Directions.draw(params, args, differentiable, rng)
+        out, tangent = jvp(**point.values, **point.tangents())
         h = 1e-6
-        plus = forward[name](**{**values, **{p: _moved(values[p], directions[p], h) for p in differentiable}})
-        minus = forward[name](**{**values, **{p: _moved(values[p], directions[p], -h) for p in differentiable}})
+        plus = forward[name](**point.moved(h))
+        minus = forward[name](**point.moved(-h))
         np.testing.assert_allclose(np.asarray(out, dtype=float), np.asarray(forward[name](*args), dtype=float))
         numeric = (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * h)
         np.testing.assert_allclose(np.asarray(tangent, dtype=float), numeric, rtol=1e-6, atol=1e-6)
