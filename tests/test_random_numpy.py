@@ -58,7 +58,6 @@ import ast
 import contextlib
 import inspect
 import math
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -66,21 +65,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
+from hypothesis import assume, event, note
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import codegen
 from tests.support import (
+    LONG,
     check_gradients,
     gradient_names,
     load,
+    run_random_programs,
     upstream_for,
     upstream_kwargs,
 )
-
-LONG = os.environ.get("CODEGEN_LONG_FUZZ", "") not in ("", "0")
-EXAMPLES = int(os.environ.get("CODEGEN_FUZZ_EXAMPLES", "20000" if LONG else "1000"))
 
 LIMIT = 4.0  # bound on the magnitude of every element a program computes
 MARGIN = 1e-3  # minimum distance of a test point from any kink
@@ -1488,33 +1486,11 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
 
 
 def test_random_numpy_programs_differentiate_correctly_or_fail_cleanly() -> None:
-    stats: Counter[str] = Counter()
-
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=not LONG,
-        database=None,
-        deadline=None,
-        print_blob=True,
-        phases=tuple(Phase) if LONG else (Phase.explicit, Phase.reuse, Phase.generate),
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-    )
-    @given(programs(), st.data())
-    def run(program: Program, data: st.DataObject) -> None:
-        check_program(program, data, stats)
-
-    run()
-    refused = sum(n for key, n in stats.items() if key.startswith("refused"))
-    assert stats["checked"] >= 4 * max(refused, 1), stats.most_common()
+    run_random_programs(programs, check_program)
 
 
 # ---- bugs the random programs found, pinned by minimal programs -------------------------
-
-
-def bug(reason: str) -> Any:
-    """A known core bug (see /work/bugs-reliability.md); the test flips when it is fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"bug: {reason}")
-
+# An open one is marked `bug("...")` (tests.support): a strict xfail until it is fixed.
 
 NP = "import numpy as np\n\n\n"
 ROWS = np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2]])
