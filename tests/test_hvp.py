@@ -16,6 +16,7 @@ import codegen
 from tests.support import Directions, tangent_parameters, upstream_for, upstream_kwargs
 from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
+from tests.test_forward_mode import ZERO_ITERATION_PROGRAMS
 from tests.test_golden import case_files, split_case
 
 
@@ -147,3 +148,11 @@ def test_hvp_of_lgamma_and_gamma_uses_trigamma() -> None:
     source = "import math\n\n\ndef f(x, y):\n    return math.gamma(x) * math.lgamma(y)\n"
     code = check_hvp(source, "f", [(2.7, 0.4), (-1.5, 3.2)])
     assert "def _trigamma(x):" in code and "def _digamma(x):" in code
+
+
+@pytest.mark.parametrize(
+    ("source", "calls"), [(s, c) for _, s, c in ZERO_ITERATION_PROGRAMS], ids=[n for n, _, _ in ZERO_ITERATION_PROGRAMS]
+)
+def test_hvp_after_a_loop_that_runs_zero_times(source: str, calls: list[tuple[Any, ...]]) -> None:
+    """B42 in f_hvp: the vector w_dot was merged into the loop's w_1_dot."""
+    check_hvp(source, "f", calls)
