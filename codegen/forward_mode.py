@@ -81,6 +81,7 @@ class ForwardMode:
         self.numpy = numpy
         self.tangents: dict[str, str] = {}  # variable -> its tangent's name, where set
         self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
+        self.bound = {p.name for p in fn.params}  # variables bound here whichever way control went
         self.used_modules: set[str] = set()
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
@@ -238,19 +239,22 @@ class ForwardMode:
         lines: list[str] = []
         for statement in statements:
             if isinstance(statement, ir.If):
-                before = dict(self.tangents)
+                before, bound = dict(self.tangents), set(self.bound)
                 then_lines = self.block(statement.body)
-                then_tangents = self.tangents
-                self.tangents = dict(before)
+                then_tangents, then_bound = self.tangents, self.bound
+                self.tangents, self.bound = dict(before), set(bound)
                 else_lines = self.block(statement.orelse)
-                else_tangents = self.tangents
-                # A value both branches bind needs a tangent after the `if` either way.
+                else_tangents, else_bound = self.tangents, self.bound
+                # A value bound after the `if` either way needs a tangent either way: both
+                # branches bind it, or it was bound before and one branch gave it its first
+                # tangent (a loop in it, say).
                 merged = bound_at_level(statement.body) & bound_at_level(statement.orelse)
-                for var in sorted((then_tangents.keys() - else_tangents.keys()) & merged):
+                for var in sorted((then_tangents.keys() - else_tangents.keys()) & (merged | else_bound)):
                     else_lines.append(f"{then_tangents[var]} = {self.zero(var)}")
-                for var in sorted((else_tangents.keys() - then_tangents.keys()) & merged):
+                for var in sorted((else_tangents.keys() - then_tangents.keys()) & (merged | then_bound)):
                     then_lines.append(f"{else_tangents[var]} = {self.zero(var)}")
                 self.tangents = {**then_tangents, **else_tangents}
+                self.bound = then_bound & else_bound
                 lines += [f"if {ast.unparse(statement.test)}:", *_indent(then_lines or ["pass"])]
                 if else_lines:
                     lines += ["else:", *_indent(else_lines)]
@@ -258,8 +262,10 @@ class ForwardMode:
                 lines += self.loop(statement, _loop_header)
             elif isinstance(statement, ir.Stage) and _is_user_rule(statement.value):
                 lines += self.user_rule(statement, statement.value)  # type: ignore[arg-type]
+                self.bound.add(statement.target)
             else:
                 lines += _statement_lines(statement)
+                self.bound |= bound_at_level([statement])
                 if isinstance(statement, ir.Stage):
                     lines += self.stage(statement)
                 elif isinstance(statement, ir.Append):
@@ -294,10 +300,11 @@ class ForwardMode:
 
     def loop(self, loop: ir.Loop, header: object) -> list[str]:
         # A carried value whose tangent the body sets needs one from the start.
-        before = dict(self.tangents)
+        before, bound = dict(self.tangents), self.bound
         carried: set[str] = set()
         while True:  # dry runs: which carried values get tangents (a fixpoint)
             self.tangents = {**before, **{v: self.tangent_name(v) for v in carried}}
+            self.bound = set(bound)
             self.block(loop.body)
             grown = carried | (set(loop.carried) & self.tangents.keys())
             if grown == carried:
@@ -312,7 +319,9 @@ class ForwardMode:
         for var in loop.carried:
             if var in defined:
                 self.tangent_name(var)
+        self.bound = set(bound)
         body = self.block(loop.body)
+        self.bound = bound  # the body may not run
         head = header(loop)  # type: ignore[operator]
         counter = [f"{loop.counter} += 1"] if loop.counter else []
         return [*inits, *head, *_indent(body + counter or ["pass"])]

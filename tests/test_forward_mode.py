@@ -189,7 +189,7 @@ def test_a_defaulted_parameter_rebound_in_a_loop_gets_a_tangent_from_zero() -> N
 
 
 # B42: a loop that runs zero times leaves every variable as it was, tangents included.
-# Each program rebinds a parameter in a loop and reads it after; prune used to merge
+# Most programs rebind a parameter in a loop and read it after; prune used to merge
 # the tangent parameter into the loop's version (w_dot = w_1_dot) as if the copy were
 # its only binding, so after a loop that did not run w_1_dot was unbound.
 ZERO_ITERATION_PROGRAMS = [
@@ -220,6 +220,19 @@ ZERO_ITERATION_PROGRAMS = [
         "def f(x, w, n: int):\n    for i in range(3):\n        for j in range(n):\n            w = x * 3.0\n"
         "        x = x * 0.5 + w\n    return w * x\n",
         [(0.3, 0.5, 0), (0.3, 0.5, 2)],
+    ),
+    # The loop gives w its first tangent; the branch not taken must give it a zero.
+    (
+        "first-tangent-in-a-branch-not-taken",
+        "def f(x, c):\n    w = 0.5\n    if c > 0.0:\n        for i in range(2):\n            w = x * 2.0\n"
+        "    return w * x\n",
+        [(0.3, -1.0), (0.3, 1.0)],
+    ),
+    (
+        "first-tangent-of-an-array-in-nested-branches",
+        "import numpy as np\n\n\ndef f(x, c, n: int):\n    w = np.ones(2)\n    if c > 0.0:\n        if c > 2.0:\n"
+        "            for i in range(n):\n                w = w * x\n    return np.sum(w * x)\n",
+        [(np.array([0.3, 0.7]), c, k) for c, k in ((-1.0, 2), (1.0, 2), (3.0, 0), (3.0, 1), (3.0, 3))],
     ),
 ]
 
