@@ -1587,6 +1587,13 @@ STYLE_FOUND: dict[str, tuple[str, list[Any], str, Any]] = {
         "split",
         None,  # B37, fixed
     ),
+    "split-style-backward-reads-a-parameter-a-loop-in-the-other-branch-rebinds": (
+        "def f(x, c):\n    if c > 0.0:\n        for i in range(2):\n            x = x * x\n    else:\n"
+        "        x = x * x\n    return x\n",
+        [np.array([0.3, -0.4]), -1.0],
+        "split",
+        None,  # the cache plan took x for bound by the loop's x = x_list.pop(), on every path
+    ),
     "forward-mode-tangent-broadcast-against-a-constant": (
         NP + "def f(s):\n    d = np.ones((3, 1)) + s\n    return np.sum(d)\n",
         [0.5],
