@@ -396,7 +396,7 @@ def _is_basic_index(index: ast.expr) -> bool:
 
 
 def first_reads(tree: ast.Module) -> list[str]:
-    """Names read before they are bound, in the order first read."""
+    """Names read before they are bound on some path, in the order first read."""
     found: list[str] = []
     bound: set[str] = set()
 
@@ -420,14 +420,21 @@ def first_reads(tree: ast.Module) -> list[str]:
             elif isinstance(statement, ast.AugAssign):
                 load(statement.value)
                 load(ast.Name(statement.target.id, ast.Load()) if isinstance(statement.target, ast.Name) else statement.target)
-            elif isinstance(statement, ast.For):
-                load(statement.iter)
-                store(statement.target)
+            elif isinstance(statement, (ast.For, ast.While)):
+                load(statement.iter if isinstance(statement, ast.For) else statement.test)
+                before = set(bound)
+                if isinstance(statement, ast.For):
+                    store(statement.target)
                 block(statement.body)
-            elif isinstance(statement, (ast.If, ast.While)):
+                bound.intersection_update(before)  # the body may not run
+            elif isinstance(statement, ast.If):
                 load(statement.test)
+                before = set(bound)
                 block(statement.body)
+                after_body = set(bound)
+                bound.intersection_update(before)
                 block(statement.orelse)
+                bound.intersection_update(after_body)  # bound after the `if` on either path
             else:
                 load(statement)
 

@@ -76,12 +76,12 @@ class ForwardMode:
         self.hvp = vectors is not None
         self.assert_shapes = assert_shapes
         self.takes = takes  # the parameters to take tangents for, as reverse mode decides
-        self.param_names = frozenset(p.name for p in fn.params)
         self.fn = fn
         self.modules = modules
         self.numpy = numpy
         self.tangents: dict[str, str] = {}  # variable -> its tangent's name, where set
         self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
+        self.bound = {p.name for p in fn.params}  # variables bound here whichever way control went
         self.used_modules: set[str] = set()
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
@@ -239,19 +239,22 @@ class ForwardMode:
         lines: list[str] = []
         for statement in statements:
             if isinstance(statement, ir.If):
-                before = dict(self.tangents)
+                before, bound = dict(self.tangents), set(self.bound)
                 then_lines = self.block(statement.body)
-                then_tangents = self.tangents
-                self.tangents = dict(before)
+                then_tangents, then_bound = self.tangents, self.bound
+                self.tangents, self.bound = dict(before), set(bound)
                 else_lines = self.block(statement.orelse)
-                else_tangents = self.tangents
-                # A value both branches bind needs a tangent after the `if` either way.
+                else_tangents, else_bound = self.tangents, self.bound
+                # A value bound after the `if` either way needs a tangent either way: both
+                # branches bind it, or it was bound before and one branch gave it its first
+                # tangent (a loop in it, say).
                 merged = bound_at_level(statement.body) & bound_at_level(statement.orelse)
-                for var in sorted((then_tangents.keys() - else_tangents.keys()) & merged):
+                for var in sorted((then_tangents.keys() - else_tangents.keys()) & (merged | else_bound)):
                     else_lines.append(f"{then_tangents[var]} = {self.zero(var)}")
-                for var in sorted((else_tangents.keys() - then_tangents.keys()) & merged):
+                for var in sorted((else_tangents.keys() - then_tangents.keys()) & (merged | then_bound)):
                     then_lines.append(f"{else_tangents[var]} = {self.zero(var)}")
                 self.tangents = {**then_tangents, **else_tangents}
+                self.bound = then_bound & else_bound
                 lines += [f"if {ast.unparse(statement.test)}:", *_indent(then_lines or ["pass"])]
                 if else_lines:
                     lines += ["else:", *_indent(else_lines)]
@@ -259,8 +262,10 @@ class ForwardMode:
                 lines += self.loop(statement, _loop_header)
             elif isinstance(statement, ir.Stage) and _is_user_rule(statement.value):
                 lines += self.user_rule(statement, statement.value)  # type: ignore[arg-type]
+                self.bound.add(statement.target)
             else:
                 lines += _statement_lines(statement)
+                self.bound |= bound_at_level([statement])
                 if isinstance(statement, ir.Stage):
                     lines += self.stage(statement)
                 elif isinstance(statement, ir.Append):
@@ -295,10 +300,11 @@ class ForwardMode:
 
     def loop(self, loop: ir.Loop, header: object) -> list[str]:
         # A carried value whose tangent the body sets needs one from the start.
-        before = dict(self.tangents)
+        before, bound = dict(self.tangents), self.bound
         carried: set[str] = set()
         while True:  # dry runs: which carried values get tangents (a fixpoint)
             self.tangents = {**before, **{v: self.tangent_name(v) for v in carried}}
+            self.bound = set(bound)
             self.block(loop.body)
             grown = carried | (set(loop.carried) & self.tangents.keys())
             if grown == carried:
@@ -313,7 +319,9 @@ class ForwardMode:
         for var in loop.carried:
             if var in defined:
                 self.tangent_name(var)
+        self.bound = set(bound)
         body = self.block(loop.body)
+        self.bound = bound  # the body may not run
         head = header(loop)  # type: ignore[operator]
         counter = [f"{loop.counter} += 1"] if loop.counter else []
         return [*inits, *head, *_indent(body + counter or ["pass"])]
@@ -340,6 +348,8 @@ class ForwardMode:
         defaulted = [p.code for p in fn.params if p.kind != "kwonly" and "=" in p.code]
         kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
         dots = [self.spelled[p.name] for p in differentiable]
+        # Bound before the body, tangents too: a copy into one is not its only binding.
+        bound = frozenset([*(p.name for p in fn.params), *dots])
         parts = plain + dots + defaulted + (["*", *kwonly] if kwonly else [])
         names = ", ".join(p.name for p in differentiable) or "nothing"
         doc = (
@@ -348,7 +358,7 @@ class ForwardMode:
             f'({outputs}, {tangents}).\n"""'
         )
         name = f"{fn.name}_jvp"
-        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"], self.param_names)]
+        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"], bound)]
         if self.hvp:
             name = fn.name.removesuffix("_backward") + "_hvp"
             doc = (
@@ -356,7 +366,7 @@ class ForwardMode:
                 f"the vectors {', '.join(dots)}, one per parameter ({names}); returns\n"
                 f'{tangents}.\n"""'
             )
-            body = [doc, *_pruned([*lines, f"return {tangents}"], self.param_names)]
+            body = [doc, *_pruned([*lines, f"return {tangents}"], bound)]
         if self.assert_shapes:
             body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -11,43 +12,26 @@ import numpy as np
 import pytest
 
 import codegen
+from tests.support import Directions, tangent_parameters
 from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
 
 
-def _direction(value: Any, rng: np.random.Generator) -> Any:
-    if isinstance(value, list):
-        return [float(v) for v in rng.standard_normal(len(value))]
-    if isinstance(value, np.ndarray):
-        return rng.standard_normal(value.shape)
-    return float(rng.standard_normal())
-
-
-def _moved(value: Any, direction: Any, h: float) -> Any:
-    if isinstance(value, list):
-        return [v + h * d for v, d in zip(value, direction)]
-    return value + h * direction
-
-
 def check_jvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> None:
-    import inspect
-
     forward: dict[str, Any] = {}
     exec(compile(source, "fwd.py", "exec"), forward)
     namespace: dict[str, Any] = dict(forward)  # the user's own rules (foo_jvp), as if imported
     exec(compile(codegen.generate(source, mode="forward"), "jvp", "exec"), namespace)
     jvp = namespace[f"{name}_jvp"]
     params = list(inspect.signature(forward[name]).parameters)
-    tangent_params = [p for p in inspect.signature(jvp).parameters if p.endswith("_dot")]
-    differentiable = [p[: -len("_dot")] for p in tangent_params]
+    differentiable = tangent_parameters(jvp)
     rng = np.random.default_rng(0)
     for args in calls:
-        values = dict(zip(params, args))
-        directions = {p: _direction(values[p], rng) for p in differentiable}
-        out, tangent = jvp(**values, **{f"{p}_dot": d for p, d in directions.items()})
+        point = Directions.draw(params, args, differentiable, rng)
+        out, tangent = jvp(**point.values, **point.tangents())
         h = 1e-6
-        plus = forward[name](**{**values, **{p: _moved(values[p], directions[p], h) for p in differentiable}})
-        minus = forward[name](**{**values, **{p: _moved(values[p], directions[p], -h) for p in differentiable}})
+        plus = forward[name](**point.moved(h))
+        minus = forward[name](**point.moved(-h))
         np.testing.assert_allclose(np.asarray(out, dtype=float), np.asarray(forward[name](*args), dtype=float))
         numeric = (np.asarray(plus, dtype=float) - np.asarray(minus, dtype=float)) / (2 * h)
         np.testing.assert_allclose(np.asarray(tangent, dtype=float), numeric, rtol=1e-6, atol=1e-6)
@@ -202,3 +186,59 @@ def test_a_defaulted_parameter_rebound_in_a_loop_gets_a_tangent_from_zero() -> N
     tangent's zero named the loop's version of c before it was bound)."""
     source = "import numpy as np\n\n\ndef f(x, c=0.5):\n    for i in range(2):\n        c = np.tanh(x)\n    return c * c\n"
     check_jvp(source, "f", [(np.array([0.3, -0.2]),)])
+
+
+# B42: a loop that runs zero times leaves every variable as it was, tangents included.
+# Most programs rebind a parameter in a loop and read it after; prune used to merge
+# the tangent parameter into the loop's version (w_dot = w_1_dot) as if the copy were
+# its only binding, so after a loop that did not run w_1_dot was unbound.
+ZERO_ITERATION_PROGRAMS = [
+    (
+        "range-of-a-parameter",
+        "def f(x, w, n: int):\n    for i in range(n):\n        w = x * 2.0\n    return w * x\n",
+        [(0.3, 0.5, 0), (0.3, 0.5, 1), (0.3, 0.5, 3)],
+    ),
+    (
+        "range-over-arrays",
+        "import numpy as np\n\n\ndef f(x, w, n: int):\n    for i in range(n):\n"
+        "        w = np.tanh(x * i) + x\n    return np.sum(w * x)\n",
+        [(np.array([0.3, -0.4]), np.array([0.5, 0.2]), k) for k in (0, 1, 4)],
+    ),
+    (
+        "while-false-at-once",
+        "def f(x, w):\n    while x > 5.0:\n        w = x * 2.0\n        x = x - 1.0\n    return w * x\n",
+        [(0.3, 0.5), (5.5, 0.5), (8.5, 0.5)],
+    ),
+    (
+        "loop-in-a-branch-not-taken",
+        "import numpy as np\n\n\ndef f(x, w, c):\n    if c > 0.0:\n        for i in range(2):\n"
+        "            w = np.tanh(x) * i\n    return w * x\n",
+        [(0.3, 0.5, -1.0), (0.3, 0.5, 1.0)],
+    ),
+    (
+        "inner-loop-not-run-in-an-outer-loop",
+        "def f(x, w, n: int):\n    for i in range(3):\n        for j in range(n):\n            w = x * 3.0\n"
+        "        x = x * 0.5 + w\n    return w * x\n",
+        [(0.3, 0.5, 0), (0.3, 0.5, 2)],
+    ),
+    # The loop gives w its first tangent; the branch not taken must give it a zero.
+    (
+        "first-tangent-in-a-branch-not-taken",
+        "def f(x, c):\n    w = 0.5\n    if c > 0.0:\n        for i in range(2):\n            w = x * 2.0\n"
+        "    return w * x\n",
+        [(0.3, -1.0), (0.3, 1.0)],
+    ),
+    (
+        "first-tangent-of-an-array-in-nested-branches",
+        "import numpy as np\n\n\ndef f(x, c, n: int):\n    w = np.ones(2)\n    if c > 0.0:\n        if c > 2.0:\n"
+        "            for i in range(n):\n                w = w * x\n    return np.sum(w * x)\n",
+        [(np.array([0.3, 0.7]), c, k) for c, k in ((-1.0, 2), (1.0, 2), (3.0, 0), (3.0, 1), (3.0, 3))],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "calls"), [(s, c) for _, s, c in ZERO_ITERATION_PROGRAMS], ids=[n for n, _, _ in ZERO_ITERATION_PROGRAMS]
+)
+def test_a_loop_that_runs_zero_times_keeps_the_tangent_from_before(source: str, calls: list[tuple[Any, ...]]) -> None:
+    check_jvp(source, "f", calls)

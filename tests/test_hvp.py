@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import codegen
-from tests.support import upstream_for, upstream_kwargs
+from tests.support import Directions, tangent_parameters, upstream_for, upstream_kwargs
 from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
-from tests.test_forward_mode import _direction, _moved
+from tests.test_forward_mode import ZERO_ITERATION_PROGRAMS
 from tests.test_golden import case_files, split_case
 
 
@@ -31,18 +31,16 @@ def check_hvp(source: str, name: str, calls: list[tuple[Any, ...]]) -> str:
     exec(compile(code, "hvp", "exec"), hvp_namespace)
     grad_fn, hvp = backward[f"{name}_backward"], hvp_namespace[f"{name}_hvp"]
     params = list(inspect.signature(forward[name]).parameters)
-    vector_params = [p for p in inspect.signature(hvp).parameters if p.endswith("_dot")]
-    wrt = [p[: -len("_dot")] for p in vector_params]
+    wrt = tangent_parameters(hvp)
     rng = np.random.default_rng(3)
     for args in calls:
-        values = dict(zip(params, args))
         upstream = upstream_kwargs(forward[name], grad_fn, upstream_for(forward[name](*args), rng))
-        vectors = {p: _direction(values[p], rng) for p in wrt}
-        result = hvp(**values, **{f"{p}_dot": v for p, v in vectors.items()}, **upstream)
+        point = Directions.draw(params, args, wrt, rng)
+        result = hvp(**point.values, **point.tangents(), **upstream)
         result = result if len(wrt) > 1 else (result,)
         h = 1e-6
-        plus = grad_fn(**{**values, **{p: _moved(values[p], vectors[p], h) for p in wrt}}, **upstream)
-        minus = grad_fn(**{**values, **{p: _moved(values[p], vectors[p], -h) for p in wrt}}, **upstream)
+        plus = grad_fn(**point.moved(h), **upstream)
+        minus = grad_fn(**point.moved(-h), **upstream)
         plus = plus if len(wrt) > 1 else (plus,)
         minus = minus if len(wrt) > 1 else (minus,)
         for got, a, b in zip(result, plus, minus):
@@ -150,3 +148,11 @@ def test_hvp_of_lgamma_and_gamma_uses_trigamma() -> None:
     source = "import math\n\n\ndef f(x, y):\n    return math.gamma(x) * math.lgamma(y)\n"
     code = check_hvp(source, "f", [(2.7, 0.4), (-1.5, 3.2)])
     assert "def _trigamma(x):" in code and "def _digamma(x):" in code
+
+
+@pytest.mark.parametrize(
+    ("source", "calls"), [(s, c) for _, s, c in ZERO_ITERATION_PROGRAMS], ids=[n for n, _, _ in ZERO_ITERATION_PROGRAMS]
+)
+def test_hvp_after_a_loop_that_runs_zero_times(source: str, calls: list[tuple[Any, ...]]) -> None:
+    """B42 in f_hvp: the vector w_dot was merged into the loop's w_1_dot."""
+    check_hvp(source, "f", calls)

@@ -58,7 +58,6 @@ import ast
 import contextlib
 import inspect
 import math
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -66,21 +65,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
+from hypothesis import assume, event, note
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import codegen
 from tests.support import (
+    LONG,
     check_gradients,
     gradient_names,
     load,
+    run_random_programs,
     upstream_for,
     upstream_kwargs,
 )
-
-LONG = os.environ.get("CODEGEN_LONG_FUZZ", "") not in ("", "0")
-EXAMPLES = int(os.environ.get("CODEGEN_FUZZ_EXAMPLES", "20000" if LONG else "1000"))
 
 LIMIT = 4.0  # bound on the magnitude of every element a program computes
 MARGIN = 1e-3  # minimum distance of a test point from any kink
@@ -115,7 +113,7 @@ LOCAL_POOL = [
 # "constant_carried_over_items" (B33), "setitem_after_loop" (B34),
 # "counter_rebound_in_branch" (B35), "helper_in_constant_item" (B36),
 # "split_cache_in_branch" (B37), "tangent_not_broadcast" (B38),
-# "int_param_beside_slice" (B39), "jvp_default_in_loop" (B41).
+# "int_param_beside_slice" (B39), "jvp_default_in_loop" (B41), "jvp_loop_version" (B42).
 KNOWN_BUGS = frozenset({"vector_product"})
 
 FROM_NAMES = frozenset({"exp", "tanh", "log", "sqrt", "maximum", "where", "dot", "sin"})
@@ -1456,10 +1454,7 @@ def check_other_styles(program: Program, fn: Function, forward_fn: Callable[...,
     if not (control_flow and "split_cache_in_branch" in KNOWN_BUGS):
         check_split_style(program.source, fn.name, forward_fn, backward_fn, args)
     constants = any(word in program.source for word in ("array(", "zeros", "ones_like", "K0"))
-    default_in_loop = "c=0.5" in program.source and control_flow
-    if not (constants and "tangent_not_broadcast" in KNOWN_BUGS) and not (
-        default_in_loop and "jvp_default_in_loop" in KNOWN_BUGS
-    ):
+    if not (constants and "tangent_not_broadcast" in KNOWN_BUGS):
         check_forward_mode(program.source, fn.name, forward_fn, backward_fn, args)
 
 
@@ -1491,33 +1486,11 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
 
 
 def test_random_numpy_programs_differentiate_correctly_or_fail_cleanly() -> None:
-    stats: Counter[str] = Counter()
-
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=not LONG,
-        database=None,
-        deadline=None,
-        print_blob=True,
-        phases=tuple(Phase) if LONG else (Phase.explicit, Phase.reuse, Phase.generate),
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-    )
-    @given(programs(), st.data())
-    def run(program: Program, data: st.DataObject) -> None:
-        check_program(program, data, stats)
-
-    run()
-    refused = sum(n for key, n in stats.items() if key.startswith("refused"))
-    assert stats["checked"] >= 4 * max(refused, 1), stats.most_common()
+    run_random_programs(programs, check_program)
 
 
 # ---- bugs the random programs found, pinned by minimal programs -------------------------
-
-
-def bug(reason: str) -> Any:
-    """A known core bug (see /work/bugs-reliability.md); the test flips when it is fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"bug: {reason}")
-
+# An open one is marked `bug("...")` (tests.support): a strict xfail until it is fixed.
 
 NP = "import numpy as np\n\n\n"
 ROWS = np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2]])
@@ -1595,11 +1568,17 @@ def test_numpy_programs_the_random_tests_found(source: str, args: list[Any]) -> 
 
 
 STYLE_FOUND: dict[str, tuple[str, list[Any], str, Any]] = {
+    "forward-mode-after-a-loop-that-did-not-run": (
+        "def f(x, w, n: int):\n    for i in range(n):\n        w = x * 2.0\n    return w * x\n",
+        [0.3, 0.5, 0],
+        "forward",
+        None,  # B42: prune merged the tangent parameter w_dot into the loop's w_1_dot
+    ),
     "forward-mode-default-parameter-rebound-in-a-loop": (
         NP + "def f(x, c=0.5):\n    for i in range(2):\n        c = np.tanh(x)\n    return c * c\n",
         [np.array([0.3, -0.4, 0.8]), 0.5],
         "forward",
-        None,  # B41, fixed
+        None,  # B41, fixed in 30ac8bd
     ),
     "split-style-caches-a-value-of-a-branch-not-taken": (
         NP + "def f(x, y):\n    s = x * 2.0\n    if y > 0.0:\n        s = np.tanh(s) + np.tanh(x)\n"
@@ -1607,6 +1586,13 @@ STYLE_FOUND: dict[str, tuple[str, list[Any], str, Any]] = {
         [np.array([0.3, -0.4, 0.8]), -0.5],
         "split",
         None,  # B37, fixed
+    ),
+    "split-style-backward-reads-a-parameter-a-loop-in-the-other-branch-rebinds": (
+        "def f(x, c):\n    if c > 0.0:\n        for i in range(2):\n            x = x * x\n    else:\n"
+        "        x = x * x\n    return x\n",
+        [np.array([0.3, -0.4]), -1.0],
+        "split",
+        None,  # the cache plan took x for bound by the loop's x = x_list.pop(), on every path
     ),
     "forward-mode-tangent-broadcast-against-a-constant": (
         NP + "def f(s):\n    d = np.ones((3, 1)) + s\n    return np.sum(d)\n",

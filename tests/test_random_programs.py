@@ -38,7 +38,6 @@ from __future__ import annotations
 import ast
 import inspect
 import math
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,14 +45,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
+from hypothesis import assume, event, note
 from hypothesis import strategies as st
 
 import codegen
-from tests.support import check_gradients, gradient_names, load
-
-LONG = os.environ.get("CODEGEN_LONG_FUZZ", "") not in ("", "0")
-EXAMPLES = int(os.environ.get("CODEGEN_FUZZ_EXAMPLES", "20000" if LONG else "1000"))
+from tests.support import LONG, check_gradients, gradient_names, load, run_random_programs
 
 LIMIT = 8.0  # bound on the magnitude of every value a program computes
 MARGIN = 1e-3  # minimum distance of a test point from any kink
@@ -988,37 +984,11 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
 
 
 def test_random_programs_differentiate_correctly_or_fail_cleanly() -> None:
-    stats: Counter[str] = Counter()
-
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=not LONG,
-        database=None,
-        deadline=None,
-        print_blob=True,
-        # Shrinking a failing program takes minutes (each run differentiates one);
-        # CI reports the program as found. The long run shrinks.
-        phases=tuple(Phase) if LONG else (Phase.explicit, Phase.reuse, Phase.generate),
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-    )
-    @given(programs(), st.data())
-    def run(program: Program, data: st.DataObject) -> None:
-        check_program(program, data, stats)
-
-    run()
-    refused = sum(n for key, n in stats.items() if key.startswith("refused"))
-    # Every construct the generator writes is in the supported language (SPEC §1), so
-    # refusals should be rare; a flood of them means the property tests nothing.
-    assert stats["checked"] >= 4 * max(refused, 1), stats.most_common()
+    run_random_programs(programs, check_program)
 
 
 # ---- bugs the random programs found, pinned by minimal programs -------------------------
-
-
-def bug(reason: str) -> Any:
-    """A known core bug (see /work/bugs-reliability.md); the test flips when it is fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"bug: {reason}")
-
+# An open one is marked `bug("...")` (tests.support): a strict xfail until it is fixed.
 
 FOUND: dict[str, tuple[str, list[Any], Any]] = {
     # Fixed in 0350699; kept as regression tests.
