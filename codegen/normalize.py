@@ -1027,6 +1027,8 @@ class Normaliser(FlowLowering, StackLowering):
 
     def refused(self, statement: cst.CSTNode) -> bool:
         """Whether the validator already reported a problem inside `statement`."""
+        if not self.collector.problems:
+            return False
         code_range = self.info.positions.get(statement)
         if code_range is None:
             return False
