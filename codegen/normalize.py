@@ -112,8 +112,11 @@ class Normaliser(FlowLowering, StackLowering):
 
     # ---- conversion of code that is never differentiated -------------------------
     def to_ast(self, node: cst.BaseExpression) -> ast.expr:
-        node = self.inline_constant_calls(node)
-        code = self.info.code(node).strip()
+        code = self.info.code(node)
+        inlined = self.inline_constant_calls(node, code)
+        if inlined is not node:
+            node, code = inlined, self.info.code(inlined)
+        code = code.strip()
         try:
             tree = ast.parse(code, mode="eval").body
         except SyntaxError:
@@ -123,10 +126,10 @@ class Normaliser(FlowLowering, StackLowering):
                 raise self.fail(node, f"cannot read this expression: {exc.msg}")
         return _Rename(self.env).visit(tree)
 
-    def inline_constant_calls(self, node: cst.BaseExpression) -> cst.BaseExpression:
+    def inline_constant_calls(self, node: cst.BaseExpression, code: str) -> cst.BaseExpression:
         """Calls to module functions inside code that is never differentiated (a
-        test, `h(x) // 1`): inlined, since the output does not define them."""
-        code = self.info.code(node)
+        test, `h(x) // 1`): inlined, since the output does not define them.
+        `code` is the node's source."""
         if "(" not in code or not any(name in code for name in self.info.functions):
             return node  # no call to a module function (a cheap test before a tree walk)
         calls: list[cst.Call] = []
@@ -406,7 +409,7 @@ class Normaliser(FlowLowering, StackLowering):
 
     def lower_call(self, node: cst.Call) -> ir.Node:
         name = self.resolve(node.func)
-        label = self.info.code(node.func).strip()
+        label = _dotted_name(node.func) or self.info.code(node.func).strip()
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
         if name.startswith("user.") and name[len("user."):] in self.info.primitives:
@@ -1032,6 +1035,8 @@ class Normaliser(FlowLowering, StackLowering):
 
     def refused(self, statement: cst.CSTNode) -> bool:
         """Whether the validator already reported a problem inside `statement`."""
+        if not self.collector.problems:
+            return False
         code_range = self.info.positions.get(statement)
         if code_range is None:
             return False
@@ -1145,6 +1150,24 @@ def _bound_names(statement: cst.CSTNode) -> list[str]:
 
     statement.visit(_Targets())
     return names
+
+
+def _dotted_name(node: cst.BaseExpression) -> str | None:
+    """`np.linalg.norm` written plainly (no parentheses or spaces): its source
+    text, read without writing the node out; None for anything else."""
+    if isinstance(node, cst.Name) and not node.lpar:
+        return node.value
+    if isinstance(node, cst.Attribute) and not node.lpar:
+        dot = node.dot
+        if not isinstance(dot, cst.Dot) or not (_no_space(dot.whitespace_before) and _no_space(dot.whitespace_after)):
+            return None
+        base = _dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base is not None and not node.attr.lpar else None
+    return None
+
+
+def _no_space(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
+    return isinstance(whitespace, cst.SimpleWhitespace) and not whitespace.value
 
 
 def _names_in(node: cst.CSTNode) -> list[cst.Name]:

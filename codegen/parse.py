@@ -28,7 +28,6 @@ class ModuleInfo:
     source: str
     filename: str
     tree: cst.Module
-    positions: Mapping[cst.CSTNode, CodeRange]
     imports: list[str] = field(default_factory=list)
     # top-level `NAME = ...` statements, copied into the output where used
     constants: dict[str, str] = field(default_factory=dict)
@@ -40,6 +39,15 @@ class ModuleInfo:
     _lines: list[str] | None = None
     _module_names: set[str] | None = None
     syntax: ast.Module | None = None  # the same module read by Python's own parser
+    _positions: Mapping[cst.CSTNode, CodeRange] | None = None
+
+    @property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        """Every node's position: computed on first use, which a module without
+        problems and without loops or branches never needs (a third of parsing)."""
+        if self._positions is None:
+            self._positions = _positions(self.tree)
+        return self._positions
 
     @property
     def uses_numpy(self) -> bool:
@@ -62,7 +70,12 @@ class ModuleInfo:
     def code(self, node: cst.CSTNode) -> str:
         """The node's source text: sliced from the source where its position is known."""
         sliceable = isinstance(node, (cst.BaseExpression, cst.BaseSmallStatement))
-        code_range = self.positions.get(node) if sliceable else None
+        if not sliceable:
+            return self.tree.code_for_node(node)
+        written = self._one_line(node)
+        if written is not None:
+            return written
+        code_range = self.positions.get(node)
         if code_range is None:
             return self.tree.code_for_node(node)
         start, end = code_range.start, code_range.end
@@ -71,6 +84,23 @@ class ModuleInfo:
             return lines[start.line - 1][start.column : end.column]
         middle = lines[start.line : end.line - 1]
         return "".join([lines[start.line - 1][start.column :], *middle, lines[end.line - 1][: end.column]])
+
+    def _one_line(self, node: cst.BaseExpression | cst.BaseSmallStatement) -> str | None:
+        """The node as libcst writes it, without its own parentheses (outside its
+        position): the slice `code` would take, where the node has no semicolon or
+        comma (also outside) and no line break (after which libcst would not write
+        the enclosing block's indentation). None otherwise."""
+        after = node.semicolon if isinstance(node, cst.BaseSmallStatement) else getattr(node, "comma", None)
+        if isinstance(after, (cst.Semicolon, cst.Comma)):  # a StarredElement's comma
+            return None
+        written = self.tree.code_for_node(node)
+        if "\n" in written or "\r" in written:
+            return None
+        if isinstance(node, cst.BaseExpression) and node.lpar:
+            start = sum(len(self.tree.code_for_node(paren)) for paren in node.lpar)
+            end = sum(len(self.tree.code_for_node(paren)) for paren in node.rpar)
+            return written[start : len(written) - end]
+        return written
 
     @property
     def is_generated(self) -> bool:
@@ -145,7 +175,7 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise collector.error(exc.raw_line, exc.raw_column, f"syntax error: {exc.message}")
-    info = ModuleInfo(source, collector.filename, tree, _positions(tree), syntax=syntax)
+    info = ModuleInfo(source, collector.filename, tree, syntax=syntax)
     for statement in tree.body:
         if isinstance(statement, cst.FunctionDef):
             info.functions[statement.name.value] = statement
