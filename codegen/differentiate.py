@@ -303,13 +303,16 @@ class Differentiator(FlowReversal):
             expanded = expand_macros(expanded, mapping, self.modules["np"])
         return simplify(expanded)
 
-    def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr) -> None:
+    def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr, shaped: ir.Node | None = None) -> None:
+        """Send `gradient` (of `shaped`'s shape: `node`'s unless a broadcasting
+        parent passed its own down) to the leaves of `node`."""
         if isinstance(node, ir.Leaf):
             self.contribute(node, gradient)
             return
         if node.rule.name.startswith("user."):
             self.call_user_rule(node, gradient)
             return
+        shaped = shaped or node
         for i, arg in enumerate(node.args):
             if not node.rule.flows(i) or not _active_leaves(arg) & self.useful:
                 continue
@@ -317,13 +320,29 @@ class Differentiator(FlowReversal):
                 self.mask_written(node, arg, gradient)
                 continue
             local = self.instantiate(node, i, gradient, out)
+            if node.rule.broadcast and self.sums_at_operands(arg, shaped):
+                # Summing back to the inner operation's shape can wait for its
+                # operands: its derivative is elementwise in them, and they are
+                # constant along the axes the sum would run over.
+                self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped)
+                continue
             if node.rule.broadcast:
-                local = self.unbroadcast(local, arg, node)
+                local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
             elif node.rule.name == "setitem":
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
+
+    def sums_at_operands(self, arg: ir.Node, shaped: ir.Node) -> bool:
+        """Whether `arg`, an elementwise operation left inline, takes the gradient
+        of `shaped`'s shape and sums it back at its own operands instead."""
+        return (
+            isinstance(arg, ir.Op)
+            and arg.rule.broadcast
+            and not arg.rule.uses_out
+            and self.shapes.summing(arg, shaped) == "helper"
+        )
 
     def run(self) -> Backward:
         fn = self.fn

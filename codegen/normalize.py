@@ -682,8 +682,10 @@ class Normaliser(FlowLowering, StackLowering):
         if self.forward and child.rule.name.startswith("user."):
             return True  # foo_jvp gives the value and its tangent together: a stage of its own
         if parent.broadcast and _is_active_node(child) and self.shapes.summing(child, op) == "helper":
-            # The gradient is summed back to the child's shape; a product's follows from its operands'.
-            return child.rule.name not in SHAPED_BY_OPERANDS
+            # The gradient is summed back to the child's shape; a product's follows from its
+            # operands', and an elementwise child sums it back at its own operands instead.
+            if child.rule.name not in SHAPED_BY_OPERANDS and not child.rule.broadcast:
+                return True
         name = parent.arg_name(i)
         parent_templates = ir.templates(op)
         needed = any(

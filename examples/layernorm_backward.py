@@ -27,13 +27,11 @@ def layernorm_backward(x, gamma, beta, eps=1e-5, dout=1.0):
     var = np.mean(xc_pow, axis=1, keepdims=True)
     std = np.sqrt(var + eps)
     x_hat = xc / std
-    out_times = gamma * x_hat
-    out = out_times + beta
+    out = gamma * x_hat + beta
     # backprop out = gamma * x_hat + beta
-    dout_times = _unbroadcast(dout, out_times)
+    dgamma = _unbroadcast(x_hat * dout, gamma)
+    dx_hat = _unbroadcast(gamma * dout, x_hat)
     dbeta = _unbroadcast(dout, beta)
-    dgamma = _unbroadcast(x_hat * dout_times, gamma)
-    dx_hat = _unbroadcast(gamma * dout_times, x_hat)
     # backprop x_hat = xc / std
     dxc = dx_hat / std
     dstd = np.sum(-xc / std**2 * dx_hat, axis=1, keepdims=True)

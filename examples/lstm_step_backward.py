@@ -49,9 +49,7 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     x_3 = a[:, 2 * H : 3 * H]
     o = 1 / (1 + np.exp(-x_3))
     g = np.tanh(a[:, 3 * H :])
-    f_times_prev_c = f * prev_c
-    i_times_g = i * g
-    next_c = f_times_prev_c + i_times_g
+    next_c = f * prev_c + i * g
     tanh_next_c = np.tanh(next_c)
     next_h = o * tanh_next_c
     # backprop next_h = o * np.tanh(next_c)
@@ -59,12 +57,10 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     dtanh_next_c = _unbroadcast(o * dnext_h, tanh_next_c)
     dnext_c = dnext_c + (1 - tanh_next_c**2) * dtanh_next_c
     # backprop next_c = f * prev_c + i * g
-    df_times_prev_c = _unbroadcast(dnext_c, f_times_prev_c)
-    di_times_g = _unbroadcast(dnext_c, i_times_g)
-    di = _unbroadcast(g * di_times_g, i)
-    dg = _unbroadcast(i * di_times_g, g)
-    df = _unbroadcast(prev_c * df_times_prev_c, f)
-    dprev_c = _unbroadcast(f * df_times_prev_c, prev_c)
+    df = _unbroadcast(prev_c * dnext_c, f)
+    dprev_c = _unbroadcast(f * dnext_c, prev_c)
+    di = _unbroadcast(g * dnext_c, i)
+    dg = _unbroadcast(i * dnext_c, g)
     # backprop g = np.tanh(a[:, 3 * H :])
     da = np.empty_like(a)
     da[:, 3 * H :] = (1 - g**2) * dg

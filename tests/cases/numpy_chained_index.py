@@ -43,8 +43,7 @@ def f_backward(x, W, dout=1.0):
     x_part_1 = x[1]
     x_part_2 = x[2]
     tanh_a = np.tanh(a)
-    out_times = x_part_1[0] * x_part_2[3]
-    out = np.sum(tanh_a) + out_times
+    out = np.sum(tanh_a) + x_part_1[0] * x_part_2[3]
     # backprop return np.sum(np.tanh(a)) + x[1][0] * x[2][3]
     dtanh_a = np.ones_like(tanh_a) * np.sum(dout)
     dx_part_1 = np.zeros_like(x_part_1)
