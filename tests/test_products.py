@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,21 +43,7 @@ def test_unbroadcast_takes_a_shape_as_well_as_an_array() -> None:
         np.testing.assert_array_equal(unbroadcast(grad, np.shape(like)), unbroadcast(grad, like))
 
 
-LSTM = '''
-import numpy as np
-
-
-def lstm_step(x, prev_h, prev_c, Wx, Wh, b):
-    H = prev_h.shape[1]
-    a = x.dot(Wx) + prev_h.dot(Wh) + b
-    i = 1.0 / (1 + np.exp(-a[:, :H]))
-    f = 1.0 / (1 + np.exp(-a[:, H : 2 * H]))
-    o = 1.0 / (1 + np.exp(-a[:, 2 * H : 3 * H]))
-    g = np.tanh(a[:, 3 * H :])
-    next_c = f * prev_c + i * g
-    next_h = o * np.tanh(next_c)
-    return next_h, next_c
-'''
+LSTM = (Path(__file__).resolve().parents[1] / "benchmarks" / "workloads" / "lstm.py").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("rows", [4, 1], ids=["batch", "x-broadcast-over-the-batch"])
