@@ -26,14 +26,13 @@ _STORE = re.compile(r"([A-Za-z_]\w*)\[(\d+)\] (\+?)= (.*)")
 def write(lines: list[str], lengths: dict[str, int] | None = None) -> list[str]:
     """`lines` (one function body) with list gradients built as literals;
     `lengths`: the lists whose length is known (annotated `w: "3"`), which need no padding."""
-    result: list[str | None] = list(lines)
-    if not any(_ZEROS.fullmatch(line) for line in lines):
+    zeros = [(start, match) for start, line in enumerate(lines) if (match := _ZEROS.fullmatch(line))]
+    if not zeros:
         return list(lines)
+    result: list[str | None] = list(lines)
     bound = [_bound(line) for line in lines]
-    for start, line in enumerate(lines):
-        match = _ZEROS.fullmatch(line)
-        if match is not None:
-            _rewrite(result, bound, start, match.group(1), match.group(2), (lengths or {}).get(match.group(2)))
+    for start, match in zeros:
+        _rewrite(result, bound, start, match.group(1), match.group(2), (lengths or {}).get(match.group(2)))
     return [part for line in _without_empty_blocks(result) for part in line.split("\n")]
 
 
