@@ -247,8 +247,8 @@ def _borrow_rules(info: parse.ModuleInfo, user: parse.ModuleInfo) -> None:
     forward mode over it reads their definitions, and `foo_jvp`, `foo_backward_jvp`."""
     for name in user.primitives:
         for function in (name, f"{name}_backward"):
-            if function in user.functions:
-                info.functions.setdefault(function, user.functions[function])
+            if function in user.functions and function not in info.functions:
+                info.functions[function] = info.borrow(user.functions[function], user)
     info.user_rules.update(user.user_rules)
     info.jvp_rules.update(user.jvp_rules)
     # The output imports from the user's module what it calls (Backward.user_imports).

@@ -49,7 +49,7 @@ class Collector:
         self.problems: list[Problem] = []
 
     def add(self, line: int, column: int, message: str) -> None:
-        """Record a problem; `line` is 1-based, `column` 0-based as libcst gives it."""
+        """Record a problem; `line` is 1-based, `column` 0-based, in characters."""
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         problem = Problem(self.filename, line, column + 1, message, text)
         if problem not in self.problems:

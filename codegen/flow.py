@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
-import libcst as cst
-
 from codegen import ir
 
 
@@ -28,7 +26,7 @@ class FlowLowering:
     guards: list[ast.expr]  # tests and ranges the backward evaluates again
 
     # ---- blocks -----------------------------------------------------------------
-    def block(self, statements: Sequence[cst.BaseStatement], prefix: str) -> list[ir.Statement]:
+    def block(self, statements: Sequence[ast.stmt], prefix: str) -> list[ir.Statement]:
         """Lower `statements` into a new block and return it."""
         outer = self.body
         self.blocks.append(outer)
@@ -64,7 +62,7 @@ class FlowLowering:
         return len(self.origins) - 1  # type: ignore[attr-defined]
 
     # ---- if ---------------------------------------------------------------------
-    def if_statement(self, node: cst.If, prefix: str) -> None:
+    def if_statement(self, node: ast.If, prefix: str) -> None:
         code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
         origin = self.flow_origin(f"if {code}:", prefix)
         test = self.to_ast(node.test)  # type: ignore[attr-defined]
@@ -102,14 +100,13 @@ class FlowLowering:
             self.env[name] = merged
         self.body.append(ir.If(test, then_block, else_block, origin))
 
-    def read_after(self, node: cst.CSTNode) -> set[str] | None:
+    def read_after(self, node: ast.stmt) -> set[str] | None:
         """The names the enclosing function reads after `node` (None if unknown)."""
         info = self.info  # type: ignore[attr-defined]
-        span = info.positions.get(node)
-        if span is None or info.syntax is None:
+        end = node.end_lineno
+        if end is None:
             return None
-        end = span.end.line
-        for function in info.syntax.body:
+        for function in info.tree.body:
             if isinstance(function, ast.FunctionDef) and function.lineno <= end <= (function.end_lineno or 0):
                 augmented = {id(n.target) for n in ast.walk(function) if isinstance(n, ast.AugAssign)}
                 return {
@@ -120,18 +117,12 @@ class FlowLowering:
         return None
 
     def branches(
-        self, node: cst.If, prefix: str, before: dict[str, str]
+        self, node: ast.If, prefix: str, before: dict[str, str]
     ) -> tuple[list[ir.Statement], list[ir.Statement], dict[str, str], dict[str, str]]:
-        then_block = self.block(node.body.body, prefix)
+        then_block = self.block(node.body, prefix)
         then_env = self.env
         self.env = dict(before)
-        orelse = node.orelse
-        if isinstance(orelse, cst.If):
-            else_block = self.block([orelse], prefix)
-        elif isinstance(orelse, cst.Else):
-            else_block = self.block(orelse.body.body, prefix)
-        else:
-            else_block = []
+        else_block = self.block(node.orelse, prefix) if node.orelse else []
         else_env = self.env
         self.env = dict(before)
         return then_block, else_block, then_env, else_env
@@ -149,7 +140,7 @@ class FlowLowering:
 
     # ---- loops --------------------------------------------------------------------
     def loop_prelude(
-        self, body: cst.BaseSuite, origin: int, target: tuple[str, cst.BaseExpression] | None = None
+        self, body: list[ast.stmt], origin: int, target: tuple[str, ast.expr] | None = None
     ) -> list[str]:
         """Choose the carried names of a loop over `body` (binding `target`, the loop
         variable and its iterable, each iteration); returns them (source names)."""
@@ -185,7 +176,7 @@ class FlowLowering:
         return carried
 
     def loop_activity(
-        self, body: cst.BaseSuite, carried: list[str], own: list[tuple[str, cst.BaseExpression]]
+        self, body: list[ast.stmt], carried: list[str], own: list[tuple[str, ast.expr]]
     ) -> set[str]:
         """Carried names that become active somewhere in the loop (a fixpoint).
 
@@ -240,34 +231,34 @@ class FlowLowering:
             self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
             self.env[name] = entry
 
-    def for_statement(self, node: cst.For, prefix: str) -> None:
-        if node.orelse is not None or node.asynchronous is not None:
+    def for_statement(self, node: ast.For | ast.AsyncFor, prefix: str) -> None:
+        if node.orelse or isinstance(node, ast.AsyncFor):
             raise self.fail(node, "for ... else and async for are not supported")  # type: ignore[attr-defined]
-        if not isinstance(node.target, cst.Name):
+        if not isinstance(node.target, ast.Name):
             raise self.fail(node.target, "the loop variable must be a single name")  # type: ignore[attr-defined]
         header = f"for {self.info.code(node.target).strip()} in {self.info.code(node.iter).strip()}:"  # type: ignore[attr-defined]
         origin = self.flow_origin(header, prefix)
         iterable = node.iter
         is_range = self.is_range(iterable)
-        if not is_range and self.is_active(iterable) and not isinstance(iterable, cst.Name):  # type: ignore[attr-defined]
+        if not is_range and self.is_active(iterable) and not isinstance(iterable, ast.Name):  # type: ignore[attr-defined]
             raise self.fail(iterable, "loop over a named list or array, or over range(...)")  # type: ignore[attr-defined]
-        if not is_range and isinstance(iterable, cst.Name) and iterable.value in assigned_names(node.body):
+        if not is_range and isinstance(iterable, ast.Name) and iterable.id in assigned_names(node.body):
             # Python reads the iterable once: rebinding its name in the body changes no item.
-            items = self.new_binding(self.names.fresh(f"{iterable.value}_items"))  # type: ignore[attr-defined]
-            self.body.append(self.copy_stage(items, self.env[iterable.value], origin))
+            items = self.new_binding(self.names.fresh(f"{iterable.id}_items"))  # type: ignore[attr-defined]
+            self.body.append(self.copy_stage(items, self.env[iterable.id], origin))
             self.env[items] = items
-            iterable = cst.Name(items)
+            iterable = ast.Name(items, ast.Load())
         if is_range:
             iter_ast = self.to_ast(iterable)  # type: ignore[attr-defined]
         else:
             iter_ast = ast.parse(f"range(len({ast.unparse(self.to_ast(iterable))}))", mode="eval").body  # type: ignore[attr-defined]
         self.guards.append(iter_ast)
         try:
-            carried = self.loop_prelude(node.body, origin, (node.target.value, iterable))
+            carried = self.loop_prelude(node.body, origin, (node.target.id, iterable))
         finally:
             self.guards.pop()
         entries = {n: self.env[n] for n in carried}
-        counter_name = node.target.value if is_range else "i"
+        counter_name = node.target.id if is_range else "i"
         if is_range and self.forward and self.env.get(counter_name) == counter_name and counter_name not in self.active:  # type: ignore[attr-defined]
             var = counter_name  # run forwards only: an index keeps its name, as in Python
         else:
@@ -279,32 +270,32 @@ class FlowLowering:
         self.guards.append(iter_ast)
         try:
             if is_range:
-                self.env[node.target.value] = var
-                loop.body = self.block(node.body.body, prefix)
+                self.env[node.target.id] = var
+                loop.body = self.block(node.body, prefix)
             else:
-                element = cst.Subscript(iterable, [cst.SubscriptElement(cst.Index(cst.Name(var)))])
+                element = ast.Subscript(iterable, ast.Name(var, ast.Load()), ast.Load())
                 self.env[var] = var
-                loop.body = self.element_block(node.target.value, element, node.body.body, prefix, origin)
+                loop.body = self.element_block(node.target.id, element, node.body, prefix, origin)
         finally:
             self.guards.pop()
             self.loops.pop()
         self.loop_epilogue(loop, carried, entries)
         self.body.append(loop)
 
-    def is_range(self, iterable: cst.BaseExpression) -> bool:
+    def is_range(self, iterable: ast.expr) -> bool:
         """`range(...)` or `reversed(range(...))` (a generated backward's loops)."""
-        if not isinstance(iterable, cst.Call):
+        if not isinstance(iterable, ast.Call):
             return False
         name = self.resolve(iterable.func)  # type: ignore[attr-defined]
-        if name == "reversed" and len(iterable.args) == 1:
-            return self.is_range(iterable.args[0].value)
+        if name == "reversed" and len(iterable.args) == 1 and not iterable.keywords:
+            return self.is_range(iterable.args[0])
         return name == "range"
 
     def element_block(
         self,
         name: str,
-        element: cst.Subscript,
-        statements: Sequence[cst.BaseStatement],
+        element: ast.Subscript,
+        statements: Sequence[ast.stmt],
         prefix: str,
         origin: int,
     ) -> list[ir.Statement]:
@@ -321,8 +312,8 @@ class FlowLowering:
             inner, self.body = self.body, outer
         return inner
 
-    def while_statement(self, node: cst.While, prefix: str) -> None:
-        if node.orelse is not None:
+    def while_statement(self, node: ast.While, prefix: str) -> None:
+        if node.orelse:
             raise self.fail(node, "while ... else is not supported")  # type: ignore[attr-defined]
         code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
         origin = self.flow_origin(f"while {code}:", prefix)
@@ -335,57 +326,60 @@ class FlowLowering:
         loop = ir.Loop(None, None, test, [], [self.env[n] for n in carried], origin, counter)
         self.loops.append(loop)
         try:
-            loop.body = self.block(node.body.body, prefix)
+            loop.body = self.block(node.body, prefix)
         finally:
             self.loops.pop()
         self.loop_epilogue(loop, carried, entries)
         self.body.append(loop)
 
 
-def assigned_names(node: cst.CSTNode) -> set[str]:
-    """Names a statement (or suite) binds anywhere inside, loop targets included."""
-    return {name for name, _ in assignments(node)} | {name for name, _ in loop_targets(node)}
+def assigned_names(body: list[ast.stmt]) -> set[str]:
+    """Names statements bind anywhere inside, loop targets included."""
+    return {name for name, _ in assignments(body)} | {name for name, _ in loop_targets(body)}
 
 
-def loop_targets(node: cst.CSTNode) -> list[tuple[str, cst.BaseExpression]]:
-    """(name, iterable) for every `for name in iterable:` inside `node`."""
-    found: list[tuple[str, cst.BaseExpression]] = []
-
-    class _Visitor(cst.CSTVisitor):
-        def visit_For(self, n: cst.For) -> None:
-            if isinstance(n.target, cst.Name):
-                found.append((n.target.value, n.iter))
-
-    node.visit(_Visitor())
+def _preorder(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node inside `body`, parents before children, in source order."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(reversed(body))
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
     return found
 
 
-def assignments(node: cst.CSTNode) -> list[tuple[str, cst.BaseExpression]]:
-    """(name, value) for every binding of a name inside `node`; `x += v` gives
+def loop_targets(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+    """(name, iterable) for every `for name in iterable:` inside `body`."""
+    return [
+        (n.target.id, n.iter)
+        for n in _preorder(body)
+        if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name)
+    ]
+
+
+def assignments(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+    """(name, value) for every binding of a name inside `body`; `x += v` gives
     (x, x + v), a tuple binding gives each name the whole right-hand side."""
-    found: list[tuple[str, cst.BaseExpression]] = []
-
-    class _Visitor(cst.CSTVisitor):
-        def visit_Assign(self, n: cst.Assign) -> None:
+    found: list[tuple[str, ast.expr]] = []
+    for n in _preorder(body):
+        if isinstance(n, ast.Assign):
             for target in n.targets:
-                for name in _target_names(target.target):
-                    found.append((name, n.value))
-
-        def visit_AugAssign(self, n: cst.AugAssign) -> None:
-            for name in _target_names(n.target):
-                found.append((name, cst.BinaryOperation(n.target, cst.Add(), n.value)))
-
-    node.visit(_Visitor())
+                found += [(name, n.value) for name in _target_names(target)]
+        elif isinstance(n, ast.AugAssign):
+            found += [(name, ast.BinOp(n.target, ast.Add(), n.value)) for name in _target_names(n.target)]
     return found
 
 
-def _target_names(node: cst.BaseExpression) -> list[str]:
-    if isinstance(node, cst.Name):
-        return [node.value]
-    if isinstance(node, (cst.Tuple, cst.List)):
-        return [n for e in node.elements for n in _target_names(e.value)]
-    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name):
-        return [node.value.value]
+def _target_names(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [n for e in node.elts for n in _target_names(e)]
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return [node.value.id]
+    if isinstance(node, ast.Starred):
+        return _target_names(node.value)
     return []
 
 

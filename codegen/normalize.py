@@ -11,60 +11,87 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-import libcst as cst
-
 from codegen import ir, resolve, validate
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering
 from codegen.naming import Names, identifiers_and_bindings, temp_name
 from codegen.shift import drop_shift_gradients
-from codegen.parse import ModuleInfo
+from codegen.parse import Function, ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
 from codegen.shape_check import Either, ShapeCheck
 from codegen.shapes import SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.stacks import StackLowering, is_append
 
-_BINOPS: dict[type[cst.BaseBinaryOp], tuple[str, ast.operator]] = {
-    cst.Add: ("add", ast.Add()),
-    cst.Subtract: ("sub", ast.Sub()),
-    cst.Multiply: ("mul", ast.Mult()),
-    cst.Divide: ("div", ast.Div()),
-    cst.Power: ("pow", ast.Pow()),
-    cst.MatrixMultiply: ("matmul", ast.MatMult()),
-    cst.Modulo: ("mod", ast.Mod()),
-}
-_AUGOPS: dict[type[cst.BaseAugOp], type[cst.BaseBinaryOp]] = {
-    cst.AddAssign: cst.Add,
-    cst.SubtractAssign: cst.Subtract,
-    cst.MultiplyAssign: cst.Multiply,
-    cst.DivideAssign: cst.Divide,
-    cst.PowerAssign: cst.Power,
-    cst.MatrixMultiplyAssign: cst.MatrixMultiply,
-    cst.ModuloAssign: cst.Modulo,
+_BINOPS: dict[type[ast.operator], tuple[str, ast.operator]] = {
+    ast.Add: ("add", ast.Add()),
+    ast.Sub: ("sub", ast.Sub()),
+    ast.Mult: ("mul", ast.Mult()),
+    ast.Div: ("div", ast.Div()),
+    ast.Pow: ("pow", ast.Pow()),
+    ast.MatMult: ("matmul", ast.MatMult()),
+    ast.Mod: ("mod", ast.Mod()),
 }
 _CONSTANT_ANNOTATIONS = {"int", "bool", "str"}
+_OPERATOR_NAMES: dict[type[ast.operator], str] = {
+    ast.FloorDiv: "//",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
+# How error messages name expressions that have no derivative.
+_KINDS: dict[type[ast.AST], str] = {
+    ast.Tuple: "tuple",
+    ast.List: "list",
+    ast.Dict: "dict",
+    ast.Set: "set",
+    ast.JoinedStr: "f-string",
+    ast.Starred: "starred",
+    ast.Compare: "comparison",
+}
+_SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr, ast.Pass, ast.Assert)
+
+
+_LOAD = ast.Load()
 
 
 def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        return ast.Name(self.env.get(node.id, node.id), node.ctx)
+def _copied(node: ast.AST, env: dict[str, str], replaced: dict[int, str]) -> ast.AST:
+    """A copy of the user's expression `node` (later stages rewrite theirs in place),
+    its names renamed by `env` and the calls in `replaced` by the names given."""
+    if isinstance(node, ast.Name):
+        name = node.id
+        return ast.Name(env.get(name, name), _LOAD)
+    if isinstance(node, ast.Constant):
+        return ast.Constant(node.value, node.kind)
+    if replaced and id(node) in replaced:
+        name = replaced[id(node)]
+        return ast.Name(env.get(name, name), ast.Load())
+    copy = node.__class__()
+    for key in node._fields:
+        value = getattr(node, key, None)
+        if key == "ctx":
+            value = _LOAD  # as Python reads the expression by itself
+        elif isinstance(value, ast.AST):
+            value = _copied(value, env, replaced) if isinstance(value, (ast.expr, ast.keyword, ast.comprehension, ast.arguments, ast.arg)) else value
+        elif isinstance(value, list):
+            value = [_copied(v, env, replaced) if isinstance(v, ast.AST) else v for v in value]
+        setattr(copy, key, value)
+    return copy
 
 
 class Normaliser(FlowLowering, StackLowering):
-    """Lowers one libcst function into an `ir.Function`."""
+    """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
         self,
         info: ModuleInfo,
-        function: cst.FunctionDef,
+        function: Function,
         collector: Collector,
         wrt: set[str] | None,
         forward: bool = False,
@@ -77,12 +104,12 @@ class Normaliser(FlowLowering, StackLowering):
         self.numpy = info.uses_numpy
         self.env: dict[str, str] = {}
         self.bound: set[str] = set()
-        self._activity: dict[tuple[int, int, int, int], tuple[cst.CSTNode, bool]] = {}
+        self._activity: dict[tuple[int, int, int, int], tuple[ast.AST, bool]] = {}
         self.blocks: list[list[ir.Statement]] = []
         self.loops: list[ir.Loop] = []
         self.guards: list[ast.expr] = []
         self.temps: set[str] = set()
-        self.stack: list[str] = [function.name.value]
+        self.stack: list[str] = [function.name]
         self.return_names: list[str] | None = None
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
@@ -101,50 +128,37 @@ class Normaliser(FlowLowering, StackLowering):
         self.hint = "t"
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
-        code_tree = info.syntax_of(function.name.value) or ast.parse(info.code(function).strip())
-        used, self.user_names = identifiers_and_bindings(code_tree)
+        used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions))
 
     # ---- errors ---------------------------------------------------------------
-    def fail(self, node: cst.CSTNode, message: str) -> CodegenError:
+    def fail(self, node: ast.AST, message: str) -> CodegenError:
         line, column = self.info.position(node)
         return self.collector.error(line, column, message)
 
     # ---- conversion of code that is never differentiated -------------------------
-    def to_ast(self, node: cst.BaseExpression) -> ast.expr:
-        code = self.info.code(node)
-        inlined = self.inline_constant_calls(node, code)
-        if inlined is not node:
-            node, code = inlined, self.info.code(inlined)
-        code = code.strip()
-        try:
-            tree = ast.parse(code, mode="eval").body
-        except SyntaxError:
-            try:
-                tree = ast.parse(f"(\n{code}\n)", mode="eval").body  # spans several lines
-            except SyntaxError as exc:
-                raise self.fail(node, f"cannot read this expression: {exc.msg}")
-        return _Rename(self.env).visit(tree)
+    def to_ast(self, node: ast.expr) -> ast.expr:
+        """The user's expression `node`, never differentiated, as the output writes it:
+        a copy with the names renamed, and calls to module functions inlined (the
+        output does not define them)."""
+        copy = _copied(node, self.env, self.inline_constant_calls(node))
+        assert isinstance(copy, ast.expr)
+        return copy
 
-    def inline_constant_calls(self, node: cst.BaseExpression, code: str) -> cst.BaseExpression:
-        """Calls to module functions inside code that is never differentiated (a
-        test, `h(x) // 1`): inlined, since the output does not define them.
-        `code` is the node's source."""
-        if "(" not in code or not any(name in code for name in self.info.functions):
-            return node  # no call to a module function (a cheap test before a tree walk)
-        calls: list[cst.Call] = []
-
-        class _Calls(cst.CSTVisitor):
-            def visit_Call(inner, call: cst.Call) -> bool:  # noqa: N805
-                name = self.resolve(call.func) or ""
+    def inline_constant_calls(self, node: ast.expr) -> dict[int, str]:
+        """The calls to module functions inside `node`, each inlined: the name of
+        its result, by the call's id."""
+        functions = self.info.functions
+        calls: list[ast.Call] = []
+        pending: list[ast.AST] = [node]
+        while pending:
+            inner = pending.pop()
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in functions:
+                name = self.resolve(inner.func) or ""
                 if name.startswith("user.") and name[len("user."):] not in self.info.primitives:
-                    calls.append(call)
-                    return False
-                return True
-
-        node.visit(_Calls())
-        if not calls:
-            return node
+                    calls.append(inner)
+                    continue
+            pending.extend(reversed(list(ast.iter_child_nodes(inner))))
         values: dict[int, str] = {}
         for call in calls:
             results = self.inline(call, (self.resolve(call.func) or "")[len("user."):], None)
@@ -154,15 +168,9 @@ class Normaliser(FlowLowering, StackLowering):
             assert isinstance(result, ast.Name)
             values[id(call)] = result.id
             self.env.setdefault(result.id, result.id)
+        return values
 
-        class _Replace(cst.CSTTransformer):
-            def leave_Call(inner, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N805
-                name = values.get(id(original))
-                return cst.Name(name) if name is not None else updated
-
-        return node.visit(_Replace())  # type: ignore[return-value]
-
-    def resolve(self, func: cst.BaseExpression) -> str | None:
+    def resolve(self, func: ast.expr) -> str | None:
         name = resolve.call_name(func, self.info, self.env)
         if name == "user._unbroadcast" and self.info.is_generated:
             return "numpy.unbroadcast"  # our own helper, met again in generated code
@@ -173,7 +181,7 @@ class Normaliser(FlowLowering, StackLowering):
         return name
 
     # ---- activity -------------------------------------------------------------
-    def is_active(self, node: cst.CSTNode) -> bool:
+    def is_active(self, node: ast.AST) -> bool:
         """Whether `node`'s value depends differentiably on a parameter."""
         key = (id(node), id(self.env), len(self.env), len(self.active))
         cached = self._activity.get(key)
@@ -181,68 +189,68 @@ class Normaliser(FlowLowering, StackLowering):
             cached = self._activity[key] = (node, self.compute_activity(node))
         return cached[1]
 
-    def compute_activity(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, cst.FloorDivide):
-            return self.is_active(node.left) or self.is_active(node.right)
-        if isinstance(node, cst.Name):
-            return self.env.get(node.value, "") in self.active
-        if isinstance(node, cst.Comparison):
+    def compute_activity(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.BinOp):
+            return not isinstance(node.op, ast.FloorDiv) and (self.is_active(node.left) or self.is_active(node.right))
+        if isinstance(node, ast.Name):
+            return self.env.get(node.id, "") in self.active
+        if isinstance(node, ast.Constant):
             return False
-        if isinstance(node, cst.BooleanOperation):
+        if isinstance(node, ast.Compare):
+            return False
+        if isinstance(node, ast.BoolOp):
             # `x or y` picks a value: refused below when a parameter reaches it.
-            return self.is_active(node.left) or self.is_active(node.right)
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return any(self.is_active(v) for v in node.values)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return False
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.FloorDivide):
-            return False
-        if isinstance(node, cst.Attribute):
-            if node.attr.value in resolve.SHAPE_ATTRIBUTES:
+        if isinstance(node, ast.Attribute):
+            if node.attr in resolve.SHAPE_ATTRIBUTES:
                 return False
-            if isinstance(node.value, cst.Name) and node.value.value not in self.env:
+            if isinstance(node.value, ast.Name) and node.value.id not in self.env:
                 return False  # a module attribute such as math.pi
             return self.is_active(node.value)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             return self.is_active(node.value)
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Call):
             name = self.resolve(node.func)
             if name in resolve.CONSTANT_FUNCTIONS:
                 return False
             if name is not None and name.startswith("user."):
                 return True  # inlined whatever its arguments; the stages decide
-            parts = [a.value for a in node.args if a.keyword is None]
-            if isinstance(node.func, cst.Attribute) and name is not None and name.startswith("method."):
+            parts: list[ast.expr] = list(node.args)
+            if isinstance(node.func, ast.Attribute) and name is not None and name.startswith("method."):
                 parts.append(node.func.value)
             return any(self.is_active(p) for p in parts)
-        if isinstance(node, cst.IfExp):
+        if isinstance(node, ast.IfExp):
             return self.is_active(node.body) or self.is_active(node.orelse)
-        return any(self.is_active(c) for c in node.children if isinstance(c, cst.CSTNode))
+        return any(self.is_active(c) for c in ast.iter_child_nodes(node))
 
     # ---- lowering expressions -------------------------------------------------
-    def lower(self, node: cst.BaseExpression) -> ir.Node:
+    def lower(self, node: ast.expr) -> ir.Node:
         if not self.is_active(node):
             return ir.Leaf(self.to_ast(node))
-        if isinstance(node, cst.Name):
-            var = self.env[node.value]
+        if isinstance(node, ast.Name):
+            var = self.env[node.id]
             return ir.Leaf(ast.Name(var, ast.Load()), var)
-        if isinstance(node, cst.BinaryOperation):
+        if isinstance(node, ast.BinOp):
             return self.lower_binary(node)
-        if isinstance(node, cst.UnaryOperation):
-            name = "neg" if isinstance(node.operator, cst.Minus) else "pos"
-            if not isinstance(node.operator, (cst.Minus, cst.Plus)):
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 raise self.fail(node, "no derivative rule for ~")
+            name = "neg" if isinstance(node.op, ast.USub) else "pos"
             op = ast.USub() if name == "neg" else ast.UAdd()
-            return self.op(name, [self.lower(node.expression)], {}, ast.UnaryOp(op, slot(0)))
-        if isinstance(node, cst.Call):
+            return self.op(name, [self.lower(node.operand)], {}, ast.UnaryOp(op, slot(0)))
+        if isinstance(node, ast.Call):
             return self.lower_call(node)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Subscript):
             return self.lower_subscript(node)
-        if isinstance(node, cst.Attribute):
+        if isinstance(node, ast.Attribute):
             return self.lower_attribute(node)
-        if isinstance(node, cst.IfExp):
+        if isinstance(node, ast.IfExp):
             return self.lower_ifexp(node)
-        if isinstance(node, cst.BooleanOperation):
+        if isinstance(node, ast.BoolOp):
             raise self.fail(node, "`and`/`or` on differentiated values are not supported: use `if`")
-        raise self.fail(node, f"cannot differentiate {type(node).__name__} expressions")
+        raise self.fail(node, f"cannot differentiate {_KINDS.get(type(node), type(node).__name__)} expressions")
 
     def op(self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr) -> ir.Op:
         """An operation of row `name`, or of its array twin `numpy.<name>` in a numpy module."""
@@ -250,7 +258,7 @@ class Normaliser(FlowLowering, StackLowering):
             name = f"numpy.{name}"
         return ir.Op(RULES[name], args, keywords, spelling)
 
-    def lower_ifexp(self, node: cst.IfExp) -> ir.Node:
+    def lower_ifexp(self, node: ast.IfExp) -> ir.Node:
         """`a if c else b` as an `if` statement: only the branch taken is computed,
         in the forward pass and in the backward."""
         test = self.to_ast(node.test)
@@ -287,10 +295,10 @@ class Normaliser(FlowLowering, StackLowering):
         self.body.append(ir.Stage(target, self.stage_children(lowered, origin), origin))
         self.active.add(target)
 
-    def lower_binary(self, node: cst.BinaryOperation) -> ir.Node:
-        kind = type(node.operator)
+    def lower_binary(self, node: ast.BinOp) -> ir.Node:
+        kind = type(node.op)
         if kind not in _BINOPS:
-            raise self.fail(node, f"no derivative rule for the {type(node.operator).__name__} operator")
+            raise self.fail(node, f"no derivative rule for the {_OPERATOR_NAMES.get(kind, kind.__name__)} operator")
         sigmoid = self.sigmoid_argument(node)
         if sigmoid is not None:
             return self.op("sigmoid", [self.lower(sigmoid)], {}, self.sigmoid_spelling(node))
@@ -303,47 +311,47 @@ class Normaliser(FlowLowering, StackLowering):
             return ir.Op(RULES[rule], [self.lower(operand)], {"axis": axis}, spelling)
         return self.binary(node, kind, self.lower(node.left), self.lower(node.right))
 
-    def softmax_parts(self, node: cst.BinaryOperation) -> tuple[str, cst.Name, ast.expr] | None:
+    def softmax_parts(self, node: ast.BinOp) -> tuple[str, ast.Name, ast.expr] | None:
         """("numpy.normalize", e, axis) for `e / np.sum(e, axis, keepdims=True)`, and
         ("numpy.log_softmax", s, axis) for `s - np.log(np.sum(np.exp(s), axis, keepdims=True))`."""
-        if not self.numpy or not isinstance(node.left, cst.Name):
+        if not self.numpy or not isinstance(node.left, ast.Name):
             return None
-        name = node.left.value
-        if isinstance(node.operator, cst.Divide):
-            axis = self.kept_sum_axis(node.right, lambda e: isinstance(e, cst.Name) and e.value == name)
+        name = node.left.id
+        if isinstance(node.op, ast.Div):
+            axis = self.kept_sum_axis(node.right, lambda e: isinstance(e, ast.Name) and e.id == name)
             return None if axis is None else ("numpy.normalize", node.left, axis)
-        if isinstance(node.operator, cst.Subtract):
+        if isinstance(node.op, ast.Sub):
             log = node.right
-            if not (isinstance(log, cst.Call) and self.resolve(log.func) == "numpy.log" and len(log.args) == 1):
+            if not (_one_argument(log) and self.resolve(log.func) == "numpy.log"):  # type: ignore[attr-defined]
                 return None
 
-            def is_exp(e: cst.BaseExpression) -> bool:
-                if not (isinstance(e, cst.Call) and self.resolve(e.func) == "numpy.exp" and len(e.args) == 1):
+            def is_exp(e: ast.expr) -> bool:
+                if not (_one_argument(e) and self.resolve(e.func) == "numpy.exp"):  # type: ignore[attr-defined]
                     return False
-                inner = e.args[0].value
-                return isinstance(inner, cst.Name) and inner.value == name and e.args[0].keyword is None
+                inner = e.args[0]  # type: ignore[attr-defined]
+                return isinstance(inner, ast.Name) and inner.id == name
 
-            axis = self.kept_sum_axis(log.args[0].value, is_exp)
+            axis = self.kept_sum_axis(log.args[0], is_exp)  # type: ignore[attr-defined]
             return None if axis is None else ("numpy.log_softmax", node.left, axis)
         return None
 
-    def kept_sum_axis(self, node: cst.BaseExpression, operand: Callable[[cst.BaseExpression], bool]) -> ast.expr | None:
+    def kept_sum_axis(self, node: ast.expr, operand: Callable[[ast.expr], bool]) -> ast.expr | None:
         """The axis of `np.sum(x, axis=k, keepdims=True)` (or `np.sum(x)`) when `operand(x)`."""
-        if not isinstance(node, cst.Call) or self.resolve(node.func) != "numpy.sum":
+        if not isinstance(node, ast.Call) or self.resolve(node.func) != "numpy.sum":
             return None
-        positional = [a for a in node.args if a.keyword is None]
-        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
-        if len(positional) != 1 or not operand(positional[0].value) or set(keywords) - {"axis", "keepdims"}:
+        positional = node.args
+        keywords = {k.arg: k.value for k in node.keywords}
+        if len(positional) != 1 or not operand(positional[0]) or set(keywords) - {"axis", "keepdims"}:
             return None
         if "axis" not in keywords:
             return None if "keepdims" in keywords else ast.Constant(None)
         kept = keywords.get("keepdims")
-        if not (isinstance(kept, cst.Name) and kept.value == "True"):
+        if not (isinstance(kept, ast.Constant) and kept.value is True):
             return None
         axis = self.static(keywords["axis"], "np.sum")
         return axis if isinstance(axis, ast.Constant) and isinstance(axis.value, int) else None
 
-    def binary(self, node: cst.CSTNode, kind: type[cst.BaseBinaryOp], left: ir.Node, right: ir.Node) -> ir.Node:
+    def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = _BINOPS[kind]
         if (
             name == "mul"
@@ -365,14 +373,14 @@ class Normaliser(FlowLowering, StackLowering):
             return self.checked(node, ir.Op(RULES["numpy.add.n"], [*left.args, right], {}, spelling))
         return self.checked(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
 
-    def checked(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
+    def checked(self, node: ast.AST, op: ir.Op) -> ir.Op:
         """`op`, refused at `node` when the known shapes prove it fails."""
         problem = self.check.operation(op)
         if problem is not None:
             raise self.fail(node, f"shape mismatch: {problem}")
         return self.with_ranks(node, op)
 
-    def with_ranks(self, node: cst.CSTNode, op: ir.Op) -> ir.Op:
+    def with_ranks(self, node: ast.AST, op: ir.Op) -> ir.Op:
         """Matrix products differentiate by their operands' ranks, where known."""
         if op.rule.name in ("numpy.matmul", "numpy.dot", "numpy.inner"):
             for i, arg in enumerate(op.args):
@@ -383,21 +391,21 @@ class Normaliser(FlowLowering, StackLowering):
                 raise self.fail(node, str(exc))
         return op
 
-    def sigmoid_argument(self, node: cst.BinaryOperation) -> cst.BaseExpression | None:
+    def sigmoid_argument(self, node: ast.BinOp) -> ast.expr | None:
         """`z` when `node` is `1 / (1 + exp(-z))`, spelled with math or numpy."""
-        if not isinstance(node.operator, cst.Divide) or not _is_one(node.left):
+        if not isinstance(node.op, ast.Div) or not _is_one(node.left):
             return None
         den = node.right
-        if not (isinstance(den, cst.BinaryOperation) and isinstance(den.operator, cst.Add)):
+        if not (isinstance(den, ast.BinOp) and isinstance(den.op, ast.Add)):
             return None
         call = den.right if _is_one(den.left) else den.left if _is_one(den.right) else None
-        if not isinstance(call, cst.Call) or len(call.args) != 1 or call.args[0].keyword:
+        if not _one_argument(call):
             return None
-        if self.resolve(call.func) not in ("math.exp", "numpy.exp"):
+        if self.resolve(call.func) not in ("math.exp", "numpy.exp"):  # type: ignore[union-attr]
             return None
-        return _negated(call.args[0].value)
+        return _negated(call.args[0])  # type: ignore[union-attr]
 
-    def sigmoid_spelling(self, node: cst.BinaryOperation) -> ast.expr:
+    def sigmoid_spelling(self, node: ast.BinOp) -> ast.expr:
         tree = self.to_ast(node)
         assert isinstance(tree, ast.BinOp)
         den = tree.right
@@ -407,9 +415,9 @@ class Normaliser(FlowLowering, StackLowering):
         call.args = [ast.UnaryOp(ast.USub(), slot(0))]
         return tree
 
-    def lower_call(self, node: cst.Call) -> ir.Node:
+    def lower_call(self, node: ast.Call) -> ir.Node:
         name = self.resolve(node.func)
-        label = _dotted_name(node.func) or self.info.code(node.func).strip()
+        label = self.info.code(node.func).strip()
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
         if name.startswith("user.") and name[len("user."):] in self.info.primitives:
@@ -421,14 +429,14 @@ class Normaliser(FlowLowering, StackLowering):
             if len(outputs) != 1:
                 raise self.fail(node, f"{label} returns {len(outputs)} values: unpack them into names")
             return outputs[0]
-        if any(a.star for a in node.args):
+        if _has_stars(node):
             raise self.fail(node, f"*args in a call to {label} are not supported")
-        positional = [a.value for a in node.args if a.keyword is None]
+        positional = list(node.args)
         method = name.startswith("method.")
         if method:
-            assert isinstance(node.func, cst.Attribute)
+            assert isinstance(node.func, ast.Attribute)
             positional.insert(0, node.func.value)
-        keyword_names = {a.keyword.value for a in node.args if a.keyword is not None}
+        keyword_names = {k.arg for k in node.keywords}
         rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), self.numpy)
         if rule_name is None:
             raise self.fail(node, f"no derivative rule for {label}")
@@ -450,13 +458,11 @@ class Normaliser(FlowLowering, StackLowering):
                 raise self.fail(node, f"{label} takes at most {count + len(slots_for_extra)} arguments here")
             for key, expr in zip(slots_for_extra, extra):
                 statics[key] = self.static(expr, label)
-        for arg in node.args:
-            if arg.keyword is None:
-                continue
-            key = arg.keyword.value
+        for keyword in node.keywords:
+            key = keyword.arg or ""
             if key not in slots_for_extra:
-                raise self.fail(arg, f"keyword {key!r} of {label} is not supported")
-            statics[key] = self.static(arg.value, label, arg)
+                raise self.fail(keyword, f"keyword {key!r} of {label} is not supported")
+            statics[key] = self.static(keyword.value, label, keyword)
         missing = [k for k in rule.statics if k not in statics]
         if missing:
             raise self.fail(node, f"{label} needs its {missing[0]} argument")
@@ -480,24 +486,23 @@ class Normaliser(FlowLowering, StackLowering):
             spelling.args[:count] = [slot(i) for i in range(count)]
         return self.checked(node, ir.Op(rule, args, statics, spelling))
 
-    def user_rule_call(self, node: cst.Call, callee: str) -> ir.Node:
+    def user_rule_call(self, node: ast.Call, callee: str) -> ir.Node:
         """A call of `foo` whose derivative is the user's own `foo_backward` (or
         `foo_jvp` in forward mode)."""
         function = self.info.functions[callee]
-        spec = function.params
-        params = list(spec.posonly_params) + list(spec.params)
-        self.check_rule(node, callee, [p.name.value for p in params])
-        positional = [a for a in node.args if a.keyword is None]
-        if any(a.star for a in node.args) or spec.kwonly_params or len(positional) > len(params):
+        spec = function.args
+        params = _parameters(spec)
+        self.check_rule(node, callee, [p.arg for p, _, _ in params])
+        if _has_stars(node) or spec.kwonlyargs or len(node.args) > len(params):
             raise self.fail(node, f"call to {callee} does not match its parameters")
-        given = {p.name.value: a.value for p, a in zip(params, positional)}
-        given.update({a.keyword.value: a.value for a in node.args if a.keyword is not None})
+        given = {p.arg: a for (p, _, _), a in zip(params, node.args)}
+        given.update({k.arg: k.value for k in node.keywords if k.arg is not None})
         args: list[ir.Node] = []
-        for param in params:
-            expr = given.get(param.name.value, param.default)
+        for param, default, _ in params:
+            expr = given.get(param.arg, default)
             if expr is None:
-                raise self.fail(node, f"call to {callee} is missing argument {param.name.value!r}")
-            lowered = self.lower(expr) if param.name.value in given else ir.Leaf(self.to_ast(expr))
+                raise self.fail(node, f"call to {callee} is missing argument {param.arg!r}")
+            lowered = self.lower(expr) if param.arg in given else ir.Leaf(self.to_ast(expr))
             if isinstance(lowered, ir.Op):
                 origin = len(self.origins) - 1
                 lowered = self.stage_children(lowered, origin)
@@ -505,12 +510,12 @@ class Normaliser(FlowLowering, StackLowering):
                 self.emit_stage(temp, lowered, origin)
                 lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
             args.append(lowered)
-        names = tuple(p.name.value for p in params)
+        names = tuple(p.arg for p, _, _ in params)
         rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")
         spelling = ast.Call(ast.Name(callee, ast.Load()), [slot(i) for i in range(len(args))], [])
         return ir.Op(rule, args, {}, spelling)
 
-    def check_rule(self, node: cst.Call, callee: str, params: list[str]) -> None:
+    def check_rule(self, node: ast.Call, callee: str, params: list[str]) -> None:
         """Refuse a hand-written rule for the other mode, naming the one to write."""
         if self.forward and callee not in self.info.jvp_rules:
             dots = ", ".join(f"{p}_dot" for p in params)
@@ -526,29 +531,27 @@ class Normaliser(FlowLowering, StackLowering):
                 f"write {callee}_backward({', '.join(params)}, dout) returning one gradient per parameter",
             )
 
-    def sum_of_squares(
-        self, rule: Rule, operands: list[cst.BaseExpression], statics: dict[str, ast.expr]
-    ) -> cst.BaseExpression | None:
+    def sum_of_squares(self, rule: Rule, operands: list[ast.expr], statics: dict[str, ast.expr]) -> ast.expr | None:
         """`w` when the call is `np.sum(w * w)` or `np.sum(w ** 2)` over all axes (L2 terms)."""
         if rule.name != "numpy.sum" or statics or len(operands) != 1:
             return None
         inner = operands[0]
-        if not isinstance(inner, cst.BinaryOperation) or not isinstance(inner.left, cst.Name):
+        if not isinstance(inner, ast.BinOp) or not isinstance(inner.left, ast.Name):
             return None
-        if isinstance(inner.operator, cst.Multiply) and isinstance(inner.right, cst.Name):
-            return inner.left if inner.left.value == inner.right.value else None
-        if isinstance(inner.operator, cst.Power) and isinstance(inner.right, cst.Integer):
-            return inner.left if inner.right.value == "2" else None
+        if isinstance(inner.op, ast.Mult) and isinstance(inner.right, ast.Name):
+            return inner.left if inner.left.id == inner.right.id else None
+        if isinstance(inner.op, ast.Pow) and isinstance(inner.right, ast.Constant):
+            return inner.left if type(inner.right.value) is int and inner.right.value == 2 else None
         return None
 
-    def static(self, expr: cst.BaseExpression, label: str, where: cst.CSTNode | None = None) -> ast.expr:
+    def static(self, expr: ast.expr, label: str, where: ast.AST | None = None) -> ast.expr:
         """An argument that must not carry a gradient (a shape, an axis, a flag)."""
         if self.is_active(expr):
             raise self.fail(where or expr, f"this argument of {label} must not depend on a differentiated value")
         return self.to_ast(expr)
 
     def lower_variadic(
-        self, node: cst.Call, rule: Rule, positional: list[cst.BaseExpression], label: str
+        self, node: ast.Call, rule: Rule, positional: list[ast.expr], label: str
     ) -> ir.Node:
         """`np.concatenate([a, b], axis=1)`, `np.stack(...)`: the operands come as one
         list; `np.einsum("ij,jk->ik", a, b)`: they follow the subscripts."""
@@ -558,22 +561,21 @@ class Normaliser(FlowLowering, StackLowering):
                 raise self.fail(node, f"{label} needs its {rule.statics[0]} argument")
             statics[rule.statics[0]] = self.static(positional[0], label)
             elements = positional[1:]
-            rest: list[cst.BaseExpression] = []
+            rest: list[ast.expr] = []
         else:
-            if not positional or not isinstance(positional[0], (cst.List, cst.Tuple)):
+            if not positional or not isinstance(positional[0], (ast.List, ast.Tuple)):
                 raise self.fail(node, f"{label} needs a literal list of arrays to differentiate")
-            if any(isinstance(e, cst.StarredElement) for e in positional[0].elements):
+            if any(isinstance(e, ast.Starred) for e in positional[0].elts):
                 raise self.fail(node, f"starred elements in {label} are not supported")
-            elements = [e.value for e in positional[0].elements]
+            elements = list(positional[0].elts)
             rest = positional[1:]
         keys = [k for k, _ in rule.keywords]
         for key, expr in zip(keys, rest):
             statics[key] = self.static(expr, label)
-        for arg in node.args:
-            if arg.keyword is not None:
-                if arg.keyword.value not in keys:
-                    raise self.fail(arg, f"keyword {arg.keyword.value!r} of {label} is not supported")
-                statics[arg.keyword.value] = self.static(arg.value, label, arg)
+        for keyword in node.keywords:
+            if keyword.arg not in keys:
+                raise self.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
+            statics[keyword.arg] = self.static(keyword.value, label, keyword)
         args = [self.lower(e) for e in elements]
         op = ir.Op(rule, args, statics, ast.Constant(None))
         try:
@@ -585,18 +587,18 @@ class Normaliser(FlowLowering, StackLowering):
         if rule.statics:
             spelling.args[1:] = [slot(i) for i in range(len(args))]
         else:
-            container = ast.List if isinstance(positional[0], cst.List) else ast.Tuple
+            container = ast.List if isinstance(positional[0], ast.List) else ast.Tuple
             spelling.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
         op.spelling = spelling
         return op
 
-    def lower_attribute(self, node: cst.Attribute) -> ir.Node:
-        attr = node.attr.value
+    def lower_attribute(self, node: ast.Attribute) -> ir.Node:
+        attr = node.attr
         if attr not in ("T", "mT"):
             raise self.fail(node, f"cannot differentiate the attribute .{attr}")
         return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
 
-    def lower_subscript(self, node: cst.Subscript) -> ir.Node:
+    def lower_subscript(self, node: ast.Subscript) -> ir.Node:
         value = self.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
@@ -719,7 +721,7 @@ class Normaliser(FlowLowering, StackLowering):
         return target
 
     # ---- statements -----------------------------------------------------------
-    def bind(self, name: str, node: cst.BaseExpression, origin: int, value: ir.Node | None = None) -> None:
+    def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
         lowered = self.lower(node) if value is None else value
         self.assign(name, lowered, origin)
 
@@ -741,12 +743,12 @@ class Normaliser(FlowLowering, StackLowering):
         self.env[name] = target
         self.emit_stage(target, staged, origin)
 
-    def item_assign(self, target: cst.Subscript, value: ir.Node, origin: int) -> None:
+    def item_assign(self, target: ast.Subscript, value: ir.Node, origin: int) -> None:
         """`a[index] = v`: a new version of `a` (a copy, so that the old one and the
         caller's array stay intact) with `v` written in."""
-        if not isinstance(target.value, cst.Name) or target.value.value not in self.env:
+        if not isinstance(target.value, ast.Name) or target.value.id not in self.env:
             raise self.fail(target, "item assignment is only supported on a named array")
-        name = target.value.value
+        name = target.value.id
         old = self.env[name]
         tree = self.to_ast(target)
         assert isinstance(tree, ast.Subscript)
@@ -769,92 +771,91 @@ class Normaliser(FlowLowering, StackLowering):
         self.env[name] = new
         self.emit_stage(new, op, origin)
 
-    def origin(self, statement: cst.CSTNode, prefix: str = "") -> int:
+    def origin(self, statement: ast.AST, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
         self.origins.append(prefix + (code.splitlines()[0] if code else ""))
         return len(self.origins) - 1
 
-    def statement(self, line: cst.SimpleStatementLine, prefix: str = "") -> list[str] | None:
-        """Lower one simple statement line; returns the outputs on `return`."""
-        for small in line.body:
-            if isinstance(small, cst.Pass):
-                continue
-            if isinstance(small, cst.Expr) and not (self.forward and is_append(small)):
-                continue  # a docstring; the validator refused the rest
-            origin = self.origin(small, prefix)
-            if isinstance(small, cst.Expr):
-                self.append_statement(small, origin)
-            elif isinstance(small, cst.Assign):
-                self.assign_statement(small, origin)
-            elif isinstance(small, cst.AugAssign):
-                self.aug_assign(small, origin)
-            elif isinstance(small, cst.Return):
-                return self.returns(small, origin)
-            elif isinstance(small, cst.Assert):
-                message = self.to_ast(small.msg) if small.msg is not None else None
-                self.body.append(ir.Plain(ast.Assert(self.to_ast(small.test), message), origin))
-            else:
-                raise self.fail(small, f"{type(small).__name__} statements are not supported")
+    def statement(self, small: ast.stmt, prefix: str = "") -> list[str] | None:
+        """Lower one simple statement; returns the outputs on `return`."""
+        if isinstance(small, ast.Pass):
+            return None
+        if isinstance(small, ast.Expr) and not (self.forward and is_append(small)):
+            return None  # a docstring; the validator refused the rest
+        origin = self.origin(small, prefix)
+        if isinstance(small, ast.Expr):
+            self.append_statement(small, origin)
+        elif isinstance(small, ast.Assign):
+            self.assign_statement(small, origin)
+        elif isinstance(small, ast.AugAssign):
+            self.aug_assign(small, origin)
+        elif isinstance(small, ast.Return):
+            return self.returns(small, origin)
+        elif isinstance(small, ast.Assert):
+            message = self.to_ast(small.msg) if small.msg is not None else None
+            self.body.append(ir.Plain(ast.Assert(self.to_ast(small.test), message), origin))
+        else:
+            raise self.fail(small, f"{type(small).__name__} statements are not supported")
         return None
 
-    def assign_statement(self, node: cst.Assign, origin: int) -> None:
+    def assign_statement(self, node: ast.Assign, origin: int) -> None:
         value = node.value
-        targets = [t.target for t in node.targets]
-        if len(targets) == 1 and isinstance(targets[0], (cst.Tuple, cst.List)):
-            elements = targets[0].elements
-            callee_name = (self.resolve(value.func) or "") if isinstance(value, cst.Call) else ""
+        targets = node.targets
+        if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)):
+            elements = targets[0].elts
+            callee_name = (self.resolve(value.func) or "") if isinstance(value, ast.Call) else ""
             if callee_name.startswith("user.") and callee_name[len("user."):] in self.info.primitives:
                 raise self.fail(node, f"{callee_name[5:]} has a hand-written rule: it must return one value")
-            if isinstance(value, cst.Call) and callee_name.startswith("user."):
-                hints = [e.value.value if isinstance(e.value, cst.Name) else "out" for e in elements]
-                results = self.inline(value, self.resolve(value.func)[len("user."):], hints)  # type: ignore[index]
+            if isinstance(value, ast.Call) and callee_name.startswith("user."):
+                hints = [e.id if isinstance(e, ast.Name) else "out" for e in elements]
+                results = self.inline(value, callee_name[len("user."):], hints)
                 if len(results) != len(elements):
                     raise self.fail(node, f"unpacking {len(results)} values into {len(elements)} names")
                 for element, result in zip(elements, results):
-                    if not isinstance(element.value, cst.Name):
+                    if not isinstance(element, ast.Name):
                         raise self.fail(element, "only names can be unpacked into")
                     if result.var is not None and result.var in self.return_bound:
-                        self.env[element.value.value] = result.var
+                        self.env[element.id] = result.var
                     else:
-                        self.assign(element.value.value, result, origin)
+                        self.assign(element.id, result, origin)
                 return
-            if not self.is_active(value) and all(isinstance(e.value, cst.Name) for e in elements):
-                self.unpack_constant([e.value.value for e in elements], value, origin)  # type: ignore[union-attr]
+            if not self.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
+                self.unpack_constant([e.id for e in elements], value, origin)  # type: ignore[attr-defined]
                 return
-            if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) != len(elements):
-                if isinstance(value, cst.Call):
+            if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != len(elements):
+                if isinstance(value, ast.Call):
                     self.lower(value)  # an unknown function is the better message
                 raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
-            lowered = [self.lower(e.value) for e in value.elements]
+            lowered = [self.lower(e) for e in value.elts]
             for element, low in zip(elements, lowered):
-                if not isinstance(element.value, cst.Name):
+                if not isinstance(element, ast.Name):
                     raise self.fail(element, "only names can be unpacked into")
-                self.assign(element.value.value, _clone_node(low), origin)
+                self.assign(element.id, _clone_node(low), origin)
             return
-        if len(targets) == 1 and isinstance(targets[0], cst.Name) and isinstance(value, cst.Call):
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Call):
             callee = self.resolve(value.func) or ""
             if callee.startswith("user.") and callee[len("user."):] not in self.info.primitives:
-                results = self.inline(value, callee[len("user."):], [targets[0].value])
+                results = self.inline(value, callee[len("user."):], [targets[0].id])
                 if len(results) != 1:
                     raise self.fail(node, f"{callee[5:]} returns {len(results)} values: unpack them")
                 var = results[0].var
                 if var is not None and var in self.return_bound:
-                    self.env[targets[0].value] = var
+                    self.env[targets[0].id] = var
                 else:
-                    self.assign(targets[0].value, results[0], origin)
+                    self.assign(targets[0].id, results[0], origin)
                 return
-        if len(targets) == 1 and isinstance(targets[0], cst.Subscript):
+        if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
             self.item_assign(targets[0], self.lower(value), origin)
             return
-        if isinstance(targets[0], cst.Name):
-            self.hint = targets[0].value
+        if isinstance(targets[0], ast.Name):
+            self.hint = targets[0].id
         lowered_value = self.lower(value)
         for target in targets:
-            if not isinstance(target, cst.Name):
+            if not isinstance(target, ast.Name):
                 raise self.fail(target, "assignment to anything but a name is not supported here")
-            self.assign(target.value, _clone_node(lowered_value), origin)
+            self.assign(target.id, _clone_node(lowered_value), origin)
 
-    def unpack_constant(self, names: list[str], value: cst.BaseExpression, origin: int) -> None:
+    def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
         expr = self.to_ast(value)
         targets = [self.new_binding(n) for n in names]
@@ -869,33 +870,31 @@ class Normaliser(FlowLowering, StackLowering):
         tuple_target = ast.Tuple([ast.Name(t, ast.Store()) for t in targets], ast.Store())
         self.body.append(ir.Plain(ast.Assign([tuple_target], expr), origin))
 
-    def aug_assign(self, node: cst.AugAssign, origin: int) -> None:
-        kind = _AUGOPS.get(type(node.operator))
-        base = node.target.value if isinstance(node.target, cst.Subscript) else node.target
-        if isinstance(base, cst.Name):
-            self.hint = base.value  # intermediates are named after the target
-        if isinstance(node.target, cst.Subscript) and kind is not None:
+    def aug_assign(self, node: ast.AugAssign, origin: int) -> None:
+        kind = type(node.op) if type(node.op) in _BINOPS else None
+        base = node.target.value if isinstance(node.target, ast.Subscript) else node.target
+        if isinstance(base, ast.Name):
+            self.hint = base.id  # intermediates are named after the target
+        if isinstance(node.target, ast.Subscript) and kind is not None:
             value = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
             self.item_assign(node.target, value, origin)
             return
-        if not isinstance(node.target, cst.Name):
+        if not isinstance(node.target, ast.Name):
             raise self.fail(node.target, "augmented assignment to anything but a name is not supported")
-        kind = _AUGOPS.get(type(node.operator))
         if kind is None:
             raise self.fail(node, "no derivative rule for this augmented assignment")
         lowered = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
-        self.assign(node.target.value, lowered, origin)
+        self.assign(node.target.id, lowered, origin)
 
-    def returns(self, node: cst.Return, origin: int) -> list[str]:
+    def returns(self, node: ast.Return, origin: int) -> list[str]:
         value = node.value
         if value is None:
             raise self.fail(node, "return needs a value to differentiate")
-        items = list(value.elements) if isinstance(value, cst.Tuple) else None
-        exprs = [e.value for e in items] if items is not None else [value]
+        exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         outputs: list[str] = []
         for i, expr in enumerate(exprs):
-            if isinstance(expr, cst.Name) and expr.value in self.env:
-                outputs.append(self.env[expr.value])
+            if isinstance(expr, ast.Name) and expr.id in self.env:
+                outputs.append(self.env[expr.id])
                 continue
             if self.return_names is not None and len(self.return_names) == len(exprs):
                 base = self.return_names[i]
@@ -911,7 +910,7 @@ class Normaliser(FlowLowering, StackLowering):
         return outputs
 
     # ---- calls to the module's own functions ----------------------------------
-    def inline(self, call: cst.Call, callee_name: str, hints: list[str] | None) -> list[ir.Leaf]:
+    def inline(self, call: ast.Call, callee_name: str, hints: list[str] | None) -> list[ir.Leaf]:
         """Lower the body of a module function in place of a call to it."""
         callee = self.info.functions[callee_name]
         if callee_name in self.stack:
@@ -927,10 +926,10 @@ class Normaliser(FlowLowering, StackLowering):
         self.stack.append(callee_name)
         try:
             outputs: list[str] | None = None
-            for statement in callee.body.body:
+            for statement in callee.body:
                 if outputs is not None:
                     raise self.fail(statement, "code after the final return is not supported")
-                if isinstance(statement, cst.SimpleStatementLine):
+                if isinstance(statement, _SIMPLE):
                     outputs = self.statement(statement, prefix=f"{callee_name}: ")
                 else:
                     self.lower_statement(statement, f"{callee_name}: ")
@@ -940,26 +939,24 @@ class Normaliser(FlowLowering, StackLowering):
         assert outputs is not None
         return [ir.Leaf(ast.Name(o, ast.Load()), o if o in self.active else None) for o in outputs]
 
-    def bind_arguments(self, call: cst.Call, callee: cst.FunctionDef) -> dict[str, str]:
+    def bind_arguments(self, call: ast.Call, callee: Function) -> dict[str, str]:
         """The callee's environment: each parameter bound to an SSA name of the caller."""
-        spec = callee.params
-        params = list(spec.posonly_params) + list(spec.params) + list(spec.kwonly_params)
-        given: dict[str, cst.BaseExpression] = {}
-        positional = [a for a in call.args if a.keyword is None]
-        if any(a.star for a in call.args) or len(positional) > len(spec.posonly_params) + len(spec.params):
-            raise self.fail(call, f"call to {callee.name.value} does not match its parameters")
-        for param, arg in zip(params, positional):
-            given[param.name.value] = arg.value
-        for arg in call.args:
-            if arg.keyword is not None:
-                given[arg.keyword.value] = arg.value
+        spec = callee.args
+        params = _parameters(spec)
+        given: dict[str, ast.expr] = {}
+        if _has_stars(call) or len(call.args) > len(spec.posonlyargs) + len(spec.args):
+            raise self.fail(call, f"call to {callee.name} does not match its parameters")
+        for (param, _, _), arg in zip(params, call.args):
+            given[param.arg] = arg
+        for keyword in call.keywords:
+            given[keyword.arg or ""] = keyword.value
         env: dict[str, str] = {}
         origin = self.origin(call)
-        for param in params:
-            name = param.name.value
-            expr = given.get(name, param.default)
+        for param, default, _ in params:
+            name = param.arg
+            expr = given.get(name, default)
             if expr is None:
-                raise self.fail(call, f"call to {callee.name.value} is missing argument {name!r}")
+                raise self.fail(call, f"call to {callee.name} is missing argument {name!r}")
             lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))
             if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
                 env[name] = lowered.var
@@ -983,35 +980,31 @@ class Normaliser(FlowLowering, StackLowering):
     # ---- parameters -----------------------------------------------------------
     def params(self) -> list[ir.Param]:
         params: list[ir.Param] = []
-        spec = self.function.params
-        kinds = [(p, "posonly") for p in spec.posonly_params] + [(p, "positional") for p in spec.params]
-        kinds += [(p, "kwonly") for p in spec.kwonly_params]
-        for param, kind in kinds:
-            name = param.name.value
-            annotation = self.info.code(param.annotation.annotation).strip() if param.annotation else ""
+        for param, default, kind in _parameters(self.function.args):
+            name = param.arg
+            annotation = self.info.code(param.annotation).strip() if param.annotation else ""
             reason = ""
             if annotation in _CONSTANT_ANNOTATIONS:
                 reason = f"annotated {annotation}"
-            elif param.default is not None:
+            elif default is not None:
                 reason = "has a default value"
             if self.wrt is not None:
                 reason = "" if name in self.wrt else "not listed in wrt"
-            code = self.info.code(param).strip().rstrip(",").strip()
+            code = self.param_code(param, default)
             is_list = annotation.startswith(("list", "List"))
-            dims = annotation_dims(param.annotation.annotation) if param.annotation else None
+            dims = annotation_dims(param.annotation) if param.annotation else None
             if dims is not None:
                 self.dims.shapes[name] = dims
-            declared = declared_shape(param.annotation.annotation) if param.annotation else None
-            if declared is not None and not (isinstance(param.default, cst.Name) and param.default.value == "None"):
+            declared = declared_shape(param.annotation) if param.annotation else None
+            if declared is not None and not _is_none(default):
                 self.annotated[name] = declared
-            default = param.default
             if annotation in ("int", "float", "bool"):
                 self.declared.add(name)
             if annotation == "int":
                 self.ints.add(name)  # an index like a size: x[:, n] selects, never gathers
-            if annotation in ("int", "float", "bool") or isinstance(default, (cst.Integer, cst.Float)):
+            if annotation in ("int", "float", "bool") or _is_number_literal(default):
                 self.numbers.add(name)
-            if isinstance(default, cst.UnaryOperation) and isinstance(default.expression, (cst.Integer, cst.Float)):
+            if isinstance(default, ast.UnaryOp) and _is_number_literal(default.operand):
                 self.numbers.add(name)
             params.append(ir.Param(name, code, not reason, reason, is_list, kind))
             self.env[name] = name
@@ -1021,41 +1014,46 @@ class Normaliser(FlowLowering, StackLowering):
                 self.active.add(name)
         return params
 
-    def lower_statement(self, statement: cst.BaseStatement, prefix: str) -> None:
+    def param_code(self, param: ast.arg, default: ast.expr | None) -> str:
+        """The parameter as written: `x`, `w: "3"`, `reg=0.1`."""
+        info = self.info
+        if default is None or param.end_lineno is None or default.end_lineno is None:
+            code = info.code(param)
+            return code if default is None else f"{code}={info.code(default)}"
+        return info.span(param.lineno, param.col_offset, default.end_lineno, default.end_col_offset)  # type: ignore[arg-type]
+
+    def lower_statement(self, statement: ast.stmt, prefix: str) -> None:
         """Lower a statement inside a block (a branch or a loop body)."""
-        if isinstance(statement, cst.SimpleStatementLine):
+        if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
                 raise self.fail(statement, "return is only supported as the last statement of a function")
-        elif isinstance(statement, cst.If):
+        elif isinstance(statement, ast.If):
             self.if_statement(statement, prefix)
-        elif isinstance(statement, cst.For):
+        elif isinstance(statement, (ast.For, ast.AsyncFor)):
             self.for_statement(statement, prefix)
-        elif isinstance(statement, cst.While):
+        elif isinstance(statement, ast.While):
             self.while_statement(statement, prefix)
         else:
             raise self.fail(statement, f"{type(statement).__name__} statements are not supported")
 
-    def refused(self, statement: cst.CSTNode) -> bool:
+    def refused(self, statement: ast.stmt) -> bool:
         """Whether the validator already reported a problem inside `statement`."""
         if not self.collector.problems:
             return False
-        code_range = self.info.positions.get(statement)
-        if code_range is None:
-            return False
-        first, last = code_range.start.line, code_range.end.line
+        first, last = statement.lineno, statement.end_lineno or statement.lineno
         return any(first <= p.line <= last for p in self.collector.problems if p.filename == self.collector.filename)
 
     def run(self) -> ir.Function:
         params = self.params()
         outputs: list[str] | None = None
         failed = False
-        for statement in self.function.body.body:
+        for statement in self.function.body:
             if outputs is not None:
                 raise self.fail(statement, "code after the final return is not supported")
             try:
                 if self.refused(statement):
                     raise CodegenError(list(self.collector.problems))
-                if isinstance(statement, cst.SimpleStatementLine):
+                if isinstance(statement, _SIMPLE):
                     outputs = self.statement(statement)
                 else:
                     self.lower_statement(statement, "")
@@ -1075,7 +1073,7 @@ class Normaliser(FlowLowering, StackLowering):
             if param.name in self.lists:
                 param.is_list = True
         return _shifts_dropped(ir.Function(
-            name=self.function.name.value,
+            name=self.function.name,
             params=params,
             body=self.body,
             outputs=outputs,
@@ -1102,14 +1100,14 @@ def _shifts_dropped(fn: ir.Function) -> ir.Function:
     return fn
 
 
-def _negated(node: cst.BaseExpression) -> cst.BaseExpression | None:
+def _negated(node: ast.expr) -> ast.expr | None:
     """`z` when `node` is `-z`, or `-a * b` (which is `-(a * b)`)."""
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
-        return node.expression
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return node.operand
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
         left = _negated(node.left)
         if left is not None:
-            return node.with_changes(left=left, lpar=[], rpar=[])
+            return ast.BinOp(left, node.op, node.right)
     return None
 
 
@@ -1140,44 +1138,49 @@ def _clone_node(node: ir.Node) -> ir.Node:
     return ir.Op(node.rule, [_clone_node(a) for a in node.args], keywords, ir.clone(node.spelling))
 
 
-def _bound_names(statement: cst.CSTNode) -> list[str]:
+def _bound_names(statement: ast.stmt) -> list[str]:
     names: list[str] = []
-
-    class _Targets(cst.CSTVisitor):
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            names.extend(n.value for n in _names_in(node.target))
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            names.extend(n.value for n in _names_in(node.target))
-
-    statement.visit(_Targets())
+    pending: list[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Assign):
+            names += [n for target in node.targets for n in _names_in(target)]
+        elif isinstance(node, ast.AugAssign):
+            names += _names_in(node.target)
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
     return names
 
 
-def _dotted_name(node: cst.BaseExpression) -> str | None:
-    """`np.linalg.norm` written plainly (no parentheses or spaces): its source
-    text, read without writing the node out; None for anything else."""
-    if isinstance(node, cst.Name) and not node.lpar:
-        return node.value
-    if isinstance(node, cst.Attribute) and not node.lpar:
-        dot = node.dot
-        if not isinstance(dot, cst.Dot) or not (_no_space(dot.whitespace_before) and _no_space(dot.whitespace_after)):
-            return None
-        base = _dotted_name(node.value)
-        return f"{base}.{node.attr.value}" if base is not None and not node.attr.lpar else None
-    return None
-
-
-def _no_space(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
-    return isinstance(whitespace, cst.SimpleWhitespace) and not whitespace.value
-
-
-def _names_in(node: cst.CSTNode) -> list[cst.Name]:
-    if isinstance(node, cst.Name):
-        return [node]
-    if isinstance(node, (cst.Tuple, cst.List)):
-        return [n for e in node.elements for n in _names_in(e.value)]
+def _names_in(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [n for e in node.elts for n in _names_in(e)]
     return []
+
+
+def _parameters(spec: ast.arguments) -> list[tuple[ast.arg, ast.expr | None, str]]:
+    """Each parameter with its default and kind (posonly, positional, kwonly)."""
+    positional = [*spec.posonlyargs, *spec.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(spec.defaults)) + list(spec.defaults)
+    kinds = ["posonly"] * len(spec.posonlyargs) + ["positional"] * len(spec.args)
+    found = list(zip(positional, defaults, kinds))
+    return found + [(p, d, "kwonly") for p, d in zip(spec.kwonlyargs, spec.kw_defaults)]
+
+
+def _has_stars(call: ast.Call) -> bool:
+    """`f(*xs)` or `f(**kw)`."""
+    return any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
+
+
+def _one_argument(node: ast.expr | None) -> bool:
+    """Whether `node` is a call with one plain positional argument."""
+    return (
+        isinstance(node, ast.Call)
+        and len(node.args) == 1
+        and not node.keywords
+        and not isinstance(node.args[0], ast.Starred)
+    )
 
 
 def value_expr(node: ir.Node) -> ast.expr:
@@ -1185,27 +1188,29 @@ def value_expr(node: ir.Node) -> ast.expr:
     return ir.render(node)
 
 
-def annotation_dims(annotation: cst.BaseExpression) -> Shape | None:
+def annotation_dims(annotation: ast.expr) -> Shape | None:
     """The symbolic shape a parameter annotation names, if any (`float` is a scalar)."""
-    if isinstance(annotation, cst.Name) and annotation.value == "float":
+    if isinstance(annotation, ast.Name) and annotation.id == "float":
         return ()
     return declared_shape(annotation)
 
 
-def declared_shape(annotation: cst.BaseExpression) -> Shape | None:
+def declared_shape(annotation: ast.expr) -> Shape | None:
     """The shape a string annotation declares: `"N D"`, `Float[np.ndarray, "N D"]`."""
-    if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 2:
-        element = annotation.slice[1].slice
-        if isinstance(element, cst.Index):
-            annotation = element.value
-    if isinstance(annotation, cst.SimpleString):
-        value = annotation.evaluated_value
-        if isinstance(value, str):
-            return parse_dims(value)
+    if isinstance(annotation, ast.Subscript):
+        index = annotation.slice
+        if isinstance(index, ast.Tuple) and len(index.elts) == 2 and not isinstance(index.elts[1], ast.Slice):
+            annotation = index.elts[1]
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return parse_dims(annotation.value)
     return None
 
 
-def _is_none(node: ast.expr) -> bool:
+def _is_number_literal(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
@@ -1218,10 +1223,8 @@ def _is_arange(node: ast.expr) -> bool:
     return name in ("arange", "range")
 
 
-def _is_one(node: cst.BaseExpression) -> bool:
-    if isinstance(node, (cst.Integer, cst.Float)):
-        return float(node.evaluated_value) == 1.0
-    return False
+def _is_one(node: ast.expr) -> bool:
+    return _is_number_literal(node) and float(node.value) == 1.0  # type: ignore[attr-defined]
 
 
 def _is_active_node(node: ir.Node) -> bool:
@@ -1248,19 +1251,16 @@ def _is_cheap(node: ir.Op) -> bool:
 
 
 
-def _docstring(function: cst.FunctionDef) -> str | None:
-    body = function.body.body
-    if body and isinstance(body[0], cst.SimpleStatementLine):
-        first = body[0].body[0]
-        if isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString):
-            value = first.value.evaluated_value
-            return value if isinstance(value, str) else None
+def _docstring(function: Function) -> str | None:
+    body = function.body
+    if body and validate.is_docstring(body[0]):
+        return body[0].value.value  # type: ignore[attr-defined,no-any-return]
     return None
 
 
 def normalise(
     info: ModuleInfo,
-    function: cst.FunctionDef,
+    function: Function,
     collector: Collector,
     wrt: set[str] | None,
     forward: bool = False,

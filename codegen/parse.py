@@ -1,24 +1,30 @@
-"""Parse a forward module with libcst and read its context.
+"""Parse a forward module with Python's own parser and read its context.
 
 The context is what the differentiator needs to know about the module around
 the forward functions: under which names `math` and `numpy` (or single
 functions from them) are imported, which top-level functions exist, and which
 of them come with a hand-written `_backward` rule.
+
+Positions are the parser's: 1-based lines and 0-based columns, which it counts
+in UTF-8 bytes and `position` turns into characters.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import re
 from dataclasses import dataclass, field
-
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from codegen.errors import Collector
 
 # Modules whose functions have derivative rules.
 KNOWN_MODULES = ("math", "numpy")
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+# A line as Python's tokenizer ends it: form feeds and other separators that
+# `str.splitlines` breaks at are not line ends to it.
+_LINE = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.S)
 
 
 @dataclass
@@ -27,27 +33,18 @@ class ModuleInfo:
 
     source: str
     filename: str
-    tree: cst.Module
+    tree: ast.Module
     imports: list[str] = field(default_factory=list)
     # top-level `NAME = ...` statements, copied into the output where used
     constants: dict[str, str] = field(default_factory=dict)
     # local name -> dotted canonical name: {"np": "numpy", "exp": "math.exp"}
     aliases: dict[str, str] = field(default_factory=dict)
-    functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
-    user_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)  # foo -> foo_backward
-    jvp_rules: dict[str, cst.FunctionDef] = field(default_factory=dict)  # foo -> foo_jvp
+    functions: dict[str, Function] = field(default_factory=dict)
+    user_rules: dict[str, Function] = field(default_factory=dict)  # foo -> foo_backward
+    jvp_rules: dict[str, Function] = field(default_factory=dict)  # foo -> foo_jvp
     _lines: list[str] | None = None
+    _own_lines: int | None = None  # lines of `source`; later ones hold borrowed functions
     _module_names: set[str] | None = None
-    syntax: ast.Module | None = None  # the same module read by Python's own parser
-    _positions: Mapping[cst.CSTNode, CodeRange] | None = None
-
-    @property
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        """Every node's position: computed on first use, which a module without
-        problems and without loops or branches never needs (a third of parsing)."""
-        if self._positions is None:
-            self._positions = _positions(self.tree)
-        return self._positions
 
     @property
     def uses_numpy(self) -> bool:
@@ -60,47 +57,50 @@ class ModuleInfo:
                 return local
         return None
 
-    def position(self, node: cst.CSTNode) -> tuple[int, int]:
-        """1-based line and 0-based column of `node`."""
-        code_range = self.positions.get(node)
-        if code_range is None:
-            return (1, 0)
-        return (code_range.start.line, code_range.start.column)
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = _LINE.findall(self.source)
+            self._own_lines = len(self._lines)
+        return self._lines
 
-    def code(self, node: cst.CSTNode) -> str:
-        """The node's source text: sliced from the source where its position is known."""
-        sliceable = isinstance(node, (cst.BaseExpression, cst.BaseSmallStatement))
-        if not sliceable:
-            return self.tree.code_for_node(node)
-        written = self._one_line(node)
-        if written is not None:
-            return written
-        code_range = self.positions.get(node)
-        if code_range is None:
-            return self.tree.code_for_node(node)
-        start, end = code_range.start, code_range.end
+    def position(self, node: ast.AST) -> tuple[int, int]:
+        """1-based line and 0-based column (in characters) of `node`; (1, 0) for
+        a node the parser did not read from this module."""
+        line = getattr(node, "lineno", None)
         lines = self.lines
-        if start.line == end.line:
-            return lines[start.line - 1][start.column : end.column]
-        middle = lines[start.line : end.line - 1]
-        return "".join([lines[start.line - 1][start.column :], *middle, lines[end.line - 1][: end.column]])
+        if line is None or not 0 < line <= (self._own_lines or 0):
+            return (1, 0)
+        return (line, _characters(lines[line - 1], node.col_offset))  # type: ignore[attr-defined]
 
-    def _one_line(self, node: cst.BaseExpression | cst.BaseSmallStatement) -> str | None:
-        """The node as libcst writes it, without its own parentheses (outside its
-        position): the slice `code` would take, where the node has no semicolon or
-        comma (also outside) and no line break (after which libcst would not write
-        the enclosing block's indentation). None otherwise."""
-        after = node.semicolon if isinstance(node, cst.BaseSmallStatement) else getattr(node, "comma", None)
-        if isinstance(after, (cst.Semicolon, cst.Comma)):  # a StarredElement's comma
-            return None
-        written = self.tree.code_for_node(node)
-        if "\n" in written or "\r" in written:
-            return None
-        if isinstance(node, cst.BaseExpression) and node.lpar:
-            start = sum(len(self.tree.code_for_node(paren)) for paren in node.lpar)
-            end = sum(len(self.tree.code_for_node(paren)) for paren in node.rpar)
-            return written[start : len(written) - end]
-        return written
+    def code(self, node: ast.AST) -> str:
+        """The node's source text; written out by `ast.unparse` for a node made
+        up by codegen (which has no position)."""
+        line = getattr(node, "lineno", None)
+        end_line = getattr(node, "end_lineno", None)
+        if line is None or end_line is None:
+            return ast.unparse(node)
+        return self.span(line, node.col_offset, end_line, node.end_col_offset)  # type: ignore[attr-defined]
+
+    def span(self, line: int, column: int, end_line: int, end_column: int) -> str:
+        """The source from (line, column) to (end_line, end_column), in the
+        parser's positions (columns in UTF-8 bytes)."""
+        lines = self.lines
+        if line == end_line:
+            return _slice(lines[line - 1], column, end_column)
+        middle = lines[line : end_line - 1]
+        return "".join([_slice(lines[line - 1], column, None), *middle, _slice(lines[end_line - 1], 0, end_column)])
+
+    def borrow(self, function: Function, owner: ModuleInfo) -> Function:
+        """`function`, defined in `owner`, read again as if it followed this
+        module's own lines (so `code` finds its text here)."""
+        text = owner.code(function)
+        copy = ast.parse(text).body[0]
+        assert isinstance(copy, (ast.FunctionDef, ast.AsyncFunctionDef))
+        lines = self.lines
+        ast.increment_lineno(copy, len(lines))
+        lines.extend(_LINE.findall(text + "\n"))
+        return copy
 
     @property
     def is_generated(self) -> bool:
@@ -113,14 +113,8 @@ class ModuleInfo:
         if self._module_names is None:
             from codegen.naming import identifiers
 
-            self._module_names = identifiers(self.syntax or ast.parse(self.source))
+            self._module_names = identifiers(self.tree)
         return self._module_names
-
-    @property
-    def lines(self) -> list[str]:
-        if self._lines is None:
-            self._lines = self.source.splitlines(keepends=True)
-        return self._lines
 
     def forward_names(self) -> list[str]:
         """Top-level functions that are forward functions, in source order."""
@@ -129,12 +123,6 @@ class ModuleInfo:
             for name in self.functions
             if not name.startswith("_") and not self.is_user_rule(name) and name not in self.primitives
         ]
-
-    def syntax_of(self, name: str) -> ast.FunctionDef | None:
-        """The top-level function `name` as Python's parser reads it."""
-        tree = self.syntax
-        found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name] if tree else []
-        return found[-1] if found else None
 
     def is_user_rule(self, name: str) -> bool:
         """Whether `name` is a hand-written rule: `foo_backward` or `foo_jvp` beside a `foo`."""
@@ -146,12 +134,28 @@ class ModuleInfo:
         return set(self.user_rules) | set(self.jvp_rules)
 
 
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
+def _slice(line: str, start: int, end: int | None) -> str:
+    """`line[start:end]` with `start` and `end` counted in UTF-8 bytes."""
+    if line.isascii():
+        return line[start:end]
+    return line.encode()[start:end].decode(errors="replace")
+
+
+def _characters(line: str, offset: int) -> int:
+    """The number of characters in the first `offset` UTF-8 bytes of `line`."""
+    if line.isascii():
+        return offset
+    return len(line.encode()[:offset].decode(errors="replace"))
+
+
+def dotted(node: ast.expr) -> str | None:
+    """`np.linalg.norm` for that chain of attributes on a name; None otherwise."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr}"
+    return None
 
 
 def _canonical(module: str) -> str | None:
@@ -164,32 +168,25 @@ def _canonical(module: str) -> str | None:
 def parse_module(source: str, collector: Collector) -> ModuleInfo:
     """Parse `source`; a syntax error is reported as a problem with its position."""
     try:
-        syntax = ast.parse(source)
+        tree = ast.parse(source)
     except SyntaxError as exc:
         line = exc.lineno or 1
         column = max((exc.offset or 1) - 1, 0)
         raise collector.error(line, column, f"syntax error: {exc.msg}")
     except ValueError as exc:  # null bytes
         raise collector.error(1, 0, f"cannot parse: {exc}")
-    try:
-        tree = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        raise collector.error(exc.raw_line, exc.raw_column, f"syntax error: {exc.message}")
-    info = ModuleInfo(source, collector.filename, tree, syntax=syntax)
+    info = ModuleInfo(source, collector.filename, tree)
     for statement in tree.body:
-        if isinstance(statement, cst.FunctionDef):
-            info.functions[statement.name.value] = statement
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    info.imports.append(tree.code_for_node(statement).strip())
-                    _read_import(small, info)
-                    break
-                if isinstance(small, (cst.Assign, cst.AnnAssign)):
-                    targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-                    for target in targets:
-                        if isinstance(target, cst.Name):
-                            info.constants[target.value] = tree.code_for_node(small).strip()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            info.functions[statement.name] = statement
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            info.imports.append(info.code(statement).strip())
+            _read_import(statement, info)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    info.constants[target.id] = info.code(statement).strip()
     for name, node in info.functions.items():
         if name.endswith("_backward") and info.is_user_rule(name):
             info.user_rules[name[: -len("_backward")]] = node
@@ -198,39 +195,24 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
     return info
 
 
-def _positions(tree: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
-    """Every node's position, from libcst's PositionProvider run by itself:
-    `MetadataWrapper.resolve` would also walk the whole tree once more for
-    batchable providers, even when there are none, which doubles the cost.
-    Those are libcst internals, so a libcst without them gets the public way."""
-    provider = PositionProvider()
-    try:
-        provider._gen_impl(tree)
-        computed: Mapping[cst.CSTNode, CodeRange] = provider._computed
-    except AttributeError:
-        return MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
-    return computed
-
-
-def _read_import(node: cst.Import | cst.ImportFrom, info: ModuleInfo) -> None:
-    if isinstance(node, cst.Import):
+def _read_import(node: ast.Import | ast.ImportFrom, info: ModuleInfo) -> None:
+    if isinstance(node, ast.Import):
         for alias in node.names:
-            dotted = _dotted(alias.name)
-            canonical = _canonical(dotted)
+            canonical = _canonical(alias.name)
             if canonical is None:
                 continue
             if alias.asname is not None:
-                info.aliases[_dotted(alias.asname.name)] = canonical
+                info.aliases[alias.asname] = canonical
             else:
-                top = dotted.split(".")[0]
+                top = alias.name.split(".")[0]
                 info.aliases[top] = top
         return
-    if node.relative or node.module is None:
+    if node.level or node.module is None:
         return
-    module = _canonical(_dotted(node.module))
-    if module is None or isinstance(node.names, cst.ImportStar):
+    module = _canonical(node.module)
+    if module is None:
         return
     for alias in node.names:
-        name = _dotted(alias.name)
-        local = _dotted(alias.asname.name) if alias.asname is not None else name
-        info.aliases[local] = f"{module}.{name}"
+        if alias.name == "*":
+            return
+        info.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"

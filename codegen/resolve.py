@@ -6,9 +6,7 @@ import ast
 import builtins
 from collections.abc import Container
 
-import libcst as cst
-
-from codegen.parse import ModuleInfo
+from codegen.parse import ModuleInfo, dotted
 from codegen.rules import RULES
 
 # Attributes that describe an array's layout, never its values.
@@ -71,11 +69,11 @@ CONSTANT_PREFIXES = ("numpy.random.",)
 _BUILTIN_RULES = {"abs": "abs", "min": "min", "max": "max", "pow": "pow", "float": "float"}
 
 
-def call_name(func: cst.BaseExpression, info: ModuleInfo, env: dict[str, str]) -> str | None:
+def call_name(func: ast.expr, info: ModuleInfo, env: dict[str, str]) -> str | None:
     """The canonical name of the callee: `math.exp`, `numpy.sum`, `method.sum`,
     `user.helper`, a builtin's name, or None when it is unknown."""
-    if isinstance(func, cst.Name):
-        name = func.value
+    if isinstance(func, ast.Name):
+        name = func.id
         if name in env:
             return None
         if name in info.aliases:
@@ -85,23 +83,14 @@ def call_name(func: cst.BaseExpression, info: ModuleInfo, env: dict[str, str]) -
         if hasattr(builtins, name):
             return name
         return None
-    if isinstance(func, cst.Attribute):
-        dotted = _dotted(func)
-        if dotted is not None:
-            head, _, rest = dotted.partition(".")
+    if isinstance(func, ast.Attribute):
+        chain = dotted(func)
+        if chain is not None:
+            head, _, rest = chain.partition(".")
             if head not in env and head in info.aliases:
                 full = f"{info.aliases[head]}.{rest}"
                 return "numpy.random." if full.startswith(CONSTANT_PREFIXES) else full
-        return f"method.{func.attr.value}"
-    return None
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
-        return None if inner is None else f"{inner}.{node.attr.value}"
+        return f"method.{func.attr}"
     return None
 
 

@@ -3,127 +3,111 @@
 from __future__ import annotations
 
 import ast
-
-import libcst as cst
+import re
 
 from codegen.errors import Collector
-from codegen.parse import ModuleInfo
+from codegen.parse import Function, ModuleInfo
 from codegen.stacks import is_append
 
 # Node types that cannot appear anywhere inside a forward function, with the
 # word used in the message.
-_REFUSED: dict[type[cst.CSTNode], str] = {
-    cst.Try: "try statements",
-    cst.With: "with statements",
-    cst.Yield: "yield (generators)",
-    cst.Await: "await",
-    cst.Lambda: "lambda expressions",
-    cst.Global: "global statements",
-    cst.Nonlocal: "nonlocal statements",
-    cst.ClassDef: "class definitions",
-    cst.FunctionDef: "nested function definitions",
-    cst.Del: "del statements",
-    cst.Raise: "raise statements",
-    cst.Import: "imports inside a function",
-    cst.ImportFrom: "imports inside a function",
-    cst.ListComp: "list comprehensions",
-    cst.GeneratorExp: "generator expressions",
-    cst.SetComp: "set comprehensions",
-    cst.DictComp: "dict comprehensions",
-    cst.NamedExpr: "assignment expressions (:=)",
-    cst.Match: "match statements",
-    cst.Break: "break statements",
-    cst.Continue: "continue statements",
-    cst.Expr: "expression statements",
-    cst.AnnAssign: "annotated assignments",
+_REFUSED: dict[type[ast.AST], str] = {
+    ast.Try: "try statements",
+    ast.With: "with statements",
+    ast.AsyncWith: "with statements",
+    ast.Yield: "yield (generators)",
+    ast.YieldFrom: "yield (generators)",
+    ast.Await: "await",
+    ast.Lambda: "lambda expressions",
+    ast.Global: "global statements",
+    ast.Nonlocal: "nonlocal statements",
+    ast.ClassDef: "class definitions",
+    ast.FunctionDef: "nested function definitions",
+    ast.AsyncFunctionDef: "nested function definitions",
+    ast.Delete: "del statements",
+    ast.Raise: "raise statements",
+    ast.Import: "imports inside a function",
+    ast.ImportFrom: "imports inside a function",
+    ast.ListComp: "list comprehensions",
+    ast.GeneratorExp: "generator expressions",
+    ast.SetComp: "set comprehensions",
+    ast.DictComp: "dict comprehensions",
+    ast.NamedExpr: "assignment expressions (:=)",
+    ast.Match: "match statements",
+    ast.Break: "break statements",
+    ast.Continue: "continue statements",
+    ast.Expr: "expression statements",
+    ast.AnnAssign: "annotated assignments",
 }
+if hasattr(ast, "TryStar"):
+    _REFUSED[ast.TryStar] = "try statements"
 
 
-class _Fence(cst.CSTVisitor):
-    def __init__(self, info: ModuleInfo, collector: Collector, allowed: frozenset[type], stacks: bool) -> None:
-        self.info = info
-        self.stacks = stacks  # forward mode: `xs.append(v)` statements are read
-        self.collector = collector
-        self.allowed = allowed
-        self.depth = 0
-        self.has_return = False
-
-    def _refuse(self, node: cst.CSTNode, message: str) -> None:
-        line, column = self.info.position(node)
-        self.collector.add(line, column, message)
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.FunctionDef) and self.depth == 0:
-            self.depth += 1
-            return True
-        if isinstance(node, cst.Expr) and _is_docstring(node):
-            return False
-        if isinstance(node, cst.Expr) and is_append(node):
-            if self.stacks:
-                return True
-            self._refuse(node, "list appends are only supported in forward mode (--mode forward, --hvp)")
-            return False
-        if isinstance(node, cst.Return):
-            self.has_return = True
-        kind = type(node)
-        if kind in _REFUSED and kind not in self.allowed:
-            self._refuse(node, f"{_REFUSED[kind]} are not supported")
-            return False
-        return True
+def is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
-# The same constructs as Python's parser names them: a function free of all of
-# them (and with a return) needs no walk of its libcst tree.
-_REFUSED_SYNTAX = (
-    ast.Try, ast.With, ast.AsyncWith, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda, ast.Global,
-    ast.Nonlocal, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Delete, ast.Raise,
-    ast.Import, ast.ImportFrom, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp,
-    ast.NamedExpr, ast.Match, ast.Break, ast.Continue, ast.AnnAssign,
-    *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
-)  # fmt: skip
-
-
-def _plainly_supported(function: ast.FunctionDef) -> bool:
+def _refusals(function: Function, stacks: bool) -> tuple[list[tuple[ast.AST, str]], bool]:
+    """Every unsupported construct in `function` (not looking inside one), and
+    whether it has a return statement. `stacks` (forward mode): `xs.append(v)`
+    statements are read."""
+    found: list[tuple[ast.AST, str]] = []
     has_return = False
-    for node in ast.walk(function):
-        if node is function:
+    defaults = [d for d in (*function.args.defaults, *function.args.kw_defaults) if d is not None]
+    pending: list[ast.AST] = list(reversed([*defaults, *function.body]))
+    while pending:
+        node = pending.pop()
+        if is_docstring(node):  # type: ignore[arg-type]
             continue
-        if isinstance(node, _REFUSED_SYNTAX):
-            return False
-        if isinstance(node, ast.Expr) and not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-            return False
+        if isinstance(node, ast.Expr) and is_append(node):
+            if not stacks:
+                found.append((node, "list appends are only supported in forward mode (--mode forward, --hvp)"))
+                continue
+        elif type(node) in _REFUSED:
+            found.append((node, f"{_REFUSED[type(node)]} are not supported"))
+            continue
         has_return = has_return or isinstance(node, ast.Return)
-    return has_return
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found, has_return
 
 
-def _is_docstring(node: cst.Expr) -> bool:
-    return isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))
-
-
-def check_function(
-    info: ModuleInfo,
-    function: cst.FunctionDef,
-    collector: Collector,
-    allowed: frozenset[type] = frozenset(),
-    stacks: bool = False,
-) -> None:
+def check_function(info: ModuleInfo, function: Function, collector: Collector, stacks: bool = False) -> None:
     """Record a problem for every unsupported construct in `function`."""
-    params = function.params
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            line, column = info.position(star)
+    for star in (function.args.vararg, function.args.kwarg):
+        if star is not None:
+            line, column = _before(info, star, "*")
             collector.add(line, column, "*args and **kwargs parameters are not supported")
-    if function.asynchronous is not None:
+    if isinstance(function, ast.AsyncFunctionDef):
         line, column = info.position(function)
         collector.add(line, column, "async functions are not supported")
-    if function.decorators:
-        line, column = info.position(function.decorators[0])
+    if function.decorator_list:
+        line, column = _before(info, function.decorator_list[0], "@")
         collector.add(line, column, "decorated functions are not supported")
-    syntax = info.syntax_of(function.name.value)
-    if not allowed and syntax is not None and _plainly_supported(syntax):
-        return
-    fence = _Fence(info, collector, allowed, stacks)
-    function.visit(fence)
-    if not fence.has_return:
-        line, column = info.position(function.name)
-        collector.add(line, column, f"function {function.name.value!r} has no return statement")
+    found, has_return = _refusals(function, stacks)
+    for node, message in found:
+        line, column = info.position(node)
+        collector.add(line, column, message)
+    if not has_return:
+        line, column = _name_position(info, function)
+        collector.add(line, column, f"function {function.name!r} has no return statement")
+
+
+def _before(info: ModuleInfo, node: ast.AST, mark: str) -> tuple[int, int]:
+    """Where the `*` of `*args` or the `@` of a decorator is: the parser gives the
+    position of what follows it."""
+    line, column = info.position(node)
+    if 0 < line <= len(info.lines):
+        text = info.lines[line - 1][:column].rstrip()
+        if text.endswith(mark):
+            return line, len(text.rstrip(mark)) if mark == "*" else len(text) - 1
+    return line, column
+
+
+def _name_position(info: ModuleInfo, function: Function) -> tuple[int, int]:
+    """Where the function's name is written, after `def`."""
+    line, column = info.position(function)
+    if 0 < line <= len(info.lines):
+        found = re.compile(r"(?:async\s+)?def\s+").match(info.lines[line - 1], column)
+        if found:
+            return line, found.end()
+    return line, column
