@@ -61,28 +61,32 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-def _copied(node: ast.AST, env: dict[str, str], replaced: dict[int, str]) -> ast.AST:
+def _copied(node: ast.AST, env: dict[str, str], inline: Callable[[ast.Call], str | None]) -> ast.AST:
     """A copy of the user's expression `node` (later stages rewrite theirs in place),
-    its names renamed by `env` and the calls in `replaced` by the names given."""
+    its names renamed by `env`, and each call `inline` gives a name for replaced by it."""
     if isinstance(node, ast.Name):
         name = node.id
         return ast.Name(env.get(name, name), _LOAD)
     if isinstance(node, ast.Constant):
         return ast.Constant(node.value, node.kind)
-    if replaced and id(node) in replaced:
-        name = replaced[id(node)]
-        return ast.Name(env.get(name, name), ast.Load())
+    if isinstance(node, ast.Call):
+        name = inline(node)
+        if name is not None:
+            return ast.Name(env.get(name, name), _LOAD)
     copy = node.__class__()
     for key in node._fields:
         value = getattr(node, key, None)
         if key == "ctx":
             value = _LOAD  # as Python reads the expression by itself
         elif isinstance(value, ast.AST):
-            value = _copied(value, env, replaced) if isinstance(value, (ast.expr, ast.keyword, ast.comprehension, ast.arguments, ast.arg)) else value
+            value = _copied(value, env, inline) if isinstance(value, _COPIED) else value
         elif isinstance(value, list):
-            value = [_copied(v, env, replaced) if isinstance(v, ast.AST) else v for v in value]
+            value = [_copied(v, env, inline) if isinstance(v, ast.AST) else v for v in value]
         setattr(copy, key, value)
     return copy
+
+
+_COPIED = (ast.expr, ast.keyword, ast.comprehension, ast.arguments, ast.arg)
 
 
 class Normaliser(FlowLowering, StackLowering):
@@ -141,34 +145,26 @@ class Normaliser(FlowLowering, StackLowering):
         """The user's expression `node`, never differentiated, as the output writes it:
         a copy with the names renamed, and calls to module functions inlined (the
         output does not define them)."""
-        copy = _copied(node, self.env, self.inline_constant_calls(node))
+        copy = _copied(node, self.env, self.inline_constant_call)
         assert isinstance(copy, ast.expr)
         return copy
 
-    def inline_constant_calls(self, node: ast.expr) -> dict[int, str]:
-        """The calls to module functions inside `node`, each inlined: the name of
-        its result, by the call's id."""
-        functions = self.info.functions
-        calls: list[ast.Call] = []
-        pending: list[ast.AST] = [node]
-        while pending:
-            inner = pending.pop()
-            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in functions:
-                name = self.resolve(inner.func) or ""
-                if name.startswith("user.") and name[len("user."):] not in self.info.primitives:
-                    calls.append(inner)
-                    continue
-            pending.extend(reversed(list(ast.iter_child_nodes(inner))))
-        values: dict[int, str] = {}
-        for call in calls:
-            results = self.inline(call, (self.resolve(call.func) or "")[len("user."):], None)
-            if len(results) != 1:
-                raise self.fail(call, "a function returning several values cannot be used in an expression")
-            result = results[0].expr
-            assert isinstance(result, ast.Name)
-            values[id(call)] = result.id
-            self.env.setdefault(result.id, result.id)
-        return values
+    def inline_constant_call(self, call: ast.Call) -> str | None:
+        """For a call of a module function inside code that is never differentiated
+        (a test, `h(x) // 1`): its body inlined, and the name of its result."""
+        func = call.func
+        if not (isinstance(func, ast.Name) and func.id in self.info.functions):
+            return None
+        name = self.resolve(func) or ""
+        if not name.startswith("user.") or name[len("user."):] in self.info.primitives:
+            return None
+        results = self.inline(call, name[len("user."):], None)
+        if len(results) != 1:
+            raise self.fail(call, "a function returning several values cannot be used in an expression")
+        result = results[0].expr
+        assert isinstance(result, ast.Name)
+        self.env.setdefault(result.id, result.id)
+        return result.id
 
     def resolve(self, func: ast.expr) -> str | None:
         name = resolve.call_name(func, self.info, self.env)
@@ -850,10 +846,10 @@ class Normaliser(FlowLowering, StackLowering):
         if isinstance(targets[0], ast.Name):
             self.hint = targets[0].id
         lowered_value = self.lower(value)
-        for target in targets:
+        for i, target in enumerate(targets):
             if not isinstance(target, ast.Name):
                 raise self.fail(target, "assignment to anything but a name is not supported here")
-            self.assign(target.id, _clone_node(lowered_value), origin)
+            self.assign(target.id, _clone_node(lowered_value) if i < len(targets) - 1 else lowered_value, origin)
 
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
