@@ -146,6 +146,12 @@ UNSUPPORTED = {
     "max-of-three": ("def f(x, y, z):\n    return max(x, y, z)\n", 2, 12, "max"),
     "matmul-on-scalars": ("def f(x, y):\n    return x @ y\n", 2, 12, ""),
     "bit-operator": ("def f(x):\n    return x << 1\n", 2, 12, ""),
+    # Python's parser counts columns in UTF-8 bytes; messages count characters.
+    "after-non-ascii": ("def f(α):\n    β = 'é' + str(α); γ = lambda t: t\n    return α\n", 2, 27, "lambda"),
+    "unknown-non-ascii-name": ("def f(α):\n    return α * ζ(α)\n", 2, 16, "ζ"),
+    "star-args-spaced": ("def f(x, * args):\n    return x\n", 1, 10, "*args"),
+    "decorator-spaced": ("import functools\n\n\n@ functools.cache\ndef f(x):\n    return x\n", 4, 1, "decorat"),
+    "no-return-async": ("async def f(x):\n    y = x\n", 1, 1, "async"),
 }
 
 
