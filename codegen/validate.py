@@ -51,10 +51,15 @@ def _refusals(function: Function, stacks: bool) -> tuple[list[tuple[ast.AST, str
     """Every unsupported construct in `function` (not looking inside one), and
     whether it has a return statement. `stacks` (forward mode): `xs.append(v)`
     statements are read."""
+    defaults = [d for d in (*function.args.defaults, *function.args.kw_defaults) if d is not None]
+    roots: list[ast.AST] = [*defaults, *function.body]
+    plain = roots[len(defaults) + 1 :] if function.body and is_docstring(function.body[0]) else roots
+    kinds = {type(node) for root in plain for node in ast.walk(root)}
+    if kinds.isdisjoint(_REFUSED):  # the common case, told by one walk of Python's own
+        return [], ast.Return in kinds
     found: list[tuple[ast.AST, str]] = []
     has_return = False
-    defaults = [d for d in (*function.args.defaults, *function.args.kw_defaults) if d is not None]
-    pending: list[ast.AST] = list(reversed([*defaults, *function.body]))
+    pending = list(reversed(roots))
     while pending:
         node = pending.pop()
         if is_docstring(node):  # type: ignore[arg-type]

@@ -152,6 +152,8 @@ UNSUPPORTED = {
     "star-args-spaced": ("def f(x, * args):\n    return x\n", 1, 10, "*args"),
     "decorator-spaced": ("import functools\n\n\n@ functools.cache\ndef f(x):\n    return x\n", 4, 1, "decorat"),
     "no-return-async": ("async def f(x):\n    y = x\n", 1, 1, "async"),
+    "after-docstring": ('def f(x):\n    """Doc."""\n    def g(t):\n        return t\n    return x\n', 3, 5, "nested"),
+    "in-a-default": ("def f(x, k=lambda t: t):\n    return x\n", 1, 12, "lambda"),
 }
 
 
