@@ -26,7 +26,7 @@ def prune(body: Block, params: frozenset[str] = frozenset()) -> Block:
     for name in params:
         counts[name] = counts.get(name, 0) + 1
     _merge_copies(body, counts)
-    return body
+    return _without_empty_blocks(body)
 
 
 # ---- liveness ------------------------------------------------------------------------
@@ -156,13 +156,14 @@ def _merge_copies(body: Block, counts: dict[str, int]) -> None:
         i = 0
         while i < len(block):
             copy = _copy(block[i])
+            if copy is not None and copy[0] == copy[1]:
+                del block[i]  # `a = a`
+                continue
             if copy is None or copy[0] in returned:
                 i += 1
                 continue
             new, old = copy
-            if new == old:
-                del block[i]
-            elif _mergeable(block, i, new, old, counts):
+            if _mergeable(block, i, new, old, counts):
                 del block[i]
                 for statement in body:
                     ir.Rename(new, old).visit(statement)
@@ -172,6 +173,22 @@ def _merge_copies(body: Block, counts: dict[str, int]) -> None:
                     ir.Rename(new, old).visit(statement)
             else:
                 i += 1
+
+
+def _without_empty_blocks(block: Block) -> Block:
+    """`block` without the `for` loops and `if`s that merged copies left empty
+    (their ranges and tests compute nothing that is kept); `pass` in an empty
+    `while`, which may still have to run out, and in an empty branch."""
+    kept: Block = []
+    for statement in block:
+        if isinstance(statement, (ast.If, ast.For, ast.While)):
+            statement.body = _without_empty_blocks(statement.body)
+            statement.orelse = _without_empty_blocks(statement.orelse)
+            if not statement.body and not statement.orelse and not isinstance(statement, ast.While):
+                continue
+            statement.body = statement.body or [ast.Pass()]
+        kept.append(statement)
+    return kept
 
 
 def _rebinding(block: Block, i: int, name: str) -> int:

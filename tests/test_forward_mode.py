@@ -242,3 +242,31 @@ ZERO_ITERATION_PROGRAMS = [
 )
 def test_a_loop_that_runs_zero_times_keeps_the_tangent_from_before(source: str, calls: list[tuple[Any, ...]]) -> None:
     check_jvp(source, "f", calls)
+
+
+# B44 (found once the scalar random programs checked forward mode): a loop whose
+# body is nothing but copies that merge away was written with no body at all.
+LOOPS_LEFT_EMPTY = [
+    (
+        "for-over-a-list",
+        "import math\n\n\ndef f(x, v):\n    x = a = math.tanh(x)\n    for item in v:\n        a = a\n    a = a\n    return a\n",
+        [(0.3, [1.0, 2.0]), (0.3, [])],
+    ),
+    (
+        "for-over-a-range",
+        "def f(x, n: int):\n    a = x * x\n    for i in range(n):\n        b = a\n        a = b\n    return a\n",
+        [(0.3, 0), (0.3, 2)],
+    ),
+    (
+        "if-of-copies",
+        "def f(x, c):\n    a = x * x\n    if c > 0.0:\n        b = a\n        a = b\n    return a\n",
+        [(0.3, 1.0), (0.3, -1.0)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "calls"), [(s, c) for _, s, c in LOOPS_LEFT_EMPTY], ids=[n for n, _, _ in LOOPS_LEFT_EMPTY])
+def test_a_block_of_copies_that_merge_away_leaves_no_empty_block(source: str, calls: list[tuple[Any, ...]]) -> None:
+    check_jvp(source, "f", calls)
+    code = codegen.generate(source, mode="forward")
+    assert "pass" not in code.split('"""')[-1] and "for " not in code.split('"""')[-1]

@@ -55,7 +55,6 @@ CODEGEN_FUZZ_EXAMPLES=N to choose the number of programs.
 from __future__ import annotations
 
 import ast
-import contextlib
 import inspect
 import math
 from collections import Counter
@@ -67,17 +66,16 @@ import numpy as np
 import pytest
 from hypothesis import assume, event, note
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
 import codegen
 from tests.support import (
     LONG,
+    check_forward_mode,
     check_gradients,
+    check_split_style,
     gradient_names,
     load,
     run_random_programs,
-    upstream_for,
-    upstream_kwargs,
 )
 
 LIMIT = 4.0  # bound on the magnitude of every element a program computes
@@ -1373,76 +1371,6 @@ def assert_constants_are_constant(fn: Callable[..., Any], names: list[str], kind
                 slopes.append(np.concatenate([np.ravel(o) for o in (out if isinstance(out, tuple) else (out,))]))
             slope = (slopes[0] - slopes[1]) / 2e-6
             assert np.all(np.abs(slope) < 1e-6), f"codegen treats {param} as a constant, yet the output moves: {slope}"
-
-
-def _tuple(value: Any) -> tuple[Any, ...]:
-    return value if isinstance(value, tuple) else (value,)
-
-
-def _generate_and_run(source: str, **options: Any) -> dict[str, Any] | None:
-    """Exec the module `generate` writes with these options; None if it refuses cleanly."""
-    try:
-        code = codegen.generate(source, filename="fwd.py", **options)
-    except codegen.CodegenError as exc:
-        assert exc.line >= 1 and exc.column >= 1
-        return None
-    with contextlib.suppress(InvalidArgument):  # outside a hypothesis test there is no one to tell
-        note(code)
-    namespace: dict[str, Any] = {}
-    exec(compile(code, f"fwd_{'_'.join(map(str, options.values()))}.py", "exec"), namespace)  # noqa: S102
-    return namespace
-
-
-def fused_gradients(forward_fn: Callable[..., Any], backward_fn: Callable[..., Any], args: list[Any],
-                    weights: list[Any]) -> tuple[Any, ...]:  # fmt: skip
-    return _tuple(backward_fn(*args, **upstream_kwargs(forward_fn, backward_fn, weights)))
-
-
-def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
-                      args: list[Any]) -> None:  # fmt: skip
-    """`name_forward` gives the forward's values and a cache; `name_backward(upstream,
-    cache)` gives the fused backward's gradients."""
-    namespace = _generate_and_run(source, style="split")
-    if namespace is None:
-        return
-    outputs = _tuple(forward_fn(*args))
-    weights = upstream_for(outputs, np.random.default_rng(1))
-    *values, cache = namespace[f"{name}_forward"](*args)
-    for got, want in zip(values, outputs, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg="split forward value")
-    gradients = _tuple(namespace[f"{name}_backward"](*weights, cache))
-    for got, want in zip(gradients, fused_gradients(forward_fn, backward_fn, args, weights), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg="split backward")
-
-
-def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
-                       args: list[Any]) -> None:  # fmt: skip
-    """`name_jvp` gives the forward's values, and tangents that agree with the fused
-    backward: <w, J t> == <J^T w, t> for random tangents t and upstream w."""
-    namespace = _generate_and_run(source, mode="forward")
-    if namespace is None:
-        return
-    params = list(inspect.signature(forward_fn).parameters)
-    names = gradient_names(backward_fn)
-    rng = np.random.default_rng(2)
-    tangents = {p: rng.uniform(-1, 1, np.shape(args[params.index(p)])) for p in names}
-    jvp = namespace[f"{name}_jvp"]
-    keywords = {
-        p: args[params.index(p)] if p in params else tangents[p.removesuffix("_dot")]
-        for p in inspect.signature(jvp).parameters
-        if p in params or p.removesuffix("_dot") in tangents
-    }
-    outputs = _tuple(forward_fn(*args))
-    values, dots = jvp(**keywords)
-    if len(outputs) == 1:
-        values, dots = (values,), (dots,)
-    for got, want in zip(values, outputs, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg="forward-mode value")
-    weights = upstream_for(outputs, rng)
-    gradients = fused_gradients(forward_fn, backward_fn, args, weights)
-    jt = sum(float(np.sum(np.asarray(w) * d)) for w, d in zip(weights, dots, strict=True))
-    vjp = sum(float(np.sum(g * tangents[p])) for p, g in zip(names, gradients, strict=True))
-    assert abs(jt - vjp) <= 1e-9 * max(1.0, abs(vjp)), f"forward mode {jt} != reverse mode {vjp}"
 
 
 def check_other_styles(program: Program, fn: Function, forward_fn: Callable[..., Any],

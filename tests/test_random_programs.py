@@ -16,8 +16,9 @@ codegen itself generates (`dx`, `out`, `dout`, `x_1`, `tanh_a`, ...).
 For each program, `codegen.generate` must either raise `codegen.CodegenError`
 (with a position) or produce a backward whose gradients match central
 differences (tests/support.check_gradients) at random smooth points; parameters
-codegen declares constant must really not move the output. Any other exception
-fails the test.
+codegen declares constant must really not move the output. One program in ten
+(all in the long run) is also generated in split style and in forward mode, and
+checked against the fused backward. Any other exception fails the test.
 
 Values stay bounded by construction (a statement whose value could exceed
 `LIMIT` is squashed with tanh), so float64 central differences are accurate.
@@ -49,7 +50,15 @@ from hypothesis import assume, event, note
 from hypothesis import strategies as st
 
 import codegen
-from tests.support import LONG, check_gradients, gradient_names, load, run_random_programs
+from tests.support import (
+    LONG,
+    check_forward_mode,
+    check_gradients,
+    check_split_style,
+    gradient_names,
+    load,
+    run_random_programs,
+)
 
 LIMIT = 8.0  # bound on the magnitude of every value a program computes
 MARGIN = 1e-3  # minimum distance of a test point from any kink
@@ -57,6 +66,9 @@ PARAM_BOUND = 1.5  # parameters are drawn from [-1.5, 1.5]
 # Statements in a forward function: CI runs many short programs; the long run
 # also writes long ones.
 STATEMENTS = (3, 15) if LONG else (2, 12)
+# One program in this many is also generated in split style and in forward mode
+# and checked against its fused backward (every one in the long run).
+OTHER_STYLES_EVERY = 1 if LONG else 10
 
 PARAM_POOL = ["x", "y", "z", "w", "p"]
 # Plain names plus names codegen generates itself: SSA versions, gradients,
@@ -960,6 +972,7 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
     # Pick the test points first: a program without one is skipped before the
     # (comparatively slow) generation.
     points = [smooth_point(program, fn, data) for fn in program.forwards]
+    other_styles = data.draw(st.integers(1, OTHER_STYLES_EVERY), label="check split style and forward mode") == 1
     try:
         forward, backward, code = load(program.source, "fwd.py")
     except codegen.CodegenError as exc:
@@ -980,6 +993,9 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
         else:  # documented: "Returns None: no parameter is differentiated."
             assert backward_fn(*args) is None
         assert_constants_are_constant(forward[fn.name], names, fn.kinds, args)
+        if other_styles and names:
+            check_split_style(program.source, fn.name, forward[fn.name], backward_fn, args)
+            check_forward_mode(program.source, fn.name, forward[fn.name], backward_fn, args)
     stats["checked"] += 1
 
 
