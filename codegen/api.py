@@ -184,7 +184,7 @@ def build(
     for helper in helpers.NAMES:
         # A helper written into the output must not collide with the user's names.
         alias, counter = helper, 0
-        while alias in info.module_names and not info.is_generated:
+        while info.names(alias) and not info.is_generated:
             counter += 1
             alias = f"{helper}_{counter}"
         modules[helper] = alias
