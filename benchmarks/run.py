@@ -810,7 +810,7 @@ def run_generation(
     )
     print(header)
     print("-" * len(header))
-    # Warm up: black's grammar, libcst's parser and our own imports load on first
+    # Warm up: black's grammar and our own imports (the rule table) load on first
     # use; that one-off cost should not land on the smallest size.
     codegen.generate(synthetic_source(20))
     previous: GenResult | None = None
