@@ -146,8 +146,8 @@ def _kink(real: ast.expr, wrapper: str, args: list[E], bound: float, inert: bool
     """
     active = _any(*(a.active for a in args))
     # No kink to avoid when the operands are constants, or the same expression twice
-    # (`max(a, a)` is `a` on both sides of the tie).
-    same = len(args) == 2 and ast.dump(args[0].real) == ast.dump(args[1].real)
+    # (`max(a, a)` is `a` on both sides of the tie), except `hypot(a, a)`: sqrt(2) |a|.
+    same = len(args) == 2 and ast.dump(args[0].real) == ast.dump(args[1].real) and wrapper != "_k_hypot"
     keywords = [] if active is not False and not same else [ast.keyword("record", ast.Constant(False))]
     probe = ast.Call(_name(wrapper), [a.probe for a in args], keywords)
     return E(real, probe, bound, False if inert else active)
