@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from codegen import source
 from codegen.naming import Names
 
 # Array methods without side effects.
@@ -100,7 +101,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool
         if index in insert:
             result.append(insert[index])
         if index in replace:
-            result.append(ast.unparse(_Replace({id(n): name for n, name in replace[index]}).visit(trees[index])))
+            result.append(source.statement(_Replace({id(n): name for n, name in replace[index]}).visit(trees[index])))
         else:
             result.append(line)
     return True, result

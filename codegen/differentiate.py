@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from codegen import helpers, ir
+from codegen import helpers, ir, source
 from codegen.ir import render, substitute
 from codegen.reverse_flow import FlowReversal, LoopContext
 from codegen.dims import Dims
@@ -220,7 +220,7 @@ class Differentiator(FlowReversal):
         name = self.names.grad(old.var)
         masked = name if name not in self.state else self.names.fresh(f"{name}_masked")
         index = ir.clone(op.keywords["index"])
-        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{ast.unparse(gradient)}.copy()", mode="eval").body))
+        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{source.expression(gradient)}.copy()", mode="eval").body))
         self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0)))
         if masked == name:
             self.state[name] = "fresh"

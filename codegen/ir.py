@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from codegen import source
 from codegen.naming import Names
 from codegen.rules import Rule
 
@@ -47,7 +48,7 @@ def unparse(statement: ast.stmt) -> str:
     for node in [statement] if simple else ast.walk(statement):
         if isinstance(node, ast.stmt) and not hasattr(node, "lineno"):
             node.lineno = 0
-    return ast.unparse(statement)
+    return source.statement(statement)
 
 
 # Singletons in every tree Python's parser builds: shared, never copied.

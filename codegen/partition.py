@@ -18,6 +18,8 @@ import ast
 import re
 from collections import Counter
 
+from codegen import source
+
 _ZEROS = re.compile(r"([A-Za-z_]\w*) = ([A-Za-z_][\w.]*)\.zeros_like\(([A-Za-z_]\w*)\)")
 _ADD = re.compile(r"([A-Za-z_]\w*)\[(.*)\] \+= (.*)")
 _BINDS = re.compile(r"^\s*(?:([A-Za-z_]\w*) [-+*/@%]?= |for ([A-Za-z_]\w*) in )")
@@ -87,8 +89,8 @@ def _tiles(indices: list[str], sizes: set[str]) -> bool:
         piece = parts[axis]
         if piece.step is not None:
             return False
-        lower = "" if piece.lower is None else ast.unparse(piece.lower)
-        upper = "" if piece.upper is None else ast.unparse(piece.upper)
+        lower = "" if piece.lower is None else source.expression(piece.lower)
+        upper = "" if piece.upper is None else source.expression(piece.upper)
         if lower in spans or lower == "0" and "" in spans or lower == "" and "0" in spans:
             return False
         spans["" if lower == "0" else lower] = upper
