@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from codegen import source
@@ -47,7 +47,7 @@ def eliminate(lines: list[str], names: Names, pure_modules: set[str]) -> list[st
     """`lines` (statements and comments of one function body) with repeated pure
     expressions computed once."""
     lines = [part for line in lines for part in line.split("\n")]
-    names.taken.update(word for line in lines for word in _WORD.findall(line))
+    names.taken.update(_WORD.findall("\n".join(lines)))
     while True:
         changed, lines = _round(lines, names, pure_modules)
         if not changed:
@@ -155,6 +155,10 @@ def _mutates(statement: ast.stmt) -> bool:
 def _stored_names(statement: ast.stmt) -> Iterator[str]:
     targets = statement.targets if isinstance(statement, ast.Assign) else []
     for target in targets:
+        if isinstance(target, ast.Name):  # most of them: no need to walk
+            if isinstance(target.ctx, ast.Store):
+                yield target.id
+            continue
         for node in ast.walk(target):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 yield node.id
@@ -180,7 +184,7 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
                 key = text[node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
                 top = node is root
                 found.setdefault(key, []).append(_Use(line, node, not (top and whole), binds if top else None))  # type: ignore[arg-type]
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(_children(node))
 
     for line, statement in sorted(trees.items()):
         if isinstance(statement, ast.Assign):
@@ -200,6 +204,25 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
     for uses in found.values():
         uses.sort(key=lambda use: use.line)
     return found
+
+
+def _children(node: ast.AST) -> Iterable[ast.AST]:
+    """The children of `node` that may hold an expression worth naming, in the order
+    ast.iter_child_nodes gives them (contexts and operators left out)."""
+    kind = node.__class__
+    if kind is ast.Name or kind is ast.Constant:
+        return ()
+    if kind is ast.BinOp:
+        return (node.left, node.right)  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        return [node.func, *node.args, *(keyword.value for keyword in node.keywords)]  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return (node.value,)  # type: ignore[attr-defined]
+    if kind is ast.Subscript:
+        return (node.value, node.slice)  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp:
+        return (node.operand,)  # type: ignore[attr-defined]
+    return ast.iter_child_nodes(node)
 
 
 def _eligible(node: ast.expr, pure_modules: set[str]) -> bool:
