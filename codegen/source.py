@@ -97,14 +97,13 @@ def _statement(node: ast.stmt) -> str:
 
 def _expr(node: ast.expr, precedence: int) -> str:
     """`node` written where an operator of `precedence` binds it."""
-    writer = _WRITERS.get(node.__class__)
+    kind = node.__class__
+    if kind is ast.Name:  # most nodes: no call
+        return node.id  # type: ignore[attr-defined]
+    writer = _WRITERS.get(kind)
     if writer is None:
         raise _Unsupported
     return writer(node, precedence)
-
-
-def _name(node: ast.Name, precedence: int) -> str:
-    return node.id
 
 
 def _constant(node: ast.Constant, precedence: int) -> str:
@@ -201,7 +200,6 @@ def _starred(node: ast.Starred, precedence: int) -> str:
 
 
 _WRITERS: dict[type[ast.AST], Callable[[Any, int], str]] = {
-    ast.Name: _name,
     ast.Constant: _constant,
     ast.BinOp: _binop,
     ast.UnaryOp: _unaryop,
