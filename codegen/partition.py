@@ -30,15 +30,19 @@ Linear = Counter[str]  # term -> non-negative coefficient; "" for the constant
 
 def tile(lines: list[str]) -> list[str]:
     """`lines` (one function body) with tiled gradients written directly."""
-    sizes = _sizes(lines)
+    sizes: set[str] | None = None  # read from all the lines, when first needed
     result = list(lines)
     for start, line in enumerate(lines):
-        match = _ZEROS.fullmatch(line)
+        match = _ZEROS.fullmatch(line) if ".zeros_like(" in line else None
         if match is None:
             continue
         name = match.group(1)
         contributions = _contributions(lines, start, name)
-        if contributions and _tiles([index for _, index in contributions], sizes):
+        if not contributions:
+            continue
+        if sizes is None:
+            sizes = _sizes(lines)
+        if _tiles([index for _, index in contributions], sizes):
             result[start] = f"{name} = {match.group(2)}.empty_like({match.group(3)})"
             for at, _ in contributions:
                 result[at] = result[at].replace(" += ", " = ", 1)
