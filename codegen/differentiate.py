@@ -287,12 +287,11 @@ class Differentiator(FlowReversal):
             mapping[key] = op.keywords.get(key, default)
         for key in op.rule.statics:
             mapping[key] = op.keywords[key]
-        for helper in helpers.NAMES:
-            if helper in uses:
-                self.result.helpers.add(helper)
-                mapping[helper] = ast.Name(self.modules[helper], ast.Load())
-                if helper in ("_digamma", "_trigamma"):
-                    self.result.modules.add("math")
+        for helper in uses & helpers.NAMES:
+            self.result.helpers.add(helper)
+            mapping[helper] = ast.Name(self.modules[helper], ast.Load())
+            if helper in ("_digamma", "_trigamma"):
+                self.result.modules.add("math")
         for module in ("math", "np"):
             if module in uses:
                 self.result.modules.add(module)
@@ -314,7 +313,7 @@ class Differentiator(FlowReversal):
             return
         shaped = shaped or node
         for i, arg in enumerate(node.args):
-            if not node.rule.flows(i) or not _active_leaves(arg) & self.useful:
+            if not node.rule.flows(i) or self.useful.isdisjoint(_active_leaves(arg)):
                 continue
             if node.rule.name == "setitem" and i == 0:
                 self.mask_written(node, arg, gradient)
