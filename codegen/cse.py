@@ -35,7 +35,7 @@ _MAX_NAME = 16
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Use:
     line: int
     node: ast.expr
@@ -178,6 +178,9 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
         stack: list[ast.AST] = [root]
         while stack:
             node = stack.pop()
+            kind = node.__class__
+            if kind is ast.Name or kind is ast.Constant:
+                continue
             if isinstance(node, _HIDING):
                 continue  # parts of a conditional expression may never be evaluated
             if isinstance(node, _KINDS):
@@ -201,9 +204,7 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
             values = statement.value.elts if isinstance(statement.value, ast.Tuple) else [statement.value]
             for value in values:
                 scan(value, line, True, None)
-    for uses in found.values():
-        uses.sort(key=lambda use: use.line)
-    return found
+    return found  # each list in line order, as the lines were scanned
 
 
 def _children(node: ast.AST) -> Iterable[ast.AST]:
