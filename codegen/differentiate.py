@@ -211,7 +211,7 @@ class Differentiator(FlowReversal):
         )
         self.emit(ast.Assign([target], call))
         for temp, arg in zip(temps, op.args):
-            if _active_leaves(arg) & self.useful:
+            if self.reaches(arg):
                 self.backprop(arg, ast.Name(temp, ast.Load()), ast.Name("__unused__", ast.Load()))
 
     def mask_written(self, op: ir.Op, old: ir.Node, gradient: ast.expr) -> None:
@@ -265,7 +265,7 @@ class Differentiator(FlowReversal):
         operands') passes its summed gradient to both operands: name it once."""
         if not (isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS and isinstance(gradient, ast.Call)):
             return gradient
-        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and _active_leaves(a) & self.useful) < 2:
+        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and self.reaches(a)) < 2:
             return gradient
         name = self.names.fresh("d" + temp_name(arg.rule.name, ir.operand_names(arg), "product"))
         self.emit(ast.Assign([ast.Name(name, ast.Store())], gradient))
@@ -313,7 +313,7 @@ class Differentiator(FlowReversal):
             return
         shaped = shaped or node
         for i, arg in enumerate(node.args):
-            if not node.rule.flows(i) or self.useful.isdisjoint(_active_leaves(arg)):
+            if not node.rule.flows(i) or not self.reaches(arg):
                 continue
             if node.rule.name == "setitem" and i == 0:
                 self.mask_written(node, arg, gradient)
@@ -332,6 +332,12 @@ class Differentiator(FlowReversal):
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
+
+    def reaches(self, node: ir.Node) -> bool:
+        """Whether `node` reads a useful variable through differentiable operations."""
+        if isinstance(node, ir.Leaf):
+            return node.var is not None and node.var in self.useful
+        return not self.useful.isdisjoint(_active_leaves(node))
 
     def sums_at_operands(self, arg: ir.Node, shaped: ir.Node) -> bool:
         """Whether `arg`, an elementwise operation left inline, takes the gradient
