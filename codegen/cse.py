@@ -208,11 +208,10 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
 
 
 def _children(node: ast.AST) -> Iterable[ast.AST]:
-    """The children of `node` that may hold an expression worth naming, in the order
-    ast.iter_child_nodes gives them (contexts and operators left out)."""
+    """The children of `node` (neither a name nor a constant) that may hold an
+    expression worth naming, in the order ast.iter_child_nodes gives them
+    (contexts, operators and keyword wrappers left out)."""
     kind = node.__class__
-    if kind is ast.Name or kind is ast.Constant:
-        return ()
     if kind is ast.BinOp:
         return (node.left, node.right)  # type: ignore[attr-defined]
     if kind is ast.Call:

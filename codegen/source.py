@@ -3,8 +3,8 @@
 `ast.unparse` goes through a NodeVisitor, a precedence table keyed by node and
 a context manager per bracket; a long function's backward unparses tens of
 thousands of statements. This writes the common kinds of node directly, with
-the very same text (precedence, brackets and spacing as `ast.unparse` in
-Python 3.10 to 3.13), and hands anything else to `ast.unparse` whole.
+the very same text (precedence, brackets and spacing; tests/test_source.py
+compares the two), and hands anything else to `ast.unparse` whole.
 
 One difference, never met in the trees codegen builds: `ast.unparse` keys its
 precedences by node, so a node object used twice in one tree may be
