@@ -15,9 +15,10 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from codegen import source
 from codegen.naming import Names
 
 # Array methods without side effects.
@@ -34,7 +35,7 @@ _MAX_NAME = 16
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Use:
     line: int
     node: ast.expr
@@ -46,7 +47,7 @@ def eliminate(lines: list[str], names: Names, pure_modules: set[str]) -> list[st
     """`lines` (statements and comments of one function body) with repeated pure
     expressions computed once."""
     lines = [part for line in lines for part in line.split("\n")]
-    names.taken.update(word for line in lines for word in _WORD.findall(line))
+    names.taken.update(_WORD.findall("\n".join(lines)))
     while True:
         changed, lines = _round(lines, names, pure_modules)
         if not changed:
@@ -100,7 +101,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool
         if index in insert:
             result.append(insert[index])
         if index in replace:
-            result.append(ast.unparse(_Replace({id(n): name for n, name in replace[index]}).visit(trees[index])))
+            result.append(source.statement(_Replace({id(n): name for n, name in replace[index]}).visit(trees[index])))
         else:
             result.append(line)
     return True, result
@@ -154,6 +155,10 @@ def _mutates(statement: ast.stmt) -> bool:
 def _stored_names(statement: ast.stmt) -> Iterator[str]:
     targets = statement.targets if isinstance(statement, ast.Assign) else []
     for target in targets:
+        if isinstance(target, ast.Name):  # most of them: no need to walk
+            if isinstance(target.ctx, ast.Store):
+                yield target.id
+            continue
         for node in ast.walk(target):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 yield node.id
@@ -173,13 +178,16 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
         stack: list[ast.AST] = [root]
         while stack:
             node = stack.pop()
+            kind = node.__class__
+            if kind is ast.Name or kind is ast.Constant:
+                continue
             if isinstance(node, _HIDING):
                 continue  # parts of a conditional expression may never be evaluated
             if isinstance(node, _KINDS):
                 key = text[node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
                 top = node is root
                 found.setdefault(key, []).append(_Use(line, node, not (top and whole), binds if top else None))  # type: ignore[arg-type]
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(_children(node))
 
     for line, statement in sorted(trees.items()):
         if isinstance(statement, ast.Assign):
@@ -196,9 +204,25 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
             values = statement.value.elts if isinstance(statement.value, ast.Tuple) else [statement.value]
             for value in values:
                 scan(value, line, True, None)
-    for uses in found.values():
-        uses.sort(key=lambda use: use.line)
-    return found
+    return found  # each list in line order, as the lines were scanned
+
+
+def _children(node: ast.AST) -> Iterable[ast.AST]:
+    """The children of `node` (neither a name nor a constant) that may hold an
+    expression worth naming, in the order ast.iter_child_nodes gives them
+    (contexts, operators and keyword wrappers left out)."""
+    kind = node.__class__
+    if kind is ast.BinOp:
+        return (node.left, node.right)  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        return [node.func, *node.args, *(keyword.value for keyword in node.keywords)]  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return (node.value,)  # type: ignore[attr-defined]
+    if kind is ast.Subscript:
+        return (node.value, node.slice)  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp:
+        return (node.operand,)  # type: ignore[attr-defined]
+    return ast.iter_child_nodes(node)
 
 
 def _eligible(node: ast.expr, pure_modules: set[str]) -> bool:

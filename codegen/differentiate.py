@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from codegen import helpers, ir
+from codegen import helpers, ir, source
 from codegen.ir import render, substitute
 from codegen.reverse_flow import FlowReversal, LoopContext
 from codegen.dims import Dims
@@ -211,7 +211,7 @@ class Differentiator(FlowReversal):
         )
         self.emit(ast.Assign([target], call))
         for temp, arg in zip(temps, op.args):
-            if _active_leaves(arg) & self.useful:
+            if self.reaches(arg):
                 self.backprop(arg, ast.Name(temp, ast.Load()), ast.Name("__unused__", ast.Load()))
 
     def mask_written(self, op: ir.Op, old: ir.Node, gradient: ast.expr) -> None:
@@ -220,7 +220,7 @@ class Differentiator(FlowReversal):
         name = self.names.grad(old.var)
         masked = name if name not in self.state else self.names.fresh(f"{name}_masked")
         index = ir.clone(op.keywords["index"])
-        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{ast.unparse(gradient)}.copy()", mode="eval").body))
+        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{source.expression(gradient)}.copy()", mode="eval").body))
         self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0)))
         if masked == name:
             self.state[name] = "fresh"
@@ -265,7 +265,7 @@ class Differentiator(FlowReversal):
         operands') passes its summed gradient to both operands: name it once."""
         if not (isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS and isinstance(gradient, ast.Call)):
             return gradient
-        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and _active_leaves(a) & self.useful) < 2:
+        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and self.reaches(a)) < 2:
             return gradient
         name = self.names.fresh("d" + temp_name(arg.rule.name, ir.operand_names(arg), "product"))
         self.emit(ast.Assign([ast.Name(name, ast.Store())], gradient))
@@ -287,12 +287,11 @@ class Differentiator(FlowReversal):
             mapping[key] = op.keywords.get(key, default)
         for key in op.rule.statics:
             mapping[key] = op.keywords[key]
-        for helper in helpers.NAMES:
-            if helper in uses:
-                self.result.helpers.add(helper)
-                mapping[helper] = ast.Name(self.modules[helper], ast.Load())
-                if helper in ("_digamma", "_trigamma"):
-                    self.result.modules.add("math")
+        for helper in uses & helpers.NAMES:
+            self.result.helpers.add(helper)
+            mapping[helper] = ast.Name(self.modules[helper], ast.Load())
+            if helper in ("_digamma", "_trigamma"):
+                self.result.modules.add("math")
         for module in ("math", "np"):
             if module in uses:
                 self.result.modules.add(module)
@@ -314,7 +313,7 @@ class Differentiator(FlowReversal):
             return
         shaped = shaped or node
         for i, arg in enumerate(node.args):
-            if not node.rule.flows(i) or not _active_leaves(arg) & self.useful:
+            if not node.rule.flows(i) or not self.reaches(arg):
                 continue
             if node.rule.name == "setitem" and i == 0:
                 self.mask_written(node, arg, gradient)
@@ -333,6 +332,12 @@ class Differentiator(FlowReversal):
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
+
+    def reaches(self, node: ir.Node) -> bool:
+        """Whether `node` reads a useful variable through differentiable operations."""
+        if isinstance(node, ir.Leaf):
+            return node.var is not None and node.var in self.useful
+        return not self.useful.isdisjoint(_active_leaves(node))
 
     def sums_at_operands(self, arg: ir.Node, shaped: ir.Node) -> bool:
         """Whether `arg`, an elementwise operation left inline, takes the gradient

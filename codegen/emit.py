@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import assertions, cse, helpers, ir, literals, partition
+from codegen import assertions, cse, helpers, ir, literals, partition, source
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
 from codegen.options import Options
@@ -21,7 +21,7 @@ def _block_lines(statements: list[ir.Statement], outermost: bool) -> list[str]:
     lines: list[str] = []
     for statement in statements:
         if isinstance(statement, ir.If):
-            lines.append(f"if {ast.unparse(statement.test)}:")
+            lines.append(f"if {source.expression(statement.test)}:")
             lines += _indent(_block_lines(statement.body, outermost) or ["pass"])
             if statement.orelse:
                 lines.append("else:")
@@ -56,9 +56,9 @@ def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
 def _loop_header(loop: ir.Loop) -> list[str]:
     if loop.var is not None:
         assert loop.iter is not None
-        return [f"for {loop.var} in {ast.unparse(loop.iter)}:"]
+        return [f"for {loop.var} in {source.expression(loop.iter)}:"]
     assert loop.test is not None and loop.counter is not None
-    return [f"{loop.counter} = 0", f"while {ast.unparse(loop.test)}:"]
+    return [f"{loop.counter} = 0", f"while {source.expression(loop.test)}:"]
 
 
 def _indent(lines: list[str]) -> list[str]:
@@ -69,14 +69,14 @@ def _statement_lines(statement: ir.Statement) -> list[str]:
     if isinstance(statement, ir.Plain):
         return [ir.unparse(statement.code)]
     if isinstance(statement, ir.Append):
-        return [f"{statement.target}.append({ast.unparse(render(statement.value))})"]
+        return [f"{statement.target}.append({source.expression(render(statement.value))})"]
     assert isinstance(statement, ir.Stage)
     value = statement.value
     if isinstance(value, ir.Op) and value.rule.name == "setitem":
         old, new = render(value.args[0]), statement.target
         written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
         assign = ast.Assign([written], render(value.args[1]))
-        return [f"{new} = {ast.unparse(old)}.copy()", ir.unparse(assign)]
+        return [f"{new} = {source.expression(old)}.copy()", ir.unparse(assign)]
     assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(value))
     return [ir.unparse(assign)]
 
@@ -101,7 +101,7 @@ def _docstring(lines: list[str]) -> str:
 
 def _returns(fn: ir.Function, back: Backward) -> str:
     names = [p.name for p in back.differentiable]
-    grads = [ast.unparse(back.gradients[n]) for n in names]
+    grads = [source.expression(back.gradients[n]) for n in names]
     outputs = ", ".join(fn.outputs)
     if len(grads) == 1:
         return f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}."
@@ -126,7 +126,7 @@ def docstring(fn: ir.Function, back: Backward, options: Options = Options()) -> 
 
 
 def _gradients_return(back: Backward) -> str:
-    grads = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
+    grads = [source.expression(back.gradients[p.name]) for p in back.differentiable]
     return ", ".join(grads) if grads else "None"
 
 
@@ -204,7 +204,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names), options.list_literals)
     if options.assert_shapes:
         backward += gradient_checks(fn, back)  # the parameters they compare with are cached
-    returned = [ast.unparse(back.gradients[p.name]) for p in back.differentiable]
+    returned = [source.expression(back.gradients[p.name]) for p in back.differentiable]
     cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
     params = [p.code for p in fn.params if p.kind != "kwonly"]
     kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
@@ -319,7 +319,7 @@ def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tupl
                 cached.remove(name)
                 changed = True
     order = [s for s in forward_tree.body if s in recomputed]
-    return cached, [ast.unparse(s) for s in order]
+    return cached, [source.statement(s) for s in order]
 
 
 def _target_names(target: ast.expr) -> list[str] | None:

@@ -19,7 +19,7 @@ import black
 # hugs simple operands), slices and lambdas (colons), parenthesised right-hand
 # sides (tuples), trailing commas and inline comments are left to black.
 _SIMPLE = re.compile(r"( +)[A-Za-z_][A-Za-z0-9_.]*(\[[^\]:]*\])? (=|\+=|-=|\*=|/=) [^(\s'\"#:;\\][^'\"#:;\\]*")
-_UNSURE = ("**", ",)", ",]", " lambda ", " if ", " = (")
+_UNSURE = re.compile("|".join(re.escape(part) for part in ("**", ",)", ",]", " lambda ", " if ", " = (")))
 _COMMENT = re.compile(r"( +)# \S[^\t]*\S|( +)# \S")
 
 
@@ -43,7 +43,7 @@ def _is_simple(line: str, line_length: int) -> bool:
     return (
         len(line) <= line_length
         and _SIMPLE.fullmatch(line) is not None
-        and not any(part in line for part in _UNSURE)
+        and _UNSURE.search(line) is None
     )
 
 
@@ -67,7 +67,8 @@ def _set_aside(lines: list[str], line_length: int) -> tuple[list[str], list[list
 
     for line in lines:
         indent = _indent(line)
-        if _COMMENT.fullmatch(line) and (not pending or _indent(pending[0]) == indent):
+        comment = "#" in line and _COMMENT.fullmatch(line) is not None
+        if comment and (not pending or _indent(pending[0]) == indent):
             pending.append(line)
             continue
         if _is_simple(line, line_length) and all(_indent(c) == indent for c in pending):
@@ -81,7 +82,7 @@ def _set_aside(lines: list[str], line_length: int) -> tuple[list[str], list[list
             skeleton.append(f"{indent}{marker}{len(runs) - 1}")
             continue
         flush_comments()
-        if _COMMENT.fullmatch(line):
+        if comment:
             pending.append(line)
             continue
         skeleton.append(line)

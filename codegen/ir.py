@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
+from codegen import source
 from codegen.naming import Names
 from codegen.rules import Rule
 
@@ -47,7 +49,7 @@ def unparse(statement: ast.stmt) -> str:
     for node in [statement] if simple else ast.walk(statement):
         if isinstance(node, ast.stmt) and not hasattr(node, "lineno"):
             node.lineno = 0
-    return ast.unparse(statement)
+    return source.statement(statement)
 
 
 # Singletons in every tree Python's parser builds: shared, never copied.
@@ -56,15 +58,38 @@ _SHARED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 def clone(node: Any) -> Any:
     """A deep copy of an ast tree (much faster than copy.deepcopy; no positions)."""
+    return _copy(node, None)
+
+
+def _copy(node: Any, name: Callable[[ast.Name], ast.expr] | None) -> Any:
+    """A deep copy of `node`; `name`, if given, copies each Name (children in field order)."""
+    kind = node.__class__
+    # The kinds generated code is made of, built directly; any other, field by field.
+    if kind is ast.Name:
+        return ast.Name(node.id, getattr(node, "ctx", None)) if name is None else name(node)
+    if kind is ast.BinOp:
+        return ast.BinOp(_copy(node.left, name), node.op, _copy(node.right, name))
+    if kind is ast.Constant:
+        return ast.Constant(node.value, node.kind)
+    if kind is ast.Call:
+        func = _copy(node.func, name)
+        args = [_copy(arg, name) for arg in node.args]
+        return ast.Call(func, args, [_copy(keyword, name) for keyword in node.keywords])
+    if kind is ast.UnaryOp:
+        return ast.UnaryOp(node.op, _copy(node.operand, name))
+    if kind is ast.Attribute:
+        return ast.Attribute(_copy(node.value, name), node.attr, getattr(node, "ctx", None))
+    if kind is ast.Subscript:
+        return ast.Subscript(_copy(node.value, name), _copy(node.slice, name), getattr(node, "ctx", None))
     if isinstance(node, ast.AST):
         if isinstance(node, _SHARED):
             return node
-        new = node.__class__.__new__(node.__class__)
-        for name in node._fields:
-            setattr(new, name, clone(getattr(node, name, None)))
+        new = kind.__new__(kind)
+        for field in node._fields:
+            setattr(new, field, _copy(getattr(node, field, None), name))
         return new
     if isinstance(node, list):
-        return [clone(item) for item in node]
+        return [_copy(item, name) for item in node]
     return node
 
 
@@ -200,24 +225,15 @@ def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozense
     so the first one takes the fresh value."""
     unused = set(fresh)
 
-    def copy(node: Any) -> Any:
-        if isinstance(node, ast.Name) and node.id in mapping:
+    def name(node: ast.Name) -> ast.expr:
+        if node.id in mapping:
             if node.id in unused:
                 unused.discard(node.id)  # built for this call: the first use may take it
                 return mapping[node.id]
             return clone(mapping[node.id])
-        if isinstance(node, ast.AST):
-            if isinstance(node, _SHARED):
-                return node
-            new = node.__class__.__new__(node.__class__)
-            for name in node._fields:
-                setattr(new, name, copy(getattr(node, name, None)))
-            return new
-        if isinstance(node, list):
-            return [copy(item) for item in node]
-        return node
+        return ast.Name(node.id, getattr(node, "ctx", None))
 
-    return copy(template)
+    return _copy(template, name)  # type: ignore[no-any-return]
 
 
 class Rename(ast.NodeTransformer):

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 import re
 
+from codegen import source
+
 _ZEROS = re.compile(r"([A-Za-z_]\w*) = \[0\.0\] \* len\(([A-Za-z_]\w*)\)")
 _STORE = re.compile(r"([A-Za-z_]\w*)\[(\d+)\] (\+?)= (.*)")
 
@@ -61,7 +63,7 @@ def _rewrite(
             return  # a second `=` to one element: not a sum, leave it be
         elements[index] = tree
     size = max(max(elements) + 1, length or 0)
-    items = ", ".join(ast.unparse(elements[i]) if i in elements else "0.0" for i in range(size))
+    items = ", ".join(source.expression(elements[i]) if i in elements else "0.0" for i in range(size))
     for at, *_ in stores:
         lines[at] = None
     lines[start] = None

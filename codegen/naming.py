@@ -83,16 +83,30 @@ def identifiers_and_bindings(tree: ast.AST) -> tuple[set[str], set[str]]:
     """`identifiers(tree)`, and the names `tree` binds (parameters, assigned names)."""
     found: set[str] = set()
     bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            found.add(node.id)
-            if isinstance(node.ctx, ast.Store):
-                bound.add(node.id)
-        elif isinstance(node, ast.arg):
+    # Every node, as ast.walk would give them, but without its generators: this
+    # reads whole modules.
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        kind = node.__class__
+        if kind is ast.Name:
+            found.add(node.id)  # type: ignore[attr-defined]
+            if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+                bound.add(node.id)  # type: ignore[attr-defined]
+            continue  # only its context below
+        if kind is ast.Constant:
+            continue
+        if isinstance(node, ast.arg):
             found.add(node.arg)
             bound.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.add(node.name)
         elif isinstance(node, ast.alias):
             found.add((node.asname or node.name).split(".")[0])
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, ast.AST):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
     return found, bound

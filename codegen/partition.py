@@ -18,6 +18,8 @@ import ast
 import re
 from collections import Counter
 
+from codegen import source
+
 _ZEROS = re.compile(r"([A-Za-z_]\w*) = ([A-Za-z_][\w.]*)\.zeros_like\(([A-Za-z_]\w*)\)")
 _ADD = re.compile(r"([A-Za-z_]\w*)\[(.*)\] \+= (.*)")
 _BINDS = re.compile(r"^\s*(?:([A-Za-z_]\w*) [-+*/@%]?= |for ([A-Za-z_]\w*) in )")
@@ -28,15 +30,19 @@ Linear = Counter[str]  # term -> non-negative coefficient; "" for the constant
 
 def tile(lines: list[str]) -> list[str]:
     """`lines` (one function body) with tiled gradients written directly."""
-    sizes = _sizes(lines)
+    sizes: set[str] | None = None  # read from all the lines, when first needed
     result = list(lines)
     for start, line in enumerate(lines):
-        match = _ZEROS.fullmatch(line)
+        match = _ZEROS.fullmatch(line) if ".zeros_like(" in line else None
         if match is None:
             continue
         name = match.group(1)
         contributions = _contributions(lines, start, name)
-        if contributions and _tiles([index for _, index in contributions], sizes):
+        if not contributions:
+            continue
+        if sizes is None:
+            sizes = _sizes(lines)
+        if _tiles([index for _, index in contributions], sizes):
             result[start] = f"{name} = {match.group(2)}.empty_like({match.group(3)})"
             for at, _ in contributions:
                 result[at] = result[at].replace(" += ", " = ", 1)
@@ -87,8 +93,8 @@ def _tiles(indices: list[str], sizes: set[str]) -> bool:
         piece = parts[axis]
         if piece.step is not None:
             return False
-        lower = "" if piece.lower is None else ast.unparse(piece.lower)
-        upper = "" if piece.upper is None else ast.unparse(piece.upper)
+        lower = "" if piece.lower is None else source.expression(piece.lower)
+        upper = "" if piece.upper is None else source.expression(piece.upper)
         if lower in spans or lower == "0" and "" in spans or lower == "" and "0" in spans:
             return False
         spans["" if lower == "0" else lower] = upper

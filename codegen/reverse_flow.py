@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from codegen import ir
+from codegen import ir, source
 
 
 @dataclass
@@ -118,7 +118,7 @@ class FlowReversal:
             self.state[name] = "alias" if "alias" in kinds else "fresh"
         if not then_lines and not else_lines:
             return
-        lines = [f"if {ast.unparse(node.test)}:", *_indent(then_lines)]
+        lines = [f"if {source.expression(node.test)}:", *_indent(then_lines)]
         if else_lines:
             lines += ["else:", *_indent(else_lines)]
         self.out[-1].extend(lines)
@@ -148,7 +148,7 @@ class FlowReversal:
         restores = [f"{n} = {loop.lists[n]}.pop()" for n in loop.saved]
         if loop.var is not None:
             assert loop.iter is not None
-            header = f"for {loop.var} in {ast.unparse(_reversed(loop.iter))}:"
+            header = f"for {loop.var} in {source.expression(_reversed(loop.iter))}:"
         else:
             header = f"for _ in range({loop.counter}):"
         self.out[-1].extend([*context.inits, header, *_indent(restores + body)])
@@ -164,4 +164,4 @@ class FlowReversal:
         if var is not None:
             self.grad_vars[name] = var  # type: ignore[attr-defined]
         var = var or self.grad_vars[name]  # type: ignore[attr-defined]
-        return f"{name} = {ast.unparse(self.zero(var))}"  # type: ignore[attr-defined]
+        return f"{name} = {source.expression(self.zero(var))}"  # type: ignore[attr-defined]

@@ -119,4 +119,8 @@ def _uses(body: list[ir.Statement]) -> dict[str, list[ir.Node | None]]:
 
 
 def _names(tree: ast.AST | None) -> set[str]:
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree is not None else set()
+    if tree is None or isinstance(tree, ast.Constant):
+        return set()
+    if isinstance(tree, ast.Name):  # most leaves: no walk
+        return {tree.id}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}

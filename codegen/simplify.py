@@ -34,84 +34,105 @@ def literal(value: float) -> ast.expr:
     return ast.Constant(value)
 
 
-def _is(node: ast.expr, value: float) -> bool:
-    n = number(node)
-    return n is not None and n == value
-
-
 def _negate(node: ast.expr) -> ast.expr:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return node.operand
     return ast.UnaryOp(ast.USub(), node)
 
 
-class _Simplifier(ast.NodeTransformer):
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
-        self.generic_visit(node)
-        if isinstance(node.op, ast.USub):
-            value = number(node.operand)
-            if value is not None:
-                return literal(-value)
-            return _negate(node.operand)
-        if isinstance(node.op, ast.UAdd):
-            return node.operand
+# A direct walk rather than an ast.NodeTransformer: it runs on every gradient term.
+def _visit(node: ast.AST) -> ast.AST:
+    kind = node.__class__
+    if kind is ast.BinOp:
+        return _binop(node)  # type: ignore[arg-type]
+    if kind is ast.Name or kind is ast.Constant:
         return node
+    if kind is ast.UnaryOp:
+        return _unaryop(node)  # type: ignore[arg-type]
+    if kind is ast.Call:
+        return _call(node)  # type: ignore[arg-type]
+    _children(node)
+    return node
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        left, right, op = node.left, node.right, node.op
-        a, b = number(left), number(right)
-        if a is not None and b is not None and type(op) in _FOLD:
-            value = _FOLD[type(op)](a, b)
-            if math.isfinite(value):
-                return literal(value)
-        if isinstance(op, ast.Mult):
-            if _is(left, 1):
-                return right
-            if _is(right, 1):
-                return left
-            if _is(left, -1):
-                return _negate(right)
-            if _is(right, -1):
-                return _negate(left)
-            if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and number(left) is None:
-                return _negate(self.visit_BinOp(ast.BinOp(left.operand, op, right)))
-            if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub) and number(right) is None:
-                return _negate(self.visit_BinOp(ast.BinOp(left, op, right.operand)))
-            if isinstance(right, ast.BinOp) and isinstance(right.op, ast.Mult):
-                # a * (b * c) reads as a * b * c
-                inner = self.visit_BinOp(ast.BinOp(left, ast.Mult(), right.left))
-                return ast.BinOp(inner, ast.Mult(), right.right)
-        if isinstance(op, ast.Div) and _is(right, 1):
+
+def _children(node: ast.AST) -> None:
+    """Every child of `node` simplified in place (as NodeTransformer.generic_visit)."""
+    for field in node._fields:
+        old = getattr(node, field, None)
+        if isinstance(old, list):
+            old[:] = [_visit(item) if isinstance(item, ast.AST) else item for item in old]
+        elif isinstance(old, ast.AST):
+            setattr(node, field, _visit(old))
+
+
+def _unaryop(node: ast.UnaryOp) -> ast.expr:
+    node.operand = _visit(node.operand)  # type: ignore[assignment]
+    if isinstance(node.op, ast.USub):
+        value = number(node.operand)
+        if value is not None:
+            return literal(-value)
+        return _negate(node.operand)
+    if isinstance(node.op, ast.UAdd):
+        return node.operand
+    return node
+
+
+def _binop(node: ast.BinOp) -> ast.expr:
+    node.left = _visit(node.left)  # type: ignore[assignment]
+    node.right = _visit(node.right)  # type: ignore[assignment]
+    left, right, op = node.left, node.right, node.op
+    a, b = number(left), number(right)
+    if a is not None and b is not None and type(op) in _FOLD:
+        value = _FOLD[type(op)](a, b)
+        if math.isfinite(value):
+            return literal(value)
+    if isinstance(op, ast.Mult):
+        if a == 1:
+            return right
+        if b == 1:
             return left
-        if isinstance(op, ast.Add):
-            if _is(left, 0):
-                return right
-            if _is(right, 0):
-                return left
-            if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
-                return ast.BinOp(left, ast.Sub(), right.operand)
-        if isinstance(op, ast.Sub):
-            if _is(right, 0):
-                return left
-            if _is(left, 0):
-                return _negate(right)
-            if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
-                return ast.BinOp(left, ast.Add(), right.operand)
-        if isinstance(op, ast.Pow) and _is(right, 1):
+        if a == -1:
+            return _negate(right)
+        if b == -1:
+            return _negate(left)
+        if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and a is None:
+            return _negate(_binop(ast.BinOp(left.operand, op, right)))
+        if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub) and b is None:
+            return _negate(_binop(ast.BinOp(left, op, right.operand)))
+        if isinstance(right, ast.BinOp) and isinstance(right.op, ast.Mult):
+            # a * (b * c) reads as a * b * c
+            inner = _binop(ast.BinOp(left, ast.Mult(), right.left))
+            return ast.BinOp(inner, ast.Mult(), right.right)
+    if isinstance(op, ast.Div) and b == 1:
+        return left
+    if isinstance(op, ast.Add):
+        if a == 0:
+            return right
+        if b == 0:
             return left
-        return node
+        if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
+            return ast.BinOp(left, ast.Sub(), right.operand)
+    if isinstance(op, ast.Sub):
+        if b == 0:
+            return left
+        if a == 0:
+            return _negate(right)
+        if isinstance(right, ast.UnaryOp) and isinstance(right.op, ast.USub):
+            return ast.BinOp(left, ast.Add(), right.operand)
+    if isinstance(op, ast.Pow) and b == 1:
+        return left
+    return node
 
 
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
-        # Reductions in templates default to axis=None.
-        node.keywords = [
-            k for k in node.keywords if not (k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value is None)
-        ]
-        return node
+def _call(node: ast.Call) -> ast.expr:
+    _children(node)
+    # Reductions in templates default to axis=None.
+    node.keywords = [
+        k for k in node.keywords if not (k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value is None)
+    ]
+    return node
 
 
 def simplify(node: ast.expr) -> ast.expr:
     """Return a simpler expression with the same value."""
-    return _Simplifier().visit(node)
+    return _visit(node)  # type: ignore[return-value]
