@@ -183,7 +183,7 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             info.functions[statement.name] = statement
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):
-            info.imports.append(info.code(statement).strip())
+            info.imports.append(_with_comment(info, statement))
             _read_import(statement, info)
         elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -196,6 +196,17 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
         elif name.endswith("_jvp") and info.is_user_rule(name):
             info.jvp_rules[name[: -len("_jvp")]] = node
     return info
+
+
+def _with_comment(info: ModuleInfo, statement: ast.stmt) -> str:
+    """The statement's text, and the comment after it on its last line (an
+    import's `# noqa` stays with it in the output)."""
+    code = info.code(statement).strip()
+    end, end_col = statement.end_lineno, statement.end_col_offset
+    if end is None or end_col is None:
+        return code
+    rest = _slice(info.lines[end - 1], end_col, None).strip()
+    return f"{code}  {rest}" if rest.startswith("#") else code
 
 
 def _read_import(node: ast.Import | ast.ImportFrom, info: ModuleInfo) -> None:
