@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# A line as Python's tokenizer ends it: form feeds and the other separators
+# `str.splitlines` breaks at are not line ends to it.
+_LINE = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.S)
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of `source` as Python numbers them, each with its line end."""
+    return _LINE.findall(source)
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class Collector:
 
     def __init__(self, filename: str, source: str) -> None:
         self.filename = filename
-        self.lines = source.splitlines()
+        self.lines = [line.rstrip("\r\n") for line in source_lines(source)]
         self.problems: list[Problem] = []
 
     def add(self, line: int, column: int, message: str) -> None:

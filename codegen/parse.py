@@ -12,19 +12,14 @@ in UTF-8 bytes and `position` turns into characters.
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 
-from codegen.errors import Collector
+from codegen.errors import Collector, source_lines
 
 # Modules whose functions have derivative rules.
 KNOWN_MODULES = ("math", "numpy")
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
-
-# A line as Python's tokenizer ends it: form feeds and other separators that
-# `str.splitlines` breaks at are not line ends to it.
-_LINE = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.S)
 
 
 @dataclass
@@ -60,7 +55,7 @@ class ModuleInfo:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = _LINE.findall(self.source)
+            self._lines = source_lines(self.source)
             self._own_lines = len(self._lines)
         return self._lines
 
@@ -99,7 +94,7 @@ class ModuleInfo:
         assert isinstance(copy, (ast.FunctionDef, ast.AsyncFunctionDef))
         lines = self.lines
         ast.increment_lineno(copy, len(lines))
-        lines.extend(_LINE.findall(text + "\n"))
+        lines.extend(source_lines(text + "\n"))
         return copy
 
     @property

@@ -168,6 +168,13 @@ def test_unsupported_is_refused_at_the_construct(source: str, line: int, column:
     assert "\n    " + " " * (column - 1) + "^" in rendered  # ... and a caret under the column
 
 
+def test_a_line_separator_inside_a_string_is_no_line_end() -> None:
+    """Python ends lines at \\n and \\r only; str.splitlines also at \\u2028 and \\x0c."""
+    error = refuse('def f(x):\n    s = "a\u2028b\x0cc"\n    y = lambda t: t\n    return x\n')
+    assert (error.line, error.column) == (3, 9)
+    assert "\n        y = lambda t: t\n            ^" in str(error)
+
+
 def test_mutual_recursion_is_refused_at_a_recursive_call() -> None:
     source = "def f(x):\n    return g(x) * 2\n\n\ndef g(x):\n    return f(x) + 1\n"
     error = refuse(source)
