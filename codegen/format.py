@@ -15,12 +15,17 @@ from collections.abc import Sequence
 import black
 
 # `name = expr`, `name[index] += expr`, ...: what black prints unchanged when the
-# line fits, given the canonical spacing of ast.unparse. Strings, powers (black
-# hugs simple operands), slices and lambdas (colons), parenthesised right-hand
-# sides (tuples), trailing commas and inline comments are left to black.
-_SIMPLE = re.compile(r"( +)[A-Za-z_][A-Za-z0-9_.]*(\[[^\]:]*\])? (=|\+=|-=|\*=|/=) [^(\s'\"#:;\\][^'\"#:;\\]*")
-_UNSURE = re.compile("|".join(re.escape(part) for part in ("**", ",)", ",]", " lambda ", " if ", " = (")))
+# line fits, given the canonical spacing of ast.unparse. Strings, powers black
+# would hug and we have not, slices and lambdas (colons), right-hand sides in
+# parentheses as a whole (tuples, or parentheses black drops), trailing commas and
+# inline comments are left to black.
+_SIMPLE = re.compile(r"( +)[A-Za-z_][A-Za-z0-9_.]*(\[[^\]:]*\])? (=|\+=|-=|\*=|/=) [^\s'\"#:;\\][^'\"#:;\\]*")
+_UNSURE = re.compile("|".join(re.escape(part) for part in (" ** ", ",)", ",]", " lambda ", " if ")))
 _COMMENT = re.compile(r"( +)# \S[^\t]*\S|( +)# \S")
+# A power black hugs (`t**2`): a name or number after a space or a bracket, a
+# number after it, then a space, a closing bracket or the end of the line. Black
+# hugs more; those lines are left to it.
+_POWER = re.compile(r"(?<=[ (])([A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]+)?) \*\* ([0-9]+(?:\.[0-9]+)?)(?=[ )]|$)")
 
 
 def format_code(code: str, *, line_length: int = 88, target_versions: Sequence[str] = ()) -> str:
@@ -44,7 +49,22 @@ def _is_simple(line: str, line_length: int) -> bool:
         len(line) <= line_length
         and _SIMPLE.fullmatch(line) is not None
         and _UNSURE.search(line) is None
+        and not _in_parentheses(line)
     )
+
+
+def _in_parentheses(line: str) -> bool:
+    """Whether the right-hand side is one parenthesised whole (`x = (a, b)`, or
+    parentheses black would drop); `x = (1 - t) * g` is not."""
+    rhs = line.partition("= ")[2]
+    if not rhs.startswith("("):
+        return False
+    depth = 0
+    for i, char in enumerate(rhs):
+        depth += (char in "([{") - (char in ")]}")
+        if depth == 0:
+            return i == len(rhs) - 1
+    return True
 
 
 def _indent(line: str) -> str:
@@ -65,12 +85,17 @@ def _set_aside(lines: list[str], line_length: int) -> tuple[list[str], list[list
         skeleton.extend(pending)
         pending.clear()
 
+    in_string = False  # inside a docstring: its lines are never rewritten
     for line in lines:
         indent = _indent(line)
         comment = "#" in line and _COMMENT.fullmatch(line) is not None
         if comment and (not pending or _indent(pending[0]) == indent):
             pending.append(line)
             continue
+        if line.count('"""') % 2:
+            in_string = not in_string
+        elif " ** " in line and not in_string and not comment:
+            line = _POWER.sub(r"\1**\2", line)
         if _is_simple(line, line_length) and all(_indent(c) == indent for c in pending):
             previous = skeleton[-1] if skeleton else ""
             if previous.startswith(f"{indent}{marker}") and _indent(previous) == indent:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from codegen import format as fmt
 
 RunCodegen = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -47,3 +51,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(autouse=True)
+def formats_as_black_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With CODEGEN_CHECK_FORMAT=1, every module generated in-process is also
+    formatted by black alone, and both must agree (a slow, thorough run)."""
+    if os.environ.get("CODEGEN_CHECK_FORMAT", "") in ("", "0"):
+        yield
+        return
+    fast = fmt.format_code
+
+    def check(code: str, **kwargs: Any) -> str:
+        formatted = fast(code, **kwargs)
+        assert formatted == fmt.black_only(code, **kwargs), "lines set aside from black differ from black's"
+        return formatted
+
+    monkeypatch.setattr(fmt, "format_code", check)
+    yield

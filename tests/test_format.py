@@ -22,6 +22,12 @@ def f(x, w: "N D", xs):
     # forward pass
     a = x * 2
     b = a ** 2 + x
+    p = (1 - t ** 2) * dz + 1.5 ** 2
+    q = x.y ** 2 + w[0] ** 2 + np.exp(x) ** 2 + x ** -1 + 2 ** x + -x ** 2 + x ** 2 ** 3
+    q = (a + b) * (c - d)
+    q = (a + b)
+    q = (a + b) * c, d
+    q = x_1 ** 2.5 + 1e-3 ** 2 + w[t ** 2] + f(t ** 2, u ** 3)
     c = np.sum(w[:, 1:3], axis=0) * a
     d = (a, b)
     e = w[np.arange(3), 0]
@@ -77,4 +83,5 @@ def test_lines_black_would_change_are_left_to_black(line_length: int) -> None:
 def test_simple_lines_are_set_aside() -> None:
     skeleton, runs, _ = fmt._set_aside(TRICKY.split("\n"), 88)
     assert len(skeleton) < len(TRICKY.split("\n"))
-    assert ["    # forward pass", "    a = x * 2"] in runs
+    assert ["    # forward pass", "    a = x * 2", "    b = a**2 + x", "    p = (1 - t**2) * dz + 1.5**2"] in runs
+    assert runs[1] == ["    q = (a + b) * (c - d)"]  # `q = (a + b)` and `q = (a + b) * c, d` go to black
