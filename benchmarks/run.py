@@ -797,12 +797,13 @@ def time_generation(n: int, clock: Callable[[], float], stages: bool) -> GenResu
 
 
 def run_generation(
-    sizes: Sequence[int], budget: float, clock_name: str, stages: bool
+    sizes: Sequence[int], budget: float, clock_name: str, stages: bool, repeats: int = 3
 ) -> None:
     clock = time.perf_counter if clock_name == "wall" else time.process_time
     print()
     print(
-        f"Generation time: codegen.generate on synthetic straight-line scalar functions, {clock_name} clock"
+        f"Generation time: codegen.generate on synthetic straight-line scalar functions, {clock_name} clock,"
+        f" best of {repeats} runs"
     )
     header = (
         f"{'statements':>10} {'out lines':>10} {'total':>9} {'ours':>9} {'black':>9}"
@@ -816,7 +817,12 @@ def run_generation(
     previous: GenResult | None = None
     results: list[GenResult] = []
     for n in sizes:
-        res = time_generation(n, clock, stages)
+        # The fastest of a few runs: a single one of a second or two swings by 10-20%
+        # on a shared machine, which is all of the margin a ratio per doubling has.
+        runs = [time_generation(n, clock, stages and i == 0) for i in range(repeats)]
+        errors = [r for r in runs if r.error]
+        res = errors[0] if errors else min(runs, key=lambda r: r.total)
+        res.stages = runs[0].stages
         if res.error:
             print(f"{n:>10} skipped: {res.error}")
             break
@@ -967,6 +973,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="skip larger generation sizes once one takes longer (s)",
     )
     parser.add_argument(
+        "--gen-repeats",
+        type=int,
+        default=3,
+        help="generation: runs per size, the fastest reported (default 3)",
+    )
+    parser.add_argument(
         "--show-code", action="store_true", help="print each generated backward"
     )
     parser.add_argument(
@@ -1048,7 +1060,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sizes = [int(s) for s in opts.sizes.split(",")]
         else:
             sizes = [s for s in GEN_SIZES if not opts.quick or s <= QUICK_GEN_MAX]
-        run_generation(sizes, opts.gen_budget, opts.clock, opts.stages)
+        run_generation(sizes, opts.gen_budget, opts.clock, opts.stages, opts.gen_repeats)
     return 0
 
 
