@@ -338,7 +338,7 @@ def assigned_names(body: list[ast.stmt]) -> set[str]:
     return {name for name, _ in assignments(body)} | {name for name, _ in loop_targets(body)}
 
 
-def _preorder(body: list[ast.stmt]) -> list[ast.AST]:
+def preorder(body: list[ast.stmt]) -> list[ast.AST]:
     """Every node inside `body`, parents before children, in source order."""
     found: list[ast.AST] = []
     pending: list[ast.AST] = list(reversed(body))
@@ -353,7 +353,7 @@ def loop_targets(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
     """(name, iterable) for every `for name in iterable:` inside `body`."""
     return [
         (n.target.id, n.iter)
-        for n in _preorder(body)
+        for n in preorder(body)
         if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name)
     ]
 
@@ -362,7 +362,7 @@ def assignments(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
     """(name, value) for every binding of a name inside `body`; `x += v` gives
     (x, x + v), a tuple binding gives each name the whole right-hand side."""
     found: list[tuple[str, ast.expr]] = []
-    for n in _preorder(body):
+    for n in preorder(body):
         if isinstance(n, ast.Assign):
             for target in n.targets:
                 found += [(name, n.value) for name in _target_names(target)]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from codegen import ir, resolve, validate
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
-from codegen.flow import FlowLowering
+from codegen.flow import FlowLowering, preorder
 from codegen.naming import Names, identifiers_and_bindings, temp_name
 from codegen.shift import drop_shift_gradients
 from codegen.parse import Function, ModuleInfo
@@ -1136,14 +1136,11 @@ def _clone_node(node: ir.Node) -> ir.Node:
 
 def _bound_names(statement: ast.stmt) -> list[str]:
     names: list[str] = []
-    pending: list[ast.AST] = [statement]
-    while pending:
-        node = pending.pop()
+    for node in preorder([statement]):
         if isinstance(node, ast.Assign):
             names += [n for target in node.targets for n in _names_in(target)]
         elif isinstance(node, ast.AugAssign):
             names += _names_in(node.target)
-        pending.extend(reversed(list(ast.iter_child_nodes(node))))
     return names
 
 
