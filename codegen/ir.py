@@ -58,38 +58,51 @@ _SHARED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 def clone(node: Any) -> Any:
     """A deep copy of an ast tree (much faster than copy.deepcopy; no positions)."""
-    return _copy(node, None)
+    return _copy(node, None, None)
 
 
-def _copy(node: Any, name: Callable[[ast.Name], ast.expr] | None) -> Any:
-    """A deep copy of `node`; `name`, if given, copies each Name (children in field order)."""
+def copy_with(
+    node: Any, name: Callable[[ast.Name], ast.expr], call: Callable[[ast.Call], ast.expr | None]
+) -> Any:
+    """A deep copy of `node` in which `name` copies each Name, and `call` may
+    replace a call (children in field order; a replaced call's are not visited)."""
+    return _copy(node, name, call)
+
+
+def _copy(
+    node: Any, name: Callable[[ast.Name], ast.expr] | None, call: Callable[[ast.Call], ast.expr | None] | None
+) -> Any:
     kind = node.__class__
     # The kinds generated code is made of, built directly; any other, field by field.
     if kind is ast.Name:
         return ast.Name(node.id, getattr(node, "ctx", None)) if name is None else name(node)
     if kind is ast.BinOp:
-        return ast.BinOp(_copy(node.left, name), node.op, _copy(node.right, name))
+        return ast.BinOp(_copy(node.left, name, call), node.op, _copy(node.right, name, call))
     if kind is ast.Constant:
         return ast.Constant(node.value, node.kind)
     if kind is ast.Call:
-        func = _copy(node.func, name)
-        args = [_copy(arg, name) for arg in node.args]
-        return ast.Call(func, args, [_copy(keyword, name) for keyword in node.keywords])
+        replaced = call(node) if call is not None else None
+        if replaced is not None:
+            return replaced
+        func = _copy(node.func, name, call)
+        args = [_copy(arg, name, call) for arg in node.args]
+        return ast.Call(func, args, [_copy(keyword, name, call) for keyword in node.keywords])
     if kind is ast.UnaryOp:
-        return ast.UnaryOp(node.op, _copy(node.operand, name))
+        return ast.UnaryOp(node.op, _copy(node.operand, name, call))
     if kind is ast.Attribute:
-        return ast.Attribute(_copy(node.value, name), node.attr, getattr(node, "ctx", None))
+        return ast.Attribute(_copy(node.value, name, call), node.attr, getattr(node, "ctx", None))
     if kind is ast.Subscript:
-        return ast.Subscript(_copy(node.value, name), _copy(node.slice, name), getattr(node, "ctx", None))
+        value = _copy(node.value, name, call)
+        return ast.Subscript(value, _copy(node.slice, name, call), getattr(node, "ctx", None))
     if isinstance(node, ast.AST):
         if isinstance(node, _SHARED):
             return node
         new = kind.__new__(kind)
         for field in node._fields:
-            setattr(new, field, _copy(getattr(node, field, None), name))
+            setattr(new, field, _copy(getattr(node, field, None), name, call))
         return new
     if isinstance(node, list):
-        return [_copy(item, name) for item in node]
+        return [_copy(item, name, call) for item in node]
     return node
 
 
@@ -233,7 +246,7 @@ def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozense
             return clone(mapping[node.id])
         return ast.Name(node.id, getattr(node, "ctx", None))
 
-    return _copy(template, name)  # type: ignore[no-any-return]
+    return _copy(template, name, None)  # type: ignore[no-any-return]
 
 
 class Rename(ast.NodeTransformer):

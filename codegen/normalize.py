@@ -61,34 +61,6 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-def _copied(node: ast.AST, env: dict[str, str], inline: Callable[[ast.Call], str | None]) -> ast.AST:
-    """A copy of the user's expression `node` (later stages rewrite theirs in place),
-    its names renamed by `env`, and each call `inline` gives a name for replaced by it."""
-    if isinstance(node, ast.Name):
-        name = node.id
-        return ast.Name(env.get(name, name), _LOAD)
-    if isinstance(node, ast.Constant):
-        return ast.Constant(node.value, node.kind)
-    if isinstance(node, ast.Call):
-        name = inline(node)
-        if name is not None:
-            return ast.Name(env.get(name, name), _LOAD)
-    copy = node.__class__()
-    for key in node._fields:
-        value = getattr(node, key, None)
-        if key == "ctx":
-            value = _LOAD  # as Python reads the expression by itself
-        elif isinstance(value, ast.AST):
-            value = _copied(value, env, inline) if isinstance(value, _COPIED) else value
-        elif isinstance(value, list):
-            value = [_copied(v, env, inline) if isinstance(v, ast.AST) else v for v in value]
-        setattr(copy, key, value)
-    return copy
-
-
-_COPIED = (ast.expr, ast.keyword, ast.comprehension, ast.arguments, ast.arg)
-
-
 class Normaliser(FlowLowering, StackLowering):
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
@@ -145,7 +117,16 @@ class Normaliser(FlowLowering, StackLowering):
         """The user's expression `node`, never differentiated, as the output writes it:
         a copy with the names renamed, and calls to module functions inlined (the
         output does not define them)."""
-        copy = _copied(node, self.env, self.inline_constant_call)
+        env = self.env
+
+        def renamed(name: ast.Name) -> ast.expr:
+            return ast.Name(env.get(name.id, name.id), _LOAD)
+
+        def inlined(call: ast.Call) -> ast.expr | None:
+            result = self.inline_constant_call(call)
+            return None if result is None else ast.Name(env.get(result, result), _LOAD)
+
+        copy = ir.copy_with(node, renamed, inlined)
         assert isinstance(copy, ast.expr)
         return copy
 
