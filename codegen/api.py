@@ -7,7 +7,9 @@ import gc
 import hashlib
 import sys
 import inspect
+import io
 import textwrap
+import tokenize
 from dataclasses import dataclass, replace
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -118,7 +120,7 @@ def _refuse_what_python_cannot_compile(source: str, filename: str) -> None:
         compile(source, filename, "exec")
     except (RecursionError, MemoryError):
         pass
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: null bytes, before Python 3.11.4
         return  # reported with its position by the parser stage
     else:
         return
@@ -129,13 +131,16 @@ def _refuse_what_python_cannot_compile(source: str, filename: str) -> None:
 
 def _deepest_statement(source: str) -> tuple[int, int]:
     """The 1-based position of the statement with the deepest expression tree, walked
-    without recursion; (1, 1) when even parsing fails."""
+    without recursion; the longest statement when even parsing fails on it (Python
+    3.13's parser gives up where its compiler does); (1, 1) on a syntax error."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))
     try:
         tree = ast.parse(source)
-    except (SyntaxError, RecursionError, MemoryError):
+    except SyntaxError:
         return 1, 1
+    except (RecursionError, MemoryError):
+        return _longest_statement(source)
     finally:
         sys.setrecursionlimit(limit)
     best, where = -1, (1, 1)
@@ -147,6 +152,26 @@ def _deepest_statement(source: str) -> tuple[int, int]:
         elif statement is not None and depth > best:
             best, where = depth, (statement.lineno, statement.col_offset + 1)
         stack.extend((child, depth + 1, statement) for child in ast.iter_child_nodes(node))
+    return where
+
+
+def _longest_statement(source: str) -> tuple[int, int]:
+    """The 1-based position of the logical line with the most tokens."""
+    best, where = -1, (1, 1)
+    count, start = 0, (1, 1)
+    skipped = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                if count > best:
+                    best, where = count, start
+                count = 0
+            elif token.type not in skipped:
+                if count == 0:
+                    start = (token.start[0], token.start[1] + 1)
+                count += 1
+    except (tokenize.TokenError, SyntaxError):
+        pass
     return where
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from codegen import CodegenError, api
 from tests.test_forward_mode import check_jvp
-from tests.test_rules import CASES, Case
+from tests.test_rules import CASES, Case, newer_than_python
 
 # Rows forward mode refuses, with why: a case reaching one must raise CodegenError.
 REFUSED: dict[str, str] = {}
@@ -24,7 +24,7 @@ def unformatted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("c", [pytest.param(c, id=c.id, marks=newer_than_python(c)) for c in CASES])
 def test_rule_jvp(c: Case) -> None:
     if c.rule in REFUSED:
         with pytest.raises(CodegenError):
