@@ -98,8 +98,8 @@ def _copy(
         if isinstance(node, _SHARED):
             return node
         new = kind.__new__(kind)
-        for field in node._fields:
-            setattr(new, field, _copy(getattr(node, field, None), name, call))
+        for key in node._fields:
+            setattr(new, key, _copy(getattr(node, key, None), name, call))
         return new
     if isinstance(node, list):
         return [_copy(item, name, call) for item in node]

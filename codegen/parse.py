@@ -66,7 +66,7 @@ class ModuleInfo:
         lines = self.lines
         if line is None or not 0 < line <= (self._own_lines or 0):
             return (1, 0)
-        return (line, _characters(lines[line - 1], node.col_offset))  # type: ignore[attr-defined]
+        return (line, len(_slice(lines[line - 1], 0, node.col_offset)))  # type: ignore[attr-defined]
 
     def code(self, node: ast.AST) -> str:
         """The node's source text; written out by `ast.unparse` for a node made
@@ -137,13 +137,6 @@ def _slice(line: str, start: int, end: int | None) -> str:
     if line.isascii():
         return line[start:end]
     return line.encode()[start:end].decode(errors="replace")
-
-
-def _characters(line: str, offset: int) -> int:
-    """The number of characters in the first `offset` UTF-8 bytes of `line`."""
-    if line.isascii():
-        return offset
-    return len(line.encode()[:offset].decode(errors="replace"))
 
 
 def dotted(node: ast.expr) -> str | None:
