@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from codegen import emit, format as fmt, helpers, ir, parse, validate
+from codegen import emit, format as fmt, helpers, ir, kinds, parse, validate
 from codegen.differentiate import Backward, differentiate, useful_variables
 from codegen.forward_mode import ForwardMode
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
@@ -216,6 +216,11 @@ def build(
     results: list[tuple[ir.Function, Backward]] = []
     wrt = set(options.wrt) if options.wrt else None
     for name in names:
+        if dump_stages:
+            try:
+                dump_stages(f"kinds {name}", "\n".join(kinds.infer(info, info.functions[name]).describe()))
+            except kinds.KindError:
+                pass  # reported by the normaliser, with its position
         try:
             fn = normalise(info, info.functions[name], collector, wrt, forward)
         except CodegenError:
@@ -227,7 +232,7 @@ def build(
             takes = None if inner is not None else _reverse_differentiable(info, name, wrt, collector)
             results.append((fn, _forward(fn, _spellings(modules, fn), info, wanted, options.assert_shapes, takes)))
             continue
-        results.append((fn, differentiate(fn, _spellings(modules, fn), info.uses_numpy)))
+        results.append((fn, differentiate(fn, _spellings(modules, fn))))
         if options.assert_shapes and fn.annotated:
             results[-1][1].modules.add("np")  # the shape asserts call np.shape
         if dump_stages:
@@ -299,7 +304,7 @@ def _forward(
     assert_shapes: bool = False,
     takes: tuple[str, ...] | None = None,
 ) -> Backward:
-    mode = ForwardMode(fn, modules, info.uses_numpy, vectors, assert_shapes, takes)
+    mode = ForwardMode(fn, modules, vectors, assert_shapes, takes)
     text = mode.run()
     result = Backward(spellings=modules, modules=mode.used_modules, text=text)
     called = identifiers(ast.parse(text))

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from codegen import helpers, ir, source
 from codegen.ir import render, substitute
 from codegen.reverse_flow import FlowReversal, LoopContext
+from codegen.rules import HELPER_ROWS
 from codegen.dims import Dims
-from codegen.shapes import SHAPED_BY_OPERANDS, ShapeKeys
+from codegen.shapes import SCALAR, SHAPED_BY_OPERANDS, ShapeKeys
 from codegen.naming import temp_name
 from codegen.simplify import simplify
 
@@ -39,6 +40,8 @@ class Backward:
     helpers: set[str] = field(default_factory=set)
     user_rules: set[str] = field(default_factory=set)  # hand-written foo_backward called
     user_imports: set[str] = field(default_factory=set)  # other names of the user's module used
+    unranked: list[str] = field(default_factory=list)  # operands of products whose ranks are unknown
+    spread: list[str] = field(default_factory=list)  # a scalar upstream made an array of ones (fused style)
     text: str | None = None  # the whole function, when written by another mode
 
 
@@ -86,11 +89,10 @@ def _active_leaves(node: ir.Node) -> set[str]:
 class Differentiator(FlowReversal):
     """Builds the backward lines of one normalised function."""
 
-    def __init__(self, fn: ir.Function, modules: dict[str, str], numpy: bool) -> None:
+    def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
         self.fn = fn
         self.names = fn.names
         self.modules = modules  # "math"/"np"/helpers -> the local spelling
-        self.numpy = numpy
         self.result = Backward(spellings=modules)
         self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
@@ -126,7 +128,7 @@ class Differentiator(FlowReversal):
         elif name not in self.state and self.foldable(var, leaf, gradient):
             # An intermediate's gradient that is just another name: use that name.
             self.folded[name] = gradient
-            self.state[name] = "alias" if self.numpy else "fresh"
+            self.state[name] = "fresh" if self.is_number(var) else "alias"
             return
         if name not in self.state:
             outer = self.outer_loop_for(var)
@@ -140,7 +142,7 @@ class Differentiator(FlowReversal):
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
-            self.state[name] = "fresh" if not self.numpy or is_fresh(gradient) else "alias"
+            self.state[name] = "fresh" if self.is_number(var) or is_fresh(gradient) else "alias"
         elif self.state[name] == "alias":
             # `+=` would write into the array this name still shares.
             total = ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), gradient)
@@ -165,10 +167,14 @@ class Differentiator(FlowReversal):
         """Accumulate into `dvar[index]`: a list element, or a part of an array."""
         assert leaf.var is not None and leaf.index is not None
         var = leaf.var
-        is_list = not self.numpy or var in self.fn.lists
+        is_list = var in self.fn.lists or var in self.fn.list_values
         if name not in self.state:
-            zeros = f"[0.0] * len({var})" if is_list else f"{self.modules['np']}.zeros_like({var})"
-            self.emit(ast.Assign([ast.Name(name, ast.Store())], ast.parse(zeros, mode="eval").body))
+            zeros = (
+                ast.parse(f"[0.0] * len({var})", mode="eval").body
+                if is_list
+                else zeros_like(var, self.modules["np"])
+            )
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], zeros))
             self.result.modules.update(() if is_list else ("np",))
             self.state[name] = "fresh"
             self.elements[name] = set()
@@ -289,6 +295,10 @@ class Differentiator(FlowReversal):
             mapping[key] = op.keywords[key]
         for helper in uses & helpers.NAMES:
             self.result.helpers.add(helper)
+            if helper in HELPER_ROWS:
+                names = [source.expression(render(a)) for a in op.args]
+                params = self.fn.param_names
+                self.result.unranked += [n for n in names if n in params and n not in self.result.unranked]
             mapping[helper] = ast.Name(self.modules[helper], ast.Load())
             if helper in ("_digamma", "_trigamma"):
                 self.result.modules.add("math")
@@ -355,17 +365,31 @@ class Differentiator(FlowReversal):
         for output, upstream in zip(fn.outputs, fn.upstream):
             if output not in self.useful:
                 continue
+            if not self.is_number(output):
+                self.spread_upstream(output, upstream)
             name = self.names.grad(output)
             if output in seen or name != upstream:
                 self.contribute(ir.Leaf(ast.Name(output, ast.Load()), output), ast.Name(upstream, ast.Load()))
             else:
-                self.state[name] = "alias" if self.numpy else "fresh"
+                self.state[name] = "fresh" if self.is_number(output) else "alias"
                 self.grad_vars[name] = output
             seen.add(output)
         self.reverse_block(fn.body)
         for param in fn.params:
             self.finish_param(param)
         return self.result
+
+    def spread_upstream(self, output: str, upstream: str) -> None:
+        """A scalar upstream gradient (the default 1.0) on an output that may be an
+        array stands for that scalar times ones: every gradient then has its
+        parameter's shape. A view, never a copy: gradients derived from it are
+        written anew, never added into. (Split style takes no default upstream.)"""
+        if not self.result.spread:
+            self.result.spread.append("# a scalar upstream gradient stands for that scalar times ones")
+        np_name = self.modules["np"]
+        self.result.modules.add("np")
+        self.result.spread.append(f"if {np_name}.ndim({upstream}) == 0:")
+        self.result.spread.append(f"    {upstream} = {np_name}.broadcast_to({upstream}, {np_name}.shape({output}))")
 
     def reverse_block(self, statements: list[ir.Statement]) -> None:
         for statement in reversed(statements):
@@ -408,24 +432,24 @@ class Differentiator(FlowReversal):
         name = self.names.grad(param.name)
         if name in self.state:
             self.result.gradients[param.name] = ast.Name(name, ast.Load())
+            if param.name in self.fn.maybe_lists:
+                # Read element by element, it may have been a list: so is its gradient.
+                self.emit(ast.parse(f"if isinstance({param.name}, list):\n    {name} = {name}.tolist()").body[0])
         else:
             self.result.gradients[param.name] = self.zero(param.name)
 
+    def is_number(self, var: str) -> bool:
+        """Whether `var` is proved a Python number (or nothing here may be an array)."""
+        return not self.fn.arrays or var in self.fn.scalars or self.shapes.keys.get(var) == SCALAR
+
     def zero(self, var: str) -> ast.expr:
         """A zero gradient for `var`, of its kind: list, array or number."""
-        if var in self.fn.lists or (not self.numpy and self.indexed(var)):
+        if var in self.fn.lists or var in self.fn.list_values:
             return ast.parse(f"[0.0] * len({var})", mode="eval").body
-        if self.numpy and self.shapes.keys.get(var, var) != "()" and var not in self.fn.scalars:
+        if not self.is_number(var):
             self.result.modules.add("np")
-            return ast.parse(f"{self.modules['np']}.zeros_like({var})", mode="eval").body
+            return zeros_like(var, self.modules["np"])
         return ast.Constant(0.0)
-
-    def indexed(self, var: str) -> bool:
-        """Whether `var` is read element by element (a list, in a module without numpy)."""
-        for statement in ir.walk(self.fn.body):
-            if isinstance(statement, ir.Stage) and var in _indexed_vars(statement.value):
-                return True
-        return False
 
 
 class _Macros(ast.NodeTransformer):
@@ -507,12 +531,6 @@ def _store_names(code: ast.stmt) -> set[str]:
     return {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
-def _indexed_vars(node: ir.Node) -> set[str]:
-    if isinstance(node, ir.Leaf):
-        return {node.var} if node.var is not None and node.index is not None else set()
-    return set().union(*(_indexed_vars(a) for a in node.args)) if node.args else set()
-
-
 def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:
     """`target += gradient`, or `target -= g` when the gradient is `-g`."""
     if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
@@ -532,8 +550,14 @@ def _mentions(tree: ast.AST, name: str) -> bool:
     return name in cached[1]
 
 
-def differentiate(fn: ir.Function, modules: dict[str, str], numpy: bool) -> Backward:
-    return Differentiator(fn, modules, numpy).run()
+def differentiate(fn: ir.Function, modules: dict[str, str]) -> Backward:
+    return Differentiator(fn, modules).run()
+
+
+def zeros_like(var: str, np_name: str) -> ast.expr:
+    """Float zeros of `var`'s shape: a value may hold ints (`x * 2` of an int
+    array), whose gradient is still a float."""
+    return ast.parse(f"{np_name}.zeros_like({var}, dtype=float)", mode="eval").body
 
 
 def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:

@@ -122,7 +122,16 @@ def docstring(fn: ir.Function, back: Backward, options: Options = Options()) -> 
         value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
         returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
-    return _docstring([first, "", returns, *_held(back)])
+    return _docstring([first, "", returns, *_held(back), *_unranked(back)])
+
+
+def _unranked(back: Backward) -> list[str]:
+    """Where a product's operands may be vectors, matrices or stacks, a helper works its
+    gradient out at run time; an annotation makes it exact."""
+    if not back.unranked:
+        return []
+    names = ", ".join(back.unranked)
+    return [f'Products of {names} work for any ranks; annotating shapes ({back.unranked[0]}: "N D") makes them exact.']
 
 
 def _gradients_return(back: Backward) -> str:
@@ -169,9 +178,9 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
             body.append(f"{held} = {value}")
             value = held
         grads = f"({grads})" if len(back.differentiable) > 1 else grads
-        body += [*back.lines, f"return {value}, {grads}"]
+        body += [*back.spread, *back.lines, f"return {value}, {grads}"]
     else:
-        body += [*back.lines, f"return {grads}"]
+        body += [*back.spread, *back.lines, f"return {grads}"]
     body = _shared(body, fn, back, literal_lists=options.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
@@ -465,7 +474,7 @@ def module_text(
     names += sorted(set().union(*(b.user_imports for _, b in functions)) - set(names)) if functions else []
     if names and stem.isidentifier():
         imports.append(f"from {stem} import {', '.join(names)}")
-    used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
+    used_helpers = sorted(helpers.with_callees(set().union(*(b.helpers for _, b in functions)))) if functions else []
     parts = ["\n".join(imports)] if imports else []
     functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
     constants: list[str] = []

@@ -12,6 +12,7 @@ import ast
 from collections.abc import Sequence
 
 from codegen import ir
+from codegen.shapes import SCALAR
 
 
 class FlowLowering:
@@ -137,6 +138,12 @@ class FlowLowering:
         shapes = self.dims.shapes  # type: ignore[attr-defined]
         if shapes.get(new) != shapes.get(old):
             shapes.pop(new, None)
+        ranks = self.ranks.ranks  # type: ignore[attr-defined]
+        if ranks.get(new) != ranks.get(old):
+            ranks.pop(new, None)
+        numbers = self.numbers  # type: ignore[attr-defined]
+        if (new in numbers) != (old in numbers):
+            numbers.discard(new)
 
     # ---- loops --------------------------------------------------------------------
     def loop_prelude(
@@ -169,9 +176,7 @@ class FlowLowering:
                 self.active.add(entry)
                 self.numbers.discard(entry)  # type: ignore[attr-defined]
             # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)).
-            self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
-            self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
-            self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
+            self.forget_shape(name, entry)
             self.env[name] = entry
         return carried
 
@@ -226,10 +231,21 @@ class FlowLowering:
             if final != entry:
                 loop.body.append(self.copy_stage(entry, final, loop.origin))
                 loop.copybacks += 1
-                self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
-                self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
+                self.forget_shape(name, entry)
             self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
             self.env[name] = entry
+
+    def forget_shape(self, name: str, entry: str) -> None:
+        """What a carried name's shape was before the loop no longer holds, unless
+        the kinds prove the source name a number in every binding."""
+        self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
+        if self.proved_number(name):  # type: ignore[attr-defined]
+            self.numbers.add(entry)  # type: ignore[attr-defined]
+            self.shapes.keys[entry] = SCALAR  # type: ignore[attr-defined]
+            self.ranks.ranks[entry] = 0  # type: ignore[attr-defined]
+            return
+        self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
+        self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
 
     def for_statement(self, node: ast.For | ast.AsyncFor, prefix: str) -> None:
         if node.orelse or isinstance(node, ast.AsyncFor):

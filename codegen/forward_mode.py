@@ -65,7 +65,6 @@ class ForwardMode:
         self,
         fn: ir.Function,
         modules: dict[str, str],
-        numpy: bool,
         vectors: tuple[str, ...] | None = None,
         assert_shapes: bool = False,
         takes: tuple[str, ...] | None = None,
@@ -78,7 +77,7 @@ class ForwardMode:
         self.takes = takes  # the parameters to take tangents for, as reverse mode decides
         self.fn = fn
         self.modules = modules
-        self.numpy = numpy
+        self.arrays = fn.arrays  # whether a value the kinds leave unknown may be an array
         self.tangents: dict[str, str] = {}  # variable -> its tangent's name, where set
         self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
         self.bound = {p.name for p in fn.params}  # variables bound here whichever way control went
@@ -97,9 +96,9 @@ class ForwardMode:
     def zero(self, var: str) -> str:
         if var in self.fn.lists or var in self.fn.list_values or var in self.fn.stacks:
             return f"[0.0] * len({var})"
-        if self.numpy and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
+        if self.arrays and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
             self.used_modules.add("np")
-            return f"{self.modules['np']}.zeros_like({var})"
+            return f"{self.modules['np']}.zeros_like({var}, dtype=float)"
         return "0.0"
 
     # ---- tangents of expressions --------------------------------------------------
@@ -130,7 +129,7 @@ class ForwardMode:
                 for i, t in enumerate(inner)
                 if t is not None
             )
-            if total is not None and self.numpy and rule.broadcast and self.may_widen(node, inner):
+            if total is not None and self.arrays and rule.broadcast and self.may_widen(node, inner):
                 # An operand without a tangent may be the one giving the result its shape.
                 self.used_modules.add("np")
                 np_name = self.modules["np"]
@@ -154,7 +153,8 @@ class ForwardMode:
 
     def zeros_like(self, value: ast.expr) -> ast.expr:
         self.used_modules.add("np")
-        return ast.Call(ast.parse(f"{self.modules['np']}.zeros_like", mode="eval").body, [value], [])
+        dtype = ast.keyword("dtype", ast.Name("float", ast.Load()))  # an int value's tangent is a float
+        return ast.Call(ast.parse(f"{self.modules['np']}.zeros_like", mode="eval").body, [value], [dtype])
 
     def instantiate(self, op: ir.Op, template: ast.expr | None, tangent: ast.expr | None, out: ast.expr) -> ast.expr:
         assert template is not None and tangent is not None
@@ -220,7 +220,7 @@ class ForwardMode:
         expr = render(node)
         if isinstance(expr, ast.Name):
             return self.zero(expr.id)
-        return "0.0" if not self.numpy else ast.unparse(self.zeros_like(expr))
+        return "0.0" if not self.arrays else ast.unparse(self.zeros_like(expr))
 
     def setitem(self, statement: ir.Stage, op: ir.Op) -> list[str]:
         old, value = op.args

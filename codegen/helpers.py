@@ -6,6 +6,8 @@ generated code must run without codegen installed.
 
 from __future__ import annotations
 
+import re
+
 _HELPERS = {
     "_unbroadcast": '''
 def _unbroadcast(grad, like):
@@ -76,13 +78,67 @@ def _prod_others(x, axis=None):
     n = x.shape[axis]
     return np.take(before, range(n), axis=axis) * np.flip(np.take(after, range(n), axis=axis), axis)
 ''',
+    "_matmul_dx": '''
+def _matmul_dx(g, x, y):
+    """The gradient for x of x @ y, for vectors, matrices and stacks alike."""
+    if np.ndim(y) == 1:
+        g, y = np.expand_dims(g, -1), np.reshape(y, (-1, 1))
+    if np.ndim(x) == 1:
+        g = np.expand_dims(g, -2)
+    dx = g @ np.swapaxes(y, -1, -2)
+    return _unbroadcast(dx[..., 0, :] if np.ndim(x) == 1 else dx, np.shape(x))
+''',
+    "_matmul_dy": '''
+def _matmul_dy(g, x, y):
+    """The gradient for y of x @ y, for vectors, matrices and stacks alike."""
+    if np.ndim(y) == 1:
+        g = np.expand_dims(g, -1)
+    if np.ndim(x) == 1:
+        g, x = np.expand_dims(g, -2), np.reshape(x, (1, -1))
+    dy = np.swapaxes(x, -1, -2) @ g
+    return _unbroadcast(dy[..., 0] if np.ndim(y) == 1 else dy, np.shape(y))
+''',
+    "_dot_dx": '''
+def _dot_dx(g, x, y):
+    """The gradient for x of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * y, np.shape(x))
+    if np.ndim(y) == 1:
+        return np.multiply.outer(g, y)
+    free = list(range(np.ndim(x) - 1, np.ndim(g)))  # the axes of g that come from y
+    return np.tensordot(g, y, axes=(free, list(range(np.ndim(y) - 2)) + [np.ndim(y) - 1]))
+''',
+    "_dot_dy": '''
+def _dot_dy(g, x, y):
+    """The gradient for y of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * x, np.shape(y))
+    lead = list(range(np.ndim(x) - 1))
+    dy = np.tensordot(x, g, axes=(lead, lead))
+    return dy if np.ndim(y) == 1 else np.moveaxis(dy, 0, -2)
+''',
 }
 
 NAMES = frozenset(_HELPERS)
+# Helpers that call others: written into the output together.
+_CALLS = {name: frozenset(other for other in _HELPERS if other != name and other + "(" in code) for name, code in _HELPERS.items()}
+
+
+def with_callees(names: set[str]) -> set[str]:
+    """`names` and every helper they call."""
+    found = set(names)
+    todo = list(names)
+    while todo:
+        for callee in _CALLS[todo.pop()] - found:
+            found.add(callee)
+            todo.append(callee)
+    return found
 
 
 def source(name: str, spellings: dict[str, str]) -> str:
     """The helper's code, spelled with the output's names for modules and helpers."""
     code = _HELPERS[name].strip() + "\n"
     code = code.replace("np.", f"{spellings.get('np', 'np')}.").replace("math.", f"{spellings.get('math', 'math')}.")
-    return code.replace(name, spellings.get(name, name))
+    for helper in sorted(_CALLS[name] | {name}):
+        code = re.sub(rf"\b{helper}\b", spellings.get(helper, helper), code)
+    return code

@@ -26,6 +26,7 @@ class Leaf:
     var: str | None = None
     index: ast.expr | None = None
     basic: bool = True  # the index picks each element at most once
+    number: bool = False  # an element proved to be a number (`w[0]` in `math.exp(w[0])`)
 
 
 @dataclass
@@ -220,6 +221,12 @@ class Function:
     user_names: set[str] = field(default_factory=set)  # names the function binds (parameters, locals)
     stacks: set[str] = field(default_factory=set)  # lists that differentiated values are appended to
     list_values: set[str] = field(default_factory=set)  # names indexed as Python lists
+    arrays: bool = True  # whether a value the kinds leave unknown may be an array
+    maybe_lists: set[str] = field(default_factory=set)  # parameters indexed like lists, of unknown kind
+
+    @property
+    def param_names(self) -> set[str]:
+        return {p.name for p in self.params}
 
 
 def render(node: Node) -> ast.expr:

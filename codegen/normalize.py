@@ -11,16 +11,16 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
-from codegen import ir, resolve, validate
+from codegen import ir, kinds, resolve, validate
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering, preorder
 from codegen.naming import Names, identifiers_and_bindings, temp_name
 from codegen.shift import drop_shift_gradients
 from codegen.parse import Function, ModuleInfo
-from codegen.rules import RULES, Rule, Unsupported
+from codegen.rules import HELPER_ROWS, RULES, Rule, Unsupported
 from codegen.shape_check import Either, ShapeCheck
-from codegen.shapes import SHAPED_BY_OPERANDS, Ranks, ShapeKeys
+from codegen.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.stacks import StackLowering, is_append
 
 _BINOPS: dict[type[ast.operator], tuple[str, ast.operator]] = {
@@ -77,7 +77,8 @@ class Normaliser(FlowLowering, StackLowering):
         self.function = function
         self.collector = collector
         self.wrt = wrt
-        self.numpy = info.uses_numpy
+        self.kinds: dict[str, kinds.Kinds] = {}
+        self.arrays = self.kinds_of(function).arrays  # whether a value nothing settles may be an array
         self.env: dict[str, str] = {}
         self.bound: set[str] = set()
         self._activity: dict[tuple[int, int, int, int], tuple[ast.AST, bool]] = {}
@@ -90,6 +91,7 @@ class Normaliser(FlowLowering, StackLowering):
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
+        self.maybe_lists: set[str] = set()  # parameters read element by element, list or array
         self.stacks: set[str] = set()
         self.ints: set[str] = set()
         self.param_names: set[str] = set()
@@ -111,6 +113,28 @@ class Normaliser(FlowLowering, StackLowering):
     def fail(self, node: ast.AST, message: str) -> CodegenError:
         line, column = self.info.position(node)
         return self.collector.error(line, column, message)
+
+    # ---- kinds -------------------------------------------------------------------
+    def kinds_of(self, function: Function) -> kinds.Kinds:
+        """What `function`'s own code says its values are (the forward function's, or
+        an inlined callee's); contradicting evidence is an error at its position."""
+        found = self.kinds.get(function.name)
+        if found is None:
+            try:
+                found = kinds.infer(self.info, function)
+            except kinds.KindError as exc:
+                raise self.fail(exc.node, exc.message)
+            if self.kinds:
+                found.arrays = self.arrays  # a callee's unknown values are the caller's
+            self.kinds[function.name] = found
+        return found
+
+    def kind(self, node: ast.AST) -> kinds.Kind:
+        """The kind of the user's expression `node`, in the function being lowered."""
+        return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).of(node)
+
+    def is_number(self, node: ir.Node) -> bool:
+        return self.shapes.key(node) == SCALAR
 
     # ---- conversion of code that is never differentiated -------------------------
     def to_ast(self, node: ast.expr) -> ast.expr:
@@ -155,6 +179,8 @@ class Normaliser(FlowLowering, StackLowering):
             return "codegen.shape"  # our own shape helper, met again in generated code
         if name == "user._digamma" and self.info.is_generated:
             return "digamma"
+        if name is not None and name[len("user."):] in HELPER_ROWS and self.info.is_generated:
+            return HELPER_ROWS[name[len("user."):]]
         return name
 
     # ---- activity -------------------------------------------------------------
@@ -206,6 +232,10 @@ class Normaliser(FlowLowering, StackLowering):
     def lower(self, node: ast.expr) -> ir.Node:
         if not self.is_active(node):
             return ir.Leaf(self.to_ast(node))
+        if isinstance(node, ast.Subscript):
+            leaf = self.lower_subscript(node)
+            leaf.number = self.kind(node).is_number
+            return leaf
         if isinstance(node, ast.Name):
             var = self.env[node.id]
             return ir.Leaf(ast.Name(var, ast.Load()), var)
@@ -216,11 +246,9 @@ class Normaliser(FlowLowering, StackLowering):
                 raise self.fail(node, "no derivative rule for ~")
             name = "neg" if isinstance(node.op, ast.USub) else "pos"
             op = ast.USub() if name == "neg" else ast.UAdd()
-            return self.op(name, [self.lower(node.operand)], {}, ast.UnaryOp(op, slot(0)))
+            return self.op(name, [self.lower(node.operand)], {}, ast.UnaryOp(op, slot(0)), self.kind(node).is_number)
         if isinstance(node, ast.Call):
             return self.lower_call(node)
-        if isinstance(node, ast.Subscript):
-            return self.lower_subscript(node)
         if isinstance(node, ast.Attribute):
             return self.lower_attribute(node)
         if isinstance(node, ast.IfExp):
@@ -229,11 +257,17 @@ class Normaliser(FlowLowering, StackLowering):
             raise self.fail(node, "`and`/`or` on differentiated values are not supported: use `if`")
         raise self.fail(node, f"cannot differentiate {_KINDS.get(type(node), type(node).__name__)} expressions")
 
-    def op(self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr) -> ir.Op:
-        """An operation of row `name`, or of its array twin `numpy.<name>` in a numpy module."""
-        if self.numpy and f"numpy.{name}" in RULES:
+    def op(
+        self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr, number: bool = False
+    ) -> ir.Op:
+        """An operation of row `name` on numbers, or of its array twin `numpy.<name>`
+        where an operand may be an array (`number`: the result is proved a number)."""
+        if self.may_be_array(args, number) and f"numpy.{name}" in RULES:
             name = f"numpy.{name}"
         return ir.Op(RULES[name], args, keywords, spelling)
+
+    def may_be_array(self, args: list[ir.Node], number: bool = False) -> bool:
+        return self.arrays and not number and not all(self.is_number(a) for a in args)
 
     def lower_ifexp(self, node: ast.IfExp) -> ir.Node:
         """`a if c else b` as an `if` statement: only the branch taken is computed,
@@ -278,7 +312,8 @@ class Normaliser(FlowLowering, StackLowering):
             raise self.fail(node, f"no derivative rule for the {_OPERATOR_NAMES.get(kind, kind.__name__)} operator")
         sigmoid = self.sigmoid_argument(node)
         if sigmoid is not None:
-            return self.op("sigmoid", [self.lower(sigmoid)], {}, self.sigmoid_spelling(node))
+            number = self.kind(node).is_number
+            return self.op("sigmoid", [self.lower(sigmoid)], {}, self.sigmoid_spelling(node), number)
         softmax = self.softmax_parts(node)
         if softmax is not None:
             rule, operand, axis = softmax
@@ -291,7 +326,7 @@ class Normaliser(FlowLowering, StackLowering):
     def softmax_parts(self, node: ast.BinOp) -> tuple[str, ast.Name, ast.expr] | None:
         """("numpy.normalize", e, axis) for `e / np.sum(e, axis, keepdims=True)`, and
         ("numpy.log_softmax", s, axis) for `s - np.log(np.sum(np.exp(s), axis, keepdims=True))`."""
-        if not self.numpy or not isinstance(node.left, ast.Name):
+        if not self.arrays or not isinstance(node.left, ast.Name):
             return None
         name = node.left.id
         if isinstance(node.op, ast.Div):
@@ -330,6 +365,8 @@ class Normaliser(FlowLowering, StackLowering):
 
     def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = _BINOPS[kind]
+        number = isinstance(node, ast.BinOp) and self.kind(node).is_number
+        arrays = name == "matmul" or self.may_be_array([left, right], number)  # `v @ w` may be a number
         if (
             name == "mul"
             and isinstance(left, ir.Leaf)
@@ -337,18 +374,18 @@ class Normaliser(FlowLowering, StackLowering):
             and left.var is not None
             and ast.dump(left.expr) == ast.dump(right.expr)
         ):
-            rule_name = "numpy.mul.self" if self.numpy else "mul.self"
-            return self.op(rule_name, [left], {}, ast.BinOp(slot(0), op, slot(0)))
+            rule_name = "numpy.mul.self" if arrays else "mul.self"
+            return ir.Op(RULES[rule_name], [left], {}, ast.BinOp(slot(0), op, slot(0)))
         if isinstance(left, ir.Leaf) and isinstance(right, ir.Leaf) and left.var is None and right.var is None:
             return ir.Leaf(ast.BinOp(left.expr, op, right.expr))
-        rule_name = f"numpy.{name}" if self.numpy and f"numpy.{name}" in RULES else name
+        rule_name = f"numpy.{name}" if arrays and f"numpy.{name}" in RULES else name
         if rule_name not in RULES:
             raise self.fail(node, f"no derivative rule for the {name} operator")
         if rule_name == "numpy.add" and isinstance(left, ir.Op) and left.rule.name in ("numpy.add", "numpy.add.n"):
             # a + b + c: one sum of three terms (the spelling keeps the grouping)
             spelling = ast.BinOp(ir.clone(left.spelling), op, slot(len(left.args)))
             return self.checked(node, ir.Op(RULES["numpy.add.n"], [*left.args, right], {}, spelling))
-        return self.checked(node, self.op(rule_name, [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
+        return self.checked(node, ir.Op(RULES[rule_name], [left, right], {}, ast.BinOp(slot(0), op, slot(1))))
 
     def checked(self, node: ast.AST, op: ir.Op) -> ir.Op:
         """`op`, refused at `node` when the known shapes prove it fails."""
@@ -414,7 +451,8 @@ class Normaliser(FlowLowering, StackLowering):
             assert isinstance(node.func, ast.Attribute)
             positional.insert(0, node.func.value)
         keyword_names = {k.arg for k in node.keywords}
-        rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), self.numpy)
+        arrays = self.arrays and not self.kind(node).is_number
+        rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), arrays)
         if rule_name is None:
             raise self.fail(node, f"no derivative rule for {label}")
         rule = RULES[rule_name]
@@ -583,7 +621,7 @@ class Normaliser(FlowLowering, StackLowering):
             target = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.hint, self.forward))
             self.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
-        elif self.numpy and value.var is not None and value.index is not None:
+        elif self.arrays and value.var is not None and value.index is not None:
             # `x[0][1]`: the part `x[0]` is named first, then indexed again.
             target = self.new_temp(f"{value.var}_part")
             self.emit_stage(target, self.op("pos", [value], {}, slot(0)), len(self.origins) - 1)
@@ -597,8 +635,11 @@ class Normaliser(FlowLowering, StackLowering):
         problem = self.check.index(var, tree.slice)
         if problem is not None:
             raise self.fail(node, f"shape mismatch: {problem}")
-        if not self.numpy:
-            self.lists.add(var)
+        kind = self.kinds_of(self.function).param(var)
+        if not self.arrays or kind.is_sequence:
+            self.lists.add(var)  # a list of numbers: its gradient is a list
+        elif var in self.param_names and kind.what == kinds.UNKNOWN and kinds.number_index(tree.slice):
+            self.maybe_lists.add(var)  # `x[i]`: a list, or an array
         basic = self.is_basic_index(tree.slice)
         return ir.Leaf(tree, var, tree.slice, basic)
 
@@ -670,7 +711,7 @@ class Normaliser(FlowLowering, StackLowering):
         needed = any(
             name in parent.names_in(j, t) for j, t in enumerate(parent_templates) if t is not None and _is_active_node(args[j])
         )
-        if needed and not (_is_cheap(child) and not self.numpy):
+        if needed and not (_is_cheap(child) and not self.may_be_array(child.args)):
             return True
         # A compound gradient flowing into several arguments would be computed twice.
         fan_out = sum(1 for j, a in enumerate(child.args) if child.rule.flows(j) and _is_active_node(a))
@@ -695,7 +736,14 @@ class Normaliser(FlowLowering, StackLowering):
         target = name if name not in self.bound else self.names.fresh(name)
         self.bound.add(target)
         self.names.taken.add(target)
+        if self.proved_number(name):
+            self.numbers.add(target)
+            self.shapes.keys[target] = SCALAR
         return target
+
+    def proved_number(self, name: str) -> bool:
+        """Whether the kinds prove every binding of the source name `name` a number."""
+        return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).param(name).is_number
 
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
@@ -965,6 +1013,8 @@ class Normaliser(FlowLowering, StackLowering):
                 reason = f"annotated {annotation}"
             elif default is not None:
                 reason = "has a default value"
+            elif self.kinds_of(self.function).param(name).what == kinds.SETTING:
+                reason = "a dict of settings"
             if self.wrt is not None:
                 reason = "" if name in self.wrt else "not listed in wrt"
             code = self.param_code(param, default)
@@ -983,6 +1033,13 @@ class Normaliser(FlowLowering, StackLowering):
                 self.numbers.add(name)
             if isinstance(default, ast.UnaryOp) and _is_number_literal(default.operand):
                 self.numbers.add(name)
+            inferred = self.kinds_of(self.function).param(name)
+            if inferred.is_number:
+                self.numbers.add(name)
+                self.shapes.keys[name] = SCALAR
+            elif inferred.what == kinds.ARRAY and inferred.rank is not None:
+                self.ranks.ranks[name] = inferred.rank
+            is_list = is_list or inferred.what == kinds.LIST
             params.append(ir.Param(name, code, not reason, reason, is_list, kind))
             self.env[name] = name
             self.bound.add(name)
@@ -1069,6 +1126,8 @@ class Normaliser(FlowLowering, StackLowering):
             user_names=set(self.user_names),
             stacks=set(self.stacks),
             list_values=set(self.lists),
+            arrays=self.arrays,
+            maybe_lists=self.maybe_lists - self.lists,
         ))
 
 
@@ -1110,7 +1169,7 @@ def _with_square_slot(spelling: ast.Call, method: bool) -> ast.Call:
 
 def _clone_node(node: ir.Node) -> ir.Node:
     if isinstance(node, ir.Leaf):
-        return ir.Leaf(ir.clone(node.expr), node.var, ir.clone(node.index), node.basic)
+        return ir.Leaf(ir.clone(node.expr), node.var, ir.clone(node.index), node.basic, node.number)
     keywords = {k: ir.clone(v) for k, v in node.keywords.items()}
     return ir.Op(node.rule, [_clone_node(a) for a in node.args], keywords, ir.clone(node.spelling))
 

@@ -20,7 +20,7 @@ from collections import Counter
 
 from codegen import source
 
-_ZEROS = re.compile(r"([A-Za-z_]\w*) = ([A-Za-z_][\w.]*)\.zeros_like\(([A-Za-z_]\w*)\)")
+_ZEROS = re.compile(r"([A-Za-z_]\w*) = ([A-Za-z_][\w.]*)\.zeros_like\(([A-Za-z_]\w*(?:, dtype=float)?)\)")
 _ADD = re.compile(r"([A-Za-z_]\w*)\[(.*)\] \+= (.*)")
 _BINDS = re.compile(r"^\s*(?:([A-Za-z_]\w*) [-+*/@%]?= |for ([A-Za-z_]\w*) in )")
 _SIZE = re.compile(r"([A-Za-z_]\w*) = ([A-Za-z_]\w*\.shape\[\d+\]|len\([A-Za-z_]\w*\))")

@@ -235,9 +235,8 @@ def _rank(statics: dict[str, ast.expr], index: int) -> int | None:
 def _product(dot: bool) -> Callable[[int, int, dict[str, ast.expr]], str]:
     """Matrix products: `g @ y.T` for matrices, outer products for vectors.
 
-    Where a rank is unknown the matrix transpose `.mT` is used: right for
-    matrices (and stacks of them), and an error, never a wrong gradient, for
-    vectors, whose shapes need an annotation.
+    Where a rank is unknown (or an operand is a stack) a helper written into
+    the output works the gradient out from the operands' ranks at run time.
     """
 
     def mul(a: str, b: str) -> str:
@@ -245,21 +244,31 @@ def _product(dot: bool) -> Callable[[int, int, dict[str, ast.expr]], str]:
 
     def template(index: int, count: int, statics: dict[str, ast.expr]) -> str:
         rx, ry = _rank(statics, 0), _rank(statics, 1)
-        if (rx or 0) > 2 or (ry or 0) > 2:
-            raise Unsupported("products of arrays with more than 2 dimensions are not supported")
+        if rx not in (1, 2) or ry not in (1, 2):
+            helper = ("_dot_" if dot else "_matmul_") + ("dx" if index == 0 else "dy")
+            return f"{helper}(g, x, y)"
         if index == 0:
             if ry == 1:
                 return "g * y" if rx == 1 else "np.outer(g, y)"
-            return mul("g", "y.T" if ry == 2 else "y.mT")
+            return mul("g", "y.T")
         if rx == 1:
             return "x * g" if ry == 1 else "np.outer(x, g)"
-        return mul("x.T" if rx == 2 else "x.mT", "g")
+        return mul("x.T", "g")
 
     return template
 
 
 defrule("numpy.matmul", "x y", kind="other", computed=_product(dot=False))
 defrule("numpy.dot", "x y", kind="other", computed=_product(dot=True))
+# The rank-generic helpers those write, met again when generated code is
+# differentiated: each is the adjoint of a product, linear in d and in the other
+# operand (its own operand only gives the shape).
+defrule("numpy.matmul_dx", "d x y", "np.matmul(g, y)", None, "_matmul_dy(d, g, y)", kind="other")
+defrule("numpy.matmul_dy", "d x y", "np.matmul(x, g)", "_matmul_dx(d, x, g)", None, kind="other")
+defrule("numpy.dot_dx", "d x y", "np.dot(g, y)", None, "_dot_dy(d, g, y)", kind="other")
+defrule("numpy.dot_dy", "d x y", "np.dot(x, g)", "_dot_dx(d, x, g)", None, kind="other")
+# The helper in generated code that each of those rows is.
+HELPER_ROWS = {"_matmul_dx": "numpy.matmul_dx", "_matmul_dy": "numpy.matmul_dy", "_dot_dx": "numpy.dot_dx", "_dot_dy": "numpy.dot_dy"}
 defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
 def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     """np.inner sums over both last axes: x's gradient contracts g with y over y's
@@ -368,6 +377,8 @@ defrule("numpy.T", "x", "g.T", kind="other")
 defrule("numpy.mT", "x", "g.mT", kind="other")
 defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other")
 defrule("numpy.copy", "x", "g", kind="other")
+defrule("numpy.broadcast_to", "x", "_unbroadcast(g, np.shape(x))", statics="shape", kind="other")
+defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other")
 # The helper generated code calls (differentiating generated code again, for
 # Hessian-vector products): linear in the gradient, the shape only read.
 defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other")

@@ -36,10 +36,12 @@ class ShapeKeys:
 
     def record(self, target: str, value: ir.Node | None) -> None:
         key = self.key(value) if value is not None else None
-        self.keys[target] = key or target
+        self.keys[target] = SCALAR if target in self.numbers else key or target
 
     def key(self, node: ir.Node) -> str | None:
         if isinstance(node, ir.Leaf):
+            if node.number:
+                return SCALAR
             if node.var is not None and node.index is None:
                 return self.keys.get(node.var, node.var)
             return SCALAR if is_number(node.expr, self.numbers) else None
@@ -106,6 +108,8 @@ class Ranks:
         if shape is not None:
             return len(shape)
         if isinstance(node, ir.Leaf):
+            if node.number:
+                return 0
             if node.var is None:
                 return 0 if is_number(node.expr, self.numbers) else None
             base = self.ranks.get(node.var)

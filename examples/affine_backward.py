@@ -13,6 +13,9 @@ def affine_backward(x, w: "D M", b: "M", dout=1.0):
     N = x.shape[0]
     x_row = x.reshape(N, -1)
     out = x_row.dot(w) + b
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop out = x_row.dot(w) + b
     dx_row = dout.dot(w.T)
     dw = x_row.T.dot(dout)

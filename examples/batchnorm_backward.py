@@ -17,6 +17,9 @@ def batchnorm_backward(x: "N D", gamma: "D", beta: "D", eps=1e-5, dout=1.0):
     x_hat_sqrt = np.sqrt(sample_var + eps)
     x_hat = x_hat_minus / x_hat_sqrt
     out = gamma * x_hat + beta
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop out = gamma * x_hat + beta
     dgamma = np.sum(x_hat * dout, axis=0)
     dx_hat = gamma * dout

@@ -28,6 +28,9 @@ def layernorm_backward(x, gamma, beta, eps=1e-5, dout=1.0):
     std = np.sqrt(var + eps)
     x_hat = xc / std
     out = gamma * x_hat + beta
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop out = gamma * x_hat + beta
     dgamma = _unbroadcast(x_hat * dout, gamma)
     dx_hat = _unbroadcast(gamma * dout, x_hat)

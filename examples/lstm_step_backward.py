@@ -4,6 +4,27 @@
 import numpy as np
 
 
+def _dot_dx(g, x, y):
+    """The gradient for x of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * y, np.shape(x))
+    if np.ndim(y) == 1:
+        return np.multiply.outer(g, y)
+    free = list(range(np.ndim(x) - 1, np.ndim(g)))  # the axes of g that come from y
+    return np.tensordot(
+        g, y, axes=(free, list(range(np.ndim(y) - 2)) + [np.ndim(y) - 1])
+    )
+
+
+def _dot_dy(g, x, y):
+    """The gradient for y of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * x, np.shape(y))
+    lead = list(range(np.ndim(x) - 1))
+    dy = np.tensordot(x, g, axes=(lead, lead))
+    return dy if np.ndim(y) == 1 else np.moveaxis(dy, 0, -2)
+
+
 def _dot_shape(a, b):
     """The shape of np.dot(a, b), from a's and b's shapes alone."""
     a, b = np.shape(a), np.shape(b)
@@ -29,6 +50,9 @@ def sigmoid_backward(x, dout=1.0):
     """
     # forward pass
     out = 1 / (1 + np.exp(-x))
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return 1 / (1 + np.exp(-x))
     dx = (1 - out) * out * dout
     return dx
@@ -38,6 +62,7 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     """Backward pass of lstm_step: upstream dnext_h, dnext_c in, gradients out.
 
     Returns (dx, dprev_h, dprev_c, dWx, dWh, db), the gradients of next_h, next_c with respect to x, prev_h, prev_c, Wx, Wh, b.
+    Products of x, Wx, prev_h, Wh work for any ranks; annotating shapes (x: "N D") makes them exact.
     """
     # forward pass
     H = prev_h.shape[1]
@@ -52,6 +77,11 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     next_c = f * prev_c + i * g
     tanh_next_c = np.tanh(next_c)
     next_h = o * tanh_next_c
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dnext_h) == 0:
+        dnext_h = np.broadcast_to(dnext_h, np.shape(next_h))
+    if np.ndim(dnext_c) == 0:
+        dnext_c = np.broadcast_to(dnext_c, np.shape(next_c))
     # backprop next_h = o * np.tanh(next_c)
     do = _unbroadcast(tanh_next_c * dnext_h, o)
     dtanh_next_c = _unbroadcast(o * dnext_h, tanh_next_c)
@@ -62,7 +92,7 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     di = _unbroadcast(g * dnext_c, i)
     dg = _unbroadcast(i * dnext_c, g)
     # backprop g = np.tanh(a[:, 3 * H :])
-    da = np.empty_like(a)
+    da = np.empty_like(a, dtype=float)
     da[:, 3 * H :] = (1 - g**2) * dg
     # backprop sigmoid: return 1 / (1 + np.exp(-x))
     dx_3 = (1 - o) * o * do
@@ -78,10 +108,10 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     da[:, :H] = dx_1
     # backprop a = x.dot(Wx) + prev_h.dot(Wh) + b
     ddot_x_Wx = _unbroadcast(da, _dot_shape(x, Wx))
-    dx = ddot_x_Wx.dot(Wx.mT)
-    dWx = x.mT.dot(ddot_x_Wx)
+    dx = _dot_dx(ddot_x_Wx, x, Wx)
+    dWx = _dot_dy(ddot_x_Wx, x, Wx)
     ddot_prev_h_Wh = _unbroadcast(da, _dot_shape(prev_h, Wh))
-    dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
-    dWh = prev_h.mT.dot(ddot_prev_h_Wh)
+    dprev_h = _dot_dx(ddot_prev_h_Wh, prev_h, Wh)
+    dWh = _dot_dy(ddot_prev_h_Wh, prev_h, Wh)
     db = _unbroadcast(da, b)
     return dx, dprev_h, dprev_c, dWx, dWh, db

@@ -11,6 +11,9 @@ def relu_backward(x, dout=1.0):
     """
     # forward pass
     out = np.maximum(0, x)
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop out = np.maximum(0, x)
     dx = dout * (x > 0)
     return dx

@@ -4,6 +4,26 @@
 import numpy as np
 
 
+def _matmul_dx(g, x, y):
+    """The gradient for x of x @ y, for vectors, matrices and stacks alike."""
+    if np.ndim(y) == 1:
+        g, y = np.expand_dims(g, -1), np.reshape(y, (-1, 1))
+    if np.ndim(x) == 1:
+        g = np.expand_dims(g, -2)
+    dx = g @ np.swapaxes(y, -1, -2)
+    return _unbroadcast(dx[..., 0, :] if np.ndim(x) == 1 else dx, np.shape(x))
+
+
+def _matmul_dy(g, x, y):
+    """The gradient for y of x @ y, for vectors, matrices and stacks alike."""
+    if np.ndim(y) == 1:
+        g = np.expand_dims(g, -1)
+    if np.ndim(x) == 1:
+        g, x = np.expand_dims(g, -2), np.reshape(x, (1, -1))
+    dy = np.swapaxes(x, -1, -2) @ g
+    return _unbroadcast(dy[..., 0] if np.ndim(y) == 1 else dy, np.shape(y))
+
+
 def _matmul_shape(a, b):
     """The shape of a @ b, from a's and b's shapes alone."""
     a, b = np.shape(a), np.shape(b)
@@ -26,6 +46,7 @@ def rnn_backward(x, h0, Wx, Wh, b, dloss=1.0):
     """Backward pass of rnn: upstream dloss in, gradients out.
 
     Returns (dx, dh0, dWx, dWh, db), the gradients of loss with respect to x, h0, Wx, Wh, b.
+    Products of Wx, Wh work for any ranks; annotating shapes (Wx: "N D") makes them exact.
     """
     # forward pass
     N, T, D = x.shape
@@ -41,11 +62,11 @@ def rnn_backward(x, h0, Wx, Wh, b, dloss=1.0):
         h_1_list.append(h_1)
         h = h_1
         loss = loss_1
-    dh = np.zeros_like(h)
-    dx = np.zeros_like(x)
-    dWx = np.zeros_like(Wx)
-    dWh = np.zeros_like(Wh)
-    db = np.zeros_like(b)
+    dh = np.zeros_like(h, dtype=float)
+    dx = np.zeros_like(x, dtype=float)
+    dWx = np.zeros_like(Wx, dtype=float)
+    dWh = np.zeros_like(Wh, dtype=float)
+    db = np.zeros_like(b, dtype=float)
     for t in reversed(range(T)):
         h = h_list.pop()
         h_1 = h_1_list.pop()
@@ -54,15 +75,15 @@ def rnn_backward(x, h0, Wx, Wh, b, dloss=1.0):
         dh_1 = dh
         # backprop loss = loss + np.sum(h * h)
         dloss = dloss_1
-        dh_1 = dh_1 + 2 * np.sum(dloss_1) * h_1
+        dh_1 = dh_1 + 2 * dloss_1 * h_1
         # backprop h = np.tanh(x[:, t, :] @ Wx + h @ Wh + b)
         dh_1_plus = (1 - h_1**2) * dh_1
         dx_dot_Wx = _unbroadcast(dh_1_plus, _matmul_shape(x[:, t, :], Wx))
-        dx[:, t, :] += dx_dot_Wx @ Wx.mT
-        dWx += x[:, t, :].T @ dx_dot_Wx
+        dx[:, t, :] += _matmul_dx(dx_dot_Wx, x[:, t, :], Wx)
+        dWx += _matmul_dy(dx_dot_Wx, x[:, t, :], Wx)
         dh_dot_Wh = _unbroadcast(dh_1_plus, _matmul_shape(h, Wh))
-        dh = dh_dot_Wh @ Wh.mT
-        dWh += h.mT @ dh_dot_Wh
+        dh = _matmul_dx(dh_dot_Wh, h, Wh)
+        dWh += _matmul_dy(dh_dot_Wh, h, Wh)
         db += _unbroadcast(dh_1_plus, b)
     # backprop h = h0
     dh0 = dh

@@ -4,6 +4,27 @@
 import numpy as np
 
 
+def _dot_dx(g, x, y):
+    """The gradient for x of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * y, np.shape(x))
+    if np.ndim(y) == 1:
+        return np.multiply.outer(g, y)
+    free = list(range(np.ndim(x) - 1, np.ndim(g)))  # the axes of g that come from y
+    return np.tensordot(
+        g, y, axes=(free, list(range(np.ndim(y) - 2)) + [np.ndim(y) - 1])
+    )
+
+
+def _dot_dy(g, x, y):
+    """The gradient for y of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * x, np.shape(y))
+    lead = list(range(np.ndim(x) - 1))
+    dy = np.tensordot(x, g, axes=(lead, lead))
+    return dy if np.ndim(y) == 1 else np.moveaxis(dy, 0, -2)
+
+
 def _dot_shape(a, b):
     """The shape of np.dot(a, b), from a's and b's shapes alone."""
     a, b = np.shape(a), np.shape(b)
@@ -26,17 +47,21 @@ def rnn_step_backward(x, prev_h, Wx, Wh, b, dnext_h=1.0):
     """Backward pass of rnn_step: upstream dnext_h in, gradients out.
 
     Returns (dx, dprev_h, dWx, dWh, db), the gradients of next_h with respect to x, prev_h, Wx, Wh, b.
+    Products of x, Wx, prev_h, Wh work for any ranks; annotating shapes (x: "N D") makes them exact.
     """
     # forward pass
     next_h_plus = x.dot(Wx) + prev_h.dot(Wh) + b
     next_h = np.tanh(next_h_plus)
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dnext_h) == 0:
+        dnext_h = np.broadcast_to(dnext_h, np.shape(next_h))
     # backprop next_h = np.tanh(x.dot(Wx) + prev_h.dot(Wh) + b)
     dnext_h_plus = (1 - next_h**2) * dnext_h
     ddot_x_Wx = _unbroadcast(dnext_h_plus, _dot_shape(x, Wx))
-    dx = ddot_x_Wx.dot(Wx.mT)
-    dWx = x.mT.dot(ddot_x_Wx)
+    dx = _dot_dx(ddot_x_Wx, x, Wx)
+    dWx = _dot_dy(ddot_x_Wx, x, Wx)
     ddot_prev_h_Wh = _unbroadcast(dnext_h_plus, _dot_shape(prev_h, Wh))
-    dprev_h = ddot_prev_h_Wh.dot(Wh.mT)
-    dWh = prev_h.mT.dot(ddot_prev_h_Wh)
+    dprev_h = _dot_dx(ddot_prev_h_Wh, prev_h, Wh)
+    dWh = _dot_dy(ddot_prev_h_Wh, prev_h, Wh)
     db = _unbroadcast(dnext_h_plus, b)
     return dx, dprev_h, dWx, dWh, db

@@ -20,7 +20,7 @@ def softmax_loss_backward(x, y, dloss=1.0):
     arange_N = np.arange(N)
     loss = -np.sum(log_probs[arange_N, y]) / N
     # backprop loss = -np.sum(log_probs[np.arange(N), y]) / N
-    dlog_probs = np.zeros_like(log_probs)
+    dlog_probs = np.zeros_like(log_probs, dtype=float)
     dlog_probs[arange_N, y] -= dloss / N
     # backprop log_probs = shifted_logits - np.log(Z)
     dshifted_logits = dlog_probs

@@ -37,7 +37,7 @@ def svm_loss_backward(x, y, dloss=1.0):
     # backprop margins = np.maximum(0, x - correct_class_scores[:, np.newaxis] + 1.0)
     dmargins_plus = dmargins * (margins_plus > 0)
     dx = _unbroadcast(dmargins_plus, x)
-    dcorrect_class_scores = np.zeros_like(correct_class_scores)
+    dcorrect_class_scores = np.zeros_like(correct_class_scores, dtype=float)
     dcorrect_class_scores[:, np.newaxis] += _unbroadcast(
         -dmargins_plus, correct_class_scores[:, np.newaxis]
     )

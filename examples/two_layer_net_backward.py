@@ -4,6 +4,27 @@
 import numpy as np
 
 
+def _dot_dx(g, x, y):
+    """The gradient for x of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * y, np.shape(x))
+    if np.ndim(y) == 1:
+        return np.multiply.outer(g, y)
+    free = list(range(np.ndim(x) - 1, np.ndim(g)))  # the axes of g that come from y
+    return np.tensordot(
+        g, y, axes=(free, list(range(np.ndim(y) - 2)) + [np.ndim(y) - 1])
+    )
+
+
+def _dot_dy(g, x, y):
+    """The gradient for y of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * x, np.shape(y))
+    lead = list(range(np.ndim(x) - 1))
+    dy = np.tensordot(x, g, axes=(lead, lead))
+    return dy if np.ndim(y) == 1 else np.moveaxis(dy, 0, -2)
+
+
 def _dot_shape(a, b):
     """The shape of np.dot(a, b), from a's and b's shapes alone."""
     a, b = np.shape(a), np.shape(b)
@@ -27,6 +48,7 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
 
     Returns (dX, dW1, db1, dW2, db2), the gradients of loss with respect to X, W1, b1, W2, b2.
     Held constant: y (does not reach the output through a differentiable operation), reg (has a default value).
+    Products of W2, X, W1 work for any ranks; annotating shapes (W2: "N D") makes them exact.
     """
     # forward pass
     N = X.shape[0]
@@ -49,7 +71,7 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     dW1 = 2 * dreg_loss_plus * W1
     dW2 = 2 * dreg_loss_plus * W2
     # backprop data_loss = -np.sum(log_probs[np.arange(N), y]) / N
-    dlog_probs = np.zeros_like(log_probs)
+    dlog_probs = np.zeros_like(log_probs, dtype=float)
     dlog_probs[arange_N, y] -= ddata_loss / N
     # backprop log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     dshifted = dlog_probs - np.exp(log_probs) * np.sum(
@@ -59,13 +81,13 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     dscores = dshifted
     # backprop scores = hidden.dot(W2) + b2
     ddot_hidden_W2 = _unbroadcast(dscores, _dot_shape(hidden, W2))
-    dhidden = ddot_hidden_W2.dot(W2.mT)
-    dW2 += hidden.mT.dot(ddot_hidden_W2)
+    dhidden = _dot_dx(ddot_hidden_W2, hidden, W2)
+    dW2 += _dot_dy(ddot_hidden_W2, hidden, W2)
     db2 = _unbroadcast(dscores, b2)
     # backprop hidden = np.maximum(0, X.dot(W1) + b1)
     dhidden_plus = dhidden * (hidden_plus > 0)
     ddot_X_W1 = _unbroadcast(dhidden_plus, _dot_shape(X, W1))
-    dX = ddot_X_W1.dot(W1.mT)
-    dW1 += X.mT.dot(ddot_X_W1)
+    dX = _dot_dx(ddot_X_W1, X, W1)
+    dW1 += _dot_dy(ddot_X_W1, X, W1)
     db1 = _unbroadcast(dhidden_plus, b1)
     return dX, dW1, db1, dW2, db2

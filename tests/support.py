@@ -130,6 +130,8 @@ def check_gradients(
     for name, grad in result.items():
         index = params.index(name)
         value = args[index]
+        kinds = {np.asarray(g).dtype.kind for g in (grad if isinstance(grad, list) else [grad])}
+        assert kinds <= {"f", "c"}, f"d{name} holds {kinds} values: an int input's gradient is a float"
         if isinstance(value, list):
             assert isinstance(grad, list), f"d{name} should be a list"
         elif isinstance(value, np.ndarray):

@@ -37,6 +37,11 @@ UNREACHABLE: dict[str, str] = {
     "numpy.unbroadcast": "only in generated code",
     # The helper lgamma's and gamma's derivatives write: likewise.
     "digamma": "only in generated code",
+    # The rank-generic product helpers (products whose ranks are unknown): likewise.
+    "numpy.matmul_dx": "only in generated code",
+    "numpy.matmul_dy": "only in generated code",
+    "numpy.dot_dx": "only in generated code",
+    "numpy.dot_dy": "only in generated code",
 }
 
 NP = "import numpy as np"
@@ -81,10 +86,6 @@ class Case:
 
 
 # Known bugs (strict xfails: a fix makes them fail until the mark is dropped).
-MATMUL_2D = (
-    "without annotations a product's operands are taken for matrices (x.mT): a vector raises"
-    " (never a wrong gradient) until its shape is annotated, and a stack @ matrix is not summed back"
-)
 LIST_TO_ARRAY = "np.array/np.asarray of a list parameter: its gradient is an ndarray, not a list"
 
 CASES: list[Case] = []
@@ -276,10 +277,10 @@ case("numpy.pos", "", "return +x", U((2, 3)))
 # ---- numpy products -------------------------------------------------------------------
 case("numpy.matmul", "2d@2d", "return x @ y", U((2, 3)), U((3, 4)))
 case("numpy.matmul", "np.matmul", "return np.matmul(x, y)", U((2, 3)), U((3, 4)))
-case("numpy.matmul", "2d@1d", "return x @ y", U((2, 3)), U((3,)), bug=MATMUL_2D)
-case("numpy.matmul", "1d@2d", "return x @ y", U((3,)), U((3, 4)), bug=MATMUL_2D)
-case("numpy.matmul", "1d@1d", "return x @ y", U((3,)), U((3,)), bug=MATMUL_2D)
-case("numpy.matmul", "3d@2d", "return x @ y", U((2, 2, 3)), U((3, 4)), bug=MATMUL_2D)
+case("numpy.matmul", "2d@1d", "return x @ y", U((2, 3)), U((3,)))
+case("numpy.matmul", "1d@2d", "return x @ y", U((3,)), U((3, 4)))
+case("numpy.matmul", "1d@1d", "return x @ y", U((3,)), U((3,)))
+case("numpy.matmul", "3d@2d", "return x @ y", U((2, 2, 3)), U((3, 4)))
 case("numpy.matmul", "batched", "return x @ y", U((2, 2, 3)), U((2, 3, 4)))
 case("numpy.matmul", "annotated,2d@1d", "return x @ y", U((2, 3)), U((3,)), params='x: "N D", y: "D"')
 case("numpy.matmul", "annotated,1d@2d", "return x @ y", U((3,)), U((3, 4)), params='x: "D", y: "D M"')
@@ -290,8 +291,20 @@ case("numpy.dot", "annotated,2d.1d", "return np.dot(x, y)", U((2, 3)), U((3,)), 
 case("numpy.matmul", "chain", "return x @ y @ z", U((2, 3)), U((3, 4)), U((4, 2)))
 case("numpy.dot", "2d.2d", "return np.dot(x, y)", U((2, 3)), U((3, 4)))
 case("numpy.dot", "method", "return x.dot(y)", U((2, 3)), U((3, 4)))
-case("numpy.dot", "2d.1d", "return np.dot(x, y)", U((2, 3)), U((3,)), bug=MATMUL_2D)
-case("numpy.dot", "1d.1d", "return np.dot(x, y)", U((3,)), U((3,)), bug=MATMUL_2D)
+case("numpy.dot", "2d.1d", "return np.dot(x, y)", U((2, 3)), U((3,)))
+case("numpy.dot", "1d.1d", "return np.dot(x, y)", U((3,)), U((3,)))
+# Ranks unknown: vectors, matrices and stacks of any mix (a helper in the output).
+case("numpy.matmul", "2d@3d", "return x @ y", U((2, 3)), U((2, 3, 4)))
+case("numpy.matmul", "1d@3d", "return x @ y", U((3,)), U((2, 3, 4)))
+case("numpy.matmul", "3d@1d", "return x @ y", U((2, 2, 3)), U((3,)))
+case("numpy.matmul", "broadcast-stacks", "return x @ y", U((1, 2, 3)), U((2, 3, 4)))
+case("numpy.matmul", "annotated,3d@2d", "return x @ y", U((2, 2, 3)), U((3, 4)), params='x: "B N D", y: "D M"')
+case("numpy.dot", "1d.2d", "return np.dot(x, y)", U((3,)), U((3, 4)))
+case("numpy.dot", "3d.2d", "return np.dot(x, y)", U((2, 2, 3)), U((3, 4)))
+case("numpy.dot", "2d.3d", "return np.dot(x, y)", U((2, 3)), U((2, 3, 4)))
+case("numpy.dot", "3d.1d", "return np.dot(x, y)", U((2, 2, 3)), U((3,)))
+case("numpy.dot", "scalar.1d", "return np.dot(x, y)", 0.7, U((3,)))
+case("numpy.dot", "vector-method-in-a-row-loop", "t = 0.0\nfor i in range(2):\n    t = t + np.sum(np.tanh(x[i].dot(y)))\nreturn t", U((2, 3)), U((3, 4)))
 case("numpy.outer", "", "return np.outer(x, y)", U((3,)), U((4,)))
 case("numpy.outer", "2d-operands", "return np.outer(x, y)", U((2, 2)), U((3,)))
 case("numpy.inner", "", "return np.inner(x, y)", U((3,)), U((3,)))
@@ -481,6 +494,8 @@ case("numpy.swapaxes", "", "return np.swapaxes(x, 0, 2)", U((2, 3, 4)))
 case("numpy.swapaxes", "method", "return x.swapaxes(0, 1)", U((2, 3)))
 case("numpy.swapaxes", "keywords", "return np.swapaxes(x, axis1=1, axis2=0)", U((2, 3)))
 case("numpy.copy", "", "return np.copy(x)", U((2, 3)))
+case("numpy.broadcast_to", "", "return np.broadcast_to(x, (2, 3)) * y", U((3,)), U((2, 3)))
+case("numpy.tolist", "", "return np.sum(np.array(x.tolist()) ** 2)", U((2, 3)))
 case("numpy.copy", "method", "return x.copy() * y", U((2, 3)), U((2, 3)))
 case("numpy.float", "astype", "return x.astype(float)", U((2, 3)))
 case("numpy.asarray", "", "return np.asarray(x) * y", U((2, 3)), U((2, 3)))

@@ -44,7 +44,7 @@ def test_split_style_matches_fused(path: Path) -> None:
 def test_split_cache_holds_only_what_the_backward_reads() -> None:
     source = "import numpy as np\n\n\ndef layer(x, w):\n    n = x.shape[0]\n    h = np.tanh(x @ w)\n    return np.sum(h) / n\n"
     code = codegen.generate(source, style="split")
-    assert "cache = (h, w, x)" in code
+    assert "cache = (h, x, w)" in code
     assert "n = x.shape[0]" in code.split("def layer_backward", 1)[1], "cheap shape arithmetic is recomputed"
 
 
@@ -183,6 +183,6 @@ def test_asserts_in_the_forward_are_kept_and_checked() -> None:
     with pytest.raises(AssertionError, match="w has 3 rows, expected 4"):
         backward["layer_backward"](x, np.ones((3, 2)))
     split = codegen.generate(source, style="split")
-    assert "cache = (h, w, x)" in split, "n, d = x.shape is recomputed, not cached"
+    assert "cache = (h, x, w)" in split, "n, d = x.shape is recomputed, not cached"
     again = codegen.generate(code, allow_generated=True)  # still inside the subset
     assert "def layer_backward_backward(" in again

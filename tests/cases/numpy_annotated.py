@@ -34,6 +34,9 @@ def affine_backward(x: "N D", w: "D M", b: "M", dout=1.0):
     """
     # forward pass
     out = x @ w + b
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return x @ w + b
     dx = dout @ w.T
     dw = x.T @ dout
@@ -49,6 +52,9 @@ def rnn_step_backward(x: "N D", prev_h: "N H", Wx: "D H", Wh: "H H", b: "H", dou
     # forward pass
     out_plus = x @ Wx + prev_h @ Wh + b
     out = np.tanh(out_plus)
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return np.tanh(x @ Wx + prev_h @ Wh + b)
     dout_plus = (1 - out**2) * dout
     dx = dout_plus @ Wx.T
@@ -85,6 +91,9 @@ def batch_of_rows_backward(x: "B N D", scale: "D", dout=1.0):
     x_times_scale = x * scale
     out_exp = np.exp(x_times_scale)
     out = np.sum(out_exp, axis=(1, 2))
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return np.sum(np.exp(x * scale), axis=(1, 2))
     dout_exp = np.ones_like(out_exp) * np.expand_dims(dout, (1, 2))
     dx_times_scale = out_exp * dout_exp

@@ -36,6 +36,9 @@ def affine_backward(x: "N D", w: "D M", b: "M", dout=1.0):
     assert b.shape == (M,), f"b: shape {b.shape}, expected (M={M},)"
     # forward pass
     out = x @ w + b
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return x @ w + b
     dx = dout @ w.T
     dw = x.T @ dout
@@ -65,6 +68,9 @@ def rnn_step_backward(x: "N D", prev_h: "N H", Wx: "D H", Wh: "H H", b: "H", dou
     # forward pass
     out_plus = x @ Wx + prev_h @ Wh + b
     out = np.tanh(out_plus)
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return np.tanh(x @ Wx + prev_h @ Wh + b)
     dout_plus = (1 - out**2) * dout
     dx = dout_plus @ Wx.T
@@ -97,6 +103,9 @@ def patches_backward(x: "B 3 D", scale: "D", temperature: float, dout=1.0):
     out_over = x_times_scale / temperature
     exp_out_over = np.exp(out_over)
     out = np.sum(exp_out_over, axis=(1, 2))
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return np.sum(np.exp(x * scale / temperature), axis=(1, 2))
     dexp_out_over = np.ones_like(exp_out_over) * np.expand_dims(dout, (1, 2))
     dout_over = exp_out_over * dexp_out_over

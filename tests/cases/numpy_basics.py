@@ -30,6 +30,27 @@ def vectors(X: "N D", w: "D", v: "D"):
 import numpy as np
 
 
+def _dot_dx(g, x, y):
+    """The gradient for x of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * y, np.shape(x))
+    if np.ndim(y) == 1:
+        return np.multiply.outer(g, y)
+    free = list(range(np.ndim(x) - 1, np.ndim(g)))  # the axes of g that come from y
+    return np.tensordot(
+        g, y, axes=(free, list(range(np.ndim(y) - 2)) + [np.ndim(y) - 1])
+    )
+
+
+def _dot_dy(g, x, y):
+    """The gradient for y of np.dot(x, y), whatever the ranks of x and y."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return _unbroadcast(g * x, np.shape(y))
+    lead = list(range(np.ndim(x) - 1))
+    dy = np.tensordot(x, g, axes=(lead, lead))
+    return dy if np.ndim(y) == 1 else np.moveaxis(dy, 0, -2)
+
+
 def _dot_shape(a, b):
     """The shape of np.dot(a, b), from a's and b's shapes alone."""
     a, b = np.shape(a), np.shape(b)
@@ -52,13 +73,17 @@ def affine_backward(x, w, b, dout=1.0):
     """Backward pass of affine: upstream dout in, gradients out.
 
     Returns (dx, dw, db), the gradients of out with respect to x, w, b.
+    Products of x, w work for any ranks; annotating shapes (x: "N D") makes them exact.
     """
     # forward pass
     out = x.dot(w) + b
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop out = x.dot(w) + b
     ddot_x_w = _unbroadcast(dout, _dot_shape(x, w))
-    dx = ddot_x_w.dot(w.mT)
-    dw = x.mT.dot(ddot_x_w)
+    dx = _dot_dx(ddot_x_w, x, w)
+    dw = _dot_dy(ddot_x_w, x, w)
     db = _unbroadcast(dout, b)
     return dx, dw, db
 
@@ -70,6 +95,9 @@ def notes_backward(W: "M K", X: "K N", dD=1.0):
     """
     # forward pass
     D = W.dot(X)
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dD) == 0:
+        dD = np.broadcast_to(dD, np.shape(D))
     # backprop D = W.dot(X)
     dW = dD.dot(X.T)
     dX = W.T.dot(dD)
@@ -80,12 +108,16 @@ def unannotated_backward(W, X, dD=1.0):
     """Backward pass of unannotated: upstream dD in, gradients out.
 
     Returns (dW, dX), the gradients of D with respect to W, X.
+    Products of W, X work for any ranks; annotating shapes (W: "N D") makes them exact.
     """
     # forward pass
     D = W.dot(X)
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dD) == 0:
+        dD = np.broadcast_to(dD, np.shape(D))
     # backprop D = W.dot(X)
-    dW = dD.dot(X.mT)
-    dX = W.mT.dot(dD)
+    dW = _dot_dx(dD, W, X)
+    dX = _dot_dy(dD, W, X)
     return dW, dX
 
 
@@ -98,6 +130,9 @@ def vectors_backward(X: "N D", w: "D", v: "D", dout=1.0):
     X_dot_w = X @ w
     tanh_X_dot_w = np.tanh(X_dot_w)
     out = np.sum(tanh_X_dot_w) + v @ w
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return np.sum(np.tanh(X @ w)) + v @ w
     dtanh_X_dot_w = np.ones_like(tanh_X_dot_w) * dout
     dv = dout * w

@@ -44,24 +44,29 @@ def f_backward(x, W, dout=1.0):
     x_part_2 = x[2]
     tanh_a = np.tanh(a)
     out = np.sum(tanh_a) + x_part_1[0] * x_part_2[3]
+    # a scalar upstream gradient stands for that scalar times ones
+    if np.ndim(dout) == 0:
+        dout = np.broadcast_to(dout, np.shape(out))
     # backprop return np.sum(np.tanh(a)) + x[1][0] * x[2][3]
     dtanh_a = np.ones_like(tanh_a) * np.sum(dout)
-    dx_part_1 = np.zeros_like(x_part_1)
+    dx_part_1 = np.zeros_like(x_part_1, dtype=float)
     dx_part_1[0] += _unbroadcast(x_part_2[3] * dout, x_part_1[0])
-    dx_part_2 = np.zeros_like(x_part_2)
+    dx_part_2 = np.zeros_like(x_part_2, dtype=float)
     dx_part_2[3] += _unbroadcast(x_part_1[0] * dout, x_part_2[3])
     da = (1 - tanh_a**2) * dtanh_a
-    dx = np.zeros_like(x)
+    dx = np.zeros_like(x, dtype=float)
     dx[2] += dx_part_2
     dx[1] += dx_part_1
     # backprop a = x[0][1:] * W[:, 1][2]
-    dx_part = np.zeros_like(x_part)
+    dx_part = np.zeros_like(x_part, dtype=float)
     dx_part[1:] += _unbroadcast(W_part[2] * da, x_part[1:])
-    dW_part = np.zeros_like(W_part)
+    dW_part = np.zeros_like(W_part, dtype=float)
     dW_part[2] += _unbroadcast(x_part[1:] * da, W_part[2])
-    dW = np.zeros_like(W)
+    dW = np.zeros_like(W, dtype=float)
     dW[:, 1] += dW_part
     dx[0] += dx_part
+    if isinstance(x, list):
+        dx = dx.tolist()
     return dx, dW
 
 
@@ -81,7 +86,7 @@ def rows_backward(x, dtotal=1.0):
         x_part_list.append(x_part)
         x_part_pow_list.append(x_part_pow)
         total = total_1
-    dx = np.zeros_like(x)
+    dx = np.zeros_like(x, dtype=float)
     for t in reversed(range(2)):
         x_part = x_part_list.pop()
         x_part_pow = x_part_pow_list.pop()
@@ -89,8 +94,10 @@ def rows_backward(x, dtotal=1.0):
         dtotal_1 = dtotal
         # backprop total = total + np.sum(x[t][1] ** 2)
         dtotal = dtotal_1
-        dx_part_pow = np.ones_like(x_part_pow) * np.sum(dtotal_1)
-        dx_part = np.zeros_like(x_part)
+        dx_part_pow = np.ones_like(x_part_pow) * dtotal_1
+        dx_part = np.zeros_like(x_part, dtype=float)
         dx_part[1] += _unbroadcast(2 * x_part[1] * dx_part_pow, x_part[1])
         dx[t] += dx_part
+    if isinstance(x, list):
+        dx = dx.tolist()
     return dx

@@ -1,0 +1,202 @@
+"""What every value is, tested as data: each file in tests/kinds/ holds forward
+functions, a line `# kinds`, then the kinds inferred for each function's names
+(the `--dump-stages` section). Regenerate deliberately with `pytest --update-golden`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import codegen
+from codegen import kinds, parse
+from codegen.errors import Collector
+from tests.support import check_gradients, load
+
+CASES = Path(__file__).parent / "kinds"
+SEPARATOR = "# kinds\n"
+
+
+def describe(source: str) -> str:
+    info = parse.parse_module(source, Collector("case.py", source))
+    lines: list[str] = []
+    for name in info.forward_names():
+        found = kinds.infer(info, info.functions[name])
+        lines.append(f"# {name}" + (" (an unknown value may be an array)" if found.arrays else ""))
+        lines += [f"#     {line}" for line in found.describe()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("path", sorted(CASES.glob("*.py")), ids=lambda p: p.stem)
+def test_kinds(path: Path, update_golden: bool) -> None:
+    source, _, expected = path.read_text(encoding="utf-8").partition(SEPARATOR)
+    source = source.rstrip("\n") + "\n"
+    found = describe(source)
+    if update_golden:
+        path.write_text(source + "\n" + SEPARATOR + found, encoding="utf-8")
+        expected = found
+    assert found == expected
+
+
+def test_dump_stages_prints_the_kinds() -> None:
+    source = (CASES / "notes.py").read_text(encoding="utf-8").partition(SEPARATOR)[0]
+    stages: dict[str, str] = {}
+    codegen.generate(source, dump_stages=lambda name, text: stages.setdefault(name, text))
+    assert stages["kinds neuron"] == "dot: number\nf: number\nw: sequence\nx: sequence"
+    assert "x: number" in stages["kinds f"].splitlines() and "y: number" in stages["kinds f"].splitlines()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "import math\n\n\ndef f(x):\n    N, D = x.shape\n    return math.exp(x * N)\n",
+            "case.py:6:21: error: x is used as a number here but as an array of 2 dimensions elsewhere (line 5)",
+        ),
+        (
+            'import math\n\n\ndef f(x: "N D"):\n    return math.exp(x)\n',
+            "case.py:5:21: error: x is used as a number here but as an array of 2 dimensions elsewhere (line 4)",
+        ),
+        (
+            "import math\n\n\ndef f(x, p):\n    return math.exp(x) * p['scale'] + math.exp(p)\n",
+            "case.py:5:48: error: p is used as a number here but as a dict of settings elsewhere (line 5)",
+        ),
+    ],
+    ids=["math-of-an-unpacked-matrix", "math-of-an-annotated-matrix", "math-of-a-settings-dict"],
+)
+def test_contradicting_evidence_is_an_error_with_a_position(source: str, message: str) -> None:
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate(source, filename="case.py")
+    assert str(info.value).splitlines()[0] == message
+
+
+# ---- the cases that once gave silent wrong answers, as users write them -------------
+NOTES = (CASES / "notes.py").read_text(encoding="utf-8").partition(SEPARATOR)[0]
+
+
+def test_the_notes_neuron_with_int_lists_in_a_numpy_module() -> None:
+    forward, backward, code = load(NOTES)
+    dw, dx = backward["neuron_backward"]([2, -3, -3], [-1, -2])
+    assert dw == [-0.19661193324148185, -0.3932238664829637, 0.19661193324148185]
+    assert dx == [0.3932238664829637, -0.5898357997244456]
+    assert "dw = [x[0] * ddot, x[1] * ddot, ddot]" in code
+    check_gradients(forward["neuron"], backward["neuron_backward"], [[2, -3, -3], [-1, -2]])
+
+
+def test_the_notes_f_with_int_inputs_in_a_numpy_module() -> None:
+    forward, backward, code = load(NOTES)
+    assert backward["f_backward"](3, -4) == (2.0595697955721652, 1.5922327514838093)
+    check_gradients(forward["f"], backward["f_backward"], [3, -4])
+    body = code.split("def f_backward", 1)[1].split("\ndef ", 1)[0]
+    assert "_unbroadcast" not in body and "np." not in body
+
+
+def test_scalar_code_is_the_same_with_and_without_the_numpy_import() -> None:
+    alone = NOTES.replace("import numpy as np\n", "").split("\n\ndef matmul", 1)[0] + "\n"
+    both = NOTES.split("\n\ndef matmul", 1)[0] + "\n"
+    functions = [codegen.generate(s).split("\n\n\n", 1)[1] for s in (alone, both)]
+    assert functions[0] == functions[1]
+
+
+def test_a_sum_over_an_int_list_in_a_loop_keeps_its_fractions() -> None:
+    source = (
+        "import numpy as np\n\n\ndef rosen(x):\n    result = 0\n    for i in range(len(x) - 1):\n"
+        "        result += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2\n    return result\n\n\n"
+        "def rosen_array(x):\n    x = np.asarray(x)\n    return np.sum(100.0 * (x[1:] - x[:-1] ** 2.0) ** 2.0 + (1 - x[:-1]) ** 2.0)\n"
+    )
+    forward, backward, _ = load(source)
+    grad = backward["rosen_backward"]([1, 2, 3, 0, 1])
+    expected = [-400.0 * 1 * (2 - 1) - 0, 200 * (2 - 1) - 400 * 2 * (3 - 4) - 2 * (1 - 2)]
+    np.testing.assert_allclose(np.asarray(grad, dtype=float)[:2], expected)
+    check_gradients(forward["rosen"], backward["rosen_backward"], [[1, 2, 3, 0, 1]])
+    check_gradients(forward["rosen_array"], backward["rosen_array_backward"], [np.array([1, 2, 3, 0, 1])])
+
+
+def test_array_code_without_the_numpy_import_is_still_array_code() -> None:
+    source = (CASES / "no_numpy.py").read_text(encoding="utf-8").partition(SEPARATOR)[0]
+    forward, backward, code = load(source)
+    assert "import numpy as np" in code
+    assert "db = np.sum(dout, axis=0)" in code
+    x, w, b = np.arange(6.0).reshape(3, 2), np.ones((2, 4)), np.ones(4)
+    forward["np"] = np
+    check_gradients(forward["layer"], backward["layer_backward"], [x, w, b])
+    assert np.shape(backward["layer_backward"](x, w, b)[2]) == (4,)
+    assert backward["scalar_backward"](2.0, 3.0) == (3.0, 2.0)
+
+
+def test_the_default_upstream_on_an_array_output_is_ones() -> None:
+    source = (
+        "import numpy as np\n\n\ndef layernorm(x, gamma, beta, eps=1e-5):\n"
+        "    mu = np.mean(x, axis=1, keepdims=True)\n    xc = x - mu\n"
+        "    std = np.sqrt(np.mean(xc**2, axis=1, keepdims=True) + eps)\n    return gamma * (xc / std) + beta\n\n\n"
+        "def affine(x, w, b):\n    return x.dot(w) + b\n"
+    )
+    _, backward, _ = load(source)
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    dx, dgamma, dbeta = backward["layernorm_backward"](x, np.ones(3), np.zeros(3))
+    np.testing.assert_allclose(dbeta, [4.0, 4.0, 4.0])
+    ones = backward["layernorm_backward"](x, np.ones(3), np.zeros(3), dout=np.ones((4, 3)))
+    for a, b in zip(ones, (dx, dgamma, dbeta)):
+        np.testing.assert_allclose(a, b)
+    dx, dw, db = backward["affine_backward"](x, np.ones((3, 2)), np.zeros(2))
+    np.testing.assert_allclose(db, [4.0, 4.0])
+    np.testing.assert_allclose(dx, np.full((4, 3), 2.0))
+
+
+def test_a_rank_from_one_branch_does_not_survive_the_merge() -> None:
+    source = (
+        'import numpy as np\n\n\ndef f(x: "N D", y: "B N D", w, c: bool):\n'
+        "    if c:\n        h = x\n    else:\n        h = y\n    return np.sum(h @ w)\n"
+    )
+    forward, backward, _ = load(source)
+    rng = np.random.default_rng(1)
+    x, y, w = rng.normal(size=(3, 3)), rng.normal(size=(3, 3, 3)), rng.normal(size=(3, 5))
+    for c in (True, False):
+
+        def f(x: Any, y: Any, w: Any) -> Any:
+            return forward["f"](x, y, w, c)
+
+        def f_backward(x: Any, y: Any, w: Any, dout: Any = 1.0) -> Any:
+            return backward["f_backward"](x, y, w, c, dout)
+
+        f_backward.__doc__ = backward["f_backward"].__doc__
+        grads = check_gradients(f, f_backward, [x, y, w])
+        assert np.shape(grads["w"]) == (3, 5)
+
+
+@pytest.mark.parametrize(
+    ("body", "args"),
+    [
+        ("return np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))", [(3,), (3,)]),
+        ("return np.sum(a @ a.T) * np.sum(b)", [(3,), (2,)]),
+        ("return np.sum(np.tanh(np.dot(a, b.T)))", [(3,), (4, 3)]),
+        ("t = 0.0\n    for i in range(2):\n        t = t + np.sum(a[i].dot(b))\n    return t", [(2, 3), (3, 4)]),
+        ("return np.sum(a @ b)", [(2, 2, 3), (3, 4)]),
+        ("return np.sum(np.dot(a, b))", [(2, 2, 3), (3,)]),
+    ],
+    ids=["cosine-similarity", "vector-at-its-transpose", "gru-on-one-sample", "rows-in-a-loop", "stack-at-matrix", "stack-dot-vector"],
+)
+def test_products_of_vectors_and_stacks_without_annotations(body: str, args: list[tuple[int, ...]]) -> None:
+    source = f"import numpy as np\n\n\ndef f(a, b):\n    {body}\n"
+    forward, backward, code = load(source)
+    rng = np.random.default_rng(2)
+    check_gradients(forward["f"], backward["f_backward"], [rng.normal(size=s) for s in args])
+    assert "annotating shapes (a:" in code or "annotating shapes (b:" in code
+
+
+def test_a_dict_of_settings_is_held_constant() -> None:
+    source = (
+        "import numpy as np\n\n\ndef batchnorm(x, gamma, beta, bn_param):\n    eps = bn_param.get('eps', 1e-5)\n"
+        "    mode = bn_param['mode']\n    mu = x.mean(axis=0)\n    xc = x - mu\n"
+        "    return gamma * xc / np.sqrt(np.mean(xc**2, axis=0) + eps) + beta\n"
+    )
+    code = codegen.generate(source)
+    assert "Held constant: bn_param (a dict of settings)." in code
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    rng = np.random.default_rng(3)
+    x, gamma, beta = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=3)
+    grads = namespace["batchnorm_backward"](x, gamma, beta, {"mode": "train"})
+    assert [np.shape(g) for g in grads] == [(4, 3), (3,), (3,)]
