@@ -335,12 +335,17 @@ def _select(info: parse.ModuleInfo, functions: Sequence[str] | None, collector: 
             problem = Problem(collector.filename, 1, 1, "no forward functions (public top-level defs) to differentiate")
             raise NoForwardFunctions([problem])
         return available
+    # Named explicitly, a private function is a forward function too (not a rule).
+    available += [
+        name for name in functions if name.startswith("_") and name in info.functions and name not in available
+        and not info.is_user_rule(name) and name not in info.primitives
+    ]
     for name in functions:
         if name not in available:
             known = ", ".join(available) or "none"
             collector.add(1, 0, f"no forward function named {name!r} (forward functions: {known})")
     collector.raise_if_any()
-    return [name for name in available if name in functions]
+    return [name for name in info.functions if name in available and name in functions]
 
 
 def backward(fn: Callable[..., Any], **options: Any) -> Callable[..., Any]:

@@ -390,7 +390,9 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
     """Generate the output of one forward file and write, print or compare it."""
     display = str(source)
     source_text = files.decode_source(source.read_bytes(), display)
-    cells = notebook.assemble(source_text, display) if notebook.is_notebook(display) else None
+    cells = None
+    if notebook.is_notebook(display):
+        cells = notebook.assemble(source_text, display, target.stem if target is not None else None)
     if cells is not None:
         source_text = cells.source
     if is_generated(source_text) and not settings.allow_generated:

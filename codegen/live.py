@@ -67,6 +67,11 @@ class _Reader:
         for used in sorted(_free_names(tree)):
             if used in scope:
                 self.name(used, scope[used], fn, scope)
+        for name, value in scope.items():
+            # As in a file, numpy imported makes the module numpy code (`@` has a
+            # rule), whether or not the function names it.
+            if isinstance(value, types.ModuleType) and value.__name__ in _MODULES and name not in self.meaning:
+                self.name(name, value, fn, scope)
 
     def name(self, name: str, value: object, user: types.FunctionType, scope: dict[str, Any]) -> None:
         """Record what `name`, used by `user`, is bound to."""

@@ -10,6 +10,7 @@ cell, a line magic (`%matplotlib inline`), a shell line (`!pip install ...`,
 
 from __future__ import annotations
 
+import ast
 import re
 
 import nbformat
@@ -27,13 +28,16 @@ def is_notebook(filename: str) -> bool:
     return filename.endswith(SUFFIX)
 
 
-def assemble(text: str, display: str) -> Assembled:
+def assemble(text: str, display: str, output_module: str | None = None) -> Assembled:
     """The notebook's code cells as one module, each line remembering its cell.
 
-    Raises `CodegenError` when `text` is not a notebook nbformat can read.
+    A cell importing `output_module` (the notebook's generated backward, as the
+    notebook uses it) is read without that import, which the output would
+    otherwise copy and so import itself. Raises `CodegenError` when `text` is
+    not a notebook nbformat can read.
     """
     try:
-        notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        notebook = nbformat.reads(text, as_version=4)  # older notebooks are converted
     except Exception as exc:  # nbformat raises JSON, validation and version errors alike
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CodegenError([Problem(display, 1, 1, f"cannot read the notebook: {reason}")]) from None
@@ -49,6 +53,8 @@ def assemble(text: str, display: str) -> Assembled:
             continue
         lines = source.replace("\r\n", "\n").split("\n")
         python = [_python_line(line) for line in lines]
+        if output_module is not None:
+            _drop_imports_of(output_module, python)
         piece = Piece(f"{display}:cell {number}", 1, tuple(line + "\n" for line in lines))
         assembled.add(piece, "\n".join(python) + "\n")
     return assembled
@@ -58,6 +64,24 @@ def _python_line(line: str) -> str:
     if not _IPYTHON_LINE.match(line):
         return line
     return line[: len(line) - len(line.lstrip())] + "pass"
+
+
+def _drop_imports_of(module: str, lines: list[str]) -> None:
+    """Each top-level import of `module` in the cell's `lines` becomes a `pass`."""
+    try:
+        tree = ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError):
+        return  # reported with its position when the module is parsed
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            names = [alias.name for alias in statement.names]
+        elif isinstance(statement, ast.ImportFrom) and not statement.level:
+            names = [statement.module or ""]
+        else:
+            continue
+        if module in names:
+            end = statement.end_lineno or statement.lineno
+            lines[statement.lineno - 1 : end] = ["pass"] + [""] * (end - statement.lineno)
 
 
 def cell_of(assembled: Assembled, error: CodegenError, display: str) -> CodegenError:
