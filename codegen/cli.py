@@ -23,6 +23,7 @@ EPILOG = """\
 examples:
   codegen model.py                  write model_backward.py beside model.py
   codegen a.py b.py                 several inputs at once
+  codegen model.ipynb               a notebook's code cells: writes model_backward.py
   codegen -f loss --wrt w model.py  only loss, differentiated with respect to w
   codegen -o - model.py             print the generated module on stdout
   codegen -o grads/{stem}.py *.py   name outputs with a pattern
