@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import reprlib
 import sys
 import types
 from collections.abc import Callable
@@ -78,7 +79,11 @@ class _Reader:
         if name in self.meaning:
             old = self.meaning[name]
             if old is not value and not (_is_number(old) and _is_number(value) and old == value):
-                raise _error(user, f"{name} means two different things in the functions {user.__name__} reaches; codegen reads them as one module: rename one")
+                message = (
+                    f"{name} means two different things: {reprlib.repr(value)} here, {reprlib.repr(old)} "
+                    "in a function it is used with; codegen reads them as one module: rename one"
+                )
+                raise _error(user, message)
             return
         self.meaning[name] = value
         self.namespace[name] = value

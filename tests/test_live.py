@@ -179,3 +179,48 @@ def test_python_c_says_the_source_is_not_available(tmp_path: Path) -> None:
     result = run_python(["-c", code], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("<string>:2:1: error: the source of f is not available")
+
+
+def _private(x):
+    return m.exp(x) * SCALE
+
+
+def test_a_private_function_named_explicitly() -> None:
+    assert codegen.backward(_private)(0.5) == pytest.approx(math.exp(0.5) * SCALE, rel=1e-12)
+
+
+def soft(z):
+    return math.log1p(math.exp(z))
+
+
+def soft_backward(z, dout):
+    return dout * 0.25  # deliberately not the derivative: the rule must be the one used
+
+
+def test_a_rule_beside_a_helper_of_the_test_file_is_used_by_a_nested_function() -> None:
+    def f(x):
+        return soft(x) * 2
+
+    assert codegen.backward(f)(1.0) == pytest.approx(0.5)
+
+
+def test_two_meanings_of_one_name_are_refused() -> None:
+    SCALE = 2.0
+
+    def inner(x):
+        return _private(x) * SCALE  # _private's SCALE is the module's 0.5
+
+    with pytest.raises(codegen.CodegenError, match="SCALE means two different things") as info:
+        codegen.backward(inner)
+    assert (info.value.filename, info.value.line) == (__file__, _private.__code__.co_firstlineno)
+
+
+def test_a_helper_under_another_name_is_refused() -> None:
+    square = sq
+
+    def f(x):
+        return square(x) + 1
+
+    with pytest.raises(codegen.CodegenError, match="square is the function sq under another name") as info:
+        codegen.backward(f)
+    assert (info.value.filename, info.value.line) == (__file__, f.__code__.co_firstlineno)

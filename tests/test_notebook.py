@@ -219,3 +219,27 @@ def test_cli_on_a_file_that_is_no_notebook(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("broken.ipynb:1:1: error: cannot read the notebook: ")
     assert "Traceback" not in result.stderr
+
+
+def test_ipython_syntax_is_left_out_and_python_kept() -> None:
+    from codegen import notebook as nb_module
+
+    cells = [
+        "%%timeit\nx = 1",
+        "%matplotlib inline\nfiles = !ls\n!pip install numpy\nnp.sum?\n?np.sum\n"
+        "ok = a != b\nrest = a % b\nshare = a %b\nnot_magic = 'x = !y'",
+    ]
+    assembled = nb_module.assemble(nbformat.writes(notebook(cells)), "nb.ipynb")
+    assert assembled.source.splitlines() == [
+        "pass",
+        "pass",
+        "pass",
+        "pass",
+        "pass",
+        "ok = a != b",
+        "rest = a % b",
+        "share = a %b",
+        "not_magic = 'x = !y'",
+    ]
+    piece, line = assembled.where(7) or (None, 0)
+    assert piece is not None and (piece.filename, line) == ("nb.ipynb:cell 2", 7)
