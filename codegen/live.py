@@ -68,11 +68,11 @@ class _Reader:
         for used in sorted(_free_names(tree)):
             if used in scope:
                 self.name(used, scope[used], fn, scope)
-        for name, value in scope.items():
+        for bound, value in scope.items():
             # As in a file, numpy imported makes the module numpy code (`@` has a
             # rule), whether or not the function names it.
-            if isinstance(value, types.ModuleType) and value.__name__ in _MODULES and name not in self.meaning:
-                self.name(name, value, fn, scope)
+            if isinstance(value, types.ModuleType) and value.__name__ in _MODULES and bound not in self.meaning:
+                self.name(bound, value, fn, scope)
 
     def name(self, name: str, value: object, user: types.FunctionType, scope: dict[str, Any]) -> None:
         """Record what `name`, used by `user`, is bound to."""
@@ -111,6 +111,7 @@ def live_module(fn: Callable[..., Any]) -> LiveModule:
     function = _python_function(fn)
     reader = _Reader()
     reader.namespace.update({k: v for k, v in function.__globals__.items() if not k.startswith("__")})
+    reader.meaning[function.__name__] = function
     reader.function(function, function.__name__)
     assembled = Assembled()
     heading = [*dict.fromkeys(reader.imports.values()), *reader.constants.values()]
@@ -152,10 +153,11 @@ def _read(fn: types.FunctionType) -> tuple[Piece, str, ast.FunctionDef]:
         tree = ast.parse(text)
     except SyntaxError:
         tree = None
-    if tree is None or not tree.body or not isinstance(tree.body[0], ast.FunctionDef) or len(tree.body) != 1:
+    definition = tree.body[0] if tree is not None and len(tree.body) == 1 else None
+    if not isinstance(definition, ast.FunctionDef) or definition.name != fn.__name__:
         raise _error(fn, f"the source of {fn.__qualname__} cannot be read back (it changed since it was defined?): {_INSTEAD}")
     piece = Piece(_display(fn.__code__.co_filename), first if first else 1, tuple(lines), indent)
-    return piece, text, tree.body[0]
+    return piece, text, definition
 
 
 def _scope(fn: types.FunctionType) -> dict[str, Any]:

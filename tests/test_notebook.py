@@ -72,6 +72,8 @@ CELLS = [
     "_show('backward g', *codegen.backward(g)(1.5, 0.25))\n"
     "rng = np.random.default_rng(0)\n"
     "_show('gradcheck affine', codegen.gradcheck(affine, rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)))",
+    "# math.fsum has no derivative rule\n"
+    "\n"
     "def _bad(x):\n"
     "    y = x * 2\n"
     "    return math.fsum([x, y])\n"
@@ -163,7 +165,7 @@ def test_gradcheck_passes(executed: dict[str, Any]) -> None:
 
 def test_an_error_names_the_cell_and_its_line(executed: dict[str, Any]) -> None:
     (line,) = executed["error"]
-    assert line == f"Cell In[{executed['bad cell']}]:3:12: error: no derivative rule for math.fsum"
+    assert line == f"Cell In[{executed['bad cell']}]:5:12: error: no derivative rule for math.fsum"
 
 
 def test_the_cli_output_is_importable_from_the_notebook(executed: dict[str, Any]) -> None:
