@@ -94,7 +94,8 @@ class _Reader:
             self.constants[name] = f"{name} = {value!r}"
         elif isinstance(value, types.FunctionType):
             if value.__name__ != name:
-                raise _error(user, f"{name} is the function {value.__name__} under another name: call it by its own name for codegen to read it")
+                message = f"{name} is the function {value.__name__} under another name: call it by its own name"
+                raise _error(user, message)
             self.function(value, name)
             for suffix in ("_backward", "_jvp"):  # the user's own derivative rules beside it
                 rule = scope.get(name + suffix)
@@ -131,12 +132,15 @@ def _python_function(fn: Callable[..., Any]) -> types.FunctionType:
             raise _error(fn, "a lambda cannot be differentiated: define the function with def instead")
         return fn
     if isinstance(fn, (types.BuiltinFunctionType, types.BuiltinMethodType)) or type(fn).__name__ == "ufunc":
-        problem = Problem("<built-in>", 1, 1, f"{name} is a built-in function, written in C: codegen reads Python source ({_INSTEAD} to differentiate your own code)")
+        message = f"{name} is a built-in function, written in C: codegen reads Python source ({_INSTEAD})"
+        problem = Problem("<built-in>", 1, 1, message)
         raise CodegenError([problem])
     if isinstance(fn, types.MethodType):
-        problem = Problem("<method>", 1, 1, f"{name} is a bound method: pass a plain function (its parameters are what is differentiated)")
+        message = f"{name} is a bound method: pass a plain function (its parameters are what is differentiated)"
+        problem = Problem("<method>", 1, 1, message)
         raise CodegenError([problem])
-    problem = Problem("<object>", 1, 1, f"{name} is not a Python function (codegen.backward takes a function defined with def)")
+    message = f"{name} is not a Python function (codegen.backward takes a function defined with def)"
+    problem = Problem("<object>", 1, 1, message)
     raise CodegenError([problem])
 
 
@@ -145,7 +149,8 @@ def _read(fn: types.FunctionType) -> tuple[Piece, str, ast.FunctionDef]:
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError):
-        raise _error(fn, f"the source of {fn.__qualname__} is not available (a function typed into a plain REPL, python -c, python - or made by exec keeps none): {_INSTEAD}") from None
+        where = "a function typed into a plain REPL, python -c, python - or made by exec keeps none"
+        raise _error(fn, f"the source of {fn.__qualname__} is not available ({where}): {_INSTEAD}") from None
     indent = len(lines[0]) - len(lines[0].lstrip(" \t"))
     prefix = lines[0][:indent]
     text = "".join(line[indent:] if line.startswith(prefix) else line for line in lines)
@@ -155,7 +160,8 @@ def _read(fn: types.FunctionType) -> tuple[Piece, str, ast.FunctionDef]:
         tree = None
     definition = tree.body[0] if tree is not None and len(tree.body) == 1 else None
     if not isinstance(definition, ast.FunctionDef) or definition.name != fn.__name__:
-        raise _error(fn, f"the source of {fn.__qualname__} cannot be read back (it changed since it was defined?): {_INSTEAD}")
+        why = "it changed since it was defined?"
+        raise _error(fn, f"the source of {fn.__qualname__} cannot be read back ({why}): {_INSTEAD}")
     piece = Piece(_display(fn.__code__.co_filename), first if first else 1, tuple(lines), indent)
     return piece, text, definition
 
@@ -198,7 +204,9 @@ def _import_line(name: str, value: object) -> str | None:
         if module == name:
             return f"import {module}"
         parent, _, last = module.rpartition(".")
-        return f"from {parent} import {last}" + ("" if last == name else f" as {name}") if parent else f"import {module} as {name}"
+        if not parent:
+            return f"import {module} as {name}"
+        return f"from {parent} import {last}" + ("" if last == name else f" as {name}")
     own = getattr(value, "__name__", None)
     if not isinstance(own, str):
         return None
