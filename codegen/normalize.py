@@ -432,6 +432,11 @@ class Normaliser(FlowLowering, StackLowering):
     def lower_call(self, node: ast.Call) -> ir.Node:
         name = self.resolve(node.func)
         label = self.info.code(node.func).strip()
+        missing = resolve.unimported_module(node.func, self.info, self.env)
+        if missing is not None:
+            head = label.split(".", 1)[0]
+            suggestion = f"import {missing}" if head == missing else f"import {missing} as {head}"
+            raise self.fail(node, f"{label}: {head} is not imported (add `{suggestion}` at the top of the module)")
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
         if name.startswith("user.") and name[len("user."):] in self.info.primitives:

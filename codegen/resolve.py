@@ -94,6 +94,23 @@ def call_name(func: ast.expr, info: ModuleInfo, env: dict[str, str]) -> str | No
     return None
 
 
+# The names a forward pass usually reaches a module with derivative rules by.
+USUAL_MODULE_NAMES = {"math": "math", "np": "numpy", "numpy": "numpy"}
+
+
+def unimported_module(func: ast.expr, info: ModuleInfo, env: Container[str]) -> str | None:
+    """`math` for a call of `math.exp` where the module never imports math (nor binds
+    the name otherwise): read as a method of some value `math`, the call would
+    mislead; `numpy` for `np.sum` or `numpy.sum` likewise."""
+    chain = dotted(func)
+    if chain is None or "." not in chain:
+        return None
+    head = chain.split(".", 1)[0]
+    if head in env or head in info.aliases or head in info.functions or head in info.constants:
+        return None
+    return USUAL_MODULE_NAMES.get(head)
+
+
 def rule_for(name: str, nargs: int, numpy: bool) -> str | None:
     """The rule-table row for a call of `name` with `nargs` differentiable operands."""
     if name == "math.log" and nargs == 2:

@@ -534,3 +534,27 @@ def test_generate_does_not_import_what_the_input_imports() -> None:
     code = codegen.generate(source, filename="fwd.py")
     assert "def f_backward(" in code
     assert "not_a_real_module_xyz" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("return math.exp(x)", "math.exp: math is not imported (add `import math`"),
+        ("return np.sum(np.exp(x))", "np.sum: np is not imported (add `import numpy as np`"),
+        ("return numpy.tanh(x)", "numpy.tanh: numpy is not imported (add `import numpy`"),
+    ],
+    ids=["math", "np", "numpy"],
+)
+def test_a_module_used_but_not_imported_is_named(body: str, message: str) -> None:
+    error = refuse(f"def f(x):\n    y = x * 2\n    {body}\n")
+    assert (error.line, error.column) == (3, 12)
+    assert error.message == message + " at the top of the module)"
+
+
+def test_cli_says_math_is_not_imported(project: Path, codegen: RunCodegen) -> None:
+    (project / "fwd.py").write_text("def f(x):\n    return math.exp(x)\n", encoding="utf-8")
+    result = codegen("fwd.py")
+    assert result.returncode == 1
+    assert "fwd.py:2:12: error: math.exp: math is not imported (add `import math` at the top" in result.stderr
+    assert "takes at most" not in result.stderr
+    assert not (project / "fwd_backward.py").exists()

@@ -591,3 +591,15 @@ def test_exit_nonzero_on_change(project: Path, codegen: RunCodegen) -> None:
     assert codegen("fwd.py", "--exit-nonzero-on-change").returncode == 1
     assert codegen("fwd.py", "--exit-nonzero-on-change").returncode == 0
     assert codegen("fwd.py", "-o", "-", "--exit-nonzero-on-change").returncode == 0
+
+
+def test_a_private_function_is_differentiated_only_when_named(project: Path, codegen: RunCodegen) -> None:
+    source = "import math\n\n\ndef _g(x):\n    return math.sin(x)\n\n\ndef f(x):\n    return _g(x) * x\n"
+    (project / "fwd.py").write_text(source)
+    result = codegen("-f", "_g", "fwd.py", "-o", "-")
+    assert result.returncode == 0, result.stderr
+    assert "def _g_backward(x, dout=1.0):" in result.stdout and "def f_backward" not in result.stdout
+    default = codegen("fwd.py", "-o", "-")
+    assert "def f_backward(" in default.stdout and "_g_backward" not in default.stdout
+    rule = codegen("-f", "f_backward", "fwd.py", "-o", "-")
+    assert rule.returncode == 1 and "no forward function named 'f_backward'" in rule.stderr
