@@ -74,6 +74,13 @@ _ARRAY_METHODS = frozenset(
     }
 )  # fmt: skip
 _SETTING_METHODS = frozenset({"get", "keys", "items", "values", "setdefault"})
+# Calls whose arguments from this position on are sizes (shapes, counts, bounds).
+_SIZED: dict[str, tuple[int, int | None]] = {
+    "range": (0, None), "numpy.arange": (0, None), "numpy.zeros": (0, 1), "numpy.ones": (0, 1),
+    "numpy.empty": (0, 1), "numpy.full": (0, 1), "numpy.eye": (0, 2), "numpy.identity": (0, 1),
+    "numpy.reshape": (1, 2), "numpy.tile": (1, 2), "numpy.repeat": (1, 2),
+}  # fmt: skip
+_SIZED_METHODS: dict[str, tuple[int, int | None]] = {"reshape": (0, None), "repeat": (0, 1)}
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
 _ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
@@ -175,6 +182,7 @@ class Kinds:
     nodes: dict[int, Kind]
     arrays: bool  # whether a value nothing settles may be an array
     alive: list[object]  # the nodes `nodes` is keyed by, kept so that no id is reused
+    sizes: set[str]  # parameters used as sizes (shapes, counts, range bounds): ints, held constant
 
     def of(self, node: ast.AST) -> Kind:
         return self.nodes.get(id(node), UNKNOWN_KIND)
@@ -184,7 +192,7 @@ class Kinds:
 
     def describe(self) -> list[str]:
         """One `name: kind` line per name whose kind is known, sorted by name."""
-        return [f"{name}: {kind}" for name, kind in sorted(self.names.items())]
+        return [f"{name}: {'size' if name in self.sizes else kind}" for name, kind in sorted(self.names.items())]
 
 
 class _Inference:
@@ -215,6 +223,7 @@ class _Inference:
             name: iterable for name, iterable in _element_loops(function).items() if bindings.get(name) == [None]
         }
         self.statement_index = 0
+        self.sizes: set[str] = set()  # parameters used where numpy needs an int
 
     # ---- evidence -----------------------------------------------------------------
     def learn(self, name: str, kind: Kind, node: ast.AST) -> None:
@@ -283,6 +292,21 @@ class _Inference:
             for arg in node.args:
                 self.expect(arg, NUMBER_KIND)
 
+    def expect_size(self, node: ast.expr) -> None:
+        """`node` is used where numpy needs an int (a shape, a count, a bound): the
+        parameters it is made of are sizes, never differentiated."""
+        if isinstance(node, (ast.Tuple, ast.List)):
+            for element in node.elts:
+                self.expect_size(element)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
+            self.expect_size(node.left)
+            self.expect_size(node.right)
+        elif isinstance(node, ast.Name) and node.id in self.params and self.about(node) is not None:
+            self.expect(node, NUMBER_KIND)
+            if node.id not in self.sizes:
+                self.sizes.add(node.id)
+                self.changed = True
+
     def expect_indexed(self, value: ast.expr, index: ast.expr) -> None:
         """`value[index]` is a number: `value` is a sequence (or an array of as many
         dimensions as the index has integers)."""
@@ -307,7 +331,7 @@ class _Inference:
             self.infer_merged()
             if not self.changed:
                 break
-        return Kinds(dict(self.names), dict(self.nodes), self.arrays, [self.function, self.merged])
+        return Kinds(dict(self.names), dict(self.nodes), self.arrays, [self.function, self.merged], set(self.sizes))
 
     def infer_merged(self) -> None:
         """A name bound several times is what all its bindings are."""
@@ -358,6 +382,11 @@ class _Inference:
     def visit_call(self, node: ast.Call) -> None:
         func = node.func
         name = self.callee(node)
+        sized = _SIZED_METHODS.get(name[len("method."):]) if name.startswith("method.") else _SIZED.get(name)
+        if sized is not None:
+            arguments = node.args[sized[0] : sized[1]] + [k.value for k in node.keywords if k.arg in ("shape", "newshape")]
+            for argument in arguments:
+                self.expect_size(argument)
         if name.startswith("math.") and name not in resolve.CONSTANT_FUNCTIONS:
             for arg in node.args:
                 self.expect(arg, NUMBER_KIND)

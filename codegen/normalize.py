@@ -1020,6 +1020,8 @@ class Normaliser(FlowLowering, StackLowering):
                 reason = "has a default value"
             elif self.kinds_of(self.function).param(name).what == kinds.SETTING:
                 reason = "a dict of settings"
+            elif name in self.kinds_of(self.function).sizes:
+                reason = "used as a size"
             if self.wrt is not None:
                 reason = "" if name in self.wrt else "not listed in wrt"
             code = self.param_code(param, default)

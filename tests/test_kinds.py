@@ -200,3 +200,20 @@ def test_a_dict_of_settings_is_held_constant() -> None:
     x, gamma, beta = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=3)
     grads = namespace["batchnorm_backward"](x, gamma, beta, {"mode": "train"})
     assert [np.shape(g) for g in grads] == [(4, 3), (3,), (3,)]
+
+
+def test_an_int_parameter_used_as_a_size_is_held_constant() -> None:
+    source = (
+        "import numpy as np\n\n\ndef pool(x, PH):\n    y = x.reshape(PH, -1)\n    return np.sum(y * y)\n\n\n"
+        "def loop(x, N):\n    h = np.zeros((N, 3))\n    for i in range(N):\n        h = h + x * i\n    return np.sum(h)\n"
+    )
+    forward, backward, code = load(source)
+    assert "Held constant: PH (used as a size)." in code and "Held constant: N (used as a size)." in code
+    x = np.random.default_rng(4).normal(size=(2, 3))
+    check_gradients(lambda x: forward["pool"](x, 3), _doc(lambda x, dout=1.0: backward["pool_backward"](x, 3, dout), backward["pool_backward"]), [x])
+    check_gradients(lambda x: forward["loop"](x, 4), _doc(lambda x, dout=1.0: backward["loop_backward"](x, 4, dout), backward["loop_backward"]), [x[0]])
+
+
+def _doc(fn: Any, like: Any) -> Any:
+    fn.__doc__ = like.__doc__
+    return fn

@@ -86,6 +86,14 @@ def _lstm(rng: np.random.Generator) -> tuple[list[Any], list[Any]]:
     return [x, prev_h, prev_c, Wx, Wh, b], [dnext_h, dnext_c]
 
 
+def _notes_f(rng: np.random.Generator) -> tuple[list[Any], list[Any]]:
+    return [3, -4], []
+
+
+def _notes_neuron(rng: np.random.Generator) -> tuple[list[Any], list[Any]]:
+    return [[2, -3, -3], [-1, -2]], []
+
+
 WORKLOADS: list[Workload] = [
     Workload(
         name="staged_f",
@@ -104,6 +112,26 @@ WORKLOADS: list[Workload] = [
         function="neuron",
         wrt=("w", "x"),
         make_inputs=_neuron,
+        hand=hand.neuron_backward,
+        scalar=True,
+    ),
+    Workload(
+        name="notes_f",
+        title="f(x, y) in the notes' module (math and numpy), ints x=3, y=-4",
+        file="notes_module.py",
+        function="f",
+        wrt=("x", "y"),
+        make_inputs=_notes_f,
+        hand=hand.f_backward,
+        scalar=True,
+    ),
+    Workload(
+        name="notes_neuron",
+        title="neuron in the notes' module, unannotated, int lists",
+        file="notes_module.py",
+        function="neuron",
+        wrt=("w", "x"),
+        make_inputs=_notes_neuron,
         hand=hand.neuron_backward,
         scalar=True,
     ),

@@ -42,6 +42,14 @@ def over_a_list(xs):
         total += math.sin(v)
     return total
 
+
+def sizes(x, PH, N, fill):
+    y = x.reshape(PH, -1)
+    h = np.full((N, 3), fill)
+    for i in range(N):
+        h = h + np.sum(y) * i
+    return np.sum(h)
+
 # kinds
 # sigmoid (an unknown value may be an array)
 #     z: number
@@ -71,3 +79,7 @@ def over_a_list(xs):
 #     total: number
 #     v: number
 #     xs: sequence
+# sizes (an unknown value may be an array)
+#     N: size
+#     PH: size
+#     x: array
