@@ -96,6 +96,7 @@ class Differentiator(FlowReversal):
         self.result = Backward(spellings=modules)
         self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
+        self.list_gradients: set[str] = set()  # gradients built as Python lists
         self.useful = useful_variables(fn)
         self.out: list[list[str]] = [self.result.lines]
         self.loops: list[LoopContext] = []
@@ -175,6 +176,8 @@ class Differentiator(FlowReversal):
                 else zeros_like(var, self.modules["np"])
             )
             self.emit(ast.Assign([ast.Name(name, ast.Store())], zeros))
+            if is_list:
+                self.list_gradients.add(name)
             self.result.modules.update(() if is_list else ("np",))
             self.state[name] = "fresh"
             self.elements[name] = set()
@@ -432,9 +435,11 @@ class Differentiator(FlowReversal):
         name = self.names.grad(param.name)
         if name in self.state:
             self.result.gradients[param.name] = ast.Name(name, ast.Load())
-            if param.name in self.fn.maybe_lists:
-                # Read element by element, it may have been a list: so is its gradient.
-                self.emit(ast.parse(f"if isinstance({param.name}, list):\n    {name} = {name}.tolist()").body[0])
+            if param.name in self.fn.maybe_lists and name not in self.list_gradients:
+                # Read as a list would be, it may have been one: so is its gradient.
+                listed = f"{name} = {name}.tolist()"
+                known = param.name in self.fn.lists
+                self.emit(ast.parse(listed if known else f"if isinstance({param.name}, list):\n    {listed}").body[0])
         else:
             self.result.gradients[param.name] = self.zero(param.name)
 

@@ -492,6 +492,8 @@ class Normaliser(FlowLowering, StackLowering):
             assert isinstance(spelling, ast.Call)
             return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, _with_square_slot(spelling, method))
         args = [self.lower(o) for o in operands]
+        if rule.name in ("numpy.array", "numpy.asarray"):
+            self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
         if rule.name == "numpy.linalg.norm" and not _is_none(statics.get("ord", ast.Constant(None))):
             raise self.fail(node, f"{label}: only the default 2-norm (ord=None) is supported")
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
@@ -643,10 +645,18 @@ class Normaliser(FlowLowering, StackLowering):
         kind = self.kinds_of(self.function).param(var)
         if not self.arrays or kind.is_sequence:
             self.lists.add(var)  # a list of numbers: its gradient is a list
-        elif var in self.param_names and kind.what == kinds.UNKNOWN and kinds.number_index(tree.slice):
-            self.maybe_lists.add(var)  # `x[i]`: a list, or an array
+        elif kinds.number_index(tree.slice):
+            self.may_be_a_list(ir.Leaf(tree.value, var))  # `x[i]`: a list, or an array
         basic = self.is_basic_index(tree.slice)
         return ir.Leaf(tree, var, tree.slice, basic)
+
+    def may_be_a_list(self, node: ir.Node) -> None:
+        """A parameter of unknown kind read as a list would be: if it is one, its
+        gradient is turned into one before it is returned."""
+        if isinstance(node, ir.Leaf) and node.var in self.param_names and node.index is None:
+            kind = self.kinds_of(self.function).param(node.var)
+            if kind.what == kinds.UNKNOWN or kind.what == kinds.LIST:
+                self.maybe_lists.add(node.var)
 
     def is_basic_index(self, index: ast.expr) -> bool:
         """Whether `index` selects each element at most once (no integer arrays)."""
@@ -1134,7 +1144,7 @@ class Normaliser(FlowLowering, StackLowering):
             stacks=set(self.stacks),
             list_values=set(self.lists),
             arrays=self.arrays,
-            maybe_lists=self.maybe_lists - self.lists,
+            maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
         ))
 
 
