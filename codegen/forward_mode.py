@@ -35,7 +35,6 @@ _REDUCTIONS = {
     "numpy.prod": "np.sum(t * _prod_others(x, axis=axis), axis=axis, keepdims=keepdims)",
     "numpy.normalize": "(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
     "numpy.log_softmax": "t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
-    "numpy.linalg.norm": "np.sum(x * t, axis=axis, keepdims=keepdims) / out",
 }
 _PARSED = {name: ast.parse(text, mode="eval").body for name, text in _REDUCTIONS.items()}
 # Rows linear in all their operands together (the rest of "other" are linear in each).
@@ -137,6 +136,12 @@ class ForwardMode:
                 template = ast.parse(f"{np_name}.broadcast_to(_t, {np_name}.shape(_o))", mode="eval").body
                 total = substitute(template, {"_t": total, "_o": out})
             return total
+        if rule.tangents is not None:
+            return self.sum_terms(
+                self.instantiate(node, ast.parse(rule.tangents(i, len(node.args), node.keywords), mode="eval").body, t, out)
+                for i, t in enumerate(inner)
+                if t is not None
+            )
         if rule.name in _PARSED:
             return self.instantiate(node, _PARSED[rule.name], inner[0], out)
         if rule.kind == "reduce" or rule.kind == "other":

@@ -87,6 +87,7 @@ class Normaliser(FlowLowering, StackLowering):
         self.temps: set[str] = set()
         self.stack: list[str] = [function.name]
         self.return_names: list[str] | None = None
+        self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
@@ -155,6 +156,8 @@ class Normaliser(FlowLowering, StackLowering):
             return "codegen.shape"  # our own shape helper, met again in generated code
         if name == "user._digamma" and self.info.is_generated:
             return "digamma"
+        if name in ("user._untile", "user._put_along_axis") and self.info.is_generated:
+            return f"numpy.{name[len('user._'):]}"
         return name
 
     # ---- activity -------------------------------------------------------------
@@ -358,14 +361,16 @@ class Normaliser(FlowLowering, StackLowering):
         return self.with_ranks(node, op)
 
     def with_ranks(self, node: ast.AST, op: ir.Op) -> ir.Op:
-        """Matrix products differentiate by their operands' ranks, where known."""
-        if op.rule.name in ("numpy.matmul", "numpy.dot", "numpy.inner"):
+        """Matrix products (and the other rows computed per call) differentiate by
+        their operands' ranks, where known."""
+        if op.rule.computed is not None and not op.rule.variadic:
             for i, arg in enumerate(op.args):
                 op.keywords[f"__rank{i}__"] = ast.Constant(self.ranks.rank(arg))
             try:
                 ir.templates(op)
             except Unsupported as exc:
-                raise self.fail(node, str(exc))
+                where = f"{self.info.code(node.func).strip()}: " if isinstance(node, ast.Call) else ""
+                raise self.fail(node, f"{where}{exc}")
         return op
 
     def sigmoid_argument(self, node: ast.BinOp) -> ast.expr | None:
@@ -420,6 +425,11 @@ class Normaliser(FlowLowering, StackLowering):
         rule = RULES[rule_name]
         if rule.variadic:
             return self.lower_variadic(node, rule, positional, label)
+        if rule_name == "numpy.linalg.slogdet" and not self.logdet_call:
+            raise self.fail(
+                node,
+                f"{label} returns (sign, logdet): unpack it (`sign, logdet = {label}(a)`) or index it ({label}(a)[1])",
+            )
         if rule_name in ("max", "min") and len(positional) > 2:
             raise self.fail(node, f"{label} with more than two arguments is not supported")
         count = len(rule.args)
@@ -449,8 +459,6 @@ class Normaliser(FlowLowering, StackLowering):
             assert isinstance(spelling, ast.Call)
             return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, _with_square_slot(spelling, method))
         args = [self.lower(o) for o in operands]
-        if rule.name == "numpy.linalg.norm" and not _is_none(statics.get("ord", ast.Constant(None))):
-            raise self.fail(node, f"{label}: only the default 2-norm (ord=None) is supported")
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
         spelling = self.to_ast(node)
@@ -575,7 +583,27 @@ class Normaliser(FlowLowering, StackLowering):
             raise self.fail(node, f"cannot differentiate the attribute .{attr}")
         return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
 
+    def slogdet_parts(self, call: ast.expr) -> tuple[ir.Leaf, ir.Node] | None:
+        """`np.linalg.slogdet(a)` as (its sign, never differentiated; its logdet)."""
+        if not (isinstance(call, ast.Call) and self.resolve(call.func) == "numpy.linalg.slogdet"):
+            return None
+        sign = ir.Leaf(ast.Subscript(self.to_ast(call), ast.Constant(0), _LOAD))
+        self.logdet_call = True
+        try:
+            logdet = self.lower(call)
+        finally:
+            self.logdet_call = False
+        if isinstance(logdet, ir.Op):
+            logdet.spelling = ast.Subscript(logdet.spelling, ast.Constant(1), _LOAD)
+        return sign, logdet
+
     def lower_subscript(self, node: ast.Subscript) -> ir.Node:
+        parts = self.slogdet_parts(node.value)
+        if parts is not None:
+            index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+            if index not in (0, 1, -1, -2):
+                raise self.fail(node, "np.linalg.slogdet(a) is indexed by 0 (the sign) or 1 (the logdet)")
+            return parts[1] if index in (1, -1) else parts[0]
         value = self.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
@@ -795,6 +823,12 @@ class Normaliser(FlowLowering, StackLowering):
                         self.env[element.id] = result.var
                     else:
                         self.assign(element.id, result, origin)
+                return
+            names = [e.id for e in elements if isinstance(e, ast.Name)]
+            parts = self.slogdet_parts(value) if len(names) == 2 == len(elements) and self.is_active(value) else None
+            if parts is not None:
+                for name, part in zip(names, parts):
+                    self.assign(name, part, origin)
                 return
             if not self.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
                 self.unpack_constant([e.id for e in elements], value, origin)  # type: ignore[attr-defined]
