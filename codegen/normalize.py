@@ -88,6 +88,7 @@ class Normaliser(FlowLowering, StackLowering):
         self.stack: list[str] = [function.name]
         self.return_names: list[str] | None = None
         self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
+        self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
@@ -149,6 +150,8 @@ class Normaliser(FlowLowering, StackLowering):
         return result.id
 
     def resolve(self, func: ast.expr) -> str | None:
+        if isinstance(func, ast.Name) and self.env.get(func.id) in self.callables:
+            return self.callables[self.env[func.id]]  # `sqrt = np.sqrt` earlier in the function
         name = resolve.call_name(func, self.info, self.env)
         if name == "user._unbroadcast" and self.info.is_generated:
             return "numpy.unbroadcast"  # our own helper, met again in generated code
@@ -739,6 +742,7 @@ class Normaliser(FlowLowering, StackLowering):
             if self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
             self.env[name] = target
+            self.note_callable(target, lowered.expr)
             stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
             self.body.append(ir.Plain(stmt, origin))
             return
@@ -866,10 +870,20 @@ class Normaliser(FlowLowering, StackLowering):
                 raise self.fail(target, "assignment to anything but a name is not supported here")
             self.assign(target.id, _clone_node(lowered_value) if i < len(targets) - 1 else lowered_value, origin)
 
+    def note_callable(self, target: str, expr: ast.expr) -> None:
+        """Remember that `target` names a math or numpy function, `expr` (a local alias)."""
+        if isinstance(expr, (ast.Name, ast.Attribute)):
+            name = self.resolve(expr)
+            if name is not None and name.startswith(("math.", "numpy.")) and name != "numpy.random.":
+                self.callables[target] = name
+
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
         expr = self.to_ast(value)
         targets = [self.new_binding(n) for n in names]
+        if isinstance(expr, ast.Tuple) and len(expr.elts) == len(targets):
+            for target, element in zip(targets, expr.elts):
+                self.note_callable(target, element)  # `sqrt, tanh = np.sqrt, np.tanh`
         for name, target in zip(names, targets):
             self.env[name] = target
             if isinstance(expr, ast.Attribute) and expr.attr == "shape":

@@ -12,6 +12,7 @@ in UTF-8 bytes and `position` turns into characters.
 from __future__ import annotations
 
 import ast
+import importlib
 from dataclasses import dataclass, field
 
 from codegen.errors import Collector, source_lines
@@ -216,5 +217,20 @@ def _read_import(node: ast.Import | ast.ImportFrom, info: ModuleInfo) -> None:
         return
     for alias in node.names:
         if alias.name == "*":
+            # The names the import binds, as Python binds them (numpy's shadow builtins).
+            for name in _public_names(module):
+                info.aliases[name] = f"{module}.{name}"
             return
         info.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+
+def _public_names(module: str) -> list[str]:
+    """What `from module import *` binds, for math or a numpy module (never the user's)."""
+    try:
+        loaded = importlib.import_module(module)
+    except ImportError:
+        return []
+    names = getattr(loaded, "__all__", None)
+    if names is None:
+        names = [n for n in dir(loaded) if not n.startswith("_")]
+    return [n for n in names if isinstance(n, str)]

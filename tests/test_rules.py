@@ -222,6 +222,8 @@ for _name, _values in _MATH:
     case(f"math.{_name}", _label, f"return {_call}", *_values, imports=MATH, held=_held)
 case("math.logb", "", "return math.log(x, y)", 1.7, 3.0, imports=MATH)
 case("math.logb", "const-base", "return math.log(x, 2)", 1.7, imports=MATH)
+case("math.sqrt", "star-import", "return sqrt(x * x + y) * pi + fabs(x)", 0.7, 1.3, imports="from math import *")
+case("math.exp", "local-alias", "exp = math.exp\nreturn exp(x * y)", 0.7, 1.3, imports=MATH)
 case("math.exp", "from-import", "return exp(x)", 0.3, imports="from math import exp")
 
 # ---- numpy operators, with broadcasting --------------------------------------------
@@ -340,6 +342,10 @@ for _name, (_lo, _hi) in _ELEMENTWISE:
     case(f"numpy.{_name}", "", f"return np.{_name}(x)", U((2, 3), _lo, _hi))
 case("numpy.exp", "import-numpy", "return numpy.exp(x)", U((3,)), imports="import numpy")
 case("numpy.exp", "from-import", "return exp(x)", U((3,)), imports="from numpy import exp")
+case("numpy.exp", "star-import", "return exp(x) * pi + sum(tanh(x))", U((3,)), imports="from numpy import *")
+case("numpy.tanh", "local-alias", "tanh = np.tanh\nreturn tanh(x) * y", U((3,)), U((3,)))
+case("numpy.sqrt", "local-aliases", "sqrt, tanh = np.sqrt, np.tanh\nreturn sqrt(tanh(x) + 2.0)", U((3,)))
+case("numpy.cos", "local-alias-rebound", "f = np.sin\nf = np.cos\nreturn f(x)", U((3,)))
 case("numpy.exp", "of-sum", "return np.exp(x + y)", U((2, 3)), U((3,)))
 case("numpy.log", "of-product", "return np.log(x * y)", U((2, 3), *_POS), U((3,), *_POS))
 case("numpy.sqrt", "scalar-param", "return np.sqrt(x)", 1.7)
