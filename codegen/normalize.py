@@ -837,11 +837,12 @@ class Normaliser(FlowLowering, StackLowering):
             if not self.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
                 self.unpack_constant([e.id for e in elements], value, origin)  # type: ignore[attr-defined]
                 return
-            if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != len(elements):
+            parts = self.unpacked(value, len(elements))
+            if parts is None:
                 if isinstance(value, ast.Call):
                     self.lower(value)  # an unknown function is the better message
                 raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
-            lowered = [self.lower(e) for e in value.elts]
+            lowered = [self.lower(e) for e in parts]
             for element, low in zip(elements, lowered):
                 if not isinstance(element, ast.Name):
                     raise self.fail(element, "only names can be unpacked into")
@@ -876,6 +877,22 @@ class Normaliser(FlowLowering, StackLowering):
             name = self.resolve(expr)
             if name is not None and name.startswith(("math.", "numpy.")) and name != "numpy.random.":
                 self.callables[target] = name
+
+    def unpacked(self, value: ast.expr, count: int) -> list[ast.expr] | None:
+        """The `count` values a tuple assignment takes from `value`: a tuple's elements,
+        `x[0], x[1]` of an array or list `x`, `f(a), f(b)` of `map(f, (a, b))`."""
+        if isinstance(value, (ast.Tuple, ast.List)):
+            return list(value.elts) if len(value.elts) == count else None
+        if isinstance(value, ast.Call):
+            if self.resolve(value.func) != "map" or len(value.args) != 2 or value.keywords:
+                return None
+            items = value.args[1]
+            if not isinstance(items, (ast.Tuple, ast.List)) or len(items.elts) != count:
+                return None
+            return [ast.copy_location(ast.Call(value.args[0], [item], []), item) for item in items.elts]
+        if isinstance(value, (ast.Starred, ast.Dict, ast.Set)) or not self.is_active(value):
+            return None
+        return [ast.copy_location(ast.Subscript(value, ast.Constant(i), _LOAD), value) for i in range(count)]
 
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
