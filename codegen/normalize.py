@@ -88,6 +88,7 @@ class Normaliser(FlowLowering, StackLowering):
         self.stack: list[str] = [function.name]
         self.return_names: list[str] | None = None
         self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
+        self.displays: set[str] = set()  # names bound to a list display of differentiated values
         self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
@@ -233,7 +234,17 @@ class Normaliser(FlowLowering, StackLowering):
             return self.lower_ifexp(node)
         if isinstance(node, ast.BoolOp):
             raise self.fail(node, "`and`/`or` on differentiated values are not supported: use `if`")
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self.lower_display(node)
         raise self.fail(node, f"cannot differentiate {_KINDS.get(type(node), type(node).__name__)} expressions")
+
+    def lower_display(self, node: ast.List | ast.Tuple) -> ir.Node:
+        """`[1.0, a * a, 3.0]`: a list (or tuple) whose entries carry their own gradients."""
+        if any(isinstance(e, ast.Starred) for e in node.elts):
+            raise self.fail(node, "starred elements in a list are not supported")
+        args = [self.lower(e) for e in node.elts]
+        container = ast.List if isinstance(node, ast.List) else ast.Tuple
+        return ir.Op(RULES["list"], args, {}, container([slot(i) for i in range(len(args))], _LOAD))
 
     def op(self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr) -> ir.Op:
         """An operation of row `name`, or of its array twin `numpy.<name>` in a numpy module."""
@@ -748,6 +759,8 @@ class Normaliser(FlowLowering, StackLowering):
             return
         if isinstance(lowered, ir.Leaf):
             lowered = self.op("pos", [lowered], {}, slot(0))
+        if lowered.rule.name == "list":
+            self.displays.add(target)
         staged = self.stage_children(lowered, origin)
         self.env[name] = target
         self.emit_stage(target, staged, origin)
@@ -935,6 +948,9 @@ class Normaliser(FlowLowering, StackLowering):
         exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         outputs: list[str] = []
         for i, expr in enumerate(exprs):
+            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in self.displays
+            if listed and len(self.stack) == 1:
+                raise self.fail(expr, "returning a list is not supported: return a tuple, or np.array([...])")
             if isinstance(expr, ast.Name) and expr.id in self.env:
                 outputs.append(self.env[expr.id])
                 continue
@@ -1068,7 +1084,8 @@ class Normaliser(FlowLowering, StackLowering):
         """Lower a statement inside a block (a branch or a loop body)."""
         if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
-                raise self.fail(statement, "return is only supported as the last statement of a function")
+                raise self.fail(statement, "return is only supported as the last statement of a function, or of an if at its top level:"
+                    " assign the value and return it at the end")
         elif isinstance(statement, ast.If):
             self.if_statement(statement, prefix)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):

@@ -15,6 +15,7 @@ import ast
 import importlib
 from dataclasses import dataclass, field
 
+from codegen.desugar import desugar
 from codegen.errors import Collector, source_lines
 
 # Modules whose functions have derivative rules.
@@ -179,6 +180,8 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
             for target in targets:
                 if isinstance(target, ast.Name):
                     info.constants[target.id] = info.code(statement).strip()
+    for node in info.functions.values():
+        desugar(node, info.aliases, info.functions)
     for name, node in info.functions.items():
         if name.endswith("_backward") and info.is_user_rule(name):
             info.user_rules[name[: -len("_backward")]] = node

@@ -458,6 +458,8 @@ def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
 defrule("numpy.concatenate", "", keywords="axis=0", kind="other", variadic=True, computed=_concatenate)
 defrule("numpy.stack", "", keywords="axis=0", kind="other", variadic=True, computed=_stack)
 defrule("numpy.einsum", "", statics="subscripts", kind="other", variadic=True, computed=_einsum)
+# A list or tuple display, `[1.0, a, 3.0]`: each element's gradient is its entry.
+defrule("list", "", kind="other", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
 # `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
 # gradient of `a` is g with the written part zeroed, which takes two statements:
 # the differentiator writes those itself.

@@ -127,6 +127,139 @@ PROGRAMS: list[tuple[str, str, str, list[tuple[Any, ...]]]] = [
         "conv1d",
         [(RNG.normal(size=6), RNG.normal(size=3))],
     ),
+    (
+        "rastrigin-generator",
+        """
+        import numpy as np
+
+        def rastrigin(x):
+            return 10 * len(x) + sum(xi**2 - 10 * np.cos(2 * np.pi * xi) for xi in x)
+        """,
+        "rastrigin",
+        [(RNG.normal(size=4),), (np.zeros(0) + 0.3,)],
+    ),
+    (
+        "rosenbrock-list-comprehension",
+        """
+        def rosenbrock(x):
+            return sum([100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(len(x) - 1)])
+        """,
+        "rosenbrock",
+        [([0.3, -0.2, 0.8],), ([1.1, 0.9],)],
+    ),
+    (
+        "np-sum-of-comprehension-with-condition",
+        """
+        import numpy as np
+
+        def f(a, w):
+            s = np.sum([w[i] * a[i] ** 2 for i in range(len(a)) if i % 2 == 0])
+            t = sum(np.sum(np.tanh(row) * w[:3]) for row in a.reshape(-1, 3))
+            return s * t + sum([w[0], w[1] * a[0]])
+        """,
+        "f",
+        [(RNG.normal(size=6), RNG.normal(size=6))],
+    ),
+    (
+        "comprehension-variable-shadows",
+        """
+        import math
+
+        def f(x, y):
+            i = x * 2
+            s = sum(math.sin(i * y) for i in [x, y, 1.5])
+            return s + i
+        """,
+        "f",
+        [(0.4, -0.7)],
+    ),
+    (
+        "list-displays",
+        """
+        import numpy as np
+
+        def f(a, b):
+            coeffs = [1.0, a * a, 2.0]
+            v = np.array([a, b, a * b])
+            m = np.array([[a, b], [b, 2.0]])
+            return coeffs[1] * v[2] + coeffs[0] * np.sum(v ** 2) + np.linalg.det(m) + coeffs[-1]
+        """,
+        "f",
+        [(0.7, -0.4)],
+    ),
+    (
+        "svm-loss-naive-continue",
+        """
+        import numpy as np
+
+        def svm_loss_naive(W: "D C", X: "N D", y, reg):
+            num_classes = W.shape[1]
+            num_train = X.shape[0]
+            loss = 0.0
+            for i in range(num_train):
+                scores = X[i].dot(W)
+                correct_class_score = scores[y[i]]
+                for j in range(num_classes):
+                    if j == y[i]:
+                        continue
+                    margin = scores[j] - correct_class_score + 1
+                    if margin > 0:
+                        loss += margin
+            loss /= num_train
+            loss += reg * np.sum(W * W)
+            return loss
+        """,
+        "svm_loss_naive",
+        [(RNG.normal(size=(4, 3)) * 0.1, RNG.normal(size=(5, 4)), np.array([0, 2, 1, 2, 0]), 0.1)],
+    ),
+    (
+        "continue-in-else-and-for-else",
+        """
+        import math
+
+        def f(x, n: int):
+            s = 0.0
+            for i in range(n):
+                if i % 3 == 0:
+                    s = s + math.sin(x * i)
+                else:
+                    s = s * 0.5
+                    continue
+                s = s + x
+            else:
+                s = s * x
+            k = 0
+            while k < 2:
+                s = math.tanh(s) + x
+                k += 1
+            else:
+                s = s * 2
+            return s
+        """,
+        "f",
+        [(0.3, 0), (0.3, 1), (0.7, 5)],
+    ),
+    (
+        "early-return",
+        """
+        import math
+
+        def huber(r, delta):
+            a = abs(r)
+            if a <= delta:
+                return 0.5 * r * r
+            return delta * (a - 0.5 * delta)
+
+        def f(x, y):
+            if x > y:
+                z = x * y
+                return math.sin(z), z
+            w = y * y
+            return w + huber(x, 1.0), x
+        """,
+        "f",
+        [(0.9, 0.2), (0.2, 0.9), (-3.0, 0.5)],
+    ),
 ]
 
 

@@ -634,6 +634,17 @@ case("numpy.float", "astype-int", "return x.astype(int) * y", U((2, 3)), U((2, 3
 case("numpy.asarray", "dtype", "return np.asarray(x, dtype=float) * y", U((2, 3)), U((2, 3)))
 case("numpy.array", "dtype,copy", "return np.array(x, dtype=np.float64, copy=True) * y", U((2, 3)), U((2, 3)))
 
+# ---- list displays ---------------------------------------------------------------------
+case("list", "", "b = [1, x * x, 2]\nreturn b[1] * b[0] + math.sin(b[1])", 0.7, imports=MATH)
+case("list", "numpy", "v = [1.0, x, 3.0]\nreturn v[1] * v[2] + y", 0.7, 0.3)
+case("list", "np.array", "v = np.array([1.0, x, x * y])\nreturn np.sum(v ** 2)", 0.7, 0.3)
+case("list", "tuple", "t = (x, 2.0 * y)\nreturn t[0] * t[1]", 0.7, 0.3, imports=MATH)
+case("list", "of-arrays", "v = [x, 2.0 * x]\nreturn np.sum(v[0] * v[1])", U((3,)))
+case("list", "negative-index", "b = [x, x * y, 3.0]\nreturn b[-2] * b[-1] + b[0]", 0.7, 0.3, imports=MATH)
+case("list", "nested,det", "return np.linalg.det(np.array([[x, y], [y, 2.0]]))", 0.7, 0.3)
+case("list", "in-loop", "b = [x, x * y]\ns = 0.0\nfor i in range(2):\n    s = s + b[i] ** 2\nreturn s", 0.7, 0.3, imports=MATH)
+case("add", "sum-of-a-list", "return sum([x, y * x, 1.0])", 0.7, 0.3, imports=MATH)
+
 # ---- item assignment into a fresh array ---------------------------------------------
 # (the forward must not write into its argument: the check compares arguments after)
 case("setitem", "", "z = 2.0 * x\nz[0] = y\nreturn z", U((3,)), 0.7)
