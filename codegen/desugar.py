@@ -123,30 +123,32 @@ class _Rewriter:
 
     # ---- early returns ------------------------------------------------------------
     def single_return(self, statements: list[ast.stmt]) -> list[ast.stmt]:
-        """`if c: ...; return a` then `...; return b` at the top level: one return, at the end."""
-        for i, statement in enumerate(statements):
-            if not isinstance(statement, ast.If) or not _returns_at_end(statement.body):
-                continue
-            rest = statements[i + 1 :]
-            if not rest or not _returns_at_end(rest) or statement.orelse:
-                return statements
-            if any(_returns_inside(s) for s in statement.body[:-1] + rest[:-1]):
-                return statements
-            last = statement.body[-1]
-            assert isinstance(last, ast.Return) and last.value is not None
-            count = len(last.value.elts) if isinstance(last.value, ast.Tuple) else 1
-            names = [self.fresh("out")] if count == 1 else [self.fresh(f"out{k + 1}") for k in range(count)]
-            statement.body[-1] = self.assigned(last, names)
-            otherwise = self.single_return(rest)
-            final = otherwise[-1]
-            if not isinstance(final, ast.Return):
-                return statements
-            otherwise[-1] = self.assigned(final, names)
-            statement.orelse = otherwise
-            values = [ast.Name(n, ast.Load()) for n in names]
-            result = values[0] if count == 1 else ast.Tuple(values, ast.Load())
-            return statements[:i] + [statement, _located(ast.Return(result), final)]
-        return statements
+        """Returns in `if`s at the top level (`if c: return a` then `return b`, or a
+        return in each branch) as one return at the end, each branch assigning the
+        values; the statements unchanged where that cannot be done."""
+        if statements and isinstance(statements[-1], ast.Return) and not any(map(_returns_inside, statements[:-1])):
+            return statements  # the common case: nothing to do
+        merged = _merged(copy.deepcopy(statements))
+        returns = _final_returns(merged)
+        if returns is None or any(_returns_inside(s) for s in _non_final(merged)):
+            return statements
+        counts = {len(r.value.elts) if isinstance(r.value, ast.Tuple) else 1 for r in returns}
+        if len(counts) != 1:
+            return statements  # refused later: the values returned differ in number
+        count = counts.pop()
+        names = [self.fresh("out")] if count == 1 else [self.fresh(f"out{k + 1}") for k in range(count)]
+        for returned in returns:
+            _replace(merged, returned, self.assigned(returned, names))
+        values = [ast.Name(n, ast.Load()) for n in names]
+        result = values[0] if count == 1 else ast.Tuple(values, ast.Load())
+        # Just after the last statement: the values are read after the `if` that sets them.
+        after = merged[-1]
+        final = ast.Return(result)
+        line, column = after.end_lineno or after.lineno, after.end_col_offset or 0
+        for node in ast.walk(final):
+            if isinstance(node, (ast.expr, ast.stmt)):
+                node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = line, column, line, column
+        return merged + [final]
 
     def assigned(self, returned: ast.Return, names: list[str]) -> ast.stmt:
         """`return e` as `out = e` (`out1, out2 = a, b` for several values)."""
@@ -311,15 +313,65 @@ def _located(statement: ast.stmt, where: ast.AST) -> ast.stmt:
     return statement
 
 
-def _returns_at_end(statements: list[ast.stmt]) -> bool:
-    """Whether `statements` end with a return, directly or in both branches of an `if`."""
+def _ends(statements: list[ast.stmt]) -> bool:
+    """Whether every way through `statements` ends with a return of a value."""
     if not statements:
         return False
     last = statements[-1]
     if isinstance(last, ast.Return):
         return last.value is not None
-    return False
+    return isinstance(last, ast.If) and _ends(last.body) and _ends(last.orelse)
 
 
-def _returns_inside(statement: ast.stmt) -> bool:
+def _merged(statements: list[ast.stmt]) -> list[ast.stmt]:
+    """`if c: A (ending in a return)` then B: `if c: A else: B`, in every branch."""
+    for i, statement in enumerate(statements):
+        if not isinstance(statement, ast.If):
+            continue
+        rest = statements[i + 1 :]
+        if rest and _ends(statement.body) != _ends(statement.orelse):
+            if _ends(statement.body):
+                statement.orelse = statement.orelse + rest
+            else:
+                statement.body = statement.body + rest
+            rest = []
+        statement.body = _merged(statement.body)
+        statement.orelse = _merged(statement.orelse)
+        if not rest:
+            return statements[: i + 1]
+    return statements
+
+
+def _final_returns(statements: list[ast.stmt]) -> list[ast.Return] | None:
+    """The returns that end every way through `statements`; None unless all do."""
+    if not _ends(statements):
+        return None
+    last = statements[-1]
+    if isinstance(last, ast.Return):
+        return [last]
+    assert isinstance(last, ast.If)
+    return (_final_returns(last.body) or []) + (_final_returns(last.orelse) or [])
+
+
+def _non_final(statements: list[ast.stmt]) -> list[ast.AST]:
+    """The statements of `statements` other than the final returns (and the `if`s holding them)."""
+    if not statements:
+        return []
+    *first, last = statements
+    before: list[ast.AST] = list(first)
+    if isinstance(last, ast.If):
+        return before + [last.test] + _non_final(last.body) + _non_final(last.orelse)
+    return before if isinstance(last, ast.Return) else [*before, last]
+
+
+def _replace(statements: list[ast.stmt], old: ast.stmt, new: ast.stmt) -> None:
+    for i, statement in enumerate(statements):
+        if statement is old:
+            statements[i] = new
+        elif isinstance(statement, ast.If):
+            _replace(statement.body, old, new)
+            _replace(statement.orelse, old, new)
+
+
+def _returns_inside(statement: ast.AST) -> bool:
     return any(isinstance(n, ast.Return) for n in ast.walk(statement))

@@ -260,6 +260,26 @@ PROGRAMS: list[tuple[str, str, str, list[tuple[Any, ...]]]] = [
         "f",
         [(0.9, 0.2), (0.2, 0.9), (-3.0, 0.5)],
     ),
+    (
+        "returns-in-every-branch",
+        """
+        import math
+
+        def piecewise(x, y):
+            if x > y:
+                return x * y
+            elif x > 0:
+                z = math.sin(x)
+                return z * y
+            else:
+                if y > 0:
+                    return -x
+            w = y * y
+            return w + x
+        """,
+        "piecewise",
+        [(0.9, 0.2), (0.2, 0.9), (-3.0, 0.5), (-3.0, -4.0)],
+    ),
 ]
 
 
@@ -302,6 +322,31 @@ REFUSED: list[tuple[str, str, str]] = [
         "diff-n",
         "import numpy as np\n\ndef f(x):\n    return np.diff(x, n=2)\n",
         r"4:12: .*write np.diff\(np.diff\(x\)\)",
+    ),
+    (
+        "returns-of-different-lengths",
+        "def f(x):\n    if x > 0:\n        return x, 2 * x\n    return x\n",
+        r"3:9: .*return is only supported as the last statement of a function, or of an if at its top level",
+    ),
+    (
+        "return-in-loop",
+        "def f(x, n: int):\n    for i in range(n):\n        if x > 3:\n            return x\n        x = x * 2\n    return x\n",
+        r"4:13: .*assign the value and return it at the end",
+    ),
+    (
+        "break",
+        "def f(x, n: int):\n    for i in range(n):\n        if x > 3:\n            break\n        x = x * 2\n    return x\n",
+        r"4:13: .*break statements are not supported: loop with while",
+    ),
+    (
+        "list-comprehension-not-summed",
+        "import numpy as np\n\ndef f(x):\n    return np.array([v * 2 for v in x])\n",
+        r"4:21: .*list comprehensions are not supported \(only summed",
+    ),
+    (
+        "returned-list",
+        "def f(x):\n    return [x, 2 * x]\n",
+        r"2:12: .*returning a list is not supported: return a tuple, or np.array",
     ),
     (
         "astype-int",
