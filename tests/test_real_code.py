@@ -9,6 +9,7 @@ rewrite that works.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 import codegen
 from tests.support import check_forward_mode, check_gradients, check_split_style, load
+from tests.test_golden import CASES, split_case
 
 RNG = np.random.default_rng(17)
 SPD = np.array([[2.0, 0.3, -0.2], [0.1, 1.5, 0.4], [-0.3, 0.2, 1.8]])
@@ -292,6 +294,8 @@ def _source(text: str) -> str:
 def test_program(source: str, name: str, calls: list[tuple[Any, ...]]) -> None:
     source = _source(source)
     forward, backward, code = load(source)
+    for options in ({"style": "split"}, {"mode": "forward"}):
+        codegen.generate(source, **options)  # the checks below skip a refusal
     for args in calls:
         try:
             check_gradients(forward[name], backward[f"{name}_backward"], list(args))
@@ -360,3 +364,21 @@ REFUSED: list[tuple[str, str, str]] = [
 def test_refused(source: str, message: str) -> None:
     with pytest.raises(codegen.CodegenError, match=message):
         codegen.generate(source)
+
+
+# The golden cases of these constructs, in the styles test_golden does not check.
+GOLDEN = ["numpy_arrays", "numpy_linalg", "comprehensions", "early_exits", "list_displays", "star_import_aliases"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("case", GOLDEN)
+def test_golden_case_in_split_style_and_forward_mode(case: str) -> None:
+    source, _ = split_case(CASES / f"{case}.py")
+    forward, backward, _ = load(source)
+    for options in ({"style": "split"}, {"mode": "forward"}):
+        codegen.generate(source, **options)  # the checks below skip a refusal
+    for call in re.findall(r"^# check: (.+)$", source, flags=re.MULTILINE):
+        name, _, rest = call.partition("(")
+        args = list(eval(f"({rest[:-1]},)", {"np": np, "rng": np.random.default_rng(0)}))
+        check_split_style(source, name, forward[name], backward[f"{name}_backward"], args)
+        check_forward_mode(source, name, forward[name], backward[f"{name}_backward"], args)
