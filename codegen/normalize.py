@@ -12,6 +12,7 @@ import ast
 from collections.abc import Callable
 
 from codegen import ir, resolve, validate
+from codegen.containers import ContainerLowering
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering, preorder
@@ -61,7 +62,7 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class Normaliser(FlowLowering, StackLowering):
+class Normaliser(FlowLowering, StackLowering, ContainerLowering):
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
@@ -237,14 +238,6 @@ class Normaliser(FlowLowering, StackLowering):
         if isinstance(node, (ast.List, ast.Tuple)):
             return self.lower_display(node)
         raise self.fail(node, f"cannot differentiate {_KINDS.get(type(node), type(node).__name__)} expressions")
-
-    def lower_display(self, node: ast.List | ast.Tuple) -> ir.Node:
-        """`[1.0, a * a, 3.0]`: a list (or tuple) whose entries carry their own gradients."""
-        if any(isinstance(e, ast.Starred) for e in node.elts):
-            raise self.fail(node, "starred elements in a list are not supported")
-        args = [self.lower(e) for e in node.elts]
-        container = ast.List if isinstance(node, ast.List) else ast.Tuple
-        return ir.Op(RULES["list"], args, {}, container([slot(i) for i in range(len(args))], _LOAD))
 
     def op(self, name: str, args: list[ir.Node], keywords: dict[str, ast.expr], spelling: ast.expr) -> ir.Op:
         """An operation of row `name`, or of its array twin `numpy.<name>` in a numpy module."""
@@ -597,20 +590,6 @@ class Normaliser(FlowLowering, StackLowering):
             raise self.fail(node, f"cannot differentiate the attribute .{attr}")
         return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
 
-    def slogdet_parts(self, call: ast.expr) -> tuple[ir.Leaf, ir.Node] | None:
-        """`np.linalg.slogdet(a)` as (its sign, never differentiated; its logdet)."""
-        if not (isinstance(call, ast.Call) and self.resolve(call.func) == "numpy.linalg.slogdet"):
-            return None
-        sign = ir.Leaf(ast.Subscript(self.to_ast(call), ast.Constant(0), _LOAD))
-        self.logdet_call = True
-        try:
-            logdet = self.lower(call)
-        finally:
-            self.logdet_call = False
-        if isinstance(logdet, ir.Op):
-            logdet.spelling = ast.Subscript(logdet.spelling, ast.Constant(1), _LOAD)
-        return sign, logdet
-
     def lower_subscript(self, node: ast.Subscript) -> ir.Node:
         parts = self.slogdet_parts(node.value)
         if parts is not None:
@@ -883,29 +862,6 @@ class Normaliser(FlowLowering, StackLowering):
             if not isinstance(target, ast.Name):
                 raise self.fail(target, "assignment to anything but a name is not supported here")
             self.assign(target.id, _clone_node(lowered_value) if i < len(targets) - 1 else lowered_value, origin)
-
-    def note_callable(self, target: str, expr: ast.expr) -> None:
-        """Remember that `target` names a math or numpy function, `expr` (a local alias)."""
-        if isinstance(expr, (ast.Name, ast.Attribute)):
-            name = self.resolve(expr)
-            if name is not None and name.startswith(("math.", "numpy.")) and name != "numpy.random.":
-                self.callables[target] = name
-
-    def unpacked(self, value: ast.expr, count: int) -> list[ast.expr] | None:
-        """The `count` values a tuple assignment takes from `value`: a tuple's elements,
-        `x[0], x[1]` of an array or list `x`, `f(a), f(b)` of `map(f, (a, b))`."""
-        if isinstance(value, (ast.Tuple, ast.List)):
-            return list(value.elts) if len(value.elts) == count else None
-        if isinstance(value, ast.Call):
-            if self.resolve(value.func) != "map" or len(value.args) != 2 or value.keywords:
-                return None
-            items = value.args[1]
-            if not isinstance(items, (ast.Tuple, ast.List)) or len(items.elts) != count:
-                return None
-            return [ast.copy_location(ast.Call(value.args[0], [item], []), item) for item in items.elts]
-        if isinstance(value, (ast.Starred, ast.Dict, ast.Set)) or not self.is_active(value):
-            return None
-        return [ast.copy_location(ast.Subscript(value, ast.Constant(i), _LOAD), value) for i in range(count)]
 
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
