@@ -139,7 +139,7 @@ class _Rewriter:
         names = [self.fresh("out")] if count == 1 else [self.fresh(f"out{k + 1}") for k in range(count)]
         for returned in returns:
             _replace(merged, returned, self.assigned(returned, names))
-        values = [ast.Name(n, ast.Load()) for n in names]
+        values: list[ast.expr] = [ast.Name(n, ast.Load()) for n in names]
         result = values[0] if count == 1 else ast.Tuple(values, ast.Load())
         # Just after the last statement: the values are read after the `if` that sets them.
         after = merged[-1]
@@ -238,17 +238,17 @@ class _Rewriter:
         if not isinstance(comprehension, _Comprehension) or len(call.args) > (2 if kind == "sum" else 1):
             return None
         start = call.args[1] if len(call.args) == 2 else ast.Constant(0.0)
-        total = self.fresh(self.hint)
+        accumulator = self.fresh(self.hint)
         self.hint = "total"
-        before.append(_located(ast.Assign([ast.Name(total, ast.Store())], start), call))
+        before.append(_located(ast.Assign([ast.Name(accumulator, ast.Store())], start), call))
         element = comprehension.elt
         if kind == "numpy":  # np.sum of a list of arrays adds up every element of each
             element = ast.copy_location(ast.Call(copy.deepcopy(call.func), [element], []), element)
         self.rename_targets(comprehension)
         step: ast.stmt = _located(
             ast.Assign(
-                [ast.Name(total, ast.Store())],
-                ast.copy_location(ast.BinOp(ast.Name(total, ast.Load()), ast.Add(), element), element),
+                [ast.Name(accumulator, ast.Store())],
+                ast.copy_location(ast.BinOp(ast.Name(accumulator, ast.Load()), ast.Add(), element), element),
             ),
             element,
         )
@@ -270,7 +270,7 @@ class _Rewriter:
                 body = [_located(ast.If(condition, body, []), condition)]
             body = [_located(ast.For(generator.target, generator.iter, body, []), generator)]
         before.extend(body)
-        return ast.copy_location(ast.Name(total, ast.Load()), call)
+        return ast.copy_location(ast.Name(accumulator, ast.Load()), call)
 
     def rename_targets(self, comprehension: _Comprehension) -> None:
         """Give the comprehension's variables names of their own in the function."""

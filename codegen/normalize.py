@@ -829,12 +829,12 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             if not self.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
                 self.unpack_constant([e.id for e in elements], value, origin)  # type: ignore[attr-defined]
                 return
-            parts = self.unpacked(value, len(elements))
-            if parts is None:
+            values = self.unpacked(value, len(elements))
+            if values is None:
                 if isinstance(value, ast.Call):
                     self.lower(value)  # an unknown function is the better message
                 raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
-            lowered = [self.lower(e) for e in parts]
+            lowered = [self.lower(e) for e in values]
             for element, low in zip(elements, lowered):
                 if not isinstance(element, ast.Name):
                     raise self.fail(element, "only names can be unpacked into")

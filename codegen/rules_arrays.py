@@ -207,13 +207,13 @@ def _tensordot(index: int, count: int, statics: Statics) -> str:
         if axes == 0:
             return "np.tensordot(g, y, np.ndim(y))" if index == 0 else "np.tensordot(x, g, np.ndim(x))"
         if type(axes) is int:
-            n, first, last = str(axes), str(list(range(axes))), str(list(range(-axes, 0)))
+            n, leading, trailing = str(axes), str(list(range(axes))), str(list(range(-axes, 0)))
         else:  # an int expression: generated code, differentiated again
             n = f"({ast.unparse(expr)})"
-            first, last = f"list(range({n}))", f"list(range(-{n}, 0))"
+            leading, trailing = f"list(range({n}))", f"list(range(-{n}, 0))"
         if index == 0:
-            return f"np.tensordot(g, np.moveaxis(y, {first}, {last}), np.ndim(y) - {n})"
-        return f"np.tensordot(np.moveaxis(x, {last}, {first}), g, np.ndim(x) - {n})"
+            return f"np.tensordot(g, np.moveaxis(y, {leading}, {trailing}), np.ndim(y) - {n})"
+        return f"np.tensordot(np.moveaxis(x, {trailing}, {leading}), g, np.ndim(x) - {n})"
     if not (isinstance(axes, (list, tuple)) and len(axes) == 2):
         raise Unsupported("axes must be a literal int or a pair of lists of ints")
     ax, ay = ([a] if type(a) is int else list(a) if isinstance(a, (list, tuple)) else None for a in axes)
