@@ -382,3 +382,29 @@ def test_golden_case_in_split_style_and_forward_mode(case: str) -> None:
         args = list(eval(f"({rest[:-1]},)", {"np": np, "rng": np.random.default_rng(0)}))
         check_split_style(source, name, forward[name], backward[f"{name}_backward"], args)
         check_forward_mode(source, name, forward[name], backward[f"{name}_backward"], args)
+
+
+def test_kinks_of_norms_and_sort() -> None:
+    """At the exact kinks: ord=1 has np.sign's derivative (0 at 0), ord=inf shares the
+    gradient among the elements of largest magnitude, and np.sort gives each of tied
+    elements the place a stable sort gives it."""
+    source = _source(
+        """
+        import numpy as np
+
+        def l1(x):
+            return np.linalg.norm(x, ord=1, axis=0)
+
+        def linf(x):
+            return np.linalg.norm(x, ord=np.inf, axis=0)
+
+        def sorted_weights(x, w):
+            return np.sum(np.sort(x) * w)
+        """
+    )
+    _, backward, _ = load(source)
+    np.testing.assert_array_equal(backward["l1_backward"](np.array([0.5, 0.0, -2.0])), [1.0, 0.0, -1.0])
+    np.testing.assert_array_equal(backward["linf_backward"](np.array([1.0, -1.0, 0.5])), [0.5, -0.5, 0.0])
+    dx, dw = backward["sorted_weights_backward"](np.array([0.3, 0.3, 0.1]), np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(dx, [2.0, 3.0, 1.0])
+    np.testing.assert_array_equal(dw, [0.1, 0.3, 0.3])
