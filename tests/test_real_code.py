@@ -408,3 +408,64 @@ def test_kinks_of_norms_and_sort() -> None:
     dx, dw = backward["sorted_weights_backward"](np.array([0.3, 0.3, 0.1]), np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(dx, [2.0, 3.0, 1.0])
     np.testing.assert_array_equal(dw, [0.1, 0.3, 0.3])
+
+
+# The constructs of Tangent's test functions (its tests/functions.py) for these
+# items, in our own words: list displays summed and indexed, a list comprehension,
+# tuple packing and unpacking of a parameter.
+PEER = """
+import numpy as np
+
+
+def summed_display(a):
+    items = [2, a * a, 1]
+    return np.sum(items)
+
+
+def display_of_elements(v):
+    items = [v[0] * v[1] * v[2], 3, 1]
+    return np.sum(items)
+
+
+def indexed_display(a):
+    items = [2.0, a, 4.0]
+    return items[1] * items[2]
+
+
+def summed_comprehension(v):
+    return np.sum([e * 2 for e in v])
+
+
+def unpacked_parameter(triple):
+    p, q, r = triple
+    return p * q - r
+
+
+def packed_then_indexed(p, q, r, k: int):
+    packed = p, q, r
+    return packed[k]
+
+
+def first_of_unpacked(triple):
+    p, q, r = triple
+    return q
+"""
+_VECTOR = np.array([0.3, 0.5, -0.7])
+PEER_CALLS: dict[str, list[Any]] = {
+    "summed_display": [0.7],
+    "display_of_elements": [_VECTOR],
+    "indexed_display": [0.7],
+    "summed_comprehension": [_VECTOR],
+    "unpacked_parameter": [_VECTOR],
+    "packed_then_indexed": [0.3, 0.5, -0.7, 1],
+    "first_of_unpacked": [_VECTOR],
+}
+
+
+@pytest.mark.parametrize("name", list(PEER_CALLS))
+def test_peer_suite_construct(name: str) -> None:
+    forward, backward, _ = load(PEER)
+    args = [a.copy() if isinstance(a, np.ndarray) else a for a in PEER_CALLS[name]]
+    check_gradients(forward[name], backward[f"{name}_backward"], args)
+    check_split_style(PEER, name, forward[name], backward[f"{name}_backward"], args)
+    check_forward_mode(PEER, name, forward[name], backward[f"{name}_backward"], args)
