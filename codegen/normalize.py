@@ -1096,7 +1096,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             origins=self.origins,
             active=set(self.active),
             forced=set(self.wrt or ()),
-            lists={p.name for p in params if p.is_list},
+            lists={p.name for p in params if p.is_list} | self.displays,  # gradients that are lists
             scalars=self.numbers,
             shape_keys=dict(self.shapes.keys),
             dims=dict(self.dims.shapes),

@@ -190,6 +190,19 @@ PROGRAMS: list[tuple[str, str, str, list[tuple[Any, ...]]]] = [
         [(0.7, -0.4)],
     ),
     (
+        "list-of-parameters",
+        """
+        import numpy as np
+
+        def layer(x, W, b):
+            params = [W, b]
+            h = np.tanh(x @ params[0] + params[1])
+            return np.sum(h * h)
+        """,
+        "layer",
+        [(RNG.normal(size=(4, 3)), RNG.normal(size=(3, 2)), RNG.normal(size=2))],
+    ),
+    (
         "svm-loss-naive-continue",
         """
         import numpy as np

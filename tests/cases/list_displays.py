@@ -44,11 +44,14 @@ def poly_backward(a, b, dout=1.0):
     sumsq_v = np.sum(v**2)
     out = coeffs[1] * v[2] + coeffs[0] * sumsq_v + coeffs[-1]
     # backprop return coeffs[1] * v[2] + coeffs[0] * np.sum(v**2) + coeffs[-1]
-    dcoeffs = np.zeros_like(coeffs)
-    dcoeffs[1] += _unbroadcast(v[2] * dout, coeffs[1])
+    dcoeffs = [
+        _unbroadcast(sumsq_v * dout, coeffs[0]),
+        _unbroadcast(v[2] * dout, coeffs[1]),
+    ]
+    if len(coeffs) > 2:
+        dcoeffs += [0.0] * (len(coeffs) - 2)
     dv = np.zeros_like(v)
     dv[2] += _unbroadcast(coeffs[1] * dout, v[2])
-    dcoeffs[0] += _unbroadcast(sumsq_v * dout, coeffs[0])
     dsumsq_v = np.sum(coeffs[0] * dout)
     dcoeffs[-1] += _unbroadcast(dout, coeffs[-1])
     dv += 2 * dsumsq_v * v
