@@ -118,15 +118,16 @@ def _pad(index: int, count: int, statics: Statics) -> str:
         return f"g[{', '.join(slices)}]"
     if isinstance(value, (list, tuple)) and len(value) == 1:
         value = value[0]
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        before, after = (str(v) for v in value)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(type(v) is int for v in value):
+        before, after = value
     elif type(value) is int:
-        before = after = str(value)
+        before = after = value
     elif value is ...:
-        before = after = ast.unparse(width)  # an int name: the same width everywhere
+        p = ast.unparse(width)  # an int name: the same width everywhere (-0 or None: to the end)
+        return f"g[(slice({p}, -({p}) or None),) * np.ndim(g)]"
     else:
         raise Unsupported("pad widths must be an int, a pair, or one pair per axis")
-    return f"g[tuple(slice({before}, n - {after}) for n in np.shape(g))]"
+    return f"g[(slice({before}, {-after if after else None}),) * np.ndim(g)]"
 
 
 defrule(
