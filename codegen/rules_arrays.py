@@ -27,14 +27,14 @@ def _literal(expr: ast.expr | None) -> object:
         return ...
 
 
-def _axis(statics: Statics, default: object = None) -> int | None:
-    """A literal integer axis (None when absent and the default is None)."""
+def _axis(statics: Statics, default: int | None = None) -> int | None:
+    """A literal integer axis (`default` when absent), None for axis=None."""
     if "axis" not in statics:
-        return default  # type: ignore[return-value]
+        return default
     value = _literal(statics["axis"])
-    if value is not None and type(value) is not int:
-        raise Unsupported("the axis must be a literal integer")
-    return value  # type: ignore[return-value]
+    if value is None or isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise Unsupported("the axis must be a literal integer")
 
 
 # ---- reordering, repeating, padding ----------------------------------------------
@@ -299,10 +299,10 @@ def norm_order(expr: ast.expr | None) -> float | str | None:
     if isinstance(expr, ast.Attribute) and expr.attr == "inf" or isinstance(expr, ast.Name) and expr.id == "inf":
         return float("inf")
     value = _literal(expr)
-    if value is None or value in ("fro", "nuc"):
-        return value  # type: ignore[return-value]
-    if type(value) in (int, float):
-        return value  # type: ignore[return-value]
+    if value is None or isinstance(value, str) and value in ("fro", "nuc"):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
     raise Unsupported("the norm's ord must be a literal number, np.inf or 'fro'")
 
 
