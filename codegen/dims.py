@@ -97,8 +97,12 @@ class Dims:
             return _product(shapes[0], shapes[1])
         if name in ("numpy.T", "numpy.transpose") and shapes[0] is not None:
             return tuple(reversed(shapes[0]))
-        if name in ("numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax"):
+        if name in ("numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.linalg.inv"):
             return shapes[0]
+        if name in ("numpy.linalg.det", "numpy.linalg.slogdet") and shapes[0] is not None:
+            return shapes[0][:-2]
+        if name == "numpy.linalg.solve" and shapes[0] is not None and len(shapes[0]) == 2:
+            return shapes[1]
         if name == "numpy.reshape":
             return self.reshaped(node.keywords.get("shape"))
         return None
@@ -122,9 +126,9 @@ class Dims:
         return tuple(result) + base[position:]
 
     def reshaped(self, shape: ast.expr | None) -> Shape | None:
-        elements = shape.elts if isinstance(shape, ast.Tuple) else [shape] if shape is not None else None
-        if elements is None:
-            return None
+        if shape is None or not (isinstance(shape, ast.Tuple) or is_number(shape, self.numbers)):
+            return None  # np.shape(x), a tuple built at run time: not even the rank is known
+        elements = shape.elts if isinstance(shape, ast.Tuple) else [shape]
         dims: list[Dim] = []
         for element in elements:
             if isinstance(element, ast.Constant) and type(element.value) is int and element.value >= 0:

@@ -113,7 +113,9 @@ class FlowLowering:
                 return {
                     n.id
                     for n in ast.walk(function)
-                    if isinstance(n, ast.Name) and n.lineno > end and (isinstance(n.ctx, ast.Load) or id(n) in augmented)
+                    if isinstance(n, ast.Name)
+                    and (n.lineno, n.col_offset) >= (end, node.end_col_offset or 0)  # (desugar's are just after)
+                    and (isinstance(n.ctx, ast.Load) or id(n) in augmented)
                 }
         return None
 

@@ -50,7 +50,14 @@ def _is_simple(line: str, line_length: int) -> bool:
         and _SIMPLE.fullmatch(line) is not None
         and _UNSURE.search(line) is None
         and not _in_parentheses(line)
+        and _balanced(line)
     )
+
+
+def _balanced(line: str) -> bool:
+    """Whether the line's brackets close on it: not the first line of a statement
+    black has already split (`dx = np.tensordot(`), which is not simple."""
+    return sum(line.count(c) for c in "([{") == sum(line.count(c) for c in ")]}")
 
 
 def _in_parentheses(line: str) -> bool:

@@ -35,15 +35,19 @@ _REDUCTIONS = {
     "numpy.prod": "np.sum(t * _prod_others(x, axis=axis), axis=axis, keepdims=keepdims)",
     "numpy.normalize": "(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
     "numpy.log_softmax": "t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
-    "numpy.linalg.norm": "np.sum(x * t, axis=axis, keepdims=keepdims) / out",
 }
 _PARSED = {name: ast.parse(text, mode="eval").body for name, text in _REDUCTIONS.items()}
 # Rows linear in all their operands together (the rest of "other" are linear in each).
-_JOINT = frozenset({"numpy.concatenate", "numpy.stack"})
+_JOINT = frozenset({"numpy.concatenate", "numpy.stack", "list"})
 
 
 def _indent(lines: list[str]) -> list[str]:
     return [textwrap.indent(line, "    ") for line in lines]
+
+
+def _zero_entry(value: ast.expr) -> ast.expr:
+    """The tangent of a list's constant entry: zero, of the entry's kind."""
+    return ast.BinOp(ast.Constant(0.0), ast.Mult(), value)
 
 
 def _is_user_rule(node: ir.Node) -> bool:
@@ -136,11 +140,18 @@ class ForwardMode:
                 template = ast.parse(f"{np_name}.broadcast_to(_t, {np_name}.shape(_o))", mode="eval").body
                 total = substitute(template, {"_t": total, "_o": out})
             return total
+        if rule.tangents is not None:
+            return self.sum_terms(
+                self.instantiate(node, ast.parse(rule.tangents(i, len(node.args), node.keywords), mode="eval").body, t, out)
+                for i, t in enumerate(inner)
+                if t is not None
+            )
         if rule.name in _PARSED:
             return self.instantiate(node, _PARSED[rule.name], inner[0], out)
         if rule.kind == "reduce" or rule.kind == "other":
             if rule.name in _JOINT:
-                args = [t if t is not None else self.zeros_like(render(a)) for t, a in zip(inner, node.args)]
+                zero = self.zeros_like if rule.name != "list" else _zero_entry
+                args = [t if t is not None else zero(render(a)) for t, a in zip(inner, node.args)]
                 return substitute(node.spelling, {f"__{i}__": a for i, a in enumerate(args)})
             terms = []
             for i, t in enumerate(inner):

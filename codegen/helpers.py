@@ -117,6 +117,29 @@ def _dot_dy(g, x, y):
     dy = np.tensordot(x, g, axes=(lead, lead))
     return dy if np.ndim(y) == 1 else np.moveaxis(dy, 0, -2)
 ''',
+    "_untile": '''
+def _untile(grad, like, reps):
+    """The gradient of np.tile(like, reps), grad, summed over the tiles to like's shape."""
+    shape = np.shape(like)
+    reps = tuple(reps) if np.ndim(reps) else (reps,)
+    rank = max(len(shape), len(reps))
+    padded = (1,) * (rank - len(shape)) + shape
+    reps = (1,) * (rank - len(reps)) + reps
+    split = [n for pair in zip(reps, padded) for n in pair]
+    return np.reshape(np.sum(np.reshape(grad, split), axis=tuple(range(0, 2 * rank, 2))), shape)
+''',
+    "_put_along_axis": '''
+def _put_along_axis(grad, indices, axis, like):
+    """The gradient of np.take_along_axis(like, indices, axis): grad added in at indices."""
+    out = np.zeros(np.shape(like))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, grad)
+        return out
+    index = list(np.ix_(*(np.arange(n) for n in np.shape(grad))))
+    index[axis] = indices
+    np.add.at(out, tuple(index), grad)
+    return out
+''',
 }
 
 NAMES = frozenset(_HELPERS)

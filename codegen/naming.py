@@ -56,6 +56,8 @@ def temp_name(op: str, leaves: list[str], target: str, forward: bool = False) ->
     operands when short (`exp_x`, `x_times_y`), else from the statement's target.
     In forward mode, where `_dot` ends every tangent, a product is `x_matmul_y`."""
     word = op.split(".")[1] if op.startswith("numpy.") else op.rsplit(".", 1)[-1]
+    if word == "linalg":
+        word = op.split(".")[2]  # det_A, norm_x
     word = _WORDS.get(word, word) if not (forward and word == "matmul") else word
     if len(leaves) == 2 and op.split(".")[-1] in _WORDS:
         name = f"{leaves[0]}_{word}_{leaves[1]}"

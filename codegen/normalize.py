@@ -12,6 +12,7 @@ import ast
 from collections.abc import Callable
 
 from codegen import ir, kinds, resolve, validate
+from codegen.containers import ContainerLowering
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering, preorder
@@ -61,7 +62,7 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class Normaliser(FlowLowering, StackLowering):
+class Normaliser(FlowLowering, StackLowering, ContainerLowering):
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
@@ -88,6 +89,9 @@ class Normaliser(FlowLowering, StackLowering):
         self.temps: set[str] = set()
         self.stack: list[str] = [function.name]
         self.return_names: list[str] | None = None
+        self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
+        self.displays: set[str] = set()  # names bound to a list display of differentiated values
+        self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
         self.lists: set[str] = set()
@@ -172,6 +176,8 @@ class Normaliser(FlowLowering, StackLowering):
         return result.id
 
     def resolve(self, func: ast.expr) -> str | None:
+        if isinstance(func, ast.Name) and self.env.get(func.id) in self.callables:
+            return self.callables[self.env[func.id]]  # `sqrt = np.sqrt` earlier in the function
         name = resolve.call_name(func, self.info, self.env)
         if name == "user._unbroadcast" and self.info.is_generated:
             return "numpy.unbroadcast"  # our own helper, met again in generated code
@@ -255,6 +261,8 @@ class Normaliser(FlowLowering, StackLowering):
             return self.lower_ifexp(node)
         if isinstance(node, ast.BoolOp):
             raise self.fail(node, "`and`/`or` on differentiated values are not supported: use `if`")
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self.lower_display(node)
         raise self.fail(node, f"cannot differentiate {_KINDS.get(type(node), type(node).__name__)} expressions")
 
     def op(
@@ -395,14 +403,16 @@ class Normaliser(FlowLowering, StackLowering):
         return self.with_ranks(node, op)
 
     def with_ranks(self, node: ast.AST, op: ir.Op) -> ir.Op:
-        """Matrix products differentiate by their operands' ranks, where known."""
-        if op.rule.name in ("numpy.matmul", "numpy.dot", "numpy.inner"):
+        """Matrix products (and the other rows computed per call) differentiate by
+        their operands' ranks, where known."""
+        if op.rule.computed is not None and not op.rule.variadic:
             for i, arg in enumerate(op.args):
                 op.keywords[f"__rank{i}__"] = ast.Constant(self.ranks.rank(arg))
             try:
                 ir.templates(op)
             except Unsupported as exc:
-                raise self.fail(node, str(exc))
+                where = f"{self.info.code(node.func).strip()}: " if isinstance(node, ast.Call) else ""
+                raise self.fail(node, f"{where}{exc}")
         return op
 
     def sigmoid_argument(self, node: ast.BinOp) -> ast.expr | None:
@@ -463,6 +473,11 @@ class Normaliser(FlowLowering, StackLowering):
         rule = RULES[rule_name]
         if rule.variadic:
             return self.lower_variadic(node, rule, positional, label)
+        if rule_name == "numpy.linalg.slogdet" and not self.logdet_call:
+            raise self.fail(
+                node,
+                f"{label} returns (sign, logdet): unpack it (`sign, logdet = {label}(a)`) or index it ({label}(a)[1])",
+            )
         if rule_name in ("max", "min") and len(positional) > 2:
             raise self.fail(node, f"{label} with more than two arguments is not supported")
         count = len(rule.args)
@@ -494,8 +509,6 @@ class Normaliser(FlowLowering, StackLowering):
         args = [self.lower(o) for o in operands]
         if rule.name in ("numpy.array", "numpy.asarray"):
             self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
-        if rule.name == "numpy.linalg.norm" and not _is_none(statics.get("ord", ast.Constant(None))):
-            raise self.fail(node, f"{label}: only the default 2-norm (ord=None) is supported")
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
         spelling = self.to_ast(node)
@@ -621,6 +634,12 @@ class Normaliser(FlowLowering, StackLowering):
         return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
 
     def lower_subscript(self, node: ast.Subscript) -> ir.Node:
+        parts = self.slogdet_parts(node.value)
+        if parts is not None:
+            index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+            if index not in (0, 1, -1, -2):
+                raise self.fail(node, "np.linalg.slogdet(a) is indexed by 0 (the sign) or 1 (the logdet)")
+            return parts[1] if index in (1, -1) else parts[0]
         value = self.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
@@ -643,7 +662,7 @@ class Normaliser(FlowLowering, StackLowering):
         if problem is not None:
             raise self.fail(node, f"shape mismatch: {problem}")
         kind = self.kinds_of(self.function).param(var)
-        if not self.arrays or kind.is_sequence:
+        if not self.arrays or (kind.is_sequence and var in self.param_names):
             self.lists.add(var)  # a list of numbers: its gradient is a list
         elif kinds.number_index(tree.slice):
             self.may_be_a_list(ir.Leaf(tree.value, var))  # `x[i]`: a list, or an array
@@ -774,11 +793,14 @@ class Normaliser(FlowLowering, StackLowering):
             if self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
             self.env[name] = target
+            self.note_callable(target, lowered.expr)
             stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
             self.body.append(ir.Plain(stmt, origin))
             return
         if isinstance(lowered, ir.Leaf):
             lowered = self.op("pos", [lowered], {}, slot(0))
+        if lowered.rule.name == "list":
+            self.displays.add(target)
         staged = self.stage_children(lowered, origin)
         self.env[name] = target
         self.emit_stage(target, staged, origin)
@@ -859,14 +881,21 @@ class Normaliser(FlowLowering, StackLowering):
                     else:
                         self.assign(element.id, result, origin)
                 return
+            names = [e.id for e in elements if isinstance(e, ast.Name)]
+            parts = self.slogdet_parts(value) if len(names) == 2 == len(elements) and self.is_active(value) else None
+            if parts is not None:
+                for name, part in zip(names, parts):
+                    self.assign(name, part, origin)
+                return
             if not self.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
                 self.unpack_constant([e.id for e in elements], value, origin)  # type: ignore[attr-defined]
                 return
-            if not isinstance(value, (ast.Tuple, ast.List)) or len(value.elts) != len(elements):
+            values = self.unpacked(value, len(elements))
+            if values is None:
                 if isinstance(value, ast.Call):
                     self.lower(value)  # an unknown function is the better message
                 raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
-            lowered = [self.lower(e) for e in value.elts]
+            lowered = [self.lower(e) for e in values]
             for element, low in zip(elements, lowered):
                 if not isinstance(element, ast.Name):
                     raise self.fail(element, "only names can be unpacked into")
@@ -899,6 +928,9 @@ class Normaliser(FlowLowering, StackLowering):
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
         expr = self.to_ast(value)
         targets = [self.new_binding(n) for n in names]
+        if isinstance(expr, ast.Tuple) and len(expr.elts) == len(targets):
+            for target, element in zip(targets, expr.elts):
+                self.note_callable(target, element)  # `sqrt, tanh = np.sqrt, np.tanh`
         for name, target in zip(names, targets):
             self.env[name] = target
             if isinstance(expr, ast.Attribute) and expr.attr == "shape":
@@ -933,6 +965,9 @@ class Normaliser(FlowLowering, StackLowering):
         exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         outputs: list[str] = []
         for i, expr in enumerate(exprs):
+            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in self.displays
+            if listed and len(self.stack) == 1:
+                raise self.fail(expr, "returning a list is not supported: return a tuple, or np.array([...])")
             if isinstance(expr, ast.Name) and expr.id in self.env:
                 outputs.append(self.env[expr.id])
                 continue
@@ -1077,7 +1112,8 @@ class Normaliser(FlowLowering, StackLowering):
         """Lower a statement inside a block (a branch or a loop body)."""
         if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
-                raise self.fail(statement, "return is only supported as the last statement of a function")
+                raise self.fail(statement, "return is only supported as the last statement of a function, or of an if at its top level:"
+                    " assign the value and return it at the end")
         elif isinstance(statement, ast.If):
             self.if_statement(statement, prefix)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
@@ -1132,7 +1168,7 @@ class Normaliser(FlowLowering, StackLowering):
             origins=self.origins,
             active=set(self.active),
             forced=set(self.wrt or ()),
-            lists={p.name for p in params if p.is_list},
+            lists={p.name for p in params if p.is_list} | self.displays,  # gradients that are lists
             scalars=self.numbers,
             shape_keys=dict(self.shapes.keys),
             dims=dict(self.dims.shapes),

@@ -12,8 +12,10 @@ in UTF-8 bytes and `position` turns into characters.
 from __future__ import annotations
 
 import ast
+import importlib
 from dataclasses import dataclass, field
 
+from codegen.desugar import desugar
 from codegen.errors import Collector, source_lines
 
 # Modules whose functions have derivative rules.
@@ -178,6 +180,8 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
             for target in targets:
                 if isinstance(target, ast.Name):
                     info.constants[target.id] = info.code(statement).strip()
+    for node in info.functions.values():
+        desugar(node, info.aliases, info.functions)
     for name, node in info.functions.items():
         if name.endswith("_backward") and info.is_user_rule(name):
             info.user_rules[name[: -len("_backward")]] = node
@@ -216,5 +220,20 @@ def _read_import(node: ast.Import | ast.ImportFrom, info: ModuleInfo) -> None:
         return
     for alias in node.names:
         if alias.name == "*":
+            # The names the import binds, as Python binds them (numpy's shadow builtins).
+            for name in _public_names(module):
+                info.aliases[name] = f"{module}.{name}"
             return
         info.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+
+def _public_names(module: str) -> list[str]:
+    """What `from module import *` binds, for math or a numpy module (never the user's)."""
+    try:
+        loaded = importlib.import_module(module)
+    except ImportError:
+        return []
+    names = getattr(loaded, "__all__", None)
+    if names is None:
+        names = [n for n in dir(loaded) if not n.startswith("_")]
+    return [n for n in names if isinstance(n, str)]

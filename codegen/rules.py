@@ -47,6 +47,11 @@ class Rule:
     # For rows whose templates depend on the call (concatenate, einsum):
     # (operand index, operand count, static arguments) -> template text.
     computed: Callable[[int, int, dict[str, ast.expr]], str] | None = field(default=None, compare=False)
+    # Forward mode, for rows that are not linear in each operand: (operand index,
+    # operand count, static arguments) -> the operand's term of the tangent, in `t`
+    # (the operand's tangent); None where the row's own spelling applies to tangents.
+    tangents: Callable[[int, int, dict[str, ast.expr]], str] | None = field(default=None, compare=False)
+    reads_out: bool = False  # a computed template reads `out`: the value is staged
 
     def arg_name(self, index: int) -> str:
         return f"x{index}" if self.variadic else self.args[index]
@@ -76,7 +81,7 @@ class Rule:
     @cached_property
     def uses_out(self) -> bool:
         """Whether a gradient template reads the operation's own value `out`."""
-        return any("out" in names for names in self._fixed_names)
+        return self.reads_out or any("out" in names for names in self._fixed_names)
 
 
 def names_of(tree: ast.AST) -> frozenset[str]:
@@ -101,6 +106,8 @@ def defrule(
     kind: str | None = None,
     variadic: bool = False,
     computed: Callable[[int, int, dict[str, ast.expr]], str] | None = None,
+    tangents: Callable[[int, int, dict[str, ast.expr]], str] | str | None = None,
+    reads_out: bool = False,
 ) -> None:
     """Register `name(args)` with one gradient template per argument.
 
@@ -128,9 +135,17 @@ def defrule(
         parsed.append(tree)
     if kind is None:
         kind = "elementwise" if name.startswith("numpy.") else "scalar"
+    if isinstance(tangents, str):
+        tangents = _fixed(tangents)
     RULES[name] = Rule(
-        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates), computed
+        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates), computed,
+        tangents, reads_out,
     )
+
+
+def _fixed(text: str) -> Callable[[int, int, dict[str, ast.expr]], str]:
+    """The same tangent template for every call (and the row's one operand)."""
+    return lambda index, count, statics: text
 
 
 # ---- Python operators (scalars; `numpy.` twins below broadcast) ----------------
@@ -268,7 +283,14 @@ defrule("numpy.matmul_dy", "d x y", "np.matmul(x, g)", "_matmul_dx(d, x, g)", No
 defrule("numpy.dot_dx", "d x y", "np.dot(g, y)", None, "_dot_dy(d, g, y)", kind="other")
 defrule("numpy.dot_dy", "d x y", "np.dot(x, g)", "_dot_dx(d, x, g)", None, kind="other")
 # The helper in generated code that each of those rows is.
-HELPER_ROWS = {"_matmul_dx": "numpy.matmul_dx", "_matmul_dy": "numpy.matmul_dy", "_dot_dx": "numpy.dot_dx", "_dot_dy": "numpy.dot_dy"}
+HELPER_ROWS = {
+    "_matmul_dx": "numpy.matmul_dx",
+    "_matmul_dy": "numpy.matmul_dy",
+    "_dot_dx": "numpy.dot_dx",
+    "_dot_dy": "numpy.dot_dy",
+    "_untile": "numpy.untile",  # np.tile's gradient (rules_arrays.py)
+    "_put_along_axis": "numpy.put_along_axis",  # np.take_along_axis's
+}
 defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
 def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     """np.inner sums over both last axes: x's gradient contracts g with y over y's
@@ -364,7 +386,6 @@ defrule(
     keywords=_AXIS,
     kind="reduce",
 )
-defrule("numpy.linalg.norm", "x", "x * keep(g) / keep(out)", keywords="ord=None " + _AXIS, kind="reduce")
 
 # ---- numpy: shapes ----------------------------------------------------------------
 defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other")
@@ -382,9 +403,20 @@ defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other")
 # The helper generated code calls (differentiating generated code again, for
 # Hessian-vector products): linear in the gradient, the shape only read.
 defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other")
-defrule("numpy.float", "x", "g", statics="dtype", kind="other")
-defrule("numpy.asarray", "x", "g", kind="other")
-defrule("numpy.array", "x", "g", kind="other")
+def _cast(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    """A conversion keeps the gradient unless it rounds to integers (or truth values)."""
+    dtype = statics.get("dtype")
+    if dtype is not None:
+        text = ast.unparse(dtype).strip("'\"").rpartition(".")[2]
+        if text.rstrip("_0123456789") in ("int", "uint", "intp", "uintp", "bool", "long", "short", "byte", "ubyte"):
+            raise Unsupported(f"a conversion to {text} is not differentiable: compute it from constants instead")
+    return "g"
+
+
+# astype(float), astype(x.dtype, copy=False), np.asarray(x, dtype=float): no-ops for the gradient.
+defrule("numpy.float", "x", statics="dtype", keywords="copy=True order='K'", kind="other", computed=_cast)
+defrule("numpy.asarray", "x", keywords="dtype=None order=None", kind="other", computed=_cast)
+defrule("numpy.array", "x", keywords="dtype=None copy=True order='K'", kind="other", computed=_cast)
 
 
 # ---- numpy: joining and contracting (templates computed per call) -----------------
@@ -444,7 +476,14 @@ def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
 defrule("numpy.concatenate", "", keywords="axis=0", kind="other", variadic=True, computed=_concatenate)
 defrule("numpy.stack", "", keywords="axis=0", kind="other", variadic=True, computed=_stack)
 defrule("numpy.einsum", "", statics="subscripts", kind="other", variadic=True, computed=_einsum)
+# A list or tuple display, `[1.0, a, 3.0]`: each element's gradient is its entry.
+defrule("list", "", kind="other", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
 # `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
 # gradient of `a` is g with the written part zeroed, which takes two statements:
 # the differentiator writes those itself.
 defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other")
+
+
+# The rows of numpy's array manipulation and linear algebra (their templates are
+# computed per call); imported last, as they register themselves with defrule.
+from codegen import rules_arrays  # noqa: E402,F401

@@ -19,6 +19,8 @@ SCALAR = "()"
 # Products whose shape the output computes from their operands' shapes, by helper,
 # so a product needed only for its shape is never kept.
 SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"}
+# Rows whose value has their first operand's shape.
+_SAME_SHAPE = frozenset({"numpy.normalize", "numpy.log_softmax", "numpy.flip", "numpy.linalg.inv"})
 
 
 class ShapeKeys:
@@ -54,7 +56,7 @@ class ShapeKeys:
             if not keys:
                 return SCALAR
             return keys.pop() if len(keys) == 1 and None not in keys else None
-        if node.rule.name in ("numpy.normalize", "numpy.log_softmax"):
+        if node.rule.name in _SAME_SHAPE:
             return self.key(node.args[0])
         if kind == "reduce":
             axis = node.keywords.get("axis", ast.Constant(None))
@@ -129,11 +131,18 @@ class Ranks:
         if name in (
             "numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float",
             "setitem", "numpy.normalize", "numpy.log_softmax",
+            "numpy.flip", "numpy.moveaxis", "numpy.rollaxis", "numpy.pad", "numpy.diff", "numpy.linalg.inv",
         ):  # fmt: skip
             return ranks[0]
+        if name in ("numpy.linalg.det", "numpy.linalg.slogdet") and ranks[0] is not None:
+            return max(ranks[0] - 2, 0)
+        if name == "numpy.linalg.solve" and ranks[0] == 2:
+            return ranks[1]
         if name == "numpy.reshape":
             shape = node.keywords.get("shape")
-            return len(shape.elts) if isinstance(shape, ast.Tuple) else 1 if shape is not None else None
+            if isinstance(shape, ast.Tuple):
+                return len(shape.elts)
+            return 1 if shape is not None and is_number(shape, self.numbers) else None
         if name == "numpy.ravel":
             return 1
         return None

@@ -124,12 +124,17 @@ def _binop(node: ast.BinOp) -> ast.expr:
     return node
 
 
+# Functions whose axis defaults to None (np.sort's, np.diff's, np.take_along_axis's do not).
+_AXIS_NONE = frozenset({"sum", "mean", "max", "min", "prod", "var", "std", "norm", "flip", "cumsum", "take"})
+
+
 def _call(node: ast.Call) -> ast.expr:
     _children(node)
-    # Reductions in templates default to axis=None.
-    node.keywords = [
-        k for k in node.keywords if not (k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value is None)
-    ]
+    func = node.func
+    if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) in _AXIS_NONE:
+        node.keywords = [
+            k for k in node.keywords if not (k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value is None)
+        ]
     return node
 
 

@@ -39,6 +39,14 @@ _REFUSED: dict[type[ast.AST], str] = {
     ast.Expr: "expression statements",
     ast.AnnAssign: "annotated assignments",
 }
+# What works instead, where something does.
+_SUMMED = " (only summed: sum(...), np.sum(...)); write a for loop"
+_REWRITES: dict[type[ast.AST], str] = {
+    ast.ListComp: _SUMMED,
+    ast.GeneratorExp: _SUMMED,
+    ast.Continue: " here (only as the last statement of an if in the loop body): put what follows in an else",
+    ast.Break: ": loop with while, on the condition the break tests",
+}
 if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try statements"
 
@@ -69,7 +77,7 @@ def _refusals(function: Function, stacks: bool) -> tuple[list[tuple[ast.AST, str
                 found.append((node, "list appends are only supported in forward mode (--mode forward, --hvp)"))
                 continue
         elif type(node) in _REFUSED:
-            found.append((node, f"{_REFUSED[type(node)]} are not supported"))
+            found.append((node, f"{_REFUSED[type(node)]} are not supported{_REWRITES.get(type(node), '')}"))
             continue
         has_return = has_return or isinstance(node, ast.Return)
         pending.extend(reversed(list(ast.iter_child_nodes(node))))

@@ -32,7 +32,7 @@ def test_every_problem_is_reported_in_source_order() -> None:
         codegen.generate(SEVERAL, filename="fwd.py")
     found = [(p.line, p.column, p.message) for p in info.value.problems]
     assert found == [
-        (5, 9, "list comprehensions are not supported"),
+        (5, 9, "list comprehensions are not supported (only summed: sum(...), np.sum(...)); write a for loop"),
         (6, 15, "no derivative rule for np.linalg.svd"),
         (7, 9, "no derivative rule for np.foo"),
         (12, 12, "no derivative rule for np.bar"),

@@ -72,11 +72,11 @@ CELLS = [
     "_show('backward g', *codegen.backward(g)(1.5, 0.25))\n"
     "rng = np.random.default_rng(0)\n"
     "_show('gradcheck affine', codegen.gradcheck(affine, rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)))",
-    "# math.fsum has no derivative rule\n"
+    "# math.prod has no derivative rule\n"
     "\n"
     "def _bad(x):\n"
     "    y = x * 2\n"
-    "    return math.fsum([x, y])\n"
+    "    return math.prod([x, y])\n"
     "try:\n"
     "    codegen.backward(_bad)\n"
     "except codegen.CodegenError as exc:\n"
@@ -158,7 +158,7 @@ def test_gradcheck_passes(executed: dict[str, Any]) -> None:
 
 def test_an_error_names_the_cell_and_its_line(executed: dict[str, Any]) -> None:
     (line,) = executed["error"]
-    assert line == f"Cell In[{executed['bad cell']}]:5:12: error: no derivative rule for math.fsum"
+    assert line == f"Cell In[{executed['bad cell']}]:5:12: error: no derivative rule for math.prod"
 
 
 def test_the_cli_output_is_importable_from_the_notebook(executed: dict[str, Any]) -> None:
@@ -195,13 +195,13 @@ def test_check_and_diff_on_the_notebook(executed: dict[str, Any]) -> None:
 
 
 def test_cli_errors_name_the_cell(tmp_path: Path) -> None:
-    cells = ["import math\n%matplotlib inline", "x = !ls\ndef f(x):\n    y = x * 2\n    return math.fsum([x, y])"]
+    cells = ["import math\n%matplotlib inline", "x = !ls\ndef f(x):\n    y = x * 2\n    return math.prod([x, y])"]
     nbformat.write(notebook(cells), tmp_path / "model.ipynb")
     result = codegen_cli("model.ipynb", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[:3] == [
-        "model.ipynb:cell 2:4:12: error: no derivative rule for math.fsum",
-        "        return math.fsum([x, y])",
+        "model.ipynb:cell 2:4:12: error: no derivative rule for math.prod",
+        "        return math.prod([x, y])",
         "               ^",
     ]
     assert not (tmp_path / "model_backward.py").exists()

@@ -245,6 +245,7 @@ class Probe:
             "_k_min": wrap(np.min, lambda a, axis=None, keepdims=False: gap(a, axis)),
             # Near zero a square root's derivatives grow without bound: keep 100 margins away.
             "_k_std": wrap(np.std, lambda a, axis=None, keepdims=False: np.std(a, axis=axis) / 100),
+            "_k_sort": wrap(np.sort, lambda a: unequal(np.diff(np.sort(a, axis=-1), axis=-1), 0.0)),
             "_k_norm": wrap(np.linalg.norm, lambda a, axis=None, keepdims=False: np.linalg.norm(a, axis=axis) / 100),
         }
 
@@ -447,7 +448,7 @@ class Builder:
             return self.leaf(want)
         kind = self.pick(
             ["binary"] * 6 + ["unary"] * 4 + ["reduce"] * 3 + ["index"] * 2 + ["shape"] * 2
-            + ["kink"] * 2 + ["product", "join", "where"] + ["helper"] * (3 if self.helper else 0)
+            + ["kink"] * 2 + ["product", "join", "where", "arrange"] + ["helper"] * (3 if self.helper else 0)
         )  # fmt: skip
         e = self.compound(kind, depth)
         return e if want is None else self.fit(e, want)
@@ -470,6 +471,8 @@ class Builder:
             return self.join(a)
         if kind == "where":
             return self.where(a, self.expr(depth - 1, want=a.shape))
+        if kind == "arrange" and a.ndim:
+            return self.arrange(a)
         if kind == "helper" and self.helper is not None and not self.no_helper:
             call = self.helper_call()
             if call is not None:
@@ -688,6 +691,31 @@ class Builder:
         dims = a.dims and kind in ("T", "transpose", "np.transpose", "reshape", "copy", "np.copy", "astype")
         fresh = kind in ("copy", "np.copy", "astype")
         return E(spelled(a.real), spelled(a.probe), shape, a.bound, a.active, fresh=fresh, dims=dims)
+
+    def arrange(self, a: E) -> E:
+        """Reordering, repeating, padding, running sums and differences, sorting."""
+        last = a.shape[-1]
+        options: list[tuple[str, tuple[ast.expr, ...], dict[str, ast.expr], Shape, float]] = [
+            ("flip", (ast.Constant(0),), {}, a.shape, a.bound),
+            ("cumsum", (), {"axis": _num(-1)}, a.shape, a.bound * last),
+            ("pad", (ast.Constant(1),), {}, tuple(d + 2 for d in a.shape), a.bound),
+            ("repeat", (ast.Constant(2),), {"axis": ast.Constant(0)}, (2 * a.shape[0], *a.shape[1:]), a.bound),
+            ("tile", (ast.Constant(2),), {}, (*a.shape[:-1], 2 * last), a.bound),
+            ("sort", (), {}, a.shape, a.bound),
+        ]
+        if last > 1:
+            options.append(("diff", (), {}, (*a.shape[:-1], last - 1), 2 * a.bound))
+        if a.ndim == 1:
+            options.append(("atleast_2d", (), {}, (1, last), a.bound))
+        if a.ndim >= 2:
+            moved = (*a.shape[1:], a.shape[0])
+            options.append(("moveaxis", (ast.Constant(0), _num(-1)), {}, moved, a.bound))
+            options.append(("rollaxis", (_num(-1),), {}, (last, *a.shape[:-1]), a.bound))
+        name, args, keywords, shape, bound = self.pick(options)
+        real = _call(self.npf(name), a.real, *args, **keywords)
+        # Sorting has a kink where two elements tie: the probe records how close they come.
+        probe = _call(self.npf(name) if name != "sort" else _name("_k_sort"), a.probe, *args, **keywords)
+        return E(real, probe, shape, bound, a.active, fresh=True, dims=False)
 
     def product(self, a: E) -> E:
         """A matrix product, an outer or inner product, or an einsum."""

@@ -42,6 +42,9 @@ UNREACHABLE: dict[str, str] = {
     "numpy.matmul_dy": "only in generated code",
     "numpy.dot_dx": "only in generated code",
     "numpy.dot_dy": "only in generated code",
+    # The helpers np.tile's and np.take_along_axis's gradients call: likewise.
+    "numpy.untile": "only in generated code",
+    "numpy.put_along_axis": "only in generated code",
 }
 
 NP = "import numpy as np"
@@ -219,6 +222,8 @@ for _name, _values in _MATH:
     case(f"math.{_name}", _label, f"return {_call}", *_values, imports=MATH, held=_held)
 case("math.logb", "", "return math.log(x, y)", 1.7, 3.0, imports=MATH)
 case("math.logb", "const-base", "return math.log(x, 2)", 1.7, imports=MATH)
+case("math.sqrt", "star-import", "return sqrt(x * x + y) * pi + fabs(x)", 0.7, 1.3, imports="from math import *")
+case("math.exp", "local-alias", "exp = math.exp\nreturn exp(x * y)", 0.7, 1.3, imports=MATH)
 case("math.exp", "from-import", "return exp(x)", 0.3, imports="from math import exp")
 
 # ---- numpy operators, with broadcasting --------------------------------------------
@@ -349,6 +354,10 @@ for _name, (_lo, _hi) in _ELEMENTWISE:
     case(f"numpy.{_name}", "", f"return np.{_name}(x)", U((2, 3), _lo, _hi))
 case("numpy.exp", "import-numpy", "return numpy.exp(x)", U((3,)), imports="import numpy")
 case("numpy.exp", "from-import", "return exp(x)", U((3,)), imports="from numpy import exp")
+case("numpy.exp", "star-import", "return exp(x) * pi + sum(tanh(x))", U((3,)), imports="from numpy import *")
+case("numpy.tanh", "local-alias", "tanh = np.tanh\nreturn tanh(x) * y", U((3,)), U((3,)))
+case("numpy.sqrt", "local-aliases", "sqrt, tanh = np.sqrt, np.tanh\nreturn sqrt(tanh(x) + 2.0)", U((3,)))
+case("numpy.cos", "local-alias-rebound", "f = np.sin\nf = np.cos\nreturn f(x)", U((3,)))
 case("numpy.exp", "of-sum", "return np.exp(x + y)", U((2, 3)), U((3,)))
 case("numpy.log", "of-product", "return np.log(x * y)", U((2, 3), *_POS), U((3,), *_POS))
 case("numpy.sqrt", "scalar-param", "return np.sqrt(x)", 1.7)
@@ -541,6 +550,116 @@ case("numpy.einsum", "bij,bjk->bik", 'return np.einsum("bij,bjk->bik", x, y)', U
 case("numpy.einsum", "ij,j->i", 'return np.einsum("ij,j->i", x, y)', U((2, 3)), U((3,)))
 case("numpy.einsum", "ij,ij,j->i", 'return np.einsum("ij,ij,j->i", x, y, z)', U((2, 3)), U((2, 3)), U((3,)))
 case("numpy.einsum", "spaces", 'return np.einsum("ij, jk -> ik", x, y)', U((2, 3)), U((3, 2)))
+
+# ---- numpy: reordering, repeating, padding, running sums -------------------------------
+case("numpy.flip", "", "return np.flip(x) * y", U((2, 3)), U((2, 3)))
+case("numpy.flip", "axis=1", "return np.flip(x, axis=1) * y", U((2, 3)), U((2, 3)))
+case("numpy.flip", "positional-axis", "return np.flip(x, 0) * y", U((2, 3)), U((2, 3)))
+case("numpy.moveaxis", "", "return np.moveaxis(x, 0, -1) * y", U((2, 3, 4)), U((3, 4, 2)))
+case("numpy.moveaxis", "lists", "return np.moveaxis(x, [0, 1], [2, 0]) * y", U((2, 3, 4)), U((3, 4, 2)))
+case("numpy.rollaxis", "", "return np.rollaxis(x, 2) * y", U((2, 3, 4)), U((4, 2, 3)))
+case("numpy.rollaxis", "negative-axis", "return np.rollaxis(x, -1) * y", U((2, 3, 4)), U((4, 2, 3)))
+case("numpy.rollaxis", "start", "return np.rollaxis(x, 0, 3) * y", U((2, 3, 4)), U((3, 4, 2)))
+case("numpy.rollaxis", "start-before", "return np.rollaxis(x, 2, 1) * y", U((2, 3, 4)), U((2, 4, 3)))
+case("numpy.rollaxis", "negative-axis,start", "return np.rollaxis(x, -1, 1) * y", U((2, 3, 4)), U((2, 4, 3)))
+for _k, _shape, _out in ((1, (), (1,)), (2, (3,), (1, 3)), (3, (2, 3), (2, 3, 1))):
+    _x = 0.7 if _shape == () else U(_shape)
+    case(f"numpy.atleast_{_k}d", "", f"return np.sum(np.atleast_{_k}d(x) * y)", _x, U(_out))
+    case(f"numpy.atleast_{_k}d", "already", f"return np.atleast_{_k}d(x) * y", U((2,) * _k), U((2,) * _k))
+case("numpy.tile", "", "return np.tile(x, 3) * y", U((2,)), U((6,)))
+case("numpy.tile", "2d-reps", "return np.tile(x, (2, 1)) * y", U((3,)), U((2, 3)))
+case("numpy.tile", "matrix", "return np.tile(x, (2, 3)) * y", U((2, 2)), U((4, 6)))
+case("numpy.tile", "fewer-reps", "return np.tile(x, 2) * y", U((2, 3)), U((2, 6)))
+case("numpy.repeat", "", "return np.repeat(x, 3) * y", U((2, 2)), U((12,)))
+case("numpy.repeat", "axis=0", "return np.repeat(x, 2, axis=0) * y", U((2, 3)), U((4, 3)))
+case("numpy.repeat", "axis=1", "return np.repeat(x, 2, axis=1) * y", U((2, 3)), U((2, 6)))
+case("numpy.repeat", "axis=-1", "return np.repeat(x, 2, axis=-1) * y", U((2, 3)), U((2, 6)))
+case("numpy.repeat", "axis=-2,3d", "return np.repeat(x, 2, axis=-2) * y", U((2, 3, 2)), U((2, 6, 2)))
+case("numpy.repeat", "method", "return x.repeat(2, axis=0) * y", U((2, 3)), U((4, 3)))
+case("numpy.repeat", "list-of-repeats", "return np.repeat(x, [1, 2]) * y", U((2,)), U((3,)), may_refuse=True)
+case("numpy.pad", "", "return np.pad(x, 1) * y", U((2, 3)), U((4, 5)))
+case("numpy.pad", "pair", "return np.pad(x, (1, 2)) * y", U((2, 3)), U((5, 6)))
+case("numpy.pad", "per-axis", "return np.pad(x, ((1, 0), (0, 2))) * y", U((2, 3)), U((3, 5)))
+case("numpy.pad", "per-axis,list", "return np.pad(x, [(0, 0), (2, 2)]) * y", U((2, 3)), U((2, 7)))
+case("numpy.pad", "constant", 'return np.pad(x, 1, mode="constant", constant_values=0.5) * y', U((3,)), U((5,)))
+case("numpy.pad", "width-variable", "p = 2\nreturn np.pad(x, p) * y", U((3,)), U((7,)))
+case("numpy.pad", "width-expression,2d", "p = 1\nreturn np.pad(x, p + 1) * y", U((2, 3)), U((6, 7)))
+case("numpy.pad", "zero-width-variable", "p = 0\nreturn np.pad(x, p) * y", U((3,)), U((3,)))
+case("numpy.pad", "edge", 'return np.pad(x, 1, mode="edge") * y', U((3,)), U((5,)), may_refuse=True)
+case("numpy.cumsum", "", "return np.cumsum(x) * y", U((2, 3)), U((6,)))
+case("numpy.cumsum", "axis=0", "return np.cumsum(x, axis=0) * y", U((3, 2)), U((3, 2)))
+case("numpy.cumsum", "axis=-1", "return np.cumsum(x, axis=-1) * y", U((3, 2)), U((3, 2)))
+case("numpy.cumsum", "method", "return x.cumsum(1) * y", U((3, 2)), U((3, 2)))
+case("numpy.diff", "", "return np.diff(x) * y", U((4,)), U((3,)))
+case("numpy.diff", "axis=0", "return np.diff(x, axis=0) * y", U((4, 3)), U((3, 3)))
+case("numpy.diff", "2d", "return np.diff(x) * y", U((2, 4)), U((2, 3)))
+case("numpy.diff", "n=2", "return np.diff(x, n=2) * y", U((4,)), U((2,)), may_refuse=True)
+case("numpy.diff", "prepend", "return np.diff(x, prepend=0.5) * y", U((4,)), U((4,)))
+case("numpy.diff", "append,axis=0", "return np.diff(x, axis=0, append=1) * y", U((3, 2)), U((3, 2)))
+case("numpy.diff", "both-ends", "return np.diff(x, prepend=0, append=0) * y", U((3,)), U((4,)))
+case("numpy.take_along_axis", "", "return np.take_along_axis(x, np.argsort(y, axis=1), axis=1) * y", U((2, 3)), U((2, 3)))
+case("numpy.take_along_axis", "labels", "return np.take_along_axis(x, np.array([[0], [2]]), 1)", U((2, 3)))
+case("numpy.take_along_axis", "repeated", "return np.take_along_axis(x, np.array([[0, 0, 1]]), axis=1)", U((2, 3)))
+case("numpy.take_along_axis", "axis=None", "return np.take_along_axis(x, np.array([3, 0, 3]), axis=None)", U((2, 3)))
+case("numpy.sort", "", "return np.sort(x) * y", U((2, 4)), U((2, 4)))
+case("numpy.sort", "axis=0", "return np.sort(x, axis=0) * y", U((3, 2)), U((3, 2)))
+case("numpy.sort", "axis=None", "return np.sort(x, axis=None) * y", U((3, 2)), U((6,)))
+case("numpy.tensordot", "", "return np.tensordot(x, y)", U((2, 3, 4)), U((3, 4, 2)))
+case("numpy.tensordot", "axes=1", "return np.tensordot(x, y, axes=1)", U((2, 3)), U((3, 4)))
+case("numpy.tensordot", "axes=0", "return np.tensordot(x, y, 0)", U((2,)), U((3,)))
+case("numpy.tensordot", "pair", "return np.tensordot(x, y, axes=([1, 0], [0, 2]))", U((2, 3, 4)), U((3, 4, 2)))
+case("numpy.tensordot", "pair-of-ints", "return np.tensordot(x, y, axes=(0, 1))", U((3, 2)), U((4, 3)))
+case("numpy.tensordot", "negative", "return np.tensordot(x, y, axes=([-1], [0])) * z", U((2, 3)), U((3, 4)), U((2, 4)))
+
+# ---- numpy.linalg ---------------------------------------------------------------------
+_SPD = np.array([[2.0, 0.3, -0.2], [0.1, 1.5, 0.4], [-0.3, 0.2, 1.8]])
+case("numpy.linalg.det", "", "return np.linalg.det(x)", _SPD)
+case("numpy.linalg.det", "annotated", "return np.linalg.det(x) ** 2", _SPD, params='x: "N N"')
+case("numpy.linalg.det", "stack", "return np.linalg.det(x) * y", np.stack([_SPD, _SPD.T]), U((2,)))
+case("numpy.linalg.det", "from-import", "return det(x)", _SPD, imports="from numpy.linalg import det")
+case("numpy.linalg.inv", "", "return np.linalg.inv(x) * y", _SPD, U((3, 3)))
+case("numpy.linalg.inv", "annotated", "return np.linalg.inv(x) @ y", _SPD, U((3,)), params='x: "N N", y: "N"')
+case("numpy.linalg.solve", "vector", "return np.linalg.solve(x, y)", _SPD, U((3,)))
+case("numpy.linalg.solve", "matrix", "return np.linalg.solve(x, y)", _SPD, U((3, 2)))
+case("numpy.linalg.solve", "annotated", "return np.linalg.solve(x, y)", _SPD, U((3,)), params='x: "N N", y: "N"')
+case("numpy.linalg.solve", "annotated-matrix", "return np.linalg.solve(x, y)", _SPD, U((3, 2)), params='x: "N N", y: "N K"')
+case("numpy.linalg.slogdet", "", "sign, logdet = np.linalg.slogdet(x)\nreturn sign * logdet", _SPD)
+case("numpy.linalg.slogdet", "indexed", "return np.linalg.slogdet(x)[1] * y", _SPD, 0.7)
+case("numpy.linalg.slogdet", "negative-det", "s, l = np.linalg.slogdet(x)\nreturn l", -_SPD)
+case("numpy.linalg.slogdet", "annotated", "s, l = np.linalg.slogdet(x)\nreturn l", _SPD, params='x: "N N"')
+case("numpy.linalg.slogdet", "stack", "s, l = np.linalg.slogdet(x)\nreturn l * y", np.stack([_SPD, -_SPD.T]), U((2,)))
+for _label, _call, _shape in [
+    ("ord=1,axis=0", "np.linalg.norm(x, ord=1, axis=0)", (2, 3)),
+    ("ord=1,vector", "np.linalg.norm(x, 1)", (4,)),
+    ("ord=inf,axis=1", "np.linalg.norm(x, ord=np.inf, axis=1)", (2, 3)),
+    ("ord=-inf,axis=1", "np.linalg.norm(x, ord=-np.inf, axis=1)", (2, 3)),
+    ("ord=inf,vector", "np.linalg.norm(x, np.inf)", (4,)),
+    ("ord=2,axis=-1", "np.linalg.norm(x, 2, -1)", (2, 3)),
+    ("ord=3,axis=1,keepdims", "np.linalg.norm(x, ord=3, axis=1, keepdims=True)", (2, 3)),
+    ("ord=0.5,vector", "np.linalg.norm(x, ord=0.5)", (4,)),
+    ("fro", 'np.linalg.norm(x, "fro")', (2, 3)),
+    ("fro,axes", 'np.linalg.norm(x, ord="fro", axis=(1, 2))', (2, 2, 3)),
+]:
+    _params_text = 'x: "N"' if _shape == (4,) else 'x: "N M"' if len(_shape) == 2 and "fro" in _label else None
+    case("numpy.linalg.norm", _label, f"return {_call}", U(_shape), params=_params_text)
+case("numpy.linalg.norm", "ord=1,unknown-rank", "return np.linalg.norm(x, ord=1)", U((4,)), may_refuse=True)
+case("numpy.linalg.norm", "ord=2,matrix", "return np.linalg.norm(x, ord=2)", U((2, 3)), params='x: "N M"', may_refuse=True)
+case("numpy.float", "astype-dtype,copy=False", "return x.astype(x.dtype, copy=False) * y", U((2, 3)), U((2, 3)))
+case("numpy.float", "astype-np.float64", "return x.astype(np.float64) * y", U((2, 3)), U((2, 3)))
+case("numpy.float", "astype-int", "return x.astype(int) * y", U((2, 3)), U((2, 3)), may_refuse=True)
+case("numpy.asarray", "dtype", "return np.asarray(x, dtype=float) * y", U((2, 3)), U((2, 3)))
+case("numpy.array", "dtype,copy", "return np.array(x, dtype=np.float64, copy=True) * y", U((2, 3)), U((2, 3)))
+
+# ---- list displays ---------------------------------------------------------------------
+case("list", "", "b = [1, x * x, 2]\nreturn b[1] * b[0] + math.sin(b[1])", 0.7, imports=MATH)
+case("list", "numpy", "v = [1.0, x, 3.0]\nreturn v[1] * v[2] + y", 0.7, 0.3)
+case("list", "np.array", "v = np.array([1.0, x, x * y])\nreturn np.sum(v ** 2)", 0.7, 0.3)
+case("list", "tuple", "t = (x, 2.0 * y)\nreturn t[0] * t[1]", 0.7, 0.3, imports=MATH)
+case("list", "of-arrays", "v = [x, 2.0 * x]\nreturn np.sum(v[0] * v[1])", U((3,)))
+case("list", "negative-index", "b = [x, x * y, 3.0]\nreturn b[-2] * b[-1] + b[0]", 0.7, 0.3, imports=MATH)
+case("list", "nested,det", "return np.linalg.det(np.array([[x, y], [y, 2.0]]))", 0.7, 0.3)
+case("list", "in-loop", "b = [x, x * y]\ns = 0.0\nfor i in range(2):\n    s = s + b[i] ** 2\nreturn s", 0.7, 0.3, imports=MATH)
+case("add", "sum-of-a-list", "return sum([x, y * x, 1.0])", 0.7, 0.3, imports=MATH)
 
 # ---- item assignment into a fresh array ---------------------------------------------
 # (the forward must not write into its argument: the check compares arguments after)
