@@ -192,6 +192,8 @@ class Normaliser(FlowLowering, StackLowering):
             name = self.resolve(node.func)
             if name in resolve.CONSTANT_FUNCTIONS:
                 return False
+            if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "constant":
+                return False  # an integer or boolean result: zero derivative
             if name is not None and name.startswith("user."):
                 return True  # inlined whatever its arguments; the stages decide
             parts: list[ast.expr] = list(node.args)
@@ -401,6 +403,10 @@ class Normaliser(FlowLowering, StackLowering):
             return self.user_rule_call(node, name[len("user."):])
         if name == "method.pop" and self.forward:
             return self.pop_call(node)
+        if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "unknown":
+            raise self.fail(
+                node, f"{label}: write its dtype literally (float, np.float32, int, bool) to tell if a gradient passes"
+            )
         if name.startswith("user."):
             outputs = self.inline(node, name[len("user."):], None)
             if len(outputs) != 1:

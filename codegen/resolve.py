@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import warnings
 from collections.abc import Container
+
+import numpy
 
 from codegen.parse import ModuleInfo, dotted
 from codegen.rules import RULES
@@ -55,6 +58,18 @@ CONSTANT_FUNCTIONS = frozenset(
         "numpy.array_equal",
         "numpy.allclose",
         "numpy.linspace",
+        # integer and boolean scalar types called as casts: piecewise constant
+        "numpy.bool_",
+        "numpy.int_",
+        "numpy.intp",
+        "numpy.int8",
+        "numpy.int16",
+        "numpy.int32",
+        "numpy.int64",
+        "numpy.uint8",
+        "numpy.uint16",
+        "numpy.uint32",
+        "numpy.uint64",
         "method.argmax",
         "method.argmin",
         "method.argsort",
@@ -134,6 +149,46 @@ _METHODS = {
     "method.astype": "numpy.float",
     "method.flatten": "numpy.ravel",
 }
+
+
+def cast_kind(call: ast.Call, info: ModuleInfo, env: Container[str]) -> str:
+    """What `x.astype(dtype)` does to a gradient: "float" (a cast to a floating
+    dtype passes it on), "constant" (an integer or boolean result is piecewise
+    constant, so its derivative is zero), or "unknown" (a dtype codegen cannot
+    read statically, such as a variable)."""
+    dtype: ast.expr | None = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg == "dtype":
+            dtype = keyword.value
+    if dtype is None:
+        return "unknown"
+    kind = _dtype_letter(dtype, info, env)
+    return {"f": "float", "i": "constant", "u": "constant", "b": "constant"}.get(kind or "", "unknown")
+
+
+def _dtype_letter(dtype: ast.expr, info: ModuleInfo, env: Container[str]) -> str | None:
+    """numpy's kind letter (`f`, `i`, `u`, `b`, `c`, ...) of a literal dtype: a
+    string, a builtin type, or a numpy scalar type under the module's import name."""
+    spec: str | type | None = None
+    if isinstance(dtype, ast.Constant) and isinstance(dtype.value, str):
+        spec = dtype.value
+    elif isinstance(dtype, ast.Name) and dtype.id not in env and dtype.id not in info.aliases:
+        spec = {"int": int, "float": float, "bool": bool, "complex": complex}.get(dtype.id)
+    elif isinstance(dtype, ast.Attribute):
+        chain = dotted(dtype)
+        head, _, rest = (chain or "").partition(".")
+        if head not in env and info.aliases.get(head) == "numpy" and rest.isidentifier():
+            found = getattr(numpy, rest, None)
+            if isinstance(found, type) and issubclass(found, numpy.generic):
+                spec = found
+    if spec is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return str(numpy.dtype(spec).kind)
+        except (TypeError, ValueError, Warning):
+            return None
 
 
 def is_number(expr: ast.expr, numbers: Container[str]) -> bool:
