@@ -74,3 +74,28 @@ def test_a_cast_to_a_dtype_not_written_literally_is_refused(dtype: str) -> None:
     error = refuse(source)
     assert (error.line, error.column) == (5, 19), error
     assert "dtype" in error.message, error.message
+
+
+# ---- reflection: a parameter read by name is out of sight --------------------------
+
+REFLECTION = {
+    "eval": ('def f(x):\n    return eval("x") * 2.0\n', 2, 12),
+    "exec": ('def f(x):\n    z = exec("x = 2.0")\n    return x\n', 2, 9),
+    "locals": ('def f(x):\n    return locals()["x"] * 2.0 + x\n', 2, 12),
+    "vars": ('def f(x):\n    return vars()["x"] * x\n', 2, 12),
+    "globals": ('K = 2.0\n\n\ndef f(x):\n    return globals()["K"] * x\n', 5, 12),
+    "in a default": ("def f(x, k=eval('1')):\n    return x * k\n", 1, 12),
+}
+
+
+@pytest.mark.parametrize(("source", "line", "column"), REFLECTION.values(), ids=REFLECTION.keys())
+def test_reading_variables_by_name_is_refused_at_the_name(source: str, line: int, column: int) -> None:
+    error = refuse(source)
+    assert (error.line, error.column) == (line, column), error
+    assert "reads variables by name" in error.message, error.message
+
+
+def test_a_rebound_reflection_name_is_an_ordinary_name() -> None:
+    source = "def f(x, vars):\n    return vars * x\n"
+    forward, backward, _ = load(source)
+    check_gradients(forward["f"], backward["f_backward"], [1.5, 2.5])
