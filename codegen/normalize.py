@@ -102,6 +102,7 @@ class Normaliser(FlowLowering, StackLowering):
         self.borrowed: set[str] = set()  # the caller's names an inlined function's parameters stand for
         self.check = ShapeCheck(self.dims, Either(self.ints, self.declared))
         self.hint = "t"
+        self.drawn: dict[int, str] = {}  # the random draws of the statement being lowered, by call
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
         used, self.user_names = identifiers_and_bindings(function)
@@ -113,22 +114,40 @@ class Normaliser(FlowLowering, StackLowering):
         return self.collector.error(line, column, message)
 
     # ---- conversion of code that is never differentiated -------------------------
-    def to_ast(self, node: ast.expr) -> ast.expr:
+    def to_ast(self, node: ast.expr, hoist: bool = True) -> ast.expr:
         """The user's expression `node`, never differentiated, as the output writes it:
         a copy with the names renamed, and calls to module functions inlined (the
-        output does not define them)."""
+        output does not define them). With `hoist`, each random draw is computed
+        first and named, so that code reading the expression again (a derivative,
+        a test the backward repeats) reads the same draw."""
         env = self.env
 
         def renamed(name: ast.Name) -> ast.expr:
             return ast.Name(env.get(name.id, name.id), _LOAD)
 
         def inlined(call: ast.Call) -> ast.expr | None:
+            if hoist and resolve.is_draw(call, self.info, env):
+                return ast.Name(self.draw(call), _LOAD)
             result = self.inline_constant_call(call)
             return None if result is None else ast.Name(env.get(result, result), _LOAD)
 
         copy = ir.copy_with(node, renamed, inlined)
         assert isinstance(copy, ast.expr)
         return copy
+
+    def draw(self, call: ast.Call) -> str:
+        """`rand = np.random.rand(3)` in the current block, the first time the
+        statement being lowered copies the call: the name of the draw."""
+        if id(call) in self.drawn:
+            return self.drawn[id(call)]
+        func = call.func
+        target = self.new_temp(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "draw"))
+        args = [self.to_ast(a) for a in call.args]  # draws among them come first
+        keywords = [ast.keyword(k.arg, self.to_ast(k.value)) for k in call.keywords]
+        copied = ast.Call(self.to_ast(func), args, keywords)
+        self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], copied), len(self.origins) - 1))
+        self.drawn[id(call)] = target
+        return target
 
     def inline_constant_call(self, call: ast.Call) -> str | None:
         """For a call of a module function inside code that is never differentiated
@@ -459,14 +478,16 @@ class Normaliser(FlowLowering, StackLowering):
             raise self.fail(node, f"{label}: only the default 2-norm (ord=None) is supported")
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
-        spelling = self.to_ast(node)
-        assert isinstance(spelling, ast.Call)
+        # The operands are slots before the copy: copying them would inline calls again.
+        shell = ast.Call(node.func, list(node.args), node.keywords)
         if method:
-            assert isinstance(spelling.func, ast.Attribute)
-            spelling.func.value = slot(0)
-            spelling.args[: count - 1] = [slot(i) for i in range(1, count)]
+            assert isinstance(node.func, ast.Attribute)
+            shell.func = ast.Attribute(slot(0), node.func.attr, _LOAD)
+            shell.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
-            spelling.args[:count] = [slot(i) for i in range(count)]
+            shell.args[:count] = [slot(i) for i in range(count)]
+        spelling = self.to_ast(shell)
+        assert isinstance(spelling, ast.Call)
         return self.checked(node, ir.Op(rule, args, statics, spelling))
 
     def user_rule_call(self, node: ast.Call, callee: str) -> ir.Node:
@@ -565,13 +586,14 @@ class Normaliser(FlowLowering, StackLowering):
             ir.templates(op)
         except Unsupported as exc:
             raise self.fail(node, f"{label}: {exc}")
-        spelling = self.to_ast(node)
-        assert isinstance(spelling, ast.Call)
+        shell = ast.Call(node.func, list(node.args), node.keywords)  # operands as slots, not copied
         if rule.statics:
-            spelling.args[1:] = [slot(i) for i in range(len(args))]
+            shell.args[1:] = [slot(i) for i in range(len(args))]
         else:
             container = ast.List if isinstance(positional[0], ast.List) else ast.Tuple
-            spelling.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
+            shell.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
+        spelling = self.to_ast(shell)
+        assert isinstance(spelling, ast.Call)
         op.spelling = spelling
         return op
 
@@ -705,6 +727,8 @@ class Normaliser(FlowLowering, StackLowering):
 
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
+        if value is None and not self.is_active(node):
+            value = ir.Leaf(self.to_ast(node, hoist=False))  # evaluated once, and then read by name
         lowered = self.lower(node) if value is None else value
         self.assign(name, lowered, origin)
 
@@ -766,6 +790,7 @@ class Normaliser(FlowLowering, StackLowering):
         if isinstance(small, ast.Expr) and not (self.forward and is_append(small)):
             return None  # a docstring; the validator refused the rest
         origin = self.origin(small, prefix)
+        self.drawn = {}  # a statement lowered again (an inlined body) draws again
         if isinstance(small, ast.Expr):
             self.append_statement(small, origin)
         elif isinstance(small, ast.Assign):
@@ -903,7 +928,7 @@ class Normaliser(FlowLowering, StackLowering):
         if len(self.collector.problems) > before:
             raise CodegenError(list(self.collector.problems))
         env = self.bind_arguments(call, callee)
-        saved = (self.env, self.return_names, self.borrowed)
+        saved = (self.env, self.return_names, self.borrowed, self.drawn)
         self.env, self.return_names = env, hints
         self.borrowed = self.borrowed | set(env.values())  # the caller's: never rebound in place
         self.stack.append(callee_name)
@@ -918,7 +943,7 @@ class Normaliser(FlowLowering, StackLowering):
                     self.lower_statement(statement, f"{callee_name}: ")
         finally:
             self.stack.pop()
-            self.env, self.return_names, self.borrowed = saved
+            self.env, self.return_names, self.borrowed, self.drawn = saved
         assert outputs is not None
         return [ir.Leaf(ast.Name(o, ast.Load()), o if o in self.active else None) for o in outputs]
 
@@ -1007,6 +1032,7 @@ class Normaliser(FlowLowering, StackLowering):
 
     def lower_statement(self, statement: ast.stmt, prefix: str) -> None:
         """Lower a statement inside a block (a branch or a loop body)."""
+        self.drawn = {}
         if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
                 raise self.fail(statement, "return is only supported as the last statement of a function")

@@ -80,6 +80,18 @@ CONSTANT_FUNCTIONS = frozenset(
 # Names resolved by prefix (`numpy.random.rand`, `numpy.random.randn`, ...).
 CONSTANT_PREFIXES = ("numpy.random.",)
 
+# Methods that draw random numbers (numpy's Generator and RandomState, Python's
+# `random` module read as a method call): never called twice for one value.
+_DRAW_METHODS = frozenset(
+    "beta binomial bytes chisquare choice choices dirichlet exponential expovariate gammavariate gauss "
+    "geometric getrandbits gumbel hypergeometric integers laplace logistic lognormal lognormvariate "
+    "multinomial multivariate_normal negative_binomial noncentral_chisquare noncentral_f normal "
+    "normalvariate pareto paretovariate permutation permuted poisson rand randbytes randint randn random "
+    "random_integers random_sample randrange ranf rayleigh sample shuffle standard_cauchy "
+    "standard_exponential standard_gamma standard_normal standard_t triangular uniform vonmises "
+    "vonmisesvariate wald weibull weibullvariate zipf".split()
+)
+
 # Builtins with a rule, by their plain name.
 _BUILTIN_RULES = {"abs": "abs", "min": "min", "max": "max", "pow": "pow", "float": "float"}
 
@@ -107,6 +119,29 @@ def call_name(func: ast.expr, info: ModuleInfo, env: dict[str, str]) -> str | No
                 return "numpy.random." if full.startswith(CONSTANT_PREFIXES) else full
         return f"method.{func.attr}"
     return None
+
+
+def is_draw(call: ast.Call, info: ModuleInfo, env: dict[str, str]) -> bool:
+    """Whether `call` draws random numbers: each evaluation gives a new value, so
+    the output computes it once and names it."""
+    name = call_name(call.func, info, env)
+    if name is None and isinstance(call.func, ast.Name):
+        return call.func.id in _random_imports(info)
+    if name is None:
+        return False
+    if name.startswith("numpy.random."):
+        return True
+    return name.startswith("method.") and name[len("method.") :] in _DRAW_METHODS
+
+
+def _random_imports(info: ModuleInfo) -> set[str]:
+    """Names the module imports from `random` or `numpy.random` by `from ... import`."""
+    return {
+        alias.asname or alias.name
+        for node in info.tree.body
+        if isinstance(node, ast.ImportFrom) and node.module in ("random", "numpy.random")
+        for alias in node.names
+    }
 
 
 def rule_for(name: str, nargs: int, numpy: bool) -> str | None:

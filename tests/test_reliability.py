@@ -99,3 +99,74 @@ def test_a_rebound_reflection_name_is_an_ordinary_name() -> None:
     source = "def f(x, vars):\n    return vars * x\n"
     forward, backward, _ = load(source)
     check_gradients(forward["f"], backward["f_backward"], [1.5, 2.5])
+
+
+# ---- random draws: drawn once, in the forward part, and reused ---------------------
+
+
+def seeded(fn: Any) -> Any:
+    """`fn` with numpy's and Python's global generators seeded first: every call
+    draws the same numbers, so the function is deterministic."""
+    import functools
+    import random
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        np.random.seed(0)
+        random.seed(0)
+        return fn(*args, **kwargs)
+
+    return call
+
+
+def seeded_namespaces(source: str, **options: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    forward, backward, _ = load(source, **options)
+    return (
+        {k: seeded(v) if callable(v) else v for k, v in forward.items()},
+        {k: seeded(v) if callable(v) else v for k, v in backward.items()},
+    )
+
+
+DRAWS = {
+    "a scalar factor": "    return np.sum(x * np.random.rand())\n",
+    "an array factor": "    return np.sum(np.tanh(x) * np.random.randn(3))\n",
+    "a mask": "    m = np.random.rand(3) > 0.5\n    return np.sum(np.sin(x * m) * np.random.normal(size=3))\n",
+    "a test": "    if np.random.rand() > 0.6:\n        y = x * 2.0\n    else:\n        y = x * 3.0\n    return np.sum(y * x)\n",
+    "an index": "    return np.sum(x * x[np.random.randint(3)])\n",
+    "in a loop": "    y = x\n    for i in range(4):\n        y = np.sin(y) * np.random.uniform(0.5, 1.5)\n    return np.sum(y)\n",
+    "a while test": "    y = x\n    while np.random.rand() > 0.3:\n        y = y * 1.5\n    return np.sum(y * x)\n",
+    "in a helper called twice": "    return np.sum(g(x) * g(x))\n",
+    "a generator parameter": "    return np.sum(x * rng.normal(size=3))\n",
+    "Python's random module": "    return np.sum(x * random.random() + x * gauss(0.0, 1.0))\n",
+    "from numpy.random": "    return np.sum(x * rand(3))\n",
+}
+DRAW_MODULE = (
+    "import random\nfrom random import gauss\n\nimport numpy as np\nfrom numpy.random import rand\n\n\n"
+    "def g(x):\n    return x * np.random.rand()\n\n\ndef f(x, rng=None):\n"
+)
+
+
+@pytest.mark.parametrize("body", DRAWS.values(), ids=DRAWS.keys())
+def test_a_random_draw_is_drawn_once_and_reused(body: str) -> None:
+    source = DRAW_MODULE + body
+    forward, backward = seeded_namespaces(source)
+
+    def f(x: Any) -> Any:
+        return forward["f"](x, np.random.default_rng(5))
+
+    def f_backward(x: Any, dout: Any = 1.0) -> Any:
+        return backward["f_backward"](x, np.random.default_rng(5), dout=dout)
+
+    f_backward.__doc__ = backward["f_backward"].__doc__
+    x = np.array([0.3, -0.7, 1.1])
+    check_gradients(f, f_backward, [x])
+    # split style: the forward's own draws, from the cache
+    split = seeded_namespaces(source, style="split")[1]
+    out, cache = split["f_forward"](x, np.random.default_rng(5))
+    assert out == pytest.approx(f(x), rel=1e-12)
+    np.testing.assert_allclose(split["f_backward"](1.0, cache), f_backward(x), rtol=1e-12)
+    # forward mode: the tangent is the one of the value computed
+    jvp = seeded_namespaces(source, mode="forward")[1]["f_jvp"]
+    value, tangent = jvp(x=x, rng=np.random.default_rng(5), x_dot=np.array([1.0, 2.0, 3.0]))
+    assert value == pytest.approx(f(x), rel=1e-12)
+    assert tangent == pytest.approx(float(f_backward(x) @ np.array([1.0, 2.0, 3.0])), rel=1e-9)
