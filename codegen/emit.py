@@ -6,6 +6,7 @@ import ast
 import copy
 
 from codegen import assertions, cse, helpers, ir, literals, partition, source
+from codegen.constants import copied as copied_constants
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
 from codegen.options import Options
@@ -469,9 +470,9 @@ def module_text(
     parts = ["\n".join(imports)] if imports else []
     functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
     constants: list[str] = []
-    if info.constants:
+    if any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in info.tree.body):
         used = set().union(*(identifiers(ast.parse(code)) for code in functions_code)) if functions else set()
-        constants = list(dict.fromkeys(code for name, code in info.constants.items() if name in used))
+        constants = copied_constants(info, used)
     if constants:
         parts.append("\n".join(constants))
     spellings = dict(functions[0][1].spellings) if functions else {}

@@ -170,3 +170,54 @@ def test_a_random_draw_is_drawn_once_and_reused(body: str) -> None:
     value, tangent = jvp(x=x, rng=np.random.default_rng(5), x_dot=np.array([1.0, 2.0, 3.0]))
     assert value == pytest.approx(f(x), rel=1e-12)
     assert tangent == pytest.approx(float(f_backward(x) @ np.array([1.0, 2.0, 3.0])), rel=1e-9)
+
+
+# ---- top-level constants: copied only when importing them runs nothing -----------
+
+PURE_CONSTANTS = {
+    "numbers and np.pi": ("K = 2.0 * np.pi + math.e\n", "K"),
+    "a tuple and a string": ("SHAPE = (3,)\nNAME = \"w\"\nK = len(NAME) + SHAPE[0] * 0.5\n", "K"),
+    "an expression of another constant": ("A = 2.0\nK = A * math.sqrt(A)\n", "K"),
+    "a rebound constant": ("K = 2.0\nK = K + 1.0\n", "K"),
+    "numpy values": ("K = np.arange(3.0).reshape(3) * np.finfo(float).eps * 1e12\n", "K"),
+    "tuple unpacking": ("A, K = 1.0, 3.0\n", "K"),
+    "annotated": ("K: float = 1.5\n", "K"),
+}
+
+
+@pytest.mark.parametrize(("constants", "name"), PURE_CONSTANTS.values(), ids=PURE_CONSTANTS.keys())
+def test_a_pure_constant_is_copied_with_what_it_reads(constants: str, name: str) -> None:
+    source = f"import math\n\nimport numpy as np\n\n{constants}\n\ndef f(x):\n    return np.sum(x * {name})\n"
+    forward, backward, code = load(source)
+    check_gradients(forward["f"], backward["f_backward"], [np.array([0.5, 1.5, -1.0])])
+    for line in constants.splitlines():
+        assert line in code, (line, code)
+
+
+IMPURE_CONSTANTS = {
+    "writes a file": ("K = len(open(PATH, 'w').name) * 0.1\n", 3, "open"),
+    "runs a command": ("K = float(os.system('true')) + 1.0\n", 3, "os.system"),
+    "reads the environment": ("K = float(os.environ.get('K', '1'))\n", 3, "os.environ.get"),
+    "draws": ("K = np.random.rand()\n", 3, "np.random.rand"),
+    "saves": ("K = np.save(PATH, 1.0) or 1.0\n", 3, "np.save"),
+    "calls a function of the module": ("K = helper(2.0)\n", 3, "helper"),
+    "read through another constant": ("A = print('hi') or 2.0\nK = A * 2.0\n", 3, "print"),
+}
+
+
+@pytest.mark.parametrize(("constants", "line", "call"), IMPURE_CONSTANTS.values(), ids=IMPURE_CONSTANTS.keys())
+def test_a_constant_that_would_run_code_on_import_is_refused(
+    constants: str, line: int, call: str, tmp_path: Any
+) -> None:
+    source = (
+        f"import os\nimport numpy as np\n{constants}PATH = 'never-written'\n\n\n"
+        "def helper(v):\n    return v\n\n\ndef f(x):\n    return np.sum(x * K)\n"
+    )
+    error = refuse(source)
+    assert error.line == line, error
+    assert f"{call}(...)" in error.message and "top-level" in error.message, error.message
+
+
+def test_an_impure_constant_the_output_does_not_read_is_left_alone() -> None:
+    source = "import os\n\nK = float(os.system('true'))\n\n\ndef f(x):\n    return x * 2.0\n"
+    assert "os.system" not in codegen.generate(source)
