@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from codegen import emit, format as fmt, helpers, ir, parse, validate
+from codegen import emit, format as fmt, helpers, ir, parse, shadowing, validate
 from codegen.differentiate import Backward, differentiate, useful_variables
 from codegen.forward_mode import ForwardMode
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
@@ -202,6 +202,7 @@ def build(
     if inner is not None:
         _borrow_rules(info, inner.user)
     names = _select(info, options.functions, collector)
+    shadowing.check_module(info, collector)
     forward = options.mode in ("forward", "hvp-inner")
     for name in names:
         validate.check_function(info, info.functions[name], collector, stacks=forward)
@@ -234,6 +235,8 @@ def build(
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
     collector.raise_if_any()
     text = header(source, filename) + "\n" + emit.module_text(info, results, options, filename)
+    shadowing.check_output(info, text, [fn.name for fn, _ in results], collector)
+    collector.raise_if_any()
     code = fmt.format_code(text, line_length=options.line_length, target_versions=options.target_versions)
     if dump_stages:
         dump_stages("format", code)

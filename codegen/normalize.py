@@ -15,7 +15,7 @@ from codegen import ir, resolve, validate
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering, preorder
-from codegen.naming import Names, identifiers_and_bindings, temp_name
+from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.shift import drop_shift_gradients
 from codegen.parse import Function, ModuleInfo
 from codegen.rules import RULES, Rule, Unsupported
@@ -720,7 +720,7 @@ class Normaliser(FlowLowering, StackLowering):
 
     def new_binding(self, name: str) -> str:
         """An SSA name for a new binding of `name`: each SSA name is bound once."""
-        target = name if name not in self.bound else self.names.fresh(name)
+        target = name if name not in self.bound and name not in CALLED_BUILTINS else self.names.fresh(name)
         self.bound.add(target)
         self.names.taken.add(target)
         return target

@@ -221,3 +221,58 @@ def test_a_constant_that_would_run_code_on_import_is_refused(
 def test_an_impure_constant_the_output_does_not_read_is_left_alone() -> None:
     source = "import os\n\nK = float(os.system('true'))\n\n\ndef f(x):\n    return x * 2.0\n"
     assert "os.system" not in codegen.generate(source)
+
+
+# ---- names the output calls or defines: never rebound under it -------------------
+
+LOOP = "    y = x\n    for i in range(3):\n        y = np.sin(y) * 1.5\n"
+
+
+@pytest.mark.parametrize("name", ["len", "range", "reversed"])
+def test_a_parameter_hiding_a_builtin_the_output_calls_is_refused(name: str) -> None:
+    # The backward of a loop over an array runs `for i in reversed(range(len(x)))`.
+    source = (
+        f"import numpy as np\n\n\ndef f(x, v, {name}):\n    y = v * 1.0\n"
+        "    for row in x:\n        y = np.sin(y) * row\n    return np.sum(y)\n"
+    )
+    error = refuse(source)
+    assert (error.line, error.column) == (4, 13), error
+    assert f"parameter {name} hides the builtin {name}()" in error.message, error.message
+
+
+def test_a_parameter_named_like_a_builtin_the_output_does_not_call_is_fine() -> None:
+    source = "import numpy as np\n\n\ndef f(x, len):\n    return np.sum(x * len)\n"
+    forward, backward, _ = load(source)
+    check_gradients(forward["f"], backward["f_backward"], [np.array([0.5, 1.5]), 2.0])
+
+
+def test_a_local_named_like_a_builtin_the_output_calls_is_renamed() -> None:
+    source = (
+        "import numpy as np\n\n\ndef f(x):\n    len = 2.0\n    reversed = x * len\n"
+        "    y = reversed\n    for i in range(3):\n        y = np.sin(y) * len\n    return np.sum(y)\n"
+    )
+    check_everywhere(source, "f", [np.array([0.5, 1.5])])
+
+
+CLASHING_GLOBALS = {
+    "f_backward": ("f_backward = 3.0\n", "    return np.sum(x * f_backward)\n", {}, 3, "generated function f_backward"),
+    "f_forward in split style": (
+        "f_forward = 3.0\n", "    return np.sum(x * f_forward)\n", {"style": "split"}, 3, "generated function"
+    ),
+    "f_jvp in forward mode": ("f_jvp = 3.0\n", "    return np.sum(x * f_jvp)\n", {"mode": "forward"}, 3, "f_jvp"),
+    "len for a list gradient": ("len = 2.0\n", "    return w[0] * len\n", {}, 3, "builtin len()"),
+    "np rebound": ("np = 3\n", "    return x * 2.0\n", {}, 3, "imported as numpy"),
+    "an imported function redefined": (
+        "from math import exp\n\n\ndef exp(v):\n    return v\n", "    return x * 2.0\n", {}, 6, "imported as math.exp"
+    ),
+}
+
+
+@pytest.mark.parametrize(("top", "body", "options", "line", "words"), CLASHING_GLOBALS.values(), ids=CLASHING_GLOBALS.keys())
+def test_a_module_name_hiding_what_the_output_calls_is_refused(
+    top: str, body: str, options: dict[str, str], line: int, words: str
+) -> None:
+    parameter = "w" if "w[0]" in body else "x"
+    source = f"import numpy as np\n\n{top}\n\ndef f({parameter}):\n{body}"
+    error = refuse(source, **options)
+    assert error.line == line and words in error.message, error
