@@ -120,7 +120,17 @@ def _refuse_what_python_cannot_compile(source: str, filename: str) -> None:
         compile(source, filename, "exec")
     except (RecursionError, MemoryError):
         pass
-    except (SyntaxError, ValueError):  # ValueError: null bytes, before Python 3.11.4
+    except SyntaxError as exc:
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return  # reported with its position by the parser stage
+        # Parsed but not compiled: more than 20 nested loops, say. At the statement.
+        collector = Collector(filename, source)
+        line = exc.lineno or 1
+        text = collector.lines[line - 1] if 0 < line <= len(collector.lines) else ""
+        raise collector.error(line, len(text) - len(text.lstrip()), f"Python cannot compile this: {exc.msg}")
+    except ValueError:  # null bytes, before Python 3.11.4
         return  # reported with its position by the parser stage
     else:
         return

@@ -276,3 +276,26 @@ def test_a_module_name_hiding_what_the_output_calls_is_refused(
     source = f"import numpy as np\n\n{top}\n\ndef f({parameter}):\n{body}"
     error = refuse(source, **options)
     assert error.line == line and words in error.message, error
+
+
+# ---- what Python itself cannot compile ----------------------------------------
+
+
+def test_more_nested_loops_than_python_compiles_are_refused_at_the_loop() -> None:
+    lines = ["def f(x):", "    y = x"]
+    lines += ["    " * (d + 1) + f"for i{d} in range(1):" for d in range(21)]
+    lines += ["    " * 22 + "y = y * 1.5", "    return y"]
+    error = refuse("\n".join(lines) + "\n")
+    assert (error.line, error.column) == (23, 85), error
+    assert "nested blocks" in error.message, error.message
+
+
+def test_the_cli_exits_1_on_too_many_nested_loops(project: Any, codegen: Any) -> None:
+    lines = ["def f(x):", "    y = x"]
+    lines += ["    " * (d + 1) + f"for i{d} in range(1):" for d in range(21)]
+    lines += ["    " * 22 + "y = y * 1.5", "    return y"]
+    (project / "deep.py").write_text("\n".join(lines) + "\n")
+    result = codegen("deep.py")
+    assert result.returncode == 1, result.stderr
+    assert "deep.py:23:85: error: Python cannot compile this" in result.stderr
+    assert "Traceback" not in result.stderr and not (project / "deep_backward.py").exists()
