@@ -174,6 +174,8 @@ class Normaliser(FlowLowering, StackLowering):
             return "codegen.shape"  # our own shape helper, met again in generated code
         if name == "user._digamma" and self.info.is_generated:
             return "digamma"
+        if name == "user._kept_writes" and self.info.is_generated:
+            return "codegen.shape"  # a mask of the writes kept: never differentiated
         return name
 
     # ---- activity -------------------------------------------------------------
@@ -773,7 +775,8 @@ class Normaliser(FlowLowering, StackLowering):
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
-        op = ir.Op(RULES["setitem"], [base, value], {"index": index}, ast.Constant(None))
+        unique = ast.Constant(self.is_basic_index(index))  # no position written twice
+        op = ir.Op(RULES["setitem"], [base, value], {"index": index, "__unique__": unique}, ast.Constant(None))
         new = self.new_binding(name)
         self.env[name] = new
         self.emit_stage(new, op, origin)

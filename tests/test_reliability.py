@@ -423,3 +423,33 @@ def test_forward_mode_work_grows_polynomially_in_loop_nesting(mode: str, monkeyp
     else:
         # over the generated backward, whose fixpoints learn a level a round: quadratic
         assert blocks[2] <= 2 * 12**2, blocks
+
+
+# ---- item assignment with repeated indices: numpy keeps one write -------------------
+
+REPEATED = {
+    "+= a list": ("    t = t * 1.0\n    t[[0, 0, 1]] += y\n", "t * np.arange(1.0, 4.0)", (3,)),
+    "= a list": ("    t = t * 1.0\n    t[[2, 0, 2]] = y * y\n", "t * t", (3,)),
+    "*= a list": ("    t = t * 1.0\n    t[[1, 1, 0]] *= y\n", "t * np.arange(1.0, 4.0)", (3,)),
+    "-= an int array": ("    t = t * 1.0\n    t[np.array([0, 2, 0])] -= np.sin(y)\n", "t * t", (3,)),
+    "+= an index known at run time": ("    t = t * 1.0\n    t[idx] += y\n", "t * np.arange(1.0, 4.0)", (3,)),
+    "a mask": ("    t = t * 1.0\n    t[t > 0.0] = y[:2]\n", "t * t", (3,)),
+    "a column of a matrix": ("    t = np.ones((2, 3)) * t\n    t[:, [1, 1, 0]] += y\n", "t * t", (3,)),
+}
+
+
+@pytest.mark.parametrize(("body", "returned", "shape"), REPEATED.values(), ids=REPEATED.keys())
+def test_a_repeated_index_gets_the_gradient_of_the_write_numpy_keeps(body: str, returned: str, shape: Any) -> None:
+    source = f"import numpy as np\n\n\ndef f(t, y, idx):\n{body}    return np.sum({returned})\n"
+    args = [np.array([0.5, -1.5, 2.0]), np.array([0.3, 0.9, -0.4]), np.array([1, 1, 2])]
+    grads = check_everywhere(source, "f", args)
+    assert set(grads) == {"t", "y"}
+
+
+def test_the_issues_repeated_index_gradient() -> None:
+    source = "import numpy as np\n\n\ndef f(t, y):\n    t = t * 1.0\n    t[[0, 0, 1]] += y\n    return np.sum(t * np.arange(1.0, 4.0))\n"
+    _, backward, _ = load(source)
+    dt, dy = backward["f_backward"](np.zeros(3), np.ones(3))
+    np.testing.assert_array_equal(dy, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(dt, [1.0, 2.0, 3.0])
+
