@@ -225,6 +225,7 @@ class Differentiator(FlowReversal):
         if masked == name:
             self.state[name] = "fresh"
             self.grad_vars[name] = old.var
+            self.nested.add(name)  # every element holds a gradient already: later ones add to it
         else:
             self.contribute(old, ast.Name(masked, ast.Load()))
 
@@ -328,7 +329,7 @@ class Differentiator(FlowReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
-            elif node.rule.name == "setitem":
+            elif node.rule.name == "setitem" and self.numpy:  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))

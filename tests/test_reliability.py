@@ -453,3 +453,28 @@ def test_the_issues_repeated_index_gradient() -> None:
     np.testing.assert_array_equal(dy, [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(dt, [1.0, 2.0, 3.0])
 
+
+LIST_WRITES = {
+    "the issue's": "    w[0] = w[1] * 2.0\n    return w[0] * w[1]\n",
+    "augmented": "    w[1] += w[0] * w[2]\n    return w[1] * w[0] + w[2]\n",
+    "two writes": "    w[0] = w[1] * 2.0\n    w[2] = w[0] * w[1]\n    return w[0] * w[1] * w[2]\n",
+    "a write read later": "    w[2] = math.sin(w[0])\n    return w[2] * w[1] + w[0]\n",
+}
+
+
+@pytest.mark.parametrize("body", LIST_WRITES.values(), ids=LIST_WRITES.keys())
+def test_item_assignment_on_a_list_parameter_in_a_math_module(body: str) -> None:
+    import functools
+
+    source = f"import math\n\n\ndef f(w):\n{body}"
+    forward, backward, code = load(source)
+    assert "numpy" not in code, code
+
+    @functools.wraps(forward["f"])
+    def f(w: list[float]) -> float:
+        return forward["f"](list(w))  # the forward writes into its argument; the backward must not
+
+    args = [[0.5, -1.5, 2.0]]
+    check_gradients(f, backward["f_backward"], args)
+    check_split_style(source, "f", f, backward["f_backward"], args)
+    check_forward_mode(source, "f", f, backward["f_backward"], args)
