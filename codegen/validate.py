@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from codegen import aliasing
 from codegen.errors import Collector
 from codegen.parse import Function, ModuleInfo
 from codegen.stacks import is_append
@@ -94,9 +95,9 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector, s
         line, column = _before(info, function.decorator_list[0], "@")
         collector.add(line, column, "decorated functions are not supported")
     found, has_return = _refusals(function, stacks)
-    reflection = _reflection(info, function)
-    if reflection:
-        found = sorted([*found, *reflection], key=lambda item: info.position(item[0]))
+    more = _reflection(info, function) + aliasing.check_function(info, function)
+    if more:
+        found = sorted([*found, *more], key=lambda item: info.position(item[0]))
     for node, message in found:
         line, column = info.position(node)
         collector.add(line, column, message)

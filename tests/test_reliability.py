@@ -478,3 +478,52 @@ def test_item_assignment_on_a_list_parameter_in_a_math_module(body: str) -> None
     check_gradients(f, backward["f_backward"], args)
     check_split_style(source, "f", f, backward["f_backward"], args)
     check_forward_mode(source, "f", f, backward["f_backward"], args)
+
+
+# ---- updates in place of storage two names share -----------------------------------
+
+SHARED_UPDATES = {
+    "b = a; b += x": ("    a = np.zeros(3)\n    b = a\n    b += x\n    return np.sum(a * x)\n", 7, 5, "b = b + ..."),
+    "out = x; out *= 2.0": ("    out = x\n    out *= 2.0\n    return np.sum(out * x)\n", 6, 5, "out = out * ..."),
+    "v = x.T; v[0] = y": ("    v = x.T\n    v[0] = y\n    return np.sum(x * x)\n", 6, 5, "v = v.copy() first"),
+    "a reshape": ("    v = x.reshape(3, 1)\n    v[0] = y\n    return np.sum(x * x)\n", 6, 5, "v.copy()"),
+    "a basic slice": ("    v = x[1:]\n    v *= 2.0\n    return np.sum(x * y)\n", 6, 5, "v = v * ..."),
+    "z = x; x += y": ("    z = x\n    x += y\n    return np.sum(z * x)\n", 6, 5, "x = x + ..."),
+    "a loop's rows": ("    for row in x:\n        row += y\n    return np.sum(x * x)\n", 6, 9, "row = row + ..."),
+    "in one branch": (
+        "    if y > 0:\n        v = x\n    else:\n        v = x * 1.0\n    v += y\n    return np.sum(v * x)\n", 9, 5, "v = v +"
+    ),
+    "across iterations": (
+        "    v = x * 1.0\n    for i in range(3):\n        v[0] = y\n        v = x\n    return np.sum(x)\n", 7, 9, "v.copy()"
+    ),
+}
+
+
+@pytest.mark.parametrize(("body", "line", "column", "fix"), SHARED_UPDATES.values(), ids=SHARED_UPDATES.keys())
+def test_an_update_in_place_another_name_sees_is_refused(body: str, line: int, column: int, fix: str) -> None:
+    error = refuse(f"import numpy as np\n\n\ndef f(x, y):\n{body}")
+    assert (error.line, error.column) == (line, column), error
+    assert "updated in place" in error.message and fix in error.message, error.message
+
+
+def test_a_list_updated_through_another_name_is_refused() -> None:
+    error = refuse("def f(w, x):\n    w2 = w\n    w2[0] = x\n    return w[0] * w2[1]\n")
+    assert (error.line, error.column) == (3, 5) and "w2 is updated in place, and w" in error.message, error
+
+
+def test_a_helper_updating_its_parameter_in_place_is_refused() -> None:
+    source = (
+        "import numpy as np\n\n\ndef g(a):\n    a += 1.0\n    return a * 2.0\n\n\n"
+        "def f(x):\n    return np.sum(g(x) * x)\n"
+    )
+    error = refuse(source)
+    assert (error.line, error.column) == (5, 5) and "the caller's" in error.message, error
+
+
+def test_updates_in_place_no_other_name_sees_are_differentiated() -> None:
+    source = (
+        "import numpy as np\n\n\ndef f(x, y):\n    h = 0.0\n    g = h\n    g += 1.0\n"
+        "    t = x * 2.0\n    t += y\n    u = t\n    u[0] = 1.0\n    c = x.copy()\n    c *= y\n"
+        "    v = c.T\n    c = c + 1.0\n    v[1] = 0.5\n    return np.sum(u * y + v * c) + h * g\n"
+    )
+    check_everywhere(source, "f", [np.array([0.5, 1.5, -1.0]), np.array([0.3, -0.2, 0.9])])
