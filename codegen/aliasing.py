@@ -64,14 +64,16 @@ class _State:
 
 def check_function(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
     """Every in-place update in `function` that another name would see."""
-    checker = _Checker(info, function)
+    checker = _Checker(info, function, set())
     checker.block(function.body, checker.state)
     return checker.found
 
 
 class _Checker:
-    def __init__(self, info: ModuleInfo, function: Function) -> None:
+    def __init__(self, info: ModuleInfo, function: Function, visiting: set[str]) -> None:
         self.info = info
+        self.visiting = visiting | {function.name}
+        self.returned: set[str] = set()  # the names a return may share storage with
         self.numpy = info.uses_numpy
         self.found: list[tuple[ast.AST, str]] = []
         self.reported: set[int] = set()
@@ -114,6 +116,12 @@ class _Checker:
                     self.update(node, target.id, state)
             elif isinstance(target, ast.Subscript):
                 self.item_update(node, target, state)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            parts = value.elts if isinstance(value, ast.Tuple) else [value]
+            for part in parts:
+                for name in self.shares(part, state):
+                    self.returned |= state.groups.get(name, frozenset({name}))
         elif isinstance(node, ast.If):
             other = state.copy()
             self.block(node.body, state)
@@ -163,7 +171,22 @@ class _Checker:
                 return self.shares(value.func.value, state) if value.func.attr in _VIEW_METHODS else set()
             if name is not None and name.startswith("numpy.") and name[len("numpy.") :] in _VIEW_FUNCTIONS:
                 return self.shares(value.args[0], state) if value.args else set()
+            if name is not None and name.startswith("user."):
+                return self.shared_by_call(value, name[len("user.") :], state)
         return set()
+
+    def shared_by_call(self, call: ast.Call, callee: str, state: _State) -> set[str]:
+        """What a call of a module function (inlined) returns may share: the
+        arguments its return shares storage with."""
+        function = self.info.functions.get(callee)
+        if function is None or callee in self.visiting:
+            return set()
+        inner = _Checker(self.info, function, self.visiting)
+        inner.block(function.body, inner.state)
+        spec = function.args
+        names = [a.arg for a in (*spec.posonlyargs, *spec.args)]
+        passed = dict(zip(names, call.args)) | {k.arg: k.value for k in call.keywords if k.arg is not None}
+        return set().union(*(self.shares(v, state) for k, v in passed.items() if k in inner.returned))
 
     def is_number(self, value: ast.expr, state: _State) -> bool:
         if isinstance(value, ast.Constant):

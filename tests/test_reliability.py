@@ -527,3 +527,15 @@ def test_updates_in_place_no_other_name_sees_are_differentiated() -> None:
         "    v = c.T\n    c = c + 1.0\n    v[1] = 0.5\n    return np.sum(u * y + v * c) + h * g\n"
     )
     check_everywhere(source, "f", [np.array([0.5, 1.5, -1.0]), np.array([0.3, -0.2, 0.9])])
+
+
+def test_what_a_helper_returns_of_its_argument_shares_its_storage() -> None:
+    source = (
+        "import numpy as np\n\n\ndef ident(a, s=1.0):\n    return a\n\n\ndef layer(h, w):\n    return np.tanh(h * w)\n\n\n"
+        "def f(x, w):\n    h = x\n    for i in range(3):\n        h = layer(h, w)\n        h += w\n    return np.sum(h * x)\n\n\n"
+        "def g(x):\n    b = ident(x)\n    b += 1.0\n    return np.sum(b * x)\n"
+    )
+    error = refuse(source)
+    assert [(p.line, p.column) for p in error.problems] == [(22, 5)], error
+    forward, backward, _ = load(source, functions=("f",))
+    check_gradients(forward["f"], backward["f_backward"], [np.array([0.5, -0.3]), np.array([0.8, 1.2])])
