@@ -8,6 +8,7 @@ refused with a position.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -435,6 +436,7 @@ REPEATED = {
     "+= an index known at run time": ("    t = t * 1.0\n    t[idx] += y\n", "t * np.arange(1.0, 4.0)", (3,)),
     "a mask": ("    t = t * 1.0\n    t[t > 0.0] = y[:2]\n", "t * t", (3,)),
     "a column of a matrix": ("    t = np.ones((2, 3)) * t\n    t[:, [1, 1, 0]] += y\n", "t * t", (3,)),
+    "a read of a repeated index": ("    u = t[[0, 0, 2]] * y\n", "u * t[idx]", (3,)),
 }
 
 
@@ -539,3 +541,19 @@ def test_what_a_helper_returns_of_its_argument_shares_its_storage() -> None:
     assert [(p.line, p.column) for p in error.problems] == [(22, 5)], error
     forward, backward, _ = load(source, functions=("f",))
     check_gradients(forward["f"], backward["f_backward"], [np.array([0.5, -0.3]), np.array([0.8, 1.2])])
+
+
+# ---- the suite notices a wrong derivative (python -m tests.mutation runs them all) --
+
+
+def test_mutants_of_each_kind_are_killed_and_the_unchanged_code_is_not() -> None:
+    from tests import mutation
+
+    every = list(mutation.mutants())
+    assert len(every) > 300
+    sample = [every[0], next(m for m in every if "swapped" in m.label)]
+    sample += [m for m in every if m.label.startswith(("differentiate.py", "repeated"))]
+    for mutant in sample:
+        assert mutation.killed(mutant), mutant.label
+    unchanged = mutation.Mutant("nothing", contextlib.nullcontext, sample[-1].cases)
+    assert not mutation.killed(unchanged)

@@ -539,6 +539,7 @@ case("setitem", "two-writes", "z = np.zeros(3)\nz[0] = x * 2.0\nz[2] = y\nreturn
 case("setitem", "augmented", "z = 2.0 * x\nz[1] += y\nreturn z", U((3,)), 0.7)
 case("setitem", "augmented,slice", "z = 2.0 * x\nz[:2] *= y\nreturn z", U((3,)), U((2,)))
 case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.7)
+case("setitem", "repeated-index", "z = 2.0 * x\nz[[0, 2, 0]] = y * y\nreturn z * x", U((3,)), U((3,)))
 
 
 # ---- the tests ----------------------------------------------------------------------
