@@ -22,6 +22,7 @@ import argparse
 import ast
 import contextlib
 import dataclasses
+import functools
 import inspect
 import sys
 from collections.abc import Callable, Iterator
@@ -105,11 +106,7 @@ def rule_mutants() -> Iterator[Mutant]:
             for label, edited in _edits(template, rule.args):
                 grads = tuple(edited if i == index else t for i, t in enumerate(rule.grads))
                 mutated = dataclasses.replace(rule, grads=grads)
-                yield Mutant(
-                    f"{name}: d{rule.args[index]} {label}",
-                    lambda name=name, mutated=mutated: _replaced(name, mutated),  # type: ignore[misc]
-                    cases,
-                )
+                yield Mutant(f"{name}: d{rule.args[index]} {label}", functools.partial(_replaced, name, mutated), cases)
 
 
 def _swap_changes(rule: Rule) -> bool:
@@ -141,7 +138,7 @@ def _computed_mutants(name: str, rule: Rule, cases: tuple[Case, ...]) -> Iterato
         if label == "operands swapped" and not _swap_changes(rule):
             continue
         mutated = dataclasses.replace(rule, computed=edited)
-        yield Mutant(f"{name}: {label}", lambda mutated=mutated: _replaced(name, mutated), cases)  # type: ignore[misc]
+        yield Mutant(f"{name}: {label}", functools.partial(_replaced, name, mutated), cases)
 
 
 # ---- the differentiator's accumulation --------------------------------------------
@@ -174,22 +171,22 @@ def accumulation_mutants() -> Iterator[Mutant]:
                     return ast.Assign([target], gradient)
                 return original(target, gradient)
 
-            differentiate._accumulate = accumulate  # type: ignore[assignment]
+            setattr(differentiate, "_accumulate", accumulate)
             try:
                 yield
             finally:
-                differentiate._accumulate = original
+                setattr(differentiate, "_accumulate", original)
 
         yield Mutant(f"differentiate.py:{line}: `=` for `+=`", assigning, every)
 
     @contextlib.contextmanager
     def no_add_at() -> Iterator[None]:
         basic = normalize.Normaliser.is_basic_index
-        normalize.Normaliser.is_basic_index = lambda self, index: True  # type: ignore[method-assign]
+        setattr(normalize.Normaliser, "is_basic_index", lambda self, index: True)
         try:
             yield
         finally:
-            normalize.Normaliser.is_basic_index = basic  # type: ignore[method-assign]
+            setattr(normalize.Normaliser, "is_basic_index", basic)
 
     yield Mutant("repeated indices: `+=` for np.add.at", no_add_at, every)
 
