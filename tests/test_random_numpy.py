@@ -34,8 +34,9 @@ hyper-parameter `c=0.5`, an `int` loop count or integer `labels`. The body has
 A function returns a scalar (often `np.sum` of something), an array (checked
 with a random upstream gradient), or two values. The shape of every value is
 known while the program is written (the arguments' shapes are fixed per
-program), so every program runs; nothing updates in place an array that
-something else views.
+program), so every program runs. Now and then `+=` and friends update an
+array that another name views or aliases: codegen must refuse that where the
+other name is read later, and differentiate it correctly where it is not.
 
 For each program, `codegen.generate` must either raise `codegen.CodegenError`
 (with a position) or produce a backward whose gradients match central
@@ -1049,10 +1050,11 @@ class Builder:
         Not on arrays inside loops: a view taken later in the body would see the
         update of the next iteration.
         """
+        shared = self.chance(0.2)  # now and then one that another name sees: codegen must refuse
         names = [
             n for n, v in sorted(self.env.items())
             if n not in self.ints and n not in self.frozen
-            and (v.shape == () or (v.fresh and not self.loops and n not in self.protected))
+            and (v.shape == () or ((v.fresh or shared) and not self.loops and n not in self.protected))
         ]  # fmt: skip
         if not names:
             return False
