@@ -18,7 +18,7 @@ import ast
 from collections.abc import Iterator
 
 from codegen.errors import Collector
-from codegen.parse import ModuleInfo, dotted
+from codegen.parse import Function, ModuleInfo, dotted
 from codegen.resolve import call_name
 
 # Builtins that compute a value from their arguments and nothing else.
@@ -70,6 +70,23 @@ def copied(info: ModuleInfo, used: set[str]) -> list[str]:
             )
     collector.raise_if_any()
     return [info.code(statement).strip() for statement in chosen]
+
+
+def impure_defaults(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
+    """Each call in a default value of `function`'s parameters that does more than
+    compute a value: the output's signature copies defaults, which run on import."""
+    spec = function.args
+    defaults = [d for d in (*spec.defaults, *spec.kw_defaults) if d is not None]
+    names = {n for s in info.tree.body if isinstance(s, (ast.Assign, ast.AnnAssign)) for n in _bound(s)}
+    return [
+        (
+            call,
+            f"the output copies this default, and {info.code(call.func).strip()}(...) would run whenever it is "
+            "imported: default to None and compute the value inside the function",
+        )
+        for default in defaults
+        for call in _impure_calls(default, info, names)
+    ]
 
 
 def _bound(statement: ast.Assign | ast.AnnAssign) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from codegen import aliasing
+from codegen import aliasing, constants
 from codegen.errors import Collector
 from codegen.parse import Function, ModuleInfo
 from codegen.stacks import is_append
@@ -96,6 +96,7 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector, s
         collector.add(line, column, "decorated functions are not supported")
     found, has_return = _refusals(function, stacks)
     more = _reflection(info, function) + aliasing.check_function(info, function)
+    more += constants.impure_defaults(info, function)
     if more:
         found = sorted([*found, *more], key=lambda item: info.position(item[0]))
     for node, message in found:

@@ -219,6 +219,20 @@ def test_a_constant_that_would_run_code_on_import_is_refused(
     assert f"{call}(...)" in error.message and "top-level" in error.message, error.message
 
 
+def test_a_default_that_would_run_code_on_import_is_refused() -> None:
+    source = "import numpy as np\n\n\ndef f(x, noise=np.random.rand(), k=len(open('out', 'w').name)):\n    return x * noise * k\n"
+    error = refuse(source)
+    assert [(p.line, p.column) for p in error.problems] == [(4, 16), (4, 40)], error
+    assert "np.random.rand(...) would run" in error.message and "default to None" in error.message
+
+
+def test_a_pure_default_is_copied() -> None:
+    source = "import numpy as np\n\n\ndef f(x, eps=np.float64(1e-5), shape=(3,), scale=2.0 * np.pi):\n    return np.sum(x * eps * scale)\n"
+    forward, backward, code = load(source)
+    assert "eps=np.float64(1e-5), shape=(3,), scale=2.0 * np.pi" in code
+    check_gradients(forward["f"], backward["f_backward"], [np.array([0.5, 1.5])])
+
+
 def test_an_impure_constant_the_output_does_not_read_is_left_alone() -> None:
     source = "import os\n\nK = float(os.system('true'))\n\n\ndef f(x):\n    return x * 2.0\n"
     assert "os.system" not in codegen.generate(source)
