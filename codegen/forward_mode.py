@@ -83,7 +83,9 @@ class ForwardMode:
         self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
         self.bound = {p.name for p in fn.params}  # variables bound here whichever way control went
         self.used_modules: set[str] = set()
-        self.loops_done: dict[tuple[int, tuple[tuple[str, str], ...], tuple[str, ...]], tuple[list[str], dict[str, str]]] = {}
+        # loop, tangents and bound names on entry -> its lines, and the tangents after it
+        self.loops_done: dict[tuple[int, tuple[tuple[str, str], ...], tuple[str, ...]], tuple[list[str], dict[str, str]]]
+        self.loops_done = {}
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
         self.shapes = ShapeKeys(fn.scalars, dims)
