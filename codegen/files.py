@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from codegen.api import is_generated
@@ -126,6 +127,10 @@ def _rename_unless_replaced(tmp: str, target: Path, expected: bytes | None) -> N
     os.replace(tmp, target)
 
 
+# A temporary younger than this may be another machine's (a shared file system).
+_STALE_SECONDS = 60.0
+
+
 def _remove_stale_temporaries(target: Path) -> None:
     """Remove the temporaries of earlier runs for `target` whose process is gone."""
     prefix = f".{target.name}{_TEMP_INFIX}"
@@ -133,12 +138,15 @@ def _remove_stale_temporaries(target: Path) -> None:
         names = [n for n in os.listdir(target.parent) if n.startswith(prefix) and n.endswith(".tmp")]
     except OSError:
         return
+    now = time.time()
     for name in names:
         pid = name[len(prefix) :].partition("-")[0]
         if not pid.isdigit() or _is_running(int(pid)):
             continue
+        path = target.parent / name
         try:
-            os.unlink(target.parent / name)
+            if now - path.stat().st_mtime > _STALE_SECONDS:
+                path.unlink()
         except OSError:
             pass
 

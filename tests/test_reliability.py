@@ -9,6 +9,7 @@ refused with a position.
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any
 
 import numpy as np
@@ -361,12 +362,15 @@ def test_a_killed_run_leaves_a_temporary_the_next_run_removes(project: Any, code
     dead = int(gone.stdout)
     stale = project / f".fwd_backward.py.codegen-{dead}-abc123.tmp"
     stale.write_text("half")
+    recent = project / f".fwd_backward.py.codegen-{dead}-def456.tmp"
+    recent.write_text("maybe another machine's, still writing")
+    os.utime(stale, (1e9, 1e9))  # 2001: long gone
     unrelated = project / ".fwd_backward.py.something.tmp"
     unrelated.write_text("not ours")
     result = codegen("fwd.py")
     assert result.returncode == 0, result.stderr
-    assert not stale.exists() and unrelated.exists()
-    assert sorted(p.name for p in project.iterdir() if p.name.endswith(".tmp")) == [unrelated.name]
+    assert not stale.exists() and unrelated.exists() and recent.exists()
+    assert sorted(p.name for p in project.iterdir() if p.name.endswith(".tmp")) == [recent.name, unrelated.name]
 
 
 def test_a_dangling_output_symlink_creates_no_directory(project: Any, codegen: Any, tmp_path_factory: Any) -> None:
