@@ -575,3 +575,12 @@ def test_mutants_of_each_kind_are_killed_and_the_unchanged_code_is_not() -> None
         assert mutation.killed(mutant), mutant.label
     unchanged = mutation.Mutant("nothing", contextlib.nullcontext, sample[-1].cases)
     assert not mutation.killed(unchanged)
+
+
+def test_a_hessian_vector_product_reads_the_draw_of_its_gradient() -> None:
+    source = "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sin(x) * np.random.rand(3) * x)\n"
+    _, backward = seeded_namespaces(source)
+    hvp = seeded_namespaces(source, mode="hvp")[1]["f_hvp"]
+    x, v, h = np.array([0.3, -0.7, 1.1]), np.array([1.0, -2.0, 0.5]), 1e-6
+    numeric = (backward["f_backward"](x + h * v) - backward["f_backward"](x - h * v)) / (2 * h)
+    np.testing.assert_allclose(hvp(x, v), numeric, rtol=1e-6, atol=1e-8)
