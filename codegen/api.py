@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from codegen import emit, format as fmt, helpers, ir, kinds, live, parse, validate
+from codegen import emit, format as fmt, helpers, ir, kinds, live, parse, shadowing, validate
 from codegen.differentiate import Backward, differentiate, useful_variables
 from codegen.forward_mode import ForwardMode
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
@@ -121,7 +121,17 @@ def _refuse_what_python_cannot_compile(source: str, filename: str) -> None:
         compile(source, filename, "exec")
     except (RecursionError, MemoryError):
         pass
-    except (SyntaxError, ValueError):  # ValueError: null bytes, before Python 3.11.4
+    except SyntaxError as exc:
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return  # reported with its position by the parser stage
+        # Parsed but not compiled: more than 20 nested loops, say. At the statement.
+        collector = Collector(filename, source)
+        line = exc.lineno or 1
+        text = collector.lines[line - 1] if 0 < line <= len(collector.lines) else ""
+        raise collector.error(line, len(text) - len(text.lstrip()), f"Python cannot compile this: {exc.msg}")
+    except ValueError:  # null bytes, before Python 3.11.4
         return  # reported with its position by the parser stage
     else:
         return
@@ -203,6 +213,7 @@ def build(
     if inner is not None:
         _borrow_rules(info, inner.user)
     names = _select(info, options.functions, collector)
+    shadowing.check_module(info, collector)
     forward = options.mode in ("forward", "hvp-inner")
     for name in names:
         validate.check_function(info, info.functions[name], collector, stacks=forward)
@@ -240,6 +251,8 @@ def build(
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
     collector.raise_if_any()
     text = header(source, filename) + "\n" + emit.module_text(info, results, options, filename)
+    shadowing.check_output(info, text, [fn.name for fn, _ in results], collector)
+    collector.raise_if_any()
     code = fmt.format_code(text, line_length=options.line_length, target_versions=options.target_versions)
     if dump_stages:
         dump_stages("format", code)

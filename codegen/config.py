@@ -63,9 +63,12 @@ def target_version_names() -> tuple[str, ...]:
 def check_pattern(pattern: str, where: str) -> str:
     """Validate an output name pattern such as `{stem}_backward.py`."""
     try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+        parsed = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)]
     except ValueError as exc:
         raise ConfigError(f"{where}: bad output pattern {pattern!r}: {exc}") from None
+    fields = {name for name, _, _ in parsed if name is not None}
+    if any(name is not None and (spec or conversion) for name, spec, conversion in parsed):
+        raise ConfigError(f"{where}: output pattern {pattern!r} formats {{stem}}; write it plainly, as {{stem}}")
     unknown = fields - {"stem"}
     if unknown:
         names = ", ".join(sorted("{" + n + "}" for n in unknown))

@@ -230,10 +230,11 @@ class Differentiator(FlowReversal):
         masked = name if name not in self.state else self.names.fresh(f"{name}_masked")
         index = ir.clone(op.keywords["index"])
         self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{source.expression(gradient)}.copy()", mode="eval").body))
-        self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0)))
+        self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0.0)))
         if masked == name:
             self.state[name] = "fresh"
             self.grad_vars[name] = old.var
+            self.nested.add(name)  # every element holds a gradient already: later ones add to it
         else:
             self.contribute(old, ast.Name(masked, ast.Load()))
 
@@ -341,7 +342,7 @@ class Differentiator(FlowReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
-            elif node.rule.name == "setitem":
+            elif node.rule.name == "setitem" and self.fn.arrays:  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))

@@ -6,8 +6,9 @@ import ast
 import copy
 
 from codegen import assertions, cse, helpers, ir, literals, partition, source
+from codegen.constants import copied as copied_constants
 from codegen.differentiate import Backward, render
-from codegen.naming import Names, identifiers
+from codegen.naming import Names, identifiers_and_bindings
 from codegen.options import Options
 from codegen.parse import ModuleInfo
 
@@ -451,6 +452,16 @@ def first_reads(tree: ast.Module) -> list[str]:
     return found
 
 
+def _free_names(code: str) -> set[str]:
+    """The names the functions in `code` read without binding them (a parameter `W`
+    is not the module's constant `W`)."""
+    free: set[str] = set()
+    for statement in ast.parse(code).body:
+        found, bound = identifiers_and_bindings(statement)
+        free |= found - bound
+    return free
+
+
 def module_text(
     info: ModuleInfo,
     functions: list[tuple[ir.Function, Backward]],
@@ -478,9 +489,9 @@ def module_text(
     parts = ["\n".join(imports)] if imports else []
     functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
     constants: list[str] = []
-    if info.constants:
-        used = set().union(*(identifiers(ast.parse(code)) for code in functions_code)) if functions else set()
-        constants = list(dict.fromkeys(code for name, code in info.constants.items() if name in used))
+    if any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in info.tree.body):
+        used = set().union(*(_free_names(code) for code in functions_code)) if functions else set()
+        constants = copied_constants(info, used)
     if constants:
         parts.append("\n".join(constants))
     spellings = dict(functions[0][1].spellings) if functions else {}

@@ -337,7 +337,7 @@ class FlowLowering:
         origin = self.flow_origin(f"while {code}:", prefix)
         carried = self.loop_prelude(node.body, origin)
         entries = {n: self.env[n] for n in carried}
-        test = self.to_ast(node.test)  # type: ignore[attr-defined]
+        test = self.to_ast(node.test, hoist=False)  # type: ignore[attr-defined]  # drawn anew each time
         counter = self.new_binding(self.names.fresh("steps"))  # type: ignore[attr-defined]
         self.ints.add(counter)  # type: ignore[attr-defined]
         self.numbers.add(counter)  # type: ignore[attr-defined]

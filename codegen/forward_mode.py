@@ -86,6 +86,9 @@ class ForwardMode:
         self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
         self.bound = {p.name for p in fn.params}  # variables bound here whichever way control went
         self.used_modules: set[str] = set()
+        # loop, tangents and bound names on entry -> its lines, and the tangents after it
+        self.loops_done: dict[tuple[int, tuple[tuple[str, str], ...], tuple[str, ...]], tuple[list[str], dict[str, str]]]
+        self.loops_done = {}
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
         self.shapes = ShapeKeys(fn.scalars, dims)
@@ -310,6 +313,18 @@ class ForwardMode:
         return [f"{self.tangents[statement.target]}.append({ast.unparse(tangent)})"]
 
     def loop(self, loop: ir.Loop, header: object) -> list[str]:
+        """The lines of `loop` and its tangents. The fixpoint below runs the body
+        several times, and each run its inner loops: remembering a loop's lines and
+        tangents by what was known on entry keeps that linear in the nesting."""
+        key = (id(loop), tuple(sorted(self.tangents.items())), tuple(sorted(self.bound)))
+        known = self.loops_done.get(key)
+        if known is None:
+            lines = self.loop_once(loop, header)
+            known = self.loops_done[key] = (lines, dict(self.tangents))
+        self.tangents = dict(known[1])
+        return list(known[0])
+
+    def loop_once(self, loop: ir.Loop, header: object) -> list[str]:
         # A carried value whose tangent the body sets needs one from the start.
         before, bound = dict(self.tangents), self.bound
         carried: set[str] = set()

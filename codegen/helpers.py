@@ -35,6 +35,14 @@ def _matmul_shape(a, b):
         return a[:-1] if len(b) == 1 else b[:-2] + b[-1:]
     return np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
 ''',
+    "_kept_writes": '''
+def _kept_writes(like, index):
+    """Which elements of v the write like[index] = v keeps where index repeats a position."""
+    order = np.arange(np.size(like[index])).reshape(np.shape(like[index]))
+    writer = np.zeros(np.shape(like), dtype=np.intp)
+    writer[index] = order
+    return writer[index] == order
+''',
     "_digamma": '''
 def _digamma(x):
     """The derivative of math.lgamma, to double precision."""

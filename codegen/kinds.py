@@ -371,6 +371,8 @@ class _Inference:
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 self.expect(node.value, Kind(SETTING))
+            elif isinstance(key, (ast.Tuple, ast.Slice)) and self.arrays:
+                self.expect(node.value, Kind(ARRAY))  # a list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's
         elif isinstance(node, (ast.If, ast.While)):
             self.expect_compared(node.test)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:

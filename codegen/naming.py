@@ -19,6 +19,10 @@ _WORDS = {
     "matmul": "dot",
 }
 _RESERVED = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
+# Builtins the generated code calls itself (loops, list gradients, helpers): a
+# user's local of one of these names is renamed, a parameter or a copied
+# constant of one is refused where the output calls it.
+CALLED_BUILTINS = frozenset({"enumerate", "isinstance", "len", "list", "range", "reversed", "tuple", "zip"})
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

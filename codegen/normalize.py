@@ -16,7 +16,7 @@ from codegen.containers import ContainerLowering
 from codegen.dims import Dims, Shape, parse_dims
 from codegen.errors import CodegenError, Collector
 from codegen.flow import FlowLowering, preorder
-from codegen.naming import Names, identifiers_and_bindings, temp_name
+from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.shift import drop_shift_gradients
 from codegen.parse import Function, ModuleInfo
 from codegen.rules import HELPER_ROWS, RULES, Rule, Unsupported
@@ -108,6 +108,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.borrowed: set[str] = set()  # the caller's names an inlined function's parameters stand for
         self.check = ShapeCheck(self.dims, Either(self.ints, self.declared))
         self.hint = "t"
+        self.drawn: dict[int, str] = {}  # the random draws of the statement being lowered, by call
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
         used, self.user_names = identifiers_and_bindings(function)
@@ -141,22 +142,40 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         return self.shapes.key(node) == SCALAR
 
     # ---- conversion of code that is never differentiated -------------------------
-    def to_ast(self, node: ast.expr) -> ast.expr:
+    def to_ast(self, node: ast.expr, hoist: bool = True) -> ast.expr:
         """The user's expression `node`, never differentiated, as the output writes it:
         a copy with the names renamed, and calls to module functions inlined (the
-        output does not define them)."""
+        output does not define them). With `hoist`, each random draw is computed
+        first and named, so that code reading the expression again (a derivative,
+        a test the backward repeats) reads the same draw."""
         env = self.env
 
         def renamed(name: ast.Name) -> ast.expr:
             return ast.Name(env.get(name.id, name.id), _LOAD)
 
         def inlined(call: ast.Call) -> ast.expr | None:
+            if hoist and resolve.is_draw(call, self.info, env):
+                return ast.Name(self.draw(call), _LOAD)
             result = self.inline_constant_call(call)
             return None if result is None else ast.Name(env.get(result, result), _LOAD)
 
         copy = ir.copy_with(node, renamed, inlined)
         assert isinstance(copy, ast.expr)
         return copy
+
+    def draw(self, call: ast.Call) -> str:
+        """`rand = np.random.rand(3)` in the current block, the first time the
+        statement being lowered copies the call: the name of the draw."""
+        if id(call) in self.drawn:
+            return self.drawn[id(call)]
+        func = call.func
+        target = self.new_temp(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "draw"))
+        args = [self.to_ast(a) for a in call.args]  # draws among them come first
+        keywords = [ast.keyword(k.arg, self.to_ast(k.value)) for k in call.keywords]
+        copied = ast.Call(self.to_ast(func), args, keywords)
+        self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], copied), len(self.origins) - 1))
+        self.drawn[id(call)] = target
+        return target
 
     def inline_constant_call(self, call: ast.Call) -> str | None:
         """For a call of a module function inside code that is never differentiated
@@ -187,6 +206,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             return "digamma"
         if name is not None and name[len("user."):] in HELPER_ROWS and self.info.is_generated:
             return HELPER_ROWS[name[len("user."):]]
+        if name == "user._kept_writes" and self.info.is_generated:
+            return "codegen.shape"  # a mask of the writes kept: never differentiated
         return name
 
     # ---- activity -------------------------------------------------------------
@@ -224,6 +245,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             name = self.resolve(node.func)
             if name in resolve.CONSTANT_FUNCTIONS:
                 return False
+            if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "constant":
+                return False  # an integer or boolean result: zero derivative
             if name is not None and name.startswith("user."):
                 return True  # inlined whatever its arguments; the stages decide
             parts: list[ast.expr] = list(node.args)
@@ -453,6 +476,10 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             return self.user_rule_call(node, name[len("user."):])
         if name == "method.pop" and self.forward:
             return self.pop_call(node)
+        if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "unknown":
+            raise self.fail(
+                node, f"{label}: write its dtype literally (float, np.float32, int, bool) to tell if a gradient passes"
+            )
         if name.startswith("user."):
             outputs = self.inline(node, name[len("user."):], None)
             if len(outputs) != 1:
@@ -511,14 +538,16 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
-        spelling = self.to_ast(node)
-        assert isinstance(spelling, ast.Call)
+        # The operands are slots before the copy: copying them would inline calls again.
+        shell = ast.Call(node.func, list(node.args), node.keywords)
         if method:
-            assert isinstance(spelling.func, ast.Attribute)
-            spelling.func.value = slot(0)
-            spelling.args[: count - 1] = [slot(i) for i in range(1, count)]
+            assert isinstance(node.func, ast.Attribute)
+            shell.func = ast.Attribute(slot(0), node.func.attr, _LOAD)
+            shell.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
-            spelling.args[:count] = [slot(i) for i in range(count)]
+            shell.args[:count] = [slot(i) for i in range(count)]
+        spelling = self.to_ast(shell)
+        assert isinstance(spelling, ast.Call)
         return self.checked(node, ir.Op(rule, args, statics, spelling))
 
     def user_rule_call(self, node: ast.Call, callee: str) -> ir.Node:
@@ -617,13 +646,14 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             ir.templates(op)
         except Unsupported as exc:
             raise self.fail(node, f"{label}: {exc}")
-        spelling = self.to_ast(node)
-        assert isinstance(spelling, ast.Call)
+        shell = ast.Call(node.func, list(node.args), node.keywords)  # operands as slots, not copied
         if rule.statics:
-            spelling.args[1:] = [slot(i) for i in range(len(args))]
+            shell.args[1:] = [slot(i) for i in range(len(args))]
         else:
             container = ast.List if isinstance(positional[0], ast.List) else ast.Tuple
-            spelling.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
+            shell.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
+        spelling = self.to_ast(shell)
+        assert isinstance(spelling, ast.Call)
         op.spelling = spelling
         return op
 
@@ -662,7 +692,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if problem is not None:
             raise self.fail(node, f"shape mismatch: {problem}")
         kind = self.kinds_of(self.function).param(var)
-        if not self.arrays or (kind.is_sequence and var in self.param_names):
+        if not self.arrays or (kind.is_sequence and var in self.param_names and kinds.number_index(tree.slice)):
             self.lists.add(var)  # a list of numbers: its gradient is a list
         elif kinds.number_index(tree.slice):
             self.may_be_a_list(ir.Leaf(tree.value, var))  # `x[i]`: a list, or an array
@@ -767,7 +797,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
 
     def new_binding(self, name: str) -> str:
         """An SSA name for a new binding of `name`: each SSA name is bound once."""
-        target = name if name not in self.bound else self.names.fresh(name)
+        target = name if name not in self.bound and name not in CALLED_BUILTINS else self.names.fresh(name)
         self.bound.add(target)
         self.names.taken.add(target)
         if self.proved_number(name):
@@ -781,6 +811,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
 
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
+        if value is None and not self.is_active(node):
+            value = ir.Leaf(self.to_ast(node, hoist=False))  # evaluated once, and then read by name
         lowered = self.lower(node) if value is None else value
         self.assign(name, lowered, origin)
 
@@ -828,7 +860,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
-        op = ir.Op(RULES["setitem"], [base, value], {"index": index}, ast.Constant(None))
+        unique = ast.Constant(self.is_basic_index(index))  # no position written twice
+        op = ir.Op(RULES["setitem"], [base, value], {"index": index, "__unique__": unique}, ast.Constant(None))
         new = self.new_binding(name)
         self.env[name] = new
         self.emit_stage(new, op, origin)
@@ -845,6 +878,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if isinstance(small, ast.Expr) and not (self.forward and is_append(small)):
             return None  # a docstring; the validator refused the rest
         origin = self.origin(small, prefix)
+        self.drawn = {}  # a statement lowered again (an inlined body) draws again
         if isinstance(small, ast.Expr):
             self.append_statement(small, origin)
         elif isinstance(small, ast.Assign):
@@ -995,7 +1029,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if len(self.collector.problems) > before:
             raise CodegenError(list(self.collector.problems))
         env = self.bind_arguments(call, callee)
-        saved = (self.env, self.return_names, self.borrowed)
+        saved = (self.env, self.return_names, self.borrowed, self.drawn)
         self.env, self.return_names = env, hints
         self.borrowed = self.borrowed | set(env.values())  # the caller's: never rebound in place
         self.stack.append(callee_name)
@@ -1010,7 +1044,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
                     self.lower_statement(statement, f"{callee_name}: ")
         finally:
             self.stack.pop()
-            self.env, self.return_names, self.borrowed = saved
+            self.env, self.return_names, self.borrowed, self.drawn = saved
         assert outputs is not None
         return [ir.Leaf(ast.Name(o, ast.Load()), o if o in self.active else None) for o in outputs]
 
@@ -1110,6 +1144,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
 
     def lower_statement(self, statement: ast.stmt, prefix: str) -> None:
         """Lower a statement inside a block (a branch or a loop body)."""
+        self.drawn = {}
         if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
                 raise self.fail(statement, "return is only supported as the last statement of a function, or of an if at its top level:"

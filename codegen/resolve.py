@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import warnings
 from collections.abc import Container
+
+import numpy
 
 from codegen.parse import ModuleInfo, dotted
 from codegen.rules import RULES
@@ -55,6 +58,18 @@ CONSTANT_FUNCTIONS = frozenset(
         "numpy.array_equal",
         "numpy.allclose",
         "numpy.linspace",
+        # integer and boolean scalar types called as casts: piecewise constant
+        "numpy.bool_",
+        "numpy.int_",
+        "numpy.intp",
+        "numpy.int8",
+        "numpy.int16",
+        "numpy.int32",
+        "numpy.int64",
+        "numpy.uint8",
+        "numpy.uint16",
+        "numpy.uint32",
+        "numpy.uint64",
         "method.argmax",
         "method.argmin",
         "method.argsort",
@@ -64,6 +79,18 @@ CONSTANT_FUNCTIONS = frozenset(
 
 # Names resolved by prefix (`numpy.random.rand`, `numpy.random.randn`, ...).
 CONSTANT_PREFIXES = ("numpy.random.",)
+
+# Methods that draw random numbers (numpy's Generator and RandomState, Python's
+# `random` module read as a method call): never called twice for one value.
+_DRAW_METHODS = frozenset(
+    "beta binomial bytes chisquare choice choices dirichlet exponential expovariate gammavariate gauss "
+    "geometric getrandbits gumbel hypergeometric integers laplace logistic lognormal lognormvariate "
+    "multinomial multivariate_normal negative_binomial noncentral_chisquare noncentral_f normal "
+    "normalvariate pareto paretovariate permutation permuted poisson rand randbytes randint randn random "
+    "random_integers random_sample randrange ranf rayleigh sample shuffle standard_cauchy "
+    "standard_exponential standard_gamma standard_normal standard_t triangular uniform vonmises "
+    "vonmisesvariate wald weibull weibullvariate zipf".split()
+)
 
 # Builtins with a rule, by their plain name.
 _BUILTIN_RULES = {"abs": "abs", "min": "min", "max": "max", "pow": "pow", "float": "float"}
@@ -111,6 +138,29 @@ def unimported_module(func: ast.expr, info: ModuleInfo, env: Container[str]) -> 
     return USUAL_MODULE_NAMES.get(head)
 
 
+def is_draw(call: ast.Call, info: ModuleInfo, env: dict[str, str]) -> bool:
+    """Whether `call` draws random numbers: each evaluation gives a new value, so
+    the output computes it once and names it."""
+    name = call_name(call.func, info, env)
+    if name is None and isinstance(call.func, ast.Name):
+        return call.func.id in _random_imports(info)
+    if name is None:
+        return False
+    if name.startswith("numpy.random."):
+        return True
+    return name.startswith("method.") and name[len("method.") :] in _DRAW_METHODS
+
+
+def _random_imports(info: ModuleInfo) -> set[str]:
+    """Names the module imports from `random` or `numpy.random` by `from ... import`."""
+    return {
+        alias.asname or alias.name
+        for node in info.tree.body
+        if isinstance(node, ast.ImportFrom) and node.module in ("random", "numpy.random")
+        for alias in node.names
+    }
+
+
 def rule_for(name: str, nargs: int, numpy: bool) -> str | None:
     """The rule-table row for a call of `name` with `nargs` differentiable operands."""
     if name == "math.log" and nargs == 2:
@@ -151,6 +201,50 @@ _METHODS = {
     "method.astype": "numpy.float",
     "method.flatten": "numpy.ravel",
 }
+
+
+def cast_kind(call: ast.Call, info: ModuleInfo, env: Container[str]) -> str:
+    """What `x.astype(dtype)` does to a gradient: "float" (a cast to a floating
+    dtype passes it on), "constant" (an integer or boolean result is piecewise
+    constant, so its derivative is zero), or "unknown" (a dtype codegen cannot
+    read statically, such as a variable)."""
+    dtype: ast.expr | None = call.args[0] if call.args else None
+    for keyword in call.keywords:
+        if keyword.arg == "dtype":
+            dtype = keyword.value
+    if dtype is None:
+        return "unknown"
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if isinstance(dtype, ast.Attribute) and dtype.attr == "dtype" and receiver is not None:
+        if ast.dump(dtype.value) == ast.dump(receiver):
+            return "float"  # `x.astype(x.dtype)`: its own dtype, the identity
+    kind = _dtype_letter(dtype, info, env)
+    return {"f": "float", "i": "constant", "u": "constant", "b": "constant"}.get(kind or "", "unknown")
+
+
+def _dtype_letter(dtype: ast.expr, info: ModuleInfo, env: Container[str]) -> str | None:
+    """numpy's kind letter (`f`, `i`, `u`, `b`, `c`, ...) of a literal dtype: a
+    string, a builtin type, or a numpy scalar type under the module's import name."""
+    spec: str | type | None = None
+    if isinstance(dtype, ast.Constant) and isinstance(dtype.value, str):
+        spec = dtype.value
+    elif isinstance(dtype, ast.Name) and dtype.id not in env and dtype.id not in info.aliases:
+        spec = {"int": int, "float": float, "bool": bool, "complex": complex}.get(dtype.id)
+    elif isinstance(dtype, ast.Attribute):
+        chain = dotted(dtype)
+        head, _, rest = (chain or "").partition(".")
+        if head not in env and info.aliases.get(head) == "numpy" and rest.isidentifier():
+            found = getattr(numpy, rest, None)
+            if isinstance(found, type) and issubclass(found, numpy.generic):
+                spec = found
+    if spec is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return str(numpy.dtype(spec).kind)
+        except (TypeError, ValueError, Warning):
+            return None
 
 
 def is_number(expr: ast.expr, numbers: Container[str]) -> bool:

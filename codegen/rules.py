@@ -480,8 +480,19 @@ defrule("numpy.einsum", "", statics="subscripts", kind="other", variadic=True, c
 defrule("list", "", kind="other", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
 # `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
 # gradient of `a` is g with the written part zeroed, which takes two statements:
-# the differentiator writes those itself.
-defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other")
+# the differentiator writes those itself. Where `index` may name a position twice
+# (an index array), numpy keeps one of the writes: only that element of v gets
+# the gradient, as numpy itself tells by writing positions and reading them back.
+def _setitem(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    unique = statics.get("__unique__")
+    if index == 0 or (isinstance(unique, ast.Constant) and unique.value is True):
+        return "g" if index == 0 else "g[index]"
+    where = statics.get("index")
+    sliced = where is not None and any(isinstance(n, ast.Slice) for n in ast.walk(where))
+    return f"g[index] * _kept_writes(g, {'np.s_[index]' if sliced else 'index'})"  # `:` only in brackets
+
+
+defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", computed=_setitem)
 
 
 # The rows of numpy's array manipulation and linear algebra (their templates are

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from codegen import aliasing, constants
 from codegen.errors import Collector
 from codegen.parse import Function, ModuleInfo
 from codegen.stacks import is_append
@@ -49,6 +50,11 @@ _REWRITES: dict[type[ast.AST], str] = {
 }
 if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try statements"
+
+
+# Builtins that read variables by name, out of codegen's sight: a parameter read
+# through them would silently be held constant.
+_REFLECTION = ("eval", "exec", "locals", "vars", "globals")
 
 
 def is_docstring(node: ast.stmt) -> bool:
@@ -97,12 +103,34 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector, s
         line, column = _before(info, function.decorator_list[0], "@")
         collector.add(line, column, "decorated functions are not supported")
     found, has_return = _refusals(function, stacks)
+    more = _reflection(info, function) + aliasing.check_function(info, function)
+    more += constants.impure_defaults(info, function)
+    if more:
+        found = sorted([*found, *more], key=lambda item: info.position(item[0]))
     for node, message in found:
         line, column = info.position(node)
         collector.add(line, column, message)
     if not has_return:
         line, column = _name_position(info, function)
         collector.add(line, column, f"function {function.name!r} has no return statement")
+
+
+def _reflection(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
+    """Each use of a builtin that reads variables by name (`eval`, `locals()`,
+    `vars()`, ...) where the function and the module leave it the builtin."""
+    text = info.code(function)
+    if not any(word in text for word in _REFLECTION):
+        return []
+    args = function.args
+    bound = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    bound |= set(info.functions) | set(info.aliases) | set(info.constants)
+    names = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id in _REFLECTION]
+    bound |= {n.id for n in names if not isinstance(n.ctx, ast.Load)}
+    return [
+        (n, f"{n.id}() reads variables by name, which codegen cannot follow: use the names themselves")
+        for n in names
+        if n.id not in bound
+    ]
 
 
 def _before(info: ModuleInfo, node: ast.AST, mark: str) -> tuple[int, int]:

@@ -166,7 +166,7 @@ def test_output_pattern(project: Path, codegen: RunCodegen) -> None:
     assert (project / "sub" / "gen" / "other_grad.py").exists()
 
 
-@pytest.mark.parametrize("pattern", ["{name}.py", "{}.py", "fixed{.py", "{stem}/"])
+@pytest.mark.parametrize("pattern", ["{name}.py", "{}.py", "fixed{.py", "{stem}/", "{stem:x}.py", "{stem!r}.py"])
 def test_bad_output_pattern(project: Path, codegen: RunCodegen, pattern: str) -> None:
     write(project / "fwd.py", FWD)
     result = codegen("fwd.py", "-o", pattern)

@@ -141,6 +141,8 @@ def test_unknown_key(project: Path, codegen: RunCodegen) -> None:
         ("assert-shapes = 1", "must be true or false"),
         ('output = "backward.py"', "must contain {stem}"),
         ('output = "{name}.py"', "only {stem} is known"),
+        ('output = "{stem:x}.py"', "write it plainly"),
+        ('output = "{stem!s:>9}.py"', "write it plainly"),
         ('target-version = ["py99"]', "unknown target version"),
     ],
 )

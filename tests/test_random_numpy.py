@@ -10,7 +10,8 @@ hyper-parameter `c=0.5`, an `int` loop count or integer `labels`. The body has
 - elementwise operators and ufuncs kept inside their domains (`np.exp` of a
   squashed value, `np.log`/`np.sqrt` of positive ones, `**`, the sigmoid, `math`
   functions of scalars), broadcasting between all the shapes;
-- kinks: `np.abs`, `abs`, `np.maximum`/`np.minimum` (ReLU too), `np.clip`;
+- kinks: `np.abs`, `abs`, `np.maximum`/`np.minimum` (ReLU too), `np.clip`,
+  and casts that let no gradient through (`x.astype(int)`, `np.floor`);
 - reductions (`sum mean max min prod var std`, `np.linalg.norm`) with and
   without `axis` and `keepdims`, spelled as functions, with a positional axis,
   and as methods;
@@ -24,7 +25,8 @@ hyper-parameter `c=0.5`, an `int` loop count or integer `labels`. The body has
   constant mask or a comparison, array constants (inline or module-level);
 - softmax, log-sum-exp and standardisation along an axis, staged by hand;
 - reassignment, `+=` and friends, tuple unpacking, fan-out, item assignment
-  (`t[1:] = v`, `t[0] += v`) into `np.zeros`/`zeros_like`/`ones_like` arrays,
+  (`t[1:] = v`, `t[0] += v`, `t[[0, 0, 1]] += v` with a repeated index) into
+  `np.zeros`/`zeros_like`/`ones_like` arrays,
   shape arithmetic (`n1 = x.shape[1]`, `len(x)`), a call to a helper function;
 - in a third of the modules `if`/`elif`/`else` on scalar tests, `for` over
   `range()`, over the rows of an array, and `while`, nested two deep.
@@ -32,8 +34,9 @@ hyper-parameter `c=0.5`, an `int` loop count or integer `labels`. The body has
 A function returns a scalar (often `np.sum` of something), an array (checked
 with a random upstream gradient), or two values. The shape of every value is
 known while the program is written (the arguments' shapes are fixed per
-program), so every program runs; nothing updates in place an array that
-something else views.
+program), so every program runs. Now and then `+=` and friends update an
+array that another name views or aliases: codegen must refuse that where the
+other name is read later, and differentiate it correctly where it is not.
 
 For each program, `codegen.generate` must either raise `codegen.CodegenError`
 (with a position) or produce a backward whose gradients match central
@@ -127,7 +130,7 @@ INDEXES = {
     2: ["0", "-1", "1", "1:", ":2", "::-1", "[0, 2, 0]", "..., 0", ":, 1", "0, 1", ":, 1:", ":, :2", "1, :",
         ":, ::-1", ":, None"],
 }  # fmt: skip
-SETITEM_INDEXES = {1: ["0", "-1", "1:", ":2"], 2: ["0", "-1", "1:", ":, 0", "0, 1", ":2"]}
+SETITEM_INDEXES = {1: ["0", "-1", "1:", ":2", "[0, 0, 1]"], 2: ["0", "-1", "1:", ":, 0", "0, 1", ":2", "[1, 1]", ":, [2, 0, 2]"]}
 
 
 # ---- expressions: the real code, a probe copy, and what is known of the value --------
@@ -241,6 +244,9 @@ class Probe:
             "_k_minimum": wrap(np.minimum, unequal),
             "_k_clip": wrap(np.clip, lambda a, lo, hi: np.concatenate([np.ravel(a - lo), np.ravel(a - hi)])),
             "_k_gt": wrap(lambda a, k: a > k, lambda a, k: np.asarray(a) - k),
+            # A cast to int jumps at every integer but 0 (it truncates), floor at every one.
+            "_k_int": wrap(lambda a: a.astype(int) + 0.0, lambda a: _off_integers(a, 1.0)),
+            "_k_floor": wrap(np.floor, lambda a: _off_integers(a, 0.0)),
             "_k_max": wrap(np.max, lambda a, axis=None, keepdims=False: gap(a, axis)),
             "_k_min": wrap(np.min, lambda a, axis=None, keepdims=False: gap(a, axis)),
             # Near zero a square root's derivatives grow without bound: keep 100 margins away.
@@ -248,6 +254,14 @@ class Probe:
             "_k_sort": wrap(np.sort, lambda a: unequal(np.diff(np.sort(a, axis=-1), axis=-1), 0.0)),
             "_k_norm": wrap(np.linalg.norm, lambda a, axis=None, keepdims=False: np.linalg.norm(a, axis=axis) / 100),
         }
+
+
+def _off_integers(a: Any, zero: float) -> Any:
+    """How far each element is from the integers where a cast jumps (`zero`: the
+    distance counted at 0, where truncation does not jump)."""
+    values = np.asarray(a, dtype=float)
+    nearest = np.round(values)
+    return np.where(nearest == 0, np.abs(np.abs(values) - zero), np.abs(values - nearest)).reshape(-1)
 
 
 # ---- programs ---------------------------------------------------------------------------
@@ -551,7 +565,13 @@ class Builder:
         return self.combine(_call(func, a.real), _call(func, a.probe), [a], (), bound.get(name, 1.6))
 
     def kinked(self, a: E, b: E) -> E:
-        kind = self.pick(["abs", "builtin_abs", "maximum", "minimum", "relu", "clip"])
+        kind = self.pick(["abs", "builtin_abs", "maximum", "minimum", "relu", "clip", "cast"])
+        if kind == "cast":  # piecewise constant: no gradient flows through
+            if a.ndim and self.chance(0.5):
+                # `+ 0.0`: a float again, so that an augmented assignment to it stays valid numpy
+                cast = ast.BinOp(_method(a.real, "astype", _name("int")), ast.Add(), _num(0.0))
+                return self.kink(cast, "_k_int", [a], a.shape, a.bound)
+            return self.kink(_call(self.npf("floor"), a.real), "_k_floor", [a], a.shape, a.bound + 1.0)
         if kind in ("abs", "builtin_abs"):
             func = self.npf("abs") if kind == "abs" else _name("abs")
             return self.kink(_call(func, a.real), "_k_abs", [a], a.shape, a.bound)
@@ -1060,10 +1080,11 @@ class Builder:
         Not on arrays inside loops: a view taken later in the body would see the
         update of the next iteration.
         """
+        shared = self.chance(0.2)  # now and then one that another name sees: codegen must refuse
         names = [
             n for n, v in sorted(self.env.items())
             if n not in self.ints and n not in self.frozen
-            and (v.shape == () or (v.fresh and not self.loops and n not in self.protected))
+            and (v.shape == () or ((v.fresh or shared) and not self.loops and n not in self.protected))
         ]  # fmt: skip
         if not names:
             return False

@@ -365,11 +365,6 @@ REFUSED: list[tuple[str, str, str]] = [
         "def f(x):\n    return [x, 2 * x]\n",
         r"2:12: .*returning a list is not supported: return a tuple, or np.array",
     ),
-    (
-        "astype-int",
-        "import numpy as np\n\ndef f(x):\n    return x.astype(np.int64) * x\n",
-        r"4:12: .*conversion to int64 is not differentiable",
-    ),
 ]
 
 

@@ -646,7 +646,7 @@ case("numpy.linalg.norm", "ord=1,unknown-rank", "return np.linalg.norm(x, ord=1)
 case("numpy.linalg.norm", "ord=2,matrix", "return np.linalg.norm(x, ord=2)", U((2, 3)), params='x: "N M"', may_refuse=True)
 case("numpy.float", "astype-dtype,copy=False", "return x.astype(x.dtype, copy=False) * y", U((2, 3)), U((2, 3)))
 case("numpy.float", "astype-np.float64", "return x.astype(np.float64) * y", U((2, 3)), U((2, 3)))
-case("numpy.float", "astype-int", "return x.astype(int) * y", U((2, 3)), U((2, 3)), may_refuse=True)
+case("numpy.mul", "astype-int-has-no-gradient", "return x.astype(int) * y", U((2, 3)), U((2, 3)), held="x")
 case("numpy.asarray", "dtype", "return np.asarray(x, dtype=float) * y", U((2, 3)), U((2, 3)))
 case("numpy.array", "dtype,copy", "return np.array(x, dtype=np.float64, copy=True) * y", U((2, 3)), U((2, 3)))
 
@@ -672,6 +672,7 @@ case("setitem", "two-writes", "z = np.zeros(3)\nz[0] = x * 2.0\nz[2] = y\nreturn
 case("setitem", "augmented", "z = 2.0 * x\nz[1] += y\nreturn z", U((3,)), 0.7)
 case("setitem", "augmented,slice", "z = 2.0 * x\nz[:2] *= y\nreturn z", U((3,)), U((2,)))
 case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.7)
+case("setitem", "repeated-index", "z = 2.0 * x\nz[[0, 2, 0]] = y * y\nreturn z * x", U((3,)), U((3,)))
 
 
 # ---- the tests ----------------------------------------------------------------------
