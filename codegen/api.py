@@ -64,9 +64,12 @@ def generate(
     allow_generated: bool = False,
     assert_shapes: bool = False,
     dump_stages: StageDump | None = None,
+    src: Sequence[str] = (),
 ) -> str:
     """Return the generated backward module for the forward module `source`.
 
+    `src` are the directories holding the project's own modules (ruff's `src`),
+    for the grouping of imports; without them only the input's own module is.
     Raises `CodegenError` (with `filename`, `line`, `column` and every problem
     found) when the input cannot be differentiated.
     """
@@ -80,6 +83,7 @@ def generate(
         mode,
         allow_generated,
         assert_shapes,
+        src=tuple(src),
     )
     _refuse_what_python_cannot_compile(source, filename)
     collecting = gc.isenabled()

@@ -37,7 +37,7 @@ configuration:
   line-length = 88, target-version = ["py310"], quiet, verbose,
   exit-nonzero-on-change, style, return-value, mode, assert-shapes.
   Flags override it. Where neither sets line-length or target-version,
-  [tool.black]'s are used.
+  [tool.black]'s are used; then ruff's line-length ([tool.ruff], ruff.toml).
 
 exit codes:
   0    done, or everything up to date
@@ -86,6 +86,7 @@ class Settings:
     mode: str = "reverse"
     allow_generated: bool = False
     assert_shapes: bool = False
+    src: tuple[str, ...] = ()
 
 
 @dataclass
@@ -245,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--line-length",
         type=_line_length,
         metavar="N",
-        help="line length of the output (default: [tool.black]'s, else 88)",
+        help="line length of the output (default: [tool.black]'s, else [tool.ruff]'s, else 88)",
     )
     parser.add_argument(
         "-t",
@@ -289,7 +290,7 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         output=args.output if args.output is not None else cfg.output,
         functions=functions,
         wrt=wrt,
-        line_length=args.line_length or cfg.line_length or cfg.black_line_length or 88,
+        line_length=args.line_length or cfg.line_length or cfg.black_line_length or cfg.ruff_line_length or 88,
         target_versions=target_versions,
         check=args.check,
         diff=args.diff,
@@ -302,6 +303,7 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         mode=args.mode or cfg.mode or "reverse",
         allow_generated=bool(args.allow_generated),
         assert_shapes=bool(args.assert_shapes or cfg.assert_shapes),
+        src=cfg.src(),
     )
 
 
@@ -417,6 +419,7 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
             mode=settings.mode,
             allow_generated=settings.allow_generated,
             assert_shapes=settings.assert_shapes,
+            src=settings.src,
             dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
         )
     except NoForwardFunctions:

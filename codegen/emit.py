@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import assertions, cse, helpers, ir, literals, partition, source
+from codegen import assertions, cse, helpers, ir, literals, partition, prune, source
+from codegen import imports as import_lines
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
 from codegen.options import Options
@@ -157,7 +158,7 @@ def gradient_checks(fn: ir.Function, back: Backward) -> list[str]:
 def function_text(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
     if options.style == "split":
         return split_text(fn, back, options)
-    body = ["# forward pass", *forward_lines(fn)]
+    forward = forward_lines(fn)
     grads = _gradients_return(back)
     if options.return_value:
         value = ", ".join(fn.outputs)
@@ -166,17 +167,36 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
             # The backward loop restores earlier values into these names: keep the result.
             held = fn.value_name or fn.names.fresh("value")
             fn.value_name = held
-            body.append(f"{held} = {value}")
+            forward.append(f"{held} = {value}")
             value = held
         grads = f"({grads})" if len(back.differentiable) > 1 else grads
-        body += [*back.lines, f"return {value}, {grads}"]
+        rest = [*back.lines, f"return {value}, {grads}"]
     else:
-        body += [*back.lines, f"return {grads}"]
-    body = _shared(body, fn, back, literal_lists=options.list_literals)
+        rest = [*back.lines, f"return {grads}"]
+    forward = _live(forward, rest)
+    body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=options.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
     return f"{signature(fn)}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+
+
+def _live(forward: list[str], rest: list[str]) -> list[str]:
+    """The lines of `forward` without its statements whose values neither `rest`
+    (the backward and the return) nor a later forward statement reads. Untouched
+    statements keep their text; a block with some statements gone is written anew."""
+    lines = "\n".join(forward).split("\n")
+    statements = ast.parse("\n".join(lines)).body
+    inner = [[id(n) for n in ast.walk(s) if isinstance(n, ast.stmt)] for s in statements]
+    kept = prune.live_forward(statements, set(first_reads(ast.parse("\n".join(rest)))))
+    out: list[str] = []
+    for statement in kept:
+        index = statements.index(statement)
+        if [id(n) for n in ast.walk(statement) if isinstance(n, ast.stmt)] == inner[index]:
+            out += lines[statement.lineno - 1 : statement.end_lineno]
+        else:
+            out += source.statement(statement).split("\n")
+    return out
 
 
 def _shared(
@@ -466,7 +486,7 @@ def module_text(
     if names and stem.isidentifier():
         imports.append(f"from {stem} import {', '.join(names)}")
     used_helpers = sorted(set().union(*(b.helpers for _, b in functions))) if functions else []
-    parts = ["\n".join(imports)] if imports else []
+    parts: list[str] = []
     functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
     constants: list[str] = []
     if info.constants:
@@ -482,7 +502,9 @@ def module_text(
         line = "import math" if key == "math" else "import numpy as np"
         if needed and info.module_alias(module) is None and line not in imports:
             imports.append(line)
-            parts[:1] = ["\n".join(imports)]
     parts += [helpers.source(name, spellings) for name in used_helpers]
     parts += functions_code
-    return "\n\n".join(parts)
+    used = set().union(*(identifiers(ast.parse(part)) for part in parts))
+    local = stem if stem.isidentifier() else None
+    block = import_lines.arrange(import_lines.used_only(imports, used), import_lines.first_party(options.src, local))
+    return "\n\n".join([*block, *parts])

@@ -23,6 +23,8 @@ class Options:
     from the parameters' annotations (see `codegen.assertions`).
     `list_literals=False` keeps list gradients as element stores (`dw[0] = ...`)
     instead of literals: the HVP's inner backward, which forward mode reads.
+    `src` are the directories whose modules are the project's own, for the
+    grouping of imports (ruff's `src`); empty: only the input's own module.
     """
 
     functions: tuple[str, ...] | None = None
@@ -35,6 +37,7 @@ class Options:
     allow_generated: bool = False
     assert_shapes: bool = False
     list_literals: bool = True
+    src: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.mode not in MODES and self.mode != "hvp-inner":

@@ -12,7 +12,6 @@ def affine_backward(x, w: "D M", b: "M", dout=1.0):
     # forward pass
     N = x.shape[0]
     x_row = x.reshape(N, -1)
-    out = x_row.dot(w) + b
     # backprop out = x_row.dot(w) + b
     dx_row = dout.dot(w.T)
     dw = x_row.T.dot(dout)

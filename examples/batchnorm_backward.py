@@ -16,7 +16,6 @@ def batchnorm_backward(x: "N D", gamma: "D", beta: "D", eps=1e-5, dout=1.0):
     x_hat_minus = x - sample_mean
     x_hat_sqrt = np.sqrt(sample_var + eps)
     x_hat = x_hat_minus / x_hat_sqrt
-    out = gamma * x_hat + beta
     # backprop out = gamma * x_hat + beta
     dgamma = np.sum(x_hat * dout, axis=0)
     dx_hat = gamma * dout

@@ -27,7 +27,6 @@ def layernorm_backward(x, gamma, beta, eps=1e-5, dout=1.0):
     var = np.mean(xc_pow, axis=1, keepdims=True)
     std = np.sqrt(var + eps)
     x_hat = xc / std
-    out = gamma * x_hat + beta
     # backprop out = gamma * x_hat + beta
     dgamma = _unbroadcast(x_hat * dout, gamma)
     dx_hat = _unbroadcast(gamma * dout, x_hat)

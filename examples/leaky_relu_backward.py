@@ -8,11 +8,6 @@ def leaky_relu_backward(x, alpha=0.01, dy=1.0):
     Returns dx, the gradient of y with respect to x.
     Held constant: alpha (has a default value).
     """
-    # forward pass
-    if x > 0:
-        y = x
-    else:
-        y = alpha * x
     if x > 0:
         # backprop y = x
         dx = dy

@@ -51,7 +51,6 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     g = np.tanh(a[:, 3 * H :])
     next_c = f * prev_c + i * g
     tanh_next_c = np.tanh(next_c)
-    next_h = o * tanh_next_c
     # backprop next_h = o * np.tanh(next_c)
     do = _unbroadcast(tanh_next_c * dnext_h, o)
     dtanh_next_c = _unbroadcast(o * dnext_h, tanh_next_c)

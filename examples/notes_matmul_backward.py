@@ -7,8 +7,6 @@ def matmul_backward(W: "M K", X: "K N", dD=1.0):
 
     Returns (dW, dX), the gradients of D with respect to W, X.
     """
-    # forward pass
-    D = W.dot(X)
     # backprop D = W.dot(X)
     dW = dD.dot(X.T)
     dX = W.T.dot(dD)

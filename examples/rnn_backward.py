@@ -30,17 +30,14 @@ def rnn_backward(x, h0, Wx, Wh, b, dloss=1.0):
     # forward pass
     N, T, D = x.shape
     h = h0
-    loss = 0.0
     h_list = []
     h_1_list = []
     for t in range(T):
         h_1_plus = x[:, t, :] @ Wx + h @ Wh + b
         h_1 = np.tanh(h_1_plus)
-        loss_1 = loss + np.sum(h_1 * h_1)
         h_list.append(h)
         h_1_list.append(h_1)
         h = h_1
-        loss = loss_1
     dh = np.zeros_like(h)
     dx = np.zeros_like(x)
     dWx = np.zeros_like(Wx)

@@ -17,11 +17,9 @@ def softmax_loss_backward(x, y, dloss=1.0):
     Z_exp = np.exp(shifted_logits)
     Z = np.sum(Z_exp, axis=1, keepdims=True)
     log_probs = shifted_logits - np.log(Z)
-    arange_N = np.arange(N)
-    loss = -np.sum(log_probs[arange_N, y]) / N
     # backprop loss = -np.sum(log_probs[np.arange(N), y]) / N
     dlog_probs = np.zeros_like(log_probs)
-    dlog_probs[arange_N, y] -= dloss / N
+    dlog_probs[np.arange(N), y] -= dloss / N
     # backprop log_probs = shifted_logits - np.log(Z)
     dshifted_logits = dlog_probs
     dZ = np.sum(-dlog_probs, axis=1, keepdims=True) / Z

@@ -17,7 +17,6 @@ def f_backward(x, y, df=1.0):
     xpysqr = xpy**2
     den = sigx + xpysqr
     invden = 1.0 / den
-    f = num * invden
     # backprop f = num * invden
     dnum = invden * df
     dinvden = num * df

@@ -28,7 +28,6 @@ def svm_loss_backward(x, y, dloss=1.0):
     margins = np.maximum(0, margins_plus)
     margins_1 = margins.copy()
     margins_1[arange_N, y] = 0
-    loss = np.sum(margins_1) / N
     # backprop loss = np.sum(margins) / N
     dmargins_1 = np.ones_like(margins_1) * (dloss / N)
     # backprop margins[np.arange(N), y] = 0

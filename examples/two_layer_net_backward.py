@@ -36,11 +36,6 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     max_scores = np.max(scores, axis=1, keepdims=True)
     shifted = scores - max_scores
     log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    arange_N = np.arange(N)
-    data_loss = -np.sum(log_probs[arange_N, y]) / N
-    reg_loss_plus = np.sum(W1 * W1) + np.sum(W2 * W2)
-    reg_loss = 0.5 * reg * reg_loss_plus
-    loss = data_loss + reg_loss
     # backprop loss = data_loss + reg_loss
     ddata_loss = dloss
     dreg_loss = dloss
@@ -50,7 +45,7 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     dW2 = 2 * dreg_loss_plus * W2
     # backprop data_loss = -np.sum(log_probs[np.arange(N), y]) / N
     dlog_probs = np.zeros_like(log_probs)
-    dlog_probs[arange_N, y] -= ddata_loss / N
+    dlog_probs[np.arange(N), y] -= ddata_loss / N
     # backprop log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     dshifted = dlog_probs - np.exp(log_probs) * np.sum(
         dlog_probs, axis=1, keepdims=True

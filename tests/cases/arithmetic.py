@@ -24,7 +24,6 @@ def f_backward(x, y, dout=1.0):
     b = a / b_plus
     x_pow = 2.0**x
     c = -b + x_pow
-    out = c / x
     # backprop return c / x
     dc = dout / x
     dx = -c / x**2 * dout

@@ -20,9 +20,6 @@ def f_backward(x, y, z, dout=1.0):
     abs_x = abs(x)
     a = abs_x * y
     b = max(a, z)
-    c = min(b, x)
-    z_pow = pow(z, 2)
-    out = a + b + c + z_pow
     # backprop return a + b + c + pow(z, 2)
     da = dout
     db = dout

@@ -24,7 +24,6 @@ def loss_backward(w, x, n: int, reg=0.1, dout=1.0):
     w_times_x = w * x
     z = w_times_x * n
     exp_z = math.exp(z)
-    out = math.log1p(exp_z) + reg * w * w
     # backprop return math.log1p(math.exp(z)) + reg * w * w
     dexp_z = dout / (1 + exp_z)
     dw = reg * w * dout

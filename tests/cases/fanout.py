@@ -18,7 +18,6 @@ def f_backward(x, y, dout1=1.0, da=1.0):
     x_sq = x * x
     a = x_sq * x
     b = a + a * y + x
-    out1 = b * x
     # backprop return b * x, a
     db = x * dout1
     dx = b * dout1

@@ -21,7 +21,6 @@ def neuron_backward(w, x, dout=1.0):
     # forward pass
     dot = w[0] * x[0] + w[1] * x[1] + w[2]
     tanh_dot = math.tanh(dot)
-    out = tanh_dot + w[0] * w[0]
     # backprop return math.tanh(dot) + w[0] * w[0]
     ddot = (1 - tanh_dot**2) * dout
     # backprop dot = w[0] * x[0] + w[1] * x[1] + w[2]

@@ -22,17 +22,14 @@ def f_backward(xs, w, ds=1.0):
     Returns (dxs, dw), the gradients of s with respect to xs, w.
     """
     # forward pass
-    s = 0.0
     tanh_v_times_w_list = []
     v_list = []
     for i in range(len(xs)):
         v = xs[i]
         v_times_w = v * w
         tanh_v_times_w = math.tanh(v_times_w)
-        s_1 = s + tanh_v_times_w
         tanh_v_times_w_list.append(tanh_v_times_w)
         v_list.append(v)
-        s = s_1
     dw = 0.0
     dxs = [0.0] * len(xs)
     for i in reversed(range(len(xs))):

@@ -32,8 +32,6 @@ def affine_backward(x: "N D", w: "D M", b: "M", dout=1.0):
 
     Returns (dx, dw, db), the gradients of out with respect to x, w, b.
     """
-    # forward pass
-    out = x @ w + b
     # backprop return x @ w + b
     dx = dout @ w.T
     dw = x.T @ dout
@@ -67,7 +65,6 @@ def column_bias_backward(x: "N M", c: "N 1", dout=1.0):
     # forward pass
     x_plus_c = x + c
     x_plus_c_pow = x_plus_c**2
-    out = np.sum(x_plus_c_pow)
     # backprop return np.sum((x + c) ** 2)
     dx_plus_c_pow = np.ones_like(x_plus_c_pow) * dout
     dx_plus_c = 2 * x_plus_c * dx_plus_c_pow
@@ -84,7 +81,6 @@ def batch_of_rows_backward(x: "B N D", scale: "D", dout=1.0):
     # forward pass
     x_times_scale = x * scale
     out_exp = np.exp(x_times_scale)
-    out = np.sum(out_exp, axis=(1, 2))
     # backprop return np.sum(np.exp(x * scale), axis=(1, 2))
     dout_exp = np.ones_like(out_exp) * np.expand_dims(dout, (1, 2))
     dx_times_scale = out_exp * dout_exp

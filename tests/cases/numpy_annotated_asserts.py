@@ -30,12 +30,10 @@ def affine_backward(x: "N D", w: "D M", b: "M", dout=1.0):
     """
     # the shapes the annotations promise
     assert x.ndim == 2, f"x: shape {x.shape}, expected (N, D)"
-    N, D = x.shape
+    D = x.shape[1]
     assert w.ndim == 2 and w.shape[0] == D, f"w: shape {w.shape}, expected (D={D}, M)"
     M = w.shape[1]
     assert b.shape == (M,), f"b: shape {b.shape}, expected (M={M},)"
-    # forward pass
-    out = x @ w + b
     # backprop return x @ w + b
     dx = dout @ w.T
     dw = x.T @ dout
@@ -96,7 +94,6 @@ def patches_backward(x: "B 3 D", scale: "D", temperature: float, dout=1.0):
     x_times_scale = x * scale
     out_over = x_times_scale / temperature
     exp_out_over = np.exp(out_over)
-    out = np.sum(exp_out_over, axis=(1, 2))
     # backprop return np.sum(np.exp(x * scale / temperature), axis=(1, 2))
     dexp_out_over = np.ones_like(exp_out_over) * np.expand_dims(dout, (1, 2))
     dout_over = exp_out_over * dexp_out_over

@@ -53,8 +53,6 @@ def affine_backward(x, w, b, dout=1.0):
 
     Returns (dx, dw, db), the gradients of out with respect to x, w, b.
     """
-    # forward pass
-    out = x.dot(w) + b
     # backprop out = x.dot(w) + b
     ddot_x_w = _unbroadcast(dout, _dot_shape(x, w))
     dx = ddot_x_w.dot(w.mT)
@@ -68,8 +66,6 @@ def notes_backward(W: "M K", X: "K N", dD=1.0):
 
     Returns (dW, dX), the gradients of D with respect to W, X.
     """
-    # forward pass
-    D = W.dot(X)
     # backprop D = W.dot(X)
     dW = dD.dot(X.T)
     dX = W.T.dot(dD)
@@ -81,8 +77,6 @@ def unannotated_backward(W, X, dD=1.0):
 
     Returns (dW, dX), the gradients of D with respect to W, X.
     """
-    # forward pass
-    D = W.dot(X)
     # backprop D = W.dot(X)
     dW = dD.dot(X.mT)
     dX = W.mT.dot(dD)
@@ -97,7 +91,6 @@ def vectors_backward(X: "N D", w: "D", v: "D", dout=1.0):
     # forward pass
     X_dot_w = X @ w
     tanh_X_dot_w = np.tanh(X_dot_w)
-    out = np.sum(tanh_X_dot_w) + v @ w
     # backprop return np.sum(np.tanh(X @ w)) + v @ w
     dtanh_X_dot_w = np.ones_like(tanh_X_dot_w) * dout
     dv = dout * w

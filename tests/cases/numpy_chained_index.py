@@ -43,7 +43,6 @@ def f_backward(x, W, dout=1.0):
     x_part_1 = x[1]
     x_part_2 = x[2]
     tanh_a = np.tanh(a)
-    out = np.sum(tanh_a) + x_part_1[0] * x_part_2[3]
     # backprop return np.sum(np.tanh(a)) + x[1][0] * x[2][3]
     dtanh_a = np.ones_like(tanh_a) * np.sum(dout)
     dx_part_1 = np.zeros_like(x_part_1)
@@ -71,16 +70,13 @@ def rows_backward(x, dtotal=1.0):
     Returns dx, the gradient of total with respect to x.
     """
     # forward pass
-    total = 0.0
     x_part_list = []
     x_part_pow_list = []
     for t in range(2):
         x_part = x[t]
         x_part_pow = x_part[1] ** 2
-        total_1 = total + np.sum(x_part_pow)
         x_part_list.append(x_part)
         x_part_pow_list.append(x_part_pow)
-        total = total_1
     dx = np.zeros_like(x)
     for t in reversed(range(2)):
         x_part = x_part_list.pop()

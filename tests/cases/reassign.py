@@ -26,7 +26,6 @@ def f_backward(x, y, ds_5=1.0):
     s_2 = s_1 * x_1
     s_3 = s_2 - 1.0
     s_4 = s_3 / y
-    s_5 = s_4**2
     # backprop s **= 2
     ds_4 = 2 * s_4 * ds_5
     # backprop s /= y

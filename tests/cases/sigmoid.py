@@ -23,7 +23,6 @@ def f_backward(x, y, dout=1.0):
     x_times_y = x * y
     s = 1 / (1 + math.exp(-x_times_y))
     t = 1.0 / (math.exp(-y) + 1.0)
-    out = s * t
     # backprop return s * t
     ds = t * dout
     dt = s * dout

@@ -24,8 +24,6 @@ def f_backward(x, y, dout1=1.0, dout2=1.0):
     b = x + y
     a_1 = b
     b_1 = a
-    out1 = math.sin(a_1)
-    out2 = b_1 * b_1
     # backprop return math.sin(a), b * b
     db_1 = 2 * b_1 * dout2
     da_1 = math.cos(a_1) * dout1

@@ -51,9 +51,6 @@ def pair_backward(a, dout1=1.0, dout2=1.0):
 
     Returns da, the gradient of out1, out2 with respect to a.
     """
-    # forward pass
-    out1 = a * a
-    out2 = math.sin(a)
     # backprop return a * a, math.sin(a)
     da = math.cos(a) * dout2
     da += 2 * a * dout1
@@ -72,10 +69,6 @@ def f_backward(x, w1, w2, dout=1.0):
     eps_1 = 0.1
     h_1 = a * w2 + eps_1
     b = math.tanh(h_1)
-    p = b * b
-    q = math.sin(b)
-    h_2 = p + q
-    out = h_2 * SCALE
     # backprop return h * SCALE
     dh_2 = SCALE * dout
     # backprop h = p + q
