@@ -9,7 +9,7 @@ from __future__ import annotations
 _HELPERS = {
     "_unbroadcast": '''
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    """grad summed to the shape of like (an array or a shape): broadcasting undone."""
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
@@ -61,7 +61,7 @@ def _trigamma(x):
 ''',
     "_prod_others": '''
 def _prod_others(x, axis=None):
-    """Each element's product of the other elements along axis (None: all), exact at zeros."""
+    """Each element's product of the others along axis (None: all), exact at zeros."""
     x = np.asarray(x)
     if axis is None:
         return _prod_others(x.reshape(-1), 0).reshape(x.shape)

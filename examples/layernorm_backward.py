@@ -5,7 +5,7 @@ import numpy as np
 
 
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    """grad summed to the shape of like (an array or a shape): broadcasting undone."""
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad

@@ -13,7 +13,7 @@ def _dot_shape(a, b):
 
 
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    """grad summed to the shape of like (an array or a shape): broadcasting undone."""
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
@@ -37,7 +37,8 @@ def sigmoid_backward(x, dout=1.0):
 def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     """Backward pass of lstm_step: upstream dnext_h, dnext_c in, gradients out.
 
-    Returns (dx, dprev_h, dprev_c, dWx, dWh, db), the gradients of next_h, next_c with respect to x, prev_h, prev_c, Wx, Wh, b.
+    Returns (dx, dprev_h, dprev_c, dWx, dWh, db), the gradients of next_h, next_c with
+    respect to x, prev_h, prev_c, Wx, Wh, b.
     """
     # forward pass
     H = prev_h.shape[1]

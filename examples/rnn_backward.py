@@ -13,7 +13,7 @@ def _matmul_shape(a, b):
 
 
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    """grad summed to the shape of like (an array or a shape): broadcasting undone."""
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
@@ -25,7 +25,8 @@ def _unbroadcast(grad, like):
 def rnn_backward(x, h0, Wx, Wh, b, dloss=1.0):
     """Backward pass of rnn: upstream dloss in, gradients out.
 
-    Returns (dx, dh0, dWx, dWh, db), the gradients of loss with respect to x, h0, Wx, Wh, b.
+    Returns (dx, dh0, dWx, dWh, db), the gradients of loss with respect to x, h0, Wx,
+    Wh, b.
     """
     # forward pass
     N, T, D = x.shape

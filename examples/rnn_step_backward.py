@@ -13,7 +13,7 @@ def _dot_shape(a, b):
 
 
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    """grad summed to the shape of like (an array or a shape): broadcasting undone."""
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
@@ -25,7 +25,8 @@ def _unbroadcast(grad, like):
 def rnn_step_backward(x, prev_h, Wx, Wh, b, dnext_h=1.0):
     """Backward pass of rnn_step: upstream dnext_h in, gradients out.
 
-    Returns (dx, dprev_h, dWx, dWh, db), the gradients of next_h with respect to x, prev_h, Wx, Wh, b.
+    Returns (dx, dprev_h, dWx, dWh, db), the gradients of next_h with respect to x,
+    prev_h, Wx, Wh, b.
     """
     # forward pass
     next_h_plus = x.dot(Wx) + prev_h.dot(Wh) + b

@@ -13,7 +13,7 @@ def _dot_shape(a, b):
 
 
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    """grad summed to the shape of like (an array or a shape): broadcasting undone."""
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
@@ -25,8 +25,10 @@ def _unbroadcast(grad, like):
 def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     """Backward pass of two_layer_net: upstream dloss in, gradients out.
 
-    Returns (dX, dW1, db1, dW2, db2), the gradients of loss with respect to X, W1, b1, W2, b2.
-    Held constant: y (does not reach the output through a differentiable operation), reg (has a default value).
+    Returns (dX, dW1, db1, dW2, db2), the gradients of loss with respect to X, W1, b1,
+    W2, b2.
+    Held constant: y (does not reach the output through a differentiable operation), reg
+    (has a default value).
     """
     # forward pass
     N = X.shape[0]
@@ -46,7 +48,8 @@ def two_layer_net_backward(X, y, W1, b1, W2, b2, reg=0.0, dloss=1.0):
     # backprop data_loss = -np.sum(log_probs[np.arange(N), y]) / N
     dlog_probs = np.zeros_like(log_probs)
     dlog_probs[np.arange(N), y] -= ddata_loss / N
-    # backprop log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    # backprop log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1,
+    #     keepdims=True))
     dshifted = dlog_probs - np.exp(log_probs) * np.sum(
         dlog_probs, axis=1, keepdims=True
     )

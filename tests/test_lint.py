@@ -8,6 +8,7 @@ input; its isort rule (I001) reports nothing on any output, so that `ruff
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -129,3 +130,31 @@ def test_import_order_is_ruffs_own(tmp_path: Path, first_party: bool) -> None:
         timeout=60,
     )
     assert own == path.read_text(encoding="utf-8")
+
+
+def test_every_line_fits_the_line_length(generated: list[tuple[Path, Path]]) -> None:
+    found = ruff([output for _, output in generated], "--select", "E501", "--line-length", "88")
+    assert not {name: codes for name, codes in found.items() if codes}
+
+
+@pytest.mark.parametrize("example", ["lstm_step", "two_layer_net", "softmax_loss"])
+@pytest.mark.parametrize("options", [{}, {"style": "split"}, {"mode": "hvp"}], ids=["fused", "split", "hvp"])
+def test_docstrings_and_comments_are_wrapped_to_a_short_line_length(example: str, options: dict[str, object]) -> None:
+    source = (EXAMPLES / f"{example}.py").read_text(encoding="utf-8")
+    code = codegen.generate(source, filename=f"{example}.py", line_length=60, **options)  # type: ignore[arg-type]
+    long = [line for line in code.splitlines()[2:] if len(line) > 60]  # the header's hash is one word
+    assert not long
+    wide = codegen.generate(source, filename=f"{example}.py", line_length=200, **options)  # type: ignore[arg-type]
+    assert _docstrings(code) == _docstrings(wide)  # the same words, only wrapped
+    if example == "two_layer_net" and not options:  # the comment over log-softmax goes on
+        wrapped = "    # backprop log_probs = shifted -\n    #     np.log(np.sum(np.exp(shifted), axis=1,\n    #     keepdims=True))\n"
+        assert wrapped in code
+
+
+def _docstrings(code: str) -> dict[str, str]:
+    tree = ast.parse(code)
+    return {
+        node.name: " ".join((ast.get_docstring(node) or "").split())
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+    }

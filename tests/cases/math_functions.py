@@ -59,7 +59,8 @@ def f_backward(x, y, dout=1.0):
     dy += _digamma(y) * dh
     dx += x / hypot_x_y * dh
     dy += y / hypot_x_y * dh
-    # backprop e = math.sinh(x) + math.cosh(y) + math.tanh(x) + math.asinh(y) + math.acosh(y) + math.atanh(x)
+    # backprop e = math.sinh(x) + math.cosh(y) + math.tanh(x) + math.asinh(y) +
+    #     math.acosh(y) + math.atanh(x)
     dx += math.cosh(x) * de
     dy += math.sinh(y) * de
     dy += de / math.sqrt(y**2 + 1)
@@ -84,7 +85,8 @@ def f_backward(x, y, dout=1.0):
     dy += x * y ** (x - 1) * db
     dx += y_pow * math.log(y) * db
     dy += db / (2 * sqrt_y)
-    # backprop a = math.exp(x) + math.log(y) + math.log(y, 3.0) + math.log1p(x) + math.expm1(x)
+    # backprop a = math.exp(x) + math.log(y) + math.log(y, 3.0) + math.log1p(x) +
+    #     math.expm1(x)
     dy += da / y
     dx += da / (1 + x)
     dx += (expm1_x + 1) * da

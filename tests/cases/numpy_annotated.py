@@ -42,7 +42,8 @@ def affine_backward(x: "N D", w: "D M", b: "M", dout=1.0):
 def rnn_step_backward(x: "N D", prev_h: "N H", Wx: "D H", Wh: "H H", b: "H", dout=1.0):
     """Backward pass of rnn_step: upstream dout in, gradients out.
 
-    Returns (dx, dprev_h, dWx, dWh, db), the gradients of out with respect to x, prev_h, Wx, Wh, b.
+    Returns (dx, dprev_h, dWx, dWh, db), the gradients of out with respect to x, prev_h,
+    Wx, Wh, b.
     """
     # forward pass
     out_plus = x @ Wx + prev_h @ Wh + b

@@ -48,7 +48,8 @@ def affine_backward(x: "N D", w: "D M", b: "M", dout=1.0):
 def rnn_step_backward(x: "N D", prev_h: "N H", Wx: "D H", Wh: "H H", b: "H", dout=1.0):
     """Backward pass of rnn_step: upstream dout in, gradients out.
 
-    Returns (dx, dprev_h, dWx, dWh, db), the gradients of out with respect to x, prev_h, Wx, Wh, b.
+    Returns (dx, dprev_h, dWx, dWh, db), the gradients of out with respect to x, prev_h,
+    Wx, Wh, b.
     """
     # the shapes the annotations promise
     assert x.ndim == 2, f"x: shape {x.shape}, expected (N, D)"
@@ -84,7 +85,8 @@ def rnn_step_backward(x: "N D", prev_h: "N H", Wx: "D H", Wh: "H H", b: "H", dou
 def patches_backward(x: "B 3 D", scale: "D", temperature: float, dout=1.0):
     """Backward pass of patches: upstream dout in, gradients out.
 
-    Returns (dx, dscale, dtemperature), the gradients of out with respect to x, scale, temperature.
+    Returns (dx, dscale, dtemperature), the gradients of out with respect to x, scale,
+    temperature.
     """
     # the shapes the annotations promise
     assert x.ndim == 3 and x.shape[1] == 3, f"x: shape {x.shape}, expected (B, 3, D)"
