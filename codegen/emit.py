@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import assertions, cse, helpers, ir, literals, partition, prune, source
+from codegen import annotations, assertions, cse, helpers, ir, literals, partition, prune, source
 from codegen import imports as import_lines
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
@@ -82,17 +82,33 @@ def _statement_lines(statement: ir.Statement) -> list[str]:
     return [ir.unparse(assign)]
 
 
-def signature(fn: ir.Function) -> str:
+def signature(fn: ir.Function, returns: str = "") -> str:
     parts: list[str] = []
     posonly = [p.code for p in fn.params if p.kind == "posonly"]
     if posonly:
         parts += posonly + ["/"]
     parts += [p.code for p in fn.params if p.kind == "positional"]
-    parts += [f"{u}=1.0" for u in fn.upstream]
+    outputs = annotations.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    if outputs:
+        defaulted = any("=" in p.code for p in fn.params if p.kind != "kwonly")
+        parts += annotations.upstream(fn.upstream, outputs, defaulted)
+    else:
+        parts += [f"{u}=1.0" for u in fn.upstream]
     kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
     if kwonly:
         parts += ["*"] + kwonly
-    return f"def {fn.name}_backward({', '.join(parts)}):"
+    return f"def {fn.name}_backward({', '.join(parts)}){returns}:"
+
+
+def _return_annotation(fn: ir.Function, back: Backward, options: Options) -> str:
+    """` -> tuple[float, float]` for a fully typed function: its gradients have
+    their parameters' types (and the value its return type, with return_value)."""
+    if fn.types is None:
+        return ""
+    grads = annotations.gradients(fn.types, [p.name for p in back.differentiable])
+    if options.return_value:
+        return f" -> tuple[{fn.types.returns}, {grads}]"
+    return f" -> {grads}"
 
 
 def _docstring(lines: list[str]) -> str:
@@ -178,7 +194,8 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
-    return f"{signature(fn)}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+    head = signature(fn, _return_annotation(fn, back, options))
+    return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
 
 
 def _live(forward: list[str], rest: list[str]) -> list[str]:
@@ -502,7 +519,10 @@ def module_text(
         line = "import math" if key == "math" else "import numpy as np"
         if needed and info.module_alias(module) is None and line not in imports:
             imports.append(line)
-    parts += [helpers.source(name, spellings) for name in used_helpers]
+    typed = any(fn.types is not None for fn, _ in functions)
+    parts += [helpers.source(name, spellings, typed) for name in used_helpers]
+    if typed and any(": Any" in part for part in parts):
+        imports.append("from typing import Any")
     parts += functions_code
     used = set().union(*(identifiers(ast.parse(part)) for part in parts))
     local = stem if stem.isidentifier() else None

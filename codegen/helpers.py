@@ -80,9 +80,22 @@ def _prod_others(x, axis=None):
 
 NAMES = frozenset(_HELPERS)
 
+# Their signatures in a typed module (for mypy --strict): `Any` takes arrays and numbers.
+_TYPED = {
+    "_unbroadcast": "def _unbroadcast(grad: Any, like: Any) -> Any:",
+    "_dot_shape": "def _dot_shape(a: Any, b: Any) -> Any:",
+    "_matmul_shape": "def _matmul_shape(a: Any, b: Any) -> Any:",
+    "_digamma": "def _digamma(x: float) -> float:",
+    "_trigamma": "def _trigamma(x: float) -> float:",
+    "_prod_others": "def _prod_others(x: Any, axis: Any = None) -> Any:",
+}
 
-def source(name: str, spellings: dict[str, str]) -> str:
-    """The helper's code, spelled with the output's names for modules and helpers."""
+
+def source(name: str, spellings: dict[str, str], typed: bool = False) -> str:
+    """The helper's code, spelled with the output's names for modules and helpers;
+    `typed`: with annotations (`Any` from typing)."""
     code = _HELPERS[name].strip() + "\n"
+    if typed:
+        code = _TYPED[name] + code[code.index("\n") :]
     code = code.replace("np.", f"{spellings.get('np', 'np')}.").replace("math.", f"{spellings.get('math', 'math')}.")
     return code.replace(name, spellings.get(name, name))
