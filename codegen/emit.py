@@ -519,7 +519,8 @@ def module_text(
         line = "import math" if key == "math" else "import numpy as np"
         if needed and info.module_alias(module) is None and line not in imports:
             imports.append(line)
-    typed = any(fn.types is not None for fn, _ in functions)
+    # Only a fused backward carries the input's types (see codegen.annotations).
+    typed = options.style == "fused" and any(fn.types is not None and not back.text for fn, back in functions)
     parts += [helpers.source(name, spellings, typed) for name in used_helpers]
     if typed and any(": Any" in part for part in parts):
         imports.append("from typing import Any")

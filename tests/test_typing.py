@@ -155,3 +155,14 @@ def test_mypy_reports_nothing_on_an_example_output_it_does_not_report_on_its_inp
         if name.endswith("_backward.py") and set(codes) - set(found[name.replace("_backward", "")])
     }
     assert not extra
+
+
+def test_other_modes_of_a_typed_input_keep_their_own_signatures() -> None:
+    """Only a fused backward takes the input's types: an HVP's arguments stay in
+    their usual order, its upstream last with its default."""
+    hvp = flat(codegen.generate(TYPED, mode="hvp", functions=["affine"]))
+    assert "x_dot, w_dot, b_dot, dout=1.0):" in hvp and "Any" not in hvp
+    for options in ({"style": "split"}, {"mode": "forward"}):
+        code = codegen.generate(TYPED, **options)  # type: ignore[arg-type]
+        assert "Any" not in code
+        compile(code, "typed", "exec")
