@@ -217,3 +217,106 @@ def test_hostile_edit_leaves_the_existing_output_alone(repo: Path) -> None:
     (line,) = problem_lines(combined, "fwd.py")
     assert line.startswith("fwd.py:6:"), line
     assert output.read_bytes() == before
+
+
+# ---- codegen among the user's other hooks: ruff (check --fix, format) and black ------
+EXAMPLES = ROOT / "examples"
+FORWARD_FILES = ["staged_f", "two_layer_net", "lstm_step", "softmax_loss", "leaky_relu", "neuron", "layernorm", "svm_loss"]
+
+
+MIXED = """\
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def act(x):
+    return np.tanh(x)
+
+
+def act_backward(x, dout):
+    return dout * (1 - np.tanh(x) ** 2)
+
+
+def loss(x, w):
+    h = act(x * w)
+    return math.log(1.0 + float(np.sum(h * h))) + math.exp(w[0])
+"""
+
+
+def tool_hooks(black: bool) -> list[dict[str, object]]:
+    """ruff's and black's usual hooks, as `repo: local` hooks on the installed tools
+    (their own hook repositories would be cloned from the network)."""
+
+    def hook(id: str, *command: str) -> dict[str, object]:
+        entry = shlex.join([sys.executable, "-m", *command])
+        return {"id": id, "name": id, "entry": entry, "language": "system", "types": ["python"]}
+
+    hooks = [hook("ruff-check", "ruff", "check", "--fix"), hook("ruff-format", "ruff", "format")]
+    return hooks + ([hook("black", "black")] if black else [])
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "black"),
+    [("", True), ("[tool.ruff]\nline-length = 100\n", False)],
+    ids=["black-and-ruff", "ruff-line-length-100"],
+)
+def test_codegen_ruff_and_black_agree_in_one_commit(repo: Path, pyproject: str, black: bool) -> None:
+    pytest.importorskip("ruff")
+    config = yaml.safe_load(local_config())
+    config["repos"][0]["hooks"][0]["files"] = "^models/"
+    config["repos"][0]["hooks"] += tool_hooks(black)
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (repo / "pyproject.toml").write_text("[project]\nname = 'user'\nversion = '0'\n\n" + pyproject)
+    (repo / "models").mkdir()
+    for stem in FORWARD_FILES:
+        shutil.copy(EXAMPLES / f"{stem}.py", repo / "models" / f"{stem}.py")
+    (repo / "models" / "mixed.py").write_text(MIXED)
+    installed = pre_commit(repo, "install")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    env = environment(repo.parent)
+
+    def commit(message: str) -> subprocess.CompletedProcess[str]:
+        git(repo, "add", "-A")
+        return subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo, capture_output=True, text=True, env=env)
+
+    first = commit("forward files")
+    assert first.returncode != 0  # codegen wrote the outputs: add them and commit again
+    assert "wrote models/two_layer_net_backward.py" in first.stdout + first.stderr
+    second = commit("forward files and their backward passes")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert git(repo, "status", "--porcelain") == ""
+    # Nothing rewrote codegen's outputs: they are what codegen alone writes.
+    inputs = [f"models/{stem}.py" for stem in [*FORWARD_FILES, "mixed"]]
+    check = subprocess.run([*codegen_command(), "--check", *inputs], cwd=repo, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    assert pre_commit(repo, "run", "--all-files").returncode == 0
+
+
+def test_the_readme_snippet_works_as_written(repo: Path) -> None:
+    """The README's first pre-commit configuration, copied verbatim, with codegen
+    installed where pre-commit runs (its directory on PATH, as in an active venv)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### pre-commit") :]
+    snippet = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml\n") + 8)]
+    (repo / ".pre-commit-config.yaml").write_text(snippet)
+    (repo / "models").mkdir()
+    (repo / "models" / "fwd.py").write_text(FWD)
+    (repo / "other.py").write_text("x = 1\n")  # outside `files:`
+    git(repo, "add", "-A")
+    env = environment(repo.parent)
+    env["PATH"] = os.pathsep.join([str(Path(codegen_command()[0]).parent), env.get("PATH", "")])
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo, capture_output=True, text=True, env=env, timeout=300
+        )
+
+    first = run()
+    assert first.returncode == 1 and "wrote models/fwd_backward.py" in first.stdout, first.stdout + first.stderr
+    assert not (repo / "other_backward.py").exists()
+    git(repo, "add", "-A")
+    second = run()
+    assert second.returncode == 0, second.stdout + second.stderr
