@@ -47,3 +47,22 @@ class Options:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")
+        problem = conflict(self.style, self.mode, self.return_value)
+        if problem:
+            raise ValueError(problem)
+
+
+def conflict(style: str, mode: str, return_value: bool, flags: bool = False) -> str | None:
+    """Why these settings do not go together (one would silently ignore another),
+    or None; `flags`: named as the command line spells them."""
+    split = "--style split" if flags else "style='split'"
+    value = "--return-value" if flags else "return_value=True"
+    mode_name = (f"--mode {mode}" if flags else f"mode={mode!r}") if mode != "hvp" or not flags else "--hvp"
+    if style == "split" and mode != "reverse":
+        return f"{split} does not go with {mode_name}: split is reverse mode's forward/backward pair"
+    if return_value and style == "split":
+        return f"{value} does not go with {split}: its forward function already returns the value"
+    if return_value and mode != "reverse":
+        returned = "the value with its tangent" if mode == "forward" else "Hessian-vector products"
+        return f"{value} does not go with {mode_name}, which returns {returned}"
+    return None
