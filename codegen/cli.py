@@ -6,13 +6,14 @@ import argparse
 import difflib
 import enum
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegen import __version__, config, files
+from codegen import __version__, config, discover, files
 from codegen.api import StageDump, edited, generate, generated_from, is_generated
 from codegen.errors import NoForwardFunctions
 from codegen.options import MODES, STYLES, conflict
@@ -154,7 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="*", metavar="FILE", help="forward files (.py)")
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="PATH",
+        help="forward files (.py), directories searched for them, or '-' for standard input",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -257,6 +263,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="Python version the output must support, as black's (py310; repeatable)",
     )
     parser.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="with the input '-' (standard input): the file name for messages, "
+        "the header and finding the configuration",
+    )
+    parser.add_argument(
+        "--exclude",
+        metavar="REGEX",
+        help="paths under a directory argument to leave out, matched from the project "
+        "root as black matches them (default: black's: .git, .venv, build, ...)",
+    )
+    parser.add_argument(
+        "--extend-exclude",
+        metavar="REGEX",
+        help="more paths to leave out, besides --exclude's",
+    )
+    parser.add_argument(
         "--dump-stages",
         action="store_true",
         help="print the code after each pipeline stage on stderr",
@@ -312,22 +335,36 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
     )
 
 
-def check_inputs(inputs: Sequence[str]) -> list[Path]:
-    """The input paths, de-duplicated; every one must be an existing file."""
+def _regex(text: str | None, where: str) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise UsageError(f"{where}: not a regular expression: {text!r} ({exc})") from None
+
+
+def check_inputs(inputs: Sequence[str], exclude: str | None = None, extend_exclude: str | None = None) -> list[Path]:
+    """The input paths, de-duplicated: files as named, and the `.py` files under
+    each directory (see `codegen.discover`)."""
     if not inputs:
         raise UsageError("no input files given (try: codegen model.py; see codegen --help)")
+    excluded = _regex(exclude, "--exclude") or re.compile(discover.DEFAULT_EXCLUDES)
+    extended = _regex(extend_exclude, "--extend-exclude")
     paths: list[Path] = []
     seen: set[str] = set()
     for name in inputs:
         path = Path(name)
         if not path.exists():
             raise UsageError(f"{name}: no such file")
-        if not path.is_file():
+        if not path.is_dir() and not path.is_file():
             raise UsageError(f"{name}: not a file")
-        key = os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
-            paths.append(path)
+        found = discover.forward_files(path, excluded, extended) if path.is_dir() else [path]
+        for item in found:
+            key = os.path.realpath(item)
+            if key not in seen:
+                seen.add(key)
+                paths.append(item)
     return paths
 
 
@@ -532,11 +569,20 @@ def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> N
 
 def run(args: argparse.Namespace) -> int:
     """Run the command for parsed arguments and return the exit code."""
-    inputs = check_inputs(args.inputs)
+    if "-" in args.inputs:
+        return run_stdin(args)
+    if args.stdin_filename is not None:
+        raise UsageError("--stdin-filename goes with the input '-' (standard input)")
+    # The configuration applies to the files named and to those in the directories.
+    named = [Path(name) / "-" if Path(name).is_dir() else Path(name) for name in args.inputs]
     try:
-        cfg = config.load(inputs)
+        cfg = config.load(named)
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
+    inputs = check_inputs(args.inputs, args.exclude or cfg.exclude, args.extend_exclude or cfg.extend_exclude)
+    if not inputs:
+        print("No Python files are present to be differentiated. Nothing to do.", file=sys.stderr)
+        return 0
     try:
         settings = resolve_settings(args, cfg)
     except config.ConfigError as exc:
@@ -548,6 +594,52 @@ def run(args: argparse.Namespace) -> int:
     if settings.output != "-":
         report.note(report.summary())
     return report.exit_code()
+
+
+def run_stdin(args: argparse.Namespace) -> int:
+    """`codegen -`: the forward module from standard input, the output on stdout;
+    `--stdin-filename` names it in messages and the header, and the search for
+    the configuration starts beside it."""
+    if args.inputs != ["-"]:
+        raise UsageError("'-' (standard input) is the only input when given")
+    name = args.stdin_filename
+    try:
+        cfg = config.load([Path(name)] if name else [Path("-")])
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    settings = resolve_settings(args, cfg)
+    if settings.check or settings.diff or settings.output not in (None, "-") and args.output is not None:
+        raise UsageError("standard input is written to standard output: no --check, --diff or -o")
+    report = Report(settings)
+    for message in cfg.notes:
+        report.detail(message)
+    display = name or "-"
+    try:
+        text = files.decode_source(sys.stdin.buffer.read(), display)
+        if is_generated(text) and not settings.allow_generated:
+            report.error(f"error: {display} is generated by codegen (--allow-generated to differentiate it again)")
+            return 1
+        code = generate(
+            text,
+            filename=display,
+            functions=settings.functions,
+            wrt=settings.wrt,
+            line_length=settings.line_length,
+            target_versions=settings.target_versions,
+            style=settings.style,
+            return_value=settings.return_value,
+            mode=settings.mode,
+            allow_generated=settings.allow_generated,
+            assert_shapes=settings.assert_shapes,
+            src=settings.src,
+            dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
+        )
+    except CodegenError as exc:
+        for problem in exc.problems:
+            report.error(problem.render())
+        return 1
+    write_stdout(code)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,8 @@ class Config:
     return_value: bool | None = None
     mode: str | None = None
     assert_shapes: bool | None = None
+    exclude: str | None = None
+    extend_exclude: str | None = None
     codegen_file: Path | None = None
     black_line_length: int | None = None
     black_target_versions: tuple[str, ...] | None = None
@@ -161,6 +163,8 @@ CODEGEN_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "return-value": ("return_value", _bool),
     "mode": ("mode", _mode),
     "assert-shapes": ("assert_shapes", _bool),
+    "exclude": ("exclude", _string),
+    "extend-exclude": ("extend_exclude", _string),
 }
 
 
