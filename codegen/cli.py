@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import enum
 import os
 import re
@@ -17,7 +18,7 @@ from codegen import __version__, config, discover, files
 from codegen.api import StageDump, edited, generate, generated_from, is_generated
 from codegen.errors import NoForwardFunctions
 from codegen.options import MODES, STYLES, conflict
-from codegen.errors import CodegenError
+from codegen.errors import CodegenError, Problem
 
 EPILOG = """\
 examples:
@@ -36,8 +37,9 @@ configuration:
   [tool.codegen] in the nearest pyproject.toml takes the long flags as keys:
   output = "{stem}_backward.py", functions = ["loss"], wrt = ["w"],
   line-length = 88, target-version = ["py310"], quiet, verbose,
-  exit-nonzero-on-change, style, return-value, mode, assert-shapes.
-  Flags override it. Where neither sets line-length or target-version,
+  exit-nonzero-on-change, style, return-value, mode, assert-shapes,
+  exclude, extend-exclude. Flags override it. Where neither sets
+  line-length or target-version,
   [tool.black]'s are used; then ruff's line-length ([tool.ruff], ruff.toml).
 
 exit codes:
@@ -48,6 +50,9 @@ exit codes:
   2    usage or configuration error
   123  internal error (a bug in codegen; please report it)
 """
+
+
+OUTPUT_FORMATS = ("full", "concise", "github", "json")
 
 
 class UsageError(Exception):
@@ -96,6 +101,28 @@ class Report:
 
     settings: Settings
     outcomes: list[Outcome] = field(default_factory=list)
+    output_format: str = "full"
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, problem: Problem) -> None:
+        """A problem in an input, in the chosen output format."""
+        if self.output_format in ("full", "concise"):
+            self.error(problem.render(concise=self.output_format == "concise"))
+        elif self.output_format == "github":
+            place = f"file={problem.filename},line={problem.line},col={problem.column},title=codegen {problem.code}"
+            message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            write_stdout(f"::error {place}::{message}\n")
+        else:
+            self.problems.append(problem)
+
+    def finish(self) -> None:
+        """With --output-format json: every problem, as one JSON list on stdout."""
+        if self.output_format == "json":
+            found = [
+                {"filename": p.filename, "line": p.line, "column": p.column, "code": p.code, "message": p.message}
+                for p in self.problems
+            ]
+            write_stdout(json.dumps(found, indent=2) + "\n")
 
     def note(self, message: str) -> None:
         """A progress message on stderr, silenced by -q."""
@@ -261,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="VER",
         help="Python version the output must support, as black's (py310; repeatable)",
+    )
+    parser.add_argument(
+        "--output-format",
+        choices=OUTPUT_FORMATS,
+        default="full",
+        help="how problems in inputs are reported: full (with the source line, on stderr), "
+        "concise (one line each), github (workflow commands, on stdout), json (on stdout)",
     )
     parser.add_argument(
         "--stdin-filename",
@@ -551,7 +585,7 @@ def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> N
             raise
         except CodegenError as exc:
             for problem in exc.problems:
-                report.error(problem.render())
+                report.problem(problem)
             outcome = Outcome.FAILED
         except OSError as exc:
             report.error(f"error: {source}: {exc.strerror or exc}")
@@ -587,12 +621,15 @@ def run(args: argparse.Namespace) -> int:
         settings = resolve_settings(args, cfg)
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    report = Report(settings)
+    if args.output_format in ("github", "json") and (settings.output == "-" or settings.diff):
+        raise UsageError(f"--output-format {args.output_format} writes to standard output, as -o - and --diff do")
+    report = Report(settings, output_format=args.output_format)
     for message in cfg.notes:
         report.detail(message)
     process_all(inputs, settings, report)
     if settings.output != "-":
         report.note(report.summary())
+    report.finish()
     return report.exit_code()
 
 
@@ -610,7 +647,9 @@ def run_stdin(args: argparse.Namespace) -> int:
     settings = resolve_settings(args, cfg)
     if settings.check or settings.diff or settings.output not in (None, "-") and args.output is not None:
         raise UsageError("standard input is written to standard output: no --check, --diff or -o")
-    report = Report(settings)
+    if args.output_format in ("github", "json"):
+        raise UsageError(f"--output-format {args.output_format} writes to standard output, where the code goes with '-'")
+    report = Report(settings, output_format=args.output_format)
     for message in cfg.notes:
         report.detail(message)
     display = name or "-"
@@ -636,7 +675,8 @@ def run_stdin(args: argparse.Namespace) -> int:
         )
     except CodegenError as exc:
         for problem in exc.problems:
-            report.error(problem.render())
+            report.problem(problem)
+        report.finish()
         return 1
     write_stdout(code)
     return 0

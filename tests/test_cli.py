@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codegen import generate
+from codegen import CodegenError, generate
 
 RunCodegen = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -733,3 +734,38 @@ def test_exclude_from_pyproject(project: Path, codegen: RunCodegen) -> None:
     write(project / "experiments" / "b.py", FWD)
     assert codegen(".").returncode == 0
     assert (project / "models" / "a_backward.py").exists() and not (project / "experiments" / "b_backward.py").exists()
+
+
+# --- rule codes and output formats -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("def f(x):\n    return [\n", "CG001"),
+        (UNSUPPORTED, "CG103"),
+        ("import math\n\n\ndef f(x):\n    return math.gcd(x, 2) * x\n", "CG101"),
+        ('import numpy as np\n\n\ndef f(x: "N 3", w: "4 M"):\n    return np.sum(x @ w)\n', "CG201"),
+        ("def _private(x):\n    return x\n", "CG301"),
+    ],
+)
+def test_every_problem_carries_a_rule_code(source: str, code: str) -> None:
+    with pytest.raises(CodegenError) as caught:
+        generate(source, filename="fwd.py")
+    assert caught.value.problems[0].code == code
+    assert caught.value.problems[0].render().splitlines()[0].endswith(f"  [{code}]")
+
+
+def test_output_formats(project: Path, codegen: RunCodegen) -> None:
+    write(project / "bad.py", UNSUPPORTED)
+    write(project / "fwd.py", FWD)
+    concise = codegen("--output-format", "concise", "bad.py", "fwd.py")
+    assert concise.returncode == 1
+    assert "bad.py:5:9: error: list comprehensions are not supported  [CG103]\n" in concise.stderr
+    assert "    y = [x * i" not in concise.stderr
+    github = codegen("--output-format", "github", "bad.py", "--check")
+    assert github.returncode == 1
+    assert github.stdout == "::error file=bad.py,line=5,col=9,title=codegen CG103::list comprehensions are not supported\n"
+    found = codegen("--output-format", "json", "-q", "bad.py")
+    assert json.loads(found.stdout) == [
+        {"filename": "bad.py", "line": 5, "column": 9, "code": "CG103", "message": "list comprehensions are not supported"}
+    ]
+    assert codegen("--output-format", "json", "-o", "-", "fwd.py").returncode == 2
