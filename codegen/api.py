@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from codegen import annotations, emit, format as fmt, helpers, ir, parse, validate
+from codegen import emit, format as fmt, helpers, ir, parse, typed, validate
 from codegen.differentiate import Backward, differentiate, useful_variables
 from codegen.forward_mode import ForwardMode
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
@@ -253,7 +253,7 @@ def build(
             fn = normalise(info, info.functions[name], collector, wrt, forward)
         except CodegenError:
             continue
-        fn.types = annotations.of(info.functions[name], info.code) if options.annotate else None
+        fn.types = typed.of(info.functions[name], info.code) if options.annotate else None
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
         if forward:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import annotations, assertions, cse, helpers, ir, literals, partition, prune, source
+from codegen import assertions, cse, helpers, ir, literals, partition, prune, source, typed
 from codegen import imports as import_lines
 from codegen.differentiate import Backward, render
 from codegen.naming import Names, identifiers
@@ -88,10 +88,10 @@ def signature(fn: ir.Function, returns: str = "") -> str:
     if posonly:
         parts += posonly + ["/"]
     parts += [p.code for p in fn.params if p.kind == "positional"]
-    outputs = annotations.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
     if outputs:
         defaulted = any("=" in p.code for p in fn.params if p.kind != "kwonly")
-        parts += annotations.upstream(fn.upstream, outputs, defaulted)
+        parts += typed.upstream(fn.upstream, outputs, defaulted)
     else:
         parts += [f"{u}=1.0" for u in fn.upstream]
     kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
@@ -105,7 +105,7 @@ def _return_annotation(fn: ir.Function, back: Backward, options: Options) -> str
     their parameters' types (and the value its return type, with return_value)."""
     if fn.types is None:
         return ""
-    grads = annotations.gradients(fn.types, [p.name for p in back.differentiable])
+    grads = typed.gradients(fn.types, [p.name for p in back.differentiable])
     if options.return_value:
         return f" -> tuple[{fn.types.returns}, {grads}]"
     return f" -> {grads}"
@@ -519,10 +519,10 @@ def module_text(
         line = "import math" if key == "math" else "import numpy as np"
         if needed and info.module_alias(module) is None and line not in imports:
             imports.append(line)
-    # Only a fused backward carries the input's types (see codegen.annotations).
-    typed = options.style == "fused" and any(fn.types is not None and not back.text for fn, back in functions)
-    parts += [helpers.source(name, spellings, typed) for name in used_helpers]
-    if typed and any(": Any" in part for part in parts):
+    # Only a fused backward carries the input's types (see codegen.typed).
+    annotated = options.style == "fused" and any(fn.types is not None and not back.text for fn, back in functions)
+    parts += [helpers.source(name, spellings, annotated) for name in used_helpers]
+    if annotated and any(": Any" in part for part in parts):
         imports.append("from typing import Any")
     parts += functions_code
     used = set().union(*(identifiers(ast.parse(part)) for part in parts))

@@ -102,9 +102,9 @@ def arrange(lines: Iterable[str], first_party: Callable[[str], bool]) -> list[st
     def add(where: int, key: tuple[object, ...], code: str, comment: str) -> None:
         sections.setdefault(where, []).append((key, f"{code}  {comment}" if comment else code))
 
-    for (module, alias), comment in straight.items():
-        code = f"import {module} as {alias}" if alias else f"import {module}"
-        add(section(0, module), (0, _natural(module), bool(alias), _natural(alias)), code, comment)
+    for (module, asname), comment in straight.items():
+        code = f"import {module} as {asname}" if asname else f"import {module}"
+        add(section(0, module), (0, _natural(module), bool(asname), _natural(asname)), code, comment)
     for entry in froms.values():
         where = section(entry.level, entry.module)
         base = (1, -entry.level, _natural(entry.module))
@@ -118,8 +118,8 @@ def arrange(lines: Iterable[str], first_party: Callable[[str], bool]) -> list[st
             else:
                 code = f"from {source} import {', '.join(names)}"
             add(where, (*base, 0, ()), code, comment)
-        for (name, alias), comment in sorted(entry.aliases.items(), key=lambda item: (_member(item[0][0]), item[0][1])):
-            add(where, (*base, 1, _member(name), _natural(alias)), f"from {source} import {name} as {alias}", comment)
+        for (name, asname), comment in sorted(entry.aliases.items(), key=lambda item: (_member(item[0][0]), item[0][1])):
+            add(where, (*base, 1, _member(name), _natural(asname)), f"from {source} import {name} as {asname}", comment)
     return ["\n".join(code for _, code in sorted(sections[s], key=lambda e: e[0])) for s in sorted(sections)]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from codegen import source
-from codegen.annotations import Types
+from codegen.typed import Types
 from codegen.naming import Names
 from codegen.rules import Rule
 
@@ -221,7 +221,7 @@ class Function:
     user_names: set[str] = field(default_factory=set)  # names the function binds (parameters, locals)
     stacks: set[str] = field(default_factory=set)  # lists that differentiated values are appended to
     list_values: set[str] = field(default_factory=set)  # names indexed as Python lists
-    types: Types | None = None  # a fully typed function's annotations (see codegen.annotations)
+    types: Types | None = None  # a fully typed function's annotations (see codegen.typed)
 
 
 def render(node: Node) -> ast.expr:

@@ -172,7 +172,7 @@ def test_cli_reports_the_mismatch_and_writes_nothing(project: Path, codegen: Run
     assert result.returncode == 1
     assert result.stderr.startswith(
         "fwd.py:5:12: error: shape mismatch: matrix product of shapes (N, 3) and (4, M): "
-        "inner sizes 3 and 4 differ\n        return x @ w\n               ^\n"
+        "inner sizes 3 and 4 differ  [CG201]\n        return x @ w\n               ^\n"
     ), result.stderr
     assert "Traceback" not in result.stderr
     assert not (project / "fwd_backward.py").exists()
