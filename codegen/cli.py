@@ -626,11 +626,26 @@ def run(args: argparse.Namespace) -> int:
     report = Report(settings, output_format=args.output_format)
     for message in cfg.notes:
         report.detail(message)
+    report.detail(f"line length {settings.line_length}, from {_line_length_source(args, cfg)}")
     process_all(inputs, settings, report)
     if settings.output != "-":
         report.note(report.summary())
     report.finish()
     return report.exit_code()
+
+
+def _line_length_source(args: argparse.Namespace, cfg: config.Config) -> str:
+    """Where the line length came from, for -v: the flag, a table, or the default."""
+    if args.line_length:
+        return "-l/--line-length"
+    for value, table, path in (
+        (cfg.line_length, "[tool.codegen]", cfg.codegen_file),
+        (cfg.black_line_length, "[tool.black]", cfg.black_file),
+        (cfg.ruff_line_length, "[tool.ruff]" if cfg.ruff_file and cfg.ruff_file.name == "pyproject.toml" else "ruff's settings", cfg.ruff_file),
+    ):
+        if value is not None:
+            return f"{table} in {path}"
+    return "the default"
 
 
 def run_stdin(args: argparse.Namespace) -> int:

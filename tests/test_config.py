@@ -244,13 +244,17 @@ def test_ruff_line_length_is_honoured_without_black(project: Path, codegen: RunC
     assert result.returncode == 0, result.stderr
     assert NARROW in (project / "fwd_backward.py").read_text()
     assert f"from {project / where}" in result.stderr
+    table = "[tool.ruff]" if where == "pyproject.toml" else "ruff's settings"
+    assert f"line length 40, from {table} in {project / where}" in result.stderr
 
 
 def test_black_and_codegen_line_lengths_beat_ruffs(project: Path, codegen: RunCodegen) -> None:
     pyproject(project, "[tool.ruff]\nline-length = 40\n\n[tool.black]\nline-length = 200\n")
     write(project / "fwd.py", LONG)
-    assert codegen("fwd.py").returncode == 0
+    result = codegen("fwd.py", "-v")
+    assert result.returncode == 0
     assert WIDE in (project / "fwd_backward.py").read_text()
+    assert "line length 200, from [tool.black] in " in result.stderr
     pyproject(project, "[tool.ruff]\nline-length = 200\n\n[tool.codegen]\nline-length = 40\n")
     assert codegen("fwd.py").returncode == 0
     assert NARROW in (project / "fwd_backward.py").read_text()
