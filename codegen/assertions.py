@@ -3,8 +3,8 @@
 At the top, one assert per annotated parameter: its number of dimensions and
 every size the annotations fix, a literal or a symbol an earlier parameter
 bound. The symbols a parameter introduces are then bound from its shape
-(`N, D = x.shape`) where later parameters use them. Before the return, one
-assert per gradient (or tangent) of an annotated parameter: it has that
+(`D = x.shape[1]`, `N, D = x.shape`) where later parameters use them. Before
+the return, one assert per gradient (or tangent) of an annotated parameter: it has that
 parameter's shape.
 """
 
@@ -53,13 +53,12 @@ def _assertion(param: str, shape: Shape, tests: list[tuple[int, str]], bound: di
 def _bindings(
     param: str, shape: Shape, new: dict[str, int], later: set[object], bound: dict[str, str], names: Names
 ) -> list[str]:
-    """Bind the new symbols later parameters use: `N, D = x.shape` when the
-    annotation is all new symbols, else `M = w.shape[1]` one by one."""
+    """Bind the new symbols later parameters use: `N, D = x.shape` when they are
+    all of the annotation, else `M = w.shape[1]` one by one (no name bound that
+    nothing reads, which linters report)."""
     wanted = [symbol for symbol in new if symbol in later]
     if not wanted:
         return []
-    if len(shape) > 1 and len(new) == len(shape):
-        wanted = list(new)
     for symbol in wanted:
         bound[symbol] = names.fresh(symbol)
     if len(wanted) == len(shape) > 1:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import enum
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegen import __version__, config, files, notebook
-from codegen.api import StageDump, generate, is_generated
+from codegen import __version__, config, discover, files, notebook
+from codegen.api import StageDump, edited, generate, generated_from, is_generated
 from codegen.errors import NoForwardFunctions
-from codegen.options import MODES, STYLES
-from codegen.errors import CodegenError
+from codegen.options import MODES, STYLES, conflict
+from codegen.errors import CodegenError, Problem
 from codegen.sourcemap import Assembled
 
 EPILOG = """\
@@ -37,9 +39,10 @@ configuration:
   [tool.codegen] in the nearest pyproject.toml takes the long flags as keys:
   output = "{stem}_backward.py", functions = ["loss"], wrt = ["w"],
   line-length = 88, target-version = ["py310"], quiet, verbose,
-  exit-nonzero-on-change, style, return-value, mode, assert-shapes.
-  Flags override it. Where neither sets line-length or target-version,
-  [tool.black]'s are used.
+  exit-nonzero-on-change, style, return-value, mode, assert-shapes,
+  exclude, extend-exclude. Flags override it. Where neither sets
+  line-length or target-version,
+  [tool.black]'s are used; then ruff's line-length ([tool.ruff], ruff.toml).
 
 exit codes:
   0    done, or everything up to date
@@ -49,6 +52,9 @@ exit codes:
   2    usage or configuration error
   123  internal error (a bug in codegen; please report it)
 """
+
+
+OUTPUT_FORMATS = ("full", "concise", "github", "json")
 
 
 class UsageError(Exception):
@@ -88,6 +94,7 @@ class Settings:
     mode: str = "reverse"
     allow_generated: bool = False
     assert_shapes: bool = False
+    src: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,6 +103,28 @@ class Report:
 
     settings: Settings
     outcomes: list[Outcome] = field(default_factory=list)
+    output_format: str = "full"
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, problem: Problem) -> None:
+        """A problem in an input, in the chosen output format."""
+        if self.output_format in ("full", "concise"):
+            self.error(problem.render(concise=self.output_format == "concise"))
+        elif self.output_format == "github":
+            place = f"file={problem.filename},line={problem.line},col={problem.column},title=codegen {problem.code}"
+            message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            write_stdout(f"::error {place}::{message}\n")
+        else:
+            self.problems.append(problem)
+
+    def finish(self) -> None:
+        """With --output-format json: every problem, as one JSON list on stdout."""
+        if self.output_format == "json":
+            found = [
+                {"filename": p.filename, "line": p.line, "column": p.column, "code": p.code, "message": p.message}
+                for p in self.problems
+            ]
+            write_stdout(json.dumps(found, indent=2) + "\n")
 
     def note(self, message: str) -> None:
         """A progress message on stderr, silenced by -q."""
@@ -155,7 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="*", metavar="FILE", help="forward files (.py, or notebooks .ipynb)")
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="PATH",
+        help="forward files (.py, or notebooks .ipynb), directories searched for them, or '-' for standard input",
+    )
     parser.add_argument(
         "-o",
         "--output",
@@ -247,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--line-length",
         type=_line_length,
         metavar="N",
-        help="line length of the output (default: [tool.black]'s, else 88)",
+        help="line length of the output (default: [tool.black]'s, else [tool.ruff]'s, else 88)",
     )
     parser.add_argument(
         "-t",
@@ -256,6 +290,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="VER",
         help="Python version the output must support, as black's (py310; repeatable)",
+    )
+    parser.add_argument(
+        "--output-format",
+        choices=OUTPUT_FORMATS,
+        default="full",
+        help="how problems in inputs are reported: full (with the source line, on stderr), "
+        "concise (one line each), github (workflow commands, on stdout), json (on stdout)",
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="PATH",
+        help="with the input '-' (standard input): the file name for messages, "
+        "the header and finding the configuration",
+    )
+    parser.add_argument(
+        "--exclude",
+        metavar="REGEX",
+        help="paths under a directory argument to leave out, matched from the project "
+        "root as black matches them (default: black's: .git, .venv, build, ...)",
+    )
+    parser.add_argument(
+        "--extend-exclude",
+        metavar="REGEX",
+        help="more paths to leave out, besides --exclude's",
     )
     parser.add_argument(
         "--dump-stages",
@@ -287,11 +345,16 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         quiet, verbose = bool(cfg.quiet), bool(cfg.verbose) and not cfg.quiet
     functions = tuple(args.functions) if args.functions else cfg.functions
     wrt = tuple(args.wrt) if args.wrt else cfg.wrt
+    style, mode = args.style or cfg.style or "fused", args.mode or cfg.mode or "reverse"
+    return_value = bool(args.return_value or cfg.return_value)
+    problem = conflict(style, mode, return_value, flags=True)
+    if problem:
+        raise UsageError(problem)
     return Settings(
         output=args.output if args.output is not None else cfg.output,
         functions=functions,
         wrt=wrt,
-        line_length=args.line_length or cfg.line_length or cfg.black_line_length or 88,
+        line_length=args.line_length or cfg.line_length or cfg.black_line_length or cfg.ruff_line_length or 88,
         target_versions=target_versions,
         check=args.check,
         diff=args.diff,
@@ -299,30 +362,45 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         verbose=verbose,
         dump_stages=args.dump_stages,
         exit_nonzero_on_change=bool(args.exit_nonzero_on_change or cfg.exit_nonzero_on_change),
-        style=args.style or cfg.style or "fused",
-        return_value=bool(args.return_value or cfg.return_value),
-        mode=args.mode or cfg.mode or "reverse",
+        style=style,
+        return_value=return_value,
+        mode=mode,
         allow_generated=bool(args.allow_generated),
         assert_shapes=bool(args.assert_shapes or cfg.assert_shapes),
+        src=cfg.src(),
     )
 
 
-def check_inputs(inputs: Sequence[str]) -> list[Path]:
-    """The input paths, de-duplicated; every one must be an existing file."""
+def _regex(text: str | None, where: str) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise UsageError(f"{where}: not a regular expression: {text!r} ({exc})") from None
+
+
+def check_inputs(inputs: Sequence[str], exclude: str | None = None, extend_exclude: str | None = None) -> list[Path]:
+    """The input paths, de-duplicated: files as named, and the `.py` files under
+    each directory (see `codegen.discover`)."""
     if not inputs:
         raise UsageError("no input files given (try: codegen model.py; see codegen --help)")
+    excluded = _regex(exclude, "--exclude") or re.compile(discover.DEFAULT_EXCLUDES)
+    extended = _regex(extend_exclude, "--extend-exclude")
     paths: list[Path] = []
     seen: set[str] = set()
     for name in inputs:
         path = Path(name)
         if not path.exists():
             raise UsageError(f"{name}: no such file")
-        if not path.is_file():
+        if not path.is_dir() and not path.is_file():
             raise UsageError(f"{name}: not a file")
-        key = os.path.realpath(path)
-        if key not in seen:
-            seen.add(key)
-            paths.append(path)
+        found = discover.forward_files(path, excluded, extended) if path.is_dir() else [path]
+        for item in found:
+            key = os.path.realpath(item)
+            if key not in seen:
+                seen.add(key)
+                paths.append(item)
     return paths
 
 
@@ -459,6 +537,7 @@ def _generate(source_text: str, display: str, settings: Settings, cells: Assembl
             mode=settings.mode,
             allow_generated=settings.allow_generated,
             assert_shapes=settings.assert_shapes,
+            src=settings.src,
             dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
         )
     except CodegenError as exc:
@@ -467,8 +546,63 @@ def _generate(source_text: str, display: str, settings: Settings, cells: Assembl
         raise notebook.cell_of(cells, exc, display) from None
 
 
+def generated_source(path: Path, text: str, pattern: str) -> Path | None:
+    """The forward file that writes the generated module `path` under the output
+    `pattern`: the one its header names, where the pattern puts `path`; None
+    when `path` is not where that file's output goes."""
+    name = generated_from(text)
+    if name is None or not name.endswith((".py", ".ipynb")):
+        return None
+    relative = Path(pattern.format(stem=name.rsplit(".", 1)[0]))
+    if relative.is_absolute():
+        return None
+    parts = Path(os.path.normpath(path)).parts
+    wanted = Path(os.path.normpath(relative)).parts
+    if len(parts) < len(wanted) or parts[len(parts) - len(wanted) :] != wanted or ".." in wanted:
+        return None
+    return Path(*parts[: len(parts) - len(wanted)]) / name if len(parts) > len(wanted) else Path(name)
+
+
+def sort_generated(inputs: Sequence[Path], settings: Settings, report: Report) -> list[Path]:
+    """The inputs with each generated module among them replaced by its forward
+    file, which regenerates (or, with --check, compares) it; a generated module
+    whose forward file is gone, or that is not where its forward file's output
+    goes, is an orphan: an error. An edit by hand is reported."""
+    pattern = settings.output or config.DEFAULT_OUTPUT
+    if settings.allow_generated or "{" not in pattern or Path(pattern.format(stem="x")).is_absolute():
+        return list(inputs)  # -o PATH, -o - or outputs elsewhere: skipped as they come
+    kept: list[Path] = []
+    seen = {os.path.realpath(p) for p in inputs}
+    for path in inputs:
+        try:
+            head = path.read_bytes()
+        except OSError:
+            kept.append(path)
+            continue
+        if not files.is_generated_bytes(head):
+            kept.append(path)
+            continue
+        text = head.decode("utf-8", "replace")
+        if edited(text):
+            report.error(f"error: {path} was edited by hand: it no longer matches the sha256 in its header")
+        source = generated_source(path, text, pattern)
+        if source is None or not source.is_file():
+            name = generated_from(text) or "an unnamed file"
+            where = f"{source} is gone" if source is not None else f"{pattern} does not name this file for it"
+            report.error(f"error: {path} is an orphan: generated from {name}, but {where} (delete it, or restore its source)")
+            report.outcomes.append(Outcome.FAILED)
+        elif os.path.realpath(source) in seen:
+            report.note(f"skipped {path}: generated by codegen")
+            report.outcomes.append(Outcome.SKIPPED)
+        else:
+            seen.add(os.path.realpath(source))
+            kept.append(source)
+    return kept
+
+
 def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> None:
     """Process every input, reporting each failure and carrying on with the rest."""
+    inputs = sort_generated(inputs, settings, report)
     targets = plan_outputs(inputs, settings)
     for source, target in zip(inputs, targets):
         try:
@@ -477,7 +611,7 @@ def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> N
             raise
         except CodegenError as exc:
             for problem in exc.problems:
-                report.error(problem.render())
+                report.problem(problem)
             outcome = Outcome.FAILED
         except OSError as exc:
             report.error(f"error: {exc.filename or source}: {exc.strerror or exc}")
@@ -495,22 +629,98 @@ def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> N
 
 def run(args: argparse.Namespace) -> int:
     """Run the command for parsed arguments and return the exit code."""
-    inputs = check_inputs(args.inputs)
+    if "-" in args.inputs:
+        return run_stdin(args)
+    if args.stdin_filename is not None:
+        raise UsageError("--stdin-filename goes with the input '-' (standard input)")
+    # The configuration applies to the files named and to those in the directories.
+    named = [Path(name) / "-" if Path(name).is_dir() else Path(name) for name in args.inputs]
     try:
-        cfg = config.load(inputs)
+        cfg = config.load(named)
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
+    inputs = check_inputs(args.inputs, args.exclude or cfg.exclude, args.extend_exclude or cfg.extend_exclude)
+    if not inputs:
+        print("No Python files are present to be differentiated. Nothing to do.", file=sys.stderr)
+        return 0
     try:
         settings = resolve_settings(args, cfg)
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    report = Report(settings)
+    if args.output_format in ("github", "json") and (settings.output == "-" or settings.diff):
+        raise UsageError(f"--output-format {args.output_format} writes to standard output, as -o - and --diff do")
+    report = Report(settings, output_format=args.output_format)
     for message in cfg.notes:
         report.detail(message)
+    report.detail(f"line length {settings.line_length}, from {_line_length_source(args, cfg)}")
     process_all(inputs, settings, report)
     if settings.output != "-":
         report.note(report.summary())
+    report.finish()
     return report.exit_code()
+
+
+def _line_length_source(args: argparse.Namespace, cfg: config.Config) -> str:
+    """Where the line length came from, for -v: the flag, a table, or the default."""
+    if args.line_length:
+        return "-l/--line-length"
+    for value, table, path in (
+        (cfg.line_length, "[tool.codegen]", cfg.codegen_file),
+        (cfg.black_line_length, "[tool.black]", cfg.black_file),
+        (cfg.ruff_line_length, "[tool.ruff]" if cfg.ruff_file and cfg.ruff_file.name == "pyproject.toml" else "ruff's settings", cfg.ruff_file),
+    ):
+        if value is not None:
+            return f"{table} in {path}"
+    return "the default"
+
+
+def run_stdin(args: argparse.Namespace) -> int:
+    """`codegen -`: the forward module from standard input, the output on stdout;
+    `--stdin-filename` names it in messages and the header, and the search for
+    the configuration starts beside it."""
+    if args.inputs != ["-"]:
+        raise UsageError("'-' (standard input) is the only input when given")
+    name = args.stdin_filename
+    try:
+        cfg = config.load([Path(name)] if name else [Path("-")])
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    settings = resolve_settings(args, cfg)
+    if settings.check or settings.diff or settings.output not in (None, "-") and args.output is not None:
+        raise UsageError("standard input is written to standard output: no --check, --diff or -o")
+    if args.output_format in ("github", "json"):
+        raise UsageError(f"--output-format {args.output_format} writes to standard output, where the code goes with '-'")
+    report = Report(settings, output_format=args.output_format)
+    for message in cfg.notes:
+        report.detail(message)
+    display = name or "-"
+    try:
+        text = files.decode_source(sys.stdin.buffer.read(), display)
+        if is_generated(text) and not settings.allow_generated:
+            report.error(f"error: {display} is generated by codegen (--allow-generated to differentiate it again)")
+            return 1
+        code = generate(
+            text,
+            filename=display,
+            functions=settings.functions,
+            wrt=settings.wrt,
+            line_length=settings.line_length,
+            target_versions=settings.target_versions,
+            style=settings.style,
+            return_value=settings.return_value,
+            mode=settings.mode,
+            allow_generated=settings.allow_generated,
+            assert_shapes=settings.assert_shapes,
+            src=settings.src,
+            dump_stages=dump_stages_to_stderr(display) if settings.dump_stages else None,
+        )
+    except CodegenError as exc:
+        for problem in exc.problems:
+            report.problem(problem)
+        report.finish()
+        return 1
+    write_stdout(code)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,10 @@
-"""Settings from `[tool.codegen]` and `[tool.black]` in the nearest pyproject.toml.
+"""Settings from `[tool.codegen]`, `[tool.black]` and ruff's configuration.
 
 The file is found the way black finds its own: walk up from the deepest common
 parent of the inputs to the first `pyproject.toml` holding the tool's table,
-stopping at the repository root (a directory with `.git` or `.hg`).
+stopping at the repository root (a directory with `.git` or `.hg`). ruff's own
+files, `.ruff.toml` and `ruff.toml`, count as its table wherever they are found
+first, as ruff reads them.
 """
 
 from __future__ import annotations
@@ -46,11 +48,25 @@ class Config:
     return_value: bool | None = None
     mode: str | None = None
     assert_shapes: bool | None = None
+    exclude: str | None = None
+    extend_exclude: str | None = None
     codegen_file: Path | None = None
     black_line_length: int | None = None
     black_target_versions: tuple[str, ...] | None = None
     black_file: Path | None = None
+    ruff_line_length: int | None = None
+    ruff_src: tuple[str, ...] | None = None
+    ruff_file: Path | None = None
     notes: list[str] = field(default_factory=list)
+
+    def src(self) -> tuple[str, ...]:
+        """The directories of the project's own modules, as ruff decides: its `src`
+        setting, else the directory of its configuration (else the current one)
+        and that directory's `src`."""
+        if self.ruff_src is not None:
+            return self.ruff_src
+        root = self.ruff_file.parent if self.ruff_file is not None else Path.cwd()
+        return (str(root), str(root / "src"))
 
 
 def target_version_names() -> tuple[str, ...]:
@@ -150,6 +166,8 @@ CODEGEN_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "return-value": ("return_value", _bool),
     "mode": ("mode", _mode),
     "assert-shapes": ("assert_shapes", _bool),
+    "exclude": ("exclude", _string),
+    "extend-exclude": ("extend_exclude", _string),
 }
 
 
@@ -185,6 +203,39 @@ def find_pyproject(start: Path, tool: str) -> tuple[Path | None, dict[str, Any]]
         if (directory / ".git").exists() or (directory / ".hg").is_dir():
             break
     return None, {}
+
+
+def find_ruff(start: Path) -> tuple[Path | None, dict[str, Any]]:
+    """ruff's configuration: the nearest `.ruff.toml`, `ruff.toml` or `pyproject.toml`
+    with a `[tool.ruff]` table (in that order in each directory), and its table."""
+    for directory in (start, *start.parents):
+        for name in (".ruff.toml", "ruff.toml"):
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate, load_toml(candidate)
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            tools = load_toml(candidate).get("tool", {})
+            if isinstance(tools, dict) and "ruff" in tools:
+                if not isinstance(tools["ruff"], dict):
+                    raise ConfigError(f"{candidate}: [tool.ruff] must be a table")
+                return candidate, tools["ruff"]
+        if (directory / ".git").exists() or (directory / ".hg").is_dir():
+            break
+    return None, {}
+
+
+def parse_ruff_section(section: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Pick ruff's `line-length` and `src` (relative to its file); the rest is ruff's."""
+    ruff = _normalise(section)
+    values: dict[str, Any] = {}
+    table = "" if path.name != "pyproject.toml" else " [tool.ruff]"
+    if "line-length" in ruff:
+        values["ruff_line_length"] = _positive_int(ruff["line-length"], f"{path}:{table} line-length")
+    if "src" in ruff:
+        src = _names(ruff["src"], f"{path}:{table} src")
+        values["ruff_src"] = tuple(str(path.parent / d) for d in src)
+    return values
 
 
 def _normalise(section: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,4 +288,10 @@ def load(inputs: Sequence[Path]) -> Config:
         values.update(parse_black_section(black_section, black_file))
         values["black_file"] = black_file
         notes.append(f"using [tool.black] from {black_file}")
+    ruff_file, ruff_section = find_ruff(start)
+    if ruff_file is not None:
+        values.update(parse_ruff_section(ruff_section, ruff_file))
+        values["ruff_file"] = ruff_file
+        table = "[tool.ruff]" if ruff_file.name == "pyproject.toml" else "ruff's settings"
+        notes.append(f"using {table} from {ruff_file}")
     return Config(**values, notes=notes)

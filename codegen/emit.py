@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 import copy
 
-from codegen import assertions, cse, helpers, ir, literals, partition, source
+from codegen import assertions, cse, helpers, ir, literals, partition, prune, source, typed
+from codegen import imports as import_lines
 from codegen.constants import copied as copied_constants
 from codegen.differentiate import Backward, render
-from codegen.naming import Names, identifiers_and_bindings
+from codegen.naming import Names, identifiers, identifiers_and_bindings
 from codegen.options import Options
 from codegen.parse import ModuleInfo
 
@@ -82,17 +83,33 @@ def _statement_lines(statement: ir.Statement) -> list[str]:
     return [ir.unparse(assign)]
 
 
-def signature(fn: ir.Function) -> str:
+def signature(fn: ir.Function, returns: str = "") -> str:
     parts: list[str] = []
     posonly = [p.code for p in fn.params if p.kind == "posonly"]
     if posonly:
         parts += posonly + ["/"]
     parts += [p.code for p in fn.params if p.kind == "positional"]
-    parts += [f"{u}=1.0" for u in fn.upstream]
+    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    if outputs:
+        defaulted = any("=" in p.code for p in fn.params if p.kind != "kwonly")
+        parts += typed.upstream(fn.upstream, outputs, defaulted)
+    else:
+        parts += [f"{u}=1.0" for u in fn.upstream]
     kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
     if kwonly:
         parts += ["*"] + kwonly
-    return f"def {fn.name}_backward({', '.join(parts)}):"
+    return f"def {fn.name}_backward({', '.join(parts)}){returns}:"
+
+
+def _return_annotation(fn: ir.Function, back: Backward, options: Options) -> str:
+    """` -> tuple[float, float]` for a fully typed function: its gradients have
+    their parameters' types (and the value its return type, with return_value)."""
+    if fn.types is None:
+        return ""
+    grads = typed.gradients(fn.types, [p.name for p in back.differentiable])
+    if options.return_value:
+        return f" -> tuple[{fn.types.returns}, {grads}]"
+    return f" -> {grads}"
 
 
 def _docstring(lines: list[str]) -> str:
@@ -167,7 +184,7 @@ def gradient_checks(fn: ir.Function, back: Backward) -> list[str]:
 def function_text(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
     if options.style == "split":
         return split_text(fn, back, options)
-    body = ["# forward pass", *forward_lines(fn)]
+    forward = forward_lines(fn)
     grads = _gradients_return(back)
     if options.return_value:
         value = ", ".join(fn.outputs)
@@ -176,17 +193,37 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
             # The backward loop restores earlier values into these names: keep the result.
             held = fn.value_name or fn.names.fresh("value")
             fn.value_name = held
-            body.append(f"{held} = {value}")
+            forward.append(f"{held} = {value}")
             value = held
         grads = f"({grads})" if len(back.differentiable) > 1 else grads
-        body += [*back.spread, *back.lines, f"return {value}, {grads}"]
+        rest = [*back.spread, *back.lines, f"return {value}, {grads}"]
     else:
-        body += [*back.spread, *back.lines, f"return {grads}"]
-    body = _shared(body, fn, back, literal_lists=options.list_literals)
+        rest = [*back.spread, *back.lines, f"return {grads}"]
+    forward = _live(forward, rest)
+    body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=options.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
-    return f"{signature(fn)}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+    head = signature(fn, _return_annotation(fn, back, options))
+    return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+
+
+def _live(forward: list[str], rest: list[str]) -> list[str]:
+    """The lines of `forward` without its statements whose values neither `rest`
+    (the backward and the return) nor a later forward statement reads. Untouched
+    statements keep their text; a block with some statements gone is written anew."""
+    lines = "\n".join(forward).split("\n")
+    statements = ast.parse("\n".join(lines)).body
+    inner = [[id(n) for n in ast.walk(s) if isinstance(n, ast.stmt)] for s in statements]
+    kept = prune.live_forward(statements, set(first_reads(ast.parse("\n".join(rest)))))
+    out: list[str] = []
+    for statement in kept:
+        index = statements.index(statement)
+        if [id(n) for n in ast.walk(statement) if isinstance(n, ast.stmt)] == inner[index]:
+            out += lines[statement.lineno - 1 : statement.end_lineno]
+        else:
+            out += source.statement(statement).split("\n")
+    return out
 
 
 def _shared(
@@ -486,7 +523,7 @@ def module_text(
     if names and stem.isidentifier():
         imports.append(f"from {stem} import {', '.join(names)}")
     used_helpers = sorted(helpers.with_callees(set().union(*(b.helpers for _, b in functions)))) if functions else []
-    parts = ["\n".join(imports)] if imports else []
+    parts: list[str] = []
     functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
     constants: list[str] = []
     if any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in info.tree.body):
@@ -502,7 +539,13 @@ def module_text(
         line = "import math" if key == "math" else "import numpy as np"
         if needed and info.module_alias(module) is None and line not in imports:
             imports.append(line)
-            parts[:1] = ["\n".join(imports)]
-    parts += [helpers.source(name, spellings) for name in used_helpers]
+    # Only a fused backward carries the input's types (see codegen.typed).
+    annotated = options.style == "fused" and any(fn.types is not None and not back.text for fn, back in functions)
+    parts += [helpers.source(name, spellings, annotated) for name in used_helpers]
+    if annotated and any(": Any" in part for part in parts):
+        imports.append("from typing import Any")
     parts += functions_code
-    return "\n\n".join(parts)
+    used = set().union(*(identifiers(ast.parse(part)) for part in parts))
+    local = stem if stem.isidentifier() else None
+    block = import_lines.arrange(import_lines.used_only(imports, used), import_lines.first_party(options.src, local))
+    return "\n\n".join([*block, *parts])

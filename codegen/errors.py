@@ -15,6 +15,22 @@ def source_lines(source: str) -> list[str]:
     return _LINE.findall(source)
 
 
+# Rule codes, by what a message says: editors' problem matchers and
+# `--output-format github|json` carry them.
+CODES: list[tuple[str, re.Pattern[str]]] = [
+    ("CG001", re.compile(r"^(syntax error|cannot parse|cannot decode byte)")),
+    ("CG101", re.compile(r"^no derivative rule for")),
+    ("CG102", re.compile(r"^cannot differentiate")),
+    ("CG103", re.compile(r"not supported|^only .* supported")),
+    ("CG201", re.compile(r"^(shape mismatch|cannot reshape)")),
+    ("CG202", re.compile(r" is used as .* but (as|is) ")),  # what a value is contradicts itself
+    ("CG301", re.compile(r"^no forward function")),
+    ("CG302", re.compile(r"^input is itself generated")),
+    ("CG401", re.compile(r"too deeply nested")),
+]
+OTHER_CODE = "CG100"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input, at a 1-based line and column."""
@@ -25,10 +41,16 @@ class Problem:
     message: str
     source_line: str = ""
 
-    def render(self) -> str:
-        """`fwd.py:12:9: error: message`, then the source line and a caret."""
-        head = f"{self.filename}:{self.line}:{self.column}: error: {self.message}"
-        if not self.source_line:
+    @property
+    def code(self) -> str:
+        """The rule code of the problem (`CG101`: no derivative rule)."""
+        return next((code for code, pattern in CODES if pattern.search(self.message)), OTHER_CODE)
+
+    def render(self, concise: bool = False) -> str:
+        """`fwd.py:12:9: error: message  [CG101]`, then (unless `concise`) the
+        source line and a caret."""
+        head = f"{self.filename}:{self.line}:{self.column}: error: {self.message}  [{self.code}]"
+        if concise or not self.source_line:
             return head
         text = self.source_line.rstrip("\n").expandtabs(1)
         caret = " " * max(self.column - 1, 0) + "^"

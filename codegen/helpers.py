@@ -11,7 +11,7 @@ import re
 _HELPERS = {
     "_unbroadcast": '''
 def _unbroadcast(grad, like):
-    """Sum grad over the axes along which like (an array, or a shape) was broadcast, to like's shape."""
+    """grad summed to the shape of like (an array or a shape): broadcasting undone."""
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
@@ -71,7 +71,7 @@ def _trigamma(x):
 ''',
     "_prod_others": '''
 def _prod_others(x, axis=None):
-    """Each element's product of the other elements along axis (None: all), exact at zeros."""
+    """Each element's product of the others along axis (None: all), exact at zeros."""
     x = np.asarray(x)
     if axis is None:
         return _prod_others(x.reshape(-1), 0).reshape(x.shape)
@@ -165,10 +165,29 @@ def with_callees(names: set[str]) -> set[str]:
             todo.append(callee)
     return found
 
+# Signatures in a typed module (for mypy --strict) where `Any` for every
+# parameter and the result (arrays and numbers alike) is not what they take.
+_TYPED = {
+    "_digamma": "def _digamma(x: float) -> float:",
+    "_trigamma": "def _trigamma(x: float) -> float:",
+}
 
-def source(name: str, spellings: dict[str, str]) -> str:
-    """The helper's code, spelled with the output's names for modules and helpers."""
+
+def _typed_signature(name: str, first_line: str) -> str:
+    """`def f(a, b=None):` as `def f(a: Any, b: Any = None) -> Any:`."""
+    if name in _TYPED:
+        return _TYPED[name]
+    params = first_line[first_line.index("(") + 1 : first_line.rindex(")")].split(", ")
+    typed = [p.replace("=", ": Any = ", 1) if "=" in p else f"{p}: Any" for p in params if p]
+    return f"def {name}({', '.join(typed)}) -> Any:"
+
+
+def source(name: str, spellings: dict[str, str], typed: bool = False) -> str:
+    """The helper's code, spelled with the output's names for modules and helpers;
+    `typed`: with annotations (`Any` from typing)."""
     code = _HELPERS[name].strip() + "\n"
+    if typed:
+        code = _typed_signature(name, code[: code.index("\n")]) + code[code.index("\n") :]
     code = code.replace("np.", f"{spellings.get('np', 'np')}.").replace("math.", f"{spellings.get('math', 'math')}.")
     for helper in sorted(_CALLS[name] | {name}):
         code = re.sub(rf"\b{helper}\b", spellings.get(helper, helper), code)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from codegen import source
+from codegen.typed import Types
 from codegen.naming import Names
 from codegen.rules import Rule
 
@@ -227,6 +228,7 @@ class Function:
     @property
     def param_names(self) -> set[str]:
         return {p.name for p in self.params}
+    types: Types | None = None  # a fully typed function's annotations (see codegen.typed)
 
 
 def render(node: Node) -> ast.expr:

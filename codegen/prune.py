@@ -1,4 +1,4 @@
-"""Dead code out of forward-mode output (part of forward mode).
+"""Dead code out of generated functions.
 
 Forward mode writes every staged statement and its tangent, so over a
 generated backward it would also recompute values only the original output
@@ -6,6 +6,10 @@ needed (the loss a gradient function computes on the way) and copy values
 from name to name. `prune` keeps what the returned values depend on
 (backward liveness, so a loop-carried value that leads nowhere goes too),
 then drops copies `a = b` whose names can simply be merged.
+
+A backward recomputes its forward pass, often including values no gradient
+reads (the output itself, when its derivative does not need it): `live_forward`
+keeps only the forward statements whose values are read later, as linters ask.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ def prune(body: Block, params: frozenset[str] = frozenset()) -> Block:
         counts[name] = counts.get(name, 0) + 1
     _merge_copies(body, counts)
     return _without_empty_blocks(body)
+
+
+def live_forward(forward: Block, live_after: set[str]) -> Block:
+    """`forward` without the statements whose values nothing reads, given the
+    names read after it (blocks are swept too; asserts and calls stay)."""
+    kept, _ = _live_before(forward, set(live_after), sweep=True)
+    return _without_empty_blocks(kept)
 
 
 # ---- liveness ------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def load(source: str, filename: str = "fwd.py", **options: Any) -> tuple[dict[st
 def gradient_names(backward_fn: Callable[..., Any]) -> list[str]:
     """The parameters a generated backward differentiates, read from its docstring."""
     doc = backward_fn.__doc__ or ""
-    match = re.search(r"with respect to ([\w, ]+)\.", doc)
+    match = re.search(r"with\s+respect\s+to\s+([\w,\s]+)\.", doc)  # wrapped over lines, maybe
     return [n.strip() for n in match.group(1).split(",")] if match else []
 
 

@@ -201,7 +201,7 @@ def test_top_level_classes_and_their_methods_are_left_alone() -> None:
 def test_imports_keep_their_comments_and_each_of_several_on_a_line_counts() -> None:
     source = (
         "import math; import numpy as np  # noqa: F401\nfrom math import (  # the scalar ones\n    tanh,\n)\n\n\n"
-        "def f(x):\n    return np.sum(np.exp(x)) * math.pi + tanh(1.0)\n"
+        "def f(x):\n    return np.sum(np.exp(x)) * math.pi + tanh(x[0])\n"
     )
     forward, backward, code = load(source)
     assert "import numpy as np  # noqa: F401\n" in code and "from math import (  # the scalar ones\n" in code

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -233,3 +235,67 @@ def test_exit_nonzero_on_change(project: Path, codegen: RunCodegen) -> None:
     write(project / "fwd.py", FWD)
     assert codegen("fwd.py").returncode == 1
     assert codegen("fwd.py").returncode == 0
+
+
+# ---- ruff's settings: line length after black's, and which modules are the project's --
+@pytest.mark.parametrize("where", ["pyproject.toml", "ruff.toml", ".ruff.toml"])
+def test_ruff_line_length_is_honoured_without_black(project: Path, codegen: RunCodegen, where: str) -> None:
+    write(project / where, ("[tool.ruff]\n" if where == "pyproject.toml" else "") + "line-length = 40\n")
+    write(project / "fwd.py", LONG)
+    result = codegen("fwd.py", "-v")
+    assert result.returncode == 0, result.stderr
+    assert NARROW in (project / "fwd_backward.py").read_text()
+    assert f"from {project / where}" in result.stderr
+    table = "[tool.ruff]" if where == "pyproject.toml" else "ruff's settings"
+    assert f"line length 40, from {table} in {project / where}" in result.stderr
+
+
+def test_black_and_codegen_line_lengths_beat_ruffs(project: Path, codegen: RunCodegen) -> None:
+    pyproject(project, "[tool.ruff]\nline-length = 40\n\n[tool.black]\nline-length = 200\n")
+    write(project / "fwd.py", LONG)
+    result = codegen("fwd.py", "-v")
+    assert result.returncode == 0
+    assert WIDE in (project / "fwd_backward.py").read_text()
+    assert "line length 200, from [tool.black] in " in result.stderr
+    pyproject(project, "[tool.ruff]\nline-length = 200\n\n[tool.codegen]\nline-length = 40\n")
+    assert codegen("fwd.py").returncode == 0
+    assert NARROW in (project / "fwd_backward.py").read_text()
+
+
+def test_bad_ruff_line_length(project: Path, codegen: RunCodegen) -> None:
+    pyproject(project, '[tool.ruff]\nline-length = "wide"\n')
+    write(project / "fwd.py", FWD)
+    result = codegen("fwd.py")
+    assert result.returncode == 2 and "[tool.ruff] line-length" in result.stderr
+
+
+RULES = (
+    "import numpy as np\n\n\n"
+    "def act(x):\n    return np.tanh(x)\n\n\n"
+    "def act_backward(x, dout):\n    return dout * (1 - np.tanh(x) ** 2)\n\n\n"
+    "def f(x):\n    return np.sum(act(x))\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("ruff", "layout", "own"),
+    [
+        ("", "layers.py", True),  # beside pyproject.toml: ruff's project root
+        ("", "models/layers.py", False),  # not in the project root nor in src/
+        ("", "src/layers.py", True),
+        ('src = ["models"]\n', "models/layers.py", True),
+    ],
+)
+def test_the_rules_module_is_grouped_as_ruff_groups_it(
+    project: Path, codegen: RunCodegen, ruff: str, layout: str, own: bool
+) -> None:
+    pyproject(project, "[tool.ruff]\n" + ruff)
+    write(project / layout, RULES)
+    assert codegen(layout).returncode == 0
+    text = (project / layout).with_name("layers_backward.py").read_text()
+    separator = "\n\n" if own else "\n"
+    assert f"import numpy as np{separator}from layers import act, act_backward\n" in text
+    if importlib.util.find_spec("ruff") is not None:  # and ruff agrees
+        target = str(Path(layout).with_name("layers_backward.py"))
+        lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "I", target], cwd=project)
+        assert lint.returncode == 0

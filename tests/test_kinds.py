@@ -53,15 +53,15 @@ def test_dump_stages_prints_the_kinds() -> None:
     [
         (
             "import math\n\n\ndef f(x):\n    N, D = x.shape\n    return math.exp(x * N)\n",
-            "case.py:6:21: error: x is used as a number here but as an array of 2 dimensions elsewhere (line 5)",
+            "case.py:6:21: error: x is used as a number here but as an array of 2 dimensions elsewhere (line 5)  [CG202]",
         ),
         (
             'import math\n\n\ndef f(x: "N D"):\n    return math.exp(x)\n',
-            "case.py:5:21: error: x is used as a number here but as an array of 2 dimensions elsewhere (line 4)",
+            "case.py:5:21: error: x is used as a number here but as an array of 2 dimensions elsewhere (line 4)  [CG202]",
         ),
         (
             "import math\n\n\ndef f(x, p):\n    return math.exp(x) * p['scale'] + math.exp(p)\n",
-            "case.py:5:48: error: p is used as a number here but as a dict of settings elsewhere (line 5)",
+            "case.py:5:48: error: p is used as a number here but as a dict of settings elsewhere (line 5)  [CG202]",
         ),
     ],
     ids=["math-of-an-unpacked-matrix", "math-of-an-annotated-matrix", "math-of-a-settings-dict"],

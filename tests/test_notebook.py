@@ -158,7 +158,7 @@ def test_gradcheck_passes(executed: dict[str, Any]) -> None:
 
 def test_an_error_names_the_cell_and_its_line(executed: dict[str, Any]) -> None:
     (line,) = executed["error"]
-    assert line == f"Cell In[{executed['bad cell']}]:5:12: error: no derivative rule for math.prod"
+    assert line == f"Cell In[{executed['bad cell']}]:5:12: error: no derivative rule for math.prod  [CG101]"
 
 
 def test_the_cli_output_is_importable_from_the_notebook(executed: dict[str, Any]) -> None:
@@ -200,7 +200,7 @@ def test_cli_errors_name_the_cell(tmp_path: Path) -> None:
     result = codegen_cli("model.ipynb", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[:3] == [
-        "model.ipynb:cell 2:4:12: error: no derivative rule for math.prod",
+        "model.ipynb:cell 2:4:12: error: no derivative rule for math.prod  [CG101]",
         "        return math.prod([x, y])",
         "               ^",
     ]

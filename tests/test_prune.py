@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from codegen.prune import prune
+from codegen.prune import live_forward, prune
 
 
 def _pruned(body: str) -> str:
@@ -120,3 +120,66 @@ def test_control_flow_that_reads_a_list_keeps_its_pops() -> None:
     """
     assert "xs.pop()" in _pruned(body)
     assert _run(_pruned(body), x=1.0) == 2.0
+
+
+# ---- the forward pass of a backward: values nothing reads go -------------------------
+def _live(body: str, live_after: set[str]) -> str:
+    tree = ast.parse(textwrap.dedent(body))
+    return "\n".join(ast.unparse(statement) for statement in live_forward(tree.body, live_after))
+
+
+def test_the_output_no_gradient_reads_goes_and_what_it_alone_read_with_it() -> None:
+    body = """
+    a = x * y
+    b = a + 1.0
+    out = b * 2.0
+    """
+    assert _live(body, {"a"}) == "a = x * y"
+
+
+def test_asserts_calls_and_what_they_read_stay() -> None:
+    body = """
+    n = x.shape[0]
+    assert n > 0
+    np.add.at(acc, idx, x)
+    dead = n * 2
+    """
+    assert _live(body, set()) == "n = x.shape[0]\nassert n > 0\nnp.add.at(acc, idx, x)"
+
+
+def test_an_item_assignment_stays_with_the_array_it_writes() -> None:
+    body = """
+    m = x.copy()
+    m[0] = 0.0
+    loss = np.sum(m)
+    """
+    assert _live(body, {"m"}) == "m = x.copy()\nm[0] = 0.0"
+    assert _live(body, set()) == ""
+
+
+def test_a_branch_loses_its_dead_statements_and_goes_when_empty() -> None:
+    body = """
+    if x > 0:
+        y = x
+        s = x * 2
+    else:
+        y = alpha * x
+        s = x * 3
+    """
+    assert _live(body, set()) == ""
+    assert _live(body, {"s"}) == "if x > 0:\n    s = x * 2\nelse:\n    s = x * 3"
+
+
+def test_a_loop_keeps_what_the_backward_pops() -> None:
+    body = """
+    h_list = []
+    unused_list = []
+    for t in range(T):
+        h = np.tanh(h + x[t])
+        h_list.append(h)
+        unused_list.append(t)
+    out = h
+    """
+    kept = _live(body, {"h_list", "h"})
+    assert "unused_list" not in kept and "out = h" not in kept
+    assert "h_list.append(h)" in kept and "h = np.tanh(h + x[t])" in kept
