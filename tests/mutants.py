@@ -109,6 +109,20 @@ def _node_mutations(node: ast.AST) -> Iterator[tuple[str, Callable[[Any], ast.ex
         yield f"drop the call: {ast.unparse(node)} -> {ast.unparse(node.args[0])}", lambda n: n.args[0], None
 
 
+def _same_subscripts(tree: ast.expr, a: str, b: str) -> bool:
+    """Whether `a` and `b` occur only as operands of one einsum, with equal subscripts."""
+    if sum(1 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in (a, b)) != 2:
+        return False
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("einsum") and node.args):
+            continue
+        spec, operands = node.args[0], [ast.unparse(x) for x in node.args[1:]]
+        if isinstance(spec, ast.Constant) and isinstance(spec.value, str) and a in operands and b in operands:
+            inputs = spec.value.replace(" ", "").split("->")[0].split(",")
+            return len(inputs) == len(operands) and inputs[operands.index(a)] == inputs[operands.index(b)]
+    return False
+
+
 def template_mutations(tree: ast.expr, operands: list[str]) -> list[Mutation]:
     """The mutants of one template whose row's operands are `operands` (in order)."""
     original = ast.unparse(tree)
@@ -121,7 +135,8 @@ def template_mutations(tree: ast.expr, operands: list[str]) -> list[Mutation]:
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     for a, b in itertools.combinations(operands, 2):
         if a in used or b in used:
-            found.append(Mutation(f"swap the operands {a} <-> {b}", _renamed(tree, {a: b, b: a})))
+            why = "einsum operands with the same subscripts" if _same_subscripts(tree, a, b) else None
+            found.append(Mutation(f"swap the operands {a} <-> {b}", _renamed(tree, {a: b, b: a}), why))
     if "out" in used and operands:
         found.append(Mutation(f"out -> {operands[0]}", _renamed(tree, {"out": operands[0]})))
     for position, node in enumerate(_nodes(tree)):

@@ -54,8 +54,17 @@ from tests import mutants, support
 
 Site = tuple[str, int, str]  # (row, operand index, template text)
 
+# Templates codegen never instantiates, with why: their mutants are equivalent
+# (while no check reaches them; one that does is mutated like any other).
+NEVER_INSTANTIATED = {
+    ("setitem", 0): "differentiate's mask_written writes this gradient itself (zero where v was written)",
+}
+
 # A few rows of different kinds, for --quick and the test suite's own run.
 QUICK_ROWS = ("mul", "math.atan2", "numpy.tanh", "numpy.sum", "numpy.matmul", "numpy.concatenate")
+# Rows whose cases the quick run's accumulation mutants also meet (a repeated
+# gather, a sum of four, a shift also returned: accumulations the programs miss).
+QUICK_ACCUMULATION_ROWS = ("numpy.mul", "numpy.add.n", "numpy.sub")
 
 
 @dataclass
@@ -102,22 +111,42 @@ class Report:
 
 
 # ---- the checks ------------------------------------------------------------------------
-def _reverse_case(case: Any) -> None:
-    from tests.test_rules import test_rule_gradient
-
+def _with_normalised(test: Callable[..., None], *args: Any) -> None:
+    """Call `test(*args, normalised)` as its `normalised` fixture would (tests/test_rules.py)."""
     seen: list[ir.Function] = []
     normalise = api.normalise
 
-    def record(*args: Any, **kwargs: Any) -> ir.Function:
-        fn = normalise(*args, **kwargs)
+    def record(*call: Any, **kwargs: Any) -> ir.Function:
+        fn = normalise(*call, **kwargs)
         seen.append(fn)
         return fn
 
-    api.normalise = record  # what the test's `normalised` fixture does
+    api.normalise = record
     try:
-        test_rule_gradient(case, seen)
+        test(*args, seen)
     finally:
         api.normalise = normalise
+
+
+def _parametrized(module: Any) -> Iterator[tuple[str, Callable[[], None]]]:
+    """Each test of `module` that needs no fixture, once per parameter set."""
+    import inspect
+    import itertools
+
+    for name, test in vars(module).items():
+        if not name.startswith("test_") or not callable(test):
+            continue
+        grids = []
+        for mark in getattr(test, "pytestmark", []):
+            if mark.name == "parametrize":
+                names = mark.args[0] if isinstance(mark.args[0], (list, tuple)) else [n.strip() for n in mark.args[0].split(",")]
+                rows = [tuple(getattr(v, "values", v if len(names) > 1 else (v,))) for v in mark.args[1]]
+                grids.append([dict(zip(names, row)) for row in rows])
+        if set(inspect.signature(test).parameters) - {n for grid in grids for n in grid[0]}:
+            continue  # a fixture
+        for k, combination in enumerate(itertools.product(*grids)):
+            kwargs = {key: value for part in combination for key, value in part.items()}
+            yield f"{name}[{k}]", partial(test, **kwargs)
 
 
 def _golden_calls(path: Any) -> None:
@@ -134,15 +163,21 @@ def _golden_calls(path: Any) -> None:
 
 def rule_checks(rows: set[str] | None = None) -> list[Check]:
     """The cases of tests/test_rules.py (of `rows` only, if given), both modes."""
-    from tests.test_rules import CASES, newer_than_python
+    from tests import test_kinks
+    from tests.test_rules import CASES, GENERATED, newer_than_python, test_rule_gradient, test_unreachable_row_in_generated_code
     from tests.test_rules_forward import test_rule_jvp
 
     checks = []
     for case in CASES:
         if case.bug or newer_than_python(case) or (rows is not None and case.rule not in rows):
             continue
-        checks.append(Check(f"rules {case.id}", partial(_reverse_case, case)))
+        checks.append(Check(f"rules {case.id}", partial(_with_normalised, test_rule_gradient, case)))
         checks.append(Check(f"forward {case.id}", partial(test_rule_jvp, case)))
+    for row in GENERATED:
+        if rows is None or row in rows:
+            checks.append(Check(f"rules {row}[generated]", partial(_with_normalised, test_unreachable_row_in_generated_code, row)))
+    if rows is None:
+        checks += [Check(f"kinks {name}", test) for name, test in _parametrized(test_kinks)]
     return checks
 
 
@@ -285,11 +320,12 @@ def run_templates(rows: set[str] | None, checks: list[Check], report: Report, lo
         operands = _operands(rule, tree)
         where = f"{row}[{rule.arg_name(index) if not rule.variadic else index}] {text}"
         reaching = [c for c in checks if (row, index, text) in c.sites]
+        dead = None if reaching or not checks else NEVER_INSTANTIATED.get((row, index))
         for mutation in mutants.template_mutations(tree, operands):
             after = ast.unparse(mutation.tree)
             what = f"{mutation.what}: {after}"
-            if mutation.equivalent:
-                report.outcomes.append(Outcome("template", where, what, "equivalent", mutation.equivalent))
+            if mutation.equivalent or dead:
+                report.outcomes.append(Outcome("template", where, what, "equivalent", mutation.equivalent or dead or ""))
                 continue
             with mutated(row, index, text, mutation.tree):
                 killer = first_failure(reaching)
@@ -329,13 +365,14 @@ def run(
     *,
     own_cases_only: bool = False,
     accumulations: bool = True,
-    examples: int = 30,
+    examples: int = 100,
     log: Callable[[str], None] = lambda line: None,
 ) -> Report:
     """Mutate the templates of `rows` (all if None) and, if asked, the accumulations.
 
     With `own_cases_only` the template mutants meet only their rows' own cases
-    and the accumulation mutants no random programs: the quick run.
+    and the accumulation mutants no random programs (the golden calls, the
+    control-flow programs and the cases of a few rows): the quick run.
     """
     report = Report()
     with quiet():
@@ -346,10 +383,12 @@ def run(
         baseline(template_checks)
         run_templates(rows, template_checks, report, log)
         if accumulations:
-            accumulation_checks = program_checks(hvp=False) + [c for c in template_checks if c.name.startswith("rules ")]
+            cases = rule_checks(set(QUICK_ROWS) | set(QUICK_ACCUMULATION_ROWS) if own_cases_only else None)
+            accumulation_checks = program_checks(hvp=False) + [c for c in cases if c.name.startswith("rules ")]
             if not own_cases_only:
                 accumulation_checks += random_checks(examples)
             log(f"accumulations: {len(accumulation_checks)} checks")
+            baseline(accumulation_checks)
             run_accumulations(accumulation_checks, report, log)
     return report
 
@@ -358,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rule", action="append", metavar="NAME", help="mutate only this row (repeatable); no accumulations")
     parser.add_argument("--quick", action="store_true", help=f"rows {', '.join(QUICK_ROWS)} against their own cases, and the accumulations")
-    parser.add_argument("--examples", type=int, default=30, help="random programs per random suite for the accumulations (30)")
+    parser.add_argument("--examples", type=int, default=100, help="random programs per random suite for the accumulations (100)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every mutant")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.rule or ()) - set(RULES))

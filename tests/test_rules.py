@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import codegen
 from codegen import CodegenError, api, ir
 from codegen.normalize import normalise
 from codegen.rules import RULES
@@ -31,9 +32,11 @@ from tests.support import check_gradients, gradient_names, load
 
 # Rows no forward source can reach directly.  Each entry needs a comment saying
 # why; an entry that also has a case fails `test_unreachable_is_unreachable`.
+# `test_unreachable_row_in_generated_code` reaches each by differentiating a
+# generated backward again (GENERATED).
 UNREACHABLE: dict[str, str] = {
     # Met only when codegen's own output is differentiated again (the helper it
-    # writes); tests/test_hvp.py checks it through Hessian-vector products.
+    # writes); tests/test_hvp.py also checks it through Hessian-vector products.
     "numpy.unbroadcast": "only in generated code",
     # The helper lgamma's and gamma's derivatives write: likewise.
     "digamma": "only in generated code",
@@ -206,6 +209,7 @@ _MATH: list[tuple[str, tuple[float, ...]]] = [
     ("gamma", (2.7,)),
     ("gamma", (-1.5,)),
     ("fabs", (-0.7,)),
+    ("fabs", (0.7,)),
     ("degrees", (0.7,)),
     ("radians", (40.0,)),
     ("copysign", (0.7, -1.0)),
@@ -258,6 +262,8 @@ case("numpy.sub", "np.subtract", "return np.subtract(x, y)", U((2, 3)), U((2, 1)
 case("numpy.sub", "augmented", "z = 2.0 * x\nz -= y\nreturn z", U((2, 3)), U((3,)))
 case("numpy.mul", "np.multiply", "return np.multiply(x, y)", U((2, 3)), U((3,)))
 case("numpy.mul", "const", "return 3.0 * x", U((2, 3)))
+# A gather with a repeated index: both reads of x[0] add into dx[0] (np.add.at).
+case("numpy.mul", "repeated-gather", "return x[[0, 0, 2]] * y", U((3,)), U((3,)))
 case("numpy.div", "np.divide", "return np.divide(x, y)", U((2, 3)), U((3,), 0.5, 1.5))
 case("numpy.div", "const-numerator", "return 2.0 / x", U((2, 3), 0.5, 1.5))
 case("numpy.div", "by-reduction", "return x / np.sum(x, axis=0)", U((2, 3), 0.5, 1.5))
@@ -307,6 +313,7 @@ case("numpy.dot", "scalar.1d", "return np.dot(x, y)", 0.7, U((3,)))
 case("numpy.dot", "vector-method-in-a-row-loop", "t = 0.0\nfor i in range(2):\n    t = t + np.sum(np.tanh(x[i].dot(y)))\nreturn t", U((2, 3)), U((3, 4)))
 case("numpy.outer", "", "return np.outer(x, y)", U((3,)), U((4,)))
 case("numpy.outer", "2d-operands", "return np.outer(x, y)", U((2, 2)), U((3,)))
+case("numpy.outer", "2d-second-operand", "return np.outer(x, y)", U((3,)), U((2, 2)))
 case("numpy.inner", "", "return np.inner(x, y)", U((3,)), U((3,)))
 case("numpy.inner", "2d-operands", "return np.inner(x, y)", U((2, 3)), U((4, 3)))
 case("numpy.inner", "vector-matrix", "return np.inner(x, y)", U((3,)), U((2, 3)))
@@ -372,6 +379,10 @@ case("numpy.maximum", "broadcast", "return np.maximum(x, y)", U((2, 3)), U((3,))
 case("numpy.minimum", "", "return np.minimum(x, y)", U((2, 3)), U((2, 3)))
 case("numpy.minimum", "broadcast", "return np.minimum(x, y)", U((2, 3)), U((2, 1)))
 case("numpy.maximum", "scalar-param", "return np.maximum(x, s)", U((2, 3)), 0.1, params="x, s")
+# At a tie central differences give half the gradient to each side: the even split.
+_TIED = (np.array([0.3, -0.5, 0.8]), np.array([0.3, 0.1, 0.8]))
+case("numpy.maximum", "ties", "return np.maximum(x, y)", *_TIED)
+case("numpy.minimum", "ties", "return np.minimum(x, y)", *_TIED)
 case("numpy.maximum.const", "relu", "return np.maximum(0, x)", U((2, 3)))
 case("numpy.maximum.const", "const-second", "return np.maximum(x, 0.25)", U((2, 3)))
 case("numpy.maximum.const", "of-affine", "return np.maximum(x @ y + z, 0.0)", U((2, 3)), U((3, 4)), U((4,)))
@@ -427,6 +438,11 @@ case(
     U((2, 3), 0.5, 1.5),
     imports="from numpy import prod",
 )
+# Tied maxima share the gradient evenly (central differences agree: half each).
+case("numpy.max", "ties", "return np.max(x)", np.array([0.3, 0.8, 0.8]))
+case("numpy.max", "ties,axis=1", "return np.max(x, axis=1)", np.array([[0.3, 0.8, 0.8], [0.5, 0.1, 0.5]]))
+case("numpy.min", "ties", "return np.min(x)", np.array([0.3, 0.3, 0.8]))
+case("numpy.min", "ties,axis=0", "return np.min(x, axis=0)", np.array([[0.3, 0.8, 0.1], [0.3, 0.1, 0.5]]))
 case("numpy.max", "np.amax", "return np.amax(x, axis=1)", U((2, 3)))
 case("numpy.min", "np.amin", "return np.amin(x, axis=0)", U((2, 3)))
 case("numpy.std", "standardise", "return (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)", U((2, 3)))
@@ -496,6 +512,7 @@ case("numpy.swapaxes", "keywords", "return np.swapaxes(x, axis1=1, axis2=0)", U(
 case("numpy.copy", "", "return np.copy(x)", U((2, 3)))
 case("numpy.broadcast_to", "", "return np.broadcast_to(x, (2, 3)) * y", U((3,)), U((2, 3)))
 case("numpy.tolist", "", "return np.sum(np.array(x.tolist()) ** 2)", U((2, 3)))
+case("numpy.tolist", "indexed", "t = x.tolist()\nreturn t[0] * t[2]", U((3,)))
 case("numpy.copy", "method", "return x.copy() * y", U((2, 3)), U((2, 3)))
 case("numpy.float", "astype", "return x.astype(float)", U((2, 3)))
 case("numpy.asarray", "", "return np.asarray(x) * y", U((2, 3)), U((2, 3)))
@@ -522,6 +539,9 @@ case(
 case("numpy.concatenate", "", "return np.concatenate([x, y])", U((2,)), U((3,)))
 case("numpy.concatenate", "axis=1", "return np.concatenate([x, y], axis=1)", U((2, 3)), U((2, 1)))
 case("numpy.concatenate", "axis=-1,3d", "return np.concatenate([x, y], axis=-1)", U((2, 2, 3)), U((2, 2, 1)))
+# Three along the last axis, each longer than the axis before it: a slice bound
+# read from the wrong operand or axis shows (a stop past the end would not).
+case("numpy.concatenate", "axis=-1,three", "return np.concatenate([x, y, z], axis=-1)", U((2, 1, 2)), U((2, 1, 3)), U((2, 1, 4)))
 case("numpy.concatenate", "positional-axis", "return np.concatenate([x, y], 0)", U((1, 3)), U((2, 3)))
 case("numpy.concatenate", "tuple,three", "return np.concatenate((x, y, z))", U((2,)), U((1,)), U((3,)))
 case("numpy.concatenate", "same-twice", "return np.concatenate([x, x * y])", U((2,)), U((2,)))
@@ -554,6 +574,20 @@ case("setitem", "two-writes", "z = np.zeros(3)\nz[0] = x * 2.0\nz[2] = y\nreturn
 case("setitem", "augmented", "z = 2.0 * x\nz[1] += y\nreturn z", U((3,)), 0.7)
 case("setitem", "augmented,slice", "z = 2.0 * x\nz[:2] *= y\nreturn z", U((3,)), U((2,)))
 case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.7)
+
+
+# ---- rows met only in generated code ---------------------------------------------------
+# For each row of UNREACHABLE, a forward whose generated backward calls the helper
+# the row is: the backward, differentiated again, is checked like any function.
+_PRODUCT = (U((2, 2, 3)), U((3, 4)))  # a stack times a matrix: the rank-generic helpers
+GENERATED: dict[str, tuple[str, str, tuple[Any, ...]]] = {
+    "numpy.unbroadcast": (NP, "return np.sum(np.tanh(x + y))", (U((2, 3)), U((3,)))),
+    "digamma": (MATH, "return math.lgamma(x) * y", (2.7, 0.4)),
+    "numpy.matmul_dx": (NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
+    "numpy.matmul_dy": (NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
+    "numpy.dot_dx": (NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
+    "numpy.dot_dy": (NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
+}
 
 
 # ---- the tests ----------------------------------------------------------------------
@@ -635,3 +669,25 @@ def test_rule_gradient(c: Case, normalised: list[ir.Function]) -> None:
         check_gradients(forward["f"], backward["f_backward"], c.arguments())
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- forward\n{c.source}--- generated\n{code}") from None
+
+
+@pytest.mark.parametrize("row", sorted(GENERATED))
+def test_unreachable_row_in_generated_code(row: str, normalised: list[ir.Function]) -> None:
+    """The gradients of a generated backward (reverse over reverse), which reaches `row`."""
+    imports, body, args = GENERATED[row]
+    names = ", ".join(_PARAMS[: len(args)])
+    source = f"{imports}\n\n\ndef f({names}):\n    {body}\n"
+    _, backward, code = load(source)
+    again = codegen.generate(code, filename="fwd_backward.py", allow_generated=True)
+    second: dict[str, Any] = {}
+    exec(compile(again, "fwd_backward_backward.py", "exec"), second)  # noqa: S102
+    assert row in rows_reached(normalised), sorted(rows_reached(normalised))
+    inputs = Case(row, "generated", source, args).arguments()
+    try:
+        check_gradients(backward["f_backward"], second["f_backward_backward"], inputs)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- backward\n{code}--- its backward\n{again}") from None
+
+
+def test_generated_covers_unreachable() -> None:
+    assert set(GENERATED) == set(UNREACHABLE)
