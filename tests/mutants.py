@@ -172,40 +172,58 @@ def _draw(rng: np.random.Generator, k: int, shape: tuple[int, ...] | None) -> An
     if k % 2:  # ties: few distinct values
         value = rng.choice([0.5, 1.5, -0.5], size=shape or ())
     else:
-        value = rng.uniform(0.1, 0.9, size=shape or ()) * (1 + k // 4)
+        value = rng.uniform(0.1, 0.9, size=shape or ()) * (1 + k % 3)
     return float(value) if shape is None else value
 
 
+def _variant(rng: np.random.Generator, base: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape like `base` that broadcasts with it, or differs in its last axis."""
+    k = int(rng.integers(4))
+    if k == 1:
+        return tuple(1 if rng.random() < 0.5 else n for n in base)
+    if k == 2 and len(base) > 1:
+        return base[int(rng.integers(1, len(base))):]
+    if k == 3:
+        return base[:-1] + (base[-1] + 1,)
+    return base
+
+
 def probe_equivalent(
-    original: ast.expr, mutant: ast.expr, names: list[str], scalar: bool, fixed: dict[str, Any], probes: int = 16
+    original: ast.expr, mutant: ast.expr, names: list[str], scalar: bool, fixed: dict[str, Any], probes: int = 64
 ) -> bool:
     """Whether `mutant` gives `original`'s values on random values of `names`:
-    floats if `scalar`, else 2x3 arrays, then arrays of random shapes (the
-    upstream `g` a large one, for templates that slice it), ties included.
-    Evidence of equivalence, not a proof: such mutants are listed for review."""
+    floats if `scalar`; else 2x3 arrays, and arrays of different shapes (for
+    names read only for their shape; the upstream `g` sometimes a large one,
+    for templates that slice it), ties included.  Arrays must have been
+    compared with operands of different shapes at least once.  Evidence of equivalence, not a proof: such mutants
+    are listed for review."""
     rng = np.random.default_rng(0)
     namespace = _probe_namespace()
     codes = [compile(ast.Expression(ast.fix_missing_locations(copy.deepcopy(t))), "<template>", "eval") for t in (original, mutant)]
-    compared = False
+    used = sorted({n.id for t in (original, mutant) for n in ast.walk(t) if isinstance(n, ast.Name)} & set(names))
+    evidence = False  # a comparison of finite values (with operands of different shapes, for arrays)
     for k in range(probes):
         values: dict[str, Any] = dict(fixed)
+        same = k < probes // 4
+        base = tuple(int(n) for n in rng.integers(2, 5, size=int(rng.integers(1, 4))))
         for name in names:
             if scalar:
                 shape = None
-            elif k < probes // 2:
+            elif same:
                 shape = (2, 3)
-            elif name == "g":
+            elif name == "g" and k % 3 == 0:
                 shape = (7, 7, 7)
             else:
-                shape = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 4))))
+                shape = _variant(rng, base)
             values[name] = _draw(rng, k, shape)
         a, b = (_evaluate(code, {**namespace, **values}) for code in codes)
         if a is None and b is None:
             continue
         if a is None or b is None or a.shape != b.shape or not np.allclose(a, b, equal_nan=True, rtol=1e-12, atol=0.0):
             return False
-        compared = compared or bool(np.isfinite(a).any())
-    return compared
+        if np.isfinite(a).any() and (scalar or len({np.shape(values[n]) for n in used}) > 1):
+            evidence = True
+    return evidence
 
 
 # ---- the differentiator's accumulations --------------------------------------------------

@@ -14,9 +14,10 @@ them write.  The mutant replaces the row in RULES (`dataclasses.replace`, put
 back after), and the checks that instantiated that template when nothing was
 mutated run until one fails: the mutant is then killed.  The checks are the
 suite's numerical ones, with black skipped: the cases of tests/test_rules.py in
-reverse mode and in forward mode (tests/test_rules_forward.py), the golden
-cases' `# check:` calls and their Hessian-vector products, the control-flow
-programs.  Golden text comparisons are left out on purpose: they catch any
+reverse mode and in forward mode (tests/test_rules_forward.py), its checks of
+generated code differentiated again (the rows met only there), the conventions
+at kinks (tests/test_kinks.py), the golden cases' `# check:` calls and their
+Hessian-vector products, the control-flow programs.  Golden text comparisons are left out on purpose: they catch any
 change of output text, and so prove nothing about the numbers.
 
 Each accumulation of codegen/differentiate.py (`=` on a gradient's first
@@ -173,9 +174,10 @@ def rule_checks(rows: set[str] | None = None) -> list[Check]:
             continue
         checks.append(Check(f"rules {case.id}", partial(_with_normalised, test_rule_gradient, case)))
         checks.append(Check(f"forward {case.id}", partial(test_rule_jvp, case)))
-    for row in GENERATED:
-        if rows is None or row in rows:
-            checks.append(Check(f"rules {row}[generated]", partial(_with_normalised, test_unreachable_row_in_generated_code, row)))
+    for generated in GENERATED:
+        if rows is None or generated[0] in rows:
+            name = f"rules {generated[0]}[generated{',' + generated[1] if generated[1] else ''}]"
+            checks.append(Check(name, partial(_with_normalised, test_unreachable_row_in_generated_code, generated)))
     if rows is None:
         checks += [Check(f"kinks {name}", test) for name, test in _parametrized(test_kinks)]
     return checks

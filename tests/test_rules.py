@@ -36,7 +36,7 @@ from tests.support import check_gradients, gradient_names, load
 # generated backward again (GENERATED).
 UNREACHABLE: dict[str, str] = {
     # Met only when codegen's own output is differentiated again (the helper it
-    # writes); tests/test_hvp.py also checks it through Hessian-vector products.
+    # writes).
     "numpy.unbroadcast": "only in generated code",
     # The helper lgamma's and gamma's derivatives write: likewise.
     "digamma": "only in generated code",
@@ -580,14 +580,22 @@ case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.
 # For each row of UNREACHABLE, a forward whose generated backward calls the helper
 # the row is: the backward, differentiated again, is checked like any function.
 _PRODUCT = (U((2, 2, 3)), U((3, 4)))  # a stack times a matrix: the rank-generic helpers
-GENERATED: dict[str, tuple[str, str, tuple[Any, ...]]] = {
-    "numpy.unbroadcast": (NP, "return np.sum(np.tanh(x + y))", (U((2, 3)), U((3,)))),
-    "digamma": (MATH, "return math.lgamma(x) * y", (2.7, 0.4)),
-    "numpy.matmul_dx": (NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
-    "numpy.matmul_dy": (NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
-    "numpy.dot_dx": (NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
-    "numpy.dot_dy": (NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
-}
+_BY_VECTOR = (U((2, 2, 3)), U((3,)))  # a stack times a vector
+# (row, label, imports, body, arguments)
+GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
+    ("numpy.unbroadcast", "", NP, "return np.sum(np.tanh(x + y))", (U((2, 3)), U((3,)))),
+    # The broadcast gradient transposed: no later operation broadcasts it again.
+    ("numpy.unbroadcast", "transposed", NP, "return np.sum(np.tanh((np.ones((2, 3)) + x).T) * y)", (U((3,)), U((3, 2)))),
+    ("digamma", "", MATH, "return math.lgamma(x) * y", (2.7, 0.4)),
+    ("numpy.matmul_dx", "", NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
+    ("numpy.matmul_dy", "", NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
+    ("numpy.matmul_dx", "by-vector", NP, "return np.sum(np.tanh(x @ y))", _BY_VECTOR),
+    ("numpy.matmul_dy", "by-vector", NP, "return np.sum(np.tanh(x @ y))", _BY_VECTOR),
+    ("numpy.dot_dx", "", NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
+    ("numpy.dot_dy", "", NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
+    ("numpy.dot_dx", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
+    ("numpy.dot_dy", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
+]
 
 
 # ---- the tests ----------------------------------------------------------------------
@@ -671,10 +679,10 @@ def test_rule_gradient(c: Case, normalised: list[ir.Function]) -> None:
         raise AssertionError(f"{error}\n--- forward\n{c.source}--- generated\n{code}") from None
 
 
-@pytest.mark.parametrize("row", sorted(GENERATED))
-def test_unreachable_row_in_generated_code(row: str, normalised: list[ir.Function]) -> None:
-    """The gradients of a generated backward (reverse over reverse), which reaches `row`."""
-    imports, body, args = GENERATED[row]
+@pytest.mark.parametrize("generated", GENERATED, ids=[f"{g[0]}[{g[1]}]" if g[1] else g[0] for g in GENERATED])
+def test_unreachable_row_in_generated_code(generated: tuple[Any, ...], normalised: list[ir.Function]) -> None:
+    """The gradients of a generated backward (reverse over reverse), which reaches its row."""
+    row, _, imports, body, args = generated
     names = ", ".join(_PARAMS[: len(args)])
     source = f"{imports}\n\n\ndef f({names}):\n    {body}\n"
     _, backward, code = load(source)
@@ -690,4 +698,4 @@ def test_unreachable_row_in_generated_code(row: str, normalised: list[ir.Functio
 
 
 def test_generated_covers_unreachable() -> None:
-    assert set(GENERATED) == set(UNREACHABLE)
+    assert {g[0] for g in GENERATED} == set(UNREACHABLE)
