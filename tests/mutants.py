@@ -56,6 +56,19 @@ def _nodes(tree: ast.expr) -> list[ast.AST]:
     return list(ast.walk(tree))
 
 
+def _substitute(tree: ast.AST, target: ast.AST, new: ast.AST) -> None:
+    """Put `new` where `target` is inside `tree` (not its root)."""
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is target:
+                setattr(parent, field, new)
+                return
+            if isinstance(value, list) and any(v is target for v in value):
+                value[next(i for i, v in enumerate(value) if v is target)] = new
+                return
+    raise AssertionError("a node without a parent")
+
+
 def _replace(tree: ast.expr, position: int, make: Callable[[Any], ast.expr]) -> ast.expr:
     """A copy of `tree` whose `position`-th node (in `ast.walk` order) is `make(node)`."""
     root = copy.deepcopy(tree)
@@ -63,15 +76,8 @@ def _replace(tree: ast.expr, position: int, make: Callable[[Any], ast.expr]) -> 
     replacement = make(target)
     if target is root:
         return replacement
-    for parent in ast.walk(root):
-        for field, value in ast.iter_fields(parent):
-            if value is target:
-                setattr(parent, field, replacement)
-                return root
-            if isinstance(value, list) and any(v is target for v in value):
-                value[[i for i, v in enumerate(value) if v is target][0]] = replacement
-                return root
-    raise AssertionError("a node without a parent")
+    _substitute(root, target, replacement)
+    return root
 
 
 def _renamed(tree: ast.expr, mapping: dict[str, str]) -> ast.expr:
@@ -254,48 +260,31 @@ def _matches(qualname: str, predicate: Callable[[ast.AST], bool]) -> list[str]:
 
 
 def _rewrite_nth(predicate: Callable[[ast.AST], bool], k: int, make: Callable[[Any], ast.AST]) -> Callable[[ast.Module], None]:
+    """Replace the `k`-th node `predicate` accepts (in `ast.walk` order) by `make(node)`."""
+
     def rewrite(tree: ast.Module) -> None:
-        matches = [n for n in ast.walk(tree) if predicate(n)]
-        new = make(matches[k])
-        for parent in ast.walk(tree):
-            for field, value in ast.iter_fields(parent):
-                if value is matches[k]:
-                    setattr(parent, field, new)
-                elif isinstance(value, list):
-                    parent_list = value
-                    for i, v in enumerate(parent_list):
-                        if v is matches[k]:
-                            parent_list[i] = new
+        target = [n for n in ast.walk(tree) if predicate(n)][k]
+        _substitute(tree, target, make(target))
 
     return rewrite
+
+
+def _parsed(text: str) -> ast.AST:
+    statement = ast.parse(text).body[0]
+    return statement.value if isinstance(statement, ast.Expr) else statement
 
 
 def _replace_text(old: str, new: str) -> Callable[[ast.Module], None]:
-    """Replace the statement or expression whose source is `old` (it must occur once)."""
-    old_dump, new_node = ast.dump(ast.parse(old).body[0]), ast.parse(new).body[0]
+    """Replace the statement or expression whose source is `old` (it must occur once) by `new`."""
+    old_dump, replacement = ast.dump(_parsed(old)), _parsed(new)
 
     def rewrite(tree: ast.Module) -> None:
-        hits = 0
-        for parent in ast.walk(tree):
-            for field, value in ast.iter_fields(parent):
-                items = value if isinstance(value, list) else [value]
-                for i, v in enumerate(items):
-                    if isinstance(v, ast.AST) and ast.dump(v) in (old_dump, _expr_dump(old_dump)):
-                        hits += 1
-                        replacement = new_node if isinstance(v, ast.stmt) else getattr(new_node, "value", new_node)
-                        if isinstance(value, list):
-                            value[i] = replacement
-                        else:
-                            setattr(parent, field, replacement)
-        if hits != 1:
-            raise LookupError(f"{old!r} occurs {hits} times, not once: update tests/mutants.py")
+        hits = [n for n in ast.walk(tree) if ast.dump(n) == old_dump]
+        if len(hits) != 1:
+            raise LookupError(f"{old!r} occurs {len(hits)} times, not once: update tests/mutants.py")
+        _substitute(tree, hits[0], copy.deepcopy(replacement))
 
     return rewrite
-
-
-def _expr_dump(statement_dump: str) -> str:
-    prefix = "Expr(value="
-    return statement_dump[len(prefix):-1] if statement_dump.startswith(prefix) else statement_dump
 
 
 _ACCUMULATING = ("Differentiator.contribute", "Differentiator.contribute_element")
@@ -365,7 +354,10 @@ def _accumulate1(targets: list[ast.expr], gradient: ast.expr) -> ast.AugAssign:
 def compiled(patch: Patch) -> tuple[Any, str, FunctionType]:
     """(owner, attribute, mutated function) for `setattr` while the mutant runs."""
     tree = _function_tree(patch.function)
+    before = ast.dump(tree)
     patch.rewrite(tree)
+    if ast.dump(tree) == before:
+        raise LookupError(f"{patch.what}: the rewrite changed nothing: update tests/mutants.py")
     owner_name, _, name = patch.function.rpartition(".")
     owner: Any = getattr(differentiate, owner_name) if owner_name else differentiate
     namespace: dict[str, Any] = {}

@@ -673,10 +673,15 @@ def test_rule_gradient(c: Case, normalised: list[ir.Function]) -> None:
     assert c.rule in reached, f"the case reaches {sorted(reached)}, not {c.rule}:\n{c.source}"
     differentiable = [p for p in inspect.signature(forward["f"]).parameters if p not in c.held]
     assert gradient_names(backward["f_backward"]) == differentiable
+    arguments = c.arguments()
     try:
-        check_gradients(forward["f"], backward["f_backward"], c.arguments())
+        gradients = check_gradients(forward["f"], backward["f_backward"], arguments)
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- forward\n{c.source}--- generated\n{code}") from None
+    for name, value in zip(inspect.signature(forward["f"]).parameters, arguments):
+        if isinstance(value, np.ndarray) and name in gradients:
+            # A list of the right length would pass the numbers: an array's gradient is an array.
+            assert isinstance(gradients[name], np.ndarray), f"d{name} is a {type(gradients[name]).__name__}"
 
 
 @pytest.mark.parametrize("generated", GENERATED, ids=[f"{g[0]}[{g[1]}]" if g[1] else g[0] for g in GENERATED])
