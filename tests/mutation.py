@@ -364,11 +364,11 @@ def run_accumulations(checks: list[Check], report: Report, log: Callable[[str], 
         finally:
             setattr(owner, name, original)
         if killer is not None:
-            report.outcomes.append(Outcome("accumulation", patch.function, patch.what, "killed", killer))
+            report.outcomes.append(Outcome("accumulation", "codegen/differentiate.py", patch.what, "killed", killer))
         elif patch.equivalent:
-            report.outcomes.append(Outcome("accumulation", patch.function, patch.what, "equivalent", patch.equivalent))
+            report.outcomes.append(Outcome("accumulation", "codegen/differentiate.py", patch.what, "equivalent", patch.equivalent))
         else:
-            report.outcomes.append(Outcome("accumulation", patch.function, patch.what, "survived", f"{len(checks)} checks ran"))
+            report.outcomes.append(Outcome("accumulation", "codegen/differentiate.py", patch.what, "survived", f"{len(checks)} checks ran"))
             log(f"  survived: {patch.what}")
 
 
