@@ -561,22 +561,6 @@ def test_what_a_helper_returns_of_its_argument_shares_its_storage() -> None:
     check_gradients(forward["f"], backward["f_backward"], [np.array([0.5, -0.3]), np.array([0.8, 1.2])])
 
 
-# ---- the suite notices a wrong derivative (python -m tests.mutation runs them all) --
-
-
-def test_mutants_of_each_kind_are_killed_and_the_unchanged_code_is_not() -> None:
-    from tests import mutation
-
-    every = list(mutation.mutants())
-    assert len(every) > 300
-    sample = [every[0], next(m for m in every if "swapped" in m.label)]
-    sample += [m for m in every if m.label.startswith(("differentiate.py", "repeated"))]
-    for mutant in sample:
-        assert mutation.killed(mutant), mutant.label
-    unchanged = mutation.Mutant("nothing", contextlib.nullcontext, sample[-1].cases)
-    assert not mutation.killed(unchanged)
-
-
 def test_a_hessian_vector_product_reads_the_draw_of_its_gradient() -> None:
     source = "import numpy as np\n\n\ndef f(x):\n    return np.sum(np.sin(x) * np.random.rand(3) * x)\n"
     _, backward = seeded_namespaces(source)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import codegen
 from codegen import CodegenError, api, ir
 from codegen.normalize import normalise
 from codegen.rules import RULES
@@ -31,9 +32,11 @@ from tests.support import check_gradients, gradient_names, load
 
 # Rows no forward source can reach directly.  Each entry needs a comment saying
 # why; an entry that also has a case fails `test_unreachable_is_unreachable`.
+# `test_unreachable_row_in_generated_code` reaches each by differentiating a
+# generated backward again (GENERATED).
 UNREACHABLE: dict[str, str] = {
     # Met only when codegen's own output is differentiated again (the helper it
-    # writes); tests/test_hvp.py checks it through Hessian-vector products.
+    # writes).
     "numpy.unbroadcast": "only in generated code",
     # The helper lgamma's and gamma's derivatives write: likewise.
     "digamma": "only in generated code",
@@ -208,6 +211,7 @@ _MATH: list[tuple[str, tuple[float, ...]]] = [
     ("gamma", (2.7,)),
     ("gamma", (-1.5,)),
     ("fabs", (-0.7,)),
+    ("fabs", (0.7,)),
     ("degrees", (0.7,)),
     ("radians", (40.0,)),
     ("copysign", (0.7, -1.0)),
@@ -262,6 +266,8 @@ case("numpy.sub", "np.subtract", "return np.subtract(x, y)", U((2, 3)), U((2, 1)
 case("numpy.sub", "augmented", "z = 2.0 * x\nz -= y\nreturn z", U((2, 3)), U((3,)))
 case("numpy.mul", "np.multiply", "return np.multiply(x, y)", U((2, 3)), U((3,)))
 case("numpy.mul", "const", "return 3.0 * x", U((2, 3)))
+# A gather with a repeated index: both reads of x[0] add into dx[0] (np.add.at).
+case("numpy.mul", "repeated-gather", "return x[[0, 0, 2]] * y", U((3,)), U((3,)))
 case("numpy.div", "np.divide", "return np.divide(x, y)", U((2, 3)), U((3,), 0.5, 1.5))
 case("numpy.div", "const-numerator", "return 2.0 / x", U((2, 3), 0.5, 1.5))
 case("numpy.div", "by-reduction", "return x / np.sum(x, axis=0)", U((2, 3), 0.5, 1.5))
@@ -311,6 +317,7 @@ case("numpy.dot", "scalar.1d", "return np.dot(x, y)", 0.7, U((3,)))
 case("numpy.dot", "vector-method-in-a-row-loop", "t = 0.0\nfor i in range(2):\n    t = t + np.sum(np.tanh(x[i].dot(y)))\nreturn t", U((2, 3)), U((3, 4)))
 case("numpy.outer", "", "return np.outer(x, y)", U((3,)), U((4,)))
 case("numpy.outer", "2d-operands", "return np.outer(x, y)", U((2, 2)), U((3,)))
+case("numpy.outer", "2d-second-operand", "return np.outer(x, y)", U((3,)), U((2, 2)))
 case("numpy.inner", "", "return np.inner(x, y)", U((3,)), U((3,)))
 case("numpy.inner", "2d-operands", "return np.inner(x, y)", U((2, 3)), U((4, 3)))
 case("numpy.inner", "vector-matrix", "return np.inner(x, y)", U((3,)), U((2, 3)))
@@ -380,6 +387,10 @@ case("numpy.maximum", "broadcast", "return np.maximum(x, y)", U((2, 3)), U((3,))
 case("numpy.minimum", "", "return np.minimum(x, y)", U((2, 3)), U((2, 3)))
 case("numpy.minimum", "broadcast", "return np.minimum(x, y)", U((2, 3)), U((2, 1)))
 case("numpy.maximum", "scalar-param", "return np.maximum(x, s)", U((2, 3)), 0.1, params="x, s")
+# At a tie central differences give half the gradient to each side: the even split.
+_TIED = (np.array([0.3, -0.5, 0.8]), np.array([0.3, 0.1, 0.8]))
+case("numpy.maximum", "ties", "return np.maximum(x, y)", *_TIED)
+case("numpy.minimum", "ties", "return np.minimum(x, y)", *_TIED)
 case("numpy.maximum.const", "relu", "return np.maximum(0, x)", U((2, 3)))
 case("numpy.maximum.const", "const-second", "return np.maximum(x, 0.25)", U((2, 3)))
 case("numpy.maximum.const", "of-affine", "return np.maximum(x @ y + z, 0.0)", U((2, 3)), U((3, 4)), U((4,)))
@@ -435,6 +446,11 @@ case(
     U((2, 3), 0.5, 1.5),
     imports="from numpy import prod",
 )
+# Tied maxima share the gradient evenly (central differences agree: half each).
+case("numpy.max", "ties", "return np.max(x)", np.array([0.3, 0.8, 0.8]))
+case("numpy.max", "ties,axis=1", "return np.max(x, axis=1)", np.array([[0.3, 0.8, 0.8], [0.5, 0.1, 0.5]]))
+case("numpy.min", "ties", "return np.min(x)", np.array([0.3, 0.3, 0.8]))
+case("numpy.min", "ties,axis=0", "return np.min(x, axis=0)", np.array([[0.3, 0.8, 0.1], [0.3, 0.1, 0.5]]))
 case("numpy.max", "np.amax", "return np.amax(x, axis=1)", U((2, 3)))
 case("numpy.min", "np.amin", "return np.amin(x, axis=0)", U((2, 3)))
 case("numpy.std", "standardise", "return (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)", U((2, 3)))
@@ -504,6 +520,7 @@ case("numpy.swapaxes", "keywords", "return np.swapaxes(x, axis1=1, axis2=0)", U(
 case("numpy.copy", "", "return np.copy(x)", U((2, 3)))
 case("numpy.broadcast_to", "", "return np.broadcast_to(x, (2, 3)) * y", U((3,)), U((2, 3)))
 case("numpy.tolist", "", "return np.sum(np.array(x.tolist()) ** 2)", U((2, 3)))
+case("numpy.tolist", "indexed", "t = x.tolist()\nreturn t[0] * t[2]", U((3,)))
 case("numpy.copy", "method", "return x.copy() * y", U((2, 3)), U((2, 3)))
 case("numpy.float", "astype", "return x.astype(float)", U((2, 3)))
 case("numpy.asarray", "", "return np.asarray(x) * y", U((2, 3)), U((2, 3)))
@@ -530,6 +547,9 @@ case(
 case("numpy.concatenate", "", "return np.concatenate([x, y])", U((2,)), U((3,)))
 case("numpy.concatenate", "axis=1", "return np.concatenate([x, y], axis=1)", U((2, 3)), U((2, 1)))
 case("numpy.concatenate", "axis=-1,3d", "return np.concatenate([x, y], axis=-1)", U((2, 2, 3)), U((2, 2, 1)))
+# Three along the last axis, each longer than the axis before it: a slice bound
+# read from the wrong operand or axis shows (a stop past the end would not).
+case("numpy.concatenate", "axis=-1,three", "return np.concatenate([x, y, z], axis=-1)", U((2, 1, 2)), U((2, 1, 3)), U((2, 1, 4)))
 case("numpy.concatenate", "positional-axis", "return np.concatenate([x, y], 0)", U((1, 3)), U((2, 3)))
 case("numpy.concatenate", "tuple,three", "return np.concatenate((x, y, z))", U((2,)), U((1,)), U((3,)))
 case("numpy.concatenate", "same-twice", "return np.concatenate([x, x * y])", U((2,)), U((2,)))
@@ -606,6 +626,12 @@ case("numpy.sort", "axis=0", "return np.sort(x, axis=0) * y", U((3, 2)), U((3, 2
 case("numpy.sort", "axis=None", "return np.sort(x, axis=None) * y", U((3, 2)), U((6,)))
 case("numpy.tensordot", "", "return np.tensordot(x, y)", U((2, 3, 4)), U((3, 4, 2)))
 case("numpy.tensordot", "axes=1", "return np.tensordot(x, y, axes=1)", U((2, 3)), U((3, 4)))
+# Operands of other ranks: each template's axis lists depend on them.
+case("numpy.tensordot", "4d-by-3d", "return np.tensordot(x, y)", U((2, 2, 3, 4)), U((3, 4, 2)))
+case("numpy.tensordot", "2d-by-3d", "return np.tensordot(x, y)", U((3, 4)), U((3, 4, 2)))
+case("numpy.tensordot", "3d-by-2d", "return np.tensordot(x, y)", U((2, 3, 4)), U((3, 4)))
+case("numpy.tensordot", "axes=1,3d", "return np.tensordot(x, y, axes=1)", U((2, 3, 4)), U((4, 2, 3)))
+case("numpy.tensordot", "axes=3", "return np.tensordot(x, y, axes=3)", U((2, 2, 3, 4)), U((2, 3, 4, 3)))
 case("numpy.tensordot", "axes=0", "return np.tensordot(x, y, 0)", U((2,)), U((3,)))
 case("numpy.tensordot", "pair", "return np.tensordot(x, y, axes=([1, 0], [0, 2]))", U((2, 3, 4)), U((3, 4, 2)))
 case("numpy.tensordot", "pair-of-ints", "return np.tensordot(x, y, axes=(0, 1))", U((3, 2)), U((4, 3)))
@@ -673,6 +699,36 @@ case("setitem", "augmented", "z = 2.0 * x\nz[1] += y\nreturn z", U((3,)), 0.7)
 case("setitem", "augmented,slice", "z = 2.0 * x\nz[:2] *= y\nreturn z", U((3,)), U((2,)))
 case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.7)
 case("setitem", "repeated-index", "z = 2.0 * x\nz[[0, 2, 0]] = y * y\nreturn z * x", U((3,)), U((3,)))
+
+
+# ---- rows met only in generated code ---------------------------------------------------
+# For each row of UNREACHABLE, a forward whose generated backward calls the helper
+# the row is: the backward, differentiated again, is checked like any function.
+_PRODUCT = (U((2, 2, 3)), U((3, 4)))  # a stack times a matrix: the rank-generic helpers
+_BY_VECTOR = (U((2, 2, 3)), U((3,)))  # a stack times a vector
+# (row, label, imports, body, arguments)
+GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
+    ("numpy.unbroadcast", "", NP, "return np.sum(np.tanh(x + y))", (U((2, 3)), U((3,)))),
+    # The broadcast gradient transposed: no later operation broadcasts it again.
+    ("numpy.unbroadcast", "transposed", NP, "return np.sum(np.tanh((np.ones((2, 3)) + x).T) * y)", (U((3,)), U((3, 2)))),
+    ("digamma", "", MATH, "return math.lgamma(x) * y", (2.7, 0.4)),
+    ("numpy.matmul_dx", "", NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
+    ("numpy.matmul_dy", "", NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
+    ("numpy.matmul_dx", "by-vector", NP, "return np.sum(np.tanh(x @ y))", _BY_VECTOR),
+    ("numpy.matmul_dy", "by-vector", NP, "return np.sum(np.tanh(x @ y))", _BY_VECTOR),
+    ("numpy.dot_dx", "", NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
+    ("numpy.dot_dy", "", NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
+    ("numpy.dot_dx", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
+    ("numpy.dot_dy", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
+    ("numpy.untile", "", NP, "return np.sum(np.tanh(np.tile(x, (2, 1)) * y))", (U((3,)), U((2, 3)))),
+    (
+        "numpy.put_along_axis",
+        "",
+        NP,
+        "return np.sum(np.tanh(np.take_along_axis(x, np.array([[1, 0], [2, 2]]), axis=1)) * y)",
+        (U((2, 3)), U((2, 2))),
+    ),
+]
 
 
 # ---- the tests ----------------------------------------------------------------------
@@ -750,7 +806,34 @@ def test_rule_gradient(c: Case, normalised: list[ir.Function]) -> None:
     assert c.rule in reached, f"the case reaches {sorted(reached)}, not {c.rule}:\n{c.source}"
     differentiable = [p for p in inspect.signature(forward["f"]).parameters if p not in c.held]
     assert gradient_names(backward["f_backward"]) == differentiable
+    arguments = c.arguments()
     try:
-        check_gradients(forward["f"], backward["f_backward"], c.arguments())
+        gradients = check_gradients(forward["f"], backward["f_backward"], arguments)
     except AssertionError as error:
         raise AssertionError(f"{error}\n--- forward\n{c.source}--- generated\n{code}") from None
+    for name, value in zip(inspect.signature(forward["f"]).parameters, arguments):
+        if isinstance(value, np.ndarray) and name in gradients:
+            # A list of the right length would pass the numbers: an array's gradient is an array.
+            assert isinstance(gradients[name], np.ndarray), f"d{name} is a {type(gradients[name]).__name__}"
+
+
+@pytest.mark.parametrize("generated", GENERATED, ids=[f"{g[0]}[{g[1]}]" if g[1] else g[0] for g in GENERATED])
+def test_unreachable_row_in_generated_code(generated: tuple[Any, ...], normalised: list[ir.Function]) -> None:
+    """The gradients of a generated backward (reverse over reverse), which reaches its row."""
+    row, _, imports, body, args = generated
+    names = ", ".join(_PARAMS[: len(args)])
+    source = f"{imports}\n\n\ndef f({names}):\n    {body}\n"
+    _, backward, code = load(source)
+    again = codegen.generate(code, filename="fwd_backward.py", allow_generated=True)
+    second: dict[str, Any] = {}
+    exec(compile(again, "fwd_backward_backward.py", "exec"), second)  # noqa: S102
+    assert row in rows_reached(normalised), sorted(rows_reached(normalised))
+    inputs = Case(row, "generated", source, args).arguments()
+    try:
+        check_gradients(backward["f_backward"], second["f_backward_backward"], inputs)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- backward\n{code}--- its backward\n{again}") from None
+
+
+def test_generated_covers_unreachable() -> None:
+    assert {g[0] for g in GENERATED} == set(UNREACHABLE)
