@@ -196,8 +196,10 @@ class Differentiator(FlowReversal):
             return
         key = ast.dump(leaf.index)
         distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
-        if len(self.out) > 1:
-            self.nested.add(name)  # in a branch or loop: another path may add to any element
+        if len(self.out) > 1 or not distinct:
+            # In a branch or loop another path may add to any element; and `v[-2]` or
+            # `v[i]` may be the element a later `v[1]` names.
+            self.nested.add(name)
         first = distinct and name not in self.nested and key not in self.elements.setdefault(name, set())
         if is_list and first:
             self.elements[name].add(key)
@@ -445,14 +447,16 @@ class Differentiator(FlowReversal):
             self.result.gradients[param.name] = self.zero(param.name)
 
     def is_number(self, var: str) -> bool:
-        """Whether `var` is proved a Python number (or nothing here may be an array)."""
-        return not self.fn.arrays or var in self.fn.scalars or self.shapes.keys.get(var) == SCALAR
+        """Whether `var` is proved a Python number (or nothing here may be an array):
+        its gradient is immutable, so `+=` on it touches nothing else. A parameter
+        with a number as default (in `fn.scalars`) is no proof: it may be an array."""
+        return not self.fn.arrays or self.shapes.keys.get(var) == SCALAR
 
     def zero(self, var: str) -> ast.expr:
         """A zero gradient for `var`, of its kind: list, array or number."""
         if var in self.fn.lists or var in self.fn.list_values:
             return ast.parse(f"[0.0] * len({var})", mode="eval").body
-        if not self.is_number(var):
+        if not self.is_number(var) and var not in self.fn.scalars:
             self.result.modules.add("np")
             return zeros_like(var, self.modules["np"])
         return ast.Constant(0.0)

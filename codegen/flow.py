@@ -95,7 +95,11 @@ class FlowLowering:
                     rename(block, var, merged)
                     self.carry_facts(var, merged)
                 else:
+                    # The copy records the other branch's facts for `merged`: keep only
+                    # what both branches agree on.
+                    facts = self.facts(merged)
                     block.append(self.copy_stage(merged, var, origin))
+                    self.keep_agreed(merged, facts)
             if then_var in self.active or else_var in self.active:
                 self.active.add(merged)
             self.env[name] = merged
@@ -129,6 +133,23 @@ class FlowLowering:
         else_env = self.env
         self.env = dict(before)
         return then_block, else_block, then_env, else_env
+
+    def facts(self, name: str) -> tuple[object, ...]:
+        """What the tables say of `name`: its shape key, rank, shape and number-ness."""
+        keys, ranks, shapes = self.shapes.keys, self.ranks.ranks, self.dims.shapes  # type: ignore[attr-defined]
+        return keys.get(name, name), ranks.get(name), shapes.get(name), name in self.numbers  # type: ignore[attr-defined]
+
+    def keep_agreed(self, name: str, other: tuple[object, ...]) -> None:
+        """Forget each fact of `name` that `other` (the other branch's) contradicts."""
+        key, rank, shape, number = self.facts(name)
+        if key != other[0]:
+            self.shapes.keys[name] = name  # type: ignore[attr-defined]
+        if rank != other[1]:
+            self.ranks.ranks.pop(name, None)  # type: ignore[attr-defined]
+        if shape != other[2]:
+            self.dims.shapes.pop(name, None)  # type: ignore[attr-defined]
+        if number != other[3]:
+            self.numbers.discard(name)  # type: ignore[attr-defined]
 
     def carry_facts(self, old: str, new: str) -> None:
         """What is known of `old` now holds for `new`, its merged name."""

@@ -183,6 +183,12 @@ class Kinds:
     arrays: bool  # whether a value nothing settles may be an array
     alive: list[object]  # the nodes `nodes` is keyed by, kept so that no id is reused
     sizes: set[str]  # parameters used as sizes (shapes, counts, range bounds): ints, held constant
+    params: frozenset[str] = frozenset()
+
+    def every_binding(self, name: str) -> Kind:
+        """What every binding of the local `name` is; nothing for a parameter, whose
+        kind is that of the value passed in, not of what it is rebound to."""
+        return UNKNOWN_KIND if name in self.params else self.names.get(name, UNKNOWN_KIND)
 
     def of(self, node: ast.AST) -> Kind:
         return self.nodes.get(id(node), UNKNOWN_KIND)
@@ -331,7 +337,8 @@ class _Inference:
             self.infer_merged()
             if not self.changed:
                 break
-        return Kinds(dict(self.names), dict(self.nodes), self.arrays, [self.function, self.merged], set(self.sizes))
+        alive: list[object] = [self.function, self.merged]
+        return Kinds(dict(self.names), dict(self.nodes), self.arrays, alive, set(self.sizes), frozenset(self.params))
 
     def infer_merged(self) -> None:
         """A name bound several times is what all its bindings are."""

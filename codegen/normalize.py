@@ -807,7 +807,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
 
     def proved_number(self, name: str) -> bool:
         """Whether the kinds prove every binding of the source name `name` a number."""
-        return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).param(name).is_number
+        return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).every_binding(name).is_number
 
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
