@@ -2,10 +2,11 @@
 
 Hypothesis writes small modules of scalar `math` code: a few parameters (floats,
 sometimes a list indexed by constants, a hyper-parameter with a default or an
-`int`; annotated `float`, `list[float]` in a fifth of the modules), 2 to 12 statements (3 to 15 in the long run) mixing operators, unary
-minus, math functions kept inside their domains, `abs`/`min`/`max`/`%`/conditional
-expressions, reassignment of the same name (parameters included), `+=`/`-=`/`*=`/`/=`, fan-out, tuple
-unpacking and swaps, chained assignment, calls to helper functions of the module,
+`int`; annotated `float`, `list[float]` in a fifth of the modules), 2 to 12
+statements (3 to 15 in the long run) mixing operators, unary minus, math
+functions kept inside their domains, `abs`/`min`/`max`/`%`/conditional
+expressions, reassignment of the same name (parameters included),
+`+=`/`-=`/`*=`/`/=`, fan-out, tuple unpacking and swaps, chained assignment, calls to helper functions of the module,
 module constants, unusual but valid Python (`sum(...)`, `[a, b][1]`, `x.real`,
 `x or 1.0`, `round`, ...), and one or several return values. A third of the
 modules also branch and loop: `if`/`elif`/`else` on values that are never
@@ -21,6 +22,8 @@ the strict xfails in NUMPY_IMPORT_FOUND).
 
 Arguments are floats, and a third of the floats and list elements are Python
 ints (-2 to 2); every gradient must be a float (a list of floats for a list).
+Ints sit on kinks (`abs(0)`, `x % 1.0`, ties of `max`): the probe below rejects
+such points, and the last of three attempts at a point draws floats only.
 
 For each program, `codegen.generate` must either raise `codegen.CodegenError`
 (with a position) or produce a backward whose gradients match central
@@ -115,9 +118,15 @@ ODD_KINDS = [
 # see the strict xfails in NUMPY_IMPORT_FOUND; the modules that import numpy steer
 # around them. With control flow (items of a list in a loop, ...) the code differs
 # too, so only functions without it are compared.
+# "negative_list_index": `v[-2]` and `v[1]` are one element, and one's gradient
+# overwrites the other's (FOUND below); list items are read at indices 0, 1, 2 only.
+# "read_only_upstream": see read_only_upstream below.
 KNOWN_BUGS: frozenset[str] = frozenset(
-    {"math_constant_kind", "module_constant_kind", "aug_by_constant_kind", "comparison_kind", "unpacking_kind"}
-)
+    {
+        "math_constant_kind", "module_constant_kind", "aug_by_constant_kind", "comparison_kind", "unpacking_kind",
+        "negative_list_index", "read_only_upstream",
+    }
+)  # fmt: skip
 
 MATH_FUNCTIONS = [
     name
@@ -336,9 +345,10 @@ class Builder:
             return self.var(self.pick(sorted(self.env)))
         if kind == "item":
             lst = self.pick(sorted(self.lists))
-            i = self.draw(st.integers(0, self.lists[lst] - 1))
-            node = ast.Subscript(_name(lst), ast.Constant(i), ast.Load())
-            return E(node, ast.Subscript(_name(lst), ast.Constant(i), ast.Load()), PARAM_BOUND)
+            low = 0 if "negative_list_index" in KNOWN_BUGS else -self.lists[lst]
+            i = self.draw(st.integers(low, self.lists[lst] - 1))
+            node = ast.Subscript(_name(lst), _const(i).real, ast.Load())
+            return E(node, ast.Subscript(_name(lst), _const(i).probe, ast.Load()), PARAM_BOUND)
         if kind == "K":
             return E(_name("K"), _name("K"), 0.75, False)
         return _const(self.pick([2, 3, 0.5, 1.5, -1.0, 0.25, 2.0, -3]))
@@ -1085,6 +1095,12 @@ def assert_numpy_import_changes_nothing(program: Program, code: str, stats: Coun
         stats["same code without numpy"] += 1
 
 
+def read_only_upstream(error: ValueError, code: str) -> bool:
+    """A known bug (tests/test_random_numpy.py's FOUND, "scalar-upstream-broadcast-then-updated-in-place"):
+    the backward updates in place the read-only `np.broadcast_to` of a scalar upstream."""
+    return "read_only_upstream" in KNOWN_BUGS and "read-only" in str(error) and "broadcast_to(" in code
+
+
 def check_program(program: Program, data: st.DataObject, stats: Counter[str]) -> None:
     note(program.source)
     # Pick the test points first: a program without one is skipped before the
@@ -1109,7 +1125,13 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
         backward_fn = backward[f"{fn.name}_backward"]
         names = gradient_names(backward_fn)
         if names:
-            check_gradients(forward[fn.name], backward_fn, args)
+            try:
+                check_gradients(forward[fn.name], backward_fn, args)
+            except ValueError as error:
+                if not read_only_upstream(error, code):
+                    raise
+                stats["known bug: a broadcast scalar upstream updated in place"] += 1
+                continue
         else:  # documented: "Returns None: no parameter is differentiated."
             assert backward_fn(*args) is None
         assert_constants_are_constant(forward[fn.name], names, fn.kinds, args)
@@ -1252,6 +1274,11 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "def f(p, v):\n    for i in range(3):\n        p += v[0]\n    return p\n",
         [0.3, [0.1, 0.2, 0.4]],
         None,  # B18, fixed in 0920677
+    ),
+    "negative-and-positive-index-of-one-list-element": (
+        "def f(v):\n    a = v[1] * 2.0\n    b = v[-2] * 3.0\n    return a + b\n",
+        [[0.1, 0.2, 0.3]],
+        bug("v[1] and v[-2] are one element: dv = [0.0, 2.0, 0.0], not [0.0, 5.0, 0.0]"),
     ),
     "loop-clobbers-a-value-a-rule-reuses": (
         "import math\n\n\ndef f(x):\n    y = math.exp(x)\n    for i in range(2):\n        y = y * 0.5\n    return y\n",
