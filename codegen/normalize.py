@@ -307,6 +307,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         target = self.new_temp(f"{self.hint}_choice")
         origin = len(self.origins) - 1
         blocks: list[list[ir.Statement]] = []
+        numbers: list[bool] = []
         self.guards.append(test)
         try:
             for branch in (node.body, node.orelse):
@@ -315,6 +316,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
                 self.body = []
                 try:
                     lowered = self.lower(branch)
+                    numbers.append(self.is_number(lowered))
                     self.bind_to(target, lowered, origin)
                 finally:
                     self.blocks.pop()
@@ -323,7 +325,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         finally:
             self.guards.pop()
         self.body.append(ir.If(test, blocks[0], blocks[1], origin))
-        self.shapes.keys[target] = target
+        self.shapes.keys[target] = SCALAR if all(numbers) else target  # a number either way
         self.ranks.ranks.pop(target, None)
         return ir.Leaf(ast.Name(target, ast.Load()), target if target in self.active else None)
 

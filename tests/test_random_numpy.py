@@ -2,9 +2,14 @@
 
 Hypothesis writes small numpy modules (numpy under any import name, sometimes
 `from numpy import ...` and `math` too). Parameters are arrays of a few small
-shapes ((3,), (2, 3), (3, 1), (1, 3), (2, 1)) or floats, in a third of the
-modules annotated with their dimensions (`x: "N D"`), at times with a
-hyper-parameter `c=0.5`, an `int` loop count or integer `labels`. The body has
+shapes ((3,), (2, 3), (3, 1), (1, 3), (2, 1), and the stack (2, 2, 3)) or
+numbers, in a third of the modules annotated with their dimensions (`x: "N D"`),
+at times with a hyper-parameter `c=0.5`, an `int` loop count, integer `labels`,
+or a list `v` of three numbers read as `v[1]`, `v[i]` and `for t in v`. What is
+passed is what users pass: a float array or an int one (`np.array([1, 0, -1])`);
+a Python float, a Python int, `np.float64(...)` or a 0-d array; for `v` a list
+of floats, of ints, or a vector. (Ints sit on kinks: the probe then counts every
+tie, and the last of three attempts at a point passes floats only.) The body has
 2 to 8 statements (2 to 12 in the long run):
 
 - elementwise operators and ufuncs kept inside their domains (`np.exp` of a
@@ -20,16 +25,24 @@ hyper-parameter `c=0.5`, an `int` loop count or integer `labels`. The body has
   `reshape` (also `x.reshape(N, -1)` after `N, D = x.shape`), `ravel`,
   `flatten`, `.T`, `transpose`, `swapaxes`, `expand_dims`, `squeeze`, `copy`,
   `astype(float)`;
-- products (`@`, `np.dot`, `.dot`, `np.matmul`, `np.outer`, `np.inner`,
-  `np.einsum`), `np.concatenate`/`np.concat`/`np.stack`, `np.where` with a
-  constant mask or a comparison, array constants (inline or module-level);
+- products (`@`, `np.dot`, `.dot`, `np.matmul`) of numbers (`np.dot` only),
+  vectors, matrices and stacks in either order, `v @ v.T`, `x @ x.T`, with or
+  without annotations (numpy's rules decide the result); `np.outer`,
+  `np.inner`, `np.einsum`, `np.concatenate`/`np.concat`/`np.stack`, `np.where`
+  with a constant mask or a comparison, array constants (inline or module-level);
 - softmax, log-sum-exp and standardisation along an axis, staged by hand;
 - reassignment, `+=` and friends, tuple unpacking, fan-out, item assignment
   (`t[1:] = v`, `t[0] += v`, `t[[0, 0, 1]] += v` with a repeated index) into
   `np.zeros`/`zeros_like`/`ones_like` arrays,
   shape arithmetic (`n1 = x.shape[1]`, `len(x)`), a call to a helper function;
 - in a third of the modules `if`/`elif`/`else` on scalar tests, `for` over
-  `range()`, over the rows of an array, and `while`, nested two deep.
+  `range()`, over the rows of an array or the numbers of a list, and `while`,
+  nested two deep; values merged across branches (`if c: h = a` / `else: h = b`,
+  or `h = a` / `if c: h = b`, where `a` and `b` have shapes that differ and
+  broadcast), and carried by loops whose shape grows by broadcasting (`t = 0.0`,
+  then `t = t + x[i]` in the loop); where the loop may not run (`range(n)`), or
+  after a branch, the merged value is used in a way right for every shape it may
+  have (times a value of the broadcast shape, a whole reduction, `np.sum(h @ w)`).
 
 A function returns a scalar (often `np.sum` of something), an array (checked
 with a random upstream gradient), or two values. The shape of every value is
@@ -73,6 +86,7 @@ from hypothesis import strategies as st
 import codegen
 from tests.support import (
     LONG,
+    bug,
     check_forward_mode,
     check_gradients,
     check_split_style,
@@ -89,12 +103,15 @@ MAX_SIZE = 12  # no value has more elements
 # and checked against its fused backward (every one in the long run).
 OTHER_STYLES_EVERY = 1 if LONG else 20
 LABELS = 2  # length of an integer label parameter (`p[np.arange(N), labels]`)
+LIST_LENGTH = 3  # length of a list parameter `v`, read as `v[0]` and `v[i]`
 # Statements in a forward function: CI runs many short programs; the long run
 # also writes long ones.
 STATEMENTS = (2, 12) if LONG else (2, 8)
 
 Shape = tuple[int, ...]
-PARAM_SHAPES: list[Shape] = [(), (3,), (3,), (2, 3), (2, 3), (3, 1), (1, 3), (2, 1)]
+INTEGRAL = frozenset({"int_array", "int_value"})  # parameters passed ints (on most attempts)
+INT_VALUES = (-1, 0, 1)  # the ints passed: inside [-PARAM_BOUND, PARAM_BOUND]
+PARAM_SHAPES: list[Shape] = [(), (), (3,), (3,), (2, 3), (2, 3), (3, 1), (1, 3), (2, 1), (2, 2, 3)]
 DIM_NAMES = {2: "N", 3: "D", 1: "1"}
 PARAM_POOL = ["x", "y", "w", "b", "z"]
 # Plain names plus names codegen generates itself (gradients, temporaries, outputs).
@@ -105,17 +122,26 @@ LOCAL_POOL = [
 # Known core bugs and limitations the random programs steer around; see
 # /work/bugs-reliability.md and the strict xfails at the end of this file. When an
 # xfail starts passing, drop its entry so the programs cover the construct again.
-# "vector_product": without shape annotations a product's operand is taken for a
-# matrix (`.mT`), so a vector operand raises in the backward (documented; pinned as
-# MATMUL_2D in tests/test_rules.py). Products of vectors are written only where
-# codegen knows the ranks from annotations.
-# Entries for bugs fixed since: "mean_of_float" (B28), "prod_of_zero" (B29),
+# Entries for bugs fixed since: "vector_product" (issue 15: products of vectors and
+# stacks without annotations), "mean_of_float" (B28), "prod_of_zero" (B29),
 # "setitem_known_shapes" (B30), "rebound_loop_source" (B31), "inner_mixed_ranks" (B32),
 # "constant_carried_over_items" (B33), "setitem_after_loop" (B34),
 # "counter_rebound_in_branch" (B35), "helper_in_constant_item" (B36),
 # "split_cache_in_branch" (B37), "tangent_not_broadcast" (B38),
 # "int_param_beside_slice" (B39), "jvp_default_in_loop" (B41), "jvp_loop_version" (B42).
-KNOWN_BUGS = frozenset({"vector_product"})
+# "merged_number_and_array": a name bound to a number on one path and to an array
+# on another is taken for one of them after the merge (FOUND below).
+# "negative_list_index": `v[1]` and `v[-2]` of a list of three are the same element,
+# but the gradient of one overwrites the other's (FOUND below).
+# "annotated_number_rebound": a parameter annotated `float` and rebound to an array
+# keeps the annotation's kind, and its gradient is summed to a scalar (FOUND below).
+# "read_only_upstream": a scalar upstream broadcast by `np.broadcast_to` is
+# read-only, and some backwards update it in place (FOUND below); such a program
+# is counted, not failed.
+# The four above are fixed. The generator still steers clear of merging a number
+# with an array: a method call on the merged value (`t.sum()`) fails in the
+# forward itself when it holds the number.
+KNOWN_BUGS: frozenset[str] = frozenset({"merged_number_and_array"})
 
 FROM_NAMES = frozenset({"exp", "tanh", "log", "sqrt", "maximum", "where", "dot", "sin"})
 UNARY = [
@@ -145,6 +171,7 @@ class E:
     active: bool = True  # whether it depends on a differentiated parameter
     fresh: bool = True  # a new array (not a view of, or alias for, another value)
     dims: bool = False  # whether codegen can know its shape (from annotations)
+    integral: bool = False  # whether it may hold ints (no float may be written into it)
 
     @property
     def ndim(self) -> int:
@@ -202,6 +229,9 @@ class Probe:
 
     def __init__(self) -> None:
         self.margin = math.inf
+        # With int arguments a tie is no longer a matter of the program's structure:
+        # every tie counts as a kink.
+        self.strict = False
 
     def note(self, distance: Any) -> None:
         distance = np.abs(np.asarray(distance, dtype=float))
@@ -213,7 +243,7 @@ class Probe:
             # Exact ties come from the program's structure (broadcast copies, the same
             # value twice), where every convention gives the true derivative.
             diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-            return diff[diff != 0]
+            return diff if self.strict else diff[diff != 0]
 
         def gap(a: Any, axis: Any) -> Any:
             """Per slice along `axis`: the distance from the extreme to the next value."""
@@ -226,6 +256,8 @@ class Probe:
             gaps = []
             for row in flat.reshape(-1, flat.shape[-1]):
                 distinct = np.unique(row)
+                if self.strict and (np.sum(row == distinct[-1]) > 1 or np.sum(row == distinct[0]) > 1):
+                    gaps.append(0.0)
                 if len(distinct) > 1:
                     gaps += [distinct[-1] - distinct[-2], distinct[1] - distinct[0]]
             return np.array(gaps)
@@ -292,6 +324,7 @@ class Var:
     active: bool
     fresh: bool
     dims: bool
+    integral: bool = False
 
     @property
     def ndim(self) -> int:
@@ -358,7 +391,8 @@ class Builder:
         if shape is None:
             shape = broadcast(*(a.shape for a in args))
             assert shape is not None, [a.shape for a in args]
-        return E(real, probe, shape, bound, any(a.active for a in args), fresh, all(a.dims for a in args))
+        active, dims = any(a.active for a in args), all(a.dims for a in args)
+        return E(real, probe, shape, bound, active, fresh, dims, any(a.integral for a in args))
 
     def ufunc(self, name: str, *args: E, bound: float, shape: Shape | None = None) -> E:
         """A numpy call that is smooth where it is used."""
@@ -409,9 +443,18 @@ class Builder:
         """A variable, a counter-indexed row, or a constant (broadcasting with `want`)."""
         fits = [n for n, v in sorted(self.env.items()) if want is None or broadcast(v.shape, want) is not None]
         rows = self.counter_rows(want)
-        kind = self.pick(["var"] * 6 + ["row"] * (2 if rows else 0) + ["const", "array"] + ["size"] * bool(self.sizes))
+        kind = self.pick(["var"] * 6 + ["row"] * (2 if rows else 0) + ["const", "array"] + ["size"] * bool(self.sizes)
+                         + ["item"] * (2 * bool(self.lists)))  # fmt: skip
         if kind == "var" and fits:
             return self.var(self.pick(fits))
+        if kind == "item" and self.lists:  # `v[1]`, `v[i]`: a number of a list
+            name = self.pick(sorted(self.lists))
+            counters = [c for c, top in sorted(self.ints.items()) if top < self.lists[name]]
+            low = 0 if "negative_list_index" in KNOWN_BUGS else -self.lists[name]
+            index = _name(self.pick(counters)) if counters and self.chance(0.5) else _num(
+                self.draw(st.integers(low, self.lists[name] - 1)))  # fmt: skip
+            node = ast.Subscript(_name(name), index, ast.Load())
+            return E(node, node, (), PARAM_BOUND, True, fresh=True, dims=True, integral=True)
         if kind == "size":  # a dimension as a number: `np.sum(x) / N`
             name = self.pick(sorted(self.sizes))
             return E(_name(name), _name(name), (), float(self.sizes[name]), active=False, dims=True)
@@ -425,7 +468,7 @@ class Builder:
 
     def var(self, name: str) -> E:
         v = self.env[name]
-        return E(_name(name), _name(name), v.shape, v.bound, v.active, fresh=False, dims=v.dims)
+        return E(_name(name), _name(name), v.shape, v.bound, v.active, fresh=False, dims=v.dims, integral=v.integral)
 
     def counter_rows(self, want: Shape | None) -> list[E]:
         """`x[i]` for a loop counter (or `int` parameter) `i` that stays inside x's first axis."""
@@ -434,14 +477,14 @@ class Builder:
             for name, v in sorted(self.env.items()):
                 if v.ndim and v.shape[0] > top and (want is None or broadcast(v.shape[1:], want) is not None):
                     node = ast.Subscript(_name(name), _name(counter), ast.Load())
-                    rows.append(E(node, node, v.shape[1:], v.bound, v.active, fresh=False, dims=False))
+                    rows.append(E(node, node, v.shape[1:], v.bound, v.active, False, False, v.integral))
                 int_param = counter == "n" and "int_param_beside_slice" in KNOWN_BUGS
                 if v.ndim == 2 and v.shape[1] > top and not int_param and (
                     want is None or broadcast(v.shape[:1], want) is not None
                 ):
                     index = ast.Tuple([ast.Slice(), _name(counter)], ast.Load())
                     node = ast.Subscript(_name(name), index, ast.Load())
-                    rows.append(E(node, node, v.shape[:1], v.bound, v.active, fresh=False, dims=False))
+                    rows.append(E(node, node, v.shape[:1], v.bound, v.active, False, False, v.integral))
         return rows
 
     def array_constant(self, shape: Shape) -> E:
@@ -654,13 +697,14 @@ class Builder:
             ])  # fmt: skip
             index = ast.Tuple([rows, _name(self.labels)], ast.Load())
             return E(ast.Subscript(a.real, index, ast.Load()), ast.Subscript(a.probe, index, ast.Load()),
-                     (LABELS,), a.bound, a.active, fresh=True, dims=False)  # fmt: skip
+                     (LABELS,), a.bound, a.active, fresh=True, dims=False, integral=a.integral)  # fmt: skip
         text, shape = self.pick(valid)
         index = ast.parse(f"_[{text}]", mode="eval").body.slice  # type: ignore[attr-defined]
         fancy = text.startswith("[")
         return E(
             ast.Subscript(a.real, index, ast.Load()), ast.Subscript(a.probe, index, ast.Load()),
             shape, a.bound, a.active, fresh=fancy, dims=a.dims and not fancy and "..." not in text,
+            integral=a.integral,
         )  # fmt: skip
 
     def reshape(self, a: E) -> E:
@@ -710,7 +754,8 @@ class Builder:
 
         dims = a.dims and kind in ("T", "transpose", "np.transpose", "reshape", "copy", "np.copy", "astype")
         fresh = kind in ("copy", "np.copy", "astype")
-        return E(spelled(a.real), spelled(a.probe), shape, a.bound, a.active, fresh=fresh, dims=dims)
+        integral = a.integral and kind != "astype"
+        return E(spelled(a.real), spelled(a.probe), shape, a.bound, a.active, fresh, dims, integral)
 
     def arrange(self, a: E) -> E:
         """Reordering, repeating, padding, running sums and differences, sorting."""
@@ -792,40 +837,45 @@ class Builder:
         return replace(self.combine(real, probe, operands, shape, float(a.size)), dims=False)
 
     def matmul(self, a: E) -> E:
-        """A matrix product: of matrices, or of vectors where annotations give the ranks."""
-
-        def ranks_known(*operands: E) -> bool:
-            # Products of vectors need ranks codegen knows (not inside loops, where a
-            # later iteration may see another version of a variable).
-            return "vector_product" not in KNOWN_BUGS or (not self.loops and all(e.dims for e in operands))
-
-        if a.ndim == 1 and not ranks_known(a):
-            a = replace(a, real=_method(a.real, "reshape", ast.Constant(1), _num(-1)),
-                        probe=_method(a.probe, "reshape", ast.Constant(1), _num(-1)),
-                        shape=(1, a.size), fresh=False, dims=False)  # fmt: skip
-        if a.ndim not in (1, 2):
+        """A product by `@`, `np.dot`, `.dot` or `np.matmul` of `a` (a number, a vector,
+        a matrix or a stack) and a value whose rank nothing annotates need be known:
+        numpy's own rules decide the result, as they do in the program."""
+        if a.ndim > 3:
             return self.unary(a)
-        candidates = [self.var(n) for n, v in sorted(self.env.items()) if v.ndim in (1, 2) and v.shape[0] == a.shape[-1]]
-        if a.ndim == 2:
+        if a.ndim == 0:  # np.dot of a number is a product: by anything at hand
+            b = self.small(self.pick([self.var(n) for n, v in sorted(self.env.items()) if v.ndim] or [a]), 1.0)
+            a = self.small(a, 1.0)
+            operands = [a, b] if self.chance(0.5) else [b, a]
+            return self.ufunc("dot", *operands, bound=1.0, shape=b.shape)
+        candidates = [self.var(n) for n, v in sorted(self.env.items()) if 1 <= v.ndim <= 3]
+        if a.ndim >= 2:  # a.T: a matrix by its transpose, a stack by its reversed axes
             transposed = ast.Attribute(a.real, "T", ast.Load()), ast.Attribute(a.probe, "T", ast.Load())
             candidates.append(replace(a, real=transposed[0], probe=transposed[1], shape=a.shape[::-1], fresh=False))
-        candidates = [b for b in candidates if (a.ndim == 2 and b.ndim == 2) or ranks_known(a, b)]
-        if not candidates:
-            return self.unary(a)
-        b = self.pick(candidates)
-        a, b = self.small(a, 1.0), self.small(b, 1.0)
-        shape = result_shape(np.matmul, a.shape, b.shape)
-        assert shape is not None
+        if a.ndim == 1:  # v @ v, v @ v.T (the same vector)
+            candidates.append(replace(a, real=ast.Attribute(a.real, "T", ast.Load()),
+                                      probe=ast.Attribute(a.probe, "T", ast.Load()), fresh=False))  # fmt: skip
         spelling = self.pick(["@", "@", "np.dot", "dot", "np.matmul"])
+        ref = np.dot if spelling in ("np.dot", "dot") else np.matmul
+        pairs = []
+        for b in candidates:
+            for x, y in ((a, b), (b, a)):
+                shape = result_shape(ref, x.shape, y.shape)
+                if shape is not None and math.prod(shape) <= MAX_SIZE:
+                    pairs.append((x, y, shape))
+        if not pairs:
+            return self.unary(a)
+        x, y, shape = self.pick(pairs)
+        x, y = self.small(x, 1.0), self.small(y, 1.0)
+        contracted = y.shape[0] if y.ndim == 1 else y.shape[-2]
 
-        def spelled(x: ast.expr, y: ast.expr) -> ast.expr:
+        def spelled(u: ast.expr, v: ast.expr) -> ast.expr:
             if spelling == "@":
-                return ast.BinOp(x, ast.MatMult(), y)
+                return ast.BinOp(u, ast.MatMult(), v)
             if spelling == "dot":
-                return _method(x, "dot", y)
-            return _call(self.npf(spelling[3:]), x, y)
+                return _method(u, "dot", v)
+            return _call(self.npf(spelling[3:]), u, v)
 
-        return self.combine(spelled(a.real, b.real), spelled(a.probe, b.probe), [a, b], shape, a.shape[-1] * 1.0)
+        return self.combine(spelled(x.real, y.real), spelled(x.probe, y.probe), [x, y], shape, float(contracted))
 
     def join(self, a: E) -> E:
         """np.concatenate or np.stack of `a` with a value of a fitting shape."""
@@ -893,7 +943,8 @@ class Builder:
             args.append(self.small(self.var(self.pick(fits)), PARAM_BOUND))
         real = _call(_name(name), *(a.real for a in args))
         probe = _call(_name(name), *(a.probe for a in args))
-        return E(real, probe, returns[0], LIMIT, any(a.active for a in args), fresh=False, dims=False)
+        integral = any(a.integral for a in args)
+        return E(real, probe, returns[0], LIMIT, any(a.active for a in args), False, False, integral)
 
     def call_statement(self) -> bool:
         """`a, b = helper(...)` for a helper that returns two values."""
@@ -923,7 +974,7 @@ class Builder:
         self.probe_lines.append(pad + (real if probe is None else probe))
 
     def bind(self, name: str, e: E) -> None:
-        self.env[name] = Var(e.shape, e.bound, e.active, e.fresh, e.dims)
+        self.env[name] = Var(e.shape, e.bound, e.active, e.fresh, e.dims, e.integral)
         if self.loops:
             self.loop_bound.add(name)
         elif not self.depth:
@@ -942,6 +993,8 @@ class Builder:
         existing = sorted(n for n in self.env if n not in self.ints and n not in self.frozen)
         if self.depth:
             return existing
+        if self.annotated and "annotated_number_rebound" in KNOWN_BUGS:  # `x: float`, then `x = x * W`
+            existing = [n for n in existing if not (n in self.protected and self.env[n].shape == ())]
         new = [n for n in LOCAL_POOL if n not in self.protected]
         return existing + new if self.chance(0.35) else new
 
@@ -950,9 +1003,13 @@ class Builder:
         if self.helper is not None and len(self.helper[2]) == 2:
             kinds += ["call", "call"]
         if self.control_flow and self.depth < 2:
-            kinds += ["if", "if", "loop", "loop"]
+            kinds += ["if", "if", "loop", "loop", "merge", "grow"]
         kind = self.pick(kinds)
         if kind == "size" and self.size_statement():
+            return
+        if kind == "merge" and self.merge_statement():
+            return
+        if kind == "grow" and self.growing_loop():
             return
         if kind == "zeros" and self.zeros_statement():
             return
@@ -1018,15 +1075,16 @@ class Builder:
         target = self.pick([n for n in LOCAL_POOL if n not in self.protected])
         like = sorted(n for n, v in self.env.items() if v.ndim)
         kind = self.pick(["zeros", "zeros", "zeros_like", "ones_like"] if like else ["zeros"])
+        integral = False
         if kind == "zeros":
             shape = self.pick([(3,), (2, 3)])
             value = _call(self.npf("zeros"), _literal(shape if len(shape) > 1 else shape[0]))
         else:
             source = self.pick(like)
-            shape = self.env[source].shape
+            shape, integral = self.env[source].shape, self.env[source].integral  # zeros_like of ints: ints
             value = _call(self.npf(kind), _name(source))
         self.emit(f"{target} = {ast.unparse(value)}")
-        self.env[target] = Var(shape, 1.0, False, True, False)
+        self.env[target] = Var(shape, 1.0, False, True, False, integral)
         self.loop_bound.discard(target)
         self.blanks.add(target)
         return self.setitem_statement(target) or True
@@ -1064,7 +1122,8 @@ class Builder:
             self.env[t] = Var(a.shape, 4.0 / math.sqrt(0.5), a.active, True, False)
             return True
         self.emit(f"{u} = {self.np}.max({real}, {kw})", f"{u} = _k_max({probe}, {kw}{record})")
-        self.env[u] = Var(a.shape[:axis % a.ndim] + (1,) + a.shape[axis % a.ndim + 1:], a.bound, a.active, True, False)
+        self.env[u] = Var(a.shape[:axis % a.ndim] + (1,) + a.shape[axis % a.ndim + 1:], a.bound, a.active, True, False,
+                          a.integral)  # fmt: skip
         self.emit(f"{t} = {self.np}.exp({real} - {u})", f"{t} = {self.np}.exp({probe} - {u})")
         if kind == "softmax":
             self.emit(f"{t} = {t} / {t}.sum({kw})")
@@ -1084,7 +1143,8 @@ class Builder:
         names = [
             n for n, v in sorted(self.env.items())
             if n not in self.ints and n not in self.frozen
-            and (v.shape == () or ((v.fresh or shared) and not self.loops and n not in self.protected))
+            and (v.shape == () or ((v.fresh or shared) and not self.loops and n not in self.protected and not v.integral))
+            and (v.shape != () or v.fresh or not self.zero_d)
         ]  # fmt: skip
         if not names:
             return False
@@ -1110,7 +1170,9 @@ class Builder:
 
     def setitem_statement(self, target: str = "") -> bool:
         """`t[index] = e` (or `+=`) into a fresh array, outside loops (see aug_statement)."""
-        names = [n for n, v in sorted(self.env.items()) if v.fresh and v.ndim and n not in self.protected]
+        names = [
+            n for n, v in sorted(self.env.items()) if v.fresh and v.ndim and n not in self.protected and not v.integral
+        ]  # fmt: skip
         if "setitem_after_loop" in KNOWN_BUGS:
             names = [n for n in names if n not in self.loop_bound]
         if "setitem_known_shapes" in KNOWN_BUGS:
@@ -1119,6 +1181,8 @@ class Builder:
             return False
         target = target or self.pick(names)
         t = self.env[target]
+        if t.integral:
+            return False
         index = self.pick(SETITEM_INDEXES[min(t.ndim, 2)])
         part = result_shape(eval(f"lambda x: x[{index}]"), t.shape)
         if part is None or math.prod(part) == 0:
@@ -1200,8 +1264,13 @@ class Builder:
         counter, item = f"i{suffix}", f"row{suffix}"
         rows = sorted(n for n, v in self.env.items() if v.ndim and v.shape[0] <= 3 and n not in self.ints)
         frozen = set(self.frozen)
-        kind = self.pick(["range", "range", "rows", "while"] if rows else ["range", "while"])
-        if kind == "range":
+        kinds = ["range", "range", "rows", "while"] if rows else ["range", "while"]
+        kind = self.pick(kinds + ["items"] * bool(self.lists))
+        if kind == "items":  # `for t in v`: the numbers of a list
+            self.emit(f"for {item} in {self.pick(sorted(self.lists))}:")
+            self.env[item] = Var((), PARAM_BOUND, True, True, True, True)
+            self.protected.add(item)
+        elif kind == "range":
             n = self.pick([1, 2, 3] + ["n"] * ("n" in self.ints) + sorted(self.sizes))
             self.emit(f"for {counter} in range({n}):")
             self.ints[counter] = 1 if n == "n" else self.sizes.get(str(n), n) - 1  # type: ignore[operator]
@@ -1210,7 +1279,7 @@ class Builder:
             v = self.env[source]
             self.emit(f"for {item} in {source}:")
             self.env[source].fresh = False  # each row is a view
-            self.env[item] = Var(v.shape[1:], v.bound, v.active, False, False)
+            self.env[item] = Var(v.shape[1:], v.bound, v.active, False, False, v.integral)
             self.protected.add(item)
             if "rebound_loop_source" in KNOWN_BUGS:
                 self.frozen.add(source)
@@ -1240,7 +1309,131 @@ class Builder:
         self.env.pop(item, None)
         self.protected.discard(item)
         # The loop may not run: what held at the entry still may.
-        self.env = {n: merge([v, entry[n]]) if n in entry else v for n, v in self.env.items()}
+        # The loop may not run: what held at the entry still may; names it bound first
+        # (a merge or a growing value inside it) may be unbound.
+        self.env = {n: merge([v, entry[n]]) for n, v in self.env.items() if n in entry}
+
+    def fresh_name(self) -> str | None:
+        names = [n for n in LOCAL_POOL if n not in self.protected and n not in self.env and n not in self.frozen]
+        return self.pick(names) if names else None
+
+    def merge_statement(self) -> bool:
+        """`if c: h = a` / `else: h = b` (or `h = a` / `if c: h = b`), where `a` and `b`
+        have different shapes that broadcast, then a use of `h` right for either."""
+        target = self.fresh_name()
+        if target is None:
+            return False
+        a = self.statement_expr()
+        b = self.statement_expr(want=a.shape)
+        if a.shape == b.shape:  # another shape that broadcasts with a's, if one is at hand
+            others = [self.var(n) for n, v in sorted(self.env.items()) if v.shape != a.shape
+                      and broadcast(v.shape, a.shape) is not None and n not in self.ints]  # fmt: skip
+            b = self.pick(others) if others else b
+        full = broadcast(a.shape, b.shape)
+        if full is None or math.prod(full) > MAX_SIZE:
+            return False
+        if (a.ndim == 0) != (b.ndim == 0) and "merged_number_and_array" in KNOWN_BUGS:
+            return False
+        test, probe = self.inert_test()
+        first, second = (a, b) if self.chance(0.5) else (b, a)
+        if self.chance(0.3):
+            self.emit(f"{target} = {ast.unparse(first.real)}", f"{target} = {ast.unparse(first.probe)}")
+            self.emit(f"if {test}:", f"if {probe}:")
+        else:
+            self.emit(f"if {test}:", f"if {probe}:")
+            self.depth += 1
+            self.emit(f"{target} = {ast.unparse(first.real)}", f"{target} = {ast.unparse(first.probe)}")
+            self.depth -= 1
+            self.emit("else:")
+        self.depth += 1
+        self.emit(f"{target} = {ast.unparse(second.real)}", f"{target} = {ast.unparse(second.probe)}")
+        self.depth -= 1
+        self.use_merged(target, [a, b])
+        return True
+
+    def growing_loop(self) -> bool:
+        """A value carried by a loop whose shape grows by broadcasting (`t = 0.0`, then
+        `t = t + x[i]`). When the loop may not run, `t` is used as a merged value."""
+        target = self.fresh_name()
+        if target is None:
+            return False
+        start = _const(0.0) if self.chance(0.4) else self.small(self.statement_expr(1), 1.0)
+        counter = f"i{self.depth}"
+        n = self.pick([1, 2, 3] + ["n"] * ("n" in self.ints))
+        top = 1 if n == "n" else int(n) - 1
+        self.ints[counter] = top
+        grow = self.small(self.expr(self.draw(st.integers(0, 2)), want=start.shape), 1.0)
+        self.ints.pop(counter)
+        full = broadcast(start.shape, grow.shape)
+        if full is None or math.prod(full) > MAX_SIZE:
+            return False
+        times = 2 if n == "n" else int(n)
+        # `t += g` rebinds a number (never a 0-d array) to the grown array, then adds in place.
+        in_place = start.shape == () and (start.fresh or not self.zero_d)
+        form = self.pick(["+", "+=", "tanh", "half"] if in_place else ["+", "tanh", "half"])
+        if form in ("+", "+=") and start.bound + times * grow.bound > LIMIT:
+            form = "tanh"
+        self.emit(f"{target} = {ast.unparse(start.real)}", f"{target} = {ast.unparse(start.probe)}")
+        self.emit(f"for {counter} in range({n}):")
+        g_real, g_probe = ast.unparse(grow.real), ast.unparse(grow.probe)
+        lines = {
+            "+": (f"{target} = {target} + {g_real}", f"{target} = {target} + {g_probe}"),
+            "+=": (f"{target} += {g_real}", f"{target} += {g_probe}"),
+            "tanh": (f"{target} = {self.np}.tanh({target} + {g_real})",
+                     f"{target} = {self.np}.tanh({target} + {g_probe})"),
+            "half": (f"{target} = {target} * 0.5 + {g_real}", f"{target} = {target} * 0.5 + {g_probe}"),
+        }  # fmt: skip
+        self.depth += 1
+        self.emit(*lines[form])
+        self.depth -= 1
+        bound = {"+": start.bound + times * grow.bound, "tanh": 1.0, "half": start.bound + 2 * grow.bound}
+        grown = self.combine(_name(target), _name(target), [start, grow], full, bound.get(form, bound["+"]))
+        grown = replace(grown, fresh=False)
+        if n == "n":  # the loop may not run
+            self.use_merged(target, [replace(start, bound=grown.bound), grown])
+        else:
+            self.bind(target, grown)
+        return True
+
+    def use_merged(self, name: str, versions: list[E]) -> None:
+        """A statement using `name`, which holds one of `versions` (shapes that broadcast),
+        whose result has one shape on every path."""
+        full = broadcast(*(v.shape for v in versions))
+        assert full is not None
+        merged = replace(versions[0], real=_name(name), probe=_name(name), shape=full, fresh=False,
+                         bound=max(v.bound for v in versions), active=any(v.active for v in versions),
+                         integral=any(v.integral for v in versions), dims=False)  # fmt: skip
+        kind = self.pick(["elementwise", "elementwise", "reduce", "product"])
+        result: E | None = None
+        if kind == "elementwise":  # h * e, where e has the full shape: the same result either way
+            other = self.small(self.expr(1, want=full), 2.0)
+            shapes = {broadcast(v.shape, other.shape) for v in versions}
+            if len(shapes) == 1 and None not in shapes:
+                op = self.pick([ast.Add(), ast.Sub(), ast.Mult()])
+                m = self.small(merged, 2.0)
+                bound = m.bound * other.bound if isinstance(op, ast.Mult) else m.bound + other.bound
+                result = self.binop(m, op, other, bound)
+                result = replace(result, shape=shapes.pop() or ())
+        if kind == "product":
+            partners = [self.var(n) for n, v in sorted(self.env.items()) if v.ndim and n != name and all(
+                result_shape(np.matmul, x.shape, v.shape) is not None for x in versions)]  # fmt: skip
+            if partners and all(x.ndim for x in versions):
+                w = self.small(self.pick(partners), 1.0)
+                m = self.small(merged, 1.0)
+                product = self.combine(ast.BinOp(m.real, ast.MatMult(), w.real),
+                                       ast.BinOp(m.probe, ast.MatMult(), w.probe),
+                                       [m, w], full, float(max(x.shape[-1] for x in versions)))  # fmt: skip
+                result = self.reduce(replace(product, shape=result_shape(np.matmul, full, w.shape) or full), whole=True)
+                if result.shape != ():
+                    result = None
+        if result is None:  # np.sum(h), np.mean(h), h.sum(): the same shape either way
+            result = self.reduce(merged, whole=True)
+            if result.shape != ():
+                result = self.ufunc("sum", merged, bound=merged.bound * math.prod(full), shape=())
+        result = self.small(result, LIMIT)
+        target = name if self.chance(0.5) else (self.fresh_name() or name)
+        self.emit(f"{target} = {ast.unparse(result.real)}", f"{target} = {ast.unparse(result.probe)}")
+        self.bind(target, result)
 
     def returns(self, count: int | None = None) -> list[Shape]:
         n = count if count is not None else self.pick([1, 1, 1, 2])
@@ -1261,6 +1454,8 @@ class Builder:
     # ---- functions and modules ----------------------------------------------------------------------
     def function(self, name: str, shapes: list[Shape] | None = None) -> Function:
         self.env, self.ints, self.protected, self.sizes, self.labels = {}, {}, set(), {}, ""
+        self.zero_d = False  # a parameter may be a 0-d array: no `+=` on it (or on aliases)
+        self.lists: dict[str, int] = {}  # list parameters -> length
         self.loop_bound, self.blanks = set(), set()
         self.real_lines, self.probe_lines = [], []
         helper = shapes is not None
@@ -1274,9 +1469,20 @@ class Builder:
         kinds: dict[str, str] = {}
         sources: list[str] = []
         for p, shape in zip(names, shapes):
-            self.env[p] = Var(shape, PARAM_BOUND, True, False, self.annotated)
-            kinds[p] = "array" if shape else "float"
+            # What is passed: a float array, or an int one (`np.array([1, 0, -1])`); a
+            # Python float, a Python int, `np.float64(...)` or a 0-d array.
+            if shape:
+                kind = self.pick(["array", "array", "array", "int_array"])
+            else:
+                kind = self.pick(["float", "float", "int_value", "float64", "array0"])
+            kinds[p] = kind
+            self.env[p] = Var(shape, PARAM_BOUND, True, False, self.annotated, integral=kind in INTEGRAL)
+            self.zero_d = self.zero_d or kind == "array0"
             sources.append(p + self.annotation(shape))
+        if not helper and self.chance(0.2):
+            self.lists["v"] = LIST_LENGTH
+            kinds["v"] = "list"
+            sources.append("v" + (": list[float]" if self.annotated else ""))
         if not helper and self.chance(0.1):
             self.labels = "labels"
             kinds["labels"] = "labels"
@@ -1348,6 +1554,7 @@ def merge(versions: list[Var]) -> Var:
         any(v.active for v in versions),
         all(v.fresh for v in versions),
         all(v.dims for v in versions),
+        any(v.integral for v in versions),
     )
 
 
@@ -1359,14 +1566,29 @@ def programs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Program:
 # ---- the property -------------------------------------------------------------------
 
 
-def argument_values(fn: Function, seed: int) -> list[Any]:
+def argument_values(fn: Function, seed: int, ints: bool = True) -> list[Any]:
+    """Arguments of the kinds `fn` was written for; floats for all when not `ints`."""
     rng = np.random.default_rng(seed)
     args: list[Any] = []
     for param, kind in fn.kinds.items():
-        if kind == "array":
+        if kind in ("int_array", "int_value") and ints:
+            value = rng.choice(INT_VALUES, size=fn.shapes[param])
+            args.append(value if kind == "int_array" else int(value))
+        elif kind in ("array", "int_array"):
             args.append(rng.uniform(-PARAM_BOUND, PARAM_BOUND, size=fn.shapes[param]))
-        elif kind == "float":
+        elif kind in ("float", "int_value"):
             args.append(float(rng.uniform(-PARAM_BOUND, PARAM_BOUND)))
+        elif kind == "float64":
+            args.append(np.float64(rng.uniform(-PARAM_BOUND, PARAM_BOUND)))
+        elif kind == "array0":
+            args.append(np.array(rng.uniform(-PARAM_BOUND, PARAM_BOUND)))
+        elif kind == "list":
+            values = rng.uniform(-PARAM_BOUND, PARAM_BOUND, size=LIST_LENGTH)
+            form = rng.integers(0, 4) if ints else 0
+            if form == 1:
+                values = rng.choice(INT_VALUES, size=LIST_LENGTH)
+            # A list of floats or of ints, or the same as a vector: what users pass.
+            args.append(values if form == 3 else values.tolist())
         elif kind == "int":
             args.append(int(rng.integers(0, 3)))
         elif kind == "labels":
@@ -1386,8 +1608,12 @@ def smooth_point(program: Program, fn: Function, data: st.DataObject) -> list[An
     probe = Probe()
     namespace: dict[str, Any] = {"__name__": "probe", **probe.namespace()}
     exec(compile(program.probe_source, "probe.py", "exec"), namespace)  # noqa: S102
-    for _ in range(3):
-        args = argument_values(fn, data.draw(st.integers(0, 2**32 - 1), label=f"seed for {fn.name}"))
+    for attempt in range(3):
+        # Int arguments sit on kinks (abs at 0, ties of maximum): the last attempt
+        # passes floats only.
+        probe.strict = attempt < 2 and any(k in INTEGRAL or k == "list" for k in fn.kinds.values())
+        seed = data.draw(st.integers(0, 2**32 - 1), label=f"seed for {fn.name}")
+        args = argument_values(fn, seed, ints=attempt < 2)
         probe.margin = math.inf
         with np.errstate(all="raise"):
             try:
@@ -1405,7 +1631,7 @@ def assert_constants_are_constant(fn: Callable[..., Any], names: list[str], kind
     """A parameter codegen does not differentiate must not move the output."""
     params = list(inspect.signature(fn).parameters)
     for param, kind in kinds.items():
-        if kind not in ("array", "float") or param in names:
+        if kind not in ("array", "int_array", "float", "int_value", "float64", "array0") or param in names:
             continue
         index = params.index(param)
         base = np.asarray(args[index], dtype=float)
@@ -1415,7 +1641,7 @@ def assert_constants_are_constant(fn: Callable[..., Any], names: list[str], kind
                 changed = list(args)
                 moved = base.copy()
                 moved[position] += sign * 1e-6
-                changed[index] = moved if kind == "array" else float(moved)
+                changed[index] = moved if kind in ("array", "int_array") else float(moved)
                 out = fn(*changed)
                 slopes.append(np.concatenate([np.ravel(o) for o in (out if isinstance(out, tuple) else (out,))]))
             slope = (slopes[0] - slopes[1]) / 2e-6
@@ -1433,6 +1659,12 @@ def check_other_styles(program: Program, fn: Function, forward_fn: Callable[...,
     constants = any(word in program.source for word in ("array(", "zeros", "ones_like", "K0"))
     if not (constants and "tangent_not_broadcast" in KNOWN_BUGS):
         check_forward_mode(program.source, fn.name, forward_fn, backward_fn, args)
+
+
+def read_only_upstream(error: ValueError, code: str) -> bool:
+    """A known bug (FOUND's "scalar-upstream-broadcast-then-updated-in-place"):
+    the backward updates in place the read-only `np.broadcast_to` of a scalar upstream."""
+    return "read_only_upstream" in KNOWN_BUGS and "read-only" in str(error) and "broadcast_to(" in code
 
 
 def check_program(program: Program, data: st.DataObject, stats: Counter[str]) -> None:
@@ -1453,7 +1685,13 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
         backward_fn = backward[f"{fn.name}_backward"]
         names = gradient_names(backward_fn)
         if names:
-            check_gradients(forward[fn.name], backward_fn, args)
+            try:
+                check_gradients(forward[fn.name], backward_fn, args)
+            except ValueError as error:
+                if not read_only_upstream(error, code):
+                    raise
+                stats["known bug: a broadcast scalar upstream updated in place"] += 1
+                continue
         else:
             assert backward_fn(*args) is None
         assert_constants_are_constant(forward[fn.name], names, fn.kinds, args)
@@ -1523,6 +1761,32 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         "    return np.sum(a)\n",
         [np.array([0.3, -0.4, 0.8]), 0.5],
         None,  # B34, fixed
+    ),
+    # Found with the kinds of issue 15 drawn (merges of numbers and arrays, list inputs).
+    "merged-number-and-array": (
+        NP + "def f(x, y, w):\n    a = np.tanh(w)\n    if w > 0.0:\n        a = x\n    return np.sum(a * y)\n",
+        [np.array([0.1, 0.2, 0.3]), 0.5, 0.7],
+        None,  # fixed with issue 15
+    ),
+    "merged-scalar-multiple-and-array": (
+        NP + "def f(x, y, c):\n    a = y * 2.0\n    if c > 0.0:\n        a = x\n    return np.sum(a * y)\n",
+        [np.array([0.1, 0.2, 0.3]), 0.5, 0.7],
+        None,  # fixed with issue 15
+    ),
+    "annotated-number-rebound-to-an-array": (
+        NP + "def f(x: float, W):\n    x = x * W\n    return np.sum(W * x)\n",
+        [0.7, ROWS],
+        None,  # fixed with issue 15
+    ),
+    "scalar-upstream-broadcast-then-updated-in-place": (
+        NP + "def f(v, c=0.5):\n    if v[0] < 0.3:\n        c = c + v[1]\n    c = c + np.tanh(c - c)\n    return c\n",
+        [[0.1, 0.2, 0.3], 0.5],
+        None,  # fixed with issue 15
+    ),
+    "negative-list-index": (
+        NP + "def f(v: list[float]):\n    a = v[1] * 2.0\n    b = v[-2] * 3.0\n    return a + b\n",
+        [[0.1, 0.2, 0.3]],
+        None,  # fixed with issue 15
     ),
 }
 
