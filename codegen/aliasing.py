@@ -75,11 +75,11 @@ class _Checker:
         self.info = info
         self.visiting = visiting | {function.name}
         self.returned: set[str] = set()  # the names a return may share storage with
-        self.numpy = kinds.may_hold_arrays(info, function)  # whether a value may be an array
         try:
-            proved = kinds.infer(info, function).names
-        except kinds.KindError:
-            proved = {}  # the normaliser reports it, with its position
+            inferred = kinds.infer(info, function)
+            self.numpy, proved = inferred.arrays, inferred.names  # whether a value may be an array
+        except kinds.KindError:  # the normaliser reports it, with its position
+            self.numpy, proved = kinds.may_hold_arrays(info, function), {}
         self.found: list[tuple[ast.AST, str]] = []
         self.reported: set[int] = set()
         self.order = list(_statements(function.body))

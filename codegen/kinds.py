@@ -712,5 +712,11 @@ def may_hold_arrays(info: ModuleInfo, function: Function) -> bool:
 
 
 def infer(info: ModuleInfo, function: Function) -> Kinds:
-    """The kinds of `function`'s values; raises KindError on contradicting evidence."""
-    return _Inference(info, function, may_hold_arrays(info, function), {}).run()
+    """The kinds of `function`'s values, inferred once per module and function;
+    raises KindError on contradicting evidence."""
+    cached = info.inferred.get(id(function))
+    if cached is not None and cached[0] is function:
+        return cached[1]
+    found = _Inference(info, function, may_hold_arrays(info, function), {}).run()
+    info.inferred[id(function)] = (function, found)
+    return found

@@ -78,7 +78,6 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.function = function
         self.collector = collector
         self.wrt = wrt
-        self.kinds: dict[str, kinds.Kinds] = {}
         self.arrays = self.kinds_of(function).arrays  # whether a value nothing settles may be an array
         self.env: dict[str, str] = {}
         self.bound: set[str] = set()
@@ -123,16 +122,10 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
     def kinds_of(self, function: Function) -> kinds.Kinds:
         """What `function`'s own code says its values are (the forward function's, or
         an inlined callee's); contradicting evidence is an error at its position."""
-        found = self.kinds.get(function.name)
-        if found is None:
-            try:
-                found = kinds.infer(self.info, function)
-            except kinds.KindError as exc:
-                raise self.fail(exc.node, exc.message)
-            if self.kinds:
-                found.arrays = self.arrays  # a callee's unknown values are the caller's
-            self.kinds[function.name] = found
-        return found
+        try:
+            return kinds.infer(self.info, function)
+        except kinds.KindError as exc:
+            raise self.fail(exc.node, exc.message)
 
     def kind(self, node: ast.AST) -> kinds.Kind:
         """The kind of the user's expression `node`, in the function being lowered."""

@@ -14,9 +14,13 @@ from __future__ import annotations
 import ast
 import importlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from codegen.desugar import desugar
 from codegen.errors import Collector, source_lines
+
+if TYPE_CHECKING:
+    from codegen.kinds import Kinds
 
 # Modules whose functions have derivative rules.
 KNOWN_MODULES = ("math", "numpy")
@@ -42,6 +46,9 @@ class ModuleInfo:
     _lines: list[str] | None = None
     _own_lines: int | None = None  # lines of `source`; later ones hold borrowed functions
     _module_names: set[str] | None = None
+    # id of a function -> (the function, what kinds.infer found in it): inferred once,
+    # asked by validation (aliasing) and by lowering alike
+    inferred: dict[int, tuple[Function, Kinds]] = field(default_factory=dict)
 
     @property
     def uses_numpy(self) -> bool:
