@@ -173,7 +173,7 @@ class Differentiator(FlowReversal):
             zeros = (
                 ast.parse(f"[0.0] * len({var})", mode="eval").body
                 if is_list
-                else zeros_like(var, self.modules["np"])
+                else zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
             )
             self.emit(ast.Assign([ast.Name(name, ast.Store())], zeros))
             if is_list:
@@ -458,7 +458,7 @@ class Differentiator(FlowReversal):
             return ast.parse(f"[0.0] * len({var})", mode="eval").body
         if not self.is_number(var) and var not in self.fn.scalars:
             self.result.modules.add("np")
-            return zeros_like(var, self.modules["np"])
+            return zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
         return ast.Constant(0.0)
 
 
@@ -564,10 +564,11 @@ def differentiate(fn: ir.Function, modules: dict[str, str]) -> Backward:
     return Differentiator(fn, modules).run()
 
 
-def zeros_like(var: str, np_name: str) -> ast.expr:
-    """Float zeros of `var`'s shape: a value may hold ints (`x * 2` of an int
-    array), whose gradient is still a float."""
-    return ast.parse(f"{np_name}.zeros_like({var}, dtype=float)", mode="eval").body
+def zeros_like(value: ast.expr, np_name: str) -> ast.expr:
+    """Float zeros of `value`'s shape: a value may hold ints (`x * 2` of an int
+    array), whose gradient or tangent is still a float."""
+    func = ast.Attribute(ast.Name(np_name, ast.Load()), "zeros_like", ast.Load())
+    return ast.Call(func, [value], [ast.keyword("dtype", ast.Name("float", ast.Load()))])
 
 
 def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:

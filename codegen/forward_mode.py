@@ -15,7 +15,7 @@ import ast
 import textwrap
 
 from codegen import assertions, helpers, ir
-from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables
+from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables, zeros_like
 from codegen.dims import Dims
 from codegen.emit import _loop_header, _statement_lines
 from codegen.shapes import ShapeKeys
@@ -105,7 +105,7 @@ class ForwardMode:
             return f"[0.0] * len({var})"
         if self.arrays and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
             self.used_modules.add("np")
-            return f"{self.modules['np']}.zeros_like({var}, dtype=float)"
+            return ast.unparse(self.zeros_like(ast.Name(var, ast.Load())))
         return "0.0"
 
     # ---- tangents of expressions --------------------------------------------------
@@ -167,8 +167,7 @@ class ForwardMode:
 
     def zeros_like(self, value: ast.expr) -> ast.expr:
         self.used_modules.add("np")
-        dtype = ast.keyword("dtype", ast.Name("float", ast.Load()))  # an int value's tangent is a float
-        return ast.Call(ast.parse(f"{self.modules['np']}.zeros_like", mode="eval").body, [value], [dtype])
+        return zeros_like(value, self.modules["np"])
 
     def instantiate(self, op: ir.Op, template: ast.expr | None, tangent: ast.expr | None, out: ast.expr) -> ast.expr:
         assert template is not None and tangent is not None
