@@ -1,6 +1,7 @@
 """codegen: readable, staged backward passes for Python forward functions."""
 
-from codegen.api import backward, generate, is_generated
+from codegen.api import backward, generate
+from codegen.emit.header import is_generated
 from codegen.errors import CodegenError, Problem
 from codegen.gradcheck import GradientMismatch, gradcheck
 
