@@ -218,3 +218,43 @@ def test_an_int_parameter_used_as_a_size_is_held_constant() -> None:
 def _doc(fn: Any, like: Any) -> Any:
     fn.__doc__ = like.__doc__
     return fn
+
+
+def test_numbers_from_the_module_and_from_updates_are_numbers() -> None:
+    """tests/kinds/module_values.py: each gradient right, and the scalar functions
+    generate the code they generate in a module without numpy."""
+    source = (CASES / "module_values.py").read_text(encoding="utf-8").partition(SEPARATOR)[0]
+    forward, backward, code = load(source)
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(3, 4))
+    cases: dict[str, list[Any]] = {
+        "constants": [0.3], "table": [0.3], "compared": [0.7, w], "unpacked": [0.4], "items": [0.2, [0.1, 0.5, -0.3]],
+        "updated": [0.3, -0.6], "rebound": [0.3, -0.6], "rebound_to_an_array": [0.5, w],
+    }  # fmt: skip
+    for name, args in cases.items():
+        check_gradients(forward[name], backward[f"{name}_backward"], args)
+    assert np.shape(backward["rebound_to_an_array_backward"](0.5, w)[1]) == w.shape
+    scalar = ("constants", "unpacked", "items", "updated", "rebound")
+    head, *chunks = source.split("\n\n\ndef ")
+    head = head.replace("import numpy as np\n", "").replace("TABLE = np.ones(3)\n", "")
+    plain = codegen.generate("\n\n\ndef ".join([head, *(c for c in chunks if c.split("(", 1)[0] in scalar)]))
+    for name in scalar:
+        assert _function(code, f"{name}_backward") == _function(plain, f"{name}_backward"), name
+
+
+def _function(code: str, name: str) -> str:
+    return code.split(f"\ndef {name}(", 1)[1].split("\n\n\ndef ", 1)[0].rstrip()
+
+
+def test_a_rank_survives_a_loop() -> None:
+    """`h0: "D"` carried through `h = np.tanh(W @ h + x[t])`: every binding of h is a
+    vector, so the products' gradients are written exactly, not with the helpers."""
+    source = (
+        "import numpy as np\n\n\ndef rnn(h0: \"D\", W: \"D D\", x: \"T D\"):\n    h = h0\n"
+        "    for t in range(x.shape[0]):\n        h = np.tanh(W @ h + x[t])\n    return np.sum(h)\n"
+    )
+    forward, backward, code = load(source)
+    assert "dW += np.outer(dW_dot_h, h)" in code and "dh = W.T @ dW_dot_h" in code
+    assert "_matmul_dx" not in code
+    rng = np.random.default_rng(1)
+    check_gradients(forward["rnn"], backward["rnn_backward"], [rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=(4, 3))])

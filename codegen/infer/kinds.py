@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from codegen.ad.rules import RULES
 from codegen.emit import helpers
 from codegen.infer.dims import parse_dims
 from codegen.read import resolve
@@ -82,6 +83,10 @@ _SIZED: dict[str, tuple[int, int | None]] = {
     "numpy.reshape": (1, 2), "numpy.tile": (1, 2), "numpy.repeat": (1, 2),
 }  # fmt: skip
 _SIZED_METHODS: dict[str, tuple[int, int | None]] = {"reshape": (0, None), "repeat": (0, 1)}
+# Names of math and numpy that are numbers (`math.pi`, `np.inf`, `from math import e`).
+_NUMBER_CONSTANTS = frozenset(
+    f"{module}.{name}" for module in ("math", "numpy") for name in ("pi", "e", "tau", "inf", "nan", "euler_gamma")
+)
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
 _ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
@@ -132,6 +137,8 @@ def join(kinds: list[Kind]) -> Kind:
         return first
     if all(k.what == ARRAY for k in kinds):
         return Kind(ARRAY)
+    if all(k.is_sequence or k.what == ARRAY and k.rank == 1 for k in kinds):
+        return Kind(SEQUENCE)  # a list or a vector
     return UNKNOWN_KIND
 
 
@@ -148,7 +155,9 @@ def annotation_kind(annotation: ast.expr | None) -> Kind:
         head = annotation.value
         base = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
         if base in ("list", "List", "tuple", "Tuple", "Sequence"):
-            return Kind(LIST)
+            items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+            numbers = all(isinstance(i, ast.Name) and i.id in ("float", "int", "bool") or isinstance(i, ast.Constant) and i.value is Ellipsis for i in items)
+            return Kind(LIST) if numbers else UNKNOWN_KIND  # `list[np.ndarray]` is no list of numbers
         if base in ("dict", "Dict", "Mapping"):
             return Kind(SETTING)
         index = annotation.slice
@@ -185,11 +194,14 @@ class Kinds:
     alive: list[object]  # the nodes `nodes` is keyed by, kept so that no id is reused
     sizes: set[str]  # parameters used as sizes (shapes, counts, range bounds): ints, held constant
     params: frozenset[str] = frozenset()
+    rebound: dict[str, Kind] = field(default_factory=dict)  # parameters: the value passed in and every rebinding
 
     def every_binding(self, name: str) -> Kind:
-        """What every binding of the local `name` is; nothing for a parameter, whose
-        kind is that of the value passed in, not of what it is rebound to."""
-        return UNKNOWN_KIND if name in self.params else self.names.get(name, UNKNOWN_KIND)
+        """What every binding of `name` is; for a parameter, the value passed in
+        and everything it is rebound to (its own kind says only what is passed in)."""
+        if name in self.params:
+            return self.rebound.get(name, UNKNOWN_KIND)
+        return self.names.get(name, UNKNOWN_KIND)
 
     def of(self, node: ast.AST) -> Kind:
         return self.nodes.get(id(node), UNKNOWN_KIND)
@@ -199,7 +211,13 @@ class Kinds:
 
     def describe(self) -> list[str]:
         """One `name: kind` line per name whose kind is known, sorted by name."""
-        return [f"{name}: {'size' if name in self.sizes else kind}" for name, kind in sorted(self.names.items())]
+        lines = []
+        for name, kind in sorted(self.names.items()):
+            line = f"{name}: {'size' if name in self.sizes else kind}"
+            if name in self.rebound:
+                line += f", every binding: {self.rebound[name]}"
+            lines.append(line)
+        return lines
 
 
 class _Inference:
@@ -231,6 +249,10 @@ class _Inference:
         }
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
+        self.module_seen: set[str] = set()
+        self.rebound: dict[str, Kind] = {}  # a rebound parameter: what every binding of it is
+        self.module_values: dict[str, ast.expr] | None = None
+        self.top: ast.stmt | None = None  # the top-level statement being visited
 
     # ---- evidence -----------------------------------------------------------------
     def learn(self, name: str, kind: Kind, node: ast.AST) -> None:
@@ -320,8 +342,44 @@ class _Inference:
         count = len(index.elts) if isinstance(index, ast.Tuple) else 1
         self.expect(value, Kind(SEQUENCE) if count == 1 else Kind(ARRAY, count))
 
+    def indexed(self, rank: int, index: ast.expr) -> Kind:
+        """`x[i]`, `x[:, j]`, `x[1:]` of an array of `rank` dimensions: each index
+        proved a number takes one away, each slice keeps one; anything else (an index
+        array, `None`, `...`) says nothing."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        if len(parts) > rank:
+            return UNKNOWN_KIND
+        taken = 0
+        for part in parts:
+            if isinstance(part, ast.Slice):
+                continue
+            if not self.forward(part).is_number or not number_index(part):
+                return UNKNOWN_KIND
+            taken += 1
+        return NUMBER_KIND if taken == rank else Kind(ARRAY, rank - taken)
+
     def callee(self, node: ast.Call) -> str:
-        return resolve.call_name(node.func, self.info, {}) or ""
+        return self.callee_of(node.func)
+
+    def callee_of(self, name: ast.expr) -> str:
+        """What a name or attribute of the module means: `math.exp`, `numpy.pi`, `user.f`."""
+        return resolve.call_name(name, self.info, {}) or ""
+
+    def module_kind(self, node: ast.Name) -> Kind:
+        """A name the function does not bind: a number of math or numpy, or a
+        constant of the module, bound once at its top level."""
+        if self.callee_of(node) in _NUMBER_CONSTANTS:
+            return NUMBER_KIND
+        if self.module_values is None:
+            self.module_values = _module_values(self.info)
+        value = self.module_values.get(node.id)
+        if value is None or node.id in self.module_seen:
+            return UNKNOWN_KIND
+        self.module_seen.add(node.id)  # `A = B`, `B = A`: no kind, not a loop
+        try:
+            return _module_value_kind(value, self)
+        finally:
+            self.module_seen.discard(node.id)
 
     # ---- the walk -----------------------------------------------------------------
     def run(self) -> Kinds:
@@ -333,16 +391,20 @@ class _Inference:
             self.memo = {}
             for index, statement in enumerate(self.function.body):
                 self.statement_index = index
+                self.top = statement
                 for node in _walk_statement(statement):
                     self.visit(node)
             self.infer_merged()
             if not self.changed:
                 break
         alive: list[object] = [self.function, self.merged]
-        return Kinds(dict(self.names), dict(self.nodes), self.arrays, alive, set(self.sizes), frozenset(self.params))
+        return Kinds(
+            dict(self.names), dict(self.nodes), self.arrays, alive, set(self.sizes), frozenset(self.params), dict(self.rebound)
+        )
 
     def infer_merged(self) -> None:
         """A name bound several times is what all its bindings are."""
+        self.infer_rebound()
         for name, values in self.merged.items():
             if name in self.params or any(v is None for v in values):
                 continue
@@ -361,6 +423,28 @@ class _Inference:
             else:
                 del self.names[name]
             self.memo = {}
+
+    def infer_rebound(self) -> None:
+        """A parameter rebound in the function: what it holds wherever it is read
+        after its first rebinding is the join of the value passed in and of every
+        rebinding. Optimistic, like a local's, and for all of them at once, as they
+        may be rebound to each other (`x, p = p, x`)."""
+        trial = {
+            name: self.names[name] for name, values in self.merged.items()
+            if name in self.params and name not in self.rebound and name in self.names
+            and self.names[name].what != UNKNOWN and all(v is not None for v in values)
+        }  # fmt: skip
+        while trial:
+            self.rebound.update(trial)
+            self.memo = {}
+            failed = [n for n, kind in trial.items() if join([kind] + [self.forward(v) for v in self.merged[n] if v is not None]) != kind]
+            if not failed:
+                self.changed = True
+                break
+            for name in failed:
+                del self.rebound[name]
+                del trial[name]
+        self.memo = {}
 
     def visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.expr):
@@ -385,9 +469,38 @@ class _Inference:
             self.expect_compared(node.test)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
-            if isinstance(target, ast.Name) and target.id in self.definitions:
-                self.learn(target.id, self.forward(node.value), node)
+            for name, value in _pairs(target, node.value):
+                if name in self.definitions:
+                    self.learn(name, self.forward(value), node)
             self.visit_unpacking(target, node.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            before = self.before_update(node)
+            kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else _arithmetic(before, self.forward(node.value))
+            self.expect_statement(node, kind)
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            name = node.target.id
+            if name in self.elements:
+                self.learn(name, _element(self.forward(node.iter)), node)
+            elif name in self.definitions:  # a counter over range(...)
+                self.learn(name, self.forward(self.definitions[name]), node)
+
+    def before_update(self, node: ast.AugAssign) -> Kind:
+        """What the name an augmented assignment updates holds before it: a
+        parameter at its first rebinding, or what every binding of a local is."""
+        assert isinstance(node.target, ast.Name)
+        name = node.target.id
+        if name in self.params:
+            first = node is self.top and self.statement_index == self.stable_until[name] + 1
+            return self.names.get(name, UNKNOWN_KIND) if first else UNKNOWN_KIND
+        return self.names.get(name, UNKNOWN_KIND) if name in self.merged else UNKNOWN_KIND
+
+    def expect_statement(self, node: ast.stmt, kind: Kind) -> None:
+        """The value an (augmented) assignment binds is of `kind`."""
+        old = self.nodes.get(id(node), UNKNOWN_KIND)
+        new = refine(old, kind)
+        if new is not None and new != old:
+            self.nodes[id(node)] = new
+            self.changed = True
 
     def visit_call(self, node: ast.Call) -> None:
         func = node.func
@@ -454,12 +567,12 @@ class _Inference:
 
     # ---- down: operands to results -------------------------------------------------
     def forward(self, node: ast.expr) -> Kind:
-        known = self.nodes.get(id(node))
-        if known is not None and known.what != UNKNOWN:
-            return known
+        """What `node` is: what its operands make it, refined by what is known of it
+        (an array from `x @ w`, of rank 1 once `w`'s rank is known)."""
         memo = self.memo.get(id(node))
         if memo is None:
-            memo = self.memo[id(node)] = self.compute(node)
+            known = self.nodes.get(id(node), UNKNOWN_KIND)
+            memo = self.memo[id(node)] = refine(known, self.compute(node)) or known
         return memo
 
     def compute(self, node: ast.expr) -> Kind:
@@ -467,20 +580,21 @@ class _Inference:
             return NUMBER_KIND if type(node.value) in (int, float, bool) else UNKNOWN_KIND
         if isinstance(node, ast.Name):
             kind = self.names.get(node.id, UNKNOWN_KIND)
-            if self.about(node) is not None or node.id in self.merged:
+            if self.about(node) is not None:
                 return kind
-            return UNKNOWN_KIND
+            if node.id in self.params:  # rebound: what the parameter and every rebinding are
+                return self.rebound.get(node.id, UNKNOWN_KIND)
+            if node.id in self.merged:
+                return kind
+            if node.id in self.params or node.id in self.definitions or node.id in self.elements:
+                return UNKNOWN_KIND
+            return self.module_kind(node)
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.MatMult):
-                return Kind(ARRAY)
-            left, right = self.forward(node.left), self.forward(node.right)
-            if left.is_number and right.is_number:
-                return NUMBER_KIND
-            arrays = [k for k in (left, right) if k.what == ARRAY]
-            if arrays and all(k.what in (ARRAY, NUMBER) for k in (left, right)):
-                ranks = [k.rank if k.what == ARRAY else 0 for k in (left, right)]
-                return Kind(ARRAY, None if None in ranks else max(r for r in ranks if r is not None))
-            return UNKNOWN_KIND
+                return _product(self.forward(node.left), self.forward(node.right), stacked=True)
+            return _arithmetic(self.forward(node.left), self.forward(node.right))
+        if isinstance(node, ast.Compare):
+            return _arithmetic(*(self.forward(o) for o in (node.left, *node.comparators)))
         if isinstance(node, ast.UnaryOp):
             return self.forward(node.operand) if not isinstance(node.op, ast.Not) else UNKNOWN_KIND
         if isinstance(node, ast.Call):
@@ -495,6 +609,13 @@ class _Inference:
                 return Kind(ARRAY) if name != "numpy.random." else UNKNOWN_KIND
             if _reduces_everything(node, name):
                 return NUMBER_KIND
+            row = RULES.get(name)
+            if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
+                return _arithmetic(*(self.forward(a) for a in node.args))
+            if name in ("numpy.dot", "numpy.matmul") and len(node.args) == 2 and not node.keywords:
+                return _product(*(self.forward(a) for a in node.args), stacked=name == "numpy.matmul")
+            if name == "method.dot" and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
+                return _product(self.forward(node.func.value), self.forward(node.args[0]), stacked=False)
             return UNKNOWN_KIND
         if isinstance(node, ast.Subscript):
             value = node.value
@@ -503,9 +624,11 @@ class _Inference:
             base = self.forward(value)
             if base.is_sequence and number_index(node.slice):
                 return NUMBER_KIND
+            if base.what == ARRAY and base.rank is not None:
+                return self.indexed(base.rank, node.slice)
             return UNKNOWN_KIND
         if isinstance(node, ast.Attribute):
-            if node.attr in ("ndim", "size"):
+            if node.attr in ("ndim", "size") or self.callee_of(node) in _NUMBER_CONSTANTS:
                 return NUMBER_KIND
             if node.attr in ("T", "mT"):
                 inner = self.forward(node.value)
@@ -514,6 +637,64 @@ class _Inference:
         if isinstance(node, ast.IfExp):
             return join([self.forward(node.body), self.forward(node.orelse)])
         return UNKNOWN_KIND
+
+
+def _arithmetic(*operands: Kind) -> Kind:
+    """What arithmetic (or a comparison) of values of these kinds gives: a number
+    from numbers, an array where one is an array and the rest numbers."""
+    if all(k.is_number for k in operands):
+        return NUMBER_KIND
+    if any(k.what == ARRAY for k in operands) and all(k.what in (ARRAY, NUMBER) for k in operands):
+        ranks = [k.rank if k.what == ARRAY else 0 for k in operands]
+        return Kind(ARRAY, None if None in ranks else max(r for r in ranks if r is not None))
+    return UNKNOWN_KIND
+
+
+def _product(left: Kind, right: Kind, stacked: bool) -> Kind:
+    """What `left @ right` (`stacked`) or `np.dot(left, right)` is, by the ranks
+    of its operands: a number of two vectors, a vector of a matrix and a vector."""
+    left, right = (Kind(ARRAY, 1) if k.is_sequence else k for k in (left, right))  # numpy reads a list as a vector
+    if left.what != ARRAY or right.what != ARRAY or left.rank is None or right.rank is None:
+        return Kind(ARRAY) if stacked or ARRAY in (left.what, right.what) else UNKNOWN_KIND
+    if left.rank == 0 or right.rank == 0:
+        return Kind(ARRAY) if stacked else Kind(ARRAY, max(left.rank, right.rank))
+    if left.rank == 1 and right.rank == 1:
+        return NUMBER_KIND
+    if left.rank == 1 or right.rank == 1:
+        return Kind(ARRAY, max(left.rank, right.rank) - 1)
+    return Kind(ARRAY, max(left.rank, right.rank) if stacked else left.rank + right.rank - 2)
+
+
+def _module_values(info: ModuleInfo) -> dict[str, ast.expr]:
+    """The values of the module's top-level names bound once, by a plain assignment."""
+    found: dict[str, ast.expr | None] = {}
+    for statement in info.tree.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        for target in targets:
+            for name in _target_names(target):
+                single = len(targets) == 1 and isinstance(target, ast.Name) and name not in found
+                found[name] = statement.value if single and isinstance(statement, ast.Assign) else None
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _module_value_kind(value: ast.expr, inference: _Inference) -> Kind:
+    """The kind of a module constant's value: numbers and arithmetic of them, the
+    math and numpy numbers, calls of math functions, other such constants."""
+    if isinstance(value, ast.Constant):
+        return NUMBER_KIND if type(value.value) in (int, float) else UNKNOWN_KIND
+    if isinstance(value, ast.Name):
+        return inference.module_kind(value)
+    if isinstance(value, ast.Attribute):
+        return NUMBER_KIND if inference.callee_of(value) in _NUMBER_CONSTANTS else UNKNOWN_KIND
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        return _module_value_kind(value.operand, inference)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, _ARITHMETIC):
+        left, right = (_module_value_kind(v, inference) for v in (value.left, value.right))
+        return NUMBER_KIND if left.is_number and right.is_number else UNKNOWN_KIND
+    if isinstance(value, ast.Call) and inference.callee(value).startswith("math."):
+        if all(_module_value_kind(a, inference).is_number for a in value.args):
+            return NUMBER_KIND
+    return UNKNOWN_KIND
 
 
 _REDUCTIONS = frozenset({"sum", "mean", "max", "min", "prod", "std", "var", "amax", "amin", "linalg.norm"})
@@ -598,11 +779,9 @@ def _bindings(function: Function) -> dict[str, list[ast.expr | None]]:
         for node in _walk_statement(statement):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        found.setdefault(target.id, []).append(node.value)
-                    else:
-                        for name in _target_names(target):
-                            found.setdefault(name, []).append(None)
+                    paired = dict(_pairs(target, node.value))
+                    for name in _target_names(target):
+                        found.setdefault(name, []).append(paired.get(name))
             elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
                 found.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
@@ -648,6 +827,28 @@ def _loop_value(node: ast.For | ast.AsyncFor) -> ast.expr | None:
         if it.func.id == "range":
             return ast.Constant(0)
     return None
+
+
+def _pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """The names an assignment binds, each with its value where the text gives it:
+    `a = v`, and `a, b = u, v` element by element."""
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+        starred = any(isinstance(e, (ast.Starred)) for e in (*target.elts, *value.elts))
+        if not starred and len(target.elts) == len(value.elts):
+            return [pair for t, v in zip(target.elts, value.elts) for pair in _pairs(t, v)]
+    return []
+
+
+def _element(kind: Kind) -> Kind:
+    """What iterating over a value of `kind` gives: a number of a list or a vector,
+    a row of a matrix."""
+    if kind.is_sequence or kind.what == ARRAY and kind.rank == 1:
+        return NUMBER_KIND
+    if kind.what == ARRAY and kind.rank is not None and kind.rank > 1:
+        return Kind(ARRAY, kind.rank - 1)
+    return UNKNOWN_KIND
 
 
 def _target_names(target: ast.expr) -> list[str]:

@@ -12,6 +12,7 @@ import ast
 from collections.abc import Sequence
 
 from codegen import ir
+from codegen.infer import kinds
 from codegen.infer.shapes import SCALAR
 
 
@@ -268,7 +269,11 @@ class FlowLowering:
             self.ranks.ranks[entry] = 0  # type: ignore[attr-defined]
             return
         self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
-        self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
+        kind = self.every_binding(name)  # type: ignore[attr-defined]
+        if kind.what == kinds.ARRAY and kind.rank is not None or kind.what == kinds.SEQUENCE:
+            self.ranks.ranks[entry] = kind.rank or 1  # type: ignore[attr-defined]
+        else:
+            self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
 
     def for_statement(self, node: ast.For | ast.AsyncFor, prefix: str) -> None:
         if node.orelse or isinstance(node, ast.AsyncFor):

@@ -255,7 +255,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
     # ---- lowering expressions -------------------------------------------------
     def lower(self, node: ast.expr) -> ir.Node:
         if not self.is_active(node):
-            return ir.Leaf(self.to_ast(node))
+            leaf = ir.Leaf(self.to_ast(node))
+            leaf.number = self.kind(node).is_number
+            return leaf
         if isinstance(node, ast.Subscript):
             leaf = self.lower_subscript(node)
             leaf.number = self.kind(node).is_number
@@ -393,7 +395,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
 
     def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = _BINOPS[kind]
-        number = isinstance(node, ast.BinOp) and self.kind(node).is_number
+        number = isinstance(node, (ast.BinOp, ast.AugAssign)) and self.kind(node).is_number
         arrays = name == "matmul" or self.may_be_array([left, right], number)  # `v @ w` may be a number
         if (
             name == "mul"
@@ -804,7 +806,11 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
 
     def proved_number(self, name: str) -> bool:
         """Whether the kinds prove every binding of the source name `name` a number."""
-        return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).every_binding(name).is_number
+        return self.every_binding(name).is_number
+
+    def every_binding(self, name: str) -> kinds.Kind:
+        """What the kinds say every binding of the source name `name` is."""
+        return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).every_binding(name)
 
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
@@ -819,8 +825,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
             if self.is_int(lowered.expr):
                 self.ints.add(target)
-            if self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
+            if lowered.number or self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
+                self.shapes.keys[target] = SCALAR
             self.env[name] = target
             self.note_callable(target, lowered.expr)
             stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
@@ -1074,8 +1081,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         """Bind `lowered` to a fresh SSA name based on `name`, leaving `env` alone."""
         target = self.new_binding(name)
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
-            if self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
+            if lowered.number or self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
+                self.shapes.keys[target] = SCALAR
             self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], lowered.expr), origin))
             return target
         if isinstance(lowered, ir.Leaf):

@@ -82,4 +82,6 @@ def sizes(x, PH, N, fill):
 # sizes (an unknown value may be an array)
 #     N: size
 #     PH: size
+#     h: array
+#     i: number
 #     x: array

@@ -43,4 +43,5 @@ def matmul(W, X):
 #     xpysqr: number
 #     y: number
 # matmul (an unknown value may be an array)
+#     D: array
 #     W: array

@@ -16,4 +16,5 @@ def rows(X, W):
 # kinds
 # unknown (an unknown value may be an array)
 # rows (an unknown value may be an array)
+#     i: number
 #     total: number
