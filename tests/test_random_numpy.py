@@ -138,10 +138,10 @@ LOCAL_POOL = [
 # "read_only_upstream": a scalar upstream broadcast by `np.broadcast_to` is
 # read-only, and some backwards update it in place (FOUND below); such a program
 # is counted, not failed.
-# The four above are fixed. The generator still steers clear of merging a number
-# with an array: a method call on the merged value (`t.sum()`) fails in the
-# forward itself when it holds the number.
-KNOWN_BUGS: frozenset[str] = frozenset({"merged_number_and_array"})
+# The four above are fixed, and so is "merged_number_and_array"; a value that may
+# be a Python number on one path gets no array methods (`t.sum()` would fail in the
+# forward itself), only numpy's functions.
+KNOWN_BUGS: frozenset[str] = frozenset()
 
 FROM_NAMES = frozenset({"exp", "tanh", "log", "sqrt", "maximum", "where", "dot", "sin"})
 UNARY = [
@@ -172,6 +172,7 @@ class E:
     fresh: bool = True  # a new array (not a view of, or alias for, another value)
     dims: bool = False  # whether codegen can know its shape (from annotations)
     integral: bool = False  # whether it may hold ints (no float may be written into it)
+    number: bool = False  # whether it may be a Python number on some path (no array methods)
 
     @property
     def ndim(self) -> int:
@@ -672,7 +673,7 @@ class Builder:
     def reduction_call(self, name: str, a: E, keywords: dict[str, ast.expr]) -> ast.expr:
         if name == "norm":
             return _call(self.npf("linalg.norm"), a.real, **keywords)
-        spelling = self.draw(st.integers(0, 4)) if a.ndim else 1
+        spelling = self.draw(st.integers(0, 4)) if a.ndim and not a.number else 1
         if spelling == 0 and list(keywords) == ["axis"]:
             return _call(self.npf(name), a.real, keywords["axis"])  # positional axis
         if spelling <= 2:
@@ -780,7 +781,7 @@ class Builder:
         real = _call(self.npf(name), a.real, *args, **keywords)
         # Sorting has a kink where two elements tie: the probe records how close they come.
         probe = _call(self.npf(name) if name != "sort" else _name("_k_sort"), a.probe, *args, **keywords)
-        return E(real, probe, shape, bound, a.active, fresh=True, dims=False)
+        return E(real, probe, shape, bound, a.active, fresh=True, dims=False, integral=a.integral)
 
     def product(self, a: E) -> E:
         """A matrix product, an outer or inner product, or an einsum."""
@@ -1402,7 +1403,8 @@ class Builder:
         assert full is not None
         merged = replace(versions[0], real=_name(name), probe=_name(name), shape=full, fresh=False,
                          bound=max(v.bound for v in versions), active=any(v.active for v in versions),
-                         integral=any(v.integral for v in versions), dims=False)  # fmt: skip
+                         integral=any(v.integral for v in versions), dims=False,
+                         number=any(v.ndim == 0 for v in versions))  # fmt: skip
         kind = self.pick(["elementwise", "elementwise", "reduce", "product"])
         result: E | None = None
         if kind == "elementwise":  # h * e, where e has the full shape: the same result either way
