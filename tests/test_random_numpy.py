@@ -86,7 +86,6 @@ from hypothesis import strategies as st
 import codegen
 from tests.support import (
     LONG,
-    bug,
     check_forward_mode,
     check_gradients,
     check_split_style,

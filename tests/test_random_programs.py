@@ -64,11 +64,10 @@ from hypothesis import strategies as st
 
 import codegen
 from codegen.errors import Collector
-from codegen.infer import kinds
+from codegen.infer import kinds, lattice
 from codegen.read import parse
 from tests.support import (
     LONG,
-    bug,
     check_forward_mode,
     check_gradients,
     check_split_style,
@@ -1069,7 +1068,7 @@ def proved_scalar(source: str, name: str) -> bool:
     function = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) and n.name == name)
     bound = {a.arg for a in function.args.args}
     bound |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return all(found.param(n).what in (kinds.NUMBER, kinds.LIST) for n in bound)
+    return all(found.param(n).what in (lattice.NUMBER, lattice.LIST) for n in bound)
 
 
 def assert_numpy_import_changes_nothing(program: Program, code: str, stats: Counter[str]) -> None:

@@ -8,7 +8,6 @@ refused with a position.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from typing import Any
 

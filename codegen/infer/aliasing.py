@@ -18,7 +18,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from codegen.infer import kinds
+from codegen.infer import kinds, lattice
 from codegen.read.parse import Function, ModuleInfo
 from codegen.read.resolve import call_name
 
@@ -91,7 +91,7 @@ class _Checker:
         for arg in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs):
             annotation = ast.unparse(arg.annotation) if arg.annotation is not None else ""
             default = defaults.get(arg)
-            number = annotation in _NUMBER_ANNOTATIONS or proved.get(arg.arg) == kinds.NUMBER_KIND or (
+            number = annotation in _NUMBER_ANNOTATIONS or proved.get(arg.arg) == lattice.NUMBER_KIND or (
                 isinstance(default, ast.Constant) and type(default.value) in (int, float, bool)
             )
             self.state.bind(arg.arg, set(), number)

@@ -20,54 +20,46 @@ there an unknown value is a number.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from codegen.ad.rules import RULES
 from codegen.emit import helpers
-from codegen.infer.dims import parse_dims
+from codegen.infer.bindings import (
+    element_loops,
+    first_rebinding,
+    mentions,
+    module_values,
+    name_bindings,
+    number_index,
+    pairs,
+    parameters,
+    statement_of,
+    walk_statement,
+)
+from codegen.infer.lattice import (
+    ARRAY,
+    NUMBER,
+    NUMBER_KIND,
+    SEQUENCE,
+    SETTING,
+    UNKNOWN,
+    UNKNOWN_KIND,
+    Kind,
+    annotation_kind,
+    arithmetic,
+    element_of,
+    join,
+    phrase,
+    product,
+    refine,
+)
 from codegen.read import resolve
 from codegen.read.parse import Function, ModuleInfo
 
-NUMBER = "number"  # a Python number, or a numpy scalar: no dimensions
-SEQUENCE = "sequence"  # indexed element by element: a list of numbers, or a vector
-LIST = "list"  # a Python list or tuple of numbers
-ARRAY = "array"
-SETTING = "setting"  # a dict or object of hyper-parameters
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What one value is; `rank` is an array's number of dimensions where known,
-    `length` a list's where annotated."""
-
-    what: str = UNKNOWN
-    rank: int | None = None
-    length: int | None = None
-
-    def __str__(self) -> str:
-        if self.what == ARRAY and self.rank is not None:
-            return f"array[{self.rank}]"
-        if self.what == LIST and self.length is not None:
-            return f"list[{self.length}]"
-        return self.what
-
-    @property
-    def is_number(self) -> bool:
-        return self.what == NUMBER
-
-    @property
-    def is_sequence(self) -> bool:
-        """A list, or something read element by element that no array evidence reached."""
-        return self.what in (LIST, SEQUENCE)
-
-
-NUMBER_KIND = Kind(NUMBER)
-UNKNOWN_KIND = Kind()
-
 # ndarray attributes and methods that a list, a tuple or a Python number lacks.
 _ARRAY_ATTRIBUTES = frozenset({"T", "mT", "shape", "ndim", "size", "dtype", "flat", "real", "imag"})
+
+
 _ARRAY_METHODS = frozenset(
     {
         "reshape", "sum", "mean", "max", "min", "dot", "transpose", "ravel", "flatten", "astype", "std",
@@ -75,19 +67,31 @@ _ARRAY_METHODS = frozenset(
         "item", "round", "nonzero", "argsort", "repeat", "take", "tolist", "cumprod",
     }
 )  # fmt: skip
+
+
 _SETTING_METHODS = frozenset({"get", "keys", "items", "values", "setdefault"})
+
+
 # Calls whose arguments from this position on are sizes (shapes, counts, bounds).
 _SIZED: dict[str, tuple[int, int | None]] = {
     "range": (0, None), "numpy.arange": (0, None), "numpy.zeros": (0, 1), "numpy.ones": (0, 1),
     "numpy.empty": (0, 1), "numpy.full": (0, 1), "numpy.eye": (0, 2), "numpy.identity": (0, 1),
     "numpy.reshape": (1, 2), "numpy.tile": (1, 2), "numpy.repeat": (1, 2),
 }  # fmt: skip
+
+
 _SIZED_METHODS: dict[str, tuple[int, int | None]] = {"reshape": (0, None), "repeat": (0, 1)}
+
+
 # Names of math and numpy that are numbers (`math.pi`, `np.inf`, `from math import e`).
 _NUMBER_CONSTANTS = frozenset(
     f"{module}.{name}" for module in ("math", "numpy") for name in ("pi", "e", "tau", "inf", "nan", "euler_gamma")
 )
+
+
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
+
+
 _ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
@@ -98,89 +102,6 @@ class KindError(Exception):
         super().__init__(message)
         self.node = node
         self.message = message
-
-
-def refine(old: Kind, new: Kind) -> Kind | None:
-    """The kind both `old` and `new` describe; None when they contradict."""
-    if old == new or new.what == UNKNOWN:
-        return old
-    if old.what == UNKNOWN:
-        return new
-    pair = {old.what, new.what}
-    if pair == {SEQUENCE, LIST}:
-        return old if old.what == LIST else new
-    if pair == {SEQUENCE, ARRAY}:
-        array = old if old.what == ARRAY else new
-        return Kind(ARRAY, 1) if array.rank in (None, 1) else None
-    if old.what == new.what:
-        if _differ(old.rank, new.rank) or _differ(old.length, new.length):
-            return None
-        return Kind(old.what, _either(old.rank, new.rank), _either(old.length, new.length))
-    if pair == {NUMBER, ARRAY}:
-        array = old if old.what == ARRAY else new
-        return NUMBER_KIND if array.rank in (None, 0) else None
-    return None
-
-
-def _differ(a: int | None, b: int | None) -> bool:
-    return a is not None and b is not None and a != b
-
-
-def _either(a: int | None, b: int | None) -> int | None:
-    return a if a is not None else b
-
-
-def join(kinds: list[Kind]) -> Kind:
-    """What a name merged from several bindings is: their common kind, if any."""
-    first = kinds[0] if kinds else UNKNOWN_KIND
-    if all(k == first for k in kinds):
-        return first
-    if all(k.what == ARRAY for k in kinds):
-        return Kind(ARRAY)
-    if all(k.is_sequence or k.what == ARRAY and k.rank == 1 for k in kinds):
-        return Kind(SEQUENCE)  # a list or a vector
-    return UNKNOWN_KIND
-
-
-def annotation_kind(annotation: ast.expr | None) -> Kind:
-    """What a parameter annotation says: `float`, `int`, `list[float]`, `np.ndarray`,
-    `"N D"`, `Float[np.ndarray, "N D"]`."""
-    if annotation is None:
-        return UNKNOWN_KIND
-    if isinstance(annotation, ast.Name) and annotation.id in ("float", "int", "bool", "complex"):
-        return NUMBER_KIND
-    if isinstance(annotation, ast.Name) and annotation.id in ("list", "List", "tuple", "Sequence"):
-        return Kind(LIST)
-    if isinstance(annotation, ast.Subscript):
-        head = annotation.value
-        base = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
-        if base in ("list", "List", "tuple", "Tuple", "Sequence"):
-            items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
-            numbers = all(isinstance(i, ast.Name) and i.id in ("float", "int", "bool") or isinstance(i, ast.Constant) and i.value is Ellipsis for i in items)
-            return Kind(LIST) if numbers else UNKNOWN_KIND  # `list[np.ndarray]` is no list of numbers
-        if base in ("dict", "Dict", "Mapping"):
-            return Kind(SETTING)
-        index = annotation.slice
-        if isinstance(index, ast.Tuple) and len(index.elts) == 2:
-            return _shape_kind(index.elts[1])
-        if base in ("NDArray", "ndarray", "ArrayLike"):
-            return Kind(ARRAY)
-    if isinstance(annotation, ast.Attribute) and annotation.attr in ("ndarray", "NDArray"):
-        return Kind(ARRAY)
-    if isinstance(annotation, ast.Name) and annotation.id in ("dict", "Dict"):
-        return Kind(SETTING)
-    return _shape_kind(annotation)
-
-
-def _shape_kind(annotation: ast.expr) -> Kind:
-    if not (isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)):
-        return UNKNOWN_KIND
-    dims = parse_dims(annotation.value)
-    if dims is None:
-        return UNKNOWN_KIND
-    if len(dims) == 1:  # `w: "3"`: a list of three numbers, or a vector
-        return Kind(SEQUENCE, length=dims[0] if isinstance(dims[0], int) else None)
-    return NUMBER_KIND if not dims else Kind(ARRAY, len(dims))
 
 
 @dataclass
@@ -234,18 +155,18 @@ class _Inference:
         self.where: dict[str, ast.AST] = {}  # name -> the node that first settled its kind
         self.changed = False
         self.params = [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)]
-        bindings = _bindings(function)
+        bindings = name_bindings(function)
         # A parameter is itself until first rebound: evidence before that is about it.
-        self.stable_until = {p: _first_rebinding(function, p) for p in self.params}
+        self.stable_until = {p: first_rebinding(function, p) for p in self.params}
         self.definitions: dict[str, ast.expr] = {
             name: values[0] for name, values in bindings.items() if len(values) == 1 and name not in self.params
             and values[0] is not None
         }  # fmt: skip
         self.merged = {name: values for name, values in bindings.items() if name not in self.definitions}
-        self.defined_in = _statement_of(function, self.definitions)
+        self.defined_in = statement_of(function, self.definitions)
         # `for v in xs:`, v bound nowhere else: each v is an element of xs.
         self.elements = {
-            name: iterable for name, iterable in _element_loops(function).items() if bindings.get(name) == [None]
+            name: iterable for name, iterable in element_loops(function).items() if bindings.get(name) == [None]
         }
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
@@ -263,7 +184,7 @@ class _Inference:
         if new is None:
             first = self.where.get(name)
             line = f" (line {first.lineno})" if first is not None and hasattr(first, "lineno") else ""
-            raise KindError(node, f"{name} is used as {_phrase(kind)} here but as {_phrase(old)} elsewhere{line}")
+            raise KindError(node, f"{name} is used as {phrase(kind)} here but as {phrase(old)} elsewhere{line}")
         if new != old:
             self.names[name] = new
             self.where.setdefault(name, node)
@@ -287,7 +208,7 @@ class _Inference:
         old = self.nodes.get(id(node), UNKNOWN_KIND)
         new = refine(old, kind)
         if new is None:
-            raise KindError(node, f"this is used as {_phrase(kind)} but is {_phrase(old)}")
+            raise KindError(node, f"this is used as {phrase(kind)} but is {phrase(old)}")
         if new != old:
             self.nodes[id(node)] = new
             self.changed = True
@@ -371,7 +292,7 @@ class _Inference:
         if self.callee_of(node) in _NUMBER_CONSTANTS:
             return NUMBER_KIND
         if self.module_values is None:
-            self.module_values = _module_values(self.info)
+            self.module_values = module_values(self.info)
         value = self.module_values.get(node.id)
         if value is None or node.id in self.module_seen:
             return UNKNOWN_KIND
@@ -383,7 +304,7 @@ class _Inference:
 
     # ---- the walk -----------------------------------------------------------------
     def run(self) -> Kinds:
-        for param, _, annotation in _parameters(self.function):
+        for param, _, annotation in parameters(self.function):
             # A number as default proves nothing: `scale=1.0` may be passed an array.
             self.learn(param, annotation_kind(annotation), annotation or self.function)
         for _ in range(20):
@@ -392,7 +313,7 @@ class _Inference:
             for index, statement in enumerate(self.function.body):
                 self.statement_index = index
                 self.top = statement
-                for node in _walk_statement(statement):
+                for node in walk_statement(statement):
                     self.visit(node)
             self.infer_merged()
             if not self.changed:
@@ -412,7 +333,7 @@ class _Inference:
                 continue
             # Optimistically what the bindings that do not read the name itself are;
             # kept if every binding then agrees (`total = 0.0` ... `total += v`).
-            outside = [v for v in values if v is not None and not _mentions(v, name)]
+            outside = [v for v in values if v is not None and not mentions(v, name)]
             kind = join([self.forward(v) for v in outside])
             if kind.what == UNKNOWN or not outside:
                 continue
@@ -469,18 +390,18 @@ class _Inference:
             self.expect_compared(node.test)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
-            for name, value in _pairs(target, node.value):
+            for name, value in pairs(target, node.value):
                 if name in self.definitions:
                     self.learn(name, self.forward(value), node)
             self.visit_unpacking(target, node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             before = self.before_update(node)
-            kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else _arithmetic(before, self.forward(node.value))
+            kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else arithmetic(before, self.forward(node.value))
             self.expect_statement(node, kind)
         elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
             name = node.target.id
             if name in self.elements:
-                self.learn(name, _element(self.forward(node.iter)), node)
+                self.learn(name, element_of(self.forward(node.iter)), node)
             elif name in self.definitions:  # a counter over range(...)
                 self.learn(name, self.forward(self.definitions[name]), node)
 
@@ -591,10 +512,10 @@ class _Inference:
             return self.module_kind(node)
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.MatMult):
-                return _product(self.forward(node.left), self.forward(node.right), stacked=True)
-            return _arithmetic(self.forward(node.left), self.forward(node.right))
+                return product(self.forward(node.left), self.forward(node.right), stacked=True)
+            return arithmetic(self.forward(node.left), self.forward(node.right))
         if isinstance(node, ast.Compare):
-            return _arithmetic(*(self.forward(o) for o in (node.left, *node.comparators)))
+            return arithmetic(*(self.forward(o) for o in (node.left, *node.comparators)))
         if isinstance(node, ast.UnaryOp):
             return self.forward(node.operand) if not isinstance(node.op, ast.Not) else UNKNOWN_KIND
         if isinstance(node, ast.Call):
@@ -611,11 +532,11 @@ class _Inference:
                 return NUMBER_KIND
             row = RULES.get(name)
             if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
-                return _arithmetic(*(self.forward(a) for a in node.args))
+                return arithmetic(*(self.forward(a) for a in node.args))
             if name in ("numpy.dot", "numpy.matmul") and len(node.args) == 2 and not node.keywords:
-                return _product(*(self.forward(a) for a in node.args), stacked=name == "numpy.matmul")
+                return product(*(self.forward(a) for a in node.args), stacked=name == "numpy.matmul")
             if name == "method.dot" and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
-                return _product(self.forward(node.func.value), self.forward(node.args[0]), stacked=False)
+                return product(self.forward(node.func.value), self.forward(node.args[0]), stacked=False)
             return UNKNOWN_KIND
         if isinstance(node, ast.Subscript):
             value = node.value
@@ -637,44 +558,6 @@ class _Inference:
         if isinstance(node, ast.IfExp):
             return join([self.forward(node.body), self.forward(node.orelse)])
         return UNKNOWN_KIND
-
-
-def _arithmetic(*operands: Kind) -> Kind:
-    """What arithmetic (or a comparison) of values of these kinds gives: a number
-    from numbers, an array where one is an array and the rest numbers."""
-    if all(k.is_number for k in operands):
-        return NUMBER_KIND
-    if any(k.what == ARRAY for k in operands) and all(k.what in (ARRAY, NUMBER) for k in operands):
-        ranks = [k.rank if k.what == ARRAY else 0 for k in operands]
-        return Kind(ARRAY, None if None in ranks else max(r for r in ranks if r is not None))
-    return UNKNOWN_KIND
-
-
-def _product(left: Kind, right: Kind, stacked: bool) -> Kind:
-    """What `left @ right` (`stacked`) or `np.dot(left, right)` is, by the ranks
-    of its operands: a number of two vectors, a vector of a matrix and a vector."""
-    left, right = (Kind(ARRAY, 1) if k.is_sequence else k for k in (left, right))  # numpy reads a list as a vector
-    if left.what != ARRAY or right.what != ARRAY or left.rank is None or right.rank is None:
-        return Kind(ARRAY) if stacked or ARRAY in (left.what, right.what) else UNKNOWN_KIND
-    if left.rank == 0 or right.rank == 0:
-        return Kind(ARRAY) if stacked else Kind(ARRAY, max(left.rank, right.rank))
-    if left.rank == 1 and right.rank == 1:
-        return NUMBER_KIND
-    if left.rank == 1 or right.rank == 1:
-        return Kind(ARRAY, max(left.rank, right.rank) - 1)
-    return Kind(ARRAY, max(left.rank, right.rank) if stacked else left.rank + right.rank - 2)
-
-
-def _module_values(info: ModuleInfo) -> dict[str, ast.expr]:
-    """The values of the module's top-level names bound once, by a plain assignment."""
-    found: dict[str, ast.expr | None] = {}
-    for statement in info.tree.body:
-        targets = statement.targets if isinstance(statement, ast.Assign) else []
-        for target in targets:
-            for name in _target_names(target):
-                single = len(targets) == 1 and isinstance(target, ast.Name) and name not in found
-                found[name] = statement.value if single and isinstance(statement, ast.Assign) else None
-    return {name: value for name, value in found.items() if value is not None}
 
 
 def _module_value_kind(value: ast.expr, inference: _Inference) -> Kind:
@@ -709,171 +592,6 @@ def _reduces_everything(node: ast.Call, name: str) -> bool:
     return name.startswith("numpy.") and name[len("numpy."):] in _REDUCTIONS and len(node.args) == 1
 
 
-def _mentions(tree: ast.expr, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
-
-
-def _phrase(kind: Kind) -> str:
-    return {
-        NUMBER: "a number",
-        SEQUENCE: "a sequence of numbers",
-        LIST: "a list",
-        ARRAY: "an array" if kind.rank is None else f"an array of {kind.rank} dimensions",
-        SETTING: "a dict of settings",
-    }.get(kind.what, "a value of unknown kind")
-
-
-def number_index(index: ast.expr) -> bool:
-    """An index of plain integers (no slices, arrays or `None`), as far as the text shows."""
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    for part in parts:
-        if isinstance(part, (ast.Slice, ast.List, ast.Tuple, ast.Compare)):
-            return False
-        if isinstance(part, ast.Constant) and not (type(part.value) is int):
-            return False
-        if isinstance(part, ast.Call) and not (isinstance(part.func, ast.Name) and part.func.id in ("len", "int")):
-            return False
-        if isinstance(part, ast.Attribute) and part.attr == "newaxis":
-            return False
-    return all(_int_like(p) for p in parts)
-
-
-def _int_like(node: ast.expr) -> bool:
-    if isinstance(node, ast.Constant):
-        return type(node.value) is int
-    if isinstance(node, ast.Name):
-        return True  # a counter or a size; an index array makes the result no number
-    if isinstance(node, ast.UnaryOp):
-        return _int_like(node.operand)
-    if isinstance(node, ast.BinOp):
-        return _int_like(node.left) and _int_like(node.right)
-    return isinstance(node, (ast.Call, ast.Subscript, ast.Attribute))
-
-
-def _parameters(function: Function) -> Iterator[tuple[str, ast.expr | None, ast.expr | None]]:
-    spec = function.args
-    positional = [*spec.posonlyargs, *spec.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(spec.defaults)) + list(spec.defaults)
-    for arg, default in zip(positional, defaults):
-        yield arg.arg, default, arg.annotation
-    for arg, default in zip(spec.kwonlyargs, spec.kw_defaults):
-        yield arg.arg, default, arg.annotation
-
-
-def _walk_statement(statement: ast.stmt) -> Iterator[ast.AST]:
-    """Every node of `statement`, nested statements included; nested functions not."""
-    stack: list[ast.AST] = [statement]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) and node is not statement:
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def _bindings(function: Function) -> dict[str, list[ast.expr | None]]:
-    """Each name the function binds, with the value of each binding (None where
-    the value is not one expression: a loop variable, an unpacked element)."""
-    found: dict[str, list[ast.expr | None]] = {}
-    for statement in function.body:
-        for node in _walk_statement(statement):
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    paired = dict(_pairs(target, node.value))
-                    for name in _target_names(target):
-                        found.setdefault(name, []).append(paired.get(name))
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                found.setdefault(node.target.id, []).append(node.value)
-            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-                found.setdefault(node.target.id, []).append(ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value))
-            elif isinstance(node, (ast.For, ast.AsyncFor)):
-                for name in _target_names(node.target):
-                    found.setdefault(name, []).append(_loop_value(node))
-            elif isinstance(node, ast.NamedExpr):
-                found.setdefault(node.target.id, []).append(None)
-            elif isinstance(node, (ast.comprehension,)):
-                for name in _target_names(node.target):
-                    found.setdefault(name, []).append(None)
-    return found
-
-
-def _statement_of(function: Function, definitions: dict[str, ast.expr]) -> dict[str, int]:
-    """The index of the top-level statement holding each definition."""
-    wanted = {id(value): name for name, value in definitions.items()}
-    found: dict[str, int] = {}
-    for index, statement in enumerate(function.body):
-        for node in _walk_statement(statement):
-            if id(node) in wanted:
-                found[wanted[id(node)]] = index
-    return found
-
-
-def _element_loops(function: Function) -> dict[str, ast.expr]:
-    """Loop variables over an iterable other than `range(...)`, with the iterable."""
-    found: dict[str, ast.expr] = {}
-    for statement in function.body:
-        for node in _walk_statement(statement):
-            if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and _loop_value(node) is None:
-                it = node.iter
-                if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in ("reversed", "enumerate", "zip")):
-                    found[node.target.id] = it
-    return found
-
-
-def _loop_value(node: ast.For | ast.AsyncFor) -> ast.expr | None:
-    """`for i in range(n)`: the counter is a number (the call stands for its value)."""
-    it = node.iter
-    if isinstance(node.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Name):
-        if it.func.id == "range":
-            return ast.Constant(0)
-    return None
-
-
-def _pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
-    """The names an assignment binds, each with its value where the text gives it:
-    `a = v`, and `a, b = u, v` element by element."""
-    if isinstance(target, ast.Name):
-        return [(target.id, value)]
-    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
-        starred = any(isinstance(e, (ast.Starred)) for e in (*target.elts, *value.elts))
-        if not starred and len(target.elts) == len(value.elts):
-            return [pair for t, v in zip(target.elts, value.elts) for pair in _pairs(t, v)]
-    return []
-
-
-def _element(kind: Kind) -> Kind:
-    """What iterating over a value of `kind` gives: a number of a list or a vector,
-    a row of a matrix."""
-    if kind.is_sequence or kind.what == ARRAY and kind.rank == 1:
-        return NUMBER_KIND
-    if kind.what == ARRAY and kind.rank is not None and kind.rank > 1:
-        return Kind(ARRAY, kind.rank - 1)
-    return UNKNOWN_KIND
-
-
-def _target_names(target: ast.expr) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for e in target.elts for n in _target_names(e)]
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
-    return []
-
-
-def _first_rebinding(function: Function, name: str) -> int:
-    """The index of the first top-level statement that rebinds `name`: uses in
-    statements before it (and on the right of a simple one) see the parameter."""
-    for index, statement in enumerate(function.body):
-        for node in _walk_statement(statement):
-            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if any(name in _target_names(t) for t in targets):
-                    simple = node is statement and isinstance(node, (ast.Assign, ast.AnnAssign))
-                    return index if simple else index - 1
-    return len(function.body)
-
-
 _Cache = dict[str, dict[str, Kind]]
 
 
@@ -898,7 +616,7 @@ def may_hold_arrays(info: ModuleInfo, function: Function) -> bool:
     while todo:
         current = todo.pop()
         for statement in current.body:
-            for node in _walk_statement(statement):
+            for node in walk_statement(statement):
                 if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                     return True
                 if isinstance(node, ast.Attribute) and node.attr in _ARRAY_ATTRIBUTES:

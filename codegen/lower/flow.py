@@ -12,7 +12,7 @@ import ast
 from collections.abc import Sequence
 
 from codegen import ir
-from codegen.infer import kinds
+from codegen.infer import lattice
 from codegen.infer.shapes import SCALAR
 
 
@@ -270,7 +270,7 @@ class FlowLowering:
             return
         self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
         kind = self.every_binding(name)  # type: ignore[attr-defined]
-        if kind.what == kinds.ARRAY and kind.rank is not None or kind.what == kinds.SEQUENCE:
+        if kind.what == lattice.ARRAY and kind.rank is not None or kind.what == lattice.SEQUENCE:
             self.ranks.ranks[entry] = kind.rank or 1  # type: ignore[attr-defined]
         else:
             self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from codegen import ir
 from codegen.ad.rules import HELPER_ROWS, RULES, Rule, Unsupported
 from codegen.errors import CodegenError, Collector
-from codegen.infer import kinds
+from codegen.infer import bindings, kinds, lattice
 from codegen.infer.dims import Dims, Shape, parse_dims
 from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
@@ -129,7 +129,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         except kinds.KindError as exc:
             raise self.fail(exc.node, exc.message)
 
-    def kind(self, node: ast.AST) -> kinds.Kind:
+    def kind(self, node: ast.AST) -> lattice.Kind:
         """The kind of the user's expression `node`, in the function being lowered."""
         return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).of(node)
 
@@ -691,9 +691,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if problem is not None:
             raise self.fail(node, f"shape mismatch: {problem}")
         kind = self.kinds_of(self.function).param(var)
-        if not self.arrays or (kind.is_sequence and var in self.param_names and kinds.number_index(tree.slice)):
+        if not self.arrays or (kind.is_sequence and var in self.param_names and bindings.number_index(tree.slice)):
             self.lists.add(var)  # a list of numbers: its gradient is a list
-        elif kinds.number_index(tree.slice):
+        elif bindings.number_index(tree.slice):
             self.may_be_a_list(ir.Leaf(tree.value, var))  # `x[i]`: a list, or an array
         basic = self.is_basic_index(tree.slice)
         return ir.Leaf(tree, var, tree.slice, basic)
@@ -703,7 +703,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         gradient is turned into one before it is returned."""
         if isinstance(node, ir.Leaf) and node.var in self.param_names and node.index is None:
             kind = self.kinds_of(self.function).param(node.var)
-            if kind.what == kinds.UNKNOWN or kind.what == kinds.LIST:
+            if kind.what == lattice.UNKNOWN or kind.what == lattice.LIST:
                 self.maybe_lists.add(node.var)
 
     def is_basic_index(self, index: ast.expr) -> bool:
@@ -808,7 +808,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         """Whether the kinds prove every binding of the source name `name` a number."""
         return self.every_binding(name).is_number
 
-    def every_binding(self, name: str) -> kinds.Kind:
+    def every_binding(self, name: str) -> lattice.Kind:
         """What the kinds say every binding of the source name `name` is."""
         return self.kinds_of(self.info.functions.get(self.stack[-1], self.function)).every_binding(name)
 
@@ -1102,7 +1102,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
                 reason = f"annotated {annotation}"
             elif default is not None:
                 reason = "has a default value"
-            elif self.kinds_of(self.function).param(name).what == kinds.SETTING:
+            elif self.kinds_of(self.function).param(name).what == lattice.SETTING:
                 reason = "a dict of settings"
             elif name in self.kinds_of(self.function).sizes:
                 reason = "used as a size"
@@ -1128,9 +1128,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             if inferred.is_number:
                 self.numbers.add(name)
                 self.shapes.keys[name] = SCALAR
-            elif inferred.what == kinds.ARRAY and inferred.rank is not None:
+            elif inferred.what == lattice.ARRAY and inferred.rank is not None:
                 self.ranks.ranks[name] = inferred.rank
-            is_list = is_list or inferred.what == kinds.LIST
+            is_list = is_list or inferred.what == lattice.LIST
             params.append(ir.Param(name, code, not reason, reason, is_list, kind))
             self.env[name] = name
             self.bound.add(name)

@@ -1,0 +1,167 @@
+"""What the text of a forward function says about its names, read once for the
+kinds: where each name is bound and to what, where a parameter is first rebound,
+which loops walk over a list, and which indices are plain integers."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from codegen.read.parse import Function, ModuleInfo
+
+
+def module_values(info: ModuleInfo) -> dict[str, ast.expr]:
+    """The values of the module's top-level names bound once, by a plain assignment."""
+    found: dict[str, ast.expr | None] = {}
+    for statement in info.tree.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        for target in targets:
+            for name in target_names(target):
+                single = len(targets) == 1 and isinstance(target, ast.Name) and name not in found
+                found[name] = statement.value if single and isinstance(statement, ast.Assign) else None
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def mentions(tree: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
+
+
+def number_index(index: ast.expr) -> bool:
+    """An index of plain integers (no slices, arrays or `None`), as far as the text shows."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, (ast.Slice, ast.List, ast.Tuple, ast.Compare)):
+            return False
+        if isinstance(part, ast.Constant) and not (type(part.value) is int):
+            return False
+        if isinstance(part, ast.Call) and not (isinstance(part.func, ast.Name) and part.func.id in ("len", "int")):
+            return False
+        if isinstance(part, ast.Attribute) and part.attr == "newaxis":
+            return False
+    return all(_int_like(p) for p in parts)
+
+
+def _int_like(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Name):
+        return True  # a counter or a size; an index array makes the result no number
+    if isinstance(node, ast.UnaryOp):
+        return _int_like(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _int_like(node.left) and _int_like(node.right)
+    return isinstance(node, (ast.Call, ast.Subscript, ast.Attribute))
+
+
+def parameters(function: Function) -> Iterator[tuple[str, ast.expr | None, ast.expr | None]]:
+    spec = function.args
+    positional = [*spec.posonlyargs, *spec.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(spec.defaults)) + list(spec.defaults)
+    for arg, default in zip(positional, defaults):
+        yield arg.arg, default, arg.annotation
+    for arg, default in zip(spec.kwonlyargs, spec.kw_defaults):
+        yield arg.arg, default, arg.annotation
+
+
+def walk_statement(statement: ast.stmt) -> Iterator[ast.AST]:
+    """Every node of `statement`, nested statements included; nested functions not."""
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)) and node is not statement:
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def name_bindings(function: Function) -> dict[str, list[ast.expr | None]]:
+    """Each name the function binds, with the value of each binding (None where
+    the value is not one expression: a loop variable, an unpacked element)."""
+    found: dict[str, list[ast.expr | None]] = {}
+    for statement in function.body:
+        for node in walk_statement(statement):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    paired = dict(pairs(target, node.value))
+                    for name in target_names(target):
+                        found.setdefault(name, []).append(paired.get(name))
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                found.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                found.setdefault(node.target.id, []).append(ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value))
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                for name in target_names(node.target):
+                    found.setdefault(name, []).append(loop_value(node))
+            elif isinstance(node, ast.NamedExpr):
+                found.setdefault(node.target.id, []).append(None)
+            elif isinstance(node, (ast.comprehension,)):
+                for name in target_names(node.target):
+                    found.setdefault(name, []).append(None)
+    return found
+
+
+def statement_of(function: Function, definitions: dict[str, ast.expr]) -> dict[str, int]:
+    """The index of the top-level statement holding each definition."""
+    wanted = {id(value): name for name, value in definitions.items()}
+    found: dict[str, int] = {}
+    for index, statement in enumerate(function.body):
+        for node in walk_statement(statement):
+            if id(node) in wanted:
+                found[wanted[id(node)]] = index
+    return found
+
+
+def element_loops(function: Function) -> dict[str, ast.expr]:
+    """Loop variables over an iterable other than `range(...)`, with the iterable."""
+    found: dict[str, ast.expr] = {}
+    for statement in function.body:
+        for node in walk_statement(statement):
+            if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and loop_value(node) is None:
+                it = node.iter
+                if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in ("reversed", "enumerate", "zip")):
+                    found[node.target.id] = it
+    return found
+
+
+def loop_value(node: ast.For | ast.AsyncFor) -> ast.expr | None:
+    """`for i in range(n)`: the counter is a number (the call stands for its value)."""
+    it = node.iter
+    if isinstance(node.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Name):
+        if it.func.id == "range":
+            return ast.Constant(0)
+    return None
+
+
+def pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """The names an assignment binds, each with its value where the text gives it:
+    `a = v`, and `a, b = u, v` element by element."""
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)):
+        starred = any(isinstance(e, (ast.Starred)) for e in (*target.elts, *value.elts))
+        if not starred and len(target.elts) == len(value.elts):
+            return [pair for t, v in zip(target.elts, value.elts) for pair in pairs(t, v)]
+    return []
+
+
+def target_names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in target_names(e)]
+    if isinstance(target, ast.Starred):
+        return target_names(target.value)
+    return []
+
+
+def first_rebinding(function: Function, name: str) -> int:
+    """The index of the first top-level statement that rebinds `name`: uses in
+    statements before it (and on the right of a simple one) see the parameter."""
+    for index, statement in enumerate(function.body):
+        for node in walk_statement(statement):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(name in target_names(t) for t in targets):
+                    simple = node is statement and isinstance(node, (ast.Assign, ast.AnnAssign))
+                    return index if simple else index - 1
+    return len(function.body)
