@@ -21,12 +21,8 @@ class Options:
     forward mode over the generated backward.
     `assert_shapes` makes the generated code assert the shapes codegen assumed
     from the parameters' annotations (see `codegen.assertions`).
-    `list_literals=False` keeps list gradients as element stores (`dw[0] = ...`)
-    instead of literals: the HVP's inner backward, which forward mode reads.
     `src` are the directories whose modules are the project's own, for the
     grouping of imports (ruff's `src`); empty: only the input's own module.
-    `annotate=False` leaves out the types of a fully typed input (the HVP's
-    inner backward, whose signature forward mode copies).
     """
 
     functions: tuple[str, ...] | None = None
@@ -38,12 +34,10 @@ class Options:
     mode: str = "reverse"
     allow_generated: bool = False
     assert_shapes: bool = False
-    list_literals: bool = True
     src: tuple[str, ...] = ()
-    annotate: bool = True
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES and self.mode != "hvp-inner":
+        if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, not {self.style!r}")

@@ -38,12 +38,22 @@ class Generated:
 
 @dataclass(frozen=True)
 class InnerPass:
-    """What forward mode over a generated backward (mode "hvp-inner") needs to know:
-    per backward, the parameters its Hessian-vector product takes a vector for
+    """What forward mode over a generated backward (the HVP's second pass) needs to
+    know: per backward, the parameters its Hessian-vector product takes a vector for
     (those of its gradients), and the user's module, for its hand-written rules."""
 
     vectors: dict[str, tuple[str, ...]]
     user: parse.ModuleInfo
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How the HVP's first pass differs from a user's reverse mode: the backward
+    that forward mode reads keeps list gradients as element stores (`dw[0] = ...`)
+    and leaves out the input's types (forward mode copies its signature)."""
+
+    list_literals: bool = True
+    annotate: bool = True
 
 
 def build(
@@ -52,8 +62,10 @@ def build(
     options: Options,
     dump_stages: StageDump | None = None,
     inner: InnerPass | None = None,
+    variant: Variant = Variant(),
 ) -> Generated:
-    """The pipeline: parse, validate, normalise, differentiate, emit, format."""
+    """The pipeline: read (parse, validate), infer and lower (normalise), differentiate,
+    emit, format; `inner`: forward mode over a generated backward."""
     if options.mode == "hvp":
         return _hvp(source, filename, options, dump_stages)
     collector = Collector(filename, source)
@@ -64,7 +76,7 @@ def build(
         _borrow_rules(info, inner.user)
     names = _select(info, options.functions, collector)
     shadowing.check_module(info, collector)
-    forward = options.mode in ("forward", "hvp-inner")
+    forward = options.mode == "forward" or inner is not None
     for name in names:
         validate.check_function(info, info.functions[name], collector, stacks=forward)
     modules = {"math": info.module_alias("math") or "math", "np": info.module_alias("numpy") or "np"}
@@ -87,7 +99,7 @@ def build(
             fn = normalise(info, info.functions[name], collector, wrt, forward)
         except CodegenError:
             continue
-        fn.types = typed.of(info.functions[name], info.code) if options.annotate else None
+        fn.types = typed.of(info.functions[name], info.code) if variant.annotate else None
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
         if forward:
@@ -96,6 +108,7 @@ def build(
             results.append((fn, _forward(fn, _spellings(modules, fn), info, wanted, options.assert_shapes, takes)))
             continue
         results.append((fn, differentiate(fn, _spellings(modules, fn))))
+        results[-1][1].list_literals = variant.list_literals
         if options.assert_shapes and fn.annotated:
             results[-1][1].modules.add("np")  # the shape asserts call np.shape
         if dump_stages:
@@ -117,14 +130,12 @@ def build(
 
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
-    plain = replace(
-        options, mode="reverse", style="fused", return_value=False, assert_shapes=False, list_literals=False, annotate=False
-    )
-    reverse = build(source, filename, plain, dump_stages)
+    plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False)
+    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False, annotate=False))
     backward_module = reverse.code
     inner = replace(
         options,
-        mode="hvp-inner",
+        mode="forward",
         functions=tuple(f"{name}_backward" for name in reverse.wrt),
         wrt=None,
         allow_generated=True,

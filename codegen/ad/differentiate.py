@@ -44,6 +44,7 @@ class Backward:
     unranked: list[str] = field(default_factory=list)  # operands of products whose ranks are unknown
     spread: list[str] = field(default_factory=list)  # a scalar upstream made an array of ones (fused style)
     text: str | None = None  # the whole function, when written by another mode
+    list_literals: bool = True  # list gradients filled element by element may be written as literals
 
 
 

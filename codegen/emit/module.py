@@ -202,7 +202,7 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     else:
         rest = [*back.spread, *back.lines, f"return {grads}"]
     forward = _live(forward, rest)
-    body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=options.list_literals)
+    body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
@@ -250,7 +250,7 @@ def list_lengths(fn: ir.Function) -> dict[str, int]:
 def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     """`f_forward(params) -> (out, cache)` and `f_backward(dout, cache) -> gradients`."""
     forward = _shared(forward_lines(fn), fn, back, copy.deepcopy(fn.names))
-    backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names), options.list_literals)
+    backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names), back.list_literals)
     if options.assert_shapes:
         backward += gradient_checks(fn, back)  # the parameters they compare with are cached
     returned = [unparse.expression(back.gradients[p.name]) for p in back.differentiable]
@@ -275,7 +275,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
     body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
-    body = literals.write(body, list_lengths(fn)) if options.list_literals else body
+    body = literals.write(body, list_lengths(fn)) if back.list_literals else body
     backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
     return (
         f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"
