@@ -567,3 +567,19 @@ def test_a_hessian_vector_product_reads_the_draw_of_its_gradient() -> None:
     x, v, h = np.array([0.3, -0.7, 1.1]), np.array([1.0, -2.0, 0.5]), 1e-6
     numeric = (backward["f_backward"](x + h * v) - backward["f_backward"](x - h * v)) / (2 * h)
     np.testing.assert_allclose(hvp(x, v), numeric, rtol=1e-6, atol=1e-8)
+
+
+IN_PLACE_METHODS = {
+    # `y = x.sort()` sorted x in place and bound None; it was differentiated as np.sort(x),
+    # and the gradient of the sorted x flowed to the unsorted one: silently wrong.
+    "sort": ("import numpy as np\n\n\ndef f(x):\n    y = x.sort()\n    return np.sum(x * np.arange(3.0))\n", 5, 9, "x = np.sort(x)"),
+    "fill": ("import numpy as np\n\n\ndef f(x, w):\n    t = w * 2.0\n    u = t.fill(1.0)\n    return np.sum(t * x)\n", 6, 9, "t = np.full_like(t, value)"),
+    "list reverse": ("def f(v):\n    r = v.reverse()\n    return v[0] * 2.0\n", 2, 9, "compute a new value"),
+}
+
+
+@pytest.mark.parametrize(("source", "line", "column", "instead"), IN_PLACE_METHODS.values(), ids=IN_PLACE_METHODS.keys())
+def test_a_method_that_changes_its_object_is_refused(source: str, line: int, column: int, instead: str) -> None:
+    error = refuse(source)
+    assert (error.line, error.column) == (line, column), error
+    assert "in place" in error.message and instead in error.message, error.message

@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from codegen import ir, unparse
+from codegen.ad import operations
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.rules import HELPER_ROWS
 from codegen.emit import helpers
@@ -20,12 +21,6 @@ from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, ShapeKeys
 from codegen.ir import render, substitute
 from codegen.naming import temp_name
 from codegen.optimize.simplify import simplify
-
-# Calls that return a new array (so `+=` on the result cannot touch anything else).
-_FRESH_CALLS = frozenset(
-    {"dot", "matmul", "outer", "tensordot", "einsum", "where", "zeros_like", "ones_like",
-     "exp", "log", "sqrt", "sign", "cos", "sin", "tanh", "sum", "mean", "copy", "zeros"}
-)
 
 
 @dataclass
@@ -56,7 +51,7 @@ def is_fresh(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Call):
         func = expr.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        return name in _FRESH_CALLS
+        return operations.fresh(name)
     return False
 
 

@@ -6,6 +6,7 @@ import ast
 import copy
 
 from codegen import ir, unparse
+from codegen.ad import operations
 from codegen.ad.differentiate import Backward, render
 from codegen.emit import assertions, helpers, typed
 from codegen.emit import imports as import_lines
@@ -390,9 +391,6 @@ def _is_cheap_shape(expr: ast.expr) -> bool:
     )
 
 
-_VIEW_METHODS = frozenset({"reshape", "transpose", "swapaxes", "squeeze", "expand_dims"})
-
-
 def _is_view(expr: ast.expr, local: set[str]) -> bool:
     """A reshape, transpose or basic slice of a value: recomputed instead of cached,
     as hand-written code does (`x.reshape(N, -1)` again in the backward)."""
@@ -400,7 +398,7 @@ def _is_view(expr: ast.expr, local: set[str]) -> bool:
         return expr.attr in ("T", "mT") and _is_view_base(expr.value, local)
     if isinstance(expr, ast.Subscript):
         return _is_view_base(expr.value, local) and _is_basic_index(expr.slice)
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _VIEW_METHODS:
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and operations.recomputed_view(expr.func.attr):
         receiver = expr.func.value
         module = isinstance(receiver, ast.Name) and receiver.id not in local  # np.reshape(x, shape)
         args = [*expr.args] if module else [receiver, *expr.args]

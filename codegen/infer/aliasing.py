@@ -18,16 +18,11 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from codegen.ad import operations
 from codegen.infer import kinds, lattice
 from codegen.read.parse import Function, ModuleInfo
 from codegen.read.resolve import call_name
 
-# Methods and numpy functions whose result may be a view of their first operand.
-_VIEW_METHODS = frozenset({"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze", "T", "mT", "real", "imag"})
-_VIEW_FUNCTIONS = frozenset(
-    {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims", "asarray", "moveaxis", "atleast_1d",
-     "atleast_2d", "atleast_3d", "broadcast_to", "diagonal", "real", "imag"}
-)  # fmt: skip
 # Calls whose result is a Python number, never updated in place.
 _NUMBER_CALLS = frozenset({"float", "int", "len", "round"})
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
@@ -165,7 +160,7 @@ class _Checker:
             return set().union(*(self.shares(e, state) for e in value.elts)) if value.elts else set()
         if not self.numpy:
             return set()
-        if isinstance(value, ast.Attribute) and value.attr in _VIEW_METHODS:
+        if isinstance(value, ast.Attribute) and operations.view_method(value.attr):
             return self.shares(value.value, state)
         if isinstance(value, ast.Subscript) and _is_basic(value.slice):
             return self.shares(value.value, state)
@@ -173,8 +168,8 @@ class _Checker:
             name = call_name(value.func, self.info, {})
             if name is not None and name.startswith("method."):
                 assert isinstance(value.func, ast.Attribute)
-                return self.shares(value.func.value, state) if value.func.attr in _VIEW_METHODS else set()
-            if name is not None and name.startswith("numpy.") and name[len("numpy.") :] in _VIEW_FUNCTIONS:
+                return self.shares(value.func.value, state) if operations.view_method(value.func.attr) else set()
+            if name is not None and name.startswith("numpy.") and operations.view_function(name[len("numpy.") :]):
                 return self.shares(value.args[0], state) if value.args else set()
             if name is not None and name.startswith("user."):
                 return self.shared_by_call(value, name[len("user.") :], state)

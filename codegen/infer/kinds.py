@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from codegen.ad import operations
 from codegen.ad.rules import RULES
 from codegen.emit import helpers
 from codegen.infer.bindings import (
@@ -55,19 +56,6 @@ from codegen.infer.lattice import (
 )
 from codegen.read import resolve
 from codegen.read.parse import Function, ModuleInfo
-
-# ndarray attributes and methods that a list, a tuple or a Python number lacks.
-_ARRAY_ATTRIBUTES = frozenset({"T", "mT", "shape", "ndim", "size", "dtype", "flat", "real", "imag"})
-
-
-_ARRAY_METHODS = frozenset(
-    {
-        "reshape", "sum", "mean", "max", "min", "dot", "transpose", "ravel", "flatten", "astype", "std",
-        "var", "prod", "clip", "squeeze", "swapaxes", "argmax", "argmin", "any", "all", "cumsum", "fill",
-        "item", "round", "nonzero", "argsort", "repeat", "take", "tolist", "cumprod",
-    }
-)  # fmt: skip
-
 
 _SETTING_METHODS = frozenset({"get", "keys", "items", "values", "setdefault"})
 
@@ -377,7 +365,7 @@ class _Inference:
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
             self.expect(node.left, Kind(ARRAY))
             self.expect(node.right, Kind(ARRAY))
-        elif isinstance(node, ast.Attribute) and node.attr in _ARRAY_ATTRIBUTES:
+        elif isinstance(node, ast.Attribute) and node.attr in operations.ARRAY_ATTRIBUTES:
             if not (isinstance(node.value, ast.Name) and node.value.id in self.info.aliases):
                 self.expect(node.value, Kind(ARRAY))
         elif isinstance(node, ast.Subscript):
@@ -435,7 +423,7 @@ class _Inference:
             for arg in node.args:
                 self.expect(arg, NUMBER_KIND)
         elif name.startswith("method.") and isinstance(func, ast.Attribute):
-            if func.attr in _ARRAY_METHODS:
+            if operations.proves_array(func.attr):
                 self.expect(func.value, Kind(ARRAY))
             elif func.attr in _SETTING_METHODS:
                 self.expect(func.value, Kind(SETTING))
@@ -580,7 +568,6 @@ def _module_value_kind(value: ast.expr, inference: _Inference) -> Kind:
     return UNKNOWN_KIND
 
 
-_REDUCTIONS = frozenset({"sum", "mean", "max", "min", "prod", "std", "var", "amax", "amin", "linalg.norm"})
 
 
 def _reduces_everything(node: ast.Call, name: str) -> bool:
@@ -588,8 +575,8 @@ def _reduces_everything(node: ast.Call, name: str) -> bool:
     if node.keywords and any(k.arg in ("axis", "keepdims", "out", "ord") for k in node.keywords):
         return False
     if name.startswith("method."):
-        return name[len("method."):] in _REDUCTIONS and not node.args
-    return name.startswith("numpy.") and name[len("numpy."):] in _REDUCTIONS and len(node.args) == 1
+        return operations.reduces(name[len("method."):]) and not node.args
+    return name.startswith("numpy.") and operations.reduces(name[len("numpy."):]) and len(node.args) == 1
 
 
 _Cache = dict[str, dict[str, Kind]]
@@ -619,9 +606,9 @@ def may_hold_arrays(info: ModuleInfo, function: Function) -> bool:
             for node in walk_statement(statement):
                 if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
                     return True
-                if isinstance(node, ast.Attribute) and node.attr in _ARRAY_ATTRIBUTES:
+                if isinstance(node, ast.Attribute) and node.attr in operations.ARRAY_ATTRIBUTES:
                     return True
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _ARRAY_METHODS:
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and operations.proves_array(node.func.attr):
                     return True
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                     callee = info.functions.get(node.func.id)

@@ -19,16 +19,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from codegen import unparse
+from codegen.ad import operations
 from codegen.naming import Names
 
 # Array methods without side effects.
-_PURE_METHODS = frozenset(
-    {
-        "dot", "sum", "mean", "max", "min", "prod", "reshape", "transpose", "copy", "astype",
-        "clip", "std", "var", "cumsum", "ravel", "flatten", "squeeze", "swapaxes", "conj",
-        "all", "any", "argmax", "argmin",
-    }
-)  # fmt: skip
 _IMPURE_FUNCTIONS = ("empty", "random")
 _WORDS = {ast.Add: "plus", ast.Sub: "minus", ast.Mult: "times", ast.Div: "over", ast.MatMult: "dot"}
 _MAX_NAME = 16
@@ -245,7 +239,7 @@ def _pure_call(node: ast.Call, pure_modules: set[str]) -> bool:
         return False
     if isinstance(func.value, ast.Name) and func.value.id in pure_modules:
         return not func.attr.startswith(_IMPURE_FUNCTIONS)
-    return func.attr in _PURE_METHODS
+    return operations.pure_method(func.attr)
 
 
 def _worth_naming(node: ast.expr) -> bool:

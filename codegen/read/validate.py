@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from codegen.ad import operations
 from codegen.errors import Collector
 from codegen.infer import aliasing
 from codegen.lower.stacks import is_append
@@ -104,7 +105,7 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector, s
         line, column = _before(info, function.decorator_list[0], "@")
         collector.add(line, column, "decorated functions are not supported")
     found, has_return = _refusals(function, stacks)
-    more = _reflection(info, function) + aliasing.check_function(info, function)
+    more = _reflection(info, function) + _in_place_methods(info, function) + aliasing.check_function(info, function)
     more += constants.impure_defaults(info, function)
     if more:
         found = sorted([*found, *more], key=lambda item: info.position(item[0]))
@@ -132,6 +133,23 @@ def _reflection(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str
         for n in names
         if n.id not in bound
     ]
+
+
+def _in_place_methods(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
+    """Each call of a method that changes its object (`x.sort()` sorts `x` and returns
+    None): differentiated as its numpy function, it would be silently wrong."""
+    found: list[tuple[ast.AST, str]] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and owner.id in info.aliases:
+                continue  # np.sort(x): a function of the module
+            name = info.code(owner).strip()
+            instead = operations.in_place(node.func.attr, name)
+            if instead is not None:
+                message = f"{name}.{node.func.attr}() changes {name} in place, which codegen does not differentiate: {instead}"
+                found.append((node, message))
+    return found
 
 
 def _before(info: ModuleInfo, node: ast.AST, mark: str) -> tuple[int, int]:

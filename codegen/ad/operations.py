@@ -1,0 +1,151 @@
+"""What numpy's functions and ndarray's methods are, besides their derivatives
+(the rows of `rules.py`): one entry per name, asked by every stage that needs
+to know whether a call proves an array, shares its operand's storage, is cheap
+enough to recompute, returns a new array, or reduces everything to a number.
+
+Tags: `method` an ndarray method that lists, tuples and Python numbers lack (so
+calling it proves an array); `any` a method other objects have too (`copy`);
+`function` a numpy function; `attribute` an ndarray attribute; `view` the
+result may share the operand's storage; `recompute` a view cheap enough that
+the backward recomputes it instead of caching it (`x.reshape(N, -1)` again, as
+hand-written code does); `fresh` always a new array (`+=` on it changes
+nothing else); `pure` a method with no side effect; `reduces` a reduction that,
+without `axis=`, gives a number; `inplace` a method that changes its object
+(`x.sort()` sorts `x` and returns None), refused where it is called.
+"""
+
+from __future__ import annotations
+
+_TABLE: dict[str, str] = {
+    "reshape": "method function view recompute pure",
+    "transpose": "method function view recompute pure",
+    "swapaxes": "method function view recompute pure",
+    "squeeze": "method function view recompute pure",
+    "expand_dims": "function view recompute",
+    "ravel": "method function view pure",
+    "view": "method view",
+    "T": "attribute view",
+    "mT": "attribute view",
+    "real": "attribute function view",
+    "imag": "attribute function view",
+    "asarray": "function view",
+    "moveaxis": "function view",
+    "atleast_1d": "function view",
+    "atleast_2d": "function view",
+    "atleast_3d": "function view",
+    "broadcast_to": "function view",
+    "diagonal": "function view",
+    "sum": "method function pure fresh reduces",
+    "mean": "method function pure fresh reduces",
+    "max": "method function pure reduces",
+    "min": "method function pure reduces",
+    "prod": "method function pure reduces",
+    "std": "method function pure reduces",
+    "var": "method function pure reduces",
+    "amax": "function reduces",
+    "amin": "function reduces",
+    "linalg.norm": "function reduces",
+    "dot": "method function pure fresh",
+    "copy": "any function pure fresh",
+    "astype": "method pure",
+    "clip": "method function pure",
+    "cumsum": "method function pure",
+    "flatten": "method pure",
+    "conj": "method function pure",
+    "all": "method function pure",
+    "any": "method function pure",
+    "argmax": "method function pure",
+    "argmin": "method function pure",
+    "cumprod": "method function",
+    "item": "method",
+    "round": "method function",
+    "nonzero": "method function",
+    "argsort": "method function",
+    "repeat": "method function",
+    "take": "method function",
+    "tolist": "method",
+    "sort": "any inplace",
+    "partition": "method inplace",
+    "fill": "method inplace",
+    "put": "method inplace",
+    "resize": "method inplace",
+    "itemset": "method inplace",
+    "setfield": "method inplace",
+    "reverse": "any inplace",
+    "matmul": "function fresh",
+    "outer": "function fresh",
+    "tensordot": "function fresh",
+    "einsum": "function fresh",
+    "where": "function fresh",
+    "zeros_like": "function fresh",
+    "ones_like": "function fresh",
+    "zeros": "function fresh",
+    "exp": "function fresh",
+    "log": "function fresh",
+    "sqrt": "function fresh",
+    "sign": "function fresh",
+    "cos": "function fresh",
+    "sin": "function fresh",
+    "tanh": "function fresh",
+}
+_TAGS: dict[str, frozenset[str]] = {name: frozenset(tags.split()) for name, tags in _TABLE.items()}
+# ndarray attributes that lists, tuples and Python numbers lack, besides the views above.
+ARRAY_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "flat"} | {n for n, t in _TAGS.items() if "attribute" in t})
+
+
+def _has(name: str, *tags: str) -> bool:
+    found = _TAGS.get(name, frozenset())
+    return all(tag in found for tag in tags)
+
+
+def proves_array(method: str) -> bool:
+    """`x.<method>(...)` makes `x` an array."""
+    return _has(method, "method")
+
+
+def view_method(name: str) -> bool:
+    """`x.<name>(...)` or `x.<name>` may share `x`'s storage."""
+    return _has(name, "view") and (_has(name, "method") or _has(name, "attribute"))
+
+
+def view_function(name: str) -> bool:
+    """`np.<name>(x, ...)` may share `x`'s storage."""
+    return _has(name, "view", "function")
+
+
+def recomputed_view(method: str) -> bool:
+    """`x.<method>(...)` of static arguments: recomputed in the backward, not cached."""
+    return _has(method, "recompute")
+
+
+def fresh(name: str) -> bool:
+    """A call of the function or method `name` certainly returns a new array."""
+    return _has(name, "fresh")
+
+
+def pure_method(method: str) -> bool:
+    """`x.<method>(...)` has no side effect: computing it once is the same as twice."""
+    return _has(method, "pure")
+
+
+def reduces(name: str) -> bool:
+    """The reduction `name` (a method, or `numpy.<name>` without the prefix) gives a
+    number over every axis."""
+    return _has(name, "reduces")
+
+
+# What to write instead of an in-place method, where numpy has a function for it.
+_INSTEAD = {"sort": "{0} = np.sort({0})", "partition": "{0} = np.partition({0}, kth)", "fill": "{0} = np.full_like({0}, value)"}
+
+
+def in_place(method: str, owner: str) -> str | None:
+    """For a method that changes its object `owner`, what to write instead; None
+    for the rest."""
+    if not _has(method, "inplace"):
+        return None
+    return "write " + _INSTEAD[method].format(owner) if method in _INSTEAD else "compute a new value and name it"
+
+
+def known(name: str) -> bool:
+    """Whether the table has an entry for `name`."""
+    return name in _TAGS
