@@ -24,20 +24,6 @@ from codegen.infer.shapes import ShapeKeys
 from codegen.optimize.prune import prune
 from codegen.optimize.simplify import simplify
 
-# Nonlinear reductions: the tangent of `out` from `t`, the tangent of `x`.
-_REDUCTIONS = {
-    "numpy.sumsq": "2 * np.sum(x * t)",
-    "numpy.max": "np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims)"
-    " / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
-    "numpy.min": "np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims)"
-    " / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
-    "numpy.var": "np.mean(2 * (x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims)",
-    "numpy.std": "np.mean((x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims) / out",
-    "numpy.prod": "np.sum(t * _prod_others(x, axis=axis), axis=axis, keepdims=keepdims)",
-    "numpy.normalize": "(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
-    "numpy.log_softmax": "t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
-}
-_PARSED = {name: ast.parse(text, mode="eval").body for name, text in _REDUCTIONS.items()}
 # Rows linear in all their operands together (the rest of "other" are linear in each).
 _JOINT = frozenset({"numpy.concatenate", "numpy.stack", "list"})
 
@@ -150,8 +136,6 @@ class ForwardMode:
                 for i, t in enumerate(inner)
                 if t is not None
             )
-        if rule.name in _PARSED:
-            return self.instantiate(node, _PARSED[rule.name], inner[0], out)
         if rule.kind == "reduce" or rule.kind == "other":
             if rule.name in _JOINT:
                 zero = self.zeros_like if rule.name != "list" else _zero_entry

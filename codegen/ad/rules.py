@@ -112,6 +112,8 @@ def defrule(
     """Register `name(args)` with one gradient template per argument.
 
     `keywords` is written like a signature tail: "axis=None keepdims=False".
+    `tangents`: forward mode's form where the row is not linear in each operand,
+    the tangent of `out` in `t`, the operand's tangent (a text, or computed per call).
     """
     arg_names = tuple(args.split())
     static_names = tuple(statics.split())
@@ -231,6 +233,7 @@ defrule(
     "(g - np.sum(g * out, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
     keywords="axis=None",
     kind="other",
+    tangents="(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
 )
 defrule(
     "numpy.log_softmax",
@@ -238,6 +241,7 @@ defrule(
     "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
     keywords="axis=None",
     kind="other",
+    tangents="t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
 )
 
 
@@ -353,17 +357,25 @@ defrule("numpy.clip", "x", "g * ((out != a_min) & (out != a_max))", statics="a_m
 _AXIS = "axis=None keepdims=False"
 defrule("numpy.sum", "x", "np.ones_like(x) * keep(g)", keywords=_AXIS, kind="reduce")
 # np.sum(w * w) and np.sum(w ** 2), the L2 term, recognised whole: no w * w kept.
-defrule("numpy.sumsq", "x", "2 * g * x", kind="reduce")  # g is a scalar: one pass over x
+defrule("numpy.sumsq", "x", "2 * g * x", kind="reduce", tangents="2 * np.sum(x * t)")  # g is a scalar: one pass over x
 defrule("numpy.mean", "x", "np.ones_like(x) * keep(g) / count(x)", keywords=_AXIS, kind="reduce")
 # Not out / x, which is 0 / 0 at a zero element: the product of the others,
 # computed with cumulative products, is exact everywhere.
-defrule("numpy.prod", "x", "keep(g) * _prod_others(x, axis=axis)", keywords=_AXIS, kind="reduce")
+defrule(
+    "numpy.prod",
+    "x",
+    "keep(g) * _prod_others(x, axis=axis)",
+    keywords=_AXIS,
+    kind="reduce",
+    tangents="np.sum(t * _prod_others(x, axis=axis), axis=axis, keepdims=keepdims)",
+)
 defrule(
     "numpy.max",
     "x",
     "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
     keywords=_AXIS,
     kind="reduce",
+    tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
 )
 defrule(
     "numpy.min",
@@ -371,6 +383,7 @@ defrule(
     "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
     keywords=_AXIS,
     kind="reduce",
+    tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
 )
 defrule(
     "numpy.var",
@@ -378,6 +391,7 @@ defrule(
     "2 * (x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / count(x)",
     keywords=_AXIS,
     kind="reduce",
+    tangents="np.mean(2 * (x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims)",
 )
 defrule(
     "numpy.std",
@@ -385,6 +399,7 @@ defrule(
     "(x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / (count(x) * keep(out))",
     keywords=_AXIS,
     kind="reduce",
+    tangents="np.mean((x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims) / out",
 )
 
 # ---- numpy: shapes ----------------------------------------------------------------
