@@ -9,8 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from codegen.api import is_generated
 from codegen.errors import CodegenError, Problem
+from codegen.header import is_generated
 
 
 def decode_source(data: bytes, display: str) -> str:
