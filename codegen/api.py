@@ -180,10 +180,12 @@ def _longest_statement(source: str) -> tuple[int, int]:
 class InnerPass:
     """What forward mode over a generated backward (mode "hvp-inner") needs to know:
     per backward, the parameters its Hessian-vector product takes a vector for
-    (those of its gradients), and the user's module, for its hand-written rules."""
+    (those of its gradients), and the user's module, for its hand-written rules;
+    per backward, its upstream gradient parameters (they stay after the vectors)."""
 
     vectors: dict[str, tuple[str, ...]]
     user: parse.ModuleInfo
+    upstream: dict[str, tuple[str, ...]]
 
 
 def build(
@@ -233,7 +235,9 @@ def build(
         if forward:
             wanted = inner.vectors.get(name, ()) if inner is not None else None
             takes = None if inner is not None else _reverse_differentiable(info, name, wrt, collector)
-            results.append((fn, _forward(fn, _spellings(modules, fn), info, wanted, options.assert_shapes, takes)))
+            upstream = inner.upstream.get(name, ()) if inner is not None else ()
+            mode = ForwardMode(fn, _spellings(modules, fn), wanted, options.assert_shapes, takes, upstream)
+            results.append((fn, _forward(mode, info)))
             continue
         results.append((fn, differentiate(fn, _spellings(modules, fn))))
         if options.assert_shapes and fn.annotated:
@@ -272,7 +276,8 @@ def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | 
     vectors = {f"{name}_backward": wrt for name, wrt in reverse.wrt.items()}
     user = parse.parse_module(source, Collector(filename, source))
     try:
-        result = build(backward_module, filename, inner, dump_stages, InnerPass(vectors, user))
+        upstream = {f"{name}_backward": names for name, names in reverse.upstream.items()}
+        result = build(backward_module, filename, inner, dump_stages, InnerPass(vectors, user, upstream))
     except CodegenError as exc:
         problem = Problem(filename, 1, 1, f"cannot differentiate the generated backward again: {exc.problems[0].message}")
         raise CodegenError([problem]) from None
@@ -304,15 +309,8 @@ def _reverse_differentiable(
     return tuple(p.name for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced))
 
 
-def _forward(
-    fn: ir.Function,
-    modules: dict[str, str],
-    info: parse.ModuleInfo,
-    vectors: tuple[str, ...] | None,
-    assert_shapes: bool = False,
-    takes: tuple[str, ...] | None = None,
-) -> Backward:
-    mode = ForwardMode(fn, modules, vectors, assert_shapes, takes)
+def _forward(mode: ForwardMode, info: parse.ModuleInfo) -> Backward:
+    modules = mode.modules
     text = mode.run()
     result = Backward(spellings=modules, modules=mode.used_modules, text=text)
     called = identifiers(ast.parse(text))

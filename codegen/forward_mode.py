@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from codegen import assertions, helpers, ir
+from codegen import assertions, helpers, ir, typed
 from codegen.differentiate import _mentions, expand_macros, render, substitute, useful_variables, zeros_like
 from codegen.dims import Dims
 from codegen.emit import _loop_header, _statement_lines
@@ -72,6 +72,7 @@ class ForwardMode:
         vectors: tuple[str, ...] | None = None,
         assert_shapes: bool = False,
         takes: tuple[str, ...] | None = None,
+        upstream: tuple[str, ...] = (),
     ) -> None:
         # Set when fn is a generated backward: write f_hvp, with a vector for each of
         # these parameters, returning the tangents.
@@ -79,6 +80,7 @@ class ForwardMode:
         self.hvp = vectors is not None
         self.assert_shapes = assert_shapes
         self.takes = takes  # the parameters to take tangents for, as reverse mode decides
+        self.upstream = upstream  # an HVP's: the backward's upstream gradients, after the vectors
         self.fn = fn
         self.modules = modules
         self.arrays = fn.arrays  # whether a value the kinds leave unknown may be an array
@@ -369,13 +371,16 @@ class ForwardMode:
         tangents = ", ".join(self.tangents[o] if o in self.tangents else self.zero(o) for o in fn.outputs)
         if len(fn.outputs) > 1:
             outputs, tangents = f"({outputs})", f"({tangents})"
-        plain = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code]
+        plain = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code and p.name not in self.upstream]
+        # an upstream without a default (a typed array's) stays after the vectors, as one with it does
+        late = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code and p.name in self.upstream]
         defaulted = [p.code for p in fn.params if p.kind != "kwonly" and "=" in p.code]
         kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
         dots = [self.spelled[p.name] for p in differentiable]
         # Bound before the body, tangents too: a copy into one is not its only binding.
         bound = frozenset([*(p.name for p in fn.params), *dots])
-        parts = plain + dots + defaulted + (["*", *kwonly] if kwonly else [])
+        typed_dots, returns = self.annotations(dots)
+        parts = plain + typed_dots + late + defaulted + (["*", *kwonly] if kwonly else [])
         names = ", ".join(p.name for p in differentiable) or "nothing"
         doc = (
             f'"""Forward mode of {fn.name}: the value and its directional derivative.\n\n'
@@ -395,7 +400,23 @@ class ForwardMode:
         if self.assert_shapes:
             body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)
-        return f"def {name}({', '.join(parts)}):\n" + textwrap.indent(text, "    ") + "\n"
+        return f"def {name}({', '.join(parts)}){returns}:\n" + textwrap.indent(text, "    ") + "\n"
+
+    def annotations(self, dots: list[str]) -> tuple[list[str], str]:
+        """The tangent parameters and the return annotation: for a fully typed
+        function, each tangent has its parameter's type, each output's tangent
+        its output's (an HVP's, the gradients' of the backward it differentiates)."""
+        types = self.fn.types
+        if types is None:
+            return dots, ""
+        parts = [f"{dot}: {types.params[p.name]}" for dot, p in zip(dots, self.differentiable)]
+        if self.hvp:
+            return parts, f" -> {types.returns}"
+        outputs = typed.outputs(types, len(self.fn.outputs))
+        if outputs is None:
+            return dots, ""
+        value = outputs[0] if len(outputs) == 1 else f"tuple[{', '.join(outputs)}]"
+        return parts, f" -> tuple[{value}, {value}]"
 
     def shape_checks(self, code: list[str]) -> list[str]:
         """With assert_shapes: the annotated parameters' shapes, and their tangents'."""
