@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs",
         nargs="*",
         metavar="PATH",
-        help="forward files (.py, or notebooks .ipynb), directories searched for them, or '-' for standard input",
+        help="forward files (.py, or notebooks .ipynb), directories searched for them (notebooks that define a public function), or '-' for standard input",
     )
     parser.add_argument(
         "-o",

@@ -28,6 +28,26 @@ def is_notebook(filename: str) -> bool:
     return filename.endswith(SUFFIX)
 
 
+# A public function defined at a cell's top level: what makes a notebook a forward file.
+_PUBLIC_DEF = re.compile(r"^def\s+[^\W_]\w*\s*\(", re.M)
+
+
+def defines_functions(text: str) -> bool:
+    """Whether a notebook's code cells define a public function at top level (a
+    directory search takes only those notebooks); one nbformat cannot read is
+    taken, so that its problem is reported."""
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception:  # nbformat raises JSON, validation and version errors alike
+        return True
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") == "code" and _PUBLIC_DEF.search(source):
+            return True
+    return False
+
+
 def assemble(text: str, display: str, output_module: str | None = None) -> Assembled:
     """The notebook's code cells as one module, each line remembering its cell.
 

@@ -746,6 +746,38 @@ def test_a_directory_is_searched_as_black_searches(project: Path, codegen: RunCo
     assert codegen("--exclude", "(", "models").returncode == 2
 
 
+def write_notebook(path: Path, *cells: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# notes"), *(nbformat.v4.new_code_cell(c) for c in cells)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_a_directory_search_finds_notebooks_with_forward_functions(project: Path, codegen: RunCodegen) -> None:
+    write(project / ".gitignore", "ignored/\n")
+    write_notebook(project / "nb" / "model.ipynb", "%matplotlib inline\nimport math", FWD.replace("import math\n", ""))
+    write_notebook(project / "nb" / "plots.ipynb", "import math\nprint(math.pi)", "def _helper(x):\n    return x")
+    write_notebook(project / "nb" / ".ipynb_checkpoints" / "model-checkpoint.ipynb", FWD)
+    write_notebook(project / "ignored" / "old.ipynb", FWD)
+    write_notebook(project / "nb" / "scratch" / "s.ipynb", FWD)
+    write_notebook(project / "nb" / "paired.ipynb", FWD)  # a jupytext pair: the .py is taken
+    write(project / "nb" / "paired.py", OTHER)
+    result = codegen(".", "--extend-exclude", "/scratch/")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*_backward.py")) == [
+        "nb/model_backward.py",
+        "nb/paired_backward.py",
+    ]
+    assert "def g_backward(" in (project / "nb" / "paired_backward.py").read_text()
+    assert "plots" not in result.stderr
+    assert codegen("--check", ".", "--extend-exclude", "/scratch/").returncode == 0
+    named = codegen("nb/plots.ipynb")  # named on the command line, it is taken
+    assert "skipped nb/plots.ipynb: no forward functions" in named.stderr
+
+
 def test_exclude_from_pyproject(project: Path, codegen: RunCodegen) -> None:
     write(project / "pyproject.toml", '[tool.codegen]\nextend-exclude = "/experiments/"\n')
     write(project / "models" / "a.py", FWD)
