@@ -87,7 +87,7 @@ def forward_files(directory: Path, exclude: re.Pattern[str], extend_exclude: re.
             elif entry.name.endswith(".py") and entry.is_file() and not skipped(path, False):
                 found.append(path)
             elif notebook.is_notebook(entry.name) and not skipped(path, False) and is_forward_notebook(entry, names):
-                found.append(path)
+                found.append(path)  # read only when no exclude leaves it out
         if spec is not None:
             specs.remove((folder, spec))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 import nbformat
 
@@ -37,8 +38,8 @@ def defines_functions(text: str) -> bool:
     directory search takes only those notebooks); one nbformat cannot read is
     taken, so that its problem is reported."""
     try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception:  # nbformat raises JSON, validation and version errors alike
+        notebook = _read(text, "")
+    except CodegenError:
         return True
     for cell in notebook.get("cells", []):
         source = cell.get("source", "")
@@ -56,11 +57,7 @@ def assemble(text: str, display: str, output_module: str | None = None) -> Assem
     otherwise copy and so import itself. Raises `CodegenError` when `text` is
     not a notebook nbformat can read.
     """
-    try:
-        notebook = nbformat.reads(text, as_version=4)  # older notebooks are converted
-    except Exception as exc:  # nbformat raises JSON, validation and version errors alike
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CodegenError([Problem(display, 1, 1, f"cannot read the notebook: {reason}")]) from None
+    notebook = _read(text, display)
     assembled = Assembled()
     number = 0
     for cell in notebook.get("cells", []):
@@ -78,6 +75,15 @@ def assemble(text: str, display: str, output_module: str | None = None) -> Assem
         piece = Piece(f"{display}:cell {number}", 1, tuple(line + "\n" for line in lines))
         assembled.add(piece, "\n".join(python) + "\n")
     return assembled
+
+
+def _read(text: str, display: str) -> Any:
+    """The notebook in `text`, version 4; `CodegenError` when nbformat cannot read it."""
+    try:
+        return nbformat.reads(text, as_version=4)  # older notebooks are converted
+    except Exception as exc:  # nbformat raises JSON, validation and version errors alike
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CodegenError([Problem(display, 1, 1, f"cannot read the notebook: {reason}")]) from None
 
 
 def _python_line(line: str) -> str:
