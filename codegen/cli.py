@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegen import __version__, config, discover, files, notebook
+from codegen import __version__, cache, config, discover, files, jobs, notebook
 from codegen.api import StageDump, generate
 from codegen.header import edited, generated_from, hash_line, is_generated
 from codegen.errors import NoForwardFunctions
@@ -35,6 +35,10 @@ examples:
 
 Files that carry codegen's generated header are skipped, so `codegen *.py` is
 safe. An existing output that lacks the header is never overwritten.
+
+Inputs run in parallel (-W N; default one process per CPU); unchanged inputs
+whose outputs are untouched are skipped through a cache in the user's cache
+directory (CODEGEN_CACHE_DIR moves it; --no-cache differentiates everything).
 
 configuration:
   [tool.codegen] in the nearest pyproject.toml takes the long flags as keys:
@@ -97,6 +101,14 @@ class Settings:
     assert_shapes: bool = False
     src: tuple[str, ...] = ()
     ignore: frozenset[str] = frozenset()
+    workers: int = 1
+    cache: bool = True
+
+    def shaping(self) -> dict[str, object]:
+        """The settings that change an output (the cache's key)."""
+        names = ("functions", "wrt", "line_length", "target_versions", "style", "return_value", "mode",
+                 "allow_generated", "assert_shapes", "src")  # fmt: skip
+        return {name: getattr(self, name) for name in names}
 
 
 @dataclass
@@ -107,6 +119,11 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     output_format: str = "full"
     problems: list[Problem] = field(default_factory=list)
+    # A job's report (see `run_job`) keeps its messages here, in order, for the
+    # run's report to `replay`; `learnt` is the sha256 of the input and of its
+    # output once the output is known to be up to date.
+    events: list[tuple[str, object]] | None = None
+    learnt: tuple[str, str] | None = None
 
     def ignores(self, code: str) -> bool:
         """Whether messages of this rule code are ignored (`--ignore`, `ignore = [...]`)."""
@@ -115,6 +132,9 @@ class Report:
     def problem(self, problem: Problem) -> None:
         """A problem in an input or an output, in the chosen output format; an
         ignored one (only ever a code of `errors.IGNORABLE`) is not shown."""
+        if self.events is not None:
+            self.events.append(("problem", problem))
+            return
         if self.ignores(problem.code):
             return
         if self.output_format in ("full", "concise"):
@@ -145,16 +165,37 @@ class Report:
     def note(self, message: str) -> None:
         """A progress message on stderr, silenced by -q."""
         if not self.settings.quiet:
-            print(message, file=sys.stderr)
+            self.error(message)
 
     def detail(self, message: str) -> None:
         """A message on stderr shown only with -v."""
         if self.settings.verbose and not self.settings.quiet:
-            print(message, file=sys.stderr)
+            self.error(message)
 
     def error(self, message: str) -> None:
         """An error on stderr, always shown."""
-        print(message, file=sys.stderr)
+        if self.events is not None:
+            self.events.append(("stderr", message))
+        else:
+            print(message, file=sys.stderr)
+
+    def stdout(self, text: str) -> None:
+        """Generated code or a diff, on stdout."""
+        if self.events is not None:
+            self.events.append(("stdout", text))
+        else:
+            write_stdout(text)
+
+    def replay(self, events: Sequence[tuple[str, object]]) -> None:
+        """Show the messages a job's report kept, in their order."""
+        for kind, payload in events:
+            if kind == "problem":
+                assert isinstance(payload, Problem)
+                self.problem(payload)
+            elif kind == "stdout":
+                self.stdout(str(payload))
+            else:
+                self.error(str(payload))
 
     def summary(self) -> str:
         """`2 files written, 1 unchanged, 1 failed.`: non-zero counts only."""
@@ -339,6 +380,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="more paths to leave out, besides --exclude's",
     )
     parser.add_argument(
+        "-W",
+        "--workers",
+        type=_line_length,
+        metavar="N",
+        help="processes differentiating inputs in parallel (default: the number of CPUs; "
+        "CODEGEN_NUM_WORKERS sets it too)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="differentiate every input, even one the cache knows to be up to date "
+        "(the cache: CODEGEN_CACHE_DIR, else the user's cache directory)",
+    )
+    parser.add_argument(
         "--dump-stages",
         action="store_true",
         help="print the code after each pipeline stage on stderr",
@@ -397,7 +452,18 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         assert_shapes=bool(args.assert_shapes or cfg.assert_shapes),
         src=cfg.src(),
         ignore=frozenset(ignore),
+        workers=args.workers or _default_workers(),
+        cache=not args.no_cache and not args.dump_stages,
     )
+
+
+def _default_workers() -> int:
+    """CODEGEN_NUM_WORKERS, else the number of CPUs (black's habit)."""
+    text = os.environ.get("CODEGEN_NUM_WORKERS", "")
+    try:
+        return _line_length(text) if text else os.cpu_count() or 1
+    except argparse.ArgumentTypeError:
+        raise UsageError(f"CODEGEN_NUM_WORKERS must be a positive integer, not {text!r}") from None
 
 
 def _regex(text: str | None, where: str) -> re.Pattern[str] | None:
@@ -497,7 +563,8 @@ def dump_stages_to_stderr(display: str) -> StageDump:
 def process(source: Path, target: Path | None, settings: Settings, report: Report) -> Outcome:
     """Generate the output of one forward file and write, print or compare it."""
     display = str(source)
-    source_text = files.decode_source(source.read_bytes(), display)
+    source_bytes = source.read_bytes()
+    source_text = files.decode_source(source_bytes, display)
     cells = None
     if notebook.is_notebook(display):
         cells = notebook.assemble(source_text, display, target.stem if target is not None else None)
@@ -522,16 +589,18 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
         return Outcome.SKIPPED
     new = new_text.encode("utf-8")
     if target is None:
-        write_stdout(new_text)
+        report.stdout(new_text)
         return Outcome.PRINTED
+    learnt = (cache.digest(source_bytes), cache.digest(new))
     if existing == new:
+        report.learnt = learnt
         report.detail(f"{target} is up to date")
         return Outcome.UP_TO_DATE if settings.check or settings.diff else Outcome.UNCHANGED
     if settings.check or settings.diff:
         if settings.diff:
             old_text = "" if existing is None else existing.decode("utf-8", "replace")
             old_name = "/dev/null" if existing is None else str(target)
-            write_stdout(unified_diff(old_text, new_text, old_name, str(target)))
+            report.stdout(unified_diff(old_text, new_text, old_name, str(target)))
         report.note(f"would regenerate {target}")
         return Outcome.STALE
     try:
@@ -544,6 +613,7 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
         report.error(f"error: cannot write {target}: {exc.strerror or exc}")
         return Outcome.FAILED
     report.note(f"wrote {target}")
+    report.learnt = learnt
     return Outcome.WRITTEN
 
 
@@ -646,31 +716,55 @@ def sort_generated(inputs: Sequence[Path], settings: Settings, report: Report) -
     return kept
 
 
+def run_job(job: tuple[Path, Path | None, Settings]) -> tuple[Outcome, list[tuple[str, object]], tuple[str, str] | None]:
+    """Process one input with a report of its own (in a worker process, or
+    not): its outcome, its messages in order, and what the cache learns."""
+    source, target, settings = job
+    report = Report(settings, events=[])
+    try:
+        outcome = process(source, target, settings, report)
+    except CodegenError as exc:
+        for problem in exc.problems:
+            report.problem(problem)
+        outcome = Outcome.FAILED
+    except OSError as exc:
+        report.error(f"error: {exc.filename or source}: {exc.strerror or exc}")
+        outcome = Outcome.FAILED
+    except Exception:
+        report.error(f"error: internal error while processing {source}:")
+        report.error(traceback.format_exc().rstrip())
+        report.error(
+            "This is a bug in codegen. Please report it with the input file and "
+            "the output of `codegen --dump-stages` on it."
+        )
+        outcome = Outcome.CRASHED
+    assert report.events is not None
+    return outcome, report.events, report.learnt
+
+
 def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> None:
-    """Process every input, reporting each failure and carrying on with the rest."""
+    """Process every input, reporting each failure and carrying on with the rest.
+
+    Inputs the cache knows to be up to date are skipped; the others are
+    differentiated in parallel, and their messages shown in the inputs' order."""
     inputs = sort_generated(inputs, settings, report)
     targets = plan_outputs(inputs, settings)
-    for source, target in zip(inputs, targets):
-        try:
-            outcome = process(source, target, settings, report)
-        except BrokenPipeError:
-            raise
-        except CodegenError as exc:
-            for problem in exc.problems:
-                report.problem(problem)
-            outcome = Outcome.FAILED
-        except OSError as exc:
-            report.error(f"error: {exc.filename or source}: {exc.strerror or exc}")
-            outcome = Outcome.FAILED
-        except Exception:
-            report.error(f"error: internal error while processing {source}:")
-            report.error(traceback.format_exc().rstrip())
-            report.error(
-                "This is a bug in codegen. Please report it with the input file and "
-                "the output of `codegen --dump-stages` on it."
-            )
-            outcome = Outcome.CRASHED
+    known = cache.Cache.for_settings(settings.shaping(), settings.src) if settings.cache and settings.output != "-" else None
+    cached = [known is not None and target is not None and known.fresh(source, target) for source, target in zip(inputs, targets)]
+    todo = [(source, target, settings) for (source, target), hit in zip(zip(inputs, targets), cached) if not hit]
+    done = jobs.ordered(run_job, todo, 1 if settings.dump_stages else settings.workers)
+    for source, target, hit in zip(inputs, targets, cached):
+        if hit:
+            report.detail(f"{target} is up to date (cached)")
+            outcome = Outcome.UP_TO_DATE if settings.check or settings.diff else Outcome.UNCHANGED
+        else:
+            outcome, events, learnt = next(done)
+            report.replay(events)
+            if learnt is not None and known is not None and target is not None:
+                known.record(source, target, *learnt)
         report.outcomes.append(outcome)
+    if known is not None:
+        known.save()
 
 
 def run(args: argparse.Namespace) -> int:
