@@ -229,7 +229,7 @@ def build(
             fn = normalise(info, info.functions[name], collector, wrt, forward)
         except CodegenError:
             continue
-        fn.types = typed.of(info.functions[name], info.code) if options.annotate else None
+        fn.types = typed.of(info.functions[name], info.code)
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
         if forward:
@@ -262,7 +262,7 @@ def build(
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
     plain = replace(
-        options, mode="reverse", style="fused", return_value=False, assert_shapes=False, list_literals=False, annotate=False
+        options, mode="reverse", style="fused", return_value=False, assert_shapes=False, list_literals=False
     )
     reverse = build(source, filename, plain, dump_stages)
     backward_module = reverse.code

@@ -12,6 +12,7 @@ their own templates below.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 
 from codegen import assertions, helpers, ir, typed
@@ -60,6 +61,9 @@ def _pruned(lines: list[str], params: frozenset[str]) -> list[str]:
     statements = prune(ast.parse("\n".join(lines)).body, params)
     assert isinstance(statements[-1], ast.Return)
     return [*(ast.unparse(statement) for statement in statements[:-1]), lines[-1]]
+
+
+_NOT_ARRAYS = frozenset({"float", "int", "builtins.float", "builtins.int", "complex"})
 
 
 class ForwardMode:
@@ -270,6 +274,7 @@ class ForwardMode:
                     then_lines.append(f"{else_tangents[var]} = {self.zero(var)}")
                 self.tangents = {**then_tangents, **else_tangents}
                 self.bound = then_bound & else_bound
+                lines += self.declared_copies(then_lines, else_lines)
                 lines += [f"if {ast.unparse(statement.test)}:", *_indent(then_lines or ["pass"])]
                 if else_lines:
                     lines += ["else:", *_indent(else_lines)]
@@ -402,6 +407,24 @@ class ForwardMode:
         text = "\n".join(body)
         return f"def {name}({', '.join(parts)}){returns}:\n" + textwrap.indent(text, "    ") + "\n"
 
+    def declared_copies(self, then_lines: list[str], else_lines: list[str]) -> list[str]:
+        """For a fully typed function: `name: T` before an `if` whose branches
+        both bind `name`, one as a copy of a typed parameter (or its tangent).
+        A type checker would take the other branch's value's type for the
+        name's, of which the parameter's may be wider (`NDArray | float`)."""
+        types = self.fn.types
+        if types is None or not else_lines:
+            return []
+        known = dict(types.params)
+        known.update({self.spelled[p.name]: types.params[p.name] for p in self.differentiable if p.name in self.spelled})
+        copies = [re.fullmatch(r"(\w+) = (\w+)", line) for line in [*then_lines, *else_lines]]
+        bound = [{m.group(1) for m in map(re.compile(r"(\w+) = ").match, block) if m} for block in (then_lines, else_lines)]
+        declared = {}
+        for match in copies:
+            if match and match.group(2) in known and all(match.group(1) in names for names in bound):
+                declared[match.group(1)] = known[match.group(2)]
+        return [f"{name}: {type_text}" for name, type_text in declared.items()]
+
     def annotations(self, dots: list[str]) -> tuple[list[str], str]:
         """The tangent parameters and the return annotation: for a fully typed
         function, each tangent has its parameter's type, each output's tangent
@@ -411,7 +434,13 @@ class ForwardMode:
             return dots, ""
         parts = [f"{dot}: {types.params[p.name]}" for dot, p in zip(dots, self.differentiable)]
         if self.hvp:
-            return parts, f" -> {types.returns}"
+            # A gradient's tangent seeded by np.zeros_like is an array even where its
+            # parameter is a number or a list: those are not promised.
+            returned = typed.outputs(types, len(self.fn.outputs)) or []
+            honest = ["Any" if t in _NOT_ARRAYS or t.startswith(("list[", "List[")) else t for t in returned]
+            if not honest:
+                return parts, ""
+            return parts, f" -> {honest[0]}" if len(honest) == 1 else f" -> tuple[{', '.join(honest)}]"
         outputs = typed.outputs(types, len(self.fn.outputs))
         if outputs is None:
             return dots, ""

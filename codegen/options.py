@@ -25,8 +25,6 @@ class Options:
     instead of literals: the HVP's inner backward, which forward mode reads.
     `src` are the directories whose modules are the project's own, for the
     grouping of imports (ruff's `src`); empty: only the input's own module.
-    `annotate=False` leaves out the types of a fully typed input (the HVP's
-    inner backward, whose signature forward mode copies).
     """
 
     functions: tuple[str, ...] | None = None
@@ -40,7 +38,6 @@ class Options:
     assert_shapes: bool = False
     list_literals: bool = True
     src: tuple[str, ...] = ()
-    annotate: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES and self.mode != "hvp-inner":

@@ -136,7 +136,7 @@ def test_an_untyped_or_shape_annotated_input_gets_no_types() -> None:
 
 def test_mypy_strict_accepts_the_backward_of_a_typed_module(tmp_path: Path) -> None:
     files = {"typed.py": TYPED}
-    modes = {"fused": {}, "value": {"return_value": True}, "split": {"style": "split"}, "jvp": {"mode": "forward"}}
+    modes = {"fused": {}, "value": {"return_value": True}, "split": {"style": "split"}, "jvp": {"mode": "forward"}, "hvp": {"mode": "hvp"}}
     for name, options in modes.items():
         files[f"typed_{name}.py"] = codegen.generate(TYPED, filename="typed.py", **options)  # type: ignore[arg-type]
     found = mypy(tmp_path, files, "--strict")
@@ -194,9 +194,29 @@ def test_typed_split_and_forward_mode_are_right() -> None:
     assert np.allclose(value, forward["scaled"](x)) and np.allclose(tangent, numeric_tangent, atol=1e-7)
 
 
-def test_an_hvp_of_a_typed_input_keeps_its_usual_signature() -> None:
-    """Not typed yet: an HVP's tangents of number and list parameters are numpy
-    arrays (its zero seeds), which the input's types would misstate."""
-    hvp = flat(codegen.generate(TYPED, mode="hvp", functions=["affine"]))
-    assert "x_dot, w_dot, b_dot, dout=1.0):" in hvp and "Any" not in hvp
-    compile(hvp, "typed", "exec")
+def test_an_hvp_of_a_typed_input_is_typed_in_its_usual_order() -> None:
+    """The vectors have their parameters' types and come before the upstream
+    gradients, as in an untyped HVP (a typed array upstream has no default). A
+    product whose parameter is a number or a list is `Any`: its zero seed
+    makes it an array."""
+    array = "NDArray[np.float64]"
+    hvp = flat(codegen.generate(TYPED, mode="hvp", functions=["affine", "f", "scaled"]))
+    assert f"x_dot: {array}, w_dot: {array}, b_dot: {array}, dout: {array}) -> tuple[{array}, {array}, {array}]:" in hvp
+    assert "def f_hvp(x: float, y: float, x_dot: float, y_dot: float, dout: float = 1.0) -> tuple[Any, Any]:" in hvp
+    assert f"x_dot: {array}, scale: float = 2.0, dout: {array} | float = 1.0) -> {array}:" in hvp
+    assert f"dout_1: {array} | float if np.ndim(dout) == 0:" in hvp  # declared: the branches' types differ
+    untyped = flat(codegen.generate(TYPED.replace(" -> NDArray[np.float64]:", ":"), mode="hvp", functions=["affine"]))
+    assert "x_dot, w_dot, b_dot, dout=1.0):" in untyped and "Any" not in untyped
+
+
+def test_typed_hvps_are_right() -> None:
+    forward, typed_hvp, _ = load(TYPED, mode="hvp", functions=["scaled", "f"])
+    _, plain, _ = load(TYPED.replace("-> float:", ":").replace("-> NDArray[np.float64]:", ":"), mode="hvp", functions=["scaled", "f"])
+    rng = np.random.default_rng(7)
+    x, v, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    assert np.allclose(typed_hvp["scaled_hvp"](x, v, 2.0, g), plain["scaled_hvp"](x, v, 2.0, g))
+    _, backward, _ = load(TYPED, functions=["scaled"])
+    eps = 1e-6
+    numeric = (backward["scaled_backward"](x + eps * v, 2.0, g) - backward["scaled_backward"](x - eps * v, 2.0, g)) / (2 * eps)
+    assert np.allclose(typed_hvp["scaled_hvp"](x, v, 2.0, g), numeric, atol=1e-6)
+    assert np.allclose(typed_hvp["f_hvp"](0.7, 1.3, 0.2, -0.4), plain["f_hvp"](0.7, 1.3, 0.2, -0.4))
