@@ -46,10 +46,11 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
     sys.path.append(str(ROOT))
 
-import codegen  # noqa: E402
-import codegen.format  # noqa: E402
 from workloads import WORKLOADS, Workload  # noqa: E402
 from workloads import hand as hand_module  # noqa: E402
+
+import codegen  # noqa: E402
+import codegen.emit.format  # noqa: E402
 
 RTOL, ATOL = 1e-6, 1e-9
 GEN_SIZES = (500, 1000, 2000, 4000, 8000)
@@ -731,13 +732,13 @@ class GenResult:
 def time_generation(n: int, clock: Callable[[], float], stages: bool) -> GenResult:
     """Time `codegen.generate` on `synthetic_source(n)`, and black's part of it.
 
-    Black's part is measured by wrapping `codegen.format.format_code` for the
+    Black's part is measured by wrapping `codegen.emit.format.format_code` for the
     duration of the run, so one run gives both numbers.
     """
     res = GenResult(n)
     source = synthetic_source(n)
     black_times: list[float] = []
-    original = codegen.format.format_code
+    original = codegen.emit.format.format_code
 
     def timed_format(code: str, **kwargs: Any) -> str:
         t0 = clock()
@@ -747,7 +748,7 @@ def time_generation(n: int, clock: Callable[[], float], stages: bool) -> GenResu
             black_times.append(clock() - t0)
 
     gc.collect()
-    codegen.format.format_code = timed_format  # type: ignore[assignment]
+    codegen.emit.format.format_code = timed_format  # type: ignore[assignment]
     try:
         t0, w0 = clock(), time.perf_counter()
         out = codegen.generate(source, filename=f"synthetic{n}.py")
@@ -759,7 +760,7 @@ def time_generation(n: int, clock: Callable[[], float], stages: bool) -> GenResu
         res.error = f"codegen crashed: {type(exc).__name__}: {first_line(exc)}"
         return res
     finally:
-        codegen.format.format_code = original  # type: ignore[assignment]
+        codegen.emit.format.format_code = original  # type: ignore[assignment]
     if black_times:
         res.black = sum(black_times)
     else:
@@ -773,7 +774,7 @@ def time_generation(n: int, clock: Callable[[], float], stages: bool) -> GenResu
 
         codegen.generate(source, dump_stages=keep)
         t0 = clock()
-        codegen.format.format_code("import math\n\n\n" + "\n\n\n".join(dumps))
+        codegen.emit.format.format_code("import math\n\n\n" + "\n\n\n".join(dumps))
         res.black = clock() - t0
     res.lines = out.count("\n")
     compile(out, f"<generated synthetic{n}>", "exec")  # at least valid Python

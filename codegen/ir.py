@@ -9,14 +9,14 @@ stage's tree is kept whole only where its derivative needs no inner value
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from codegen import source
-from codegen.typed import Types
+from codegen.ad.rules import Rule
+from codegen.emit.typed import Types
 from codegen.naming import Names
-from codegen.rules import Rule
+from codegen.unparse import statement as statement_text
 
 
 @dataclass
@@ -51,7 +51,7 @@ def unparse(statement: ast.stmt) -> str:
     for node in [statement] if simple else ast.walk(statement):
         if isinstance(node, ast.stmt) and not hasattr(node, "lineno"):
             node.lineno = 0
-    return source.statement(statement)
+    return statement_text(statement)
 
 
 # Singletons in every tree Python's parser builds: shared, never copied.

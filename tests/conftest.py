@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from codegen import format as fmt
+from codegen.emit import format as fmt
 
 RunCodegen = Callable[..., "subprocess.CompletedProcess[str]"]
 

@@ -8,7 +8,7 @@ written the other way round): those are returned as equivalent, with why, and
 never run.  `probe_equivalent` tells, for a mutant that no check kills, whether
 it computes the same numbers as the original on random values anyway.
 
-An accumulation mutant rewrites one place of codegen/differentiate.py where a
+An accumulation mutant rewrites one place of codegen/ad/differentiate.py where a
 gradient is written (`=`) or added to (`+=`): each `_accumulate(...)` call
 becomes a plain assignment, each `ast.Assign` of a gradient becomes an
 accumulation, and a few named places (the copy before `+=` into a shared
@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from codegen import differentiate, helpers
+from codegen.ad import differentiate
+from codegen.emit import helpers
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ template and every wrong accumulation of the differentiator.
     python -m tests.mutation --rule numpy.tanh --rule mul
     python -m tests.mutation --quick          # a few rows and the accumulations (seconds)
 
-Each template of `codegen.rules.RULES` is mutated in turn (`tests.mutants`:
+Each template of `codegen.ad.rules.RULES` is mutated in turn (`tests.mutants`:
 negated, doubled, operands swapped, `out` for the operand, a factor dropped,
 `+`/`-` exchanged, a constant moved, a comparison reversed, branches swapped, a
 call dropped); rows whose templates are computed per call (products,
@@ -20,7 +20,7 @@ at kinks (tests/test_kinks.py), the golden cases' `# check:` calls and their
 Hessian-vector products, the control-flow programs.  Golden text comparisons are left out on purpose: they catch any
 change of output text, and so prove nothing about the numbers.
 
-Each accumulation of codegen/differentiate.py (`=` on a gradient's first
+Each accumulation of codegen/ad/differentiate.py (`=` on a gradient's first
 contribution, `+=` on the next, and the few places that keep `+=` correct) is
 turned the wrong way; its checks are the golden calls, the control-flow
 programs, the rule cases and `--examples` random programs of each random suite.
@@ -49,8 +49,8 @@ from typing import Any
 
 import numpy as np
 
-from codegen import api, ir
-from codegen.rules import RULES, Rule
+from codegen import ir, pipeline
+from codegen.ad.rules import RULES, Rule
 from tests import mutants, support
 
 Site = tuple[str, int, str]  # (row, operand index, template text)
@@ -121,18 +121,18 @@ class Report:
 def _with_normalised(test: Callable[..., None], *args: Any) -> None:
     """Call `test(*args, normalised)` as its `normalised` fixture would (tests/test_rules.py)."""
     seen: list[ir.Function] = []
-    normalise = api.normalise
+    normalise = pipeline.normalise
 
     def record(*call: Any, **kwargs: Any) -> ir.Function:
         fn = normalise(*call, **kwargs)
         seen.append(fn)
         return fn
 
-    api.normalise = record
+    pipeline.normalise = record
     try:
         test(*args, seen)
     finally:
-        api.normalise = normalise
+        pipeline.normalise = normalise
 
 
 def _parametrized(module: Any) -> Iterator[tuple[str, Callable[[], None]]]:
@@ -171,7 +171,13 @@ def _golden_calls(path: Any) -> None:
 def rule_checks(rows: set[str] | None = None) -> list[Check]:
     """The cases of tests/test_rules.py (of `rows` only, if given), both modes."""
     from tests import test_kinks
-    from tests.test_rules import CASES, GENERATED, newer_than_python, test_rule_gradient, test_unreachable_row_in_generated_code
+    from tests.test_rules import (
+        CASES,
+        GENERATED,
+        newer_than_python,
+        test_rule_gradient,
+        test_unreachable_row_in_generated_code,
+    )
     from tests.test_rules_forward import test_rule_jvp
 
     checks = []
@@ -222,14 +228,14 @@ def random_checks(examples: int) -> list[Check]:
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Black skipped (the checks are numerical) and warnings silenced while checks run."""
-    format_code = api.fmt.format_code
-    api.fmt.format_code = lambda code, **options: code
+    format_code = pipeline.fmt.format_code
+    pipeline.fmt.format_code = lambda code, **options: code
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        api.fmt.format_code = format_code
+        pipeline.fmt.format_code = format_code
 
 
 @contextlib.contextmanager
@@ -364,11 +370,11 @@ def run_accumulations(checks: list[Check], report: Report, log: Callable[[str], 
         finally:
             setattr(owner, name, original)
         if killer is not None:
-            report.outcomes.append(Outcome("accumulation", "codegen/differentiate.py", patch.what, "killed", killer))
+            report.outcomes.append(Outcome("accumulation", "codegen/ad/differentiate.py", patch.what, "killed", killer))
         elif patch.equivalent:
-            report.outcomes.append(Outcome("accumulation", "codegen/differentiate.py", patch.what, "equivalent", patch.equivalent))
+            report.outcomes.append(Outcome("accumulation", "codegen/ad/differentiate.py", patch.what, "equivalent", patch.equivalent))
         else:
-            report.outcomes.append(Outcome("accumulation", "codegen/differentiate.py", patch.what, "survived", f"{len(checks)} checks ran"))
+            report.outcomes.append(Outcome("accumulation", "codegen/ad/differentiate.py", patch.what, "survived", f"{len(checks)} checks ran"))
             log(f"  survived: {patch.what}")
 
 
@@ -414,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     unknown = sorted(set(args.rule or ()) - set(RULES))
     if unknown:
-        parser.error(f"not rows of codegen.rules.RULES: {', '.join(unknown)}")
+        parser.error(f"not rows of codegen.ad.rules.RULES: {', '.join(unknown)}")
     start = time.perf_counter()
     rows = set(args.rule) if args.rule else set(QUICK_ROWS) if args.quick else None
     report = run(rows, own_cases_only=args.quick, accumulations=not args.rule, examples=args.examples, log=print)

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
-from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 import codegen
 

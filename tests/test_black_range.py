@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import codegen
-from codegen.format import black_only
+from codegen.emit.format import black_only
 from tests.test_golden import case_files, split_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ CHECK = """
 import json, re, sys
 from pathlib import Path
 import black, codegen
-from codegen.format import black_only
+from codegen.emit.format import black_only
 wrong = []
 for source, expected, options in json.loads(Path(sys.argv[1]).read_text()):
     if codegen.generate(source, **options) != expected:

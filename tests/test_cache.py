@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen import __version__, cache
+from codegen import __version__
+from codegen.cli import cache
 from tests.test_cli import FWD, OTHER, UNSUPPORTED, RunCodegen, write, write_notebook
 
 
@@ -123,7 +124,7 @@ def test_a_cache_file_that_cannot_be_read_is_ignored(tmp_path: Path) -> None:
 def test_the_cache_is_in_the_user_cache_directory(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CODEGEN_CACHE_DIR"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
-    code = "from codegen import cache; print(cache.directory())"
+    code = "from codegen.cli import cache; print(cache.directory())"
     found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     if sys.platform not in ("win32", "darwin"):
         assert Path(found.stdout.strip()) == tmp_path / "xdg" / "codegen" / __version__

@@ -649,11 +649,11 @@ def test_forward_file_is_never_run(project: Path, codegen: RunCodegen) -> None:
 def test_internal_error_exits_123(project: Path) -> None:
     write(project / "fwd.py", FWD)
     script = (
-        "import sys, codegen.cli\n"
+        "import sys, codegen.cli.main\n"
         "def broken(*args, **kwargs):\n"
         "    raise RuntimeError('simulated bug')\n"
-        "codegen.cli.generate = broken\n"
-        "sys.exit(codegen.cli.main(['fwd.py']))\n"
+        "codegen.cli.main.generate = broken\n"
+        "sys.exit(codegen.cli.main.main(['fwd.py']))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=project, capture_output=True, text=True

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.cse import eliminate
 from codegen.naming import Names
+from codegen.optimize.cse import eliminate
 
 PURE = {"np", "math"}
 

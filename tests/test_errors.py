@@ -66,7 +66,7 @@ def test_cli_skips_module_without_forward_functions(tmp_path: Path) -> None:
 
 def test_output_python_cannot_compile_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """A codegen bug is never disguised as a problem of the input (B20)."""
-    from codegen import format as fmt
+    from codegen.emit import format as fmt
 
     monkeypatch.setattr(fmt, "format_code", lambda text, **kwargs: text + "def broken(:\n")
     with pytest.raises(RuntimeError, match="cannot compile.*report"):

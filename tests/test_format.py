@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import codegen
-from codegen import format as fmt
+from codegen.emit import format as fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.stem.endswith("_backward"))

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import codegen
-from codegen.format import format_code
+from codegen.emit.format import format_code
 from tests.support import check_gradients, load
 
 CASES = Path(__file__).parent / "cases"

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import codegen
-from codegen import kinds, parse
 from codegen.errors import Collector
+from codegen.infer import kinds
+from codegen.read import parse
 from tests.support import check_gradients, load
 
 CASES = Path(__file__).parent / "kinds"

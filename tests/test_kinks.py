@@ -1,4 +1,4 @@
-"""Gradients exactly at kinks follow the conventions documented in codegen/rules.py.
+"""Gradients exactly at kinks follow the conventions documented in codegen/ad/rules.py.
 
 - `abs(x)` and `math.fabs(x)`: derivative 0 at 0 (numpy's `sign`, autograd's choice),
   also at -0.0; +-1 everywhere else, however close to 0.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import codegen
-from codegen.imports import arrange
+from codegen.emit.imports import arrange
 from tests.test_golden import case_files, case_options, split_case
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from codegen.literals import write
+from codegen.optimize.literals import write
 from tests.support import check_gradients, load
 
 NEURON = [

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import numpy as numeric
 import numpy.linalg as la
-from numpy import linalg, tanh as th
 import pytest
+from numpy import linalg
+from numpy import tanh as th
 
 import codegen
 

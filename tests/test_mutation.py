@@ -9,7 +9,6 @@ import ast
 
 from tests import mutants, mutation
 
-
 # The one known survivor: no check (nor the random suites) ever gives a folded
 # gradient a second contribution, so this branch of `contribute` runs in none.
 OPEN = {"contribute: `=` written `+=` (self.emit(ast.Assign([ast.Name(name, ast.Store())], self.folded.pop(name))))"}
@@ -53,7 +52,7 @@ def test_probe_tells_a_changed_value_from_the_same_one() -> None:
 
 
 def test_every_accumulation_site_is_found_in_the_differentiator() -> None:
-    """A change to codegen/differentiate.py that moves a site fails here, not silently."""
+    """A change to codegen/ad/differentiate.py that moves a site fails here, not silently."""
     patches = mutants.accumulation_patches()
     assert len({p.what for p in patches}) == len(patches)
     for patch in patches:

@@ -216,7 +216,7 @@ def test_cli_on_a_file_that_is_no_notebook(tmp_path: Path) -> None:
 
 
 def test_ipython_syntax_is_left_out_and_python_kept() -> None:
-    from codegen import notebook as nb_module
+    from codegen.read import notebook as nb_module
 
     cells = [
         "%%timeit\nx = 1",

@@ -45,7 +45,7 @@ def test_the_distribution_has_its_own_name_and_the_command_and_import_stay(wheel
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         (entry_points,) = [n for n in names if n.endswith("entry_points.txt")]
-        assert "codegen = codegen.cli:main" in archive.read(entry_points).decode()
+        assert "codegen = codegen.cli.main:main" in archive.read(entry_points).decode()
     assert "codegen/__init__.py" in names
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from codegen.partition import tile
+from codegen.optimize.partition import tile
 
 GATES = [
     "H = h.shape[1]",

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from codegen import helpers
+from codegen.emit import helpers
 from tests.support import check_gradients, load
 
 SHAPES = [(), (3,), (2, 3), (4, 2, 3), (3, 5), (5, 3, 4), (1, 3), (3, 1), (2, 1, 3, 4)]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from codegen.prune import live_forward, prune
+from codegen.optimize.prune import live_forward, prune
 
 
 def _pruned(body: str) -> str:

@@ -63,8 +63,9 @@ from hypothesis import assume, event, note
 from hypothesis import strategies as st
 
 import codegen
-from codegen import kinds, parse
 from codegen.errors import Collector
+from codegen.infer import kinds
+from codegen.read import parse
 from tests.support import (
     LONG,
     bug,

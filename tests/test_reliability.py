@@ -323,7 +323,7 @@ FORWARD = "def f(x):\n    return x * 2.0\n"
 
 
 def test_a_file_that_appears_at_the_output_while_codegen_runs_is_kept(project: Any, monkeypatch: Any) -> None:
-    from codegen import cli
+    from codegen.cli import main as cli
 
     (project / "fwd.py").write_text(FORWARD)
     real = cli.generate
@@ -340,7 +340,7 @@ def test_a_file_that_appears_at_the_output_while_codegen_runs_is_kept(project: A
 
 
 def test_a_hand_written_file_replacing_a_generated_one_at_the_rename_is_kept(tmp_path: Any) -> None:
-    from codegen import files
+    from codegen.cli import files
 
     out = tmp_path / "fwd_backward.py"
     old = codegen.generate(FORWARD).encode()
@@ -419,7 +419,7 @@ def nested_loops(levels: int) -> str:
 def test_forward_mode_work_grows_polynomially_in_loop_nesting(mode: str, monkeypatch: Any) -> None:
     import time
 
-    from codegen import forward_mode
+    from codegen.ad import forward_mode
 
     runs: list[int] = []
     real = forward_mode.ForwardMode.block

@@ -1,6 +1,6 @@
 """One numerical test per row of the derivative-rule table, and more per tricky row.
 
-`CASES` holds, for every row of `codegen.rules.RULES`, forward snippets that reach
+`CASES` holds, for every row of `codegen.ad.rules.RULES`, forward snippets that reach
 it, each with arguments inside the function's domain and away from kinks.
 Each case is generated, executed, and its gradients compared with central
 differences (`tests.support.check_gradients`).  A row added to the table
@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 
 import codegen
-from codegen import CodegenError, api, ir
-from codegen.normalize import normalise
-from codegen.rules import RULES
+from codegen import CodegenError, ir, pipeline
+from codegen.ad.rules import RULES
+from codegen.lower.normalize import normalise
 from tests.support import check_gradients, gradient_names, load
 
 # Rows no forward source can reach directly.  Each entry needs a comment saying
@@ -755,8 +755,8 @@ def normalised(monkeypatch: pytest.MonkeyPatch) -> list[ir.Function]:
         seen.append(fn)
         return fn
 
-    monkeypatch.setattr(api, "normalise", record)
-    monkeypatch.setattr(api.fmt, "format_code", lambda code, **options: code)
+    monkeypatch.setattr(pipeline, "normalise", record)
+    monkeypatch.setattr(pipeline.fmt, "format_code", lambda code, **options: code)
     return seen
 
 
@@ -780,7 +780,7 @@ def test_every_rule_has_a_case() -> None:
     """A row added to RULES without a case here fails: every rule gets a numerical test."""
     covered = {c.rule for c in CASES} | set(UNREACHABLE)
     missing = sorted(set(RULES) - covered)
-    assert not missing, f"rows of codegen.rules.RULES without a case in tests/test_rules.py: {missing}"
+    assert not missing, f"rows of codegen.ad.rules.RULES without a case in tests/test_rules.py: {missing}"
 
 
 def test_every_case_names_a_rule() -> None:

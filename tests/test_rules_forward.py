@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegen import CodegenError, api
+from codegen import CodegenError, pipeline
 from tests.test_forward_mode import check_jvp
 from tests.test_rules import CASES, Case, newer_than_python
 
@@ -20,7 +20,7 @@ REFUSED: dict[str, str] = {}
 @pytest.fixture(autouse=True)
 def unformatted(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip black: the rule cases test derivatives, and black dominates their run time."""
-    monkeypatch.setattr(api.fmt, "format_code", lambda code, **options: code)
+    monkeypatch.setattr(pipeline.fmt, "format_code", lambda code, **options: code)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

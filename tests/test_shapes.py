@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import codegen
-from codegen.dims import Shape, parse_dims
+from codegen.infer.dims import Shape, parse_dims
 from tests.conftest import RunCodegen
 from tests.support import check_gradients, load
 

@@ -1,4 +1,4 @@
-"""codegen.source writes exactly what ast.unparse writes."""
+"""codegen.unparse writes exactly what ast.unparse writes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen import source
+from codegen import unparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted(
@@ -26,9 +26,9 @@ SIMPLE = (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)
 def test_every_expression_and_simple_statement_of_the_repository(path: Path) -> None:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.expr):
-            assert source.expression(node) == ast.unparse(node)
+            assert unparse.expression(node) == ast.unparse(node)
         elif isinstance(node, SIMPLE):
-            assert source.statement(node) == ast.unparse(node)
+            assert unparse.statement(node) == ast.unparse(node)
 
 
 def _expr(text: str) -> ast.expr:
@@ -71,14 +71,14 @@ BUILT = [
 
 @pytest.mark.parametrize("tree", BUILT, ids=ast.dump)
 def test_trees_the_parser_does_not_build(tree: ast.expr) -> None:
-    assert source.expression(tree) == ast.unparse(tree)
+    assert unparse.expression(tree) == ast.unparse(tree)
     statement = ast.Assign([ast.Name("y", ast.Store())], tree, lineno=0)
-    assert source.statement(statement) == ast.unparse(statement)
-    assert source.statement(ast.Expr(tree)) == ast.unparse(ast.Expr(tree))
+    assert unparse.statement(statement) == ast.unparse(statement)
+    assert unparse.statement(ast.Expr(tree)) == ast.unparse(ast.Expr(tree))
 
 
 def test_statements_it_does_not_write_are_left_to_ast_unparse() -> None:
     tree = ast.parse("if a:\n    b = 1\nelse:\n    c: int = 2")
-    assert source.statement(tree.body[0]) == ast.unparse(tree.body[0])
+    assert unparse.statement(tree.body[0]) == ast.unparse(tree.body[0])
     typed = ast.Assign([ast.Name("y", ast.Store())], ast.Constant(1), type_comment="int", lineno=0)
-    assert source.statement(typed) == "y = 1 # type: int"
+    assert unparse.statement(typed) == "y = 1 # type: int"

@@ -1,0 +1,592 @@
+"""Reverse-mode differentiation: a generic reverse walk over the stages.
+
+Each stage's tree is walked from its root with the gradient of its target;
+each operation instantiates its rule's templates to get its arguments'
+gradients, and each variable reached accumulates them: `=` on the first
+contribution, `+=` on the next ones.  No rule is special-cased here.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from codegen import ir, unparse
+from codegen.ad.reverse_flow import FlowReversal, LoopContext
+from codegen.ad.rules import HELPER_ROWS
+from codegen.emit import helpers
+from codegen.infer.dims import Dims
+from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, ShapeKeys
+from codegen.ir import render, substitute
+from codegen.naming import temp_name
+from codegen.optimize.simplify import simplify
+
+# Calls that return a new array (so `+=` on the result cannot touch anything else).
+_FRESH_CALLS = frozenset(
+    {"dot", "matmul", "outer", "tensordot", "einsum", "where", "zeros_like", "ones_like",
+     "exp", "log", "sqrt", "sign", "cos", "sin", "tanh", "sum", "mean", "copy", "zeros"}
+)
+
+
+@dataclass
+class Backward:
+    """The backward pass of one function, as lines of code and comments."""
+
+    lines: list[str] = field(default_factory=list)
+    gradients: dict[str, ast.expr] = field(default_factory=dict)  # param -> its gradient
+    differentiable: list[ir.Param] = field(default_factory=list)
+    constant: list[ir.Param] = field(default_factory=list)
+    modules: set[str] = field(default_factory=set)  # "math" / "np" used by templates
+    spellings: dict[str, str] = field(default_factory=dict)  # module or helper -> its name here
+    helpers: set[str] = field(default_factory=set)
+    user_rules: set[str] = field(default_factory=set)  # hand-written foo_backward called
+    user_imports: set[str] = field(default_factory=set)  # other names of the user's module used
+    unranked: list[str] = field(default_factory=list)  # operands of products whose ranks are unknown
+    spread: list[str] = field(default_factory=list)  # a scalar upstream made an array of ones (fused style)
+    text: str | None = None  # the whole function, when written by another mode
+
+
+
+
+def is_fresh(expr: ast.expr) -> bool:
+    """Whether `expr` certainly evaluates to a new object (not a view or alias)."""
+    if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if isinstance(expr, ast.Call):
+        func = expr.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return name in _FRESH_CALLS
+    return False
+
+
+def useful_variables(fn: ir.Function) -> set[str]:
+    """Active variables on a differentiable path to an output (a fixpoint, for loops)."""
+    useful = {o for o in fn.outputs if o in fn.active}
+    stages = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Stage, ir.Append))]
+    while True:
+        grown = set(useful)
+        for statement in reversed(stages):
+            if statement.target in grown:
+                grown |= _active_leaves(statement.value)
+        if grown == useful:
+            return useful
+        useful = grown
+
+
+def _active_leaves(node: ir.Node) -> set[str]:
+    if isinstance(node, ir.Leaf):
+        return {node.var} if node.var is not None else set()
+    cached = getattr(node, "_leaves", None)
+    if cached is not None:
+        return cached
+    found: set[str] = set()
+    for i, arg in enumerate(node.args):
+        if node.rule.flows(i):
+            found |= _active_leaves(arg)
+    node._leaves = found  # type: ignore[attr-defined]  # the tree no longer changes
+    return found
+
+
+class Differentiator(FlowReversal):
+    """Builds the backward lines of one normalised function."""
+
+    def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
+        self.fn = fn
+        self.names = fn.names
+        self.modules = modules  # "math"/"np"/helpers -> the local spelling
+        self.result = Backward(spellings=modules)
+        self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
+        self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
+        self.list_gradients: set[str] = set()  # gradients built as Python lists
+        self.useful = useful_variables(fn)
+        self.out: list[list[str]] = [self.result.lines]
+        self.loops: list[LoopContext] = []
+        self.grad_vars: dict[str, str] = {}
+        self.hoisted: dict[str, int] = {}  # gradient -> id of the loop it is zeroed before
+        self.folded: dict[str, ast.expr] = {}  # gradient name -> the name it equals
+        self.nested: set[str] = set()  # list gradients added to inside a branch or loop
+        self.last_origin = -1
+        dims = Dims(fn.scalars)
+        dims.shapes = dict(fn.dims)
+        self.shapes = ShapeKeys(fn.scalars, dims)
+        self.shapes.keys = dict(fn.shape_keys)
+
+    # ---- output ---------------------------------------------------------------
+    def emit(self, statement: ast.stmt) -> None:
+        self.out[-1].append(ir.unparse(statement))
+
+    def contribute(self, leaf: ir.Leaf, gradient: ast.expr) -> None:
+        var = leaf.var
+        if var is None or var not in self.useful:
+            return
+        name = self.names.grad(var)
+        self.grad_vars[name] = var
+        target: ast.expr = ast.Name(name, ast.Store())
+        if name in self.folded and name not in self.state:
+            del self.folded[name]  # used up; this contribution starts a new gradient
+        if name in self.folded:
+            # A second contribution after all: the gradient needs its name.
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], self.folded.pop(name)))
+        elif name not in self.state and self.foldable(var, leaf, gradient):
+            # An intermediate's gradient that is just another name: use that name.
+            self.folded[name] = gradient
+            self.state[name] = "fresh" if self.is_number(var) else "alias"
+            return
+        if name not in self.state:
+            outer = self.outer_loop_for(var)
+            if outer is not None:
+                # Every iteration adds into this gradient: start it at zero.
+                outer.inits.append(self.zero_line(name, var))
+                self.state[name] = "fresh"
+                self.hoisted[name] = id(outer)
+        if leaf.index is not None:
+            self.contribute_element(leaf, name, gradient)
+            return
+        if name not in self.state:
+            self.emit(ast.Assign([target], gradient))
+            self.state[name] = "fresh" if self.is_number(var) or is_fresh(gradient) else "alias"
+        elif self.state[name] == "alias":
+            # `+=` would write into the array this name still shares.
+            total = ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), gradient)
+            self.emit(ast.Assign([target], total))
+            self.state[name] = "fresh"
+        else:
+            self.emit(_accumulate(target, gradient))
+
+    def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
+        return (
+            var in self.fn.temps
+            and leaf.index is None
+            and isinstance(gradient, ast.Name)
+            and self.outer_loop_for(var) is None
+        )
+
+    def gradient_of(self, var: str) -> ast.expr:
+        name = self.names.grad(var)
+        return ir.clone(self.folded[name]) if name in self.folded else ast.Name(name, ast.Load())
+
+    def contribute_element(self, leaf: ir.Leaf, name: str, gradient: ast.expr) -> None:
+        """Accumulate into `dvar[index]`: a list element, or a part of an array."""
+        assert leaf.var is not None and leaf.index is not None
+        var = leaf.var
+        is_list = var in self.fn.lists or var in self.fn.list_values
+        if name not in self.state:
+            zeros = (
+                ast.parse(f"[0.0] * len({var})", mode="eval").body
+                if is_list
+                else zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
+            )
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], zeros))
+            if is_list:
+                self.list_gradients.add(name)
+            self.result.modules.update(() if is_list else ("np",))
+            self.state[name] = "fresh"
+            self.elements[name] = set()
+        elif self.state[name] == "alias":
+            copied = ast.parse(f"{name}.copy()" if not is_list else f"list({name})", mode="eval").body
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], copied))
+            self.state[name] = "fresh"
+        gradient = _without_ones(gradient, self.modules["np"])
+        index = ir.clone(leaf.index)
+        target = ast.Subscript(ast.Name(name, ast.Load()), index, ast.Store())
+        if not leaf.basic and not is_list:
+            # Repeated indices must add up; plain `+=` would keep only one of them.
+            add_at = ast.parse(f"{self.modules['np']}.add.at", mode="eval").body
+            call = ast.Call(add_at, [ast.Name(name, ast.Load()), _as_value(ir.clone(leaf.index)), gradient], [])
+            self.emit(ast.Expr(call))
+            return
+        key = ast.dump(leaf.index)
+        distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
+        if len(self.out) > 1 or not distinct:
+            # In a branch or loop another path may add to any element; and `v[-2]` or
+            # `v[i]` may be the element a later `v[1]` names.
+            self.nested.add(name)
+        first = distinct and name not in self.nested and key not in self.elements.setdefault(name, set())
+        if is_list and first:
+            self.elements[name].add(key)
+            self.emit(ast.Assign([target], gradient))
+        else:
+            self.elements.setdefault(name, set()).add(key)
+            self.emit(_accumulate(target, gradient))
+
+    # ---- shapes -------------------------------------------------------------------
+    def call_user_rule(self, op: ir.Op, gradient: ast.expr) -> None:
+        """`dx, dy = foo_backward(x, y, g)`: the user's rule gives one gradient per parameter."""
+        callee = op.rule.name[len("user."):]
+        self.result.user_rules.add(callee)
+        temps = [self.names.fresh(f"d{callee}_{name}") for name in op.rule.args]
+        call = ast.Call(ast.Name(f"{callee}_backward", ast.Load()), [*map(render, op.args), gradient], [])
+        target: ast.expr = (
+            ast.Name(temps[0], ast.Store())
+            if len(temps) == 1
+            else ast.Tuple([ast.Name(t, ast.Store()) for t in temps], ast.Store())
+        )
+        self.emit(ast.Assign([target], call))
+        for temp, arg in zip(temps, op.args):
+            if self.reaches(arg):
+                self.backprop(arg, ast.Name(temp, ast.Load()), ast.Name("__unused__", ast.Load()))
+
+    def mask_written(self, op: ir.Op, old: ir.Node, gradient: ast.expr) -> None:
+        """The gradient of `a` through `a[index] = v`: zero where v was written."""
+        assert isinstance(old, ir.Leaf) and old.var is not None
+        name = self.names.grad(old.var)
+        masked = name if name not in self.state else self.names.fresh(f"{name}_masked")
+        index = ir.clone(op.keywords["index"])
+        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{unparse.expression(gradient)}.copy()", mode="eval").body))
+        self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0.0)))
+        if masked == name:
+            self.state[name] = "fresh"
+            self.grad_vars[name] = old.var
+            self.nested.add(name)  # every element holds a gradient already: later ones add to it
+        else:
+            self.contribute(old, ast.Name(masked, ast.Load()))
+
+    def unbroadcast(self, gradient: ast.expr, arg: ir.Node, op: ir.Node) -> ast.expr:
+        """`gradient` summed back to `arg`'s shape, where broadcasting may have grown it."""
+        how = self.shapes.summing(arg, op)
+        if how is None:
+            return gradient
+        np_name = self.modules["np"]
+        self.result.modules.add("np")
+        total = ast.parse(f"{np_name}.sum", mode="eval").body
+        if how == "all":
+            return ast.Call(total, [gradient], [])
+        if how.startswith("dims:"):
+            lead, kept = (ast.literal_eval(part) for part in how[len("dims:"):].split("|"))
+            if lead:
+                axis = lead[0] if len(lead) == 1 else tuple(lead)
+                gradient = ast.Call(total, [gradient], [ast.keyword("axis", ast.Constant(axis))])
+            if kept:
+                axis = kept[0] if len(kept) == 1 else tuple(kept)
+                keywords = [ast.keyword("axis", ast.Constant(axis)), ast.keyword("keepdims", ast.Constant(True))]
+                gradient = ast.Call(ir.clone(total), [gradient], keywords)
+            return gradient
+        if how.startswith("axis:"):
+            axis = ast.parse(how[len("axis:"):], mode="eval").body
+            keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]
+            return ast.Call(total, [gradient], keywords)
+        self.result.helpers.add("_unbroadcast")
+        like = render(arg)
+        if isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS:
+            helper = SHAPED_BY_OPERANDS[arg.rule.name]
+            self.result.helpers.add(helper)
+            like = ast.Call(ast.Name(self.modules[helper], ast.Load()), [render(a) for a in arg.args], [])
+        return ast.Call(ast.Name(self.modules["_unbroadcast"], ast.Load()), [gradient, like], [])
+
+    def named_if_shared(self, arg: ir.Node, gradient: ast.expr) -> ast.expr:
+        """A product left inline (kept only for its shape, now computed from its
+        operands') passes its summed gradient to both operands: name it once."""
+        if not (isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS and isinstance(gradient, ast.Call)):
+            return gradient
+        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and self.reaches(a)) < 2:
+            return gradient
+        name = self.names.fresh("d" + temp_name(arg.rule.name, ir.operand_names(arg), "product"))
+        self.emit(ast.Assign([ast.Name(name, ast.Store())], gradient))
+        return ast.Name(name, ast.Load())
+
+    # ---- the walk ---------------------------------------------------------------
+    def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
+        template = op.rule.template(index, len(op.args), op.keywords)
+        assert template is not None
+        uses = op.rule.names_in(index, template)
+        mapping: dict[str, ast.expr] = {"g": gradient, "out": out}
+        fresh = set()
+        for i, arg in enumerate(op.args):
+            name = op.rule.arg_name(i)
+            if name in uses:
+                mapping[name] = render(arg)
+                fresh.add(name)
+        for key, default in op.rule.keywords:
+            mapping[key] = op.keywords.get(key, default)
+        for key in op.rule.statics:
+            mapping[key] = op.keywords[key]
+        for helper in uses & helpers.NAMES:
+            self.result.helpers.add(helper)
+            if helper in HELPER_ROWS:
+                names = [unparse.expression(render(a)) for a in op.args]
+                params = self.fn.param_names
+                self.result.unranked += [n for n in names if n in params and n not in self.result.unranked]
+            mapping[helper] = ast.Name(self.modules[helper], ast.Load())
+            if helper in ("_digamma", "_trigamma"):
+                self.result.modules.add("math")
+        for module in ("math", "np"):
+            if module in uses:
+                self.result.modules.add(module)
+                mapping[module] = ast.Name(self.modules[module], ast.Load())
+        expanded = substitute(template, mapping, frozenset(fresh))
+        if "keep" in uses or "count" in uses:
+            self.result.modules.add("np")
+            expanded = expand_macros(expanded, mapping, self.modules["np"])
+        return simplify(expanded)
+
+    def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr, shaped: ir.Node | None = None) -> None:
+        """Send `gradient` (of `shaped`'s shape: `node`'s unless a broadcasting
+        parent passed its own down) to the leaves of `node`."""
+        if isinstance(node, ir.Leaf):
+            self.contribute(node, gradient)
+            return
+        if node.rule.name.startswith("user."):
+            self.call_user_rule(node, gradient)
+            return
+        shaped = shaped or node
+        for i, arg in enumerate(node.args):
+            if not node.rule.flows(i) or not self.reaches(arg):
+                continue
+            if node.rule.name == "setitem" and i == 0:
+                self.mask_written(node, arg, gradient)
+                continue
+            local = self.instantiate(node, i, gradient, out)
+            if node.rule.broadcast and self.sums_at_operands(arg, shaped):
+                # Summing back to the inner operation's shape can wait for its
+                # operands: its derivative is elementwise in them, and they are
+                # constant along the axes the sum would run over.
+                self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped)
+                continue
+            if node.rule.broadcast:
+                local = self.unbroadcast(local, arg, shaped)
+                local = self.named_if_shared(arg, local)
+            elif node.rule.name == "setitem" and self.fn.arrays:  # a list element is a number
+                local = self.unbroadcast(local, arg, _written(node))
+            # An inner operation whose rule reads its own value was staged: never needed here.
+            self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
+
+    def reaches(self, node: ir.Node) -> bool:
+        """Whether `node` reads a useful variable through differentiable operations."""
+        if isinstance(node, ir.Leaf):
+            return node.var is not None and node.var in self.useful
+        return not self.useful.isdisjoint(_active_leaves(node))
+
+    def sums_at_operands(self, arg: ir.Node, shaped: ir.Node) -> bool:
+        """Whether `arg`, an elementwise operation left inline, takes the gradient
+        of `shaped`'s shape and sums it back at its own operands instead."""
+        return (
+            isinstance(arg, ir.Op)
+            and arg.rule.broadcast
+            and not arg.rule.uses_out
+            and self.shapes.summing(arg, shaped) == "helper"
+        )
+
+    def run(self) -> Backward:
+        fn = self.fn
+        seen: set[str] = set()
+        for output, upstream in zip(fn.outputs, fn.upstream):
+            if output not in self.useful:
+                continue
+            if not self.is_number(output):
+                self.spread_upstream(output, upstream)
+            name = self.names.grad(output)
+            if output in seen or name != upstream:
+                self.contribute(ir.Leaf(ast.Name(output, ast.Load()), output), ast.Name(upstream, ast.Load()))
+            else:
+                self.state[name] = "fresh" if self.is_number(output) else "alias"
+                self.grad_vars[name] = output
+            seen.add(output)
+        self.reverse_block(fn.body)
+        for param in fn.params:
+            self.finish_param(param)
+        return self.result
+
+    def spread_upstream(self, output: str, upstream: str) -> None:
+        """A scalar upstream gradient (the default 1.0) on an output that may be an
+        array stands for that scalar times ones: every gradient then has its
+        parameter's shape. A view, never a copy: gradients derived from it are
+        written anew, never added into. (Split style takes no default upstream.)"""
+        if not self.result.spread:
+            self.result.spread.append("# a scalar upstream gradient stands for that scalar times ones")
+        np_name = self.modules["np"]
+        self.result.modules.add("np")
+        self.result.spread.append(f"if {np_name}.ndim({upstream}) == 0:")
+        self.result.spread.append(f"    {upstream} = {np_name}.broadcast_to({upstream}, {np_name}.shape({output}))")
+
+    def reverse_block(self, statements: list[ir.Statement]) -> None:
+        for statement in reversed(statements):
+            if isinstance(statement, ir.If):
+                self.reverse_if(statement)
+            elif isinstance(statement, ir.Loop):
+                self.reverse_loop(statement)
+            elif isinstance(statement, ir.Stage):
+                self.reverse_stage(statement)
+            else:
+                # A constant overwrites the name: no gradient flows to its earlier value.
+                for target in sorted(_store_names(statement.code)):
+                    if self.names.has_grad(target):
+                        self.state.pop(self.names.grad(target), None)
+
+    def reverse_stage(self, statement: ir.Stage) -> None:
+        if statement.target not in self.useful:
+            return
+        name = self.names.grad(statement.target)
+        if name not in self.state:
+            return
+        if statement.origin != self.last_origin:
+            self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
+            self.last_origin = statement.origin
+        self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()))
+        # Used up: a later contribution to this name is for an earlier binding
+        # of it (a loop-carried value), which starts afresh.
+        del self.state[name]
+
+    def finish_param(self, param: ir.Param) -> None:
+        if not param.differentiable:
+            self.result.constant.append(param)
+            return
+        if param.name not in self.useful and param.name not in self.fn.forced:
+            param.differentiable = False
+            param.reason = "does not reach the output through a differentiable operation"
+            self.result.constant.append(param)
+            return
+        self.result.differentiable.append(param)
+        name = self.names.grad(param.name)
+        if name in self.state:
+            self.result.gradients[param.name] = ast.Name(name, ast.Load())
+            if param.name in self.fn.maybe_lists and name not in self.list_gradients:
+                # Read as a list would be, it may have been one: so is its gradient.
+                listed = f"{name} = {name}.tolist()"
+                known = param.name in self.fn.lists
+                self.emit(ast.parse(listed if known else f"if isinstance({param.name}, list):\n    {listed}").body[0])
+        else:
+            self.result.gradients[param.name] = self.zero(param.name)
+
+    def is_number(self, var: str) -> bool:
+        """Whether `var` is proved a Python number (or nothing here may be an array):
+        its gradient is immutable, so `+=` on it touches nothing else. A parameter
+        with a number as default (in `fn.scalars`) is no proof: it may be an array."""
+        return not self.fn.arrays or self.shapes.keys.get(var) == SCALAR
+
+    def zero(self, var: str) -> ast.expr:
+        """A zero gradient for `var`, of its kind: list, array or number."""
+        if var in self.fn.lists or var in self.fn.list_values:
+            return ast.parse(f"[0.0] * len({var})", mode="eval").body
+        if not self.is_number(var) and var not in self.fn.scalars:
+            self.result.modules.add("np")
+            return zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
+        return ast.Constant(0.0)
+
+
+class _Macros(ast.NodeTransformer):
+    def __init__(self, axis: ast.expr, keepdims: ast.expr, np_name: str, out: ast.expr) -> None:
+        self.out = out
+        self.axis = axis
+        self.keepdims = keepdims
+        self.np_name = np_name
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        axis, keepdims = self.axis, self.keepdims
+        if name == "keep":
+            value = node.args[0]
+            if _is_none(axis) or (isinstance(keepdims, ast.Constant) and keepdims.value is True):
+                return value
+            expand = ast.parse(f"{self.np_name}.expand_dims", mode="eval").body
+            if isinstance(keepdims, ast.Constant) and keepdims.value is False:
+                return ast.Call(expand, [value, ir.clone(axis)], [])
+            return ast.IfExp(ir.clone(keepdims), value, ast.Call(expand, [value, ir.clone(axis)], []))
+        if name == "count":
+            x = node.args[0]
+            if _is_none(axis):  # np.size, not x.size: x may be a Python number or a list
+                return ast.Call(ast.parse(f"{self.np_name}.size", mode="eval").body, [x], [])
+            axes = axis.elts if isinstance(axis, ast.Tuple) else [axis]
+            if all(isinstance(a, (ast.Constant, ast.UnaryOp)) for a in axes):
+                sizes: list[ast.expr] = [
+                    ast.Subscript(ast.Attribute(ir.clone(x), "shape", ast.Load()), ir.clone(a), ast.Load())
+                    for a in axes
+                ]
+                total = sizes[0]
+                for size in sizes[1:]:
+                    total = ast.BinOp(total, ast.Mult(), size)
+                return total
+            size = ast.parse(f"{self.np_name}.size", mode="eval").body
+            return ast.BinOp(
+                ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(ir.clone(size), [ir.clone(self.out)], [])
+            )
+        return node
+
+
+def _as_value(index: ast.expr) -> ast.expr:
+    """An index as a value (np.add.at's argument): `a:b` becomes `slice(a, b)`."""
+
+    def value(part: ast.expr) -> ast.expr:
+        if isinstance(part, ast.Slice):
+            bounds = [part.lower, part.upper, part.step]
+            if part.step is None:
+                bounds = bounds[:2] if part.lower is not None or part.upper is not None else [None]
+            return ast.Call(ast.Name("slice", ast.Load()), [b or ast.Constant(None) for b in bounds], [])
+        return part
+
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple([value(e) for e in index.elts], ast.Load())
+    return value(index)
+
+
+def _written(setitem: ir.Op) -> ir.Node:
+    """The part `a[index]` of `a[index] = v` that v is broadcast into."""
+    target, index = setitem.args[0], setitem.keywords["index"]
+    if isinstance(target, ir.Leaf) and target.var is not None and target.index is None:
+        return ir.Leaf(ast.Subscript(ir.clone(target.expr), ir.clone(index), ast.Load()), target.var, ir.clone(index))
+    return target
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def expand_macros(tree: ast.expr, mapping: dict[str, ast.expr], np_name: str) -> ast.expr:
+    """Expand `keep(...)` and `count(...)` for this call's static axis and keepdims."""
+    axis = mapping.get("axis", ast.Constant(None))
+    keepdims = mapping.get("keepdims", ast.Constant(False))
+    return _Macros(axis, keepdims, np_name, mapping["out"]).visit(tree)
+
+
+def _store_names(code: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:
+    """`target += gradient`, or `target -= g` when the gradient is `-g`."""
+    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
+        return ast.AugAssign(target, ast.Sub(), gradient.operand)
+    return ast.AugAssign(target, ast.Add(), gradient)
+
+
+_NAMES: dict[int, tuple[ast.AST, frozenset[str]]] = {}
+
+
+def _mentions(tree: ast.AST, name: str) -> bool:
+    """Whether `tree` (a rule template, read many times) uses the name `name`."""
+    cached = _NAMES.get(id(tree))
+    if cached is None or cached[0] is not tree:
+        names = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+        cached = _NAMES[id(tree)] = (tree, names)
+    return name in cached[1]
+
+
+def differentiate(fn: ir.Function, modules: dict[str, str]) -> Backward:
+    return Differentiator(fn, modules).run()
+
+
+def zeros_like(value: ast.expr, np_name: str) -> ast.expr:
+    """Float zeros of `value`'s shape: a value may hold ints (`x * 2` of an int
+    array), whose gradient or tangent is still a float."""
+    func = ast.Attribute(ast.Name(np_name, ast.Load()), "zeros_like", ast.Load())
+    return ast.Call(func, [value], [ast.keyword("dtype", ast.Name("float", ast.Load()))])
+
+
+def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
+    """`np.ones_like(v) * e` written into `dx[index]` (v is x[index]) as `e`: the
+    store broadcasts `e` to the part's shape just the same."""
+    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
+        return ast.UnaryOp(ast.USub(), _without_ones(gradient.operand, np_name))
+    if not (isinstance(gradient, ast.BinOp) and isinstance(gradient.op, ast.Mult)):
+        return gradient
+    for ones, other in ((gradient.left, gradient.right), (gradient.right, gradient.left)):
+        if (
+            isinstance(ones, ast.Call)
+            and isinstance(ones.func, ast.Attribute)
+            and ones.func.attr == "ones_like"
+            and isinstance(ones.func.value, ast.Name)
+            and ones.func.value.id == np_name
+            and not ones.keywords
+        ):
+            return other
+    return gradient

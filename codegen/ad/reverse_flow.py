@@ -1,0 +1,167 @@
+"""Reversal of `if`, `for` and `while` (part of differentiate).
+
+A branch is reversed inside the same `if`: the backward takes the branch the
+forward took. A loop runs backwards (`for t in reversed(range(T)):`), first
+restoring the values of that iteration from one list per variable the
+forward kept; gradients that outlive an iteration are zeroed before the loop.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from codegen import ir, unparse
+
+
+@dataclass
+class LoopContext:
+    loop: ir.Loop
+    inside: set[str]  # names bound anywhere in the loop body
+    inits: list[str] = field(default_factory=list)  # lines to run before the loop
+
+
+def _indent(lines: list[str]) -> list[str]:
+    """A block's lines indented; `pass` added where it holds only comments."""
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+        lines = [*lines, "pass"]
+    return [textwrap.indent(line, "    ") for line in lines]
+
+
+def bound_inside(loop: ir.Loop) -> set[str]:
+    names = set(loop.carried)
+    for statement in ir.walk(loop.body):
+        if isinstance(statement, ir.Stage):
+            names.add(statement.target)
+        elif isinstance(statement, ir.Plain):
+            names |= _targets(statement.code)
+        elif isinstance(statement, ir.Loop):
+            names |= {n for n in (statement.var, statement.counter) if n is not None}
+    return names
+
+
+def bound_at_level(statements: list[ir.Statement]) -> set[str]:
+    """Names bound by `statements` and their branches, not inside nested loops."""
+    names: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, ir.Stage):
+            names.add(statement.target)
+        elif isinstance(statement, ir.Plain):
+            names |= _targets(statement.code)
+        elif isinstance(statement, ir.If):
+            names |= bound_at_level(statement.body) | bound_at_level(statement.orelse)
+        elif isinstance(statement, ir.Loop):
+            names |= set(statement.carried) | ({statement.counter} if statement.counter else set())
+    return names
+
+
+def _targets(code: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def names_read(lines: list[str]) -> set[str]:
+    tree = ast.parse(textwrap.dedent("\n".join(lines)) or "pass")
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _reversed(iterable: ast.expr) -> ast.expr:
+    """`reversed(range(n))` for `range(n)`, and `range(n)` for `reversed(range(n))`."""
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "reversed"
+        and len(iterable.args) == 1
+    ):
+        return iterable.args[0]
+    return ast.Call(ast.Name("reversed", ast.Load()), [iterable], [])
+
+
+class FlowReversal:
+    """Control-flow reversal for `Differentiator` (which provides the rest)."""
+
+    state: dict[str, str]
+    hoisted: dict[str, int]  # gradients zeroed before a loop -> that loop's context id
+    out: list[list[str]]
+    loops: list[LoopContext]
+
+    def in_block(self, build: Callable[[], None]) -> list[str]:
+        """Run `build` with its output collected into a new list of lines."""
+        self.out.append([])
+        saved_origin = self.last_origin  # type: ignore[has-type]
+        self.last_origin = -1
+        try:
+            build()
+        finally:
+            self.last_origin = saved_origin
+        return self.out.pop()
+
+    def reverse_if(self, node: ir.If) -> None:
+        before = dict(self.state)
+        then_lines = self.in_block(lambda: self.reverse_block(node.body))  # type: ignore[attr-defined]
+        then_state = self.state
+        self.state = dict(before)
+        else_lines = self.in_block(lambda: self.reverse_block(node.orelse))  # type: ignore[attr-defined]
+        else_state = self.state
+        # Zeroed before a loop around this `if` (not one inside a branch): defined either way.
+        enclosing = {id(context) for context in self.loops}
+        hoisted = {name for name, loop in self.hoisted.items() if loop in enclosing}
+        new_then = then_state.keys() - before.keys() - hoisted
+        new_else = else_state.keys() - before.keys() - hoisted
+        # A gradient first set in one branch must exist after the `if` either way.
+        else_lines += [self.zero_line(n) for n in sorted(new_then - new_else)]
+        then_lines += [self.zero_line(n) for n in sorted(new_else - new_then)]
+        self.state = {}
+        for name in then_state.keys() | else_state.keys():
+            kinds = {then_state.get(name, "fresh"), else_state.get(name, "fresh")}
+            self.state[name] = "alias" if "alias" in kinds else "fresh"
+        if not then_lines and not else_lines:
+            return
+        lines = [f"if {unparse.expression(node.test)}:", *_indent(then_lines)]
+        if else_lines:
+            lines += ["else:", *_indent(else_lines)]
+        self.out[-1].extend(lines)
+
+    def reverse_loop(self, loop: ir.Loop) -> None:
+        context = LoopContext(loop, bound_inside(loop))
+        for carried in loop.carried:
+            name = self.names.grad(carried)  # type: ignore[attr-defined]
+            if carried in self.useful and name not in self.state:  # type: ignore[attr-defined]
+                context.inits.append(self.zero_line(name, carried))
+                self.state[name] = "fresh"
+        live = set(self.state)
+        self.loops.append(context)
+        try:
+            body = self.in_block(lambda: self.reverse_block(loop.body))  # type: ignore[attr-defined]
+        finally:
+            self.loops.pop()
+        # Gradients that live across iterations but were used up in this one.
+        for name in sorted(live - set(self.state)):
+            body.append(self.zero_line(name))
+            self.state[name] = "fresh"
+        if not body:
+            return
+        kept = bound_at_level(loop.body) | set(loop.carried)
+        loop.saved = sorted((names_read(body) & kept) - {loop.var})
+        loop.lists = {n: self.names.fresh(f"{n}_list") for n in loop.saved}  # type: ignore[attr-defined]
+        restores = [f"{n} = {loop.lists[n]}.pop()" for n in loop.saved]
+        if loop.var is not None:
+            assert loop.iter is not None
+            header = f"for {loop.var} in {unparse.expression(_reversed(loop.iter))}:"
+        else:
+            header = f"for _ in range({loop.counter}):"
+        self.out[-1].extend([*context.inits, header, *_indent(restores + body)])
+
+    def outer_loop_for(self, var: str) -> LoopContext | None:
+        """The outermost enclosing loop whose iterations all add into d`var`."""
+        for context in self.loops:
+            if var not in context.inside:
+                return context
+        return None
+
+    def zero_line(self, name: str, var: str | None = None) -> str:
+        if var is not None:
+            self.grad_vars[name] = var  # type: ignore[attr-defined]
+        var = var or self.grad_vars[name]  # type: ignore[attr-defined]
+        return f"{name} = {unparse.expression(self.zero(var))}"  # type: ignore[attr-defined]

@@ -1,0 +1,500 @@
+"""The derivative rules: one table keyed by operation, one template per argument.
+
+A template is a Python expression for the gradient flowing into one argument.
+It may use the argument names of its row, `g` (the upstream gradient), `out`
+(the operation's own forward value, reused instead of recomputed), the keyword
+parameters the row declares, and the modules `math` and `np`, which are
+respelled to the input's own import names.  `None` means "no gradient flows
+here" (an index, an exponent held constant, ...).
+
+Rows whose name starts with `numpy.` are elementwise and broadcast: the
+differentiator sums each argument's gradient back to that argument's shape.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from codegen.emit import helpers
+
+# Names a template may use besides its row's arguments and keywords.
+TEMPLATE_GLOBALS = frozenset({"g", "out", "math", "np"}) | helpers.NAMES
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How to differentiate one operation.
+
+    `args` are the operands a gradient may flow into; `statics` are further
+    positional parameters that never carry one (a shape, an axis); `keywords`
+    map keyword parameters to their defaults. `kind` tells the analyses how the
+    output's shape relates to the operands': "scalar" (Python numbers),
+    "elementwise" (numpy broadcasting), "reduce" (a reduction over `axis`), or
+    "other". `variadic` rows take their operands as one list (`concatenate`).
+    """
+
+    name: str
+    args: tuple[str, ...]
+    grads: tuple[ast.expr | None, ...]
+    keywords: tuple[tuple[str, ast.expr], ...] = ()
+    statics: tuple[str, ...] = ()
+    kind: str = "scalar"
+    variadic: bool = False
+    sources: tuple[str | None, ...] = field(default=(), compare=False)
+    # For rows whose templates depend on the call (concatenate, einsum):
+    # (operand index, operand count, static arguments) -> template text.
+    computed: Callable[[int, int, dict[str, ast.expr]], str] | None = field(default=None, compare=False)
+    # Forward mode, for rows that are not linear in each operand: (operand index,
+    # operand count, static arguments) -> the operand's term of the tangent, in `t`
+    # (the operand's tangent); None where the row's own spelling applies to tangents.
+    tangents: Callable[[int, int, dict[str, ast.expr]], str] | None = field(default=None, compare=False)
+    reads_out: bool = False  # a computed template reads `out`: the value is staged
+
+    def arg_name(self, index: int) -> str:
+        return f"x{index}" if self.variadic else self.args[index]
+
+    def flows(self, index: int) -> bool:
+        """Whether a gradient can flow into operand `index`."""
+        return self.computed is not None or self.grads[index] is not None
+
+    def template(self, index: int, count: int, statics: dict[str, ast.expr]) -> ast.expr | None:
+        """The gradient template of operand `index` of a call with `count` operands."""
+        if self.computed is None:
+            return self.grads[index]
+        return ast.parse(self.computed(index, count, statics), mode="eval").body
+
+    @property
+    def broadcast(self) -> bool:
+        return self.kind == "elementwise" and (len(self.args) > 1 or self.variadic)
+
+    def names_in(self, index: int, template: ast.expr) -> frozenset[str]:
+        """The names `template`, this row's template of operand `index`, uses."""
+        return self._fixed_names[index] if self.computed is None else names_of(template)
+
+    @cached_property
+    def _fixed_names(self) -> tuple[frozenset[str], ...]:
+        return tuple(names_of(t) if t is not None else frozenset() for t in self.grads)
+
+    @cached_property
+    def uses_out(self) -> bool:
+        """Whether a gradient template reads the operation's own value `out`."""
+        return self.reads_out or any("out" in names for names in self._fixed_names)
+
+
+def names_of(tree: ast.AST) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+
+
+RULES: dict[str, Rule] = {}
+
+# Macros a template may use; the differentiator expands them per call, knowing
+# the call's static `axis` and `keepdims`:
+#   keep(v)   v with the reduced axes put back (np.expand_dims) unless keepdims
+#   count(x)  how many elements of x each output element reduces over
+MACROS = frozenset({"keep", "count"})
+
+
+def defrule(
+    name: str,
+    args: str,
+    *templates: str | None,
+    keywords: str = "",
+    statics: str = "",
+    kind: str | None = None,
+    variadic: bool = False,
+    computed: Callable[[int, int, dict[str, ast.expr]], str] | None = None,
+    tangents: Callable[[int, int, dict[str, ast.expr]], str] | str | None = None,
+    reads_out: bool = False,
+) -> None:
+    """Register `name(args)` with one gradient template per argument.
+
+    `keywords` is written like a signature tail: "axis=None keepdims=False".
+    """
+    arg_names = tuple(args.split())
+    static_names = tuple(statics.split())
+    kw_pairs = tuple(
+        (k, ast.parse(v, mode="eval").body) for k, _, v in (kw.partition("=") for kw in keywords.split())
+    )
+    if computed is not None and not templates:
+        templates = tuple("g" for _ in arg_names)  # placeholders: `computed` gives the real ones
+    if len(templates) != len(arg_names):
+        raise ValueError(f"rule {name}: {len(arg_names)} args, {len(templates)} templates")
+    allowed = TEMPLATE_GLOBALS | MACROS | set(arg_names) | set(static_names) | {k for k, _ in kw_pairs}
+    parsed: list[ast.expr | None] = []
+    for template in templates:
+        if template is None:
+            parsed.append(None)
+            continue
+        tree = ast.parse(template, mode="eval").body
+        unknown = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - allowed
+        if unknown:
+            raise ValueError(f"rule {name}: template {template!r} uses {sorted(unknown)}")
+        parsed.append(tree)
+    if kind is None:
+        kind = "elementwise" if name.startswith("numpy.") else "scalar"
+    if isinstance(tangents, str):
+        tangents = _fixed(tangents)
+    RULES[name] = Rule(
+        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates), computed,
+        tangents, reads_out,
+    )
+
+
+def _fixed(text: str) -> Callable[[int, int, dict[str, ast.expr]], str]:
+    """The same tangent template for every call (and the row's one operand)."""
+    return lambda index, count, statics: text
+
+
+# ---- Python operators (scalars; `numpy.` twins below broadcast) ----------------
+defrule("add", "x y", "g", "g")
+defrule("sub", "x y", "g", "-g")
+defrule("mul", "x y", "y * g", "x * g")
+defrule("mul.self", "x", "2 * x * g")
+defrule("div", "x y", "g / y", "-x / y ** 2 * g")
+defrule("pow", "x y", "y * x ** (y - 1) * g", "out * math.log(x) * g")
+defrule("neg", "x", "-g")
+defrule("pos", "x", "g")
+
+# ---- Python builtins ------------------------------------------------------------
+# abs has derivative 0 at 0 (numpy's sign, autograd's convention); max/min send the
+# whole gradient to the argument they return (the first one on a tie).
+defrule("abs", "x", "g if x > 0 else -g if x < 0 else 0.0")
+defrule("max", "x y", "g if x >= y else 0.0", "0.0 if x >= y else g")
+defrule("min", "x y", "g if x <= y else 0.0", "0.0 if x <= y else g")
+defrule("float", "x", "g")
+
+# ---- math -----------------------------------------------------------------------
+defrule("math.exp", "x", "out * g")
+defrule("math.expm1", "x", "(out + 1) * g")
+defrule("math.exp2", "x", "math.log(2) * out * g")
+defrule("math.log", "x", "g / x")
+defrule("math.logb", "x b", "g / (x * math.log(b))", "-out / (b * math.log(b)) * g")
+defrule("math.log1p", "x", "g / (1 + x)")
+defrule("math.log2", "x", "g / (x * math.log(2))")
+defrule("math.log10", "x", "g / (x * math.log(10))")
+defrule("math.sqrt", "x", "g / (2 * out)")
+defrule("math.cbrt", "x", "g / (3 * out ** 2)")
+defrule("math.pow", "x y", "y * x ** (y - 1) * g", "out * math.log(x) * g")
+defrule("math.sin", "x", "math.cos(x) * g")
+defrule("math.cos", "x", "-math.sin(x) * g")
+defrule("math.tan", "x", "(1 + out ** 2) * g")
+defrule("math.asin", "x", "g / math.sqrt(1 - x ** 2)")
+defrule("math.acos", "x", "-g / math.sqrt(1 - x ** 2)")
+defrule("math.atan", "x", "g / (1 + x ** 2)")
+defrule("math.atan2", "y x", "x / (x ** 2 + y ** 2) * g", "-y / (x ** 2 + y ** 2) * g")
+defrule("math.sinh", "x", "math.cosh(x) * g")
+defrule("math.cosh", "x", "math.sinh(x) * g")
+defrule("math.tanh", "x", "(1 - out ** 2) * g")
+defrule("math.asinh", "x", "g / math.sqrt(x ** 2 + 1)")
+defrule("math.acosh", "x", "g / math.sqrt(x ** 2 - 1)")
+defrule("math.atanh", "x", "g / (1 - x ** 2)")
+defrule("math.hypot", "x y", "x / out * g", "y / out * g")
+defrule("math.erf", "x", "2 / math.sqrt(math.pi) * math.exp(-x ** 2) * g")
+defrule("math.erfc", "x", "-2 / math.sqrt(math.pi) * math.exp(-x ** 2) * g")
+defrule("math.lgamma", "x", "_digamma(x) * g")
+defrule("math.gamma", "x", "out * _digamma(x) * g")
+# The helper lgamma's derivative writes, met again when generated code is differentiated.
+defrule("digamma", "x", "_trigamma(x) * g")
+defrule("math.fabs", "x", "g if x > 0 else -g if x < 0 else 0.0")
+defrule("math.degrees", "x", "180 / math.pi * g")
+defrule("math.radians", "x", "math.pi / 180 * g")
+defrule("math.copysign", "x y", "math.copysign(1.0, x * out) * g", None)
+# The sigmoid 1 / (1 + exp(-z)), recognised by the normaliser, reuses its output.
+defrule("sigmoid", "x", "(1 - out) * out * g")
+defrule("mod", "x y", "g", "-(x // y) * g")
+
+# ---- numpy: operators (broadcasting; gradients are summed back to each shape) ----
+defrule("numpy.add", "x y", "g", "g")
+defrule("numpy.sub", "x y", "g", "-g")
+defrule("numpy.mul", "x y", "y * g", "x * g")
+defrule("numpy.mul.self", "x", "2 * x * g")
+defrule("numpy.div", "x y", "g / y", "-x / y ** 2 * g")
+defrule("numpy.pow", "x y", "y * x ** (y - 1) * g", "out * np.log(x) * g")
+defrule("numpy.mod", "x y", "g", "-(x // y) * g")
+defrule("numpy.neg", "x", "-g")
+defrule("numpy.sigmoid", "x", "(1 - out) * out * g")
+defrule("numpy.pos", "x", "g")
+# a + b + c as one operation: each term's gradient is the upstream one summed to
+# the term's shape, with no stage for the partial sum a + b.
+defrule("numpy.add.n", "", kind="elementwise", variadic=True, computed=lambda index, count, statics: "g")
+# x - np.max(x, axis=k, keepdims=True) used only by softmaxes along k (see shift.py).
+defrule("numpy.sub.shift", "x y", "g", None)
+# e / np.sum(e, axis=k, keepdims=True) and s - np.log(np.sum(np.exp(s), axis=k,
+# keepdims=True)), recognised whole by the normaliser: softmax's and log-softmax's
+# Jacobians applied directly (their outputs sum to 1 along the axis).
+defrule(
+    "numpy.normalize",
+    "x",
+    "(g - np.sum(g * out, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
+    keywords="axis=None",
+    kind="other",
+)
+defrule(
+    "numpy.log_softmax",
+    "x",
+    "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
+    keywords="axis=None",
+    kind="other",
+)
+
+
+def _rank(statics: dict[str, ast.expr], index: int) -> int | None:
+    """The operand's number of dimensions, when the normaliser could tell."""
+    value = statics.get(f"__rank{index}__")
+    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, int) else None
+
+
+def _product(dot: bool) -> Callable[[int, int, dict[str, ast.expr]], str]:
+    """Matrix products: `g @ y.T` for matrices, outer products for vectors.
+
+    Where a rank is unknown (or an operand is a stack) a helper written into
+    the output works the gradient out from the operands' ranks at run time.
+    """
+
+    def mul(a: str, b: str) -> str:
+        return f"{a}.dot({b})" if dot else f"{a} @ {b}"
+
+    def template(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+        rx, ry = _rank(statics, 0), _rank(statics, 1)
+        if rx not in (1, 2) or ry not in (1, 2):
+            helper = ("_dot_" if dot else "_matmul_") + ("dx" if index == 0 else "dy")
+            return f"{helper}(g, x, y)"
+        if index == 0:
+            if ry == 1:
+                return "g * y" if rx == 1 else "np.outer(g, y)"
+            return mul("g", "y.T")
+        if rx == 1:
+            return "x * g" if ry == 1 else "np.outer(x, g)"
+        return mul("x.T", "g")
+
+    return template
+
+
+defrule("numpy.matmul", "x y", kind="other", computed=_product(dot=False))
+defrule("numpy.dot", "x y", kind="other", computed=_product(dot=True))
+# The rank-generic helpers those write, met again when generated code is
+# differentiated: each is the adjoint of a product, linear in d and in the other
+# operand (its own operand only gives the shape).
+defrule("numpy.matmul_dx", "d x y", "np.matmul(g, y)", None, "_matmul_dy(d, g, y)", kind="other")
+defrule("numpy.matmul_dy", "d x y", "np.matmul(x, g)", "_matmul_dx(d, x, g)", None, kind="other")
+defrule("numpy.dot_dx", "d x y", "np.dot(g, y)", None, "_dot_dy(d, g, y)", kind="other")
+defrule("numpy.dot_dy", "d x y", "np.dot(x, g)", "_dot_dx(d, x, g)", None, kind="other")
+# The helper in generated code that each of those rows is.
+HELPER_ROWS = {
+    "_matmul_dx": "numpy.matmul_dx",
+    "_matmul_dy": "numpy.matmul_dy",
+    "_dot_dx": "numpy.dot_dx",
+    "_dot_dy": "numpy.dot_dy",
+    "_untile": "numpy.untile",  # np.tile's gradient (rules_arrays.py)
+    "_put_along_axis": "numpy.put_along_axis",  # np.take_along_axis's
+}
+defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
+def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    """np.inner sums over both last axes: x's gradient contracts g with y over y's
+    leading axes, y's contracts g with x over x's leading axes (an outer product
+    where there are none)."""
+    rx, ry = _rank(statics, 0), _rank(statics, 1)
+    if rx == 1 and ry == 1:
+        return "g * y" if index == 0 else "g * x"
+    if index == 0:
+        return {1: "np.multiply.outer(g, y)", 2: "np.dot(g, y)"}.get(ry or 0, "np.tensordot(g, y, np.ndim(y) - 1)")
+    if rx == 1:
+        return "np.multiply.outer(g, x)"
+    if rx == 2:
+        return "np.dot(np.transpose(g), x)" if ry == 2 else "np.tensordot(g, x, (0, 0))"
+    return "np.tensordot(g, x, (list(range(np.ndim(x) - 1)),) * 2)"
+
+
+defrule("numpy.inner", "x y", kind="other", computed=_inner)
+
+# ---- numpy: elementwise functions -----------------------------------------------
+# abs has derivative 0 at 0 (np.sign); maximum/minimum split the gradient
+# evenly at ties, and clip sends none at its bounds (autograd's conventions).
+defrule("numpy.exp", "x", "out * g")
+defrule("numpy.exp2", "x", "np.log(2) * out * g")
+defrule("numpy.expm1", "x", "(out + 1) * g")
+defrule("numpy.log", "x", "g / x")
+defrule("numpy.log1p", "x", "g / (1 + x)")
+defrule("numpy.log2", "x", "g / (x * np.log(2))")
+defrule("numpy.log10", "x", "g / (x * np.log(10))")
+defrule("numpy.sqrt", "x", "g / (2 * out)")
+defrule("numpy.cbrt", "x", "g / (3 * out ** 2)")
+defrule("numpy.square", "x", "2 * x * g")
+defrule("numpy.reciprocal", "x", "-(out ** 2) * g")
+defrule("numpy.sin", "x", "np.cos(x) * g")
+defrule("numpy.cos", "x", "-np.sin(x) * g")
+defrule("numpy.tan", "x", "(1 + out ** 2) * g")
+defrule("numpy.arcsin", "x", "g / np.sqrt(1 - x ** 2)")
+defrule("numpy.arccos", "x", "-g / np.sqrt(1 - x ** 2)")
+defrule("numpy.arctan", "x", "g / (1 + x ** 2)")
+defrule("numpy.sinh", "x", "np.cosh(x) * g")
+defrule("numpy.cosh", "x", "np.sinh(x) * g")
+defrule("numpy.tanh", "x", "(1 - out ** 2) * g")
+defrule("numpy.arcsinh", "x", "g / np.sqrt(x ** 2 + 1)")
+defrule("numpy.arccosh", "x", "g / np.sqrt(x ** 2 - 1)")
+defrule("numpy.arctanh", "x", "g / (1 - x ** 2)")
+defrule("numpy.abs", "x", "np.sign(x) * g")
+defrule("numpy.arctan2", "y x", "x / (x ** 2 + y ** 2) * g", "-y / (x ** 2 + y ** 2) * g")
+defrule("numpy.hypot", "x y", "x / out * g", "y / out * g")
+defrule("numpy.power", "x y", "y * x ** (y - 1) * g", "out * np.log(x) * g")
+defrule("numpy.maximum", "x y", "g * (x == out) / (1.0 + (x == y))", "g * (y == out) / (1.0 + (x == y))")
+defrule("numpy.minimum", "x y", "g * (x == out) / (1.0 + (x == y))", "g * (y == out) / (1.0 + (x == y))")
+# Against a constant (ReLU's np.maximum(0, z)) the gradient goes to the strictly
+# larger side: none at the tie, the usual ReLU subgradient.
+defrule("numpy.maximum.const", "x y", "g * (x > y)", "g * (y > x)")
+defrule("numpy.minimum.const", "x y", "g * (x < y)", "g * (y < x)")
+defrule("numpy.where", "c x y", None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)")
+defrule("numpy.clip", "x", "g * ((out != a_min) & (out != a_max))", statics="a_min a_max")
+
+# ---- numpy: reductions ------------------------------------------------------------
+_AXIS = "axis=None keepdims=False"
+defrule("numpy.sum", "x", "np.ones_like(x) * keep(g)", keywords=_AXIS, kind="reduce")
+# np.sum(w * w) and np.sum(w ** 2), the L2 term, recognised whole: no w * w kept.
+defrule("numpy.sumsq", "x", "2 * g * x", kind="reduce")  # g is a scalar: one pass over x
+defrule("numpy.mean", "x", "np.ones_like(x) * keep(g) / count(x)", keywords=_AXIS, kind="reduce")
+# Not out / x, which is 0 / 0 at a zero element: the product of the others,
+# computed with cumulative products, is exact everywhere.
+defrule("numpy.prod", "x", "keep(g) * _prod_others(x, axis=axis)", keywords=_AXIS, kind="reduce")
+defrule(
+    "numpy.max",
+    "x",
+    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    keywords=_AXIS,
+    kind="reduce",
+)
+defrule(
+    "numpy.min",
+    "x",
+    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    keywords=_AXIS,
+    kind="reduce",
+)
+defrule(
+    "numpy.var",
+    "x",
+    "2 * (x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / count(x)",
+    keywords=_AXIS,
+    kind="reduce",
+)
+defrule(
+    "numpy.std",
+    "x",
+    "(x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / (count(x) * keep(out))",
+    keywords=_AXIS,
+    kind="reduce",
+)
+
+# ---- numpy: shapes ----------------------------------------------------------------
+defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other")
+defrule("numpy.ravel", "x", "np.reshape(g, np.shape(x))", kind="other")
+defrule("numpy.squeeze", "x", "np.reshape(g, np.shape(x))", keywords="axis=None", kind="other")
+defrule("numpy.expand_dims", "x", "np.reshape(g, np.shape(x))", statics="axis", kind="other")
+defrule("numpy.transpose", "x", "np.transpose(g)", kind="other")
+defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", statics="axes", kind="other")
+defrule("numpy.T", "x", "g.T", kind="other")
+defrule("numpy.mT", "x", "g.mT", kind="other")
+defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other")
+defrule("numpy.copy", "x", "g", kind="other")
+defrule("numpy.broadcast_to", "x", "_unbroadcast(g, np.shape(x))", statics="shape", kind="other")
+defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other")
+# The helper generated code calls (differentiating generated code again, for
+# Hessian-vector products): linear in the gradient, the shape only read.
+defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other")
+def _cast(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    """A conversion keeps the gradient unless it rounds to integers (or truth values)."""
+    dtype = statics.get("dtype")
+    if dtype is not None:
+        text = ast.unparse(dtype).strip("'\"").rpartition(".")[2]
+        if text.rstrip("_0123456789") in ("int", "uint", "intp", "uintp", "bool", "long", "short", "byte", "ubyte"):
+            raise Unsupported(f"a conversion to {text} is not differentiable: compute it from constants instead")
+    return "g"
+
+
+# astype(float), astype(x.dtype, copy=False), np.asarray(x, dtype=float): no-ops for the gradient.
+defrule("numpy.float", "x", statics="dtype", keywords="copy=True order='K'", kind="other", computed=_cast)
+defrule("numpy.asarray", "x", keywords="dtype=None order=None", kind="other", computed=_cast)
+defrule("numpy.array", "x", keywords="dtype=None copy=True order='K'", kind="other", computed=_cast)
+
+
+# ---- numpy: joining and contracting (templates computed per call) -----------------
+class Unsupported(ValueError):
+    """The call's static arguments are outside what a computed rule handles."""
+
+
+def _axis_index(axis: ast.expr, part: str) -> str:
+    """An index expression selecting `part` along `axis` (a literal int)."""
+    if not (isinstance(axis, ast.Constant) and type(axis.value) is int) and not (
+        isinstance(axis, ast.UnaryOp) and isinstance(axis.operand, ast.Constant)
+    ):
+        raise Unsupported("the axis must be a literal integer")
+    k = int(ast.literal_eval(axis))
+    if k >= 0:
+        return ", ".join([":"] * k + [part])
+    return ", ".join(["...", part] + [":"] * (-k - 1))
+
+
+def _concatenate(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    axis = statics.get("axis", ast.Constant(0))
+    k = ast.unparse(axis)
+    start = " + ".join(f"x{j}.shape[{k}]" for j in range(index))
+    stop = f"{start} + x{index}.shape[{k}]" if start else f"x{index}.shape[{k}]"
+    return f"g[{_axis_index(axis, f'{start}:{stop}')}]"
+
+
+def _stack(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    return f"g[{_axis_index(statics.get('axis', ast.Constant(0)), str(index))}]"
+
+
+def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    spec = statics.get("subscripts")
+    if not (isinstance(spec, ast.Constant) and isinstance(spec.value, str)):
+        raise Unsupported("the subscripts must be a literal string")
+    text = spec.value.replace(" ", "")
+    if "." in text:
+        raise Unsupported("'...' in subscripts is not supported")
+    inputs_text, arrow, output = text.partition("->")
+    inputs = inputs_text.split(",")
+    if len(inputs) != count:
+        raise Unsupported("the subscripts do not match the operands")
+    if not arrow:
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if any(len(set(s)) != len(s) for s in inputs):
+        raise Unsupported("repeated indices within one operand are not supported")
+    others = [j for j in range(count) if j != index]
+    specs = [output] + [inputs[j] for j in others]
+    operands = ["g"] + [f"x{j}" for j in others]
+    if set(inputs[index]) - set("".join(specs)):
+        specs.append(inputs[index])
+        operands.append(f"np.ones_like(x{index})")
+    return f"np.einsum({','.join(specs) + '->' + inputs[index]!r}, {', '.join(operands)})"
+
+
+defrule("numpy.concatenate", "", keywords="axis=0", kind="other", variadic=True, computed=_concatenate)
+defrule("numpy.stack", "", keywords="axis=0", kind="other", variadic=True, computed=_stack)
+defrule("numpy.einsum", "", statics="subscripts", kind="other", variadic=True, computed=_einsum)
+# A list or tuple display, `[1.0, a, 3.0]`: each element's gradient is its entry.
+defrule("list", "", kind="other", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
+# `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
+# gradient of `a` is g with the written part zeroed, which takes two statements:
+# the differentiator writes those itself. Where `index` may name a position twice
+# (an index array), numpy keeps one of the writes: only that element of v gets
+# the gradient, as numpy itself tells by writing positions and reading them back.
+def _setitem(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    unique = statics.get("__unique__")
+    if index == 0 or (isinstance(unique, ast.Constant) and unique.value is True):
+        return "g" if index == 0 else "g[index]"
+    where = statics.get("index")
+    sliced = where is not None and any(isinstance(n, ast.Slice) for n in ast.walk(where))
+    return f"g[index] * _kept_writes(g, {'np.s_[index]' if sliced else 'index'})"  # `:` only in brackets
+
+
+defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", computed=_setitem)
+
+
+# The rows of numpy's array manipulation and linear algebra (their templates are
+# computed per call); imported last, as they register themselves with defrule.
+from codegen.ad import rules_arrays  # noqa: E402,F401

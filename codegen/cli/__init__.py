@@ -1,0 +1,1 @@
+"""The `codegen` command around the pipeline: configuration, finding files, writing outputs."""

@@ -1,0 +1,603 @@
+"""Emit the generated module as text (black formats it afterwards)."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+
+from codegen import ir, unparse
+from codegen.ad.differentiate import Backward, render
+from codegen.emit import assertions, helpers, typed
+from codegen.emit import imports as import_lines
+from codegen.naming import Names, identifiers, identifiers_and_bindings
+from codegen.optimize import cse, literals, partition, prune
+from codegen.options import Options
+from codegen.read.constants import copied as copied_constants
+from codegen.read.parse import ModuleInfo
+
+
+def forward_lines(fn: ir.Function) -> list[str]:
+    """The staged forward pass, one statement a line."""
+    return _block_lines(fn.body, outermost=True)
+
+
+def _block_lines(statements: list[ir.Statement], outermost: bool) -> list[str]:
+    lines: list[str] = []
+    for statement in statements:
+        if isinstance(statement, ir.If):
+            lines.append(f"if {unparse.expression(statement.test)}:")
+            lines += _indent(_block_lines(statement.body, outermost) or ["pass"])
+            if statement.orelse:
+                lines.append("else:")
+                lines += _indent(_block_lines(statement.orelse, outermost))
+        elif isinstance(statement, ir.Loop):
+            lines += _loop_lines(statement, outermost)
+        else:
+            lines += _statement_lines(statement)
+    return lines
+
+
+def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
+    lines: list[str] = []
+    if outermost:
+        # Lists for the values the backward needs, nested loops' included.
+        for inner in [loop, *(s for s in ir.walk(loop.body) if isinstance(s, ir.Loop))]:
+            lines += [f"{name} = []" for name in inner.lists.values()]
+    lines += _loop_header(loop)
+    split = len(loop.body) - loop.copybacks
+    # A kept value bound in one branch only: defined on every path, for the append.
+    direct = {s.target for s in loop.body if isinstance(s, ir.Stage)}
+    direct |= {n.id for s in loop.body if isinstance(s, ir.Plain) for n in ast.walk(s.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    body = [f"{name} = None" for name in loop.saved if name not in direct and name not in loop.carried]
+    body += _block_lines(loop.body[:split], False)
+    body += [f"{loop.lists[name]}.append({name})" for name in loop.saved]
+    body += _block_lines(loop.body[split:], False)
+    if loop.counter is not None:
+        body.append(f"{loop.counter} += 1")
+    return lines + _indent(body or ["pass"])
+
+
+def _loop_header(loop: ir.Loop) -> list[str]:
+    if loop.var is not None:
+        assert loop.iter is not None
+        return [f"for {loop.var} in {unparse.expression(loop.iter)}:"]
+    assert loop.test is not None and loop.counter is not None
+    return [f"{loop.counter} = 0", f"while {unparse.expression(loop.test)}:"]
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line if line else line for line in lines]
+
+
+def _statement_lines(statement: ir.Statement) -> list[str]:
+    if isinstance(statement, ir.Plain):
+        return [ir.unparse(statement.code)]
+    if isinstance(statement, ir.Append):
+        return [f"{statement.target}.append({unparse.expression(render(statement.value))})"]
+    assert isinstance(statement, ir.Stage)
+    value = statement.value
+    if isinstance(value, ir.Op) and value.rule.name == "setitem":
+        old, new = render(value.args[0]), statement.target
+        written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
+        assign = ast.Assign([written], render(value.args[1]))
+        return [f"{new} = {unparse.expression(old)}.copy()", ir.unparse(assign)]
+    assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(value))
+    return [ir.unparse(assign)]
+
+
+def signature(fn: ir.Function, returns: str = "") -> str:
+    parts: list[str] = []
+    posonly = [p.code for p in fn.params if p.kind == "posonly"]
+    if posonly:
+        parts += posonly + ["/"]
+    parts += [p.code for p in fn.params if p.kind == "positional"]
+    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    if outputs:
+        defaulted = any("=" in p.code for p in fn.params if p.kind != "kwonly")
+        parts += typed.upstream(fn.upstream, outputs, defaulted)
+    else:
+        parts += [f"{u}=1.0" for u in fn.upstream]
+    kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
+    if kwonly:
+        parts += ["*"] + kwonly
+    return f"def {fn.name}_backward({', '.join(parts)}){returns}:"
+
+
+def _return_annotation(fn: ir.Function, back: Backward, options: Options) -> str:
+    """` -> tuple[float, float]` for a fully typed function: its gradients have
+    their parameters' types (and the value its return type, with return_value)."""
+    if fn.types is None:
+        return ""
+    grads = typed.gradients(fn.types, [p.name for p in back.differentiable])
+    if options.return_value:
+        return f" -> tuple[{fn.types.returns}, {grads}]"
+    return f" -> {grads}"
+
+
+def _docstring(lines: list[str]) -> str:
+    body = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return f'"""{body}\n"""'
+
+
+def _returns(fn: ir.Function, back: Backward) -> str:
+    names = [p.name for p in back.differentiable]
+    grads = [unparse.expression(back.gradients[n]) for n in names]
+    outputs = ", ".join(fn.outputs)
+    if len(grads) == 1:
+        return f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}."
+    if grads:
+        return f"Returns ({', '.join(grads)}), the gradients of {outputs} with respect to {', '.join(names)}."
+    return "Returns None: no parameter is differentiated."
+
+
+def _held(back: Backward) -> list[str]:
+    if not back.constant:
+        return []
+    return ["Held constant: " + ", ".join(f"{p.name} ({p.reason})" for p in back.constant) + "."]
+
+
+def docstring(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
+    returns = _returns(fn, back)
+    if options.return_value:
+        value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
+        returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
+    first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
+    return _docstring([first, "", returns, *_held(back), *_unranked(back)])
+
+
+def _unranked(back: Backward) -> list[str]:
+    """Where a product's operands may be vectors, matrices or stacks, a helper works its
+    gradient out at run time; an annotation makes it exact."""
+    if not back.unranked:
+        return []
+    names = ", ".join(back.unranked)
+    return [f'Products of {names} work for any ranks; annotating shapes ({back.unranked[0]}: "N D") makes them exact.']
+
+
+def _gradients_return(back: Backward) -> str:
+    grads = [unparse.expression(back.gradients[p.name]) for p in back.differentiable]
+    return ", ".join(grads) if grads else "None"
+
+
+def _indent_all(lines: list[str]) -> str:
+    return "\n".join("    " + line if line else line for line in "\n".join(lines).split("\n"))
+
+
+def parameter_checks(fn: ir.Function, code: list[str], np_name: str) -> list[str]:
+    """With assert_shapes: the asserts on the annotated parameters, under a comment."""
+    if not fn.annotated:
+        return []
+    reserved = assertions.reserved_names(code, [p.name for p in fn.params]) | {np_name}
+    return ["# the shapes the annotations promise", *assertions.parameter_checks(fn.annotated, np_name, reserved)]
+
+
+def gradient_checks(fn: ir.Function, back: Backward) -> list[str]:
+    """With assert_shapes: each gradient of an annotated parameter has its shape."""
+    checks = [
+        assertions.same_shape(gradient.id, param.name, bool(fn.annotated[param.name]), back.spellings["np"])
+        for param in back.differentiable
+        if param.name in fn.annotated
+        for gradient in [back.gradients[param.name]]
+        if isinstance(gradient, ast.Name)
+    ]
+    return ["# each gradient has its parameter's shape", *checks] if checks else []
+
+
+def function_text(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
+    if options.style == "split":
+        return split_text(fn, back, options)
+    forward = forward_lines(fn)
+    grads = _gradients_return(back)
+    if options.return_value:
+        value = ", ".join(fn.outputs)
+        value = value if len(fn.outputs) == 1 else f"({value})"
+        if any(isinstance(s, ir.Loop) for s in ir.walk(fn.body)):
+            # The backward loop restores earlier values into these names: keep the result.
+            held = fn.value_name or fn.names.fresh("value")
+            fn.value_name = held
+            forward.append(f"{held} = {value}")
+            value = held
+        grads = f"({grads})" if len(back.differentiable) > 1 else grads
+        rest = [*back.spread, *back.lines, f"return {value}, {grads}"]
+    else:
+        rest = [*back.spread, *back.lines, f"return {grads}"]
+    forward = _live(forward, rest)
+    body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=options.list_literals)
+    if options.assert_shapes:
+        body[-1:-1] = gradient_checks(fn, back)
+        body[:0] = parameter_checks(fn, body, back.spellings["np"])
+    head = signature(fn, _return_annotation(fn, back, options))
+    return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+
+
+def _live(forward: list[str], rest: list[str]) -> list[str]:
+    """The lines of `forward` without its statements whose values neither `rest`
+    (the backward and the return) nor a later forward statement reads. Untouched
+    statements keep their text; a block with some statements gone is written anew."""
+    lines = "\n".join(forward).split("\n")
+    statements = ast.parse("\n".join(lines)).body
+    inner = [[id(n) for n in ast.walk(s) if isinstance(n, ast.stmt)] for s in statements]
+    kept = prune.live_forward(statements, set(first_reads(ast.parse("\n".join(rest)))))
+    out: list[str] = []
+    for statement in kept:
+        index = statements.index(statement)
+        if [id(n) for n in ast.walk(statement) if isinstance(n, ast.stmt)] == inner[index]:
+            out += lines[statement.lineno - 1 : statement.end_lineno]
+        else:
+            out += unparse.statement(statement).split("\n")
+    return out
+
+
+def _shared(
+    lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None, literal_lists: bool = True
+) -> list[str]:
+    """`lines` with common subexpressions computed once, tiled and list gradients written."""
+    pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
+    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure))
+    return literals.write(tiled, list_lengths(fn)) if literal_lists else tiled
+
+
+def list_lengths(fn: ir.Function) -> dict[str, int]:
+    """The list parameters whose length is annotated (`w: "3"`)."""
+    lengths: dict[str, int] = {}
+    for param in fn.params:
+        shape = fn.dims.get(param.name)
+        if shape is not None and len(shape) == 1 and isinstance(shape[0], int):
+            lengths[param.name] = shape[0]
+    return lengths
+
+
+def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
+    """`f_forward(params) -> (out, cache)` and `f_backward(dout, cache) -> gradients`."""
+    forward = _shared(forward_lines(fn), fn, back, copy.deepcopy(fn.names))
+    backward = _shared(list(back.lines), fn, back, copy.deepcopy(fn.names), options.list_literals)
+    if options.assert_shapes:
+        backward += gradient_checks(fn, back)  # the parameters they compare with are cached
+    returned = [unparse.expression(back.gradients[p.name]) for p in back.differentiable]
+    cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
+    params = [p.code for p in fn.params if p.kind != "kwonly"]
+    kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
+    signature_forward = ", ".join(params + (["*", *kwonly] if kwonly else []))
+    outputs = ", ".join(fn.outputs)
+    cache_value = f"({', '.join(cached)},)" if len(cached) == 1 else f"({', '.join(cached)})"
+    forward_doc = _docstring(
+        [
+            f"Forward pass of {fn.name}: returns ({outputs}, cache) for {fn.name}_backward.",
+            "",
+            f"The cache holds what the backward pass needs: {', '.join(cached) or 'nothing'}.",
+        ]
+    )
+    forward_body = [*_bind_first(forward, cached, fn), f"cache = {cache_value}", f"return {outputs}, cache"]
+    if options.assert_shapes:
+        forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
+    forward_body.insert(0, forward_doc)
+    first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
+    backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
+    unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
+    body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
+    body = literals.write(body, list_lengths(fn)) if options.list_literals else body
+    forward_returns, backward_params, backward_returns = _split_types(fn, back, cached, forward)
+    if "Any" in backward_params:
+        body = _declare_gradients(body, fn, back)
+    backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
+    return (
+        f"def {fn.name}_forward({signature_forward}){forward_returns}:\n{_indent_all(forward_body)}\n\n\n"
+        f"def {fn.name}_backward({backward_params}){backward_returns}:\n{_indent_all(backward_body)}\n"
+    )
+
+
+def _split_types(fn: ir.Function, back: Backward, cached: list[str], forward: list[str]) -> tuple[str, str, str]:
+    """For a fully typed function: `f_forward`'s return annotation, and
+    `f_backward`'s parameters with their types and its return annotation. A
+    cached parameter the forward never rebinds keeps its type; any other cached
+    value is `Any`."""
+    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    if fn.types is None or outputs is None:
+        return "", f"{', '.join(fn.upstream)}, cache", ""
+    rebound = {n.id for n in ast.walk(ast.parse("\n".join(forward))) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    kept = {p.name for p in fn.params if p.name not in rebound}
+    items = [
+        fn.types.params[name] if name in kept and name in fn.types.params else "float" if name in fn.scalars else "Any"
+        for name in cached
+    ]
+    cache = f"tuple[{', '.join(items) or '()'}]"
+    grads = typed.gradients(fn.types, [p.name for p in back.differentiable])
+    upstream = [f"{name}: {type_text}" for name, type_text in zip(fn.upstream, outputs)]
+    return f" -> tuple[{', '.join([*outputs, cache])}]", ", ".join([*upstream, f"cache: {cache}"]), f" -> {grads}"
+
+
+def _declare_gradients(lines: list[str], fn: ir.Function, back: Backward) -> list[str]:
+    """`lines` with the first assignment of each returned gradient annotated with
+    its parameter's type (`dx: float = ...`): a value computed from a cached
+    `Any` is `Any` to a type checker, which may not be returned as a float."""
+    assert fn.types is not None
+    text = "\n".join(lines)
+    out = text.split("\n")
+    wanted = {
+        expression.id: fn.types.params[name]
+        for name, expression in back.gradients.items()
+        if isinstance(expression, ast.Name) and name in fn.types.params and name in {p.name for p in back.differentiable}
+    }
+    for node in sorted(
+        (n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Assign) and len(n.targets) == 1),
+        key=lambda n: n.lineno,
+    ):
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id in wanted:
+            line = out[node.lineno - 1]
+            head = line[: node.col_offset] + f"{target.id} = "
+            if line.startswith(head):
+                out[node.lineno - 1] = f"{line[: node.col_offset]}{target.id}: {wanted.pop(target.id)} = {line[len(head):]}"
+    return out
+
+
+def _bind_first(forward: list[str], cached: list[str], fn: ir.Function) -> list[str]:
+    """`forward` with `name = None` before the block that binds a cached name only
+    on some paths (a branch, a loop that may not run): the cache always packs it,
+    and the backward reads it only on the path that bound it."""
+    tree = ast.parse("\n".join(forward) or "pass")
+    sure = _always_bound(tree.body) | {p.name for p in fn.params}
+    first: dict[int, list[str]] = {}
+    for statement in tree.body:
+        bound = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for name in cached:
+            if name in bound and name not in sure and not any(name in names for names in first.values()):
+                first.setdefault(statement.lineno - 1, []).append(name)
+    lines = list(forward)
+    for index in sorted(first, reverse=True):
+        lines[index:index] = [f"{' = '.join(first[index])} = None"]
+    return lines
+
+
+def _always_bound(statements: list[ast.stmt]) -> set[str]:
+    """Names every path through `statements` binds (loops may not run)."""
+    found: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(statement, ast.If):
+            found |= _always_bound(statement.body) & _always_bound(statement.orelse)
+    return found
+
+
+def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tuple[list[str], list[str]]:
+    """What the backward reads of the forward: the names to cache, and the cheap
+    statements (shape arithmetic) it recomputes instead of caching their values."""
+    forward_tree = ast.parse("\n".join(forward) or "pass")
+    available = {p.name for p in fn.params} | {
+        n.id for n in ast.walk(forward_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    available |= {
+        n.id
+        for n in ast.walk(forward_tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append"
+        for n in [n.func.value]
+        if isinstance(n, ast.Name)
+    }
+    needed = [n for n in first_reads(ast.parse("\n".join(backward))) if n in available]
+    bound = [n.id for n in ast.walk(forward_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    cheap = {
+        name: statement
+        for statement in forward_tree.body
+        if isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and (names := _target_names(statement.targets[0])) is not None
+        and all(bound.count(name) == 1 for name in names)
+        and (_is_cheap_shape(statement.value) or _is_view(statement.value, available))
+        for name in names
+    }
+    recomputed: list[ast.Assign] = []
+    cached = list(needed)
+
+    def recipe(name: str, known: set[str], seen: frozenset[str]) -> list[ast.Assign] | None:
+        """The cheap statements that recompute `name` from `known` names, or None."""
+        statement = cheap.get(name)
+        if statement is None or name in seen:
+            return None
+        steps: list[ast.Assign] = []
+        for used in sorted({n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)} & available):
+            if used in known:
+                continue
+            inner = recipe(used, known, seen | {name})
+            if inner is None:
+                return None
+            steps += inner
+        return [*steps, statement]
+
+    changed = True
+    while changed:
+        changed = False
+        for name in list(cached):
+            known = set(cached) - {name} | {n for s in recomputed for n in _target_names(s.targets[0]) or ()}
+            steps = recipe(name, known, frozenset())
+            if steps is not None:
+                recomputed += [s for s in steps if s not in recomputed]
+                cached.remove(name)
+                changed = True
+    order = [s for s in forward_tree.body if s in recomputed]
+    return cached, [unparse.statement(s) for s in order]
+
+
+def _target_names(target: ast.expr) -> list[str] | None:
+    """The names `name = ...` or `a, b = ...` binds; None for other targets."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+        return [e.id for e in target.elts]  # type: ignore[attr-defined]
+    return None
+
+
+def _is_cheap_shape(expr: ast.expr) -> bool:
+    """Shape arithmetic: cheaper to recompute than to keep."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id == "len"):
+            return False
+    return any(isinstance(n, ast.Attribute) and n.attr in ("shape", "ndim", "size") for n in ast.walk(expr)) or any(
+        isinstance(n, ast.Call) for n in ast.walk(expr)
+    )
+
+
+_VIEW_METHODS = frozenset({"reshape", "transpose", "swapaxes", "squeeze", "expand_dims"})
+
+
+def _is_view(expr: ast.expr, local: set[str]) -> bool:
+    """A reshape, transpose or basic slice of a value: recomputed instead of cached,
+    as hand-written code does (`x.reshape(N, -1)` again in the backward)."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr in ("T", "mT") and _is_view_base(expr.value, local)
+    if isinstance(expr, ast.Subscript):
+        return _is_view_base(expr.value, local) and _is_basic_index(expr.slice)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _VIEW_METHODS:
+        receiver = expr.func.value
+        module = isinstance(receiver, ast.Name) and receiver.id not in local  # np.reshape(x, shape)
+        args = [*expr.args] if module else [receiver, *expr.args]
+        base, rest = (args[0], args[1:]) if args else (None, [])
+        static = all(_is_static(a) for a in [*rest, *(k.value for k in expr.keywords)])
+        return base is not None and _is_view_base(base, local) and static
+    return False
+
+
+def _is_view_base(expr: ast.expr, local: set[str]) -> bool:
+    return (isinstance(expr, ast.Name) and expr.id in local) or _is_view(expr, local)
+
+
+def _is_static(expr: ast.expr) -> bool:
+    """Shape arithmetic: integers, sizes, tuples of them."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr in ("shape", "ndim", "size") or expr.attr == "newaxis"
+    if isinstance(expr, ast.Subscript):
+        return _is_static(expr.value) and _is_static(expr.slice)
+    if isinstance(expr, ast.Call):
+        return isinstance(expr.func, ast.Name) and expr.func.id == "len"
+    return all(
+        isinstance(n, (ast.Constant, ast.Name, ast.Tuple, ast.Slice, ast.UnaryOp, ast.BinOp, ast.Attribute, ast.Subscript, ast.Call))
+        or isinstance(n, (ast.expr_context, ast.operator, ast.unaryop))
+        for n in ast.walk(expr)
+    ) and all(_is_static(n) for n in ast.iter_child_nodes(expr) if isinstance(n, (ast.Attribute, ast.Subscript, ast.Call)))
+
+
+def _is_basic_index(index: ast.expr) -> bool:
+    """Constants, slices and np.newaxis: a view, never a copy (no array indices)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            if not all(b is None or _is_static(b) for b in (part.lower, part.upper, part.step)):
+                return False
+        elif isinstance(part, ast.Attribute):
+            if part.attr != "newaxis":
+                return False
+        elif not (isinstance(part, ast.Constant) and (part.value is None or type(part.value) is int)):
+            return False
+    return True
+
+
+def first_reads(tree: ast.Module) -> list[str]:
+    """Names read before they are bound on some path, in the order first read."""
+    found: list[str] = []
+    bound: set[str] = set()
+
+    def load(node: ast.AST) -> None:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound and n.id not in found:
+                found.append(n.id)
+
+    def store(node: ast.AST) -> None:
+        bound.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+
+    def block(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.Assign):
+                load(statement.value)
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        store(target)
+                    else:
+                        load(target)
+            elif isinstance(statement, ast.AugAssign):
+                load(statement.value)
+                load(ast.Name(statement.target.id, ast.Load()) if isinstance(statement.target, ast.Name) else statement.target)
+            elif isinstance(statement, (ast.For, ast.While)):
+                load(statement.iter if isinstance(statement, ast.For) else statement.test)
+                before = set(bound)
+                if isinstance(statement, ast.For):
+                    store(statement.target)
+                block(statement.body)
+                bound.intersection_update(before)  # the body may not run
+            elif isinstance(statement, ast.If):
+                load(statement.test)
+                before = set(bound)
+                block(statement.body)
+                after_body = set(bound)
+                bound.intersection_update(before)
+                block(statement.orelse)
+                bound.intersection_update(after_body)  # bound after the `if` on either path
+            else:
+                load(statement)
+
+    block(tree.body)
+    return found
+
+
+def _free_names(code: str) -> set[str]:
+    """The names the functions in `code` read without binding them (a parameter `W`
+    is not the module's constant `W`)."""
+    free: set[str] = set()
+    for statement in ast.parse(code).body:
+        found, bound = identifiers_and_bindings(statement)
+        free |= found - bound
+    return free
+
+
+def module_text(
+    info: ModuleInfo,
+    functions: list[tuple[ir.Function, Backward]],
+    options: Options = Options(),
+    filename: str = "<string>",
+) -> str:
+    """Imports, any helpers the gradients need, then the backward functions."""
+    imports = list(info.imports)
+    modules = {"math": "math", "np": "numpy"}
+    for _, back in functions:
+        for key in sorted(back.modules):
+            alias = back.spellings.get(key, key)
+            if info.module_alias(modules[key]) == alias:
+                continue
+            line = f"import {modules[key]}" if alias == modules[key] else f"import {modules[key]} as {alias}"
+            if line not in imports:
+                imports.append(line)
+    rules = sorted(set().union(*(b.user_rules for _, b in functions))) if functions else []
+    stem = filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+    names = [n for rule in rules for n in (rule, f"{rule}_backward")]
+    names += sorted(set().union(*(b.user_imports for _, b in functions)) - set(names)) if functions else []
+    if names and stem.isidentifier():
+        imports.append(f"from {stem} import {', '.join(names)}")
+    used_helpers = sorted(helpers.with_callees(set().union(*(b.helpers for _, b in functions)))) if functions else []
+    parts: list[str] = []
+    functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
+    constants: list[str] = []
+    if any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in info.tree.body):
+        used = set().union(*(_free_names(code) for code in functions_code)) if functions else set()
+        constants = copied_constants(info, used)
+    if constants:
+        parts.append("\n".join(constants))
+    spellings = dict(functions[0][1].spellings) if functions else {}
+    for key, module in (("math", "math"), ("np", "numpy")):
+        # Helpers are module-level: they reach modules by the input's own names.
+        spellings[key] = info.module_alias(module) or key
+        needed = any(f"{key}." in helpers.source(name, {}) for name in used_helpers)
+        line = "import math" if key == "math" else "import numpy as np"
+        if needed and info.module_alias(module) is None and line not in imports:
+            imports.append(line)
+    # A fully typed input's types are carried over (see codegen.typed): the helpers are annotated too.
+    annotated = any(fn.types is not None for fn, _ in functions)
+    parts += [helpers.source(name, spellings, annotated) for name in used_helpers]
+    mentioned = any(re.search(r"\bAny\b", part) for part in [*parts, *functions_code])
+    if annotated and mentioned and not any(re.search(r"\bAny\b", line) for line in imports):
+        imports.append("from typing import Any")
+    parts += functions_code
+    used = set().union(*(identifiers(ast.parse(part)) for part in parts))
+    local = stem if stem.isidentifier() else None
+    block = import_lines.arrange(import_lines.used_only(imports, used), import_lines.first_party(options.src, local))
+    return "\n\n".join([*block, *parts])

@@ -1,0 +1,186 @@
+"""Symbolic shapes from annotations: `x: "N D"`, `Float[np.ndarray, "N D"]`,
+or `N, D = x.shape`.
+
+A dimension is a symbol (a name), a literal int, or None (unknown). With both
+an operand's and a result's shape fully known, a broadcast gradient is summed
+back exactly (`db = np.sum(dout, axis=0)`) instead of by a generic helper, and
+matrix products know their operands' ranks.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from collections.abc import Container, Sequence
+
+from codegen import ir
+from codegen.read.resolve import is_number
+
+Dim = str | int | None
+Shape = tuple[Dim, ...]
+
+
+def parse_dims(text: str) -> Shape | None:
+    """`"N D"` -> ("N", "D"); `"3 N"` -> (3, "N"); `"_ N"`, `"#N N"`, `"N+1 N"`
+    -> (None, "N"): one dimension of unknown size; `"*batch N"` or `"... N"`
+    -> None: jaxtyping's any number of dimensions, so not even the rank is known."""
+    dims: list[Dim] = []
+    for word in text.split():
+        if word.startswith("*") or word == "...":
+            return None
+        if word.isdigit():
+            dims.append(int(word))
+        elif word.isidentifier() and not word.startswith("_") and not keyword.iskeyword(word):
+            dims.append(word)
+        else:
+            dims.append(None)
+    return tuple(dims)
+
+
+def known(shape: Shape | None) -> bool:
+    return shape is not None and all(d is not None for d in shape)
+
+
+def broadcast(shapes: Sequence[Shape]) -> Shape | None:
+    """numpy's broadcasting of shapes whose dimensions are symbols."""
+    rank = max((len(s) for s in shapes), default=0)
+    result: list[Dim] = []
+    for i in range(rank):
+        dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
+        dims.discard(1)
+        if not dims:
+            result.append(1)
+        elif len(dims) == 1:
+            result.append(dims.pop())
+        else:
+            result.append(None)  # different symbols: equal only at run time
+    return tuple(result)
+
+
+class Dims:
+    """The symbolic shapes of a function's values."""
+
+    def __init__(self, numbers: Container[str]) -> None:
+        self.numbers = numbers
+        self.shapes: dict[str, Shape] = {}
+
+    def record(self, target: str, value: ir.Node | None) -> None:
+        shape = self.shape(value) if value is not None else None
+        if shape is None:
+            self.shapes.pop(target, None)
+        else:
+            self.shapes[target] = shape
+
+    def shape(self, node: ir.Node) -> Shape | None:
+        if isinstance(node, ir.Leaf):
+            return self.leaf(node)
+        return self.combine(node, [self.shape(a) for a in node.args])
+
+    def leaf(self, node: ir.Leaf) -> Shape | None:
+        if node.var is None:
+            return () if is_number(node.expr, self.numbers) else None
+        base = self.shapes.get(node.var)
+        if node.index is None or base is None:
+            return base
+        return self.indexed(base, node.index)
+
+    def combine(self, node: ir.Op, shapes: list[Shape | None]) -> Shape | None:
+        """The shape of `node`'s value from its operands' shapes."""
+        kind, name = node.rule.kind, node.rule.name
+        if kind == "scalar" or name == "numpy.sumsq":
+            return ()
+        if kind == "elementwise":
+            return None if any(s is None for s in shapes) else broadcast(shapes)  # type: ignore[arg-type]
+        if kind == "reduce":
+            return _reduced(shapes[0], node.keywords)
+        if name in ("numpy.matmul", "numpy.dot"):
+            return _product(shapes[0], shapes[1])
+        if name in ("numpy.T", "numpy.transpose") and shapes[0] is not None:
+            return tuple(reversed(shapes[0]))
+        if name in ("numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.linalg.inv"):
+            return shapes[0]
+        if name in ("numpy.linalg.det", "numpy.linalg.slogdet") and shapes[0] is not None:
+            return shapes[0][:-2]
+        if name == "numpy.linalg.solve" and shapes[0] is not None and len(shapes[0]) == 2:
+            return shapes[1]
+        if name == "numpy.reshape":
+            return self.reshaped(node.keywords.get("shape"))
+        return None
+
+    def indexed(self, base: Shape, index: ast.expr) -> Shape | None:
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        result: list[Dim] = []
+        position = 0
+        for part in parts:
+            if isinstance(part, ast.Constant) and part.value is None:
+                result.append(1)
+                continue
+            if position >= len(base):
+                return None
+            if isinstance(part, ast.Slice):
+                whole = part.lower is None and part.upper is None and part.step is None
+                result.append(base[position] if whole else None)
+            elif not is_number(part, self.numbers):
+                return None  # an array of indices
+            position += 1
+        return tuple(result) + base[position:]
+
+    def reshaped(self, shape: ast.expr | None) -> Shape | None:
+        if shape is None or not (isinstance(shape, ast.Tuple) or is_number(shape, self.numbers)):
+            return None  # np.shape(x), a tuple built at run time: not even the rank is known
+        elements = shape.elts if isinstance(shape, ast.Tuple) else [shape]
+        dims: list[Dim] = []
+        for element in elements:
+            if isinstance(element, ast.Constant) and type(element.value) is int and element.value >= 0:
+                dims.append(element.value)
+            elif isinstance(element, ast.Name) and element.id in self.numbers:
+                dims.append(element.id)
+            else:
+                dims.append(None)
+        return tuple(dims)
+
+    def summing(self, arg: ir.Node, op: ir.Node) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """With both shapes known: (leading axes to sum away, axes to sum keeping
+        them) that take a gradient of `op`'s shape to `arg`'s; None if unknown."""
+        small, big = self.shape(arg), self.shape(op)
+        if not known(small) or not known(big) or len(small) > len(big):  # type: ignore[arg-type]
+            return None
+        assert small is not None and big is not None
+        lead = len(big) - len(small)
+        kept = tuple(i for i, d in enumerate(small) if d == 1 and big[lead + i] != 1)
+        if any(d != big[lead + i] and d != 1 for i, d in enumerate(small)):
+            return None
+        return tuple(range(lead)), kept
+
+
+def _reduced(shape: Shape | None, keywords: dict[str, ast.expr]) -> Shape | None:
+    if shape is None:
+        return None
+    axis = keywords.get("axis", ast.Constant(None))
+    keepdims = keywords.get("keepdims")
+    kept = isinstance(keepdims, ast.Constant) and keepdims.value is True
+    if isinstance(axis, ast.Constant) and axis.value is None:
+        return tuple(1 for _ in shape) if kept else ()
+    try:
+        value = ast.literal_eval(axis)
+    except ValueError:
+        return None
+    axes = value if isinstance(value, tuple) else (value,)
+    if not all(isinstance(a, int) for a in axes):
+        return None
+    axes = tuple(a % len(shape) for a in axes) if shape else ()
+    if kept:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _product(x: Shape | None, y: Shape | None) -> Shape | None:
+    if x is None or y is None or len(x) > 2 or len(y) > 2 or not x or not y:
+        return None
+    if len(x) == 2 and len(y) == 2:
+        return (x[0], y[1])
+    if len(x) == 2:
+        return (x[0],)
+    if len(y) == 2:
+        return (y[1],)
+    return ()

@@ -1,0 +1,486 @@
+"""Lowering of `if`, `for` and `while` into the staged form (part of normalise).
+
+Branches bind the same merged name for a variable either of them assigns, so
+the code after the `if` reads one name whichever branch ran. A loop keeps one
+name per loop-carried variable: the body reads its entry value and ends by
+copying the new value back, so the backward can tell the two apart.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from codegen import ir
+from codegen.infer.shapes import SCALAR
+
+
+class FlowLowering:
+    """Control-flow statements for `Normaliser` (which provides the rest)."""
+
+    # Provided by Normaliser; declared for the type checker.
+    env: dict[str, str]
+    active: set[str]
+    body: list[ir.Statement]
+    blocks: list[list[ir.Statement]]
+    loops: list[ir.Loop]
+    guards: list[ast.expr]  # tests and ranges the backward evaluates again
+
+    # ---- blocks -----------------------------------------------------------------
+    def block(self, statements: Sequence[ast.stmt], prefix: str) -> list[ir.Statement]:
+        """Lower `statements` into a new block and return it."""
+        outer = self.body
+        self.blocks.append(outer)
+        self.body = []
+        try:
+            for statement in statements:
+                self.lower_statement(statement, prefix)  # type: ignore[attr-defined]
+        finally:
+            self.blocks.pop()
+            inner, self.body = self.body, outer
+        return inner
+
+    def copy_stage(self, target: str, source: str, origin: int) -> ir.Statement:
+        """`target = source`, differentiated when `source` is active."""
+        leaf = ir.Leaf(ast.Name(source, ast.Load()), source if source in self.active else None)
+        self.shapes.keys[target] = self.shapes.keys.get(source, source)  # type: ignore[attr-defined]
+        ranks = self.ranks.ranks  # type: ignore[attr-defined]
+        if source in ranks:
+            ranks[target] = ranks[source]
+        shapes = self.dims.shapes  # type: ignore[attr-defined]
+        if source in shapes:
+            shapes[target] = shapes[source]
+        self.check.copy(target, source)  # type: ignore[attr-defined]
+        if leaf.var is None:
+            if source in self.numbers:  # type: ignore[attr-defined]
+                self.numbers.add(target)  # type: ignore[attr-defined]
+            return ir.Plain(ast.Assign([ast.Name(target, ast.Store())], ast.Name(source, ast.Load())), origin)
+        self.active.add(target)
+        return ir.Stage(target, self.op("pos", [leaf], {}, ast.Name("__0__", ast.Load())), origin)  # type: ignore[attr-defined]
+
+    def flow_origin(self, text: str, prefix: str) -> int:
+        self.origins.append(prefix + text)  # type: ignore[attr-defined]
+        return len(self.origins) - 1  # type: ignore[attr-defined]
+
+    # ---- if ---------------------------------------------------------------------
+    def if_statement(self, node: ast.If, prefix: str) -> None:
+        code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
+        origin = self.flow_origin(f"if {code}:", prefix)
+        test = self.to_ast(node.test)  # type: ignore[attr-defined]
+        before = dict(self.env)
+        # The backward evaluates the test again: what it reads must not be rebound.
+        self.guards.append(test)
+        try:
+            then_block, else_block, then_env, else_env = self.branches(node, prefix, before)
+        finally:
+            self.guards.pop()
+        later = self.read_after(node) if not self.loops else None  # type: ignore[attr-defined]
+        for name in sorted(set(then_env) | set(else_env)):
+            then_var, else_var = then_env.get(name), else_env.get(name)
+            if then_var is None or else_var is None:
+                if self.forward:  # type: ignore[attr-defined]
+                    # Code run forwards may read it again under the same test.
+                    self.env[name] = then_var or else_var  # type: ignore[assignment]
+                continue  # bound in one branch only: unbound after the other
+            if then_var == else_var:
+                self.env[name] = then_var
+                continue
+            if later is not None and name not in later:
+                continue  # never read again: no merge (its copy could read an unbound name)
+            merged = then_var if then_var != before.get(name) else else_var
+            for block, var in ((then_block, then_var), (else_block, else_var)):
+                if var == merged:
+                    continue
+                if var != before.get(name):
+                    rename(block, var, merged)
+                    self.carry_facts(var, merged)
+                else:
+                    # The copy records the other branch's facts for `merged`: keep only
+                    # what both branches agree on.
+                    facts = self.facts(merged)
+                    block.append(self.copy_stage(merged, var, origin))
+                    self.keep_agreed(merged, facts)
+            if then_var in self.active or else_var in self.active:
+                self.active.add(merged)
+            self.env[name] = merged
+        self.body.append(ir.If(test, then_block, else_block, origin))
+
+    def read_after(self, node: ast.stmt) -> set[str] | None:
+        """The names the enclosing function reads after `node` (None if unknown)."""
+        info = self.info  # type: ignore[attr-defined]
+        end = node.end_lineno
+        if end is None:
+            return None
+        for function in info.tree.body:
+            if isinstance(function, ast.FunctionDef) and function.lineno <= end <= (function.end_lineno or 0):
+                augmented = {id(n.target) for n in ast.walk(function) if isinstance(n, ast.AugAssign)}
+                return {
+                    n.id
+                    for n in ast.walk(function)
+                    if isinstance(n, ast.Name)
+                    and (n.lineno, n.col_offset) >= (end, node.end_col_offset or 0)  # (desugar's are just after)
+                    and (isinstance(n.ctx, ast.Load) or id(n) in augmented)
+                }
+        return None
+
+    def branches(
+        self, node: ast.If, prefix: str, before: dict[str, str]
+    ) -> tuple[list[ir.Statement], list[ir.Statement], dict[str, str], dict[str, str]]:
+        then_block = self.block(node.body, prefix)
+        then_env = self.env
+        self.env = dict(before)
+        else_block = self.block(node.orelse, prefix) if node.orelse else []
+        else_env = self.env
+        self.env = dict(before)
+        return then_block, else_block, then_env, else_env
+
+    def facts(self, name: str) -> tuple[object, ...]:
+        """What the tables say of `name`: its shape key, rank, shape and number-ness."""
+        keys, ranks, shapes = self.shapes.keys, self.ranks.ranks, self.dims.shapes  # type: ignore[attr-defined]
+        return keys.get(name, name), ranks.get(name), shapes.get(name), name in self.numbers  # type: ignore[attr-defined]
+
+    def keep_agreed(self, name: str, other: tuple[object, ...]) -> None:
+        """Forget each fact of `name` that `other` (the other branch's) contradicts."""
+        key, rank, shape, number = self.facts(name)
+        if key != other[0]:
+            self.shapes.keys[name] = name  # type: ignore[attr-defined]
+        if rank != other[1]:
+            self.ranks.ranks.pop(name, None)  # type: ignore[attr-defined]
+        if shape != other[2]:
+            self.dims.shapes.pop(name, None)  # type: ignore[attr-defined]
+        if number != other[3]:
+            self.numbers.discard(name)  # type: ignore[attr-defined]
+
+    def carry_facts(self, old: str, new: str) -> None:
+        """What is known of `old` now holds for `new`, its merged name."""
+        if old in self.active:
+            self.active.add(new)
+        keys = self.shapes.keys  # type: ignore[attr-defined]
+        if keys.get(new, new) != keys.get(old, old):
+            keys[new] = new
+        shapes = self.dims.shapes  # type: ignore[attr-defined]
+        if shapes.get(new) != shapes.get(old):
+            shapes.pop(new, None)
+        ranks = self.ranks.ranks  # type: ignore[attr-defined]
+        if ranks.get(new) != ranks.get(old):
+            ranks.pop(new, None)
+        numbers = self.numbers  # type: ignore[attr-defined]
+        if (new in numbers) != (old in numbers):
+            numbers.discard(new)
+
+    # ---- loops --------------------------------------------------------------------
+    def loop_prelude(
+        self, body: list[ast.stmt], origin: int, target: tuple[str, ast.expr] | None = None
+    ) -> list[str]:
+        """Choose the carried names of a loop over `body` (binding `target`, the loop
+        variable and its iterable, each iteration); returns them (source names)."""
+        assigned = assigned_names(body)
+        carried = sorted(n for n in assigned if n in self.env)
+        hot = self.loop_activity(body, carried, [target] if target is not None else [])
+        for name in carried:
+            entry = self.env[name]
+            # Forward mode keeps no values for later: a loop may always reuse the name.
+            # An inlined function's parameter stands for a caller's name: rebinding that
+            # in place would change the caller's value (for its next call, say).
+            reuse = entry not in self.borrowed and (  # type: ignore[attr-defined]
+                self.forward  # type: ignore[attr-defined]
+                or (
+                    not self.is_read(entry)
+                    and not self.needs_own_value(entry)
+                    and not any(entry in loop.carried for loop in self.loops)
+                )
+            )
+            if not reuse:
+                # The value before the loop is still needed: the loop gets its own name.
+                fresh = self.new_binding(self.names.fresh(name))  # type: ignore[attr-defined]
+                self.body.append(self.copy_stage(fresh, entry, origin))
+                entry = fresh
+            if name in hot:
+                self.active.add(entry)
+                self.numbers.discard(entry)  # type: ignore[attr-defined]
+            # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)).
+            self.forget_shape(name, entry)
+            self.env[name] = entry
+        return carried
+
+    def loop_activity(
+        self, body: list[ast.stmt], carried: list[str], own: list[tuple[str, ast.expr]]
+    ) -> set[str]:
+        """Carried names that become active somewhere in the loop (a fixpoint).
+
+        Every name the body binds stands for all its values in the loop, so that
+        activity flows through intermediates too (`q = p * x; p = q`)."""
+        bindings = assignments(body) + loop_targets(body) + own
+        placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in carried}
+        hot = {placeholder[n] for n in carried if self.env[n] in self.active}
+        saved_env, saved_active = self.env, self.active
+        try:
+            while True:
+                self.env = {**saved_env, **placeholder}
+                self.active = saved_active | hot
+                grown = {placeholder[n] for n, value in bindings if self.is_active(value)}  # type: ignore[attr-defined]
+                if grown <= hot:
+                    return {n for n in carried if placeholder[n] in hot}
+                hot |= grown
+        finally:
+            self.env, self.active = saved_env, saved_active
+
+    def needs_own_value(self, name: str) -> bool:
+        """Whether the backward of the statement defining `name` reads its value
+        (exp's `out * g`): the loop must not overwrite it."""
+        for block in [*self.blocks, self.body]:  # type: ignore[attr-defined]
+            for statement in ir.walk(block):
+                if isinstance(statement, ir.Stage) and statement.target == name:
+                    value = statement.value
+                    if isinstance(value, ir.Op) and value.rule.uses_out:
+                        return True
+        return False
+
+    def is_read(self, name: str) -> bool:
+        """Whether a statement lowered so far, or an enclosing test, reads `name`."""
+        for guard in self.guards:
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(guard)):
+                return True
+        for block in [*self.blocks, self.body]:  # type: ignore[attr-defined]
+            for statement in ir.walk(block):
+                if name in reads(statement):
+                    return True
+        return False
+
+    def loop_epilogue(self, loop: ir.Loop, carried: list[str], entries: dict[str, str]) -> None:
+        for name in carried:
+            final = self.env[name]
+            entry = entries[name]
+            if final != entry:
+                loop.body.append(self.copy_stage(entry, final, loop.origin))
+                loop.copybacks += 1
+                self.forget_shape(name, entry)
+            self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
+            self.env[name] = entry
+
+    def forget_shape(self, name: str, entry: str) -> None:
+        """What a carried name's shape was before the loop no longer holds, unless
+        the kinds prove the source name a number in every binding."""
+        self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
+        if self.proved_number(name):  # type: ignore[attr-defined]
+            self.numbers.add(entry)  # type: ignore[attr-defined]
+            self.shapes.keys[entry] = SCALAR  # type: ignore[attr-defined]
+            self.ranks.ranks[entry] = 0  # type: ignore[attr-defined]
+            return
+        self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
+        self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
+
+    def for_statement(self, node: ast.For | ast.AsyncFor, prefix: str) -> None:
+        if node.orelse or isinstance(node, ast.AsyncFor):
+            raise self.fail(node, "for ... else and async for are not supported")  # type: ignore[attr-defined]
+        if not isinstance(node.target, ast.Name):
+            raise self.fail(node.target, "the loop variable must be a single name")  # type: ignore[attr-defined]
+        header = f"for {self.info.code(node.target).strip()} in {self.info.code(node.iter).strip()}:"  # type: ignore[attr-defined]
+        origin = self.flow_origin(header, prefix)
+        iterable = node.iter
+        is_range = self.is_range(iterable)
+        if not is_range and self.is_active(iterable) and not isinstance(iterable, ast.Name):  # type: ignore[attr-defined]
+            raise self.fail(iterable, "loop over a named list or array, or over range(...)")  # type: ignore[attr-defined]
+        if not is_range and isinstance(iterable, ast.Name) and iterable.id in assigned_names(node.body):
+            # Python reads the iterable once: rebinding its name in the body changes no item.
+            items = self.new_binding(self.names.fresh(f"{iterable.id}_items"))  # type: ignore[attr-defined]
+            self.body.append(self.copy_stage(items, self.env[iterable.id], origin))
+            self.env[items] = items
+            iterable = ast.Name(items, ast.Load())
+        if is_range:
+            iter_ast = self.to_ast(iterable)  # type: ignore[attr-defined]
+        else:
+            iter_ast = ast.parse(f"range(len({ast.unparse(self.to_ast(iterable))}))", mode="eval").body  # type: ignore[attr-defined]
+        self.guards.append(iter_ast)
+        try:
+            carried = self.loop_prelude(node.body, origin, (node.target.id, iterable))
+        finally:
+            self.guards.pop()
+        entries = {n: self.env[n] for n in carried}
+        counter_name = node.target.id if is_range else "i"
+        if is_range and self.forward and self.env.get(counter_name) == counter_name and counter_name not in self.active:  # type: ignore[attr-defined]
+            var = counter_name  # run forwards only: an index keeps its name, as in Python
+        else:
+            var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
+        self.ints.add(var)  # type: ignore[attr-defined]
+        self.numbers.add(var)  # type: ignore[attr-defined]
+        loop = ir.Loop(var, iter_ast, None, [], [self.env[n] for n in carried], origin)
+        self.loops.append(loop)
+        self.guards.append(iter_ast)
+        try:
+            if is_range:
+                self.env[node.target.id] = var
+                loop.body = self.block(node.body, prefix)
+            else:
+                element = ast.Subscript(iterable, ast.Name(var, ast.Load()), ast.Load())
+                self.env[var] = var
+                loop.body = self.element_block(node.target.id, element, node.body, prefix, origin)
+        finally:
+            self.guards.pop()
+            self.loops.pop()
+        self.loop_epilogue(loop, carried, entries)
+        self.body.append(loop)
+
+    def is_range(self, iterable: ast.expr) -> bool:
+        """`range(...)` or `reversed(range(...))` (a generated backward's loops)."""
+        if not isinstance(iterable, ast.Call):
+            return False
+        name = self.resolve(iterable.func)  # type: ignore[attr-defined]
+        if name == "reversed" and len(iterable.args) == 1 and not iterable.keywords:
+            return self.is_range(iterable.args[0])
+        return name == "range"
+
+    def element_block(
+        self,
+        name: str,
+        element: ast.Subscript,
+        statements: Sequence[ast.stmt],
+        prefix: str,
+        origin: int,
+    ) -> list[ir.Statement]:
+        """The body of `for name in xs:` as `name = xs[i]` followed by the body."""
+        outer = self.body
+        self.blocks.append(outer)
+        self.body = []
+        try:
+            self.assign(name, self.lower(element), origin)  # type: ignore[attr-defined]
+            for statement in statements:
+                self.lower_statement(statement, prefix)  # type: ignore[attr-defined]
+        finally:
+            self.blocks.pop()
+            inner, self.body = self.body, outer
+        return inner
+
+    def while_statement(self, node: ast.While, prefix: str) -> None:
+        if node.orelse:
+            raise self.fail(node, "while ... else is not supported")  # type: ignore[attr-defined]
+        code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
+        origin = self.flow_origin(f"while {code}:", prefix)
+        carried = self.loop_prelude(node.body, origin)
+        entries = {n: self.env[n] for n in carried}
+        test = self.to_ast(node.test, hoist=False)  # type: ignore[attr-defined]  # drawn anew each time
+        counter = self.new_binding(self.names.fresh("steps"))  # type: ignore[attr-defined]
+        self.ints.add(counter)  # type: ignore[attr-defined]
+        self.numbers.add(counter)  # type: ignore[attr-defined]
+        loop = ir.Loop(None, None, test, [], [self.env[n] for n in carried], origin, counter)
+        self.loops.append(loop)
+        try:
+            loop.body = self.block(node.body, prefix)
+        finally:
+            self.loops.pop()
+        self.loop_epilogue(loop, carried, entries)
+        self.body.append(loop)
+
+
+def assigned_names(body: list[ast.stmt]) -> set[str]:
+    """Names statements bind anywhere inside, loop targets included."""
+    return {name for name, _ in assignments(body)} | {name for name, _ in loop_targets(body)}
+
+
+def preorder(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node inside `body`, parents before children, in source order."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(reversed(body))
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(reversed(list(ast.iter_child_nodes(node))))
+    return found
+
+
+def loop_targets(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+    """(name, iterable) for every `for name in iterable:` inside `body`."""
+    return [
+        (n.target.id, n.iter)
+        for n in preorder(body)
+        if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name)
+    ]
+
+
+def assignments(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+    """(name, value) for every binding of a name inside `body`; `x += v` gives
+    (x, x + v), a tuple binding gives each name the whole right-hand side."""
+    found: list[tuple[str, ast.expr]] = []
+    for n in preorder(body):
+        if isinstance(n, ast.Assign):
+            for target in n.targets:
+                found += [(name, n.value) for name in _target_names(target)]
+        elif isinstance(n, ast.AugAssign):
+            found += [(name, ast.BinOp(n.target, ast.Add(), n.value)) for name in _target_names(n.target)]
+    return found
+
+
+def _target_names(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [n for e in node.elts for n in _target_names(e)]
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return [node.value.id]
+    if isinstance(node, ast.Starred):
+        return _target_names(node.value)
+    return []
+
+
+def reads(statement: ir.Statement) -> set[str]:
+    """Names a statement reads (not counting nested blocks)."""
+    found: set[str] = set()
+    trees: list[ast.AST] = []
+    if isinstance(statement, (ir.Stage, ir.Append)):
+        trees.append(_render_for_reads(statement.value))
+    elif isinstance(statement, ir.Plain):
+        trees.append(statement.code)
+    elif isinstance(statement, ir.If):
+        trees.append(statement.test)
+    elif isinstance(statement, ir.Loop):
+        trees += [t for t in (statement.iter, statement.test) if t is not None]
+    for tree in trees:
+        found |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return found
+
+
+def _render_for_reads(node: ir.Node) -> ast.AST:
+    from codegen.ad.differentiate import render
+
+    tree = render(node)
+    if isinstance(node, ir.Op):
+        extra = [v for v in node.keywords.values()]
+        return ast.Tuple([tree, *extra], ast.Load())
+    return tree
+
+
+def _rename_node(node: ir.Node, old: str, new: str) -> None:
+    renamer = ir.Rename(old, new)
+    if isinstance(node, ir.Leaf):
+        node.expr = renamer.visit(node.expr)
+        if node.var == old:
+            node.var = new
+        if node.index is not None:
+            node.index = renamer.visit(node.index)
+        return
+    node.keywords = {k: renamer.visit(v) for k, v in node.keywords.items()}
+    node.spelling = renamer.visit(node.spelling)
+    for arg in node.args:
+        _rename_node(arg, old, new)
+
+
+def rename(block: list[ir.Statement], old: str, new: str) -> None:
+    """Rename every binding and use of `old` in `block` (nested blocks included)."""
+    renamer = ir.Rename(old, new)
+    for statement in ir.walk(block):
+        if isinstance(statement, (ir.Stage, ir.Append)):
+            if statement.target == old:
+                statement.target = new
+            _rename_node(statement.value, old, new)
+        elif isinstance(statement, ir.Plain):
+            statement.code = renamer.visit(statement.code)
+        elif isinstance(statement, ir.If):
+            statement.test = renamer.visit(statement.test)
+        elif isinstance(statement, ir.Loop):
+            statement.iter = renamer.visit(statement.iter) if statement.iter is not None else None
+            statement.test = renamer.visit(statement.test) if statement.test is not None else None
+            statement.carried = [new if c == old else c for c in statement.carried]
+            if statement.var == old:
+                statement.var = new
+            if statement.counter == old:
+                statement.counter = new

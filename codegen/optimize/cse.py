@@ -1,0 +1,356 @@
+"""Common subexpressions computed once: the last clean-up of a generated function body.
+
+Works on the emitted lines, before black. Only top-level simple statements take
+part; a block (`if`, `for`, `while`) or a statement that mutates something
+(`x += ...`, `x[i] = ...`, `xs.append(...)`) ends every run of equal expressions,
+since numpy arrays may be shared. An expression repeated within a run is bound to
+a name before its first use (or reuses the name its first use is assigned to).
+Uses that are a whole assigned or returned value are left alone: replacing them by
+a name would make two names share one array, which later in-place updates of
+gradients must never see.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from codegen import unparse
+from codegen.naming import Names
+
+# Array methods without side effects.
+_PURE_METHODS = frozenset(
+    {
+        "dot", "sum", "mean", "max", "min", "prod", "reshape", "transpose", "copy", "astype",
+        "clip", "std", "var", "cumsum", "ravel", "flatten", "squeeze", "swapaxes", "conj",
+        "all", "any", "argmax", "argmin",
+    }
+)  # fmt: skip
+_IMPURE_FUNCTIONS = ("empty", "random")
+_WORDS = {ast.Add: "plus", ast.Sub: "minus", ast.Mult: "times", ast.Div: "over", ast.MatMult: "dot"}
+_MAX_NAME = 16
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(slots=True)
+class _Use:
+    line: int
+    node: ast.expr
+    replaceable: bool  # False for a whole assigned or returned value
+    binds: str | None = None  # the name a whole `name = expr` assigns it to
+
+
+def eliminate(lines: list[str], names: Names, pure_modules: set[str]) -> list[str]:
+    """`lines` (statements and comments of one function body) with repeated pure
+    expressions computed once."""
+    lines = [part for line in lines for part in line.split("\n")]
+    names.taken.update(_WORD.findall("\n".join(lines)))
+    while True:
+        changed, lines = _round(lines, names, pure_modules)
+        if not changed:
+            return lines
+
+
+def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool, list[str]]:
+    trees, plain = _parse_simple(lines)
+    barriers: list[int] = []  # lines after which nothing computed before may be reused
+    stores: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        if index in plain:
+            stores.setdefault(plain[index], []).append(index)
+            continue
+        statement = trees.get(index)
+        if statement is None:
+            if line.strip() and not line.lstrip().startswith("#"):
+                barriers.append(index)
+            continue
+        if _mutates(statement):
+            barriers.append(index)
+        for name in _stored_names(statement):
+            stores.setdefault(name, []).append(index)
+    candidates = _index(trees, lines)
+    touched: set[int] = set()
+    replace: dict[int, list[tuple[ast.expr, str]]] = {}
+    insert: dict[int, str] = {}
+    for text in sorted(candidates, key=len, reverse=True):
+        uses = candidates[text]
+        if len(uses) < 2 or not _eligible(uses[0].node, pure_modules):
+            continue
+        reads = frozenset(n.id for n in ast.walk(uses[0].node) if isinstance(n, ast.Name))
+        for run in _runs(uses, reads, barriers, stores):
+            lines_used = {use.line for use in run}
+            if lines_used & touched:
+                continue
+            first = run[0]
+            name = first.binds or names.fresh(_name_for(first.node))
+            if first.binds is None:
+                insert[first.line] = f"{name} = {text}"
+                shared = run
+            else:
+                shared = run[1:]
+            for use in shared:
+                replace.setdefault(use.line, []).append((use.node, name))
+            touched |= lines_used
+    if not replace:
+        return False, lines
+    result: list[str] = []
+    for index, line in enumerate(lines):
+        if index in insert:
+            result.append(insert[index])
+        if index in replace:
+            result.append(unparse.statement(_Replace({id(n): name for n, name in replace[index]}).visit(trees[index])))
+        else:
+            result.append(line)
+    return True, result
+
+
+# `name = a * b - c`: no call, index or comparison, so nothing worth naming; only
+# the name it binds matters.
+_PLAIN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = [^()\[\]<>=!:;#'\"\\]*")
+
+
+def _parse_simple(lines: list[str]) -> tuple[dict[int, ast.stmt], dict[int, str]]:
+    """The top-level simple statements (assignments, returns) by line, parsed at
+    once; and the plain assignments, by line, with the name each binds."""
+    plain: dict[int, str] = {}
+    indices: list[int] = []
+    for i, line in enumerate(lines):
+        if not line or line[0].isspace() or line.startswith("#") or line.rstrip().endswith(":"):
+            continue
+        match = _PLAIN.fullmatch(line)
+        if match is not None and " in " not in line and " is " not in line and " if " not in line:
+            plain[i] = match.group(1)
+        else:
+            indices.append(i)
+    try:
+        body = ast.parse("\n".join(lines[i] for i in indices)).body
+    except SyntaxError:
+        body = []
+    if len(body) != len(indices) or any(s.lineno != k + 1 for k, s in enumerate(body)):
+        parsed = {i: _simple_statement(lines[i]) for i in indices}
+        return {i: s for i, s in parsed.items() if s is not None}, plain
+    kinds = (ast.Assign, ast.AugAssign, ast.Return)
+    return {i: s for i, s in zip(indices, body) if isinstance(s, kinds)}, plain
+
+
+def _simple_statement(line: str) -> ast.stmt | None:
+    try:
+        body = ast.parse(line).body
+    except SyntaxError:
+        return None
+    if len(body) != 1 or not isinstance(body[0], (ast.Assign, ast.AugAssign, ast.Return)):
+        return None
+    return body[0]
+
+
+def _mutates(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.AugAssign):
+        return True
+    return isinstance(statement, ast.Assign) and any(not isinstance(t, (ast.Name, ast.Tuple)) for t in statement.targets)
+
+
+def _stored_names(statement: ast.stmt) -> Iterator[str]:
+    targets = statement.targets if isinstance(statement, ast.Assign) else []
+    for target in targets:
+        if isinstance(target, ast.Name):  # most of them: no need to walk
+            if isinstance(target.ctx, ast.Store):
+                yield target.id
+            continue
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                yield node.id
+
+
+_HIDING = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_KINDS = (ast.Call, ast.Compare, ast.Subscript, ast.BinOp, ast.UnaryOp)
+
+
+def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]]:
+    """The uses of every expression that might be worth naming, keyed by its text
+    (ast.unparse's canonical spelling: equal text, equal expression)."""
+    found: dict[str, list[_Use]] = {}
+
+    def scan(root: ast.expr, line: int, whole: bool, binds: str | None) -> None:
+        text = lines[line]
+        stack: list[ast.AST] = [root]
+        while stack:
+            node = stack.pop()
+            kind = node.__class__
+            if kind is ast.Name or kind is ast.Constant:
+                continue
+            if isinstance(node, _HIDING):
+                continue  # parts of a conditional expression may never be evaluated
+            if isinstance(node, _KINDS):
+                key = text[node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
+                top = node is root
+                found.setdefault(key, []).append(_Use(line, node, not (top and whole), binds if top else None))  # type: ignore[arg-type]
+            stack.extend(_children(node))
+
+    for line, statement in sorted(trees.items()):
+        if isinstance(statement, ast.Assign):
+            single = statement.targets[0] if len(statement.targets) == 1 else None
+            scan(statement.value, line, True, single.id if isinstance(single, ast.Name) else None)
+            for target in statement.targets:
+                if not isinstance(target, (ast.Name, ast.Tuple)):
+                    scan(target, line, False, None)
+        elif isinstance(statement, ast.AugAssign):
+            scan(statement.value, line, False, None)
+            if not isinstance(statement.target, ast.Name):
+                scan(statement.target, line, False, None)
+        elif isinstance(statement, ast.Return) and statement.value is not None:
+            values = statement.value.elts if isinstance(statement.value, ast.Tuple) else [statement.value]
+            for value in values:
+                scan(value, line, True, None)
+    return found  # each list in line order, as the lines were scanned
+
+
+def _children(node: ast.AST) -> Iterable[ast.AST]:
+    """The children of `node` (neither a name nor a constant) that may hold an
+    expression worth naming, in the order ast.iter_child_nodes gives them
+    (contexts, operators and keyword wrappers left out)."""
+    kind = node.__class__
+    if kind is ast.BinOp:
+        return (node.left, node.right)  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        return [node.func, *node.args, *(keyword.value for keyword in node.keywords)]  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return (node.value,)  # type: ignore[attr-defined]
+    if kind is ast.Subscript:
+        return (node.value, node.slice)  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp:
+        return (node.operand,)  # type: ignore[attr-defined]
+    return ast.iter_child_nodes(node)
+
+
+def _eligible(node: ast.expr, pure_modules: set[str]) -> bool:
+    """Worth naming, free of side effects, and not a constant."""
+    if not _worth_naming(node):
+        return False
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    if not names - pure_modules:
+        return False  # a constant such as math.sqrt(math.pi) is left to read as one
+    return all(_pure_call(n, pure_modules) for n in ast.walk(node) if isinstance(n, ast.Call)) and not any(
+        isinstance(n, (*_HIDING, ast.NamedExpr)) for n in ast.walk(node)
+    )
+
+
+def _pure_call(node: ast.Call, pure_modules: set[str]) -> bool:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in pure_modules
+    if not isinstance(func, ast.Attribute):
+        return False
+    if isinstance(func.value, ast.Name) and func.value.id in pure_modules:
+        return not func.attr.startswith(_IMPURE_FUNCTIONS)
+    return func.attr in _PURE_METHODS
+
+
+def _worth_naming(node: ast.expr) -> bool:
+    """Calls, fancy indexing and comparisons of two values, or arithmetic on them;
+    not names, attributes, views or arithmetic on plain names (`2 * x` is clearer
+    written twice)."""
+    if isinstance(node, ast.Call) or _fancy(node):
+        return True
+    if isinstance(node, ast.Compare):
+        return len(node.ops) == 1 and not any(isinstance(n, ast.Constant) for n in (node.left, *node.comparators))
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        return any(isinstance(n, ast.Call) or _fancy(n) for n in ast.walk(node))
+    return False
+
+
+def _fancy(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Subscript):
+        return False
+    index = node.slice
+    no_slices = not any(isinstance(n, ast.Slice) for n in ast.walk(index))
+    return no_slices and any(isinstance(n, (ast.Name, ast.Call)) for n in ast.walk(index))
+
+
+def _runs(
+    uses: list[_Use], reads: frozenset[str], barriers: list[int], stores: dict[str, list[int]]
+) -> Iterator[list[_Use]]:
+    """Maximal groups of uses that see the same value (as `_usable` picks them)."""
+    watched = sorted(line for name in reads for line in stores.get(name, ()))
+    run: list[_Use] = []
+    for use in uses:
+        if run and not _same_value(run, use.line, barriers, watched, stores):
+            yield from _usable(run)
+            run = []
+        run.append(use)
+    yield from _usable(run)
+
+
+def _same_value(run: list[_Use], after: int, barriers: list[int], watched: list[int], stores: dict[str, list[int]]) -> bool:
+    """Whether the expression used on `run`'s last line still has its value on line
+    `after`: nothing mutated or rebound from that line (its own stores happen after
+    its uses are evaluated) up to `after`, nor the name the first use binds."""
+    before, first = run[-1].line, run[0]
+    if _any_in(barriers, before, after) or _any_in(watched, before, after):
+        return False
+    return first.binds is None or not _any_in(stores.get(first.binds, []), max(before, first.line + 1), after)
+
+
+def _any_in(lines: list[int], low: int, high: int) -> bool:
+    """Whether sorted `lines` has a line in [low, high)."""
+    position = bisect.bisect_left(lines, low)
+    return position < len(lines) and lines[position] < high
+
+
+def _usable(run: list[_Use]) -> Iterator[list[_Use]]:
+    """The uses to share: a first `name = expr` and later uses, or two or more uses."""
+    if not run:
+        return
+    first, rest = run[0], [use for use in run[1:] if use.replaceable]
+    if first.binds is not None:
+        if rest:
+            yield [first, *rest]
+        return
+    group = [use for use in run if use.replaceable]
+    if len(group) >= 2:
+        yield group
+
+
+def _name_for(node: ast.expr) -> str:
+    name = _describe(node)
+    return name if name and len(name) <= _MAX_NAME else "shared"
+
+
+def _describe(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return str(node.value)
+    if isinstance(node, ast.Call):
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        parts = [_describe(a) for a in node.args]
+        return f"{func}_{'_'.join(parts)}" if func and parts and all(parts) else func
+    if isinstance(node, ast.Subscript):
+        index = node.slice.elts[-1] if isinstance(node.slice, ast.Tuple) else node.slice
+        base, last = _describe(node.value), _describe(index)
+        return f"{base}_{last}" if base and last else None
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        right = _describe(node.comparators[0])
+        if isinstance(node.ops[0], ast.Eq) and right:
+            return f"is_{right}"
+        return "mask"
+    if isinstance(node, ast.BinOp) and type(node.op) in _WORDS:
+        left, right = _describe(node.left), _describe(node.right)
+        return f"{left}_{_WORDS[type(node.op)]}_{right}" if left and right else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _describe(node.operand)
+        return f"neg_{inner}" if inner else None
+    return None
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        name = self.names.get(id(node))
+        if name is not None:
+            return ast.Name(name, ast.Load())
+        return super().visit(node)
