@@ -131,3 +131,24 @@ def test_the_cache_is_in_the_user_cache_directory(tmp_path: Path) -> None:
     env["CODEGEN_CACHE_DIR"] = str(tmp_path / "mine")
     found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert Path(found.stdout.strip()) == tmp_path / "mine" / __version__
+
+
+def test_the_pool_is_joined_on_leaving_its_block() -> None:
+    """A pool left for the interpreter's exit races its clean-up (OSError: Bad
+    file descriptor from concurrent.futures at exit, seen on Python 3.11)."""
+    import multiprocessing
+    import threading
+
+    from codegen.cli import jobs
+
+    threads = set(threading.enumerate())
+    with jobs.ordered(abs, [-3, 2, -1], 2) as results:
+        assert [next(results) for _ in range(3)] == [3, 2, 1]  # taken one by one, never exhausted
+    assert multiprocessing.active_children() == []
+    assert set(threading.enumerate()) <= threads
+    with pytest.raises(ZeroDivisionError), jobs.ordered(abs, [1, 2], 2) as results:
+        next(results)
+        raise ZeroDivisionError
+    assert multiprocessing.active_children() == []
+    with jobs.ordered(abs, [-1], 4) as results:  # one job: no pool
+        assert list(results) == [1]

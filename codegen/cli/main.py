@@ -754,17 +754,17 @@ def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> N
     known = cache.Cache.for_settings(settings.shaping(), settings.src) if settings.cache and settings.output != "-" else None
     cached = [known is not None and target is not None and known.fresh(source, target) for source, target in zip(inputs, targets)]
     todo = [(source, target, settings) for (source, target), hit in zip(zip(inputs, targets), cached) if not hit]
-    done = jobs.ordered(run_job, todo, 1 if settings.dump_stages else settings.workers)
-    for source, target, hit in zip(inputs, targets, cached):
-        if hit:
-            report.detail(f"{target} is up to date (cached)")
-            outcome = Outcome.UP_TO_DATE if settings.check or settings.diff else Outcome.UNCHANGED
-        else:
-            outcome, events, learnt = next(done)
-            report.replay(events)
-            if learnt is not None and known is not None and target is not None:
-                known.record(source, target, *learnt)
-        report.outcomes.append(outcome)
+    with jobs.ordered(run_job, todo, 1 if settings.dump_stages else settings.workers) as done:
+        for source, target, hit in zip(inputs, targets, cached):
+            if hit:
+                report.detail(f"{target} is up to date (cached)")
+                outcome = Outcome.UP_TO_DATE if settings.check or settings.diff else Outcome.UNCHANGED
+            else:
+                outcome, events, learnt = next(done)
+                report.replay(events)
+                if learnt is not None and known is not None and target is not None:
+                    known.record(source, target, *learnt)
+            report.outcomes.append(outcome)
     if known is not None:
         known.save()
 
