@@ -27,8 +27,25 @@ CODES: list[tuple[str, re.Pattern[str]]] = [
     ("CG301", re.compile(r"^no forward function")),
     ("CG302", re.compile(r"^input is itself generated")),
     ("CG401", re.compile(r"too deeply nested")),
+    ("CG501", re.compile(r"^orphaned output")),
+    ("CG502", re.compile(r"^edited by hand")),
+    ("CG503", re.compile(r"^refusing to overwrite")),
 ]
 OTHER_CODE = "CG100"
+# What `ignore = [...]` may name: a message that stops no output from being
+# written. Every other code means an input has no output (or an output cannot be
+# written), which no setting can make go away.
+IGNORABLE = {
+    "CG501": "an orphaned output: its forward file is gone, or the output pattern names another file",
+    "CG502": "an output edited by hand (it is regenerated, or stale under --check, all the same)",
+}
+# Reported, but no failure by themselves.
+WARNINGS = frozenset({"CG502"})
+
+
+def known_codes() -> list[str]:
+    """Every rule code, in order."""
+    return sorted({code for code, _ in CODES} | {OTHER_CODE})
 
 
 @dataclass(frozen=True)
@@ -46,10 +63,15 @@ class Problem:
         """The rule code of the problem (`CG101`: no derivative rule)."""
         return next((code for code, pattern in CODES if pattern.search(self.message)), OTHER_CODE)
 
+    @property
+    def severity(self) -> str:
+        """`error`, or `warning` for a message that fails nothing by itself."""
+        return "warning" if self.code in WARNINGS else "error"
+
     def render(self, concise: bool = False) -> str:
         """`fwd.py:12:9: error: message  [CG101]`, then (unless `concise`) the
         source line and a caret."""
-        head = f"{self.filename}:{self.line}:{self.column}: error: {self.message}  [{self.code}]"
+        head = f"{self.filename}:{self.line}:{self.column}: {self.severity}: {self.message}  [{self.code}]"
         if concise or not self.source_line:
             return head
         text = self.source_line.rstrip("\n").expandtabs(1)

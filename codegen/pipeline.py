@@ -15,7 +15,7 @@ from codegen.ad.forward_mode import ForwardMode
 from codegen.emit import format as fmt
 from codegen.emit import helpers, typed
 from codegen.emit import module as emit
-from codegen.emit.header import header, is_generated, seal
+from codegen.emit.header import body, header, is_generated, seal
 from codegen.emit.wrap import wrap
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
 from codegen.infer import kinds
@@ -40,20 +40,20 @@ class Generated:
 class InnerPass:
     """What forward mode over a generated backward (the HVP's second pass) needs to
     know: per backward, the parameters its Hessian-vector product takes a vector for
-    (those of its gradients), and the user's module, for its hand-written rules."""
+    (those of its gradients), and the user's module, for its hand-written rules;
+    per backward, its upstream gradient parameters (they stay after the vectors)."""
 
     vectors: dict[str, tuple[str, ...]]
     user: parse.ModuleInfo
+    upstream: dict[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class Variant:
     """How the HVP's first pass differs from a user's reverse mode: the backward
-    that forward mode reads keeps list gradients as element stores (`dw[0] = ...`)
-    and leaves out the input's types (forward mode copies its signature)."""
+    that forward mode reads keeps list gradients as element stores (`dw[0] = ...`)."""
 
     list_literals: bool = True
-    annotate: bool = True
 
 
 def build(
@@ -99,13 +99,15 @@ def build(
             fn = normalise(info, info.functions[name], collector, wrt, forward)
         except CodegenError:
             continue
-        fn.types = typed.of(info.functions[name], info.code) if variant.annotate else None
+        fn.types = typed.of(info.functions[name], info.code)
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
         if forward:
             wanted = inner.vectors.get(name, ()) if inner is not None else None
             takes = None if inner is not None else _reverse_differentiable(info, name, wrt, collector)
-            results.append((fn, _forward(fn, _spellings(modules, fn), info, wanted, options.assert_shapes, takes)))
+            upstream = inner.upstream.get(name, ()) if inner is not None else ()
+            mode = ForwardMode(fn, _spellings(modules, fn), wanted, options.assert_shapes, takes, upstream)
+            results.append((fn, _forward(mode, info)))
             continue
         results.append((fn, differentiate(fn, _spellings(modules, fn))))
         results[-1][1].list_literals = variant.list_literals
@@ -114,7 +116,7 @@ def build(
         if dump_stages:
             dump_stages(f"differentiate {name}", emit.function_text(*results[-1], options))
     collector.raise_if_any()
-    text = header(source, filename) + "\n" + emit.module_text(info, results, options, filename)
+    text = header(source, filename, options.line_length) + "\n" + emit.module_text(info, results, options, filename)
     shadowing.check_output(info, text, [fn.name for fn, _ in results], collector)
     collector.raise_if_any()
     code = fmt.format_code(text, line_length=options.line_length, target_versions=options.target_versions)
@@ -131,7 +133,7 @@ def build(
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
     plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False)
-    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False, annotate=False))
+    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False))
     backward_module = reverse.code
     inner = replace(
         options,
@@ -143,11 +145,12 @@ def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | 
     vectors = {f"{name}_backward": wrt for name, wrt in reverse.wrt.items()}
     user = parse.parse_module(source, Collector(filename, source))
     try:
-        result = build(backward_module, filename, inner, dump_stages, InnerPass(vectors, user))
+        upstream = {f"{name}_backward": names for name, names in reverse.upstream.items()}
+        result = build(backward_module, filename, inner, dump_stages, InnerPass(vectors, user, upstream))
     except CodegenError as exc:
         problem = Problem(filename, 1, 1, f"cannot differentiate the generated backward again: {exc.problems[0].message}")
         raise CodegenError([problem]) from None
-    code = seal(header(source, filename) + result.code.split("\n", 2)[2])
+    code = seal(header(source, filename, options.line_length) + body(result.code))
     return Generated(code, reverse.wrt, reverse.upstream)
 
 
@@ -175,15 +178,8 @@ def _reverse_differentiable(
     return tuple(p.name for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced))
 
 
-def _forward(
-    fn: ir.Function,
-    modules: dict[str, str],
-    info: parse.ModuleInfo,
-    vectors: tuple[str, ...] | None,
-    assert_shapes: bool = False,
-    takes: tuple[str, ...] | None = None,
-) -> Backward:
-    mode = ForwardMode(fn, modules, vectors, assert_shapes, takes)
+def _forward(mode: ForwardMode, info: parse.ModuleInfo) -> Backward:
+    modules = mode.modules
     text = mode.run()
     result = Backward(spellings=modules, modules=mode.used_modules, text=text)
     called = identifiers(ast.parse(text))

@@ -16,6 +16,19 @@ from codegen.emit import format as fmt
 RunCodegen = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The codegen commands the tests run keep their cache in a directory of the
+    session's, not the user's cache directory."""
+    saved = os.environ.get("CODEGEN_CACHE_DIR")
+    os.environ["CODEGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("codegen-cache"))
+    yield
+    if saved is None:
+        del os.environ["CODEGEN_CACHE_DIR"]
+    else:
+        os.environ["CODEGEN_CACHE_DIR"] = saved
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """An empty project root; its `.git` marker stops the pyproject.toml search here."""

@@ -136,7 +136,8 @@ def test_an_untyped_or_shape_annotated_input_gets_no_types() -> None:
 
 def test_mypy_strict_accepts_the_backward_of_a_typed_module(tmp_path: Path) -> None:
     files = {"typed.py": TYPED}
-    for name, options in {"fused": {}, "value": {"return_value": True}}.items():
+    modes = {"fused": {}, "value": {"return_value": True}, "split": {"style": "split"}, "jvp": {"mode": "forward"}, "hvp": {"mode": "hvp"}}
+    for name, options in modes.items():
         files[f"typed_{name}.py"] = codegen.generate(TYPED, filename="typed.py", **options)  # type: ignore[arg-type]
     found = mypy(tmp_path, files, "--strict")
     assert not {name: codes for name, codes in found.items() if codes}
@@ -157,12 +158,65 @@ def test_mypy_reports_nothing_on_an_example_output_it_does_not_report_on_its_inp
     assert not extra
 
 
-def test_other_modes_of_a_typed_input_keep_their_own_signatures() -> None:
-    """Only a fused backward takes the input's types: an HVP's arguments stay in
-    their usual order, its upstream last with its default."""
-    hvp = flat(codegen.generate(TYPED, mode="hvp", functions=["affine"]))
-    assert "x_dot, w_dot, b_dot, dout=1.0):" in hvp and "Any" not in hvp
-    for options in ({"style": "split"}, {"mode": "forward"}):
-        code = codegen.generate(TYPED, **options)  # type: ignore[arg-type]
-        assert "Any" not in code
-        compile(code, "typed", "exec")
+def test_split_and_forward_mode_of_a_typed_input_are_typed() -> None:
+    array = "NDArray[np.float64]"
+    split = re.sub(r",?\s*\]", "]", re.sub(r"\[\s+", "[", flat(codegen.generate(TYPED, style="split"))))
+    # a cached parameter keeps its type; an intermediate is Any (exp_a)
+    assert "def f_forward(x: float, y: float) -> tuple[float, tuple[float, Any, float]]:" in split
+    assert "def f_backward(dout: float, cache: tuple[float, Any, float]) -> tuple[float, float]:" in split
+    assert "def pair_backward(dout1: float, dout2: float, cache: tuple[float]) -> float:" in split
+    # a gradient computed from a cached Any is declared with its parameter's type
+    assert f"def scaled_backward(dout: {array}, cache: tuple[float, Any]) -> {array}:" in split
+    assert f"dx: {array} = (1 - tanh_x**2) * dtanh_x" in split
+    jvp = flat(codegen.generate(TYPED, mode="forward"))
+    assert "def f_jvp(x: float, y: float, x_dot: float, y_dot: float) -> tuple[float, float]:" in jvp
+    assert "def pair_jvp(x: float, x_dot: float) -> tuple[tuple[float, float], tuple[float, float]]:" in jvp
+    assert f"b_dot: {array}) -> tuple[{array}, {array}]:" in jvp
+
+
+def test_typed_split_and_forward_mode_are_right() -> None:
+    forward, split, _ = load(TYPED, style="split")
+    eps = 1e-6
+    out, cache = split["f_forward"](0.7, 1.3)
+    dx, dy = split["f_backward"](0.5, cache)
+    assert out == forward["f"](0.7, 1.3)
+    assert np.isclose(dx, 0.5 * (forward["f"](0.7 + eps, 1.3) - forward["f"](0.7 - eps, 1.3)) / (2 * eps))
+    assert np.isclose(dy, 0.5 * (forward["f"](0.7, 1.3 + eps) - forward["f"](0.7, 1.3 - eps)) / (2 * eps))
+    rng = np.random.default_rng(5)
+    x, v, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    _, cache = split["scaled_forward"](x)
+    along = np.sum(split["scaled_backward"](g, cache) * v)
+    numeric = np.sum(g * (forward["scaled"](x + eps * v) - forward["scaled"](x - eps * v))) / (2 * eps)
+    assert np.isclose(along, numeric)
+    _, jvp, _ = load(TYPED, mode="forward")
+    value, tangent = jvp["scaled_jvp"](x, v)
+    numeric_tangent = (forward["scaled"](x + eps * v) - forward["scaled"](x - eps * v)) / (2 * eps)
+    assert np.allclose(value, forward["scaled"](x)) and np.allclose(tangent, numeric_tangent, atol=1e-7)
+
+
+def test_an_hvp_of_a_typed_input_is_typed_in_its_usual_order() -> None:
+    """The vectors have their parameters' types and come before the upstream
+    gradients, as in an untyped HVP (a typed array upstream has no default). A
+    product whose parameter is a number or a list is `Any`: its zero seed
+    makes it an array."""
+    array = "NDArray[np.float64]"
+    hvp = flat(codegen.generate(TYPED, mode="hvp", functions=["affine", "f", "scaled"]))
+    assert f"x_dot: {array}, w_dot: {array}, b_dot: {array}, dout: {array}) -> tuple[{array}, {array}, {array}]:" in hvp
+    assert "def f_hvp(x: float, y: float, x_dot: float, y_dot: float, dout: float = 1.0) -> tuple[Any, Any]:" in hvp
+    assert f"x_dot: {array}, scale: float = 2.0, dout: {array} | float = 1.0) -> {array}:" in hvp
+    assert f"dout_1: {array} | float if np.ndim(dout) == 0:" in hvp  # declared: the branches' types differ
+    untyped = flat(codegen.generate(TYPED.replace(" -> NDArray[np.float64]:", ":"), mode="hvp", functions=["affine"]))
+    assert "x_dot, w_dot, b_dot, dout=1.0):" in untyped and "Any" not in untyped
+
+
+def test_typed_hvps_are_right() -> None:
+    forward, typed_hvp, _ = load(TYPED, mode="hvp", functions=["scaled", "f"])
+    _, plain, _ = load(TYPED.replace("-> float:", ":").replace("-> NDArray[np.float64]:", ":"), mode="hvp", functions=["scaled", "f"])
+    rng = np.random.default_rng(7)
+    x, v, g = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    assert np.allclose(typed_hvp["scaled_hvp"](x, v, 2.0, g), plain["scaled_hvp"](x, v, 2.0, g))
+    _, backward, _ = load(TYPED, functions=["scaled"])
+    eps = 1e-6
+    numeric = (backward["scaled_backward"](x + eps * v, 2.0, g) - backward["scaled_backward"](x - eps * v, 2.0, g)) / (2 * eps)
+    assert np.allclose(typed_hvp["scaled_hvp"](x, v, 2.0, g), numeric, atol=1e-6)
+    assert np.allclose(typed_hvp["f_hvp"](0.7, 1.3, 0.2, -0.4), plain["f_hvp"](0.7, 1.3, 0.2, -0.4))

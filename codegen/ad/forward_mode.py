@@ -12,12 +12,13 @@ their own templates below.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 
 from codegen import ir
 from codegen.ad.differentiate import _mentions, expand_macros, render, substitute, useful_variables, zeros_like
 from codegen.ad.reverse_flow import bound_at_level
-from codegen.emit import assertions, helpers
+from codegen.emit import assertions, helpers, typed
 from codegen.emit.module import _loop_header, _statement_lines
 from codegen.infer.dims import Dims
 from codegen.infer.shapes import ShapeKeys
@@ -49,6 +50,9 @@ def _pruned(lines: list[str], params: frozenset[str]) -> list[str]:
     return [*(ast.unparse(statement) for statement in statements[:-1]), lines[-1]]
 
 
+_NOT_ARRAYS = frozenset({"float", "int", "builtins.float", "builtins.int", "complex"})
+
+
 class ForwardMode:
     """Builds the lines of `f_jvp` for one normalised function."""
 
@@ -59,6 +63,7 @@ class ForwardMode:
         vectors: tuple[str, ...] | None = None,
         assert_shapes: bool = False,
         takes: tuple[str, ...] | None = None,
+        upstream: tuple[str, ...] = (),
     ) -> None:
         # Set when fn is a generated backward: write f_hvp, with a vector for each of
         # these parameters, returning the tangents.
@@ -66,6 +71,7 @@ class ForwardMode:
         self.hvp = vectors is not None
         self.assert_shapes = assert_shapes
         self.takes = takes  # the parameters to take tangents for, as reverse mode decides
+        self.upstream = upstream  # an HVP's: the backward's upstream gradients, after the vectors
         self.fn = fn
         self.modules = modules
         self.arrays = fn.arrays  # whether a value the kinds leave unknown may be an array
@@ -253,6 +259,7 @@ class ForwardMode:
                     then_lines.append(f"{else_tangents[var]} = {self.zero(var)}")
                 self.tangents = {**then_tangents, **else_tangents}
                 self.bound = then_bound & else_bound
+                lines += self.declared_copies(then_lines, else_lines)
                 lines += [f"if {ast.unparse(statement.test)}:", *_indent(then_lines or ["pass"])]
                 if else_lines:
                     lines += ["else:", *_indent(else_lines)]
@@ -354,13 +361,16 @@ class ForwardMode:
         tangents = ", ".join(self.tangents[o] if o in self.tangents else self.zero(o) for o in fn.outputs)
         if len(fn.outputs) > 1:
             outputs, tangents = f"({outputs})", f"({tangents})"
-        plain = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code]
+        plain = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code and p.name not in self.upstream]
+        # an upstream without a default (a typed array's) stays after the vectors, as one with it does
+        late = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code and p.name in self.upstream]
         defaulted = [p.code for p in fn.params if p.kind != "kwonly" and "=" in p.code]
         kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
         dots = [self.spelled[p.name] for p in differentiable]
         # Bound before the body, tangents too: a copy into one is not its only binding.
         bound = frozenset([*(p.name for p in fn.params), *dots])
-        parts = plain + dots + defaulted + (["*", *kwonly] if kwonly else [])
+        typed_dots, returns = self.annotations(dots)
+        parts = plain + typed_dots + late + defaulted + (["*", *kwonly] if kwonly else [])
         names = ", ".join(p.name for p in differentiable) or "nothing"
         doc = (
             f'"""Forward mode of {fn.name}: the value and its directional derivative.\n\n'
@@ -380,7 +390,47 @@ class ForwardMode:
         if self.assert_shapes:
             body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)
-        return f"def {name}({', '.join(parts)}):\n" + textwrap.indent(text, "    ") + "\n"
+        return f"def {name}({', '.join(parts)}){returns}:\n" + textwrap.indent(text, "    ") + "\n"
+
+    def declared_copies(self, then_lines: list[str], else_lines: list[str]) -> list[str]:
+        """For a fully typed function: `name: T` before an `if` whose branches
+        both bind `name`, one as a copy of a typed parameter (or its tangent).
+        A type checker would take the other branch's value's type for the
+        name's, of which the parameter's may be wider (`NDArray | float`)."""
+        types = self.fn.types
+        if types is None or not else_lines:
+            return []
+        known = dict(types.params)
+        known.update({self.spelled[p.name]: types.params[p.name] for p in self.differentiable if p.name in self.spelled})
+        copies = [re.fullmatch(r"(\w+) = (\w+)", line) for line in [*then_lines, *else_lines]]
+        bound = [{m.group(1) for m in map(re.compile(r"(\w+) = ").match, block) if m} for block in (then_lines, else_lines)]
+        declared = {}
+        for match in copies:
+            if match and match.group(2) in known and all(match.group(1) in names for names in bound):
+                declared[match.group(1)] = known[match.group(2)]
+        return [f"{name}: {type_text}" for name, type_text in declared.items()]
+
+    def annotations(self, dots: list[str]) -> tuple[list[str], str]:
+        """The tangent parameters and the return annotation: for a fully typed
+        function, each tangent has its parameter's type, each output's tangent
+        its output's (an HVP's, the gradients' of the backward it differentiates)."""
+        types = self.fn.types
+        if types is None:
+            return dots, ""
+        parts = [f"{dot}: {types.params[p.name]}" for dot, p in zip(dots, self.differentiable)]
+        if self.hvp:
+            # A gradient's tangent seeded by np.zeros_like is an array even where its
+            # parameter is a number or a list: those are not promised.
+            returned = typed.outputs(types, len(self.fn.outputs)) or []
+            honest = ["Any" if t in _NOT_ARRAYS or t.startswith(("list[", "List[")) else t for t in returned]
+            if not honest:
+                return parts, ""
+            return parts, f" -> {honest[0]}" if len(honest) == 1 else f" -> tuple[{', '.join(honest)}]"
+        outputs = typed.outputs(types, len(self.fn.outputs))
+        if outputs is None:
+            return dots, ""
+        value = outputs[0] if len(outputs) == 1 else f"tuple[{', '.join(outputs)}]"
+        return parts, f" -> tuple[{value}, {value}]"
 
     def shape_checks(self, code: list[str]) -> list[str]:
         """With assert_shapes: the annotated parameters' shapes, and their tangents'."""

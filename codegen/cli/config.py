@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegen.errors import IGNORABLE, known_codes
 from codegen.options import MODES, STYLES
 
 if sys.version_info >= (3, 11):
@@ -50,6 +51,7 @@ class Config:
     assert_shapes: bool | None = None
     exclude: str | None = None
     extend_exclude: str | None = None
+    ignore: tuple[str, ...] | None = None
     codegen_file: Path | None = None
     black_line_length: int | None = None
     black_target_versions: tuple[str, ...] | None = None
@@ -149,6 +151,26 @@ def _mode(value: Any, where: str) -> str:
     return mode
 
 
+def ignored_codes(codes: Sequence[str], where: str) -> tuple[str, ...]:
+    """Validate rule codes to ignore: each must be known, and ignorable (a
+    message that stops no output; see `codegen.errors.IGNORABLE`)."""
+    known = known_codes()
+    ignorable = "; ".join(f"{c}, {what}" for c, what in IGNORABLE.items())
+    for code in codes:
+        if code.upper() not in known:
+            raise ConfigError(f"{where}: unknown rule code {code!r} (ignorable: {ignorable})")
+        if code.upper() not in IGNORABLE:
+            raise ConfigError(
+                f"{where}: {code.upper()} cannot be ignored: an input with it has no output, "
+                f"or its output cannot be written (ignorable: {ignorable})"
+            )
+    return tuple(dict.fromkeys(c.upper() for c in codes))
+
+
+def _ignore(value: Any, where: str) -> tuple[str, ...]:
+    return ignored_codes(_names(value, where), where)
+
+
 def _output(value: Any, where: str) -> str:
     return check_pattern(_string(value, where), where)
 
@@ -168,6 +190,7 @@ CODEGEN_KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "assert-shapes": ("assert_shapes", _bool),
     "exclude": ("exclude", _string),
     "extend-exclude": ("extend_exclude", _string),
+    "ignore": ("ignore", _ignore),
 }
 
 

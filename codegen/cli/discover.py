@@ -1,7 +1,10 @@
 """Forward files under a directory argument, found the way black finds its files.
 
 A directory is walked recursively and every `.py` file in it is a candidate,
-except those a `.gitignore` ignores (the project root's, and each walked
+and so is every notebook (`.ipynb`) that defines a public function at a code
+cell's top level, unless a `.py` of the same stem lies beside it (its text
+form, as jupytext pairs them; both would write one output), except those a
+`.gitignore` ignores (the project root's, and each walked
 directory's, for the paths below it) and those whose path matches `exclude`
 (by default black's: version control, caches, build output, virtual
 environments) or `extend_exclude`. A path is matched as black matches it: from
@@ -16,6 +19,8 @@ import re
 from pathlib import Path
 
 from pathspec import PathSpec
+
+from codegen.read import notebook
 
 DEFAULT_EXCLUDES = (
     r"/(\.direnv|\.eggs|\.git|\.hg|\.ipynb_checkpoints|\.mypy_cache|\.nox|\.pytest_cache|\.ruff_cache"
@@ -42,8 +47,8 @@ def _gitignore(directory: Path) -> PathSpec | None:
 
 
 def forward_files(directory: Path, exclude: re.Pattern[str], extend_exclude: re.Pattern[str] | None) -> list[Path]:
-    """The `.py` files under `directory`, in sorted order, without those ignored
-    or excluded."""
+    """The `.py` files and forward notebooks under `directory`, in sorted order,
+    without those ignored or excluded."""
     root = project_root(directory)
     top = Path(os.path.abspath(directory))
     specs: list[tuple[Path, PathSpec]] = []
@@ -73,6 +78,7 @@ def forward_files(directory: Path, exclude: re.Pattern[str], extend_exclude: re.
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             return
+        names = {entry.name for entry in entries}
         for entry in entries:
             path = folder / entry.name
             if entry.is_dir(follow_symlinks=False):
@@ -80,11 +86,26 @@ def forward_files(directory: Path, exclude: re.Pattern[str], extend_exclude: re.
                     walk(path)
             elif entry.name.endswith(".py") and entry.is_file() and not skipped(path, False):
                 found.append(path)
+            elif notebook.is_notebook(entry.name) and not skipped(path, False) and is_forward_notebook(entry, names):
+                found.append(path)  # read only when no exclude leaves it out
         if spec is not None:
             specs.remove((folder, spec))
 
     walk(top)
     return [Path(os.path.relpath(p)) if not directory.is_absolute() else p for p in found]
+
+
+def is_forward_notebook(entry: os.DirEntry[str], names: set[str]) -> bool:
+    """A notebook defining a public function, without a `.py` of its stem beside it."""
+    if not entry.is_file():
+        return False
+    if entry.name[: -len(notebook.SUFFIX)] + ".py" in names:
+        return False
+    try:
+        with open(entry.path, encoding="utf-8") as f:
+            return notebook.defines_functions(f.read())
+    except (OSError, UnicodeDecodeError):
+        return True  # reported when it is read
 
 
 def _between(root: Path, top: Path) -> list[Path]:

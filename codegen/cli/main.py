@@ -16,8 +16,8 @@ from pathlib import Path
 
 from codegen import __version__
 from codegen.api import generate
-from codegen.cli import config, discover, files
-from codegen.emit.header import edited, generated_from, is_generated
+from codegen.cli import cache, config, discover, files, jobs
+from codegen.emit.header import edited, generated_from, hash_line, is_generated
 from codegen.errors import CodegenError, NoForwardFunctions, Problem
 from codegen.options import MODES, STYLES, conflict
 from codegen.pipeline import StageDump
@@ -38,12 +38,16 @@ examples:
 Files that carry codegen's generated header are skipped, so `codegen *.py` is
 safe. An existing output that lacks the header is never overwritten.
 
+Inputs run in parallel (-W N; default one process per CPU); unchanged inputs
+whose outputs are untouched are skipped through a cache in the user's cache
+directory (CODEGEN_CACHE_DIR moves it; --no-cache differentiates everything).
+
 configuration:
   [tool.codegen] in the nearest pyproject.toml takes the long flags as keys:
   output = "{stem}_backward.py", functions = ["loss"], wrt = ["w"],
   line-length = 88, target-version = ["py310"], quiet, verbose,
   exit-nonzero-on-change, style, return-value, mode, assert-shapes,
-  exclude, extend-exclude. Flags override it. Where neither sets
+  exclude, extend-exclude, ignore = ["CG502"]. Flags override it. Where neither sets
   line-length or target-version,
   [tool.black]'s are used; then ruff's line-length ([tool.ruff], ruff.toml).
 
@@ -98,6 +102,15 @@ class Settings:
     allow_generated: bool = False
     assert_shapes: bool = False
     src: tuple[str, ...] = ()
+    ignore: frozenset[str] = frozenset()
+    workers: int = 1
+    cache: bool = True
+
+    def shaping(self) -> dict[str, object]:
+        """The settings that change an output (the cache's key)."""
+        names = ("functions", "wrt", "line_length", "target_versions", "style", "return_value", "mode",
+                 "allow_generated", "assert_shapes", "src")  # fmt: skip
+        return {name: getattr(self, name) for name in names}
 
 
 @dataclass
@@ -108,15 +121,30 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     output_format: str = "full"
     problems: list[Problem] = field(default_factory=list)
+    # A job's report (see `run_job`) keeps its messages here, in order, for the
+    # run's report to `replay`; `learnt` is the sha256 of the input and of its
+    # output once the output is known to be up to date.
+    events: list[tuple[str, object]] | None = None
+    learnt: tuple[str, str] | None = None
+
+    def ignores(self, code: str) -> bool:
+        """Whether messages of this rule code are ignored (`--ignore`, `ignore = [...]`)."""
+        return code in self.settings.ignore
 
     def problem(self, problem: Problem) -> None:
-        """A problem in an input, in the chosen output format."""
+        """A problem in an input or an output, in the chosen output format; an
+        ignored one (only ever a code of `errors.IGNORABLE`) is not shown."""
+        if self.events is not None:
+            self.events.append(("problem", problem))
+            return
+        if self.ignores(problem.code):
+            return
         if self.output_format in ("full", "concise"):
             self.error(problem.render(concise=self.output_format == "concise"))
         elif self.output_format == "github":
             place = f"file={problem.filename},line={problem.line},col={problem.column},title=codegen {problem.code}"
             message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            write_stdout(f"::error {place}::{message}\n")
+            write_stdout(f"::{problem.severity} {place}::{message}\n")
         else:
             self.problems.append(problem)
 
@@ -124,7 +152,14 @@ class Report:
         """With --output-format json: every problem, as one JSON list on stdout."""
         if self.output_format == "json":
             found = [
-                {"filename": p.filename, "line": p.line, "column": p.column, "code": p.code, "message": p.message}
+                {
+                    "filename": p.filename,
+                    "line": p.line,
+                    "column": p.column,
+                    "code": p.code,
+                    "severity": p.severity,
+                    "message": p.message,
+                }
                 for p in self.problems
             ]
             write_stdout(json.dumps(found, indent=2) + "\n")
@@ -132,16 +167,37 @@ class Report:
     def note(self, message: str) -> None:
         """A progress message on stderr, silenced by -q."""
         if not self.settings.quiet:
-            print(message, file=sys.stderr)
+            self.error(message)
 
     def detail(self, message: str) -> None:
         """A message on stderr shown only with -v."""
         if self.settings.verbose and not self.settings.quiet:
-            print(message, file=sys.stderr)
+            self.error(message)
 
     def error(self, message: str) -> None:
         """An error on stderr, always shown."""
-        print(message, file=sys.stderr)
+        if self.events is not None:
+            self.events.append(("stderr", message))
+        else:
+            print(message, file=sys.stderr)
+
+    def stdout(self, text: str) -> None:
+        """Generated code or a diff, on stdout."""
+        if self.events is not None:
+            self.events.append(("stdout", text))
+        else:
+            write_stdout(text)
+
+    def replay(self, events: Sequence[tuple[str, object]]) -> None:
+        """Show the messages a job's report kept, in their order."""
+        for kind, payload in events:
+            if kind == "problem":
+                assert isinstance(payload, Problem)
+                self.problem(payload)
+            elif kind == "stdout":
+                self.stdout(str(payload))
+            else:
+                self.error(str(payload))
 
     def summary(self) -> str:
         """`2 files written, 1 unchanged, 1 failed.`: non-zero counts only."""
@@ -191,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "inputs",
         nargs="*",
         metavar="PATH",
-        help="forward files (.py, or notebooks .ipynb), directories searched for them, or '-' for standard input",
+        help="forward files (.py, or notebooks .ipynb), directories searched for them (notebooks that define a public function), or '-' for standard input",
     )
     parser.add_argument(
         "-o",
@@ -302,6 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
         "concise (one line each), github (workflow commands, on stdout), json (on stdout)",
     )
     parser.add_argument(
+        "--ignore",
+        action="append",
+        metavar="CODE",
+        help="rule codes whose messages are not reported (comma-separated, repeatable): "
+        "CG501 orphaned outputs, CG502 outputs edited by hand; no other code can be ignored",
+    )
+    parser.add_argument(
         "--stdin-filename",
         metavar="PATH",
         help="with the input '-' (standard input): the file name for messages, "
@@ -317,6 +380,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--extend-exclude",
         metavar="REGEX",
         help="more paths to leave out, besides --exclude's",
+    )
+    parser.add_argument(
+        "-W",
+        "--workers",
+        type=_line_length,
+        metavar="N",
+        help="processes differentiating inputs in parallel (default: the number of CPUs; "
+        "CODEGEN_NUM_WORKERS sets it too)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="differentiate every input, even one the cache knows to be up to date "
+        "(the cache: CODEGEN_CACHE_DIR, else the user's cache directory)",
     )
     parser.add_argument(
         "--dump-stages",
@@ -353,6 +430,11 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
     problem = conflict(style, mode, return_value, flags=True)
     if problem:
         raise UsageError(problem)
+    if args.ignore:
+        codes = [c.strip() for text in args.ignore for c in text.split(",") if c.strip()]
+        ignore = config.ignored_codes(codes, "--ignore")
+    else:
+        ignore = cfg.ignore or ()
     return Settings(
         output=args.output if args.output is not None else cfg.output,
         functions=functions,
@@ -371,7 +453,19 @@ def resolve_settings(args: argparse.Namespace, cfg: config.Config) -> Settings:
         allow_generated=bool(args.allow_generated),
         assert_shapes=bool(args.assert_shapes or cfg.assert_shapes),
         src=cfg.src(),
+        ignore=frozenset(ignore),
+        workers=args.workers or _default_workers(),
+        cache=not args.no_cache and not args.dump_stages,
     )
+
+
+def _default_workers() -> int:
+    """CODEGEN_NUM_WORKERS, else the number of CPUs (black's habit)."""
+    text = os.environ.get("CODEGEN_NUM_WORKERS", "")
+    try:
+        return _line_length(text) if text else os.cpu_count() or 1
+    except argparse.ArgumentTypeError:
+        raise UsageError(f"CODEGEN_NUM_WORKERS must be a positive integer, not {text!r}") from None
 
 
 def _regex(text: str | None, where: str) -> re.Pattern[str] | None:
@@ -471,7 +565,8 @@ def dump_stages_to_stderr(display: str) -> StageDump:
 def process(source: Path, target: Path | None, settings: Settings, report: Report) -> Outcome:
     """Generate the output of one forward file and write, print or compare it."""
     display = str(source)
-    source_text = files.decode_source(source.read_bytes(), display)
+    source_bytes = source.read_bytes()
+    source_text = files.decode_source(source_bytes, display)
     cells = None
     if notebook.is_notebook(display):
         cells = notebook.assemble(source_text, display, target.stem if target is not None else None)
@@ -487,10 +582,7 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
             return Outcome.FAILED
         existing = files.read_existing(target)
         if existing is not None and not files.is_generated_bytes(existing):
-            report.error(
-                f"error: refusing to overwrite {target}: it was not generated by codegen "
-                "(move it away or choose another output with -o)"
-            )
+            report.problem(_refusal(target, existing, "it was not generated by codegen"))
             return Outcome.FAILED
     try:
         new_text = _generate(source_text, display, settings, cells)
@@ -499,30 +591,45 @@ def process(source: Path, target: Path | None, settings: Settings, report: Repor
         return Outcome.SKIPPED
     new = new_text.encode("utf-8")
     if target is None:
-        write_stdout(new_text)
+        report.stdout(new_text)
         return Outcome.PRINTED
+    learnt = (cache.digest(source_bytes), cache.digest(new))
     if existing == new:
+        report.learnt = learnt
         report.detail(f"{target} is up to date")
         return Outcome.UP_TO_DATE if settings.check or settings.diff else Outcome.UNCHANGED
     if settings.check or settings.diff:
         if settings.diff:
             old_text = "" if existing is None else existing.decode("utf-8", "replace")
             old_name = "/dev/null" if existing is None else str(target)
-            write_stdout(unified_diff(old_text, new_text, old_name, str(target)))
+            report.stdout(unified_diff(old_text, new_text, old_name, str(target)))
         report.note(f"would regenerate {target}")
         return Outcome.STALE
     try:
         files.write_atomic(target, new, existing)
     except files.NotGenerated:
-        report.error(
-            f"error: refusing to overwrite {target}: a file not generated by codegen appeared there while it ran"
-        )
+        now = files.read_existing(target) or b""
+        report.problem(_refusal(target, now, "a file not generated by codegen appeared there while it ran"))
         return Outcome.FAILED
     except OSError as exc:
         report.error(f"error: cannot write {target}: {exc.strerror or exc}")
         return Outcome.FAILED
     report.note(f"wrote {target}")
+    report.learnt = learnt
     return Outcome.WRITTEN
+
+
+def _refusal(target: Path, existing: bytes, why: str) -> Problem:
+    """CG503: an output path holds a file codegen did not write."""
+    first = existing.decode("utf-8", "replace").partition("\n")[0]
+    message = f"refusing to overwrite {target}: {why} (move it away or choose another output with -o)"
+    return Problem(str(target), 1, 1, message, first)
+
+
+def _header_problem(path: Path, text: str, line: int, message: str) -> Problem:
+    """A problem with a generated module, at a line of its header."""
+    lines = text.split("\n")
+    return Problem(str(path), line, 1, message, lines[line - 1] if line <= len(lines) else "")
 
 
 def _generate(source_text: str, display: str, settings: Settings, cells: Assembled | None) -> str:
@@ -587,13 +694,21 @@ def sort_generated(inputs: Sequence[Path], settings: Settings, report: Report) -
             continue
         text = head.decode("utf-8", "replace")
         if edited(text):
-            report.error(f"error: {path} was edited by hand: it no longer matches the sha256 in its header")
+            message = "edited by hand: the code no longer matches the sha256 in its header"
+            report.problem(_header_problem(path, text, hash_line(text), message))
         source = generated_source(path, text, pattern)
         if source is None or not source.is_file():
             name = generated_from(text) or "an unnamed file"
             where = f"{source} is gone" if source is not None else f"{pattern} does not name this file for it"
-            report.error(f"error: {path} is an orphan: generated from {name}, but {where} (delete it, or restore its source)")
-            report.outcomes.append(Outcome.FAILED)
+            orphan = _header_problem(
+                path, text, 1, f"orphaned output: generated from {name}, but {where} (delete it, or restore its source)"
+            )
+            if report.ignores(orphan.code):
+                report.detail(f"skipped {path}: an orphan, but {orphan.code} is ignored")
+                report.outcomes.append(Outcome.SKIPPED)
+            else:
+                report.problem(orphan)
+                report.outcomes.append(Outcome.FAILED)
         elif os.path.realpath(source) in seen:
             report.note(f"skipped {path}: generated by codegen")
             report.outcomes.append(Outcome.SKIPPED)
@@ -603,31 +718,55 @@ def sort_generated(inputs: Sequence[Path], settings: Settings, report: Report) -
     return kept
 
 
+def run_job(job: tuple[Path, Path | None, Settings]) -> tuple[Outcome, list[tuple[str, object]], tuple[str, str] | None]:
+    """Process one input with a report of its own (in a worker process, or
+    not): its outcome, its messages in order, and what the cache learns."""
+    source, target, settings = job
+    report = Report(settings, events=[])
+    try:
+        outcome = process(source, target, settings, report)
+    except CodegenError as exc:
+        for problem in exc.problems:
+            report.problem(problem)
+        outcome = Outcome.FAILED
+    except OSError as exc:
+        report.error(f"error: {exc.filename or source}: {exc.strerror or exc}")
+        outcome = Outcome.FAILED
+    except Exception:
+        report.error(f"error: internal error while processing {source}:")
+        report.error(traceback.format_exc().rstrip())
+        report.error(
+            "This is a bug in codegen. Please report it with the input file and "
+            "the output of `codegen --dump-stages` on it."
+        )
+        outcome = Outcome.CRASHED
+    assert report.events is not None
+    return outcome, report.events, report.learnt
+
+
 def process_all(inputs: Sequence[Path], settings: Settings, report: Report) -> None:
-    """Process every input, reporting each failure and carrying on with the rest."""
+    """Process every input, reporting each failure and carrying on with the rest.
+
+    Inputs the cache knows to be up to date are skipped; the others are
+    differentiated in parallel, and their messages shown in the inputs' order."""
     inputs = sort_generated(inputs, settings, report)
     targets = plan_outputs(inputs, settings)
-    for source, target in zip(inputs, targets):
-        try:
-            outcome = process(source, target, settings, report)
-        except BrokenPipeError:
-            raise
-        except CodegenError as exc:
-            for problem in exc.problems:
-                report.problem(problem)
-            outcome = Outcome.FAILED
-        except OSError as exc:
-            report.error(f"error: {exc.filename or source}: {exc.strerror or exc}")
-            outcome = Outcome.FAILED
-        except Exception:
-            report.error(f"error: internal error while processing {source}:")
-            report.error(traceback.format_exc().rstrip())
-            report.error(
-                "This is a bug in codegen. Please report it with the input file and "
-                "the output of `codegen --dump-stages` on it."
-            )
-            outcome = Outcome.CRASHED
-        report.outcomes.append(outcome)
+    known = cache.Cache.for_settings(settings.shaping(), settings.src) if settings.cache and settings.output != "-" else None
+    cached = [known is not None and target is not None and known.fresh(source, target) for source, target in zip(inputs, targets)]
+    todo = [(source, target, settings) for (source, target), hit in zip(zip(inputs, targets), cached) if not hit]
+    with jobs.ordered(run_job, todo, 1 if settings.dump_stages else settings.workers) as done:
+        for source, target, hit in zip(inputs, targets, cached):
+            if hit:
+                report.detail(f"{target} is up to date (cached)")
+                outcome = Outcome.UP_TO_DATE if settings.check or settings.diff else Outcome.UNCHANGED
+            else:
+                outcome, events, learnt = next(done)
+                report.replay(events)
+                if learnt is not None and known is not None and target is not None:
+                    known.record(source, target, *learnt)
+            report.outcomes.append(outcome)
+    if known is not None:
+        known.save()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -686,9 +825,9 @@ def run_stdin(args: argparse.Namespace) -> int:
     name = args.stdin_filename
     try:
         cfg = config.load([Path(name)] if name else [Path("-")])
+        settings = resolve_settings(args, cfg)
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    settings = resolve_settings(args, cfg)
     if settings.check or settings.diff or settings.output not in (None, "-") and args.output is not None:
         raise UsageError("standard input is written to standard output: no --check, --diff or -o")
     if args.output_format in ("github", "json"):

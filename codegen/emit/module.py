@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 
 from codegen import ir, unparse
 from codegen.ad import operations
@@ -277,11 +278,59 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
     body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
     body = literals.write(body, list_lengths(fn)) if back.list_literals else body
+    forward_returns, backward_params, backward_returns = _split_types(fn, back, cached, forward)
+    if "Any" in backward_params:
+        body = _declare_gradients(body, fn, back)
     backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
     return (
-        f"def {fn.name}_forward({signature_forward}):\n{_indent_all(forward_body)}\n\n\n"
-        f"def {fn.name}_backward({', '.join(fn.upstream)}, cache):\n{_indent_all(backward_body)}\n"
+        f"def {fn.name}_forward({signature_forward}){forward_returns}:\n{_indent_all(forward_body)}\n\n\n"
+        f"def {fn.name}_backward({backward_params}){backward_returns}:\n{_indent_all(backward_body)}\n"
     )
+
+
+def _split_types(fn: ir.Function, back: Backward, cached: list[str], forward: list[str]) -> tuple[str, str, str]:
+    """For a fully typed function: `f_forward`'s return annotation, and
+    `f_backward`'s parameters with their types and its return annotation. A
+    cached parameter the forward never rebinds keeps its type; any other cached
+    value is `Any`."""
+    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    if fn.types is None or outputs is None:
+        return "", f"{', '.join(fn.upstream)}, cache", ""
+    rebound = {n.id for n in ast.walk(ast.parse("\n".join(forward))) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    kept = {p.name for p in fn.params if p.name not in rebound}
+    items = [
+        fn.types.params[name] if name in kept and name in fn.types.params else "float" if name in fn.scalars else "Any"
+        for name in cached
+    ]
+    cache = f"tuple[{', '.join(items) or '()'}]"
+    grads = typed.gradients(fn.types, [p.name for p in back.differentiable])
+    upstream = [f"{name}: {type_text}" for name, type_text in zip(fn.upstream, outputs)]
+    return f" -> tuple[{', '.join([*outputs, cache])}]", ", ".join([*upstream, f"cache: {cache}"]), f" -> {grads}"
+
+
+def _declare_gradients(lines: list[str], fn: ir.Function, back: Backward) -> list[str]:
+    """`lines` with the first assignment of each returned gradient annotated with
+    its parameter's type (`dx: float = ...`): a value computed from a cached
+    `Any` is `Any` to a type checker, which may not be returned as a float."""
+    assert fn.types is not None
+    text = "\n".join(lines)
+    out = text.split("\n")
+    wanted = {
+        expression.id: fn.types.params[name]
+        for name, expression in back.gradients.items()
+        if isinstance(expression, ast.Name) and name in fn.types.params and name in {p.name for p in back.differentiable}
+    }
+    for node in sorted(
+        (n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Assign) and len(n.targets) == 1),
+        key=lambda n: n.lineno,
+    ):
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id in wanted:
+            line = out[node.lineno - 1]
+            head = line[: node.col_offset] + f"{target.id} = "
+            if line.startswith(head):
+                out[node.lineno - 1] = f"{line[: node.col_offset]}{target.id}: {wanted.pop(target.id)} = {line[len(head):]}"
+    return out
 
 
 def _bind_first(forward: list[str], cached: list[str], fn: ir.Function) -> list[str]:
@@ -539,10 +588,11 @@ def module_text(
         line = "import math" if key == "math" else "import numpy as np"
         if needed and info.module_alias(module) is None and line not in imports:
             imports.append(line)
-    # Only a fused backward carries the input's types (see codegen.typed).
-    annotated = options.style == "fused" and any(fn.types is not None and not back.text for fn, back in functions)
+    # A fully typed input's types are carried over (see codegen.typed): the helpers are annotated too.
+    annotated = any(fn.types is not None for fn, _ in functions)
     parts += [helpers.source(name, spellings, annotated) for name in used_helpers]
-    if annotated and any(": Any" in part for part in parts):
+    mentioned = any(re.search(r"\bAny\b", part) for part in [*parts, *functions_code])
+    if annotated and mentioned and not any(re.search(r"\bAny\b", line) for line in imports):
         imports.append("from typing import Any")
     parts += functions_code
     used = set().union(*(identifiers(ast.parse(part)) for part in parts))

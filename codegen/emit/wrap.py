@@ -15,6 +15,8 @@ import io
 import textwrap
 import tokenize
 
+from codegen.emit import header
+
 _PRAGMAS = ("# type:", "# noqa", "# fmt:", "# pragma")
 
 
@@ -60,9 +62,10 @@ def _docstring_lines(code: str) -> set[int]:
 
 
 def _comment_lines(code: str) -> set[int]:
-    """The line numbers of comments alone on their line (after the two-line header)."""
+    """The line numbers of comments alone on their line (after the header)."""
     found: set[int] = set()
+    below = header.length(code)
     for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        if token.type == tokenize.COMMENT and not token.line[: token.start[1]].strip() and token.start[0] > 2:
+        if token.type == tokenize.COMMENT and not token.line[: token.start[1]].strip() and token.start[0] > below:
             found.add(token.start[0])
     return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 import nbformat
 
@@ -28,6 +29,26 @@ def is_notebook(filename: str) -> bool:
     return filename.endswith(SUFFIX)
 
 
+# A public function defined at a cell's top level: what makes a notebook a forward file.
+_PUBLIC_DEF = re.compile(r"^def\s+[^\W_]\w*\s*\(", re.M)
+
+
+def defines_functions(text: str) -> bool:
+    """Whether a notebook's code cells define a public function at top level (a
+    directory search takes only those notebooks); one nbformat cannot read is
+    taken, so that its problem is reported."""
+    try:
+        notebook = _read(text, "")
+    except CodegenError:
+        return True
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") == "code" and _PUBLIC_DEF.search(source):
+            return True
+    return False
+
+
 def assemble(text: str, display: str, output_module: str | None = None) -> Assembled:
     """The notebook's code cells as one module, each line remembering its cell.
 
@@ -36,11 +57,7 @@ def assemble(text: str, display: str, output_module: str | None = None) -> Assem
     otherwise copy and so import itself. Raises `CodegenError` when `text` is
     not a notebook nbformat can read.
     """
-    try:
-        notebook = nbformat.reads(text, as_version=4)  # older notebooks are converted
-    except Exception as exc:  # nbformat raises JSON, validation and version errors alike
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CodegenError([Problem(display, 1, 1, f"cannot read the notebook: {reason}")]) from None
+    notebook = _read(text, display)
     assembled = Assembled()
     number = 0
     for cell in notebook.get("cells", []):
@@ -58,6 +75,15 @@ def assemble(text: str, display: str, output_module: str | None = None) -> Assem
         piece = Piece(f"{display}:cell {number}", 1, tuple(line + "\n" for line in lines))
         assembled.add(piece, "\n".join(python) + "\n")
     return assembled
+
+
+def _read(text: str, display: str) -> Any:
+    """The notebook in `text`, version 4; `CodegenError` when nbformat cannot read it."""
+    try:
+        return nbformat.reads(text, as_version=4)  # older notebooks are converted
+    except Exception as exc:  # nbformat raises JSON, validation and version errors alike
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CodegenError([Problem(display, 1, 1, f"cannot read the notebook: {reason}")]) from None
 
 
 def _python_line(line: str) -> str:
