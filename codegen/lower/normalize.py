@@ -1221,7 +1221,15 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             list_values=set(self.lists),
             arrays=self.arrays,
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
+            array_likes=self.array_likes(params),
         ))
+
+    def array_likes(self, params: list[ir.Param]) -> set[str]:
+        """The parameters that may be lists numpy reads as arrays: of no proved
+        array or number kind, and only passed to calls or read element by element."""
+        kinds = self.kinds_of(self.function)
+        unsettled = {p.name for p in params if kinds.param(p.name).what in (lattice.UNKNOWN, lattice.SEQUENCE, lattice.LIST)}
+        return bindings.read_only_by_calls(self.function, unsettled) if self.arrays else set()
 
 
 def _shifts_dropped(fn: ir.Function) -> ir.Function:
