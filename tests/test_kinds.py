@@ -297,3 +297,12 @@ def test_lists_that_numpy_reads_whole_work_in_every_mode(a: Any, b: Any) -> None
     ta, tb = [1.0] * len(a), [0.5] * len(b)
     _, dot = jvp["cosine_jvp"](a, b, ta, tb)
     np.testing.assert_allclose(dot, np.dot(da, ta) + np.dot(db, tb))
+
+
+def test_an_annotated_list_numpy_reads_whole_gets_a_list_gradient() -> None:
+    source = "import numpy as np\n\n\ndef f(a: list[float], b):\n    return np.sum(np.tanh(a)) * np.linalg.norm(a) + np.dot(a, b)\n"
+    forward, backward, code = load(source)
+    assert "da = da.tolist()" in code
+    da, db = backward["f_backward"]([1, 2, 3], np.array([1.0, 2.0, 3.0]))
+    assert isinstance(da, list) and isinstance(db, np.ndarray)
+    check_gradients(forward["f"], backward["f_backward"], [[1.0, 2.0, 3.0], np.array([1.0, 2.0, 3.0])])

@@ -438,10 +438,11 @@ class Differentiator(FlowReversal):
         name = self.names.grad(param.name)
         if name in self.state:
             self.result.gradients[param.name] = ast.Name(name, ast.Load())
-            if param.name in self.fn.maybe_lists and name not in self.list_gradients:
+            whole = param.name in self.fn.whole_lists
+            if (param.name in self.fn.maybe_lists or whole) and name not in self.list_gradients:
                 # Read as a list would be, it may have been one: so is its gradient.
                 listed = f"{name} = {name}.tolist()"
-                known = param.name in self.fn.lists
+                known = param.name in self.fn.lists or whole
                 self.emit(ast.parse(listed if known else f"if isinstance({param.name}, list):\n    {listed}").body[0])
         else:
             self.result.gradients[param.name] = self.zero(param.name)

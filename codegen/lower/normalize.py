@@ -1199,6 +1199,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
+        likes = self.array_likes(params)
         return _shifts_dropped(ir.Function(
             name=self.function.name,
             params=params,
@@ -1221,7 +1222,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             list_values=set(self.lists),
             arrays=self.arrays,
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
-            array_likes=self.array_likes(params),
+            array_likes=likes,
+            whole_lists={p for p in likes - self.lists if self.kinds_of(self.function).param(p).what == lattice.LIST},
         ))
 
     def array_likes(self, params: list[ir.Param]) -> set[str]:
