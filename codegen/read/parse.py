@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from codegen.emit import header
 from codegen.errors import Collector, source_lines
 from codegen.read.desugar import desugar
+from codegen.read.iteration import index_loops
 
 if TYPE_CHECKING:
     from codegen.infer.kinds import Kinds
@@ -188,8 +189,10 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
             for target in targets:
                 if isinstance(target, ast.Name):
                     info.constants[target.id] = info.code(statement).strip()
+    module_names = set(info.functions) | set(info.constants) | set(info.aliases)
     for node in info.functions.values():
         desugar(node, info.aliases, info.functions)
+        index_loops(node, module_names)
     for name, node in info.functions.items():
         if name.endswith("_backward") and info.is_user_rule(name):
             info.user_rules[name[: -len("_backward")]] = node
