@@ -112,6 +112,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.drawn: dict[int, str] = {}  # the random draws of the statement being lowered, by call
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
+        self.comments: dict[int, str] = {}  # origin -> the comment after its statement
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions))
 
@@ -873,6 +874,10 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
     def origin(self, statement: ast.AST, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
         self.origins.append(prefix + (code.splitlines()[0] if code else ""))
+        one_line = isinstance(statement, ast.stmt) and statement.lineno == statement.end_lineno
+        comment = self.info.comment_after(statement) if one_line and isinstance(statement, ast.stmt) else None
+        if comment is not None:
+            self.comments[len(self.origins) - 1] = comment  # the author's, kept on the line repeated
         return len(self.origins) - 1
 
     def statement(self, small: ast.stmt, prefix: str = "") -> list[str] | None:
@@ -1207,6 +1212,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             outputs=outputs,
             upstream=upstream,
             origins=self.origins,
+            comments=dict(self.comments),
             active=set(self.active),
             forced=set(self.wrt or ()),
             lists={p.name for p in params if p.is_list} | self.displays,  # gradients that are lists

@@ -70,6 +70,14 @@ class ModuleInfo:
             self._own_lines = len(self._lines)
         return self._lines
 
+    def comment_after(self, statement: ast.stmt) -> str | None:
+        """The comment after `statement` on its last line (`# sigmoid`), if any."""
+        end, end_col = getattr(statement, "end_lineno", None), getattr(statement, "end_col_offset", None)
+        if end is None or end_col is None or end > len(self.lines):
+            return None
+        rest = _slice(self.lines[end - 1], end_col, None).strip()
+        return rest if rest.startswith("#") else None
+
     def position(self, node: ast.AST) -> tuple[int, int]:
         """1-based line and 0-based column (in characters) of `node`; (1, 0) for
         a node the parser did not read from this module."""
@@ -205,11 +213,8 @@ def _with_comment(info: ModuleInfo, statement: ast.stmt) -> str:
     """The statement's text, and the comment after it on its last line (an
     import's `# noqa` stays with it in the output)."""
     code = info.code(statement).strip()
-    end, end_col = statement.end_lineno, statement.end_col_offset
-    if end is None or end_col is None:
-        return code
-    rest = _slice(info.lines[end - 1], end_col, None).strip()
-    return f"{code}  {rest}" if rest.startswith("#") else code
+    comment = info.comment_after(statement)
+    return f"{code}  {comment}" if comment else code
 
 
 def _read_import(node: ast.Import | ast.ImportFrom, info: ModuleInfo) -> None:
