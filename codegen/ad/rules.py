@@ -52,6 +52,13 @@ class Rule:
     # (the operand's tangent); None where the row's own spelling applies to tangents.
     tangents: Callable[[int, int, dict[str, ast.expr]], str] | None = field(default=None, compare=False)
     reads_out: bool = False  # a computed template reads `out`: the value is staged
+    # Operands whose gradients are written first, where another operand's gradient
+    # contains theirs (solve: `db = solve(A.T, g)`, then `dA = -np.outer(db, out)`).
+    first: tuple[int, ...] = ()
+
+    def operand_order(self, count: int) -> list[int]:
+        """The order in which the gradients of a call's `count` operands are written."""
+        return [*self.first, *(i for i in range(count) if i not in self.first)]
 
     def arg_name(self, index: int) -> str:
         return f"x{index}" if self.variadic else self.args[index]
@@ -108,6 +115,7 @@ def defrule(
     computed: Callable[[int, int, dict[str, ast.expr]], str] | None = None,
     tangents: Callable[[int, int, dict[str, ast.expr]], str] | str | None = None,
     reads_out: bool = False,
+    first: tuple[int, ...] = (),
 ) -> None:
     """Register `name(args)` with one gradient template per argument.
 
@@ -141,7 +149,7 @@ def defrule(
         tangents = _fixed(tangents)
     RULES[name] = Rule(
         name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates), computed,
-        tangents, reads_out,
+        tangents, reads_out, first,
     )
 
 

@@ -235,7 +235,7 @@ def _shared(
 ) -> list[str]:
     """`lines` with common subexpressions computed once, tiled and list gradients written."""
     pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
-    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure))
+    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure, back.accumulators))
     return literals.write(tiled, list_lengths(fn)) if literal_lists else tiled
 
 
