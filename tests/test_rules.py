@@ -713,6 +713,11 @@ case("setitem", "augmented", "z = 2.0 * x\nz[1] += y\nreturn z", U((3,)), 0.7)
 case("setitem", "augmented,slice", "z = 2.0 * x\nz[:2] *= y\nreturn z", U((3,)), U((2,)))
 case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.7)
 case("setitem", "repeated-index", "z = 2.0 * x\nz[[0, 2, 0]] = y * y\nreturn z * x", U((3,)), U((3,)))
+case("add.at", "repeated-index", "z = 2.0 * x\nnp.add.at(z, [0, 2, 0], y * y)\nreturn z * x", U((3,)), U((3,)))
+case("add.at", "into-zeros,broadcast-value", "z = np.zeros(4)\nnp.add.at(z, [1, 1, 3], y)\nreturn z * x", U((4,)), 0.7)
+case("add.at", "rows", "z = np.zeros((3, 2))\nnp.add.at(z, [2, 0, 2], x)\nreturn np.sin(z) * y", U((3, 2)), U((3, 2)))
+case("add.at", "pairs", "z = x.copy()\nnp.add.at(z, ([0, 0, 1], [1, 1, 0]), y)\nreturn z * z", U((2, 2)), U((3,)))
+case("add.at", "slice", "z = np.zeros(3)\nnp.add.at(z, slice(0, 2), y)\nreturn z * x", U((3,)), U((2,)))
 
 
 # ---- rows met only in generated code ---------------------------------------------------

@@ -344,7 +344,7 @@ class Differentiator(FlowReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
-            elif node.rule.name == "setitem" and self.fn.arrays:  # a list element is a number
+            elif node.rule.name in ("setitem", "add.at") and self.fn.arrays:  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))

@@ -490,6 +490,9 @@ def _setitem(index: int, count: int, statics: dict[str, ast.expr]) -> str:
 
 
 defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", computed=_setitem)
+# `np.add.at(a, index, v)` in the forward pass (lower/scatter.py): a copy of `a` with
+# every element of v added at its position, a position named twice receiving both.
+defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other")
 
 
 # The rows of numpy's array manipulation and linear algebra (their templates are

@@ -12,6 +12,7 @@ from codegen.ad.differentiate import Backward, render
 from codegen.emit import assertions, helpers, typed
 from codegen.emit import imports as import_lines
 from codegen.naming import Names, identifiers, identifiers_and_bindings
+from codegen.lower import scatter
 from codegen.optimize import cse, literals, partition, prune
 from codegen.options import Options
 from codegen.read.constants import copied as copied_constants
@@ -83,6 +84,8 @@ def _statement_lines(statement: ir.Statement) -> list[str]:
         written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
         assign = ast.Assign([written], render(value.args[1]))
         return [f"{new} = {unparse.expression(old)}.copy()", ir.unparse(assign)]
+    if isinstance(value, ir.Op) and value.rule.name == "add.at":
+        return scatter.statement_lines(statement.target, value)
     assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(value))
     return [ir.unparse(assign)]
 
