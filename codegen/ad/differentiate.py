@@ -41,6 +41,8 @@ class Backward:
     spread: list[str] = field(default_factory=list)  # a scalar upstream made an array of ones (fused style)
     text: str | None = None  # the whole function, when written by another mode
     list_literals: bool = True  # list gradients filled element by element may be written as literals
+    # The gradients' names: `dx += ...` only ever adds into an array dx owns.
+    accumulators: frozenset[str] = frozenset()
 
 
 
@@ -328,7 +330,8 @@ class Differentiator(FlowReversal):
             self.call_user_rule(node, gradient)
             return
         shaped = shaped or node
-        for i, arg in enumerate(node.args):
+        for i in node.rule.operand_order(len(node.args)):
+            arg = node.args[i]
             if not node.rule.flows(i) or not self.reaches(arg):
                 continue
             if node.rule.name == "setitem" and i == 0:
@@ -344,7 +347,7 @@ class Differentiator(FlowReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
-            elif node.rule.name == "setitem" and self.fn.arrays:  # a list element is a number
+            elif node.rule.name in ("setitem", "add.at") and self.fn.arrays:  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
@@ -383,6 +386,7 @@ class Differentiator(FlowReversal):
         self.reverse_block(fn.body)
         for param in fn.params:
             self.finish_param(param)
+        self.result.accumulators = frozenset(self.grad_vars)
         return self.result
 
     def spread_upstream(self, output: str, upstream: str) -> None:

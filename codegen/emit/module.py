@@ -12,6 +12,7 @@ from codegen.ad.differentiate import Backward, render
 from codegen.emit import assertions, helpers, typed
 from codegen.emit import imports as import_lines
 from codegen.naming import Names, identifiers, identifiers_and_bindings
+from codegen.lower import scatter
 from codegen.optimize import cse, literals, partition, prune
 from codegen.options import Options
 from codegen.read.constants import copied as copied_constants
@@ -92,6 +93,8 @@ def _statement_lines(statement: ir.Statement) -> list[str]:
         written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
         assign = ast.Assign([written], render(value.args[1]))
         return [f"{new} = {unparse.expression(old)}.copy()", ir.unparse(assign)]
+    if isinstance(value, ir.Op) and value.rule.name == "add.at":
+        return scatter.statement_lines(statement.target, value)
     assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(value))
     return [ir.unparse(assign)]
 
@@ -244,7 +247,7 @@ def _shared(
 ) -> list[str]:
     """`lines` with common subexpressions computed once, tiled and list gradients written."""
     pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
-    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure))
+    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure, back.accumulators))
     return literals.write(tiled, list_lengths(fn)) if literal_lists else tiled
 
 

@@ -21,6 +21,7 @@ from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.shift import drop_shift_gradients
+from codegen.lower.scatter import ScatterLowering, is_add_at
 from codegen.lower.stacks import StackLowering, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
@@ -64,7 +65,7 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class Normaliser(FlowLowering, StackLowering, ContainerLowering):
+class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering):
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
@@ -884,11 +885,13 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         """Lower one simple statement; returns the outputs on `return`."""
         if isinstance(small, ast.Pass):
             return None
-        if isinstance(small, ast.Expr) and not (self.forward and is_append(small)):
+        if isinstance(small, ast.Expr) and not (self.forward and is_append(small)) and not is_add_at(small):
             return None  # a docstring; the validator refused the rest
         origin = self.origin(small, prefix)
         self.drawn = {}  # a statement lowered again (an inlined body) draws again
-        if isinstance(small, ast.Expr):
+        if isinstance(small, ast.Expr) and is_add_at(small):
+            self.add_at_statement(small, origin)
+        elif isinstance(small, ast.Expr):
             self.append_statement(small, origin)
         elif isinstance(small, ast.Assign):
             self.assign_statement(small, origin)
