@@ -468,9 +468,10 @@ class Differentiator(FlowReversal):
 
 
 def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> bool:
-    """Reads each of `names` that `expr` uses in arithmetic, as a receiver or
-    sliced through `np.asarray` (in place): they may be lists that numpy read
-    as arrays. Whether any was."""
+    """Reads each of `names` that `expr` uses in arithmetic or slices through
+    `np.asarray` (in place): they may be lists that numpy read as arrays (a
+    vector passed as a list). Whether any was. A transpose (`A.mT`) is left as
+    it is: a matrix is passed as an array."""
     wrapped = False
 
     def wrap(node: ast.expr) -> ast.expr:
@@ -485,7 +486,7 @@ def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> bool:
             node.left, node.right = wrap(node.left), wrap(node.right)
         elif isinstance(node, ast.UnaryOp):
             node.operand = wrap(node.operand)
-        elif isinstance(node, ast.Attribute) or isinstance(node, ast.Subscript) and not number_index(node.slice):
+        elif isinstance(node, ast.Subscript) and not number_index(node.slice):
             node.value = wrap(node.value)
     return wrapped
 
