@@ -78,7 +78,7 @@ def build(
     shadowing.check_module(info, collector)
     forward = options.mode == "forward" or inner is not None
     for name in names:
-        validate.check_function(info, info.functions[name], collector, stacks=forward)
+        validate.check_function(info, info.functions[name], collector)
     modules = {"math": info.module_alias("math") or "math", "np": info.module_alias("numpy") or "np"}
     for helper in helpers.NAMES:
         # A helper written into the output must not collide with the user's names.

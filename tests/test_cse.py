@@ -93,3 +93,11 @@ def test_nested_repeats_are_shared_largest_first() -> None:
         "a = sum_is_m + 1",
         "b = sum_is_m * is_m",
     ]
+
+
+def test_an_element_stored_into_is_never_replaced_by_a_name() -> None:
+    # `d[n - 1] = d[n - 1] + g`: the target is where the value goes, not a use of
+    # the element; naming it would store into the name and leave d unchanged.
+    lines = ["d[n - 1] = d[n - 1] + g", "e = h * 2"]
+    assert run(*lines) == lines
+    assert run("y = d[n - 1] * 2", "d[n - 1] += y") == ["y = d[n - 1] * 2", "d[n - 1] += y"]

@@ -512,4 +512,4 @@ defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", comput
 
 # The rows of numpy's array manipulation and linear algebra (their templates are
 # computed per call); imported last, as they register themselves with defrule.
-from codegen.ad import rules_arrays  # noqa: E402,F401
+from codegen.ad import rules_arrays, rules_lists  # noqa: E402,F401

@@ -21,7 +21,8 @@ from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.shift import drop_shift_gradients
-from codegen.lower.stacks import StackLowering, is_append
+from codegen.lower.stacks import ROWS as LIST_ROWS
+from codegen.lower.stacks import USES, StackLowering, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
@@ -254,6 +255,15 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
 
     # ---- lowering expressions -------------------------------------------------
     def lower(self, node: ast.expr) -> ir.Node:
+        lowered = self.lower_node(node)
+        if isinstance(lowered, ir.Op) and not self.forward and lowered.rule.name not in LIST_ROWS:
+            for arg in lowered.args:
+                if isinstance(arg, ir.Leaf) and arg.var in self.stacks and arg.index is None:
+                    label = self.info.code(node).strip()
+                    raise self.fail(node, f"{label}: a list built with append is read here as a whole: read it as {USES}")
+        return lowered
+
+    def lower_node(self, node: ast.expr) -> ir.Node:
         if not self.is_active(node):
             leaf = ir.Leaf(self.to_ast(node))
             leaf.number = self.kind(node).is_number
@@ -475,6 +485,11 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             return self.user_rule_call(node, name[len("user."):])
         if name == "method.pop" and self.forward:
             return self.pop_call(node)
+        if name == "method.pop":
+            raise self.fail(node, f"{label}() is not supported in reverse mode: read the element by its index ({label[:-4]}[-1])")
+        whole = self.whole_list(node, name)
+        if whole is not None:
+            return whole
         if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "unknown":
             raise self.fail(
                 node, f"{label}: write its dtype literally (float, np.float32, int, bool) to tell if a gradient passes"
@@ -532,7 +547,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             spelling = self.to_ast(node)
             assert isinstance(spelling, ast.Call)
             return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, _with_square_slot(spelling, method))
-        args = [self.lower(o) for o in operands]
+        args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.lower(o) for o in operands]
         if rule.name in ("numpy.array", "numpy.asarray"):
             self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
@@ -548,6 +563,11 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         spelling = self.to_ast(shell)
         assert isinstance(spelling, ast.Call)
         return self.checked(node, ir.Op(rule, args, statics, spelling))
+
+    def lower_operand(self, expr: ast.expr) -> ir.Node:
+        """An operand of a numpy function: a list of appended values is read as np.array(xs)."""
+        converted = self.as_array(expr)
+        return converted if converted is not None else self.lower(expr)
 
     def user_rule_call(self, node: ast.Call, callee: str) -> ir.Node:
         """A call of `foo` whose derivative is the user's own `foo_backward` (or
@@ -669,7 +689,11 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             if index not in (0, 1, -1, -2):
                 raise self.fail(node, "np.linalg.slogdet(a) is indexed by 0 (the sign) or 1 (the logdet)")
             return parts[1] if index in (1, -1) else parts[0]
-        value = self.lower(node.value)
+        if self.is_stack(node.value):
+            if not bindings.number_index(node.slice) or isinstance(node.slice, ast.Tuple):
+                label = self.info.code(node.value).strip()
+                raise self.fail(node, f"slicing a list built with append is not supported: stack it first (np.array({label})[...]) or index one element ({label}[i])")
+        value = self.stack_leaf(node.value) if self.is_stack(node.value) else self.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
@@ -820,6 +844,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.assign(name, lowered, origin)
 
     def assign(self, name: str, lowered: ir.Node, origin: int) -> None:
+        if isinstance(lowered, ir.Leaf) and lowered.var in self.stacks and lowered.index is None:
+            self.env[name] = lowered.var  # `ys = xs`: another name for the same list
+            return
         target = self.new_binding(name)
         self.hint = target
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
@@ -879,7 +906,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         """Lower one simple statement; returns the outputs on `return`."""
         if isinstance(small, ast.Pass):
             return None
-        if isinstance(small, ast.Expr) and not (self.forward and is_append(small)):
+        if isinstance(small, ast.Expr) and not is_append(small):
             return None  # a docstring; the validator refused the rest
         origin = self.origin(small, prefix)
         self.drawn = {}  # a statement lowered again (an inlined body) draws again
@@ -1003,7 +1030,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         outputs: list[str] = []
         for i, expr in enumerate(exprs):
-            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in self.displays
+            shown = self.displays | (set() if self.forward else self.stacks)
+            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in shown
             if listed and len(self.stack) == 1:
                 raise self.fail(expr, "returning a list is not supported: return a tuple, or np.array([...])")
             if isinstance(expr, ast.Name) and expr.id in self.env:
@@ -1029,7 +1057,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if callee_name in self.stack:
             raise self.fail(call, f"recursive call to {callee_name} is not supported")
         before = len(self.collector.problems)
-        validate.check_function(self.info, callee, self.collector, stacks=self.forward)
+        validate.check_function(self.info, callee, self.collector)
         if len(self.collector.problems) > before:
             raise CodegenError(list(self.collector.problems))
         env = self.bind_arguments(call, callee)
@@ -1070,6 +1098,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             expr = given.get(name, default)
             if expr is None:
                 raise self.fail(call, f"call to {callee.name} is missing argument {name!r}")
+            if self.is_stack(expr):
+                env[name] = self.env[expr.id]  # the same list: appends in the callee go to it
+                continue
             lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))
             if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
                 env[name] = lowered.var
