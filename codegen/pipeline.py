@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -170,10 +171,16 @@ def _borrow_rules(info: parse.ModuleInfo, user: parse.ModuleInfo) -> None:
 
 def _reverse_differentiable(
     info: parse.ModuleInfo, name: str, wrt: set[str] | None, collector: Collector
-) -> tuple[str, ...]:
+) -> tuple[str, ...] | None:
     """The parameters reverse mode differentiates (forward mode, which keeps one name
-    per variable across loop iterations, cannot tell them as finely)."""
-    fn = normalise(info, info.functions[name], collector, wrt)
+    per variable across loop iterations, cannot tell them as finely); None where
+    reverse mode refuses what forward mode runs (`xs.pop()`): forward mode decides."""
+    probe = copy.copy(collector)
+    probe.problems = list(collector.problems)
+    try:
+        fn = normalise(info, info.functions[name], probe, wrt)
+    except CodegenError:
+        return None
     useful = useful_variables(fn)
     return tuple(p.name for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced))
 

@@ -139,11 +139,14 @@ class Differentiator(FlowReversal, ListReversal):
         if leaf.index is not None:
             self.contribute_element(leaf, name, gradient)
             return
-        if var in self.fn.stacks and name in self.state:
-            self.add_lists(name, gradient)
+        if name in self.state and (var in self.fn.stacks or name in self.list_gradients):
+            self.add_lists(name, gradient)  # `+=` would extend the list
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
+            self.nested.add(name)  # every element holds a gradient: a store into one adds to it
+            if var not in self.fn.stacks:
+                self.list_gradients.discard(name)
             # A list gradient of appended values is always built anew (list(g), np.split).
             fresh = self.is_number(var) or is_fresh(gradient) or var in self.fn.stacks
             self.state[name] = "fresh" if fresh else "alias"
