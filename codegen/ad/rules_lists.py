@@ -4,7 +4,8 @@
 The gradient of such a list is a Python list with one gradient per element, in
 the order of the appends (the backward pops it as it undoes them), so each row's
 template splits the gradient of the whole back into a list. Each row is linear
-and spelled the same on tangent lists, which forward mode uses as they are.
+and spelled the same on tangent lists, which forward mode uses as they are (a
+sum's tangent leaves out its constant start).
 """
 
 from __future__ import annotations
@@ -51,5 +52,9 @@ defrule("list.stack", "xs", keywords="axis=0", kind="other", computed=_stack)
 defrule("list.concatenate", "xs", keywords="axis=0", kind="other", computed=_concatenate)
 # `sum(xs)`, `math.fsum(xs)`: every element gets the whole gradient, summed back to
 # its shape where an element may be an array smaller than the sum.
-defrule("list.sum", "xs", kind="other", computed=lambda index, count, statics: "[g] * len(xs)")
-defrule("numpy.list.sum", "xs", kind="other", computed=lambda index, count, statics: "[_unbroadcast(g, item) for item in xs]")
+# A constant start (`sum(xs, 0.5)`) has no tangent: forward mode sums the tangents alone.
+defrule("list.sum", "xs", kind="other", computed=lambda index, count, statics: "[g] * len(xs)", tangents="sum(t)")
+defrule(
+    "numpy.list.sum", "xs", kind="other", computed=lambda index, count, statics: "[_unbroadcast(g, item) for item in xs]",
+    tangents="sum(t)",
+)
