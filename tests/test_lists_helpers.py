@@ -155,3 +155,96 @@ def test_appended_lists_in_every_style(name: str, calls: list[tuple[Any, ...]]) 
             raise AssertionError(f"{error}\n--- generated\n{code}") from None
         check_split_style(source, name, forward[name], backward[f"{name}_backward"], _copy(args))
         check_forward_mode(source, name, forward[name], backward[f"{name}_backward"], _copy(args))
+
+
+def test_appended_list_gradient_reads_like_the_forward() -> None:
+    """The 1-D convolution's backward: the stacked gradient split back into `dout`,
+    one entry popped per append undone, and the list itself left alone."""
+    code = codegen.generate(textwrap.dedent(LISTS), functions=["conv1d_loss"])
+    assert "dout = list(darray_out)" in code
+    assert "dout_item = dout.pop()" in code
+    assert not re.search(r"\bout\.pop\(\)", code)  # nothing in the backward reads the list after an undone append
+
+
+def test_a_list_read_at_its_end_is_popped_with_its_gradient() -> None:
+    # `xs[-1]` in the loop: the backward reads the list as the forward had it then.
+    code = codegen.generate(textwrap.dedent(LISTS), functions=["integrate"])
+    assert re.search(r"dxs_item = dxs.pop\(\)\n\s+xs.pop\(\)", code), code
+
+
+def test_a_list_gradient_entry_is_never_added_into_in_place() -> None:
+    """`dhs = list(darray_hs)` holds rows of the upstream array passed in: `dhs[0] +=
+    ...` would change the caller's array, so entries are added as `dhs[0] = dhs[0] + ...`."""
+    source = textwrap.dedent(
+        """
+        import numpy as np
+
+        def f(x, n):
+            hs = []
+            for i in range(n):
+                hs.append(np.tanh(x * (i + 1.0)))
+            s = hs[0] * hs[-1]
+            return np.array(hs) + s
+        """
+    )
+    forward, backward, code = load(source)
+    assert "dhs = list(darray_hs)" in code and "dhs[0] = dhs[0] + " in code
+    x = RNG.normal(size=(2, 3))
+    upstream = RNG.normal(size=(3, 2, 3))
+    kept = upstream.copy()
+    backward["f_backward"](x, 3, dout=upstream)
+    np.testing.assert_array_equal(upstream, kept, err_msg="the backward changed the upstream gradient")
+    check_gradients(forward["f"], backward["f_backward"], [x, 3])
+
+
+# (id, source body under `def f(x, k):`, the message's expected text)
+REFUSED: list[tuple[str, str, str]] = [
+    (
+        "list-arithmetic",
+        "res = []\nfor i in range(3):\n    res.append(x * i)\nreturn np.sum(res * 2)",
+        r":9:19: .*res \* 2: a list built with append is read here as a whole: read it as np.array\(res\), "
+        r"np.stack\(res\), np.concatenate\(res\), sum\(res\) or res\[i\]",
+    ),
+    (
+        "list-concatenated",
+        "res = []\nfor i in range(3):\n    res.append(x * i)\nreturn np.sum(np.array(res + [x]))",
+        r":9:28: .*res \+ \[x\]: a list built with append is read here as a whole: read it as np.array\(res\)",
+    ),
+    (
+        "slice",
+        "res = []\nfor i in range(3):\n    res.append(x * i)\nreturn np.sum(np.array(res[1:]))",
+        r":9:28: .*slicing a list built with append is not supported: stack it first \(np.array\(res\)\[...\]\)",
+    ),
+    (
+        "pop",
+        "res = []\nfor i in range(3):\n    res.append(x * i)\ny = res.pop()\nreturn y",
+        r":9:9: .*res.pop\(\) is not supported in reverse mode: read the element by its index \(res\[-1\]\)",
+    ),
+    (
+        "append-to-parameter",
+        "for i in range(3):\n    x.append(x[i] * 2)\nreturn np.sum(np.array(x))",
+        r":7:9: .*appending to the parameter x would change the caller's list: append to a new list",
+    ),
+    (
+        "returned",
+        "res = []\nfor i in range(3):\n    res.append(x * i)\nreturn res",
+        r":9:12: .*returning a list is not supported: return a tuple, or np.array\(res\)",
+    ),
+    (
+        "extend",
+        "res = []\nfor i in range(3):\n    res.extend([x * i])\nreturn np.sum(np.array(res))",
+        r":8:9: .*res.extend\(...\) is not supported: build the list with append, one value at a time",
+    ),
+    (
+        "unknown-list",
+        "for i in range(3):\n    res.append(x * i)\nreturn x",
+        r":7:9: .*append to an unknown list 'res': start it first \(res = \[\]\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
+def test_unsupported_list_forms_name_themselves_and_the_rewrite(body: str, message: str) -> None:
+    source = "import math\nimport numpy as np\n\n\ndef f(x, k):\n" + textwrap.indent(body, "    ") + "\n"
+    with pytest.raises(codegen.CodegenError, match=message):
+        codegen.generate(source)

@@ -260,7 +260,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             for arg in lowered.args:
                 if isinstance(arg, ir.Leaf) and arg.var in self.stacks and arg.index is None:
                     label = self.info.code(node).strip()
-                    raise self.fail(node, f"{label}: a list built with append is read here as a whole: read it as {USES}")
+                    listed = next((n for n, v in self.env.items() if v == arg.var), arg.var)
+                    message = f"{label}: a list built with append is read here as a whole: read it as {USES.format(listed)}"
+                    raise self.fail(node, message)
         return lowered
 
     def lower_node(self, node: ast.expr) -> ir.Node:
@@ -1033,7 +1035,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             shown = self.displays | (set() if self.forward else self.stacks)
             listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in shown
             if listed and len(self.stack) == 1:
-                raise self.fail(expr, "returning a list is not supported: return a tuple, or np.array([...])")
+                shown = self.info.code(expr).strip() if isinstance(expr, ast.Name) else "[...]"
+                raise self.fail(expr, f"returning a list is not supported: return a tuple, or np.array({shown})")
             if isinstance(expr, ast.Name) and expr.id in self.env:
                 outputs.append(self.env[expr.id])
                 continue

@@ -34,7 +34,7 @@ _WHOLE = {
     "math.fsum": "list.sum",
 }
 ROWS = frozenset(_WHOLE.values()) | {"numpy.list.sum"}
-USES = "np.array(xs), np.stack(xs), np.concatenate(xs), sum(xs) or xs[i]"
+USES = "np.array({0}), np.stack({0}), np.concatenate({0}), sum({0}) or {0}[i]"
 
 
 def appends(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
@@ -129,26 +129,27 @@ class StackLowering:
         rule = RULES[row]
         statics: dict[str, ast.expr] = {}
         keys = [k for k, _ in rule.keywords]
+        label = self.info.code(node.func).strip()
         if row == "list.sum":
             if len(node.args) > 2 or node.keywords or len(node.args) == 2 and self.is_active(node.args[1]):
-                raise self.fail(node, "sum of a list of appended values takes a constant start only")
+                raise self.fail(node, "sum of a list built with append takes a constant start only")
             if self.kind(node).is_number or not self.arrays:
                 rule = RULES["list.sum"]
             else:
                 rule = RULES["numpy.list.sum"]
         else:
             for key, expr in zip(keys, node.args[1:]):
-                statics[key] = self.static(expr, name)
+                statics[key] = self.static(expr, label)
             for keyword in node.keywords:
                 if keyword.arg not in keys:
-                    raise self.fail(keyword, f"keyword {keyword.arg!r} of {name} is not supported")
-                statics[keyword.arg] = self.static(keyword.value, name, keyword)
+                    raise self.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
+                statics[keyword.arg] = self.static(keyword.value, label, keyword)
         leaf = self.stack_leaf(node.args[0])
         op = ir.Op(rule, [leaf], statics, ast.Constant(None))
         try:
             ir.templates(op)
         except ValueError as exc:
-            raise self.fail(node, f"{name}: {exc}")
+            raise self.fail(node, f"{label}: {exc}")
         shell = ast.Call(node.func, [ast.Name("__0__", ast.Load()), *node.args[1:]], node.keywords)
         spelling = self.to_ast(shell)
         assert isinstance(spelling, ast.Call)

@@ -81,12 +81,24 @@ def _refusals(function: Function) -> tuple[list[tuple[ast.AST, str]], bool]:
             continue
         if isinstance(node, ast.Expr) and is_append(node):
             pass  # `xs.append(v)`: its value is checked like any other
+        elif isinstance(node, ast.Expr) and _list_method(node) is not None:
+            found.append((node, f"{_list_method(node)}(...) is not supported: build the list with append, one value at a time"))
+            continue
         elif type(node) in _REFUSED:
             found.append((node, f"{_REFUSED[type(node)]} are not supported{_REWRITES.get(type(node), '')}"))
             continue
         has_return = has_return or isinstance(node, ast.Return)
         pending.extend(reversed(list(ast.iter_child_nodes(node))))
     return found, has_return
+
+
+def _list_method(node: ast.Expr) -> str | None:
+    """`xs.extend` for the statement `xs.extend(...)` (or insert, remove, clear)."""
+    call = node.value
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+        if call.func.attr in ("extend", "insert", "remove", "clear"):
+            return f"{call.func.value.id}.{call.func.attr}"
+    return None
 
 
 def check_function(info: ModuleInfo, function: Function, collector: Collector) -> None:
