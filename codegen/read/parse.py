@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from codegen.errors import Collector, source_lines
 from codegen.read.desugar import desugar
+from codegen.read.local_functions import lift
 
 if TYPE_CHECKING:
     from codegen.infer.kinds import Kinds
@@ -43,6 +44,7 @@ class ModuleInfo:
     functions: dict[str, Function] = field(default_factory=dict)
     user_rules: dict[str, Function] = field(default_factory=dict)  # foo -> foo_backward
     jvp_rules: dict[str, Function] = field(default_factory=dict)  # foo -> foo_jvp
+    local_functions: set[str] = field(default_factory=set)  # functions defined inside another, made the module's
     _lines: list[str] | None = None
     _own_lines: int | None = None  # lines of `source`; later ones hold borrowed functions
     _module_names: set[str] | None = None
@@ -128,7 +130,10 @@ class ModuleInfo:
         return [
             name
             for name in self.functions
-            if not name.startswith("_") and not self.is_user_rule(name) and name not in self.primitives
+            if not name.startswith("_")
+            and not self.is_user_rule(name)
+            and name not in self.primitives
+            and name not in self.local_functions
         ]
 
     def is_user_rule(self, name: str) -> bool:
@@ -187,6 +192,7 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
             for target in targets:
                 if isinstance(target, ast.Name):
                     info.constants[target.id] = info.code(statement).strip()
+    info.local_functions = lift(tree, info.functions, collector)
     for node in info.functions.values():
         desugar(node, info.aliases, info.functions)
     for name, node in info.functions.items():

@@ -49,6 +49,9 @@ _REWRITES: dict[type[ast.AST], str] = {
     ast.GeneratorExp: _SUMMED,
     ast.Continue: " here (only as the last statement of an if in the loop body): put what follows in an else",
     ast.Break: ": loop with while, on the condition the break tests",
+    ast.FunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
+    ast.AsyncFunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
+    ast.Lambda: ": define a local function (def) and call it",
 }
 if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try statements"
