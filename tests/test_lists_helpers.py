@@ -202,8 +202,10 @@ REFUSED: list[tuple[str, str, str]] = [
     (
         "list-arithmetic",
         "res = []\nfor i in range(3):\n    res.append(x * i)\nreturn np.sum(res * 2)",
-        r":9:19: .*res \* 2: a list built with append is read here as a whole: read it as np.array\(res\), "
-        r"np.stack\(res\), np.concatenate\(res\), sum\(res\) or res\[i\]",
+        (
+            r":9:19: .*res \* 2: a list built with append is read here as a whole: read it as np.array\(res\), "
+            r"np.stack\(res\), np.concatenate\(res\), sum\(res\) or res\[i\]"
+        ),
     ),
     (
         "list-concatenated",
@@ -246,5 +248,127 @@ REFUSED: list[tuple[str, str, str]] = [
 @pytest.mark.parametrize(("body", "message"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
 def test_unsupported_list_forms_name_themselves_and_the_rewrite(body: str, message: str) -> None:
     source = "import math\nimport numpy as np\n\n\ndef f(x, k):\n" + textwrap.indent(body, "    ") + "\n"
+    with pytest.raises(codegen.CodegenError, match=message):
+        codegen.generate(source)
+
+
+HELPERS = '''
+import math
+import numpy as np
+
+
+def _scale(v, c):
+    return v * c
+
+
+def model(x, a, b):
+    def sig(z):
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def layer(u):
+        return sig(a * u + b) * scale
+
+    scale = 2.0 * a
+    h = layer(x)
+    return layer(h) + sig(x)
+
+
+def conv_loss(x, w, k):
+    def _window(i, n):
+        return np.sum(x[i:i + n] * w)
+
+    out = []
+    for i in range(len(x) - k + 1):
+        out.append(_window(i, k))
+    return np.sum(np.array(out) ** 2)
+
+
+def late_binding(x, c, n):
+    def term(i):
+        return math.sin(c * i) * x[i]
+
+    total = 0.0
+    for i in range(n):
+        total = total + term(i)
+        c = c * 1.1
+    return total
+
+
+def layers(x, W1, W2):
+    def dense(h, W):
+        return np.tanh(_scale(h @ W, 0.5))
+
+    def loss(h):
+        return np.sum(h**2) / len(x)
+
+    return loss(dense(dense(x, W1), W2))
+
+
+def same_name(x, w):
+    def _scale(v):
+        return v * w
+
+    return np.sum(_scale(x) ** 2) + np.sum(_scale(x * 2.0))
+'''
+
+HELPER_CALLS: list[tuple[str, list[tuple[Any, ...]]]] = [
+    ("model", [(0.4, 1.3, -0.2), (-1.1, 0.7, 0.5)]),
+    ("conv_loss", [(RNG.normal(size=6), RNG.normal(size=3), 3)]),
+    ("late_binding", [([0.3, -0.7, 1.2], 0.8, 3), (RNG.normal(size=4), -0.4, 4)]),
+    ("layers", [(RNG.normal(size=(3, 4)), RNG.normal(size=(4, 5)), RNG.normal(size=(5, 2)))]),
+    ("same_name", [(RNG.normal(size=3), RNG.normal(size=3))]),
+]
+
+
+@pytest.mark.parametrize(("name", "calls"), HELPER_CALLS, ids=[c[0] for c in HELPER_CALLS])
+def test_local_helpers_in_every_style(name: str, calls: list[tuple[Any, ...]]) -> None:
+    source = textwrap.dedent(HELPERS)
+    forward, backward, code = load(source)
+    for options in ({"style": "split"}, {"mode": "forward"}):
+        codegen.generate(source, functions=[name], **options)  # neither refuses
+    for args in calls:
+        try:
+            check_gradients(forward[name], backward[f"{name}_backward"], _copy(args))
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n--- generated\n{code}") from None
+        check_split_style(source, name, forward[name], backward[f"{name}_backward"], _copy(args))
+        check_forward_mode(source, name, forward[name], backward[f"{name}_backward"], _copy(args))
+
+
+def test_local_helpers_are_inlined_like_module_helpers() -> None:
+    """Each call inlined and commented with the helper's name; no backward is written
+    for a local helper, and the module's own `_scale` is not the local `_scale`."""
+    code = codegen.generate(textwrap.dedent(HELPERS))
+    assert "# backprop layer: return sig(a * u + b) * scale" in code
+    assert "# backprop sig: return 1.0 / (1.0 + math.exp(-z))" in code
+    assert "def sig_backward" not in code and "def layer_backward" not in code
+    assert re.findall(r"^def (\w+)_backward", code, flags=re.MULTILINE) == [
+        "model", "conv_loss", "late_binding", "layers", "same_name"
+    ]
+
+
+LOCAL_REFUSED: list[tuple[str, str, str]] = [
+    (
+        "as-a-value",
+        "def g(z):\n    return z * x\nreturn sum(map(g, [x, 2.0]))",
+        r":8:20: .*the local function g is used as a value: only calls to it are supported",
+    ),
+    (
+        "default-reads-a-local",
+        "k = 2.0\ndef g(z, s=k):\n    return z * s\nreturn g(x)",
+        r":7:16: .*a default of the local function g reads a local variable: pass it at each call",
+    ),
+    (
+        "in-a-loop",
+        "out = 0.0\nfor i in range(3):\n    def g(z):\n        return z * i\n    out = out + g(x)\nreturn out",
+        r":8:9: .*nested function definitions are not supported here \(only in the function's own body.*\): move the def there",
+    ),
+    ("lambda", "return (lambda z: z * 2)(x)", r":6:13: .*lambda expressions are not supported: define a local function \(def\)"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), [r[1:] for r in LOCAL_REFUSED], ids=[r[0] for r in LOCAL_REFUSED])
+def test_unsupported_local_functions_name_themselves_and_the_rewrite(body: str, message: str) -> None:
+    source = "import math\nimport numpy as np\n\n\ndef f(x):\n" + textwrap.indent(body, "    ") + "\n"
     with pytest.raises(codegen.CodegenError, match=message):
         codegen.generate(source)

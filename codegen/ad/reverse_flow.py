@@ -83,6 +83,7 @@ class FlowReversal:
 
     state: dict[str, str]
     list_gradients: set[str]  # gradients built as Python lists
+    last_origin: int  # the origin the last `# backprop` comment names
     hoisted: dict[str, int]  # gradients zeroed before a loop -> that loop's context id
     out: list[list[str]]
     loops: list[LoopContext]
@@ -90,7 +91,7 @@ class FlowReversal:
     def in_block(self, build: Callable[[], None]) -> list[str]:
         """Run `build` with its output collected into a new list of lines."""
         self.out.append([])
-        saved_origin = self.last_origin  # type: ignore[has-type]
+        saved_origin = self.last_origin
         self.last_origin = -1
         try:
             build()

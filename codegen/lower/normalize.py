@@ -691,10 +691,10 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             if index not in (0, 1, -1, -2):
                 raise self.fail(node, "np.linalg.slogdet(a) is indexed by 0 (the sign) or 1 (the logdet)")
             return parts[1] if index in (1, -1) else parts[0]
-        if self.is_stack(node.value):
-            if not bindings.number_index(node.slice) or isinstance(node.slice, ast.Tuple):
-                label = self.info.code(node.value).strip()
-                raise self.fail(node, f"slicing a list built with append is not supported: stack it first (np.array({label})[...]) or index one element ({label}[i])")
+        if self.is_stack(node.value) and (isinstance(node.slice, ast.Tuple) or not bindings.number_index(node.slice)):
+            label = self.info.code(node.value).strip()
+            message = f"slicing a list built with append is not supported: stack it first (np.array({label})[...])"
+            raise self.fail(node, f"{message} or index one element ({label}[i])")
         value = self.stack_leaf(node.value) if self.is_stack(node.value) else self.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
@@ -1032,8 +1032,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         outputs: list[str] = []
         for i, expr in enumerate(exprs):
-            shown = self.displays | (set() if self.forward else self.stacks)
-            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in shown
+            lists = self.displays | (set() if self.forward else self.stacks)
+            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in lists
             if listed and len(self.stack) == 1:
                 shown = self.info.code(expr).strip() if isinstance(expr, ast.Name) else "[...]"
                 raise self.fail(expr, f"returning a list is not supported: return a tuple, or np.array({shown})")
@@ -1101,7 +1101,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             expr = given.get(name, default)
             if expr is None:
                 raise self.fail(call, f"call to {callee.name} is missing argument {name!r}")
-            if self.is_stack(expr):
+            if isinstance(expr, ast.Name) and self.is_stack(expr):
                 env[name] = self.env[expr.id]  # the same list: appends in the callee go to it
                 continue
             lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))

@@ -11,14 +11,15 @@ does the call. Done on the parsed module, before anything else reads it.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
-from codegen.errors import Collector
 from codegen.naming import identifiers
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
+Report = Callable[[ast.AST, str], None]  # a problem at a node
 
 
-def lift(module: ast.Module, functions: dict[str, Function], collector: Collector) -> set[str]:
+def lift(module: ast.Module, functions: dict[str, Function], report: Report) -> set[str]:
     """Move the local functions of each of `functions` (the module's) into it, each
     keeping its name unless the module uses that name elsewhere; returns the names
     they are given."""
@@ -26,14 +27,14 @@ def lift(module: ast.Module, functions: dict[str, Function], collector: Collecto
     names = [(statement, identifiers(statement)) for statement in module.body]
     for outer in list(functions.values()):
         elsewhere = set(functions).union(*(found for statement, found in names if statement is not outer))
-        found = _lift_from(outer, elsewhere, collector)
+        found = _lift_from(outer, elsewhere, report)
         for name, function in found.items():
             functions[name] = function
             lifted.add(name)
     return lifted
 
 
-def _lift_from(outer: Function, taken: set[str], collector: Collector) -> dict[str, Function]:
+def _lift_from(outer: Function, taken: set[str], report: Report) -> dict[str, Function]:
     local = {s.name: s for s in outer.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
     if not local:
         return {}
@@ -58,11 +59,10 @@ def _lift_from(outer: Function, taken: set[str], collector: Collector) -> dict[s
     for name, function in local.items():
         for default in [*function.args.defaults, *(d for d in function.args.kw_defaults if d is not None)]:
             if _loads(default) & bound:
-                line, column = default.lineno, default.col_offset
-                collector.add(line, column, f"a default of the local function {name} reads a local variable: pass it at each call")
+                report(default, f"a default of the local function {name} reads a local variable: pass it at each call")
     outer.body = [s for s in outer.body if not (isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name in local)]
     for root in [outer, *local.values()]:
-        _Calls(local, renamed, free, collector, root).visit(root)
+        _Calls(local, renamed, free, report, root).visit(root)
     result: dict[str, Function] = {}
     for name, function in local.items():
         for variable in sorted(free[name]):
@@ -78,10 +78,10 @@ class _Calls(ast.NodeTransformer):
     any other use of their names refused."""
 
     def __init__(
-        self, local: dict[str, Function], renamed: dict[str, str], free: dict[str, set[str]], collector: Collector,
+        self, local: dict[str, Function], renamed: dict[str, str], free: dict[str, set[str]], report: Report,
         root: Function,
     ) -> None:  # fmt: skip
-        self.local, self.renamed, self.free, self.collector, self.root = local, renamed, free, collector, root
+        self.local, self.renamed, self.free, self.report, self.root = local, renamed, free, report, root
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         if node is not self.root:
@@ -106,7 +106,7 @@ class _Calls(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in self.local and isinstance(node.ctx, ast.Load):
             message = f"the local function {node.id} is used as a value: only calls to it are supported (call it)"
-            self.collector.add(node.lineno, node.col_offset, message)
+            self.report(node, message)
         return node
 
 

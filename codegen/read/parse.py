@@ -192,7 +192,7 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
             for target in targets:
                 if isinstance(target, ast.Name):
                     info.constants[target.id] = info.code(statement).strip()
-    info.local_functions = lift(tree, info.functions, collector)
+    info.local_functions = lift(tree, info.functions, lambda node, message: collector.add(*info.position(node), message))
     for node in info.functions.values():
         desugar(node, info.aliases, info.functions)
     for name, node in info.functions.items():

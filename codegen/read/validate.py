@@ -98,10 +98,9 @@ def _refusals(function: Function) -> tuple[list[tuple[ast.AST, str]], bool]:
 def _list_method(node: ast.Expr) -> str | None:
     """`xs.extend` for the statement `xs.extend(...)` (or insert, remove, clear)."""
     call = node.value
-    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
-        if call.func.attr in ("extend", "insert", "remove", "clear"):
-            return f"{call.func.value.id}.{call.func.attr}"
-    return None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+        return None
+    return f"{call.func.value.id}.{call.func.attr}" if call.func.attr in ("extend", "insert", "remove", "clear") else None
 
 
 def check_function(info: ModuleInfo, function: Function, collector: Collector) -> None:
