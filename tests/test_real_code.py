@@ -375,7 +375,10 @@ def test_refused(source: str, message: str) -> None:
 
 
 # The golden cases of these constructs, in the styles test_golden does not check.
-GOLDEN = ["numpy_arrays", "numpy_linalg", "comprehensions", "early_exits", "list_displays", "star_import_aliases"]
+GOLDEN = [
+    "numpy_arrays", "numpy_linalg", "comprehensions", "early_exits", "list_displays", "star_import_aliases",
+    "appended_lists", "local_helpers",
+]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
