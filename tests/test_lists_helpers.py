@@ -120,6 +120,36 @@ def running(x, n):
     for r in acc:
         total = total + math.sqrt(r + 1.0)
     return total + acc[1] * acc[n - 1]
+
+
+def until(x, w):
+    vals = []
+    t = 0.0
+    while t < 2.5:
+        vals.append(math.tanh(w * t) * x)
+        t = t + 0.5
+    return sum(vals) * vals[-1]
+
+
+def some(x, y):
+    picked = []
+    for i in range(len(x)):
+        if x[i] > 0:
+            picked.append(x[i] * y)
+    picked.append(y * y)
+    return np.sum(np.array(picked) ** 2)
+
+
+def _push(acc, v):
+    acc.append(v * v)
+    return v
+
+
+def appended_by_a_helper(x, n):
+    acc = []
+    for i in range(n):
+        last = _push(acc, x * (i + 1.0))
+    return np.sum(np.stack(acc)) + np.sum(last)
 '''
 
 # (function, argument tuples)
@@ -135,6 +165,10 @@ LIST_CALLS: list[tuple[str, list[tuple[Any, ...]]]] = [
     ("outer_rows", [(RNG.normal(size=3), RNG.normal(size=4)), ([0.3, -0.2], [1.1, 0.4, -0.5])]),
     ("conv_with_helper", [(RNG.normal(size=6), RNG.normal(size=2), 2)]),
     ("running", [([0.3, -0.7, 1.2, 0.5], 4), (RNG.normal(size=3), 3)]),
+    ("until", [(0.7, 1.3), (RNG.normal(size=2), -0.4)]),
+    ("some", [([0.3, -0.5, 1.2], 0.8), ([-0.3, -0.5], 0.8)]),
+    # The helper appends to the caller's list: the same list, not a copy held constant.
+    ("appended_by_a_helper", [(RNG.normal(size=2), 3)]),
 ]
 
 
@@ -372,3 +406,16 @@ def test_unsupported_local_functions_name_themselves_and_the_rewrite(body: str, 
     source = "import math\nimport numpy as np\n\n\ndef f(x):\n" + textwrap.indent(body, "    ") + "\n"
     with pytest.raises(codegen.CodegenError, match=message):
         codegen.generate(source)
+
+
+def test_a_list_read_in_a_loop_before_a_helper_appends_to_it_is_refused() -> None:
+    # The loop reads acc[-1] before the call that first appends a differentiated value:
+    # read as a constant, it would be silently wrong from the second iteration on.
+    source = (
+        "import math\nimport numpy as np\n\n\ndef _push(acc, v):\n    acc.append(v)\n    return v\n\n\n"
+        "def f(x):\n    acc = [0.0]\n    s = 0.0\n    for i in range(3):\n        s = s + acc[-1]\n"
+        "        t = _push(acc, x * i)\n    return s\n"
+    )
+    with pytest.raises(codegen.CodegenError, match="acc is read before a differentiated value is appended to it") as info:
+        codegen.generate(source)
+    assert (info.value.line, info.value.column) == (6, 5)

@@ -22,7 +22,7 @@ from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.stacks import ROWS as LIST_ROWS
-from codegen.lower.stacks import USES, StackLowering, is_append
+from codegen.lower.stacks import USES, StackLowering, appends, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
@@ -1096,12 +1096,13 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             given[keyword.arg or ""] = keyword.value
         env: dict[str, str] = {}
         origin = self.origin(call)
+        appended = {listed for listed, _ in appends(callee.body)}
         for param, default, _ in params:
             name = param.arg
             expr = given.get(name, default)
             if expr is None:
                 raise self.fail(call, f"call to {callee.name} is missing argument {name!r}")
-            if isinstance(expr, ast.Name) and self.is_stack(expr):
+            if isinstance(expr, ast.Name) and expr.id in self.env and (self.is_stack(expr) or name in appended):
                 env[name] = self.env[expr.id]  # the same list: appends in the callee go to it
                 continue
             lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))

@@ -70,6 +70,7 @@ class StackLowering:
     lists: set[str]
     param_names: set[str]
     forward: bool
+    loops: list[ir.Loop]
     body: list[ir.Statement]
     arrays: bool
     info: ModuleInfo
@@ -111,10 +112,11 @@ class StackLowering:
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         if value.var is not None and listed not in self.stacks:
-            if self.forward and listed not in self.active and self.is_read(listed):
+            # Read so far, it held constants; but a read in a loop is read again in the
+            # next iteration, after this append (reverse mode sees the loops' appends first).
+            if (self.forward or self.loops) and listed not in self.active and self.is_read(listed):
                 message = f"{name} is read before a differentiated value is appended to it"
-                raise self.fail(call, message)
-            # Reverse mode: what was read of it so far are constants, and stay so.
+                raise self.fail(call, f"{message}: append to it where it is built, not in a function it is passed to")
             self.activate_list(listed)
         self.body.append(ir.Append(listed, value, origin))
 
