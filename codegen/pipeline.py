@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -20,6 +21,7 @@ from codegen.emit.wrap import wrap
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
 from codegen.infer import kinds
 from codegen.lower.normalize import normalise
+from codegen.lower.stacks import is_append
 from codegen.naming import identifiers
 from codegen.options import Options
 from codegen.read import parse, shadowing, validate
@@ -51,9 +53,11 @@ class InnerPass:
 @dataclass(frozen=True)
 class Variant:
     """How the HVP's first pass differs from a user's reverse mode: the backward
-    that forward mode reads keeps list gradients as element stores (`dw[0] = ...`)."""
+    that forward mode reads keeps list gradients as element stores (`dw[0] = ...`),
+    and has no list built with append (forward mode cannot follow its list gradient)."""
 
     list_literals: bool = True
+    appended_lists: bool = True
 
 
 def build(
@@ -78,7 +82,7 @@ def build(
     shadowing.check_module(info, collector)
     forward = options.mode == "forward" or inner is not None
     for name in names:
-        validate.check_function(info, info.functions[name], collector, stacks=forward)
+        validate.check_function(info, info.functions[name], collector)
     modules = {"math": info.module_alias("math") or "math", "np": info.module_alias("numpy") or "np"}
     for helper in helpers.NAMES:
         # A helper written into the output must not collide with the user's names.
@@ -109,6 +113,9 @@ def build(
             mode = ForwardMode(fn, _spellings(modules, fn), wanted, options.assert_shapes, takes, upstream)
             results.append((fn, _forward(mode, info)))
             continue
+        if fn.stacks and not variant.appended_lists:
+            _refuse_appends(info, info.functions[name], collector)
+            continue
         results.append((fn, differentiate(fn, _spellings(modules, fn))))
         results[-1][1].list_literals = variant.list_literals
         if options.assert_shapes and fn.annotated:
@@ -133,7 +140,7 @@ def build(
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
     plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False)
-    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False))
+    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False, appended_lists=False))
     backward_module = reverse.code
     inner = replace(
         options,
@@ -168,12 +175,26 @@ def _borrow_rules(info: parse.ModuleInfo, user: parse.ModuleInfo) -> None:
     info.imports = [line for line in info.imports if not line.startswith(f"from {stem} import ")]
 
 
+def _refuse_appends(info: parse.ModuleInfo, function: parse.Function, collector: Collector) -> None:
+    """A problem at the first `xs.append(v)` of `function` (Hessian-vector products)."""
+    first = next((node for node in ast.walk(function) if is_append(node)), function)  # or in a helper it calls
+    line, column = info.position(first)
+    message = "Hessian-vector products of a list built with append are not supported: preallocate an array"
+    collector.add(line, column, f"{message} (out = np.zeros(n), then out[i] = v)")
+
+
 def _reverse_differentiable(
     info: parse.ModuleInfo, name: str, wrt: set[str] | None, collector: Collector
-) -> tuple[str, ...]:
+) -> tuple[str, ...] | None:
     """The parameters reverse mode differentiates (forward mode, which keeps one name
-    per variable across loop iterations, cannot tell them as finely)."""
-    fn = normalise(info, info.functions[name], collector, wrt)
+    per variable across loop iterations, cannot tell them as finely); None where
+    reverse mode refuses what forward mode runs (`xs.pop()`): forward mode decides."""
+    probe = copy.copy(collector)
+    probe.problems = list(collector.problems)
+    try:
+        fn = normalise(info, info.functions[name], probe, wrt)
+    except CodegenError:
+        return None
     useful = useful_variables(fn)
     return tuple(p.name for p in fn.params if p.differentiable and (p.name in useful or p.name in fn.forced))
 

@@ -154,3 +154,11 @@ def test_adding_into_a_gradient_the_backward_owns_mutates_nothing_else() -> None
     assert run(*lines) == lines  # any other name may share an array that += changes
     reads = ["a = np.exp(dA) + 1", "dA += h", "b = np.exp(dA) * 2"]
     assert eliminate(list(reads), Names(set()), PURE, frozenset({"dA"})) == reads
+
+
+def test_an_element_stored_into_is_never_replaced_by_a_name() -> None:
+    # `d[n - 1] = d[n - 1] + g`: the target is where the value goes, not a use of
+    # the element; naming it would store into the name and leave d unchanged.
+    lines = ["d[n - 1] = d[n - 1] + g", "e = h * 2"]
+    assert run(*lines) == lines
+    assert run("y = d[n - 1] * 2", "d[n - 1] += y") == ["y = d[n - 1] * 2", "d[n - 1] += y"]

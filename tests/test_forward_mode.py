@@ -96,10 +96,11 @@ def test_lists_appended_popped_and_indexed_carry_tangent_lists() -> None:
     assert "saved_dot[i]" in code
 
 
-def test_reverse_mode_refuses_list_appends_with_a_position() -> None:
-    with pytest.raises(codegen.CodegenError, match="only supported in forward mode") as info:
+def test_reverse_mode_refuses_list_pops_with_a_position_and_the_rewrite() -> None:
+    # Appends are differentiated in reverse mode too (tests/test_lists_helpers.py); a pop is not.
+    with pytest.raises(codegen.CodegenError, match=r"saved.pop\(\) is not supported in reverse mode: .*saved\[-1\]") as info:
         codegen.generate(LIST_PROGRAM)
-    assert (info.value.line, info.value.column) == (8, 9)
+    assert (info.value.line, info.value.column) == (14, 27)
 
 
 USER_RULES = """import numpy as np

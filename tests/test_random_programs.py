@@ -7,6 +7,7 @@ statements (3 to 15 in the long run) mixing operators, unary minus, math
 functions kept inside their domains, `abs`/`min`/`max`/`%`/conditional
 expressions, reassignment of the same name (parameters included),
 `+=`/`-=`/`*=`/`/=`, fan-out, tuple unpacking and swaps, chained assignment, calls to helper functions of the module,
+lists a `for` loop appends a value to in each iteration, then summed or indexed,
 module constants, unusual but valid Python (`sum(...)`, `[a, b][1]`, `x.real`,
 `x or 1.0`, `round`, ...), and one or several return values. A third of the
 modules also branch and loop: `if`/`elif`/`else` on values that are never
@@ -49,6 +50,7 @@ CODEGEN_FUZZ_EXAMPLES=N to choose the number of programs.
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import inspect
 import math
@@ -711,8 +713,12 @@ class Builder:
             self.loop_count += 1
             index = f"i{self.loop_count}"
         kind = self.pick(["range", "range", "list", "while"] if self.lists else ["range", "range", "while"])
+        appended = None  # a list each iteration appends a value to, read after the loop
         if kind == "range":
             n = self.pick([1, 2, 3])
+            if self.chance(0.3):
+                appended = f"values{self.depth}"
+                self.emit(f"{appended} = []")
             self.emit(f"for {index} in range({n}):")
             self.env[index], self.activity[index] = float(n), False
             self.ints.add(index)
@@ -734,6 +740,9 @@ class Builder:
         self.loops += 1
         self.block()
         self.depth += 1
+        if appended is not None:
+            value = self.statement_expr()
+            self.emit(f"{appended}.append({ast.unparse(value.real)})", f"{appended}.append({ast.unparse(value.probe)})")
         for name, bound in list(self.env.items()):
             if name in entry and bound > entry[name]:
                 self.emit_assign([name], self.squash(self.var(name)))
@@ -743,6 +752,16 @@ class Builder:
         self.depth -= 1
         self.loops -= 1
         self.item_loop_constants = constants
+        if appended is not None:
+            # Summed, or its first and last values: read whole and by position.
+            listed = _name(appended)
+            reads = [
+                (ast.Call(_name("sum"), [listed], []), n * value.bound),
+                (ast.BinOp(ast.Subscript(listed, ast.Constant(0), ast.Load()), ast.Mult(), ast.Subscript(listed, _const(-1).real, ast.Load())), value.bound**2),
+                (ast.Subscript(listed, ast.Constant(n - 1), ast.Load()), value.bound),
+            ]
+            read, bound = reads[self.draw(st.integers(0, 2))]
+            self.emit_assign([self.new_target()], self.squash(E(read, copy.deepcopy(read), bound, value.active)))
         # The index is not used after the loop: a loop nested in one that does not
         # run never binds it.
         for name in (index, item):

@@ -375,7 +375,10 @@ def test_refused(source: str, message: str) -> None:
 
 
 # The golden cases of these constructs, in the styles test_golden does not check.
-GOLDEN = ["numpy_arrays", "numpy_linalg", "comprehensions", "early_exits", "list_displays", "star_import_aliases"]
+GOLDEN = [
+    "numpy_arrays", "numpy_linalg", "comprehensions", "early_exits", "list_displays", "star_import_aliases",
+    "appended_lists", "local_helpers",
+]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -420,7 +423,7 @@ def test_kinks_of_norms_and_sort() -> None:
 
 # The constructs of Tangent's test functions (its tests/functions.py) for these
 # items, in our own words: list displays summed and indexed, a list comprehension,
-# tuple packing and unpacking of a parameter.
+# tuple packing and unpacking of a parameter, nested helper functions.
 PEER = """
 import numpy as np
 
@@ -457,6 +460,20 @@ def packed_then_indexed(p, q, r, k: int):
 def first_of_unpacked(triple):
     p, q, r = triple
     return q
+
+
+def nested_helper(x):
+    def inner(y):
+        return y * y
+
+    return inner(x) * x
+
+
+def closure_helper(a, b):
+    def scaled(y):
+        return y * b
+
+    return scaled(a) + scaled(a * a)
 """
 _VECTOR = np.array([0.3, 0.5, -0.7])
 PEER_CALLS: dict[str, list[Any]] = {
@@ -467,6 +484,8 @@ PEER_CALLS: dict[str, list[Any]] = {
     "unpacked_parameter": [_VECTOR],
     "packed_then_indexed": [0.3, 0.5, -0.7, 1],
     "first_of_unpacked": [_VECTOR],
+    "nested_helper": [0.7],
+    "closure_helper": [0.7, -1.3],
 }
 
 

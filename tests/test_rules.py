@@ -702,7 +702,23 @@ case("list", "tuple", "t = (x, 2.0 * y)\nreturn t[0] * t[1]", 0.7, 0.3, imports=
 case("list", "of-arrays", "v = [x, 2.0 * x]\nreturn np.sum(v[0] * v[1])", U((3,)))
 case("list", "negative-index", "b = [x, x * y, 3.0]\nreturn b[-2] * b[-1] + b[0]", 0.7, 0.3, imports=MATH)
 case("list", "nested,det", "return np.linalg.det(np.array([[x, y], [y, 2.0]]))", 0.7, 0.3)
+# Read whole and by element: the two gradients add entry by entry (`+=` would extend the list).
+case("list", "whole-and-element", "v = [1.0, x, 3.0]\nreturn np.sum(np.array(v) ** 2) + v[1] * 2", 0.7)
 case("list", "in-loop", "b = [x, x * y]\ns = 0.0\nfor i in range(2):\n    s = s + b[i] ** 2\nreturn s", 0.7, 0.3, imports=MATH)
+# Lists built with append, read as a whole: the gradient split back into a list.
+_APPENDED = "v = []\nfor i in range(3):\n    v.append({value})\n"
+case("list.array", "", _APPENDED.format(value="x * (i + 1.0)") + "return np.sum(np.array(v) ** 2)", U((2,)))
+case("list.array", "of-numbers", _APPENDED.format(value="x * y[i]") + "return np.sum(np.tanh(np.array(v)))", 0.7, [0.3, -0.4, 1.1])
+case("list.asarray", "", _APPENDED.format(value="np.sin(x * i)") + "return np.sum(np.asarray(v) * y)", U((2,)), U((3, 2)))
+case("list.stack", "", _APPENDED.format(value="x * y[i]") + "return np.sum(np.stack(v) ** 3)", U((2, 2)), U((3,)))
+case("list.stack", "axis=1", _APPENDED.format(value="np.tanh(x * i)") + "return np.sum(np.stack(v, axis=1) * y)", U((2,)), U((2, 3)))
+case("list.stack", "axis=-1", _APPENDED.format(value="x * i") + "return np.sum(np.stack(v, axis=-1) ** 2 * y)", U((2, 2)), U((2, 2, 3)))
+case("list.concatenate", "", _APPENDED.format(value="x[i:] * y") + "return np.sum(np.concatenate(v) ** 2)", U((4,)), U((1,)))
+case("list.concatenate", "axis=1", _APPENDED.format(value="np.exp(x * i)") + "return np.sum(np.concatenate(v, axis=1) ** 2)", U((2, 2)))
+case("list.sum", "", _APPENDED.format(value="math.sin(x * i) * y") + "return sum(v) * y", 0.7, -1.3, imports=MATH)
+case("list.sum", "fsum", _APPENDED.format(value="x ** i") + "return math.fsum(v) + v[0] * v[2]", 0.7, imports=MATH)
+case("numpy.list.sum", "", _APPENDED.format(value="x * i") + "return np.sum(sum(v) ** 2)", U((3,)))
+case("numpy.list.sum", "broadcast", _APPENDED.format(value="x * y[i]") + "return np.sum(sum(v, 0.5) ** 2)", U((2,)), U((3, 1)))
 case("add", "sum-of-a-list", "return sum([x, y * x, 1.0])", 0.7, 0.3, imports=MATH)
 
 # ---- item assignment into a fresh array ---------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from codegen import ir, unparse
 from codegen.ad import operations
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
+from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
 from codegen.emit import helpers
 from codegen.infer.bindings import number_index
@@ -86,7 +87,7 @@ def _active_leaves(node: ir.Node) -> set[str]:
     return found
 
 
-class Differentiator(FlowReversal):
+class Differentiator(FlowReversal, ListReversal):
     """Builds the backward lines of one normalised function."""
 
     def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
@@ -141,9 +142,17 @@ class Differentiator(FlowReversal):
         if leaf.index is not None:
             self.contribute_element(leaf, name, gradient)
             return
+        if name in self.state and (var in self.fn.stacks or name in self.list_gradients):
+            self.add_lists(name, gradient)  # `+=` would extend the list
+            return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
-            self.state[name] = "fresh" if self.is_number(var) or is_fresh(gradient) else "alias"
+            self.nested.add(name)  # every element holds a gradient: a store into one adds to it
+            if var not in self.fn.stacks:
+                self.list_gradients.discard(name)
+            # A list gradient of appended values is always built anew (list(g), np.split).
+            fresh = self.is_number(var) or is_fresh(gradient) or var in self.fn.stacks
+            self.state[name] = "fresh" if fresh else "alias"
         elif self.state[name] == "alias":
             # `+=` would write into the array this name still shares.
             total = ast.BinOp(ast.Name(name, ast.Load()), ast.Add(), gradient)
@@ -204,6 +213,11 @@ class Differentiator(FlowReversal):
         if is_list and first:
             self.elements[name].add(key)
             self.emit(ast.Assign([target], gradient))
+        elif var in self.fn.stacks:
+            # An entry may be a row of an array other gradients hold: never added into.
+            self.elements.setdefault(name, set()).add(key)
+            total = ast.BinOp(ast.Subscript(ast.Name(name, ast.Load()), ir.clone(index), ast.Load()), ast.Add(), gradient)
+            self.emit(ast.Assign([target], total))
         else:
             self.elements.setdefault(name, set()).add(key)
             self.emit(_accumulate(target, gradient))
@@ -387,6 +401,7 @@ class Differentiator(FlowReversal):
         for param in fn.params:
             self.finish_param(param)
         self.result.accumulators = frozenset(self.grad_vars)
+        self.result.lines[:] = self.settle_undos(self.result.lines)
         return self.result
 
     def spread_upstream(self, output: str, upstream: str) -> None:
@@ -409,6 +424,8 @@ class Differentiator(FlowReversal):
                 self.reverse_loop(statement)
             elif isinstance(statement, ir.Stage):
                 self.reverse_stage(statement)
+            elif isinstance(statement, ir.Append):
+                self.reverse_append(statement)
             else:
                 # A constant overwrites the name: no gradient flows to its earlier value.
                 for target in sorted(_store_names(statement.code)):

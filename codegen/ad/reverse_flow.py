@@ -82,6 +82,8 @@ class FlowReversal:
     """Control-flow reversal for `Differentiator` (which provides the rest)."""
 
     state: dict[str, str]
+    list_gradients: set[str]  # gradients built as Python lists
+    last_origin: int  # the origin the last `# backprop` comment names
     hoisted: dict[str, int]  # gradients zeroed before a loop -> that loop's context id
     out: list[list[str]]
     loops: list[LoopContext]
@@ -89,7 +91,7 @@ class FlowReversal:
     def in_block(self, build: Callable[[], None]) -> list[str]:
         """Run `build` with its output collected into a new list of lines."""
         self.out.append([])
-        saved_origin = self.last_origin  # type: ignore[has-type]
+        saved_origin = self.last_origin
         self.last_origin = -1
         try:
             build()
@@ -164,4 +166,7 @@ class FlowReversal:
         if var is not None:
             self.grad_vars[name] = var  # type: ignore[attr-defined]
         var = var or self.grad_vars[name]  # type: ignore[attr-defined]
-        return f"{name} = {unparse.expression(self.zero(var))}"  # type: ignore[attr-defined]
+        zero = self.zero(var)  # type: ignore[attr-defined]
+        if isinstance(zero, ast.BinOp) and isinstance(zero.left, ast.List):
+            self.list_gradients.add(name)  # `[0.0] * len(v)`: added into entry by entry
+        return f"{name} = {unparse.expression(zero)}"

@@ -497,4 +497,4 @@ defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other")
 
 # The rows of numpy's array manipulation and linear algebra (their templates are
 # computed per call); imported last, as they register themselves with defrule.
-from codegen.ad import rules_arrays, rules_einsum  # noqa: E402,F401
+from codegen.ad import rules_arrays, rules_einsum, rules_lists  # noqa: E402,F401

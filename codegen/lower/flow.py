@@ -9,12 +9,13 @@ copying the new value back, so the backward can tell the two apart.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from codegen import ir
 from codegen.infer import lattice
 from codegen.infer.shapes import SCALAR
 from codegen.lower.scatter import is_add_at
+from codegen.lower.stacks import appends
 
 
 class FlowLowering:
@@ -27,6 +28,8 @@ class FlowLowering:
     blocks: list[list[ir.Statement]]
     loops: list[ir.Loop]
     guards: list[ast.expr]  # tests and ranges the backward evaluates again
+    forward: bool
+    activate_list: Callable[[str], None]
 
     # ---- blocks -----------------------------------------------------------------
     def block(self, statements: Sequence[ast.stmt], prefix: str) -> list[ir.Statement]:
@@ -178,7 +181,12 @@ class FlowLowering:
         variable and its iterable, each iteration); returns them (source names)."""
         assigned = assigned_names(body)
         carried = sorted(n for n in assigned if n in self.env)
-        hot = self.loop_activity(body, carried, [target] if target is not None else [])
+        appended = [(n, v) for n, v in appends(body) if n in self.env and n not in assigned]
+        hot = self.loop_activity(body, carried, [target] if target is not None else [], appended)
+        if not self.forward:
+            # A list a later iteration appends a differentiated value to holds them from the start.
+            for name in sorted({n for n, _ in appended} & hot):
+                self.activate_list(self.env[name])
         for name in carried:
             entry = self.env[name]
             # Forward mode keeps no values for later: a loop may always reuse the name.
@@ -206,15 +214,21 @@ class FlowLowering:
         return carried
 
     def loop_activity(
-        self, body: list[ast.stmt], carried: list[str], own: list[tuple[str, ast.expr]]
+        self,
+        body: list[ast.stmt],
+        carried: list[str],
+        own: list[tuple[str, ast.expr]],
+        appended: Sequence[tuple[str, ast.expr]] = (),
     ) -> set[str]:
-        """Carried names that become active somewhere in the loop (a fixpoint).
+        """Carried names and lists appended to (`appended`, each name with a value
+        appended) that become active somewhere in the loop (a fixpoint).
 
         Every name the body binds stands for all its values in the loop, so that
         activity flows through intermediates too (`q = p * x; p = q`)."""
-        bindings = assignments(body) + loop_targets(body) + own
-        placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in carried}
-        hot = {placeholder[n] for n in carried if self.env[n] in self.active}
+        bindings = assignments(body) + loop_targets(body) + own + list(appended)
+        outer = carried + [n for n, _ in appended]
+        placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in outer}
+        hot = {placeholder[n] for n in outer if self.env[n] in self.active}
         saved_env, saved_active = self.env, self.active
         try:
             while True:
@@ -222,7 +236,7 @@ class FlowLowering:
                 self.active = saved_active | hot
                 grown = {placeholder[n] for n, value in bindings if self.is_active(value)}  # type: ignore[attr-defined]
                 if grown <= hot:
-                    return {n for n in carried if placeholder[n] in hot}
+                    return {n for n in outer if placeholder[n] in hot}
                 hot |= grown
         finally:
             self.env, self.active = saved_env, saved_active

@@ -22,7 +22,8 @@ from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.scatter import ScatterLowering, is_add_at
-from codegen.lower.stacks import StackLowering, is_append
+from codegen.lower.stacks import ROWS as LIST_ROWS
+from codegen.lower.stacks import USES, StackLowering, appends, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
@@ -256,6 +257,17 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
 
     # ---- lowering expressions -------------------------------------------------
     def lower(self, node: ast.expr) -> ir.Node:
+        lowered = self.lower_node(node)
+        if isinstance(lowered, ir.Op) and not self.forward and lowered.rule.name not in LIST_ROWS:
+            for arg in lowered.args:
+                if isinstance(arg, ir.Leaf) and arg.var in self.stacks and arg.index is None:
+                    label = self.info.code(node).strip()
+                    listed = next((n for n, v in self.env.items() if v == arg.var), arg.var)
+                    message = f"{label}: a list built with append is read here as a whole: read it as {USES.format(listed)}"
+                    raise self.fail(node, message)
+        return lowered
+
+    def lower_node(self, node: ast.expr) -> ir.Node:
         if not self.is_active(node):
             leaf = ir.Leaf(self.to_ast(node))
             leaf.number = self.kind(node).is_number
@@ -477,6 +489,11 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             return self.user_rule_call(node, name[len("user."):])
         if name == "method.pop" and self.forward:
             return self.pop_call(node)
+        if name == "method.pop":
+            raise self.fail(node, f"{label}() is not supported in reverse mode: read the element by its index ({label[:-4]}[-1])")
+        whole = self.whole_list(node, name)
+        if whole is not None:
+            return whole
         if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "unknown":
             raise self.fail(
                 node, f"{label}: write its dtype literally (float, np.float32, int, bool) to tell if a gradient passes"
@@ -534,7 +551,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             spelling = self.to_ast(node)
             assert isinstance(spelling, ast.Call)
             return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, _with_square_slot(spelling, method))
-        args = [self.lower(o) for o in operands]
+        args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.lower(o) for o in operands]
         if rule.name in ("numpy.array", "numpy.asarray"):
             self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
         if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
@@ -550,6 +567,11 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         spelling = self.to_ast(shell)
         assert isinstance(spelling, ast.Call)
         return self.checked(node, ir.Op(rule, args, statics, spelling))
+
+    def lower_operand(self, expr: ast.expr) -> ir.Node:
+        """An operand of a numpy function: a list of appended values is read as np.array(xs)."""
+        converted = self.as_array(expr)
+        return converted if converted is not None else self.lower(expr)
 
     def user_rule_call(self, node: ast.Call, callee: str) -> ir.Node:
         """A call of `foo` whose derivative is the user's own `foo_backward` (or
@@ -671,7 +693,11 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             if index not in (0, 1, -1, -2):
                 raise self.fail(node, "np.linalg.slogdet(a) is indexed by 0 (the sign) or 1 (the logdet)")
             return parts[1] if index in (1, -1) else parts[0]
-        value = self.lower(node.value)
+        if self.is_stack(node.value) and (isinstance(node.slice, ast.Tuple) or not bindings.number_index(node.slice)):
+            label = self.info.code(node.value).strip()
+            message = f"slicing a list built with append is not supported: stack it first (np.array({label})[...])"
+            raise self.fail(node, f"{message} or index one element ({label}[i])")
+        value = self.stack_leaf(node.value) if self.is_stack(node.value) else self.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
@@ -822,6 +848,9 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         self.assign(name, lowered, origin)
 
     def assign(self, name: str, lowered: ir.Node, origin: int) -> None:
+        if isinstance(lowered, ir.Leaf) and lowered.var in self.stacks and lowered.index is None:
+            self.env[name] = lowered.var  # `ys = xs`: another name for the same list
+            return
         target = self.new_binding(name)
         self.hint = target
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
@@ -885,7 +914,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         """Lower one simple statement; returns the outputs on `return`."""
         if isinstance(small, ast.Pass):
             return None
-        if isinstance(small, ast.Expr) and not (self.forward and is_append(small)) and not is_add_at(small):
+        if isinstance(small, ast.Expr) and not is_append(small) and not is_add_at(small):
             return None  # a docstring; the validator refused the rest
         origin = self.origin(small, prefix)
         self.drawn = {}  # a statement lowered again (an inlined body) draws again
@@ -1011,9 +1040,11 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         outputs: list[str] = []
         for i, expr in enumerate(exprs):
-            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in self.displays
+            lists = self.displays | (set() if self.forward else self.stacks)
+            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in lists
             if listed and len(self.stack) == 1:
-                raise self.fail(expr, "returning a list is not supported: return a tuple, or np.array([...])")
+                shown = self.info.code(expr).strip() if isinstance(expr, ast.Name) else "[...]"
+                raise self.fail(expr, f"returning a list is not supported: return a tuple, or np.array({shown})")
             if isinstance(expr, ast.Name) and expr.id in self.env:
                 outputs.append(self.env[expr.id])
                 continue
@@ -1037,7 +1068,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         if callee_name in self.stack:
             raise self.fail(call, f"recursive call to {callee_name} is not supported")
         before = len(self.collector.problems)
-        validate.check_function(self.info, callee, self.collector, stacks=self.forward)
+        validate.check_function(self.info, callee, self.collector)
         if len(self.collector.problems) > before:
             raise CodegenError(list(self.collector.problems))
         env = self.bind_arguments(call, callee)
@@ -1073,11 +1104,15 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             given[keyword.arg or ""] = keyword.value
         env: dict[str, str] = {}
         origin = self.origin(call)
+        appended = {listed for listed, _ in appends(callee.body)}
         for param, default, _ in params:
             name = param.arg
             expr = given.get(name, default)
             if expr is None:
                 raise self.fail(call, f"call to {callee.name} is missing argument {name!r}")
+            if isinstance(expr, ast.Name) and expr.id in self.env and (self.is_stack(expr) or name in appended):
+                env[name] = self.env[expr.id]  # the same list: appends in the callee go to it
+                continue
             lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))
             if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
                 env[name] = lowered.var

@@ -1,21 +1,56 @@
-"""Lists that code run forwards only keeps: `xs.append(v)`, `xs.pop()`, `xs[i]`
-(part of normalise, in forward mode).
+"""Lists built with `append`: `xs.append(v)`, `xs[i]`, and `xs.pop()` in code
+run forwards only (part of normalise).
 
 A generated backward saves each iteration's values in one list per variable
 and pops them again in its reverse sweep. Forward mode over it (Hessian-vector
-products) follows those lists with a tangent list each. Reverse mode would have
-to reverse the mutation itself and refuses them.
+products) follows those lists with a tangent list each. In reverse mode a list
+of differentiated values (`out = []`, then `out.append(v)` in a loop) has a list
+gradient, one entry per append, which the backward pops as it undoes each append;
+the list is read by element (`out[i]`) or as a whole by the calls that stack or
+sum it (`np.array(out)`, `np.stack`, `np.concatenate`, `sum`, and any numpy
+function, which reads it as `np.array(out)`).
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from codegen import ir
-from codegen.ad.rules import Rule
+from codegen.ad.rules import RULES, Rule
+from codegen.errors import CodegenError
+from codegen.infer.lattice import Kind
+from codegen.read.parse import ModuleInfo
 
 # `xs.pop()`: linear, its tangent is the tangent list's own pop.
 POP = Rule("list.pop", ("xs",), (ast.Name("g", ast.Load()),), kind="other")
+# The calls reading a whole list of appended values, and their rows.
+_WHOLE = {
+    "numpy.array": "list.array",
+    "numpy.asarray": "list.asarray",
+    "numpy.stack": "list.stack",
+    "numpy.concatenate": "list.concatenate",
+    "sum": "list.sum",
+    "math.fsum": "list.sum",
+}
+ROWS = frozenset(_WHOLE.values()) | {"numpy.list.sum"}
+USES = "np.array({0}), np.stack({0}), np.concatenate({0}), sum({0}) or {0}[i]"
+
+
+def appends(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+    """(name, value) for every `name.append(value)` inside `body`."""
+    found: list[tuple[str, ast.expr]] = []
+    pending: list[ast.AST] = list(body)
+    while pending:
+        node = pending.pop()
+        if is_append(node):
+            assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            func = node.value.func
+            assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            if len(node.value.args) == 1:
+                found.append((func.value.id, node.value.args[0]))
+        pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def is_append(node: ast.AST) -> bool:
@@ -32,39 +67,123 @@ class StackLowering:
     env: dict[str, str]
     active: set[str]
     stacks: set[str]
+    lists: set[str]
+    param_names: set[str]
+    forward: bool
+    loops: list[ir.Loop]
     body: list[ir.Statement]
+    arrays: bool
+    info: ModuleInfo
+    fail: Callable[[ast.AST, str], CodegenError]
+    lower: Callable[[ast.expr], ir.Node]
+    stage_children: Callable[[ir.Node, int], ir.Node]
+    new_temp: Callable[[str], str]
+    emit_stage: Callable[[str, ir.Node, int], None]
+    is_read: Callable[[str], bool]
+    is_active: Callable[[ast.AST], bool]
+    kind: Callable[[ast.AST], Kind]
+    static: Callable[..., ast.expr]
+    to_ast: Callable[..., ast.expr]
+
+    def activate_list(self, listed: str) -> None:
+        """`listed` holds differentiated values: its gradient is a list of them."""
+        self.active.add(listed)
+        self.stacks.add(listed)
+        if not self.forward:
+            self.lists.add(listed)
 
     def append_statement(self, node: ast.Expr, origin: int) -> None:
         call = node.value
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         assert isinstance(call.func.value, ast.Name)
-        listed = self.env.get(call.func.value.id)
+        name = call.func.value.id
+        listed = self.env.get(name)
         if listed is None:
-            raise self.fail(call.func.value, f"append to an unknown list {call.func.value.id!r}")  # type: ignore[attr-defined]
+            raise self.fail(call.func.value, f"append to an unknown list {name!r}: start it first ({name} = [])")
         if len(call.args) != 1 or call.keywords or isinstance(call.args[0], ast.Starred):
-            raise self.fail(call, "append takes one value")  # type: ignore[attr-defined]
-        value = self.lower(call.args[0])  # type: ignore[attr-defined]
+            raise self.fail(call, "append takes one value")
+        if not self.forward and listed in self.param_names:
+            message = f"appending to the parameter {name} would change the caller's list: append to a new list (ys = [])"
+            raise self.fail(call, message)
+        value = self.lower(call.args[0])
         if isinstance(value, ir.Op):
-            value = self.stage_children(value, origin)  # type: ignore[attr-defined]
-            temp = self.new_temp(f"{listed}_item")  # type: ignore[attr-defined]
-            self.emit_stage(temp, value, origin)  # type: ignore[attr-defined]
+            value = self.stage_children(value, origin)
+            temp = self.new_temp(f"{listed}_item")
+            self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
-        if value.var is not None and listed not in self.active:
-            if self.is_read(listed):  # type: ignore[attr-defined]
-                message = f"{call.func.value.id} is read before a differentiated value is appended to it"
-                raise self.fail(call, message)  # type: ignore[attr-defined]
-            self.active.add(listed)
-            self.stacks.add(listed)
+        if value.var is not None and listed not in self.stacks:
+            # Read so far, it held constants; but a read in a loop is read again in the
+            # next iteration, after this append (reverse mode sees the loops' appends first).
+            if (self.forward or self.loops) and listed not in self.active and self.is_read(listed):
+                message = f"{name} is read before a differentiated value is appended to it"
+                raise self.fail(call, f"{message}: append to it where it is built, not in a function it is passed to")
+            self.activate_list(listed)
         self.body.append(ir.Append(listed, value, origin))
+
+    def whole_list(self, node: ast.Call, name: str) -> ir.Node | None:
+        """`np.array(xs)`, `np.stack(xs, axis=1)`, `sum(xs)` of a list of appended
+        values `xs`: the row that splits the gradient back into a list."""
+        if not node.args or not self.is_stack(node.args[0]):
+            return None
+        row = _WHOLE.get(name)
+        if row is None:
+            return None
+        rule = RULES[row]
+        statics: dict[str, ast.expr] = {}
+        keys = [k for k, _ in rule.keywords]
+        label = self.info.code(node.func).strip()
+        if row == "list.sum":
+            if len(node.args) > 2 or node.keywords or len(node.args) == 2 and self.is_active(node.args[1]):
+                raise self.fail(node, "sum of a list built with append takes a constant start only")
+            if self.kind(node).is_number or not self.arrays:
+                rule = RULES["list.sum"]
+            else:
+                rule = RULES["numpy.list.sum"]
+        else:
+            for key, expr in zip(keys, node.args[1:]):
+                statics[key] = self.static(expr, label)
+            for keyword in node.keywords:
+                if keyword.arg not in keys:
+                    raise self.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
+                statics[keyword.arg] = self.static(keyword.value, label, keyword)
+        leaf = self.stack_leaf(node.args[0])
+        op = ir.Op(rule, [leaf], statics, ast.Constant(None))
+        try:
+            ir.templates(op)
+        except ValueError as exc:
+            raise self.fail(node, f"{label}: {exc}")
+        shell = ast.Call(node.func, [ast.Name("__0__", ast.Load()), *node.args[1:]], node.keywords)
+        spelling = self.to_ast(shell)
+        assert isinstance(spelling, ast.Call)
+        op.spelling = spelling
+        return op
+
+    def as_array(self, expr: ast.expr) -> ir.Node | None:
+        """A list of appended values passed to another numpy function (`np.sum(xs)`),
+        which reads it as `np.array(xs)`: that conversion, differentiated."""
+        numpy = self.info.module_alias("numpy")
+        if numpy is None or not self.is_stack(expr):
+            return None
+        spelling = ast.Call(ast.Attribute(ast.Name(numpy, ast.Load()), "array", ast.Load()), [ast.Name("__0__", ast.Load())], [])
+        return ir.Op(RULES["list.array"], [self.stack_leaf(expr)], {}, spelling)
+
+    def is_stack(self, expr: ast.expr) -> bool:
+        """Whether `expr` names a list that differentiated values are appended to."""
+        return isinstance(expr, ast.Name) and self.env.get(expr.id) in self.stacks
+
+    def stack_leaf(self, expr: ast.expr) -> ir.Leaf:
+        assert isinstance(expr, ast.Name)
+        var = self.env[expr.id]
+        return ir.Leaf(ast.Name(var, ast.Load()), var)
 
     def pop_call(self, node: ast.Call) -> ir.Node:
         func = node.func
         assert isinstance(func, ast.Attribute)
         listed = self.env.get(func.value.id) if isinstance(func.value, ast.Name) else None
         if listed is None or listed not in self.stacks:
-            raise self.fail(node, "pop is only supported on a named list of differentiated values")  # type: ignore[attr-defined]
+            raise self.fail(node, "pop is only supported on a named list of differentiated values")
         if node.args or node.keywords:
-            raise self.fail(node, "only pop() of the last element is supported")  # type: ignore[attr-defined]
+            raise self.fail(node, "only pop() of the last element is supported")
         leaf = ir.Leaf(ast.Name(listed, ast.Load()), listed)
         spelling = ast.Call(ast.Attribute(ast.Name("__0__", ast.Load()), "pop", ast.Load()), [], [])
         return ir.Op(POP, [leaf], {}, spelling)

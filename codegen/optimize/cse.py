@@ -259,11 +259,16 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
             scan(statement.value, line, True, single.id if isinstance(single, ast.Name) else None, found)
             for target in statement.targets:
                 if not isinstance(target, (ast.Name, ast.Tuple)):
-                    scan(target, line, False, None, found)
+                    # `d[i] = ...` stores into d[i]: only d and i are read.
+                    for part in _children(target):
+                        if isinstance(part, ast.expr):
+                            scan(part, line, False, None, found)
         elif isinstance(statement, ast.AugAssign):
             scan(statement.value, line, False, None, found)
             if not isinstance(statement.target, ast.Name):
-                scan(statement.target, line, False, None, found)
+                for part in _children(statement.target):
+                    if isinstance(part, ast.expr):
+                        scan(part, line, False, None, found)
         elif isinstance(statement, ast.Return) and statement.value is not None:
             values = statement.value.elts if isinstance(statement.value, ast.Tuple) else [statement.value]
             for value in values:

@@ -20,6 +20,7 @@ from codegen.emit import header
 from codegen.errors import Collector, source_lines
 from codegen.read.desugar import desugar
 from codegen.read.iteration import index_loops
+from codegen.read.local_functions import lift
 
 if TYPE_CHECKING:
     from codegen.infer.kinds import Kinds
@@ -45,6 +46,7 @@ class ModuleInfo:
     functions: dict[str, Function] = field(default_factory=dict)
     user_rules: dict[str, Function] = field(default_factory=dict)  # foo -> foo_backward
     jvp_rules: dict[str, Function] = field(default_factory=dict)  # foo -> foo_jvp
+    local_functions: set[str] = field(default_factory=set)  # functions defined inside another, made the module's
     _lines: list[str] | None = None
     _own_lines: int | None = None  # lines of `source`; later ones hold borrowed functions
     _module_names: set[str] | None = None
@@ -138,7 +140,10 @@ class ModuleInfo:
         return [
             name
             for name in self.functions
-            if not name.startswith("_") and not self.is_user_rule(name) and name not in self.primitives
+            if not name.startswith("_")
+            and not self.is_user_rule(name)
+            and name not in self.primitives
+            and name not in self.local_functions
         ]
 
     def is_user_rule(self, name: str) -> bool:
@@ -197,6 +202,7 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
             for target in targets:
                 if isinstance(target, ast.Name):
                     info.constants[target.id] = info.code(statement).strip()
+    info.local_functions = lift(tree, info.functions, lambda node, message: collector.add(*info.position(node), message))
     _call_function_constants(info)
     module_names = set(info.functions) | set(info.constants) | set(info.aliases)
     for node in info.functions.values():

@@ -50,6 +50,9 @@ _REWRITES: dict[type[ast.AST], str] = {
     ast.GeneratorExp: _SUMMED,
     ast.Continue: " here (only as the last statement of an if in the loop body): put what follows in an else",
     ast.Break: ": loop with while, on the condition the break tests",
+    ast.FunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
+    ast.AsyncFunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
+    ast.Lambda: ": define a local function (def) and call it",
 }
 if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try statements"
@@ -64,10 +67,9 @@ def is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
-def _refusals(function: Function, stacks: bool) -> tuple[list[tuple[ast.AST, str]], bool]:
+def _refusals(function: Function) -> tuple[list[tuple[ast.AST, str]], bool]:
     """Every unsupported construct in `function` (not looking inside one), and
-    whether it has a return statement. `stacks` (forward mode): `xs.append(v)`
-    statements are read."""
+    whether it has a return statement; `xs.append(v)` statements are read."""
     defaults = [d for d in (*function.args.defaults, *function.args.kw_defaults) if d is not None]
     roots: list[ast.AST] = [*defaults, *function.body]
     plain = roots[len(defaults) + 1 :] if function.body and is_docstring(function.body[0]) else roots
@@ -82,11 +84,12 @@ def _refusals(function: Function, stacks: bool) -> tuple[list[tuple[ast.AST, str
         if is_docstring(node):  # type: ignore[arg-type]
             continue
         if isinstance(node, ast.Expr) and is_append(node):
-            if not stacks:
-                found.append((node, "list appends are only supported in forward mode (--mode forward, --hvp)"))
-                continue
+            pass  # `xs.append(v)`: its value is checked like any other
         elif isinstance(node, ast.Expr) and is_add_at(node):
             pass  # np.add.at(a, index, v): read as a new value of a (the normaliser checks the call)
+        elif isinstance(node, ast.Expr) and _list_method(node) is not None:
+            found.append((node, f"{_list_method(node)}(...) is not supported: build the list with append, one value at a time"))
+            continue
         elif type(node) in _REFUSED:
             found.append((node, f"{_REFUSED[type(node)]} are not supported{_REWRITES.get(type(node), '')}"))
             continue
@@ -95,7 +98,15 @@ def _refusals(function: Function, stacks: bool) -> tuple[list[tuple[ast.AST, str
     return found, has_return
 
 
-def check_function(info: ModuleInfo, function: Function, collector: Collector, stacks: bool = False) -> None:
+def _list_method(node: ast.Expr) -> str | None:
+    """`xs.extend` for the statement `xs.extend(...)` (or insert, remove, clear)."""
+    call = node.value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+        return None
+    return f"{call.func.value.id}.{call.func.attr}" if call.func.attr in ("extend", "insert", "remove", "clear") else None
+
+
+def check_function(info: ModuleInfo, function: Function, collector: Collector) -> None:
     """Record a problem for every unsupported construct in `function`."""
     for star in (function.args.vararg, function.args.kwarg):
         if star is not None:
@@ -107,7 +118,7 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector, s
     if function.decorator_list:
         line, column = _before(info, function.decorator_list[0], "@")
         collector.add(line, column, "decorated functions are not supported")
-    found, has_return = _refusals(function, stacks)
+    found, has_return = _refusals(function)
     more = _reflection(info, function) + _in_place_methods(info, function) + aliasing.check_function(info, function)
     more += constants.impure_defaults(info, function)
     if more:

@@ -1,0 +1,98 @@
+"""Reversal of `xs.append(v)` (part of differentiate).
+
+The gradient of a list of appended values is a list, `dxs`, one entry per
+element. The backward undoes the appends in reverse order: each one pops the
+last entry, which is the gradient of the value it appended (`dv = dxs.pop()`),
+so reads of the list by position (`xs[-1]`, `xs[i]`) add into the entry of the
+element they read at that point of the forward pass. Where the backward reads
+the list itself after an undone append (a derivative that reads `xs[-1]`, a
+loop over `len(xs)`), it pops the list too (`xs.pop()`), so that it holds what
+the forward held at that point; elsewhere the list is left alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from codegen import ir
+from codegen.ad.reverse_flow import LoopContext, names_read
+from codegen.naming import Names
+
+# A placeholder line for `xs.pop()`, settled once the whole backward is written.
+_UNDO = "# <undo append> "
+
+
+class ListReversal:
+    """`append` for `Differentiator` (which provides the rest)."""
+
+    fn: ir.Function
+    names: Names
+    state: dict[str, str]
+    grad_vars: dict[str, str]
+    hoisted: dict[str, int]
+    list_gradients: set[str]
+    useful: set[str]
+    out: list[list[str]]
+    last_origin: int
+    emit: Callable[[ast.stmt], None]
+    zero_line: Callable[..., str]
+    outer_loop_for: Callable[[str], LoopContext | None]
+    reaches: Callable[[ir.Node], bool]
+    backprop: Callable[..., None]
+
+    def reverse_append(self, statement: ir.Append) -> None:
+        listed = statement.target
+        if listed not in self.useful:
+            return
+        name = self.names.grad(listed)
+        if name not in self.state:
+            # Nothing read the list after this append: every entry starts at zero.
+            line = self.zero_line(name, listed)
+            outer = self.outer_loop_for(listed)
+            if outer is not None:
+                outer.inits.append(line)
+                self.hoisted[name] = id(outer)
+            else:
+                self.out[-1].append(line)
+            self.state[name] = "fresh"
+            self.list_gradients.add(name)
+        if statement.origin != self.last_origin:
+            self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
+            self.last_origin = statement.origin
+        popped = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "pop", ast.Load()), [], [])
+        if self.reaches(statement.value):
+            self.backprop(statement.value, popped, ast.Name("__unused__", ast.Load()))
+        else:
+            self.emit(ast.Expr(popped))  # a constant appended: its entry goes all the same
+        self.out[-1].append(_UNDO + listed)
+
+    def add_lists(self, name: str, gradient: ast.expr) -> None:
+        """`dxs` plus another list gradient of the same list, entry by entry."""
+        total = ast.parse(f"[old + new for old, new in zip({name}, _g)]", mode="eval").body
+        total = ir.substitute(total, {"_g": gradient})
+        self.emit(ast.Assign([ast.Name(name, ast.Store())], total))
+        self.state[name] = "fresh"
+
+    def settle_undos(self, lines: list[str]) -> list[str]:
+        """Each placeholder as `xs.pop()` where the backward reads `xs` from the
+        first undone append on; dropped elsewhere."""
+        marked = [i for i, line in enumerate(lines) if line.lstrip().startswith(_UNDO)]
+        keep: set[str] = set()
+        for listed in sorted({lines[i].lstrip()[len(_UNDO):] for i in marked}):
+            first = next(i for i in marked if lines[i].lstrip()[len(_UNDO):] == listed)
+            start = first
+            while start > 0 and (lines[start].startswith(" ") or lines[start].startswith(("else", "elif"))):
+                start -= 1  # the top-level statement holding the first undone append
+            region = [line for line in lines[start:] if not line.lstrip().startswith(_UNDO)]
+            if listed in names_read(region):
+                keep.add(listed)
+        settled: list[str] = []
+        for i, line in enumerate(lines):
+            if i not in marked:
+                settled.append(line)
+                continue
+            listed = line.lstrip()[len(_UNDO):]
+            if listed in keep:
+                settled.append(line[: len(line) - len(line.lstrip())] + f"{listed}.pop()")
+        return settled
