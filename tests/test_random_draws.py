@@ -81,3 +81,24 @@ def test_a_python_random_number_is_a_number_in_a_numpy_module() -> None:
     plain = codegen.generate(source)
     with_numpy = codegen.generate("import numpy as np\n" + source)
     assert plain.split("def f_backward")[1] == with_numpy.split("def f_backward")[1]
+
+
+UNUSED_DRAW = '''\
+import numpy
+
+
+def f(y, v, c=0.5):
+    u = numpy.add(c, y) * numpy.random.uniform(-1.0, 1.0, size=(2, 1))
+    return numpy.minimum(c, v[-2]) * numpy.random.rand()
+'''
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward", "hvp"])
+def test_a_draw_nothing_reads_still_moves_the_generator_on(mode: str) -> None:
+    # Pruned, it shifted the later draw: the seeded backward saw another np.random.rand().
+    code = codegen.generate(UNUSED_DRAW, mode=mode)
+    assert "    numpy.random.uniform(-1.0, 1.0, size=(2, 1))\n" in code
+    forward, backward, _ = load(UNUSED_DRAW)
+    args = [np.array([[0.3], [-0.2]]), [0.1, 0.2, 0.9], 0.5]
+    check_gradients(seeded(forward["f"]), seeded(backward["f_backward"]), args)
+    check_forward_mode(UNUSED_DRAW, "f", seeded(forward["f"]), seeded(backward["f_backward"]), args, seeded)
