@@ -220,6 +220,8 @@ class Function:
     names: Names = field(default_factory=lambda: Names(set()))
     value_name: str | None = None  # with return_value, where the result is kept
     temps: set[str] = field(default_factory=set)  # intermediates the normaliser named
+    # names bound to a random draw: every draw stays, as the generator's state moves on with it
+    draws: set[str] = field(default_factory=set)
     user_names: set[str] = field(default_factory=set)  # names the function binds (parameters, locals)
     stacks: set[str] = field(default_factory=set)  # lists that differentiated values are appended to
     list_values: set[str] = field(default_factory=set)  # names indexed as Python lists

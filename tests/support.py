@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import os
+import random
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -305,6 +307,28 @@ def as_tuple(value: Any) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
 
+Wrap = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _as_is(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return fn
+
+
+def seeded(fn: Callable[..., Any], seed: int = 0) -> Callable[..., Any]:
+    """`fn` with numpy's and Python's random generators seeded before every call: a
+    program that draws random numbers draws the same ones on every call, so its
+    forward, its central differences and a fused backward (which runs the forward
+    again) all see the same values."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        np.random.seed(seed)
+        random.seed(seed)
+        return fn(*args, **kwargs)
+
+    return call
+
+
 def generate_and_run(source: str, **options: Any) -> dict[str, Any] | None:
     """Exec the module `generate` writes with these options; None if it refuses cleanly."""
     try:
@@ -325,15 +349,16 @@ def fused_gradients(forward_fn: Callable[..., Any], backward_fn: Callable[..., A
 
 
 def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
-                      args: list[Any]) -> None:  # fmt: skip
+                      args: list[Any], wrap: Wrap = _as_is) -> None:  # fmt: skip
     """`name_forward` gives the forward's values and a cache; `name_backward(upstream,
-    cache)` gives the fused backward's gradients."""
+    cache)` gives the fused backward's gradients. `wrap` wraps each generated function
+    as `forward_fn` and `backward_fn` are (`seeded`, for programs that draw)."""
     namespace = generate_and_run(source, style="split")
     if namespace is None:
         return
     outputs = as_tuple(forward_fn(*args))
     weights = upstream_for(outputs, np.random.default_rng(1))
-    *values, cache = namespace[f"{name}_forward"](*args)
+    *values, cache = wrap(namespace[f"{name}_forward"])(*args)
     for got, want in zip(values, outputs, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg="split forward value")
     gradients = as_tuple(namespace[f"{name}_backward"](*weights, cache))
@@ -342,7 +367,7 @@ def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], ba
 
 
 def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
-                       args: list[Any]) -> None:  # fmt: skip
+                       args: list[Any], wrap: Wrap = _as_is) -> None:  # fmt: skip
     """`name_jvp` gives the forward's values, and tangents that agree with the fused
     backward: <w, J t> == <J^T w, t> for random tangents t and upstream w."""
     namespace = generate_and_run(source, mode="forward")
@@ -352,7 +377,7 @@ def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], b
     names = gradient_names(backward_fn)
     rng = np.random.default_rng(2)
     tangents = {p: rng.uniform(-1, 1, np.shape(args[params.index(p)])) for p in names}
-    jvp = namespace[f"{name}_jvp"]
+    jvp = wrap(namespace[f"{name}_jvp"])
     passed = params[: len(args)]  # the rest keep their defaults
     keywords = {
         p: args[params.index(p)] if p in passed else tangents[p.removesuffix("_dot")]

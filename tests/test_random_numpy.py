@@ -31,6 +31,11 @@ tie, and the last of three attempts at a point passes floats only.) The body has
   `np.inner`, `np.einsum` (implicit outputs, diagonals, traces, an ellipsis), `np.concatenate`/`np.concat`/`np.stack`, `np.where`
   with a constant mask or a comparison, array constants (inline or module-level);
 - softmax, log-sum-exp and standardisation along an axis, staged by hand;
+- random draws from numpy's global generator (`t = e * np.random.rand()`,
+  `np.tanh(np.random.randn(*x.shape))`, `np.random.uniform(-1.0, 1.0, size=...)`),
+  in a quarter of the modules, whose functions are then called with the generator
+  seeded (`tests.support.seeded`): a draw is computed once and reused, so the
+  forward, its central differences and the backward see the same values;
 - reassignment, `+=` and friends, tuple unpacking, fan-out, item assignment
   (`t[1:] = v`, `t[0] += v`, `t[[0, 0, 1]] += v` with a repeated index) into
   `np.zeros`/`zeros_like`/`ones_like` arrays,
@@ -94,6 +99,7 @@ from tests.support import (
     gradient_names,
     load,
     run_random_programs,
+    seeded,
     upstream_for,
 )
 
@@ -318,6 +324,10 @@ class Program:
     source: str
     probe_source: str
     forwards: list[Function]
+    draws: bool = False  # whether it draws random numbers: its functions are called seeded
+
+    def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return seeded(fn) if self.draws else fn
 
 
 @dataclass
@@ -369,6 +379,10 @@ class Builder:
         self.loops = 0  # nesting of for/while
         self.loop_count = 0
         self.no_helper = False  # no helper calls in the expression being written
+        # Random draws (`np.random.rand()`, `np.random.randn(*x.shape)`) in a quarter of
+        # the modules: drawn once and reused (checked with numpy's generator seeded).
+        self.draws = self.chance(0.25)
+        self.drew = False
 
     # ---- drawing ---------------------------------------------------------------
     def pick(self, options: list[Any]) -> Any:
@@ -1010,7 +1024,11 @@ class Builder:
             kinds += ["call", "call"]
         if self.control_flow and self.depth < 2:
             kinds += ["if", "if", "loop", "loop", "merge", "grow"]
+        if self.draws:
+            kinds += ["draw", "draw"]
         kind = self.pick(kinds)
+        if kind == "draw" and self.draw_statement():
+            return
         if kind == "size" and self.size_statement():
             return
         if kind == "merge" and self.merge_statement():
@@ -1051,6 +1069,43 @@ class Builder:
         if e.shape != t.shape:
             return self.emit("pass")
         self.assign(target, e)
+
+    def random_draw(self, like: Shape) -> E:
+        """A draw from numpy's global generator, of `like`'s shape or a number; bounded."""
+        arrays = sorted(n for n, v in self.env.items() if v.ndim and broadcast(v.shape, like) is not None)
+        kind = self.pick(["rand", "rand", "randn_like", "uniform"])
+        if kind == "randn_like" and arrays:  # np.random.randn(*x.shape), as users write noise
+            name = self.pick(arrays)
+            shape_of = ast.Starred(ast.Attribute(_name(name), "shape", ast.Load()), ast.Load())
+            real = _call(self.npf("tanh"), _call(self.npf("random.randn"), shape_of))
+            return E(real, real, self.env[name].shape, 1.0, active=False, dims=self.env[name].dims)
+        if kind == "uniform" and like:
+            real = _call(self.npf("random.uniform"), _num(-1.0), _num(1.0), size=_literal(like))
+            return E(real, real, like, 1.0, active=False)
+        real = _call(self.npf("random.rand"))
+        return E(real, real, (), 1.0, active=False, dims=True)
+
+    def draw_statement(self) -> bool:
+        """`t = e * np.random.rand()`, `t = e + np.tanh(np.random.randn(*x.shape))`: the
+        draw is the last operand, so the probe copy draws in the same order."""
+        names = self.targets()
+        if not names:
+            return False
+        target = self.pick(names)
+        want = self.env[target].shape if self.depth else None
+        e = self.small(self.statement_expr(want=want), 2.0)
+        draw = self.random_draw(e.shape)
+        if broadcast(e.shape, draw.shape) is None or math.prod(broadcast(e.shape, draw.shape) or ()) > MAX_SIZE:
+            return False
+        if self.chance(0.5):
+            combined = self.binop(e, ast.Mult(), draw, e.bound)
+        else:
+            combined = self.binop(e, ast.Add(), draw, e.bound + 1.0)
+        if self.depth and combined.shape != self.env[target].shape:
+            return False
+        self.drew = True
+        self.assign(target, combined)
+        return True
 
     def assign(self, target: str, e: E) -> None:
         self.emit(f"{target} = {ast.unparse(e.real)}", f"{target} = {ast.unparse(e.probe)}")
@@ -1550,7 +1605,7 @@ class Builder:
         top = [imports] + [f"{k} = {v}" for k, v in self.constants.items()]
         real = "\n".join(top) + "\n\n\n" + "\n\n\n".join(blocks_real) + "\n"
         probe = "\n".join(top) + "\n\n\n" + "\n\n\n".join(blocks_probe) + "\n"
-        return Program(real, probe, forwards)
+        return Program(real, probe, forwards, self.drew)
 
 
 def merge(versions: list[Var]) -> Var:
@@ -1624,7 +1679,7 @@ def smooth_point(program: Program, fn: Function, data: st.DataObject) -> list[An
         probe.margin = math.inf
         with np.errstate(all="raise"):
             try:
-                outputs = namespace[fn.name](*args)
+                outputs = program.wrap(namespace[fn.name])(*args)
             except FloatingPointError:
                 continue  # outside the domain the generator aims for
         if probe.margin > MARGIN and _finite_and_bounded(outputs):
@@ -1694,10 +1749,10 @@ def check_other_styles(program: Program, fn: Function, forward_fn: Callable[...,
         return
     control_flow = any(word in program.source for word in ("if ", "for ", "while "))
     if not (control_flow and "split_cache_in_branch" in KNOWN_BUGS):
-        check_split_style(program.source, fn.name, forward_fn, backward_fn, args)
+        check_split_style(program.source, fn.name, forward_fn, backward_fn, args, program.wrap)
     constants = any(word in program.source for word in ("array(", "zeros", "ones_like", "K0"))
     if not (constants and "tangent_not_broadcast" in KNOWN_BUGS):
-        check_forward_mode(program.source, fn.name, forward_fn, backward_fn, args)
+        check_forward_mode(program.source, fn.name, forward_fn, backward_fn, args, program.wrap)
 
 
 def read_only_upstream(error: ValueError, code: str) -> bool:
@@ -1721,11 +1776,12 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
         return
     note(code)
     for fn, args in zip(program.forwards, points):
-        backward_fn = backward[f"{fn.name}_backward"]
+        backward_fn = program.wrap(backward[f"{fn.name}_backward"])
+        forward_fn = program.wrap(forward[fn.name])
         names = gradient_names(backward_fn)
         if names:
             try:
-                check_gradients(forward[fn.name], backward_fn, args)
+                check_gradients(forward_fn, backward_fn, args)
             except ValueError as error:
                 if not read_only_upstream(error, code):
                     raise
@@ -1733,11 +1789,13 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
                 continue
         else:
             assert backward_fn(*args) is None
-        assert_constants_are_constant(forward[fn.name], names, fn.kinds, args)
-        if names and check_vectors_passed_as_lists(forward[fn.name], backward_fn, args):
+        assert_constants_are_constant(forward_fn, names, fn.kinds, args)
+        if names and check_vectors_passed_as_lists(forward_fn, backward_fn, args):
             stats["vectors also passed as lists"] += 1
         if other_styles:
-            check_other_styles(program, fn, forward[fn.name], backward_fn, args)
+            check_other_styles(program, fn, forward_fn, backward_fn, args)
+        if program.draws:
+            stats["draws random numbers"] += 1
     stats["checked"] += 1
 
 

@@ -42,10 +42,10 @@ def _is_user_rule(node: ir.Node) -> bool:
     return isinstance(node, ir.Op) and node.rule.name.startswith("user.")
 
 
-def _pruned(lines: list[str], params: frozenset[str]) -> list[str]:
+def _pruned(lines: list[str], params: frozenset[str], draws: frozenset[str]) -> list[str]:
     """The function body without what its final `return` does not need (which
-    `prune` leaves as it is, so it keeps its spelling)."""
-    statements = prune(ast.parse("\n".join(lines)).body, params)
+    `prune` leaves as it is, so it keeps its spelling); random draws stay."""
+    statements = prune(ast.parse("\n".join(lines)).body, params, draws)
     assert isinstance(statements[-1], ast.Return)
     return [*(ast.unparse(statement) for statement in statements[:-1]), lines[-1]]
 
@@ -400,7 +400,7 @@ class ForwardMode:
             f'({outputs}, {tangents}).\n"""'
         )
         name = f"{fn.name}_jvp"
-        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"], bound)]
+        body = [doc, *_pruned([*lines, f"return {outputs}, {tangents}"], bound, frozenset(self.fn.draws))]
         if self.hvp:
             name = fn.name.removesuffix("_backward") + "_hvp"
             doc = (
@@ -408,7 +408,7 @@ class ForwardMode:
                 f"the vectors {', '.join(dots)}, one per parameter ({names}); returns\n"
                 f'{tangents}.\n"""'
             )
-            body = [doc, *_pruned([*lines, f"return {tangents}"], bound)]
+            body = [doc, *_pruned([*lines, f"return {tangents}"], bound, frozenset(self.fn.draws))]
         if self.assert_shapes:
             body[1:1] = self.shape_checks(body[1:])
         text = "\n".join(body)

@@ -215,7 +215,7 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
         rest = [*back.spread, *back.lines, f"return {value}, {grads}"]
     else:
         rest = [*back.spread, *back.lines, f"return {grads}"]
-    forward = _live(forward, rest)
+    forward = _live(forward, rest, frozenset(fn.draws))
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
@@ -224,18 +224,18 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
 
 
-def _live(forward: list[str], rest: list[str]) -> list[str]:
+def _live(forward: list[str], rest: list[str], draws: frozenset[str]) -> list[str]:
     """The lines of `forward` without its statements whose values neither `rest`
     (the backward and the return) nor a later forward statement reads. Untouched
     statements keep their text; a block with some statements gone is written anew."""
     lines = "\n".join(forward).split("\n")
     statements = ast.parse("\n".join(lines)).body
     inner = [[id(n) for n in ast.walk(s) if isinstance(n, ast.stmt)] for s in statements]
-    kept = prune.live_forward(statements, set(first_reads(ast.parse("\n".join(rest)))))
+    kept = prune.live_forward(statements, set(first_reads(ast.parse("\n".join(rest)))), draws)
     out: list[str] = []
     for statement in kept:
-        index = statements.index(statement)
-        if [id(n) for n in ast.walk(statement) if isinstance(n, ast.stmt)] == inner[index]:
+        index = next((i for i, s in enumerate(statements) if s is statement), None)
+        if index is not None and [id(n) for n in ast.walk(statement) if isinstance(n, ast.stmt)] == inner[index]:
             out += lines[statement.lineno - 1 : statement.end_lineno]
         else:
             out += unparse.statement(statement).split("\n")

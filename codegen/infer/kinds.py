@@ -527,6 +527,8 @@ class _Inference:
             name = self.callee(node)
             if name.startswith("math.") or name in ("len", "int", "float", "round"):
                 return NUMBER_KIND
+            if resolve.draws_a_number(node, self.info, {}):
+                return NUMBER_KIND
             if name in ("abs",) and node.args:
                 return self.forward(node.args[0])
             if name in ("max", "min") and len(node.args) >= 2:

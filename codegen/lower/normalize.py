@@ -112,11 +112,12 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         self.check = ShapeCheck(self.dims, Either(self.ints, self.declared))
         self.hint = "t"
         self.drawn: dict[int, str] = {}  # the random draws of the statement being lowered, by call
+        self.draws: set[str] = set()  # every name bound to a draw
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
         self.comments: dict[int, str] = {}  # origin -> the comment after its statement
         used, self.user_names = identifiers_and_bindings(function)
-        self.names = Names(used | set(info.aliases) | set(info.functions))
+        self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
 
     # ---- errors ---------------------------------------------------------------
     def fail(self, node: ast.AST, message: str) -> CodegenError:
@@ -173,6 +174,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         copied = ast.Call(self.to_ast(func), args, keywords)
         self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], copied), len(self.origins) - 1))
         self.drawn[id(call)] = target
+        self.draws.add(target)
         return target
 
     def inline_constant_call(self, call: ast.Call) -> str | None:
@@ -914,11 +916,15 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         """Lower one simple statement; returns the outputs on `return`."""
         if isinstance(small, ast.Pass):
             return None
-        if isinstance(small, ast.Expr) and not is_append(small) and not is_add_at(small):
+        drawn = isinstance(small, ast.Expr) and validate.draw_statement(small.value, self.info)
+        if isinstance(small, ast.Expr) and not is_append(small) and not is_add_at(small) and not drawn:
             return None  # a docstring; the validator refused the rest
         origin = self.origin(small, prefix)
         self.drawn = {}  # a statement lowered again (an inlined body) draws again
-        if isinstance(small, ast.Expr) and is_add_at(small):
+        if drawn:
+            assert isinstance(small, ast.Expr) and isinstance(small.value, ast.Call)
+            self.draw(small.value)  # a draw nothing reads: named, and kept as its bare call
+        elif isinstance(small, ast.Expr) and is_add_at(small):
             self.add_at_statement(small, origin)
         elif isinstance(small, ast.Expr):
             self.append_statement(small, origin)
@@ -1261,6 +1267,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             docstring=_docstring(self.function),
             names=self.names,
             temps=set(self.temps),
+            draws=set(self.draws),
             user_names=set(self.user_names),
             stacks=set(self.stacks),
             list_values=set(self.lists),

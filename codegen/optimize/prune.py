@@ -22,10 +22,11 @@ from codegen import ir
 Block = list[ast.stmt]
 
 
-def prune(body: Block, params: frozenset[str] = frozenset()) -> Block:
+def prune(body: Block, params: frozenset[str] = frozenset(), draws: frozenset[str] = frozenset()) -> Block:
     """`body` (a function's statements) without dead statements and needless copies;
-    `params` are bound before it (a copy into one is no single binding)."""
-    body, _ = _live_before(body, set(), sweep=True)
+    `params` are bound before it (a copy into one is no single binding); `draws` are
+    names bound to random draws, which stay (see `live_forward`)."""
+    body, _ = _live_before(body, set(), sweep=True, draws=draws)
     counts = _assignment_counts(body)
     for name in params:
         counts[name] = counts.get(name, 0) + 1
@@ -33,10 +34,12 @@ def prune(body: Block, params: frozenset[str] = frozenset()) -> Block:
     return _without_empty_blocks(body)
 
 
-def live_forward(forward: Block, live_after: set[str]) -> Block:
+def live_forward(forward: Block, live_after: set[str], draws: frozenset[str] = frozenset()) -> Block:
     """`forward` without the statements whose values nothing reads, given the
-    names read after it (blocks are swept too; asserts and calls stay)."""
-    kept, _ = _live_before(forward, set(live_after), sweep=True)
+    names read after it (blocks are swept too; asserts and calls stay). A random
+    draw nothing reads stays as its bare call (`np.random.rand(3)`): the draws after
+    it must get the values they get in the forward, for a seeded generator."""
+    kept, _ = _live_before(forward, set(live_after), sweep=True, draws=draws)
     return _without_empty_blocks(kept)
 
 
@@ -110,14 +113,16 @@ def _kills(statement: ast.stmt) -> set[str]:
     return set()
 
 
-def _live_before(block: Block, live: set[str], sweep: bool) -> tuple[Block, set[str]]:
+def _live_before(
+    block: Block, live: set[str], sweep: bool, draws: frozenset[str] = frozenset()
+) -> tuple[Block, set[str]]:
     """The names live before `block`, given those live after it (a backward
     dataflow pass); with `sweep`, also the block without its dead statements."""
     kept: Block = []
     for statement in reversed(block):
         if isinstance(statement, ast.If):
-            body, live_body = _live_before(statement.body, live, sweep)
-            orelse, live_else = _live_before(statement.orelse, live, sweep)
+            body, live_body = _live_before(statement.body, live, sweep, draws)
+            orelse, live_else = _live_before(statement.orelse, live, sweep, draws)
             live = live_body | live_else | _loads(statement.test)
             if sweep and (body or orelse):
                 statement.body, statement.orelse = body or [ast.Pass()], orelse
@@ -126,13 +131,13 @@ def _live_before(block: Block, live: set[str], sweep: bool) -> tuple[Block, set[
             head = _loads(statement.iter if isinstance(statement, ast.For) else statement.test)
             entry = set(live) | head
             while True:  # live at the top of every iteration: a fixpoint
-                _, inner = _live_before(statement.body, entry, False)
+                _, inner = _live_before(statement.body, entry, False, draws)
                 grown = entry | inner
                 if grown == entry:
                     break
                 entry = grown
             if sweep:
-                body, _ = _live_before(statement.body, entry, True)
+                body, _ = _live_before(statement.body, entry, True, draws)
                 if body or isinstance(statement, ast.While):
                     statement.body = body or [ast.Pass()]
                     kept.append(statement)
@@ -140,6 +145,10 @@ def _live_before(block: Block, live: set[str], sweep: bool) -> tuple[Block, set[
         elif _needed(statement, live):
             live = (live - _kills(statement)) | _reads(statement)
             kept.append(statement)
+        elif isinstance(statement, ast.Assign) and _written(statement.targets[0]) & draws:
+            bare = ast.copy_location(ast.Expr(statement.value), statement)
+            live |= _reads(bare)
+            kept.append(bare)
     kept.reverse()
     return kept, live
 

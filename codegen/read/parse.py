@@ -119,6 +119,18 @@ class ModuleInfo:
         return copy
 
     @property
+    def imported_names(self) -> set[str]:
+        """Every name the module's imports bind (`random`, `os`, `gauss`), whatever the
+        module: a name codegen generates must not hide one that inlined code reads."""
+        return {
+            (alias.asname or alias.name).split(".")[0]
+            for node in self.tree.body
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in node.names
+            if alias.name != "*"
+        }
+
+    @property
     def is_generated(self) -> bool:
         """Whether this module is codegen's own output (differentiated again)."""
         return header.is_generated(self.source)

@@ -151,6 +151,45 @@ def is_draw(call: ast.Call, info: ModuleInfo, env: dict[str, str]) -> bool:
     return name.startswith("method.") and name[len("method.") :] in _DRAW_METHODS
 
 
+# Functions of Python's `random` that return one number.
+_RANDOM_NUMBERS = frozenset(
+    "betavariate binomialvariate expovariate gammavariate gauss getrandbits lognormvariate normalvariate "
+    "paretovariate randint random randrange triangular uniform vonmisesvariate weibullvariate".split()
+)
+
+
+def draws_a_number(call: ast.Call, info: ModuleInfo, env: dict[str, str]) -> bool:
+    """Whether `call` is one of Python's `random` functions that return a number
+    (`random.random()`, `random.gauss(0.0, 1.0)`, `uniform` imported from random)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id not in env and func.id in _random_imports(info) and _imported_name(info, func.id) in _RANDOM_NUMBERS
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)) or func.value.id in env:
+        return False
+    return func.attr in _RANDOM_NUMBERS and func.value.id in _random_modules(info)
+
+
+def _random_modules(info: ModuleInfo) -> set[str]:
+    """The names the module binds to Python's `random` module (`import random as r`)."""
+    return {
+        alias.asname or alias.name
+        for node in info.tree.body
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "random"
+    }
+
+
+def _imported_name(info: ModuleInfo, local: str) -> str | None:
+    """The name in `random` that `from random import NAME as local` imports."""
+    for node in info.tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "random":
+            for alias in node.names:
+                if (alias.asname or alias.name) == local:
+                    return alias.name
+    return None
+
+
 def _random_imports(info: ModuleInfo) -> set[str]:
     """Names the module imports from `random` or `numpy.random` by `from ... import`."""
     return {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 from codegen.ad import operations
 from codegen.errors import Collector
 from codegen.infer import aliasing
 from codegen.lower.scatter import is_add_at
 from codegen.lower.stacks import is_append
-from codegen.read import constants
+from codegen.read import constants, resolve
 from codegen.read.parse import Function, ModuleInfo
 
 # Node types that cannot appear anywhere inside a forward function, with the
@@ -67,9 +68,12 @@ def is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
-def _refusals(function: Function) -> tuple[list[tuple[ast.AST, str]], bool]:
+def _refusals(
+    function: Function, draws: Callable[[ast.expr], bool] = lambda call: False
+) -> tuple[list[tuple[ast.AST, str]], bool]:
     """Every unsupported construct in `function` (not looking inside one), and
-    whether it has a return statement; `xs.append(v)` statements are read."""
+    whether it has a return statement; `xs.append(v)` statements are read;
+    `draws`: whether a call statement is a random draw."""
     defaults = [d for d in (*function.args.defaults, *function.args.kw_defaults) if d is not None]
     roots: list[ast.AST] = [*defaults, *function.body]
     plain = roots[len(defaults) + 1 :] if function.body and is_docstring(function.body[0]) else roots
@@ -87,6 +91,8 @@ def _refusals(function: Function) -> tuple[list[tuple[ast.AST, str]], bool]:
             pass  # `xs.append(v)`: its value is checked like any other
         elif isinstance(node, ast.Expr) and is_add_at(node):
             pass  # np.add.at(a, index, v): read as a new value of a (the normaliser checks the call)
+        elif isinstance(node, ast.Expr) and draws(node.value):
+            pass  # `np.random.rand(3)` whose value nothing reads: it moves the generator on
         elif isinstance(node, ast.Expr) and _list_method(node) is not None:
             found.append((node, f"{_list_method(node)}(...) is not supported: build the list with append, one value at a time"))
             continue
@@ -118,7 +124,7 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector) -
     if function.decorator_list:
         line, column = _before(info, function.decorator_list[0], "@")
         collector.add(line, column, "decorated functions are not supported")
-    found, has_return = _refusals(function)
+    found, has_return = _refusals(function, lambda call: draw_statement(call, info))
     more = _reflection(info, function) + _in_place_methods(info, function) + aliasing.check_function(info, function)
     more += constants.impure_defaults(info, function)
     if more:
@@ -129,6 +135,16 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector) -
     if not has_return:
         line, column = _name_position(info, function)
         collector.add(line, column, f"function {function.name!r} has no return statement")
+
+
+def draw_statement(value: ast.expr, info: ModuleInfo) -> bool:
+    """Whether the expression statement `value` is a random draw that only moves the
+    generator on (as the output writes a draw nothing reads), not a shuffle in place."""
+    if not isinstance(value, ast.Call) or not resolve.is_draw(value, info, {}):
+        return False
+    func = value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name not in ("shuffle", "seed")
 
 
 def _reflection(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
