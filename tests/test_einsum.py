@@ -163,6 +163,8 @@ def test_einsum_in_a_module_as_users_write_it() -> None:
 
 def test_a_trace_gradient_is_the_identity_times_the_upstream() -> None:
     code = codegen.generate("import numpy as np\n\n\ndef f(x):\n    return np.einsum('ii->', x)\n")
+    assert "np.eye(np.shape(x)[1])" in code  # x may be a list of lists: numpy is asked its shape
+    code = codegen.generate("import numpy as np\n\n\ndef f(x: \"N N\"):\n    return np.einsum('ii->', x)\n")
     assert "np.eye(x.shape[1])" in code
 
 

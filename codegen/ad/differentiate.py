@@ -327,8 +327,10 @@ class Differentiator(FlowReversal, ListReversal):
                 self.result.modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
         expanded = substitute(template, mapping, frozenset(fresh))
-        if self.fn.array_likes and as_arrays(expanded, self.fn.array_likes, self.modules["np"]):
+        read = as_arrays(expanded, self.fn.array_likes, self.modules["np"]) if self.fn.array_likes else None
+        if read is not None:
             self.result.modules.add("np")
+            expanded = read
         if "keep" in uses or "count" in uses:
             self.result.modules.add("np")
             expanded = expand_macros(expanded, mapping, self.modules["np"])
@@ -484,28 +486,56 @@ class Differentiator(FlowReversal, ListReversal):
         return ast.Constant(0.0)
 
 
-def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> bool:
-    """Reads each of `names` that `expr` uses in arithmetic or slices through
-    `np.asarray` (in place): they may be lists that numpy read as arrays (a
-    vector passed as a list). Whether any was. A transpose (`A.mT`) is left as
-    it is: a matrix is passed as an array."""
-    wrapped = False
+def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> ast.expr | None:
+    """`expr` with each of `names` that it uses in arithmetic, comparisons or
+    slices read through `np.asarray`, and its `.shape`, `.ndim` and `.size` asked of numpy:
+    they may be lists that numpy read as arrays (a vector passed as a list).
+    None where nothing changed. A transpose (`A.mT`) is left as it is: a matrix
+    is passed as an array."""
+    transformer = _AsArrays(names, np_name)
+    changed = transformer.visit(expr)
+    return changed if transformer.changed else None
 
-    def wrap(node: ast.expr) -> ast.expr:
-        nonlocal wrapped
-        if not (isinstance(node, ast.Name) and node.id in names):
+
+class _AsArrays(ast.NodeTransformer):
+    def __init__(self, names: set[str], np_name: str) -> None:
+        self.names = names
+        self.np_name = np_name
+        self.changed = False
+
+    def wrap(self, node: ast.expr) -> ast.expr:
+        if not (isinstance(node, ast.Name) and node.id in self.names):
             return node
-        wrapped = True
-        return ast.parse(f"{np_name}.asarray({node.id})", mode="eval").body
+        self.changed = True
+        return ast.parse(f"{self.np_name}.asarray({node.id})", mode="eval").body
 
-    for node in ast.walk(expr):
-        if isinstance(node, ast.BinOp):
-            node.left, node.right = wrap(node.left), wrap(node.right)
-        elif isinstance(node, ast.UnaryOp):
-            node.operand = wrap(node.operand)
-        elif isinstance(node, ast.Subscript) and not number_index(node.slice):
-            node.value = wrap(node.value)
-    return wrapped
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        node.left, node.right = self.wrap(node.left), self.wrap(node.right)
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        self.generic_visit(node)
+        node.operand = self.wrap(node.operand)
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        self.generic_visit(node)
+        node.left, node.comparators = self.wrap(node.left), [self.wrap(c) for c in node.comparators]
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        self.generic_visit(node)
+        if not number_index(node.slice):
+            node.value = self.wrap(node.value)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        self.generic_visit(node)
+        if node.attr in ("shape", "ndim", "size") and isinstance(node.value, ast.Name) and node.value.id in self.names:
+            self.changed = True
+            return ast.parse(f"{self.np_name}.{node.attr}({node.value.id})", mode="eval").body
+        return node
 
 
 class _Macros(ast.NodeTransformer):

@@ -181,8 +181,10 @@ class ForwardMode:
         expanded = substitute(template, mapping)
         # A list parameter numpy reads whole, and its tangent, may meet arithmetic here.
         likes = {name for var in self.fn.array_likes for name in (var, self.tangents.get(var, var))}
-        if likes and as_arrays(expanded, likes, self.modules["np"]):
+        read = as_arrays(expanded, likes, self.modules["np"]) if likes else None
+        if read is not None:
             self.used_modules.add("np")
+            expanded = read
         return simplify(expand_macros(expanded, mapping, self.modules["np"]))
 
     def may_widen(self, node: ir.Op, inner: list[ast.expr | None]) -> bool:
