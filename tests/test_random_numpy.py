@@ -1720,11 +1720,36 @@ class _Vector(list[float]):
     __add__ = __radd__ = __iadd__ = __mul__ = __rmul__ = __imul__ = _refuse
 
 
-def check_vectors_passed_as_lists(forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
-                                  args: list[Any]) -> bool:  # fmt: skip
+def _combined_by_arithmetic(source: str, name: str) -> set[str]:
+    """The names the function's own code combines by arithmetic, compares, slices
+    or reads an attribute of: a list there may be absorbed by an array on the
+    other side (`s * x`), which the README asks users not to rely on."""
+    tree = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        operands: list[ast.expr] = []
+        if isinstance(node, ast.BinOp):
+            operands = [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp):
+            operands = [node.operand]
+        elif isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            operands = [node.value]
+        found |= {o.id for o in operands if isinstance(o, ast.Name)}
+    return found
+
+
+def check_vectors_passed_as_lists(source: str, name: str, forward_fn: Callable[..., Any],
+                                  backward_fn: Callable[..., Any], args: list[Any]) -> bool:  # fmt: skip
     """Users pass lists where numpy reads arrays: where the forward takes each vector
     as a list too, the backward gives the same gradients with them. Whether it did."""
-    vectors = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind == "f"]
+    params = list(inspect.signature(forward_fn).parameters)
+    combined = _combined_by_arithmetic(source, name)
+    vectors = [
+        i for i, a in enumerate(args)
+        if isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind == "f" and params[i] not in combined
+    ]  # fmt: skip
     if not vectors:
         return False
     listed = [_Vector(a.tolist()) if i in vectors else a for i, a in enumerate(args)]
@@ -1790,7 +1815,7 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
         else:
             assert backward_fn(*args) is None
         assert_constants_are_constant(forward_fn, names, fn.kinds, args)
-        if names and check_vectors_passed_as_lists(forward_fn, backward_fn, args):
+        if names and check_vectors_passed_as_lists(program.source, fn.name, forward_fn, backward_fn, args):
             stats["vectors also passed as lists"] += 1
         if other_styles:
             check_other_styles(program, fn, forward_fn, backward_fn, args)
