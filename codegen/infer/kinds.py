@@ -349,6 +349,51 @@ class _Inference:
             else:
                 del self.names[name]
             self.memo = {}
+        self.infer_jointly()
+
+    def infer_jointly(self) -> None:
+        """Names bound to each other (`a, b = b, a`, `x = a ** k`, `a = x`), which
+        one at a time never settle: each is optimistically what its bindings of a
+        known kind are, then all are kept if every binding of each agrees."""
+        locals_ = {n: vs for n, vs in self.merged.items() if n not in self.params and n not in self.names and None not in vs}
+        params = {
+            n: vs for n, vs in self.merged.items()
+            if n in self.params and n not in self.rebound and n in self.names and self.names[n].what != UNKNOWN and None not in vs
+        }  # fmt: skip
+        if not locals_ or not params and len(locals_) < 2:
+            return
+        trial: dict[str, Kind] = {}
+        for name in params:
+            trial[name] = self.rebound[name] = self.names[name]
+        for _ in range(len(locals_)):
+            grew = False
+            for name, values in locals_.items():
+                if name in trial:
+                    continue
+                self.memo = {}
+                known = [k for k in (self.forward(v) for v in values if v is not None) if k.what != UNKNOWN]
+                if known and join(known).what != UNKNOWN:
+                    trial[name] = self.names[name] = join(known)
+                    grew = True
+            if not grew:
+                break
+        while trial:
+            self.memo = {}
+            failed = []
+            for name, kind in trial.items():
+                passed = [self.names[name]] if name in params else []
+                if join(passed + [self.forward(v) for v in self.merged[name] if v is not None]) != kind:
+                    failed.append(name)
+            if not failed:
+                self.changed = True
+                break
+            for name in failed:
+                del trial[name]
+                if name in params:
+                    del self.rebound[name]
+                else:
+                    del self.names[name]
+        self.memo = {}
 
     def infer_rebound(self) -> None:
         """A parameter rebound in the function: what it holds wherever it is read
@@ -531,6 +576,8 @@ class _Inference:
                 return NUMBER_KIND
             if name in ("abs",) and node.args:
                 return self.forward(node.args[0])
+            if name == "pow" and len(node.args) == 2:
+                return arithmetic(*(self.forward(a) for a in node.args))
             if name in ("max", "min") and len(node.args) >= 2:
                 return NUMBER_KIND
             if name.startswith("numpy.") and name in resolve.CONSTANT_FUNCTIONS and name not in ("numpy.shape", "numpy.ndim", "numpy.size"):
