@@ -43,20 +43,29 @@ def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
     lines: list[str] = []
     if outermost:
         # Lists for the values the backward needs, nested loops' included.
-        for inner in [loop, *(s for s in ir.walk(loop.body) if isinstance(s, ir.Loop))]:
+        loops = [loop, *(s for s in ir.walk(loop.body) if isinstance(s, ir.Loop))]
+        for inner in loops:
             lines += [f"{name} = []" for name in inner.lists.values()]
+        # A kept value bound in one branch only: defined on every path, for the append.
+        # Once, before the loops: an iteration that does not bind it keeps the value
+        # of the last one that did, which code after the loop may read.
+        unbound = [name for inner in loops for name in _bound_in_branches(inner)]
+        lines += [f"{name} = None" for name in dict.fromkeys(unbound)]
     lines += _loop_header(loop)
     split = len(loop.body) - loop.copybacks
-    # A kept value bound in one branch only: defined on every path, for the append.
-    direct = {s.target for s in loop.body if isinstance(s, ir.Stage)}
-    direct |= {n.id for s in loop.body if isinstance(s, ir.Plain) for n in ast.walk(s.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    body = [f"{name} = None" for name in loop.saved if name not in direct and name not in loop.carried]
-    body += _block_lines(loop.body[:split], False)
+    body = _block_lines(loop.body[:split], False)
     body += [f"{loop.lists[name]}.append({name})" for name in loop.saved]
     body += _block_lines(loop.body[split:], False)
     if loop.counter is not None:
         body.append(f"{loop.counter} += 1")
     return lines + _indent(body or ["pass"])
+
+
+def _bound_in_branches(loop: ir.Loop) -> list[str]:
+    """The values `loop` keeps that its body binds only on some paths."""
+    direct = {s.target for s in loop.body if isinstance(s, ir.Stage)}
+    direct |= {n.id for s in loop.body if isinstance(s, ir.Plain) for n in ast.walk(s.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return [name for name in loop.saved if name not in direct and name not in loop.carried]
 
 
 def _loop_header(loop: ir.Loop) -> list[str]:
@@ -204,6 +213,8 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     else:
         rest = [*back.spread, *back.lines, f"return {grads}"]
     forward = _live(forward, rest)
+    # The backward may zero the gradient of a value bound on some paths only.
+    forward = _bind_first(forward, sorted(set(first_reads(ast.parse("\n".join(rest))))), fn) if forward else forward
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)

@@ -1152,8 +1152,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.drawn = {}
         if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
-                raise self.fail(statement, "return is only supported as the last statement of a function, or of an if at its top level:"
-                    " assign the value and return it at the end")
+                # desugar leaves one return at the end, unless the returns differ in number.
+                raise self.fail(statement, "the returns give different numbers of values: return as many everywhere")
         elif isinstance(statement, ast.If):
             self.if_statement(statement, prefix)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
