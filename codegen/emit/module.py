@@ -213,14 +213,38 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     else:
         rest = [*back.spread, *back.lines, f"return {grads}"]
     forward = _live(forward, rest)
-    # The backward may zero the gradient of a value bound on some paths only.
-    forward = _bind_first(forward, sorted(set(first_reads(ast.parse("\n".join(rest))))), fn) if forward else forward
+    # The backward may zero the gradient of a value bound on some paths only, which
+    # reads its shape on a path that did not bind it.
+    # (Values a loop keeps are defined before it already.)
+    forward = _bind_first(forward, _shapes_read(rest, forward), fn) if forward else forward
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
     head = signature(fn, _return_annotation(fn, back, options))
     return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+
+
+def _shapes_read(lines: list[str], forward: list[str]) -> list[str]:
+    """The names `lines` read for their shape alone (`np.zeros_like(v, ...)`) that
+    `forward` binds outside its loops only."""
+    looped = {
+        n.id
+        for loop in ast.walk(ast.parse("\n".join(forward)))
+        if isinstance(loop, (ast.For, ast.While))
+        for n in ast.walk(loop)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    found = {
+        node.args[0].id
+        for node in ast.walk(ast.parse("\n".join(lines)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "zeros_like"
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+    }
+    return sorted(found - looped)
 
 
 def _live(forward: list[str], rest: list[str]) -> list[str]:
