@@ -244,7 +244,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
                 return False  # an integer or boolean result: zero derivative
             if name is not None and name.startswith("user."):
                 return True  # inlined whatever its arguments; the stages decide
-            parts: list[ast.expr] = list(node.args)
+            # Keywords too: `dict(a=a)` of a parameter is not a constant.
+            parts: list[ast.expr] = [*node.args, *(k.value for k in node.keywords)]
             if isinstance(node.func, ast.Attribute) and name is not None and name.startswith("method."):
                 parts.append(node.func.value)
             return any(self.is_active(p) for p in parts)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 
 from codegen.ad import operations
 from codegen.errors import Collector
 from codegen.infer import aliasing
 from codegen.lower.stacks import is_append
-from codegen.read import constants
+from codegen.read import constants, resolve
 from codegen.read.parse import Function, ModuleInfo
 
 # Node types that cannot appear anywhere inside a forward function, with the
@@ -106,6 +107,7 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector, s
         collector.add(line, column, "decorated functions are not supported")
     found, has_return = _refusals(function, stacks)
     more = _reflection(info, function) + _in_place_methods(info, function) + aliasing.check_function(info, function)
+    more += _unknown_owners(info, function)
     more += constants.impure_defaults(info, function)
     if more:
         found = sorted([*found, *more], key=lambda item: info.position(item[0]))
@@ -133,6 +135,27 @@ def _reflection(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str
         for n in names
         if n.id not in bound
     ]
+
+
+def _unknown_owners(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
+    """Each call `tf.exp(t)` whose `tf` is bound nowhere codegen reads (not an import,
+    a module constant, a function, a builtin or a local): read as a method of a value,
+    `tf.reshape(t, ...)` would take `t` for a shape, a silent wrong gradient."""
+    local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    local |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    local |= {n.name for n in ast.walk(function) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    known = local | set(info.aliases) | set(info.functions) | set(info.constants) | set(dir(builtins))
+    found: list[tuple[ast.AST, str]] = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        head = node.func
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        if isinstance(head, ast.Name) and head.id not in known and head.id not in resolve.USUAL_MODULE_NAMES:
+            label = info.code(node.func).strip()
+            found.append((node, f"{label}: {head.id} is not a module codegen knows (it differentiates numpy, math and this module's functions)"))
+    return found
 
 
 def _in_place_methods(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
