@@ -323,7 +323,7 @@ def test_program(name: str, source: str, calls: list[tuple[Any, ...]]) -> None:
     [
         (
             "for i in range(n):\n        if x > 1:\n            return x, x\n        x = x * 2\n",
-            "the returns give different numbers of values",
+            "every way through the function must end in a return of as many values",
         ),
         ("if x > 0:\n        if x > 1:\n            return\n        x = x * 2\n", "return needs a value"),
     ],

@@ -15,6 +15,7 @@ import pytest
 
 import codegen
 from tests.support import check_forward_mode, check_gradients, check_split_style, load
+from tests.test_hvp import check_hvp
 
 HEAD = "import math\n\nimport numpy as np\n\n\n"
 
@@ -222,6 +223,41 @@ def f(W, X, y, reg):
         ],
     ),
     (
+        # A helper's `while True:` left by a return and by a break, inlined.
+        "while-true-with-a-return-and-a-break-in-a-helper",
+        """
+def _settle(v, tol):
+    k = 0
+    while True:
+        v = 0.5 * v + 0.1 * np.tanh(v)
+        k += 1
+        if np.sum(v * v) < tol:
+            return v * 2.0
+        if k >= 5:
+            break
+    return v
+
+
+def f(x, tol):
+    return np.sum(_settle(x, tol) * x)
+""",
+        [(np.array([0.3, -0.2]), 0.01), (np.array([0.3, -0.2]), 1e-6), (np.array([0.01, 0.02]), 0.01)],
+    ),
+    (
+        "break-in-a-loop-over-rows",
+        """
+def f(x, X):
+    \"\"\"Rows until the sum is large.\"\"\"
+    s = 0.0
+    for row in X:
+        s = s + np.sum(row * x)
+        if s > 1.0:
+            break
+    return s * s
+""",
+        [(np.array([0.5, 0.4]), np.array([[1.0, 0.2], [0.9, 0.8], [0.3, 0.1]])), (np.array([0.1, 0.1]), np.ones((3, 2)))],
+    ),
+    (
         "name-first-bound-in-the-loop-read-after-a-break",
         """
 def f(x, n: int):
@@ -255,6 +291,12 @@ def test_split_style_and_forward_mode(name: str, source: str, calls: list[tuple[
         check_forward_mode(text, "f", forward["f"], backward["f_backward"], list(args))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("name", "source", "calls"), PROGRAMS[:6], ids=[p[0] for p in PROGRAMS[:6]])
+def test_hessian_vector_products(name: str, source: str, calls: list[tuple[Any, ...]]) -> None:
+    check_hvp(HEAD + textwrap.dedent(source), "f", calls)
+
+
 def test_the_rewrite_reads_as_the_user_wrote_it() -> None:
     code = codegen.generate(HEAD + textwrap.dedent(PROGRAMS[1][1]))
     assert "while not stopped and err > tol:" in code
@@ -277,3 +319,11 @@ def test_a_name_bound_in_one_branch_in_a_loop_gets_its_gradient() -> None:
     forward, backward, _ = load(source)
     for args in [(0.7, 3), (0.7, 8), (1.0, 2)]:
         check_gradients(forward["f"], backward["f_backward"], list(args))
+
+
+def test_a_way_through_without_a_return_is_refused() -> None:
+    source = "def f(x):\n    for i in range(3):\n        if x > 1.0:\n            return x\n        x = x * 2.0\n"
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate(source)
+    assert "every way through the function must end in a return" in str(info.value)
+    assert (info.value.line, info.value.column) == (4, 13)

@@ -1154,7 +1154,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
                 # desugar leaves one return at the end, unless the returns differ in number.
-                raise self.fail(statement, "the returns give different numbers of values: return as many everywhere")
+                raise self.fail(statement, "every way through the function must end in a return of as many values")
         elif isinstance(statement, ast.If):
             self.if_statement(statement, prefix)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):

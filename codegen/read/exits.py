@@ -153,7 +153,10 @@ class _Exits:
         before = [self.flag(stop, False, node)] if stop else []
         self.read.update(ends)
         if ends and isinstance(node, ast.While):
-            node.test = _span(ast.BoolOp(ast.And(), [_not_flags(ends, node.test), node.test]), node.test)
+            test = _not_flags(ends, node.test)
+            if not (isinstance(node.test, ast.Constant) and node.test.value is True):  # `while True:` ends on its flag alone
+                test = _span(ast.BoolOp(ast.And(), [test, node.test]), node.test)
+            node.test = test
         elif ends:
             assert isinstance(node, ast.For)
             body = [_guard(ends, self.rebound_target(node, body))]
@@ -192,8 +195,8 @@ def rewrite(
     exits = _Exits(statements, fresh, assigned, returns)
     if returns:
         counts = {_count(r) for s in statements for r in ast.walk(s) if isinstance(r, ast.Return)}
-        if len(counts) != 1 or None in counts:
-            return None  # refused later: returns of different numbers of values
+        if len(counts) != 1 or None in counts or not exits.always_leaves(statements):
+            return None  # refused later: returns of different numbers of values, or a way without one
         count = counts.pop()
         assert count is not None
         exits.outs = [fresh("out")] if count == 1 else [fresh(f"out{k + 1}") for k in range(count)]
@@ -276,8 +279,8 @@ def _span(node: ast.expr, where: ast.AST) -> ast.expr:
 
 
 def _not_flags(flags: list[str], where: ast.AST) -> ast.expr:
-    tests: list[ast.expr] = [ast.UnaryOp(ast.Not(), ast.Name(f, ast.Load())) for f in flags]
-    return _span(tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests), where)
+    names: list[ast.expr] = [ast.Name(f, ast.Load()) for f in flags]
+    return _span(ast.UnaryOp(ast.Not(), names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)), where)
 
 
 def _guard(flags: list[str], body: list[ast.stmt]) -> ast.stmt:
