@@ -327,3 +327,29 @@ def test_a_way_through_without_a_return_is_refused() -> None:
         codegen.generate(source)
     assert "every way through the function must end in a return" in str(info.value)
     assert (info.value.line, info.value.column) == (4, 13)
+
+
+def test_a_name_bound_in_one_branch_then_by_a_loop_that_breaks() -> None:
+    """`i` is bound before the loop on one path only; the loop rebinds it (read after
+    the loop, it is bound inside the guard) and copied its entry value, unbound on
+    the other path (found by the random programs)."""
+    source = textwrap.dedent(
+        """
+        def f(x, y):
+            if x > 0.5:
+                i = 0
+                while i < 2:
+                    x = x * 0.5
+                    i += 1
+            for i in range(3):
+                y = y * x + 0.1
+                if y > 1.0:
+                    break
+            return y * i
+        """
+    )
+    forward, backward, _ = load(source)
+    for args in [(0.3, 0.2), (0.9, 0.2), (0.3, 4.0), (0.9, 3.0)]:
+        check_gradients(forward["f"], backward["f_backward"], list(args))
+        check_split_style(source, "f", forward["f"], backward["f_backward"], list(args))
+        check_forward_mode(source, "f", forward["f"], backward["f_backward"], list(args))

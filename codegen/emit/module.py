@@ -10,6 +10,7 @@ from codegen import ir, unparse
 from codegen.ad import operations
 from codegen.ad.differentiate import Backward, render
 from codegen.emit import assertions, helpers, typed
+from codegen.emit.bound import maybe_unbound
 from codegen.emit import imports as import_lines
 from codegen.naming import Names, identifiers, identifiers_and_bindings
 from codegen.optimize import cse, literals, partition, prune
@@ -213,10 +214,10 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     else:
         rest = [*back.spread, *back.lines, f"return {grads}"]
     forward = _live(forward, rest)
-    # The backward may zero the gradient of a value bound on some paths only, which
-    # reads its shape on a path that did not bind it.
-    # (Values a loop keeps are defined before it already.)
-    forward = _bind_first(forward, _shapes_read(rest, forward), fn) if forward else forward
+    # A value bound on some paths only, read where another may not have bound it (a
+    # loop's copy of it, the zero of its gradient): bound to None first.
+    params = {p.name for p in fn.params} | set(_parameters(signature(fn)))
+    forward = _bind_first(forward, maybe_unbound([*forward, *rest], params), fn) if forward else forward
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
@@ -225,26 +226,12 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
 
 
-def _shapes_read(lines: list[str], forward: list[str]) -> list[str]:
-    """The names `lines` read for their shape alone (`np.zeros_like(v, ...)`) that
-    `forward` binds outside its loops only."""
-    looped = {
-        n.id
-        for loop in ast.walk(ast.parse("\n".join(forward)))
-        if isinstance(loop, (ast.For, ast.While))
-        for n in ast.walk(loop)
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    found = {
-        node.args[0].id
-        for node in ast.walk(ast.parse("\n".join(lines)))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "zeros_like"
-        and node.args
-        and isinstance(node.args[0], ast.Name)
-    }
-    return sorted(found - looped)
+def _parameters(head: str) -> list[str]:
+    """The parameter names of the `def` line `head`."""
+    tree = ast.parse(f"{head}\n    pass")
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)]
 
 
 def _live(forward: list[str], rest: list[str]) -> list[str]:
@@ -304,7 +291,8 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
             f"The cache holds what the backward pass needs: {', '.join(cached) or 'nothing'}.",
         ]
     )
-    forward_body = [*_bind_first(forward, cached, fn), f"cache = {cache_value}", f"return {outputs}, cache"]
+    unsure = maybe_unbound(forward, {p.name for p in fn.params})
+    forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), f"cache = {cache_value}", f"return {outputs}, cache"]
     if options.assert_shapes:
         forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
     forward_body.insert(0, forward_doc)

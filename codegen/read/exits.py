@@ -193,10 +193,14 @@ def rewrite(
     if not returns and not any(isinstance(n, (ast.Break, ast.Continue)) for s in statements for n in ast.walk(s)):
         return None
     exits = _Exits(statements, fresh, assigned, returns)
+    counts = {_count(r) for s in statements for r in ast.walk(s) if isinstance(r, ast.Return)}
+    if returns and (len(counts) != 1 or None in counts or not exits.always_leaves(statements)):
+        # Refused later (returns of different numbers of values, or a way without
+        # one): the breaks and continues are still rewritten, for that message.
+        exits.returns = returns = False
+        if not any(isinstance(n, (ast.Break, ast.Continue)) for s in statements for n in ast.walk(s)):
+            return None
     if returns:
-        counts = {_count(r) for s in statements for r in ast.walk(s) if isinstance(r, ast.Return)}
-        if len(counts) != 1 or None in counts or not exits.always_leaves(statements):
-            return None  # refused later: returns of different numbers of values, or a way without one
         count = counts.pop()
         assert count is not None
         exits.outs = [fresh("out")] if count == 1 else [fresh(f"out{k + 1}") for k in range(count)]

@@ -38,7 +38,7 @@ _REFUSED: dict[type[ast.AST], str] = {
     ast.DictComp: "dict comprehensions",
     ast.NamedExpr: "assignment expressions (:=)",
     ast.Match: "match statements",
-    ast.Break: "break statements",
+    ast.Break: "break statements",  # outside a loop (desugar rewrites those in one)
     ast.Continue: "continue statements",
     ast.Expr: "expression statements",
     ast.AnnAssign: "annotated assignments",
@@ -48,8 +48,6 @@ _SUMMED = " (only summed: sum(...), np.sum(...)); write a for loop"
 _REWRITES: dict[type[ast.AST], str] = {
     ast.ListComp: _SUMMED,
     ast.GeneratorExp: _SUMMED,
-    ast.Continue: " here (only as the last statement of an if in the loop body): put what follows in an else",
-    ast.Break: ": loop with while, on the condition the break tests",
 }
 if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try statements"
