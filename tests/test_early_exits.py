@@ -258,6 +258,20 @@ def f(x, X):
         [(np.array([0.5, 0.4]), np.array([[1.0, 0.2], [0.9, 0.8], [0.3, 0.1]])), (np.array([0.1, 0.1]), np.ones((3, 2)))],
     ),
     (
+        "a-break-then-an-early-return-at-the-top-level",
+        """
+def f(x, n: int):
+    for i in range(n):
+        if x > 1.0:
+            break
+        x = x * 1.7
+    if x > 1.5:
+        return x * x
+    return -x
+""",
+        [(0.3, 4), (0.8, 4), (1.2, 2), (0.2, 1)],
+    ),
+    (
         "name-first-bound-in-the-loop-read-after-a-break",
         """
 def f(x, n: int):

@@ -39,7 +39,7 @@ def desugar(function: _Function, aliases: dict[str, str], functions: Container[s
     rewriter.block(function.body)
     function.body = _control_flow(function.body)
     rewritten = exits.rewrite(function.body, rewriter.fresh, rewriter.assigned, _single_return_works)
-    function.body = rewriter.single_return(function.body) if rewritten is None else rewritten
+    function.body = rewriter.single_return(function.body if rewritten is None else rewritten)
 
 
 def _control_flow(statements: list[ast.stmt], tail: bool = False) -> list[ast.stmt]:
