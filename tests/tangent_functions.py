@@ -628,7 +628,7 @@ def dict_saxpy(val):
 
 def dict_wrapper(abc_packed_in_tuple):
     a, b, c = abc_packed_in_tuple
-    return dict_saxpy(dict(a=a, b=b, c=c))
+    return dict_saxpy(dict(a=a, b=b, c=c))  # noqa: C408
 
 
 def passthru_pack(a, b, c, i):
@@ -637,7 +637,7 @@ def passthru_pack(a, b, c, i):
 
 
 def passthru_unpack(abc_packed_in_tuple):
-    a, b, c = abc_packed_in_tuple
+    a, b, c = abc_packed_in_tuple  # noqa: RUF059
     return a
 
 

@@ -60,7 +60,7 @@ REFUSED: dict[str, str] = {
             "tfe_subtract", "tfe_multiply", "tfe_divide", "tfe_maximum", "tfe_squared_difference", "tfe_matmul",
             "tfe_matmul_highdim", "tfe_conv2d", "tfe_max_pool", "tfe_avg_pool", "_nontrace_mul", "tfe_notrace_fn",
         )
-    },  # fmt: skip
+    },
     "stack_pushing": _TAPE,
     "useless_stack_ops": _TAPE,
     "redefining_var_as_list": _TAPE,

@@ -119,13 +119,12 @@ class _Exits:
 
     def guarded(self, leaves: set[str], rest: list[ast.stmt]) -> list[ast.stmt]:
         """`rest` under `if not <the flags of the exits that may have been taken>:`."""
-        flags: list[str] = []
-        if "return" in leaves and self.returned:
-            flags.append(self.returned)
-        if self.loops and "break" in leaves:
-            flags.append(self.loops[-1].stop or "")
-        if self.loops and "continue" in leaves:
-            flags.append(self.loops[-1].skip or "")
+        flags = [self.returned] if "return" in leaves and self.returned else []
+        for exit, flag in (("break", "stop"), ("continue", "skip")):
+            if exit in leaves:
+                name = getattr(self.loops[-1], flag)
+                assert name is not None  # the loop has one: it found this exit
+                flags.append(name)
         body = self.block(rest)
         if not body or not flags:
             return body
@@ -133,7 +132,6 @@ class _Exits:
         return [_guard(flags, body)]
 
     def leave(self, returned: ast.Return) -> list[ast.stmt]:
-        assert self.assigned is not None
         return [self.assigned(returned, self.outs), self.flag(self.returned, True, returned)]
 
     def loop(self, node: _Loop) -> tuple[list[ast.stmt], list[ast.stmt]]:
@@ -174,7 +172,7 @@ class _Exits:
         own = self.fresh(target.id)
         node.target = ast.copy_location(ast.Name(own, ast.Store()), target)
         bind = ast.Assign([ast.Name(target.id, ast.Store())], ast.Name(own, ast.Load()))
-        return [_located(bind, body[0]), *body]
+        return [_located(bind, body[0] if body else node), *body]
 
 
 def rewrite(

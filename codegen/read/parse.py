@@ -82,7 +82,8 @@ class ModuleInfo:
         up by codegen (which has no position, or an empty span)."""
         line = getattr(node, "lineno", None)
         end_line = getattr(node, "end_lineno", None)
-        if line is None or end_line is None or (line, node.col_offset) == (end_line, node.end_col_offset):
+        column, end_column = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if line is None or end_line is None or (line, column) == (end_line, end_column):
             return ast.unparse(node)  # or an empty span: a node codegen placed
         return self.span(line, node.col_offset, end_line, node.end_col_offset)  # type: ignore[attr-defined]
 

@@ -147,7 +147,7 @@ def _unknown_owners(info: ModuleInfo, function: Function) -> list[tuple[ast.AST,
     for node in ast.walk(function):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
-        head = node.func
+        head: ast.expr = node.func
         while isinstance(head, ast.Attribute):
             head = head.value
         if isinstance(head, ast.Name) and head.id not in known and head.id not in resolve.USUAL_MODULE_NAMES:
