@@ -136,13 +136,21 @@ def _reflection(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str
 
 
 def _unknown_owners(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
-    """Each call `tf.exp(t)` whose `tf` is bound nowhere codegen reads (not an import,
-    a module constant, a function, a builtin or a local): read as a method of a value,
-    `tf.reshape(t, ...)` would take `t` for a shape, a silent wrong gradient."""
-    local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
-    local |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    local |= {n.name for n in ast.walk(function) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    known = local | set(info.aliases) | set(info.functions) | set(info.constants) | set(dir(builtins))
+    """Each call `tf.exp(t)` whose `tf` is bound nowhere in the module (not imported,
+    assigned, defined, a parameter or a builtin): read as a method of a value,
+    `tf.reshape(t, ...)` would take `t` for a shape, a silent wrong gradient. (An
+    imported module codegen has no rules for, such as `random`, is read that way.)"""
+    known = {a.arg for a in ast.walk(info.tree) if isinstance(a, ast.arg)} | set(dir(builtins))
+    for node in ast.walk(info.tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            known.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            known.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            known |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    known |= set(info.aliases) | set(info.functions) | set(info.constants)
+    known |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    known |= {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
     found: list[tuple[ast.AST, str]] = []
     for node in ast.walk(function):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
