@@ -349,11 +349,12 @@ def fused_gradients(forward_fn: Callable[..., Any], backward_fn: Callable[..., A
 
 
 def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
-                      args: list[Any], wrap: Wrap = _as_is) -> None:  # fmt: skip
+                      args: list[Any], wrap: Wrap = _as_is, **options: Any) -> None:  # fmt: skip
     """`name_forward` gives the forward's values and a cache; `name_backward(upstream,
     cache)` gives the fused backward's gradients. `wrap` wraps each generated function
-    as `forward_fn` and `backward_fn` are (`seeded`, for programs that draw)."""
-    namespace = generate_and_run(source, style="split")
+    as `forward_fn` and `backward_fn` are (`seeded`, for programs that draw);
+    `options`: more of `generate`'s."""
+    namespace = generate_and_run(source, style="split", **options)
     if namespace is None:
         return
     outputs = as_tuple(forward_fn(*args))
@@ -367,10 +368,10 @@ def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], ba
 
 
 def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
-                       args: list[Any], wrap: Wrap = _as_is) -> None:  # fmt: skip
+                       args: list[Any], wrap: Wrap = _as_is, **options: Any) -> None:  # fmt: skip
     """`name_jvp` gives the forward's values, and tangents that agree with the fused
     backward: <w, J t> == <J^T w, t> for random tangents t and upstream w."""
-    namespace = generate_and_run(source, mode="forward")
+    namespace = generate_and_run(source, mode="forward", **options)
     if namespace is None:
         return
     params = list(inspect.signature(forward_fn).parameters)

@@ -284,8 +284,9 @@ class Program:
 class Builder:
     """Draws one random module with hypothesis' `draw`."""
 
-    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any]) -> None:
+    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any], exits: bool = False) -> None:
         self.draw = draw
+        self.exits = exits  # loops left by `break` and `continue` (their own test: other programs unchanged)
         self.style = draw(st.sampled_from(["math", "alias", "from"]))
         self.used_math: set[str] = set()
         self.constant = draw(st.booleans())  # a module constant K = 0.75
@@ -300,6 +301,9 @@ class Builder:
         self.probe_lines: list[str] = []
         self.depth = 0  # nesting of if/for/while
         self.loops = 0  # nesting of for/while
+        # Per loop: its kind, the bounds at its entry, and the names, bounds and
+        # activity where a break or continue leaves an iteration.
+        self.frames: list[tuple[str, dict[str, float], list[tuple[str, dict[str, float], dict[str, bool | None]]]]] = []
         self.branches = 0  # nesting of if/elif/else
         self.no_ifexp = 0  # > 0 while conditional expressions are not wanted
         self.loop_count = 0
@@ -307,9 +311,12 @@ class Builder:
         self.item_loop_constants: set[str] = set()  # constant when the loop over a list began
         # if/elif/else, for over range() and lists, while: in a third of the modules
         self.control_flow = "control_flow" not in KNOWN_BUGS and draw(st.integers(0, 2)) == 0
+        self.control_flow = self.control_flow or exits
         # A third of the modules also import numpy: unused, or used by a function of
         # arrays of its own.
         self.numpy = self.pick(["", "", "", "", "unused", "function"])
+        if exits:
+            self.numpy = ""  # numpy beside scalar code is the other test's
         # Parameters are annotated (`x: float`, `v: list[float]`) in a fifth of the
         # modules, half of those that import numpy.
         self.annotated = self.chance(0.5 if self.numpy else 0.2)
@@ -718,6 +725,26 @@ class Builder:
         self.env = {n: max(env[n] for env, _ in after) for n in before[0]}
         self.activity = {n: _any(*(act.get(n) for _, act in after)) for n in before[0]}
 
+    def exit_statement(self) -> None:
+        """`if <test>: break` or `continue` (not in a while loop: its counter is
+        stepped at the end of the body); before a continue, what grew is squashed."""
+        kind, entry, exits = self.frames[-1]
+        before = (dict(self.env), dict(self.activity))
+        test, probe = self.inert_test()
+        word = "continue" if kind != "while" and self.chance(0.5) else "break"
+        self.emit(f"if {test}:", f"if {probe}:")
+        self.depth += 1
+        if word == "continue":
+            for name, bound in list(self.env.items()):
+                if name in entry and bound > entry[name]:
+                    self.emit_assign([name], self.squash(self.var(name)))
+                    self.env[name] = 1.0
+        self.emit(word)
+        self.depth -= 1
+        exits.append((word, dict(self.env), dict(self.activity)))
+        self.env = before[0]
+        self.activity = {n: _any(a, self.activity.get(n)) for n, a in before[1].items()}
+
     def loop_statement(self) -> None:
         # Raise every bound to at least 1 and squash whatever grew at the end of the
         # body: each iteration then starts within the bounds the body was drawn for.
@@ -754,7 +781,10 @@ class Builder:
                 test, probe = self.inert_test()
                 self.emit(f"while {index} < 3 and {test}:", f"while {index} < 3 and {probe}:")
         self.loops += 1
+        exits: list[tuple[str, dict[str, float], dict[str, bool | None]]] = []
+        self.frames.append((kind, dict(entry), exits))
         self.block()
+        self.frames.pop()
         self.depth += 1
         if appended is not None:
             value = self.statement_expr()
@@ -767,6 +797,10 @@ class Builder:
             self.emit(f"{index} += 1")
         self.depth -= 1
         self.loops -= 1
+        for word, env, activity in exits:
+            # A name first bound after the exit may be unbound after the loop.
+            self.env = {n: max(b, env[n]) if word == "break" else b for n, b in self.env.items() if n in env}
+            self.activity = {n: _any(a, activity.get(n)) for n, a in self.activity.items() if n in self.env}
         self.item_loop_constants = constants
         if appended is not None:
             # Summed, or its first and last values: read whole and by position.
@@ -802,9 +836,15 @@ class Builder:
                 kinds += ["loop"]
         if self.draws:
             kinds += ["draw"]
+        if self.exits and self.control_flow and self.depth < 2 and not self.frames:
+            kinds += ["loop"] * 3
+        if self.exits and self.control_flow and self.frames and self.depth < 3:
+            kinds += ["exit"] * 4
         kind = self.pick(kinds)
         if kind == "draw":
             return self.draw_statement()
+        if kind == "exit":
+            return self.exit_statement()
         if kind == "if":
             return self.if_statement()
         if kind == "loop":
@@ -1049,6 +1089,11 @@ def programs(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Program:
     return Builder(draw).build()
 
 
+@st.composite
+def programs_with_exits(draw: Callable[[st.SearchStrategy[Any]], Any]) -> Program:
+    return Builder(draw, exits=True).build()
+
+
 def argument_values(fn: Function, ints: bool = True) -> st.SearchStrategy[list[Any]]:
     """Arguments for `fn`: floats, and (when `ints`) a third of the floats and list
     elements as Python ints."""
@@ -1202,6 +1247,10 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
 
 def test_random_programs_differentiate_correctly_or_fail_cleanly() -> None:
     run_random_programs(programs, check_program)
+
+
+def test_random_programs_with_break_and_continue() -> None:
+    run_random_programs(programs_with_exits, check_program)
 
 
 # ---- bugs the random programs found, pinned by minimal programs -------------------------

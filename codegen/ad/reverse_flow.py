@@ -114,6 +114,10 @@ class FlowReversal:
         # A gradient first set in one branch must exist after the `if` either way.
         else_lines += [self.zero_line(n) for n in sorted(new_then - new_else)]
         then_lines += [self.zero_line(n) for n in sorted(new_else - new_then)]
+        # Used up in one branch only (a name bound there alone): the gradient the
+        # other branch keeps is an earlier binding's, which this one does not reach.
+        then_lines += [self.zero_line(n) for n in sorted((before.keys() & else_state.keys()) - then_state.keys())]
+        else_lines += [self.zero_line(n) for n in sorted((before.keys() & then_state.keys()) - else_state.keys())]
         self.state = {}
         for name in then_state.keys() | else_state.keys():
             kinds = {then_state.get(name, "fresh"), else_state.get(name, "fresh")}

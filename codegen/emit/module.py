@@ -10,6 +10,7 @@ from codegen import ir, unparse
 from codegen.ad import operations
 from codegen.ad.differentiate import Backward, render
 from codegen.emit import assertions, helpers, typed
+from codegen.emit.bound import maybe_unbound
 from codegen.emit import imports as import_lines
 from codegen.naming import Names, identifiers, identifiers_and_bindings
 from codegen.lower import scatter
@@ -53,20 +54,29 @@ def _loop_lines(loop: ir.Loop, outermost: bool, notes: dict[int, str]) -> list[s
     lines: list[str] = []
     if outermost:
         # Lists for the values the backward needs, nested loops' included.
-        for inner in [loop, *(s for s in ir.walk(loop.body) if isinstance(s, ir.Loop))]:
+        loops = [loop, *(s for s in ir.walk(loop.body) if isinstance(s, ir.Loop))]
+        for inner in loops:
             lines += [f"{name} = []" for name in inner.lists.values()]
+        # A kept value bound in one branch only: defined on every path, for the append.
+        # Once, before the loops: an iteration that does not bind it keeps the value
+        # of the last one that did, which code after the loop may read.
+        unbound = [name for inner in loops for name in _bound_in_branches(inner)]
+        lines += [f"{name} = None" for name in dict.fromkeys(unbound)]
     lines += _loop_header(loop)
     split = len(loop.body) - loop.copybacks
-    # A kept value bound in one branch only: defined on every path, for the append.
-    direct = {s.target for s in loop.body if isinstance(s, ir.Stage)}
-    direct |= {n.id for s in loop.body if isinstance(s, ir.Plain) for n in ast.walk(s.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    body = [f"{name} = None" for name in loop.saved if name not in direct and name not in loop.carried]
-    body += _block_lines(loop.body[:split], False, notes)
+    body = _block_lines(loop.body[:split], False, notes)
     body += [f"{loop.lists[name]}.append({name})" for name in loop.saved]
     body += _block_lines(loop.body[split:], False, notes)
     if loop.counter is not None:
         body.append(f"{loop.counter} += 1")
     return lines + _indent(body or ["pass"])
+
+
+def _bound_in_branches(loop: ir.Loop) -> list[str]:
+    """The values `loop` keeps that its body binds only on some paths."""
+    direct = {s.target for s in loop.body if isinstance(s, ir.Stage)}
+    direct |= {n.id for s in loop.body if isinstance(s, ir.Plain) for n in ast.walk(s.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return [name for name in loop.saved if name not in direct and name not in loop.carried]
 
 
 def _loop_header(loop: ir.Loop) -> list[str]:
@@ -216,12 +226,24 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     else:
         rest = [*back.spread, *back.lines, f"return {grads}"]
     forward = _live(forward, rest, frozenset(fn.draws))
+    # A value bound on some paths only, read where another may not have bound it (a
+    # loop's copy of it, the zero of its gradient): bound to None first.
+    params = {p.name for p in fn.params} | set(_parameters(signature(fn)))
+    forward = _bind_first(forward, maybe_unbound([*forward, *rest], params), fn) if forward else forward
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
     head = signature(fn, _return_annotation(fn, back, options))
     return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+
+
+def _parameters(head: str) -> list[str]:
+    """The parameter names of the `def` line `head`."""
+    tree = ast.parse(f"{head}\n    pass")
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)]
 
 
 def _live(forward: list[str], rest: list[str], draws: frozenset[str]) -> list[str]:
@@ -281,7 +303,8 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
             f"The cache holds what the backward pass needs: {', '.join(cached) or 'nothing'}.",
         ]
     )
-    forward_body = [*_bind_first(forward, cached, fn), f"cache = {cache_value}", f"return {outputs}, cache"]
+    unsure = maybe_unbound(forward, {p.name for p in fn.params})
+    forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), f"cache = {cache_value}", f"return {outputs}, cache"]
     if options.assert_shapes:
         forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
     forward_body.insert(0, forward_doc)

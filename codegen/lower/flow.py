@@ -83,9 +83,9 @@ class FlowLowering:
         for name in sorted(set(then_env) | set(else_env)):
             then_var, else_var = then_env.get(name), else_env.get(name)
             if then_var is None or else_var is None:
-                if self.forward:  # type: ignore[attr-defined]
-                    # Code run forwards may read it again under the same test.
-                    self.env[name] = then_var or else_var  # type: ignore[assignment]
+                # Bound on one way through only: read later only where that way was
+                # taken (Python raises otherwise), it is that branch's value.
+                self.env[name] = then_var or else_var  # type: ignore[assignment]
                 continue  # bound in one branch only: unbound after the other
             if then_var == else_var:
                 self.env[name] = then_var

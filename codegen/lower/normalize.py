@@ -249,7 +249,8 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
                 return False  # an integer or boolean result: zero derivative
             if name is not None and name.startswith("user."):
                 return True  # inlined whatever its arguments; the stages decide
-            parts: list[ast.expr] = list(node.args)
+            # Keywords too: `dict(a=a)` of a parameter is not a constant.
+            parts: list[ast.expr] = [*node.args, *(k.value for k in node.keywords)]
             if isinstance(node.func, ast.Attribute) and name is not None and name.startswith("method."):
                 parts.append(node.func.value)
             return any(self.is_active(p) for p in parts)
@@ -1201,8 +1202,8 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         self.drawn = {}
         if isinstance(statement, _SIMPLE):
             if self.statement(statement, prefix) is not None:
-                raise self.fail(statement, "return is only supported as the last statement of a function, or of an if at its top level:"
-                    " assign the value and return it at the end")
+                # desugar leaves one return at the end, unless the returns differ in number.
+                raise self.fail(statement, "every way through the function must end in a return of as many values")
         elif isinstance(statement, ast.If):
             self.if_statement(statement, prefix)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):

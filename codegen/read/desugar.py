@@ -15,6 +15,8 @@ they come from, which error messages and the generated comments quote.
   runs after the loop, so it is written after it.
 - An early `return` in an `if` at the function's top level: each branch
   assigns the returned values and the function returns them once, at its end.
+- What is left of `break`, `continue` and `return` (in loops, in nested
+  branches): flags and guards, by `exits`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import ast
 import builtins
 import copy
 from collections.abc import Container
+
+from codegen.read import exits
 
 _Comprehension = ast.GeneratorExp | ast.ListComp
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -34,7 +38,8 @@ def desugar(function: _Function, aliases: dict[str, str], functions: Container[s
     rewriter = _Rewriter(function, aliases, functions)
     rewriter.block(function.body)
     function.body = _control_flow(function.body)
-    function.body = rewriter.single_return(function.body)
+    rewritten = exits.rewrite(function.body, rewriter.fresh, rewriter.assigned, _single_return_works)
+    function.body = rewriter.single_return(function.body if rewritten is None else rewritten)
 
 
 def _control_flow(statements: list[ast.stmt], tail: bool = False) -> list[ast.stmt]:
@@ -311,6 +316,16 @@ def _located(statement: ast.stmt, where: ast.AST) -> ast.stmt:
         if not hasattr(node, "lineno") and isinstance(node, (ast.expr, ast.stmt)):
             ast.copy_location(node, where)
     return statement
+
+
+def _single_return_works(statements: list[ast.stmt]) -> bool:
+    """Whether `_Rewriter.single_return` leaves one return, at the end of `statements`."""
+    if statements and isinstance(statements[-1], ast.Return) and not any(map(_returns_inside, statements[:-1])):
+        return True
+    if not any(map(_returns_inside, statements)):
+        return True  # refused later: no return
+    merged = _merged(copy.deepcopy(statements))
+    return _final_returns(merged) is not None and not any(_returns_inside(s) for s in _non_final(merged))
 
 
 def _ends(statements: list[ast.stmt]) -> bool:

@@ -91,11 +91,12 @@ class ModuleInfo:
 
     def code(self, node: ast.AST) -> str:
         """The node's source text; written out by `ast.unparse` for a node made
-        up by codegen (which has no position)."""
+        up by codegen (which has no position, or an empty span)."""
         line = getattr(node, "lineno", None)
         end_line = getattr(node, "end_lineno", None)
-        if line is None or end_line is None:
-            return ast.unparse(node)
+        column, end_column = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if line is None or end_line is None or (line, column) == (end_line, end_column):
+            return ast.unparse(node)  # or an empty span: a node codegen placed
         return self.span(line, node.col_offset, end_line, node.end_col_offset)  # type: ignore[attr-defined]
 
     def span(self, line: int, column: int, end_line: int, end_column: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Callable
 
@@ -39,7 +40,7 @@ _REFUSED: dict[type[ast.AST], str] = {
     ast.DictComp: "dict comprehensions",
     ast.NamedExpr: "assignment expressions (:=)",
     ast.Match: "match statements",
-    ast.Break: "break statements",
+    ast.Break: "break statements",  # outside a loop (desugar rewrites those in one)
     ast.Continue: "continue statements",
     ast.Expr: "expression statements",
     ast.AnnAssign: "annotated assignments",
@@ -49,8 +50,6 @@ _SUMMED = " (only summed: sum(...), np.sum(...)); write a for loop"
 _REWRITES: dict[type[ast.AST], str] = {
     ast.ListComp: _SUMMED,
     ast.GeneratorExp: _SUMMED,
-    ast.Continue: " here (only as the last statement of an if in the loop body): put what follows in an else",
-    ast.Break: ": loop with while, on the condition the break tests",
     ast.FunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
     ast.AsyncFunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
     ast.Lambda: ": define a local function (def) and call it",
@@ -126,6 +125,7 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector) -
         collector.add(line, column, "decorated functions are not supported")
     found, has_return = _refusals(function, lambda call: draw_statement(call, info))
     more = _reflection(info, function) + _in_place_methods(info, function) + aliasing.check_function(info, function)
+    more += _unknown_owners(info, function)
     more += constants.impure_defaults(info, function)
     if more:
         found = sorted([*found, *more], key=lambda item: info.position(item[0]))
@@ -163,6 +163,35 @@ def _reflection(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str
         for n in names
         if n.id not in bound
     ]
+
+
+def _unknown_owners(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
+    """Each call `tf.exp(t)` whose `tf` is bound nowhere in the module (not imported,
+    assigned, defined, a parameter or a builtin): read as a method of a value,
+    `tf.reshape(t, ...)` would take `t` for a shape, a silent wrong gradient. (An
+    imported module codegen has no rules for, such as `random`, is read that way.)"""
+    known = {a.arg for a in ast.walk(info.tree) if isinstance(a, ast.arg)} | set(dir(builtins))
+    for node in ast.walk(info.tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            known.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            known.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            known |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    known |= set(info.aliases) | set(info.functions) | set(info.constants)
+    known |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    known |= {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    found: list[tuple[ast.AST, str]] = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        head: ast.expr = node.func
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        if isinstance(head, ast.Name) and head.id not in known and head.id not in resolve.USUAL_MODULE_NAMES:
+            label = info.code(node.func).strip()
+            found.append((node, f"{label}: {head.id} is not a module codegen knows (it differentiates numpy, math and this module's functions)"))
+    return found
 
 
 def _in_place_methods(info: ModuleInfo, function: Function) -> list[tuple[ast.AST, str]]:
