@@ -185,6 +185,8 @@ def _unknown_owners(info: ModuleInfo, function: Function) -> list[tuple[ast.AST,
     for node in ast.walk(function):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
+        if node.func.attr == "append" and isinstance(node.func.value, ast.Name):
+            continue  # a list appended to before it is started: the lowering says how to start it
         head: ast.expr = node.func
         while isinstance(head, ast.Attribute):
             head = head.value
