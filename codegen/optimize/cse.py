@@ -88,7 +88,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
             if lines_used & touched:
                 continue
             first = run[0]
-            if binder is not None:  # `name = expr` moves up to the first use
+            if binder is not None and binder.binds is not None:  # `name = expr` moves up to the first use
                 name = binder.binds
                 insert[first.line] = lines[binder.line]
                 dropped.add(binder.line)
@@ -100,7 +100,6 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
             else:
                 name = first.binds
                 shared = run[1:]
-            assert name is not None
             for use in shared:
                 for node in (use.node, *use.also):
                     replace.setdefault(use.line, []).append((node, name))
@@ -230,8 +229,8 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
             kind = node.__class__
             if kind is ast.Name or kind is ast.Constant:
                 continue
-            if kind is ast.IfExp:  # its test, usually a cheap comparison, reads best in place
-                both(node, line, whole and node is root, into)  # type: ignore[arg-type]
+            if isinstance(node, ast.IfExp):  # its test, usually a cheap comparison, reads best in place
+                both(node, line, whole and node is root, into)
                 continue
             if isinstance(node, _HIDING):
                 continue  # parts of a conditional expression may never be evaluated

@@ -248,11 +248,11 @@ def _call_function_constants(info: ModuleInfo) -> None:
         local |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
         local |= {n for g in ast.walk(function) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
         for node in ast.walk(function):
-            for field, child in ast.iter_fields(node):
+            for part, child in ast.iter_fields(node):
                 if isinstance(child, list):
-                    setattr(node, field, [_as_function(c, functions, local) for c in child])
+                    setattr(node, part, [_as_function(c, functions, local) for c in child])
                 else:
-                    setattr(node, field, _as_function(child, functions, local))
+                    setattr(node, part, _as_function(child, functions, local))
 
 
 def _replaced_head(value: ast.expr, head: ast.expr) -> ast.expr:
