@@ -154,3 +154,8 @@ def test_adding_into_a_gradient_the_backward_owns_mutates_nothing_else() -> None
     assert run(*lines) == lines  # any other name may share an array that += changes
     reads = ["a = np.exp(dA) + 1", "dA += h", "b = np.exp(dA) * 2"]
     assert eliminate(list(reads), Names(set()), PURE, frozenset({"dA"})) == reads
+
+
+def test_an_if_that_calls_what_may_change_a_value_still_ends_every_run() -> None:
+    lines = ["a = np.exp(xs[0]) + 1", "if c:", "    h = xs.pop()", "b = np.exp(xs[0]) * 2"]
+    assert run(*lines) == lines
