@@ -208,6 +208,7 @@ class Function:
     outputs: list[str]  # SSA names of the returned values
     upstream: list[str]  # names of the upstream gradient parameters
     origins: list[str] = field(default_factory=list)  # forward source text per origin
+    comments: dict[int, str] = field(default_factory=dict)  # origin -> the author's comment on its line
     active: set[str] = field(default_factory=set)
     forced: set[str] = field(default_factory=set)  # parameters named by wrt
     lists: set[str] = field(default_factory=set)  # parameters indexed as Python lists
@@ -226,6 +227,8 @@ class Function:
     list_values: set[str] = field(default_factory=set)  # names indexed as Python lists
     arrays: bool = True  # whether a value the kinds leave unknown may be an array
     maybe_lists: set[str] = field(default_factory=set)  # parameters indexed like lists, of unknown kind
+    array_likes: set[str] = field(default_factory=set)  # parameters that may be lists numpy reads whole
+    whole_lists: set[str] = field(default_factory=set)  # of those, the ones proved (annotated) lists
 
     @property
     def param_names(self) -> set[str]:

@@ -596,6 +596,10 @@ case("numpy.rollaxis", "negative-axis", "return np.rollaxis(x, -1) * y", U((2, 3
 case("numpy.rollaxis", "start", "return np.rollaxis(x, 0, 3) * y", U((2, 3, 4)), U((3, 4, 2)))
 case("numpy.rollaxis", "start-before", "return np.rollaxis(x, 2, 1) * y", U((2, 3, 4)), U((2, 4, 3)))
 case("numpy.rollaxis", "negative-axis,start", "return np.rollaxis(x, -1, 1) * y", U((2, 3, 4)), U((2, 4, 3)))
+# The same rollaxis on fewer dimensions: the start is then at or past the axis.
+case("numpy.rollaxis", "negative-axis,start,2d", "return np.rollaxis(x, -1, 1) * y", U((2, 3)), U((2, 3)))
+case("numpy.rollaxis", "negative-axis,start,1d", "return np.rollaxis(x, -1, 1) * y", U((3,)), U((3,)))
+case("numpy.rollaxis", "start-after", "return np.rollaxis(x, -3, 2) * y", U((2, 3, 4)), U((3, 2, 4)))
 for _k, _shape, _out in ((1, (), (1,)), (2, (3,), (1, 3)), (3, (2, 3), (2, 3, 1))):
     _x = 0.7 if _shape == () else U(_shape)
     case(f"numpy.atleast_{_k}d", "", f"return np.sum(np.atleast_{_k}d(x) * y)", _x, U(_out))
@@ -725,6 +729,7 @@ case("add.at", "slice", "z = np.zeros(3)\nnp.add.at(z, slice(0, 2), y)\nreturn z
 # the row is: the backward, differentiated again, is checked like any function.
 _PRODUCT = (U((2, 2, 3)), U((3, 4)))  # a stack times a matrix: the rank-generic helpers
 _BY_VECTOR = (U((2, 2, 3)), U((3,)))  # a stack times a vector
+_BY_STACK = (U((2, 3)), U((2, 2, 3, 2)))  # a matrix times a stack of stacks
 # (row, label, imports, body, arguments)
 GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
     ("numpy.unbroadcast", "", NP, "return np.sum(np.tanh(x + y))", (U((2, 3)), U((3,)))),
@@ -739,6 +744,11 @@ GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
     ("numpy.dot_dy", "", NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
     ("numpy.dot_dx", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
     ("numpy.dot_dy", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
+    # y a stack: the helpers' tensordot axes counted from np.ndim(y) - 2 are then not empty.
+    ("numpy.dot_dx", "by-stack", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_STACK),
+    ("numpy.dot_dy", "by-stack", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_STACK),
+    ("numpy.matmul_dx", "by-stack", NP, "return np.sum(np.tanh(x @ y))", _BY_STACK),
+    ("numpy.matmul_dy", "by-stack", NP, "return np.sum(np.tanh(x @ y))", _BY_STACK),
     ("numpy.untile", "", NP, "return np.sum(np.tanh(np.tile(x, (2, 1)) * y))", (U((3,)), U((2, 3)))),
     (
         "numpy.put_along_axis",

@@ -114,6 +114,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         self.draws: set[str] = set()  # every name bound to a draw
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
+        self.comments: dict[int, str] = {}  # origin -> the comment after its statement
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
 
@@ -876,6 +877,10 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
     def origin(self, statement: ast.AST, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
         self.origins.append(prefix + (code.splitlines()[0] if code else ""))
+        one_line = isinstance(statement, ast.stmt) and statement.lineno == statement.end_lineno
+        comment = self.info.comment_after(statement) if one_line and isinstance(statement, ast.stmt) else None
+        if comment is not None:
+            self.comments[len(self.origins) - 1] = comment  # the author's, kept on the line repeated
         return len(self.origins) - 1
 
     def statement(self, small: ast.stmt, prefix: str = "") -> list[str] | None:
@@ -1208,6 +1213,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
+        likes = self.array_likes(params)
         return _shifts_dropped(ir.Function(
             name=self.function.name,
             params=params,
@@ -1215,6 +1221,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             outputs=outputs,
             upstream=upstream,
             origins=self.origins,
+            comments=dict(self.comments),
             active=set(self.active),
             forced=set(self.wrt or ()),
             lists={p.name for p in params if p.is_list} | self.displays,  # gradients that are lists
@@ -1231,7 +1238,16 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             list_values=set(self.lists),
             arrays=self.arrays,
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
+            array_likes=likes,
+            whole_lists={p for p in likes - self.lists if self.kinds_of(self.function).param(p).what == lattice.LIST},
         ))
+
+    def array_likes(self, params: list[ir.Param]) -> set[str]:
+        """The parameters that may be lists numpy reads as arrays: of no proved
+        array or number kind, and only passed to calls or read element by element."""
+        kinds = self.kinds_of(self.function)
+        unsettled = {p.name for p in params if kinds.param(p.name).what in (lattice.UNKNOWN, lattice.SEQUENCE, lattice.LIST)}
+        return bindings.read_only_by_calls(self.function, unsettled) if self.arrays else set()
 
 
 def _shifts_dropped(fn: ir.Function) -> ir.Function:
