@@ -162,3 +162,8 @@ def test_an_element_stored_into_is_never_replaced_by_a_name() -> None:
     lines = ["d[n - 1] = d[n - 1] + g", "e = h * 2"]
     assert run(*lines) == lines
     assert run("y = d[n - 1] * 2", "d[n - 1] += y") == ["y = d[n - 1] * 2", "d[n - 1] += y"]
+
+
+def test_an_if_that_calls_what_may_change_a_value_still_ends_every_run() -> None:
+    lines = ["a = np.exp(xs[0]) + 1", "if c:", "    h = xs.pop()", "b = np.exp(xs[0]) * 2"]
+    assert run(*lines) == lines

@@ -328,3 +328,21 @@ def test_a_parameter_rebound_in_a_loop_is_what_its_reads_prove() -> None:
     check_gradients(forward["pendulum"], backward["pendulum_backward"], [0.5, 0.1])
     check_gradients(forward["pendulum"], backward["pendulum_backward"], [1, 0])
     check_gradients(forward["descent"], backward["descent_backward"], [0.3])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "s = np.pad(np.multiply(2.0, np.concatenate([x, x])), 1)\n    return s.mean()",  # x.shape in the template
+        "return np.sum(np.maximum(x, 0.0) * np.tanh(x))",  # x > 0.0 in the template
+    ],
+)
+def test_a_list_numpy_reads_whole_meets_no_attribute_or_comparison_of_lists(body: str) -> None:
+    """Found by the random suite's vectors passed as lists: the derivative read
+    `x.shape[0]` and compared `x > 0.0`; numpy is asked instead."""
+    source = f"import numpy as np\n\n\ndef f(x):\n    {body}\n"
+    forward, backward, code = load(source)
+    assert "x.shape" not in code and "(x > 0" not in code
+    listed, array = [0.1, -0.2, 0.3], np.array([0.1, -0.2, 0.3])
+    np.testing.assert_allclose(backward["f_backward"](listed), backward["f_backward"](array))
+    check_gradients(forward["f"], backward["f_backward"], [array])

@@ -97,6 +97,7 @@ from tests.support import (
     check_split_style,
     fused_gradients,
     gradient_names,
+    bug,
     load,
     run_random_programs,
     seeded,
@@ -1834,6 +1835,11 @@ def test_random_numpy_programs_differentiate_correctly_or_fail_cleanly() -> None
 NP = "import numpy as np\n\n\n"
 ROWS = np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2]])
 FOUND: dict[str, tuple[str, list[Any], Any]] = {
+    "update-through-a-rollaxis-view": (
+        NP + "def f(x):\n    x_1 = np.rollaxis(x, -1)\n    x_1 += x_1\n    return np.mean(np.tanh(np.sum(x ** 2, axis=-1)))\n",
+        [ROWS.copy()],
+        bug("np.rollaxis is a view: x_1 += x_1 changes x, read later, and is not refused"),
+    ),
     "mean-of-a-float": (
         NP + "def f(x):\n    return np.mean(x * 2.0)\n",
         [0.5],

@@ -55,7 +55,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
     trees, plain = _parse_simple(lines)
     barriers: list[int] = []  # lines after which nothing computed before may be reused
     stores: dict[str, list[int]] = {}
-    quiet = _rebinding_blocks(lines)
+    quiet = _rebinding_blocks(lines, pure_modules)
     for index, line in enumerate(lines):
         if index in plain:
             stores.setdefault(plain[index], []).append(index)
@@ -88,7 +88,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
             if lines_used & touched:
                 continue
             first = run[0]
-            if binder is not None:  # `name = expr` moves up to the first use
+            if binder is not None and binder.binds is not None:  # `name = expr` moves up to the first use
                 name = binder.binds
                 insert[first.line] = lines[binder.line]
                 dropped.add(binder.line)
@@ -100,7 +100,6 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
             else:
                 name = first.binds
                 shared = run[1:]
-            assert name is not None
             for use in shared:
                 for node in (use.node, *use.also):
                     replace.setdefault(use.line, []).append((node, name))
@@ -120,10 +119,10 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
     return True, result
 
 
-def _rebinding_blocks(lines: list[str]) -> dict[int, set[str]]:
-    """The lines of top-level `if` statements that only bind names (`if np.ndim(g) ==
-    0: g = np.broadcast_to(...)`), each with the names its statement binds: such a
-    block rebinds names and mutates nothing, so it ends only the runs that read them."""
+def _rebinding_blocks(lines: list[str], pure_modules: set[str]) -> dict[int, set[str]]:
+    """The lines of top-level `if` statements that only bind names to pure values (`if
+    np.ndim(g) == 0: g = np.broadcast_to(...)`), each with the names its statement
+    binds: such a block mutates nothing, so it ends only the runs that read them."""
     quiet: dict[int, set[str]] = {}
     index = 0
     while index < len(lines):
@@ -138,15 +137,17 @@ def _rebinding_blocks(lines: list[str]) -> dict[int, set[str]]:
             body = ast.parse("\n".join(lines[index:end])).body
         except SyntaxError:
             body = []
-        if len(body) == 1 and isinstance(body[0], ast.If) and _only_binds_names(body[0]):
+        if len(body) == 1 and isinstance(body[0], ast.If) and _only_binds_names(body[0], pure_modules):
             bound = {n.id for n in ast.walk(body[0]) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             quiet.update({i: bound for i in range(index, end)})
         index = end
     return quiet
 
 
-def _only_binds_names(statement: ast.If) -> bool:
+def _only_binds_names(statement: ast.If, pure_modules: set[str]) -> bool:
     for node in ast.walk(statement):
+        if isinstance(node, ast.Call) and not _pure_call(node, pure_modules):
+            return False  # `h = hs.pop()` changes hs
         if isinstance(node, ast.stmt) and not isinstance(node, (ast.If, ast.Assign, ast.Pass)):
             return False
         if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
@@ -230,8 +231,8 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
             kind = node.__class__
             if kind is ast.Name or kind is ast.Constant:
                 continue
-            if kind is ast.IfExp:  # its test, usually a cheap comparison, reads best in place
-                both(node, line, whole and node is root, into)  # type: ignore[arg-type]
+            if isinstance(node, ast.IfExp):  # its test, usually a cheap comparison, reads best in place
+                both(node, line, whole and node is root, into)
                 continue
             if isinstance(node, _HIDING):
                 continue  # parts of a conditional expression may never be evaluated
