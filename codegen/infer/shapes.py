@@ -20,7 +20,10 @@ SCALAR = "()"
 # so a product needed only for its shape is never kept.
 SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"}
 # Rows whose value has their first operand's shape.
-_SAME_SHAPE = frozenset({"numpy.normalize", "numpy.log_softmax", "numpy.flip", "numpy.linalg.inv"})
+_SAME_SHAPE = frozenset({
+    "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged", "numpy.flip",
+    "numpy.linalg.inv",
+})  # fmt: skip
 
 
 class ShapeKeys:
@@ -130,7 +133,7 @@ class Ranks:
             return max(ranks[0] + ranks[1] - 2, 0)  # type: ignore[operator]
         if name in (
             "numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float",
-            "setitem", "numpy.normalize", "numpy.log_softmax",
+            "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged",
             "numpy.flip", "numpy.moveaxis", "numpy.rollaxis", "numpy.pad", "numpy.diff", "numpy.linalg.inv",
         ):  # fmt: skip
             return ranks[0]

@@ -21,6 +21,7 @@ from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.shift import drop_shift_gradients
+from codegen.lower.softmax import recognise_softmax
 from codegen.lower.stacks import StackLowering, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
@@ -1199,7 +1200,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
-        return _shifts_dropped(ir.Function(
+        fn = ir.Function(
             name=self.function.name,
             params=params,
             body=self.body,
@@ -1221,12 +1222,11 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             list_values=set(self.lists),
             arrays=self.arrays,
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
-        ))
-
-
-def _shifts_dropped(fn: ir.Function) -> ir.Function:
-    drop_shift_gradients(fn)
-    return fn
+        )
+        if not self.forward:  # forward mode's tangents of the staged forms are the generic rules'
+            recognise_softmax(fn, self.resolve)
+        drop_shift_gradients(fn)
+        return fn
 
 
 def _negated(node: ast.expr) -> ast.expr | None:
