@@ -18,6 +18,7 @@ import ast
 
 from codegen import ir
 from codegen.ad.rules import RULES
+from codegen.lower.softmax import int_axis
 
 _SOFTMAX = ("numpy.log_softmax", "numpy.log_softmax.staged", "numpy.normalize", "numpy.softmax_nll", "numpy.log_softmax_nll")
 _NORMALIZE = ("numpy.normalize", "numpy.normalize.staged")
@@ -53,9 +54,7 @@ def _max_axis(args: list[ir.Node], definitions: dict[str, ir.Stage]) -> int | No
     keepdims, axis = op.keywords.get("keepdims"), op.keywords.get("axis")
     same = isinstance(inner, ir.Leaf) and inner.var == x.var and inner.index is None
     kept = isinstance(keepdims, ast.Constant) and keepdims.value is True
-    if same and kept and isinstance(axis, ast.Constant) and isinstance(axis.value, int):
-        return axis.value
-    return None
+    return int_axis(axis) if same and kept else None
 
 
 def _only_softmax(
@@ -81,8 +80,7 @@ def _only_softmax(
 
 
 def _axis(op: ir.Op) -> int | None:
-    axis = op.keywords.get("axis")
-    return axis.value if isinstance(axis, ast.Constant) and isinstance(axis.value, int) else None
+    return int_axis(op.keywords.get("axis"))
 
 
 def _useful(fn: ir.Function) -> set[str]:

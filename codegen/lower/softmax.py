@@ -42,6 +42,7 @@ def recognise_softmax(fn: ir.Function, resolve: Resolve) -> None:
     nested |= {name for s in ir.walk(fn.body) if isinstance(s, ir.Loop) for name in s.carried}
     definitions = {s.target: s for s in stages if s.target not in nested}
     for stage in stages:
+        # A stage's root only: the templates read the operation's own value `out`.
         staged = _staged_softmax(stage.value, definitions)
         if staged is not None:
             stage.value = staged
@@ -90,8 +91,9 @@ def _kept_sum(stage: ir.Stage | None) -> tuple[ir.Node, ast.expr] | None:
     axis, keepdims = op.keywords.get("axis"), op.keywords.get("keepdims")
     if set(op.keywords) - {"axis", "keepdims"} or not (isinstance(keepdims, ast.Constant) and keepdims.value is True):
         return None
-    if not (isinstance(axis, ast.Constant) and type(axis.value) is int):
+    if int_axis(axis) is None:
         return None
+    assert axis is not None
     return op.args[0], axis
 
 
@@ -245,7 +247,14 @@ def _row_operand(op: ir.Op) -> ir.Node | None:
 
 
 def _axis(op: ir.Op) -> int | None:
-    axis = op.keywords.get("axis")
+    return int_axis(op.keywords.get("axis"))
+
+
+def int_axis(axis: ast.expr | None) -> int | None:
+    """The int an axis is written as (`1`, `-1`), or None."""
+    if isinstance(axis, ast.UnaryOp) and isinstance(axis.op, ast.USub) and isinstance(axis.operand, ast.Constant):
+        value = axis.operand.value
+        return -value if type(value) is int else None
     return axis.value if isinstance(axis, ast.Constant) and type(axis.value) is int else None
 
 
