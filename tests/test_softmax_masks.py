@@ -128,9 +128,15 @@ CALLS: dict[str, list[tuple[Any, ...]]] = {
     "softmax_loss": [(X, LABELS), (X, np.array(LABELS))],
     "softmax_loss_vectorized": [(RNG.normal(size=(3, 4)), RNG.normal(size=(5, 3)), np.array(LABELS), 0.1)],
     "two_layer_loss": [
-        (RNG.normal(size=(5, 3)), LABELS, RNG.normal(size=(3, 6)), RNG.normal(size=6), RNG.normal(size=(6, 4)),
-         RNG.normal(size=4)),
-    ],  # fmt: skip
+        (
+            RNG.normal(size=(5, 3)),
+            LABELS,
+            RNG.normal(size=(3, 6)),
+            RNG.normal(size=6),
+            RNG.normal(size=(6, 4)),
+            RNG.normal(size=4),
+        )
+    ],
     "log_softmax_loss": [(X, LABELS), (X, np.array(LABELS))],
     "svm_loss": [(X, np.array(LABELS))],
     "unshifted": [(X, LABELS)],
@@ -154,7 +160,7 @@ GENERIC = ("column_softmax", "no_keepdims", "some_rows", "first_rows")
 
 
 def _function(code: str, name: str) -> str:
-    match = re.search(rf"^def {name}\(.*?(?=^def |\Z)", code, re.S | re.M)
+    match = re.search(rf"^def {name}\(.*?(?=^def |\Z)", code, re.DOTALL | re.MULTILINE)
     assert match, name
     return match.group(0)
 

@@ -62,7 +62,13 @@ def _staged_softmax(value: ir.Node, definitions: dict[str, ir.Stage]) -> ir.Op |
         if summed is None:
             return None
         operand, axis = summed
-        if not (_same(operand, left) or _same_exp(operand, left, definitions)):
+        if _same_exp(operand, left, definitions):
+            # `np.exp(s) / np.sum(np.exp(s), ...)`: one exponential serves both.
+            sum_op = definitions[right.var].value
+            assert isinstance(sum_op, ir.Op)
+            assert left.var is not None
+            sum_op.args[0] = ir.Leaf(ast.Name(left.var, ast.Load()), left.var)
+        elif not _same(operand, left):
             return None
         return ir.Op(RULES["numpy.normalize.staged"], [left, right], {"axis": axis}, value.spelling)
     if value.rule.name == "numpy.sub" and _whole(left) and isinstance(right, ir.Op) and right.rule.name == "numpy.log":
@@ -107,7 +113,7 @@ def _exp_operand(node: ir.Node, definitions: dict[str, ir.Stage]) -> ir.Node | N
 
 
 def _same(a: ir.Node, b: ir.Node) -> bool:
-    return _whole(a) and _whole(b) and a.var == b.var  # type: ignore[union-attr]
+    return isinstance(a, ir.Leaf) and isinstance(b, ir.Leaf) and _whole(a) and _whole(b) and a.var == b.var
 
 
 def _same_exp(a: ir.Node, b: ir.Node, definitions: dict[str, ir.Stage]) -> bool:
