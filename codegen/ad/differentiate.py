@@ -3,7 +3,9 @@
 Each stage's tree is walked from its root with the gradient of its target;
 each operation instantiates its rule's templates to get its arguments'
 gradients, and each variable reached accumulates them: `=` on the first
-contribution, `+=` on the next ones.  No rule is special-cased here.
+contribution, `+=` on the next ones.  No rule is special-cased here but item
+assignment, whose gradient takes statements of its own, and `np.where` with a
+variable in both branches, whose gradient is masked once (masks.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 from codegen import ir, unparse
 from codegen.ad import operations
+from codegen.ad.masks import masked_once
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.rules import HELPER_ROWS
 from codegen.emit import helpers
@@ -323,6 +326,8 @@ class Differentiator(FlowReversal):
             return
         if node.rule.name.startswith("user."):
             self.call_user_rule(node, gradient)
+            return
+        if node.rule.name == "numpy.where" and shaped is None and masked_once(self, node, gradient):
             return
         shaped = shaped or node
         for i, arg in enumerate(node.args):

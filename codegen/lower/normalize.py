@@ -100,6 +100,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.maybe_lists: set[str] = set()  # parameters read element by element, list or array
         self.stacks: set[str] = set()
         self.ints: set[str] = set()
+        self.masks: set[str] = set()  # names bound to comparisons: boolean masks
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
         self.annotated: dict[str, Shape] = {}  # parameter -> the shape its annotation declares
@@ -714,6 +715,9 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             # Paired with np.arange(N), the other index arrays (labels `y`)
             # cannot make two positions coincide.
             return True
+        if sum(1 for part in parts if self.is_mask(part)) == 1:
+            # A boolean mask picks each element once, and with slices and ints too.
+            parts = [part for part in parts if not self.is_mask(part)]
         for part in parts:
             if isinstance(part, ast.Slice):
                 continue
@@ -724,6 +728,20 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             if not self.is_int(part):
                 return False
         return True
+
+    def is_mask(self, expr: ast.expr) -> bool:
+        """Whether `expr` is certainly a boolean mask: a comparison, or masks combined."""
+        if isinstance(expr, ast.Compare):
+            return True
+        if isinstance(expr, ast.Name):
+            return expr.id in self.masks
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Invert):
+            return self.is_mask(expr.operand)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
+            return self.is_mask(expr.left) and self.is_mask(expr.right)
+        if isinstance(expr, ast.Call) and self.resolve(expr.func) in _MASK_FUNCTIONS:
+            return True
+        return False
 
     def is_int(self, expr: ast.expr) -> bool:
         """Whether `expr` is certainly a Python int (a literal, a size, a loop counter)."""
@@ -826,6 +844,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
             if self.is_int(lowered.expr):
                 self.ints.add(target)
+            if self.is_mask(lowered.expr):
+                self.masks.add(target)
             if lowered.number or self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
@@ -1338,6 +1358,12 @@ def _is_number_literal(node: ast.expr | None) -> bool:
 
 def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+_MASK_FUNCTIONS = frozenset({
+    "numpy.logical_and", "numpy.logical_or", "numpy.logical_not", "numpy.logical_xor", "numpy.isnan",
+    "numpy.isfinite", "numpy.isinf", "numpy.greater", "numpy.less", "numpy.greater_equal", "numpy.less_equal",
+})  # fmt: skip
 
 
 def _is_arange(node: ast.expr) -> bool:
