@@ -255,3 +255,122 @@ def test_cross_entropy_of_annotated_logits() -> None:
     assert "[np.arange(N), y] -= dout / N" in code, code
     split = codegen.generate(source, style="split")
     assert "cache = (probs, N, y)" in split or "cache = (probs, y, N)" in split or "(probs" in split, split
+
+
+ACTIVATIONS = textwrap.dedent(
+    """
+    import math
+
+    import numpy as np
+
+
+    def leaky_relu(x, alpha=0.01):
+        out = np.where(x >= 0, x, alpha * x)
+        return out
+
+
+    def leaky_relu_layer(x, w, b):
+        a = x.dot(w) + b
+        h = np.where(a > 0, a, 0.1 * a)
+        return np.sum(h * h)
+
+
+    def leaky_mask(x):
+        out = x.copy()
+        mask = x < 0
+        out[mask] = 0.01 * x[mask]
+        return out
+
+
+    def elu(x, alpha=1.0):
+        out = x.copy()
+        neg = x <= 0
+        out[neg] = alpha * (np.exp(x[neg]) - 1)
+        return out
+
+
+    def elu_where(x, alpha=1.0):
+        return np.where(x > 0, x, alpha * (np.exp(x) - 1))
+
+
+    def relu_mask(x):
+        out = x.copy()
+        out[x < 0] = 0
+        return out
+
+
+    def two_masks(x):
+        out = np.zeros_like(x)
+        small = np.abs(x) < 1
+        out[small] = 0.5 * x[small] ** 2
+        out[~small] = np.abs(x[~small]) - 0.5
+        return np.sum(out) * math.sqrt(2.0)
+
+
+    def broadcast_where(x, alpha):
+        return np.where(x >= 0, x, alpha * x)
+
+
+    def gated(x, y):
+        return np.where(x > y, x * y, x - y)
+    """
+).lstrip()
+
+# Away from the kinks: no element within 0.05 of 0 or of +-1.
+V = np.array([[-1.7, -0.6, 0.4, 1.3], [0.8, -0.3, -1.2, 2.1], [0.25, -2.2, 0.6, -0.45]])
+ACTIVATION_CALLS: dict[str, list[tuple[Any, ...]]] = {
+    "leaky_relu": [(V,), (V[0],)],
+    "leaky_relu_layer": [(V, RNG.normal(size=(4, 3)), RNG.normal(size=3))],
+    "leaky_mask": [(V,)],
+    "elu": [(V,)],
+    "elu_where": [(V,)],
+    "relu_mask": [(V,)],
+    "two_masks": [(V,)],
+    "broadcast_where": [(V[0], np.array([[0.1], [0.2], [0.3]]))],
+    "gated": [(V, V[::-1, ::-1] + 0.05)],
+}
+
+
+@pytest.fixture(scope="module")
+def activations() -> tuple[dict[str, Any], dict[str, Any], str]:
+    return load(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATION_CALLS))
+def test_activation_gradients(name: str, activations: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    forward, backward, code = activations
+    for args in ACTIVATION_CALLS[name]:
+        try:
+            check_gradients(forward[name], backward[f"{name}_backward"], list(args))
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n--- generated\n{_function(code, f'{name}_backward')}") from None
+        check_split_style(ACTIVATIONS, name, forward[name], backward[f"{name}_backward"], list(args))
+
+
+def _backprop(code: str, name: str) -> list[str]:
+    text = _function(code, f"{name}_backward")
+    lines = text[text.index("# backprop"):].splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith(("#", "return"))]
+
+
+def test_where_masks_each_gradient_once(activations: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    code = activations[2]
+    assert _backprop(code, "leaky_relu") == ["dx = np.where(x >= 0, dout, alpha * dout)"]
+    layer = _backprop(code, "leaky_relu_layer")
+    assert "da = np.where(a > 0, dh, 0.1 * dh)" in layer, layer
+
+
+def test_boolean_masks_pick_each_element_once(activations: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    """A mask never names a position twice: no np.add.at, no _kept_writes."""
+    code = activations[2]
+    for name in ("leaky_mask", "elu", "relu_mask", "two_masks"):
+        text = _function(code, f"{name}_backward")
+        assert "add.at" not in text and "_kept_writes" not in text, text
+    assert "_kept_writes" not in code, code
+    assert "dx[mask] +=" in _function(code, "leaky_mask_backward")
+
+
+def test_split_caches_the_mask_once() -> None:
+    split = codegen.generate(ACTIVATIONS, style="split")
+    assert "cache = (mask, x)" in _function(split, "leaky_mask_forward"), split
+    assert "cache = (x, alpha)" in _function(split, "leaky_relu_forward"), split

@@ -346,7 +346,7 @@ class Differentiator(FlowReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
-            elif node.rule.name == "setitem" and self.fn.arrays:  # a list element is a number
+            elif node.rule.name == "setitem" and self.fn.arrays and not _fits(node):  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
@@ -518,6 +518,12 @@ def _as_value(index: ast.expr) -> ast.expr:
     if isinstance(index, ast.Tuple):
         return ast.Tuple([value(e) for e in index.elts], ast.Load())
     return value(index)
+
+
+def _fits(setitem: ir.Op) -> bool:
+    """Whether the value written has the shape of the part written (see the normaliser)."""
+    fits = setitem.keywords.get("__fits__")
+    return isinstance(fits, ast.Constant) and fits.value is True
 
 
 def _written(setitem: ir.Op) -> ir.Node:

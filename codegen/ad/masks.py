@@ -30,15 +30,15 @@ def masked_once(d: Differentiator, op: ir.Op, gradient: ast.expr) -> bool:
     if len(op.args) != 3:
         return False
     condition, left, right = op.args
-    ones = _terms(d, left, gradient), _terms(d, right, gradient)
-    if ones[0] is None or ones[1] is None or not set(ones[0]) & set(ones[1]):
+    chosen, other = _terms(d, left, gradient), _terms(d, right, gradient)
+    if chosen is None or other is None or not set(chosen) & set(other):
         return False
     np_name = d.modules["np"]
     d.result.modules.add("np")
-    for var in [*ones[0], *(v for v in ones[1] if v not in ones[0])]:
-        chosen = [_total(terms.get(var, [])) for terms in ones]
+    for var in [*chosen, *(v for v in other if v not in chosen)]:
+        branches = [_total(chosen.get(var, [])), _total(other.get(var, []))]
         where = ast.parse(f"{np_name}.where", mode="eval").body
-        combined = simplify(ast.Call(where, [ir.render(condition), *chosen], []))
+        combined = simplify(ast.Call(where, [ir.render(condition), *branches], []))
         leaf = ir.Leaf(ast.Name(var, ast.Load()), var)
         d.contribute(leaf, d.unbroadcast(combined, leaf, op))
     return True

@@ -22,7 +22,7 @@ SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"
 # Rows whose value has their first operand's shape.
 _SAME_SHAPE = frozenset({
     "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged", "numpy.flip",
-    "numpy.linalg.inv",
+    "numpy.linalg.inv", "numpy.copy",
 })  # fmt: skip
 
 
@@ -43,12 +43,25 @@ class ShapeKeys:
         key = self.key(value) if value is not None else None
         self.keys[target] = SCALAR if target in self.numbers else key or target
 
+    def compared(self, compare: ast.Compare) -> str | None:
+        """A comparison of names and numbers (a mask) broadcasts as arithmetic does."""
+        keys: set[str | None] = set()
+        for operand in (compare.left, *compare.comparators):
+            if isinstance(operand, ast.Name) and operand.id not in self.numbers:
+                keys.add(self.keys.get(operand.id, operand.id))
+            elif not is_number(operand, self.numbers):
+                return None
+        keys.discard(SCALAR)
+        return keys.pop() if len(keys) == 1 and None not in keys else SCALAR if not keys else None
+
     def key(self, node: ir.Node) -> str | None:
         if isinstance(node, ir.Leaf):
             if node.number:
                 return SCALAR
             if node.var is not None and node.index is None:
                 return self.keys.get(node.var, node.var)
+            if isinstance(node.expr, ast.Compare):
+                return self.compared(node.expr)
             return SCALAR if is_number(node.expr, self.numbers) else None
         kind = node.rule.kind
         if kind == "scalar":

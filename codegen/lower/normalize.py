@@ -729,6 +729,27 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
                 return False
         return True
 
+    def fits_written(self, value: ir.Node, base: str, index: ast.expr) -> bool:
+        """Whether `a[index] = value` writes a value of the shape of `a[index]`: an
+        elementwise function of `x[index]`, `x` of `a`'s shape (`out[mask] = 0.01 *
+        x[mask]`), whose gradient then needs no summing back."""
+        key = self.shapes.keys.get(base)
+        if key is None or key == SCALAR:
+            return False
+        dumped = ast.dump(index)
+
+        def fits(node: ir.Node) -> bool:
+            if isinstance(node, ir.Leaf):
+                if node.var is None or node.index is None or ast.dump(node.index) != dumped:
+                    return False
+                return self.shapes.keys.get(node.var, node.var) == key
+            if node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
+                return False
+            operands = [a for a in node.args if self.shapes.key(a) != SCALAR]
+            return bool(operands) and all(fits(a) for a in operands)
+
+        return fits(value)
+
     def is_mask(self, expr: ast.expr) -> bool:
         """Whether `expr` is certainly a boolean mask: a comparison, or masks combined."""
         if isinstance(expr, ast.Compare):
@@ -879,6 +900,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             statement = ast.Assign([ast.Subscript(tree.value, index, ast.Store())], value_expr(value))
             self.body.append(ir.Plain(statement, origin))
             return
+        fits = ast.Constant(self.fits_written(value, old, index))  # v has the shape of a[index]
         if isinstance(value, ir.Op):
             value = self.stage_children(value, origin)
             temp = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.forward))
@@ -886,7 +908,8 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
         unique = ast.Constant(self.is_basic_index(index))  # no position written twice
-        op = ir.Op(RULES["setitem"], [base, value], {"index": index, "__unique__": unique}, ast.Constant(None))
+        keywords = {"index": index, "__unique__": unique, "__fits__": fits}
+        op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
         new = self.new_binding(name)
         self.env[name] = new
         self.emit_stage(new, op, origin)
