@@ -729,6 +729,20 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
                 return False
         return True
 
+    def copied(self, name: str) -> ir.Leaf | None:
+        """`x` when `name` is `x.copy()`, staged in this block: `out = x.copy()` then
+        `out[mask] = v` writes into a copy of `x` anyway, and the gradient of `x` is
+        then the upstream one with the mask zeroed, not zeros plus a copy of it."""
+        for statement in reversed(self.body):
+            if isinstance(statement, ir.Stage) and statement.target == name:
+                value = statement.value
+                if isinstance(value, ir.Op) and value.rule.name == "numpy.copy" and len(value.args) == 1:
+                    source = value.args[0]
+                    if isinstance(source, ir.Leaf) and source.var is not None and source.index is None:
+                        return ir.Leaf(ast.Name(source.var, ast.Load()), source.var)
+                return None
+        return None
+
     def fits_written(self, value: ir.Node, base: str, index: ast.expr) -> bool:
         """Whether `a[index] = value` writes a value of the shape of `a[index]`: an
         elementwise function of `x[index]`, `x` of `a`'s shape (`out[mask] = 0.01 *
@@ -906,7 +920,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             temp = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.forward))
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
-        base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
+        base = self.copied(old) or ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
         unique = ast.Constant(self.is_basic_index(index))  # no position written twice
         keywords = {"index": index, "__unique__": unique, "__fits__": fits}
         op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
