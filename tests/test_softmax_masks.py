@@ -367,7 +367,14 @@ def test_boolean_masks_pick_each_element_once(activations: tuple[dict[str, Any],
         text = _function(code, f"{name}_backward")
         assert "add.at" not in text and "_kept_writes" not in text, text
     assert "_kept_writes" not in code, code
-    assert "dx[mask] +=" in _function(code, "leaky_mask_backward")
+    # The author's own backward: the upstream gradient, the masked part written anew.
+    assert _backprop(code, "leaky_mask") == [
+        "dx = dout_1.copy()",
+        "dtimes_x = dout_1[mask]",
+        "dx[mask] = 0.01 * dtimes_x",
+        "if isinstance(x, list):",
+        "dx = dx.tolist()",
+    ], _function(code, "leaky_mask_backward")
 
 
 def test_split_caches_the_mask_once() -> None:

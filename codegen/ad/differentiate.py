@@ -104,6 +104,9 @@ class Differentiator(FlowReversal):
         self.hoisted: dict[str, int] = {}  # gradient -> id of the loop it is zeroed before
         self.folded: dict[str, ast.expr] = {}  # gradient name -> the name it equals
         self.nested: set[str] = set()  # list gradients added to inside a branch or loop
+        # gradient -> (index, block, line) of its `dx[index] = 0.0`, while nothing else
+        # has touched it: a contribution to dx[index] then replaces that line.
+        self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
@@ -119,6 +122,7 @@ class Differentiator(FlowReversal):
         if var is None or var not in self.useful:
             return
         name = self.names.grad(var)
+        zeroed = self.zeroed.pop(name, None)
         self.grad_vars[name] = var
         target: ast.expr = ast.Name(name, ast.Store())
         if name in self.folded and name not in self.state:
@@ -139,7 +143,7 @@ class Differentiator(FlowReversal):
                 self.state[name] = "fresh"
                 self.hoisted[name] = id(outer)
         if leaf.index is not None:
-            self.contribute_element(leaf, name, gradient)
+            self.contribute_element(leaf, name, gradient, zeroed)
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
@@ -164,7 +168,9 @@ class Differentiator(FlowReversal):
         name = self.names.grad(var)
         return ir.clone(self.folded[name]) if name in self.folded else ast.Name(name, ast.Load())
 
-    def contribute_element(self, leaf: ir.Leaf, name: str, gradient: ast.expr) -> None:
+    def contribute_element(
+        self, leaf: ir.Leaf, name: str, gradient: ast.expr, zeroed: tuple[str, list[str], str] | None = None
+    ) -> None:
         """Accumulate into `dvar[index]`: a list element, or a part of an array."""
         assert leaf.var is not None and leaf.index is not None
         var = leaf.var
@@ -195,6 +201,13 @@ class Differentiator(FlowReversal):
             self.emit(ast.Expr(call))
             return
         key = ast.dump(leaf.index)
+        if zeroed is not None and zeroed[0] == key and zeroed[1] is self.out[-1] and not is_list:
+            # `dx[mask] = 0.0` then `dx[mask] += v`: the part written is just v.
+            block, line = zeroed[1], zeroed[2]
+            del block[next(i for i in reversed(range(len(block))) if block[i] is line)]
+            self.emit(ast.Assign([target], gradient))
+            self.elements.setdefault(name, set()).add(key)
+            return
         distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
         if len(self.out) > 1 or not distinct:
             # In a branch or loop another path may add to any element; and `v[-2]` or
@@ -234,6 +247,8 @@ class Differentiator(FlowReversal):
         self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{unparse.expression(gradient)}.copy()", mode="eval").body))
         self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0.0)))
         if masked == name:
+            if isinstance(op.keywords.get("__unique__"), ast.Constant) and op.keywords["__unique__"].value is True:
+                self.zeroed[name] = (ast.dump(index), self.out[-1], self.out[-1][-1])
             self.state[name] = "fresh"
             self.grad_vars[name] = old.var
             self.nested.add(name)  # every element holds a gradient already: later ones add to it
@@ -426,6 +441,7 @@ class Differentiator(FlowReversal):
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
         del self.state[name]
+        self.zeroed.pop(name, None)
 
     def finish_param(self, param: ir.Param) -> None:
         if not param.differentiable:

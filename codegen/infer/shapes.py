@@ -94,6 +94,8 @@ class ShapeKeys:
         if exact is not None:
             lead, kept = exact
             return None if not lead and not kept else f"dims:{lead}|{kept}"
+        if _only_operand(arg, op):
+            return None
         arg_key = self.key(arg)
         out_key = self.key(op)
         if arg_key is not None and arg_key == out_key:
@@ -103,6 +105,25 @@ class ShapeKeys:
         if arg_key is not None and out_key is not None and arg_key.startswith(f"<={out_key}|"):
             return "axis:" + arg_key.split("|", 1)[1]
         return "helper"
+
+
+def _only_operand(arg: ir.Node, op: ir.Node) -> bool:
+    """Whether `op` is elementwise in `arg`, a part of an array (`x[mask]`), and numbers:
+    it has `arg`'s shape, whatever the part's (`0.01 * x[mask]`)."""
+    if not (isinstance(op, ir.Op) and op.rule.kind == "elementwise" and isinstance(arg, ir.Leaf)):
+        return False
+    if arg.var is None or arg.index is None:
+        return False
+    same = ast.dump(arg.expr)
+    for other in op.args:
+        if isinstance(other, ir.Leaf) and (ast.dump(other.expr) == same or other.number or _literal(other.expr)):
+            continue
+        return False
+    return True
+
+
+def _literal(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and type(expr.value) in (int, float)
 
 
 class Ranks:
