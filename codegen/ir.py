@@ -224,6 +224,8 @@ class Function:
     list_values: set[str] = field(default_factory=set)  # names indexed as Python lists
     arrays: bool = True  # whether a value the kinds leave unknown may be an array
     maybe_lists: set[str] = field(default_factory=set)  # parameters indexed like lists, of unknown kind
+    array_likes: set[str] = field(default_factory=set)  # parameters that may be lists numpy reads whole
+    whole_lists: set[str] = field(default_factory=set)  # of those, the ones proved (annotated) lists
 
     @property
     def param_names(self) -> set[str]:

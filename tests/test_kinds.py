@@ -248,13 +248,61 @@ def _function(code: str, name: str) -> str:
 
 def test_a_rank_survives_a_loop() -> None:
     """`h0: "D"` carried through `h = np.tanh(W @ h + x[t])`: every binding of h is a
-    vector, so the products' gradients are written exactly, not with the helpers."""
+    vector, so the products' gradients are written exactly, not with the helpers,
+    and `W @ h + x[t]` (both of length D) needs no summing back."""
     source = (
         "import numpy as np\n\n\ndef rnn(h0: \"D\", W: \"D D\", x: \"T D\"):\n    h = h0\n"
         "    for t in range(x.shape[0]):\n        h = np.tanh(W @ h + x[t])\n    return np.sum(h)\n"
     )
     forward, backward, code = load(source)
-    assert "dW += np.outer(dW_dot_h, h)" in code and "dh = W.T @ dW_dot_h" in code
-    assert "_matmul_dx" not in code
+    assert "dW += np.outer(dh_1_plus, h)" in code and "dh = W.T @ dh_1_plus" in code
+    assert "_matmul_dx" not in code and "_unbroadcast" not in code  # `W @ h` of a vector h is a vector of W's rows
     rng = np.random.default_rng(1)
     check_gradients(forward["rnn"], backward["rnn_backward"], [rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=(4, 3))])
+
+
+COSINE = (
+    "import math\nimport numpy as np\n\n\ndef cosine(a, b):\n"
+    "    return np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))\n\n\n"
+    "def total(x):\n    return np.sum(x * x)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [([1, 2, 3], [2, -1, 4]), ([1.5, -2.0], [0.5, 3.0]), (np.array([1.0, 2.0, 3.0]), [2, -1, 4])],
+    ids=["int lists", "float lists", "an array and a list"],
+)
+def test_lists_that_numpy_reads_whole_work_in_every_mode(a: Any, b: Any) -> None:
+    """A list only passed to numpy (cosine similarity of two lists) is read as an
+    array where a derivative does arithmetic with it: it raised `list * float`."""
+    forward, backward, code = load(COSINE)
+    assert "np.asarray(b) * dnorm_b" in code
+    assert "2 * dout * x" in code  # `x * x` proves x is no list: read as it is
+    da, db = backward["cosine_backward"](a, b)
+    for grad, value in ((da, a), (db, b)):
+        assert isinstance(grad, np.ndarray) and grad.shape == np.shape(value)  # numpy made it an array
+    arrays = [np.asarray(a, dtype=float), np.asarray(b, dtype=float)]
+    expected = backward["cosine_backward"](*arrays)
+    np.testing.assert_allclose(da, expected[0]), np.testing.assert_allclose(db, expected[1])
+    check_gradients(forward["cosine"], backward["cosine_backward"], arrays)
+    split = codegen.generate(COSINE, style="split", functions=["cosine"])
+    namespace: dict[str, Any] = {}
+    exec(split, namespace)
+    _, cache = namespace["cosine_forward"](a, b)
+    for got, want in zip(namespace["cosine_backward"](1.0, cache), (da, db)):
+        np.testing.assert_allclose(got, want)
+    jvp: dict[str, Any] = {}
+    exec(codegen.generate(COSINE, mode="forward", functions=["cosine"]), jvp)
+    ta, tb = [1.0] * len(a), [0.5] * len(b)
+    _, dot = jvp["cosine_jvp"](a, b, ta, tb)
+    np.testing.assert_allclose(dot, np.dot(da, ta) + np.dot(db, tb))
+
+
+def test_an_annotated_list_numpy_reads_whole_gets_a_list_gradient() -> None:
+    source = "import numpy as np\n\n\ndef f(a: list[float], b):\n    return np.sum(np.tanh(a)) * np.linalg.norm(a) + np.dot(a, b)\n"
+    forward, backward, code = load(source)
+    assert "da = da.tolist()" in code
+    da, db = backward["f_backward"]([1, 2, 3], np.array([1.0, 2.0, 3.0]))
+    assert isinstance(da, list) and isinstance(db, np.ndarray)
+    check_gradients(forward["f"], backward["f_backward"], [[1.0, 2.0, 3.0], np.array([1.0, 2.0, 3.0])])

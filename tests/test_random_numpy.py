@@ -86,12 +86,15 @@ from hypothesis import strategies as st
 import codegen
 from tests.support import (
     LONG,
+    as_tuple,
     check_forward_mode,
     check_gradients,
     check_split_style,
+    fused_gradients,
     gradient_names,
     load,
     run_random_programs,
+    upstream_for,
 )
 
 LIMIT = 4.0  # bound on the magnitude of every element a program computes
@@ -1649,6 +1652,38 @@ def assert_constants_are_constant(fn: Callable[..., Any], names: list[str], kind
             assert np.all(np.abs(slope) < 1e-6), f"codegen treats {param} as a constant, yet the output moves: {slope}"
 
 
+class _Vector(list[float]):
+    """A list as users pass one, except that `+` and `*` (concatenation and
+    repetition, never what a numpy program means) raise."""
+
+    def _refuse(self, other: Any) -> Any:
+        raise TypeError("a list here would be concatenated or repeated")
+
+    __add__ = __radd__ = __iadd__ = __mul__ = __rmul__ = __imul__ = _refuse
+
+
+def check_vectors_passed_as_lists(forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
+                                  args: list[Any]) -> bool:  # fmt: skip
+    """Users pass lists where numpy reads arrays: where the forward takes each vector
+    as a list too, the backward gives the same gradients with them. Whether it did."""
+    vectors = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind == "f"]
+    if not vectors:
+        return False
+    listed = [_Vector(a.tolist()) if i in vectors else a for i, a in enumerate(args)]
+    try:
+        with np.errstate(all="ignore"):
+            forward_fn(*listed)
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return False  # the forward itself takes no list here
+    weights = upstream_for(as_tuple(forward_fn(*args)), np.random.default_rng(3))
+    want = fused_gradients(forward_fn, backward_fn, args, weights)
+    got = fused_gradients(forward_fn, backward_fn, listed, weights)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(w, dtype=float), rtol=1e-9, atol=1e-12,
+                                   err_msg="a vector passed as a list")  # fmt: skip
+    return True
+
+
 def check_other_styles(program: Program, fn: Function, forward_fn: Callable[..., Any],
                        backward_fn: Callable[..., Any], args: list[Any]) -> None:  # fmt: skip
     """Split style and forward mode agree with the (already checked) fused backward."""
@@ -1696,6 +1731,8 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
         else:
             assert backward_fn(*args) is None
         assert_constants_are_constant(forward[fn.name], names, fn.kinds, args)
+        if names and check_vectors_passed_as_lists(forward[fn.name], backward_fn, args):
+            stats["vectors also passed as lists"] += 1
         if other_styles:
             check_other_styles(program, fn, forward[fn.name], backward_fn, args)
     stats["checked"] += 1

@@ -19,6 +19,7 @@ from codegen.ad.masks import masked_once
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.rules import HELPER_ROWS
 from codegen.emit import helpers
+from codegen.infer.bindings import number_index
 from codegen.infer.dims import Dims
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, ShapeKeys
 from codegen.ir import render, substitute
@@ -328,6 +329,8 @@ class Differentiator(FlowReversal):
                 self.result.modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
         expanded = substitute(template, mapping, frozenset(fresh))
+        if self.fn.array_likes and as_arrays(expanded, self.fn.array_likes, self.modules["np"]):
+            self.result.modules.add("np")
         if "keep" in uses or "count" in uses:
             self.result.modules.add("np")
             expanded = expand_macros(expanded, mapping, self.modules["np"])
@@ -456,10 +459,11 @@ class Differentiator(FlowReversal):
         name = self.names.grad(param.name)
         if name in self.state:
             self.result.gradients[param.name] = ast.Name(name, ast.Load())
-            if param.name in self.fn.maybe_lists and name not in self.list_gradients:
+            whole = param.name in self.fn.whole_lists
+            if (param.name in self.fn.maybe_lists or whole) and name not in self.list_gradients:
                 # Read as a list would be, it may have been one: so is its gradient.
                 listed = f"{name} = {name}.tolist()"
-                known = param.name in self.fn.lists
+                known = param.name in self.fn.lists or whole
                 self.emit(ast.parse(listed if known else f"if isinstance({param.name}, list):\n    {listed}").body[0])
         else:
             self.result.gradients[param.name] = self.zero(param.name)
@@ -478,6 +482,29 @@ class Differentiator(FlowReversal):
             self.result.modules.add("np")
             return zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
         return ast.Constant(0.0)
+
+
+def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> bool:
+    """Reads each of `names` that `expr` uses in arithmetic, as a receiver or
+    sliced through `np.asarray` (in place): they may be lists that numpy read
+    as arrays. Whether any was."""
+    wrapped = False
+
+    def wrap(node: ast.expr) -> ast.expr:
+        nonlocal wrapped
+        if not (isinstance(node, ast.Name) and node.id in names):
+            return node
+        wrapped = True
+        return ast.parse(f"{np_name}.asarray({node.id})", mode="eval").body
+
+    for node in ast.walk(expr):
+        if isinstance(node, ast.BinOp):
+            node.left, node.right = wrap(node.left), wrap(node.right)
+        elif isinstance(node, ast.UnaryOp):
+            node.operand = wrap(node.operand)
+        elif isinstance(node, ast.Attribute) or isinstance(node, ast.Subscript) and not number_index(node.slice):
+            node.value = wrap(node.value)
+    return wrapped
 
 
 class _Macros(ast.NodeTransformer):

@@ -16,7 +16,7 @@ import re
 import textwrap
 
 from codegen import ir
-from codegen.ad.differentiate import _mentions, expand_macros, render, substitute, useful_variables, zeros_like
+from codegen.ad.differentiate import _mentions, as_arrays, expand_macros, render, substitute, useful_variables, zeros_like
 from codegen.ad.reverse_flow import bound_at_level
 from codegen.emit import assertions, helpers, typed
 from codegen.emit.module import _loop_header, _statement_lines
@@ -178,7 +178,12 @@ class ForwardMode:
                 mapping[helper] = ast.Name(self.modules[helper], ast.Load())
         if _mentions(template, "keep") or _mentions(template, "count"):
             self.used_modules.add("np")
-        return simplify(expand_macros(substitute(template, mapping), mapping, self.modules["np"]))
+        expanded = substitute(template, mapping)
+        # A list parameter numpy reads whole, and its tangent, may meet arithmetic here.
+        likes = {name for var in self.fn.array_likes for name in (var, self.tangents.get(var, var))}
+        if likes and as_arrays(expanded, likes, self.modules["np"]):
+            self.used_modules.add("np")
+        return simplify(expand_macros(expanded, mapping, self.modules["np"]))
 
     def may_widen(self, node: ir.Op, inner: list[ast.expr | None]) -> bool:
         """Whether an operand without a tangent may be larger than those with one."""

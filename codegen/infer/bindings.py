@@ -165,3 +165,26 @@ def first_rebinding(function: Function, name: str) -> int:
                     simple = node is statement and isinstance(node, (ast.Assign, ast.AnnAssign))
                     return index if simple else index - 1
     return len(function.body)
+
+
+def read_only_by_calls(function: Function, names: set[str]) -> set[str]:
+    """The `names` the function's text passes only to calls (`np.dot(a, b)`,
+    `len(a)`) or reads element by element (`a[i]`): never an operand of
+    arithmetic, a method's receiver or sliced. Such a value may be a list that
+    numpy reads as an array; a template doing arithmetic with it must make it one."""
+    used: set[str] = set()
+    for statement in function.body:
+        for node in ast.walk(statement):
+            operands: list[ast.expr] = []
+            if isinstance(node, ast.BinOp):
+                operands = [node.left, node.right]
+            elif isinstance(node, ast.UnaryOp):
+                operands = [node.operand]
+            elif isinstance(node, ast.AugAssign):
+                operands = [node.target]
+            elif isinstance(node, ast.Attribute):
+                operands = [node.value]
+            elif isinstance(node, ast.Subscript) and not number_index(node.slice):
+                operands = [node.value]
+            used |= {o.id for o in operands if isinstance(o, ast.Name)}
+    return names - used

@@ -256,13 +256,21 @@ class FlowLowering:
                 loop.body.append(self.copy_stage(entry, final, loop.origin))
                 loop.copybacks += 1
                 self.forget_shape(name, entry)
-            self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
+            self.forget_sizes(name, entry)
             self.env[name] = entry
+
+    def forget_sizes(self, name: str, entry: str) -> None:
+        """A carried name's sizes may change from one iteration to the next; the
+        rank every binding of it has does not (`W @ h` of a vector h is a vector)."""
+        self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
+        kind = self.every_binding(name)  # type: ignore[attr-defined]
+        if kind.what == lattice.ARRAY and kind.rank is not None or kind.what == lattice.SEQUENCE:
+            self.dims.shapes[entry] = (None,) * (kind.rank or 1)  # type: ignore[attr-defined]
 
     def forget_shape(self, name: str, entry: str) -> None:
         """What a carried name's shape was before the loop no longer holds, unless
         the kinds prove the source name a number in every binding."""
-        self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
+        self.forget_sizes(name, entry)
         if self.proved_number(name):  # type: ignore[attr-defined]
             self.numbers.add(entry)  # type: ignore[attr-defined]
             self.shapes.keys[entry] = SCALAR  # type: ignore[attr-defined]

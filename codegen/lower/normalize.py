@@ -1257,6 +1257,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
+        likes = self.array_likes(params)
         fn = ir.Function(
             name=self.function.name,
             params=params,
@@ -1279,11 +1280,20 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             list_values=set(self.lists),
             arrays=self.arrays,
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
+            array_likes=likes,
+            whole_lists={p for p in likes - self.lists if self.kinds_of(self.function).param(p).what == lattice.LIST},
         )
         if not self.forward:  # forward mode's tangents of the staged forms are the generic rules'
             recognise_softmax(fn, self.resolve)
         drop_shift_gradients(fn)
         return fn
+
+    def array_likes(self, params: list[ir.Param]) -> set[str]:
+        """The parameters that may be lists numpy reads as arrays: of no proved
+        array or number kind, and only passed to calls or read element by element."""
+        kinds = self.kinds_of(self.function)
+        unsettled = {p.name for p in params if kinds.param(p.name).what in (lattice.UNKNOWN, lattice.SEQUENCE, lattice.LIST)}
+        return bindings.read_only_by_calls(self.function, unsettled) if self.arrays else set()
 
 
 def _negated(node: ast.expr) -> ast.expr | None:
