@@ -107,6 +107,21 @@ LOSSES = textwrap.dedent(
         return loss + np.sum(scores * scores), scores
 
 
+    def max_other_axis(x, y):
+        N = x.shape[0]
+        shifted = x - np.max(x, axis=0, keepdims=True)
+        logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        return -np.sum(logp[np.arange(N), y]) / N
+
+
+    def global_max(x, y):
+        N = x.shape[0]
+        scores = x - np.max(x)
+        probs = np.exp(scores)
+        probs = probs / probs.sum(axis=1, keepdims=True)
+        return -np.sum(np.log(probs[range(N), y])) / N
+
+
     def some_rows(x, y, n):
         shifted = x - np.max(x, axis=1, keepdims=True)
         logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
@@ -143,6 +158,8 @@ CALLS: dict[str, list[tuple[Any, ...]]] = {
     "column_softmax": [(X, [0, 1, 2, 3, 0])],
     "no_keepdims": [(RNG.normal(size=(4, 4)), [0, 1, 2, 3])],
     "probs_reused": [(X, np.array(LABELS))],
+    "max_other_axis": [(X, LABELS)],
+    "global_max": [(X, np.array(LABELS))],
     "some_rows": [(X, [1, 2, 0], 3)],
     "first_rows": [(X, np.array(LABELS))],
 }
