@@ -168,6 +168,7 @@ case("numpy.add.n", "grouped", "return (x + y) + z * 2", U((3,)), U((2, 3)), U((
 _SHIFT = "s = x - np.max(x, axis=1, keepdims=True)\n"
 case("numpy.sub.shift", "log-softmax", _SHIFT + "return s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))", U((2, 3)))
 case("numpy.sub.shift", "softmax", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True)", U((2, 3)))
+case("numpy.sub.shift", "constant-shift", "s = x - np.max(x)\nz = np.sum(np.exp(s), axis=0, keepdims=True)\nreturn s - np.log(z)", U((2, 3)))
 # The maximum keeps its gradient where the shift is not only a softmax's.
 case("numpy.sub", "shift-also-returned", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True) + s", U((2, 3)))
 case(

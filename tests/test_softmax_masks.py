@@ -171,6 +171,7 @@ FUSED = {
     "log_softmax_loss": ("dshifted = np.exp(logp) *", "dshifted[np.arange(N), y] -="),
     "unshifted": ("dx = p *", "dx[np.arange(N), y] -="),
     "probs_reused": ("= scores_2 *", "[np.arange(N), y] -="),
+    "global_max": ("dscores = probs_1 *", "dscores[range(N), y] -="),
 }
 # Not a cross-entropy whose picks cover the rows of a softmax along axis 1.
 GENERIC = ("column_softmax", "no_keepdims", "some_rows", "first_rows")

@@ -41,8 +41,9 @@ def drop_shift_gradients(fn: ir.Function) -> None:
             value.rule = RULES["numpy.sub.shift"]
 
 
-def _max_axis(args: list[ir.Node], definitions: dict[str, ir.Stage]) -> int | None:
-    """k when the operands are `x` and `np.max(x, axis=k, keepdims=True)` (staged)."""
+def _max_axis(args: list[ir.Node], definitions: dict[str, ir.Stage]) -> int | str | None:
+    """k when the operands are `x` and `np.max(x, axis=k, keepdims=True)` (staged);
+    "all" for `np.max(x)`, a constant shift, which no softmax along any axis sees."""
     x, m = args
     if not (isinstance(x, ir.Leaf) and isinstance(m, ir.Leaf) and x.var and m.var and x.index is None and m.index is None):
         return None
@@ -54,17 +55,19 @@ def _max_axis(args: list[ir.Node], definitions: dict[str, ir.Stage]) -> int | No
     keepdims, axis = op.keywords.get("keepdims"), op.keywords.get("axis")
     same = isinstance(inner, ir.Leaf) and inner.var == x.var and inner.index is None
     kept = isinstance(keepdims, ast.Constant) and keepdims.value is True
+    if same and (axis is None or isinstance(axis, ast.Constant) and axis.value is None):
+        return "all"
     return int_axis(axis) if same and kept else None
 
 
 def _only_softmax(
-    name: str, axis: int, uses: dict[str, list[ir.Node | None]], definitions: dict[str, ir.Stage], fn: ir.Function
+    name: str, axis: int | str, uses: dict[str, list[ir.Node | None]], definitions: dict[str, ir.Stage], fn: ir.Function
 ) -> bool:
     found = uses.get(name, [])
     if not found:
         return False
     for user in found:
-        if isinstance(user, ir.Op) and user.rule.name in _SOFTMAX and _axis(user) == axis:
+        if isinstance(user, ir.Op) and user.rule.name in _SOFTMAX and _along(user, axis):
             continue
         if not isinstance(user, ir.Op) or len(user.args) != 1:
             return False
@@ -74,13 +77,14 @@ def _only_softmax(
         if exp_stage is None or exp_stage.target in fn.outputs:
             return False  # np.exp(shifted) inside a larger expression, or returned
         after = uses.get(exp_stage.target, [])
-        if not all(isinstance(u, ir.Op) and u.rule.name in _NORMALIZE and _axis(u) == axis for u in after):
+        if not all(isinstance(u, ir.Op) and u.rule.name in _NORMALIZE and _along(u, axis) for u in after):
             return False
     return True
 
 
-def _axis(op: ir.Op) -> int | None:
-    return int_axis(op.keywords.get("axis"))
+def _along(op: ir.Op, axis: int | str) -> bool:
+    """Whether the softmax `op` is along `axis` (any, for a constant shift)."""
+    return axis == "all" or int_axis(op.keywords.get("axis")) == axis
 
 
 def _useful(fn: ir.Function) -> set[str]:
