@@ -161,6 +161,7 @@ _PICKED = "N = x.shape[0]\n"
 case("numpy.softmax_nll", "", _PICKED + "p = np.exp(x)\np /= np.sum(p, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y]))", U((3, 4)), [0, 3, 1], held="y")
 case("numpy.softmax_nll", "3d", _PICKED + "e = np.exp(x)\np = e / np.sum(e, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y])) * 2.0", U((3, 4, 2)), [0, 3, 1], held="y")
 case("numpy.log_softmax_nll", "", _PICKED + "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.sum(lp[range(N), y]) / N", U((3, 4)), [0, 3, 1], held="y")
+case("numpy.log_softmax_nll", "mean", "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.mean(lp[np.arange(len(x)), y])", U((3, 4)), [2, 2, 0], held="y")
 case("numpy.log_softmax_nll", "probs-read-again", "n = len(x)\nz = np.sum(np.exp(x), axis=1, keepdims=True)\nlp = x - np.log(z)\nreturn -np.sum(lp[np.arange(n), y]) + np.sum(lp * lp)", U((3, 4)), np.array([2, 0, 1]), held="y")
 case("numpy.add.n", "", "return x + y + z", U((2, 3)), U((3,)), U((2, 1)))
 case("numpy.add.n", "four-with-a-constant", "return x.dot(y) + 1.0 + z + x[:, :1]", U((2, 3)), U((3, 2)), U((2,)))

@@ -67,6 +67,13 @@ LOSSES = textwrap.dedent(
         return -np.sum(logp[np.arange(N), y]) / N
 
 
+    def mean_loss(W, X, y):
+        scores = X @ W
+        scores = scores - np.max(scores, axis=1, keepdims=True)
+        log_probs = scores - np.log(np.sum(np.exp(scores), axis=1, keepdims=True))
+        return -np.mean(log_probs[np.arange(len(X)), y])
+
+
     def svm_loss(x, y):
         N = x.shape[0]
         correct_class_scores = x[np.arange(N), y]
@@ -153,6 +160,7 @@ CALLS: dict[str, list[tuple[Any, ...]]] = {
         )
     ],
     "log_softmax_loss": [(X, LABELS), (X, np.array(LABELS))],
+    "mean_loss": [(RNG.normal(size=(3, 4)), RNG.normal(size=(5, 3)), LABELS)],
     "svm_loss": [(X, np.array(LABELS))],
     "unshifted": [(X, LABELS)],
     "column_softmax": [(X, [0, 1, 2, 3, 0])],
@@ -172,6 +180,7 @@ FUSED = {
     "unshifted": ("dx = p *", "dx[np.arange(N), y] -="),
     "probs_reused": ("= scores_2 *", "[np.arange(N), y] -="),
     "global_max": ("dscores = probs_1 *", "dscores[range(N), y] -="),
+    "mean_loss": ("dscores_1 = np.exp(log_probs) * (dout / len(X))", "dscores_1[np.arange(len(X)), y] -= dout / len(X)"),
 }
 # Not a cross-entropy whose picks cover the rows of a softmax along axis 1.
 GENERIC = ("column_softmax", "no_keepdims", "some_rows", "first_rows")

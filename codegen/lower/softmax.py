@@ -7,7 +7,8 @@ scores.sum(axis=1, keepdims=True)`), its stages reach here as `p = e / t` with
 np.sum(np.exp(s), axis=k, keepdims=True)`; they become `numpy.normalize.staged`
 and `numpy.log_softmax.staged`, whose Jacobians are applied whole.
 
-A cross-entropy `-np.sum(np.log(p[rows, y]))` (or `-np.sum(lp[rows, y])`) of such
+A cross-entropy `-np.sum(np.log(p[rows, y]))` (or `-np.sum(lp[rows, y])`, or
+`-np.mean(...)`, the sum over the rows divided by their number) of such
 a softmax of `s` along axis 1 becomes one operation of `s`, whose gradient is
 `(p - onehot) * g`: `ds = p * g`, then `ds[rows, y] -= g`, as the author writes
 it. That holds only when `rows` picks every row of `s` once (`np.arange(N)` or
@@ -29,6 +30,7 @@ from codegen.ad.rules import RULES
 Resolve = Callable[[ast.expr], "str | None"]
 
 _SOFTMAX = ("numpy.normalize", "numpy.normalize.staged")
+_TOTALS = ("numpy.sum", "numpy.mean")
 _LOG_SOFTMAX = ("numpy.log_softmax", "numpy.log_softmax.staged")
 # Operations whose value has the rows of their first operand (of rank 2 or more).
 _ROW_KEEPING = ("numpy.sub.shift", "numpy.dot", "numpy.matmul", *_SOFTMAX, *_LOG_SOFTMAX)
@@ -146,11 +148,12 @@ def _with_cross_entropy(
 def _cross_entropy(
     node: ir.Op, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve
 ) -> ir.Op | None:
-    """The fused operation for `-np.sum(...)` of picked log-probabilities, or None."""
+    """The fused operation for `-np.sum(...)` (or `-np.mean(...)`) of picked
+    log-probabilities, or None."""
     if not (node.rule.name in ("neg", "numpy.neg") and len(node.args) == 1):
         return None
     total = node.args[0]
-    if not (isinstance(total, ir.Op) and total.rule.name == "numpy.sum" and not total.keywords and len(total.args) == 1):
+    if not (isinstance(total, ir.Op) and total.rule.name in _TOTALS and not total.keywords and len(total.args) == 1):
         return None
     picked = total.args[0]
     if isinstance(picked, ir.Leaf) and _whole(picked) and picked.var in definitions:
@@ -174,7 +177,13 @@ def _cross_entropy(
         rule, keywords = RULES["numpy.softmax_nll"], {"probs": probs, "axis": ast.Constant(1)}
     else:
         rule, keywords = RULES["numpy.log_softmax_nll"], {"logp": probs, "axis": ast.Constant(1)}
-    return ir.Op(rule, [ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var), picks], keywords, ir.render(node))
+    fused = ir.Op(rule, [ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var), picks], keywords, ir.render(node))
+    if total.rule.name == "numpy.sum":
+        return fused
+    # The mean over one pick a row: the sum over the N rows, divided by N.
+    assert isinstance(leaf.index, ast.Tuple) and isinstance(leaf.index.elts[0], ast.Call)
+    count = ir.Leaf(ir.clone(leaf.index.elts[0].args[0]))
+    return ir.Op(RULES["div"], [fused, count], {}, ir.render(node))
 
 
 def _softmax_logits(softmax: ir.Op, definitions: dict[str, ir.Stage]) -> ir.Leaf | None:
