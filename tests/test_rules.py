@@ -150,6 +150,8 @@ case("numpy.normalize", "all", "return e / np.sum(e)", U((4,), 0.5, 1.5), params
 case("numpy.normalize", "softmax", "e = np.exp(x)\nreturn e / np.sum(e, axis=0, keepdims=True)", U((3, 2)))
 case("numpy.log_softmax", "", "return x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))", U((2, 3)))
 case("numpy.log_softmax", "all", "return x - np.log(np.sum(np.exp(x)))", U((4,)))
+case("numpy.log_softmax", "last-axis", "return x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))", U((2, 3, 2)))
+case("numpy.normalize", "last-axis", "e = np.exp(x)\nreturn e / np.sum(e, axis=-1, keepdims=True)", U((2, 3)))
 # The same over statements, in place too (codegen/lower/softmax.py), and their cross-entropies.
 case("numpy.normalize.staged", "", "t = e.sum(axis=1, keepdims=True)\nreturn e / t", U((2, 3), 0.5, 1.5), params="e")
 case("numpy.normalize.staged", "in-place", "p = np.exp(x)\np /= p.sum(axis=0, keepdims=True)\nreturn p", U((3, 2)))

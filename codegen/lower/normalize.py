@@ -21,7 +21,7 @@ from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.shift import drop_shift_gradients
-from codegen.lower.softmax import recognise_softmax
+from codegen.lower.softmax import int_axis, recognise_softmax
 from codegen.lower.stacks import StackLowering, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
@@ -393,7 +393,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         if not (isinstance(kept, ast.Constant) and kept.value is True):
             return None
         axis = self.static(keywords["axis"], "np.sum")
-        return axis if isinstance(axis, ast.Constant) and isinstance(axis.value, int) else None
+        return axis if int_axis(axis) is not None else None  # `axis=-1` too
 
     def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = _BINOPS[kind]
