@@ -408,3 +408,50 @@ def test_split_caches_the_mask_once() -> None:
     split = codegen.generate(ACTIVATIONS, style="split")
     assert "cache = (mask, x)" in _function(split, "leaky_mask_forward"), split
     assert "cache = (x, alpha)" in _function(split, "leaky_relu_forward"), split
+
+
+# ---- every combination of the ways the parts are written ------------------------------
+_SHIFTS = {
+    "none": "",
+    "shifted": "s = s - np.max(s, axis=1, keepdims=True)\n",
+    "in-place": "s -= s.max(axis=1, keepdims=True)\n",
+    "constant": "s = s - np.max(s)\n",
+}
+_SOFTMAXES = {
+    "in-place": ("p = np.exp(s)\np /= p.sum(axis=1, keepdims=True)\n", "np.log(p[{rows}, y])", "p"),
+    "two-exps": ("p = np.exp(s) / np.sum(np.exp(s), axis=1, keepdims=True)\n", "np.log(p[{rows}, y])", "p"),
+    "log": ("lp = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))\n", "lp[{rows}, y]", "lp"),
+    "staged-log": ("Z = np.sum(np.exp(s), axis=1, keepdims=True)\nlp = s - np.log(Z)\n", "lp[{rows}, y]", "lp"),
+}
+_ROWS = {"shape": ("N = x.shape[0]\n", "np.arange(N)", True), "len": ("", "range(len(x))", True),
+         "given": ("", "np.arange(n)", False)}  # fmt: skip
+_COMBINATIONS = [
+    (shift, softmax, rows, mean, reused)
+    for i, (shift, softmax, rows, mean, reused) in enumerate(
+        (a, b, c, d, e) for a in _SHIFTS for b in _SOFTMAXES for c in _ROWS for d in (False, True) for e in (False, True)
+    )
+    if i % 7 == 0  # a spread of 28 of the 192
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("shift", "softmax", "rows", "mean", "reused"), _COMBINATIONS)
+def test_every_way_of_writing_it(shift: str, softmax: str, rows: str, mean: bool, reused: bool) -> None:
+    setup, picked, probs = _SOFTMAXES[softmax]
+    size, index, covers = _ROWS[rows]
+    picked = picked.format(rows=index)
+    total = f"-np.mean({picked})" if mean else f"-np.sum({picked}) / 4.0"
+    extra = f" + np.sum({probs} * {probs}) * 0.1" if reused else ""
+    body = f"{size}s = x * w\n{_SHIFTS[shift]}{setup}return {total}{extra}\n"
+    source = "import math\nimport numpy as np\n\n\ndef loss(x, w, y, n):\n" + textwrap.indent(body, "    ")
+    forward, backward, code = load(source)
+    x, w = RNG.normal(size=(4, 3)), RNG.normal(size=3)
+    for labels in ([2, 0, 1, 1], np.array([0, 0, 2, 1])):
+        try:
+            check_gradients(forward["loss"], backward["loss_backward"], [x, w, labels, 4])
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n--- forward\n{source}\n--- generated\n{code}") from None
+    check_split_style(source, "loss", forward["loss"], backward["loss_backward"], [x, w, [2, 0, 1, 1], 4])
+    # The author's form (probabilities times g) exactly where the rows picked are all of them.
+    dense = re.search(r"^\s*d\w+ = (p(_\d+)?|np\.exp\(lp(_\d+)?\)) \* \(dout / ", code, re.MULTILINE)
+    assert bool(dense) == covers, code
