@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import codegen
-from tests.support import check_gradients, check_split_style, load
+from tests.support import check_forward_mode, check_gradients, check_split_style, load
 
 RNG = np.random.default_rng(20)
 
@@ -207,6 +207,7 @@ def test_loss_gradients(name: str, losses: tuple[dict[str, Any], dict[str, Any],
         except AssertionError as error:
             raise AssertionError(f"{error}\n--- generated\n{_function(code, f'{name}_backward')}") from None
         check_split_style(LOSSES, name, forward[name], backward[f"{name}_backward"], list(args))
+        check_forward_mode(LOSSES, name, forward[name], backward[f"{name}_backward"], list(args))
 
 
 @pytest.mark.parametrize("name", list(FUSED))
@@ -346,11 +347,11 @@ ACTIVATIONS = textwrap.dedent(
 # Away from the kinks: no element within 0.05 of 0 or of +-1.
 V = np.array([[-1.7, -0.6, 0.4, 1.3], [0.8, -0.3, -1.2, 2.1], [0.25, -2.2, 0.6, -0.45]])
 ACTIVATION_CALLS: dict[str, list[tuple[Any, ...]]] = {
-    "leaky_relu": [(V,), (V[0],)],
+    "leaky_relu": [(V, 0.01), (V[0], 0.2)],
     "leaky_relu_layer": [(V, RNG.normal(size=(4, 3)), RNG.normal(size=3))],
     "leaky_mask": [(V,)],
-    "elu": [(V,)],
-    "elu_where": [(V,)],
+    "elu": [(V, 1.0)],
+    "elu_where": [(V, 1.5)],
     "relu_mask": [(V,)],
     "two_masks": [(V,)],
     "broadcast_where": [(V[0], np.array([[0.1], [0.2], [0.3]]))],
@@ -372,6 +373,7 @@ def test_activation_gradients(name: str, activations: tuple[dict[str, Any], dict
         except AssertionError as error:
             raise AssertionError(f"{error}\n--- generated\n{_function(code, f'{name}_backward')}") from None
         check_split_style(ACTIVATIONS, name, forward[name], backward[f"{name}_backward"], list(args))
+        check_forward_mode(ACTIVATIONS, name, forward[name], backward[f"{name}_backward"], list(args))
 
 
 def _backprop(code: str, name: str) -> list[str]:
