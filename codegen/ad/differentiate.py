@@ -206,7 +206,7 @@ class Differentiator(FlowReversal):
             # `dx[mask] = 0.0` then `dx[mask] += v`: the part written is just v.
             block, line = zeroed[1], zeroed[2]
             del block[next(i for i in reversed(range(len(block))) if block[i] is line)]
-            self.emit(ast.Assign([target], gradient))
+            self.emit(ast.Assign([ast.Subscript(ast.Name(name, ast.Load()), index, ast.Store())], gradient))
             self.elements.setdefault(name, set()).add(key)
             return
         distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
