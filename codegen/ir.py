@@ -208,6 +208,7 @@ class Function:
     outputs: list[str]  # SSA names of the returned values
     upstream: list[str]  # names of the upstream gradient parameters
     origins: list[str] = field(default_factory=list)  # forward source text per origin
+    comments: dict[int, str] = field(default_factory=dict)  # origin -> the author's comment on its line
     active: set[str] = field(default_factory=set)
     forced: set[str] = field(default_factory=set)  # parameters named by wrt
     lists: set[str] = field(default_factory=set)  # parameters indexed as Python lists

@@ -353,10 +353,11 @@ def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], b
     rng = np.random.default_rng(2)
     tangents = {p: rng.uniform(-1, 1, np.shape(args[params.index(p)])) for p in names}
     jvp = namespace[f"{name}_jvp"]
+    passed = params[: len(args)]  # the rest keep their defaults
     keywords = {
-        p: args[params.index(p)] if p in params else tangents[p.removesuffix("_dot")]
+        p: args[params.index(p)] if p in passed else tangents[p.removesuffix("_dot")]
         for p in inspect.signature(jvp).parameters
-        if p in params or p.removesuffix("_dot") in tangents
+        if p in passed or p.removesuffix("_dot") in tangents
     }
     outputs = as_tuple(forward_fn(*args))
     values, dots = jvp(**keywords)

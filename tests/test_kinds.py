@@ -306,3 +306,25 @@ def test_an_annotated_list_numpy_reads_whole_gets_a_list_gradient() -> None:
     da, db = backward["f_backward"]([1, 2, 3], np.array([1.0, 2.0, 3.0]))
     assert isinstance(da, list) and isinstance(db, np.ndarray)
     check_gradients(forward["f"], backward["f_backward"], [[1.0, 2.0, 3.0], np.array([1.0, 2.0, 3.0])])
+
+
+PENDULUM = (
+    "import math\nimport numpy as np\n\n\ndef pendulum(theta, omega, dt=0.01, steps=10):\n    g = 9.81\n"
+    "    for _ in range(steps):\n        omega = omega - g * math.sin(theta) * dt\n        theta = theta + omega * dt\n"
+    "    return theta\n\n\ndef descent(x, lr=0.1):\n    for _ in range(5):\n        x -= lr * math.cos(x)\n    return x * x\n"
+)
+
+
+def test_a_parameter_rebound_in_a_loop_is_what_its_reads_prove() -> None:
+    """`math.sin(theta)` in the loop sees the value passed in, then `theta + omega *
+    dt` of the previous step: both are numbers, and so are omega and its update. The
+    scalar code is then the same with and without the numpy import (it had
+    `_unbroadcast` and a broadcast upstream)."""
+    forward, backward, code = load(PENDULUM)
+    plain = codegen.generate(PENDULUM.replace("import numpy as np\n", ""))
+    for name in ("pendulum_backward", "descent_backward"):
+        assert _function(code, name) == _function(plain, name), name
+    assert "_unbroadcast" not in code and "np." not in code
+    check_gradients(forward["pendulum"], backward["pendulum_backward"], [0.5, 0.1])
+    check_gradients(forward["pendulum"], backward["pendulum_backward"], [1, 0])
+    check_gradients(forward["descent"], backward["descent_backward"], [0.3])

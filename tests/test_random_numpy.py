@@ -28,7 +28,7 @@ tie, and the last of three attempts at a point passes floats only.) The body has
 - products (`@`, `np.dot`, `.dot`, `np.matmul`) of numbers (`np.dot` only),
   vectors, matrices and stacks in either order, `v @ v.T`, `x @ x.T`, with or
   without annotations (numpy's rules decide the result); `np.outer`,
-  `np.inner`, `np.einsum`, `np.concatenate`/`np.concat`/`np.stack`, `np.where`
+  `np.inner`, `np.einsum` (implicit outputs, diagonals, traces, an ellipsis), `np.concatenate`/`np.concat`/`np.stack`, `np.where`
   with a constant mask or a comparison, array constants (inline or module-level);
 - softmax, log-sum-exp and standardisation along an axis, staged by hand;
 - reassignment, `+=` and friends, tuple unpacking, fan-out, item assignment
@@ -825,11 +825,14 @@ class Builder:
     def einsum(self, a: E) -> E:
         a = self.small(a, 1.0)
         if a.ndim == 1:
-            spec, b = self.pick(["i,i->", "i,j->ij", "i->"]), self.partner(a, [a.shape])
+            spec, b = self.pick(["i,i->", "i,j->ij", "i->", "...i,...i", "i,i"]), self.partner(a, [a.shape])
         else:
             k = a.shape[1]
-            spec = self.pick(["ij,jk->ik", "ij,ij->i", "ij->j", "ij,j->i", "ij->ji"])
-            shapes = {"ij,jk->ik": [(k, 3), (k, 2), (k, 1)], "ij,ij->i": [a.shape], "ij,j->i": [(k,)]}
+            specs = ["ij,jk->ik", "ij,ij->i", "ij->j", "ij,j->i", "ij->ji", "ij,jk", "...j,j->...", "...ij,...ij->..."]
+            if a.shape[0] == k:  # a diagonal, a trace, a product with itself transposed
+                specs += ["ii->i", "ii", "ij,ji->"]
+            spec = self.pick(specs)
+            shapes = {"ij,jk->ik": [(k, 3), (k, 2), (k, 1)], "ij,jk": [(k, 2)], "ij,j->i": [(k,)], "...j,j->...": [(k,)]}
             b = self.partner(a, shapes.get(spec, [a.shape]))
         b = self.small(b, 1.0)
         operands = [a, b] if "," in spec else [a]

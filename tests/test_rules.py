@@ -586,6 +586,20 @@ case("numpy.einsum", "bij,bjk->bik", 'return np.einsum("bij,bjk->bik", x, y)', U
 case("numpy.einsum", "ij,j->i", 'return np.einsum("ij,j->i", x, y)', U((2, 3)), U((3,)))
 case("numpy.einsum", "ij,ij,j->i", 'return np.einsum("ij,ij,j->i", x, y, z)', U((2, 3)), U((2, 3)), U((3,)))
 case("numpy.einsum", "spaces", 'return np.einsum("ij, jk -> ik", x, y)', U((2, 3)), U((3, 2)))
+case("numpy.einsum", "ii->trace", 'return np.einsum("ii->", x)', U((3, 3)))
+case("numpy.einsum", "ii-implicit", 'return np.einsum("ii", x)', U((3, 3)))
+case("numpy.einsum", "ii->i", 'return np.einsum("ii->i", x) * y', U((3, 3)), U((3,)))
+case("numpy.einsum", "iij,j->i", 'return np.einsum("iij,j->i", x, y)', U((3, 3, 2)), U((2,)))
+case("numpy.einsum", "jij->ji", 'return np.einsum("jij->ji", x)', U((2, 3, 2)))
+case("numpy.einsum", "repeated-operand", 'return np.einsum("ij,ij->", x, x)', U((2, 3)))
+case("numpy.einsum", "repeated-operand,ij,jk", 'return np.einsum("ij,jk->ik", x, x)', U((3, 3)))
+case("numpy.einsum", "...ij,...jk->...ik", 'return np.einsum("...ij,...jk->...ik", x, y)', U((2, 2, 3)), U((3, 2)))
+case("numpy.einsum", "...ij,...jk,broadcast", 'return np.einsum("...ij,...jk->...ik", x, y)', U((4, 1, 2, 3)), U((2, 3, 2)))
+case("numpy.einsum", "...-implicit", 'return np.einsum("...ij,...j", x, y)', U((2, 2, 3)), U((4, 1, 3)))
+case("numpy.einsum", "i...j,j->...", 'return np.einsum("i...j,j->...", x, y)', U((2, 4, 3)), U((3,)))
+case("numpy.einsum", "i...,...->i...,broadcast", 'return np.einsum("i...,...->i...", x, y)', U((2, 3)), U((4, 1)))
+case("numpy.einsum", "...-dropped", 'return np.einsum("...ij->ij", x)', U((2, 3)))
+case("numpy.einsum", "optimize", 'return np.einsum("ij,jk,kl->il", x, y, z, optimize=True)', U((2, 3)), U((3, 4)), U((4, 2)))
 
 # ---- numpy: reordering, repeating, padding, running sums -------------------------------
 case("numpy.flip", "", "return np.flip(x) * y", U((2, 3)), U((2, 3)))
@@ -598,6 +612,10 @@ case("numpy.rollaxis", "negative-axis", "return np.rollaxis(x, -1) * y", U((2, 3
 case("numpy.rollaxis", "start", "return np.rollaxis(x, 0, 3) * y", U((2, 3, 4)), U((3, 4, 2)))
 case("numpy.rollaxis", "start-before", "return np.rollaxis(x, 2, 1) * y", U((2, 3, 4)), U((2, 4, 3)))
 case("numpy.rollaxis", "negative-axis,start", "return np.rollaxis(x, -1, 1) * y", U((2, 3, 4)), U((2, 4, 3)))
+# The same rollaxis on fewer dimensions: the start is then at or past the axis.
+case("numpy.rollaxis", "negative-axis,start,2d", "return np.rollaxis(x, -1, 1) * y", U((2, 3)), U((2, 3)))
+case("numpy.rollaxis", "negative-axis,start,1d", "return np.rollaxis(x, -1, 1) * y", U((3,)), U((3,)))
+case("numpy.rollaxis", "start-after", "return np.rollaxis(x, -3, 2) * y", U((2, 3, 4)), U((3, 2, 4)))
 for _k, _shape, _out in ((1, (), (1,)), (2, (3,), (1, 3)), (3, (2, 3), (2, 3, 1))):
     _x = 0.7 if _shape == () else U(_shape)
     case(f"numpy.atleast_{_k}d", "", f"return np.sum(np.atleast_{_k}d(x) * y)", _x, U(_out))
@@ -715,6 +733,11 @@ case("setitem", "augmented", "z = 2.0 * x\nz[1] += y\nreturn z", U((3,)), 0.7)
 case("setitem", "augmented,slice", "z = 2.0 * x\nz[:2] *= y\nreturn z", U((3,)), U((2,)))
 case("setitem", "read-after", "z = 2.0 * x\nz[0] = y\nreturn z * x", U((3,)), 0.7)
 case("setitem", "repeated-index", "z = 2.0 * x\nz[[0, 2, 0]] = y * y\nreturn z * x", U((3,)), U((3,)))
+case("add.at", "repeated-index", "z = 2.0 * x\nnp.add.at(z, [0, 2, 0], y * y)\nreturn z * x", U((3,)), U((3,)))
+case("add.at", "into-zeros,broadcast-value", "z = np.zeros(4)\nnp.add.at(z, [1, 1, 3], y)\nreturn z * x", U((4,)), 0.7)
+case("add.at", "rows", "z = np.zeros((3, 2))\nnp.add.at(z, [2, 0, 2], x)\nreturn np.sin(z) * y", U((3, 2)), U((3, 2)))
+case("add.at", "pairs", "z = x.copy()\nnp.add.at(z, ([0, 0, 1], [1, 1, 0]), y)\nreturn z * z", U((2, 2)), U((3,)))
+case("add.at", "slice", "z = np.zeros(3)\nnp.add.at(z, slice(0, 2), y)\nreturn z * x", U((3,)), U((2,)))
 
 
 # ---- rows met only in generated code ---------------------------------------------------
@@ -722,6 +745,7 @@ case("setitem", "repeated-index", "z = 2.0 * x\nz[[0, 2, 0]] = y * y\nreturn z *
 # the row is: the backward, differentiated again, is checked like any function.
 _PRODUCT = (U((2, 2, 3)), U((3, 4)))  # a stack times a matrix: the rank-generic helpers
 _BY_VECTOR = (U((2, 2, 3)), U((3,)))  # a stack times a vector
+_BY_STACK = (U((2, 3)), U((2, 2, 3, 2)))  # a matrix times a stack of stacks
 # (row, label, imports, body, arguments)
 GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
     ("numpy.unbroadcast", "", NP, "return np.sum(np.tanh(x + y))", (U((2, 3)), U((3,)))),
@@ -736,6 +760,11 @@ GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
     ("numpy.dot_dy", "", NP, "return np.sum(np.tanh(np.dot(x, y)))", _PRODUCT),
     ("numpy.dot_dx", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
     ("numpy.dot_dy", "by-vector", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_VECTOR),
+    # y a stack: the helpers' tensordot axes counted from np.ndim(y) - 2 are then not empty.
+    ("numpy.dot_dx", "by-stack", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_STACK),
+    ("numpy.dot_dy", "by-stack", NP, "return np.sum(np.tanh(np.dot(x, y)))", _BY_STACK),
+    ("numpy.matmul_dx", "by-stack", NP, "return np.sum(np.tanh(x @ y))", _BY_STACK),
+    ("numpy.matmul_dy", "by-stack", NP, "return np.sum(np.tanh(x @ y))", _BY_STACK),
     ("numpy.untile", "", NP, "return np.sum(np.tanh(np.tile(x, (2, 1)) * y))", (U((3,)), U((2, 3)))),
     (
         "numpy.put_along_axis",

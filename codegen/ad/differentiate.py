@@ -44,6 +44,8 @@ class Backward:
     spread: list[str] = field(default_factory=list)  # a scalar upstream made an array of ones (fused style)
     text: str | None = None  # the whole function, when written by another mode
     list_literals: bool = True  # list gradients filled element by element may be written as literals
+    # The gradients' names: `dx += ...` only ever adds into an array dx owns.
+    accumulators: frozenset[str] = frozenset()
 
 
 
@@ -348,7 +350,8 @@ class Differentiator(FlowReversal):
         if node.rule.name == "numpy.where" and shaped is None and masked_once(self, node, gradient):
             return
         shaped = shaped or node
-        for i, arg in enumerate(node.args):
+        for i in node.rule.operand_order(len(node.args)):
+            arg = node.args[i]
             if not node.rule.flows(i) or not self.reaches(arg):
                 continue
             if node.rule.name == "setitem" and i == 0:
@@ -364,7 +367,7 @@ class Differentiator(FlowReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
-            elif node.rule.name == "setitem" and self.fn.arrays and not _fits(node):  # a list element is a number
+            elif node.rule.name in ("setitem", "add.at") and self.fn.arrays and not _fits(node):  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
@@ -403,6 +406,7 @@ class Differentiator(FlowReversal):
         self.reverse_block(fn.body)
         for param in fn.params:
             self.finish_param(param)
+        self.result.accumulators = frozenset(self.grad_vars)
         return self.result
 
     def spread_upstream(self, output: str, upstream: str) -> None:
@@ -485,9 +489,10 @@ class Differentiator(FlowReversal):
 
 
 def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> bool:
-    """Reads each of `names` that `expr` uses in arithmetic, as a receiver or
-    sliced through `np.asarray` (in place): they may be lists that numpy read
-    as arrays. Whether any was."""
+    """Reads each of `names` that `expr` uses in arithmetic or slices through
+    `np.asarray` (in place): they may be lists that numpy read as arrays (a
+    vector passed as a list). Whether any was. A transpose (`A.mT`) is left as
+    it is: a matrix is passed as an array."""
     wrapped = False
 
     def wrap(node: ast.expr) -> ast.expr:
@@ -502,7 +507,7 @@ def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> bool:
             node.left, node.right = wrap(node.left), wrap(node.right)
         elif isinstance(node, ast.UnaryOp):
             node.operand = wrap(node.operand)
-        elif isinstance(node, ast.Attribute) or isinstance(node, ast.Subscript) and not number_index(node.slice):
+        elif isinstance(node, ast.Subscript) and not number_index(node.slice):
             node.value = wrap(node.value)
     return wrapped
 

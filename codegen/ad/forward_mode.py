@@ -121,8 +121,8 @@ class ForwardMode:
         ]
         if all(t is None for t in inner):
             return None
-        if rule.name == "setitem":
-            raise AssertionError("setitem is a statement")  # handled by `stage`
+        if rule.name in ("setitem", "add.at"):
+            raise AssertionError(f"{rule.name} is a statement")  # handled by `stage`
         if rule.kind in ("scalar", "elementwise"):
             total = self.sum_terms(
                 self.instantiate(node, rule.template(i, len(node.args), node.keywords), t, out)
@@ -204,6 +204,8 @@ class ForwardMode:
         target = statement.target
         if isinstance(value, ir.Op) and value.rule.name == "setitem":
             return self.setitem(statement, value)
+        if isinstance(value, ir.Op) and value.rule.name == "add.at":
+            return self.add_at(statement, value)
 
         tangent = self.tangent(value, ast.Name(target, ast.Load()))
         if tangent is None:
@@ -243,6 +245,21 @@ class ForwardMode:
         part = ast.Subscript(ast.Name(name, ast.Load()), ir.clone(op.keywords["index"]), ast.Store())
         assign = ast.Assign([part], written)
         return [f"{name} = {first}", ir.unparse(assign)]
+
+    def add_at(self, statement: ir.Stage, op: ir.Op) -> list[str]:
+        """`np.add.at(a_1, index, v)` on a copy `a_1` of `a`: the same scatter of the tangents."""
+        old, value = op.args
+        t_old = self.tangent(old, render(old))
+        t_value = self.tangent(value, render(value))
+        if t_old is None and t_value is None:
+            return []
+        name = self.tangent_name(statement.target)
+        first = f"{ast.unparse(t_old)}.copy()" if t_old is not None else ast.unparse(self.zeros_like(render(old)))
+        lines = [f"{name} = {first}"]
+        if t_value is not None:
+            index = ast.unparse(op.keywords["index"])
+            lines.append(f"{ast.unparse(op.spelling)}({name}, {index}, {ast.unparse(t_value)})")
+        return lines
 
     def block(self, statements: list[ir.Statement]) -> list[str]:
         lines: list[str] = []

@@ -52,6 +52,13 @@ class Rule:
     # (the operand's tangent); None where the row's own spelling applies to tangents.
     tangents: Callable[[int, int, dict[str, ast.expr]], str] | None = field(default=None, compare=False)
     reads_out: bool = False  # a computed template reads `out`: the value is staged
+    # Operands whose gradients are written first, where another operand's gradient
+    # contains theirs (solve: `db = solve(A.T, g)`, then `dA = -np.outer(db, out)`).
+    first: tuple[int, ...] = ()
+
+    def operand_order(self, count: int) -> list[int]:
+        """The order in which the gradients of a call's `count` operands are written."""
+        return [*self.first, *(i for i in range(count) if i not in self.first)]
 
     def arg_name(self, index: int) -> str:
         return f"x{index}" if self.variadic else self.args[index]
@@ -108,6 +115,7 @@ def defrule(
     computed: Callable[[int, int, dict[str, ast.expr]], str] | None = None,
     tangents: Callable[[int, int, dict[str, ast.expr]], str] | str | None = None,
     reads_out: bool = False,
+    first: tuple[int, ...] = (),
 ) -> None:
     """Register `name(args)` with one gradient template per argument.
 
@@ -141,7 +149,7 @@ def defrule(
         tangents = _fixed(tangents)
     RULES[name] = Rule(
         name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates), computed,
-        tangents, reads_out,
+        tangents, reads_out, first,
     )
 
 
@@ -489,34 +497,8 @@ def _stack(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     return f"g[{_axis_index(statics.get('axis', ast.Constant(0)), str(index))}]"
 
 
-def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
-    spec = statics.get("subscripts")
-    if not (isinstance(spec, ast.Constant) and isinstance(spec.value, str)):
-        raise Unsupported("the subscripts must be a literal string")
-    text = spec.value.replace(" ", "")
-    if "." in text:
-        raise Unsupported("'...' in subscripts is not supported")
-    inputs_text, arrow, output = text.partition("->")
-    inputs = inputs_text.split(",")
-    if len(inputs) != count:
-        raise Unsupported("the subscripts do not match the operands")
-    if not arrow:
-        letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if any(len(set(s)) != len(s) for s in inputs):
-        raise Unsupported("repeated indices within one operand are not supported")
-    others = [j for j in range(count) if j != index]
-    specs = [output] + [inputs[j] for j in others]
-    operands = ["g"] + [f"x{j}" for j in others]
-    if set(inputs[index]) - set("".join(specs)):
-        specs.append(inputs[index])
-        operands.append(f"np.ones_like(x{index})")
-    return f"np.einsum({','.join(specs) + '->' + inputs[index]!r}, {', '.join(operands)})"
-
-
 defrule("numpy.concatenate", "", keywords="axis=0", kind="other", variadic=True, computed=_concatenate)
 defrule("numpy.stack", "", keywords="axis=0", kind="other", variadic=True, computed=_stack)
-defrule("numpy.einsum", "", statics="subscripts", kind="other", variadic=True, computed=_einsum)
 # A list or tuple display, `[1.0, a, 3.0]`: each element's gradient is its entry.
 defrule("list", "", kind="other", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
 # `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
@@ -534,8 +516,11 @@ def _setitem(index: int, count: int, statics: dict[str, ast.expr]) -> str:
 
 
 defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", computed=_setitem)
+# `np.add.at(a, index, v)` in the forward pass (lower/scatter.py): a copy of `a` with
+# every element of v added at its position, a position named twice receiving both.
+defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other")
 
 
 # The rows of numpy's array manipulation and linear algebra (their templates are
 # computed per call); imported last, as they register themselves with defrule.
-from codegen.ad import rules_arrays  # noqa: E402,F401
+from codegen.ad import rules_arrays, rules_einsum  # noqa: E402,F401

@@ -282,6 +282,7 @@ defrule(
     kind="other",
     computed=_solve,
     reads_out=True,
+    first=(1,),
     tangents=lambda index, count, statics: "np.linalg.solve(x, t)" if index else "-np.linalg.solve(x, t @ out)",
 )
 

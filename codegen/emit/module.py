@@ -12,6 +12,7 @@ from codegen.ad.differentiate import Backward, render
 from codegen.emit import assertions, helpers, typed
 from codegen.emit import imports as import_lines
 from codegen.naming import Names, identifiers, identifiers_and_bindings
+from codegen.lower import scatter
 from codegen.optimize import cse, literals, partition, prune
 from codegen.options import Options
 from codegen.read.constants import copied as copied_constants
@@ -19,27 +20,36 @@ from codegen.read.parse import ModuleInfo
 
 
 def forward_lines(fn: ir.Function) -> list[str]:
-    """The staged forward pass, one statement a line."""
-    return _block_lines(fn.body, outermost=True)
+    """The staged forward pass, one statement a line; the author's comment on a
+    line stays on the last statement staged from it (`f = ...  # sigmoid`)."""
+    last: dict[int, ir.Statement] = {}
+    for statement in ir.walk(fn.body):
+        origin = getattr(statement, "origin", None)
+        if isinstance(origin, int) and origin in fn.comments and not isinstance(statement, (ir.If, ir.Loop)):
+            last[origin] = statement
+    notes = {id(statement): fn.comments[origin] for origin, statement in last.items()}
+    return _block_lines(fn.body, outermost=True, notes=notes)
 
 
-def _block_lines(statements: list[ir.Statement], outermost: bool) -> list[str]:
+def _block_lines(statements: list[ir.Statement], outermost: bool, notes: dict[int, str]) -> list[str]:
     lines: list[str] = []
     for statement in statements:
         if isinstance(statement, ir.If):
             lines.append(f"if {unparse.expression(statement.test)}:")
-            lines += _indent(_block_lines(statement.body, outermost) or ["pass"])
+            lines += _indent(_block_lines(statement.body, outermost, notes) or ["pass"])
             if statement.orelse:
                 lines.append("else:")
-                lines += _indent(_block_lines(statement.orelse, outermost))
+                lines += _indent(_block_lines(statement.orelse, outermost, notes))
         elif isinstance(statement, ir.Loop):
-            lines += _loop_lines(statement, outermost)
+            lines += _loop_lines(statement, outermost, notes)
         else:
             lines += _statement_lines(statement)
+            if id(statement) in notes:
+                lines[-1] += f"  {notes[id(statement)]}"
     return lines
 
 
-def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
+def _loop_lines(loop: ir.Loop, outermost: bool, notes: dict[int, str]) -> list[str]:
     lines: list[str] = []
     if outermost:
         # Lists for the values the backward needs, nested loops' included.
@@ -51,9 +61,9 @@ def _loop_lines(loop: ir.Loop, outermost: bool) -> list[str]:
     direct = {s.target for s in loop.body if isinstance(s, ir.Stage)}
     direct |= {n.id for s in loop.body if isinstance(s, ir.Plain) for n in ast.walk(s.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     body = [f"{name} = None" for name in loop.saved if name not in direct and name not in loop.carried]
-    body += _block_lines(loop.body[:split], False)
+    body += _block_lines(loop.body[:split], False, notes)
     body += [f"{loop.lists[name]}.append({name})" for name in loop.saved]
-    body += _block_lines(loop.body[split:], False)
+    body += _block_lines(loop.body[split:], False, notes)
     if loop.counter is not None:
         body.append(f"{loop.counter} += 1")
     return lines + _indent(body or ["pass"])
@@ -83,6 +93,8 @@ def _statement_lines(statement: ir.Statement) -> list[str]:
         written = ast.Subscript(ast.Name(new, ast.Load()), value.keywords["index"], ast.Store())
         assign = ast.Assign([written], render(value.args[1]))
         return [f"{new} = {unparse.expression(old)}.copy()", ir.unparse(assign)]
+    if isinstance(value, ir.Op) and value.rule.name == "add.at":
+        return scatter.statement_lines(statement.target, value)
     assign = ast.Assign([ast.Name(statement.target, ast.Store())], render(value))
     return [ir.unparse(assign)]
 
@@ -235,7 +247,7 @@ def _shared(
 ) -> list[str]:
     """`lines` with common subexpressions computed once, tiled and list gradients written."""
     pure = {back.spellings.get(key, key) for key in ("math", "np", *helpers.NAMES)}
-    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure))
+    tiled = partition.tile(cse.eliminate(lines, names or fn.names, pure, back.accumulators))
     return literals.write(tiled, list_lengths(fn)) if literal_lists else tiled
 
 

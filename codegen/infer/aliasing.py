@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from codegen.ad import operations
 from codegen.infer import kinds, lattice
+from codegen.lower.scatter import is_add_at
 from codegen.read.parse import Function, ModuleInfo
 from codegen.read.resolve import call_name
 
@@ -116,6 +117,10 @@ class _Checker:
                     self.update(node, target.id, state)
             elif isinstance(target, ast.Subscript):
                 self.item_update(node, target, state)
+        elif isinstance(node, ast.Expr) and is_add_at(node):  # np.add.at(a, index, v) adds into a
+            assert isinstance(node.value, ast.Call)
+            if node.value.args and isinstance(node.value.args[0], ast.Name):
+                self.update(node, node.value.args[0].id, state)
         elif isinstance(node, ast.Return) and node.value is not None:
             value = node.value
             parts = value.elts if isinstance(value, ast.Tuple) else [value]

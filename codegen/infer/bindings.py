@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from codegen.read.parse import Function, ModuleInfo
 
@@ -188,3 +189,47 @@ def read_only_by_calls(function: Function, names: set[str]) -> set[str]:
                 operands = [node.value]
             used |= {o.id for o in operands if isinstance(o, ast.Name)}
     return names - used
+
+
+@dataclass(frozen=True)
+class CarriedRead:
+    """A read of `name` in a loop whose body binds it once, at `binding`: before
+    that binding in an iteration (`before`) it sees the value passed in on the
+    first iteration and the binding's on the others; after it, the binding's."""
+
+    name: str
+    before: bool
+    binding: ast.Assign | ast.AugAssign
+
+
+def carried_reads(function: Function, names: set[str]) -> dict[int, CarriedRead]:
+    """The reads (by node id) of each of `names` bound exactly once in the
+    function, by a plain or augmented assignment in a loop's body."""
+    found: dict[int, CarriedRead] = {}
+    bound: dict[str, list[ast.AST]] = {}
+    for statement in function.body:
+        for node in walk_statement(statement):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+                targets = [node.target]
+            for name in {n for t in targets for n in target_names(t)} & names:
+                bound.setdefault(name, []).append(node)
+    for statement in function.body:
+        for loop in walk_statement(statement):
+            if not isinstance(loop, (ast.For, ast.While)):
+                continue
+            for position, inner in enumerate(loop.body):
+                single = isinstance(inner, ast.AugAssign) or isinstance(inner, ast.Assign) and len(inner.targets) == 1
+                target = inner.target if isinstance(inner, ast.AugAssign) else inner.targets[0] if single else None
+                if not single or not isinstance(target, ast.Name) or bound.get(target.id) != [inner]:
+                    continue
+                assert isinstance(inner, (ast.Assign, ast.AugAssign))
+                name = target.id
+                earlier = [*loop.body[:position], inner.value] + ([loop.test] if isinstance(loop, ast.While) else [])
+                for part, before in [(p, True) for p in earlier] + [(p, False) for p in loop.body[position + 1 :]]:
+                    for node in ast.walk(part):
+                        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+                            found[id(node)] = CarriedRead(name, before, inner)
+    return found

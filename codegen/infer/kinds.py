@@ -26,6 +26,8 @@ from codegen.ad import operations
 from codegen.ad.rules import RULES
 from codegen.emit import helpers
 from codegen.infer.bindings import (
+    CarriedRead,
+    carried_reads,
     element_loops,
     first_rebinding,
     mentions,
@@ -146,6 +148,7 @@ class _Inference:
         bindings = name_bindings(function)
         # A parameter is itself until first rebound: evidence before that is about it.
         self.stable_until = {p: first_rebinding(function, p) for p in self.params}
+        self.carried = carried_reads(function, set(self.params))
         self.definitions: dict[str, ast.expr] = {
             name: values[0] for name, values in bindings.items() if len(values) == 1 and name not in self.params
             and values[0] is not None
@@ -201,6 +204,9 @@ class _Inference:
             self.nodes[id(node)] = new
             self.changed = True
         name = self.about(node)
+        if name is None and id(node) in self.carried and new != old:
+            self.expect_carried(self.carried[id(node)], new, node)
+            return
         if name is not None:
             self.learn(name, new, node)
             definition = self.definitions.get(name)
@@ -229,6 +235,17 @@ class _Inference:
         elif isinstance(node, ast.Call) and self.callee(node) in ("abs", "float", "max", "min", "pow"):
             for arg in node.args:
                 self.expect(arg, NUMBER_KIND)
+
+    def expect_carried(self, read: CarriedRead, kind: Kind, node: ast.expr) -> None:
+        """A parameter read in a loop that rebinds it once (`theta = theta + omega *
+        dt`): what the read sees is the value passed in (on the first iteration, if
+        the read comes before the rebinding) or the rebinding's."""
+        if read.before:
+            self.learn(read.name, kind, node)
+        if isinstance(read.binding, ast.Assign):
+            self.expect(read.binding.value, kind)
+        elif kind.is_number and isinstance(read.binding.op, _ARITHMETIC):
+            self.expect(read.binding.value, NUMBER_KIND)  # a number only from numbers
 
     def expect_size(self, node: ast.expr) -> None:
         """`node` is used where numpy needs an int (a shape, a count, a bound): the

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from codegen import ir
 from codegen.infer import lattice
 from codegen.infer.shapes import SCALAR
+from codegen.lower.scatter import is_add_at
 
 
 class FlowLowering:
@@ -420,6 +421,11 @@ def assignments(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
                 found += [(name, n.value) for name in _target_names(target)]
         elif isinstance(n, ast.AugAssign):
             found += [(name, ast.BinOp(n.target, ast.Add(), n.value)) for name in _target_names(n.target)]
+        elif is_add_at(n):  # np.add.at(a, index, v) binds a new value of a: a plus v
+            assert isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+            if len(n.value.args) == 3 and isinstance(n.value.args[0], ast.Name):
+                array, _, values = n.value.args
+                found.append((array.id, ast.BinOp(array, ast.Add(), values)))
     return found
 
 

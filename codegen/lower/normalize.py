@@ -20,6 +20,7 @@ from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
+from codegen.lower.scatter import ScatterLowering, is_add_at
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.softmax import int_axis, recognise_softmax
 from codegen.lower.stacks import StackLowering, is_append
@@ -65,7 +66,7 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class Normaliser(FlowLowering, StackLowering, ContainerLowering):
+class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering):
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
@@ -114,6 +115,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.drawn: dict[int, str] = {}  # the random draws of the statement being lowered, by call
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
+        self.comments: dict[int, str] = {}  # origin -> the comment after its statement
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions))
 
@@ -931,17 +933,23 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
     def origin(self, statement: ast.AST, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
         self.origins.append(prefix + (code.splitlines()[0] if code else ""))
+        one_line = isinstance(statement, ast.stmt) and statement.lineno == statement.end_lineno
+        comment = self.info.comment_after(statement) if one_line and isinstance(statement, ast.stmt) else None
+        if comment is not None:
+            self.comments[len(self.origins) - 1] = comment  # the author's, kept on the line repeated
         return len(self.origins) - 1
 
     def statement(self, small: ast.stmt, prefix: str = "") -> list[str] | None:
         """Lower one simple statement; returns the outputs on `return`."""
         if isinstance(small, ast.Pass):
             return None
-        if isinstance(small, ast.Expr) and not (self.forward and is_append(small)):
+        if isinstance(small, ast.Expr) and not (self.forward and is_append(small)) and not is_add_at(small):
             return None  # a docstring; the validator refused the rest
         origin = self.origin(small, prefix)
         self.drawn = {}  # a statement lowered again (an inlined body) draws again
-        if isinstance(small, ast.Expr):
+        if isinstance(small, ast.Expr) and is_add_at(small):
+            self.add_at_statement(small, origin)
+        elif isinstance(small, ast.Expr):
             self.append_statement(small, origin)
         elif isinstance(small, ast.Assign):
             self.assign_statement(small, origin)
@@ -1265,6 +1273,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
             outputs=outputs,
             upstream=upstream,
             origins=self.origins,
+            comments=dict(self.comments),
             active=set(self.active),
             forced=set(self.wrt or ()),
             lists={p.name for p in params if p.is_list} | self.displays,  # gradients that are lists

@@ -35,33 +35,41 @@ class _Use:
     node: ast.expr
     replaceable: bool  # False for a whole assigned or returned value
     binds: str | None = None  # the name a whole `name = expr` assigns it to
+    also: tuple[ast.expr, ...] = ()  # the same expression in the other branch of a conditional
 
 
-def eliminate(lines: list[str], names: Names, pure_modules: set[str]) -> list[str]:
+def eliminate(lines: list[str], names: Names, pure_modules: set[str], owned: frozenset[str] = frozenset()) -> list[str]:
     """`lines` (statements and comments of one function body) with repeated pure
-    expressions computed once."""
+    expressions computed once. `owned` names are only ever updated in place (`dx +=
+    ...`) while they hold an array of their own (the backward's gradients): such an
+    update rebinds the name and changes no other."""
     lines = [part for line in lines for part in line.split("\n")]
     names.taken.update(_WORD.findall("\n".join(lines)))
     while True:
-        changed, lines = _round(lines, names, pure_modules)
+        changed, lines = _round(lines, names, pure_modules, owned)
         if not changed:
             return lines
 
 
-def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool, list[str]]:
+def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozenset[str]) -> tuple[bool, list[str]]:
     trees, plain = _parse_simple(lines)
     barriers: list[int] = []  # lines after which nothing computed before may be reused
     stores: dict[str, list[int]] = {}
+    quiet = _rebinding_blocks(lines)
     for index, line in enumerate(lines):
         if index in plain:
             stores.setdefault(plain[index], []).append(index)
+            continue
+        if index in quiet:
+            for name in quiet[index]:
+                stores.setdefault(name, []).append(index)
             continue
         statement = trees.get(index)
         if statement is None:
             if line.strip() and not line.lstrip().startswith("#"):
                 barriers.append(index)
             continue
-        if _mutates(statement):
+        if _mutates(statement, owned):
             barriers.append(index)
         for name in _stored_names(statement):
             stores.setdefault(name, []).append(index)
@@ -69,24 +77,33 @@ def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool
     touched: set[int] = set()
     replace: dict[int, list[tuple[ast.expr, str]]] = {}
     insert: dict[int, str] = {}
+    dropped: set[int] = set()
     for text in sorted(candidates, key=len, reverse=True):
         uses = candidates[text]
         if len(uses) < 2 or not _eligible(uses[0].node, pure_modules):
             continue
         reads = frozenset(n.id for n in ast.walk(uses[0].node) if isinstance(n, ast.Name))
-        for run in _runs(uses, reads, barriers, stores):
-            lines_used = {use.line for use in run}
+        for run, binder in _runs(uses, reads, barriers, stores, lines):
+            lines_used = {use.line for use in run} | ({binder.line} if binder else set())
             if lines_used & touched:
                 continue
             first = run[0]
-            name = first.binds or names.fresh(_name_for(first.node))
-            if first.binds is None:
+            if binder is not None:  # `name = expr` moves up to the first use
+                name = binder.binds
+                insert[first.line] = lines[binder.line]
+                dropped.add(binder.line)
+                shared = run
+            elif first.binds is None:
+                name = names.fresh(_name_for(first.node))
                 insert[first.line] = f"{name} = {text}"
                 shared = run
             else:
+                name = first.binds
                 shared = run[1:]
+            assert name is not None
             for use in shared:
-                replace.setdefault(use.line, []).append((use.node, name))
+                for node in (use.node, *use.also):
+                    replace.setdefault(use.line, []).append((node, name))
             touched |= lines_used
     if not replace:
         return False, lines
@@ -94,11 +111,47 @@ def _round(lines: list[str], names: Names, pure_modules: set[str]) -> tuple[bool
     for index, line in enumerate(lines):
         if index in insert:
             result.append(insert[index])
+        if index in dropped:
+            continue
         if index in replace:
             result.append(unparse.statement(_Replace({id(n): name for n, name in replace[index]}).visit(trees[index])))
         else:
             result.append(line)
     return True, result
+
+
+def _rebinding_blocks(lines: list[str]) -> dict[int, set[str]]:
+    """The lines of top-level `if` statements that only bind names (`if np.ndim(g) ==
+    0: g = np.broadcast_to(...)`), each with the names its statement binds: such a
+    block rebinds names and mutates nothing, so it ends only the runs that read them."""
+    quiet: dict[int, set[str]] = {}
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if not line.startswith("if ") or not line.rstrip().endswith(":"):
+            index += 1
+            continue
+        end = index + 1
+        while end < len(lines) and (lines[end][:1].isspace() or lines[end].startswith(("elif ", "else:"))):
+            end += 1
+        try:
+            body = ast.parse("\n".join(lines[index:end])).body
+        except SyntaxError:
+            body = []
+        if len(body) == 1 and isinstance(body[0], ast.If) and _only_binds_names(body[0]):
+            bound = {n.id for n in ast.walk(body[0]) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            quiet.update({i: bound for i in range(index, end)})
+        index = end
+    return quiet
+
+
+def _only_binds_names(statement: ast.If) -> bool:
+    for node in ast.walk(statement):
+        if isinstance(node, ast.stmt) and not isinstance(node, (ast.If, ast.Assign, ast.Pass)):
+            return False
+        if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
+            return False
+    return True
 
 
 # `name = a * b - c`: no call, index or comparison, so nothing worth naming; only
@@ -140,13 +193,15 @@ def _simple_statement(line: str) -> ast.stmt | None:
     return body[0]
 
 
-def _mutates(statement: ast.stmt) -> bool:
+def _mutates(statement: ast.stmt, owned: frozenset[str]) -> bool:
     if isinstance(statement, ast.AugAssign):
-        return True
+        return not (isinstance(statement.target, ast.Name) and statement.target.id in owned)
     return isinstance(statement, ast.Assign) and any(not isinstance(t, (ast.Name, ast.Tuple)) for t in statement.targets)
 
 
 def _stored_names(statement: ast.stmt) -> Iterator[str]:
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+        yield statement.target.id
     targets = statement.targets if isinstance(statement, ast.Assign) else []
     for target in targets:
         if isinstance(target, ast.Name):  # most of them: no need to walk
@@ -167,7 +222,7 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
     (ast.unparse's canonical spelling: equal text, equal expression)."""
     found: dict[str, list[_Use]] = {}
 
-    def scan(root: ast.expr, line: int, whole: bool, binds: str | None) -> None:
+    def scan(root: ast.expr, line: int, whole: bool, binds: str | None, into: dict[str, list[_Use]]) -> None:
         text = lines[line]
         stack: list[ast.AST] = [root]
         while stack:
@@ -175,29 +230,44 @@ def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]
             kind = node.__class__
             if kind is ast.Name or kind is ast.Constant:
                 continue
+            if kind is ast.IfExp:  # its test, usually a cheap comparison, reads best in place
+                both(node, line, whole and node is root, into)  # type: ignore[arg-type]
+                continue
             if isinstance(node, _HIDING):
                 continue  # parts of a conditional expression may never be evaluated
             if isinstance(node, _KINDS):
                 key = text[node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
                 top = node is root
-                found.setdefault(key, []).append(_Use(line, node, not (top and whole), binds if top else None))  # type: ignore[arg-type]
+                into.setdefault(key, []).append(_Use(line, node, not (top and whole), binds if top else None))  # type: ignore[arg-type]
             stack.extend(_children(node))
+
+    def both(node: ast.IfExp, line: int, whole: bool, into: dict[str, list[_Use]]) -> None:
+        """What both branches of `node` compute is computed whichever runs: one use."""
+        body: dict[str, list[_Use]] = {}
+        orelse: dict[str, list[_Use]] = {}
+        scan(node.body, line, whole, None, body)
+        scan(node.orelse, line, whole, None, orelse)
+        for key in sorted(body.keys() & orelse.keys()):
+            uses = body[key] + orelse[key]
+            nodes = [n for use in uses for n in (use.node, *use.also)]
+            replaceable = all(use.replaceable for use in uses)
+            into.setdefault(key, []).append(_Use(line, nodes[0], replaceable, None, tuple(nodes[1:])))
 
     for line, statement in sorted(trees.items()):
         if isinstance(statement, ast.Assign):
             single = statement.targets[0] if len(statement.targets) == 1 else None
-            scan(statement.value, line, True, single.id if isinstance(single, ast.Name) else None)
+            scan(statement.value, line, True, single.id if isinstance(single, ast.Name) else None, found)
             for target in statement.targets:
                 if not isinstance(target, (ast.Name, ast.Tuple)):
-                    scan(target, line, False, None)
+                    scan(target, line, False, None, found)
         elif isinstance(statement, ast.AugAssign):
-            scan(statement.value, line, False, None)
+            scan(statement.value, line, False, None, found)
             if not isinstance(statement.target, ast.Name):
-                scan(statement.target, line, False, None)
+                scan(statement.target, line, False, None, found)
         elif isinstance(statement, ast.Return) and statement.value is not None:
             values = statement.value.elts if isinstance(statement.value, ast.Tuple) else [statement.value]
             for value in values:
-                scan(value, line, True, None)
+                scan(value, line, True, None, found)
     return found  # each list in line order, as the lines were scanned
 
 
@@ -237,8 +307,13 @@ def _pure_call(node: ast.Call, pure_modules: set[str]) -> bool:
         return func.id in pure_modules
     if not isinstance(func, ast.Attribute):
         return False
-    if isinstance(func.value, ast.Name) and func.value.id in pure_modules:
-        return not func.attr.startswith(_IMPURE_FUNCTIONS)
+    path = [func.attr]
+    owner = func.value
+    while isinstance(owner, ast.Attribute):  # np.linalg.solve: a function of a submodule
+        path.append(owner.attr)
+        owner = owner.value
+    if isinstance(owner, ast.Name) and owner.id in pure_modules:
+        return not any(part.startswith(_IMPURE_FUNCTIONS) for part in path)
     return operations.pure_method(func.attr)
 
 
@@ -264,17 +339,17 @@ def _fancy(node: ast.AST) -> bool:
 
 
 def _runs(
-    uses: list[_Use], reads: frozenset[str], barriers: list[int], stores: dict[str, list[int]]
-) -> Iterator[list[_Use]]:
+    uses: list[_Use], reads: frozenset[str], barriers: list[int], stores: dict[str, list[int]], lines: list[str]
+) -> Iterator[tuple[list[_Use], _Use | None]]:
     """Maximal groups of uses that see the same value (as `_usable` picks them)."""
     watched = sorted(line for name in reads for line in stores.get(name, ()))
     run: list[_Use] = []
     for use in uses:
         if run and not _same_value(run, use.line, barriers, watched, stores):
-            yield from _usable(run)
+            yield from _usable(run, lines)
             run = []
         run.append(use)
-    yield from _usable(run)
+    yield from _usable(run, lines)
 
 
 def _same_value(run: list[_Use], after: int, barriers: list[int], watched: list[int], stores: dict[str, list[int]]) -> bool:
@@ -293,18 +368,31 @@ def _any_in(lines: list[int], low: int, high: int) -> bool:
     return position < len(lines) and lines[position] < high
 
 
-def _usable(run: list[_Use]) -> Iterator[list[_Use]]:
-    """The uses to share: a first `name = expr` and later uses, or two or more uses."""
+def _usable(run: list[_Use], lines: list[str]) -> Iterator[tuple[list[_Use], _Use | None]]:
+    """The uses to share: a first `name = expr` and later uses, or two or more uses;
+    or uses before a later `name = expr` that can move up to the first of them
+    (`db = np.linalg.solve(A.T, g)` before `dA = -np.outer(np.linalg.solve(A.T, g), x)`),
+    with that statement."""
     if not run:
         return
     first, rest = run[0], [use for use in run[1:] if use.replaceable]
     if first.binds is not None:
         if rest:
-            yield [first, *rest]
+            yield [first, *rest], None
         return
     group = [use for use in run if use.replaceable]
-    if len(group) >= 2:
-        yield group
+    binder = next((use for use in run if use.binds is not None), None)
+    if binder is not None and group and _movable(binder, group[0].line, lines):
+        yield group, binder
+    elif len(group) >= 2:
+        yield group, None
+
+
+def _movable(binder: _Use, to: int, lines: list[str]) -> bool:
+    """Whether `binder`'s `name = expr` can move up to line `to`: nothing from there
+    on reads or binds the name (the expression's own value is the same there)."""
+    word = re.compile(rf"\b{re.escape(binder.binds or '')}\b")
+    return to < binder.line and not any(word.search(line) for line in lines[to : binder.line])
 
 
 def _name_for(node: ast.expr) -> str:

@@ -94,8 +94,10 @@ class _Reader:
             self.constants[name] = f"{name} = {value!r}"
         elif isinstance(value, types.FunctionType):
             if value.__name__ != name:
-                message = f"{name} is the function {value.__name__} under another name: call it by its own name"
-                raise _error(user, message)
+                # `ACT = relu`: read as in a file, where the name stands for the function
+                self.name(value.__name__, value, user, scope)
+                self.constants[name] = f"{name} = {value.__name__}"
+                return
             self.function(value, name)
             for suffix in ("_backward", "_jvp"):  # the user's own derivative rules beside it
                 rule = scope.get(name + suffix)

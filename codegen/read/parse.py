@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from codegen.emit import header
 from codegen.errors import Collector, source_lines
 from codegen.read.desugar import desugar
+from codegen.read.iteration import index_loops
 
 if TYPE_CHECKING:
     from codegen.infer.kinds import Kinds
@@ -68,6 +69,14 @@ class ModuleInfo:
             self._lines = source_lines(self.source)
             self._own_lines = len(self._lines)
         return self._lines
+
+    def comment_after(self, statement: ast.stmt) -> str | None:
+        """The comment after `statement` on its last line (`# sigmoid`), if any."""
+        end, end_col = getattr(statement, "end_lineno", None), getattr(statement, "end_col_offset", None)
+        if end is None or end_col is None or end > len(self.lines):
+            return None
+        rest = _slice(self.lines[end - 1], end_col, None).strip()
+        return rest if rest.startswith("#") else None
 
     def position(self, node: ast.AST) -> tuple[int, int]:
         """1-based line and 0-based column (in characters) of `node`; (1, 0) for
@@ -188,8 +197,11 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
             for target in targets:
                 if isinstance(target, ast.Name):
                     info.constants[target.id] = info.code(statement).strip()
+    _call_function_constants(info)
+    module_names = set(info.functions) | set(info.constants) | set(info.aliases)
     for node in info.functions.values():
         desugar(node, info.aliases, info.functions)
+        index_loops(node, module_names)
     for name, node in info.functions.items():
         if name.endswith("_backward") and info.is_user_rule(name):
             info.user_rules[name[: -len("_backward")]] = node
@@ -198,15 +210,79 @@ def parse_module(source: str, collector: Collector) -> ModuleInfo:
     return info
 
 
+def _call_function_constants(info: ModuleInfo) -> None:
+    """A top-level name bound once to a function (`ACT = relu`, `ACT = np.tanh`,
+    `OUT = ACT`) is that function: the functions that read it read the function
+    itself, so `ACT(x)` is differentiated as `relu(x)` and the output, which reads
+    no `ACT`, copies no `ACT = relu` (whose `relu` it may not define)."""
+    bindings: dict[str, list[ast.expr | None]] = {}
+    for statement in info.tree.body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                for node in ast.walk(target):
+                    if isinstance(node, ast.Name):
+                        value = statement.value if target is node else None
+                        bindings.setdefault(node.id, []).append(value)
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            bindings.setdefault(statement.target.id, []).append(statement.value)
+        elif not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom)):
+            for node in ast.walk(statement):  # bound in a block, a loop, a class...
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    bindings.setdefault(node.id, []).append(None)
+    functions: dict[str, ast.expr] = {}
+    for name, values in bindings.items():
+        value = values[0] if len(values) == 1 else None
+        head = value
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        if value is None or not isinstance(head, ast.Name) or name in info.functions or name in info.aliases:
+            continue
+        if head.id in functions:  # `OUT = ACT`
+            functions[name] = _replaced_head(value, functions[head.id])
+        elif head.id in info.functions and value is head or head.id in info.aliases and dotted(value) is not None:
+            functions[name] = value
+    if not functions:
+        return
+    for function in info.functions.values():
+        local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+        local |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        local |= {n for g in ast.walk(function) if isinstance(g, (ast.Global, ast.Nonlocal)) for n in g.names}
+        for node in ast.walk(function):
+            for field, child in ast.iter_fields(node):
+                if isinstance(child, list):
+                    setattr(node, field, [_as_function(c, functions, local) for c in child])
+                else:
+                    setattr(node, field, _as_function(child, functions, local))
+
+
+def _replaced_head(value: ast.expr, head: ast.expr) -> ast.expr:
+    if isinstance(value, ast.Attribute):
+        return ast.Attribute(_replaced_head(value.value, head), value.attr, ast.Load())
+    return head
+
+
+def _as_function(node: object, functions: dict[str, ast.expr], local: set[str]) -> object:
+    """`node` itself, or the function a top-level name that `node` reads stands for."""
+    if not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in functions):
+        return node
+    value = functions[node.id]
+    head = value
+    while isinstance(head, ast.Attribute):
+        head = head.value
+    if node.id in local or isinstance(head, ast.Name) and head.id in local:
+        return node
+    copy = _replaced_head(value, ast.Name(head.id, ast.Load())) if isinstance(head, ast.Name) else value
+    for part in ast.walk(copy):  # at the name it replaces, for messages
+        ast.copy_location(part, node)
+    return copy
+
+
 def _with_comment(info: ModuleInfo, statement: ast.stmt) -> str:
     """The statement's text, and the comment after it on its last line (an
     import's `# noqa` stays with it in the output)."""
     code = info.code(statement).strip()
-    end, end_col = statement.end_lineno, statement.end_col_offset
-    if end is None or end_col is None:
-        return code
-    rest = _slice(info.lines[end - 1], end_col, None).strip()
-    return f"{code}  {rest}" if rest.startswith("#") else code
+    comment = info.comment_after(statement)
+    return f"{code}  {comment}" if comment else code
 
 
 def _read_import(node: ast.Import | ast.ImportFrom, info: ModuleInfo) -> None:

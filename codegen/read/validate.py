@@ -8,6 +8,7 @@ import re
 from codegen.ad import operations
 from codegen.errors import Collector
 from codegen.infer import aliasing
+from codegen.lower.scatter import is_add_at
 from codegen.lower.stacks import is_append
 from codegen.read import constants
 from codegen.read.parse import Function, ModuleInfo
@@ -84,6 +85,8 @@ def _refusals(function: Function, stacks: bool) -> tuple[list[tuple[ast.AST, str
             if not stacks:
                 found.append((node, "list appends are only supported in forward mode (--mode forward, --hvp)"))
                 continue
+        elif isinstance(node, ast.Expr) and is_add_at(node):
+            pass  # np.add.at(a, index, v): read as a new value of a (the normaliser checks the call)
         elif type(node) in _REFUSED:
             found.append((node, f"{_REFUSED[type(node)]} are not supported{_REWRITES.get(type(node), '')}"))
             continue

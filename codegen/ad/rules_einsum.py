@@ -1,0 +1,138 @@
+"""The rule-table row of `np.einsum`, in all its subscript forms.
+
+The gradient of operand k of `np.einsum(spec, x0, ..., xn)` is itself an einsum:
+the upstream gradient (with the output's subscripts) times every other operand,
+summed to operand k's subscripts. Three things make that less than direct:
+
+- a label repeated within operand k (`"ii->"`, `"ii->i"`, `"iij,j->i"`) reads a
+  diagonal, and einsum cannot write one: every repeat gets a fresh label, tied to
+  the first by an identity matrix (`np.eye`), so the gradient is zero off it;
+- a label of operand k that nothing else has (`"ij->i"`) is broadcast back along
+  its axis by a `np.ones_like(xk)` factor;
+- an ellipsis broadcasts like numpy's operators do: where other operands share
+  it, the gradient's ellipsis is the broadcast one and is summed back to
+  operand k's with `_unbroadcast` (moving the ellipsis to the front first, when
+  operand k has it elsewhere). An ellipsis the explicit output leaves out can
+  only cover no dimension (numpy refuses the call otherwise), so it is dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import string
+from dataclasses import dataclass
+
+from codegen.ad.rules import Unsupported, defrule
+
+ELLIPSIS = "..."
+Term = tuple[str, ...]  # one label per axis, "..." standing for the broadcast axes
+
+
+@dataclass(frozen=True)
+class Subscripts:
+    """The parsed subscripts of one einsum call."""
+
+    inputs: tuple[Term, ...]
+    output: Term
+
+    @property
+    def letters(self) -> frozenset[str]:
+        return frozenset(label for term in (*self.inputs, self.output) for label in term if label != ELLIPSIS)
+
+
+def _term(text: str) -> Term:
+    labels: list[str] = []
+    rest = text
+    while rest:
+        if rest.startswith(ELLIPSIS):
+            labels.append(ELLIPSIS)
+            rest = rest[len(ELLIPSIS):]
+        elif rest[0] in string.ascii_letters:
+            labels.append(rest[0])
+            rest = rest[1:]
+        else:
+            raise Unsupported(f"{text!r} is not a term of einsum subscripts (letters and one '...')")
+    if labels.count(ELLIPSIS) > 1:
+        raise Unsupported(f"{text!r} has more than one '...'")
+    return tuple(labels)
+
+
+def parse(text: str, count: int) -> Subscripts:
+    """`text` as numpy reads it for `count` operands, the implicit output made explicit."""
+    text = text.replace(" ", "")
+    inputs_text, arrow, output_text = text.partition("->")
+    if "->" in output_text or "-" in inputs_text or ">" in inputs_text:
+        raise Unsupported("the subscripts have a stray '-' or '>'")
+    inputs = tuple(_term(t) for t in inputs_text.split(","))
+    if len(inputs) != count:
+        raise Unsupported("the subscripts do not match the operands")
+    labels = [label for term in inputs for label in term if label != ELLIPSIS]
+    has_ellipsis = any(ELLIPSIS in term for term in inputs)
+    if arrow:
+        output = _term(output_text)
+        if len(set(output)) != len(output):
+            raise Unsupported("a label is repeated in the output")
+        if set(output) - set(labels) - {ELLIPSIS}:
+            raise Unsupported("an output label is in no operand")
+    else:
+        # numpy's implicit output: the broadcast axes, then the labels met once, sorted
+        once = sorted(label for label in set(labels) if labels.count(label) == 1)
+        output = ((ELLIPSIS,) if has_ellipsis else ()) + tuple(once)
+    if has_ellipsis and ELLIPSIS not in output:
+        inputs = tuple(tuple(label for label in term if label != ELLIPSIS) for term in inputs)
+    return Subscripts(inputs, output)
+
+
+def _spec(terms: list[Term], target: Term) -> str:
+    return ",".join("".join(t) for t in terms) + "->" + "".join(target)
+
+
+def _call(terms: list[Term], target: Term, operands: list[str], optimize: str) -> str:
+    return f"np.einsum({_spec(terms, target)!r}, {', '.join(operands)}{optimize})"
+
+
+def gradient(subscripts: Subscripts, index: int, optimize: str = "") -> str:
+    """The gradient template of operand `index` (operands `x0`, `x1`, ..., upstream `g`)."""
+    term = subscripts.inputs[index]
+    unused = iter(c for c in string.ascii_letters if c not in subscripts.letters)
+    target: list[str] = []
+    deltas: list[tuple[Term, str]] = []  # (first label, its repeat), the repeat's axis of xk
+    for position, label in enumerate(term):
+        if label == ELLIPSIS or label not in target:
+            target.append(label)
+            continue
+        repeat = next(unused)
+        axis = position if ELLIPSIS not in term[:position] else position - len(term)
+        target.append(repeat)
+        deltas.append(((label, repeat), f"np.eye(x{index}.shape[{axis}])"))
+    others = [j for j in range(len(subscripts.inputs)) if j != index]
+    terms = [subscripts.output] + [subscripts.inputs[j] for j in others] + [d for d, _ in deltas]
+    operands = ["g"] + [f"x{j}" for j in others] + [e for _, e in deltas]
+    covered = {label for t in terms for label in t}
+    if set(target) - covered - {ELLIPSIS}:
+        terms.append(tuple(target))
+        operands.append(f"np.ones_like(x{index})")
+    shared = any(ELLIPSIS in subscripts.inputs[j] for j in others)
+    if not shared and (ELLIPSIS in target or ELLIPSIS not in subscripts.output):
+        return _call(terms, tuple(target), operands, optimize)  # the ellipsis, if any, is xk's own
+    # the gradient's ellipsis is the broadcast one: sum it back to xk's, at the front
+    letters = tuple(label for label in target if label != ELLIPSIS)
+    front = (ELLIPSIS, *letters)
+    summed = _call(terms, front, operands, optimize)
+    if ELLIPSIS not in target or target[0] == ELLIPSIS:
+        return f"_unbroadcast({summed}, np.shape(x{index}))"
+    like = f"np.shape({_call([tuple(target)], front, [f'x{index}'], '')})"
+    return _call([front], tuple(target), [f"_unbroadcast({summed}, {like})"], "")
+
+
+def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    spec = statics.get("subscripts")
+    if not (isinstance(spec, ast.Constant) and isinstance(spec.value, str)):
+        raise Unsupported("the subscripts must be a literal string (the operand-list form is not supported)")
+    return gradient(parse(spec.value, count), index, ", optimize=optimize" if "optimize" in statics else "")
+
+
+defrule(
+    "numpy.einsum", "", keywords="optimize=False", statics="subscripts", kind="other", variadic=True,
+    computed=_einsum,
+)

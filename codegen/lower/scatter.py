@@ -1,0 +1,84 @@
+"""`np.add.at(a, index, v)`: an unbuffered scatter-add, in the forward function and
+in a generated backward differentiated again (part of normalise).
+
+numpy adds every element of `v` at its position, a position named twice receiving
+both (where `a[index] += v` keeps one write). It is read as a new value of `a`, a
+copy with `v` added in (`a_1 = a.copy()`, then `np.add.at(a_1, index, v)`), so the
+old one and the caller's array stay intact: its derivative is the identity in `a`
+and a gather, `g[index]`, in `v` (a position named twice hands its gradient to
+both writes); its tangent is `np.add.at` of the tangents.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from codegen import ir
+from codegen.ad.rules import RULES
+
+
+def is_add_at(node: ast.AST) -> bool:
+    """Whether `node` is the statement `<module>.add.at(...)` (numpy's, told later)."""
+    if not isinstance(node, ast.Expr) or not isinstance(node.value, ast.Call):
+        return False
+    func = node.value.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "at"
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "add"
+    )
+
+
+def statement_lines(target: str, op: ir.Op) -> list[str]:
+    """The forward statements of `target = add_at(old, v)`: a copy, then the scatter."""
+    old, value = (ast.unparse(ir.render(a)) for a in op.args)
+    scatter = f"{ast.unparse(op.spelling)}({target}, {ast.unparse(op.keywords['index'])}, {value})"
+    return [f"{target} = {old}.copy()", scatter]
+
+
+class ScatterLowering:
+    """`np.add.at` for `Normaliser` (which provides the rest)."""
+
+    env: dict[str, str]
+    active: set[str]
+    param_names: set[str]
+    body: list[ir.Statement]
+
+    def add_at_statement(self, node: ast.Expr, origin: int) -> None:
+        call = node.value
+        assert isinstance(call, ast.Call)
+        if self.resolve(call.func) != "numpy.add.at":  # type: ignore[attr-defined]
+            raise self.fail(call, "expression statements are not supported (only np.add.at)")  # type: ignore[attr-defined]
+        if len(call.args) != 3 or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+            raise self.fail(call, "np.add.at takes three arguments: the array, the indices and the values")  # type: ignore[attr-defined]
+        array, indices, values = call.args
+        if not isinstance(array, ast.Name) or array.id not in self.env:
+            raise self.fail(array, "np.add.at is only supported on a named array")  # type: ignore[attr-defined]
+        name = array.id
+        old = self.env[name]
+        index = self.to_ast(indices)  # type: ignore[attr-defined]  # positions: no gradient flows through them
+        value = self.lower(values)  # type: ignore[attr-defined]
+        if old not in self.active and not _active(value):
+            if old in self.param_names:  # the caller's array stays intact
+                self.assign(name, ir.Leaf(ast.parse(f"{old}.copy()", mode="eval").body), origin)  # type: ignore[attr-defined]
+            scatter = ast.Call(self.to_ast(call.func), [ast.Name(self.env[name], ast.Load()), index, ir.render(value)], [])  # type: ignore[attr-defined]
+            self.body.append(ir.Plain(ast.Expr(scatter), origin))
+            return
+        if isinstance(value, ir.Op):
+            value = self.stage_children(value, origin)  # type: ignore[attr-defined]
+            temp = self.new_temp(f"{name}_added")  # type: ignore[attr-defined]
+            self.emit_stage(temp, value, origin)  # type: ignore[attr-defined]
+            value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
+        base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
+        op = ir.Op(RULES["add.at"], [base, value], {"index": index}, self.to_ast(call.func))  # type: ignore[attr-defined]
+        new = self.new_binding(name)  # type: ignore[attr-defined]
+        self.env[name] = new
+        self.emit_stage(new, op, origin)  # type: ignore[attr-defined]
+
+
+def _active(node: ir.Node) -> bool:
+    """Whether a lowered value reads a differentiated variable."""
+    if isinstance(node, ir.Leaf):
+        return node.var is not None
+    return any(_active(a) for a in node.args)

@@ -1,0 +1,131 @@
+"""Loops over `zip(...)`, `enumerate(...)` and tuples, rewritten as loops over
+an index, the form codegen differentiates:
+
+    for x, w in zip(xs, ws):          for i in range(min(len(xs), len(ws))):
+        s += x * w                        x = xs[i]
+                                          w = ws[i]
+                                          s += x * w
+
+`enumerate(xs)` gives its index as the loop variable; `for a, b in pairs:`
+unpacks `pairs[i]`. The new statements carry the `for` statement's position,
+so errors point at it and the generated comments quote the user's line.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def index_loops(function: _Function, taken: set[str]) -> None:
+    """Rewrite, in place, every loop of `function` over `zip`, `enumerate` or
+    with a tuple target; `taken` are the names the module binds (`zip` rebound
+    there is not the builtin)."""
+    shadowed = taken | _bound_in(function.body) | {a.arg for a in ast.walk(function) if isinstance(a, ast.arg)}
+    names = shadowed | {n.id for n in ast.walk(function) if isinstance(n, ast.Name)}
+    for loop in [n for n in ast.walk(function) if isinstance(n, ast.For)]:
+        target = loop.target
+        if not isinstance(target, ast.Tuple) or not _shaped(target, loop.iter, shadowed):
+            continue
+        first = target.elts[0]
+        own = _is_builtin(loop.iter, "enumerate", shadowed) and _start(loop.iter) is None
+        if own and isinstance(first, ast.Name) and first.id not in _bound_in(loop.body):
+            index = first.id  # `for i, x in enumerate(xs)`: i is the loop's own index
+            items = list(_items(target, loop.iter, index, shadowed))[1:]
+        else:
+            index = _fresh("i", names)
+            items = list(_items(target, loop.iter, index, shadowed))
+        where: ast.AST = loop if hasattr(loop, "lineno") else loop.iter  # a comprehension's loop has no position
+        lengths = list(_lengths(loop.iter, shadowed))
+        bound = lengths[0] if len(lengths) == 1 else ast.Call(ast.Name("min", ast.Load()), lengths, [])
+        loop.iter = _located(ast.Call(ast.Name("range", ast.Load()), [bound], []), loop.iter)
+        loop.target = ast.copy_location(ast.Name(index, ast.Store()), target)
+        loop.body = [_statement(ast.Assign([t], value), where) for t, value in items] + loop.body
+
+
+def _shaped(target: ast.expr, iterable: ast.expr, names: set[str]) -> bool:
+    """Whether the target unpacks what the zip or enumerate yields, item by item."""
+    if not isinstance(target, ast.Tuple):
+        return isinstance(target, ast.Name)
+    if isinstance(iterable, ast.Call) and _is_builtin(iterable, "zip", names):
+        return not iterable.keywords and len(target.elts) == len(iterable.args) and all(
+            _shaped(t, a, names) for t, a in zip(target.elts, iterable.args)
+        )
+    if isinstance(iterable, ast.Call) and _is_builtin(iterable, "enumerate", names):
+        return len(target.elts) == 2 and 1 <= len(iterable.args) <= 2 and not iterable.keywords and (
+            isinstance(target.elts[0], ast.Name) and _shaped(target.elts[1], iterable.args[0], names)
+        )
+    return all(isinstance(e, (ast.Name, ast.Tuple)) for e in target.elts)
+
+
+def _items(target: ast.expr, iterable: ast.expr, index: str, names: set[str]) -> Iterator[tuple[ast.expr, ast.expr]]:
+    """(target, value) assignments that bind `target` to item `index` of `iterable`."""
+    if isinstance(target, ast.Tuple) and _is_builtin(iterable, "zip", names):
+        assert isinstance(iterable, ast.Call)
+        for part, argument in zip(target.elts, iterable.args):
+            yield from _items(part, argument, index, names)
+    elif isinstance(target, ast.Tuple) and _is_builtin(iterable, "enumerate", names):
+        assert isinstance(iterable, ast.Call)
+        start = _start(iterable)
+        counter: ast.expr = ast.Name(index, ast.Load())
+        yield _stored(target.elts[0]), _located(ast.BinOp(counter, ast.Add(), start) if start else counter, iterable)
+        yield from _items(target.elts[1], iterable.args[0], index, names)
+    else:
+        yield _stored(target), _located(ast.Subscript(iterable, ast.Name(index, ast.Load()), ast.Load()), iterable)
+
+
+def _lengths(iterable: ast.expr, names: set[str]) -> Iterator[ast.expr]:
+    if isinstance(iterable, ast.Call) and _is_builtin(iterable, "zip", names):
+        for argument in iterable.args:
+            yield from _lengths(argument, names)
+    elif isinstance(iterable, ast.Call) and _is_builtin(iterable, "enumerate", names):
+        yield from _lengths(iterable.args[0], names)
+    else:
+        yield ast.Call(ast.Name("len", ast.Load()), [iterable], [])
+
+
+def _start(call: ast.expr) -> ast.expr | None:
+    if not isinstance(call, ast.Call) or len(call.args) < 2 or isinstance(call.args[1], ast.Constant) and call.args[1].value == 0:
+        return None
+    return call.args[1]
+
+
+def _stored(target: ast.expr) -> ast.expr:
+    if isinstance(target, ast.Tuple):
+        return ast.Tuple([_stored(e) for e in target.elts], ast.Store())
+    assert isinstance(target, ast.Name)
+    return ast.Name(target.id, ast.Store())
+
+
+def _is_builtin(call: ast.expr, name: str, shadowed: set[str]) -> bool:
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == name and name not in shadowed
+
+
+def _bound_in(body: list[ast.stmt]) -> set[str]:
+    return {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _fresh(base: str, names: set[str]) -> str:
+    name, n = base, 0
+    while name in names:
+        n += 1
+        name = f"{base}_{n}"
+    names.add(name)
+    return name
+
+
+def _located(node: ast.expr, where: ast.AST) -> ast.expr:
+    """`node`, and every part of it without a position, at `where`'s."""
+    for part in ast.walk(node):
+        if isinstance(part, ast.expr) and not hasattr(part, "lineno"):
+            ast.copy_location(part, where)
+    return node
+
+
+def _statement(node: ast.stmt, where: ast.AST) -> ast.stmt:
+    for part in ast.walk(node):
+        if isinstance(part, (ast.expr, ast.stmt)) and not hasattr(part, "lineno"):
+            ast.copy_location(part, where)
+    return node
