@@ -275,7 +275,9 @@ CLASHING_GLOBALS = {
         "f_forward = 3.0\n", "    return np.sum(x * f_forward)\n", {"style": "split"}, 3, "generated function"
     ),
     "f_jvp in forward mode": ("f_jvp = 3.0\n", "    return np.sum(x * f_jvp)\n", {"mode": "forward"}, 3, "f_jvp"),
-    "len for a list gradient": ("len = 2.0\n", "    return w[0] * len\n", {}, 3, "builtin len()"),
+    "len for a list gradient": (
+        "import math\n\nlen = 2.0\n", "    return math.exp(w[0]) * len\n", {}, 5, "builtin len()"
+    ),
     "np rebound": ("np = 3\n", "    return x * 2.0\n", {}, 3, "imported as numpy"),
     "an imported function redefined": (
         "from math import exp\n\n\ndef exp(v):\n    return v\n", "    return x * 2.0\n", {}, 6, "imported as math.exp"

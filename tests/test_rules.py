@@ -150,12 +150,28 @@ case("numpy.normalize", "all", "return e / np.sum(e)", U((4,), 0.5, 1.5), params
 case("numpy.normalize", "softmax", "e = np.exp(x)\nreturn e / np.sum(e, axis=0, keepdims=True)", U((3, 2)))
 case("numpy.log_softmax", "", "return x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))", U((2, 3)))
 case("numpy.log_softmax", "all", "return x - np.log(np.sum(np.exp(x)))", U((4,)))
+case("numpy.log_softmax", "last-axis", "return x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))", U((2, 3, 2)))
+case("numpy.normalize", "last-axis", "e = np.exp(x)\nreturn e / np.sum(e, axis=-1, keepdims=True)", U((2, 3)))
+# The same over statements, in place too (codegen/lower/softmax.py), and their cross-entropies.
+case("numpy.normalize.staged", "", "t = e.sum(axis=1, keepdims=True)\nreturn e / t", U((2, 3), 0.5, 1.5), params="e")
+case("numpy.normalize.staged", "in-place", "p = np.exp(x)\np /= p.sum(axis=0, keepdims=True)\nreturn p", U((3, 2)))
+case("numpy.normalize.staged", "sum-read-again", "t = np.sum(e, axis=1, keepdims=True)\np = e / t\nreturn p + t", U((2, 3), 0.5, 1.5), params="e")
+case("numpy.normalize.staged", "two-exps", "return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)", U((2, 3)))
+case("numpy.log_softmax.staged", "", "z = np.sum(np.exp(x), axis=1, keepdims=True)\nreturn x - np.log(z)", U((2, 3)))
+case("numpy.log_softmax.staged", "sum-read-again", "z = np.sum(np.exp(x), axis=-1, keepdims=True)\nlp = x - np.log(z)\nreturn lp * z", U((2, 3)))
+_PICKED = "N = x.shape[0]\n"
+case("numpy.softmax_nll", "", _PICKED + "p = np.exp(x)\np /= np.sum(p, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y]))", U((3, 4)), [0, 3, 1], held="y")
+case("numpy.softmax_nll", "3d", _PICKED + "e = np.exp(x)\np = e / np.sum(e, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y])) * 2.0", U((3, 4, 2)), [0, 3, 1], held="y")
+case("numpy.log_softmax_nll", "", _PICKED + "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.sum(lp[range(N), y]) / N", U((3, 4)), [0, 3, 1], held="y")
+case("numpy.log_softmax_nll", "mean", "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.mean(lp[np.arange(len(x)), y])", U((3, 4)), [2, 2, 0], held="y")
+case("numpy.log_softmax_nll", "probs-read-again", "n = len(x)\nz = np.sum(np.exp(x), axis=1, keepdims=True)\nlp = x - np.log(z)\nreturn -np.sum(lp[np.arange(n), y]) + np.sum(lp * lp)", U((3, 4)), np.array([2, 0, 1]), held="y")
 case("numpy.add.n", "", "return x + y + z", U((2, 3)), U((3,)), U((2, 1)))
 case("numpy.add.n", "four-with-a-constant", "return x.dot(y) + 1.0 + z + x[:, :1]", U((2, 3)), U((3, 2)), U((2,)))
 case("numpy.add.n", "grouped", "return (x + y) + z * 2", U((3,)), U((2, 3)), U((1, 3)))
 _SHIFT = "s = x - np.max(x, axis=1, keepdims=True)\n"
 case("numpy.sub.shift", "log-softmax", _SHIFT + "return s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))", U((2, 3)))
 case("numpy.sub.shift", "softmax", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True)", U((2, 3)))
+case("numpy.sub.shift", "constant-shift", "s = x - np.max(x)\nz = np.sum(np.exp(s), axis=0, keepdims=True)\nreturn s - np.log(z)", U((2, 3)))
 # The maximum keeps its gradient where the shift is not only a softmax's.
 case("numpy.sub", "shift-also-returned", _SHIFT + "e = np.exp(s)\nreturn e / np.sum(e, axis=1, keepdims=True) + s", U((2, 3)))
 case(

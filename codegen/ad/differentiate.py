@@ -3,7 +3,9 @@
 Each stage's tree is walked from its root with the gradient of its target;
 each operation instantiates its rule's templates to get its arguments'
 gradients, and each variable reached accumulates them: `=` on the first
-contribution, `+=` on the next ones.  No rule is special-cased here.
+contribution, `+=` on the next ones.  No rule is special-cased here but item
+assignment, whose gradient takes statements of its own, and `np.where` with a
+variable in both branches, whose gradient is masked once (masks.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 from codegen import ir, unparse
 from codegen.ad import operations
+from codegen.ad.masks import masked_once
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
@@ -105,6 +108,9 @@ class Differentiator(FlowReversal, ListReversal):
         self.hoisted: dict[str, int] = {}  # gradient -> id of the loop it is zeroed before
         self.folded: dict[str, ast.expr] = {}  # gradient name -> the name it equals
         self.nested: set[str] = set()  # list gradients added to inside a branch or loop
+        # gradient -> (index, block, line) of its `dx[index] = 0.0`, while nothing else
+        # has touched it: a contribution to dx[index] then replaces that line.
+        self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
@@ -120,6 +126,7 @@ class Differentiator(FlowReversal, ListReversal):
         if var is None or var not in self.useful:
             return
         name = self.names.grad(var)
+        zeroed = self.zeroed.pop(name, None)
         self.grad_vars[name] = var
         target: ast.expr = ast.Name(name, ast.Store())
         if name in self.folded and name not in self.state:
@@ -140,7 +147,7 @@ class Differentiator(FlowReversal, ListReversal):
                 self.state[name] = "fresh"
                 self.hoisted[name] = id(outer)
         if leaf.index is not None:
-            self.contribute_element(leaf, name, gradient)
+            self.contribute_element(leaf, name, gradient, zeroed)
             return
         if name in self.state and (var in self.fn.stacks or name in self.list_gradients):
             self.add_lists(name, gradient)  # `+=` would extend the list
@@ -173,7 +180,9 @@ class Differentiator(FlowReversal, ListReversal):
         name = self.names.grad(var)
         return ir.clone(self.folded[name]) if name in self.folded else ast.Name(name, ast.Load())
 
-    def contribute_element(self, leaf: ir.Leaf, name: str, gradient: ast.expr) -> None:
+    def contribute_element(
+        self, leaf: ir.Leaf, name: str, gradient: ast.expr, zeroed: tuple[str, list[str], str] | None = None
+    ) -> None:
         """Accumulate into `dvar[index]`: a list element, or a part of an array."""
         assert leaf.var is not None and leaf.index is not None
         var = leaf.var
@@ -204,6 +213,13 @@ class Differentiator(FlowReversal, ListReversal):
             self.emit(ast.Expr(call))
             return
         key = ast.dump(leaf.index)
+        if zeroed is not None and zeroed[0] == key and zeroed[1] is self.out[-1] and not is_list:
+            # `dx[mask] = 0.0` then `dx[mask] += v`: the part written is just v.
+            block, line = zeroed[1], zeroed[2]
+            del block[next(i for i in reversed(range(len(block))) if block[i] is line)]
+            self.emit(ast.Assign([ast.Subscript(ast.Name(name, ast.Load()), index, ast.Store())], gradient))
+            self.elements.setdefault(name, set()).add(key)
+            return
         distinct = isinstance(leaf.index, ast.Constant) and type(leaf.index.value) is int and leaf.index.value >= 0
         if len(self.out) > 1 or not distinct:
             # In a branch or loop another path may add to any element; and `v[-2]` or
@@ -248,6 +264,8 @@ class Differentiator(FlowReversal, ListReversal):
         self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{unparse.expression(gradient)}.copy()", mode="eval").body))
         self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0.0)))
         if masked == name:
+            if isinstance(op.keywords.get("__unique__"), ast.Constant) and op.keywords["__unique__"].value is True:
+                self.zeroed[name] = (ast.dump(index), self.out[-1], self.out[-1][-1])
             self.state[name] = "fresh"
             self.grad_vars[name] = old.var
             self.nested.add(name)  # every element holds a gradient already: later ones add to it
@@ -345,6 +363,8 @@ class Differentiator(FlowReversal, ListReversal):
         if node.rule.name.startswith("user."):
             self.call_user_rule(node, gradient)
             return
+        if node.rule.name == "numpy.where" and shaped is None and masked_once(self, node, gradient):
+            return
         shaped = shaped or node
         for i in node.rule.operand_order(len(node.args)):
             arg = node.args[i]
@@ -363,7 +383,7 @@ class Differentiator(FlowReversal, ListReversal):
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
                 local = self.named_if_shared(arg, local)
-            elif node.rule.name in ("setitem", "add.at") and self.fn.arrays:  # a list element is a number
+            elif node.rule.name in ("setitem", "add.at") and self.fn.arrays and not _fits(node):  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
@@ -447,6 +467,7 @@ class Differentiator(FlowReversal, ListReversal):
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
         del self.state[name]
+        self.zeroed.pop(name, None)
 
     def finish_param(self, param: ir.Param) -> None:
         if not param.differentiable:
@@ -592,6 +613,12 @@ def _as_value(index: ast.expr) -> ast.expr:
     if isinstance(index, ast.Tuple):
         return ast.Tuple([value(e) for e in index.elts], ast.Load())
     return value(index)
+
+
+def _fits(setitem: ir.Op) -> bool:
+    """Whether the value written has the shape of the part written (see the normaliser)."""
+    fits = setitem.keywords.get("__fits__")
+    return isinstance(fits, ast.Constant) and fits.value is True
 
 
 def _written(setitem: ir.Op) -> ir.Node:

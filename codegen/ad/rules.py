@@ -251,6 +251,32 @@ defrule(
     kind="other",
     tangents="t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
 )
+# The same two written over several statements (`t = e.sum(axis=k, keepdims=True)`
+# then `p = e / t`; `Z = np.sum(np.exp(s), axis=k, keepdims=True)` then
+# `s - np.log(Z)`), recognised by codegen/lower/softmax.py: the sum `t` or `Z` is
+# read for its value, and its dependence on `x` is in the template already.
+defrule(
+    "numpy.normalize.staged",
+    "x t",
+    "(g - np.sum(g * out, axis=axis, keepdims=True)) / t",
+    None,
+    keywords="axis=None",
+    kind="other",
+)
+defrule(
+    "numpy.log_softmax.staged",
+    "x z",
+    "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
+    None,
+    keywords="axis=None",
+    kind="other",
+)
+# Cross-entropy, -np.sum(np.log(p[rows, y])) (or -np.sum(logp[rows, y])) of a softmax
+# of `x` along axis 1 whose rows `rows` cover (codegen/lower/softmax.py): the gradient
+# for x is (p - onehot) * g, written as the author writes it, p * g and then -g at the
+# picked entries (`picked` is x[rows, y]).
+defrule("numpy.softmax_nll", "x picked", "probs * g", "-g", keywords="probs=None axis=1", kind="other")
+defrule("numpy.log_softmax_nll", "x picked", "np.exp(logp) * g", "-g", keywords="logp=None axis=1", kind="other")
 
 
 def _rank(statics: dict[str, ast.expr], index: int) -> int | None:

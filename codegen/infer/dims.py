@@ -17,6 +17,10 @@ from codegen import ir
 from codegen.read.resolve import is_number
 
 Dim = str | int | None
+_SAME_SHAPE = frozenset({
+    "numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged",
+    "numpy.log_softmax.staged", "numpy.linalg.inv",
+})  # fmt: skip
 Shape = tuple[Dim, ...]
 
 
@@ -97,8 +101,10 @@ class Dims:
             return _product(shapes[0], shapes[1])
         if name in ("numpy.T", "numpy.transpose") and shapes[0] is not None:
             return tuple(reversed(shapes[0]))
-        if name in ("numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.linalg.inv"):
+        if name in _SAME_SHAPE:
             return shapes[0]
+        if name in ("numpy.softmax_nll", "numpy.log_softmax_nll"):
+            return ()
         if name in ("numpy.linalg.det", "numpy.linalg.slogdet") and shapes[0] is not None:
             return shapes[0][:-2]
         if name == "numpy.linalg.solve" and shapes[0] is not None and len(shapes[0]) == 2:

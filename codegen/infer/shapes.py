@@ -20,7 +20,10 @@ SCALAR = "()"
 # so a product needed only for its shape is never kept.
 SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"}
 # Rows whose value has their first operand's shape.
-_SAME_SHAPE = frozenset({"numpy.normalize", "numpy.log_softmax", "numpy.flip", "numpy.linalg.inv"})
+_SAME_SHAPE = frozenset({
+    "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged", "numpy.flip",
+    "numpy.linalg.inv", "numpy.copy",
+})  # fmt: skip
 
 
 class ShapeKeys:
@@ -40,12 +43,25 @@ class ShapeKeys:
         key = self.key(value) if value is not None else None
         self.keys[target] = SCALAR if target in self.numbers else key or target
 
+    def compared(self, compare: ast.Compare) -> str | None:
+        """A comparison of names and numbers (a mask) broadcasts as arithmetic does."""
+        keys: set[str | None] = set()
+        for operand in (compare.left, *compare.comparators):
+            if isinstance(operand, ast.Name) and operand.id not in self.numbers:
+                keys.add(self.keys.get(operand.id, operand.id))
+            elif not is_number(operand, self.numbers):
+                return None
+        keys.discard(SCALAR)
+        return keys.pop() if len(keys) == 1 and None not in keys else SCALAR if not keys else None
+
     def key(self, node: ir.Node) -> str | None:
         if isinstance(node, ir.Leaf):
             if node.number:
                 return SCALAR
             if node.var is not None and node.index is None:
                 return self.keys.get(node.var, node.var)
+            if isinstance(node.expr, ast.Compare):
+                return self.compared(node.expr)
             return SCALAR if is_number(node.expr, self.numbers) else None
         kind = node.rule.kind
         if kind == "scalar":
@@ -78,6 +94,8 @@ class ShapeKeys:
         if exact is not None:
             lead, kept = exact
             return None if not lead and not kept else f"dims:{lead}|{kept}"
+        if _only_operand(arg, op):
+            return None
         arg_key = self.key(arg)
         out_key = self.key(op)
         if arg_key is not None and arg_key == out_key:
@@ -87,6 +105,25 @@ class ShapeKeys:
         if arg_key is not None and out_key is not None and arg_key.startswith(f"<={out_key}|"):
             return "axis:" + arg_key.split("|", 1)[1]
         return "helper"
+
+
+def _only_operand(arg: ir.Node, op: ir.Node) -> bool:
+    """Whether `op` is elementwise in `arg`, a part of an array (`x[mask]`), and numbers:
+    it has `arg`'s shape, whatever the part's (`0.01 * x[mask]`)."""
+    if not (isinstance(op, ir.Op) and op.rule.kind == "elementwise" and isinstance(arg, ir.Leaf)):
+        return False
+    if arg.var is None or arg.index is None:
+        return False
+    same = ast.dump(arg.expr)
+    for other in op.args:
+        if isinstance(other, ir.Leaf) and (ast.dump(other.expr) == same or other.number or _literal(other.expr)):
+            continue
+        return False
+    return True
+
+
+def _literal(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and type(expr.value) in (int, float)
 
 
 class Ranks:
@@ -130,7 +167,7 @@ class Ranks:
             return max(ranks[0] + ranks[1] - 2, 0)  # type: ignore[operator]
         if name in (
             "numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float",
-            "setitem", "numpy.normalize", "numpy.log_softmax",
+            "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged",
             "numpy.flip", "numpy.moveaxis", "numpy.rollaxis", "numpy.pad", "numpy.diff", "numpy.linalg.inv",
         ):  # fmt: skip
             return ranks[0]

@@ -20,8 +20,9 @@ from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
-from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.scatter import ScatterLowering, is_add_at
+from codegen.lower.shift import drop_shift_gradients
+from codegen.lower.softmax import int_axis, recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
 from codegen.lower.stacks import USES, StackLowering, appends, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
@@ -101,6 +102,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         self.maybe_lists: set[str] = set()  # parameters read element by element, list or array
         self.stacks: set[str] = set()
         self.ints: set[str] = set()
+        self.masks: set[str] = set()  # names bound to comparisons: boolean masks
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
         self.annotated: dict[str, Shape] = {}  # parameter -> the shape its annotation declares
@@ -408,7 +410,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         if not (isinstance(kept, ast.Constant) and kept.value is True):
             return None
         axis = self.static(keywords["axis"], "np.sum")
-        return axis if isinstance(axis, ast.Constant) and isinstance(axis.value, int) else None
+        return axis if int_axis(axis) is not None else None  # `axis=-1` too
 
     def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = _BINOPS[kind]
@@ -744,6 +746,9 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             # Paired with np.arange(N), the other index arrays (labels `y`)
             # cannot make two positions coincide.
             return True
+        if sum(1 for part in parts if self.is_mask(part)) == 1:
+            # A boolean mask picks each element once, and with slices and ints too.
+            parts = [part for part in parts if not self.is_mask(part)]
         for part in parts:
             if isinstance(part, ast.Slice):
                 continue
@@ -754,6 +759,55 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             if not self.is_int(part):
                 return False
         return True
+
+    def copied(self, name: str) -> ir.Leaf | None:
+        """`x` when `name` is `x.copy()`, staged in this block: `out = x.copy()` then
+        `out[mask] = v` writes into a copy of `x` anyway, and the gradient of `x` is
+        then the upstream one with the mask zeroed, not zeros plus a copy of it."""
+        for statement in reversed(self.body):
+            if isinstance(statement, ir.Stage) and statement.target == name:
+                value = statement.value
+                if isinstance(value, ir.Op) and value.rule.name == "numpy.copy" and len(value.args) == 1:
+                    source = value.args[0]
+                    if isinstance(source, ir.Leaf) and source.var is not None and source.index is None:
+                        return ir.Leaf(ast.Name(source.var, ast.Load()), source.var)
+                return None
+        return None
+
+    def fits_written(self, value: ir.Node, base: str, index: ast.expr) -> bool:
+        """Whether `a[index] = value` writes a value of the shape of `a[index]`: an
+        elementwise function of `x[index]`, `x` of `a`'s shape (`out[mask] = 0.01 *
+        x[mask]`), whose gradient then needs no summing back."""
+        key = self.shapes.keys.get(base)
+        if key is None or key == SCALAR:
+            return False
+        dumped = ast.dump(index)
+
+        def fits(node: ir.Node) -> bool:
+            if isinstance(node, ir.Leaf):
+                if node.var is None or node.index is None or ast.dump(node.index) != dumped:
+                    return False
+                return self.shapes.keys.get(node.var, node.var) == key
+            if node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
+                return False
+            operands = [a for a in node.args if self.shapes.key(a) != SCALAR]
+            return bool(operands) and all(fits(a) for a in operands)
+
+        return fits(value)
+
+    def is_mask(self, expr: ast.expr) -> bool:
+        """Whether `expr` is certainly a boolean mask: a comparison, or masks combined."""
+        if isinstance(expr, ast.Compare):
+            return True
+        if isinstance(expr, ast.Name):
+            return expr.id in self.masks
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Invert):
+            return self.is_mask(expr.operand)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
+            return self.is_mask(expr.left) and self.is_mask(expr.right)
+        if isinstance(expr, ast.Call) and self.resolve(expr.func) in _MASK_FUNCTIONS:
+            return True
+        return False
 
     def is_int(self, expr: ast.expr) -> bool:
         """Whether `expr` is certainly a Python int (a literal, a size, a loop counter)."""
@@ -859,6 +913,8 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
             if self.is_int(lowered.expr):
                 self.ints.add(target)
+            if self.is_mask(lowered.expr):
+                self.masks.add(target)
             if lowered.number or self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
@@ -892,14 +948,16 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             statement = ast.Assign([ast.Subscript(tree.value, index, ast.Store())], value_expr(value))
             self.body.append(ir.Plain(statement, origin))
             return
+        fits = ast.Constant(self.fits_written(value, old, index))  # v has the shape of a[index]
         if isinstance(value, ir.Op):
             value = self.stage_children(value, origin)
             temp = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.forward))
             self.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
-        base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
+        base = self.copied(old) or ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
         unique = ast.Constant(self.is_basic_index(index))  # no position written twice
-        op = ir.Op(RULES["setitem"], [base, value], {"index": index, "__unique__": unique}, ast.Constant(None))
+        keywords = {"index": index, "__unique__": unique, "__fits__": fits}
+        op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
         new = self.new_binding(name)
         self.env[name] = new
         self.emit_stage(new, op, origin)
@@ -1250,7 +1308,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             if param.name in self.lists:
                 param.is_list = True
         likes = self.array_likes(params)
-        return _shifts_dropped(ir.Function(
+        fn = ir.Function(
             name=self.function.name,
             params=params,
             body=self.body,
@@ -1276,7 +1334,11 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
             array_likes=likes,
             whole_lists={p for p in likes - self.lists if self.kinds_of(self.function).param(p).what == lattice.LIST},
-        ))
+        )
+        if not self.forward:  # forward mode's tangents of the staged forms are the generic rules'
+            recognise_softmax(fn, self.resolve)
+        drop_shift_gradients(fn)
+        return fn
 
     def array_likes(self, params: list[ir.Param]) -> set[str]:
         """The parameters that may be lists numpy reads as arrays: of no proved
@@ -1284,11 +1346,6 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         kinds = self.kinds_of(self.function)
         unsettled = {p.name for p in params if kinds.param(p.name).what in (lattice.UNKNOWN, lattice.SEQUENCE, lattice.LIST)}
         return bindings.read_only_by_calls(self.function, unsettled) if self.arrays else set()
-
-
-def _shifts_dropped(fn: ir.Function) -> ir.Function:
-    drop_shift_gradients(fn)
-    return fn
 
 
 def _negated(node: ast.expr) -> ast.expr | None:
@@ -1400,6 +1457,12 @@ def _is_number_literal(node: ast.expr | None) -> bool:
 
 def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+_MASK_FUNCTIONS = frozenset({
+    "numpy.logical_and", "numpy.logical_or", "numpy.logical_not", "numpy.logical_xor", "numpy.isnan",
+    "numpy.isfinite", "numpy.isinf", "numpy.greater", "numpy.less", "numpy.greater_equal", "numpy.less_equal",
+})  # fmt: skip
 
 
 def _is_arange(node: ast.expr) -> bool:
