@@ -292,7 +292,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     returned = [unparse.expression(back.gradients[p.name]) for p in back.differentiable]
     # Only what the outputs and the backward read (`out = x.copy()` written into
     # as a copy of `x` is read by neither).
-    forward = _live(forward, [*backward, f"return {', '.join(fn.outputs)}"])
+    forward = _live(forward, [*backward, f"return {', '.join(fn.outputs)}"], frozenset(fn.draws))
     cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
     params = [p.code for p in fn.params if p.kind != "kwonly"]
     kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
