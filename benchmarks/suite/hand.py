@@ -66,7 +66,6 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 def batchnorm_backward(dout, cache):
     xhat, gamma, std = cache
-    N = dout.shape[0]
     dbeta = np.sum(dout, axis=0)
     dgamma = np.sum(dout * xhat, axis=0)
     dxhat = dout * gamma
