@@ -11,19 +11,26 @@ one; `__main__.py` times them.
 
 from __future__ import annotations
 
-import ast
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import Any
+import os
+import sys
 
-import numpy as np
+if "numpy" not in sys.modules:  # one BLAS thread for the timings: read when numpy loads
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_variable] = "1"
 
-import codegen
+import ast  # noqa: E402
+import inspect  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from functools import cache  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
-from . import hand
+import numpy as np  # noqa: E402
+
+import codegen  # noqa: E402
+
+from . import hand  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RTOL, ATOL = 1e-6, 1e-9

@@ -3,7 +3,7 @@
 For every workload: the generated fused backward (library API) and the
 hand-written forward + backward are checked equal, then timed interleaved in one
 process, the starting one alternating, each repeat calibrated to a few
-milliseconds. One BLAS thread: the variables are set before numpy is imported.
+milliseconds. One BLAS thread: the package sets the variables before numpy loads.
 The table gives medians per call, the ratio generated / hand-written, backprop
 statements (split style's backward against the hand-written backward) and the
 values in the split style's cache against the hand-written cache.
@@ -11,25 +11,22 @@ values in the split style's cache against the hand-written cache.
 
 from __future__ import annotations
 
+import argparse
+import ctypes
+import math
 import os
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_variable] = "1"
+import numpy as np
 
-import argparse  # noqa: E402
-import math  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import timeit  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from functools import partial  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from . import (  # noqa: E402
+from . import (
     HERE,
     WORKLOADS,
     Workload,
@@ -66,6 +63,20 @@ def time_pair(
         for k in order:
             times[k].append(timers[k].timeit(numbers[k]) / numbers[k])
     return times
+
+
+def keep_freed_memory() -> str:
+    """Tell glibc to keep freed memory: otherwise every array above the mmap threshold
+    costs page faults on each call, as many as the heap's history decides (see
+    benchmarks/README.md, "Allocation"); `--malloc default` leaves it alone."""
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return "allocator left alone (not glibc)"
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    if mallopt(m_mmap_threshold, 16 << 20) and mallopt(m_trim_threshold, 64 << 20):
+        return "glibc keeps freed memory"
+    return "allocator left alone (mallopt failed)"
 
 
 def _fmt(seconds: float) -> str:
@@ -127,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="NAME", help="a workload (repeatable)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="cpu", help="cpu: process time (default)")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--malloc", choices=("keep", "default"), default="keep", help="keep: glibc keeps freed memory")
     options = parser.parse_args(argv)
     chosen = [wl for wl in WORKLOADS if not options.only or wl.name in options.only]
     if not chosen:
@@ -134,9 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     clock = time.process_time if options.clock == "cpu" else time.perf_counter
     repeats = options.repeats or (7 if options.quick else 21)
     target = 0.002 if options.quick else 0.005
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
+    memory = keep_freed_memory() if options.malloc == "keep" else "allocator left alone"
     print(
         f"codegen {_revision()}; numpy {np.__version__}; python {sys.version.split()[0]};"
-        f" one BLAS thread; {options.clock} clock, median of {repeats} interleaved repeats"
+        f" OPENBLAS_NUM_THREADS={threads}; {options.clock} clock, median of {repeats} interleaved repeats; {memory}"
     )
     return run(chosen, repeats, target, clock)
 
