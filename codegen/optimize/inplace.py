@@ -32,6 +32,8 @@ _IMMUTABLE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype"})
 _NUMBER_BUILTINS = frozenset({"len", "range", "reversed", "float", "int", "bool", "abs", "isinstance", "round"})
 _SIZES = frozenset({"shape", "ndim", "size"})  # np.shape(a): a tuple of ints, nothing shared
 _ADDS_TO_RECEIVER = frozenset({"append", "extend", "insert"})
+Loops = list[ast.For | ast.While]
+Found = tuple[list[ast.stmt], int, Loops]  # a candidate's block, position and enclosing loops
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ def write_in_place(lines: list[str], params: Iterable[str], helpers: dict[str, s
         frozenset(spelled.get(n, n) for n in ("_dot_shape", "_matmul_shape")),
         frozenset({spelled.get("_unbroadcast", "_unbroadcast")}),
     )
+    if not any(".copy()" in line for line in lines):
+        return lines  # nothing to write in place: no analysis (long straight-line functions)
     try:
         ast.parse("\n".join(lines))
     except SyntaxError:
@@ -90,10 +94,10 @@ def write_in_place(lines: list[str], params: Iterable[str], helpers: dict[str, s
 
 
 def _count_before(body: list[ast.stmt], statement: ast.stmt) -> int:
-    """Which occurrence of its own text `statement` is (texts repeat across loops)."""
+    """Which occurrence of its own text `statement` is, in the order `_find` counts."""
     text = ast.unparse(statement)
     count = 0
-    for node in ast.walk(ast.Module(body, [])):
+    for node in _in_order(body):
         if node is statement:
             return count
         if isinstance(node, ast.Assign) and ast.unparse(node) == text:
@@ -101,12 +105,22 @@ def _count_before(body: list[ast.stmt], statement: ast.stmt) -> int:
     return count
 
 
-def _find(body: list[ast.stmt], key: tuple[str, int]) -> tuple[list[ast.stmt], int, list[ast.stmt]] | None:
+def _in_order(block: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement, nested ones right after the statement holding them."""
+    found: list[ast.stmt] = []
+    for statement in block:
+        found.append(statement)
+        for inner in _blocks(statement):
+            found += _in_order(inner)
+    return found
+
+
+def _find(body: list[ast.stmt], key: tuple[str, int]) -> Found | None:
     """The block, position and enclosing loops of the candidate `key`."""
     text, wanted = key
     count = 0
 
-    def search(block: list[ast.stmt], loops: list[ast.stmt]) -> tuple[list[ast.stmt], int, list[ast.stmt]] | None:
+    def search(block: list[ast.stmt], loops: Loops) -> Found | None:
         nonlocal count
         for i, statement in enumerate(block):
             if isinstance(statement, ast.Assign) and ast.unparse(statement) == text:
@@ -233,9 +247,7 @@ def _sunk(lines: list[str], context: _Context, key: tuple[str, int]) -> list[str
     return lines[:first] + lines[last:after] + moved + lines[after:]
 
 
-def _hoisted(
-    lines: list[str], body: list[ast.stmt], context: _Context, found: tuple[list[ast.stmt], int, list[ast.stmt]]
-) -> list[str] | None:
+def _hoisted(lines: list[str], body: list[ast.stmt], context: _Context, found: Found) -> list[str] | None:
     """`lines` with `c = c.copy()` before the outermost loop around the candidate,
     `c` the name the loop carries into the array the candidate copies."""
     block, i, loops = found
