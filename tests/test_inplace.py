@@ -151,3 +151,16 @@ def test_an_array_carried_into_a_loop_is_copied_once_before_it() -> None:
     assert out.count(".copy()") == 1 and out.index("g = g.copy()") < out.index("for t")
     assert "    g = g_1\n" in out
 
+
+
+def test_the_value_returned_beside_the_gradients_is_the_forwards() -> None:
+    """With --return-value the array written in place is the output itself: it must
+    come back whole, and the same gradients with it."""
+    forward, backward, _ = load(SEQUENCES)
+    _, with_value, _ = load(SEQUENCES, return_value=True)
+    args = _rnn_args(np.random.default_rng(0))
+    dh = np.random.default_rng(6).standard_normal((2, 5, 4))
+    value, gradients = with_value["rnn_forward_backward"](*args, dh)
+    np.testing.assert_array_equal(value, forward["rnn_forward"](*args))
+    for got, want in zip(gradients, backward["rnn_forward_backward"](*args, dh)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
