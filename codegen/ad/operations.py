@@ -77,6 +77,8 @@ _TABLE: dict[str, str] = {
     "tensordot": "function fresh",
     "einsum": "function fresh",
     "where": "function fresh",
+    "maximum": "function fresh",
+    "minimum": "function fresh",
     "zeros_like": "function fresh",
     "ones_like": "function fresh",
     "zeros": "function fresh",

@@ -107,13 +107,31 @@ def _pad_slices(width: object) -> list[str] | None:
     return parts
 
 
+def _pad_slices_of_names(width: ast.expr) -> list[str] | None:
+    """As `_pad_slices`, for per-axis pairs written with names: `((0, 0), (pad, pad))`."""
+    pairs = width.elts if isinstance(width, (ast.Tuple, ast.List)) else None
+    if not pairs or not all(isinstance(pair, (ast.Tuple, ast.List)) and len(pair.elts) in (1, 2) for pair in pairs):
+        return None
+    parts = []
+    for pair in pairs:
+        assert isinstance(pair, (ast.Tuple, ast.List))
+        before, after = (pair.elts[0], pair.elts[0]) if len(pair.elts) == 1 else pair.elts
+        start = "" if _literal(before) == 0 else ast.unparse(before)
+        literal = _literal(after)
+        if type(literal) is int:
+            parts.append(f"{start}:{-literal if literal else ''}")
+        else:
+            parts.append(f"{start}:-({ast.unparse(after)}) or None")  # a width of 0 reaches the end
+    return parts
+
+
 def _pad(index: int, count: int, statics: Statics) -> str:
     mode = _literal(statics.get("mode", ast.Constant("constant")))
     if mode != "constant":
         raise Unsupported("only mode='constant' is supported")
     width = statics["pad_width"]
     value = _literal(width)
-    slices = _pad_slices(value)
+    slices = _pad_slices(value) if value is not ... else _pad_slices_of_names(width)
     if slices is not None:
         return f"g[{', '.join(slices)}]"
     if isinstance(value, (list, tuple)) and len(value) == 1:

@@ -113,6 +113,8 @@ def _dot_dx(g, x, y):
         return _unbroadcast(g * y, np.shape(x))
     if np.ndim(y) == 1:
         return np.multiply.outer(g, y)
+    if np.ndim(y) == 2:
+        return np.dot(g, np.transpose(y))
     free = list(range(np.ndim(x) - 1, np.ndim(g)))  # the axes of g that come from y
     return np.tensordot(g, y, axes=(free, list(range(np.ndim(y) - 2)) + [np.ndim(y) - 1]))
 ''',
@@ -121,6 +123,8 @@ def _dot_dy(g, x, y):
     """The gradient for y of np.dot(x, y), whatever the ranks of x and y."""
     if np.ndim(x) == 0 or np.ndim(y) == 0:
         return _unbroadcast(g * x, np.shape(y))
+    if np.ndim(x) == 2 and np.ndim(y) <= 2:
+        return np.dot(np.transpose(x), g)
     lead = list(range(np.ndim(x) - 1))
     dy = np.tensordot(x, g, axes=(lead, lead))
     return dy if np.ndim(y) == 1 else np.moveaxis(dy, 0, -2)

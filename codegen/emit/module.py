@@ -14,7 +14,7 @@ from codegen.emit.bound import maybe_unbound
 from codegen.emit import imports as import_lines
 from codegen.naming import Names, identifiers, identifiers_and_bindings
 from codegen.lower import scatter
-from codegen.optimize import cse, literals, partition, prune
+from codegen.optimize import cse, inplace, literals, partition, prune
 from codegen.options import Options
 from codegen.read.constants import copied as copied_constants
 from codegen.read.parse import ModuleInfo
@@ -231,6 +231,7 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     params = {p.name for p in fn.params} | set(_parameters(signature(fn)))
     forward = _bind_first(forward, maybe_unbound([*forward, *rest], params), fn) if forward else forward
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
+    body = inplace.write_in_place(body, [*(p.name for p in fn.params), *fn.upstream], back.spellings)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
@@ -308,6 +309,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     )
     unsure = maybe_unbound(forward, {p.name for p in fn.params})
     forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), f"cache = {cache_value}", f"return {outputs}, cache"]
+    forward_body = inplace.write_in_place(forward_body, [p.name for p in fn.params], back.spellings)
     if options.assert_shapes:
         forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
     forward_body.insert(0, forward_doc)
@@ -319,7 +321,8 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     forward_returns, backward_params, backward_returns = _split_types(fn, back, cached, forward)
     if "Any" in backward_params:
         body = _declare_gradients(body, fn, back)
-    backward_body = [backward_doc, *unpack, *body, f"return {_gradients_return(back)}"]
+    body = inplace.write_in_place([*unpack, *body, f"return {_gradients_return(back)}"], [*fn.upstream, "cache"], back.spellings)
+    backward_body = [backward_doc, *body]
     return (
         f"def {fn.name}_forward({signature_forward}){forward_returns}:\n{_indent_all(forward_body)}\n\n\n"
         f"def {fn.name}_backward({backward_params}){backward_returns}:\n{_indent_all(backward_body)}\n"
