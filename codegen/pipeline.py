@@ -58,6 +58,7 @@ class Variant:
 
     list_literals: bool = True
     appended_lists: bool = True
+    in_place: bool = True  # item writes without the copy nothing else needs (differentiated again, they alias)
 
 
 def build(
@@ -118,6 +119,7 @@ def build(
             continue
         results.append((fn, differentiate(fn, _spellings(modules, fn))))
         results[-1][1].list_literals = variant.list_literals
+        results[-1][1].in_place = variant.in_place
         if options.assert_shapes and fn.annotated:
             results[-1][1].modules.add("np")  # the shape asserts call np.shape
         if dump_stages:
@@ -140,7 +142,7 @@ def build(
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
     plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False)
-    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False, appended_lists=False))
+    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False, appended_lists=False, in_place=False))
     backward_module = reverse.code
     inner = replace(
         options,

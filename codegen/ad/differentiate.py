@@ -45,6 +45,7 @@ class Backward:
     spread: list[str] = field(default_factory=list)  # a scalar upstream made an array of ones (fused style)
     text: str | None = None  # the whole function, when written by another mode
     list_literals: bool = True  # list gradients filled element by element may be written as literals
+    in_place: bool = True  # copies before item writes dropped where nothing else sees the array
     # The gradients' names: `dx += ...` only ever adds into an array dx owns.
     accumulators: frozenset[str] = frozenset()
 

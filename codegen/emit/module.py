@@ -231,7 +231,8 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     params = {p.name for p in fn.params} | set(_parameters(signature(fn)))
     forward = _bind_first(forward, maybe_unbound([*forward, *rest], params), fn) if forward else forward
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
-    body = inplace.write_in_place(body, [*(p.name for p in fn.params), *fn.upstream], back.spellings)
+    if back.in_place:
+        body = inplace.write_in_place(body, [*(p.name for p in fn.params), *fn.upstream], back.spellings)
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
@@ -309,7 +310,8 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     )
     unsure = maybe_unbound(forward, {p.name for p in fn.params})
     forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), f"cache = {cache_value}", f"return {outputs}, cache"]
-    forward_body = inplace.write_in_place(forward_body, [p.name for p in fn.params], back.spellings)
+    if back.in_place:
+        forward_body = inplace.write_in_place(forward_body, [p.name for p in fn.params], back.spellings)
     if options.assert_shapes:
         forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
     forward_body.insert(0, forward_doc)

@@ -149,6 +149,7 @@ class _Inference:
         # A parameter is itself until first rebound: evidence before that is about it.
         self.stable_until = {p: first_rebinding(function, p) for p in self.params}
         self.carried = carried_reads(function, set(self.params))
+        self.returned: dict[str, Kinds | None] = {}  # a callee -> what its own code says of its values
         self.definitions: dict[str, ast.expr] = {
             name: values[0] for name, values in bindings.items() if len(values) == 1 and name not in self.params
             and values[0] is not None
@@ -444,6 +445,7 @@ class _Inference:
                 if name in self.definitions:
                     self.learn(name, self.forward(value), node)
             self.visit_unpacking(target, node.value)
+            self.visit_returned(target, node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             before = self.before_update(node)
             kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else arithmetic(before, self.forward(node.value))
@@ -525,6 +527,31 @@ class _Inference:
             if not any(isinstance(o, ast.Constant) and isinstance(o.value, str) for o in operands):
                 for operand in operands:
                     self.expect(operand, NUMBER_KIND)
+
+    def visit_returned(self, target: ast.expr, value: ast.expr) -> None:
+        """`a, c = h(3.0)` of a module function whose one return is a tuple (`return
+        u, u`): each name bound only here is what the callee's code says it returns."""
+        if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Call)):
+            return
+        callee = self.callee(value)
+        function = self.info.functions.get(callee[len("user."):] if callee.startswith("user.") else callee)
+        if function is None or function is self.function:
+            return
+        returns = [n for n in walk_statement(function) if isinstance(n, ast.Return)]
+        if len(returns) != 1 or not isinstance(returns[0].value, ast.Tuple) or len(returns[0].value.elts) != len(target.elts):
+            return
+        if function.name not in self.returned:
+            self.returned[function.name] = None  # a recursive call sees nothing yet
+            try:
+                self.returned[function.name] = _Inference(self.info, function, self.arrays, self.cache).run()
+            except KindError:
+                pass  # reported where the callee itself is differentiated
+        found = self.returned[function.name]
+        if found is None:
+            return
+        for element, returned in zip(target.elts, returns[0].value.elts):
+            if isinstance(element, ast.Name) and self.merged.get(element.id) == [None]:
+                self.learn(element.id, found.of(returned), value)
 
     def visit_unpacking(self, target: ast.expr, value: ast.expr) -> None:
         """`N, D = x.shape`: `x` has as many dimensions as there are names."""
