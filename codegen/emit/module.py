@@ -257,8 +257,9 @@ def _live(forward: list[str], rest: list[str], draws: frozenset[str]) -> list[st
     inner = [[id(n) for n in ast.walk(s) if isinstance(n, ast.stmt)] for s in statements]
     kept = prune.live_forward(statements, set(first_reads(ast.parse("\n".join(rest)))), draws)
     out: list[str] = []
+    position = {id(s): i for i, s in enumerate(statements)}
     for statement in kept:
-        index = next((i for i, s in enumerate(statements) if s is statement), None)
+        index = position.get(id(statement))
         if index is not None and [id(n) for n in ast.walk(statement) if isinstance(n, ast.stmt)] == inner[index]:
             out += lines[statement.lineno - 1 : statement.end_lineno]
         else:

@@ -149,6 +149,7 @@ class _Inference:
         # A parameter is itself until first rebound: evidence before that is about it.
         self.stable_until = {p: first_rebinding(function, p) for p in self.params}
         self.carried = carried_reads(function, set(self.params))
+        self.told: dict[str, Kind] = {}  # a definition -> the kind its value was last expected to have
         self.returned: dict[str, Kinds | None] = {}  # a callee -> what its own code says of its values
         self.definitions: dict[str, ast.expr] = {
             name: values[0] for name, values in bindings.items() if len(values) == 1 and name not in self.params
@@ -211,8 +212,10 @@ class _Inference:
         if name is not None:
             self.learn(name, new, node)
             definition = self.definitions.get(name)
-            if definition is not None:
-                # Its operands are read where it is bound, which may be another statement.
+            if definition is not None and self.told.get(name) != self.names[name]:
+                # Its operands are read where it is bound, which may be another statement;
+                # told once per kind (a chain of definitions is walked once, not per read).
+                self.told[name] = self.names[name]
                 here, self.statement_index = self.statement_index, self.defined_in.get(name, self.statement_index)
                 try:
                     self.expect(definition, self.names[name])

@@ -93,7 +93,7 @@ def _useful(fn: ir.Function) -> set[str]:
     stages = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Stage, ir.Append))]
     while True:
         grown = set(useful)
-        for statement in stages:
+        for statement in reversed(stages):  # from the outputs back: one pass without loops
             if statement.target in grown:
                 grown |= _flowing(statement.value)
         if grown == useful:
