@@ -1183,6 +1183,13 @@ def proved_scalar(source: str, name: str) -> bool:
     return all(found.param(n).what in (lattice.NUMBER, lattice.LIST) for n in bound)
 
 
+def _indexes_a_display(source: str, name: str) -> bool:
+    """Whether `name` indexes a list display (`[z, z][1]`): beside numpy its gradient
+    is an array of zeros, not a list literal (right values, other code)."""
+    function = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) and n.name == name)
+    return any(isinstance(n, ast.Subscript) and isinstance(n.value, (ast.List, ast.Tuple)) for n in ast.walk(function))
+
+
 def assert_numpy_import_changes_nothing(program: Program, code: str, stats: Counter[str]) -> None:
     """A module that also imports numpy gets the same backward for its scalar functions
     (annotated, or whose values codegen proves numbers) as one that does not."""
@@ -1192,6 +1199,9 @@ def assert_numpy_import_changes_nothing(program: Program, code: str, stats: Coun
     for fn in program.forwards:
         if fn.name == "g" or not (program.annotated or proved_scalar(program.source, fn.name)):
             continue
+        if _indexes_a_display(program.source, fn.name):
+            stats["known difference: an indexed list display beside numpy"] += 1
+            continue  # NUMPY_IMPORT_FOUND's "indexed-list-display": pinned, open
         name = f"{fn.name}_backward"
         diff = difflib.unified_diff(without[name].splitlines(), with_numpy[name].splitlines(), lineterm="")
         assert with_numpy[name] == without[name], f"importing numpy changes {name}:\n" + "\n".join(diff)
@@ -1454,6 +1464,10 @@ def test_untaken_branch_is_not_evaluated(source: str, x: float, expected: float)
 # the random programs): the gradients are right, but come back through `np.sum` as
 # numpy floats, where the module without numpy writes plain scalar code.
 NUMPY_IMPORT_FOUND: dict[str, tuple[str, Any]] = {
+    "indexed-list-display": (
+        "def f(z: float):\n    z = [z, z][1]\n    return z * z\n",
+        bug("beside numpy, the gradient of an indexed list display is np.zeros_like of the list, not a list literal"),
+    ),
     "abs-of-a-helper-called-with-a-constant": (
         "def h(u: float):\n    return u, u\n\n\ndef f(x: float):\n    a, c = h(3.0)\n    return abs(a) + x\n",
         None,  # fixed: a name unpacked from a module function's one tuple return is what the callee returns

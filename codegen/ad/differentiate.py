@@ -346,13 +346,14 @@ class Differentiator(FlowReversal, ListReversal):
                 self.result.modules.add(module)
                 mapping[module] = ast.Name(self.modules[module], ast.Load())
         expanded = substitute(template, mapping, frozenset(fresh))
+        if "keep" in uses or "count" in uses:
+            self.result.modules.add("np")
+            expanded = expand_macros(expanded, mapping, self.modules["np"])
+        # After the macros: `count` reads the operand's shape.
         read = as_arrays(expanded, self.fn.array_likes, self.modules["np"]) if self.fn.array_likes else None
         if read is not None:
             self.result.modules.add("np")
             expanded = read
-        if "keep" in uses or "count" in uses:
-            self.result.modules.add("np")
-            expanded = expand_macros(expanded, mapping, self.modules["np"])
         return simplify(expanded)
 
     def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr, shaped: ir.Node | None = None) -> None:

@@ -178,14 +178,14 @@ class ForwardMode:
                 mapping[helper] = ast.Name(self.modules[helper], ast.Load())
         if _mentions(template, "keep") or _mentions(template, "count"):
             self.used_modules.add("np")
-        expanded = substitute(template, mapping)
+        expanded = expand_macros(substitute(template, mapping), mapping, self.modules["np"])
         # A list parameter numpy reads whole, and its tangent, may meet arithmetic here.
         likes = {name for var in self.fn.array_likes for name in (var, self.tangents.get(var, var))}
         read = as_arrays(expanded, likes, self.modules["np"]) if likes else None
         if read is not None:
             self.used_modules.add("np")
             expanded = read
-        return simplify(expand_macros(expanded, mapping, self.modules["np"]))
+        return simplify(expanded)
 
     def may_widen(self, node: ir.Op, inner: list[ast.expr | None]) -> bool:
         """Whether an operand without a tangent may be larger than those with one."""

@@ -543,18 +543,33 @@ class _Inference:
         returns = [n for n in walk_statement(function) if isinstance(n, ast.Return)]
         if len(returns) != 1 or not isinstance(returns[0].value, ast.Tuple) or len(returns[0].value.elts) != len(target.elts):
             return
+        found = self.callee_kinds(function)
+        if found is None:
+            return
+        for element, returned in zip(target.elts, returns[0].value.elts):
+            if isinstance(element, ast.Name) and self.merged.get(element.id) == [None]:
+                self.learn(element.id, found.of(returned), value)
+
+    def callee_kinds(self, function: Function) -> Kinds | None:
+        """What a module function's own code says of its values (inferred once)."""
         if function.name not in self.returned:
             self.returned[function.name] = None  # a recursive call sees nothing yet
             try:
                 self.returned[function.name] = _Inference(self.info, function, self.arrays, self.cache).run()
             except KindError:
                 pass  # reported where the callee itself is differentiated
-        found = self.returned[function.name]
-        if found is None:
-            return
-        for element, returned in zip(target.elts, returns[0].value.elts):
-            if isinstance(element, ast.Name) and self.merged.get(element.id) == [None]:
-                self.learn(element.id, found.of(returned), value)
+        return self.returned[function.name]
+
+    def returned_kind(self, node: ast.Call, callee: str) -> Kind:
+        """A call of a module function whose one return is one value: that value's kind."""
+        function = self.info.functions.get(callee)
+        if function is None or function is self.function or callee in self.info.primitives:
+            return UNKNOWN_KIND
+        returns = [n for n in walk_statement(function) if isinstance(n, ast.Return)]
+        if len(returns) != 1 or returns[0].value is None or isinstance(returns[0].value, ast.Tuple):
+            return UNKNOWN_KIND
+        found = self.callee_kinds(function)
+        return found.of(returns[0].value) if found is not None else UNKNOWN_KIND
 
     def visit_unpacking(self, target: ast.expr, value: ast.expr) -> None:
         """`N, D = x.shape`: `x` has as many dimensions as there are names."""
@@ -614,6 +629,8 @@ class _Inference:
                 return Kind(ARRAY) if name != "numpy.random." else UNKNOWN_KIND
             if _reduces_everything(node, name):
                 return NUMBER_KIND
+            if name.startswith("user.") and not isinstance(node.func, ast.Attribute):
+                return self.returned_kind(node, name[len("user."):])
             row = RULES.get(name)
             if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
                 return arithmetic(*(self.forward(a) for a in node.args))
@@ -626,6 +643,8 @@ class _Inference:
             value = node.value
             if isinstance(value, ast.Attribute) and value.attr == "shape":
                 return NUMBER_KIND
+            if isinstance(value, (ast.List, ast.Tuple)) and value.elts and number_index(node.slice):
+                return join([self.forward(e) for e in value.elts])  # `[z, z][1]`: one of its items
             base = self.forward(value)
             if base.is_sequence and number_index(node.slice):
                 return NUMBER_KIND
