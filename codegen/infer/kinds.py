@@ -134,7 +134,9 @@ class Kinds:
 class _Inference:
     """Gathers evidence over one function until nothing changes."""
 
-    def __init__(self, info: ModuleInfo, function: Function, arrays: bool, cache: _Cache) -> None:
+    def __init__(
+        self, info: ModuleInfo, function: Function, arrays: bool, cache: _Cache, returned: dict[str, Kinds | None] | None = None
+    ) -> None:
         self.info = info
         self.cache = cache
         self.memo: dict[int, Kind] = {}
@@ -150,7 +152,9 @@ class _Inference:
         self.stable_until = {p: first_rebinding(function, p) for p in self.params}
         self.carried = carried_reads(function, set(self.params))
         self.told: dict[str, Kind] = {}  # a definition -> the kind its value was last expected to have
-        self.returned: dict[str, Kinds | None] = {}  # a callee -> what its own code says of its values
+        # a callee -> what its own code says of its values; shared with the callees' own
+        # inferences, so that a recursion through them ends
+        self.returned: dict[str, Kinds | None] = {} if returned is None else returned
         self.definitions: dict[str, ast.expr] = {
             name: values[0] for name, values in bindings.items() if len(values) == 1 and name not in self.params
             and values[0] is not None
@@ -555,7 +559,7 @@ class _Inference:
         if function.name not in self.returned:
             self.returned[function.name] = None  # a recursive call sees nothing yet
             try:
-                self.returned[function.name] = _Inference(self.info, function, self.arrays, self.cache).run()
+                self.returned[function.name] = _Inference(self.info, function, self.arrays, self.cache, self.returned).run()
             except KindError:
                 pass  # reported where the callee itself is differentiated
         return self.returned[function.name]
