@@ -25,6 +25,7 @@ import ast
 import builtins
 import copy
 from collections.abc import Container
+from typing import TypeVar
 
 from codegen.read import exits
 
@@ -71,7 +72,7 @@ def _control_flow(statements: list[ast.stmt], tail: bool = False) -> list[ast.st
                 else:
                     statement.body = statement.body + rest
                 last = True
-            statement.body = _control_flow(statement.body, tail and last) or [_located(ast.Pass(), statement)]
+            statement.body = _control_flow(statement.body, tail and last) or [located(ast.Pass(), statement)]
             statement.orelse = _control_flow(statement.orelse, tail and last)
             out.append(statement)
             if last:
@@ -166,7 +167,7 @@ class _Rewriter:
             if count == 1
             else ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         )
-        return _located(ast.Assign([target], value), returned)
+        return located(ast.Assign([target], value), returned)
 
     # ---- statements ---------------------------------------------------------------
     def block(self, statements: list[ast.stmt]) -> None:
@@ -245,12 +246,12 @@ class _Rewriter:
         start = call.args[1] if len(call.args) == 2 else ast.Constant(0.0)
         accumulator = self.fresh(self.hint)
         self.hint = "total"
-        before.append(_located(ast.Assign([ast.Name(accumulator, ast.Store())], start), call))
+        before.append(located(ast.Assign([ast.Name(accumulator, ast.Store())], start), call))
         element = comprehension.elt
         if kind == "numpy":  # np.sum of a list of arrays adds up every element of each
             element = ast.copy_location(ast.Call(copy.deepcopy(call.func), [element], []), element)
         self.rename_targets(comprehension)
-        step: ast.stmt = _located(
+        step: ast.stmt = located(
             ast.Assign(
                 [ast.Name(accumulator, ast.Store())],
                 ast.copy_location(ast.BinOp(ast.Name(accumulator, ast.Load()), ast.Add(), element), element),
@@ -266,14 +267,14 @@ class _Rewriter:
         ):
             # Loops run over a named list or array: name the iterable first.
             items = self.fresh("items")
-            before.append(_located(ast.Assign([ast.Name(items, ast.Store())], iterable), iterable))
+            before.append(located(ast.Assign([ast.Name(items, ast.Store())], iterable), iterable))
             first.iter = ast.copy_location(ast.Name(items, ast.Load()), iterable)
         for generator in reversed(comprehension.generators):
             if generator.is_async:
                 return None
             for condition in reversed(generator.ifs):
-                body = [_located(ast.If(condition, body, []), condition)]
-            body = [_located(ast.For(generator.target, generator.iter, body, []), generator)]
+                body = [located(ast.If(condition, body, []), condition)]
+            body = [located(ast.For(generator.target, generator.iter, body, []), generator)]
         before.extend(body)
         return ast.copy_location(ast.Name(accumulator, ast.Load()), call)
 
@@ -310,12 +311,17 @@ def _names_outside(function: _Function, skipped: ast.AST) -> set[str]:
     return found
 
 
-def _located(statement: ast.stmt, where: ast.AST) -> ast.stmt:
-    statement = ast.copy_location(statement, where)
-    for node in ast.walk(statement):
-        if not hasattr(node, "lineno") and isinstance(node, (ast.expr, ast.stmt)):
-            ast.copy_location(node, where)
-    return statement
+_Located = TypeVar("_Located", ast.expr, ast.stmt)
+
+
+def located(node: _Located, where: ast.AST) -> _Located:
+    """`node` made by codegen, at `where`'s position, with every part of it that has
+    none (the code it stands for, which error messages and comments quote)."""
+    node = ast.copy_location(node, where)
+    for part in ast.walk(node):
+        if not hasattr(part, "lineno") and isinstance(part, (ast.expr, ast.stmt)):
+            ast.copy_location(part, where)
+    return node
 
 
 def _single_return_works(statements: list[ast.stmt]) -> bool:

@@ -16,6 +16,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from codegen.naming import Names
+from codegen.read.desugar import located
+
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -24,7 +27,7 @@ def index_loops(function: _Function, taken: set[str]) -> None:
     with a tuple target; `taken` are the names the module binds (`zip` rebound
     there is not the builtin)."""
     shadowed = taken | _bound_in(function.body) | {a.arg for a in ast.walk(function) if isinstance(a, ast.arg)}
-    names = shadowed | {n.id for n in ast.walk(function) if isinstance(n, ast.Name)}
+    names = Names(shadowed | {n.id for n in ast.walk(function) if isinstance(n, ast.Name)})
     for loop in [n for n in ast.walk(function) if isinstance(n, ast.For)]:
         target = loop.target
         if not isinstance(target, ast.Tuple) or not _shaped(target, loop.iter, shadowed):
@@ -35,14 +38,14 @@ def index_loops(function: _Function, taken: set[str]) -> None:
             index = first.id  # `for i, x in enumerate(xs)`: i is the loop's own index
             items = list(_items(target, loop.iter, index, shadowed))[1:]
         else:
-            index = _fresh("i", names)
+            index = names.fresh("i")
             items = list(_items(target, loop.iter, index, shadowed))
         where: ast.AST = loop if hasattr(loop, "lineno") else loop.iter  # a comprehension's loop has no position
         lengths = list(_lengths(loop.iter, shadowed))
         bound = lengths[0] if len(lengths) == 1 else ast.Call(ast.Name("min", ast.Load()), lengths, [])
-        loop.iter = _located(ast.Call(ast.Name("range", ast.Load()), [bound], []), loop.iter)
+        loop.iter = located(ast.Call(ast.Name("range", ast.Load()), [bound], []), loop.iter)
         loop.target = ast.copy_location(ast.Name(index, ast.Store()), target)
-        loop.body = [_statement(ast.Assign([t], value), where) for t, value in items] + loop.body
+        loop.body = [located(ast.Assign([t], value), where) for t, value in items] + loop.body
 
 
 def _shaped(target: ast.expr, iterable: ast.expr, names: set[str]) -> bool:
@@ -70,10 +73,10 @@ def _items(target: ast.expr, iterable: ast.expr, index: str, names: set[str]) ->
         assert isinstance(iterable, ast.Call)
         start = _start(iterable)
         counter: ast.expr = ast.Name(index, ast.Load())
-        yield _stored(target.elts[0]), _located(ast.BinOp(counter, ast.Add(), start) if start else counter, iterable)
+        yield _stored(target.elts[0]), located(ast.BinOp(counter, ast.Add(), start) if start else counter, iterable)
         yield from _items(target.elts[1], iterable.args[0], index, names)
     else:
-        yield _stored(target), _located(ast.Subscript(iterable, ast.Name(index, ast.Load()), ast.Load()), iterable)
+        yield _stored(target), located(ast.Subscript(iterable, ast.Name(index, ast.Load()), ast.Load()), iterable)
 
 
 def _lengths(iterable: ast.expr, names: set[str]) -> Iterator[ast.expr]:
@@ -105,27 +108,3 @@ def _is_builtin(call: ast.expr, name: str, shadowed: set[str]) -> bool:
 
 def _bound_in(body: list[ast.stmt]) -> set[str]:
     return {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def _fresh(base: str, names: set[str]) -> str:
-    name, n = base, 0
-    while name in names:
-        n += 1
-        name = f"{base}_{n}"
-    names.add(name)
-    return name
-
-
-def _located(node: ast.expr, where: ast.AST) -> ast.expr:
-    """`node`, and every part of it without a position, at `where`'s."""
-    for part in ast.walk(node):
-        if isinstance(part, ast.expr) and not hasattr(part, "lineno"):
-            ast.copy_location(part, where)
-    return node
-
-
-def _statement(node: ast.stmt, where: ast.AST) -> ast.stmt:
-    for part in ast.walk(node):
-        if isinstance(part, (ast.expr, ast.stmt)) and not hasattr(part, "lineno"):
-            ast.copy_location(part, where)
-    return node
