@@ -152,9 +152,7 @@ class _Inference:
         self.stable_until = {p: first_rebinding(function, p) for p in self.params}
         self.carried = carried_reads(function, set(self.params))
         self.told: dict[str, Kind] = {}  # a definition -> the kind its value was last expected to have
-        # a callee -> what its own code says of its values; shared with the callees' own
-        # inferences, so that a recursion through them ends
-        self.returned: dict[str, Kinds | None] = {} if returned is None else returned
+        self.returned: dict[str, Kinds | None] = {} if returned is None else returned  # see one_return
         self.definitions: dict[str, ast.expr] = {
             name: values[0] for name, values in bindings.items() if len(values) == 1 and name not in self.params
             and values[0] is not None
@@ -540,40 +538,38 @@ class _Inference:
         u, u`): each name bound only here is what the callee's code says it returns."""
         if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Call)):
             return
-        callee = self.callee(value)
-        function = self.info.functions.get(callee[len("user."):] if callee.startswith("user.") else callee)
-        if function is None or function is self.function:
+        found = self.one_return(self.callee(value))
+        if found is None or not isinstance(found[0], ast.Tuple) or len(found[0].elts) != len(target.elts):
             return
-        returns = [n for n in walk_statement(function) if isinstance(n, ast.Return)]
-        if len(returns) != 1 or not isinstance(returns[0].value, ast.Tuple) or len(returns[0].value.elts) != len(target.elts):
-            return
-        found = self.callee_kinds(function)
-        if found is None:
-            return
-        for element, returned in zip(target.elts, returns[0].value.elts):
+        for element, returned in zip(target.elts, found[0].elts):
             if isinstance(element, ast.Name) and self.merged.get(element.id) == [None]:
-                self.learn(element.id, found.of(returned), value)
+                self.learn(element.id, found[1].of(returned), value)
 
-    def callee_kinds(self, function: Function) -> Kinds | None:
-        """What a module function's own code says of its values (inferred once)."""
+    def returned_kind(self, callee: str) -> Kind:
+        """A call of a module function whose one return is one value: that value's kind."""
+        found = None if callee.removeprefix("user.") in self.info.primitives else self.one_return(callee)
+        if found is None or isinstance(found[0], ast.Tuple):
+            return UNKNOWN_KIND
+        return found[1].of(found[0])
+
+    def one_return(self, callee: str) -> tuple[ast.expr, Kinds] | None:
+        """The value a called module function (`user.h`) returns at its one return
+        statement, and what its own code says of its values (inferred once; the
+        inferences of callees share them, so that a recursion through them ends)."""
+        function = self.info.functions.get(callee.removeprefix("user."))
+        if not callee.startswith("user.") or function is None or function is self.function:
+            return None
+        returns = [n for n in walk_statement(function) if isinstance(n, ast.Return)]
+        if len(returns) != 1 or returns[0].value is None:
+            return None
         if function.name not in self.returned:
             self.returned[function.name] = None  # a recursive call sees nothing yet
             try:
                 self.returned[function.name] = _Inference(self.info, function, self.arrays, self.cache, self.returned).run()
             except KindError:
                 pass  # reported where the callee itself is differentiated
-        return self.returned[function.name]
-
-    def returned_kind(self, node: ast.Call, callee: str) -> Kind:
-        """A call of a module function whose one return is one value: that value's kind."""
-        function = self.info.functions.get(callee)
-        if function is None or function is self.function or callee in self.info.primitives:
-            return UNKNOWN_KIND
-        returns = [n for n in walk_statement(function) if isinstance(n, ast.Return)]
-        if len(returns) != 1 or returns[0].value is None or isinstance(returns[0].value, ast.Tuple):
-            return UNKNOWN_KIND
-        found = self.callee_kinds(function)
-        return found.of(returns[0].value) if found is not None else UNKNOWN_KIND
+        found = self.returned[function.name]
+        return (returns[0].value, found) if found is not None else None
 
     def visit_unpacking(self, target: ast.expr, value: ast.expr) -> None:
         """`N, D = x.shape`: `x` has as many dimensions as there are names."""
@@ -634,7 +630,7 @@ class _Inference:
             if _reduces_everything(node, name):
                 return NUMBER_KIND
             if name.startswith("user.") and not isinstance(node.func, ast.Attribute):
-                return self.returned_kind(node, name[len("user."):])
+                return self.returned_kind(name)
             row = RULES.get(name)
             if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
                 return arithmetic(*(self.forward(a) for a in node.args))
