@@ -1275,7 +1275,21 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
     "helpers-in-a-while-loop-with-branches": (
         'import math as m\nK = 0.75\n\n\ndef _helper0(u, v, c=0.5):\n    a_2 = min(v, 1.5) / m.exp(m.tanh(u / (2 + m.sin(K)))) - m.cos(c)\n    return u\n\n\ndef _helper1(u, v):\n    if v < 0.3:\n        v = -(u / 3.0) * 0.37\n        for i1 in range(1):\n            v -= u\n            v = m.tanh(v)\n        u /= 2 + m.sin(v)\n    elif m.tanh(m.log10(1 + v * v)) > -0.5:\n        pass\n        v, u = u, v\n        v = K * max(-3, K)\n    elif m.tanh(v + v) < -0.5:\n        v = v\n        u = m.log10(1 + v * v)\n    else:\n        if v < 0.0:\n            u = v\n            u, v = v, u\n        elif u < 0.0:\n            v = m.hypot(0.25, u)\n            u = m.acos(0.5 * m.tanh(m.trunc(m.tanh(v))))\n            v = v\n        else:\n            u = K\n            u = m.degrees(0.01 * K)\n            v, u = u, v\n    da = u = u\n    if m.tanh(u) < 0.3:\n        v += 3\n    else:\n        da = m.tanh(u) * m.tanh(v)\n        da = da\n    return da, da\n\n\ndef f(z, w, c=0.5):\n    a_1, z = -3, z\n    pass\n    t = K\n    if z > 0.3:\n        a_1, z = m.log(1 + K * K, 3 + m.tanh(c / 2)), w - m.sin(_helper0(t, c, z))\n        w = t if c / (1.5 + m.tanh(z)) > 0.3 else w\n    else:\n        c, t = t, c\n        for i1 in range(2):\n            w = t / -4.0\n            w *= m.exp(m.tanh(z))\n        pass\n    dout1 = 0.25\n    a_times_b, dout1 = _helper1(K if m.tanh(a_1) > -0.5 else w, w / (2 + m.sin(dout1)))\n    a_times_b = m.tanh(a_times_b)\n    w = t / 2\n    c *= t\n    a_times_b, c = c, a_times_b\n    i0 = 0\n    while i0 < 3:\n        dout1, t = _helper1(m.tanh(m.atanh(0.5 * m.tanh(a_1))), m.tanh((2 + m.sin(K)) ** (-0.5)))\n        z, w = _helper1(m.tanh(z), c if m.tanh(z) > 0.0 else 1.5)\n        z = m.tanh(z)\n        w = m.tanh(w)\n        t = m.tanh(t)\n        i0 += 1\n    return t, z\n',
         [-2.0, -2.0],
-        bug("dz nonzero where the output does not depend on z (helpers inlined in a while loop)"),
+        None,  # fixed: a gradient folded into another name in one branch is named there
+    ),
+    # Reduced from the one above: `u = v` in one branch of an inlined helper made dv
+    # just du there, and the other branches' values of dv were dropped.
+    "gradient-folded-in-one-branch": (
+        "def h(u, v):\n    if v < 0.3:\n        u = u * 2.0\n    elif v < 10.0:\n        u = v\n"
+        "    else:\n        u = v * 3.0\n    return u\n\n\ndef f(z, c):\n    return h(z, c if z > 0.0 else 1.5)\n",
+        [0.5, 1.0],
+        None,
+    ),
+    "gradient-folded-in-one-branch-of-a-loop": (
+        "def h(u, v):\n    if v < 0.3:\n        u = u * 2.0\n    else:\n        u = v\n    return u\n\n\n"
+        "def f(z, c):\n    s = 0.0\n    for i in range(3):\n        s = s + h(z, c if z > 0.0 else 1.5) * z\n    return s\n",
+        [0.5, 0.1],
+        None,
     ),
     # Fixed in 0350699; kept as regression tests.
     "attribute-real": ("def f(x):\n    return x.real * x\n", [0.7], None),

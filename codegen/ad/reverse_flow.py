@@ -82,6 +82,7 @@ class FlowReversal:
     """Control-flow reversal for `Differentiator` (which provides the rest)."""
 
     state: dict[str, str]
+    folded: dict[str, ast.expr]  # gradient name -> the name it equals
     list_gradients: set[str]  # gradients built as Python lists
     last_origin: int  # the origin the last `# backprop` comment names
     hoisted: dict[str, int]  # gradients zeroed before a loop -> that loop's context id
@@ -101,11 +102,13 @@ class FlowReversal:
 
     def reverse_if(self, node: ir.If) -> None:
         before = dict(self.state)
+        folded_before = dict(self.folded)
         then_lines = self.in_block(lambda: self.reverse_block(node.body))  # type: ignore[attr-defined]
-        then_state = self.state
-        self.state = dict(before)
+        then_state, then_folded = self.state, self.folded
+        self.state, self.folded = dict(before), dict(folded_before)
         else_lines = self.in_block(lambda: self.reverse_block(node.orelse))  # type: ignore[attr-defined]
-        else_state = self.state
+        else_state, else_folded = self.state, self.folded
+        self.folded = self.join_folded(then_folded, then_lines, else_folded, else_lines)
         # Zeroed before a loop around this `if` (not one inside a branch): defined either way.
         enclosing = {id(context) for context in self.loops}
         hoisted = {name for name, loop in self.hoisted.items() if loop in enclosing}
@@ -128,6 +131,29 @@ class FlowReversal:
         if else_lines:
             lines += ["else:", *_indent(else_lines)]
         self.out[-1].extend(lines)
+
+    @staticmethod
+    def join_folded(
+        then_folded: dict[str, ast.expr],
+        then_lines: list[str],
+        else_folded: dict[str, ast.expr],
+        else_lines: list[str],
+    ) -> dict[str, ast.expr]:
+        """The gradients still folded after an `if`: those both branches fold the same way.
+
+        A gradient folded in one branch only (`dv` is `du` there) gets its name
+        in that branch, since the other branch gives it another value.
+        """
+        kept: dict[str, ast.expr] = {}
+        for name in sorted(then_folded.keys() | else_folded.keys()):
+            then_value, else_value = then_folded.get(name), else_folded.get(name)
+            if then_value is not None and else_value is not None and ast.dump(then_value) == ast.dump(else_value):
+                kept[name] = then_value
+                continue
+            for value, lines in ((then_value, then_lines), (else_value, else_lines)):
+                if value is not None:
+                    lines.append(f"{name} = {unparse.expression(value)}")
+        return kept
 
     def reverse_loop(self, loop: ir.Loop) -> None:
         context = LoopContext(loop, bound_inside(loop))
