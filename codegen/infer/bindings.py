@@ -155,17 +155,23 @@ def target_names(target: ast.expr) -> list[str]:
     return []
 
 
-def first_rebinding(function: Function, name: str) -> int:
-    """The index of the first top-level statement that rebinds `name`: uses in
-    statements before it (and on the right of a simple one) see the parameter."""
+def first_rebindings(function: Function, names: list[str]) -> dict[str, int]:
+    """For each of `names`, the index of the first top-level statement that rebinds
+    it: uses in statements before it (and on the right of a simple one) see the
+    parameter. One walk for all of them."""
+    found: dict[str, int] = {}
+    wanted = set(names)
     for index, statement in enumerate(function.body):
+        if len(found) == len(wanted):
+            break
         for node in walk_statement(statement):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if any(name in target_names(t) for t in targets):
-                    simple = node is statement and isinstance(node, (ast.Assign, ast.AnnAssign))
-                    return index if simple else index - 1
-    return len(function.body)
+                simple = node is statement and isinstance(node, (ast.Assign, ast.AnnAssign))
+                for name in (n for t in targets for n in target_names(t)):
+                    if name in wanted and name not in found:
+                        found[name] = index if simple else index - 1
+    return {name: found.get(name, len(function.body)) for name in names}
 
 
 def read_only_by_calls(function: Function, names: set[str]) -> set[str]:

@@ -29,7 +29,7 @@ from codegen.infer.bindings import (
     CarriedRead,
     carried_reads,
     element_loops,
-    first_rebinding,
+    first_rebindings,
     mentions,
     module_values,
     name_bindings,
@@ -149,7 +149,7 @@ class _Inference:
         self.params = [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)]
         bindings = name_bindings(function)
         # A parameter is itself until first rebound: evidence before that is about it.
-        self.stable_until = {p: first_rebinding(function, p) for p in self.params}
+        self.stable_until = first_rebindings(function, self.params)
         self.carried = carried_reads(function, set(self.params))
         self.told: dict[str, Kind] = {}  # a definition -> the kind its value was last expected to have
         self.returned: dict[str, Kinds | None] = {} if returned is None else returned  # see one_return
@@ -318,13 +318,14 @@ class _Inference:
         for param, _, annotation in parameters(self.function):
             # A number as default proves nothing: `scale=1.0` may be passed an array.
             self.learn(param, annotation_kind(annotation), annotation or self.function)
+        walked = [(statement, list(walk_statement(statement))) for statement in self.function.body]  # once, not per round
         for _ in range(20):
             self.changed = False
             self.memo = {}
-            for index, statement in enumerate(self.function.body):
+            for index, (statement, nodes) in enumerate(walked):
                 self.statement_index = index
                 self.top = statement
-                for node in walk_statement(statement):
+                for node in nodes:
                     self.visit(node)
             self.infer_merged()
             if not self.changed:
