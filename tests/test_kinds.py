@@ -4,6 +4,7 @@ functions, a line `# kinds`, then the kinds inferred for each function's names
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 import codegen
+from codegen.ad.differentiate import as_arrays
 from codegen.errors import Collector
 from codegen.infer import kinds
 from codegen.read import parse
@@ -297,6 +299,20 @@ def test_lists_that_numpy_reads_whole_work_in_every_mode(a: Any, b: Any) -> None
     ta, tb = [1.0] * len(a), [0.5] * len(b)
     _, dot = jvp["cosine_jvp"](a, b, ta, tb)
     np.testing.assert_allclose(dot, np.dot(da, ta) + np.dot(db, tb))
+
+
+def test_reading_a_list_through_numpy_notes_that_numpy_is_needed() -> None:
+    """One owner, for reverse and forward mode: a template that does arithmetic with
+    a list numpy read whole reads it through `np.asarray`, and numpy joins the
+    modules the output needs; a template that does not is left as it is."""
+    modules: set[str] = set()
+    template = ast.parse("g * a / n + b", mode="eval").body
+    read = as_arrays(template, {"a", "c"}, "np", modules)
+    assert ast.unparse(read) == "g * np.asarray(a) / n + b" and modules == {"np"}
+    untouched: set[str] = set()
+    other = ast.parse("g * 2.0", mode="eval").body
+    assert as_arrays(other, {"a"}, "np", untouched) is other and not untouched
+    assert as_arrays(template, set(), "np", untouched) is template and not untouched
 
 
 def test_an_annotated_list_numpy_reads_whole_gets_a_list_gradient() -> None:
