@@ -177,8 +177,9 @@ def first_rebindings(function: Function, names: list[str]) -> dict[str, int]:
 def read_only_by_calls(function: Function, names: set[str]) -> set[str]:
     """The `names` the function's text passes only to calls (`np.dot(a, b)`,
     `len(a)`) or reads element by element (`a[i]`): never an operand of
-    arithmetic, a method's receiver or sliced. Such a value may be a list that
-    numpy reads as an array; a template doing arithmetic with it must make it one."""
+    arithmetic, a method's receiver, sliced or ordered against a number (`x > 0`
+    raises for a list; `a == b` and `a < b` do not). Such a value may be a list
+    that numpy reads as an array; a template doing arithmetic with it must make it one."""
     used: set[str] = set()
     for statement in function.body:
         for node in ast.walk(statement):
@@ -193,8 +194,26 @@ def read_only_by_calls(function: Function, names: set[str]) -> set[str]:
                 operands = [node.value]
             elif isinstance(node, ast.Subscript) and not number_index(node.slice):
                 operands = [node.value]
+            elif isinstance(node, ast.Compare):
+                operands = _ordered_against_numbers(node)
             used |= {o.id for o in operands if isinstance(o, ast.Name)}
     return names - used
+
+
+def _ordered_against_numbers(node: ast.Compare) -> list[ast.expr]:
+    """The operands of `node` ordered (`<`, `<=`, `>`, `>=`) against a number literal."""
+    chain = [node.left, *node.comparators]
+    found: list[ast.expr] = []
+    for op, (left, right) in zip(node.ops, zip(chain, chain[1:])):
+        if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+            found += [a for a, b in ((left, right), (right, left)) if _number_literal(b)]
+    return found
+
+
+def _number_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
 @dataclass(frozen=True)
