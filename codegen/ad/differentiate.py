@@ -514,7 +514,7 @@ def as_arrays(expr: ast.expr, names: set[str], np_name: str, modules: set[str]) 
     if not names:
         return expr
     transformer = _AsArrays(names, np_name)
-    changed = transformer.visit(expr)
+    changed: ast.expr = transformer.visit(expr)
     if not transformer.changed:
         return expr
     modules.add("np")
