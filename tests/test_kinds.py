@@ -4,6 +4,7 @@ functions, a line `# kinds`, then the kinds inferred for each function's names
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 
 import codegen
+from codegen.ad.differentiate import as_arrays
 from codegen.errors import Collector
-from codegen.infer import kinds
+from codegen.infer import bindings, kinds
 from codegen.read import parse
 from tests.support import check_gradients, load
 
@@ -297,6 +299,48 @@ def test_lists_that_numpy_reads_whole_work_in_every_mode(a: Any, b: Any) -> None
     ta, tb = [1.0] * len(a), [0.5] * len(b)
     _, dot = jvp["cosine_jvp"](a, b, ta, tb)
     np.testing.assert_allclose(dot, np.dot(da, ta) + np.dot(db, tb))
+
+
+def test_reading_a_list_through_numpy_notes_that_numpy_is_needed() -> None:
+    """One owner, for reverse and forward mode: a template that does arithmetic with
+    a list numpy read whole reads it through `np.asarray`, and numpy joins the
+    modules the output needs; a template that does not is left as it is."""
+    modules: set[str] = set()
+    template = ast.parse("g * a / n + b", mode="eval").body
+    read = as_arrays(template, {"a", "c"}, "np", modules)
+    assert ast.unparse(read) == "g * np.asarray(a) / n + b" and modules == {"np"}
+    untouched: set[str] = set()
+    other = ast.parse("g * 2.0", mode="eval").body
+    assert as_arrays(other, {"a"}, "np", untouched) is other and not untouched
+    assert as_arrays(template, set(), "np", untouched) is template and not untouched
+
+
+@pytest.mark.parametrize(
+    "body, shared",
+    [
+        ("return np.sum(np.where(x > 0.0, np.cos(x), y))", "np.where(x > 0.0, 0.0, dout_where)"),
+        ("return np.sum(np.exp(x) * (x >= -1.0))", "mask * dout_times"),  # one mask, not two
+    ],
+)
+def test_a_value_ordered_against_a_number_is_no_list(body: str, shared: str) -> None:
+    """`x > 0.0` raises for a list, so the forward proves x is no list: the
+    backward reads it as it is (it read it through `np.asarray`, which also kept
+    the two copies of a mask from being computed once)."""
+    source = f"import math\nimport numpy as np\n\n\ndef f(x, y):\n    {body}\n"
+    forward, backward, code = load(source)
+    assert "asarray" not in code and shared in code
+    rng = np.random.default_rng(3)
+    check_gradients(forward["f"], backward["f_backward"], [rng.normal(size=5), rng.normal(size=5)])
+
+
+def test_only_an_order_against_a_number_proves_no_list() -> None:
+    """Lists compare with each other (`a == b`, `a < b`) and equal numbers (`a == 0`)."""
+    source = (
+        "import numpy as np\n\n\ndef f(a, b, c, d, e):\n    if a == b or a < b or c == 0 or 1 < d <= 2 or -1.5 > e:\n"
+        "        return np.dot(a, b)\n    return np.sum(c)\n"
+    )
+    info = parse.parse_module(source, Collector("case.py", source))
+    assert bindings.read_only_by_calls(info.functions["f"], {"a", "b", "c", "d", "e"}) == {"a", "b", "c"}
 
 
 def test_an_annotated_list_numpy_reads_whole_gets_a_list_gradient() -> None:

@@ -350,11 +350,7 @@ class Differentiator(FlowReversal, ListReversal):
             self.result.modules.add("np")
             expanded = expand_macros(expanded, mapping, self.modules["np"])
         # After the macros: `count` reads the operand's shape.
-        read = as_arrays(expanded, self.fn.array_likes, self.modules["np"]) if self.fn.array_likes else None
-        if read is not None:
-            self.result.modules.add("np")
-            expanded = read
-        return simplify(expanded)
+        return simplify(as_arrays(expanded, self.fn.array_likes, self.modules["np"], self.result.modules))
 
     def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr, shaped: ir.Node | None = None) -> None:
         """Send `gradient` (of `shaped`'s shape: `node`'s unless a broadcasting
@@ -509,15 +505,20 @@ class Differentiator(FlowReversal, ListReversal):
         return ast.Constant(0.0)
 
 
-def as_arrays(expr: ast.expr, names: set[str], np_name: str) -> ast.expr | None:
+def as_arrays(expr: ast.expr, names: set[str], np_name: str, modules: set[str]) -> ast.expr:
     """`expr` with each of `names` that it uses in arithmetic, comparisons or
     slices read through `np.asarray`, and its `.shape`, `.ndim` and `.size` asked of numpy:
     they may be lists that numpy read as arrays (a vector passed as a list).
-    None where nothing changed. A transpose (`A.mT`) is left as it is: a matrix
-    is passed as an array."""
+    Where that changed `expr`, "np" joins `modules` (the modules the output needs).
+    A transpose (`A.mT`) is left as it is: a matrix is passed as an array."""
+    if not names:
+        return expr
     transformer = _AsArrays(names, np_name)
-    changed = transformer.visit(expr)
-    return changed if transformer.changed else None
+    changed: ast.expr = transformer.visit(expr)
+    if not transformer.changed:
+        return expr
+    modules.add("np")
+    return changed
 
 
 class _AsArrays(ast.NodeTransformer):

@@ -181,11 +181,7 @@ class ForwardMode:
         expanded = expand_macros(substitute(template, mapping), mapping, self.modules["np"])
         # A list parameter numpy reads whole, and its tangent, may meet arithmetic here.
         likes = {name for var in self.fn.array_likes for name in (var, self.tangents.get(var, var))}
-        read = as_arrays(expanded, likes, self.modules["np"]) if likes else None
-        if read is not None:
-            self.used_modules.add("np")
-            expanded = read
-        return simplify(expanded)
+        return simplify(as_arrays(expanded, likes, self.modules["np"], self.used_modules))
 
     def may_widen(self, node: ir.Op, inner: list[ast.expr | None]) -> bool:
         """Whether an operand without a tangent may be larger than those with one."""

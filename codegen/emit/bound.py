@@ -29,10 +29,10 @@ class _Reader:
         self.tests: dict[str, tuple[set[str], set[str]]] = {}  # test text -> names each branch bound
 
     def block(self, statements: list[ast.stmt], sure: set[str]) -> set[str]:
-        """Names surely bound after `statements`, given those before."""
+        """Names surely bound after `statements`, given those before (a new set)."""
         sure = set(sure)
         for statement in statements:
-            sure = self.statement(statement, sure)
+            self.statement(statement, sure)
         return sure
 
     def reads(self, node: ast.AST | None, sure: set[str]) -> None:
@@ -42,7 +42,10 @@ class _Reader:
             if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Load) and name.id not in sure:
                 self.unsure.add(name.id)
 
-    def statement(self, statement: ast.stmt, sure: set[str]) -> set[str]:
+    def statement(self, statement: ast.stmt, sure: set[str]) -> None:
+        """Note what `statement` reads where a path may not have bound it, and add
+        to `sure` (in place: copying it per statement made long functions quadratic)
+        what it surely binds."""
         if isinstance(statement, ast.If):
             self.reads(statement.test, sure)
             text = ast.unparse(statement.test)
@@ -52,30 +55,29 @@ class _Reader:
             else_out = self.block(statement.orelse, else_in)
             if earlier is None:
                 self.tests[text] = (then_out - sure, else_out - sure)
-            return then_out & else_out
-        if isinstance(statement, (ast.For, ast.While)):
+            sure |= then_out & else_out
+        elif isinstance(statement, (ast.For, ast.While)):
             if isinstance(statement, ast.For):
                 self.reads(statement.iter, sure)
-                sure = sure | _stored(statement.target)
+                sure |= _stored(statement.target)
             else:
                 self.reads(statement.test, sure)
-            return self.block(statement.body, sure)
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return sure | {statement.name}
-        if isinstance(statement, ast.AugAssign):
+            sure |= self.block(statement.body, sure)
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            sure.add(statement.name)
+        elif isinstance(statement, ast.AugAssign):
             self.reads(statement.value, sure)
             self.reads(statement.target, sure)
             if isinstance(statement.target, ast.Name) and statement.target.id not in sure:
                 self.unsure.add(statement.target.id)
-            return sure
-        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
             self.reads(statement.value, sure)
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             for target in targets:
                 self.reads(target, sure)  # subscripts and attributes read their base
-            return sure | {n for t in targets for n in _stored(t)}
-        self.reads(statement, sure)
-        return sure
+            sure.update(n for t in targets for n in _stored(t))
+        else:
+            self.reads(statement, sure)
 
 
 def _stored(target: ast.AST) -> set[str]:

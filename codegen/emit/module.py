@@ -537,13 +537,13 @@ def _is_basic_index(index: ast.expr) -> bool:
 
 def first_reads(tree: ast.Module) -> list[str]:
     """Names read before they are bound on some path, in the order first read."""
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, and a set's lookups (a list's made long functions quadratic)
     bound: set[str] = set()
 
     def load(node: ast.AST) -> None:
         for n in ast.walk(node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound and n.id not in found:
-                found.append(n.id)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
+                found.setdefault(n.id)
 
     def store(node: ast.AST) -> None:
         bound.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
@@ -579,7 +579,7 @@ def first_reads(tree: ast.Module) -> list[str]:
                 load(statement)
 
     block(tree.body)
-    return found
+    return list(found)
 
 
 def _free_names(code: str) -> set[str]:

@@ -155,24 +155,31 @@ def target_names(target: ast.expr) -> list[str]:
     return []
 
 
-def first_rebinding(function: Function, name: str) -> int:
-    """The index of the first top-level statement that rebinds `name`: uses in
-    statements before it (and on the right of a simple one) see the parameter."""
+def first_rebindings(function: Function, names: list[str]) -> dict[str, int]:
+    """For each of `names`, the index of the first top-level statement that rebinds
+    it: uses in statements before it (and on the right of a simple one) see the
+    parameter. One walk for all of them."""
+    found: dict[str, int] = {}
+    wanted = set(names)
     for index, statement in enumerate(function.body):
+        if len(found) == len(wanted):
+            break
         for node in walk_statement(statement):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                if any(name in target_names(t) for t in targets):
-                    simple = node is statement and isinstance(node, (ast.Assign, ast.AnnAssign))
-                    return index if simple else index - 1
-    return len(function.body)
+                simple = node is statement and isinstance(node, (ast.Assign, ast.AnnAssign))
+                for name in (n for t in targets for n in target_names(t)):
+                    if name in wanted and name not in found:
+                        found[name] = index if simple else index - 1
+    return {name: found.get(name, len(function.body)) for name in names}
 
 
 def read_only_by_calls(function: Function, names: set[str]) -> set[str]:
     """The `names` the function's text passes only to calls (`np.dot(a, b)`,
     `len(a)`) or reads element by element (`a[i]`): never an operand of
-    arithmetic, a method's receiver or sliced. Such a value may be a list that
-    numpy reads as an array; a template doing arithmetic with it must make it one."""
+    arithmetic, a method's receiver, sliced or ordered against a number (`x > 0`
+    raises for a list; `a == b` and `a < b` do not). Such a value may be a list
+    that numpy reads as an array; a template doing arithmetic with it must make it one."""
     used: set[str] = set()
     for statement in function.body:
         for node in ast.walk(statement):
@@ -187,8 +194,26 @@ def read_only_by_calls(function: Function, names: set[str]) -> set[str]:
                 operands = [node.value]
             elif isinstance(node, ast.Subscript) and not number_index(node.slice):
                 operands = [node.value]
+            elif isinstance(node, ast.Compare):
+                operands = _ordered_against_numbers(node)
             used |= {o.id for o in operands if isinstance(o, ast.Name)}
     return names - used
+
+
+def _ordered_against_numbers(node: ast.Compare) -> list[ast.expr]:
+    """The operands of `node` ordered (`<`, `<=`, `>`, `>=`) against a number literal."""
+    chain = [node.left, *node.comparators]
+    found: list[ast.expr] = []
+    for op, (left, right) in zip(node.ops, zip(chain, chain[1:])):
+        if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+            found += [a for a, b in ((left, right), (right, left)) if _number_literal(b)]
+    return found
+
+
+def _number_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
 @dataclass(frozen=True)

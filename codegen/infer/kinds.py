@@ -29,7 +29,7 @@ from codegen.infer.bindings import (
     CarriedRead,
     carried_reads,
     element_loops,
-    first_rebinding,
+    first_rebindings,
     mentions,
     module_values,
     name_bindings,
@@ -149,7 +149,7 @@ class _Inference:
         self.params = [a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)]
         bindings = name_bindings(function)
         # A parameter is itself until first rebound: evidence before that is about it.
-        self.stable_until = {p: first_rebinding(function, p) for p in self.params}
+        self.stable_until = first_rebindings(function, self.params)
         self.carried = carried_reads(function, set(self.params))
         self.told: dict[str, Kind] = {}  # a definition -> the kind its value was last expected to have
         self.returned: dict[str, Kinds | None] = {} if returned is None else returned  # see one_return
@@ -318,13 +318,14 @@ class _Inference:
         for param, _, annotation in parameters(self.function):
             # A number as default proves nothing: `scale=1.0` may be passed an array.
             self.learn(param, annotation_kind(annotation), annotation or self.function)
+        walked = [(statement, list(walk_statement(statement))) for statement in self.function.body]  # once, not per round
         for _ in range(20):
             self.changed = False
             self.memo = {}
-            for index, statement in enumerate(self.function.body):
+            for index, (statement, nodes) in enumerate(walked):
                 self.statement_index = index
                 self.top = statement
-                for node in walk_statement(statement):
+                for node in nodes:
                     self.visit(node)
             self.infer_merged()
             if not self.changed:
@@ -336,7 +337,6 @@ class _Inference:
 
     def infer_merged(self) -> None:
         """A name bound several times is what all its bindings are."""
-        self.infer_rebound()
         for name, values in self.merged.items():
             if name in self.params or any(v is None for v in values):
                 continue
@@ -355,19 +355,27 @@ class _Inference:
             else:
                 del self.names[name]
             self.memo = {}
-        self.infer_jointly()
-
-    def infer_jointly(self) -> None:
-        """Names bound to each other (`a, b = b, a`, `x = a ** k`, `a = x`), which
-        one at a time never settle: each is optimistically what its bindings of a
-        known kind are, then all are kept if every binding of each agrees."""
+        # Rebound parameters, and names bound to each other (`a, b = b, a`, `x = a ** k`,
+        # `a = x`), which one at a time never settle: one optimistic trial for all.
         locals_ = {n: vs for n, vs in self.merged.items() if n not in self.params and n not in self.names and None not in vs}
-        params = {
+        if self.unsettled_params() or len(locals_) > 1:
+            self.infer_together(locals_)
+
+    def unsettled_params(self) -> dict[str, list[ast.expr | None]]:
+        """The rebound parameters of a known passed-in kind whose every binding is
+        not yet settled (and every binding of which is one expression)."""
+        return {
             n: vs for n, vs in self.merged.items()
             if n in self.params and n not in self.rebound and n in self.names and self.names[n].what != UNKNOWN and None not in vs
         }  # fmt: skip
-        if not locals_ or not params and len(locals_) < 2:
-            return
+
+    def infer_together(self, locals_: dict[str, list[ast.expr | None]]) -> None:
+        """The unsettled rebound parameters and `locals_`, settled at once, as they
+        may be bound to each other (`x, p = p, x`). Optimistic: a parameter is what
+        is passed in (its every binding then joins that and every rebinding), a local
+        what its bindings of a known kind are; all are kept if every binding of each
+        then agrees, else those that disagree are dropped and the rest tried again."""
+        params = self.unsettled_params()
         trial: dict[str, Kind] = {}
         for name in params:
             trial[name] = self.rebound[name] = self.names[name]
@@ -399,28 +407,6 @@ class _Inference:
                     del self.rebound[name]
                 else:
                     del self.names[name]
-        self.memo = {}
-
-    def infer_rebound(self) -> None:
-        """A parameter rebound in the function: what it holds wherever it is read
-        after its first rebinding is the join of the value passed in and of every
-        rebinding. Optimistic, like a local's, and for all of them at once, as they
-        may be rebound to each other (`x, p = p, x`)."""
-        trial = {
-            name: self.names[name] for name, values in self.merged.items()
-            if name in self.params and name not in self.rebound and name in self.names
-            and self.names[name].what != UNKNOWN and all(v is not None for v in values)
-        }  # fmt: skip
-        while trial:
-            self.rebound.update(trial)
-            self.memo = {}
-            failed = [n for n, kind in trial.items() if join([kind] + [self.forward(v) for v in self.merged[n] if v is not None]) != kind]
-            if not failed:
-                self.changed = True
-                break
-            for name in failed:
-                del self.rebound[name]
-                del trial[name]
         self.memo = {}
 
     def visit(self, node: ast.AST) -> None:

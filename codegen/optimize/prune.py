@@ -117,7 +117,10 @@ def _live_before(
     block: Block, live: set[str], sweep: bool, draws: frozenset[str] = frozenset()
 ) -> tuple[Block, set[str]]:
     """The names live before `block`, given those live after it (a backward
-    dataflow pass); with `sweep`, also the block without its dead statements."""
+    dataflow pass); with `sweep`, also the block without its dead statements.
+    `live` is copied once and then updated in place: a copy per statement made
+    long functions quadratic."""
+    live = set(live)
     kept: Block = []
     for statement in reversed(block):
         if isinstance(statement, ast.If):
@@ -143,7 +146,8 @@ def _live_before(
                     kept.append(statement)
             live = entry
         elif _needed(statement, live):
-            live = (live - _kills(statement)) | _reads(statement)
+            live -= _kills(statement)
+            live |= _reads(statement)
             kept.append(statement)
         elif isinstance(statement, ast.Assign) and _written(statement.targets[0]) & draws:
             bare = ast.copy_location(ast.Expr(statement.value), statement)

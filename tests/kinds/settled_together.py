@@ -1,0 +1,42 @@
+# Parameters rebound and locals bound to each other settle in one optimistic
+# trial: each is what its known bindings are, kept if every binding agrees.
+import numpy as np
+
+
+def swapped_with_a_local(x: float, p: float):
+    for i in range(3):
+        x, p = p, x
+        q = x
+        q = q * p
+    return x * q
+
+
+def locals_swapped(x: float):
+    a = x
+    b = 2.0
+    for i in range(3):
+        a, b = b, a
+        x = a * b
+    return x
+
+
+def rebound_to_an_array(x: float, w):
+    for i in range(3):
+        x = w @ np.tanh(x)
+    return np.sum(x)
+
+# kinds
+# swapped_with_a_local (an unknown value may be an array)
+#     i: number
+#     p: number, every binding: number
+#     q: number
+#     x: number, every binding: number
+# locals_swapped (an unknown value may be an array)
+#     a: number
+#     b: number
+#     i: number
+#     x: number, every binding: number
+# rebound_to_an_array (an unknown value may be an array)
+#     i: number
+#     w: array
+#     x: number
