@@ -1838,7 +1838,7 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
     "update-through-a-rollaxis-view": (
         NP + "def f(x):\n    x_1 = np.rollaxis(x, -1)\n    x_1 += x_1\n    return np.mean(np.tanh(np.sum(x ** 2, axis=-1)))\n",
         [ROWS.copy()],
-        bug("np.rollaxis is a view: x_1 += x_1 changes x, read later, and is not refused"),
+        None,  # refused: np.rollaxis is a view, and x is read later
     ),
     "mean-of-a-float": (
         NP + "def f(x):\n    return np.mean(x * 2.0)\n",

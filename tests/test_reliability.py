@@ -509,6 +509,12 @@ SHARED_UPDATES = {
     "v = x.T; v[0] = y": ("    v = x.T\n    v[0] = y\n    return np.sum(x * x)\n", 6, 5, "v = v.copy() first"),
     "a reshape": ("    v = x.reshape(3, 1)\n    v[0] = y\n    return np.sum(x * x)\n", 6, 5, "v.copy()"),
     "a basic slice": ("    v = x[1:]\n    v *= 2.0\n    return np.sum(x * y)\n", 6, 5, "v = v * ..."),
+    "np.rollaxis": ("    v = np.rollaxis(x, -1)\n    v += v\n    return np.sum(x * x)\n", 6, 5, "v = v + ..."),
+    "np.moveaxis": ("    v = np.moveaxis(x, 0, -1)\n    v[0] = y\n    return np.sum(x * x)\n", 6, 5, "v.copy()"),
+    "np.swapaxes": ("    v = np.swapaxes(x, 0, 1)\n    v *= y\n    return np.sum(x * x)\n", 6, 5, "v = v * ..."),
+    "x.transpose()": ("    v = x.transpose()\n    v -= y\n    return np.sum(x * x)\n", 6, 5, "v = v - ..."),
+    "np.flip": ("    v = np.flip(x, 0)\n    v += y\n    return np.sum(x * x)\n", 6, 5, "v = v + ..."),
+    "a one-operand einsum": ('    v = np.einsum("ij->ji", x)\n    v += y\n    return np.sum(x * x)\n', 6, 5, "v = v + ..."),
     "z = x; x += y": ("    z = x\n    x += y\n    return np.sum(z * x)\n", 6, 5, "x = x + ..."),
     "a loop's rows": ("    for row in x:\n        row += y\n    return np.sum(x * x)\n", 6, 9, "row = row + ..."),
     "in one branch": (
@@ -525,6 +531,13 @@ def test_an_update_in_place_another_name_sees_is_refused(body: str, line: int, c
     error = refuse(f"import numpy as np\n\n\ndef f(x, y):\n{body}")
     assert (error.line, error.column) == (line, column), error
     assert "updated in place" in error.message and fix in error.message, error.message
+
+
+def test_an_update_of_a_fresh_einsum_is_differentiated() -> None:
+    """Two operands: einsum's result is a new array, and `+=` on it changes neither."""
+    source = 'import numpy as np\n\n\ndef f(x, y):\n    v = np.einsum("ij,ij->ij", x, x)\n    v += y\n    return np.sum(v * x)\n'
+    forward, backward, _ = load(source, functions=["f"])
+    check_gradients(forward["f"], backward["f_backward"], [np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2]]), 0.7])
 
 
 def test_a_list_updated_through_another_name_is_refused() -> None:

@@ -16,6 +16,8 @@ without `axis=`, gives a number; `inplace` a method that changes its object
 
 from __future__ import annotations
 
+import ast
+
 _TABLE: dict[str, str] = {
     "reshape": "method function view recompute pure",
     "transpose": "method function view recompute pure",
@@ -30,6 +32,11 @@ _TABLE: dict[str, str] = {
     "imag": "attribute function view",
     "asarray": "function view",
     "moveaxis": "function view",
+    "rollaxis": "function view",
+    "flip": "function view",
+    "fliplr": "function view",
+    "flipud": "function view",
+    "rot90": "function view",
     "atleast_1d": "function view",
     "atleast_2d": "function view",
     "atleast_3d": "function view",
@@ -75,7 +82,7 @@ _TABLE: dict[str, str] = {
     "matmul": "function fresh",
     "outer": "function fresh",
     "tensordot": "function fresh",
-    "einsum": "function fresh",
+    "einsum": "function view",  # one operand: `np.einsum("ij->ji", x)` is a view of x
     "where": "function fresh",
     "maximum": "function fresh",
     "minimum": "function fresh",
@@ -113,6 +120,21 @@ def view_method(name: str) -> bool:
 def view_function(name: str) -> bool:
     """`np.<name>(x, ...)` may share `x`'s storage."""
     return _has(name, "view", "function")
+
+
+def viewed_operands(name: str, args: list[ast.expr]) -> list[ast.expr]:
+    """The positional arguments of `np.<name>(*args)` whose storage the result
+    may share: the array operand; none for a function that is no view. An einsum
+    is a view only of a lone operand (`np.einsum("ij->ji", x)`, or the sublist
+    form `np.einsum(x, [0, 1], [1, 0])`); of two or more it is a new array."""
+    if not view_function(name) or not args:
+        return []
+    if name != "einsum":
+        return args[:1]
+    subscripts = args[0]
+    if isinstance(subscripts, ast.Constant) and isinstance(subscripts.value, str):
+        return args[1:] if len(args) == 2 else []
+    return args[:1] if len(args) <= 3 else []
 
 
 def recomputed_view(method: str) -> bool:

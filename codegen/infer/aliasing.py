@@ -174,8 +174,9 @@ class _Checker:
             if name is not None and name.startswith("method."):
                 assert isinstance(value.func, ast.Attribute)
                 return self.shares(value.func.value, state) if operations.view_method(value.func.attr) else set()
-            if name is not None and name.startswith("numpy.") and operations.view_function(name[len("numpy.") :]):
-                return self.shares(value.args[0], state) if value.args else set()
+            if name is not None and name.startswith("numpy."):
+                viewed = operations.viewed_operands(name[len("numpy.") :], value.args)
+                return set().union(*(self.shares(a, state) for a in viewed)) if viewed else set()
             if name is not None and name.startswith("user."):
                 return self.shared_by_call(value, name[len("user.") :], state)
         return set()
