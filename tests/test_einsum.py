@@ -188,3 +188,41 @@ def test_the_operand_list_form_is_refused_at_its_operand() -> None:
     with pytest.raises(CodegenError, match="must not depend on a differentiated value") as caught:
         codegen.generate("import numpy as np\n\n\ndef f(x):\n    return np.einsum(x, [0, 1])\n")
     assert (caught.value.line, caught.value.column) == (5, 22)
+
+
+# A labelled axis of size 1 broadcasts against the same label of another operand
+# (numpy allows it): each operand's gradient has its own shape.
+BROADCAST_LABELS = {
+    "ij,ij->i, a column": ("ij,ij->i", [(3, 1), (3, 4)]),
+    "ij,ij->i, a row": ("ij,ij->i", [(3, 4), (1, 4)]),
+    "ij,ij->ij, both": ("ij,ij->ij", [(3, 1), (1, 4)]),
+    "ij,ij implicit": ("ij,ij", [(1, 4), (3, 4)]),
+    "ij,j->i": ("ij,j->i", [(3, 4), (1,)]),
+    "i,i": ("i,i", [(1,), (4,)]),
+    "ij,jk->ik": ("ij,jk->ik", [(3, 1), (4, 2)]),
+    "...i,...i": ("...i,...i", [(2, 1, 3), (4, 1)]),
+    "...i,...i->...": ("...i,...i->...", [(2, 1, 3), (4, 3)]),
+    "i...,i...->i": ("i...,i...->i", [(1,), (3,)]),
+    "i...,i...->...i": ("i...,i...->...i", [(1, 2), (3, 1)]),
+    "three operands": ("ij,jk,ik->i", [(3, 1), (4, 2), (1, 2)]),
+}
+
+
+@pytest.mark.parametrize(("spec", "shapes"), BROADCAST_LABELS.values(), ids=BROADCAST_LABELS.keys())
+def test_a_label_of_size_one_broadcasts(spec: str, shapes: list[tuple[int, ...]]) -> None:
+    names = PARAMS[: len(shapes)]
+    source = (
+        "import math\n\nimport numpy as np\n\n\n"
+        f"def f({', '.join(names)}):\n    out = np.einsum({spec!r}, {', '.join(names)})\n"
+        "    return np.sin(out) + math.pi\n"
+    )
+    rng = np.random.default_rng(3)
+    args = [rng.uniform(-1.0, 1.0, shape) for shape in shapes]
+    forward, backward, code = load(source)
+    gradients = backward["f_backward"](*args)
+    gradients = gradients if isinstance(gradients, tuple) else (gradients,)
+    assert [np.shape(g) for g in gradients] == shapes, code
+    check_gradients(forward["f"], backward["f_backward"], args)
+    check_split_style(source, "f", forward["f"], backward["f_backward"], list(args))
+    check_jvp(source, "f", [tuple(args)])
+    check_hvp(source, "f", [tuple(args)])

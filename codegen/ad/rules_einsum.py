@@ -9,6 +9,10 @@ summed to operand k's subscripts. Three things make that less than direct:
   the first by an identity matrix (`np.eye`), so the gradient is zero off it;
 - a label of operand k that nothing else has (`"ij->i"`) is broadcast back along
   its axis by a `np.ones_like(xk)` factor;
+- a label of size 1 broadcasts against the same label of another operand
+  (`"ij,ij->i"` of shapes (3, 1) and (3, 4)), so the gradient of an operand
+  sharing a label with another is summed back to its shape (`_unbroadcast`
+  returns it untouched where the shapes agree);
 - an ellipsis broadcasts like numpy's operators do: where other operands share
   it, the gradient's ellipsis is the broadcast one and is summed back to
   operand k's with `_unbroadcast` (moving the ellipsis to the front first, when
@@ -109,12 +113,20 @@ def gradient(subscripts: Subscripts, index: int, optimize: str = "") -> str:
     terms = [subscripts.output] + [subscripts.inputs[j] for j in others] + [d for d, _ in deltas]
     operands = ["g"] + [f"x{j}" for j in others] + [e for _, e in deltas]
     covered = {label for t in terms for label in t}
-    if set(target) - covered - {ELLIPSIS}:
+    # A label xk shares with another operand may be 1 in either and broadcast
+    # (numpy allows it). Where the output has it, the upstream's size along it is
+    # the broadcast one, at least xk's; where not, the other operand may be the 1,
+    # and a factor of ones gives the gradient xk's size along it.
+    shared_labels = {label for j in others for label in subscripts.inputs[j] if label in term and label != ELLIPSIS}
+    if set(target) - covered - {ELLIPSIS} or shared_labels - set(subscripts.output):
         terms.append(tuple(target))
         operands.append(f"np.ones_like(x{index})")
     shared = any(ELLIPSIS in subscripts.inputs[j] for j in others)
     if not shared and (ELLIPSIS in target or ELLIPSIS not in subscripts.output):
-        return _call(terms, tuple(target), operands, optimize)  # the ellipsis, if any, is xk's own
+        whole = _call(terms, tuple(target), operands, optimize)  # the ellipsis, if any, is xk's own
+        if shared_labels:  # where xk's size along one is 1, summed back to it
+            return f"_unbroadcast({whole}, np.shape(x{index}))"
+        return whole
     # the gradient's ellipsis is the broadcast one: sum it back to xk's, at the front
     letters = tuple(label for label in target if label != ELLIPSIS)
     front = (ELLIPSIS, *letters)
