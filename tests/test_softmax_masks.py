@@ -457,3 +457,53 @@ def test_every_way_of_writing_it(shift: str, softmax: str, rows: str, mean: bool
     # The author's form (probabilities times g) exactly where the rows picked are all of them.
     dense = re.search(r"^\s*d\w+ = (p(_\d+)?|np\.exp\(lp(_\d+)?\)) \* \(dout / ", code, re.MULTILINE)
     assert bool(dense) == covers, code
+
+
+# ---- the cross-entropy fusion and the labels' shape ---------------------------------
+
+LABELLED = '''\
+import numpy as np
+
+
+def ce(scores, y):
+    N = scores.shape[0]
+    shifted = scores - np.max(scores, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(log_probs[np.arange(N), y]) / N
+
+
+def ce_onehot(scores, Y):
+    shifted = scores - np.max(scores, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(Y * log_probs) / scores.shape[0]
+'''
+SCORES = np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2], [0.7, 0.1, -0.3], [0.2, 0.6, -0.8]])
+LABEL_SHAPES = {
+    "a vector": (np.array([0, 2, 1, 1]), None),
+    # y of shape (N, 1) broadcasts against np.arange(N): N * N picks, each row N times.
+    "a column": (
+        np.array([[0], [2], [1], [1]]),
+        pytest.mark.xfail(strict=True, reason="bug: the fusion assumes 1-D labels; y of shape (N, 1) is silently wrong"),
+    ),
+}
+
+
+@pytest.mark.parametrize("labels", [pytest.param(y, marks=m or (), id=k) for k, (y, m) in LABEL_SHAPES.items()])
+def test_cross_entropy_of_labels_of_every_shape(labels: np.ndarray) -> None:
+    forward, backward, _ = load(LABELLED, functions=["ce"])
+    check_gradients(forward["ce"], backward["ce_backward"], [SCORES, labels])
+
+
+def test_cross_entropy_of_two_labels_a_row_fails_loudly() -> None:
+    forward, backward, _ = load(LABELLED, functions=["ce"])
+    with pytest.raises(IndexError):
+        forward["ce"](SCORES, np.array([[0, 1], [2, 2], [1, 0], [1, 1]]))
+    with pytest.raises(IndexError):
+        backward["ce_backward"](SCORES, np.array([[0, 1], [2, 2], [1, 0], [1, 1]]))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3,), (4, 1)])
+def test_cross_entropy_of_one_hot_or_soft_targets(shape: tuple[int, ...]) -> None:
+    targets = np.eye(3)[[0, 2, 1, 1]] if shape == (4, 3) else np.linspace(0.1, 0.9, int(np.prod(shape))).reshape(shape)
+    forward, backward, _ = load(LABELLED, functions=["ce_onehot"])
+    check_gradients(forward["ce_onehot"], backward["ce_onehot_backward"], [SCORES, targets])
