@@ -113,6 +113,9 @@ class Differentiator(FlowReversal, ListReversal):
         # has touched it: a contribution to dx[index] then replaces that line.
         self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
+        # gradient -> (block, line, e) of its `dv = np.ones_like(v) * e`, a reduction's
+        # gradient, while nothing else has touched it (see `narrowed`).
+        self.ones: dict[str, tuple[list[str], str, ast.expr]] = {}
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
         self.shapes = ShapeKeys(fn.scalars, dims)
@@ -122,11 +125,22 @@ class Differentiator(FlowReversal, ListReversal):
     def emit(self, statement: ast.stmt) -> None:
         self.out[-1].append(ir.unparse(statement))
 
-    def contribute(self, leaf: ir.Leaf, gradient: ast.expr) -> None:
+    def contribute(self, leaf: ir.Leaf, gradient: ast.expr, narrow: bool = False) -> None:
+        """Add `gradient` into d`leaf`. `narrow`: it may lack axes of the leaf's shape,
+        along which it broadcasts (the gradient of a reduction, see `narrowed`)."""
         var = leaf.var
         if var is None or var not in self.useful:
             return
         name = self.names.grad(var)
+        self.ones.pop(name, None)
+        whole = leaf.index is None and not self.listed(var, name)
+        spread = _ones_of(gradient, var, self.modules["np"]) if whole and not narrow else None
+        if whole and name in self.state and name not in self.folded:
+            # dv already has v's shape: adding the reduction's value broadcasts it there.
+            gradient = spread if spread is not None else gradient
+        elif narrow and not self.fills(var, gradient):
+            # It starts dv: v's shape it must have, unless v's own stage keeps it narrow too.
+            spread, gradient = gradient, ones_times(var, gradient, self.modules["np"])
         zeroed = self.zeroed.pop(name, None)
         self.grad_vars[name] = var
         target: ast.expr = ast.Name(name, ast.Store())
@@ -155,6 +169,8 @@ class Differentiator(FlowReversal, ListReversal):
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
+            if spread is not None and var not in self.fn.param_names:
+                self.ones[name] = (self.out[-1], self.out[-1][-1], spread)
             self.nested.add(name)  # every element holds a gradient: a store into one adds to it
             if var not in self.fn.stacks:
                 self.list_gradients.discard(name)
@@ -168,6 +184,69 @@ class Differentiator(FlowReversal, ListReversal):
             self.state[name] = "fresh"
         else:
             self.emit(_accumulate(target, gradient))
+
+    def listed(self, var: str, name: str) -> bool:
+        """Whether d`var` may be a Python list (or `var` a number): no broadcasting."""
+        fn = self.fn
+        return (
+            var in fn.lists or var in fn.list_values or var in fn.stacks or var in fn.maybe_lists
+            or var in fn.whole_lists or name in self.list_gradients or self.is_number(var)
+        )  # fmt: skip
+
+    def fills(self, var: str, gradient: ast.expr) -> bool:
+        """Whether `gradient`, elementwise in what it reads, reads a value of `var`'s
+        shape outside any call: its value has that shape, whatever the rest's."""
+        key = self.shapes.keys.get(var, var)
+        if key == SCALAR:
+            return True
+        stack: list[ast.expr] = [gradient]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.BinOp):
+                stack += [node.left, node.right]
+            elif isinstance(node, ast.UnaryOp):
+                stack.append(node.operand)
+            elif (
+                isinstance(node, ast.Name) and node.id not in self.grad_vars
+                and self.shapes.keys.get(node.id, node.id) == key
+            ):  # fmt: skip
+                return True
+        return False
+
+    def narrowed(self, name: str, statement: ir.Stage) -> bool:
+        """A reduction's gradient `dv = np.ones_like(v) * e` written as `dv = e` where
+        the stage of v is elementwise in operands of v's shape: every operand's
+        gradient broadcasts to its shape just the same, and is widened only where
+        it starts a gradient (`fills`)."""
+        record = self.ones.pop(name, None)
+        if record is None or record[0] is not self.out[-1] or not self.keeps_narrow(statement.value):
+            return False
+        block, line, spread = record
+        at = next((i for i in reversed(range(len(block))) if block[i] is line), None)
+        if at is None:
+            return False
+        block[at] = ir.unparse(ast.Assign([ast.Name(name, ast.Store())], spread))
+        return True
+
+    def keeps_narrow(self, node: ir.Node) -> bool:
+        """Whether a gradient that broadcasts to `node`'s shape can flow through `node`
+        as it is: an elementwise numpy operation whose differentiable operands all
+        have its shape (no summing back), down to names that are no lists."""
+        if not isinstance(node, ir.Op) or node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
+            return False
+        if node.rule.name == "numpy.where":
+            return False  # masked once (masks.py), with its own shapes
+        for i, arg in enumerate(node.args):
+            if not node.rule.flows(i) or not self.reaches(arg):
+                continue
+            if node.rule.broadcast and self.shapes.summing(arg, node) is not None:
+                return False
+            if isinstance(arg, ir.Leaf):
+                if arg.var is None or arg.index is not None or self.listed(arg.var, self.names.grad(arg.var)):
+                    return False
+            elif not self.keeps_narrow(arg):
+                return False
+        return True
 
     def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
         return (
@@ -352,11 +431,13 @@ class Differentiator(FlowReversal, ListReversal):
         # After the macros: `count` reads the operand's shape.
         return simplify(as_arrays(expanded, self.fn.array_likes, self.modules["np"], self.result.modules))
 
-    def backprop(self, node: ir.Node, gradient: ast.expr, out: ast.expr, shaped: ir.Node | None = None) -> None:
+    def backprop(
+        self, node: ir.Node, gradient: ast.expr, out: ast.expr, shaped: ir.Node | None = None, narrow: bool = False
+    ) -> None:
         """Send `gradient` (of `shaped`'s shape: `node`'s unless a broadcasting
-        parent passed its own down) to the leaves of `node`."""
+        parent passed its own down; `narrow`: broadcasting to it) to the leaves of `node`."""
         if isinstance(node, ir.Leaf):
-            self.contribute(node, gradient)
+            self.contribute(node, gradient, narrow)
             return
         if node.rule.name.startswith("user."):
             self.call_user_rule(node, gradient)
@@ -384,7 +465,7 @@ class Differentiator(FlowReversal, ListReversal):
             elif node.rule.name in ("setitem", "add.at") and self.fn.arrays and not _fits(node):  # a list element is a number
                 local = self.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
-            self.backprop(arg, local, ast.Name("__unused__", ast.Load()))
+            self.backprop(arg, local, ast.Name("__unused__", ast.Load()), narrow=narrow)
 
     def reaches(self, node: ir.Node) -> bool:
         """Whether `node` reads a useful variable through differentiable operations."""
@@ -461,7 +542,8 @@ class Differentiator(FlowReversal, ListReversal):
         if statement.origin != self.last_origin:
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
-        self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()))
+        narrow = self.narrowed(name, statement)
+        self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()), narrow=narrow)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
         del self.state[name]
@@ -695,3 +777,34 @@ def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
         ):
             return other
     return gradient
+
+
+def _is_ones_like(node: ast.expr, var: str, np_name: str) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "ones_like"
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == np_name and not node.keywords
+        and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == var
+    )  # fmt: skip
+
+
+def _ones_of(gradient: ast.expr, var: str, np_name: str) -> ast.expr | None:
+    """`e` where `gradient` is `np.ones_like(var) * e` (a sum's or a mean's gradient:
+    `np.ones_like(x) * g / n`, `-(np.ones_like(x) * g)`), else None."""
+    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
+        inner = _ones_of(gradient.operand, var, np_name)
+        return None if inner is None else ast.UnaryOp(ast.USub(), inner)
+    if not (isinstance(gradient, ast.BinOp) and isinstance(gradient.op, (ast.Mult, ast.Div))):
+        return None
+    if isinstance(gradient.op, ast.Mult):
+        if _is_ones_like(gradient.left, var, np_name):
+            return gradient.right
+        if _is_ones_like(gradient.right, var, np_name):
+            return gradient.left
+    left = _ones_of(gradient.left, var, np_name)
+    return None if left is None else ast.BinOp(left, gradient.op, gradient.right)
+
+
+def ones_times(var: str, gradient: ast.expr, np_name: str) -> ast.expr:
+    """`np.ones_like(var) * gradient`: a gradient that broadcasts to var's shape, given it."""
+    ones = ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "ones_like", ast.Load()), [ast.Name(var, ast.Load())], [])
+    return ast.BinOp(ones, ast.Mult(), gradient)
