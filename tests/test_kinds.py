@@ -319,7 +319,7 @@ def test_reading_a_list_through_numpy_notes_that_numpy_is_needed() -> None:
     "body, shared",
     [
         ("return np.sum(np.where(x > 0.0, np.cos(x), y))", "np.where(x > 0.0, 0.0, dout_where)"),
-        ("return np.sum(np.exp(x) * (x >= -1.0))", "mask * dout_times"),  # one mask, not two
+        ("return np.sum(np.exp(x) * (x >= -1.0))", "dexp_x = (x >= -1.0) * dout_times"),  # one mask, not two
     ],
 )
 def test_a_value_ordered_against_a_number_is_no_list(body: str, shared: str) -> None:
