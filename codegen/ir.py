@@ -229,6 +229,8 @@ class Function:
     maybe_lists: set[str] = field(default_factory=set)  # parameters indexed like lists, of unknown kind
     array_likes: set[str] = field(default_factory=set)  # parameters that may be lists numpy reads whole
     whole_lists: set[str] = field(default_factory=set)  # of those, the ones proved (annotated) lists
+    # parameters used as labels beside np.arange(N) whose kinds do not prove them vectors
+    loose_labels: set[str] = field(default_factory=set)
 
     @property
     def param_names(self) -> set[str]:

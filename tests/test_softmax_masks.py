@@ -192,9 +192,21 @@ def _function(code: str, name: str) -> str:
     return match.group(0)
 
 
+def labelled(source: str) -> str:
+    """`source` with every parameter `y` annotated as a vector of labels, one a row:
+    only then do the picks `p[np.arange(N), y]` name each position once (labels of
+    shape (N, 1) would pick every row N times)."""
+    return re.sub(r"^(def \w+\(.*?)\by\b(?!:)", r'\1y: "N"', source, flags=re.MULTILINE)
+
+
 @pytest.fixture(scope="module")
 def losses() -> tuple[dict[str, Any], dict[str, Any], str]:
     return load(LOSSES)
+
+
+@pytest.fixture(scope="module")
+def labelled_losses() -> tuple[dict[str, Any], dict[str, Any], str]:
+    return load(labelled(LOSSES))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -211,8 +223,11 @@ def test_loss_gradients(name: str, losses: tuple[dict[str, Any], dict[str, Any],
 
 
 @pytest.mark.parametrize("name", list(FUSED))
-def test_cross_entropy_is_probs_minus_onehot(name: str, losses: tuple[dict[str, Any], dict[str, Any], str]) -> None:
-    text = _function(losses[2], f"{name}_backward")
+def test_cross_entropy_is_probs_minus_onehot(name: str, labelled_losses: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    forward, backward, code = labelled_losses
+    for args in CALLS[name]:
+        check_gradients(forward[name], backward[f"{name}_backward"], list(args))
+    text = _function(code, f"{name}_backward")
     for line in FUSED[name]:
         assert line in text, text
     lines = text[text.index("# backprop"):].splitlines()
@@ -221,6 +236,15 @@ def test_cross_entropy_is_probs_minus_onehot(name: str, losses: tuple[dict[str, 
     # the cross-entropy is all that reads the probabilities.
     assert "np.log" not in backprop and "is_max" not in text, text
     assert name == "probs_reused" or "keepdims" not in backprop, text
+
+
+@pytest.mark.parametrize("name", list(FUSED))
+def test_labels_of_unknown_shape_scatter(name: str, losses: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    """Unannotated labels may be a column: the picks add up with np.add.at, and the
+    docstring names the annotation that gives the author's form."""
+    text = _function(losses[2], f"{name}_backward")
+    assert FUSED[name][1] not in text and "np.add.at(" in text, text
+    assert 'annotating y: "N" (one label a row)' in text, text
 
 
 @pytest.mark.parametrize("name", GENERIC)
@@ -270,7 +294,7 @@ def test_cross_entropy_of_annotated_logits() -> None:
         import numpy as np
 
 
-        def loss(x: "N C", y):
+        def loss(x: "N C", y: "N"):
             N = x.shape[0]
             probs = np.exp(x - np.max(x, axis=1, keepdims=True))
             probs /= np.sum(probs, axis=1, keepdims=True)
@@ -445,7 +469,7 @@ def test_every_way_of_writing_it(shift: str, softmax: str, rows: str, mean: bool
     total = f"-np.mean({picked})" if mean else f"-np.sum({picked}) / 4.0"
     extra = f" + np.sum({probs} * {probs}) * 0.1" if reused else ""
     body = f"{size}s = x * w\n{_SHIFTS[shift]}{setup}return {total}{extra}\n"
-    source = "import math\nimport numpy as np\n\n\ndef loss(x, w, y, n):\n" + textwrap.indent(body, "    ")
+    source = 'import math\nimport numpy as np\n\n\ndef loss(x, w, y: "N", n):\n' + textwrap.indent(body, "    ")
     forward, backward, code = load(source)
     x, w = RNG.normal(size=(4, 3)), RNG.normal(size=3)
     for labels in ([2, 0, 1, 1], np.array([0, 0, 2, 1])):
@@ -483,7 +507,7 @@ LABEL_SHAPES = {
     # y of shape (N, 1) broadcasts against np.arange(N): N * N picks, each row N times.
     "a column": (
         np.array([[0], [2], [1], [1]]),
-        pytest.mark.xfail(strict=True, reason="bug: the fusion assumes 1-D labels; y of shape (N, 1) is silently wrong"),
+        None,
     ),
 }
 

@@ -166,7 +166,17 @@ def docstring(fn: ir.Function, back: Backward, options: Options = Options()) -> 
         value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
         returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
-    return _docstring([first, "", returns, *_held(back), *_unranked(back)])
+    return _docstring([first, "", returns, *_held(back), *_unranked(back), *_loose_labels(fn)])
+
+
+def _loose_labels(fn: ir.Function) -> list[str]:
+    """Labels beside `np.arange(N)` that may pick a row twice (of shape (N, 1)): their
+    gradients scatter with np.add.at; an annotation proves one label a row."""
+    if not fn.loose_labels:
+        return []
+    names = ", ".join(sorted(fn.loose_labels))
+    first = sorted(fn.loose_labels)[0]
+    return [f'Labels {names} may pick a row more than once, so gradients add up with np.add.at; annotating {first}: "N" (one label a row) writes them with +=.']
 
 
 def _unranked(back: Backward) -> list[str]:

@@ -102,6 +102,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         self.maybe_lists: set[str] = set()  # parameters read element by element, list or array
         self.stacks: set[str] = set()
         self.ints: set[str] = set()
+        self.loose_labels: set[str] = set()
         self.masks: set[str] = set()  # names bound to comparisons: boolean masks
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
@@ -743,9 +744,9 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         """Whether `index` selects each element at most once (no integer arrays)."""
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
         if any(_is_arange(part) for part in parts):
-            # Paired with np.arange(N), the other index arrays (labels `y`)
-            # cannot make two positions coincide.
-            return True
+            # Paired with np.arange(N), vectors of labels `y` cannot make two
+            # positions coincide; labels of shape (N, 1) broadcast to N * N picks.
+            return all(self.is_vector_index(part) for part in parts)
         if sum(1 for part in parts if self.is_mask(part)) == 1:
             # A boolean mask picks each element once, and with slices and ints too.
             parts = [part for part in parts if not self.is_mask(part)]
@@ -807,6 +808,26 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             return self.is_mask(expr.left) and self.is_mask(expr.right)
         if isinstance(expr, ast.Call) and self.resolve(expr.func) in _MASK_FUNCTIONS:
             return True
+        return False
+
+    def is_vector_index(self, expr: ast.expr) -> bool:
+        """Whether `expr`, one part of an index, is certainly a slice, a number or a
+        vector: of rank 1 or less."""
+        if isinstance(expr, ast.Slice) or _is_arange(expr) or self.is_int(expr):
+            return True
+        if isinstance(expr, ast.Constant):
+            return expr.value is None or expr.value is Ellipsis
+        if isinstance(expr, ast.Attribute) and expr.attr == "newaxis":
+            return True
+        if isinstance(expr, (ast.List, ast.Tuple)):
+            return all(isinstance(e, ast.Constant) or (isinstance(e, ast.Name) and e.id in self.ints) for e in expr.elts)
+        if isinstance(expr, ast.Name):
+            kinds = self.kinds_of(self.function)
+            kind = kinds.param(expr.id) if expr.id in self.param_names else kinds.every_binding(expr.id)
+            if kind.is_number or kind.is_sequence or (kind.what == lattice.ARRAY and kind.rank in (0, 1)):
+                return True
+            if expr.id in self.param_names and kind.what == lattice.UNKNOWN:
+                self.loose_labels.add(expr.id)
         return False
 
     def is_int(self, expr: ast.expr) -> bool:
@@ -1334,9 +1355,10 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
             array_likes=likes,
             whole_lists={p for p in likes - self.lists if self.kinds_of(self.function).param(p).what == lattice.LIST},
+            loose_labels=set(self.loose_labels),
         )
         if not self.forward:  # forward mode's tangents of the staged forms are the generic rules'
-            recognise_softmax(fn, self.resolve)
+            recognise_softmax(fn, self.resolve, self.is_vector_index)
         drop_shift_gradients(fn)
         return fn
 

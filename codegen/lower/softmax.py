@@ -12,7 +12,8 @@ A cross-entropy `-np.sum(np.log(p[rows, y]))` (or `-np.sum(lp[rows, y])`, or
 a softmax of `s` along axis 1 becomes one operation of `s`, whose gradient is
 `(p - onehot) * g`: `ds = p * g`, then `ds[rows, y] -= g`, as the author writes
 it. That holds only when `rows` picks every row of `s` once (`np.arange(N)` or
-`range(N)` with `N = x.shape[0]` of the array the logits are computed from);
+`range(N)` with `N = x.shape[0]` of the array the logits are computed from)
+and the kinds prove `y` a vector (labels of shape (N, 1) pick N times a row);
 otherwise the chain of generic rules stays, which is right for any rows.
 
 Each rewrite is the exact derivative of the value it replaces, so the values
@@ -28,6 +29,7 @@ from codegen import ir
 from codegen.ad.rules import RULES
 
 Resolve = Callable[[ast.expr], "str | None"]
+IsVector = Callable[[ast.expr], bool]  # an index part certainly of rank 1 or less
 
 _SOFTMAX = ("numpy.normalize", "numpy.normalize.staged")
 _TOTALS = ("numpy.sum", "numpy.mean")
@@ -36,7 +38,7 @@ _LOG_SOFTMAX = ("numpy.log_softmax", "numpy.log_softmax.staged")
 _ROW_KEEPING = ("numpy.sub.shift", "numpy.dot", "numpy.matmul", *_SOFTMAX, *_LOG_SOFTMAX)
 
 
-def recognise_softmax(fn: ir.Function, resolve: Resolve) -> None:
+def recognise_softmax(fn: ir.Function, resolve: Resolve, is_vector: IsVector) -> None:
     """Rewrite, in place, the staged softmaxes and cross-entropies of `fn`."""
     stages = [s for s in fn.body if isinstance(s, ir.Stage)]
     # A name a loop or a branch binds again is not its top-level definition after it.
@@ -50,7 +52,7 @@ def recognise_softmax(fn: ir.Function, resolve: Resolve) -> None:
             stage.value = staged
     plains = _plain_bindings(fn.body)
     for stage in stages:
-        stage.value = _with_cross_entropy(stage.value, definitions, plains, resolve)
+        stage.value = _with_cross_entropy(stage.value, definitions, plains, resolve, is_vector)
 
 
 # ---- softmax over several statements --------------------------------------------------
@@ -134,19 +136,19 @@ def _slot(i: int) -> ast.Name:
 
 # ---- cross-entropy ----------------------------------------------------------------------
 def _with_cross_entropy(
-    node: ir.Node, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve
+    node: ir.Node, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve, is_vector: IsVector
 ) -> ir.Node:
     if isinstance(node, ir.Leaf):
         return node
-    fused = _cross_entropy(node, definitions, plains, resolve)
+    fused = _cross_entropy(node, definitions, plains, resolve, is_vector)
     if fused is not None:
         return fused
-    node.args = [_with_cross_entropy(a, definitions, plains, resolve) for a in node.args]
+    node.args = [_with_cross_entropy(a, definitions, plains, resolve, is_vector) for a in node.args]
     return node
 
 
 def _cross_entropy(
-    node: ir.Op, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve
+    node: ir.Op, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve, is_vector: IsVector
 ) -> ir.Op | None:
     """The fused operation for `-np.sum(...)` (or `-np.mean(...)`) of picked
     log-probabilities, or None."""
@@ -168,10 +170,11 @@ def _cross_entropy(
     if not (isinstance(softmax, ir.Op) and softmax.rule.name in names and _axis(softmax) == 1):
         return None
     logits = _softmax_logits(softmax, definitions)
-    if logits is None or not _covers_rows(leaf.index, logits, definitions, plains, resolve):
+    if logits is None or not _covers_rows(leaf.index, logits, definitions, plains, resolve, is_vector):
         return None
     assert logits.var is not None
-    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), ir.clone(leaf.index), ast.Load()), logits.var, ir.clone(leaf.index))
+    index = ir.clone(leaf.index)
+    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), index, ast.Load()), logits.var, ir.clone(index), basic=True)
     probs = ast.Name(leaf.var, ast.Load())
     if names is _SOFTMAX:
         rule, keywords = RULES["numpy.softmax_nll"], {"probs": probs, "axis": ast.Constant(1)}
@@ -198,13 +201,21 @@ def _softmax_logits(softmax: ir.Op, definitions: dict[str, ir.Stage]) -> ir.Leaf
 
 
 def _covers_rows(
-    index: ast.expr, logits: ir.Leaf, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve
+    index: ast.expr,
+    logits: ir.Leaf,
+    definitions: dict[str, ir.Stage],
+    plains: dict[str, ast.expr],
+    resolve: Resolve,
+    is_vector: IsVector,
 ) -> bool:
-    """Whether `index` is `(rows, y)` with `rows` each row of `logits` once, in order."""
+    """Whether `index` is `(rows, y)` with `rows` each row of `logits` once, in order,
+    and one label `y` a row (labels of shape (N, 1) would pick N times a row)."""
     if not (isinstance(index, ast.Tuple) and len(index.elts) == 2):
         return False
     rows, columns = index.elts
     if isinstance(columns, (ast.Slice, ast.Starred)) or (isinstance(columns, ast.Constant) and columns.value is None):
+        return False
+    if not is_vector(columns):
         return False
     if not (isinstance(rows, ast.Call) and len(rows.args) == 1 and not rows.keywords):
         return False
