@@ -12,7 +12,6 @@ their own templates below.
 from __future__ import annotations
 
 import ast
-import re
 import textwrap
 
 from codegen import ir
@@ -422,12 +421,19 @@ class ForwardMode:
             return []
         known = dict(types.params)
         known.update({self.spelled[p.name]: types.params[p.name] for p in self.differentiable if p.name in self.spelled})
-        copies = [re.fullmatch(r"(\w+) = (\w+)", line) for line in [*then_lines, *else_lines]]
-        bound = [{m.group(1) for m in map(re.compile(r"(\w+) = ").match, block) if m} for block in (then_lines, else_lines)]
+        try:
+            blocks = [ast.parse("\n".join(block)).body for block in (then_lines, else_lines)]
+        except SyntaxError:
+            return []
+        assigned = [[s for s in block if isinstance(s, ast.Assign)] for block in blocks]
+        bound = [{t.id for s in block if isinstance(t := s.targets[0], ast.Name)} for block in assigned]
         declared = {}
-        for match in copies:
-            if match and match.group(2) in known and all(match.group(1) in names for names in bound):
-                declared[match.group(1)] = known[match.group(2)]
+        for assign in [*assigned[0], *assigned[1]]:
+            name, value = assign.targets[0], assign.value  # a copy: `name = parameter`
+            if not isinstance(name, ast.Name) or not isinstance(value, ast.Name) or len(assign.targets) != 1:
+                continue
+            if value.id in known and all(name.id in names for names in bound):
+                declared[name.id] = known[value.id]
         return [f"{name}: {type_text}" for name, type_text in declared.items()]
 
     def annotations(self, dots: list[str]) -> tuple[list[str], str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import re
 
 from codegen import ir, unparse
 from codegen.ad import operations
@@ -645,11 +644,10 @@ def module_text(
     # A fully typed input's types are carried over (see codegen.typed): the helpers are annotated too.
     annotated = any(fn.types is not None for fn, _ in functions)
     parts += [helpers.source(name, spellings, annotated) for name in used_helpers]
-    mentioned = any(re.search(r"\bAny\b", part) for part in [*parts, *functions_code])
-    if annotated and mentioned and not any(re.search(r"\bAny\b", line) for line in imports):
-        imports.append("from typing import Any")
     parts += functions_code
     used = set().union(*(identifiers(ast.parse(part)) for part in parts))
+    if annotated and "Any" in used and not any("Any" in identifiers(ast.parse(line)) for line in imports):
+        imports.append("from typing import Any")
     local = stem if stem.isidentifier() else None
     block = import_lines.arrange(import_lines.used_only(imports, used), import_lines.first_party(options.src, local))
     return "\n\n".join([*block, *parts])

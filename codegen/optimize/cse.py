@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from codegen import unparse
 from codegen.ad import operations
 from codegen.naming import Names
+from codegen.optimize.body import bound, names
 
 # Array methods without side effects.
 _IMPURE_FUNCTIONS = ("empty", "random")
@@ -61,7 +62,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
             stores.setdefault(plain[index], []).append(index)
             continue
         if index in quiet:
-            for name in quiet[index]:
+            for name in bound(quiet[index]):
                 stores.setdefault(name, []).append(index)
             continue
         statement = trees.get(index)
@@ -83,7 +84,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
         if len(uses) < 2 or not _eligible(uses[0].node, pure_modules):
             continue
         reads = frozenset(n.id for n in ast.walk(uses[0].node) if isinstance(n, ast.Name))
-        for run, binder in _runs(uses, reads, barriers, stores, lines):
+        for run, binder in _runs(uses, reads, barriers, stores, _Read(lines, trees, plain, quiet)):
             lines_used = {use.line for use in run} | ({binder.line} if binder else set())
             if lines_used & touched:
                 continue
@@ -119,11 +120,11 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
     return True, result
 
 
-def _rebinding_blocks(lines: list[str], pure_modules: set[str]) -> dict[int, set[str]]:
+def _rebinding_blocks(lines: list[str], pure_modules: set[str]) -> dict[int, ast.If]:
     """The lines of top-level `if` statements that only bind names to pure values (`if
-    np.ndim(g) == 0: g = np.broadcast_to(...)`), each with the names its statement
-    binds: such a block mutates nothing, so it ends only the runs that read them."""
-    quiet: dict[int, set[str]] = {}
+    np.ndim(g) == 0: g = np.broadcast_to(...)`), each with its statement: such a
+    block mutates nothing, so it ends only the runs that read the names it binds."""
+    quiet: dict[int, ast.If] = {}
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -138,8 +139,7 @@ def _rebinding_blocks(lines: list[str], pure_modules: set[str]) -> dict[int, set
         except SyntaxError:
             body = []
         if len(body) == 1 and isinstance(body[0], ast.If) and _only_binds_names(body[0], pure_modules):
-            bound = {n.id for n in ast.walk(body[0]) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            quiet.update({i: bound for i in range(index, end)})
+            quiet.update({i: body[0] for i in range(index, end)})
         index = end
     return quiet
 
@@ -344,8 +344,32 @@ def _fancy(node: ast.AST) -> bool:
     return no_slices and any(isinstance(n, (ast.Name, ast.Call)) for n in ast.walk(index))
 
 
+@dataclass(slots=True)
+class _Read:
+    """A round's view of the body: its lines, and what it parsed of them."""
+
+    lines: list[str]
+    trees: dict[int, ast.stmt]  # the simple statements
+    plain: dict[int, str]  # the plain assignments (unparsed), with the name each binds
+    quiet: dict[int, ast.If]  # the lines of blocks that only bind names
+
+    def mentioned(self, begin: int, end: int) -> set[str] | None:
+        """The names lines `begin` to `end` read or bind; None if one is not a
+        statement of the round's (not met within a run: a barrier ends it)."""
+        found: set[str] = set()
+        for index in range(begin, end):
+            statement = self.trees.get(index) or self.quiet.get(index)
+            if statement is None and index in self.plain:
+                statement = _simple_statement(self.lines[index])
+            if statement is not None:
+                found |= names(statement)
+            elif self.lines[index].strip() and not self.lines[index].lstrip().startswith("#"):
+                return None
+        return found
+
+
 def _runs(
-    uses: list[_Use], reads: frozenset[str], barriers: list[int], stores: dict[str, list[int]], lines: list[str]
+    uses: list[_Use], reads: frozenset[str], barriers: list[int], stores: dict[str, list[int]], lines: _Read
 ) -> Iterator[tuple[list[_Use], _Use | None]]:
     """Maximal groups of uses that see the same value (as `_usable` picks them)."""
     watched = sorted(line for name in reads for line in stores.get(name, ()))
@@ -374,7 +398,7 @@ def _any_in(lines: list[int], low: int, high: int) -> bool:
     return position < len(lines) and lines[position] < high
 
 
-def _usable(run: list[_Use], lines: list[str]) -> Iterator[tuple[list[_Use], _Use | None]]:
+def _usable(run: list[_Use], lines: _Read) -> Iterator[tuple[list[_Use], _Use | None]]:
     """The uses to share: a first `name = expr` and later uses, or two or more uses;
     or uses before a later `name = expr` that can move up to the first of them
     (`db = np.linalg.solve(A.T, g)` before `dA = -np.outer(np.linalg.solve(A.T, g), x)`),
@@ -394,11 +418,11 @@ def _usable(run: list[_Use], lines: list[str]) -> Iterator[tuple[list[_Use], _Us
         yield group, None
 
 
-def _movable(binder: _Use, to: int, lines: list[str]) -> bool:
+def _movable(binder: _Use, to: int, lines: _Read) -> bool:
     """Whether `binder`'s `name = expr` can move up to line `to`: nothing from there
     on reads or binds the name (the expression's own value is the same there)."""
-    word = re.compile(rf"\b{re.escape(binder.binds or '')}\b")
-    return to < binder.line and not any(word.search(line) for line in lines[to : binder.line])
+    between = lines.mentioned(to, binder.line) if to < binder.line else None
+    return between is not None and binder.binds not in between
 
 
 def _name_for(node: ast.expr) -> str:

@@ -17,106 +17,156 @@ gradient is left as it is.
 from __future__ import annotations
 
 import ast
-import re
 
 from codegen import unparse
+from codegen.optimize.body import names, statements
 
-_ZEROS = re.compile(r"([A-Za-z_]\w*) = \[0\.0\] \* len\(([A-Za-z_]\w*)\)")
-_STORE = re.compile(r"([A-Za-z_]\w*)\[(\d+)\] (\+?)= (.*)")
+Store = tuple[int, int, bool, ast.expr]  # line, element, whether added (`+=`), value
 
 
 def write(lines: list[str], lengths: dict[str, int] | None = None) -> list[str]:
     """`lines` (one function body) with list gradients built as literals;
     `lengths`: the lists whose length is known (annotated `w: "3"`), which need no padding."""
-    zeros = [(start, match) for start, line in enumerate(lines) if (match := _ZEROS.fullmatch(line))]
-    if not zeros:
+    if not any("[0.0] * len(" in line for line in lines):
+        return list(lines)  # no list gradient: the common case, decided without parsing
+    body = statements(lines)
+    if body is None:
         return list(lines)
+    trees: list[list[ast.stmt]] = [[] for _ in lines]  # the statements starting on each line
+    for at, statement in body:
+        trees[at].append(statement)
+    zeros = [(at, found) for at, found in enumerate(map(_zeros, trees)) if found is not None]
     result: list[str | None] = list(lines)
-    bound = [_bound(line) for line in lines]
-    for start, match in zeros:
-        _rewrite(result, bound, start, match.group(1), match.group(2), (lengths or {}).get(match.group(2)))
-    return [part for line in _without_empty_blocks(result) for part in line.split("\n")]
+    moved = [_moved(line, statements) for line, statements in zip(lines, trees)]
+    for start, (name, like) in zeros:
+        _rewrite(result, trees, moved, start, name, like, (lengths or {}).get(like))
+    return [part for line in _without_empty_blocks(result, trees) for part in line.split("\n")]
+
+
+def _zeros(statements: list[ast.stmt]) -> tuple[str, str] | None:
+    """`name = [0.0] * len(like)`: name and like."""
+    if len(statements) != 1 or not isinstance(assign := statements[0], ast.Assign) or len(assign.targets) != 1:
+        return None
+    target, value = assign.targets[0], assign.value
+    if not isinstance(target, ast.Name) or not isinstance(value, ast.BinOp) or not isinstance(value.op, ast.Mult):
+        return None
+    zero, size = value.left, value.right
+    if not (isinstance(zero, ast.List) and len(zero.elts) == 1 and _is_zero(zero.elts[0])):
+        return None
+    if not (isinstance(size, ast.Call) and isinstance(size.func, ast.Name) and size.func.id == "len" and not size.keywords):
+        return None
+    like = size.args[0] if len(size.args) == 1 else None
+    return (target.id, like.id) if isinstance(like, ast.Name) else None
+
+
+def _is_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is float and node.value == 0.0
 
 
 def _rewrite(
-    lines: list[str | None], bound: list[set[str] | None], start: int, name: str, like: str, length: int | None
+    lines: list[str | None],
+    trees: list[list[ast.stmt]],
+    moved: list[set[str] | None],
+    start: int,
+    name: str,
+    like: str,
+    length: int | None,
 ) -> None:
-    stores = _stores(lines, start, name)
+    stores = _stores(lines, trees, start, name)
     if not stores:
         return
-    reads = [_names(value) for _, _, _, value in stores]
+    reads = [names(value) for _, _, _, value in stores]
     first, last = stores[0][0], stores[-1][0]
-    if all(not (reads[k] & _union(bound, first, at)) for k, (at, *_) in enumerate(stores)):
+    if all(not (reads[k] & _union(moved, first, at)) for k, (at, *_) in enumerate(stores)):
         place = first
-    elif all(not (reads[k] & _union(bound, at + 1, last + 1)) for k, (at, *_) in enumerate(stores)):
+    elif all(not (reads[k] & _union(moved, at + 1, last + 1)) for k, (at, *_) in enumerate(stores)):
         place = last
     else:
         return
-    if any(value is None for value in bound[first:last + 1]):
+    if any(value is None for value in moved[first:last + 1]):
         return
     elements: dict[int, ast.expr] = {}
     for _, index, add, value in stores:
-        tree = ast.parse(value, mode="eval").body
         if index in elements and add:
-            tree = ast.BinOp(elements[index], ast.Add(), tree)
+            value = ast.BinOp(elements[index], ast.Add(), value)
         elif index in elements:
             return  # a second `=` to one element: not a sum, leave it be
-        elements[index] = tree
+        elements[index] = value
     size = max(max(elements) + 1, length or 0)
-    items = ", ".join(unparse.expression(elements[i]) if i in elements else "0.0" for i in range(size))
+    items = [elements[i] if i in elements else ast.Constant(0.0) for i in range(size)]
+    built: list[ast.stmt] = [ast.Assign([ast.Name(name, ast.Store())], ast.List(items, ast.Load()))]
+    if length is None:  # `if len(like) > size: name += [0.0] * (len(like) - size)`
+        long = ast.Call(ast.Name("len", ast.Load()), [ast.Name(like, ast.Load())], [])
+        test = ast.Compare(long, [ast.Gt()], [ast.Constant(size)])
+        rest = ast.BinOp(ast.List([ast.Constant(0.0)], ast.Load()), ast.Mult(), ast.BinOp(long, ast.Sub(), ast.Constant(size)))
+        built.append(ast.If(test, [ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), rest)], []))
     for at, *_ in stores:
-        lines[at] = None
-    lines[start] = None
-    padding = [f"if len({like}) > {size}:", f"    {name} += [0.0] * (len({like}) - {size})"]
-    lines[place] = "\n".join([f"{name} = [{items}]", *(padding if length is None else [])])
+        lines[at], trees[at] = None, []
+    lines[start], trees[start] = None, []
+    lines[place], trees[place] = "\n".join(unparse.statement(statement) for statement in built), built
 
 
-def _stores(lines: list[str | None], start: int, name: str) -> list[tuple[int, int, bool, str]]:
-    """The `name[k] = ...` / `name[k] += ...` lines after `start`, up to the first other use of `name`."""
-    found: list[tuple[int, int, bool, str]] = []
-    word = re.compile(rf"\b{re.escape(name)}\b")
+def _stores(lines: list[str | None], trees: list[list[ast.stmt]], start: int, name: str) -> list[Store]:
+    """The `name[k] = ...` / `name[k] += ...` statements after line `start`, up to
+    the first other use of `name`."""
+    found: list[Store] = []
     for at in range(start + 1, len(lines)):
-        line = lines[at]
-        if line is None or line.lstrip().startswith("#") or not word.search(line):
+        if lines[at] is None or not any(name in names(statement) for statement in trees[at]):
             continue
-        match = _STORE.fullmatch(line)
-        if match is None or match.group(1) != name or word.search(match.group(4)):
+        store = _store(trees[at], name)
+        if store is None:
             break
-        found.append((at, int(match.group(2)), bool(match.group(3)), match.group(4)))
+        found.append((at, *store))
     return found
 
 
-def _names(expression: str) -> set[str]:
-    return {node.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)}
+def _store(statements: list[ast.stmt], name: str) -> tuple[int, bool, ast.expr] | None:
+    """`name[k] = value` or `name[k] += value`, its value not reading `name`: k, whether added, value."""
+    if len(statements) != 1:
+        return None
+    statement = statements[0]
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, add = statement.targets[0], False
+    elif isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add):
+        target, add = statement.target, True
+    else:
+        return None
+    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name):
+        return None
+    index = target.slice
+    if not (isinstance(index, ast.Constant) and type(index.value) is int and index.value >= 0) or name in names(statement.value):
+        return None
+    return index.value, add, statement.value
 
 
-def _bound(line: str) -> set[str] | None:
-    """Names a top-level simple statement binds or mutates; None for anything else."""
+def _moved(line: str, statements: list[ast.stmt]) -> set[str] | None:
+    """Names a top-level simple statement binds or mutates (a comment: none); None
+    for anything else, across which no element's expression moves."""
     if line.lstrip().startswith("#"):
         return set()
-    if line[:1].isspace():
+    if line[:1].isspace() or len(statements) != 1:
         return None
-    try:
-        tree = ast.parse(line)
-    except SyntaxError:
+    statement = statements[0]
+    if not isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)):
         return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)):
-        return None
-    statement = tree.body[0]
     if isinstance(statement, ast.Expr):
         return None if any(isinstance(node, ast.Call) for node in ast.walk(statement)) else set()
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-    return {node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)}
+    return {n for target in targets for n in names(target)}
 
 
-def _union(bound: list[set[str] | None], begin: int, end: int) -> set[str]:
-    names: set[str] = set()
-    for found in bound[begin:end]:
-        names |= found or set()
-    return names
+def _union(moved: list[set[str] | None], begin: int, end: int) -> set[str]:
+    union: set[str] = set()
+    for found in moved[begin:end]:
+        union |= found or set()
+    return union
 
 
-def _without_empty_blocks(lines: list[str | None]) -> list[str]:
+def _returns(statements: list[ast.stmt]) -> bool:
+    return bool(statements) and isinstance(statements[0], ast.Return)
+
+
+def _without_empty_blocks(lines: list[str | None], trees: list[list[ast.stmt]]) -> list[str]:
     """The remaining lines, less `# backprop` comments whose block lost all its lines."""
     kept = [line for line in lines if line is not None]
     emptied = {i for i, line in enumerate(lines) if line is None}
@@ -127,8 +177,8 @@ def _without_empty_blocks(lines: list[str | None]) -> list[str]:
         if line is None:
             continue
         if line.startswith("# backprop ") and i + 1 in emptied:
-            following = next((other for other in lines[i + 1:] if other is not None), None)
-            if following is None or following.startswith("#") or following.startswith("return "):
-                continue
+            following = next((k for k in range(i + 1, len(lines)) if lines[k] is not None), None)
+            if following is None or str(lines[following]).startswith("#") or _returns(trees[following]):
+                continue  # nothing, a comment or the return follows
         result.append(line)
     return result
