@@ -113,6 +113,8 @@ class Differentiator(FlowReversal, ListReversal):
         # has touched it: a contribution to dx[index] then replaces that line.
         self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
+        # The stage whose narrow gradient (`narrowed`) is being sent to its operands.
+        self.spread_to: ast.expr | None = None
         # gradient -> (block, line, e) of its `dv = np.ones_like(v) * e`, a reduction's
         # gradient, while nothing else has touched it (see `narrowed`).
         self.ones: dict[str, tuple[list[str], str, ast.expr]] = {}
@@ -228,25 +230,39 @@ class Differentiator(FlowReversal, ListReversal):
         block[at] = ir.unparse(ast.Assign([ast.Name(name, ast.Store())], spread))
         return True
 
-    def keeps_narrow(self, node: ir.Node) -> bool:
-        """Whether a gradient that broadcasts to `node`'s shape can flow through `node`
-        as it is: an elementwise numpy operation whose differentiable operands all
-        have its shape (no summing back), down to names that are no lists."""
+    def keeps_narrow(self, node: ir.Node, shaped: ir.Node | None = None) -> bool:
+        """Whether a gradient that broadcasts to `node`'s shape (`shaped`'s, where a
+        broadcasting parent sums back at `node`'s operands) can flow through `node`
+        as it is: an elementwise numpy operation whose differentiable operands have
+        its shape, or a shape unknown here (`spread_back` sums them back), down to
+        names that are no lists."""
         if not isinstance(node, ir.Op) or node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
             return False
         if node.rule.name == "numpy.where":
             return False  # masked once (masks.py), with its own shapes
+        shaped = shaped or node
         for i, arg in enumerate(node.args):
             if not node.rule.flows(i) or not self.reaches(arg):
                 continue
-            if node.rule.broadcast and self.shapes.summing(arg, node) is not None:
+            how = self.shapes.summing(arg, shaped) if node.rule.broadcast else None
+            if how not in (None, "helper"):
                 return False
             if isinstance(arg, ir.Leaf):
                 if arg.var is None or arg.index is not None or self.listed(arg.var, self.names.grad(arg.var)):
                     return False
-            elif not self.keeps_narrow(arg):
+            elif how is None and not self.keeps_narrow(arg):
+                return False
+            elif how == "helper" and self.sums_at_operands(arg, shaped) and not self.keeps_narrow(arg, shaped):
                 return False
         return True
+
+    def spread_back(self, gradient: ast.expr, arg: ir.Node) -> ast.expr:
+        """`gradient`, standing for its broadcast to the shape of the stage being
+        reversed (`narrowed`), summed back to `arg`'s shape, which is unknown here."""
+        assert self.spread_to is not None
+        self.result.helpers.add("_spread_back")
+        shape = ast.Call(ast.Attribute(ast.Name(self.modules["np"], ast.Load()), "shape", ast.Load()), [self.spread_to], [])
+        return ast.Call(ast.Name(self.modules["_spread_back"], ast.Load()), [gradient, render(arg), shape], [])
 
     def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
         return (
@@ -457,7 +473,10 @@ class Differentiator(FlowReversal, ListReversal):
                 # Summing back to the inner operation's shape can wait for its
                 # operands: its derivative is elementwise in them, and they are
                 # constant along the axes the sum would run over.
-                self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped)
+                self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped, narrow)
+                continue
+            if narrow and node.rule.broadcast and self.shapes.summing(arg, shaped) == "helper":
+                self.backprop(arg, self.spread_back(local, arg), ast.Name("__unused__", ast.Load()))
                 continue
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
@@ -543,6 +562,7 @@ class Differentiator(FlowReversal, ListReversal):
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
         narrow = self.narrowed(name, statement)
+        self.spread_to = ast.Name(statement.target, ast.Load()) if narrow else None
         self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()), narrow=narrow)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
