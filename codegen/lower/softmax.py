@@ -50,7 +50,11 @@ def recognise_softmax(fn: ir.Function, resolve: Resolve) -> None:
             stage.value = staged
     plains = _plain_bindings(fn.body)
     for stage in stages:
-        stage.value = _with_cross_entropy(stage.value, definitions, plains, resolve)
+        stage.value = _with_cross_entropy(stage.value, definitions, plains, resolve, _cross_entropy)
+    # Then the picks no whole cross-entropy took (`lp = np.log(p[rows, y])` staged
+    # for one is read there from its definition as it was).
+    for stage in stages:
+        stage.value = _with_cross_entropy(stage.value, definitions, plains, resolve, _log_pick)
 
 
 # ---- softmax over several statements --------------------------------------------------
@@ -133,15 +137,18 @@ def _slot(i: int) -> ast.Name:
 
 
 # ---- cross-entropy ----------------------------------------------------------------------
+Fuse = Callable[[ir.Op, dict[str, ir.Stage], dict[str, ast.expr], Resolve], "ir.Op | None"]
+
+
 def _with_cross_entropy(
-    node: ir.Node, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve
+    node: ir.Node, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve, fuse: Fuse
 ) -> ir.Node:
     if isinstance(node, ir.Leaf):
         return node
-    fused = _cross_entropy(node, definitions, plains, resolve)
+    fused = fuse(node, definitions, plains, resolve)
     if fused is not None:
         return fused
-    node.args = [_with_cross_entropy(a, definitions, plains, resolve) for a in node.args]
+    node.args = [_with_cross_entropy(a, definitions, plains, resolve, fuse) for a in node.args]
     return node
 
 
@@ -186,6 +193,29 @@ def _cross_entropy(
     return ir.Op(RULES["div"], [fused, count], {}, ir.render(node))
 
 
+def _log_pick(
+    node: ir.Op, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve
+) -> ir.Op | None:
+    """`np.log(p[rows, y])` of a softmax `p` of `s` along axis 1, `rows` covering its
+    rows once each, as one operation of `s`, where no whole cross-entropy takes it."""
+    if not (node.rule.name == "numpy.log" and len(node.args) == 1):
+        return None
+    leaf = node.args[0]
+    if not (isinstance(leaf, ir.Leaf) and leaf.var in definitions and leaf.index is not None):
+        return None
+    softmax = definitions[leaf.var].value
+    if not (isinstance(softmax, ir.Op) and softmax.rule.name in _SOFTMAX and _axis(softmax) == 1):
+        return None
+    logits = _softmax_logits(softmax, definitions)
+    if logits is None or not _covers_rows(leaf.index, logits, definitions, plains, resolve):
+        return None
+    assert logits.var is not None
+    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), ir.clone(leaf.index), ast.Load()), logits.var, ir.clone(leaf.index))
+    keywords = {"probs": ast.Name(leaf.var, ast.Load()), "axis": ast.Constant(1)}
+    logs = ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var)
+    return ir.Op(RULES["numpy.softmax_log_pick"], [logs, picks], keywords, ir.render(node))
+
+
 def _softmax_logits(softmax: ir.Op, definitions: dict[str, ir.Stage]) -> ir.Leaf | None:
     """The `s` of softmax(s): the operand of a log-softmax, the exponent of a softmax."""
     operand = softmax.args[0]
@@ -213,8 +243,23 @@ def _covers_rows(
     count = rows.args[0]
     if isinstance(count, ast.Name) and count.id in plains:
         count = plains[count.id]
+    sources = _row_sources(logits, definitions)
     source = _row_count_of(count)
-    return source is not None and source in _row_sources(logits, definitions)
+    if source is not None and source in sources:
+        return True
+    # `np.arange(N * T)` of the rows of `x.reshape(N * T, V)`, each name bound once.
+    if not all(n.id in plains for n in ast.walk(count) if isinstance(n, ast.Name)):
+        return False
+    return any(_reshaped_rows(definitions.get(name), count) for name in sources)
+
+
+def _reshaped_rows(stage: ir.Stage | None, count: ast.expr) -> bool:
+    """Whether `stage` is a reshape to `(count, ...)`."""
+    op = stage.value if stage is not None else None
+    if not (isinstance(op, ir.Op) and op.rule.name == "numpy.reshape"):
+        return False
+    shape = op.keywords.get("shape")
+    return isinstance(shape, ast.Tuple) and len(shape.elts) > 1 and ast.dump(shape.elts[0]) == ast.dump(count)
 
 
 def _row_count_of(expr: ast.expr) -> str | None:
@@ -275,7 +320,7 @@ def int_axis(axis: ast.expr | None) -> int | None:
 
 def _plain_bindings(body: list[ir.Statement]) -> dict[str, ast.expr]:
     """Names the top level binds once, in plain code, to a value (`N = x.shape[0]`;
-    `N, D = x.shape` binds `N` to `x.shape[0]`)."""
+    `N, D = x.shape` binds `N` to `x.shape[0]` and `D` to `x.shape[1]`)."""
     found: dict[str, ast.expr] = {}
     counts: dict[str, int] = {}
     for statement in ir.walk(body):
@@ -303,5 +348,7 @@ def _plain_bindings(body: list[ir.Statement]) -> dict[str, ast.expr]:
         elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
             value = code.value
             if isinstance(value, ast.Attribute) and value.attr == "shape":
-                found[target.elts[0].id] = ast.Subscript(value, ast.Constant(0), ast.Load())
+                for k, element in enumerate(target.elts):
+                    if isinstance(element, ast.Name):
+                        found[element.id] = ast.Subscript(value, ast.Constant(k), ast.Load())
     return {name: value for name, value in found.items() if counts.get(name) == 1}
