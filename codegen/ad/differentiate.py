@@ -135,6 +135,12 @@ class Differentiator(FlowReversal, ListReversal):
             return
         name = self.names.grad(var)
         self.ones.pop(name, None)
+        np_name = self.modules["np"]
+        if leaf.index is not None and not narrow and _adds_axes(leaf.index, np_name) and not self.listed(var, name):
+            # v[:, np.newaxis] is all of v, reshaped: its gradient is dv reshaped back.
+            shape = ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "shape", ast.Load()), [ast.Name(var, ast.Load())], [])
+            gradient = ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "reshape", ast.Load()), [gradient, shape], [])
+            leaf = ir.Leaf(ast.Name(var, ast.Load()), var)
         whole = leaf.index is None and not self.listed(var, name)
         spread = _ones_of(gradient, var, self.modules["np"]) if whole and not narrow else None
         if whole and name in self.state and name not in self.folded:
@@ -797,6 +803,18 @@ def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
         ):
             return other
     return gradient
+
+
+def _adds_axes(index: ast.expr, np_name: str) -> bool:
+    """Whether `index` (`:, np.newaxis`, `None, :`) only adds axes to the whole array."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    new = [
+        isinstance(p, ast.Constant) and p.value is None
+        or isinstance(p, ast.Attribute) and p.attr == "newaxis" and isinstance(p.value, ast.Name) and p.value.id == np_name
+        for p in parts
+    ]  # fmt: skip
+    full = [isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None for p in parts]
+    return any(new) and all(a or b for a, b in zip(new, full))
 
 
 def _is_ones_like(node: ast.expr, var: str, np_name: str) -> bool:
