@@ -267,8 +267,33 @@ class Differentiator(FlowReversal, ListReversal):
         reversed (`narrowed`), summed back to `arg`'s shape, which is unknown here."""
         assert self.spread_to is not None
         self.result.helpers.add("_spread_back")
-        shape = ast.Call(ast.Attribute(ast.Name(self.modules["np"], ast.Load()), "shape", ast.Load()), [self.spread_to], [])
-        return ast.Call(ast.Name(self.modules["_spread_back"], ast.Load()), [gradient, render(arg), shape], [])
+        return ast.Call(ast.Name(self.modules["_spread_back"], ast.Load()), [gradient, render(arg), ir.clone(self.spread_to)], [])
+
+    def spread_shape(self, statement: ir.Stage) -> ast.expr:
+        """The shape of `statement`'s value: from its operands' where it is elementwise
+        in whole names (the value itself then need not be kept), else its own."""
+        np_name = self.modules["np"]
+
+        def shape_of(name: str) -> ast.expr:
+            return ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "shape", ast.Load()), [ast.Name(name, ast.Load())], [])
+
+        names: list[str] = []
+        stack: list[ir.Node] = [statement.value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ir.Leaf):
+                read = _arithmetic_names(node.expr) if node.var is None else [node.var] if node.index is None else None
+                if read is None or any(self.listed(n, self.names.grad(n)) for n in read):
+                    return shape_of(statement.target)
+                names += [n for n in read if n not in names]
+            elif node.rule.kind == "elementwise" and node.rule.name.startswith("numpy.") and node.rule.name != "numpy.where":
+                stack += reversed(node.args)
+            else:
+                return shape_of(statement.target)
+        if len(names) == 1:
+            return shape_of(names[0])
+        broadcast = ast.Attribute(ast.Name(np_name, ast.Load()), "broadcast_shapes", ast.Load())
+        return ast.Call(broadcast, [shape_of(n) for n in names], [])
 
     def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
         return (
@@ -568,7 +593,7 @@ class Differentiator(FlowReversal, ListReversal):
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
         narrow = self.narrowed(name, statement)
-        self.spread_to = ast.Name(statement.target, ast.Load()) if narrow else None
+        self.spread_to = self.spread_shape(statement) if narrow else None
         self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()), narrow=narrow)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
@@ -803,6 +828,18 @@ def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
         ):
             return other
     return gradient
+
+
+def _arithmetic_names(expr: ast.expr) -> list[str] | None:
+    """The names `expr` reads where it is arithmetic in names and numbers alone
+    (`1 - x`): its shape is theirs broadcast. None for anything else."""
+    names: list[str] = []
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name):
+            names += [node.id] if node.id not in names else []
+        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop, ast.expr_context)):
+            return None
+    return names
 
 
 def _adds_axes(index: ast.expr, np_name: str) -> bool:
