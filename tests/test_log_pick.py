@@ -14,7 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.support import check_gradients, check_split_style, load
+from tests.support import backward_body as _body, check_gradients, check_split_style, load
 
 RNG = np.random.default_rng(5)
 
@@ -96,12 +96,6 @@ def test_split_style_agrees(generated: tuple[dict, dict, str], name: str) -> Non
     forward, backward, _ = generated
     for args in _cases(name):
         check_split_style(MODULE, name, forward[name], backward[f"{name}_backward"], args)
-
-
-def _body(code: str, name: str) -> str:
-    start = code.index(f"def {name}_backward(")
-    end = code.find("\ndef ", start + 1)
-    return code[start : end if end != -1 else len(code)]
 
 
 @pytest.mark.parametrize("name", ["temporal_softmax_loss", "weighted_loss", "row_log_likelihoods", "total_log_likelihood"])

@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.support import check_gradients, check_split_style, load
+from tests.support import backward_body as _body, check_gradients, check_split_style, load
 
 RNG = np.random.default_rng(3)
 
@@ -72,12 +72,6 @@ def test_gradients_match_central_differences(generated: tuple[dict, dict, str], 
 def test_split_style_agrees(generated: tuple[dict, dict, str], name: str) -> None:
     forward, backward, _ = generated
     check_split_style(MODULE, name, forward[name], backward[f"{name}_backward"], CASES[name])
-
-
-def _body(code: str, name: str) -> str:
-    start = code.index(f"def {name}_backward(")
-    end = code.find("\ndef ", start + 1)
-    return code[start : end if end != -1 else len(code)]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

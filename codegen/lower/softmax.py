@@ -169,22 +169,16 @@ def _cross_entropy(
         leaf, names = picked.args[0], _SOFTMAX
     else:
         leaf, names = picked, _LOG_SOFTMAX
-    if not (isinstance(leaf, ir.Leaf) and leaf.var in definitions and leaf.index is not None):
+    operands = _picked_rows(leaf, names, definitions, plains, resolve)
+    if operands is None:
         return None
-    softmax = definitions[leaf.var].value
-    if not (isinstance(softmax, ir.Op) and softmax.rule.name in names and _axis(softmax) == 1):
-        return None
-    logits = _softmax_logits(softmax, definitions)
-    if logits is None or not _covers_rows(leaf.index, logits, definitions, plains, resolve):
-        return None
-    assert logits.var is not None
-    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), ir.clone(leaf.index), ast.Load()), logits.var, ir.clone(leaf.index))
-    probs = ast.Name(leaf.var, ast.Load())
+    assert isinstance(leaf, ir.Leaf) and leaf.index is not None
+    probs = ast.Name(operands[0].var or "", ast.Load())
     if names is _SOFTMAX:
         rule, keywords = RULES["numpy.softmax_nll"], {"probs": probs, "axis": ast.Constant(1)}
     else:
         rule, keywords = RULES["numpy.log_softmax_nll"], {"logp": probs, "axis": ast.Constant(1)}
-    fused = ir.Op(rule, [ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var), picks], keywords, ir.render(node))
+    fused = ir.Op(rule, list(operands[1:]), keywords, ir.render(node))
     if total.rule.name == "numpy.sum":
         return fused
     # The mean over one pick a row: the sum over the N rows, divided by N.
@@ -200,20 +194,29 @@ def _log_pick(
     rows once each, as one operation of `s`, where no whole cross-entropy takes it."""
     if not (node.rule.name == "numpy.log" and len(node.args) == 1):
         return None
-    leaf = node.args[0]
+    operands = _picked_rows(node.args[0], _SOFTMAX, definitions, plains, resolve)
+    if operands is None:
+        return None
+    keywords = {"probs": ast.Name(operands[0].var or "", ast.Load()), "axis": ast.Constant(1)}
+    return ir.Op(RULES["numpy.softmax_log_pick"], list(operands[1:]), keywords, ir.render(node))
+
+
+def _picked_rows(
+    leaf: ir.Node, names: tuple[str, ...], definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve
+) -> tuple[ir.Leaf, ir.Leaf, ir.Leaf] | None:
+    """(p, s, s[rows, y]) when `leaf` is `p[rows, y]`, p one of `names` (a softmax or
+    a log-softmax) of the logits s along axis 1, rows covering its rows once each."""
     if not (isinstance(leaf, ir.Leaf) and leaf.var in definitions and leaf.index is not None):
         return None
     softmax = definitions[leaf.var].value
-    if not (isinstance(softmax, ir.Op) and softmax.rule.name in _SOFTMAX and _axis(softmax) == 1):
+    if not (isinstance(softmax, ir.Op) and softmax.rule.name in names and _axis(softmax) == 1):
         return None
     logits = _softmax_logits(softmax, definitions)
     if logits is None or not _covers_rows(leaf.index, logits, definitions, plains, resolve):
         return None
     assert logits.var is not None
     picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), ir.clone(leaf.index), ast.Load()), logits.var, ir.clone(leaf.index))
-    keywords = {"probs": ast.Name(leaf.var, ast.Load()), "axis": ast.Constant(1)}
-    logs = ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var)
-    return ir.Op(RULES["numpy.softmax_log_pick"], [logs, picks], keywords, ir.render(node))
+    return leaf, ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var), picks
 
 
 def _softmax_logits(softmax: ir.Op, definitions: dict[str, ir.Stage]) -> ir.Leaf | None:
