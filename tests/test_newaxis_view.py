@@ -11,7 +11,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.support import backward_body as _body, check_gradients, check_split_style, load
+from tests.support import backward_body as _body
+from tests.support import check_gradients, check_split_style, load
 
 RNG = np.random.default_rng(13)
 

@@ -256,10 +256,10 @@ class Differentiator(FlowReversal, ListReversal):
             if isinstance(arg, ir.Leaf):
                 if arg.var is None or arg.index is not None or self.listed(arg.var, self.names.grad(arg.var)):
                     return False
-            elif how is None and not self.keeps_narrow(arg):
-                return False
-            elif how == "helper" and self.sums_at_operands(arg, shaped) and not self.keeps_narrow(arg, shaped):
-                return False
+            elif not self.keeps_narrow(arg, shaped if how == "helper" else None) and (
+                how is None or self.sums_at_operands(arg, shaped)
+            ):
+                return False  # a "helper" operand not summed at its operands is spread whole
         return True
 
     def spread_back(self, gradient: ast.expr, arg: ir.Node) -> ast.expr:
