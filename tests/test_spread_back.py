@@ -46,10 +46,20 @@ MODULE = textwrap.dedent(
 
     def mean_gap(a, b):
         return np.mean(np.exp(a) - b)
+
+
+    def along_rows(a, b):
+        # the sum's gradient is a row (not a number), broadcast along axis 0
+        return np.sum(np.sin(np.sum(a * b, axis=0)))
+
+
+    def row_means(a, b):
+        m = np.mean(a - b, axis=1, keepdims=True)
+        return np.sum(m * m)
     """
 )
 
-NAMES = ["vae_loss", "plus_one", "offsets", "weighted", "mean_gap"]
+NAMES = ["vae_loss", "plus_one", "offsets", "weighted", "mean_gap", "along_rows", "row_means"]
 
 
 def _cases(name: str) -> list[list[object]]:
@@ -66,6 +76,8 @@ def _cases(name: str) -> list[list[object]]:
         "offsets": [[m, row], [row, m], [column, row], [m, zero_d]],
         "weighted": [[m, m], [m, row], [row, column], [zero_d, m]],
         "mean_gap": [[m, column], [row, m]],
+        "along_rows": [[m, row], [m, column], [row, m]],
+        "row_means": [[m, row], [m, column], [row, m]],
     }[name]
 
 
