@@ -396,3 +396,10 @@ def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], b
     jt = sum(float(np.sum(np.asarray(w) * d)) for w, d in zip(weights, dots, strict=True))
     vjp = sum(float(np.sum(g * tangents[p])) for p, g in zip(names, gradients, strict=True))
     assert abs(jt - vjp) <= 1e-9 * max(1.0, abs(vjp)), f"forward mode {jt} != reverse mode {vjp}"
+
+
+def backward_body(code: str, name: str) -> str:
+    """The text of `name_backward` in generated `code`, up to the next function."""
+    start = code.index(f"def {name}_backward(")
+    end = code.find("\ndef ", start + 1)
+    return code[start : end if end != -1 else len(code)]

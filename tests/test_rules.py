@@ -38,6 +38,7 @@ UNREACHABLE: dict[str, str] = {
     # Met only when codegen's own output is differentiated again (the helper it
     # writes).
     "numpy.unbroadcast": "only in generated code",
+    "numpy.spread_back": "only in generated code",
     # The helper lgamma's and gamma's derivatives write: likewise.
     "digamma": "only in generated code",
     # The rank-generic product helpers (products whose ranks are unknown): likewise.
@@ -160,11 +161,13 @@ case("numpy.normalize.staged", "two-exps", "return np.exp(x) / np.sum(np.exp(x),
 case("numpy.log_softmax.staged", "", "z = np.sum(np.exp(x), axis=1, keepdims=True)\nreturn x - np.log(z)", U((2, 3)))
 case("numpy.log_softmax.staged", "sum-read-again", "z = np.sum(np.exp(x), axis=-1, keepdims=True)\nlp = x - np.log(z)\nreturn lp * z", U((2, 3)))
 _PICKED = "N = x.shape[0]\n"
-case("numpy.softmax_nll", "", _PICKED + "p = np.exp(x)\np /= np.sum(p, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y]))", U((3, 4)), [0, 3, 1], held="y")
-case("numpy.softmax_nll", "3d", _PICKED + "e = np.exp(x)\np = e / np.sum(e, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y])) * 2.0", U((3, 4, 2)), [0, 3, 1], held="y")
-case("numpy.log_softmax_nll", "", _PICKED + "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.sum(lp[range(N), y]) / N", U((3, 4)), [0, 3, 1], held="y")
-case("numpy.log_softmax_nll", "mean", "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.mean(lp[np.arange(len(x)), y])", U((3, 4)), [2, 2, 0], held="y")
-case("numpy.log_softmax_nll", "probs-read-again", "n = len(x)\nz = np.sum(np.exp(x), axis=1, keepdims=True)\nlp = x - np.log(z)\nreturn -np.sum(lp[np.arange(n), y]) + np.sum(lp * lp)", U((3, 4)), np.array([2, 0, 1]), held="y")
+case("numpy.softmax_nll", "", _PICKED + "p = np.exp(x)\np /= np.sum(p, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y]))", U((3, 4)), [0, 3, 1], held="y", params='x, y: "N"')
+case("numpy.softmax_nll", "3d", _PICKED + "e = np.exp(x)\np = e / np.sum(e, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y])) * 2.0", U((3, 4, 2)), [0, 3, 1], held="y", params='x, y: "N"')
+case("numpy.softmax_log_pick", "", _PICKED + "e = np.exp(x)\np = e / np.sum(e, axis=1, keepdims=True)\nreturn np.sum(np.log(p[np.arange(N), y]) * np.array([1.0, -2.0, 0.5]))", U((3, 4)), [0, 3, 1], held="y", params='x, y: "N"')
+case("numpy.softmax_log_pick", "3d", _PICKED + "e = np.exp(x)\np = e / np.sum(e, axis=1, keepdims=True)\nreturn np.sum(np.log(p[np.arange(N), y]) * np.array([1.0, -2.0]))", U((3, 4, 2)), [0, 3, 1], held="y", params='x, y: "N"')
+case("numpy.log_softmax_nll", "", _PICKED + "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.sum(lp[range(N), y]) / N", U((3, 4)), [0, 3, 1], held="y", params='x, y: "N"')
+case("numpy.log_softmax_nll", "mean", "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.mean(lp[np.arange(len(x)), y])", U((3, 4)), [2, 2, 0], held="y", params='x, y: "N"')
+case("numpy.log_softmax_nll", "probs-read-again", "n = len(x)\nz = np.sum(np.exp(x), axis=1, keepdims=True)\nlp = x - np.log(z)\nreturn -np.sum(lp[np.arange(n), y]) + np.sum(lp * lp)", U((3, 4)), np.array([2, 0, 1]), held="y", params='x, y: "N"')
 case("numpy.add.n", "", "return x + y + z", U((2, 3)), U((3,)), U((2, 1)))
 case("numpy.add.n", "four-with-a-constant", "return x.dot(y) + 1.0 + z + x[:, :1]", U((2, 3)), U((3, 2)), U((2,)))
 case("numpy.add.n", "grouped", "return (x + y) + z * 2", U((3,)), U((2, 3)), U((1, 3)))
@@ -770,6 +773,9 @@ GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
     ("numpy.unbroadcast", "", NP, "return np.sum(np.tanh(x + y))", (U((2, 3)), U((3,)))),
     # The broadcast gradient transposed: no later operation broadcasts it again.
     ("numpy.unbroadcast", "transposed", NP, "return np.sum(np.tanh((np.ones((2, 3)) + x).T) * y)", (U((3,)), U((3, 2)))),
+    # A full sum of operands of unrelated shapes: the upstream number spread to each.
+    ("numpy.spread_back", "", NP, "return np.sum(np.tanh(x) * y)", (U((2, 3)), U((3,)))),
+    ("numpy.spread_back", "column", NP, "return np.sum(x - np.sin(y))", (U((2, 1)), U((2, 3)))),
     ("digamma", "", MATH, "return math.lgamma(x) * y", (2.7, 0.4)),
     ("numpy.matmul_dx", "", NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),
     ("numpy.matmul_dy", "", NP, "return np.sum(np.tanh(x @ y))", _PRODUCT),

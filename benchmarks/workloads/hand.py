@@ -116,8 +116,7 @@ def lstm_step_backward(x, prev_h, prev_c, Wx, Wh, b, dnext_h=1.0, dnext_c=1.0):
     g = np.tanh(a[:, 3 * H :])
     next_c = f * prev_c + i * g
     tanh_c = np.tanh(next_c)
-    next_h = o * tanh_c
-    # backprop next_h = o * tanh(next_c)
+    # backprop next_h = o * tanh(next_c) (next_h itself is not needed: not computed)
     do = tanh_c * dnext_h
     dc = dnext_c + o * (1 - tanh_c**2) * dnext_h
     # backprop next_c = f * prev_c + i * g

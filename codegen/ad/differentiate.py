@@ -113,6 +113,8 @@ class Differentiator(FlowReversal, ListReversal):
         # has touched it: a contribution to dx[index] then replaces that line.
         self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
+        # The stage whose narrow gradient (`narrowed`) is being sent to its operands.
+        self.spread_to: ast.expr | None = None
         # gradient -> (block, line, e) of its `dv = np.ones_like(v) * e`, a reduction's
         # gradient, while nothing else has touched it (see `narrowed`).
         self.ones: dict[str, tuple[list[str], str, ast.expr]] = {}
@@ -133,6 +135,12 @@ class Differentiator(FlowReversal, ListReversal):
             return
         name = self.names.grad(var)
         self.ones.pop(name, None)
+        np_name = self.modules["np"]
+        if leaf.index is not None and not narrow and _adds_axes(leaf.index, np_name) and not self.listed(var, name):
+            # v[:, np.newaxis] is all of v, reshaped: its gradient is dv reshaped back.
+            shape = ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "shape", ast.Load()), [ast.Name(var, ast.Load())], [])
+            gradient = ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "reshape", ast.Load()), [gradient, shape], [])
+            leaf = ir.Leaf(ast.Name(var, ast.Load()), var)
         whole = leaf.index is None and not self.listed(var, name)
         spread = _ones_of(gradient, var, self.modules["np"]) if whole and not narrow else None
         if whole and name in self.state and name not in self.folded:
@@ -228,25 +236,64 @@ class Differentiator(FlowReversal, ListReversal):
         block[at] = ir.unparse(ast.Assign([ast.Name(name, ast.Store())], spread))
         return True
 
-    def keeps_narrow(self, node: ir.Node) -> bool:
-        """Whether a gradient that broadcasts to `node`'s shape can flow through `node`
-        as it is: an elementwise numpy operation whose differentiable operands all
-        have its shape (no summing back), down to names that are no lists."""
+    def keeps_narrow(self, node: ir.Node, shaped: ir.Node | None = None) -> bool:
+        """Whether a gradient that broadcasts to `node`'s shape (`shaped`'s, where a
+        broadcasting parent sums back at `node`'s operands) can flow through `node`
+        as it is: an elementwise numpy operation whose differentiable operands have
+        its shape, or a shape unknown here (`spread_back` sums them back), down to
+        names that are no lists."""
         if not isinstance(node, ir.Op) or node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
             return False
         if node.rule.name == "numpy.where":
             return False  # masked once (masks.py), with its own shapes
+        shaped = shaped or node
         for i, arg in enumerate(node.args):
             if not node.rule.flows(i) or not self.reaches(arg):
                 continue
-            if node.rule.broadcast and self.shapes.summing(arg, node) is not None:
+            how = self.shapes.summing(arg, shaped) if node.rule.broadcast else None
+            if how not in (None, "helper"):
                 return False
             if isinstance(arg, ir.Leaf):
                 if arg.var is None or arg.index is not None or self.listed(arg.var, self.names.grad(arg.var)):
                     return False
-            elif not self.keeps_narrow(arg):
-                return False
+            elif not self.keeps_narrow(arg, shaped if how == "helper" else None) and (
+                how is None or self.sums_at_operands(arg, shaped)
+            ):
+                return False  # a "helper" operand not summed at its operands is spread whole
         return True
+
+    def spread_back(self, gradient: ast.expr, arg: ir.Node) -> ast.expr:
+        """`gradient`, standing for its broadcast to the shape of the stage being
+        reversed (`narrowed`), summed back to `arg`'s shape, which is unknown here."""
+        assert self.spread_to is not None
+        self.result.helpers.add("_spread_back")
+        return ast.Call(ast.Name(self.modules["_spread_back"], ast.Load()), [gradient, render(arg), ir.clone(self.spread_to)], [])
+
+    def spread_shape(self, statement: ir.Stage) -> ast.expr:
+        """The shape of `statement`'s value: from its operands' where it is elementwise
+        in whole names (the value itself then need not be kept), else its own."""
+        np_name = self.modules["np"]
+
+        def shape_of(name: str) -> ast.expr:
+            return ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "shape", ast.Load()), [ast.Name(name, ast.Load())], [])
+
+        names: list[str] = []
+        stack: list[ir.Node] = [statement.value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ir.Leaf):
+                read = _arithmetic_names(node.expr) if node.var is None else [node.var] if node.index is None else None
+                if read is None or any(self.listed(n, self.names.grad(n)) for n in read):
+                    return shape_of(statement.target)
+                names += [n for n in read if n not in names]
+            elif node.rule.kind == "elementwise" and node.rule.name.startswith("numpy.") and node.rule.name != "numpy.where":
+                stack += reversed(node.args)
+            else:
+                return shape_of(statement.target)
+        if len(names) == 1:
+            return shape_of(names[0])
+        broadcast = ast.Attribute(ast.Name(np_name, ast.Load()), "broadcast_shapes", ast.Load())
+        return ast.Call(broadcast, [shape_of(n) for n in names], [])
 
     def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
         return (
@@ -457,7 +504,10 @@ class Differentiator(FlowReversal, ListReversal):
                 # Summing back to the inner operation's shape can wait for its
                 # operands: its derivative is elementwise in them, and they are
                 # constant along the axes the sum would run over.
-                self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped)
+                self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped, narrow)
+                continue
+            if narrow and node.rule.broadcast and self.shapes.summing(arg, shaped) == "helper":
+                self.backprop(arg, self.spread_back(local, arg), ast.Name("__unused__", ast.Load()))
                 continue
             if node.rule.broadcast:
                 local = self.unbroadcast(local, arg, shaped)
@@ -543,6 +593,7 @@ class Differentiator(FlowReversal, ListReversal):
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
         narrow = self.narrowed(name, statement)
+        self.spread_to = self.spread_shape(statement) if narrow else None
         self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()), narrow=narrow)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
@@ -659,10 +710,10 @@ class _Macros(ast.NodeTransformer):
             value = node.args[0]
             if _is_none(axis) or (isinstance(keepdims, ast.Constant) and keepdims.value is True):
                 return value
-            expand = ast.parse(f"{self.np_name}.expand_dims", mode="eval").body
+            expanded = _new_axes(value, axis, self.np_name)
             if isinstance(keepdims, ast.Constant) and keepdims.value is False:
-                return ast.Call(expand, [value, ir.clone(axis)], [])
-            return ast.IfExp(ir.clone(keepdims), value, ast.Call(expand, [value, ir.clone(axis)], []))
+                return expanded
+            return ast.IfExp(ir.clone(keepdims), value, expanded)
         if name == "count":
             x = node.args[0]
             if _is_none(axis):  # np.size, not x.size: x may be a Python number or a list
@@ -682,6 +733,31 @@ class _Macros(ast.NodeTransformer):
                 ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(ir.clone(size), [ir.clone(self.out)], [])
             )
         return node
+
+
+def _new_axes(value: ast.expr, axis: ast.expr, np_name: str) -> ast.expr:
+    """np.expand_dims(value, axis), written `np.asarray(value)[:, None]` where the axes
+    are literal ints all of one sign (the same axes, at a tenth of the call's cost)."""
+    expand = ast.Call(ast.parse(f"{np_name}.expand_dims", mode="eval").body, [value, ir.clone(axis)], [])
+    try:
+        literal = ast.literal_eval(axis)
+    except ValueError:
+        return expand
+    axes = literal if isinstance(literal, tuple) else (literal,)
+    if not axes or not all(type(a) is int for a in axes) or len(set(axes)) != len(axes):
+        return expand
+    if all(a >= 0 for a in axes):
+        positions = range(max(axes) + 1)
+        parts: list[ast.expr] = []
+    elif all(a < 0 for a in axes):
+        positions = range(min(axes), 0)
+        parts = [ast.Constant(...)]
+    else:
+        return expand
+    parts += [ast.Constant(None) if p in axes else ast.Slice() for p in positions]
+    array = ast.Call(ast.parse(f"{np_name}.asarray", mode="eval").body, [value], [])
+    index = parts[0] if len(parts) == 1 else ast.Tuple(parts, ast.Load())
+    return ast.Subscript(array, index, ast.Load())
 
 
 def _as_value(index: ast.expr) -> ast.expr:
@@ -777,6 +853,30 @@ def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
         ):
             return other
     return gradient
+
+
+def _arithmetic_names(expr: ast.expr) -> list[str] | None:
+    """The names `expr` reads where it is arithmetic in names and numbers alone
+    (`1 - x`): its shape is theirs broadcast. None for anything else."""
+    names: list[str] = []
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name):
+            names += [node.id] if node.id not in names else []
+        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop, ast.expr_context)):
+            return None
+    return names
+
+
+def _adds_axes(index: ast.expr, np_name: str) -> bool:
+    """Whether `index` (`:, np.newaxis`, `None, :`) only adds axes to the whole array."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    new = [
+        isinstance(p, ast.Constant) and p.value is None
+        or isinstance(p, ast.Attribute) and p.attr == "newaxis" and isinstance(p.value, ast.Name) and p.value.id == np_name
+        for p in parts
+    ]  # fmt: skip
+    full = [isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None for p in parts]
+    return any(new) and all(a or b for a, b in zip(new, full))
 
 
 def _is_ones_like(node: ast.expr, var: str, np_name: str) -> bool:

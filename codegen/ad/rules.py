@@ -277,6 +277,10 @@ defrule(
 # picked entries (`picked` is x[rows, y]).
 defrule("numpy.softmax_nll", "x picked", "probs * g", "-g", keywords="probs=None axis=1", kind="other")
 defrule("numpy.log_softmax_nll", "x picked", "np.exp(logp) * g", "-g", keywords="logp=None axis=1", kind="other")
+# `np.log(p[rows, y])` alone, p a softmax of `x` along axis 1 whose rows `rows` cover
+# once each (read in a weighted sum, a masked loss): the log-probabilities picked, one
+# per row; the gradient for x is (onehot - p) * g, g spread along the classes.
+defrule("numpy.softmax_log_pick", "x picked", "probs * np.expand_dims(-g, 1)", "g", keywords="probs=None axis=1", kind="other")
 
 
 def _rank(statics: dict[str, ast.expr], index: int) -> int | None:
@@ -328,6 +332,7 @@ HELPER_ROWS = {
     "_dot_dy": "numpy.dot_dy",
     "_untile": "numpy.untile",  # np.tile's gradient (rules_arrays.py)
     "_put_along_axis": "numpy.put_along_axis",  # np.take_along_axis's
+    "_spread_back": "numpy.spread_back",  # a full sum's, shapes unknown (differentiate.py)
 }
 defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
 def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
@@ -452,6 +457,9 @@ defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other")
 # The helper generated code calls (differentiating generated code again, for
 # Hessian-vector products): linear in the gradient, the shape only read.
 defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other")
+# Its sibling for a gradient standing for its broadcast to `shape` (a full sum's):
+# linear in grad, its adjoint the same spreading and summing with like and grad swapped.
+defrule("numpy.spread_back", "grad like shape", "_spread_back(g, grad, shape)", None, None, kind="other")
 def _cast(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     """A conversion keeps the gradient unless it rounds to integers (or truth values)."""
     dtype = statics.get("dtype")

@@ -239,6 +239,9 @@ def _tensordot(index: int, count: int, statics: Statics) -> str:
     if ax is None or ay is None or len(ax) != len(ay) or not all(type(a) is int for a in ax + ay):
         raise Unsupported("axes must be a literal int or a pair of lists of ints")
     k = len(ax)
+    ranks = _rank(statics, 0), _rank(statics, 1)
+    if ranks[0] is not None and ranks[1] is not None:
+        return _tensordot_ranked(index, ax, ay, ranks[0], ranks[1])
     last, first = list(range(-k, 0)), list(range(k))
     # Move the contracted axes out of the way, contract the free ones, move them back.
     if index == 0:
@@ -248,6 +251,35 @@ def _tensordot(index: int, count: int, statics: Statics) -> str:
     moved = "x" if ax == first else f"np.moveaxis(x, {ax}, {first})"
     part = f"np.tensordot({moved}, g, np.ndim(x) - {k})"
     return part if ay == first else f"np.moveaxis({part}, {first}, {ay})"
+
+
+def _tensordot_ranked(index: int, ax: list[int], ay: list[int], rx: int, ry: int) -> str:
+    """With both ranks known: contract g with the other operand over its free axes,
+    then put the axes in the operand's order, transposing only where they are not."""
+    if any(not -r <= a < r for axes, r in ((ax, rx), (ay, ry)) for a in axes):
+        raise Unsupported("tensordot: an axis out of range")
+    ax, ay = [a % rx for a in ax], [a % ry for a in ay]
+    free_x = [i for i in range(rx) if i not in ax]
+    free_y = [i for i in range(ry) if i not in ay]
+    if index == 0:
+        g_axes = list(range(len(free_x), len(free_x) + len(free_y)))
+        paired = [ax[ay.index(a)] for a in sorted(ay)]
+        forms = [
+            (f"np.tensordot(g, y, axes=({g_axes}, {free_y}))", free_x + paired),
+            (f"np.tensordot(y, g, axes=({free_y}, {g_axes}))", paired + free_x),
+        ]
+    else:
+        g_axes = list(range(len(free_x)))
+        paired = [ay[ax.index(a)] for a in sorted(ax)]
+        forms = [
+            (f"np.tensordot(g, x, axes=({g_axes}, {free_x}))", free_y + paired),
+            (f"np.tensordot(x, g, axes=({free_x}, {g_axes}))", paired + free_y),
+        ]
+    for part, source in forms:
+        if source == sorted(source):
+            return part
+    part, source = forms[0]
+    return f"np.transpose({part}, {tuple(source.index(i) for i in range(len(source)))})"
 
 
 defrule("numpy.tensordot", "x y", keywords="axes=2", kind="other", computed=_tensordot)

@@ -19,6 +19,15 @@ def _unbroadcast(grad, like):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     return np.sum(grad, axis=axes, keepdims=True) if axes else grad
 ''',
+    "_spread_back": '''
+def _spread_back(grad, like, shape):
+    """grad, standing for its broadcast to shape, summed back to the shape of like."""
+    if np.shape(grad) == shape:
+        return _unbroadcast(grad, like)
+    if np.shape(like) == shape:
+        return np.broadcast_to(grad, shape).copy()
+    return _unbroadcast(np.broadcast_to(grad, shape), like)
+''',
     "_dot_shape": '''
 def _dot_shape(a, b):
     """The shape of np.dot(a, b), from a's and b's shapes alone."""

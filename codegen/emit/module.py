@@ -624,9 +624,14 @@ def module_text(
     names += sorted(set().union(*(b.user_imports for _, b in functions)) - set(names)) if functions else []
     if names and stem.isidentifier():
         imports.append(f"from {stem} import {', '.join(names)}")
-    used_helpers = sorted(helpers.with_callees(set().union(*(b.helpers for _, b in functions)))) if functions else []
     parts: list[str] = []
     functions_code = [back.text or function_text(fn, back, options) for fn, back in functions]
+    wanted = set().union(*(b.helpers for _, b in functions)) if functions else set()
+    if functions and info.is_generated:
+        # Generated code met again: its forward pass may call the helpers as they are.
+        free = set().union(*(_free_names(code) for code in functions_code))
+        wanted |= {h for h in helpers.NAMES if functions[0][1].spellings.get(h, h) in free}
+    used_helpers = sorted(helpers.with_callees(wanted))
     constants: list[str] = []
     if any(isinstance(s, (ast.Assign, ast.AnnAssign)) for s in info.tree.body):
         used = set().union(*(_free_names(code) for code in functions_code)) if functions else set()

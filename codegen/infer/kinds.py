@@ -558,7 +558,7 @@ class _Inference:
         return (returns[0].value, found) if found is not None else None
 
     def visit_unpacking(self, target: ast.expr, value: ast.expr) -> None:
-        """`N, D = x.shape`: `x` has as many dimensions as there are names."""
+        """`N, D = x.shape`: `x` has as many dimensions as there are names, each a number."""
         if (
             isinstance(target, ast.Tuple)
             and not any(isinstance(e, ast.Starred) for e in target.elts)
@@ -566,6 +566,9 @@ class _Inference:
             and value.attr == "shape"
         ):
             self.expect(value.value, Kind(ARRAY, len(target.elts)))
+            for size in target.elts:
+                if isinstance(size, ast.Name) and self.merged.get(size.id) == [None]:  # bound here only
+                    self.learn(size.id, NUMBER_KIND, value)
 
     # ---- down: operands to results -------------------------------------------------
     def forward(self, node: ast.expr) -> Kind:
@@ -617,6 +620,10 @@ class _Inference:
                 return NUMBER_KIND
             if name.startswith("user.") and not isinstance(node.func, ast.Attribute):
                 return self.returned_kind(name)
+            if name in ("numpy.ravel", "method.ravel", "method.flatten") and len(node.args) == int(name == "numpy.ravel"):
+                return Kind(ARRAY, 1)
+            if name in ("numpy.reshape", "method.reshape"):
+                return Kind(ARRAY, self.reshaped_rank(node.args[name == "numpy.reshape" :]))
             row = RULES.get(name)
             if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
                 return arithmetic(*(self.forward(a) for a in node.args))
@@ -647,6 +654,18 @@ class _Inference:
         if isinstance(node, ast.IfExp):
             return join([self.forward(node.body), self.forward(node.orelse)])
         return UNKNOWN_KIND
+
+
+    def reshaped_rank(self, sizes: list[ast.expr]) -> int | None:
+        """The number of dimensions `reshape(*sizes)` gives, when each size is a number
+        (`x.reshape(N * T, V)`, `x.reshape((N, -1))`, `y.reshape(N)`)."""
+        if len(sizes) == 1 and isinstance(sizes[0], (ast.Tuple, ast.List)):
+            sizes = sizes[0].elts
+        elif len(sizes) == 1 and any(isinstance(n, ast.Name) and n.id in self.params for n in ast.walk(sizes[0])):
+            return None  # a parameter used as a size may be a whole shape: `x.reshape(shape)`
+        if not sizes or any(isinstance(size, ast.Starred) or not self.forward(size).is_number for size in sizes):
+            return None
+        return len(sizes)
 
 
 def _module_value_kind(value: ast.expr, inference: _Inference) -> Kind:

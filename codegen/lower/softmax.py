@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from codegen import ir
 from codegen.ad.rules import RULES
@@ -51,8 +52,13 @@ def recognise_softmax(fn: ir.Function, resolve: Resolve, is_vector: IsVector) ->
         if staged is not None:
             stage.value = staged
     plains = _plain_bindings(fn.body)
+    rows = _Rows(definitions, plains, resolve, is_vector)
     for stage in stages:
-        stage.value = _with_cross_entropy(stage.value, definitions, plains, resolve, is_vector)
+        stage.value = _with_cross_entropy(stage.value, rows, _cross_entropy)
+    # Then the picks no whole cross-entropy took (`lp = np.log(p[rows, y])` staged
+    # for one is read there from its definition as it was).
+    for stage in stages:
+        stage.value = _with_cross_entropy(stage.value, rows, _log_pick)
 
 
 # ---- softmax over several statements --------------------------------------------------
@@ -135,21 +141,31 @@ def _slot(i: int) -> ast.Name:
 
 
 # ---- cross-entropy ----------------------------------------------------------------------
-def _with_cross_entropy(
-    node: ir.Node, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve, is_vector: IsVector
-) -> ir.Node:
+@dataclass(frozen=True)
+class _Rows:
+    """What deciding that picks cover the rows reads: the top-level stages and plain
+    bindings, names as numpy's, and the kinds' word on the labels."""
+
+    definitions: dict[str, ir.Stage]
+    plains: dict[str, ast.expr]
+    resolve: Resolve
+    is_vector: IsVector
+
+
+Fuse = Callable[[ir.Op, _Rows], "ir.Op | None"]
+
+
+def _with_cross_entropy(node: ir.Node, rows: _Rows, fuse: Fuse) -> ir.Node:
     if isinstance(node, ir.Leaf):
         return node
-    fused = _cross_entropy(node, definitions, plains, resolve, is_vector)
+    fused = fuse(node, rows)
     if fused is not None:
         return fused
-    node.args = [_with_cross_entropy(a, definitions, plains, resolve, is_vector) for a in node.args]
+    node.args = [_with_cross_entropy(a, rows, fuse) for a in node.args]
     return node
 
 
-def _cross_entropy(
-    node: ir.Op, definitions: dict[str, ir.Stage], plains: dict[str, ast.expr], resolve: Resolve, is_vector: IsVector
-) -> ir.Op | None:
+def _cross_entropy(node: ir.Op, rows: _Rows) -> ir.Op | None:
     """The fused operation for `-np.sum(...)` (or `-np.mean(...)`) of picked
     log-probabilities, or None."""
     if not (node.rule.name in ("neg", "numpy.neg") and len(node.args) == 1):
@@ -158,35 +174,58 @@ def _cross_entropy(
     if not (isinstance(total, ir.Op) and total.rule.name in _TOTALS and not total.keywords and len(total.args) == 1):
         return None
     picked = total.args[0]
-    if isinstance(picked, ir.Leaf) and _whole(picked) and picked.var in definitions:
-        picked = definitions[picked.var].value  # `lp = np.log(p[rows, y])` staged
+    if isinstance(picked, ir.Leaf) and _whole(picked) and picked.var in rows.definitions:
+        picked = rows.definitions[picked.var].value  # `lp = np.log(p[rows, y])` staged
     if isinstance(picked, ir.Op) and picked.rule.name == "numpy.log" and len(picked.args) == 1:
         leaf, names = picked.args[0], _SOFTMAX
     else:
         leaf, names = picked, _LOG_SOFTMAX
-    if not (isinstance(leaf, ir.Leaf) and leaf.var in definitions and leaf.index is not None):
+    operands = _picked_rows(leaf, names, rows)
+    if operands is None:
         return None
-    softmax = definitions[leaf.var].value
-    if not (isinstance(softmax, ir.Op) and softmax.rule.name in names and _axis(softmax) == 1):
-        return None
-    logits = _softmax_logits(softmax, definitions)
-    if logits is None or not _covers_rows(leaf.index, logits, definitions, plains, resolve, is_vector):
-        return None
-    assert logits.var is not None
-    index = ir.clone(leaf.index)
-    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), index, ast.Load()), logits.var, ir.clone(index), basic=True)
-    probs = ast.Name(leaf.var, ast.Load())
+    assert isinstance(leaf, ir.Leaf) and leaf.index is not None
+    probs = ast.Name(operands[0].var or "", ast.Load())
     if names is _SOFTMAX:
         rule, keywords = RULES["numpy.softmax_nll"], {"probs": probs, "axis": ast.Constant(1)}
     else:
         rule, keywords = RULES["numpy.log_softmax_nll"], {"logp": probs, "axis": ast.Constant(1)}
-    fused = ir.Op(rule, [ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var), picks], keywords, ir.render(node))
+    fused = ir.Op(rule, list(operands[1:]), keywords, ir.render(node))
     if total.rule.name == "numpy.sum":
         return fused
     # The mean over one pick a row: the sum over the N rows, divided by N.
     assert isinstance(leaf.index, ast.Tuple) and isinstance(leaf.index.elts[0], ast.Call)
     count = ir.Leaf(ir.clone(leaf.index.elts[0].args[0]))
     return ir.Op(RULES["div"], [fused, count], {}, ir.render(node))
+
+
+def _log_pick(node: ir.Op, rows: _Rows) -> ir.Op | None:
+    """`np.log(p[rows, y])` of a softmax `p` of `s` along axis 1, `rows` covering its
+    rows once each, as one operation of `s`, where no whole cross-entropy takes it."""
+    if not (node.rule.name == "numpy.log" and len(node.args) == 1):
+        return None
+    operands = _picked_rows(node.args[0], _SOFTMAX, rows)
+    if operands is None:
+        return None
+    keywords = {"probs": ast.Name(operands[0].var or "", ast.Load()), "axis": ast.Constant(1)}
+    return ir.Op(RULES["numpy.softmax_log_pick"], list(operands[1:]), keywords, ir.render(node))
+
+
+def _picked_rows(leaf: ir.Node, names: tuple[str, ...], rows: _Rows) -> tuple[ir.Leaf, ir.Leaf, ir.Leaf] | None:
+    """(p, s, s[rows, y]) when `leaf` is `p[rows, y]`, p one of `names` (a softmax or
+    a log-softmax) of the logits s along axis 1, rows covering its rows once each."""
+    definitions = rows.definitions
+    if not (isinstance(leaf, ir.Leaf) and leaf.var in definitions and leaf.index is not None):
+        return None
+    softmax = definitions[leaf.var].value
+    if not (isinstance(softmax, ir.Op) and softmax.rule.name in names and _axis(softmax) == 1):
+        return None
+    logits = _softmax_logits(softmax, definitions)
+    if logits is None or not _covers_rows(leaf.index, logits, rows):
+        return None
+    assert logits.var is not None
+    index = ir.clone(leaf.index)
+    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), index, ast.Load()), logits.var, ir.clone(index), basic=True)
+    return leaf, ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var), picks
 
 
 def _softmax_logits(softmax: ir.Op, definitions: dict[str, ir.Stage]) -> ir.Leaf | None:
@@ -200,32 +239,41 @@ def _softmax_logits(softmax: ir.Op, definitions: dict[str, ir.Stage]) -> ir.Leaf
     return operand if isinstance(operand, ir.Leaf) and _whole(operand) else None
 
 
-def _covers_rows(
-    index: ast.expr,
-    logits: ir.Leaf,
-    definitions: dict[str, ir.Stage],
-    plains: dict[str, ast.expr],
-    resolve: Resolve,
-    is_vector: IsVector,
-) -> bool:
+def _covers_rows(index: ast.expr, logits: ir.Leaf, found: _Rows) -> bool:
     """Whether `index` is `(rows, y)` with `rows` each row of `logits` once, in order,
     and one label `y` a row (labels of shape (N, 1) would pick N times a row)."""
+    definitions, plains = found.definitions, found.plains
     if not (isinstance(index, ast.Tuple) and len(index.elts) == 2):
         return False
     rows, columns = index.elts
     if isinstance(columns, (ast.Slice, ast.Starred)) or (isinstance(columns, ast.Constant) and columns.value is None):
         return False
-    if not is_vector(columns):
+    if not found.is_vector(columns):
         return False
     if not (isinstance(rows, ast.Call) and len(rows.args) == 1 and not rows.keywords):
         return False
-    if resolve(rows.func) not in ("numpy.arange", "range"):
+    if found.resolve(rows.func) not in ("numpy.arange", "range"):
         return False
     count = rows.args[0]
     if isinstance(count, ast.Name) and count.id in plains:
         count = plains[count.id]
+    sources = _row_sources(logits, definitions)
     source = _row_count_of(count)
-    return source is not None and source in _row_sources(logits, definitions)
+    if source is not None and source in sources:
+        return True
+    # `np.arange(N * T)` of the rows of `x.reshape(N * T, V)`, each name bound once.
+    if not all(n.id in plains for n in ast.walk(count) if isinstance(n, ast.Name)):
+        return False
+    return any(_reshaped_rows(definitions.get(name), count) for name in sources)
+
+
+def _reshaped_rows(stage: ir.Stage | None, count: ast.expr) -> bool:
+    """Whether `stage` is a reshape to `(count, ...)`."""
+    op = stage.value if stage is not None else None
+    if not (isinstance(op, ir.Op) and op.rule.name == "numpy.reshape"):
+        return False
+    shape = op.keywords.get("shape")
+    return isinstance(shape, ast.Tuple) and len(shape.elts) > 1 and ast.dump(shape.elts[0]) == ast.dump(count)
 
 
 def _row_count_of(expr: ast.expr) -> str | None:
@@ -286,7 +334,7 @@ def int_axis(axis: ast.expr | None) -> int | None:
 
 def _plain_bindings(body: list[ir.Statement]) -> dict[str, ast.expr]:
     """Names the top level binds once, in plain code, to a value (`N = x.shape[0]`;
-    `N, D = x.shape` binds `N` to `x.shape[0]`)."""
+    `N, D = x.shape` binds `N` to `x.shape[0]` and `D` to `x.shape[1]`)."""
     found: dict[str, ast.expr] = {}
     counts: dict[str, int] = {}
     for statement in ir.walk(body):
@@ -314,5 +362,7 @@ def _plain_bindings(body: list[ir.Statement]) -> dict[str, ast.expr]:
         elif isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
             value = code.value
             if isinstance(value, ast.Attribute) and value.attr == "shape":
-                found[target.elts[0].id] = ast.Subscript(value, ast.Constant(0), ast.Load())
+                for k, element in enumerate(target.elts):
+                    if isinstance(element, ast.Name):
+                        found[element.id] = ast.Subscript(value, ast.Constant(k), ast.Load())
     return {name: value for name, value in found.items() if counts.get(name) == 1}

@@ -65,7 +65,7 @@ def write_in_place(lines: list[str], params: Iterable[str], helpers: dict[str, s
     context = _Context(
         tuple(params),
         frozenset(spelled.get(n, n) for n in ("_dot_shape", "_matmul_shape")),
-        frozenset({spelled.get("_unbroadcast", "_unbroadcast")}),
+        frozenset(spelled.get(n, n) for n in ("_unbroadcast", "_spread_back")),
     )
     if not any(".copy()" in line for line in lines):
         return lines  # nothing to write in place: no analysis (long straight-line functions)

@@ -57,6 +57,8 @@ def sizes(x, PH, N, fill):
 #     a: number
 #     b: number
 # shapes_and_settings (an unknown value may be an array)
+#     D: number
+#     N: number
 #     beta: sequence
 #     bn_param: setting
 #     gamma: sequence
@@ -85,3 +87,4 @@ def sizes(x, PH, N, fill):
 #     h: array
 #     i: number
 #     x: array
+#     y: array[2]
