@@ -133,12 +133,17 @@ class _Checker:
             self.block(node.orelse, other)
             state.join(other)
         elif isinstance(node, (ast.For, ast.While)):
-            for _ in range(2):  # twice: what one iteration binds, the next one sees
+            # What one iteration binds, the next one sees: the body is read again until
+            # the state stops growing (each round only joins more in, so it stops). Not a
+            # fixed number of rounds: two per loop read a body nested n deep 2 ** n times.
+            while True:
                 entry = state.copy()
                 if isinstance(node, ast.For):
                     self.assign(node.target, node.iter, state, node, each=True)
                 self.block(node.body, state)
                 state.join(entry)
+                if state == entry:
+                    break
 
     def assign(self, target: ast.expr, value: ast.expr, state: _State, node: ast.stmt, each: bool = False) -> None:
         if isinstance(target, ast.Name):
