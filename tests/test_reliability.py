@@ -582,6 +582,19 @@ def test_updates_in_place_no_other_name_sees_are_differentiated() -> None:
     check_everywhere(source, "f", [np.array([0.5, 1.5, -1.0]), np.array([0.3, -0.2, 0.9])])
 
 
+def test_a_parameter_with_a_number_default_may_be_passed_an_array() -> None:
+    """`alpha=1.0` does not make alpha a number: passed an array, `alpha += x` changed
+    beta too, and dx came out as alpha (expected alpha + 2 x). Refused; unshared, it is
+    differentiated."""
+    shared = "import numpy as np\n\n\ndef f(x, alpha=1.0):\n    beta = alpha\n    alpha += x\n    return np.sum(beta * x)\n"
+    error = refuse(shared)
+    assert (error.line, error.column) == (6, 5) and "alpha is updated in place, and beta" in error.message, error
+    alone = "import numpy as np\n\n\ndef f(x, alpha=1.0):\n    alpha += x\n    return np.sum(alpha * x)\n"
+    forward, backward, _ = load(alone)
+    check_gradients(forward["f"], backward["f_backward"], [np.array([0.3, -0.5])])
+    check_gradients(forward["f"], backward["f_backward"], [np.array([0.3, -0.5]), 0.7])
+
+
 def test_what_a_helper_returns_of_its_argument_shares_its_storage() -> None:
     source = (
         "import numpy as np\n\n\ndef ident(a, s=1.0):\n    return a\n\n\ndef layer(h, w):\n    return np.tanh(h * w)\n\n\n"
