@@ -83,10 +83,13 @@ class _Checker:
         self.state = _State()
         spec = function.args
         self.params = [a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)]
+        defaults = dict(zip(reversed(spec.args), reversed(spec.defaults)))
         for arg in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs):
             annotation = ast.unparse(arg.annotation) if arg.annotation is not None else ""
-            # Not a number default: the caller may pass an array, which `+=` changes in place.
-            number = annotation in _NUMBER_ANNOTATIONS or proved.get(arg.arg) == lattice.NUMBER_KIND
+            default = defaults.get(arg)
+            number = annotation in _NUMBER_ANNOTATIONS or proved.get(arg.arg) == lattice.NUMBER_KIND or (
+                isinstance(default, ast.Constant) and type(default.value) in (int, float, bool)
+            )
             self.state.bind(arg.arg, set(), number)
         # A function the module's others call is inlined: its parameters are the caller's names.
         self.shared_params = any(
