@@ -584,8 +584,8 @@ def test_updates_in_place_no_other_name_sees_are_differentiated() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a number default is read as a number: not counting it broke --hvp, whose backward has "
-    "dout=1.0 and dx = dout (found, not fixed: the generated backward's upstream needs telling apart)",
+    reason="a number default is read as a number. Not counting it made --hvp refuse generated backwards "
+    "(dxpy = 2 * xpy * dxpysqr, from df=1.0; dx = dxpy; dy = dxpy; dx += ...): found, not fixed",
 )
 def test_a_parameter_with_a_number_default_may_be_passed_an_array() -> None:
     """`alpha=1.0` does not make alpha a number: passed an array, `alpha += x` changes
