@@ -532,8 +532,11 @@ SHARED_UPDATES = {
     ),
     # d is a only after three iterations: two readings of the body missed it (dx was 2x, not 4x)
     "a chain of copies across iterations": (
-        "    a = x * 1.0\n    b = a * 2.0\n    c = b * 3.0\n    d = c * 4.0\n    for i in range(3):\n"
-        "        d = c\n        c = b\n        b = a\n    d += x\n    return np.sum(a * x)\n", 13, 5, "d = d + ..."
+        (
+            "    a = x * 1.0\n    b = a * 2.0\n    c = b * 3.0\n    d = c * 4.0\n    for i in range(3):\n"
+            "        d = c\n        c = b\n        b = a\n    d += x\n    return np.sum(a * x)\n"
+        ),
+        13, 5, "d = d + ...",
     ),
     "deep in nested loops": (
         "    a = x * 1.0\n    b = a * 2.0\n    c = b * 3.0\n"
