@@ -83,7 +83,10 @@ class _Checker:
         self.state = _State()
         spec = function.args
         self.params = [a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)]
-        defaults = dict(zip(reversed(spec.args), reversed(spec.defaults)))
+        # A number default proves nothing in the user's code: the caller may pass an array
+        # (`alpha=1.0; beta = alpha; alpha += x` then changes beta). codegen's own backward
+        # is read with its upstream `dout=1.0` a number, as the in-place pass wrote it.
+        defaults = dict(zip(reversed(spec.args), reversed(spec.defaults))) if info.is_generated else {}
         for arg in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs):
             annotation = ast.unparse(arg.annotation) if arg.annotation is not None else ""
             default = defaults.get(arg)
