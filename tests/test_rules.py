@@ -595,6 +595,9 @@ case("numpy.einsum", "ii->i", 'return np.einsum("ii->i", x) * y', U((3, 3)), U((
 case("numpy.einsum", "iij,j->i", 'return np.einsum("iij,j->i", x, y)', U((3, 3, 2)), U((2,)))
 case("numpy.einsum", "jij->ji", 'return np.einsum("jij->ji", x)', U((2, 3, 2)))
 case("numpy.einsum", "repeated-operand", 'return np.einsum("ij,ij->", x, x)', U((2, 3)))
+# Two operands that may broadcast along a shared label (one operand, above, cannot).
+case("numpy.einsum", "ij,ij->", 'return np.einsum("ij,ij->", x, y)', U((2, 3)), U((2, 3)))
+case("numpy.einsum", "ij,ij->,broadcast", 'return np.einsum("ij,ij->", x, y)', U((2, 1)), U((2, 3)))
 case("numpy.einsum", "repeated-operand,ij,jk", 'return np.einsum("ij,jk->ik", x, x)', U((3, 3)))
 case("numpy.einsum", "...ij,...jk->...ik", 'return np.einsum("...ij,...jk->...ik", x, y)', U((2, 2, 3)), U((3, 2)))
 case("numpy.einsum", "...ij,...jk,broadcast", 'return np.einsum("...ij,...jk->...ik", x, y)', U((4, 1, 2, 3)), U((2, 3, 2)))
