@@ -226,3 +226,31 @@ def test_a_label_of_size_one_broadcasts(spec: str, shapes: list[tuple[int, ...]]
     check_split_style(source, "f", forward["f"], backward["f_backward"], list(args))
     check_jvp(source, "f", [tuple(args)])
     check_hvp(source, "f", [tuple(args)])
+
+
+# ---- a label two operands share: summed back only where its sizes may differ -----------
+
+SHARED_LABEL = {
+    # (parameters, call, arguments, whether the gradients must be summed back)
+    "annotated alike": ('x: "N D", y: "N D"', 'np.einsum("ij,ij->i", x, y)', ((3, 4), (3, 4)), False),
+    "one value and its tanh": ("x", 'np.einsum("ij,ij->i", x, np.tanh(x))', ((3, 4),), False),
+    "a quadratic form": ('x: "N D", A: "D D"', 'np.einsum("ni,ij,nj->n", x, A, x)', ((3, 2), (2, 2)), False),
+    "not annotated, a size 1": ("x, y", 'np.einsum("ij,ij->i", x, y)', ((3, 1), (3, 4)), True),
+    "not annotated, alike": ("x, y", 'np.einsum("ij,ij->i", x, y)', ((3, 4), (3, 4)), True),
+    "annotated a 1": ('x: "N 1", y: "N D"', 'np.einsum("ij,ij->ij", x, y)', ((3, 1), (3, 4)), True),
+    "annotated apart": ('x: "M D", y: "N E"', 'np.einsum("ij,kj->ik", x, y)', ((3, 1), (2, 4)), True),
+    "one operand annotated": ('x: "N D", y', 'np.einsum("ij,ij->j", x, y)', ((3, 4), (1, 4)), True),
+}
+
+
+@pytest.mark.parametrize(("params", "call", "shapes", "summed"), SHARED_LABEL.values(), ids=SHARED_LABEL.keys())
+def test_a_shared_label_is_summed_back_only_where_it_may_broadcast(
+    params: str, call: str, shapes: tuple[Any, ...], summed: bool
+) -> None:
+    source = f"import numpy as np\n\n\ndef f({params}):\n    return np.sum(np.sin({call}))\n"
+    forward, backward, code = load(source)
+    assert ("_unbroadcast(" in code) == summed, code
+    rng = np.random.default_rng(11)
+    args = [rng.uniform(-1, 1, shape) for shape in shapes]
+    check_gradients(forward["f"], backward["f_backward"], args)
+    check_split_style(source, "f", forward["f"], backward["f_backward"], list(args))

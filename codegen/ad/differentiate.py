@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field
 
 from codegen import ir, unparse
-from codegen.ad import operations
+from codegen.ad import operations, rules_einsum
 from codegen.ad.masks import masked_once
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
@@ -444,7 +444,10 @@ class Differentiator(FlowReversal, ListReversal):
 
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
-        template = op.rule.template(index, len(op.args), op.keywords)
+        statics = op.keywords
+        if op.rule.name == "numpy.einsum":  # whether a shared label may broadcast
+            statics = {**statics, rules_einsum.SIZES: rules_einsum.operand_sizes(self.shapes, op.args)}
+        template = op.rule.template(index, len(op.args), statics)
         assert template is not None
         uses = op.rule.names_in(index, template)
         mapping: dict[str, ast.expr] = {"g": gradient, "out": out}

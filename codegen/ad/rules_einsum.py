@@ -12,7 +12,8 @@ summed to operand k's subscripts. Three things make that less than direct:
 - a label of size 1 broadcasts against the same label of another operand
   (`"ij,ij->i"` of shapes (3, 1) and (3, 4)), so the gradient of an operand
   sharing a label with another is summed back to its shape (`_unbroadcast`
-  returns it untouched where the shapes agree);
+  returns it untouched where the shapes agree), unless the operands' shapes
+  (annotations, or one value's shape) prove the sizes along it equal;
 - an ellipsis broadcasts like numpy's operators do: where other operands share
   it, the gradient's ellipsis is the broadcast one and is summed back to
   operand k's with `_unbroadcast` (moving the ellipsis to the front first, when
@@ -26,10 +27,14 @@ import ast
 import string
 from dataclasses import dataclass
 
+from codegen import ir
 from codegen.ad.rules import Unsupported, defrule
+from codegen.infer.dims import Dim
+from codegen.infer.shapes import ShapeKeys
 
 ELLIPSIS = "..."
 Term = tuple[str, ...]  # one label per axis, "..." standing for the broadcast axes
+SIZES = "__sizes__"  # the static the differentiator adds: each operand's dims, as far as known
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,47 @@ def _call(terms: list[Term], target: Term, operands: list[str], optimize: str) -
     return f"np.einsum({_spec(terms, target)!r}, {', '.join(operands)}{optimize})"
 
 
-def gradient(subscripts: Subscripts, index: int, optimize: str = "") -> str:
-    """The gradient template of operand `index` (operands `x0`, `x1`, ..., upstream `g`)."""
+def operand_sizes(shapes: ShapeKeys, operands: list[ir.Node]) -> ast.Tuple:
+    """Each operand's dims, for `SIZES`: from annotations where known (a tuple), else
+    its shape key (two operands with one key have one shape), else None."""
+    sizes: list[ast.expr] = []
+    for operand in operands:
+        dims = shapes.dims.shape(operand) if shapes.dims is not None else None
+        if dims is not None:
+            sizes.append(ast.Tuple([ast.Constant(d) for d in dims], ast.Load()))
+        else:
+            sizes.append(ast.Constant(shapes.key(operand)))
+    return ast.Tuple(sizes, ast.Load())
+
+
+def _dims(size: ast.expr, count: int) -> list[Dim]:
+    """`count` dims of one operand's entry of `SIZES`; a key's are named "key#0", ..."""
+    if isinstance(size, ast.Tuple) and len(size.elts) == count:
+        return [e.value if isinstance(e, ast.Constant) and isinstance(e.value, (str, int)) else None for e in size.elts]
+    if isinstance(size, ast.Constant) and isinstance(size.value, str):
+        return [f"{size.value}#{position}" for position in range(count)]
+    return [None] * count
+
+
+def _equal_labels(subscripts: Subscripts, sizes: ast.expr | None) -> frozenset[str]:
+    """The labels whose size every operand having them proves the same."""
+    if not isinstance(sizes, ast.Tuple) or len(sizes.elts) != len(subscripts.inputs):
+        return frozenset()
+    seen: dict[str, set[Dim]] = {}
+    for term, size in zip(subscripts.inputs, sizes.elts):
+        if ELLIPSIS in term:
+            continue  # positions after it count from the end: not worth the bother
+        for label, dim in zip(term, _dims(size, len(term))):
+            seen.setdefault(label, set()).add(dim)
+    return frozenset(
+        label for label, dims in seen.items()
+        if len(dims) == 1 and None not in dims and all(label not in t or ELLIPSIS not in t for t in subscripts.inputs)
+    )  # fmt: skip
+
+
+def gradient(subscripts: Subscripts, index: int, optimize: str = "", equal: frozenset[str] = frozenset()) -> str:
+    """The gradient template of operand `index` (operands `x0`, `x1`, ..., upstream `g`);
+    `equal`: labels whose sizes are known to agree in every operand (none broadcasts)."""
     term = subscripts.inputs[index]
     unused = iter(c for c in string.ascii_letters if c not in subscripts.letters)
     target: list[str] = []
@@ -118,6 +162,7 @@ def gradient(subscripts: Subscripts, index: int, optimize: str = "") -> str:
     # the broadcast one, at least xk's; where not, the other operand may be the 1,
     # and a factor of ones gives the gradient xk's size along it.
     shared_labels = {label for j in others for label in subscripts.inputs[j] if label in term and label != ELLIPSIS}
+    shared_labels -= equal
     if set(target) - covered - {ELLIPSIS} or shared_labels - set(subscripts.output):
         terms.append(tuple(target))
         operands.append(f"np.ones_like(x{index})")
@@ -141,7 +186,9 @@ def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     spec = statics.get("subscripts")
     if not (isinstance(spec, ast.Constant) and isinstance(spec.value, str)):
         raise Unsupported("the subscripts must be a literal string (the operand-list form is not supported)")
-    return gradient(parse(spec.value, count), index, ", optimize=optimize" if "optimize" in statics else "")
+    subscripts = parse(spec.value, count)
+    equal = _equal_labels(subscripts, statics.get(SIZES))
+    return gradient(subscripts, index, ", optimize=optimize" if "optimize" in statics else "", equal)
 
 
 defrule(

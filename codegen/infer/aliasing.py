@@ -83,7 +83,10 @@ class _Checker:
         self.state = _State()
         spec = function.args
         self.params = [a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)]
-        defaults = dict(zip(reversed(spec.args), reversed(spec.defaults)))
+        # A number default proves nothing in the user's code: the caller may pass an array
+        # (`alpha=1.0; beta = alpha; alpha += x` then changes beta). codegen's own backward
+        # is read with its upstream `dout=1.0` a number, as the in-place pass wrote it.
+        defaults = dict(zip(reversed(spec.args), reversed(spec.defaults))) if info.is_generated else {}
         for arg in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs):
             annotation = ast.unparse(arg.annotation) if arg.annotation is not None else ""
             default = defaults.get(arg)
@@ -133,12 +136,17 @@ class _Checker:
             self.block(node.orelse, other)
             state.join(other)
         elif isinstance(node, (ast.For, ast.While)):
-            for _ in range(2):  # twice: what one iteration binds, the next one sees
+            # What one iteration binds, the next one sees: the body is read again until
+            # the state stops growing (each round only joins more in, so it stops). Not a
+            # fixed number of rounds: two per loop read a body nested n deep 2 ** n times.
+            while True:
                 entry = state.copy()
                 if isinstance(node, ast.For):
                     self.assign(node.target, node.iter, state, node, each=True)
                 self.block(node.body, state)
                 state.join(entry)
+                if state == entry:
+                    break
 
     def assign(self, target: ast.expr, value: ast.expr, state: _State, node: ast.stmt, each: bool = False) -> None:
         if isinstance(target, ast.Name):
