@@ -20,7 +20,7 @@ from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
-from codegen.lower.scatter import ScatterLowering, is_add_at
+from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.softmax import int_axis, recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
@@ -67,7 +67,7 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering):
+class Normaliser(FlowLowering, StackLowering, ContainerLowering):
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
@@ -984,7 +984,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             assert isinstance(small, ast.Expr) and isinstance(small.value, ast.Call)
             self.draw(small.value)  # a draw nothing reads: named, and kept as its bare call
         elif isinstance(small, ast.Expr) and is_add_at(small):
-            self.add_at_statement(small, origin)
+            add_at_statement(self, small, origin)
         elif isinstance(small, ast.Expr):
             self.append_statement(small, origin)
         elif isinstance(small, ast.Assign):
