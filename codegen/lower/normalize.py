@@ -67,7 +67,7 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class Normaliser(FlowLowering, StackLowering, ContainerLowering):
+class Normaliser(StackLowering, ContainerLowering):
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
@@ -120,6 +120,7 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
         self.comments: dict[int, str] = {}  # origin -> the comment after its statement
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
+        self.flow = FlowLowering(self)  # if, for and while
 
     # ---- errors ---------------------------------------------------------------
     def fail(self, node: ast.AST, message: str) -> CodegenError:
@@ -1263,11 +1264,11 @@ class Normaliser(FlowLowering, StackLowering, ContainerLowering):
                 # desugar leaves one return at the end, unless the returns differ in number.
                 raise self.fail(statement, "every way through the function must end in a return of as many values")
         elif isinstance(statement, ast.If):
-            self.if_statement(statement, prefix)
+            self.flow.if_statement(statement, prefix)
         elif isinstance(statement, (ast.For, ast.AsyncFor)):
-            self.for_statement(statement, prefix)
+            self.flow.for_statement(statement, prefix)
         elif isinstance(statement, ast.While):
-            self.while_statement(statement, prefix)
+            self.flow.while_statement(statement, prefix)
         else:
             raise self.fail(statement, f"{type(statement).__name__} statements are not supported")
 

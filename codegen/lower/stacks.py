@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.ad.rules import RULES, Rule
 from codegen.errors import CodegenError
 from codegen.infer.lattice import Kind
 from codegen.read.parse import ModuleInfo
+
+if TYPE_CHECKING:
+    from codegen.lower.flow import FlowLowering
 
 # `xs.pop()`: linear, its tangent is the tangent list's own pop.
 POP = Rule("list.pop", ("xs",), (ast.Name("g", ast.Load()),), kind="other")
@@ -79,7 +83,7 @@ class StackLowering:
     stage_children: Callable[[ir.Node, int], ir.Node]
     new_temp: Callable[[str], str]
     emit_stage: Callable[[str, ir.Node, int], None]
-    is_read: Callable[[str], bool]
+    flow: FlowLowering
     is_active: Callable[[ast.AST], bool]
     kind: Callable[[ast.AST], Kind]
     static: Callable[..., ast.expr]
@@ -114,7 +118,7 @@ class StackLowering:
         if value.var is not None and listed not in self.stacks:
             # Read so far, it held constants; but a read in a loop is read again in the
             # next iteration, after this append (reverse mode sees the loops' appends first).
-            if (self.forward or self.loops) and listed not in self.active and self.is_read(listed):
+            if (self.forward or self.loops) and listed not in self.active and self.flow.is_read(listed):
                 message = f"{name} is read before a differentiated value is appended to it"
                 raise self.fail(call, f"{message}: append to it where it is built, not in a function it is passed to")
             self.activate_list(listed)
