@@ -91,7 +91,7 @@ def _active_leaves(node: ir.Node) -> set[str]:
     return found
 
 
-class Differentiator(FlowReversal, ListReversal):
+class Differentiator(ListReversal):
     """Builds the backward lines of one normalised function."""
 
     def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
@@ -120,6 +120,7 @@ class Differentiator(FlowReversal, ListReversal):
         dims.shapes = dict(fn.dims)
         self.shapes = ShapeKeys(fn.scalars, dims)
         self.shapes.keys = dict(fn.shape_keys)
+        self.flow = FlowReversal(self)  # if, for and while
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
@@ -155,10 +156,10 @@ class Differentiator(FlowReversal, ListReversal):
             self.state[name] = "fresh" if self.is_number(var) else "alias"
             return
         if name not in self.state:
-            outer = self.outer_loop_for(var)
+            outer = self.flow.outer_loop_for(var)
             if outer is not None:
                 # Every iteration adds into this gradient: start it at zero.
-                outer.inits.append(self.zero_line(name, var))
+                outer.inits.append(self.flow.zero_line(name, var))
                 self.state[name] = "fresh"
                 self.hoisted[name] = id(outer)
         if leaf.index is not None:
@@ -253,7 +254,7 @@ class Differentiator(FlowReversal, ListReversal):
             var in self.fn.temps
             and leaf.index is None
             and isinstance(gradient, ast.Name)
-            and self.outer_loop_for(var) is None
+            and self.flow.outer_loop_for(var) is None
         )
 
     def gradient_of(self, var: str) -> ast.expr:
@@ -520,9 +521,9 @@ class Differentiator(FlowReversal, ListReversal):
     def reverse_block(self, statements: list[ir.Statement]) -> None:
         for statement in reversed(statements):
             if isinstance(statement, ir.If):
-                self.reverse_if(statement)
+                self.flow.reverse_if(statement)
             elif isinstance(statement, ir.Loop):
-                self.reverse_loop(statement)
+                self.flow.reverse_loop(statement)
             elif isinstance(statement, ir.Stage):
                 self.reverse_stage(statement)
             elif isinstance(statement, ir.Append):

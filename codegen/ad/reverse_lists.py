@@ -16,7 +16,7 @@ import ast
 from collections.abc import Callable
 
 from codegen import ir
-from codegen.ad.reverse_flow import LoopContext, names_read
+from codegen.ad.reverse_flow import FlowReversal, names_read
 from codegen.naming import Names
 
 # A placeholder line for `xs.pop()`, settled once the whole backward is written.
@@ -36,8 +36,7 @@ class ListReversal:
     out: list[list[str]]
     last_origin: int
     emit: Callable[[ast.stmt], None]
-    zero_line: Callable[..., str]
-    outer_loop_for: Callable[[str], LoopContext | None]
+    flow: FlowReversal
     reaches: Callable[[ir.Node], bool]
     backprop: Callable[..., None]
 
@@ -48,8 +47,8 @@ class ListReversal:
         name = self.names.grad(listed)
         if name not in self.state:
             # Nothing read the list after this append: every entry starts at zero.
-            line = self.zero_line(name, listed)
-            outer = self.outer_loop_for(listed)
+            line = self.flow.zero_line(name, listed)
+            outer = self.flow.outer_loop_for(listed)
             if outer is not None:
                 outer.inits.append(line)
                 self.hoisted[name] = id(outer)
