@@ -91,7 +91,7 @@ def _active_leaves(node: ir.Node) -> set[str]:
     return found
 
 
-class Differentiator(ListReversal):
+class Differentiator:
     """Builds the backward lines of one normalised function."""
 
     def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
@@ -121,6 +121,7 @@ class Differentiator(ListReversal):
         self.shapes = ShapeKeys(fn.scalars, dims)
         self.shapes.keys = dict(fn.shape_keys)
         self.flow = FlowReversal(self)  # if, for and while
+        self.lists = ListReversal(self)  # lists built with append
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
@@ -166,7 +167,7 @@ class Differentiator(ListReversal):
             self.contribute_element(leaf, name, gradient, zeroed)
             return
         if name in self.state and (var in self.fn.stacks or name in self.list_gradients):
-            self.add_lists(name, gradient)  # `+=` would extend the list
+            self.lists.add_lists(name, gradient)  # `+=` would extend the list
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
@@ -503,7 +504,7 @@ class Differentiator(ListReversal):
         for param in fn.params:
             self.finish_param(param)
         self.result.accumulators = frozenset(self.grad_vars)
-        self.result.lines[:] = self.settle_undos(self.result.lines)
+        self.result.lines[:] = self.lists.settle_undos(self.result.lines)
         return self.result
 
     def spread_upstream(self, output: str, upstream: str) -> None:
@@ -527,7 +528,7 @@ class Differentiator(ListReversal):
             elif isinstance(statement, ir.Stage):
                 self.reverse_stage(statement)
             elif isinstance(statement, ir.Append):
-                self.reverse_append(statement)
+                self.lists.reverse_append(statement)
             else:
                 # A constant overwrites the name: no gradient flows to its earlier value.
                 for target in sorted(_store_names(statement.code)):

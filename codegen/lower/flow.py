@@ -185,7 +185,7 @@ class FlowLowering:
         if not self.n.forward:
             # A list a later iteration appends a differentiated value to holds them from the start.
             for name in sorted({n for n, _ in appended} & hot):
-                self.n.activate_list(self.n.env[name])
+                self.n.appending.activate_list(self.n.env[name])
         for name in carried:
             entry = self.n.env[name]
             # Forward mode keeps no values for later: a loop may always reuse the name.

@@ -67,7 +67,7 @@ def slot(i: int) -> ast.Name:
     return ast.Name(f"__{i}__", ast.Load())
 
 
-class Normaliser(StackLowering, ContainerLowering):
+class Normaliser:
     """Lowers one function, as Python parsed it, into an `ir.Function`."""
 
     def __init__(
@@ -121,6 +121,8 @@ class Normaliser(StackLowering, ContainerLowering):
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.appending = StackLowering(self)  # lists built with append, and pop
+        self.containers = ContainerLowering(self)  # displays, unpacking, slogdet, local aliases
 
     # ---- errors ---------------------------------------------------------------
     def fail(self, node: ast.AST, message: str) -> CodegenError:
@@ -302,7 +304,7 @@ class Normaliser(StackLowering, ContainerLowering):
         if isinstance(node, ast.BoolOp):
             raise self.fail(node, "`and`/`or` on differentiated values are not supported: use `if`")
         if isinstance(node, (ast.List, ast.Tuple)):
-            return self.lower_display(node)
+            return self.containers.lower_display(node)
         raise self.fail(node, f"cannot differentiate {_KINDS.get(type(node), type(node).__name__)} expressions")
 
     def op(
@@ -494,10 +496,10 @@ class Normaliser(StackLowering, ContainerLowering):
         if name.startswith("user.") and name[len("user."):] in self.info.primitives:
             return self.user_rule_call(node, name[len("user."):])
         if name == "method.pop" and self.forward:
-            return self.pop_call(node)
+            return self.appending.pop_call(node)
         if name == "method.pop":
             raise self.fail(node, f"{label}() is not supported in reverse mode: read the element by its index ({label[:-4]}[-1])")
-        whole = self.whole_list(node, name)
+        whole = self.appending.whole_list(node, name)
         if whole is not None:
             return whole
         if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "unknown":
@@ -576,7 +578,7 @@ class Normaliser(StackLowering, ContainerLowering):
 
     def lower_operand(self, expr: ast.expr) -> ir.Node:
         """An operand of a numpy function: a list of appended values is read as np.array(xs)."""
-        converted = self.as_array(expr)
+        converted = self.appending.as_array(expr)
         return converted if converted is not None else self.lower(expr)
 
     def user_rule_call(self, node: ast.Call, callee: str) -> ir.Node:
@@ -693,17 +695,17 @@ class Normaliser(StackLowering, ContainerLowering):
         return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
 
     def lower_subscript(self, node: ast.Subscript) -> ir.Node:
-        parts = self.slogdet_parts(node.value)
+        parts = self.containers.slogdet_parts(node.value)
         if parts is not None:
             index = node.slice.value if isinstance(node.slice, ast.Constant) else None
             if index not in (0, 1, -1, -2):
                 raise self.fail(node, "np.linalg.slogdet(a) is indexed by 0 (the sign) or 1 (the logdet)")
             return parts[1] if index in (1, -1) else parts[0]
-        if self.is_stack(node.value) and (isinstance(node.slice, ast.Tuple) or not bindings.number_index(node.slice)):
+        if self.appending.is_stack(node.value) and (isinstance(node.slice, ast.Tuple) or not bindings.number_index(node.slice)):
             label = self.info.code(node.value).strip()
             message = f"slicing a list built with append is not supported: stack it first (np.array({label})[...])"
             raise self.fail(node, f"{message} or index one element ({label}[i])")
-        value = self.stack_leaf(node.value) if self.is_stack(node.value) else self.lower(node.value)
+        value = self.appending.stack_leaf(node.value) if self.appending.is_stack(node.value) else self.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
@@ -920,7 +922,7 @@ class Normaliser(StackLowering, ContainerLowering):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
             self.env[name] = target
-            self.note_callable(target, lowered.expr)
+            self.containers.note_callable(target, lowered.expr)
             stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
             self.body.append(ir.Plain(stmt, origin))
             return
@@ -987,7 +989,7 @@ class Normaliser(StackLowering, ContainerLowering):
         elif isinstance(small, ast.Expr) and is_add_at(small):
             add_at_statement(self, small, origin)
         elif isinstance(small, ast.Expr):
-            self.append_statement(small, origin)
+            self.appending.append_statement(small, origin)
         elif isinstance(small, ast.Assign):
             self.assign_statement(small, origin)
         elif isinstance(small, ast.AugAssign):
@@ -1023,7 +1025,7 @@ class Normaliser(StackLowering, ContainerLowering):
                         self.assign(element.id, result, origin)
                 return
             names = [e.id for e in elements if isinstance(e, ast.Name)]
-            parts = self.slogdet_parts(value) if len(names) == 2 == len(elements) and self.is_active(value) else None
+            parts = self.containers.slogdet_parts(value) if len(names) == 2 == len(elements) and self.is_active(value) else None
             if parts is not None:
                 for name, part in zip(names, parts):
                     self.assign(name, part, origin)
@@ -1031,7 +1033,7 @@ class Normaliser(StackLowering, ContainerLowering):
             if not self.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
                 self.unpack_constant([e.id for e in elements], value, origin)  # type: ignore[attr-defined]
                 return
-            values = self.unpacked(value, len(elements))
+            values = self.containers.unpacked(value, len(elements))
             if values is None:
                 if isinstance(value, ast.Call):
                     self.lower(value)  # an unknown function is the better message
@@ -1071,7 +1073,7 @@ class Normaliser(StackLowering, ContainerLowering):
         targets = [self.new_binding(n) for n in names]
         if isinstance(expr, ast.Tuple) and len(expr.elts) == len(targets):
             for target, element in zip(targets, expr.elts):
-                self.note_callable(target, element)  # `sqrt, tanh = np.sqrt, np.tanh`
+                self.containers.note_callable(target, element)  # `sqrt, tanh = np.sqrt, np.tanh`
         for name, target in zip(names, targets):
             self.env[name] = target
             if isinstance(expr, ast.Attribute) and expr.attr == "shape":
@@ -1176,7 +1178,7 @@ class Normaliser(StackLowering, ContainerLowering):
             expr = given.get(name, default)
             if expr is None:
                 raise self.fail(call, f"call to {callee.name} is missing argument {name!r}")
-            if isinstance(expr, ast.Name) and expr.id in self.env and (self.is_stack(expr) or name in appended):
+            if isinstance(expr, ast.Name) and expr.id in self.env and (self.appending.is_stack(expr) or name in appended):
                 env[name] = self.env[expr.id]  # the same list: appends in the callee go to it
                 continue
             lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))
