@@ -20,6 +20,17 @@ from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
+from codegen.lower.nodes import (
+    BINOPS,
+    LOAD,
+    SIMPLE,
+    clone_node,
+    has_stars,
+    is_active_node,
+    is_number_literal,
+    parameters,
+    slot,
+)
 from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.softmax import int_axis, recognise_softmax
@@ -29,15 +40,6 @@ from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, tem
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
 
-_BINOPS: dict[type[ast.operator], tuple[str, ast.operator]] = {
-    ast.Add: ("add", ast.Add()),
-    ast.Sub: ("sub", ast.Sub()),
-    ast.Mult: ("mul", ast.Mult()),
-    ast.Div: ("div", ast.Div()),
-    ast.Pow: ("pow", ast.Pow()),
-    ast.MatMult: ("matmul", ast.MatMult()),
-    ast.Mod: ("mod", ast.Mod()),
-}
 _CONSTANT_ANNOTATIONS = {"int", "bool", "str"}
 _OPERATOR_NAMES: dict[type[ast.operator], str] = {
     ast.FloorDiv: "//",
@@ -57,14 +59,6 @@ _KINDS: dict[type[ast.AST], str] = {
     ast.Starred: "starred",
     ast.Compare: "comparison",
 }
-_SIMPLE = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Expr, ast.Pass, ast.Assert)
-
-
-_LOAD = ast.Load()
-
-
-def slot(i: int) -> ast.Name:
-    return ast.Name(f"__{i}__", ast.Load())
 
 
 class Normaliser:
@@ -155,13 +149,13 @@ class Normaliser:
         env = self.env
 
         def renamed(name: ast.Name) -> ast.expr:
-            return ast.Name(env.get(name.id, name.id), _LOAD)
+            return ast.Name(env.get(name.id, name.id), LOAD)
 
         def inlined(call: ast.Call) -> ast.expr | None:
             if hoist and resolve.is_draw(call, self.info, env):
-                return ast.Name(self.draw(call), _LOAD)
+                return ast.Name(self.draw(call), LOAD)
             result = self.inline_constant_call(call)
-            return None if result is None else ast.Name(env.get(result, result), _LOAD)
+            return None if result is None else ast.Name(env.get(result, result), LOAD)
 
         copy = ir.copy_with(node, renamed, inlined)
         assert isinstance(copy, ast.expr)
@@ -360,7 +354,7 @@ class Normaliser:
 
     def lower_binary(self, node: ast.BinOp) -> ir.Node:
         kind = type(node.op)
-        if kind not in _BINOPS:
+        if kind not in BINOPS:
             raise self.fail(node, f"no derivative rule for the {_OPERATOR_NAMES.get(kind, kind.__name__)} operator")
         sigmoid = self.sigmoid_argument(node)
         if sigmoid is not None:
@@ -416,7 +410,7 @@ class Normaliser:
         return axis if int_axis(axis) is not None else None  # `axis=-1` too
 
     def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
-        name, op = _BINOPS[kind]
+        name, op = BINOPS[kind]
         number = isinstance(node, (ast.BinOp, ast.AugAssign)) and self.kind(node).is_number
         arrays = name == "matmul" or self.may_be_array([left, right], number)  # `v @ w` may be a number
         if (
@@ -511,7 +505,7 @@ class Normaliser:
             if len(outputs) != 1:
                 raise self.fail(node, f"{label} returns {len(outputs)} values: unpack them into names")
             return outputs[0]
-        if _has_stars(node):
+        if has_stars(node):
             raise self.fail(node, f"*args in a call to {label} are not supported")
         positional = list(node.args)
         method = name.startswith("method.")
@@ -562,13 +556,13 @@ class Normaliser:
         args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.lower(o) for o in operands]
         if rule.name in ("numpy.array", "numpy.asarray"):
             self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
-        if f"{rule_name}.const" in RULES and not all(_is_active_node(a) for a in args):
+        if f"{rule_name}.const" in RULES and not all(is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
         # The operands are slots before the copy: copying them would inline calls again.
         shell = ast.Call(node.func, list(node.args), node.keywords)
         if method:
             assert isinstance(node.func, ast.Attribute)
-            shell.func = ast.Attribute(slot(0), node.func.attr, _LOAD)
+            shell.func = ast.Attribute(slot(0), node.func.attr, LOAD)
             shell.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
             shell.args[:count] = [slot(i) for i in range(count)]
@@ -586,9 +580,9 @@ class Normaliser:
         `foo_jvp` in forward mode)."""
         function = self.info.functions[callee]
         spec = function.args
-        params = _parameters(spec)
+        params = parameters(spec)
         self.check_rule(node, callee, [p.arg for p, _, _ in params])
-        if _has_stars(node) or spec.kwonlyargs or len(node.args) > len(params):
+        if has_stars(node) or spec.kwonlyargs or len(node.args) > len(params):
             raise self.fail(node, f"call to {callee} does not match its parameters")
         given = {p.arg: a for (p, _, _), a in zip(params, node.args)}
         given.update({k.arg: k.value for k in node.keywords if k.arg is not None})
@@ -852,7 +846,7 @@ class Normaliser:
             return True
         if self.forward and child.rule.name.startswith("user."):
             return True  # foo_jvp gives the value and its tangent together: a stage of its own
-        if parent.broadcast and _is_active_node(child) and self.shapes.summing(child, op) == "helper":
+        if parent.broadcast and is_active_node(child) and self.shapes.summing(child, op) == "helper":
             # The gradient is summed back to the child's shape; a product's follows from its
             # operands', and an elementwise child sums it back at its own operands instead.
             if child.rule.name not in SHAPED_BY_OPERANDS and not child.rule.broadcast:
@@ -860,12 +854,12 @@ class Normaliser:
         name = parent.arg_name(i)
         parent_templates = ir.templates(op)
         needed = any(
-            name in parent.names_in(j, t) for j, t in enumerate(parent_templates) if t is not None and _is_active_node(args[j])
+            name in parent.names_in(j, t) for j, t in enumerate(parent_templates) if t is not None and is_active_node(args[j])
         )
         if needed and not (_is_cheap(child) and not self.may_be_array(child.args)):
             return True
         # A compound gradient flowing into several arguments would be computed twice.
-        fan_out = sum(1 for j, a in enumerate(child.args) if child.rule.flows(j) and _is_active_node(a))
+        fan_out = sum(1 for j, a in enumerate(child.args) if child.rule.flows(j) and is_active_node(a))
         return fan_out > 1 and not _is_plain_gradient(parent_templates[i])
 
     def emit_stage(self, target: str, value: ir.Node, origin: int) -> None:
@@ -944,7 +938,7 @@ class Normaliser:
         tree = self.to_ast(target)
         assert isinstance(tree, ast.Subscript)
         index = tree.slice
-        if old not in self.active and not _is_active_node(value):
+        if old not in self.active and not is_active_node(value):
             if old in self.param_names:
                 self.assign(name, ir.Leaf(ast.parse(f"{old}.copy()", mode="eval").body), origin)
                 tree.value = ast.Name(self.env[name], ast.Load())
@@ -1042,7 +1036,7 @@ class Normaliser:
             for element, low in zip(elements, lowered):
                 if not isinstance(element, ast.Name):
                     raise self.fail(element, "only names can be unpacked into")
-                self.assign(element.id, _clone_node(low), origin)
+                self.assign(element.id, clone_node(low), origin)
             return
         if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Call):
             callee = self.resolve(value.func) or ""
@@ -1065,7 +1059,7 @@ class Normaliser:
         for i, target in enumerate(targets):
             if not isinstance(target, ast.Name):
                 raise self.fail(target, "assignment to anything but a name is not supported here")
-            self.assign(target.id, _clone_node(lowered_value) if i < len(targets) - 1 else lowered_value, origin)
+            self.assign(target.id, clone_node(lowered_value) if i < len(targets) - 1 else lowered_value, origin)
 
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
@@ -1086,7 +1080,7 @@ class Normaliser:
         self.body.append(ir.Plain(ast.Assign([tuple_target], expr), origin))
 
     def aug_assign(self, node: ast.AugAssign, origin: int) -> None:
-        kind = type(node.op) if type(node.op) in _BINOPS else None
+        kind = type(node.op) if type(node.op) in BINOPS else None
         base = node.target.value if isinstance(node.target, ast.Subscript) else node.target
         if isinstance(base, ast.Name):
             self.hint = base.id  # intermediates are named after the target
@@ -1149,7 +1143,7 @@ class Normaliser:
             for statement in callee.body:
                 if outputs is not None:
                     raise self.fail(statement, "code after the final return is not supported")
-                if isinstance(statement, _SIMPLE):
+                if isinstance(statement, SIMPLE):
                     outputs = self.statement(statement, prefix=f"{callee_name}: ")
                 else:
                     self.lower_statement(statement, f"{callee_name}: ")
@@ -1162,9 +1156,9 @@ class Normaliser:
     def bind_arguments(self, call: ast.Call, callee: Function) -> dict[str, str]:
         """The callee's environment: each parameter bound to an SSA name of the caller."""
         spec = callee.args
-        params = _parameters(spec)
+        params = parameters(spec)
         given: dict[str, ast.expr] = {}
-        if _has_stars(call) or len(call.args) > len(spec.posonlyargs) + len(spec.args):
+        if has_stars(call) or len(call.args) > len(spec.posonlyargs) + len(spec.args):
             raise self.fail(call, f"call to {callee.name} does not match its parameters")
         for (param, _, _), arg in zip(params, call.args):
             given[param.arg] = arg
@@ -1205,7 +1199,7 @@ class Normaliser:
     # ---- parameters -----------------------------------------------------------
     def params(self) -> list[ir.Param]:
         params: list[ir.Param] = []
-        for param, default, kind in _parameters(self.function.args):
+        for param, default, kind in parameters(self.function.args):
             name = param.arg
             annotation = self.info.code(param.annotation).strip() if param.annotation else ""
             reason = ""
@@ -1231,9 +1225,9 @@ class Normaliser:
                 self.declared.add(name)
             if annotation == "int":
                 self.ints.add(name)  # an index like a size: x[:, n] selects, never gathers
-            if annotation in ("int", "float", "bool") or _is_number_literal(default):
+            if annotation in ("int", "float", "bool") or is_number_literal(default):
                 self.numbers.add(name)
-            if isinstance(default, ast.UnaryOp) and _is_number_literal(default.operand):
+            if isinstance(default, ast.UnaryOp) and is_number_literal(default.operand):
                 self.numbers.add(name)
             inferred = self.kinds_of(self.function).param(name)
             if inferred.is_number:
@@ -1261,7 +1255,7 @@ class Normaliser:
     def lower_statement(self, statement: ast.stmt, prefix: str) -> None:
         """Lower a statement inside a block (a branch or a loop body)."""
         self.drawn = {}
-        if isinstance(statement, _SIMPLE):
+        if isinstance(statement, SIMPLE):
             if self.statement(statement, prefix) is not None:
                 # desugar leaves one return at the end, unless the returns differ in number.
                 raise self.fail(statement, "every way through the function must end in a return of as many values")
@@ -1291,7 +1285,7 @@ class Normaliser:
             try:
                 if self.refused(statement):
                     raise CodegenError(list(self.collector.problems))
-                if isinstance(statement, _SIMPLE):
+                if isinstance(statement, SIMPLE):
                     outputs = self.statement(statement)
                 else:
                     self.lower_statement(statement, "")
@@ -1382,13 +1376,6 @@ def _with_square_slot(spelling: ast.Call, method: bool) -> ast.Call:
     return spelling
 
 
-def _clone_node(node: ir.Node) -> ir.Node:
-    if isinstance(node, ir.Leaf):
-        return ir.Leaf(ir.clone(node.expr), node.var, ir.clone(node.index), node.basic, node.number)
-    keywords = {k: ir.clone(v) for k, v in node.keywords.items()}
-    return ir.Op(node.rule, [_clone_node(a) for a in node.args], keywords, ir.clone(node.spelling))
-
-
 def _bound_names(statement: ast.stmt) -> list[str]:
     names: list[str] = []
     for node in preorder([statement]):
@@ -1405,20 +1392,6 @@ def _names_in(node: ast.expr) -> list[str]:
     if isinstance(node, (ast.Tuple, ast.List)):
         return [n for e in node.elts for n in _names_in(e)]
     return []
-
-
-def _parameters(spec: ast.arguments) -> list[tuple[ast.arg, ast.expr | None, str]]:
-    """Each parameter with its default and kind (posonly, positional, kwonly)."""
-    positional = [*spec.posonlyargs, *spec.args]
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(spec.defaults)) + list(spec.defaults)
-    kinds = ["posonly"] * len(spec.posonlyargs) + ["positional"] * len(spec.args)
-    found = list(zip(positional, defaults, kinds))
-    return found + [(p, d, "kwonly") for p, d in zip(spec.kwonlyargs, spec.kw_defaults)]
-
-
-def _has_stars(call: ast.Call) -> bool:
-    """`f(*xs)` or `f(**kw)`."""
-    return any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
 
 
 def _one_argument(node: ast.expr | None) -> bool:
@@ -1454,10 +1427,6 @@ def declared_shape(annotation: ast.expr) -> Shape | None:
     return None
 
 
-def _is_number_literal(node: ast.expr | None) -> bool:
-    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
-
-
 def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
@@ -1478,17 +1447,7 @@ def _is_arange(node: ast.expr) -> bool:
 
 
 def _is_one(node: ast.expr) -> bool:
-    return _is_number_literal(node) and float(node.value) == 1.0  # type: ignore[attr-defined]
-
-
-def _is_active_node(node: ir.Node) -> bool:
-    if isinstance(node, ir.Leaf):
-        return node.var is not None
-    cached = getattr(node, "_active", None)
-    if cached is None:
-        cached = any(_is_active_node(a) for a in node.args)
-        node._active = cached  # type: ignore[attr-defined]  # args are staged, never made active
-    return cached
+    return is_number_literal(node) and float(node.value) == 1.0  # type: ignore[attr-defined]
 
 
 def _is_plain_gradient(template: ast.expr | None) -> bool:
@@ -1501,8 +1460,6 @@ def _is_plain_gradient(template: ast.expr | None) -> bool:
 def _is_cheap(node: ir.Op) -> bool:
     """A product or negation of leaves: cheaper to repeat than to name."""
     return node.rule.name in ("mul", "neg", "numpy.mul", "numpy.neg") and all(isinstance(a, ir.Leaf) for a in node.args)
-
-
 
 
 def _docstring(function: Function) -> str | None:
