@@ -9,7 +9,6 @@ differentiated (constants, shape arithmetic, indices) stays a plain leaf.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 
 from codegen import ir
 from codegen.ad.rules import HELPER_ROWS, RULES, Rule, Unsupported
@@ -31,9 +30,10 @@ from codegen.lower.nodes import (
     parameters,
     slot,
 )
+from codegen.lower.patterns import Patterns, with_slot, with_square_slot
 from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.shift import drop_shift_gradients
-from codegen.lower.softmax import int_axis, recognise_softmax
+from codegen.lower.softmax import recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
 from codegen.lower.stacks import USES, StackLowering, appends, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
@@ -115,6 +115,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.patterns = Patterns(self)  # sigmoid, softmax, sum of squares
         self.appending = StackLowering(self)  # lists built with append, and pop
         self.containers = ContainerLowering(self)  # displays, unpacking, slogdet, local aliases
 
@@ -356,58 +357,18 @@ class Normaliser:
         kind = type(node.op)
         if kind not in BINOPS:
             raise self.fail(node, f"no derivative rule for the {_OPERATOR_NAMES.get(kind, kind.__name__)} operator")
-        sigmoid = self.sigmoid_argument(node)
+        sigmoid = self.patterns.sigmoid_argument(node)
         if sigmoid is not None:
             number = self.kind(node).is_number
-            return self.op("sigmoid", [self.lower(sigmoid)], {}, self.sigmoid_spelling(node), number)
-        softmax = self.softmax_parts(node)
+            return self.op("sigmoid", [self.lower(sigmoid)], {}, self.patterns.sigmoid_spelling(node), number)
+        softmax = self.patterns.softmax_parts(node)
         if softmax is not None:
             rule, operand, axis = softmax
             renamed = self.to_ast(operand)
             assert isinstance(renamed, ast.Name)
-            spelling = _with_slot(self.to_ast(node), renamed.id)
+            spelling = with_slot(self.to_ast(node), renamed.id)
             return ir.Op(RULES[rule], [self.lower(operand)], {"axis": axis}, spelling)
         return self.binary(node, kind, self.lower(node.left), self.lower(node.right))
-
-    def softmax_parts(self, node: ast.BinOp) -> tuple[str, ast.Name, ast.expr] | None:
-        """("numpy.normalize", e, axis) for `e / np.sum(e, axis, keepdims=True)`, and
-        ("numpy.log_softmax", s, axis) for `s - np.log(np.sum(np.exp(s), axis, keepdims=True))`."""
-        if not self.arrays or not isinstance(node.left, ast.Name):
-            return None
-        name = node.left.id
-        if isinstance(node.op, ast.Div):
-            axis = self.kept_sum_axis(node.right, lambda e: isinstance(e, ast.Name) and e.id == name)
-            return None if axis is None else ("numpy.normalize", node.left, axis)
-        if isinstance(node.op, ast.Sub):
-            log = node.right
-            if not (_one_argument(log) and self.resolve(log.func) == "numpy.log"):  # type: ignore[attr-defined]
-                return None
-
-            def is_exp(e: ast.expr) -> bool:
-                if not (_one_argument(e) and self.resolve(e.func) == "numpy.exp"):  # type: ignore[attr-defined]
-                    return False
-                inner = e.args[0]  # type: ignore[attr-defined]
-                return isinstance(inner, ast.Name) and inner.id == name
-
-            axis = self.kept_sum_axis(log.args[0], is_exp)  # type: ignore[attr-defined]
-            return None if axis is None else ("numpy.log_softmax", node.left, axis)
-        return None
-
-    def kept_sum_axis(self, node: ast.expr, operand: Callable[[ast.expr], bool]) -> ast.expr | None:
-        """The axis of `np.sum(x, axis=k, keepdims=True)` (or `np.sum(x)`) when `operand(x)`."""
-        if not isinstance(node, ast.Call) or self.resolve(node.func) != "numpy.sum":
-            return None
-        positional = node.args
-        keywords = {k.arg: k.value for k in node.keywords}
-        if len(positional) != 1 or not operand(positional[0]) or set(keywords) - {"axis", "keepdims"}:
-            return None
-        if "axis" not in keywords:
-            return None if "keepdims" in keywords else ast.Constant(None)
-        kept = keywords.get("keepdims")
-        if not (isinstance(kept, ast.Constant) and kept.value is True):
-            return None
-        axis = self.static(keywords["axis"], "np.sum")
-        return axis if int_axis(axis) is not None else None  # `axis=-1` too
 
     def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = BINOPS[kind]
@@ -452,30 +413,6 @@ class Normaliser:
                 where = f"{self.info.code(node.func).strip()}: " if isinstance(node, ast.Call) else ""
                 raise self.fail(node, f"{where}{exc}")
         return op
-
-    def sigmoid_argument(self, node: ast.BinOp) -> ast.expr | None:
-        """`z` when `node` is `1 / (1 + exp(-z))`, spelled with math or numpy."""
-        if not isinstance(node.op, ast.Div) or not _is_one(node.left):
-            return None
-        den = node.right
-        if not (isinstance(den, ast.BinOp) and isinstance(den.op, ast.Add)):
-            return None
-        call = den.right if _is_one(den.left) else den.left if _is_one(den.right) else None
-        if not _one_argument(call):
-            return None
-        if self.resolve(call.func) not in ("math.exp", "numpy.exp"):  # type: ignore[union-attr]
-            return None
-        return _negated(call.args[0])  # type: ignore[union-attr]
-
-    def sigmoid_spelling(self, node: ast.BinOp) -> ast.expr:
-        tree = self.to_ast(node)
-        assert isinstance(tree, ast.BinOp)
-        den = tree.right
-        assert isinstance(den, ast.BinOp)
-        call = den.right if isinstance(den.right, ast.Call) else den.left
-        assert isinstance(call, ast.Call)
-        call.args = [ast.UnaryOp(ast.USub(), slot(0))]
-        return tree
 
     def lower_call(self, node: ast.Call) -> ir.Node:
         name = self.resolve(node.func)
@@ -548,11 +485,11 @@ class Normaliser:
         missing = [k for k in rule.statics if k not in statics]
         if missing:
             raise self.fail(node, f"{label} needs its {missing[0]} argument")
-        squared = self.sum_of_squares(rule, operands, statics)
+        squared = self.patterns.sum_of_squares(rule, operands, statics)
         if squared is not None:
             spelling = self.to_ast(node)
             assert isinstance(spelling, ast.Call)
-            return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, _with_square_slot(spelling, method))
+            return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, with_square_slot(spelling, method))
         args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.lower(o) for o in operands]
         if rule.name in ("numpy.array", "numpy.asarray"):
             self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
@@ -619,19 +556,6 @@ class Normaliser:
                 f"{callee} has a hand-written {callee}_jvp, which reverse mode cannot use: "
                 f"write {callee}_backward({', '.join(params)}, dout) returning one gradient per parameter",
             )
-
-    def sum_of_squares(self, rule: Rule, operands: list[ast.expr], statics: dict[str, ast.expr]) -> ast.expr | None:
-        """`w` when the call is `np.sum(w * w)` or `np.sum(w ** 2)` over all axes (L2 terms)."""
-        if rule.name != "numpy.sum" or statics or len(operands) != 1:
-            return None
-        inner = operands[0]
-        if not isinstance(inner, ast.BinOp) or not isinstance(inner.left, ast.Name):
-            return None
-        if isinstance(inner.op, ast.Mult) and isinstance(inner.right, ast.Name):
-            return inner.left if inner.left.id == inner.right.id else None
-        if isinstance(inner.op, ast.Pow) and isinstance(inner.right, ast.Constant):
-            return inner.left if type(inner.right.value) is int and inner.right.value == 2 else None
-        return None
 
     def static(self, expr: ast.expr, label: str, where: ast.AST | None = None) -> ast.expr:
         """An argument that must not carry a gradient (a shape, an axis, a flag)."""
@@ -1345,37 +1269,6 @@ class Normaliser:
         return bindings.read_only_by_calls(self.function, unsettled) if self.arrays else set()
 
 
-def _negated(node: ast.expr) -> ast.expr | None:
-    """`z` when `node` is `-z`, or `-a * b` (which is `-(a * b)`)."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return node.operand
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
-        left = _negated(node.left)
-        if left is not None:
-            return ast.BinOp(left, node.op, node.right)
-    return None
-
-
-def _with_slot(spelling: ast.expr, operand: str) -> ast.expr:
-    """`spelling` with every use of the name `operand` replaced by the operand's slot."""
-
-    class _Slot(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.expr:
-            return slot(0) if node.id == operand else node
-
-    return _Slot().visit(spelling)
-
-
-def _with_square_slot(spelling: ast.Call, method: bool) -> ast.Call:
-    """`np.sum(w * w)` with `w` replaced by the operand's slot."""
-    inner = spelling.func.value if method and isinstance(spelling.func, ast.Attribute) else spelling.args[0]
-    assert isinstance(inner, ast.BinOp)
-    inner.left = slot(0)
-    if isinstance(inner.op, ast.Mult):
-        inner.right = slot(0)
-    return spelling
-
-
 def _bound_names(statement: ast.stmt) -> list[str]:
     names: list[str] = []
     for node in preorder([statement]):
@@ -1392,16 +1285,6 @@ def _names_in(node: ast.expr) -> list[str]:
     if isinstance(node, (ast.Tuple, ast.List)):
         return [n for e in node.elts for n in _names_in(e)]
     return []
-
-
-def _one_argument(node: ast.expr | None) -> bool:
-    """Whether `node` is a call with one plain positional argument."""
-    return (
-        isinstance(node, ast.Call)
-        and len(node.args) == 1
-        and not node.keywords
-        and not isinstance(node.args[0], ast.Starred)
-    )
 
 
 def value_expr(node: ir.Node) -> ast.expr:
@@ -1444,10 +1327,6 @@ def _is_arange(node: ast.expr) -> bool:
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     return name in ("arange", "range")
-
-
-def _is_one(node: ast.expr) -> bool:
-    return is_number_literal(node) and float(node.value) == 1.0  # type: ignore[attr-defined]
 
 
 def _is_plain_gradient(template: ast.expr | None) -> bool:
