@@ -14,25 +14,16 @@ from codegen import ir
 from codegen.ad.rules import HELPER_ROWS, RULES, Rule, Unsupported
 from codegen.errors import CodegenError, Collector
 from codegen.infer import bindings, kinds, lattice
-from codegen.infer.dims import Dims, Shape, parse_dims
+from codegen.infer.dims import Dims, Shape
 from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
-from codegen.lower.nodes import (
-    BINOPS,
-    LOAD,
-    SIMPLE,
-    clone_node,
-    has_stars,
-    is_active_node,
-    is_number_literal,
-    parameters,
-    slot,
-)
+from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, clone_node, has_stars, is_active_node, parameters, slot
 from codegen.lower.patterns import Patterns, with_slot, with_square_slot
 from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.shift import drop_shift_gradients
+from codegen.lower.signature import Signature
 from codegen.lower.softmax import recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
 from codegen.lower.stacks import USES, StackLowering, appends, is_append
@@ -40,7 +31,6 @@ from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, tem
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
 
-_CONSTANT_ANNOTATIONS = {"int", "bool", "str"}
 _OPERATOR_NAMES: dict[type[ast.operator], str] = {
     ast.FloorDiv: "//",
     ast.BitAnd: "&",
@@ -115,6 +105,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.signature = Signature(self)  # the parameters and their facts
         self.patterns = Patterns(self)  # sigmoid, softmax, sum of squares
         self.appending = StackLowering(self)  # lists built with append, and pop
         self.containers = ContainerLowering(self)  # displays, unpacking, slogdet, local aliases
@@ -1121,60 +1112,6 @@ class Normaliser:
         return target
 
     # ---- parameters -----------------------------------------------------------
-    def params(self) -> list[ir.Param]:
-        params: list[ir.Param] = []
-        for param, default, kind in parameters(self.function.args):
-            name = param.arg
-            annotation = self.info.code(param.annotation).strip() if param.annotation else ""
-            reason = ""
-            if annotation in _CONSTANT_ANNOTATIONS:
-                reason = f"annotated {annotation}"
-            elif default is not None:
-                reason = "has a default value"
-            elif self.kinds_of(self.function).param(name).what == lattice.SETTING:
-                reason = "a dict of settings"
-            elif name in self.kinds_of(self.function).sizes:
-                reason = "used as a size"
-            if self.wrt is not None:
-                reason = "" if name in self.wrt else "not listed in wrt"
-            code = self.param_code(param, default)
-            is_list = annotation.startswith(("list", "List"))
-            dims = annotation_dims(param.annotation) if param.annotation else None
-            if dims is not None:
-                self.dims.shapes[name] = dims
-            declared = declared_shape(param.annotation) if param.annotation else None
-            if declared is not None and not _is_none(default):
-                self.annotated[name] = declared
-            if annotation in ("int", "float", "bool"):
-                self.declared.add(name)
-            if annotation == "int":
-                self.ints.add(name)  # an index like a size: x[:, n] selects, never gathers
-            if annotation in ("int", "float", "bool") or is_number_literal(default):
-                self.numbers.add(name)
-            if isinstance(default, ast.UnaryOp) and is_number_literal(default.operand):
-                self.numbers.add(name)
-            inferred = self.kinds_of(self.function).param(name)
-            if inferred.is_number:
-                self.numbers.add(name)
-                self.shapes.keys[name] = SCALAR
-            elif inferred.what == lattice.ARRAY and inferred.rank is not None:
-                self.ranks.ranks[name] = inferred.rank
-            is_list = is_list or inferred.what == lattice.LIST
-            params.append(ir.Param(name, code, not reason, reason, is_list, kind))
-            self.env[name] = name
-            self.bound.add(name)
-            self.param_names.add(name)
-            if not reason:
-                self.active.add(name)
-        return params
-
-    def param_code(self, param: ast.arg, default: ast.expr | None) -> str:
-        """The parameter as written: `x`, `w: "3"`, `reg=0.1`."""
-        info = self.info
-        if default is None or param.end_lineno is None or default.end_lineno is None:
-            code = info.code(param)
-            return code if default is None else f"{code}={info.code(default)}"
-        return info.span(param.lineno, param.col_offset, default.end_lineno, default.end_col_offset)  # type: ignore[arg-type]
 
     def lower_statement(self, statement: ast.stmt, prefix: str) -> None:
         """Lower a statement inside a block (a branch or a loop body)."""
@@ -1200,7 +1137,7 @@ class Normaliser:
         return any(first <= p.line <= last for p in self.collector.problems if p.filename == self.collector.filename)
 
     def run(self) -> ir.Function:
-        params = self.params()
+        params = self.signature.params()
         outputs: list[str] | None = None
         failed = False
         for statement in self.function.body:
@@ -1228,7 +1165,7 @@ class Normaliser:
         for param in params:
             if param.name in self.lists:
                 param.is_list = True
-        likes = self.array_likes(params)
+        likes = self.signature.array_likes(params)
         fn = ir.Function(
             name=self.function.name,
             params=params,
@@ -1261,13 +1198,6 @@ class Normaliser:
         drop_shift_gradients(fn)
         return fn
 
-    def array_likes(self, params: list[ir.Param]) -> set[str]:
-        """The parameters that may be lists numpy reads as arrays: of no proved
-        array or number kind, and only passed to calls or read element by element."""
-        kinds = self.kinds_of(self.function)
-        unsettled = {p.name for p in params if kinds.param(p.name).what in (lattice.UNKNOWN, lattice.SEQUENCE, lattice.LIST)}
-        return bindings.read_only_by_calls(self.function, unsettled) if self.arrays else set()
-
 
 def _bound_names(statement: ast.stmt) -> list[str]:
     names: list[str] = []
@@ -1290,28 +1220,6 @@ def _names_in(node: ast.expr) -> list[str]:
 def value_expr(node: ir.Node) -> ast.expr:
     """The expression of a constant node (an operation on constants written out)."""
     return ir.render(node)
-
-
-def annotation_dims(annotation: ast.expr) -> Shape | None:
-    """The symbolic shape a parameter annotation names, if any (`float` is a scalar)."""
-    if isinstance(annotation, ast.Name) and annotation.id == "float":
-        return ()
-    return declared_shape(annotation)
-
-
-def declared_shape(annotation: ast.expr) -> Shape | None:
-    """The shape a string annotation declares: `"N D"`, `Float[np.ndarray, "N D"]`."""
-    if isinstance(annotation, ast.Subscript):
-        index = annotation.slice
-        if isinstance(index, ast.Tuple) and len(index.elts) == 2 and not isinstance(index.elts[1], ast.Slice):
-            annotation = index.elts[1]
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        return parse_dims(annotation.value)
-    return None
-
-
-def _is_none(node: ast.expr | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
 
 
 _MASK_FUNCTIONS = frozenset({
