@@ -19,14 +19,15 @@ from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
-from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, clone_node, has_stars, is_active_node, parameters, slot
+from codegen.lower.inlining import Inlining
+from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, clone_node, has_stars, is_active_node, slot
 from codegen.lower.patterns import Patterns, with_slot, with_square_slot
 from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.signature import Signature
 from codegen.lower.softmax import recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
-from codegen.lower.stacks import USES, StackLowering, appends, is_append
+from codegen.lower.stacks import USES, StackLowering, is_append
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
@@ -105,6 +106,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.inlining = Inlining(self)  # calls of the module's own functions
         self.signature = Signature(self)  # the parameters and their facts
         self.patterns = Patterns(self)  # sigmoid, softmax, sum of squares
         self.appending = StackLowering(self)  # lists built with append, and pop
@@ -146,7 +148,7 @@ class Normaliser:
         def inlined(call: ast.Call) -> ast.expr | None:
             if hoist and resolve.is_draw(call, self.info, env):
                 return ast.Name(self.draw(call), LOAD)
-            result = self.inline_constant_call(call)
+            result = self.inlining.inline_constant_call(call)
             return None if result is None else ast.Name(env.get(result, result), LOAD)
 
         copy = ir.copy_with(node, renamed, inlined)
@@ -167,23 +169,6 @@ class Normaliser:
         self.drawn[id(call)] = target
         self.draws.add(target)
         return target
-
-    def inline_constant_call(self, call: ast.Call) -> str | None:
-        """For a call of a module function inside code that is never differentiated
-        (a test, `h(x) // 1`): its body inlined, and the name of its result."""
-        func = call.func
-        if not (isinstance(func, ast.Name) and func.id in self.info.functions):
-            return None
-        name = self.resolve(func) or ""
-        if not name.startswith("user.") or name[len("user."):] in self.info.primitives:
-            return None
-        results = self.inline(call, name[len("user."):], None)
-        if len(results) != 1:
-            raise self.fail(call, "a function returning several values cannot be used in an expression")
-        result = results[0].expr
-        assert isinstance(result, ast.Name)
-        self.env.setdefault(result.id, result.id)
-        return result.id
 
     def resolve(self, func: ast.expr) -> str | None:
         if isinstance(func, ast.Name) and self.env.get(func.id) in self.callables:
@@ -416,7 +401,7 @@ class Normaliser:
         if name is None or name in resolve.CONSTANT_FUNCTIONS:
             raise self.fail(node, f"no derivative rule for {label}")
         if name.startswith("user.") and name[len("user."):] in self.info.primitives:
-            return self.user_rule_call(node, name[len("user."):])
+            return self.inlining.user_rule_call(node, name[len("user."):])
         if name == "method.pop" and self.forward:
             return self.appending.pop_call(node)
         if name == "method.pop":
@@ -429,7 +414,7 @@ class Normaliser:
                 node, f"{label}: write its dtype literally (float, np.float32, int, bool) to tell if a gradient passes"
             )
         if name.startswith("user."):
-            outputs = self.inline(node, name[len("user."):], None)
+            outputs = self.inlining.inline(node, name[len("user."):], None)
             if len(outputs) != 1:
                 raise self.fail(node, f"{label} returns {len(outputs)} values: unpack them into names")
             return outputs[0]
@@ -502,51 +487,6 @@ class Normaliser:
         """An operand of a numpy function: a list of appended values is read as np.array(xs)."""
         converted = self.appending.as_array(expr)
         return converted if converted is not None else self.lower(expr)
-
-    def user_rule_call(self, node: ast.Call, callee: str) -> ir.Node:
-        """A call of `foo` whose derivative is the user's own `foo_backward` (or
-        `foo_jvp` in forward mode)."""
-        function = self.info.functions[callee]
-        spec = function.args
-        params = parameters(spec)
-        self.check_rule(node, callee, [p.arg for p, _, _ in params])
-        if has_stars(node) or spec.kwonlyargs or len(node.args) > len(params):
-            raise self.fail(node, f"call to {callee} does not match its parameters")
-        given = {p.arg: a for (p, _, _), a in zip(params, node.args)}
-        given.update({k.arg: k.value for k in node.keywords if k.arg is not None})
-        args: list[ir.Node] = []
-        for param, default, _ in params:
-            expr = given.get(param.arg, default)
-            if expr is None:
-                raise self.fail(node, f"call to {callee} is missing argument {param.arg!r}")
-            lowered = self.lower(expr) if param.arg in given else ir.Leaf(self.to_ast(expr))
-            if isinstance(lowered, ir.Op):
-                origin = len(self.origins) - 1
-                lowered = self.stage_children(lowered, origin)
-                temp = self.new_temp(temp_name(lowered.rule.name, ir.operand_names(lowered), self.hint, self.forward))
-                self.emit_stage(temp, lowered, origin)
-                lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
-            args.append(lowered)
-        names = tuple(p.arg for p, _, _ in params)
-        rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")
-        spelling = ast.Call(ast.Name(callee, ast.Load()), [slot(i) for i in range(len(args))], [])
-        return ir.Op(rule, args, {}, spelling)
-
-    def check_rule(self, node: ast.Call, callee: str, params: list[str]) -> None:
-        """Refuse a hand-written rule for the other mode, naming the one to write."""
-        if self.forward and callee not in self.info.jvp_rules:
-            dots = ", ".join(f"{p}_dot" for p in params)
-            raise self.fail(
-                node,
-                f"{callee} has a hand-written {callee}_backward, which forward mode cannot use: "
-                f"write {callee}_jvp({', '.join(params)}, {dots}) returning (value, tangent)",
-            )
-        if not self.forward and callee not in self.info.user_rules:
-            raise self.fail(
-                node,
-                f"{callee} has a hand-written {callee}_jvp, which reverse mode cannot use: "
-                f"write {callee}_backward({', '.join(params)}, dout) returning one gradient per parameter",
-            )
 
     def static(self, expr: ast.expr, label: str, where: ast.AST | None = None) -> ast.expr:
         """An argument that must not carry a gradient (a shape, an axis, a flag)."""
@@ -922,7 +862,7 @@ class Normaliser:
                 raise self.fail(node, f"{callee_name[5:]} has a hand-written rule: it must return one value")
             if isinstance(value, ast.Call) and callee_name.startswith("user."):
                 hints = [e.id if isinstance(e, ast.Name) else "out" for e in elements]
-                results = self.inline(value, callee_name[len("user."):], hints)
+                results = self.inlining.inline(value, callee_name[len("user."):], hints)
                 if len(results) != len(elements):
                     raise self.fail(node, f"unpacking {len(results)} values into {len(elements)} names")
                 for element, result in zip(elements, results):
@@ -956,7 +896,7 @@ class Normaliser:
         if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Call):
             callee = self.resolve(value.func) or ""
             if callee.startswith("user.") and callee[len("user."):] not in self.info.primitives:
-                results = self.inline(value, callee[len("user."):], [targets[0].id])
+                results = self.inlining.inline(value, callee[len("user."):], [targets[0].id])
                 if len(results) != 1:
                     raise self.fail(node, f"{callee[5:]} returns {len(results)} values: unpack them")
                 var = results[0].var
@@ -1039,77 +979,6 @@ class Normaliser:
         return outputs
 
     # ---- calls to the module's own functions ----------------------------------
-    def inline(self, call: ast.Call, callee_name: str, hints: list[str] | None) -> list[ir.Leaf]:
-        """Lower the body of a module function in place of a call to it."""
-        callee = self.info.functions[callee_name]
-        if callee_name in self.stack:
-            raise self.fail(call, f"recursive call to {callee_name} is not supported")
-        before = len(self.collector.problems)
-        validate.check_function(self.info, callee, self.collector)
-        if len(self.collector.problems) > before:
-            raise CodegenError(list(self.collector.problems))
-        env = self.bind_arguments(call, callee)
-        saved = (self.env, self.return_names, self.borrowed, self.drawn)
-        self.env, self.return_names = env, hints
-        self.borrowed = self.borrowed | set(env.values())  # the caller's: never rebound in place
-        self.stack.append(callee_name)
-        try:
-            outputs: list[str] | None = None
-            for statement in callee.body:
-                if outputs is not None:
-                    raise self.fail(statement, "code after the final return is not supported")
-                if isinstance(statement, SIMPLE):
-                    outputs = self.statement(statement, prefix=f"{callee_name}: ")
-                else:
-                    self.lower_statement(statement, f"{callee_name}: ")
-        finally:
-            self.stack.pop()
-            self.env, self.return_names, self.borrowed, self.drawn = saved
-        assert outputs is not None
-        return [ir.Leaf(ast.Name(o, ast.Load()), o if o in self.active else None) for o in outputs]
-
-    def bind_arguments(self, call: ast.Call, callee: Function) -> dict[str, str]:
-        """The callee's environment: each parameter bound to an SSA name of the caller."""
-        spec = callee.args
-        params = parameters(spec)
-        given: dict[str, ast.expr] = {}
-        if has_stars(call) or len(call.args) > len(spec.posonlyargs) + len(spec.args):
-            raise self.fail(call, f"call to {callee.name} does not match its parameters")
-        for (param, _, _), arg in zip(params, call.args):
-            given[param.arg] = arg
-        for keyword in call.keywords:
-            given[keyword.arg or ""] = keyword.value
-        env: dict[str, str] = {}
-        origin = self.origin(call)
-        appended = {listed for listed, _ in appends(callee.body)}
-        for param, default, _ in params:
-            name = param.arg
-            expr = given.get(name, default)
-            if expr is None:
-                raise self.fail(call, f"call to {callee.name} is missing argument {name!r}")
-            if isinstance(expr, ast.Name) and expr.id in self.env and (self.appending.is_stack(expr) or name in appended):
-                env[name] = self.env[expr.id]  # the same list: appends in the callee go to it
-                continue
-            lowered = self.lower(expr) if name in given else ir.Leaf(self.to_ast(expr))
-            if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
-                env[name] = lowered.var
-                continue
-            env[name] = self.bind_value(name, lowered, origin)
-        return env
-
-    def bind_value(self, name: str, lowered: ir.Node, origin: int) -> str:
-        """Bind `lowered` to a fresh SSA name based on `name`, leaving `env` alone."""
-        target = self.new_binding(name)
-        if isinstance(lowered, ir.Leaf) and lowered.var is None:
-            if lowered.number or self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
-                self.numbers.add(target)
-                self.shapes.keys[target] = SCALAR
-            self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], lowered.expr), origin))
-            return target
-        if isinstance(lowered, ir.Leaf):
-            lowered = self.op("pos", [lowered], {}, slot(0))
-        self.emit_stage(target, self.stage_children(lowered, origin), origin)
-        return target
 
     # ---- parameters -----------------------------------------------------------
 
