@@ -151,7 +151,7 @@ class Inlining:
         """Bind `lowered` to a fresh SSA name based on `name`, leaving `env` alone."""
         target = self.n.new_binding(name)
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
-            if lowered.number or self.n.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.n.numbers):
+            if lowered.number or self.n.items.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.n.numbers):
                 self.n.numbers.add(target)
                 self.n.shapes.keys[target] = SCALAR
             self.n.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], lowered.expr), origin))

@@ -13,13 +13,14 @@ import ast
 from codegen import ir
 from codegen.ad.rules import HELPER_ROWS, RULES, Rule, Unsupported
 from codegen.errors import CodegenError, Collector
-from codegen.infer import bindings, kinds, lattice
+from codegen.infer import kinds, lattice
 from codegen.infer.dims import Dims, Shape
 from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.inlining import Inlining
+from codegen.lower.items import Items
 from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, clone_node, has_stars, is_active_node, slot
 from codegen.lower.patterns import Patterns, with_slot, with_square_slot
 from codegen.lower.scatter import add_at_statement, is_add_at
@@ -106,6 +107,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.items = Items(self)  # x[i] and a[index] = v
         self.inlining = Inlining(self)  # calls of the module's own functions
         self.signature = Signature(self)  # the parameters and their facts
         self.patterns = Patterns(self)  # sigmoid, softmax, sum of squares
@@ -252,7 +254,7 @@ class Normaliser:
             leaf.number = self.kind(node).is_number
             return leaf
         if isinstance(node, ast.Subscript):
-            leaf = self.lower_subscript(node)
+            leaf = self.items.lower_subscript(node)
             leaf.number = self.kind(node).is_number
             return leaf
         if isinstance(node, ast.Name):
@@ -468,7 +470,7 @@ class Normaliser:
             return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, with_square_slot(spelling, method))
         args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.lower(o) for o in operands]
         if rule.name in ("numpy.array", "numpy.asarray"):
-            self.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
+            self.items.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
         if f"{rule_name}.const" in RULES and not all(is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
         # The operands are slots before the copy: copying them would inline calls again.
@@ -542,142 +544,6 @@ class Normaliser:
         if attr not in ("T", "mT"):
             raise self.fail(node, f"cannot differentiate the attribute .{attr}")
         return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
-
-    def lower_subscript(self, node: ast.Subscript) -> ir.Node:
-        parts = self.containers.slogdet_parts(node.value)
-        if parts is not None:
-            index = node.slice.value if isinstance(node.slice, ast.Constant) else None
-            if index not in (0, 1, -1, -2):
-                raise self.fail(node, "np.linalg.slogdet(a) is indexed by 0 (the sign) or 1 (the logdet)")
-            return parts[1] if index in (1, -1) else parts[0]
-        if self.appending.is_stack(node.value) and (isinstance(node.slice, ast.Tuple) or not bindings.number_index(node.slice)):
-            label = self.info.code(node.value).strip()
-            message = f"slicing a list built with append is not supported: stack it first (np.array({label})[...])"
-            raise self.fail(node, f"{message} or index one element ({label}[i])")
-        value = self.appending.stack_leaf(node.value) if self.appending.is_stack(node.value) else self.lower(node.value)
-        if isinstance(value, ir.Op):
-            origin = len(self.origins) - 1
-            value = self.stage_children(value, origin)
-            target = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.hint, self.forward))
-            self.emit_stage(target, value, origin)
-            value = ir.Leaf(ast.Name(target, ast.Load()), target)
-        elif self.arrays and value.var is not None and value.index is not None:
-            # `x[0][1]`: the part `x[0]` is named first, then indexed again.
-            target = self.new_temp(f"{value.var}_part")
-            self.emit_stage(target, self.op("pos", [value], {}, slot(0)), len(self.origins) - 1)
-            value = ir.Leaf(ast.Name(target, ast.Load()), target)
-        if value.var is None or value.index is not None:
-            raise self.fail(node, "cannot differentiate this indexing")
-        var = value.var
-        tree = self.to_ast(node)
-        assert isinstance(tree, ast.Subscript)
-        tree.value = ast.Name(var, ast.Load())
-        problem = self.check.index(var, tree.slice)
-        if problem is not None:
-            raise self.fail(node, f"shape mismatch: {problem}")
-        kind = self.kinds_of(self.function).param(var)
-        if not self.arrays or (kind.is_sequence and var in self.param_names and bindings.number_index(tree.slice)):
-            self.lists.add(var)  # a list of numbers: its gradient is a list
-        elif bindings.number_index(tree.slice):
-            self.may_be_a_list(ir.Leaf(tree.value, var))  # `x[i]`: a list, or an array
-        basic = self.is_basic_index(tree.slice)
-        return ir.Leaf(tree, var, tree.slice, basic)
-
-    def may_be_a_list(self, node: ir.Node) -> None:
-        """A parameter of unknown kind read as a list would be: if it is one, its
-        gradient is turned into one before it is returned."""
-        if isinstance(node, ir.Leaf) and node.var in self.param_names and node.index is None:
-            kind = self.kinds_of(self.function).param(node.var)
-            if kind.what == lattice.UNKNOWN or kind.what == lattice.LIST:
-                self.maybe_lists.add(node.var)
-
-    def is_basic_index(self, index: ast.expr) -> bool:
-        """Whether `index` selects each element at most once (no integer arrays)."""
-        parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        if any(_is_arange(part) for part in parts):
-            # Paired with np.arange(N), the other index arrays (labels `y`)
-            # cannot make two positions coincide.
-            return True
-        if sum(1 for part in parts if self.is_mask(part)) == 1:
-            # A boolean mask picks each element once, and with slices and ints too.
-            parts = [part for part in parts if not self.is_mask(part)]
-        for part in parts:
-            if isinstance(part, ast.Slice):
-                continue
-            if isinstance(part, ast.Constant) and (part.value is None or part.value is Ellipsis):
-                continue
-            if isinstance(part, ast.Attribute) and part.attr == "newaxis":
-                continue
-            if not self.is_int(part):
-                return False
-        return True
-
-    def copied(self, name: str) -> ir.Leaf | None:
-        """`x` when `name` is `x.copy()`, staged in this block: `out = x.copy()` then
-        `out[mask] = v` writes into a copy of `x` anyway, and the gradient of `x` is
-        then the upstream one with the mask zeroed, not zeros plus a copy of it."""
-        for statement in reversed(self.body):
-            if isinstance(statement, ir.Stage) and statement.target == name:
-                value = statement.value
-                if isinstance(value, ir.Op) and value.rule.name == "numpy.copy" and len(value.args) == 1:
-                    source = value.args[0]
-                    if isinstance(source, ir.Leaf) and source.var is not None and source.index is None:
-                        return ir.Leaf(ast.Name(source.var, ast.Load()), source.var)
-                return None
-        return None
-
-    def fits_written(self, value: ir.Node, base: str, index: ast.expr) -> bool:
-        """Whether `a[index] = value` writes a value of the shape of `a[index]`: an
-        elementwise function of `x[index]`, `x` of `a`'s shape (`out[mask] = 0.01 *
-        x[mask]`), whose gradient then needs no summing back."""
-        key = self.shapes.keys.get(base)
-        if key is None or key == SCALAR:
-            return False
-        dumped = ast.dump(index)
-
-        def fits(node: ir.Node) -> bool:
-            if isinstance(node, ir.Leaf):
-                if node.var is None or node.index is None or ast.dump(node.index) != dumped:
-                    return False
-                return self.shapes.keys.get(node.var, node.var) == key
-            if node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
-                return False
-            operands = [a for a in node.args if self.shapes.key(a) != SCALAR]
-            return bool(operands) and all(fits(a) for a in operands)
-
-        return fits(value)
-
-    def is_mask(self, expr: ast.expr) -> bool:
-        """Whether `expr` is certainly a boolean mask: a comparison, or masks combined."""
-        if isinstance(expr, ast.Compare):
-            return True
-        if isinstance(expr, ast.Name):
-            return expr.id in self.masks
-        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Invert):
-            return self.is_mask(expr.operand)
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
-            return self.is_mask(expr.left) and self.is_mask(expr.right)
-        if isinstance(expr, ast.Call) and self.resolve(expr.func) in _MASK_FUNCTIONS:
-            return True
-        return False
-
-    def is_int(self, expr: ast.expr) -> bool:
-        """Whether `expr` is certainly a Python int (a literal, a size, a loop counter)."""
-        if isinstance(expr, ast.Constant):
-            return type(expr.value) is int
-        if isinstance(expr, ast.Name):
-            return expr.id in self.ints
-        if isinstance(expr, ast.UnaryOp):
-            return self.is_int(expr.operand)
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)):
-            return self.is_int(expr.left) and self.is_int(expr.right)
-        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Attribute):
-            return expr.value.attr == "shape"
-        if isinstance(expr, ast.Attribute):
-            return expr.attr in ("ndim", "size")
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
-            return expr.func.id in ("len", "int")
-        return False
 
     # ---- staging --------------------------------------------------------------
     def stage_children(self, node: ir.Node, origin: int) -> ir.Node:
@@ -763,11 +629,11 @@ class Normaliser:
         target = self.new_binding(name)
         self.hint = target
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
-            if self.is_int(lowered.expr):
+            if self.items.is_int(lowered.expr):
                 self.ints.add(target)
-            if self.is_mask(lowered.expr):
+            if self.items.is_mask(lowered.expr):
                 self.masks.add(target)
-            if lowered.number or self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
+            if lowered.number or self.items.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
             self.env[name] = target
@@ -782,37 +648,6 @@ class Normaliser:
         staged = self.stage_children(lowered, origin)
         self.env[name] = target
         self.emit_stage(target, staged, origin)
-
-    def item_assign(self, target: ast.Subscript, value: ir.Node, origin: int) -> None:
-        """`a[index] = v`: a new version of `a` (a copy, so that the old one and the
-        caller's array stay intact) with `v` written in."""
-        if not isinstance(target.value, ast.Name) or target.value.id not in self.env:
-            raise self.fail(target, "item assignment is only supported on a named array")
-        name = target.value.id
-        old = self.env[name]
-        tree = self.to_ast(target)
-        assert isinstance(tree, ast.Subscript)
-        index = tree.slice
-        if old not in self.active and not is_active_node(value):
-            if old in self.param_names:
-                self.assign(name, ir.Leaf(ast.parse(f"{old}.copy()", mode="eval").body), origin)
-                tree.value = ast.Name(self.env[name], ast.Load())
-            statement = ast.Assign([ast.Subscript(tree.value, index, ast.Store())], value_expr(value))
-            self.body.append(ir.Plain(statement, origin))
-            return
-        fits = ast.Constant(self.fits_written(value, old, index))  # v has the shape of a[index]
-        if isinstance(value, ir.Op):
-            value = self.stage_children(value, origin)
-            temp = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.forward))
-            self.emit_stage(temp, value, origin)
-            value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
-        base = self.copied(old) or ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
-        unique = ast.Constant(self.is_basic_index(index))  # no position written twice
-        keywords = {"index": index, "__unique__": unique, "__fits__": fits}
-        op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
-        new = self.new_binding(name)
-        self.env[name] = new
-        self.emit_stage(new, op, origin)
 
     def origin(self, statement: ast.AST, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
@@ -906,7 +741,7 @@ class Normaliser:
                     self.assign(targets[0].id, results[0], origin)
                 return
         if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
-            self.item_assign(targets[0], self.lower(value), origin)
+            self.items.item_assign(targets[0], self.lower(value), origin)
             return
         if isinstance(targets[0], ast.Name):
             self.hint = targets[0].id
@@ -941,7 +776,7 @@ class Normaliser:
             self.hint = base.id  # intermediates are named after the target
         if isinstance(node.target, ast.Subscript) and kind is not None:
             value = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
-            self.item_assign(node.target, value, origin)
+            self.items.item_assign(node.target, value, origin)
             return
         if not isinstance(node.target, ast.Name):
             raise self.fail(node.target, "augmented assignment to anything but a name is not supported")
@@ -1084,26 +919,6 @@ def _names_in(node: ast.expr) -> list[str]:
     if isinstance(node, (ast.Tuple, ast.List)):
         return [n for e in node.elts for n in _names_in(e)]
     return []
-
-
-def value_expr(node: ir.Node) -> ast.expr:
-    """The expression of a constant node (an operation on constants written out)."""
-    return ir.render(node)
-
-
-_MASK_FUNCTIONS = frozenset({
-    "numpy.logical_and", "numpy.logical_or", "numpy.logical_not", "numpy.logical_xor", "numpy.isnan",
-    "numpy.isfinite", "numpy.isinf", "numpy.greater", "numpy.less", "numpy.greater_equal", "numpy.less_equal",
-})  # fmt: skip
-
-
-def _is_arange(node: ast.expr) -> bool:
-    """`np.arange(...)` or `range(...)`: an index array without repeats."""
-    if not isinstance(node, ast.Call):
-        return False
-    func = node.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name in ("arange", "range")
 
 
 def _is_plain_gradient(template: ast.expr | None) -> bool:
