@@ -11,18 +11,19 @@ from __future__ import annotations
 import ast
 
 from codegen import ir
-from codegen.ad.rules import HELPER_ROWS, RULES, Rule, Unsupported
+from codegen.ad.rules import HELPER_ROWS, RULES, Unsupported
 from codegen.errors import CodegenError, Collector
 from codegen.infer import kinds, lattice
 from codegen.infer.dims import Dims, Shape
 from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
+from codegen.lower.calls import Calls
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.inlining import Inlining
 from codegen.lower.items import Items
-from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, clone_node, has_stars, is_active_node, slot
-from codegen.lower.patterns import Patterns, with_slot, with_square_slot
+from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, clone_node, is_active_node, slot
+from codegen.lower.patterns import Patterns, with_slot
 from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.signature import Signature
@@ -107,6 +108,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.calls = Calls(self)  # calls of math and numpy functions
         self.items = Items(self)  # x[i] and a[index] = v
         self.inlining = Inlining(self)  # calls of the module's own functions
         self.signature = Signature(self)  # the parameters and their facts
@@ -269,9 +271,9 @@ class Normaliser:
             op = ast.USub() if name == "neg" else ast.UAdd()
             return self.op(name, [self.lower(node.operand)], {}, ast.UnaryOp(op, slot(0)), self.kind(node).is_number)
         if isinstance(node, ast.Call):
-            return self.lower_call(node)
+            return self.calls.lower_call(node)
         if isinstance(node, ast.Attribute):
-            return self.lower_attribute(node)
+            return self.calls.lower_attribute(node)
         if isinstance(node, ast.IfExp):
             return self.lower_ifexp(node)
         if isinstance(node, ast.BoolOp):
@@ -391,159 +393,6 @@ class Normaliser:
                 where = f"{self.info.code(node.func).strip()}: " if isinstance(node, ast.Call) else ""
                 raise self.fail(node, f"{where}{exc}")
         return op
-
-    def lower_call(self, node: ast.Call) -> ir.Node:
-        name = self.resolve(node.func)
-        label = self.info.code(node.func).strip()
-        missing = resolve.unimported_module(node.func, self.info, self.env)
-        if missing is not None:
-            head = label.split(".", 1)[0]
-            suggestion = f"import {missing}" if head == missing else f"import {missing} as {head}"
-            raise self.fail(node, f"{label}: {head} is not imported (add `{suggestion}` at the top of the module)")
-        if name is None or name in resolve.CONSTANT_FUNCTIONS:
-            raise self.fail(node, f"no derivative rule for {label}")
-        if name.startswith("user.") and name[len("user."):] in self.info.primitives:
-            return self.inlining.user_rule_call(node, name[len("user."):])
-        if name == "method.pop" and self.forward:
-            return self.appending.pop_call(node)
-        if name == "method.pop":
-            raise self.fail(node, f"{label}() is not supported in reverse mode: read the element by its index ({label[:-4]}[-1])")
-        whole = self.appending.whole_list(node, name)
-        if whole is not None:
-            return whole
-        if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "unknown":
-            raise self.fail(
-                node, f"{label}: write its dtype literally (float, np.float32, int, bool) to tell if a gradient passes"
-            )
-        if name.startswith("user."):
-            outputs = self.inlining.inline(node, name[len("user."):], None)
-            if len(outputs) != 1:
-                raise self.fail(node, f"{label} returns {len(outputs)} values: unpack them into names")
-            return outputs[0]
-        if has_stars(node):
-            raise self.fail(node, f"*args in a call to {label} are not supported")
-        positional = list(node.args)
-        method = name.startswith("method.")
-        if method:
-            assert isinstance(node.func, ast.Attribute)
-            positional.insert(0, node.func.value)
-        keyword_names = {k.arg for k in node.keywords}
-        arrays = self.arrays and not self.kind(node).is_number
-        rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), arrays)
-        if rule_name is None:
-            raise self.fail(node, f"no derivative rule for {label}")
-        rule = RULES[rule_name]
-        if rule.variadic:
-            return self.lower_variadic(node, rule, positional, label)
-        if rule_name == "numpy.linalg.slogdet" and not self.logdet_call:
-            raise self.fail(
-                node,
-                f"{label} returns (sign, logdet): unpack it (`sign, logdet = {label}(a)`) or index it ({label}(a)[1])",
-            )
-        if rule_name in ("max", "min") and len(positional) > 2:
-            raise self.fail(node, f"{label} with more than two arguments is not supported")
-        count = len(rule.args)
-        if len(positional) < count:
-            raise self.fail(node, f"{label} needs {count} operands")
-        operands, extra = positional[:count], positional[count:]
-        statics: dict[str, ast.expr] = {}
-        slots_for_extra = list(rule.statics) + [k for k, _ in rule.keywords]
-        if method and len(rule.statics) == 1 and len(extra) > 1:
-            statics[rule.statics[0]] = ast.Tuple([self.static(e, label) for e in extra], ast.Load())
-        else:
-            if len(extra) > len(slots_for_extra):
-                raise self.fail(node, f"{label} takes at most {count + len(slots_for_extra)} arguments here")
-            for key, expr in zip(slots_for_extra, extra):
-                statics[key] = self.static(expr, label)
-        for keyword in node.keywords:
-            key = keyword.arg or ""
-            if key not in slots_for_extra:
-                raise self.fail(keyword, f"keyword {key!r} of {label} is not supported")
-            statics[key] = self.static(keyword.value, label, keyword)
-        missing = [k for k in rule.statics if k not in statics]
-        if missing:
-            raise self.fail(node, f"{label} needs its {missing[0]} argument")
-        squared = self.patterns.sum_of_squares(rule, operands, statics)
-        if squared is not None:
-            spelling = self.to_ast(node)
-            assert isinstance(spelling, ast.Call)
-            return ir.Op(RULES["numpy.sumsq"], [self.lower(squared)], {}, with_square_slot(spelling, method))
-        args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.lower(o) for o in operands]
-        if rule.name in ("numpy.array", "numpy.asarray"):
-            self.items.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
-        if f"{rule_name}.const" in RULES and not all(is_active_node(a) for a in args):
-            rule = RULES[f"{rule_name}.const"]
-        # The operands are slots before the copy: copying them would inline calls again.
-        shell = ast.Call(node.func, list(node.args), node.keywords)
-        if method:
-            assert isinstance(node.func, ast.Attribute)
-            shell.func = ast.Attribute(slot(0), node.func.attr, LOAD)
-            shell.args[: count - 1] = [slot(i) for i in range(1, count)]
-        else:
-            shell.args[:count] = [slot(i) for i in range(count)]
-        spelling = self.to_ast(shell)
-        assert isinstance(spelling, ast.Call)
-        return self.checked(node, ir.Op(rule, args, statics, spelling))
-
-    def lower_operand(self, expr: ast.expr) -> ir.Node:
-        """An operand of a numpy function: a list of appended values is read as np.array(xs)."""
-        converted = self.appending.as_array(expr)
-        return converted if converted is not None else self.lower(expr)
-
-    def static(self, expr: ast.expr, label: str, where: ast.AST | None = None) -> ast.expr:
-        """An argument that must not carry a gradient (a shape, an axis, a flag)."""
-        if self.is_active(expr):
-            raise self.fail(where or expr, f"this argument of {label} must not depend on a differentiated value")
-        return self.to_ast(expr)
-
-    def lower_variadic(
-        self, node: ast.Call, rule: Rule, positional: list[ast.expr], label: str
-    ) -> ir.Node:
-        """`np.concatenate([a, b], axis=1)`, `np.stack(...)`: the operands come as one
-        list; `np.einsum("ij,jk->ik", a, b)`: they follow the subscripts."""
-        statics: dict[str, ast.expr] = {}
-        if rule.statics:
-            if not positional:
-                raise self.fail(node, f"{label} needs its {rule.statics[0]} argument")
-            statics[rule.statics[0]] = self.static(positional[0], label)
-            elements = positional[1:]
-            rest: list[ast.expr] = []
-        else:
-            if not positional or not isinstance(positional[0], (ast.List, ast.Tuple)):
-                raise self.fail(node, f"{label} needs a literal list of arrays to differentiate")
-            if any(isinstance(e, ast.Starred) for e in positional[0].elts):
-                raise self.fail(node, f"starred elements in {label} are not supported")
-            elements = list(positional[0].elts)
-            rest = positional[1:]
-        keys = [k for k, _ in rule.keywords]
-        for key, expr in zip(keys, rest):
-            statics[key] = self.static(expr, label)
-        for keyword in node.keywords:
-            if keyword.arg not in keys:
-                raise self.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
-            statics[keyword.arg] = self.static(keyword.value, label, keyword)
-        args = [self.lower(e) for e in elements]
-        op = ir.Op(rule, args, statics, ast.Constant(None))
-        try:
-            ir.templates(op)
-        except Unsupported as exc:
-            raise self.fail(node, f"{label}: {exc}")
-        shell = ast.Call(node.func, list(node.args), node.keywords)  # operands as slots, not copied
-        if rule.statics:
-            shell.args[1:] = [slot(i) for i in range(len(args))]
-        else:
-            container = ast.List if isinstance(positional[0], ast.List) else ast.Tuple
-            shell.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
-        spelling = self.to_ast(shell)
-        assert isinstance(spelling, ast.Call)
-        op.spelling = spelling
-        return op
-
-    def lower_attribute(self, node: ast.Attribute) -> ir.Node:
-        attr = node.attr
-        if attr not in ("T", "mT"):
-            raise self.fail(node, f"cannot differentiate the attribute .{attr}")
-        return self.op(f"numpy.{attr}", [self.lower(node.value)], {}, ast.Attribute(slot(0), attr, ast.Load()))
 
     # ---- staging --------------------------------------------------------------
     def stage_children(self, node: ir.Node, origin: int) -> ir.Node:

@@ -59,7 +59,7 @@ class Patterns:
         kept = keywords.get("keepdims")
         if not (isinstance(kept, ast.Constant) and kept.value is True):
             return None
-        axis = self.n.static(keywords["axis"], "np.sum")
+        axis = self.n.calls.static(keywords["axis"], "np.sum")
         return axis if int_axis(axis) is not None else None  # `axis=-1` too
 
     def sigmoid_argument(self, node: ast.BinOp) -> ast.expr | None:

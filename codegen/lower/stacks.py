@@ -123,11 +123,11 @@ class StackLowering:
                 rule = RULES["numpy.list.sum"]
         else:
             for key, expr in zip(keys, node.args[1:]):
-                statics[key] = self.n.static(expr, label)
+                statics[key] = self.n.calls.static(expr, label)
             for keyword in node.keywords:
                 if keyword.arg not in keys:
                     raise self.n.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
-                statics[keyword.arg] = self.n.static(keyword.value, label, keyword)
+                statics[keyword.arg] = self.n.calls.static(keyword.value, label, keyword)
         leaf = self.stack_leaf(node.args[0])
         op = ir.Op(rule, [leaf], statics, ast.Constant(None))
         try:
