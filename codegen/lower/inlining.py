@@ -109,7 +109,7 @@ class Inlining:
                 if outputs is not None:
                     raise self.n.fail(statement, "code after the final return is not supported")
                 if isinstance(statement, SIMPLE):
-                    outputs = self.n.statement(statement, prefix=f"{callee_name}: ")
+                    outputs = self.n.statements.statement(statement, prefix=f"{callee_name}: ")
                 else:
                     self.n.lower_statement(statement, f"{callee_name}: ")
         finally:

@@ -22,14 +22,14 @@ from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.inlining import Inlining
 from codegen.lower.items import Items
-from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, clone_node, is_active_node, slot
+from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, is_active_node, slot
 from codegen.lower.patterns import Patterns, with_slot
-from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.signature import Signature
 from codegen.lower.softmax import recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
-from codegen.lower.stacks import USES, StackLowering, is_append
+from codegen.lower.stacks import USES, StackLowering
+from codegen.lower.statements import Statements
 from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
@@ -108,6 +108,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.statements = Statements(self)  # assignments, return, assert
         self.calls = Calls(self)  # calls of math and numpy functions
         self.items = Items(self)  # x[i] and a[index] = v
         self.inlining = Inlining(self)  # calls of the module's own functions
@@ -507,161 +508,6 @@ class Normaliser:
             self.comments[len(self.origins) - 1] = comment  # the author's, kept on the line repeated
         return len(self.origins) - 1
 
-    def statement(self, small: ast.stmt, prefix: str = "") -> list[str] | None:
-        """Lower one simple statement; returns the outputs on `return`."""
-        if isinstance(small, ast.Pass):
-            return None
-        drawn = isinstance(small, ast.Expr) and validate.draw_statement(small.value, self.info)
-        if isinstance(small, ast.Expr) and not is_append(small) and not is_add_at(small) and not drawn:
-            return None  # a docstring; the validator refused the rest
-        origin = self.origin(small, prefix)
-        self.drawn = {}  # a statement lowered again (an inlined body) draws again
-        if drawn:
-            assert isinstance(small, ast.Expr) and isinstance(small.value, ast.Call)
-            self.draw(small.value)  # a draw nothing reads: named, and kept as its bare call
-        elif isinstance(small, ast.Expr) and is_add_at(small):
-            add_at_statement(self, small, origin)
-        elif isinstance(small, ast.Expr):
-            self.appending.append_statement(small, origin)
-        elif isinstance(small, ast.Assign):
-            self.assign_statement(small, origin)
-        elif isinstance(small, ast.AugAssign):
-            self.aug_assign(small, origin)
-        elif isinstance(small, ast.Return):
-            return self.returns(small, origin)
-        elif isinstance(small, ast.Assert):
-            message = self.to_ast(small.msg) if small.msg is not None else None
-            self.body.append(ir.Plain(ast.Assert(self.to_ast(small.test), message), origin))
-        else:
-            raise self.fail(small, f"{type(small).__name__} statements are not supported")
-        return None
-
-    def assign_statement(self, node: ast.Assign, origin: int) -> None:
-        value = node.value
-        targets = node.targets
-        if len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)):
-            elements = targets[0].elts
-            callee_name = (self.resolve(value.func) or "") if isinstance(value, ast.Call) else ""
-            if callee_name.startswith("user.") and callee_name[len("user."):] in self.info.primitives:
-                raise self.fail(node, f"{callee_name[5:]} has a hand-written rule: it must return one value")
-            if isinstance(value, ast.Call) and callee_name.startswith("user."):
-                hints = [e.id if isinstance(e, ast.Name) else "out" for e in elements]
-                results = self.inlining.inline(value, callee_name[len("user."):], hints)
-                if len(results) != len(elements):
-                    raise self.fail(node, f"unpacking {len(results)} values into {len(elements)} names")
-                for element, result in zip(elements, results):
-                    if not isinstance(element, ast.Name):
-                        raise self.fail(element, "only names can be unpacked into")
-                    if result.var is not None and result.var in self.return_bound:
-                        self.env[element.id] = result.var
-                    else:
-                        self.assign(element.id, result, origin)
-                return
-            names = [e.id for e in elements if isinstance(e, ast.Name)]
-            parts = self.containers.slogdet_parts(value) if len(names) == 2 == len(elements) and self.is_active(value) else None
-            if parts is not None:
-                for name, part in zip(names, parts):
-                    self.assign(name, part, origin)
-                return
-            if not self.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
-                self.unpack_constant([e.id for e in elements], value, origin)  # type: ignore[attr-defined]
-                return
-            values = self.containers.unpacked(value, len(elements))
-            if values is None:
-                if isinstance(value, ast.Call):
-                    self.lower(value)  # an unknown function is the better message
-                raise self.fail(node, "tuple unpacking needs a tuple of the same length on the right")
-            lowered = [self.lower(e) for e in values]
-            for element, low in zip(elements, lowered):
-                if not isinstance(element, ast.Name):
-                    raise self.fail(element, "only names can be unpacked into")
-                self.assign(element.id, clone_node(low), origin)
-            return
-        if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Call):
-            callee = self.resolve(value.func) or ""
-            if callee.startswith("user.") and callee[len("user."):] not in self.info.primitives:
-                results = self.inlining.inline(value, callee[len("user."):], [targets[0].id])
-                if len(results) != 1:
-                    raise self.fail(node, f"{callee[5:]} returns {len(results)} values: unpack them")
-                var = results[0].var
-                if var is not None and var in self.return_bound:
-                    self.env[targets[0].id] = var
-                else:
-                    self.assign(targets[0].id, results[0], origin)
-                return
-        if len(targets) == 1 and isinstance(targets[0], ast.Subscript):
-            self.items.item_assign(targets[0], self.lower(value), origin)
-            return
-        if isinstance(targets[0], ast.Name):
-            self.hint = targets[0].id
-        lowered_value = self.lower(value)
-        for i, target in enumerate(targets):
-            if not isinstance(target, ast.Name):
-                raise self.fail(target, "assignment to anything but a name is not supported here")
-            self.assign(target.id, clone_node(lowered_value) if i < len(targets) - 1 else lowered_value, origin)
-
-    def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
-        """`N, T, D = x.shape`: unpacking what is never differentiated."""
-        expr = self.to_ast(value)
-        targets = [self.new_binding(n) for n in names]
-        if isinstance(expr, ast.Tuple) and len(expr.elts) == len(targets):
-            for target, element in zip(targets, expr.elts):
-                self.containers.note_callable(target, element)  # `sqrt, tanh = np.sqrt, np.tanh`
-        for name, target in zip(names, targets):
-            self.env[name] = target
-            if isinstance(expr, ast.Attribute) and expr.attr == "shape":
-                self.ints.add(target)
-                self.numbers.add(target)
-        if isinstance(expr, ast.Attribute) and expr.attr == "shape" and isinstance(expr.value, ast.Name):
-            self.ranks.ranks[expr.value.id] = len(names)
-            self.dims.shapes.setdefault(expr.value.id, tuple(targets))
-        tuple_target = ast.Tuple([ast.Name(t, ast.Store()) for t in targets], ast.Store())
-        self.body.append(ir.Plain(ast.Assign([tuple_target], expr), origin))
-
-    def aug_assign(self, node: ast.AugAssign, origin: int) -> None:
-        kind = type(node.op) if type(node.op) in BINOPS else None
-        base = node.target.value if isinstance(node.target, ast.Subscript) else node.target
-        if isinstance(base, ast.Name):
-            self.hint = base.id  # intermediates are named after the target
-        if isinstance(node.target, ast.Subscript) and kind is not None:
-            value = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
-            self.items.item_assign(node.target, value, origin)
-            return
-        if not isinstance(node.target, ast.Name):
-            raise self.fail(node.target, "augmented assignment to anything but a name is not supported")
-        if kind is None:
-            raise self.fail(node, "no derivative rule for this augmented assignment")
-        lowered = self.binary(node, kind, self.lower(node.target), self.lower(node.value))
-        self.assign(node.target.id, lowered, origin)
-
-    def returns(self, node: ast.Return, origin: int) -> list[str]:
-        value = node.value
-        if value is None:
-            raise self.fail(node, "return needs a value to differentiate")
-        exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
-        outputs: list[str] = []
-        for i, expr in enumerate(exprs):
-            lists = self.displays | (set() if self.forward else self.stacks)
-            listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.env.get(expr.id) in lists
-            if listed and len(self.stack) == 1:
-                shown = self.info.code(expr).strip() if isinstance(expr, ast.Name) else "[...]"
-                raise self.fail(expr, f"returning a list is not supported: return a tuple, or np.array({shown})")
-            if isinstance(expr, ast.Name) and expr.id in self.env:
-                outputs.append(self.env[expr.id])
-                continue
-            if self.return_names is not None and len(self.return_names) == len(exprs):
-                base = self.return_names[i]
-            else:
-                base = "out" if len(exprs) == 1 else f"out{i + 1}"
-                if len(self.stack) > 1:
-                    base = f"{self.stack[-1]}_{base}"
-            name = base if base not in self.bound else self.names.fresh(base)
-            self.hint = name
-            self.assign(name, self.lower(expr), origin)
-            outputs.append(self.env[name])
-            self.return_bound.add(self.env[name])
-        return outputs
-
     # ---- calls to the module's own functions ----------------------------------
 
     # ---- parameters -----------------------------------------------------------
@@ -670,7 +516,7 @@ class Normaliser:
         """Lower a statement inside a block (a branch or a loop body)."""
         self.drawn = {}
         if isinstance(statement, SIMPLE):
-            if self.statement(statement, prefix) is not None:
+            if self.statements.statement(statement, prefix) is not None:
                 # desugar leaves one return at the end, unless the returns differ in number.
                 raise self.fail(statement, "every way through the function must end in a return of as many values")
         elif isinstance(statement, ast.If):
@@ -700,7 +546,7 @@ class Normaliser:
                 if self.refused(statement):
                     raise CodegenError(list(self.collector.problems))
                 if isinstance(statement, SIMPLE):
-                    outputs = self.statement(statement)
+                    outputs = self.statements.statement(statement)
                 else:
                     self.lower_statement(statement, "")
             except CodegenError:
@@ -784,9 +630,11 @@ def _is_cheap(node: ir.Op) -> bool:
 
 def _docstring(function: Function) -> str | None:
     body = function.body
-    if body and validate.is_docstring(body[0]):
-        return body[0].value.value  # type: ignore[attr-defined,no-any-return]
-    return None
+    if not body or not validate.is_docstring(body[0]):
+        return None
+    first = body[0]
+    assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    return str(first.value.value)
 
 
 def normalise(
