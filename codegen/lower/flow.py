@@ -201,7 +201,7 @@ class FlowLowering:
             )
             if not reuse:
                 # The value before the loop is still needed: the loop gets its own name.
-                fresh = self.n.new_binding(self.n.names.fresh(name))
+                fresh = self.n.staging.new_binding(self.n.names.fresh(name))
                 self.n.body.append(self.copy_stage(fresh, entry, origin))
                 entry = fresh
             if name in hot:
@@ -310,7 +310,7 @@ class FlowLowering:
             raise self.n.fail(iterable, "loop over a named list or array, or over range(...)")
         if not is_range and isinstance(iterable, ast.Name) and iterable.id in assigned_names(node.body):
             # Python reads the iterable once: rebinding its name in the body changes no item.
-            items = self.n.new_binding(self.n.names.fresh(f"{iterable.id}_items"))
+            items = self.n.staging.new_binding(self.n.names.fresh(f"{iterable.id}_items"))
             self.n.body.append(self.copy_stage(items, self.n.env[iterable.id], origin))
             self.n.env[items] = items
             iterable = ast.Name(items, ast.Load())
@@ -328,7 +328,7 @@ class FlowLowering:
         if is_range and self.n.forward and self.n.env.get(counter_name) == counter_name and counter_name not in self.n.active:
             var = counter_name  # run forwards only: an index keeps its name, as in Python
         else:
-            var = self.n.new_binding(self.n.names.fresh(counter_name) if counter_name in self.n.bound else counter_name)
+            var = self.n.staging.new_binding(self.n.names.fresh(counter_name) if counter_name in self.n.bound else counter_name)
         self.n.ints.add(var)
         self.n.numbers.add(var)
         loop = ir.Loop(var, iter_ast, None, [], [self.n.env[n] for n in carried], origin)
@@ -386,7 +386,7 @@ class FlowLowering:
         carried = self.loop_prelude(node.body, origin)
         entries = {n: self.n.env[n] for n in carried}
         test = self.n.to_ast(node.test, hoist=False)  # drawn anew each time
-        counter = self.n.new_binding(self.n.names.fresh("steps"))
+        counter = self.n.staging.new_binding(self.n.names.fresh("steps"))
         self.n.ints.add(counter)
         self.n.numbers.add(counter)
         loop = ir.Loop(None, None, test, [], [self.n.env[n] for n in carried], origin, counter)

@@ -63,9 +63,9 @@ class Inlining:
             lowered = self.n.lower(expr) if param.arg in given else ir.Leaf(self.n.to_ast(expr))
             if isinstance(lowered, ir.Op):
                 origin = len(self.n.origins) - 1
-                lowered = self.n.stage_children(lowered, origin)
-                temp = self.n.new_temp(temp_name(lowered.rule.name, ir.operand_names(lowered), self.n.hint, self.n.forward))
-                self.n.emit_stage(temp, lowered, origin)
+                lowered = self.n.staging.stage_children(lowered, origin)
+                temp = self.n.staging.new_temp(temp_name(lowered.rule.name, ir.operand_names(lowered), self.n.hint, self.n.forward))
+                self.n.staging.emit_stage(temp, lowered, origin)
                 lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
             args.append(lowered)
         names = tuple(p.arg for p, _, _ in params)
@@ -149,7 +149,7 @@ class Inlining:
 
     def bind_value(self, name: str, lowered: ir.Node, origin: int) -> str:
         """Bind `lowered` to a fresh SSA name based on `name`, leaving `env` alone."""
-        target = self.n.new_binding(name)
+        target = self.n.staging.new_binding(name)
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
             if lowered.number or self.n.items.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.n.numbers):
                 self.n.numbers.add(target)
@@ -158,5 +158,5 @@ class Inlining:
             return target
         if isinstance(lowered, ir.Leaf):
             lowered = self.n.op("pos", [lowered], {}, slot(0))
-        self.n.emit_stage(target, self.n.stage_children(lowered, origin), origin)
+        self.n.staging.emit_stage(target, self.n.staging.stage_children(lowered, origin), origin)
         return target

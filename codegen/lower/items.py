@@ -38,14 +38,14 @@ class Items:
         value = self.n.appending.stack_leaf(node.value) if self.n.appending.is_stack(node.value) else self.n.lower(node.value)
         if isinstance(value, ir.Op):
             origin = len(self.n.origins) - 1
-            value = self.n.stage_children(value, origin)
-            target = self.n.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.n.hint, self.n.forward))
-            self.n.emit_stage(target, value, origin)
+            value = self.n.staging.stage_children(value, origin)
+            target = self.n.staging.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.n.hint, self.n.forward))
+            self.n.staging.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
         elif self.n.arrays and value.var is not None and value.index is not None:
             # `x[0][1]`: the part `x[0]` is named first, then indexed again.
-            target = self.n.new_temp(f"{value.var}_part")
-            self.n.emit_stage(target, self.n.op("pos", [value], {}, slot(0)), len(self.n.origins) - 1)
+            target = self.n.staging.new_temp(f"{value.var}_part")
+            self.n.staging.emit_stage(target, self.n.op("pos", [value], {}, slot(0)), len(self.n.origins) - 1)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
         if value.var is None or value.index is not None:
             raise self.n.fail(node, "cannot differentiate this indexing")
@@ -179,17 +179,17 @@ class Items:
             return
         fits = ast.Constant(self.fits_written(value, old, index))  # v has the shape of a[index]
         if isinstance(value, ir.Op):
-            value = self.n.stage_children(value, origin)
-            temp = self.n.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.n.forward))
-            self.n.emit_stage(temp, value, origin)
+            value = self.n.staging.stage_children(value, origin)
+            temp = self.n.staging.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.n.forward))
+            self.n.staging.emit_stage(temp, value, origin)
             value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
         base = self.copied(old) or ir.Leaf(ast.Name(old, ast.Load()), old if old in self.n.active else None)
         unique = ast.Constant(self.is_basic_index(index))  # no position written twice
         keywords = {"index": index, "__unique__": unique, "__fits__": fits}
         op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
-        new = self.n.new_binding(name)
+        new = self.n.staging.new_binding(name)
         self.n.env[name] = new
-        self.n.emit_stage(new, op, origin)
+        self.n.staging.emit_stage(new, op, origin)
 
 
 def value_expr(node: ir.Node) -> ast.expr:

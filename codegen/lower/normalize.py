@@ -22,15 +22,16 @@ from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.inlining import Inlining
 from codegen.lower.items import Items
-from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, is_active_node, slot
+from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, slot
 from codegen.lower.patterns import Patterns, with_slot
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.signature import Signature
 from codegen.lower.softmax import recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
 from codegen.lower.stacks import USES, StackLowering
+from codegen.lower.staging import Staging
 from codegen.lower.statements import Statements
-from codegen.naming import CALLED_BUILTINS, Names, identifiers_and_bindings, temp_name
+from codegen.naming import Names, identifiers_and_bindings
 from codegen.read import resolve, validate
 from codegen.read.parse import Function, ModuleInfo
 
@@ -108,6 +109,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.staging = Staging(self)  # named intermediates and SSA names
         self.statements = Statements(self)  # assignments, return, assert
         self.calls = Calls(self)  # calls of math and numpy functions
         self.items = Items(self)  # x[i] and a[index] = v
@@ -166,7 +168,7 @@ class Normaliser:
         if id(call) in self.drawn:
             return self.drawn[id(call)]
         func = call.func
-        target = self.new_temp(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "draw"))
+        target = self.staging.new_temp(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "draw"))
         args = [self.to_ast(a) for a in call.args]  # draws among them come first
         keywords = [ast.keyword(k.arg, self.to_ast(k.value)) for k in call.keywords]
         copied = ast.Call(self.to_ast(func), args, keywords)
@@ -299,7 +301,7 @@ class Normaliser:
         """`a if c else b` as an `if` statement: only the branch taken is computed,
         in the forward pass and in the backward."""
         test = self.to_ast(node.test)
-        target = self.new_temp(f"{self.hint}_choice")
+        target = self.staging.new_temp(f"{self.hint}_choice")
         origin = len(self.origins) - 1
         blocks: list[list[ir.Statement]] = []
         numbers: list[bool] = []
@@ -331,7 +333,7 @@ class Normaliser:
             return
         if isinstance(lowered, ir.Leaf):
             lowered = self.op("pos", [lowered], {}, slot(0))
-        self.body.append(ir.Stage(target, self.stage_children(lowered, origin), origin))
+        self.body.append(ir.Stage(target, self.staging.stage_children(lowered, origin), origin))
         self.active.add(target)
 
     def lower_binary(self, node: ast.BinOp) -> ir.Node:
@@ -396,66 +398,6 @@ class Normaliser:
         return op
 
     # ---- staging --------------------------------------------------------------
-    def stage_children(self, node: ir.Node, origin: int) -> ir.Node:
-        """Split off every child whose value the derivative of `node` needs."""
-        if isinstance(node, ir.Leaf):
-            return node
-        node.args = [self.stage_children(a, origin) for a in node.args]
-        for i, arg in enumerate(node.args):
-            if isinstance(arg, ir.Op) and self.must_stage(node, i):
-                target = self.new_temp(temp_name(arg.rule.name, ir.operand_names(arg), self.hint, self.forward))
-                self.emit_stage(target, arg, origin)
-                node.args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
-        return node
-
-    def must_stage(self, op: ir.Op, i: int) -> bool:
-        parent = op.rule
-        args = op.args
-        child = args[i]
-        assert isinstance(child, ir.Op)
-        if child.rule.uses_out:
-            return True
-        if self.forward and child.rule.name.startswith("user."):
-            return True  # foo_jvp gives the value and its tangent together: a stage of its own
-        if parent.broadcast and is_active_node(child) and self.shapes.summing(child, op) == "helper":
-            # The gradient is summed back to the child's shape; a product's follows from its
-            # operands', and an elementwise child sums it back at its own operands instead.
-            if child.rule.name not in SHAPED_BY_OPERANDS and not child.rule.broadcast:
-                return True
-        name = parent.arg_name(i)
-        parent_templates = ir.templates(op)
-        needed = any(
-            name in parent.names_in(j, t) for j, t in enumerate(parent_templates) if t is not None and is_active_node(args[j])
-        )
-        if needed and not (_is_cheap(child) and not self.may_be_array(child.args)):
-            return True
-        # A compound gradient flowing into several arguments would be computed twice.
-        fan_out = sum(1 for j, a in enumerate(child.args) if child.rule.flows(j) and is_active_node(a))
-        return fan_out > 1 and not _is_plain_gradient(parent_templates[i])
-
-    def emit_stage(self, target: str, value: ir.Node, origin: int) -> None:
-        self.body.append(ir.Stage(target, value, origin))
-        self.active.add(target)
-        self.shapes.record(target, value)
-        self.ranks.record(target, value)
-        self.dims.record(target, value)
-        self.check.record(target, value)
-
-    def new_temp(self, base: str) -> str:
-        """A name for an intermediate the normaliser introduces (never the user's)."""
-        name = self.new_binding(self.names.fresh(base))
-        self.temps.add(name)
-        return name
-
-    def new_binding(self, name: str) -> str:
-        """An SSA name for a new binding of `name`: each SSA name is bound once."""
-        target = name if name not in self.bound and name not in CALLED_BUILTINS else self.names.fresh(name)
-        self.bound.add(target)
-        self.names.taken.add(target)
-        if self.proved_number(name):
-            self.numbers.add(target)
-            self.shapes.keys[target] = SCALAR
-        return target
 
     def proved_number(self, name: str) -> bool:
         """Whether the kinds prove every binding of the source name `name` a number."""
@@ -476,7 +418,7 @@ class Normaliser:
         if isinstance(lowered, ir.Leaf) and lowered.var in self.stacks and lowered.index is None:
             self.env[name] = lowered.var  # `ys = xs`: another name for the same list
             return
-        target = self.new_binding(name)
+        target = self.staging.new_binding(name)
         self.hint = target
         if isinstance(lowered, ir.Leaf) and lowered.var is None:
             if self.items.is_int(lowered.expr):
@@ -495,9 +437,9 @@ class Normaliser:
             lowered = self.op("pos", [lowered], {}, slot(0))
         if lowered.rule.name == "list":
             self.displays.add(target)
-        staged = self.stage_children(lowered, origin)
+        staged = self.staging.stage_children(lowered, origin)
         self.env[name] = target
-        self.emit_stage(target, staged, origin)
+        self.staging.emit_stage(target, staged, origin)
 
     def origin(self, statement: ast.AST, prefix: str = "") -> int:
         code = self.info.code(statement).strip()
@@ -614,18 +556,6 @@ def _names_in(node: ast.expr) -> list[str]:
     if isinstance(node, (ast.Tuple, ast.List)):
         return [n for e in node.elts for n in _names_in(e)]
     return []
-
-
-def _is_plain_gradient(template: ast.expr | None) -> bool:
-    """`g` or `-g`: passing it on costs nothing."""
-    if isinstance(template, ast.UnaryOp) and isinstance(template.op, ast.USub):
-        template = template.operand
-    return isinstance(template, ast.Name) and template.id == "g"
-
-
-def _is_cheap(node: ir.Op) -> bool:
-    """A product or negation of leaves: cheaper to repeat than to name."""
-    return node.rule.name in ("mul", "neg", "numpy.mul", "numpy.neg") and all(isinstance(a, ir.Leaf) for a in node.args)
 
 
 def _docstring(function: Function) -> str | None:

@@ -63,15 +63,15 @@ def add_at_statement(n: Normaliser, node: ast.Expr, origin: int) -> None:
         n.body.append(ir.Plain(ast.Expr(scatter), origin))
         return
     if isinstance(value, ir.Op):
-        value = n.stage_children(value, origin)
-        temp = n.new_temp(f"{name}_added")
-        n.emit_stage(temp, value, origin)
+        value = n.staging.stage_children(value, origin)
+        temp = n.staging.new_temp(f"{name}_added")
+        n.staging.emit_stage(temp, value, origin)
         value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
     base = ir.Leaf(ast.Name(old, ast.Load()), old if old in n.active else None)
     op = ir.Op(RULES["add.at"], [base, value], {"index": index}, n.to_ast(call.func))
-    new = n.new_binding(name)
+    new = n.staging.new_binding(name)
     n.env[name] = new
-    n.emit_stage(new, op, origin)
+    n.staging.emit_stage(new, op, origin)
 
 
 def _active(node: ir.Node) -> bool:

@@ -118,7 +118,7 @@ class Statements:
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
         expr = self.n.to_ast(value)
-        targets = [self.n.new_binding(n) for n in names]
+        targets = [self.n.staging.new_binding(n) for n in names]
         if isinstance(expr, ast.Tuple) and len(expr.elts) == len(targets):
             for target, element in zip(targets, expr.elts):
                 self.n.containers.note_callable(target, element)  # `sqrt, tanh = np.sqrt, np.tanh`
