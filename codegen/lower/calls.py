@@ -123,7 +123,7 @@ class Calls:
 
     def static(self, expr: ast.expr, label: str, where: ast.AST | None = None) -> ast.expr:
         """An argument that must not carry a gradient (a shape, an axis, a flag)."""
-        if self.n.is_active(expr):
+        if self.n.activity.is_active(expr):
             raise self.n.fail(where or expr, f"this argument of {label} must not depend on a differentiated value")
         return self.n.to_ast(expr)
 

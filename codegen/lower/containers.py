@@ -63,6 +63,6 @@ class ContainerLowering:
             if not isinstance(items, (ast.Tuple, ast.List)) or len(items.elts) != count:
                 return None
             return [ast.copy_location(ast.Call(value.args[0], [item], []), item) for item in items.elts]
-        if isinstance(value, (ast.Starred, ast.Dict, ast.Set)) or not self.n.is_active(value):
+        if isinstance(value, (ast.Starred, ast.Dict, ast.Set)) or not self.n.activity.is_active(value):
             return None
         return [ast.copy_location(ast.Subscript(value, ast.Constant(i), _LOAD), value) for i in range(count)]

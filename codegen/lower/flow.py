@@ -233,7 +233,7 @@ class FlowLowering:
             while True:
                 self.n.env = {**saved_env, **placeholder}
                 self.n.active = saved_active | hot
-                grown = {placeholder[n] for n, value in bindings if self.n.is_active(value)}
+                grown = {placeholder[n] for n, value in bindings if self.n.activity.is_active(value)}
                 if grown <= hot:
                     return {n for n in outer if placeholder[n] in hot}
                 hot |= grown
@@ -306,7 +306,7 @@ class FlowLowering:
         origin = self.flow_origin(header, prefix)
         iterable = node.iter
         is_range = self.is_range(iterable)
-        if not is_range and self.n.is_active(iterable) and not isinstance(iterable, ast.Name):
+        if not is_range and self.n.activity.is_active(iterable) and not isinstance(iterable, ast.Name):
             raise self.n.fail(iterable, "loop over a named list or array, or over range(...)")
         if not is_range and isinstance(iterable, ast.Name) and iterable.id in assigned_names(node.body):
             # Python reads the iterable once: rebinding its name in the body changes no item.

@@ -17,6 +17,7 @@ from codegen.infer import kinds, lattice
 from codegen.infer.dims import Dims, Shape
 from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
+from codegen.lower.activity import Activity
 from codegen.lower.calls import Calls
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.flow import FlowLowering, preorder
@@ -74,7 +75,6 @@ class Normaliser:
         self.arrays = self.kinds_of(function).arrays  # whether a value nothing settles may be an array
         self.env: dict[str, str] = {}
         self.bound: set[str] = set()
-        self._activity: dict[tuple[int, int, int, int], tuple[ast.AST, bool]] = {}
         self.blocks: list[list[ir.Statement]] = []
         self.loops: list[ir.Loop] = []
         self.guards: list[ast.expr] = []
@@ -109,6 +109,7 @@ class Normaliser:
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
         self.flow = FlowLowering(self)  # if, for and while
+        self.activity = Activity(self)  # which expressions depend on a parameter
         self.staging = Staging(self)  # named intermediates and SSA names
         self.statements = Statements(self)  # assignments, return, assert
         self.calls = Calls(self)  # calls of math and numpy functions
@@ -194,52 +195,6 @@ class Normaliser:
         return name
 
     # ---- activity -------------------------------------------------------------
-    def is_active(self, node: ast.AST) -> bool:
-        """Whether `node`'s value depends differentiably on a parameter."""
-        key = (id(node), id(self.env), len(self.env), len(self.active))
-        cached = self._activity.get(key)
-        if cached is None or cached[0] is not node:
-            cached = self._activity[key] = (node, self.compute_activity(node))
-        return cached[1]
-
-    def compute_activity(self, node: ast.AST) -> bool:
-        if isinstance(node, ast.BinOp):
-            return not isinstance(node.op, ast.FloorDiv) and (self.is_active(node.left) or self.is_active(node.right))
-        if isinstance(node, ast.Name):
-            return self.env.get(node.id, "") in self.active
-        if isinstance(node, ast.Constant):
-            return False
-        if isinstance(node, ast.Compare):
-            return False
-        if isinstance(node, ast.BoolOp):
-            # `x or y` picks a value: refused below when a parameter reaches it.
-            return any(self.is_active(v) for v in node.values)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return False
-        if isinstance(node, ast.Attribute):
-            if node.attr in resolve.SHAPE_ATTRIBUTES:
-                return False
-            if isinstance(node.value, ast.Name) and node.value.id not in self.env:
-                return False  # a module attribute such as math.pi
-            return self.is_active(node.value)
-        if isinstance(node, ast.Subscript):
-            return self.is_active(node.value)
-        if isinstance(node, ast.Call):
-            name = self.resolve(node.func)
-            if name in resolve.CONSTANT_FUNCTIONS:
-                return False
-            if name == "method.astype" and resolve.cast_kind(node, self.info, self.env) == "constant":
-                return False  # an integer or boolean result: zero derivative
-            if name is not None and name.startswith("user."):
-                return True  # inlined whatever its arguments; the stages decide
-            # Keywords too: `dict(a=a)` of a parameter is not a constant.
-            parts: list[ast.expr] = [*node.args, *(k.value for k in node.keywords)]
-            if isinstance(node.func, ast.Attribute) and name is not None and name.startswith("method."):
-                parts.append(node.func.value)
-            return any(self.is_active(p) for p in parts)
-        if isinstance(node, ast.IfExp):
-            return self.is_active(node.body) or self.is_active(node.orelse)
-        return any(self.is_active(c) for c in ast.iter_child_nodes(node))
 
     # ---- lowering expressions -------------------------------------------------
     def lower(self, node: ast.expr) -> ir.Node:
@@ -254,7 +209,7 @@ class Normaliser:
         return lowered
 
     def lower_node(self, node: ast.expr) -> ir.Node:
-        if not self.is_active(node):
+        if not self.activity.is_active(node):
             leaf = ir.Leaf(self.to_ast(node))
             leaf.number = self.kind(node).is_number
             return leaf
@@ -409,7 +364,7 @@ class Normaliser:
 
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
-        if value is None and not self.is_active(node):
+        if value is None and not self.activity.is_active(node):
             value = ir.Leaf(self.to_ast(node, hoist=False))  # evaluated once, and then read by name
         lowered = self.lower(node) if value is None else value
         self.assign(name, lowered, origin)

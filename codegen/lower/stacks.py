@@ -115,7 +115,7 @@ class StackLowering:
         keys = [k for k, _ in rule.keywords]
         label = self.n.info.code(node.func).strip()
         if row == "list.sum":
-            if len(node.args) > 2 or node.keywords or len(node.args) == 2 and self.n.is_active(node.args[1]):
+            if len(node.args) > 2 or node.keywords or len(node.args) == 2 and self.n.activity.is_active(node.args[1]):
                 raise self.n.fail(node, "sum of a list built with append takes a constant start only")
             if self.n.kind(node).is_number or not self.n.arrays:
                 rule = RULES["list.sum"]

@@ -73,12 +73,12 @@ class Statements:
                         self.n.assign(element.id, result, origin)
                 return
             names = [e.id for e in elements if isinstance(e, ast.Name)]
-            parts = self.n.containers.slogdet_parts(value) if len(names) == 2 == len(elements) and self.n.is_active(value) else None
+            parts = self.n.containers.slogdet_parts(value) if len(names) == 2 == len(elements) and self.n.activity.is_active(value) else None
             if parts is not None:
                 for name, part in zip(names, parts):
                     self.n.assign(name, part, origin)
                 return
-            if not self.n.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
+            if not self.n.activity.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
                 self.unpack_constant(names, value, origin)
                 return
             values = self.n.containers.unpacked(value, len(elements))
