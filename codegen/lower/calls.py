@@ -96,7 +96,7 @@ class Calls:
             raise self.n.fail(node, f"{label} needs its {missing[0]} argument")
         squared = self.n.patterns.sum_of_squares(rule, operands, statics)
         if squared is not None:
-            spelling = self.n.to_ast(node)
+            spelling = self.n.copies.to_ast(node)
             assert isinstance(spelling, ast.Call)
             return ir.Op(RULES["numpy.sumsq"], [self.n.lower(squared)], {}, with_square_slot(spelling, method))
         args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.n.lower(o) for o in operands]
@@ -112,7 +112,7 @@ class Calls:
             shell.args[: count - 1] = [slot(i) for i in range(1, count)]
         else:
             shell.args[:count] = [slot(i) for i in range(count)]
-        spelling = self.n.to_ast(shell)
+        spelling = self.n.copies.to_ast(shell)
         assert isinstance(spelling, ast.Call)
         return self.n.checked(node, ir.Op(rule, args, statics, spelling))
 
@@ -125,7 +125,7 @@ class Calls:
         """An argument that must not carry a gradient (a shape, an axis, a flag)."""
         if self.n.activity.is_active(expr):
             raise self.n.fail(where or expr, f"this argument of {label} must not depend on a differentiated value")
-        return self.n.to_ast(expr)
+        return self.n.copies.to_ast(expr)
 
     def lower_variadic(
         self, node: ast.Call, rule: Rule, positional: list[ast.expr], label: str
@@ -165,7 +165,7 @@ class Calls:
         else:
             container = ast.List if isinstance(positional[0], ast.List) else ast.Tuple
             shell.args[0] = container([slot(i) for i in range(len(args))], ast.Load())
-        spelling = self.n.to_ast(shell)
+        spelling = self.n.copies.to_ast(shell)
         assert isinstance(spelling, ast.Call)
         op.spelling = spelling
         return op

@@ -34,7 +34,7 @@ class ContainerLowering:
         """`np.linalg.slogdet(a)` as (its sign, never differentiated; its logdet)."""
         if not (isinstance(call, ast.Call) and self.n.resolve(call.func) == "numpy.linalg.slogdet"):
             return None
-        sign = ir.Leaf(ast.Subscript(self.n.to_ast(call), ast.Constant(0), _LOAD))
+        sign = ir.Leaf(ast.Subscript(self.n.copies.to_ast(call), ast.Constant(0), _LOAD))
         self.n.logdet_call = True
         try:
             logdet = self.n.lower(call)

@@ -68,7 +68,7 @@ class FlowLowering:
     def if_statement(self, node: ast.If, prefix: str) -> None:
         code = self.n.info.code(node.test).strip()
         origin = self.flow_origin(f"if {code}:", prefix)
-        test = self.n.to_ast(node.test)
+        test = self.n.copies.to_ast(node.test)
         before = dict(self.n.env)
         # The backward evaluates the test again: what it reads must not be rebound.
         self.n.guards.append(test)
@@ -315,9 +315,9 @@ class FlowLowering:
             self.n.env[items] = items
             iterable = ast.Name(items, ast.Load())
         if is_range:
-            iter_ast = self.n.to_ast(iterable)
+            iter_ast = self.n.copies.to_ast(iterable)
         else:
-            iter_ast = ast.parse(f"range(len({ast.unparse(self.n.to_ast(iterable))}))", mode="eval").body
+            iter_ast = ast.parse(f"range(len({ast.unparse(self.n.copies.to_ast(iterable))}))", mode="eval").body
         self.n.guards.append(iter_ast)
         try:
             carried = self.loop_prelude(node.body, origin, (node.target.id, iterable))
@@ -385,7 +385,7 @@ class FlowLowering:
         origin = self.flow_origin(f"while {code}:", prefix)
         carried = self.loop_prelude(node.body, origin)
         entries = {n: self.n.env[n] for n in carried}
-        test = self.n.to_ast(node.test, hoist=False)  # drawn anew each time
+        test = self.n.copies.to_ast(node.test, hoist=False)  # drawn anew each time
         counter = self.n.staging.new_binding(self.n.names.fresh("steps"))
         self.n.ints.add(counter)
         self.n.numbers.add(counter)

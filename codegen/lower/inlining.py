@@ -60,7 +60,7 @@ class Inlining:
             expr = given.get(param.arg, default)
             if expr is None:
                 raise self.n.fail(node, f"call to {callee} is missing argument {param.arg!r}")
-            lowered = self.n.lower(expr) if param.arg in given else ir.Leaf(self.n.to_ast(expr))
+            lowered = self.n.lower(expr) if param.arg in given else ir.Leaf(self.n.copies.to_ast(expr))
             if isinstance(lowered, ir.Op):
                 origin = len(self.n.origins) - 1
                 lowered = self.n.staging.stage_children(lowered, origin)
@@ -140,7 +140,7 @@ class Inlining:
             if isinstance(expr, ast.Name) and expr.id in self.n.env and (self.n.appending.is_stack(expr) or name in appended):
                 env[name] = self.n.env[expr.id]  # the same list: appends in the callee go to it
                 continue
-            lowered = self.n.lower(expr) if name in given else ir.Leaf(self.n.to_ast(expr))
+            lowered = self.n.lower(expr) if name in given else ir.Leaf(self.n.copies.to_ast(expr))
             if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
                 env[name] = lowered.var
                 continue

@@ -50,7 +50,7 @@ class Items:
         if value.var is None or value.index is not None:
             raise self.n.fail(node, "cannot differentiate this indexing")
         var = value.var
-        tree = self.n.to_ast(node)
+        tree = self.n.copies.to_ast(node)
         assert isinstance(tree, ast.Subscript)
         tree.value = ast.Name(var, ast.Load())
         problem = self.n.check.index(var, tree.slice)
@@ -167,7 +167,7 @@ class Items:
             raise self.n.fail(target, "item assignment is only supported on a named array")
         name = target.value.id
         old = self.n.env[name]
-        tree = self.n.to_ast(target)
+        tree = self.n.copies.to_ast(target)
         assert isinstance(tree, ast.Subscript)
         index = tree.slice
         if old not in self.n.active and not is_active_node(value):

@@ -20,10 +20,11 @@ from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
 from codegen.lower.activity import Activity
 from codegen.lower.calls import Calls
 from codegen.lower.containers import ContainerLowering
+from codegen.lower.copies import Copies
 from codegen.lower.flow import FlowLowering, preorder
 from codegen.lower.inlining import Inlining
 from codegen.lower.items import Items
-from codegen.lower.nodes import BINOPS, LOAD, SIMPLE, slot
+from codegen.lower.nodes import BINOPS, SIMPLE, slot
 from codegen.lower.patterns import Patterns, with_slot
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.signature import Signature
@@ -108,17 +109,19 @@ class Normaliser:
         self.comments: dict[int, str] = {}  # origin -> the comment after its statement
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
-        self.flow = FlowLowering(self)  # if, for and while
-        self.activity = Activity(self)  # which expressions depend on a parameter
-        self.staging = Staging(self)  # named intermediates and SSA names
+        # The parts of the lowering, each in its module of codegen/lower/:
+        self.signature = Signature(self)  # the parameters and their facts
         self.statements = Statements(self)  # assignments, return, assert
+        self.flow = FlowLowering(self)  # if, for and while
+        self.copies = Copies(self)  # code never differentiated, copied
+        self.activity = Activity(self)  # which expressions depend on a parameter
         self.calls = Calls(self)  # calls of math and numpy functions
         self.items = Items(self)  # x[i] and a[index] = v
-        self.inlining = Inlining(self)  # calls of the module's own functions
-        self.signature = Signature(self)  # the parameters and their facts
         self.patterns = Patterns(self)  # sigmoid, softmax, sum of squares
-        self.appending = StackLowering(self)  # lists built with append, and pop
+        self.inlining = Inlining(self)  # calls of the module's own functions
         self.containers = ContainerLowering(self)  # displays, unpacking, slogdet, local aliases
+        self.appending = StackLowering(self)  # lists built with append, and pop
+        self.staging = Staging(self)  # named intermediates and SSA names
 
     # ---- errors ---------------------------------------------------------------
     def fail(self, node: ast.AST, message: str) -> CodegenError:
@@ -141,42 +144,6 @@ class Normaliser:
     def is_number(self, node: ir.Node) -> bool:
         return self.shapes.key(node) == SCALAR
 
-    # ---- conversion of code that is never differentiated -------------------------
-    def to_ast(self, node: ast.expr, hoist: bool = True) -> ast.expr:
-        """The user's expression `node`, never differentiated, as the output writes it:
-        a copy with the names renamed, and calls to module functions inlined (the
-        output does not define them). With `hoist`, each random draw is computed
-        first and named, so that code reading the expression again (a derivative,
-        a test the backward repeats) reads the same draw."""
-        env = self.env
-
-        def renamed(name: ast.Name) -> ast.expr:
-            return ast.Name(env.get(name.id, name.id), LOAD)
-
-        def inlined(call: ast.Call) -> ast.expr | None:
-            if hoist and resolve.is_draw(call, self.info, env):
-                return ast.Name(self.draw(call), LOAD)
-            result = self.inlining.inline_constant_call(call)
-            return None if result is None else ast.Name(env.get(result, result), LOAD)
-
-        copy = ir.copy_with(node, renamed, inlined)
-        assert isinstance(copy, ast.expr)
-        return copy
-
-    def draw(self, call: ast.Call) -> str:
-        """`rand = np.random.rand(3)` in the current block, the first time the
-        statement being lowered copies the call: the name of the draw."""
-        if id(call) in self.drawn:
-            return self.drawn[id(call)]
-        func = call.func
-        target = self.staging.new_temp(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "draw"))
-        args = [self.to_ast(a) for a in call.args]  # draws among them come first
-        keywords = [ast.keyword(k.arg, self.to_ast(k.value)) for k in call.keywords]
-        copied = ast.Call(self.to_ast(func), args, keywords)
-        self.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], copied), len(self.origins) - 1))
-        self.drawn[id(call)] = target
-        self.draws.add(target)
-        return target
 
     def resolve(self, func: ast.expr) -> str | None:
         if isinstance(func, ast.Name) and self.env.get(func.id) in self.callables:
@@ -194,7 +161,6 @@ class Normaliser:
             return "codegen.shape"  # a mask of the writes kept: never differentiated
         return name
 
-    # ---- activity -------------------------------------------------------------
 
     # ---- lowering expressions -------------------------------------------------
     def lower(self, node: ast.expr) -> ir.Node:
@@ -210,7 +176,7 @@ class Normaliser:
 
     def lower_node(self, node: ast.expr) -> ir.Node:
         if not self.activity.is_active(node):
-            leaf = ir.Leaf(self.to_ast(node))
+            leaf = ir.Leaf(self.copies.to_ast(node))
             leaf.number = self.kind(node).is_number
             return leaf
         if isinstance(node, ast.Subscript):
@@ -255,7 +221,7 @@ class Normaliser:
     def lower_ifexp(self, node: ast.IfExp) -> ir.Node:
         """`a if c else b` as an `if` statement: only the branch taken is computed,
         in the forward pass and in the backward."""
-        test = self.to_ast(node.test)
+        test = self.copies.to_ast(node.test)
         target = self.staging.new_temp(f"{self.hint}_choice")
         origin = len(self.origins) - 1
         blocks: list[list[ir.Statement]] = []
@@ -302,9 +268,9 @@ class Normaliser:
         softmax = self.patterns.softmax_parts(node)
         if softmax is not None:
             rule, operand, axis = softmax
-            renamed = self.to_ast(operand)
+            renamed = self.copies.to_ast(operand)
             assert isinstance(renamed, ast.Name)
-            spelling = with_slot(self.to_ast(node), renamed.id)
+            spelling = with_slot(self.copies.to_ast(node), renamed.id)
             return ir.Op(RULES[rule], [self.lower(operand)], {"axis": axis}, spelling)
         return self.binary(node, kind, self.lower(node.left), self.lower(node.right))
 
@@ -352,8 +318,7 @@ class Normaliser:
                 raise self.fail(node, f"{where}{exc}")
         return op
 
-    # ---- staging --------------------------------------------------------------
-
+    # ---- what the kinds say of a source name -------------------------------
     def proved_number(self, name: str) -> bool:
         """Whether the kinds prove every binding of the source name `name` a number."""
         return self.every_binding(name).is_number
@@ -365,7 +330,7 @@ class Normaliser:
     # ---- statements -----------------------------------------------------------
     def bind(self, name: str, node: ast.expr, origin: int, value: ir.Node | None = None) -> None:
         if value is None and not self.activity.is_active(node):
-            value = ir.Leaf(self.to_ast(node, hoist=False))  # evaluated once, and then read by name
+            value = ir.Leaf(self.copies.to_ast(node, hoist=False))  # evaluated once, and then read by name
         lowered = self.lower(node) if value is None else value
         self.assign(name, lowered, origin)
 
@@ -405,9 +370,7 @@ class Normaliser:
             self.comments[len(self.origins) - 1] = comment  # the author's, kept on the line repeated
         return len(self.origins) - 1
 
-    # ---- calls to the module's own functions ----------------------------------
 
-    # ---- parameters -----------------------------------------------------------
 
     def lower_statement(self, statement: ast.stmt, prefix: str) -> None:
         """Lower a statement inside a block (a branch or a loop body)."""

@@ -77,7 +77,7 @@ class Patterns:
         return _negated(call.args[0])
 
     def sigmoid_spelling(self, node: ast.BinOp) -> ast.expr:
-        tree = self.n.to_ast(node)
+        tree = self.n.copies.to_ast(node)
         assert isinstance(tree, ast.BinOp)
         den = tree.right
         assert isinstance(den, ast.BinOp)

@@ -54,12 +54,12 @@ def add_at_statement(n: Normaliser, node: ast.Expr, origin: int) -> None:
         raise n.fail(array, "np.add.at is only supported on a named array")
     name = array.id
     old = n.env[name]
-    index = n.to_ast(indices)  # positions: no gradient flows through them
+    index = n.copies.to_ast(indices)  # positions: no gradient flows through them
     value = n.lower(values)
     if old not in n.active and not _active(value):
         if old in n.param_names:  # the caller's array stays intact
             n.assign(name, ir.Leaf(ast.parse(f"{old}.copy()", mode="eval").body), origin)
-        scatter = ast.Call(n.to_ast(call.func), [ast.Name(n.env[name], ast.Load()), index, ir.render(value)], [])
+        scatter = ast.Call(n.copies.to_ast(call.func), [ast.Name(n.env[name], ast.Load()), index, ir.render(value)], [])
         n.body.append(ir.Plain(ast.Expr(scatter), origin))
         return
     if isinstance(value, ir.Op):
@@ -68,7 +68,7 @@ def add_at_statement(n: Normaliser, node: ast.Expr, origin: int) -> None:
         n.staging.emit_stage(temp, value, origin)
         value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
     base = ir.Leaf(ast.Name(old, ast.Load()), old if old in n.active else None)
-    op = ir.Op(RULES["add.at"], [base, value], {"index": index}, n.to_ast(call.func))
+    op = ir.Op(RULES["add.at"], [base, value], {"index": index}, n.copies.to_ast(call.func))
     new = n.staging.new_binding(name)
     n.env[name] = new
     n.staging.emit_stage(new, op, origin)

@@ -135,7 +135,7 @@ class StackLowering:
         except ValueError as exc:
             raise self.n.fail(node, f"{label}: {exc}")
         shell = ast.Call(node.func, [ast.Name("__0__", ast.Load()), *node.args[1:]], node.keywords)
-        spelling = self.n.to_ast(shell)
+        spelling = self.n.copies.to_ast(shell)
         assert isinstance(spelling, ast.Call)
         op.spelling = spelling
         return op

@@ -33,7 +33,7 @@ class Statements:
         self.n.drawn = {}  # a statement lowered again (an inlined body) draws again
         if drawn:
             assert isinstance(small, ast.Expr) and isinstance(small.value, ast.Call)
-            self.n.draw(small.value)  # a draw nothing reads: named, and kept as its bare call
+            self.n.copies.draw(small.value)  # a draw nothing reads: named, and kept as its bare call
         elif isinstance(small, ast.Expr) and is_add_at(small):
             add_at_statement(self.n, small, origin)
         elif isinstance(small, ast.Expr):
@@ -45,8 +45,8 @@ class Statements:
         elif isinstance(small, ast.Return):
             return self.returns(small, origin)
         elif isinstance(small, ast.Assert):
-            message = self.n.to_ast(small.msg) if small.msg is not None else None
-            self.n.body.append(ir.Plain(ast.Assert(self.n.to_ast(small.test), message), origin))
+            message = self.n.copies.to_ast(small.msg) if small.msg is not None else None
+            self.n.body.append(ir.Plain(ast.Assert(self.n.copies.to_ast(small.test), message), origin))
         else:
             raise self.n.fail(small, f"{type(small).__name__} statements are not supported")
         return None
@@ -117,7 +117,7 @@ class Statements:
 
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
         """`N, T, D = x.shape`: unpacking what is never differentiated."""
-        expr = self.n.to_ast(value)
+        expr = self.n.copies.to_ast(value)
         targets = [self.n.staging.new_binding(n) for n in names]
         if isinstance(expr, ast.Tuple) and len(expr.elts) == len(targets):
             for target, element in zip(targets, expr.elts):
