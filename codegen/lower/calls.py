@@ -91,9 +91,9 @@ class Calls:
             if key not in slots_for_extra:
                 raise self.n.fail(keyword, f"keyword {key!r} of {label} is not supported")
             statics[key] = self.static(keyword.value, label, keyword)
-        missing = [k for k in rule.statics if k not in statics]
-        if missing:
-            raise self.n.fail(node, f"{label} needs its {missing[0]} argument")
+        absent = [k for k in rule.statics if k not in statics]
+        if absent:
+            raise self.n.fail(node, f"{label} needs its {absent[0]} argument")
         squared = self.n.patterns.sum_of_squares(rule, operands, statics)
         if squared is not None:
             spelling = self.n.copies.to_ast(node)

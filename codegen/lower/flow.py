@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from codegen import ir
 from codegen.infer import lattice
 from codegen.infer.shapes import SCALAR
-from codegen.lower.scatter import is_add_at
+from codegen.lower.scans import assigned_names, assignments, loop_targets
 from codegen.lower.stacks import appends
 
 if TYPE_CHECKING:
@@ -397,61 +397,6 @@ class FlowLowering:
             self.n.loops.pop()
         self.loop_epilogue(loop, carried, entries)
         self.n.body.append(loop)
-
-
-def assigned_names(body: list[ast.stmt]) -> set[str]:
-    """Names statements bind anywhere inside, loop targets included."""
-    return {name for name, _ in assignments(body)} | {name for name, _ in loop_targets(body)}
-
-
-def preorder(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node inside `body`, parents before children, in source order."""
-    found: list[ast.AST] = []
-    pending: list[ast.AST] = list(reversed(body))
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        pending.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
-
-
-def loop_targets(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
-    """(name, iterable) for every `for name in iterable:` inside `body`."""
-    return [
-        (n.target.id, n.iter)
-        for n in preorder(body)
-        if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name)
-    ]
-
-
-def assignments(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
-    """(name, value) for every binding of a name inside `body`; `x += v` gives
-    (x, x + v), a tuple binding gives each name the whole right-hand side."""
-    found: list[tuple[str, ast.expr]] = []
-    for n in preorder(body):
-        if isinstance(n, ast.Assign):
-            for target in n.targets:
-                found += [(name, n.value) for name in _target_names(target)]
-        elif isinstance(n, ast.AugAssign):
-            found += [(name, ast.BinOp(n.target, ast.Add(), n.value)) for name in _target_names(n.target)]
-        elif is_add_at(n):  # np.add.at(a, index, v) binds a new value of a: a plus v
-            assert isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
-            if len(n.value.args) == 3 and isinstance(n.value.args[0], ast.Name):
-                array, _, values = n.value.args
-                found.append((array.id, ast.BinOp(array, ast.Add(), values)))
-    return found
-
-
-def _target_names(node: ast.expr) -> list[str]:
-    if isinstance(node, ast.Name):
-        return [node.id]
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return [n for e in node.elts for n in _target_names(e)]
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-        return [node.value.id]
-    if isinstance(node, ast.Starred):
-        return _target_names(node.value)
-    return []
 
 
 def reads(statement: ir.Statement) -> set[str]:

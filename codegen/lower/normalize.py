@@ -21,11 +21,12 @@ from codegen.lower.activity import Activity
 from codegen.lower.calls import Calls
 from codegen.lower.containers import ContainerLowering
 from codegen.lower.copies import Copies
-from codegen.lower.flow import FlowLowering, preorder
+from codegen.lower.flow import FlowLowering
 from codegen.lower.inlining import Inlining
 from codegen.lower.items import Items
 from codegen.lower.nodes import BINOPS, SIMPLE, slot
 from codegen.lower.patterns import Patterns, with_slot
+from codegen.lower.scans import preorder
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.signature import Signature
 from codegen.lower.softmax import recognise_softmax
