@@ -5,7 +5,7 @@ and the SSA names each binding gets."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from codegen import ir
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS
@@ -22,6 +22,10 @@ class Staging:
     def __init__(self, n: Normaliser) -> None:
         self.n = n  # the lowering whose body, names and tables the stages go into
 
+    @overload
+    def stage_children(self, node: ir.Op, origin: int) -> ir.Op: ...
+    @overload
+    def stage_children(self, node: ir.Node, origin: int) -> ir.Node: ...
     def stage_children(self, node: ir.Node, origin: int) -> ir.Node:
         """Split off every child whose value the derivative of `node` needs."""
         if isinstance(node, ir.Leaf):
