@@ -13,7 +13,6 @@ from codegen.errors import CodegenError
 from codegen.infer.shapes import SCALAR
 from codegen.lower.nodes import SIMPLE, has_stars, parameters, slot
 from codegen.lower.stacks import appends
-from codegen.naming import temp_name
 from codegen.read import resolve, validate
 from codegen.read.parse import Function
 
@@ -62,11 +61,7 @@ class Inlining:
                 raise self.n.fail(node, f"call to {callee} is missing argument {param.arg!r}")
             lowered = self.n.lower(expr) if param.arg in given else ir.Leaf(self.n.copies.to_ast(expr))
             if isinstance(lowered, ir.Op):
-                origin = len(self.n.origins) - 1
-                lowered = self.n.staging.stage_children(lowered, origin)
-                temp = self.n.staging.new_temp(temp_name(lowered.rule.name, ir.operand_names(lowered), self.n.hint, self.n.forward))
-                self.n.staging.emit_stage(temp, lowered, origin)
-                lowered = ir.Leaf(ast.Name(temp, ast.Load()), temp)
+                lowered = self.n.staging.named(lowered, len(self.n.origins) - 1)
             args.append(lowered)
         names = tuple(p.arg for p, _, _ in params)
         rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")

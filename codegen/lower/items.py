@@ -12,7 +12,6 @@ from codegen.ad.rules import RULES
 from codegen.infer import bindings, lattice
 from codegen.infer.shapes import SCALAR
 from codegen.lower.nodes import is_active_node, slot
-from codegen.naming import temp_name
 
 if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
@@ -37,11 +36,7 @@ class Items:
             raise self.n.fail(node, f"{message} or index one element ({label}[i])")
         value = self.n.appending.stack_leaf(node.value) if self.n.appending.is_stack(node.value) else self.n.lower(node.value)
         if isinstance(value, ir.Op):
-            origin = len(self.n.origins) - 1
-            value = self.n.staging.stage_children(value, origin)
-            target = self.n.staging.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.n.hint, self.n.forward))
-            self.n.staging.emit_stage(target, value, origin)
-            value = ir.Leaf(ast.Name(target, ast.Load()), target)
+            value = self.n.staging.named(value, len(self.n.origins) - 1)
         elif self.n.arrays and value.var is not None and value.index is not None:
             # `x[0][1]`: the part `x[0]` is named first, then indexed again.
             target = self.n.staging.new_temp(f"{value.var}_part")
@@ -179,10 +174,7 @@ class Items:
             return
         fits = ast.Constant(self.fits_written(value, old, index))  # v has the shape of a[index]
         if isinstance(value, ir.Op):
-            value = self.n.staging.stage_children(value, origin)
-            temp = self.n.staging.new_temp(temp_name(value.rule.name, ir.operand_names(value), name, self.n.forward))
-            self.n.staging.emit_stage(temp, value, origin)
-            value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
+            value = self.n.staging.named(value, origin, hint=name)
         base = self.copied(old) or ir.Leaf(ast.Name(old, ast.Load()), old if old in self.n.active else None)
         unique = ast.Constant(self.is_basic_index(index))  # no position written twice
         keywords = {"index": index, "__unique__": unique, "__fits__": fits}

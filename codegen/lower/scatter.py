@@ -63,10 +63,7 @@ def add_at_statement(n: Normaliser, node: ast.Expr, origin: int) -> None:
         n.body.append(ir.Plain(ast.Expr(scatter), origin))
         return
     if isinstance(value, ir.Op):
-        value = n.staging.stage_children(value, origin)
-        temp = n.staging.new_temp(f"{name}_added")
-        n.staging.emit_stage(temp, value, origin)
-        value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
+        value = n.staging.named(value, origin, f"{name}_added")
     base = ir.Leaf(ast.Name(old, ast.Load()), old if old in n.active else None)
     op = ir.Op(RULES["add.at"], [base, value], {"index": index}, n.copies.to_ast(call.func))
     new = n.staging.new_binding(name)

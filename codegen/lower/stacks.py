@@ -89,10 +89,7 @@ class StackLowering:
             raise self.n.fail(call, message)
         value = self.n.lower(call.args[0])
         if isinstance(value, ir.Op):
-            value = self.n.staging.stage_children(value, origin)
-            temp = self.n.staging.new_temp(f"{listed}_item")
-            self.n.staging.emit_stage(temp, value, origin)
-            value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
+            value = self.n.staging.named(value, origin, f"{listed}_item")
         if value.var is not None and listed not in self.n.stacks:
             # Read so far, it held constants; but a read in a loop is read again in the
             # next iteration, after this append (reverse mode sees the loops' appends first).

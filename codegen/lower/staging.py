@@ -38,6 +38,16 @@ class Staging:
                 node.args[i] = ir.Leaf(ast.Name(target, ast.Load()), target)
         return node
 
+    def named(self, value: ir.Op, origin: int, base: str | None = None, hint: str | None = None) -> ir.Leaf:
+        """`value` staged as a new intermediate, read by its name: named `base`, or after
+        its operation and operands (and `hint`, the target's name, else the lowering's)."""
+        value = self.stage_children(value, origin)
+        if base is None:
+            base = temp_name(value.rule.name, ir.operand_names(value), hint or self.n.hint, self.n.forward)
+        temp = self.new_temp(base)
+        self.emit_stage(temp, value, origin)
+        return ir.Leaf(ast.Name(temp, ast.Load()), temp)
+
     def must_stage(self, op: ir.Op, i: int) -> bool:
         parent = op.rule
         args = op.args
