@@ -4,6 +4,12 @@ Each source statement becomes one or more stages: reassigned names are renamed
 apart (`x`, `x_1`, ...), nested expressions whose derivative needs an inner
 value are split into named intermediates, and everything that is never
 differentiated (constants, shape arithmetic, indices) stays a plain leaf.
+
+The `Normaliser` holds the state of one lowering (names, tables, the body being
+written) and lowers expressions; its parts, each a module of this package, hold it
+as `n`: signature (parameters), statements, flow (if, for, while), copies (code
+never differentiated), activity, calls, items, patterns (fused forms), inlining,
+containers, stacks (append), scatter (np.add.at) and staging (intermediates).
 """
 
 from __future__ import annotations
