@@ -32,7 +32,7 @@ from codegen.lower.inlining import Inlining
 from codegen.lower.items import Items
 from codegen.lower.nodes import BINOPS, SIMPLE, slot
 from codegen.lower.patterns import Patterns, with_slot
-from codegen.lower.scans import preorder
+from codegen.lower.scans import bound_names
 from codegen.lower.shift import drop_shift_gradients
 from codegen.lower.signature import Signature
 from codegen.lower.softmax import recognise_softmax
@@ -378,7 +378,6 @@ class Normaliser:
         return len(self.origins) - 1
 
 
-
     def lower_statement(self, statement: ast.stmt, prefix: str) -> None:
         """Lower a statement inside a block (a branch or a loop body)."""
         self.drawn = {}
@@ -420,7 +419,7 @@ class Normaliser:
                 # Go on to report the problems of later statements too; names the
                 # failed statement binds are taken as constants from here on.
                 failed = True
-                for name in _bound_names(statement):
+                for name in bound_names(statement):
                     self.env[name] = name
         if failed or outputs is None:
             raise CodegenError(list(self.collector.problems))
@@ -463,24 +462,6 @@ class Normaliser:
             recognise_softmax(fn, self.resolve)
         drop_shift_gradients(fn)
         return fn
-
-
-def _bound_names(statement: ast.stmt) -> list[str]:
-    names: list[str] = []
-    for node in preorder([statement]):
-        if isinstance(node, ast.Assign):
-            names += [n for target in node.targets for n in _names_in(target)]
-        elif isinstance(node, ast.AugAssign):
-            names += _names_in(node.target)
-    return names
-
-
-def _names_in(node: ast.expr) -> list[str]:
-    if isinstance(node, ast.Name):
-        return [node.id]
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return [n for e in node.elts for n in _names_in(e)]
-    return []
 
 
 def _docstring(function: Function) -> str | None:

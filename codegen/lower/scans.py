@@ -61,3 +61,22 @@ def _target_names(node: ast.expr) -> list[str]:
     if isinstance(node, ast.Starred):
         return _target_names(node.value)
     return []
+
+
+def bound_names(statement: ast.stmt) -> list[str]:
+    """The names the assignments inside `statement` bind (read where it failed)."""
+    names: list[str] = []
+    for node in preorder([statement]):
+        if isinstance(node, ast.Assign):
+            names += [n for target in node.targets for n in _names_in(target)]
+        elif isinstance(node, ast.AugAssign):
+            names += _names_in(node.target)
+    return names
+
+
+def _names_in(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return [n for e in node.elts for n in _names_in(e)]
+    return []
