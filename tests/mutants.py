@@ -327,7 +327,7 @@ def accumulation_patches() -> list[Patch]:
               _replace_text("fresh = self.is_number(var) or is_fresh(gradient) or var in self.fn.stacks", "fresh = True")),
         Patch("contribute: no zeroing before a loop (`=` inside the loop where `+=` is due)",
               "Differentiator.contribute",
-              _replace_text("outer = self.outer_loop_for(var)", "outer = None")),
+              _replace_text("outer = self.flow.outer_loop_for(var)", "outer = None")),
         Patch("contribute_element: np.add.at for advanced indices written `+=`",
               "Differentiator.contribute_element",
               _replace_text("not leaf.basic and not is_list", "False")),

@@ -91,7 +91,7 @@ def _active_leaves(node: ir.Node) -> set[str]:
     return found
 
 
-class Differentiator(FlowReversal, ListReversal):
+class Differentiator:
     """Builds the backward lines of one normalised function."""
 
     def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
@@ -122,6 +122,8 @@ class Differentiator(FlowReversal, ListReversal):
         dims.shapes = dict(fn.dims)
         self.shapes = ShapeKeys(fn.scalars, dims)
         self.shapes.keys = dict(fn.shape_keys)
+        self.flow = FlowReversal(self)  # if, for and while
+        self.lists = ListReversal(self)  # lists built with append
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
@@ -163,17 +165,17 @@ class Differentiator(FlowReversal, ListReversal):
             self.state[name] = "fresh" if self.is_number(var) else "alias"
             return
         if name not in self.state:
-            outer = self.outer_loop_for(var)
+            outer = self.flow.outer_loop_for(var)
             if outer is not None:
                 # Every iteration adds into this gradient: start it at zero.
-                outer.inits.append(self.zero_line(name, var))
+                outer.inits.append(self.flow.zero_line(name, var))
                 self.state[name] = "fresh"
                 self.hoisted[name] = id(outer)
         if leaf.index is not None:
             self.contribute_element(leaf, name, gradient, zeroed)
             return
         if name in self.state and (var in self.fn.stacks or name in self.list_gradients):
-            self.add_lists(name, gradient)  # `+=` would extend the list
+            self.lists.add_lists(name, gradient)  # `+=` would extend the list
             return
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
@@ -300,7 +302,7 @@ class Differentiator(FlowReversal, ListReversal):
             var in self.fn.temps
             and leaf.index is None
             and isinstance(gradient, ast.Name)
-            and self.outer_loop_for(var) is None
+            and self.flow.outer_loop_for(var) is None
         )
 
     def gradient_of(self, var: str) -> ast.expr:
@@ -555,7 +557,7 @@ class Differentiator(FlowReversal, ListReversal):
         for param in fn.params:
             self.finish_param(param)
         self.result.accumulators = frozenset(self.grad_vars)
-        self.result.lines[:] = self.settle_undos(self.result.lines)
+        self.result.lines[:] = self.lists.settle_undos(self.result.lines)
         return self.result
 
     def spread_upstream(self, output: str, upstream: str) -> None:
@@ -573,13 +575,13 @@ class Differentiator(FlowReversal, ListReversal):
     def reverse_block(self, statements: list[ir.Statement]) -> None:
         for statement in reversed(statements):
             if isinstance(statement, ir.If):
-                self.reverse_if(statement)
+                self.flow.reverse_if(statement)
             elif isinstance(statement, ir.Loop):
-                self.reverse_loop(statement)
+                self.flow.reverse_loop(statement)
             elif isinstance(statement, ir.Stage):
                 self.reverse_stage(statement)
             elif isinstance(statement, ir.Append):
-                self.reverse_append(statement)
+                self.lists.reverse_append(statement)
             else:
                 # A constant overwrites the name: no gradient flows to its earlier value.
                 for target in sorted(_store_names(statement.code)):

@@ -12,8 +12,12 @@ import ast
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from codegen import ir, unparse
+
+if TYPE_CHECKING:
+    from codegen.ad.differentiate import Differentiator
 
 
 @dataclass
@@ -79,39 +83,34 @@ def _reversed(iterable: ast.expr) -> ast.expr:
 
 
 class FlowReversal:
-    """Control-flow reversal for `Differentiator` (which provides the rest)."""
+    """Control-flow reversal, written into the output and state of a `Differentiator`."""
 
-    state: dict[str, str]
-    folded: dict[str, ast.expr]  # gradient name -> the name it equals
-    list_gradients: set[str]  # gradients built as Python lists
-    last_origin: int  # the origin the last `# backprop` comment names
-    hoisted: dict[str, int]  # gradients zeroed before a loop -> that loop's context id
-    out: list[list[str]]
-    loops: list[LoopContext]
+    def __init__(self, d: Differentiator) -> None:
+        self.d = d  # the differentiation whose state and output lines the reversal edits
 
     def in_block(self, build: Callable[[], None]) -> list[str]:
         """Run `build` with its output collected into a new list of lines."""
-        self.out.append([])
-        saved_origin = self.last_origin
-        self.last_origin = -1
+        self.d.out.append([])
+        saved_origin = self.d.last_origin
+        self.d.last_origin = -1
         try:
             build()
         finally:
-            self.last_origin = saved_origin
-        return self.out.pop()
+            self.d.last_origin = saved_origin
+        return self.d.out.pop()
 
     def reverse_if(self, node: ir.If) -> None:
-        before = dict(self.state)
-        folded_before = dict(self.folded)
-        then_lines = self.in_block(lambda: self.reverse_block(node.body))  # type: ignore[attr-defined]
-        then_state, then_folded = self.state, self.folded
-        self.state, self.folded = dict(before), dict(folded_before)
-        else_lines = self.in_block(lambda: self.reverse_block(node.orelse))  # type: ignore[attr-defined]
-        else_state, else_folded = self.state, self.folded
-        self.folded = self.join_folded(then_folded, then_lines, else_folded, else_lines)
+        before = dict(self.d.state)
+        folded_before = dict(self.d.folded)
+        then_lines = self.in_block(lambda: self.d.reverse_block(node.body))
+        then_state, then_folded = self.d.state, self.d.folded
+        self.d.state, self.d.folded = dict(before), dict(folded_before)
+        else_lines = self.in_block(lambda: self.d.reverse_block(node.orelse))
+        else_state, else_folded = self.d.state, self.d.folded
+        self.d.folded = self.join_folded(then_folded, then_lines, else_folded, else_lines)
         # Zeroed before a loop around this `if` (not one inside a branch): defined either way.
-        enclosing = {id(context) for context in self.loops}
-        hoisted = {name for name, loop in self.hoisted.items() if loop in enclosing}
+        enclosing = {id(context) for context in self.d.loops}
+        hoisted = {name for name, loop in self.d.hoisted.items() if loop in enclosing}
         new_then = then_state.keys() - before.keys() - hoisted
         new_else = else_state.keys() - before.keys() - hoisted
         # A gradient first set in one branch must exist after the `if` either way.
@@ -121,16 +120,16 @@ class FlowReversal:
         # other branch keeps is an earlier binding's, which this one does not reach.
         then_lines += [self.zero_line(n) for n in sorted((before.keys() & else_state.keys()) - then_state.keys())]
         else_lines += [self.zero_line(n) for n in sorted((before.keys() & then_state.keys()) - else_state.keys())]
-        self.state = {}
+        self.d.state = {}
         for name in then_state.keys() | else_state.keys():
             kinds = {then_state.get(name, "fresh"), else_state.get(name, "fresh")}
-            self.state[name] = "alias" if "alias" in kinds else "fresh"
+            self.d.state[name] = "alias" if "alias" in kinds else "fresh"
         if not then_lines and not else_lines:
             return
         lines = [f"if {unparse.expression(node.test)}:", *_indent(then_lines)]
         if else_lines:
             lines += ["else:", *_indent(else_lines)]
-        self.out[-1].extend(lines)
+        self.d.out[-1].extend(lines)
 
     @staticmethod
     def join_folded(
@@ -158,45 +157,45 @@ class FlowReversal:
     def reverse_loop(self, loop: ir.Loop) -> None:
         context = LoopContext(loop, bound_inside(loop))
         for carried in loop.carried:
-            name = self.names.grad(carried)  # type: ignore[attr-defined]
-            if carried in self.useful and name not in self.state:  # type: ignore[attr-defined]
+            name = self.d.names.grad(carried)
+            if carried in self.d.useful and name not in self.d.state:
                 context.inits.append(self.zero_line(name, carried))
-                self.state[name] = "fresh"
-        live = set(self.state)
-        self.loops.append(context)
+                self.d.state[name] = "fresh"
+        live = set(self.d.state)
+        self.d.loops.append(context)
         try:
-            body = self.in_block(lambda: self.reverse_block(loop.body))  # type: ignore[attr-defined]
+            body = self.in_block(lambda: self.d.reverse_block(loop.body))
         finally:
-            self.loops.pop()
+            self.d.loops.pop()
         # Gradients that live across iterations but were used up in this one.
-        for name in sorted(live - set(self.state)):
+        for name in sorted(live - set(self.d.state)):
             body.append(self.zero_line(name))
-            self.state[name] = "fresh"
+            self.d.state[name] = "fresh"
         if not body:
             return
         kept = bound_at_level(loop.body) | set(loop.carried)
         loop.saved = sorted((names_read(body) & kept) - {loop.var})
-        loop.lists = {n: self.names.fresh(f"{n}_list") for n in loop.saved}  # type: ignore[attr-defined]
+        loop.lists = {n: self.d.names.fresh(f"{n}_list") for n in loop.saved}
         restores = [f"{n} = {loop.lists[n]}.pop()" for n in loop.saved]
         if loop.var is not None:
             assert loop.iter is not None
             header = f"for {loop.var} in {unparse.expression(_reversed(loop.iter))}:"
         else:
             header = f"for _ in range({loop.counter}):"
-        self.out[-1].extend([*context.inits, header, *_indent(restores + body)])
+        self.d.out[-1].extend([*context.inits, header, *_indent(restores + body)])
 
     def outer_loop_for(self, var: str) -> LoopContext | None:
         """The outermost enclosing loop whose iterations all add into d`var`."""
-        for context in self.loops:
+        for context in self.d.loops:
             if var not in context.inside:
                 return context
         return None
 
     def zero_line(self, name: str, var: str | None = None) -> str:
         if var is not None:
-            self.grad_vars[name] = var  # type: ignore[attr-defined]
-        var = var or self.grad_vars[name]  # type: ignore[attr-defined]
-        zero = self.zero(var)  # type: ignore[attr-defined]
+            self.d.grad_vars[name] = var
+        var = var or self.d.grad_vars[name]
+        zero = self.d.zero(var)
         if isinstance(zero, ast.BinOp) and isinstance(zero.left, ast.List):
-            self.list_gradients.add(name)  # `[0.0] * len(v)`: added into entry by entry
+            self.d.list_gradients.add(name)  # `[0.0] * len(v)`: added into entry by entry
         return f"{name} = {unparse.expression(zero)}"

@@ -13,66 +13,56 @@ the forward held at that point; elsewhere the list is left alone.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from codegen import ir
-from codegen.ad.reverse_flow import LoopContext, names_read
-from codegen.naming import Names
+from codegen.ad.reverse_flow import names_read
+
+if TYPE_CHECKING:
+    from codegen.ad.differentiate import Differentiator
 
 # A placeholder line for `xs.pop()`, settled once the whole backward is written.
 _UNDO = "# <undo append> "
 
 
 class ListReversal:
-    """`append` for `Differentiator` (which provides the rest)."""
+    """`append` reversed, written into the output and state of a `Differentiator`."""
 
-    fn: ir.Function
-    names: Names
-    state: dict[str, str]
-    grad_vars: dict[str, str]
-    hoisted: dict[str, int]
-    list_gradients: set[str]
-    useful: set[str]
-    out: list[list[str]]
-    last_origin: int
-    emit: Callable[[ast.stmt], None]
-    zero_line: Callable[..., str]
-    outer_loop_for: Callable[[str], LoopContext | None]
-    reaches: Callable[[ir.Node], bool]
-    backprop: Callable[..., None]
+    def __init__(self, d: Differentiator) -> None:
+        self.d = d  # the differentiation whose state and output lines the reversal edits
 
     def reverse_append(self, statement: ir.Append) -> None:
         listed = statement.target
-        if listed not in self.useful:
+        if listed not in self.d.useful:
             return
-        name = self.names.grad(listed)
-        if name not in self.state:
+        name = self.d.names.grad(listed)
+        if name not in self.d.state:
             # Nothing read the list after this append: every entry starts at zero.
-            line = self.zero_line(name, listed)
-            outer = self.outer_loop_for(listed)
+            line = self.d.flow.zero_line(name, listed)
+            outer = self.d.flow.outer_loop_for(listed)
             if outer is not None:
                 outer.inits.append(line)
-                self.hoisted[name] = id(outer)
+                self.d.hoisted[name] = id(outer)
             else:
-                self.out[-1].append(line)
-            self.state[name] = "fresh"
-            self.list_gradients.add(name)
-        if statement.origin != self.last_origin:
-            self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
-            self.last_origin = statement.origin
+                self.d.out[-1].append(line)
+            self.d.state[name] = "fresh"
+            self.d.list_gradients.add(name)
+        if statement.origin != self.d.last_origin:
+            self.d.out[-1].append(f"# backprop {self.d.fn.origins[statement.origin]}")
+            self.d.last_origin = statement.origin
         popped = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "pop", ast.Load()), [], [])
-        if self.reaches(statement.value):
-            self.backprop(statement.value, popped, ast.Name("__unused__", ast.Load()))
+        if self.d.reaches(statement.value):
+            self.d.backprop(statement.value, popped, ast.Name("__unused__", ast.Load()))
         else:
-            self.emit(ast.Expr(popped))  # a constant appended: its entry goes all the same
-        self.out[-1].append(_UNDO + listed)
+            self.d.emit(ast.Expr(popped))  # a constant appended: its entry goes all the same
+        self.d.out[-1].append(_UNDO + listed)
 
     def add_lists(self, name: str, gradient: ast.expr) -> None:
         """`dxs` plus another list gradient of the same list, entry by entry."""
         total = ast.parse(f"[old + new for old, new in zip({name}, _g)]", mode="eval").body
         total = ir.substitute(total, {"_g": gradient})
-        self.emit(ast.Assign([ast.Name(name, ast.Store())], total))
-        self.state[name] = "fresh"
+        self.d.emit(ast.Assign([ast.Name(name, ast.Store())], total))
+        self.d.state[name] = "fresh"
 
     def settle_undos(self, lines: list[str]) -> list[str]:
         """Each placeholder as `xs.pop()` where the backward reads `xs` from the

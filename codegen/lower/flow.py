@@ -9,86 +9,85 @@ copying the new value back, so the backward can tell the two apart.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.infer import lattice
 from codegen.infer.shapes import SCALAR
-from codegen.lower.scatter import is_add_at
+from codegen.lower.scans import assigned_names, assignments, loop_targets
 from codegen.lower.stacks import appends
+
+if TYPE_CHECKING:
+    from codegen.lower.normalize import Normaliser
 
 
 class FlowLowering:
-    """Control-flow statements for `Normaliser` (which provides the rest)."""
+    """Control-flow statements, lowered into the body and tables of a `Normaliser`."""
 
-    # Provided by Normaliser; declared for the type checker.
-    env: dict[str, str]
-    active: set[str]
-    body: list[ir.Statement]
-    blocks: list[list[ir.Statement]]
-    loops: list[ir.Loop]
-    guards: list[ast.expr]  # tests and ranges the backward evaluates again
-    forward: bool
-    activate_list: Callable[[str], None]
+    def __init__(self, n: Normaliser) -> None:
+        self.n = n  # the lowering whose env, body and tables the control flow edits
 
     # ---- blocks -----------------------------------------------------------------
     def block(self, statements: Sequence[ast.stmt], prefix: str) -> list[ir.Statement]:
         """Lower `statements` into a new block and return it."""
-        outer = self.body
-        self.blocks.append(outer)
-        self.body = []
+        outer = self.n.body
+        self.n.blocks.append(outer)
+        self.n.body = []
         try:
             for statement in statements:
-                self.lower_statement(statement, prefix)  # type: ignore[attr-defined]
+                self.n.lower_statement(statement, prefix)
         finally:
-            self.blocks.pop()
-            inner, self.body = self.body, outer
+            self.n.blocks.pop()
+            inner, self.n.body = self.n.body, outer
         return inner
 
     def copy_stage(self, target: str, source: str, origin: int) -> ir.Statement:
         """`target = source`, differentiated when `source` is active."""
-        leaf = ir.Leaf(ast.Name(source, ast.Load()), source if source in self.active else None)
-        self.shapes.keys[target] = self.shapes.keys.get(source, source)  # type: ignore[attr-defined]
-        ranks = self.ranks.ranks  # type: ignore[attr-defined]
+        leaf = ir.Leaf(ast.Name(source, ast.Load()), source if source in self.n.active else None)
+        self.n.shapes.keys[target] = self.n.shapes.keys.get(source, source)
+        ranks = self.n.ranks.ranks
         if source in ranks:
             ranks[target] = ranks[source]
-        shapes = self.dims.shapes  # type: ignore[attr-defined]
+        shapes = self.n.dims.shapes
         if source in shapes:
             shapes[target] = shapes[source]
-        self.check.copy(target, source)  # type: ignore[attr-defined]
+        self.n.check.copy(target, source)
         if leaf.var is None:
-            if source in self.numbers:  # type: ignore[attr-defined]
-                self.numbers.add(target)  # type: ignore[attr-defined]
+            if source in self.n.numbers:
+                self.n.numbers.add(target)
             return ir.Plain(ast.Assign([ast.Name(target, ast.Store())], ast.Name(source, ast.Load())), origin)
-        self.active.add(target)
-        return ir.Stage(target, self.op("pos", [leaf], {}, ast.Name("__0__", ast.Load())), origin)  # type: ignore[attr-defined]
+        self.n.active.add(target)
+        return ir.Stage(target, self.n.op("pos", [leaf], {}, ast.Name("__0__", ast.Load())), origin)
 
     def flow_origin(self, text: str, prefix: str) -> int:
-        self.origins.append(prefix + text)  # type: ignore[attr-defined]
-        return len(self.origins) - 1  # type: ignore[attr-defined]
+        self.n.origins.append(prefix + text)
+        return len(self.n.origins) - 1
 
     # ---- if ---------------------------------------------------------------------
     def if_statement(self, node: ast.If, prefix: str) -> None:
-        code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
+        code = self.n.info.code(node.test).strip()
         origin = self.flow_origin(f"if {code}:", prefix)
-        test = self.to_ast(node.test)  # type: ignore[attr-defined]
-        before = dict(self.env)
+        test = self.n.copies.to_ast(node.test)
+        before = dict(self.n.env)
         # The backward evaluates the test again: what it reads must not be rebound.
-        self.guards.append(test)
+        self.n.guards.append(test)
         try:
             then_block, else_block, then_env, else_env = self.branches(node, prefix, before)
         finally:
-            self.guards.pop()
-        later = self.read_after(node) if not self.loops else None  # type: ignore[attr-defined]
+            self.n.guards.pop()
+        later = self.read_after(node) if not self.n.loops else None
         for name in sorted(set(then_env) | set(else_env)):
             then_var, else_var = then_env.get(name), else_env.get(name)
             if then_var is None or else_var is None:
                 # Bound on one way through only: read later only where that way was
                 # taken (Python raises otherwise), it is that branch's value.
-                self.env[name] = then_var or else_var  # type: ignore[assignment]
+                bound = then_var or else_var
+                assert bound is not None
+                self.n.env[name] = bound
                 continue  # bound in one branch only: unbound after the other
             if then_var == else_var:
-                self.env[name] = then_var
+                self.n.env[name] = then_var
                 continue
             if later is not None and name not in later:
                 continue  # never read again: no merge (its copy could read an unbound name)
@@ -105,14 +104,14 @@ class FlowLowering:
                     facts = self.facts(merged)
                     block.append(self.copy_stage(merged, var, origin))
                     self.keep_agreed(merged, facts)
-            if then_var in self.active or else_var in self.active:
-                self.active.add(merged)
-            self.env[name] = merged
-        self.body.append(ir.If(test, then_block, else_block, origin))
+            if then_var in self.n.active or else_var in self.n.active:
+                self.n.active.add(merged)
+            self.n.env[name] = merged
+        self.n.body.append(ir.If(test, then_block, else_block, origin))
 
     def read_after(self, node: ast.stmt) -> set[str] | None:
         """The names the enclosing function reads after `node` (None if unknown)."""
-        info = self.info  # type: ignore[attr-defined]
+        info = self.n.info
         end = node.end_lineno
         if end is None:
             return None
@@ -132,44 +131,44 @@ class FlowLowering:
         self, node: ast.If, prefix: str, before: dict[str, str]
     ) -> tuple[list[ir.Statement], list[ir.Statement], dict[str, str], dict[str, str]]:
         then_block = self.block(node.body, prefix)
-        then_env = self.env
-        self.env = dict(before)
+        then_env = self.n.env
+        self.n.env = dict(before)
         else_block = self.block(node.orelse, prefix) if node.orelse else []
-        else_env = self.env
-        self.env = dict(before)
+        else_env = self.n.env
+        self.n.env = dict(before)
         return then_block, else_block, then_env, else_env
 
     def facts(self, name: str) -> tuple[object, ...]:
         """What the tables say of `name`: its shape key, rank, shape and number-ness."""
-        keys, ranks, shapes = self.shapes.keys, self.ranks.ranks, self.dims.shapes  # type: ignore[attr-defined]
-        return keys.get(name, name), ranks.get(name), shapes.get(name), name in self.numbers  # type: ignore[attr-defined]
+        keys, ranks, shapes = self.n.shapes.keys, self.n.ranks.ranks, self.n.dims.shapes
+        return keys.get(name, name), ranks.get(name), shapes.get(name), name in self.n.numbers
 
     def keep_agreed(self, name: str, other: tuple[object, ...]) -> None:
         """Forget each fact of `name` that `other` (the other branch's) contradicts."""
         key, rank, shape, number = self.facts(name)
         if key != other[0]:
-            self.shapes.keys[name] = name  # type: ignore[attr-defined]
+            self.n.shapes.keys[name] = name
         if rank != other[1]:
-            self.ranks.ranks.pop(name, None)  # type: ignore[attr-defined]
+            self.n.ranks.ranks.pop(name, None)
         if shape != other[2]:
-            self.dims.shapes.pop(name, None)  # type: ignore[attr-defined]
+            self.n.dims.shapes.pop(name, None)
         if number != other[3]:
-            self.numbers.discard(name)  # type: ignore[attr-defined]
+            self.n.numbers.discard(name)
 
     def carry_facts(self, old: str, new: str) -> None:
         """What is known of `old` now holds for `new`, its merged name."""
-        if old in self.active:
-            self.active.add(new)
-        keys = self.shapes.keys  # type: ignore[attr-defined]
+        if old in self.n.active:
+            self.n.active.add(new)
+        keys = self.n.shapes.keys
         if keys.get(new, new) != keys.get(old, old):
             keys[new] = new
-        shapes = self.dims.shapes  # type: ignore[attr-defined]
+        shapes = self.n.dims.shapes
         if shapes.get(new) != shapes.get(old):
             shapes.pop(new, None)
-        ranks = self.ranks.ranks  # type: ignore[attr-defined]
+        ranks = self.n.ranks.ranks
         if ranks.get(new) != ranks.get(old):
             ranks.pop(new, None)
-        numbers = self.numbers  # type: ignore[attr-defined]
+        numbers = self.n.numbers
         if (new in numbers) != (old in numbers):
             numbers.discard(new)
 
@@ -180,37 +179,37 @@ class FlowLowering:
         """Choose the carried names of a loop over `body` (binding `target`, the loop
         variable and its iterable, each iteration); returns them (source names)."""
         assigned = assigned_names(body)
-        carried = sorted(n for n in assigned if n in self.env)
-        appended = [(n, v) for n, v in appends(body) if n in self.env and n not in assigned]
+        carried = sorted(n for n in assigned if n in self.n.env)
+        appended = [(n, v) for n, v in appends(body) if n in self.n.env and n not in assigned]
         hot = self.loop_activity(body, carried, [target] if target is not None else [], appended)
-        if not self.forward:
+        if not self.n.forward:
             # A list a later iteration appends a differentiated value to holds them from the start.
             for name in sorted({n for n, _ in appended} & hot):
-                self.activate_list(self.env[name])
+                self.n.appending.activate_list(self.n.env[name])
         for name in carried:
-            entry = self.env[name]
+            entry = self.n.env[name]
             # Forward mode keeps no values for later: a loop may always reuse the name.
             # An inlined function's parameter stands for a caller's name: rebinding that
             # in place would change the caller's value (for its next call, say).
-            reuse = entry not in self.borrowed and (  # type: ignore[attr-defined]
-                self.forward  # type: ignore[attr-defined]
+            reuse = entry not in self.n.borrowed and (
+                self.n.forward
                 or (
                     not self.is_read(entry)
                     and not self.needs_own_value(entry)
-                    and not any(entry in loop.carried for loop in self.loops)
+                    and not any(entry in loop.carried for loop in self.n.loops)
                 )
             )
             if not reuse:
                 # The value before the loop is still needed: the loop gets its own name.
-                fresh = self.new_binding(self.names.fresh(name))  # type: ignore[attr-defined]
-                self.body.append(self.copy_stage(fresh, entry, origin))
+                fresh = self.n.staging.new_binding(self.n.names.fresh(name))
+                self.n.body.append(self.copy_stage(fresh, entry, origin))
                 entry = fresh
             if name in hot:
-                self.active.add(entry)
-                self.numbers.discard(entry)  # type: ignore[attr-defined]
+                self.n.active.add(entry)
+                self.n.numbers.discard(entry)
             # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)).
             self.forget_shape(name, entry)
-            self.env[name] = entry
+            self.n.env[name] = entry
         return carried
 
     def loop_activity(
@@ -228,23 +227,23 @@ class FlowLowering:
         bindings = assignments(body) + loop_targets(body) + own + list(appended)
         outer = carried + [n for n, _ in appended]
         placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in outer}
-        hot = {placeholder[n] for n in outer if self.env[n] in self.active}
-        saved_env, saved_active = self.env, self.active
+        hot = {placeholder[n] for n in outer if self.n.env[n] in self.n.active}
+        saved_env, saved_active = self.n.env, self.n.active
         try:
             while True:
-                self.env = {**saved_env, **placeholder}
-                self.active = saved_active | hot
-                grown = {placeholder[n] for n, value in bindings if self.is_active(value)}  # type: ignore[attr-defined]
+                self.n.env = {**saved_env, **placeholder}
+                self.n.active = saved_active | hot
+                grown = {placeholder[n] for n, value in bindings if self.n.activity.is_active(value)}
                 if grown <= hot:
                     return {n for n in outer if placeholder[n] in hot}
                 hot |= grown
         finally:
-            self.env, self.active = saved_env, saved_active
+            self.n.env, self.n.active = saved_env, saved_active
 
     def needs_own_value(self, name: str) -> bool:
         """Whether the backward of the statement defining `name` reads its value
         (exp's `out * g`): the loop must not overwrite it."""
-        for block in [*self.blocks, self.body]:  # type: ignore[attr-defined]
+        for block in [*self.n.blocks, self.n.body]:
             for statement in ir.walk(block):
                 if isinstance(statement, ir.Stage) and statement.target == name:
                     value = statement.value
@@ -254,10 +253,10 @@ class FlowLowering:
 
     def is_read(self, name: str) -> bool:
         """Whether a statement lowered so far, or an enclosing test, reads `name`."""
-        for guard in self.guards:
+        for guard in self.n.guards:
             if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(guard)):
                 return True
-        for block in [*self.blocks, self.body]:  # type: ignore[attr-defined]
+        for block in [*self.n.blocks, self.n.body]:
             for statement in ir.walk(block):
                 if name in reads(statement):
                     return True
@@ -265,95 +264,95 @@ class FlowLowering:
 
     def loop_epilogue(self, loop: ir.Loop, carried: list[str], entries: dict[str, str]) -> None:
         for name in carried:
-            final = self.env[name]
+            final = self.n.env[name]
             entry = entries[name]
             if final != entry:
                 loop.body.append(self.copy_stage(entry, final, loop.origin))
                 loop.copybacks += 1
                 self.forget_shape(name, entry)
             self.forget_sizes(name, entry)
-            self.env[name] = entry
+            self.n.env[name] = entry
 
     def forget_sizes(self, name: str, entry: str) -> None:
         """A carried name's sizes may change from one iteration to the next; the
         rank every binding of it has does not (`W @ h` of a vector h is a vector)."""
-        self.dims.shapes.pop(entry, None)  # type: ignore[attr-defined]
-        kind = self.every_binding(name)  # type: ignore[attr-defined]
+        self.n.dims.shapes.pop(entry, None)
+        kind = self.n.every_binding(name)
         if kind.what == lattice.ARRAY and kind.rank is not None or kind.what == lattice.SEQUENCE:
-            self.dims.shapes[entry] = (None,) * (kind.rank or 1)  # type: ignore[attr-defined]
+            self.n.dims.shapes[entry] = (None,) * (kind.rank or 1)
 
     def forget_shape(self, name: str, entry: str) -> None:
         """What a carried name's shape was before the loop no longer holds, unless
         the kinds prove the source name a number in every binding."""
         self.forget_sizes(name, entry)
-        if self.proved_number(name):  # type: ignore[attr-defined]
-            self.numbers.add(entry)  # type: ignore[attr-defined]
-            self.shapes.keys[entry] = SCALAR  # type: ignore[attr-defined]
-            self.ranks.ranks[entry] = 0  # type: ignore[attr-defined]
+        if self.n.proved_number(name):
+            self.n.numbers.add(entry)
+            self.n.shapes.keys[entry] = SCALAR
+            self.n.ranks.ranks[entry] = 0
             return
-        self.shapes.keys[entry] = entry  # type: ignore[attr-defined]
-        kind = self.every_binding(name)  # type: ignore[attr-defined]
+        self.n.shapes.keys[entry] = entry
+        kind = self.n.every_binding(name)
         if kind.what == lattice.ARRAY and kind.rank is not None or kind.what == lattice.SEQUENCE:
-            self.ranks.ranks[entry] = kind.rank or 1  # type: ignore[attr-defined]
+            self.n.ranks.ranks[entry] = kind.rank or 1
         else:
-            self.ranks.ranks.pop(entry, None)  # type: ignore[attr-defined]
+            self.n.ranks.ranks.pop(entry, None)
 
     def for_statement(self, node: ast.For | ast.AsyncFor, prefix: str) -> None:
         if node.orelse or isinstance(node, ast.AsyncFor):
-            raise self.fail(node, "for ... else and async for are not supported")  # type: ignore[attr-defined]
+            raise self.n.fail(node, "for ... else and async for are not supported")
         if not isinstance(node.target, ast.Name):
-            raise self.fail(node.target, "the loop variable must be a single name")  # type: ignore[attr-defined]
-        header = f"for {self.info.code(node.target).strip()} in {self.info.code(node.iter).strip()}:"  # type: ignore[attr-defined]
+            raise self.n.fail(node.target, "the loop variable must be a single name")
+        header = f"for {self.n.info.code(node.target).strip()} in {self.n.info.code(node.iter).strip()}:"
         origin = self.flow_origin(header, prefix)
         iterable = node.iter
         is_range = self.is_range(iterable)
-        if not is_range and self.is_active(iterable) and not isinstance(iterable, ast.Name):  # type: ignore[attr-defined]
-            raise self.fail(iterable, "loop over a named list or array, or over range(...)")  # type: ignore[attr-defined]
+        if not is_range and self.n.activity.is_active(iterable) and not isinstance(iterable, ast.Name):
+            raise self.n.fail(iterable, "loop over a named list or array, or over range(...)")
         if not is_range and isinstance(iterable, ast.Name) and iterable.id in assigned_names(node.body):
             # Python reads the iterable once: rebinding its name in the body changes no item.
-            items = self.new_binding(self.names.fresh(f"{iterable.id}_items"))  # type: ignore[attr-defined]
-            self.body.append(self.copy_stage(items, self.env[iterable.id], origin))
-            self.env[items] = items
+            items = self.n.staging.new_binding(self.n.names.fresh(f"{iterable.id}_items"))
+            self.n.body.append(self.copy_stage(items, self.n.env[iterable.id], origin))
+            self.n.env[items] = items
             iterable = ast.Name(items, ast.Load())
         if is_range:
-            iter_ast = self.to_ast(iterable)  # type: ignore[attr-defined]
+            iter_ast = self.n.copies.to_ast(iterable)
         else:
-            iter_ast = ast.parse(f"range(len({ast.unparse(self.to_ast(iterable))}))", mode="eval").body  # type: ignore[attr-defined]
-        self.guards.append(iter_ast)
+            iter_ast = ast.parse(f"range(len({ast.unparse(self.n.copies.to_ast(iterable))}))", mode="eval").body
+        self.n.guards.append(iter_ast)
         try:
             carried = self.loop_prelude(node.body, origin, (node.target.id, iterable))
         finally:
-            self.guards.pop()
-        entries = {n: self.env[n] for n in carried}
+            self.n.guards.pop()
+        entries = {n: self.n.env[n] for n in carried}
         counter_name = node.target.id if is_range else "i"
-        if is_range and self.forward and self.env.get(counter_name) == counter_name and counter_name not in self.active:  # type: ignore[attr-defined]
+        if is_range and self.n.forward and self.n.env.get(counter_name) == counter_name and counter_name not in self.n.active:
             var = counter_name  # run forwards only: an index keeps its name, as in Python
         else:
-            var = self.new_binding(self.names.fresh(counter_name) if counter_name in self.bound else counter_name)  # type: ignore[attr-defined]
-        self.ints.add(var)  # type: ignore[attr-defined]
-        self.numbers.add(var)  # type: ignore[attr-defined]
-        loop = ir.Loop(var, iter_ast, None, [], [self.env[n] for n in carried], origin)
-        self.loops.append(loop)
-        self.guards.append(iter_ast)
+            var = self.n.staging.new_binding(self.n.names.fresh(counter_name) if counter_name in self.n.bound else counter_name)
+        self.n.ints.add(var)
+        self.n.numbers.add(var)
+        loop = ir.Loop(var, iter_ast, None, [], [self.n.env[n] for n in carried], origin)
+        self.n.loops.append(loop)
+        self.n.guards.append(iter_ast)
         try:
             if is_range:
-                self.env[node.target.id] = var
+                self.n.env[node.target.id] = var
                 loop.body = self.block(node.body, prefix)
             else:
                 element = ast.Subscript(iterable, ast.Name(var, ast.Load()), ast.Load())
-                self.env[var] = var
+                self.n.env[var] = var
                 loop.body = self.element_block(node.target.id, element, node.body, prefix, origin)
         finally:
-            self.guards.pop()
-            self.loops.pop()
+            self.n.guards.pop()
+            self.n.loops.pop()
         self.loop_epilogue(loop, carried, entries)
-        self.body.append(loop)
+        self.n.body.append(loop)
 
     def is_range(self, iterable: ast.expr) -> bool:
         """`range(...)` or `reversed(range(...))` (a generated backward's loops)."""
         if not isinstance(iterable, ast.Call):
             return False
-        name = self.resolve(iterable.func)  # type: ignore[attr-defined]
+        name = self.n.resolve(iterable.func)
         if name == "reversed" and len(iterable.args) == 1 and not iterable.keywords:
             return self.is_range(iterable.args[0])
         return name == "range"
@@ -367,92 +366,37 @@ class FlowLowering:
         origin: int,
     ) -> list[ir.Statement]:
         """The body of `for name in xs:` as `name = xs[i]` followed by the body."""
-        outer = self.body
-        self.blocks.append(outer)
-        self.body = []
+        outer = self.n.body
+        self.n.blocks.append(outer)
+        self.n.body = []
         try:
-            self.assign(name, self.lower(element), origin)  # type: ignore[attr-defined]
+            self.n.assign(name, self.n.lower(element), origin)
             for statement in statements:
-                self.lower_statement(statement, prefix)  # type: ignore[attr-defined]
+                self.n.lower_statement(statement, prefix)
         finally:
-            self.blocks.pop()
-            inner, self.body = self.body, outer
+            self.n.blocks.pop()
+            inner, self.n.body = self.n.body, outer
         return inner
 
     def while_statement(self, node: ast.While, prefix: str) -> None:
         if node.orelse:
-            raise self.fail(node, "while ... else is not supported")  # type: ignore[attr-defined]
-        code = self.info.code(node.test).strip()  # type: ignore[attr-defined]
+            raise self.n.fail(node, "while ... else is not supported")
+        code = self.n.info.code(node.test).strip()
         origin = self.flow_origin(f"while {code}:", prefix)
         carried = self.loop_prelude(node.body, origin)
-        entries = {n: self.env[n] for n in carried}
-        test = self.to_ast(node.test, hoist=False)  # type: ignore[attr-defined]  # drawn anew each time
-        counter = self.new_binding(self.names.fresh("steps"))  # type: ignore[attr-defined]
-        self.ints.add(counter)  # type: ignore[attr-defined]
-        self.numbers.add(counter)  # type: ignore[attr-defined]
-        loop = ir.Loop(None, None, test, [], [self.env[n] for n in carried], origin, counter)
-        self.loops.append(loop)
+        entries = {n: self.n.env[n] for n in carried}
+        test = self.n.copies.to_ast(node.test, hoist=False)  # drawn anew each time
+        counter = self.n.staging.new_binding(self.n.names.fresh("steps"))
+        self.n.ints.add(counter)
+        self.n.numbers.add(counter)
+        loop = ir.Loop(None, None, test, [], [self.n.env[n] for n in carried], origin, counter)
+        self.n.loops.append(loop)
         try:
             loop.body = self.block(node.body, prefix)
         finally:
-            self.loops.pop()
+            self.n.loops.pop()
         self.loop_epilogue(loop, carried, entries)
-        self.body.append(loop)
-
-
-def assigned_names(body: list[ast.stmt]) -> set[str]:
-    """Names statements bind anywhere inside, loop targets included."""
-    return {name for name, _ in assignments(body)} | {name for name, _ in loop_targets(body)}
-
-
-def preorder(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node inside `body`, parents before children, in source order."""
-    found: list[ast.AST] = []
-    pending: list[ast.AST] = list(reversed(body))
-    while pending:
-        node = pending.pop()
-        found.append(node)
-        pending.extend(reversed(list(ast.iter_child_nodes(node))))
-    return found
-
-
-def loop_targets(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
-    """(name, iterable) for every `for name in iterable:` inside `body`."""
-    return [
-        (n.target.id, n.iter)
-        for n in preorder(body)
-        if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name)
-    ]
-
-
-def assignments(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
-    """(name, value) for every binding of a name inside `body`; `x += v` gives
-    (x, x + v), a tuple binding gives each name the whole right-hand side."""
-    found: list[tuple[str, ast.expr]] = []
-    for n in preorder(body):
-        if isinstance(n, ast.Assign):
-            for target in n.targets:
-                found += [(name, n.value) for name in _target_names(target)]
-        elif isinstance(n, ast.AugAssign):
-            found += [(name, ast.BinOp(n.target, ast.Add(), n.value)) for name in _target_names(n.target)]
-        elif is_add_at(n):  # np.add.at(a, index, v) binds a new value of a: a plus v
-            assert isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
-            if len(n.value.args) == 3 and isinstance(n.value.args[0], ast.Name):
-                array, _, values = n.value.args
-                found.append((array.id, ast.BinOp(array, ast.Add(), values)))
-    return found
-
-
-def _target_names(node: ast.expr) -> list[str]:
-    if isinstance(node, ast.Name):
-        return [node.id]
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return [n for e in node.elts for n in _target_names(e)]
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-        return [node.value.id]
-    if isinstance(node, ast.Starred):
-        return _target_names(node.value)
-    return []
+        self.n.body.append(loop)
 
 
 def reads(statement: ir.Statement) -> set[str]:

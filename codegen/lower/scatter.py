@@ -12,9 +12,13 @@ both writes); its tangent is `np.add.at` of the tangents.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.ad.rules import RULES
+
+if TYPE_CHECKING:
+    from codegen.lower.normalize import Normaliser
 
 
 def is_add_at(node: ast.AST) -> bool:
@@ -37,44 +41,34 @@ def statement_lines(target: str, op: ir.Op) -> list[str]:
     return [f"{target} = {old}.copy()", scatter]
 
 
-class ScatterLowering:
-    """`np.add.at` for `Normaliser` (which provides the rest)."""
-
-    env: dict[str, str]
-    active: set[str]
-    param_names: set[str]
-    body: list[ir.Statement]
-
-    def add_at_statement(self, node: ast.Expr, origin: int) -> None:
-        call = node.value
-        assert isinstance(call, ast.Call)
-        if self.resolve(call.func) != "numpy.add.at":  # type: ignore[attr-defined]
-            raise self.fail(call, "expression statements are not supported (only np.add.at)")  # type: ignore[attr-defined]
-        if len(call.args) != 3 or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
-            raise self.fail(call, "np.add.at takes three arguments: the array, the indices and the values")  # type: ignore[attr-defined]
-        array, indices, values = call.args
-        if not isinstance(array, ast.Name) or array.id not in self.env:
-            raise self.fail(array, "np.add.at is only supported on a named array")  # type: ignore[attr-defined]
-        name = array.id
-        old = self.env[name]
-        index = self.to_ast(indices)  # type: ignore[attr-defined]  # positions: no gradient flows through them
-        value = self.lower(values)  # type: ignore[attr-defined]
-        if old not in self.active and not _active(value):
-            if old in self.param_names:  # the caller's array stays intact
-                self.assign(name, ir.Leaf(ast.parse(f"{old}.copy()", mode="eval").body), origin)  # type: ignore[attr-defined]
-            scatter = ast.Call(self.to_ast(call.func), [ast.Name(self.env[name], ast.Load()), index, ir.render(value)], [])  # type: ignore[attr-defined]
-            self.body.append(ir.Plain(ast.Expr(scatter), origin))
-            return
-        if isinstance(value, ir.Op):
-            value = self.stage_children(value, origin)  # type: ignore[attr-defined]
-            temp = self.new_temp(f"{name}_added")  # type: ignore[attr-defined]
-            self.emit_stage(temp, value, origin)  # type: ignore[attr-defined]
-            value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
-        base = ir.Leaf(ast.Name(old, ast.Load()), old if old in self.active else None)
-        op = ir.Op(RULES["add.at"], [base, value], {"index": index}, self.to_ast(call.func))  # type: ignore[attr-defined]
-        new = self.new_binding(name)  # type: ignore[attr-defined]
-        self.env[name] = new
-        self.emit_stage(new, op, origin)  # type: ignore[attr-defined]
+def add_at_statement(n: Normaliser, node: ast.Expr, origin: int) -> None:
+    """`np.add.at(a, index, v)` lowered by `n`: a new value of `a`."""
+    call = node.value
+    assert isinstance(call, ast.Call)
+    if n.resolve(call.func) != "numpy.add.at":
+        raise n.fail(call, "expression statements are not supported (only np.add.at)")
+    if len(call.args) != 3 or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+        raise n.fail(call, "np.add.at takes three arguments: the array, the indices and the values")
+    array, indices, values = call.args
+    if not isinstance(array, ast.Name) or array.id not in n.env:
+        raise n.fail(array, "np.add.at is only supported on a named array")
+    name = array.id
+    old = n.env[name]
+    index = n.copies.to_ast(indices)  # positions: no gradient flows through them
+    value = n.lower(values)
+    if old not in n.active and not _active(value):
+        if old in n.param_names:  # the caller's array stays intact
+            n.assign(name, ir.Leaf(ast.parse(f"{old}.copy()", mode="eval").body), origin)
+        scatter = ast.Call(n.copies.to_ast(call.func), [ast.Name(n.env[name], ast.Load()), index, ir.render(value)], [])
+        n.body.append(ir.Plain(ast.Expr(scatter), origin))
+        return
+    if isinstance(value, ir.Op):
+        value = n.staging.named(value, origin, f"{name}_added")
+    base = ir.Leaf(ast.Name(old, ast.Load()), old if old in n.active else None)
+    op = ir.Op(RULES["add.at"], [base, value], {"index": index}, n.copies.to_ast(call.func))
+    new = n.staging.new_binding(name)
+    n.env[name] = new
+    n.staging.emit_stage(new, op, origin)
 
 
 def _active(node: ir.Node) -> bool:

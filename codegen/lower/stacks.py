@@ -14,13 +14,13 @@ function, which reads it as `np.array(out)`).
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.ad.rules import RULES, Rule
-from codegen.errors import CodegenError
-from codegen.infer.lattice import Kind
-from codegen.read.parse import ModuleInfo
+
+if TYPE_CHECKING:
+    from codegen.lower.normalize import Normaliser
 
 # `xs.pop()`: linear, its tangent is the tangent list's own pop.
 POP = Rule("list.pop", ("xs",), (ast.Name("g", ast.Load()),), kind="other")
@@ -62,63 +62,42 @@ def is_append(node: ast.AST) -> bool:
 
 
 class StackLowering:
-    """`append` and `pop` for `Normaliser` (which provides the rest)."""
+    """`append` and `pop`, lowered into the body and tables of a `Normaliser`."""
 
-    env: dict[str, str]
-    active: set[str]
-    stacks: set[str]
-    lists: set[str]
-    param_names: set[str]
-    forward: bool
-    loops: list[ir.Loop]
-    body: list[ir.Statement]
-    arrays: bool
-    info: ModuleInfo
-    fail: Callable[[ast.AST, str], CodegenError]
-    lower: Callable[[ast.expr], ir.Node]
-    stage_children: Callable[[ir.Node, int], ir.Node]
-    new_temp: Callable[[str], str]
-    emit_stage: Callable[[str, ir.Node, int], None]
-    is_read: Callable[[str], bool]
-    is_active: Callable[[ast.AST], bool]
-    kind: Callable[[ast.AST], Kind]
-    static: Callable[..., ast.expr]
-    to_ast: Callable[..., ast.expr]
+    def __init__(self, n: Normaliser) -> None:
+        self.n = n  # the lowering whose env, body and tables the appends edit
 
     def activate_list(self, listed: str) -> None:
         """`listed` holds differentiated values: its gradient is a list of them."""
-        self.active.add(listed)
-        self.stacks.add(listed)
-        if not self.forward:
-            self.lists.add(listed)
+        self.n.active.add(listed)
+        self.n.stacks.add(listed)
+        if not self.n.forward:
+            self.n.lists.add(listed)
 
     def append_statement(self, node: ast.Expr, origin: int) -> None:
         call = node.value
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         assert isinstance(call.func.value, ast.Name)
         name = call.func.value.id
-        listed = self.env.get(name)
+        listed = self.n.env.get(name)
         if listed is None:
-            raise self.fail(call.func.value, f"append to an unknown list {name!r}: start it first ({name} = [])")
+            raise self.n.fail(call.func.value, f"append to an unknown list {name!r}: start it first ({name} = [])")
         if len(call.args) != 1 or call.keywords or isinstance(call.args[0], ast.Starred):
-            raise self.fail(call, "append takes one value")
-        if not self.forward and listed in self.param_names:
+            raise self.n.fail(call, "append takes one value")
+        if not self.n.forward and listed in self.n.param_names:
             message = f"appending to the parameter {name} would change the caller's list: append to a new list (ys = [])"
-            raise self.fail(call, message)
-        value = self.lower(call.args[0])
+            raise self.n.fail(call, message)
+        value = self.n.lower(call.args[0])
         if isinstance(value, ir.Op):
-            value = self.stage_children(value, origin)
-            temp = self.new_temp(f"{listed}_item")
-            self.emit_stage(temp, value, origin)
-            value = ir.Leaf(ast.Name(temp, ast.Load()), temp)
-        if value.var is not None and listed not in self.stacks:
+            value = self.n.staging.named(value, origin, f"{listed}_item")
+        if value.var is not None and listed not in self.n.stacks:
             # Read so far, it held constants; but a read in a loop is read again in the
             # next iteration, after this append (reverse mode sees the loops' appends first).
-            if (self.forward or self.loops) and listed not in self.active and self.is_read(listed):
+            if (self.n.forward or self.n.loops) and listed not in self.n.active and self.n.flow.is_read(listed):
                 message = f"{name} is read before a differentiated value is appended to it"
-                raise self.fail(call, f"{message}: append to it where it is built, not in a function it is passed to")
+                raise self.n.fail(call, f"{message}: append to it where it is built, not in a function it is passed to")
             self.activate_list(listed)
-        self.body.append(ir.Append(listed, value, origin))
+        self.n.body.append(ir.Append(listed, value, origin))
 
     def whole_list(self, node: ast.Call, name: str) -> ir.Node | None:
         """`np.array(xs)`, `np.stack(xs, axis=1)`, `sum(xs)` of a list of appended
@@ -131,29 +110,29 @@ class StackLowering:
         rule = RULES[row]
         statics: dict[str, ast.expr] = {}
         keys = [k for k, _ in rule.keywords]
-        label = self.info.code(node.func).strip()
+        label = self.n.info.code(node.func).strip()
         if row == "list.sum":
-            if len(node.args) > 2 or node.keywords or len(node.args) == 2 and self.is_active(node.args[1]):
-                raise self.fail(node, "sum of a list built with append takes a constant start only")
-            if self.kind(node).is_number or not self.arrays:
+            if len(node.args) > 2 or node.keywords or len(node.args) == 2 and self.n.activity.is_active(node.args[1]):
+                raise self.n.fail(node, "sum of a list built with append takes a constant start only")
+            if self.n.kind(node).is_number or not self.n.arrays:
                 rule = RULES["list.sum"]
             else:
                 rule = RULES["numpy.list.sum"]
         else:
             for key, expr in zip(keys, node.args[1:]):
-                statics[key] = self.static(expr, label)
+                statics[key] = self.n.calls.static(expr, label)
             for keyword in node.keywords:
                 if keyword.arg not in keys:
-                    raise self.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
-                statics[keyword.arg] = self.static(keyword.value, label, keyword)
+                    raise self.n.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
+                statics[keyword.arg] = self.n.calls.static(keyword.value, label, keyword)
         leaf = self.stack_leaf(node.args[0])
         op = ir.Op(rule, [leaf], statics, ast.Constant(None))
         try:
             ir.templates(op)
         except ValueError as exc:
-            raise self.fail(node, f"{label}: {exc}")
+            raise self.n.fail(node, f"{label}: {exc}")
         shell = ast.Call(node.func, [ast.Name("__0__", ast.Load()), *node.args[1:]], node.keywords)
-        spelling = self.to_ast(shell)
+        spelling = self.n.copies.to_ast(shell)
         assert isinstance(spelling, ast.Call)
         op.spelling = spelling
         return op
@@ -161,7 +140,7 @@ class StackLowering:
     def as_array(self, expr: ast.expr) -> ir.Node | None:
         """A list of appended values passed to another numpy function (`np.sum(xs)`),
         which reads it as `np.array(xs)`: that conversion, differentiated."""
-        numpy = self.info.module_alias("numpy")
+        numpy = self.n.info.module_alias("numpy")
         if numpy is None or not self.is_stack(expr):
             return None
         spelling = ast.Call(ast.Attribute(ast.Name(numpy, ast.Load()), "array", ast.Load()), [ast.Name("__0__", ast.Load())], [])
@@ -169,21 +148,21 @@ class StackLowering:
 
     def is_stack(self, expr: ast.expr) -> bool:
         """Whether `expr` names a list that differentiated values are appended to."""
-        return isinstance(expr, ast.Name) and self.env.get(expr.id) in self.stacks
+        return isinstance(expr, ast.Name) and self.n.env.get(expr.id) in self.n.stacks
 
     def stack_leaf(self, expr: ast.expr) -> ir.Leaf:
         assert isinstance(expr, ast.Name)
-        var = self.env[expr.id]
+        var = self.n.env[expr.id]
         return ir.Leaf(ast.Name(var, ast.Load()), var)
 
     def pop_call(self, node: ast.Call) -> ir.Node:
         func = node.func
         assert isinstance(func, ast.Attribute)
-        listed = self.env.get(func.value.id) if isinstance(func.value, ast.Name) else None
-        if listed is None or listed not in self.stacks:
-            raise self.fail(node, "pop is only supported on a named list of differentiated values")
+        listed = self.n.env.get(func.value.id) if isinstance(func.value, ast.Name) else None
+        if listed is None or listed not in self.n.stacks:
+            raise self.n.fail(node, "pop is only supported on a named list of differentiated values")
         if node.args or node.keywords:
-            raise self.fail(node, "only pop() of the last element is supported")
+            raise self.n.fail(node, "only pop() of the last element is supported")
         leaf = ir.Leaf(ast.Name(listed, ast.Load()), listed)
         spelling = ast.Call(ast.Attribute(ast.Name("__0__", ast.Load()), "pop", ast.Load()), [], [])
         return ir.Op(POP, [leaf], {}, spelling)
