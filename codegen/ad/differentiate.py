@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from codegen import ir, unparse
 from codegen.ad import operations
-from codegen.ad.masks import masked_once
+from codegen.ad.masks import masked_once, where_index
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
@@ -103,6 +103,7 @@ class Differentiator(FlowReversal, ListReversal):
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
         self.list_gradients: set[str] = set()  # gradients built as Python lists
         self.useful = useful_variables(fn)
+        self.block_of, self.reads = where_index(fn)  # see masks.py
         self.out: list[list[str]] = [self.result.lines]
         self.loops: list[LoopContext] = []
         self.grad_vars: dict[str, str] = {}
