@@ -19,6 +19,7 @@ from codegen.ad.masks import masked_once, where_index
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
+from codegen.ad.rules_lists import ROWS as LIST_ROWS
 from codegen.emit import helpers
 from codegen.infer.bindings import number_index
 from codegen.infer.dims import Dims
@@ -94,8 +95,9 @@ def _active_leaves(node: ir.Node) -> set[str]:
 class Differentiator(FlowReversal, ListReversal):
     """Builds the backward lines of one normalised function."""
 
-    def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
+    def __init__(self, fn: ir.Function, modules: dict[str, str], loop_lists: bool = False) -> None:
         self.fn = fn
+        self.loop_lists = loop_lists  # list gradients built by appends (see reverse_lists)
         self.names = fn.names
         self.modules = modules  # "math"/"np"/helpers -> the local spelling
         self.result = Backward(spellings=modules)
@@ -445,6 +447,9 @@ class Differentiator(FlowReversal, ListReversal):
             return
         if node.rule.name == "numpy.where" and shaped is None and masked_once(self, node, gradient):
             return
+        if self.loop_lists and node.rule.name in LIST_ROWS:
+            self.rows_looped(node, gradient)
+            return
         shaped = shaped or node
         for i in node.rule.operand_order(len(node.args)):
             arg = node.args[i]
@@ -749,8 +754,10 @@ def _mentions(tree: ast.AST, name: str) -> bool:
     return name in cached[1]
 
 
-def differentiate(fn: ir.Function, modules: dict[str, str]) -> Backward:
-    return Differentiator(fn, modules).run()
+def differentiate(fn: ir.Function, modules: dict[str, str], loop_lists: bool = False) -> Backward:
+    """The backward of `fn`; `loop_lists`: list gradients built as forward mode
+    follows them (Hessian-vector products)."""
+    return Differentiator(fn, modules, loop_lists).run()
 
 
 def zeros_like(value: ast.expr, np_name: str) -> ast.expr:

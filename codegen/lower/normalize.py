@@ -915,6 +915,8 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
                 self.ints.add(target)
             if self.is_mask(lowered.expr):
                 self.masks.add(target)
+            if self.forward and _is_list(lowered.expr):
+                self.lists.add(target)  # `[0.0] * len(xs)`: a tangent written into it is a list too
             if lowered.number or self.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
@@ -960,6 +962,8 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
         new = self.new_binding(name)
         self.env[name] = new
+        if old in self.stacks or self.forward and old in self.lists:
+            self.activate_list(new)  # `dxs[-1] = ...` in a backward read again: a list, its tangent one too
         self.emit_stage(new, op, origin)
 
     def origin(self, statement: ast.AST, prefix: str = "") -> int:
@@ -1384,6 +1388,11 @@ def _clone_node(node: ir.Node) -> ir.Node:
         return ir.Leaf(ir.clone(node.expr), node.var, ir.clone(node.index), node.basic, node.number)
     keywords = {k: ir.clone(v) for k, v in node.keywords.items()}
     return ir.Op(node.rule, [_clone_node(a) for a in node.args], keywords, ir.clone(node.spelling))
+
+
+def _is_list(expr: ast.expr) -> bool:
+    """`[...]` or `[...] * n`."""
+    return isinstance(expr, ast.List) or isinstance(expr, ast.BinOp) and isinstance(expr.left, ast.List)
 
 
 def _bound_names(statement: ast.stmt) -> list[str]:
