@@ -39,9 +39,11 @@ tie, and the last of three attempts at a point passes floats only.) The body has
 - reassignment, `+=` and friends, tuple unpacking, fan-out, item assignment
   (`t[1:] = v`, `t[0] += v`, `t[[0, 0, 1]] += v` with a repeated index) into
   `np.zeros`/`zeros_like`/`ones_like` arrays,
-  shape arithmetic (`n1 = x.shape[1]`, `len(x)`), a call to a helper function;
+  shape arithmetic (`n1 = x.shape[1]`, `len(x)`), a call to a helper function
+  (a private one defined inside `f` in half the modules);
 - in a third of the modules `if`/`elif`/`else` on scalar tests, `for` over
-  `range()`, over the rows of an array or the numbers of a list, and `while`,
+  `range()`, over the rows of an array (alone, with `enumerate`, or `zip`ped with
+  another array's rows or a list) or the numbers of a list, and `while`,
   nested two deep; values merged across branches (`if c: h = a` / `else: h = b`,
   or `h = a` / `if c: h = b`, where `a` and `b` have shapes that differ and
   broadcast), and carried by loops whose shape grows by broadcasting (`t = 0.0`,

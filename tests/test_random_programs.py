@@ -15,8 +15,9 @@ module is called with the generators seeded, `tests.support.seeded`, so its
 forward, its central differences and its backward see the same draws, and a
 backward that drew again would fail), and one or several return values. A third of the
 modules also branch and loop: `if`/`elif`/`else` on values that are never
-differentiated, `for` over `range()` and over a list parameter, `while`, nested
-two deep. Local names are drawn from a pool that deliberately contains the names
+differentiated, `for` over `range()` and over a list parameter (its items alone,
+`enumerate(v)`, or `zip(v, ...)` beside a constant list, `v` or its positions),
+`while`, nested two deep. A fifth of the modules define a helper inside `f`. Local names are drawn from a pool that deliberately contains the names
 codegen itself generates (`dx`, `out`, `dout`, `x_1`, `tanh_a`, ...).
 
 A third of the modules also `import numpy as np`: unused, or used by a function
