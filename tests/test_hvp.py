@@ -226,6 +226,16 @@ def read_back(x, n):
         else:
             xs.append(xs[-1] ** 2 + 0.1 * xs[0])
     return np.sum(np.asarray(xs) ** 2) + np.sum(xs[1] * xs[-1])
+
+
+def windowed(x, w, k):
+    def _window(i, n):
+        return np.sum(x[i:i + n] * w)
+
+    out = []
+    for i in range(len(x) - k + 1):
+        out.append(_window(i, k))
+    return np.sum(np.tanh(np.array(out)))
 '''
 APPENDED_CALLS = {
     "conv1d": [(np.array([0.3, -1.2, 0.8, 0.5, -0.4, 1.1]), np.array([0.7, -0.2, 0.4]))],
@@ -233,6 +243,7 @@ APPENDED_CALLS = {
     "joined": [(np.array([0.3, -0.6, 0.9]), np.array([0.5, -1.1, 0.8]))],
     "summed": [(np.array([0.3, -0.6, 0.9]), [0.5, -1.1, 0.8])],
     "read_back": [(np.array([0.3, -0.6, 0.9]), 4), (0.7, 3)],
+    "windowed": [(np.array([0.3, -0.5, 0.9, 1.2, -0.7]), np.array([0.4, -0.8, 0.2]), 3)],
 }
 
 
