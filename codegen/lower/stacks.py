@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from codegen import ir
 from codegen.ad.rules import RULES, Rule
-from codegen.ad.rules_lists import ROWS
+from codegen.ad.rules_lists import ROWS as ROWS
 from codegen.errors import CodegenError
 from codegen.infer.lattice import Kind
 from codegen.read.parse import ModuleInfo
