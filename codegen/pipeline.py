@@ -21,7 +21,6 @@ from codegen.emit.wrap import wrap
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
 from codegen.infer import kinds
 from codegen.lower.normalize import normalise
-from codegen.lower.stacks import is_append
 from codegen.naming import identifiers
 from codegen.options import Options
 from codegen.read import parse, shadowing, validate
@@ -54,10 +53,10 @@ class InnerPass:
 class Variant:
     """How the HVP's first pass differs from a user's reverse mode: the backward
     that forward mode reads keeps list gradients as element stores (`dw[0] = ...`),
-    and has no list built with append (forward mode cannot follow its list gradient)."""
+    and builds the gradient of a list built with append one append at a time."""
 
     list_literals: bool = True
-    appended_lists: bool = True
+    list_loops: bool = False
     in_place: bool = True  # item writes without the copy nothing else needs (differentiated again, they alias)
 
 
@@ -114,10 +113,7 @@ def build(
             mode = ForwardMode(fn, _spellings(modules, fn), wanted, options.assert_shapes, takes, upstream)
             results.append((fn, _forward(mode, info)))
             continue
-        if fn.stacks and not variant.appended_lists:
-            _refuse_appends(info, info.functions[name], collector)
-            continue
-        results.append((fn, differentiate(fn, _spellings(modules, fn))))
+        results.append((fn, differentiate(fn, _spellings(modules, fn), variant.list_loops)))
         results[-1][1].list_literals = variant.list_literals
         results[-1][1].in_place = variant.in_place
         if options.assert_shapes and fn.annotated:
@@ -142,7 +138,7 @@ def build(
 def _hvp(source: str, filename: str, options: Options, dump_stages: StageDump | None) -> Generated:
     """Hessian-vector products: forward mode over the generated (fused) backward."""
     plain = replace(options, mode="reverse", style="fused", return_value=False, assert_shapes=False)
-    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False, appended_lists=False, in_place=False))
+    reverse = build(source, filename, plain, dump_stages, variant=Variant(list_literals=False, list_loops=True, in_place=False))
     backward_module = reverse.code
     inner = replace(
         options,
@@ -175,14 +171,6 @@ def _borrow_rules(info: parse.ModuleInfo, user: parse.ModuleInfo) -> None:
     # The output imports from the user's module what it calls (Backward.user_imports).
     stem = info.filename.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
     info.imports = [line for line in info.imports if not line.startswith(f"from {stem} import ")]
-
-
-def _refuse_appends(info: parse.ModuleInfo, function: parse.Function, collector: Collector) -> None:
-    """A problem at the first `xs.append(v)` of `function` (Hessian-vector products)."""
-    first = next((node for node in ast.walk(function) if is_append(node)), function)  # or in a helper it calls
-    line, column = info.position(first)
-    message = "Hessian-vector products of a list built with append are not supported: preallocate an array"
-    collector.add(line, column, f"{message} (out = np.zeros(n), then out[i] = v)")
 
 
 def _reverse_differentiable(

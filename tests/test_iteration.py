@@ -66,6 +66,18 @@ def shortest(xs, ws):
     for x, w in zip(xs, ws):
         s += x * math.exp(w)
     return s
+
+
+def rebound_enumerate(W):
+    for i, row in enumerate(W):
+        W = W + np.tanh(row) * (i + 1)
+    return np.sum(W ** 2)
+
+
+def rebound_zip(xs, ws):
+    for x, w in zip(xs, ws * 2):
+        ws = np.tanh(ws) + x * w
+    return np.sum(ws ** 2)
 '''
 
 RNG = np.random.default_rng(0)
@@ -78,6 +90,10 @@ CASES: dict[str, list[list[Any]]] = {
     "rows": [[RNG.normal(size=(3, 4)), RNG.normal(size=3)]],
     "nested": [[[1.0, 2.0], [0.5, 0.25], [2.0, -1.0]]],
     "shortest": [[[1.0, 2.0, 3.0], [0.5, 0.25]], [[0.5], [0.1, 0.2, 0.3]]],
+    # Found by the random numpy programs: the loop iterates over what its iterable
+    # was when the loop began, not over the name rebound in its body.
+    "rebound_enumerate": [[RNG.normal(size=(3, 3))], [RNG.normal(size=(2, 2))]],
+    "rebound_zip": [[[0.5, -0.3], RNG.normal(size=2)]],
 }  # fmt: skip
 
 

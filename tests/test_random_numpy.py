@@ -39,9 +39,11 @@ tie, and the last of three attempts at a point passes floats only.) The body has
 - reassignment, `+=` and friends, tuple unpacking, fan-out, item assignment
   (`t[1:] = v`, `t[0] += v`, `t[[0, 0, 1]] += v` with a repeated index) into
   `np.zeros`/`zeros_like`/`ones_like` arrays,
-  shape arithmetic (`n1 = x.shape[1]`, `len(x)`), a call to a helper function;
+  shape arithmetic (`n1 = x.shape[1]`, `len(x)`), a call to a helper function
+  (a private one defined inside `f` in half the modules);
 - in a third of the modules `if`/`elif`/`else` on scalar tests, `for` over
-  `range()`, over the rows of an array or the numbers of a list, and `while`,
+  `range()`, over the rows of an array (alone, with `enumerate`, or `zip`ped with
+  another array's rows or a list) or the numbers of a list, and `while`,
   nested two deep; values merged across branches (`if c: h = a` / `else: h = b`,
   or `h = a` / `if c: h = b`, where `a` and `b` have shapes that differ and
   broadcast), and carried by loops whose shape grows by broadcasting (`t = 0.0`,
@@ -1326,12 +1328,38 @@ class Builder:
         counter, item = f"i{suffix}", f"row{suffix}"
         rows = sorted(n for n, v in self.env.items() if v.ndim and v.shape[0] <= 3 and n not in self.ints)
         frozen = set(self.frozen)
-        kinds = ["range", "range", "rows", "while"] if rows else ["range", "while"]
+        kinds = ["range", "range", "rows", "enumerate", "zip", "while"] if rows else ["range", "while"]
         kind = self.pick(kinds + ["items"] * bool(self.lists))
+        second = f"col{suffix}"  # zip's second item
         if kind == "items":  # `for t in v`: the numbers of a list
             self.emit(f"for {item} in {self.pick(sorted(self.lists))}:")
             self.env[item] = Var((), PARAM_BOUND, True, True, True, True)
             self.protected.add(item)
+        elif kind in ("enumerate", "zip"):
+            # The rows with their positions, or beside the rows of another array (or
+            # the numbers of a list) of the same length.
+            source = self.pick(rows)
+            v = self.env[source]
+            self.env[source].fresh = False
+            self.env[item] = Var(v.shape[1:], v.bound, v.active, False, False, v.integral)
+            self.protected.add(item)
+            if kind == "enumerate":
+                self.emit(f"for {counter}, {item} in enumerate({source}):")
+                self.ints[counter] = v.shape[0] - 1
+            else:
+                others = sorted(n for n in rows if self.env[n].shape[0] == v.shape[0])
+                others += sorted(n for n, size in self.lists.items() if size == v.shape[0])
+                other = self.pick(others)
+                w = self.env[other] if other in self.env else Var((), PARAM_BOUND, True, True, True, True)
+                self.env[second] = Var(w.shape[1:], w.bound, w.active, False, False, w.integral)
+                self.protected.add(second)
+                if other in self.env:
+                    self.env[other].fresh = False
+                self.emit(f"for {item}, {second} in zip({source}, {other}):")
+            if "rebound_loop_source" in KNOWN_BUGS:
+                self.frozen.add(source)
+            if "constant_carried_over_items" in KNOWN_BUGS:
+                self.frozen |= {n for n, v in self.env.items() if not v.active}
         elif kind == "range":
             n = self.pick([1, 2, 3] + ["n"] * ("n" in self.ints) + sorted(self.sizes))
             self.emit(f"for {counter} in range({n}):")
@@ -1368,8 +1396,9 @@ class Builder:
         self.loops -= 1
         self.ints.pop(counter, None)
         self.frozen = frozen
-        self.env.pop(item, None)
-        self.protected.discard(item)
+        for name in (item, second):
+            self.env.pop(name, None)
+            self.protected.discard(name)
         # The loop may not run: what held at the entry still may.
         # The loop may not run: what held at the entry still may; names it bound first
         # (a merge or a growing value inside it) may be unbound.
@@ -1592,10 +1621,18 @@ class Builder:
             name = "layer" if public else "_layer"
             fn = self.function(name, shapes)
             self.helper = (name, shapes, fn.returns)
-            add(fn)
+            # A private helper is defined inside f in half the modules (inlined all the same).
+            local = None if public or self.chance(0.5) else fn
+            if local is None:
+                add(fn)
             if public:
                 forwards.append(fn)
         main = self.function("f")
+        if self.helper is not None and local is not None:
+            at = int(bool(main.real) and main.real[0].startswith('"""'))  # after f's docstring
+            head = [f"def {local.name}({', '.join(local.params)}):"]
+            main.real[at:at] = head + ["    " + line for line in local.real]
+            main.probe[at:at] = head + ["    " + line for line in local.probe]
         add(main)
         forwards.append(main)
         imports = "import numpy" if self.np == "numpy" else f"import numpy as {self.np}"

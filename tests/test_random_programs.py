@@ -15,8 +15,9 @@ module is called with the generators seeded, `tests.support.seeded`, so its
 forward, its central differences and its backward see the same draws, and a
 backward that drew again would fail), and one or several return values. A third of the
 modules also branch and loop: `if`/`elif`/`else` on values that are never
-differentiated, `for` over `range()` and over a list parameter, `while`, nested
-two deep. Local names are drawn from a pool that deliberately contains the names
+differentiated, `for` over `range()` and over a list parameter (its items alone,
+`enumerate(v)`, or `zip(v, ...)` beside a constant list, `v` or its positions),
+`while`, nested two deep. A fifth of the modules define a helper inside `f`. Local names are drawn from a pool that deliberately contains the names
 codegen itself generates (`dx`, `out`, `dout`, `x_1`, `tanh_a`, ...).
 
 A third of the modules also `import numpy as np`: unused, or used by a function
@@ -688,7 +689,9 @@ class Builder:
         k = self.pick([0.0, 0.3, -0.5])
         op = self.pick([">", "<"])
         flipped = (ast.unparse(u.probe), str(k)) if op == ">" else (str(k), ast.unparse(u.probe))
-        return f"{ast.unparse(u.real)} {op} {k}", f"_k_gt({flipped[0]}, {flipped[1]})"
+        # Unparsed as one comparison: `(a if c else b) > k` keeps its parentheses.
+        test = ast.Compare(u.real, [ast.Gt() if op == ">" else ast.Lt()], [ast.Constant(k)])
+        return ast.unparse(test), f"_k_gt({flipped[0]}, {flipped[1]})"
 
     def block(self, count: int | None = None) -> None:
         self.depth += 1
@@ -755,7 +758,9 @@ class Builder:
         if "counter_rebound_in_branch" in KNOWN_BUGS:  # B35: a fresh index name for every loop
             self.loop_count += 1
             index = f"i{self.loop_count}"
-        kind = self.pick(["range", "range", "list", "while"] if self.lists else ["range", "range", "while"])
+        # Over a list: its items alone, with their positions, or beside a second list.
+        kinds = ["range", "range", "list", "enumerate", "zip", "while"] if self.lists else ["range", "range", "while"]
+        kind = self.pick(kinds)
         appended = None  # a list each iteration appends a value to, read after the loop
         if kind == "range":
             n = self.pick([1, 2, 3])
@@ -765,9 +770,20 @@ class Builder:
             self.emit(f"for {index} in range({n}):")
             self.env[index], self.activity[index] = float(n), False
             self.ints.add(index)
-        elif kind == "list":
+        elif kind in ("list", "enumerate", "zip"):
             lst = self.pick(sorted(self.lists))
-            self.emit(f"for {item} in {lst}:")
+            if kind == "enumerate":
+                self.emit(f"for {index}, {item} in enumerate({lst}):")
+                self.env[index], self.activity[index] = float(self.lists[lst]), False
+                self.ints.add(index)
+            elif kind == "zip":
+                # Beside a constant list, the list again, or the positions.
+                other = self.pick([f"[0.5, -1.0, 2.0, 0.25][: len({lst})]", lst, f"range(len({lst}))"])
+                self.emit(f"for {item}, {index} in zip({lst}, {other}):")
+                self.env[index], self.activity[index] = PARAM_BOUND if other == lst else 3.0, other == lst
+                self.ints.add(index)
+            else:
+                self.emit(f"for {item} in {lst}:")
             self.item_loop_constants |= {n for n, a in self.activity.items() if a is not True}
             self.env[item], self.activity[item] = PARAM_BOUND, True
             self.ints.add(item)  # never assigned to
@@ -1060,7 +1076,19 @@ class Builder:
             add(fn)
             if public:
                 forwards.append(fn)
+        local = None
+        if self.chance(0.2):
+            # A helper defined inside f (called from f only), inlined like the module's.
+            returns = self.pick([1, 1, 2])
+            local = self.function("_local", helper_returns=returns)
+            self.helpers["_local"] = (len(local.params), returns)
         main = self.function("f")
+        if local is not None:
+            del self.helpers["_local"]
+            head = [f"def _local({', '.join(local.params)}):"]
+            at = int(main.real[0].startswith('"""'))  # after f's docstring
+            main.real[at:at] = head + ["    " + line for line in local.real]
+            main.probe[at:at] = head + ["    " + line for line in local.probe]
         add(main)
         forwards.append(main)
         scalar = len(blocks_real)

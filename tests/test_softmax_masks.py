@@ -74,6 +74,32 @@ LOSSES = textwrap.dedent(
         return -np.mean(log_probs[np.arange(len(X)), y])
 
 
+    def temporal_softmax_loss(x, y, mask):
+        N, T, V = x.shape
+        x_flat = x.reshape(N * T, V)
+        y_flat = y.reshape(N * T)
+        mask_flat = mask.reshape(N * T)
+        probs = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))
+        probs /= np.sum(probs, axis=1, keepdims=True)
+        loss = -np.sum(mask_flat * np.log(probs[np.arange(N * T), y_flat])) / N
+        return loss
+
+
+    def temporal_softmax_loss_split(x, y, mask):
+        N, T, V = x.shape
+        x_flat = x.reshape(N * T, V)
+        y_flat = y.reshape(N * T)
+        mask_flat = mask.reshape(N * T)
+        shifted = x_flat - np.max(x_flat, axis=1, keepdims=True)
+        e = np.exp(shifted)
+        probs = e / np.sum(e, axis=1, keepdims=True)
+        picked = probs[np.arange(N * T), y_flat]
+        logs = np.log(picked)
+        weighted = mask_flat * logs
+        loss = -np.sum(weighted) / N
+        return loss
+
+
     def svm_loss(x, y):
         N = x.shape[0]
         correct_class_scores = x[np.arange(N), y]
@@ -146,6 +172,9 @@ LOSSES = textwrap.dedent(
 
 X = RNG.normal(size=(5, 4))
 LABELS = [0, 3, 1, 1, 2]
+SEQUENCE = RNG.normal(size=(2, 3, 4))
+SEQUENCE_LABELS = np.array([[0, 3, 1], [2, 2, 0]])
+SEQUENCE_MASK = np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])  # a float mask: its gradient is checked too
 CALLS: dict[str, list[tuple[Any, ...]]] = {
     "softmax_loss": [(X, LABELS), (X, np.array(LABELS))],
     "softmax_loss_vectorized": [(RNG.normal(size=(3, 4)), RNG.normal(size=(5, 3)), np.array(LABELS), 0.1)],
@@ -162,6 +191,8 @@ CALLS: dict[str, list[tuple[Any, ...]]] = {
     "log_softmax_loss": [(X, LABELS), (X, np.array(LABELS))],
     "mean_loss": [(RNG.normal(size=(3, 4)), RNG.normal(size=(5, 3)), LABELS)],
     "svm_loss": [(X, np.array(LABELS))],
+    "temporal_softmax_loss": [(SEQUENCE, SEQUENCE_LABELS, SEQUENCE_MASK)],
+    "temporal_softmax_loss_split": [(SEQUENCE, SEQUENCE_LABELS, SEQUENCE_MASK)],
     "unshifted": [(X, LABELS)],
     "column_softmax": [(X, [0, 1, 2, 3, 0])],
     "no_keepdims": [(RNG.normal(size=(4, 4)), [0, 1, 2, 3])],
@@ -251,6 +282,22 @@ def test_labels_of_unknown_shape_scatter(name: str, losses: tuple[dict[str, Any]
 def test_near_misses_keep_the_generic_chain(name: str, losses: tuple[dict[str, Any], dict[str, Any], str]) -> None:
     text = _function(losses[2], f"{name}_backward")
     assert not re.search(r"= (np\.exp\(\w+\)|p) \* ", text), text
+
+
+@pytest.mark.parametrize("name", ["temporal_softmax_loss", "temporal_softmax_loss_split"])
+@pytest.mark.parametrize("style", ["fused", "split"])
+def test_temporal_softmax_with_a_boolean_mask(name: str, style: str) -> None:
+    """The course's boolean mask and int labels: the labels are held constant (they
+    only index), the mask with wrt=["x"]; dx agrees with central differences, and
+    masked steps get no gradient."""
+    forward, backward, code = load(LOSSES, functions=[name], wrt=["x"])
+    assert "Held constant: y" in code and "mask" in code.split("Held constant")[1].split('"""')[0], code
+    mask = SEQUENCE_MASK.astype(bool)
+    args = [SEQUENCE, SEQUENCE_LABELS, mask]
+    dx = check_gradients(forward[name], backward[f"{name}_backward"], args)["x"]
+    assert np.all(dx[~mask] == 0.0), dx
+    if style == "split":
+        check_split_style(LOSSES, name, forward[name], backward[f"{name}_backward"], args, functions=[name], wrt=["x"])
 
 
 def test_staged_softmax_without_its_cross_entropy() -> None:
@@ -345,6 +392,22 @@ ACTIVATIONS = textwrap.dedent(
         return np.where(x > 0, x, alpha * (np.exp(x) - 1))
 
 
+    def elu_where_loss(x, alpha):
+        return np.sum(np.where(x > 0, x, alpha * (np.exp(x) - 1)) ** 2)
+
+
+    def elu_staged(x, alpha):
+        e = np.exp(x)
+        out = np.where(x > 0, x, alpha * (e - 1))
+        return np.sum(out * out)
+
+
+    def elu_read_twice(x, alpha):
+        e = np.exp(x)
+        out = np.where(x > 0, x, alpha * (e - 1))
+        return np.sum(out * out) + np.sum(e)
+
+
     def relu_mask(x):
         out = x.copy()
         out[x < 0] = 0
@@ -376,6 +439,9 @@ ACTIVATION_CALLS: dict[str, list[tuple[Any, ...]]] = {
     "leaky_mask": [(V,)],
     "elu": [(V, 1.0)],
     "elu_where": [(V, 1.5)],
+    "elu_where_loss": [(V, 1.5), (V[0], 0.7)],
+    "elu_staged": [(V, 1.5), (V[1], 0.7)],
+    "elu_read_twice": [(V, 1.5)],
     "relu_mask": [(V,)],
     "two_masks": [(V,)],
     "broadcast_where": [(V[0], np.array([[0.1], [0.2], [0.3]]))],
@@ -411,6 +477,27 @@ def test_where_masks_each_gradient_once(activations: tuple[dict[str, Any], dict[
     assert _backprop(code, "leaky_relu") == ["dx = np.where(x >= 0, dout, alpha * dout)"]
     layer = _backprop(code, "leaky_relu_layer")
     assert "da = np.where(a > 0, dh, 0.1 * dh)" in layer, layer
+
+
+def test_elu_masks_each_gradient_once(activations: tuple[dict[str, Any], dict[str, Any], str]) -> None:
+    """The branch's intermediates, read only there, are followed into their stages:
+    one np.where per gradient, none for the branch's value or its exp."""
+    code = activations[2]
+    fused = _backprop(code, "elu_where_loss")
+    assert fused[-2:] == [
+        "dx = _unbroadcast(np.where(x > 0, dout_where, exp_x * alpha * dout_where), x)",
+        "dalpha = _unbroadcast(np.where(x > 0, 0.0, minus_exp_x * dout_where), alpha)",
+    ], fused
+    staged = _backprop(code, "elu_staged")
+    assert staged[-2:] == [
+        "dx = _unbroadcast(np.where(x > 0, dout, e * alpha * dout), x)",
+        "dalpha = _unbroadcast(np.where(x > 0, 0.0, minus_e * dout), alpha)",
+    ], staged
+    for name in ("elu_where_loss", "elu_staged"):
+        assert sum(line.count("np.where") for line in _backprop(code, name)) == 2, _function(code, f"{name}_backward")
+    # `e` read again: its gradient gathers from both reads, so the branch stops at it.
+    twice = _backprop(code, "elu_read_twice")
+    assert any(line.startswith("de = ") for line in twice), twice
 
 
 def test_boolean_masks_pick_each_element_once(activations: tuple[dict[str, Any], dict[str, Any], str]) -> None:

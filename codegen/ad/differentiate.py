@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 from codegen import ir, unparse
 from codegen.ad import operations, rules_einsum
-from codegen.ad.masks import masked_once
+from codegen.ad.masks import masked_once, where_index
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
+from codegen.ad.rules_lists import ROWS as LIST_ROWS
 from codegen.emit import helpers
 from codegen.infer.bindings import number_index
 from codegen.infer.dims import Dims
@@ -94,8 +95,9 @@ def _active_leaves(node: ir.Node) -> set[str]:
 class Differentiator:
     """Builds the backward lines of one normalised function."""
 
-    def __init__(self, fn: ir.Function, modules: dict[str, str]) -> None:
+    def __init__(self, fn: ir.Function, modules: dict[str, str], loop_lists: bool = False) -> None:
         self.fn = fn
+        self.loop_lists = loop_lists  # list gradients built by appends (see reverse_lists)
         self.names = fn.names
         self.modules = modules  # "math"/"np"/helpers -> the local spelling
         self.result = Backward(spellings=modules)
@@ -103,6 +105,7 @@ class Differentiator:
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
         self.list_gradients: set[str] = set()  # gradients built as Python lists
         self.useful = useful_variables(fn)
+        self.block_of, self.reads = where_index(fn)  # see masks.py
         self.out: list[list[str]] = [self.result.lines]
         self.loops: list[LoopContext] = []
         self.grad_vars: dict[str, str] = {}
@@ -496,6 +499,9 @@ class Differentiator:
             return
         if node.rule.name == "numpy.where" and shaped is None and masked_once(self, node, gradient):
             return
+        if self.loop_lists and node.rule.name in LIST_ROWS:
+            self.lists.rows_looped(node, gradient)
+            return
         shaped = shaped or node
         for i in node.rule.operand_order(len(node.args)):
             arg = node.args[i]
@@ -829,8 +835,10 @@ def _mentions(tree: ast.AST, name: str) -> bool:
     return name in cached[1]
 
 
-def differentiate(fn: ir.Function, modules: dict[str, str]) -> Backward:
-    return Differentiator(fn, modules).run()
+def differentiate(fn: ir.Function, modules: dict[str, str], loop_lists: bool = False) -> Backward:
+    """The backward of `fn`; `loop_lists`: list gradients built as forward mode
+    follows them (Hessian-vector products)."""
+    return Differentiator(fn, modules, loop_lists).run()
 
 
 def zeros_like(value: ast.expr, np_name: str) -> ast.expr:

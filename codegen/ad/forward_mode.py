@@ -237,7 +237,12 @@ class ForwardMode:
         if t_old is None and t_value is None:
             return []
         name = self.tangent_name(statement.target)
-        first = f"{ast.unparse(t_old)}.copy()" if t_old is not None else ast.unparse(self.zeros_like(render(old)))
+        if t_old is not None:
+            first = f"{ast.unparse(t_old)}.copy()"
+        elif isinstance(old, ir.Leaf) and old.var is None and statement.target in self.fn.stacks:
+            first = f"[0.0] * len({ast.unparse(render(old))})"  # a list of constants, a value written in
+        else:
+            first = ast.unparse(self.zeros_like(render(old)))
         written = t_value if t_value is not None else ast.Constant(0.0)
         part = ast.Subscript(ast.Name(name, ast.Load()), ir.clone(op.keywords["index"]), ast.Store())
         assign = ast.Assign([part], written)

@@ -15,6 +15,8 @@ import ast
 from codegen.ad.rules import Unsupported, _cast, defrule
 
 Statics = dict[str, ast.expr]
+# The rows below: the calls reading a whole list of appended values.
+ROWS = frozenset({"list.array", "list.asarray", "list.stack", "list.concatenate", "list.sum", "numpy.list.sum"})
 
 
 def _literal_axis(statics: Statics) -> int:

@@ -203,6 +203,8 @@ class Items:
         op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
         new = self.n.staging.new_binding(name)
         self.n.env[name] = new
+        if old in self.n.stacks or self.n.forward and old in self.n.lists:
+            self.n.appending.activate_list(new)  # `dxs[-1] = ...` in a backward read again: a list, its tangent one too
         self.n.staging.emit_stage(new, op, origin)
 
 

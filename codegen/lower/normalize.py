@@ -353,6 +353,8 @@ class Normaliser:
                 self.ints.add(target)
             if self.items.is_mask(lowered.expr):
                 self.masks.add(target)
+            if self.forward and _is_list(lowered.expr):
+                self.lists.add(target)  # `[0.0] * len(xs)`: a tangent written into it is a list too
             if lowered.number or self.items.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
@@ -483,3 +485,8 @@ def normalise(
     forward: bool = False,
 ) -> ir.Function:
     return Normaliser(info, function, collector, wrt, forward).run()
+
+
+def _is_list(expr: ast.expr) -> bool:
+    """`[...]` or `[...] * n`."""
+    return isinstance(expr, ast.List) or isinstance(expr, ast.BinOp) and isinstance(expr.left, ast.List)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.ad.rules import RULES, Rule
+from codegen.ad.rules_lists import ROWS as ROWS
 
 if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
@@ -33,7 +34,7 @@ _WHOLE = {
     "sum": "list.sum",
     "math.fsum": "list.sum",
 }
-ROWS = frozenset(_WHOLE.values()) | {"numpy.list.sum"}
+assert ROWS == frozenset(_WHOLE.values()) | {"numpy.list.sum"}
 USES = "np.array({0}), np.stack({0}), np.concatenate({0}), sum({0}) or {0}[i]"
 
 

@@ -8,7 +8,10 @@ an index, the form codegen differentiates:
 
 `enumerate(xs)` gives its index as the loop variable; `for a, b in pairs:`
 unpacks `pairs[i]`. The new statements carry the `for` statement's position,
-so errors point at it and the generated comments quote the user's line.
+so errors point at it and the generated comments quote the user's line. An
+iterable that reads a name the body rebinds (`for i, row in enumerate(W):`
+then `W = ...`) is bound to a name of its own before the loop, which iterates
+over what it was when the loop began, as Python's does.
 """
 
 from __future__ import annotations
@@ -28,10 +31,16 @@ def index_loops(function: _Function, taken: set[str]) -> None:
     there is not the builtin)."""
     shadowed = taken | _bound_in(function.body) | {a.arg for a in ast.walk(function) if isinstance(a, ast.arg)}
     names = Names(shadowed | {n.id for n in ast.walk(function) if isinstance(n, ast.Name)})
+    blocks = {id(s): block for n in ast.walk(function) for block in _statement_lists(n) for s in block}
     for loop in [n for n in ast.walk(function) if isinstance(n, ast.For)]:
         target = loop.target
         if not isinstance(target, ast.Tuple) or not _shaped(target, loop.iter, shadowed):
             continue
+        block = blocks.get(id(loop))
+        if block is not None:
+            before = _snapshots(loop, names, shadowed)
+            at = next(i for i, s in enumerate(block) if s is loop)
+            block[at:at] = before
         first = target.elts[0]
         own = _is_builtin(loop.iter, "enumerate", shadowed) and _start(loop.iter) is None
         if own and isinstance(first, ast.Name) and first.id not in _bound_in(loop.body):
@@ -46,6 +55,35 @@ def index_loops(function: _Function, taken: set[str]) -> None:
         loop.iter = located(ast.Call(ast.Name("range", ast.Load()), [bound], []), loop.iter)
         loop.target = ast.copy_location(ast.Name(index, ast.Store()), target)
         loop.body = [located(ast.Assign([t], value), where) for t, value in items] + loop.body
+
+
+def _statement_lists(node: ast.AST) -> Iterator[list[ast.stmt]]:
+    for field in ("body", "orelse", "finalbody"):
+        value = getattr(node, field, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            yield value
+
+
+def _snapshots(loop: ast.For, names: Names, shadowed: set[str]) -> list[ast.stmt]:
+    """`W_items = W` before the loop for each iterable of `loop` (an argument of its
+    zip or enumerate) that reads a name the body rebinds; the loop then reads those."""
+    rebound = _bound_in(loop.body)
+    assigned: list[ast.stmt] = []
+
+    def snapshot(iterable: ast.expr) -> ast.expr:
+        zipped = _is_builtin(iterable, "zip", shadowed)
+        if isinstance(iterable, ast.Call) and (zipped or _is_builtin(iterable, "enumerate", shadowed)):
+            count = len(iterable.args) if zipped else 1  # enumerate's start is read once
+            iterable.args[:count] = [snapshot(a) for a in iterable.args[:count]]
+            return iterable
+        if rebound.isdisjoint(n.id for n in ast.walk(iterable) if isinstance(n, ast.Name)):
+            return iterable
+        name = names.fresh(f"{iterable.id}_items" if isinstance(iterable, ast.Name) else "items")
+        assigned.append(located(ast.Assign([ast.Name(name, ast.Store())], iterable), loop))
+        return located(ast.Name(name, ast.Load()), iterable)
+
+    loop.iter = snapshot(loop.iter)
+    return assigned
 
 
 def _shaped(target: ast.expr, iterable: ast.expr, names: set[str]) -> bool:
