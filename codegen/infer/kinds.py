@@ -41,6 +41,7 @@ from codegen.infer.bindings import (
 )
 from codegen.infer.lattice import (
     ARRAY,
+    LIST,
     NUMBER,
     NUMBER_KIND,
     SEQUENCE,
@@ -235,6 +236,9 @@ class _Inference:
             self.expect(node.operand, NUMBER_KIND)
         elif isinstance(node, ast.Subscript) and number_index(node.slice):
             self.expect_indexed(node.value, node.slice)
+            item = self.display_item(node)
+            if item is not None:
+                self.expect(item, NUMBER_KIND)
         elif isinstance(node, ast.IfExp):
             self.expect(node.body, NUMBER_KIND)
             self.expect(node.orelse, NUMBER_KIND)
@@ -273,6 +277,18 @@ class _Inference:
         dimensions as the index has integers)."""
         count = len(index.elts) if isinstance(index, ast.Tuple) else 1
         self.expect(value, Kind(SEQUENCE) if count == 1 else Kind(ARRAY, count))
+
+    def display_item(self, node: ast.Subscript) -> ast.expr | None:
+        """The item `[a, b][1]` or `v[1]` (of `v = [a, b]`, bound once) reads."""
+        display = node.value
+        if isinstance(display, ast.Name) and display.id in self.definitions:
+            display = self.definitions[display.id]
+        index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+        if not isinstance(display, (ast.List, ast.Tuple)) or any(isinstance(e, ast.Starred) for e in display.elts):
+            return None
+        if type(index) is not int or not -len(display.elts) <= index < len(display.elts):
+            return None
+        return display.elts[index]
 
     def indexed(self, rank: int, index: ast.expr) -> Kind:
         """`x[i]`, `x[:, j]`, `x[1:]` of an array of `rank` dimensions: each index
@@ -646,6 +662,8 @@ class _Inference:
             return UNKNOWN_KIND
         if isinstance(node, ast.IfExp):
             return join([self.forward(node.body), self.forward(node.orelse)])
+        if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(self.forward(e).is_number for e in node.elts):
+            return Kind(LIST, length=len(node.elts))  # a display of numbers
         return UNKNOWN_KIND
 
 

@@ -707,6 +707,8 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             origin = len(self.origins) - 1
             value = self.stage_children(value, origin)
             target = self.new_temp(temp_name(value.rule.name, ir.operand_names(value), self.hint, self.forward))
+            if value.rule.name == "list":
+                self.displays.add(target)  # `[z, z][1]`: a list, as `b = [z, z]` is
             self.emit_stage(target, value, origin)
             value = ir.Leaf(ast.Name(target, ast.Load()), target)
         elif self.arrays and value.var is not None and value.index is not None:

@@ -1,0 +1,38 @@
+"""List displays: a display of numbers is a list, the item it is indexed at one of
+its items, and a number read from it proves that item a number."""
+import math
+import numpy as np
+
+
+def named(a: float):
+    b = [1, a * a, 2]
+    return b[1]
+
+
+def indexed_where_built(z: float):
+    z = [z, z][1]
+    return z * z
+
+
+def item_proved_a_number(a, w):
+    b = [a, 2.0 * w]
+    return math.sin(b[1]) + math.cos([a, a * a][1])
+
+
+def of_arrays(x, w):
+    h = [x @ w, x]
+    return np.sum(h[0])
+
+# kinds
+# named (an unknown value may be an array)
+#     a: number
+#     b: list[3]
+# indexed_where_built (an unknown value may be an array)
+#     z: number, every binding: number
+# item_proved_a_number (an unknown value may be an array)
+#     a: number
+#     b: list[2]
+#     w: number
+# of_arrays (an unknown value may be an array)
+#     w: array
+#     x: array
