@@ -229,6 +229,7 @@ class Function:
     maybe_lists: set[str] = field(default_factory=set)  # parameters indexed like lists, of unknown kind
     array_likes: set[str] = field(default_factory=set)  # parameters that may be lists numpy reads whole
     whole_lists: set[str] = field(default_factory=set)  # of those, the ones proved (annotated) lists
+    by_default: list[str] = field(default_factory=list)  # parameters taken to be numbers only by their defaults
 
     @property
     def param_names(self) -> set[str]:

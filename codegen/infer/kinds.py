@@ -8,7 +8,9 @@ number, and so is every operand of arithmetic whose result is one; `N, D =
 x.shape` makes `x` a matrix; `x.T`, `x @ w` and array methods make `x` an array;
 `w[0]` being a number makes `w` a sequence of numbers (a list, or a vector);
 `p["eps"]` and `p.get(...)` make `p` a setting. Annotations say more; a
-number as a default does not (`scale=1.0` may be passed an array). Evidence reaches a name only where the name certainly holds the value it
+number as a default does not (`scale=1.0` may be passed an array: the lowering
+of the differentiated function takes such a parameter, of no other evidence, to
+be a number, and the output asserts it). Evidence reaches a name only where the name certainly holds the value it
 is about: a parameter until it is first rebound, a local bound once.
 
 Contradicting evidence (a `math` function of a value proved to be an array) is

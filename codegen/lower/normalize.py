@@ -94,6 +94,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
         self.stack: list[str] = [function.name]
         self.return_names: list[str] | None = None
         self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
+        self.by_default: list[str] = []  # parameters taken to be numbers only by their number defaults
         self.displays: set[str] = set()  # names bound to a list display of differentiated values
         self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
@@ -1230,11 +1231,12 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
                 self.declared.add(name)
             if annotation == "int":
                 self.ints.add(name)  # an index like a size: x[:, n] selects, never gathers
-            if annotation in ("int", "float", "bool") or _is_number_literal(default):
-                self.numbers.add(name)
-            if isinstance(default, ast.UnaryOp) and _is_number_literal(default.operand):
+            if annotation in ("int", "float", "bool"):
                 self.numbers.add(name)
             inferred = self.kinds_of(self.function).param(name)
+            if _is_number_default(default) and inferred.what == lattice.UNKNOWN:
+                self.numbers.add(name)  # taken to be a number, as its default is (the output checks it)
+                self.by_default.append(name)
             if inferred.is_number:
                 self.numbers.add(name)
                 self.shapes.keys[name] = SCALAR
@@ -1335,6 +1337,7 @@ class Normaliser(FlowLowering, StackLowering, ScatterLowering, ContainerLowering
             arrays=self.arrays,
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
             array_likes=likes,
+            by_default=list(self.by_default),
             whole_lists={p for p in likes - self.lists if self.kinds_of(self.function).param(p).what == lattice.LIST},
         )
         if not self.forward:  # forward mode's tangents of the staged forms are the generic rules'
@@ -1455,6 +1458,13 @@ def declared_shape(annotation: ast.expr) -> Shape | None:
 
 def _is_number_literal(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _is_number_default(node: ast.expr | None) -> bool:
+    """`1e-5`, `-1.0`: a default that is a number."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return _is_number_literal(node)
 
 
 def _is_none(node: ast.expr | None) -> bool:
