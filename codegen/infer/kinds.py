@@ -38,6 +38,7 @@ from codegen.infer.bindings import (
     number_index,
     pairs,
     parameters,
+    read_as_items,
     statement_of,
     walk_statement,
 )
@@ -166,6 +167,11 @@ class _Inference:
         self.elements = {
             name: iterable for name, iterable in element_loops(function).items() if bindings.get(name) == [None]
         }
+        # A display of numbers is a list of numbers while nothing appends to it, writes
+        # into it or aliases it (`xs = [0.5]`, then `xs.append(np.tanh(x))`).
+        self.displays = read_as_items(
+            function, {name for name, value in self.definitions.items() if isinstance(value, (ast.List, ast.Tuple))}
+        )
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
         self.module_seen: set[str] = set()
@@ -201,8 +207,8 @@ class _Inference:
 
     def expect(self, node: ast.expr, kind: Kind) -> None:
         """`node` is known to evaluate to a value of `kind`: tell its operands."""
-        if kind.what == UNKNOWN:
-            return
+        if kind.what == UNKNOWN or kind.what == ARRAY and isinstance(node, (ast.List, ast.Tuple)):
+            return  # numpy reads a display (`[a, b] @ w`) as an array: it stays a list
         old = self.nodes.get(id(node), UNKNOWN_KIND)
         new = refine(old, kind)
         if new is None:
@@ -283,7 +289,7 @@ class _Inference:
     def display_item(self, node: ast.Subscript) -> ast.expr | None:
         """The item `[a, b][1]` or `v[1]` (of `v = [a, b]`, bound once) reads."""
         display = node.value
-        if isinstance(display, ast.Name) and display.id in self.definitions:
+        if isinstance(display, ast.Name) and display.id in self.displays:
             display = self.definitions[display.id]
         index = node.slice.value if isinstance(node.slice, ast.Constant) else None
         if not isinstance(display, (ast.List, ast.Tuple)) or any(isinstance(e, ast.Starred) for e in display.elts):
@@ -451,7 +457,7 @@ class _Inference:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             for name, value in pairs(target, node.value):
-                if name in self.definitions:
+                if name in self.definitions and (name in self.displays or not isinstance(value, (ast.List, ast.Tuple))):
                     self.learn(name, self.forward(value), node)
             self.visit_unpacking(target, node.value)
             self.visit_returned(target, node.value)

@@ -23,6 +23,23 @@ def of_arrays(x, w):
     h = [x @ w, x]
     return np.sum(h[0])
 
+
+def appended_to(x, w):
+    xs = [0.5]
+    xs.append(np.tanh(x))
+    return np.sum(xs[1] * w)
+
+
+def written_into(x, w):
+    xs = [0.5, 1.0]
+    xs[1] = np.tanh(x)
+    return np.sum(xs[1] * w)
+
+
+def read_as_an_array(s, t, w):
+    b = [math.cos(s), math.sin(t)]
+    return np.sum(b @ w) + np.sum([math.cos(s), s] @ w) + b[1]
+
 # kinds
 # named (an unknown value may be an array)
 #     a: number
@@ -36,3 +53,10 @@ def of_arrays(x, w):
 # of_arrays (an unknown value may be an array)
 #     w: array
 #     x: array
+# appended_to (an unknown value may be an array)
+# written_into (an unknown value may be an array)
+# read_as_an_array (an unknown value may be an array)
+#     b: array
+#     s: number
+#     t: number
+#     w: array
