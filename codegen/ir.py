@@ -231,6 +231,7 @@ class Function:
     whole_lists: set[str] = field(default_factory=set)  # of those, the ones proved (annotated) lists
     # parameters used as labels beside np.arange(N) whose kinds do not prove them vectors
     loose_labels: set[str] = field(default_factory=set)
+    by_default: list[str] = field(default_factory=list)  # parameters taken to be numbers only by their defaults
 
     @property
     def param_names(self) -> set[str]:

@@ -265,9 +265,9 @@ Program = TypeVar("Program")
 def run_random_programs(
     programs: Callable[[], st.SearchStrategy[Program]],
     check_program: Callable[[Program, st.DataObject, Counter[str]], None],
-) -> None:
+) -> Counter[str]:
     """Check every program `programs()` draws; `check_program` counts what it did in
-    its last argument ("checked", or "refused: <message>")."""
+    its last argument ("checked", or "refused: <message>"), which is returned."""
     stats: Counter[str] = Counter()
 
     # Derandomized, hypothesis seeds from the source of `run` (its decorators too,
@@ -293,6 +293,7 @@ def run_random_programs(
     # The generators write the supported language (SPEC §1), so refusals should be
     # rare; a flood of them means the property tests nothing.
     assert stats["checked"] >= 4 * max(refused, 1), stats.most_common()
+    return stats
 
 
 def bug(reason: str) -> Any:

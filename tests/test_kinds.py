@@ -96,6 +96,27 @@ def test_the_notes_f_with_int_inputs_in_a_numpy_module() -> None:
     assert "_unbroadcast" not in body and "np." not in body
 
 
+@pytest.mark.parametrize("name", ["appended_to", "written_into"])
+def test_a_display_of_numbers_changed_in_place_is_no_list_of_numbers(name: str) -> None:
+    """`xs = [0.5]`, then `xs.append(np.tanh(x))`: `xs[1]` is an array, and its
+    gradient is summed back to x's shape, not taken for a number's."""
+    source = (CASES / "displays.py").read_text(encoding="utf-8").partition(SEPARATOR)[0]
+    forward, backward, _ = load(source)
+    rng = np.random.default_rng(0)
+    try:
+        check_gradients(forward[name], backward[f"{name}_backward"], [rng.normal(size=3), rng.normal(size=(2, 3))])
+    except ValueError as error:  # numpy cannot make an array of the list's gradient: loud, never wrong
+        assert "inhomogeneous" in str(error)
+
+
+def test_a_display_of_numbers_read_as_an_array() -> None:
+    """`[math.cos(s), s] @ w`: numpy reads the list as a vector; no contradiction."""
+    source = (CASES / "displays.py").read_text(encoding="utf-8").partition(SEPARATOR)[0]
+    forward, backward, _ = load(source)
+    weights = np.random.default_rng(0).normal(size=(2, 3))
+    check_gradients(forward["read_as_an_array"], backward["read_as_an_array_backward"], [0.3, -0.7, weights])
+
+
 def test_scalar_code_is_the_same_with_and_without_the_numpy_import() -> None:
     alone = NOTES.replace("import numpy as np\n", "").split("\n\ndef matmul", 1)[0] + "\n"
     both = NOTES.split("\n\ndef matmul", 1)[0] + "\n"

@@ -159,13 +159,41 @@ def _held(back: Backward) -> list[str]:
     return ["Held constant: " + ", ".join(f"{p.name} ({p.reason})" for p in back.constant) + "."]
 
 
-def docstring(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
+def docstring(fn: ir.Function, back: Backward, options: Options = Options(), checked: list[str] | None = None) -> str:
     returns = _returns(fn, back)
     if options.return_value:
         value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
         returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
-    return _docstring([first, "", returns, *_held(back), *_unranked(back), *_loose_labels(fn)])
+    return _docstring([first, "", returns, *_held(back), *_by_default(checked or []), *_unranked(back), *_loose_labels(fn)])
+
+
+def numbers_by_default(fn: ir.Function, body: list[str]) -> list[str]:
+    """The parameters that only their number defaults (`eps=1e-5`) make numbers, in a
+    function whose values may be arrays, that `body` reads: the output takes them to
+    be numbers (no summing back of what they broadcast) and checks that they are."""
+    if not fn.arrays or not fn.by_default:
+        return []
+    read = identifiers(ast.parse("\n".join(body)))
+    return [name for name in fn.by_default if name in read]
+
+
+def _taken(checked: list[str]) -> str:
+    if len(checked) == 1:
+        return f"{checked[0]} is taken to be a number (its default)"
+    return f"{', '.join(checked)} are taken to be numbers (their defaults)"
+
+
+def _by_default(checked: list[str]) -> list[str]:
+    """The docstring's line on the parameters taken to be numbers."""
+    return [f"{_taken(checked)}: annotate {'it' if len(checked) == 1 else 'one'} to pass an array."] if checked else []
+
+
+def default_checks(checked: list[str], np_name: str) -> list[str]:
+    """An array passed for a parameter taken to be a number fails here, not as a
+    gradient of the wrong shape. An assert: every mode keeps it (the HVP's forward
+    mode over this backward too)."""
+    return [f'assert {np_name}.ndim({name}) == 0, "{_taken([name])}"' for name in checked]
 
 
 def _loose_labels(fn: ir.Function) -> list[str]:
@@ -245,8 +273,10 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
+    checked = numbers_by_default(fn, body)
+    body[:0] = default_checks(checked, back.spellings["np"])
     head = signature(fn, _return_annotation(fn, back, options))
-    return f"{head}\n{_indent_all([docstring(fn, back, options), *body])}\n"
+    return f"{head}\n{_indent_all([docstring(fn, back, options, checked), *body])}\n"
 
 
 def _parameters(head: str) -> list[str]:
@@ -324,9 +354,11 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
         forward_body = inplace.write_in_place(forward_body, [p.name for p in fn.params], back.spellings)
     if options.assert_shapes:
         forward_body[:0] = parameter_checks(fn, forward_body, back.spellings["np"])
+    checked = numbers_by_default(fn, forward_body)
+    forward_body[:0] = default_checks(checked, back.spellings["np"])
     forward_body.insert(0, forward_doc)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
-    backward_doc = _docstring([first, "", _returns(fn, back), *_held(back)])
+    backward_doc = _docstring([first, "", _returns(fn, back), *_held(back), *_by_default(checked)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
     body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
     body = literals.write(body, list_lengths(fn)) if back.list_literals else body
@@ -610,8 +642,9 @@ def module_text(
     """Imports, any helpers the gradients need, then the backward functions."""
     imports = list(info.imports)
     modules = {"math": "math", "np": "numpy"}
-    for _, back in functions:
-        for key in sorted(back.modules):
+    for fn, back in functions:
+        # numpy for the checks of parameters taken to be numbers (unused imports go below)
+        for key in sorted(back.modules | ({"np"} if fn.arrays and fn.by_default else set())):
             alias = back.spellings.get(key, key)
             if info.module_alias(modules[key]) == alias:
                 continue

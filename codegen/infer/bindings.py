@@ -124,6 +124,26 @@ def element_loops(function: Function) -> dict[str, ast.expr]:
     return found
 
 
+def read_as_items(function: Function, names: set[str]) -> set[str]:
+    """Those of `names` whose every use reads an item (`xs[1]`) or iterates (`for t in
+    xs`): nothing appends to them, writes into them or holds them under another name."""
+    parents: dict[int, ast.AST] = {}
+    uses: list[ast.Name] = []
+    for statement in function.body:
+        for node in walk_statement(statement):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+            if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+                uses.append(node)
+    found = set(names)
+    for use in uses:
+        parent = parents.get(id(use))
+        item = isinstance(parent, ast.Subscript) and parent.value is use and isinstance(parent.ctx, ast.Load)
+        if not (item or isinstance(parent, ast.For) and parent.iter is use):
+            found.discard(use.id)
+    return found
+
+
 def loop_value(node: ast.For | ast.AsyncFor) -> ast.expr | None:
     """`for i in range(n)`: the counter is a number (the call stands for its value)."""
     it = node.iter

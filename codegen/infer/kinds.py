@@ -8,7 +8,9 @@ number, and so is every operand of arithmetic whose result is one; `N, D =
 x.shape` makes `x` a matrix; `x.T`, `x @ w` and array methods make `x` an array;
 `w[0]` being a number makes `w` a sequence of numbers (a list, or a vector);
 `p["eps"]` and `p.get(...)` make `p` a setting. Annotations say more; a
-number as a default does not (`scale=1.0` may be passed an array). Evidence reaches a name only where the name certainly holds the value it
+number as a default does not (`scale=1.0` may be passed an array: the lowering
+of the differentiated function takes such a parameter, of no other evidence, to
+be a number, and the output asserts it). Evidence reaches a name only where the name certainly holds the value it
 is about: a parameter until it is first rebound, a local bound once.
 
 Contradicting evidence (a `math` function of a value proved to be an array) is
@@ -36,11 +38,13 @@ from codegen.infer.bindings import (
     number_index,
     pairs,
     parameters,
+    read_as_items,
     statement_of,
     walk_statement,
 )
 from codegen.infer.lattice import (
     ARRAY,
+    LIST,
     NUMBER,
     NUMBER_KIND,
     SEQUENCE,
@@ -163,6 +167,11 @@ class _Inference:
         self.elements = {
             name: iterable for name, iterable in element_loops(function).items() if bindings.get(name) == [None]
         }
+        # A display of numbers is a list of numbers while nothing appends to it, writes
+        # into it or aliases it (`xs = [0.5]`, then `xs.append(np.tanh(x))`).
+        self.displays = read_as_items(
+            function, {name for name, value in self.definitions.items() if isinstance(value, (ast.List, ast.Tuple))}
+        )
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
         self.module_seen: set[str] = set()
@@ -198,8 +207,8 @@ class _Inference:
 
     def expect(self, node: ast.expr, kind: Kind) -> None:
         """`node` is known to evaluate to a value of `kind`: tell its operands."""
-        if kind.what == UNKNOWN:
-            return
+        if kind.what == UNKNOWN or kind.what == ARRAY and isinstance(node, (ast.List, ast.Tuple)):
+            return  # numpy reads a display (`[a, b] @ w`) as an array: it stays a list
         old = self.nodes.get(id(node), UNKNOWN_KIND)
         new = refine(old, kind)
         if new is None:
@@ -235,6 +244,9 @@ class _Inference:
             self.expect(node.operand, NUMBER_KIND)
         elif isinstance(node, ast.Subscript) and number_index(node.slice):
             self.expect_indexed(node.value, node.slice)
+            item = self.display_item(node)
+            if item is not None:
+                self.expect(item, NUMBER_KIND)
         elif isinstance(node, ast.IfExp):
             self.expect(node.body, NUMBER_KIND)
             self.expect(node.orelse, NUMBER_KIND)
@@ -273,6 +285,18 @@ class _Inference:
         dimensions as the index has integers)."""
         count = len(index.elts) if isinstance(index, ast.Tuple) else 1
         self.expect(value, Kind(SEQUENCE) if count == 1 else Kind(ARRAY, count))
+
+    def display_item(self, node: ast.Subscript) -> ast.expr | None:
+        """The item `[a, b][1]` or `v[1]` (of `v = [a, b]`, bound once) reads."""
+        display = node.value
+        if isinstance(display, ast.Name) and display.id in self.displays:
+            display = self.definitions[display.id]
+        index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+        if not isinstance(display, (ast.List, ast.Tuple)) or any(isinstance(e, ast.Starred) for e in display.elts):
+            return None
+        if type(index) is not int or not -len(display.elts) <= index < len(display.elts):
+            return None
+        return display.elts[index]
 
     def indexed(self, rank: int, index: ast.expr) -> Kind:
         """`x[i]`, `x[:, j]`, `x[1:]` of an array of `rank` dimensions: each index
@@ -433,7 +457,7 @@ class _Inference:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             for name, value in pairs(target, node.value):
-                if name in self.definitions:
+                if name in self.definitions and (name in self.displays or not isinstance(value, (ast.List, ast.Tuple))):
                     self.learn(name, self.forward(value), node)
             self.visit_unpacking(target, node.value)
             self.visit_returned(target, node.value)
@@ -653,6 +677,8 @@ class _Inference:
             return UNKNOWN_KIND
         if isinstance(node, ast.IfExp):
             return join([self.forward(node.body), self.forward(node.orelse)])
+        if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(self.forward(e).is_number for e in node.elts):
+            return Kind(LIST, length=len(node.elts))  # a display of numbers
         return UNKNOWN_KIND
 
 

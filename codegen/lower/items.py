@@ -36,7 +36,10 @@ class Items:
             raise self.n.fail(node, f"{message} or index one element ({label}[i])")
         value = self.n.appending.stack_leaf(node.value) if self.n.appending.is_stack(node.value) else self.n.lower(node.value)
         if isinstance(value, ir.Op):
+            display = value.rule.name == "list"
             value = self.n.staging.named(value, len(self.n.origins) - 1)
+            if display:
+                self.n.displays.add(value.var or "")  # `[z, z][1]`: a list, as `b = [z, z]` is
         elif self.n.arrays and value.var is not None and value.index is not None:
             # `x[0][1]`: the part `x[0]` is named first, then indexed again.
             target = self.n.staging.new_temp(f"{value.var}_part")

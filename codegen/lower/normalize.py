@@ -90,6 +90,7 @@ class Normaliser:
         self.stack: list[str] = [function.name]
         self.return_names: list[str] | None = None
         self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
+        self.by_default: list[str] = []  # parameters taken to be numbers only by their number defaults
         self.displays: set[str] = set()  # names bound to a list display of differentiated values
         self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
@@ -461,6 +462,7 @@ class Normaliser:
             array_likes=likes,
             whole_lists={p for p in likes - self.lists if self.kinds_of(self.function).param(p).what == lattice.LIST},
             loose_labels=set(self.loose_labels),
+            by_default=list(self.by_default),
         )
         if not self.forward:  # forward mode's tangents of the staged forms are the generic rules'
             recognise_softmax(fn, self.resolve, self.items.is_vector_index)

@@ -51,11 +51,12 @@ class Signature:
                 self.n.declared.add(name)
             if annotation == "int":
                 self.n.ints.add(name)  # an index like a size: x[:, n] selects, never gathers
-            if annotation in ("int", "float", "bool") or is_number_literal(default):
-                self.n.numbers.add(name)
-            if isinstance(default, ast.UnaryOp) and is_number_literal(default.operand):
+            if annotation in ("int", "float", "bool"):
                 self.n.numbers.add(name)
             inferred = self.n.kinds_of(self.n.function).param(name)
+            if _is_number_default(default) and inferred.what == lattice.UNKNOWN:
+                self.n.numbers.add(name)  # taken to be a number, as its default is (the output checks it)
+                self.n.by_default.append(name)
             if inferred.is_number:
                 self.n.numbers.add(name)
                 self.n.shapes.keys[name] = SCALAR
@@ -109,3 +110,10 @@ def declared_shape(annotation: ast.expr) -> Shape | None:
 
 def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def _is_number_default(node: ast.expr | None) -> bool:
+    """`1e-5`, `-1.0`: a default that is a number."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return is_number_literal(node)
