@@ -15,6 +15,7 @@ keeps only the forward statements whose values are read later, as linters ask.
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Iterator
 
 from codegen import ir
@@ -176,12 +177,14 @@ def _merge_copies(body: Block, counts: dict[str, int]) -> None:
       again there: `b` is read in those statements instead.
     """
     returned = _loads(*(s for s in body if isinstance(s, ast.Return)))  # their names stay
+    mentions = Counter(n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name))  # kept up to date
     for block in _blocks(body):
         i = 0
         while i < len(block):
             copy = _copy(block[i])
             if copy is not None and copy[0] == copy[1]:
                 del block[i]  # `a = a`
+                mentions[copy[0]] -= 2
                 continue
             if copy is None or copy[0] in returned:
                 i += 1
@@ -189,10 +192,12 @@ def _merge_copies(body: Block, counts: dict[str, int]) -> None:
             new, old = copy
             if _mergeable(block, i, new, old, counts):
                 del block[i]
+                mentions[old] += mentions.pop(new) - 2  # the copy's two names go
                 for statement in body:
                     ir.Rename(new, old).visit(statement)
-            elif counts.get(new) == 1 and _reads_until_rebound(body, block, i, new, old):
+            elif counts.get(new) == 1 and _reads_until_rebound(block, i, new, old, mentions[new]):
                 del block[i]
+                mentions[old] += mentions.pop(new) - 2
                 for statement in block[i : _rebinding(block, i, old) + 1]:
                     ir.Rename(new, old).visit(statement)
             else:
@@ -223,16 +228,16 @@ def _rebinding(block: Block, i: int, name: str) -> int:
     return len(block)
 
 
-def _reads_until_rebound(body: Block, block: Block, i: int, new: str, old: str) -> bool:
+def _reads_until_rebound(block: Block, i: int, new: str, old: str, total: int) -> bool:
     """Whether every read of `new` is in `block[i + 1 : j + 1]`, `block[j]` being the
-    statement that binds `old` again (a simple statement: it reads before it binds)."""
+    statement that binds `old` again (a simple statement: it reads before it binds);
+    `total`: how often the whole body names `new`."""
     j = _rebinding(block, i, old)
     if j < len(block) and isinstance(block[j], (ast.If, ast.For, ast.While)):
         window = block[i + 1 : j]
     else:
         window = block[i + 1 : j + 1]
     inside = sum(1 for s in window for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == new)
-    total = sum(1 for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == new)
     return inside > 0 and inside == total - 1  # the copy's own target is the one other mention
 
 
