@@ -386,3 +386,12 @@ def test_refused(source: str, message: str) -> None:
         _real_generate(source, filename="fwd.py")
     assert info.value.line >= 1 and info.value.column >= 1
     assert re.search(message, str(info.value)), str(info.value)
+
+
+RELU_COPY = "import numpy as np\n\ndef relu_copy(x):\n    out = x.copy()\n    out[out < 0] = 0\n    return out\n"
+
+
+@pytest.mark.xfail(strict=True, reason="bug: the split backward calls .copy() on its upstream, a float for a 0-d output")
+def test_split_backward_of_masked_copy_takes_a_float_upstream() -> None:
+    forward, backward, _ = load(RELU_COPY)
+    check_split_style(RELU_COPY, "relu_copy", forward["relu_copy"], backward["relu_copy_backward"], [np.array(0.6)])
