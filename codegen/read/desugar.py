@@ -274,7 +274,8 @@ class _Rewriter:
                 return None
             for condition in reversed(generator.ifs):
                 body = [located(ast.If(condition, body, []), condition)]
-            body = [located(ast.For(generator.target, generator.iter, body, []), generator)]
+            # An ast.comprehension has no position: the loop stands at the whole comprehension.
+            body = [located(ast.For(generator.target, generator.iter, body, []), comprehension)]
         before.extend(body)
         return ast.copy_location(ast.Name(accumulator, ast.Load()), call)
 
