@@ -1516,6 +1516,11 @@ NUMPY_IMPORT_FOUND: dict[str, tuple[str, Any]] = {
         "def h(u: float):\n    return u, u\n\n\ndef f(x: float):\n    a, c = h(3.0)\n    return abs(a) + x\n",
         None,  # fixed: a name unpacked from a module function's one tuple return is what the callee returns
     ),
+    "rebound-by-unpacking-a-helper-s-return-in-a-branch": (
+        "def _pair(u: float):\n    return u, u\n\n\ndef f(x: float, v: list[float]):\n    a = abs(x * v[0])\n"
+        "    for item in v:\n        x = math.tanh(x)\n    if v[1] > 0.3:\n        x, a = _pair(x)\n    return a * x\n",
+        None,  # fixed: a binding that unpacks a module function's one tuple return counts among the others
+    ),
     "math-constant": (
         "def f(x: float):\n    y = x + math.pi\n    return y\n",
         None,

@@ -162,6 +162,7 @@ class _Inference:
             and values[0] is not None
         }  # fmt: skip
         self.merged = {name: values for name, values in bindings.items() if name not in self.definitions}
+        self.unpacks = _unpacked_calls(function)
         self.defined_in = statement_of(function, self.definitions)
         # `for v in xs:`, v bound nowhere else: each v is an element of xs.
         self.elements = {
@@ -362,35 +363,56 @@ class _Inference:
     def infer_merged(self) -> None:
         """A name bound several times is what all its bindings are."""
         for name, values in self.merged.items():
-            if name in self.params or any(v is None for v in values):
+            if name in self.params or name in self.names:
                 continue
-            if name in self.names:
+            unpacked = self.unpacked_kinds(name, values)
+            if unpacked is None:
                 continue
             # Optimistically what the bindings that do not read the name itself are;
             # kept if every binding then agrees (`total = 0.0` ... `total += v`).
             outside = [v for v in values if v is not None and not mentions(v, name)]
-            kind = join([self.forward(v) for v in outside])
-            if kind.what == UNKNOWN or not outside:
+            kind = join([self.forward(v) for v in outside] + unpacked)
+            if kind.what == UNKNOWN or not (outside or unpacked):
                 continue
             self.names[name] = kind
             self.memo = {}
-            if join([self.forward(v) for v in values if v is not None]) == kind:
+            if join([self.forward(v) for v in values if v is not None] + unpacked) == kind:
                 self.changed = True
             else:
                 del self.names[name]
             self.memo = {}
         # Rebound parameters, and names bound to each other (`a, b = b, a`, `x = a ** k`,
         # `a = x`), which one at a time never settle: one optimistic trial for all.
-        locals_ = {n: vs for n, vs in self.merged.items() if n not in self.params and n not in self.names and None not in vs}
+        locals_ = {
+            n: vs for n, vs in self.merged.items()
+            if n not in self.params and n not in self.names and self.unpacked_kinds(n, vs) is not None
+        }  # fmt: skip
         if self.unsettled_params() or len(locals_) > 1:
             self.infer_together(locals_)
 
+    def unpacked_kinds(self, name: str, values: list[ast.expr | None]) -> list[Kind] | None:
+        """The kinds of `name`'s bindings that are no one expression, where each unpacks
+        what a module function returns at its one return (`x, a = h(x)` with `return u,
+        u`); None when another is (a loop variable, an unpacked array)."""
+        calls = self.unpacks.get(name, [])
+        if sum(v is None for v in values) != len(calls):
+            return None
+        kinds: list[Kind] = []
+        for call, i, arity in calls:
+            found = self.one_return(self.callee(call))
+            if found is None or not isinstance(found[0], ast.Tuple) or len(found[0].elts) != arity:
+                return None
+            kinds.append(found[1].of(found[0].elts[i]))
+        return kinds
+
     def unsettled_params(self) -> dict[str, list[ast.expr | None]]:
         """The rebound parameters of a known passed-in kind whose every binding is
-        not yet settled (and every binding of which is one expression)."""
+        not yet settled (and every binding of which is one expression, or unpacks
+        what a module function returns)."""
         return {
             n: vs for n, vs in self.merged.items()
-            if n in self.params and n not in self.rebound and n in self.names and self.names[n].what != UNKNOWN and None not in vs
+            if n in self.params and n not in self.rebound and n in self.names and self.names[n].what != UNKNOWN
+            and self.unpacked_kinds(n, vs) is not None
         }  # fmt: skip
 
     def infer_together(self, locals_: dict[str, list[ast.expr | None]]) -> None:
@@ -409,7 +431,8 @@ class _Inference:
                 if name in trial:
                     continue
                 self.memo = {}
-                known = [k for k in (self.forward(v) for v in values if v is not None) if k.what != UNKNOWN]
+                unpacked = self.unpacked_kinds(name, values) or []
+                known = [k for k in [*(self.forward(v) for v in values if v is not None), *unpacked] if k.what != UNKNOWN]
                 if known and join(known).what != UNKNOWN:
                     trial[name] = self.names[name] = join(known)
                     grew = True
@@ -420,6 +443,7 @@ class _Inference:
             failed = []
             for name, kind in trial.items():
                 passed = [self.names[name]] if name in params else []
+                passed += self.unpacked_kinds(name, self.merged[name]) or []
                 if join(passed + [self.forward(v) for v in self.merged[name] if v is not None]) != kind:
                     failed.append(name)
             if not failed:
@@ -692,6 +716,21 @@ class _Inference:
         if not sizes or any(isinstance(size, ast.Starred) or not self.forward(size).is_number for size in sizes):
             return None
         return len(sizes)
+
+
+def _unpacked_calls(function: Function) -> dict[str, list[tuple[ast.Call, int, int]]]:
+    """The names bound by unpacking a call, `a, b = h(x)`: each with the call, its
+    position and the number of names."""
+    found: dict[str, list[tuple[ast.Call, int, int]]] = {}
+    for statement in function.body:
+        for node in walk_statement(statement):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                for target in node.targets:
+                    if isinstance(target, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in target.elts):
+                        for i, element in enumerate(target.elts):
+                            if isinstance(element, ast.Name):
+                                found.setdefault(element.id, []).append((node.value, i, len(target.elts)))
+    return found
 
 
 def _module_value_kind(value: ast.expr, inference: _Inference) -> Kind:

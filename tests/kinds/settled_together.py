@@ -1,5 +1,7 @@
 # Parameters rebound and locals bound to each other settle in one optimistic
 # trial: each is what its known bindings are, kept if every binding agrees.
+import math
+
 import numpy as np
 
 
@@ -25,6 +27,19 @@ def rebound_to_an_array(x: float, w):
         x = w @ np.tanh(x)
     return np.sum(x)
 
+
+def _pair(u: float):
+    return u, u
+
+
+def rebound_by_unpacking(x: float, v: list[float]):
+    a = abs(x * v[0])
+    for item in v:
+        x = math.tanh(x)
+    if v[1] > 0.3:
+        x, a = _pair(x)
+    return a * x
+
 # kinds
 # swapped_with_a_local (an unknown value may be an array)
 #     i: number
@@ -40,3 +55,8 @@ def rebound_to_an_array(x: float, w):
 #     i: number
 #     w: array
 #     x: number
+# rebound_by_unpacking (an unknown value may be an array)
+#     a: number
+#     item: number
+#     v: list
+#     x: number, every binding: number
