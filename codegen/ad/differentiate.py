@@ -15,13 +15,26 @@ from dataclasses import dataclass, field
 
 from codegen import ir, unparse
 from codegen.ad import operations, rules_einsum
+from codegen.ad.gradient_forms import (
+    _accumulate,
+    _adds_axes,
+    _arithmetic_names,
+    _as_value,
+    _fits,
+    _ones_of,
+    _store_names,
+    _without_ones,
+    _written,
+    ones_times,
+    zeros_like,
+)
 from codegen.ad.masks import masked_once, where_index
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
 from codegen.ad.rules_lists import ROWS as LIST_ROWS
+from codegen.ad.templates import as_arrays, expand_macros
 from codegen.emit import helpers
-from codegen.infer.bindings import number_index
 from codegen.infer.dims import Dims
 from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, ShapeKeys
 from codegen.ir import render, substitute
@@ -649,275 +662,8 @@ class Differentiator:
         return ast.Constant(0.0)
 
 
-def as_arrays(expr: ast.expr, names: set[str], np_name: str, modules: set[str]) -> ast.expr:
-    """`expr` with each of `names` that it uses in arithmetic, comparisons or
-    slices read through `np.asarray`, and its `.shape`, `.ndim` and `.size` asked of numpy:
-    they may be lists that numpy read as arrays (a vector passed as a list).
-    Where that changed `expr`, "np" joins `modules` (the modules the output needs).
-    A transpose (`A.mT`) is left as it is: a matrix is passed as an array."""
-    if not names:
-        return expr
-    transformer = _AsArrays(names, np_name)
-    changed: ast.expr = transformer.visit(expr)
-    if not transformer.changed:
-        return expr
-    modules.add("np")
-    return changed
-
-
-class _AsArrays(ast.NodeTransformer):
-    def __init__(self, names: set[str], np_name: str) -> None:
-        self.names = names
-        self.np_name = np_name
-        self.changed = False
-
-    def wrap(self, node: ast.expr) -> ast.expr:
-        if not (isinstance(node, ast.Name) and node.id in self.names):
-            return node
-        self.changed = True
-        return ast.parse(f"{self.np_name}.asarray({node.id})", mode="eval").body
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        node.left, node.right = self.wrap(node.left), self.wrap(node.right)
-        return node
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
-        self.generic_visit(node)
-        node.operand = self.wrap(node.operand)
-        return node
-
-    def visit_Compare(self, node: ast.Compare) -> ast.expr:
-        self.generic_visit(node)
-        node.left, node.comparators = self.wrap(node.left), [self.wrap(c) for c in node.comparators]
-        return node
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
-        self.generic_visit(node)
-        if not number_index(node.slice):
-            node.value = self.wrap(node.value)
-        return node
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
-        self.generic_visit(node)
-        if node.attr in ("shape", "ndim", "size") and isinstance(node.value, ast.Name) and node.value.id in self.names:
-            self.changed = True
-            return ast.parse(f"{self.np_name}.{node.attr}({node.value.id})", mode="eval").body
-        return node
-
-
-class _Macros(ast.NodeTransformer):
-    def __init__(self, axis: ast.expr, keepdims: ast.expr, np_name: str, out: ast.expr) -> None:
-        self.out = out
-        self.axis = axis
-        self.keepdims = keepdims
-        self.np_name = np_name
-
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
-        name = node.func.id if isinstance(node.func, ast.Name) else ""
-        axis, keepdims = self.axis, self.keepdims
-        if name == "keep":
-            value = node.args[0]
-            if _is_none(axis) or (isinstance(keepdims, ast.Constant) and keepdims.value is True):
-                return value
-            expanded = _new_axes(value, axis, self.np_name)
-            if isinstance(keepdims, ast.Constant) and keepdims.value is False:
-                return expanded
-            return ast.IfExp(ir.clone(keepdims), value, expanded)
-        if name == "count":
-            x = node.args[0]
-            if _is_none(axis):  # np.size, not x.size: x may be a Python number or a list
-                return ast.Call(ast.parse(f"{self.np_name}.size", mode="eval").body, [x], [])
-            axes = axis.elts if isinstance(axis, ast.Tuple) else [axis]
-            if all(isinstance(a, (ast.Constant, ast.UnaryOp)) for a in axes):
-                sizes: list[ast.expr] = [
-                    ast.Subscript(ast.Attribute(ir.clone(x), "shape", ast.Load()), ir.clone(a), ast.Load())
-                    for a in axes
-                ]
-                total = sizes[0]
-                for size in sizes[1:]:
-                    total = ast.BinOp(total, ast.Mult(), size)
-                return total
-            size = ast.parse(f"{self.np_name}.size", mode="eval").body
-            return ast.BinOp(
-                ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(ir.clone(size), [ir.clone(self.out)], [])
-            )
-        return node
-
-
-def _new_axes(value: ast.expr, axis: ast.expr, np_name: str) -> ast.expr:
-    """np.expand_dims(value, axis), written `np.asarray(value)[:, None]` where the axes
-    are literal ints all of one sign (the same axes, at a tenth of the call's cost)."""
-    expand = ast.Call(ast.parse(f"{np_name}.expand_dims", mode="eval").body, [value, ir.clone(axis)], [])
-    try:
-        literal = ast.literal_eval(axis)
-    except ValueError:
-        return expand
-    axes = literal if isinstance(literal, tuple) else (literal,)
-    if not axes or not all(type(a) is int for a in axes) or len(set(axes)) != len(axes):
-        return expand
-    if all(a >= 0 for a in axes):
-        positions = range(max(axes) + 1)
-        parts: list[ast.expr] = []
-    elif all(a < 0 for a in axes):
-        positions = range(min(axes), 0)
-        parts = [ast.Constant(...)]
-    else:
-        return expand
-    parts += [ast.Constant(None) if p in axes else ast.Slice() for p in positions]
-    array = ast.Call(ast.parse(f"{np_name}.asarray", mode="eval").body, [value], [])
-    index = parts[0] if len(parts) == 1 else ast.Tuple(parts, ast.Load())
-    return ast.Subscript(array, index, ast.Load())
-
-
-def _as_value(index: ast.expr) -> ast.expr:
-    """An index as a value (np.add.at's argument): `a:b` becomes `slice(a, b)`."""
-
-    def value(part: ast.expr) -> ast.expr:
-        if isinstance(part, ast.Slice):
-            bounds = [part.lower, part.upper, part.step]
-            if part.step is None:
-                bounds = bounds[:2] if part.lower is not None or part.upper is not None else [None]
-            return ast.Call(ast.Name("slice", ast.Load()), [b or ast.Constant(None) for b in bounds], [])
-        return part
-
-    if isinstance(index, ast.Tuple):
-        return ast.Tuple([value(e) for e in index.elts], ast.Load())
-    return value(index)
-
-
-def _fits(setitem: ir.Op) -> bool:
-    """Whether the value written has the shape of the part written (see the normaliser)."""
-    fits = setitem.keywords.get("__fits__")
-    return isinstance(fits, ast.Constant) and fits.value is True
-
-
-def _written(setitem: ir.Op) -> ir.Node:
-    """The part `a[index]` of `a[index] = v` that v is broadcast into."""
-    target, index = setitem.args[0], setitem.keywords["index"]
-    if isinstance(target, ir.Leaf) and target.var is not None and target.index is None:
-        return ir.Leaf(ast.Subscript(ir.clone(target.expr), ir.clone(index), ast.Load()), target.var, ir.clone(index))
-    return target
-
-
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def expand_macros(tree: ast.expr, mapping: dict[str, ast.expr], np_name: str) -> ast.expr:
-    """Expand `keep(...)` and `count(...)` for this call's static axis and keepdims."""
-    axis = mapping.get("axis", ast.Constant(None))
-    keepdims = mapping.get("keepdims", ast.Constant(False))
-    return _Macros(axis, keepdims, np_name, mapping["out"]).visit(tree)
-
-
-def _store_names(code: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:
-    """`target += gradient`, or `target -= g` when the gradient is `-g`."""
-    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
-        return ast.AugAssign(target, ast.Sub(), gradient.operand)
-    return ast.AugAssign(target, ast.Add(), gradient)
-
-
-_NAMES: dict[int, tuple[ast.AST, frozenset[str]]] = {}
-
-
-def _mentions(tree: ast.AST, name: str) -> bool:
-    """Whether `tree` (a rule template, read many times) uses the name `name`."""
-    cached = _NAMES.get(id(tree))
-    if cached is None or cached[0] is not tree:
-        names = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
-        cached = _NAMES[id(tree)] = (tree, names)
-    return name in cached[1]
-
 
 def differentiate(fn: ir.Function, modules: dict[str, str], loop_lists: bool = False) -> Backward:
     """The backward of `fn`; `loop_lists`: list gradients built as forward mode
     follows them (Hessian-vector products)."""
     return Differentiator(fn, modules, loop_lists).run()
-
-
-def zeros_like(value: ast.expr, np_name: str) -> ast.expr:
-    """Float zeros of `value`'s shape: a value may hold ints (`x * 2` of an int
-    array), whose gradient or tangent is still a float."""
-    func = ast.Attribute(ast.Name(np_name, ast.Load()), "zeros_like", ast.Load())
-    return ast.Call(func, [value], [ast.keyword("dtype", ast.Name("float", ast.Load()))])
-
-
-def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
-    """`np.ones_like(v) * e` written into `dx[index]` (v is x[index]) as `e`: the
-    store broadcasts `e` to the part's shape just the same."""
-    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
-        return ast.UnaryOp(ast.USub(), _without_ones(gradient.operand, np_name))
-    if not (isinstance(gradient, ast.BinOp) and isinstance(gradient.op, ast.Mult)):
-        return gradient
-    for ones, other in ((gradient.left, gradient.right), (gradient.right, gradient.left)):
-        if (
-            isinstance(ones, ast.Call)
-            and isinstance(ones.func, ast.Attribute)
-            and ones.func.attr == "ones_like"
-            and isinstance(ones.func.value, ast.Name)
-            and ones.func.value.id == np_name
-            and not ones.keywords
-        ):
-            return other
-    return gradient
-
-
-def _arithmetic_names(expr: ast.expr) -> list[str] | None:
-    """The names `expr` reads where it is arithmetic in names and numbers alone
-    (`1 - x`): its shape is theirs broadcast. None for anything else."""
-    names: list[str] = []
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Name):
-            names += [node.id] if node.id not in names else []
-        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop, ast.expr_context)):
-            return None
-    return names
-
-
-def _adds_axes(index: ast.expr, np_name: str) -> bool:
-    """Whether `index` (`:, np.newaxis`, `None, :`) only adds axes to the whole array."""
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    new = [
-        isinstance(p, ast.Constant) and p.value is None
-        or isinstance(p, ast.Attribute) and p.attr == "newaxis" and isinstance(p.value, ast.Name) and p.value.id == np_name
-        for p in parts
-    ]  # fmt: skip
-    full = [isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None for p in parts]
-    return any(new) and all(a or b for a, b in zip(new, full))
-
-
-def _is_ones_like(node: ast.expr, var: str, np_name: str) -> bool:
-    return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "ones_like"
-        and isinstance(node.func.value, ast.Name) and node.func.value.id == np_name and not node.keywords
-        and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == var
-    )  # fmt: skip
-
-
-def _ones_of(gradient: ast.expr, var: str, np_name: str) -> ast.expr | None:
-    """`e` where `gradient` is `np.ones_like(var) * e` (a sum's or a mean's gradient:
-    `np.ones_like(x) * g / n`, `-(np.ones_like(x) * g)`), else None."""
-    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
-        inner = _ones_of(gradient.operand, var, np_name)
-        return None if inner is None else ast.UnaryOp(ast.USub(), inner)
-    if not (isinstance(gradient, ast.BinOp) and isinstance(gradient.op, (ast.Mult, ast.Div))):
-        return None
-    if isinstance(gradient.op, ast.Mult):
-        if _is_ones_like(gradient.left, var, np_name):
-            return gradient.right
-        if _is_ones_like(gradient.right, var, np_name):
-            return gradient.left
-    left = _ones_of(gradient.left, var, np_name)
-    return None if left is None else ast.BinOp(left, gradient.op, gradient.right)
-
-
-def ones_times(var: str, gradient: ast.expr, np_name: str) -> ast.expr:
-    """`np.ones_like(var) * gradient`: a gradient that broadcasts to var's shape, given it."""
-    ones = ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "ones_like", ast.Load()), [ast.Name(var, ast.Load())], [])
-    return ast.BinOp(ones, ast.Mult(), gradient)
