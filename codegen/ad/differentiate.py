@@ -18,7 +18,6 @@ from codegen.ad import operations, rules_einsum
 from codegen.ad.gradient_forms import (
     _accumulate,
     _adds_axes,
-    _arithmetic_names,
     _as_value,
     _fits,
     _ones_of,
@@ -29,6 +28,7 @@ from codegen.ad.gradient_forms import (
     zeros_like,
 )
 from codegen.ad.masks import masked_once, where_index
+from codegen.ad.reverse_broadcast import Broadcasting
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
@@ -36,9 +36,8 @@ from codegen.ad.rules_lists import ROWS as LIST_ROWS
 from codegen.ad.templates import as_arrays, expand_macros
 from codegen.emit import helpers
 from codegen.infer.dims import Dims
-from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, ShapeKeys
+from codegen.infer.shapes import SCALAR, ShapeKeys
 from codegen.ir import render, substitute
-from codegen.naming import temp_name
 from codegen.optimize.simplify import simplify
 
 
@@ -129,17 +128,13 @@ class Differentiator:
         # has touched it: a contribution to dx[index] then replaces that line.
         self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
-        # The stage whose narrow gradient (`narrowed`) is being sent to its operands.
-        self.spread_to: ast.expr | None = None
-        # gradient -> (block, line, e) of its `dv = np.ones_like(v) * e`, a reduction's
-        # gradient, while nothing else has touched it (see `narrowed`).
-        self.ones: dict[str, tuple[list[str], str, ast.expr]] = {}
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
         self.shapes = ShapeKeys(fn.scalars, dims)
         self.shapes.keys = dict(fn.shape_keys)
         self.flow = FlowReversal(self)  # if, for and while
         self.lists = ListReversal(self)  # lists built with append
+        self.broadcast = Broadcasting(self)  # gradients summed back, or left narrow
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
@@ -152,7 +147,7 @@ class Differentiator:
         if var is None or var not in self.useful:
             return
         name = self.names.grad(var)
-        self.ones.pop(name, None)
+        self.broadcast.ones.pop(name, None)
         np_name = self.modules["np"]
         if leaf.index is not None and not narrow and _adds_axes(leaf.index, np_name) and not self.listed(var, name):
             # v[:, np.newaxis] is all of v, reshaped: its gradient is dv reshaped back.
@@ -164,7 +159,7 @@ class Differentiator:
         if whole and name in self.state and name not in self.folded:
             # dv already has v's shape: adding the reduction's value broadcasts it there.
             gradient = spread if spread is not None else gradient
-        elif narrow and not self.fills(var, gradient):
+        elif narrow and not self.broadcast.fills(var, gradient):
             # It starts dv: v's shape it must have, unless v's own stage keeps it narrow too.
             spread, gradient = gradient, ones_times(var, gradient, self.modules["np"])
         zeroed = self.zeroed.pop(name, None)
@@ -196,7 +191,7 @@ class Differentiator:
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
             if spread is not None and var not in self.fn.param_names:
-                self.ones[name] = (self.out[-1], self.out[-1][-1], spread)
+                self.broadcast.ones[name] = (self.out[-1], self.out[-1][-1], spread)
             self.nested.add(name)  # every element holds a gradient: a store into one adds to it
             if var not in self.fn.stacks:
                 self.list_gradients.discard(name)
@@ -218,100 +213,6 @@ class Differentiator:
             var in fn.lists or var in fn.list_values or var in fn.stacks or var in fn.maybe_lists
             or var in fn.whole_lists or name in self.list_gradients or self.is_number(var)
         )  # fmt: skip
-
-    def fills(self, var: str, gradient: ast.expr) -> bool:
-        """Whether `gradient`, elementwise in what it reads, reads a value of `var`'s
-        shape outside any call: its value has that shape, whatever the rest's."""
-        key = self.shapes.keys.get(var, var)
-        if key == SCALAR:
-            return True
-        stack: list[ast.expr] = [gradient]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ast.BinOp):
-                stack += [node.left, node.right]
-            elif isinstance(node, ast.UnaryOp):
-                stack.append(node.operand)
-            elif (
-                isinstance(node, ast.Name) and node.id not in self.grad_vars
-                and self.shapes.keys.get(node.id, node.id) == key
-            ):  # fmt: skip
-                return True
-        return False
-
-    def narrowed(self, name: str, statement: ir.Stage) -> bool:
-        """A reduction's gradient `dv = np.ones_like(v) * e` written as `dv = e` where
-        the stage of v is elementwise in operands of v's shape: every operand's
-        gradient broadcasts to its shape just the same, and is widened only where
-        it starts a gradient (`fills`)."""
-        record = self.ones.pop(name, None)
-        if record is None or record[0] is not self.out[-1] or not self.keeps_narrow(statement.value):
-            return False
-        block, line, spread = record
-        at = next((i for i in reversed(range(len(block))) if block[i] is line), None)
-        if at is None:
-            return False
-        block[at] = ir.unparse(ast.Assign([ast.Name(name, ast.Store())], spread))
-        return True
-
-    def keeps_narrow(self, node: ir.Node, shaped: ir.Node | None = None) -> bool:
-        """Whether a gradient that broadcasts to `node`'s shape (`shaped`'s, where a
-        broadcasting parent sums back at `node`'s operands) can flow through `node`
-        as it is: an elementwise numpy operation whose differentiable operands have
-        its shape, or a shape unknown here (`spread_back` sums them back), down to
-        names that are no lists."""
-        if not isinstance(node, ir.Op) or node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
-            return False
-        if node.rule.name == "numpy.where":
-            return False  # masked once (masks.py), with its own shapes
-        shaped = shaped or node
-        for i, arg in enumerate(node.args):
-            if not node.rule.flows(i) or not self.reaches(arg):
-                continue
-            how = self.shapes.summing(arg, shaped) if node.rule.broadcast else None
-            if how not in (None, "helper"):
-                return False
-            if isinstance(arg, ir.Leaf):
-                if arg.var is None or arg.index is not None or self.listed(arg.var, self.names.grad(arg.var)):
-                    return False
-            elif not self.keeps_narrow(arg, shaped if how == "helper" else None) and (
-                how is None or self.sums_at_operands(arg, shaped)
-            ):
-                return False  # a "helper" operand not summed at its operands is spread whole
-        return True
-
-    def spread_back(self, gradient: ast.expr, arg: ir.Node) -> ast.expr:
-        """`gradient`, standing for its broadcast to the shape of the stage being
-        reversed (`narrowed`), summed back to `arg`'s shape, which is unknown here."""
-        assert self.spread_to is not None
-        self.result.helpers.add("_spread_back")
-        return ast.Call(ast.Name(self.modules["_spread_back"], ast.Load()), [gradient, render(arg), ir.clone(self.spread_to)], [])
-
-    def spread_shape(self, statement: ir.Stage) -> ast.expr:
-        """The shape of `statement`'s value: from its operands' where it is elementwise
-        in whole names (the value itself then need not be kept), else its own."""
-        np_name = self.modules["np"]
-
-        def shape_of(name: str) -> ast.expr:
-            return ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "shape", ast.Load()), [ast.Name(name, ast.Load())], [])
-
-        names: list[str] = []
-        stack: list[ir.Node] = [statement.value]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ir.Leaf):
-                read = _arithmetic_names(node.expr) if node.var is None else [node.var] if node.index is None else None
-                if read is None or any(self.listed(n, self.names.grad(n)) for n in read):
-                    return shape_of(statement.target)
-                names += [n for n in read if n not in names]
-            elif node.rule.kind == "elementwise" and node.rule.name.startswith("numpy.") and node.rule.name != "numpy.where":
-                stack += reversed(node.args)
-            else:
-                return shape_of(statement.target)
-        if len(names) == 1:
-            return shape_of(names[0])
-        broadcast = ast.Attribute(ast.Name(np_name, ast.Load()), "broadcast_shapes", ast.Load())
-        return ast.Call(broadcast, [shape_of(n) for n in names], [])
 
     def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
         return (
@@ -417,49 +318,6 @@ class Differentiator:
         else:
             self.contribute(old, ast.Name(masked, ast.Load()))
 
-    def unbroadcast(self, gradient: ast.expr, arg: ir.Node, op: ir.Node) -> ast.expr:
-        """`gradient` summed back to `arg`'s shape, where broadcasting may have grown it."""
-        how = self.shapes.summing(arg, op)
-        if how is None:
-            return gradient
-        np_name = self.modules["np"]
-        self.result.modules.add("np")
-        total = ast.parse(f"{np_name}.sum", mode="eval").body
-        if how == "all":
-            return ast.Call(total, [gradient], [])
-        if how.startswith("dims:"):
-            lead, kept = (ast.literal_eval(part) for part in how[len("dims:"):].split("|"))
-            if lead:
-                axis = lead[0] if len(lead) == 1 else tuple(lead)
-                gradient = ast.Call(total, [gradient], [ast.keyword("axis", ast.Constant(axis))])
-            if kept:
-                axis = kept[0] if len(kept) == 1 else tuple(kept)
-                keywords = [ast.keyword("axis", ast.Constant(axis)), ast.keyword("keepdims", ast.Constant(True))]
-                gradient = ast.Call(ir.clone(total), [gradient], keywords)
-            return gradient
-        if how.startswith("axis:"):
-            axis = ast.parse(how[len("axis:"):], mode="eval").body
-            keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]
-            return ast.Call(total, [gradient], keywords)
-        self.result.helpers.add("_unbroadcast")
-        like = render(arg)
-        if isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS:
-            helper = SHAPED_BY_OPERANDS[arg.rule.name]
-            self.result.helpers.add(helper)
-            like = ast.Call(ast.Name(self.modules[helper], ast.Load()), [render(a) for a in arg.args], [])
-        return ast.Call(ast.Name(self.modules["_unbroadcast"], ast.Load()), [gradient, like], [])
-
-    def named_if_shared(self, arg: ir.Node, gradient: ast.expr) -> ast.expr:
-        """A product left inline (kept only for its shape, now computed from its
-        operands') passes its summed gradient to both operands: name it once."""
-        if not (isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS and isinstance(gradient, ast.Call)):
-            return gradient
-        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and self.reaches(a)) < 2:
-            return gradient
-        name = self.names.fresh("d" + temp_name(arg.rule.name, ir.operand_names(arg), "product"))
-        self.emit(ast.Assign([ast.Name(name, ast.Store())], gradient))
-        return ast.Name(name, ast.Load())
-
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
         statics = op.keywords
@@ -524,20 +382,20 @@ class Differentiator:
                 self.mask_written(node, arg, gradient)
                 continue
             local = self.instantiate(node, i, gradient, out)
-            if node.rule.broadcast and self.sums_at_operands(arg, shaped):
+            if node.rule.broadcast and self.broadcast.sums_at_operands(arg, shaped):
                 # Summing back to the inner operation's shape can wait for its
                 # operands: its derivative is elementwise in them, and they are
                 # constant along the axes the sum would run over.
                 self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped, narrow)
                 continue
             if narrow and node.rule.broadcast and self.shapes.summing(arg, shaped) == "helper":
-                self.backprop(arg, self.spread_back(local, arg), ast.Name("__unused__", ast.Load()))
+                self.backprop(arg, self.broadcast.spread_back(local, arg), ast.Name("__unused__", ast.Load()))
                 continue
             if node.rule.broadcast:
-                local = self.unbroadcast(local, arg, shaped)
-                local = self.named_if_shared(arg, local)
+                local = self.broadcast.unbroadcast(local, arg, shaped)
+                local = self.broadcast.named_if_shared(arg, local)
             elif node.rule.name in ("setitem", "add.at") and self.fn.arrays and not _fits(node):  # a list element is a number
-                local = self.unbroadcast(local, arg, _written(node))
+                local = self.broadcast.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()), narrow=narrow)
 
@@ -546,16 +404,6 @@ class Differentiator:
         if isinstance(node, ir.Leaf):
             return node.var is not None and node.var in self.useful
         return not self.useful.isdisjoint(_active_leaves(node))
-
-    def sums_at_operands(self, arg: ir.Node, shaped: ir.Node) -> bool:
-        """Whether `arg`, an elementwise operation left inline, takes the gradient
-        of `shaped`'s shape and sums it back at its own operands instead."""
-        return (
-            isinstance(arg, ir.Op)
-            and arg.rule.broadcast
-            and not arg.rule.uses_out
-            and self.shapes.summing(arg, shaped) == "helper"
-        )
 
     def run(self) -> Backward:
         fn = self.fn
@@ -616,8 +464,8 @@ class Differentiator:
         if statement.origin != self.last_origin:
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
-        narrow = self.narrowed(name, statement)
-        self.spread_to = self.spread_shape(statement) if narrow else None
+        narrow = self.broadcast.narrowed(name, statement)
+        self.broadcast.spread_to = self.broadcast.spread_shape(statement) if narrow else None
         self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()), narrow=narrow)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
