@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass, field
 
 from codegen import ir, unparse
-from codegen.ad import operations, rules_einsum
+from codegen.ad import rules_einsum
 from codegen.ad.gradient_forms import (
     _accumulate,
     _adds_axes,
@@ -24,6 +24,7 @@ from codegen.ad.gradient_forms import (
     _store_names,
     _without_ones,
     _written,
+    is_fresh,
     ones_times,
     zeros_like,
 )
@@ -34,6 +35,7 @@ from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
 from codegen.ad.rules_lists import ROWS as LIST_ROWS
 from codegen.ad.templates import as_arrays, expand_macros
+from codegen.ad.useful import active_leaves, useful_variables
 from codegen.emit import helpers
 from codegen.infer.dims import Dims
 from codegen.infer.shapes import SCALAR, ShapeKeys
@@ -61,47 +63,6 @@ class Backward:
     in_place: bool = True  # copies before item writes dropped where nothing else sees the array
     # The gradients' names: `dx += ...` only ever adds into an array dx owns.
     accumulators: frozenset[str] = frozenset()
-
-
-
-
-def is_fresh(expr: ast.expr) -> bool:
-    """Whether `expr` certainly evaluates to a new object (not a view or alias)."""
-    if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
-        return True
-    if isinstance(expr, ast.Call):
-        func = expr.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        return operations.fresh(name)
-    return False
-
-
-def useful_variables(fn: ir.Function) -> set[str]:
-    """Active variables on a differentiable path to an output (a fixpoint, for loops)."""
-    useful = {o for o in fn.outputs if o in fn.active}
-    stages = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Stage, ir.Append))]
-    while True:
-        grown = set(useful)
-        for statement in reversed(stages):
-            if statement.target in grown:
-                grown |= _active_leaves(statement.value)
-        if grown == useful:
-            return useful
-        useful = grown
-
-
-def _active_leaves(node: ir.Node) -> set[str]:
-    if isinstance(node, ir.Leaf):
-        return {node.var} if node.var is not None else set()
-    cached = getattr(node, "_leaves", None)
-    if cached is not None:
-        return cached
-    found: set[str] = set()
-    for i, arg in enumerate(node.args):
-        if node.rule.flows(i):
-            found |= _active_leaves(arg)
-    node._leaves = found  # type: ignore[attr-defined]  # the tree no longer changes
-    return found
 
 
 class Differentiator:
@@ -403,7 +364,7 @@ class Differentiator:
         """Whether `node` reads a useful variable through differentiable operations."""
         if isinstance(node, ir.Leaf):
             return node.var is not None and node.var in self.useful
-        return not self.useful.isdisjoint(_active_leaves(node))
+        return not self.useful.isdisjoint(active_leaves(node))
 
     def run(self) -> Backward:
         fn = self.fn
@@ -508,7 +469,6 @@ class Differentiator:
             self.result.modules.add("np")
             return zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
         return ast.Constant(0.0)
-
 
 
 def differentiate(fn: ir.Function, modules: dict[str, str], loop_lists: bool = False) -> Backward:

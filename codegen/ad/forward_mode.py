@@ -15,10 +15,10 @@ import ast
 import textwrap
 
 from codegen import ir
-from codegen.ad.differentiate import useful_variables
 from codegen.ad.gradient_forms import zeros_like
 from codegen.ad.reverse_flow import bound_at_level
 from codegen.ad.templates import _mentions, as_arrays, expand_macros
+from codegen.ad.useful import useful_variables
 from codegen.emit import assertions, helpers, typed
 from codegen.emit.module import _loop_header, _statement_lines
 from codegen.infer.dims import Dims

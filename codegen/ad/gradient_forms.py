@@ -7,6 +7,18 @@ from __future__ import annotations
 import ast
 
 from codegen import ir
+from codegen.ad import operations
+
+
+def is_fresh(expr: ast.expr) -> bool:
+    """Whether `expr` certainly evaluates to a new object (not a view or alias)."""
+    if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if isinstance(expr, ast.Call):
+        func = expr.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return operations.fresh(name)
+    return False
 
 
 def _as_value(index: ast.expr) -> ast.expr:
