@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from codegen import ir
-from codegen.ad.differentiate import Backward, differentiate, useful_variables
+from codegen.ad.differentiate import Backward, differentiate
 from codegen.ad.forward_mode import ForwardMode
+from codegen.ad.useful import useful_variables
 from codegen.emit import format as fmt
 from codegen.emit import helpers, typed
 from codegen.emit import module as emit

@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from codegen.ad.differentiate import _new_axes
+from codegen.ad.templates import _new_axes
 from tests.support import backward_body, check_gradients, load
 
 AXES = [0, 1, 2, -1, -2, (0, 1), (2, 3), (0, 2), (1, 3), (-1, -2), (-3, -1), (-4, -2, -1), (0, -1)]

@@ -14,18 +14,32 @@ import ast
 from dataclasses import dataclass, field
 
 from codegen import ir, unparse
-from codegen.ad import operations, rules_einsum
+from codegen.ad import rules_einsum
+from codegen.ad.gradient_forms import (
+    _accumulate,
+    _adds_axes,
+    _as_value,
+    _fits,
+    _ones_of,
+    _store_names,
+    _without_ones,
+    _written,
+    is_fresh,
+    ones_times,
+    zeros_like,
+)
 from codegen.ad.masks import masked_once, where_index
+from codegen.ad.reverse_broadcast import Broadcasting
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
 from codegen.ad.reverse_lists import ListReversal
 from codegen.ad.rules import HELPER_ROWS
 from codegen.ad.rules_lists import ROWS as LIST_ROWS
+from codegen.ad.templates import as_arrays, expand_macros
+from codegen.ad.useful import active_leaves, useful_variables
 from codegen.emit import helpers
-from codegen.infer.bindings import number_index
 from codegen.infer.dims import Dims
-from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, ShapeKeys
+from codegen.infer.shapes import SCALAR, ShapeKeys
 from codegen.ir import render, substitute
-from codegen.naming import temp_name
 from codegen.optimize.simplify import simplify
 
 
@@ -49,47 +63,6 @@ class Backward:
     in_place: bool = True  # copies before item writes dropped where nothing else sees the array
     # The gradients' names: `dx += ...` only ever adds into an array dx owns.
     accumulators: frozenset[str] = frozenset()
-
-
-
-
-def is_fresh(expr: ast.expr) -> bool:
-    """Whether `expr` certainly evaluates to a new object (not a view or alias)."""
-    if isinstance(expr, (ast.BinOp, ast.UnaryOp)):
-        return True
-    if isinstance(expr, ast.Call):
-        func = expr.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        return operations.fresh(name)
-    return False
-
-
-def useful_variables(fn: ir.Function) -> set[str]:
-    """Active variables on a differentiable path to an output (a fixpoint, for loops)."""
-    useful = {o for o in fn.outputs if o in fn.active}
-    stages = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Stage, ir.Append))]
-    while True:
-        grown = set(useful)
-        for statement in reversed(stages):
-            if statement.target in grown:
-                grown |= _active_leaves(statement.value)
-        if grown == useful:
-            return useful
-        useful = grown
-
-
-def _active_leaves(node: ir.Node) -> set[str]:
-    if isinstance(node, ir.Leaf):
-        return {node.var} if node.var is not None else set()
-    cached = getattr(node, "_leaves", None)
-    if cached is not None:
-        return cached
-    found: set[str] = set()
-    for i, arg in enumerate(node.args):
-        if node.rule.flows(i):
-            found |= _active_leaves(arg)
-    node._leaves = found  # type: ignore[attr-defined]  # the tree no longer changes
-    return found
 
 
 class Differentiator:
@@ -116,17 +89,13 @@ class Differentiator:
         # has touched it: a contribution to dx[index] then replaces that line.
         self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
-        # The stage whose narrow gradient (`narrowed`) is being sent to its operands.
-        self.spread_to: ast.expr | None = None
-        # gradient -> (block, line, e) of its `dv = np.ones_like(v) * e`, a reduction's
-        # gradient, while nothing else has touched it (see `narrowed`).
-        self.ones: dict[str, tuple[list[str], str, ast.expr]] = {}
         dims = Dims(fn.scalars)
         dims.shapes = dict(fn.dims)
         self.shapes = ShapeKeys(fn.scalars, dims)
         self.shapes.keys = dict(fn.shape_keys)
         self.flow = FlowReversal(self)  # if, for and while
         self.lists = ListReversal(self)  # lists built with append
+        self.broadcast = Broadcasting(self)  # gradients summed back, or left narrow
 
     # ---- output ---------------------------------------------------------------
     def emit(self, statement: ast.stmt) -> None:
@@ -139,7 +108,7 @@ class Differentiator:
         if var is None or var not in self.useful:
             return
         name = self.names.grad(var)
-        self.ones.pop(name, None)
+        self.broadcast.ones.pop(name, None)
         np_name = self.modules["np"]
         if leaf.index is not None and not narrow and _adds_axes(leaf.index, np_name) and not self.listed(var, name):
             # v[:, np.newaxis] is all of v, reshaped: its gradient is dv reshaped back.
@@ -151,7 +120,7 @@ class Differentiator:
         if whole and name in self.state and name not in self.folded:
             # dv already has v's shape: adding the reduction's value broadcasts it there.
             gradient = spread if spread is not None else gradient
-        elif narrow and not self.fills(var, gradient):
+        elif narrow and not self.broadcast.fills(var, gradient):
             # It starts dv: v's shape it must have, unless v's own stage keeps it narrow too.
             spread, gradient = gradient, ones_times(var, gradient, self.modules["np"])
         zeroed = self.zeroed.pop(name, None)
@@ -183,7 +152,7 @@ class Differentiator:
         if name not in self.state:
             self.emit(ast.Assign([target], gradient))
             if spread is not None and var not in self.fn.param_names:
-                self.ones[name] = (self.out[-1], self.out[-1][-1], spread)
+                self.broadcast.ones[name] = (self.out[-1], self.out[-1][-1], spread)
             self.nested.add(name)  # every element holds a gradient: a store into one adds to it
             if var not in self.fn.stacks:
                 self.list_gradients.discard(name)
@@ -205,100 +174,6 @@ class Differentiator:
             var in fn.lists or var in fn.list_values or var in fn.stacks or var in fn.maybe_lists
             or var in fn.whole_lists or name in self.list_gradients or self.is_number(var)
         )  # fmt: skip
-
-    def fills(self, var: str, gradient: ast.expr) -> bool:
-        """Whether `gradient`, elementwise in what it reads, reads a value of `var`'s
-        shape outside any call: its value has that shape, whatever the rest's."""
-        key = self.shapes.keys.get(var, var)
-        if key == SCALAR:
-            return True
-        stack: list[ast.expr] = [gradient]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ast.BinOp):
-                stack += [node.left, node.right]
-            elif isinstance(node, ast.UnaryOp):
-                stack.append(node.operand)
-            elif (
-                isinstance(node, ast.Name) and node.id not in self.grad_vars
-                and self.shapes.keys.get(node.id, node.id) == key
-            ):  # fmt: skip
-                return True
-        return False
-
-    def narrowed(self, name: str, statement: ir.Stage) -> bool:
-        """A reduction's gradient `dv = np.ones_like(v) * e` written as `dv = e` where
-        the stage of v is elementwise in operands of v's shape: every operand's
-        gradient broadcasts to its shape just the same, and is widened only where
-        it starts a gradient (`fills`)."""
-        record = self.ones.pop(name, None)
-        if record is None or record[0] is not self.out[-1] or not self.keeps_narrow(statement.value):
-            return False
-        block, line, spread = record
-        at = next((i for i in reversed(range(len(block))) if block[i] is line), None)
-        if at is None:
-            return False
-        block[at] = ir.unparse(ast.Assign([ast.Name(name, ast.Store())], spread))
-        return True
-
-    def keeps_narrow(self, node: ir.Node, shaped: ir.Node | None = None) -> bool:
-        """Whether a gradient that broadcasts to `node`'s shape (`shaped`'s, where a
-        broadcasting parent sums back at `node`'s operands) can flow through `node`
-        as it is: an elementwise numpy operation whose differentiable operands have
-        its shape, or a shape unknown here (`spread_back` sums them back), down to
-        names that are no lists."""
-        if not isinstance(node, ir.Op) or node.rule.kind != "elementwise" or not node.rule.name.startswith("numpy."):
-            return False
-        if node.rule.name == "numpy.where":
-            return False  # masked once (masks.py), with its own shapes
-        shaped = shaped or node
-        for i, arg in enumerate(node.args):
-            if not node.rule.flows(i) or not self.reaches(arg):
-                continue
-            how = self.shapes.summing(arg, shaped) if node.rule.broadcast else None
-            if how not in (None, "helper"):
-                return False
-            if isinstance(arg, ir.Leaf):
-                if arg.var is None or arg.index is not None or self.listed(arg.var, self.names.grad(arg.var)):
-                    return False
-            elif not self.keeps_narrow(arg, shaped if how == "helper" else None) and (
-                how is None or self.sums_at_operands(arg, shaped)
-            ):
-                return False  # a "helper" operand not summed at its operands is spread whole
-        return True
-
-    def spread_back(self, gradient: ast.expr, arg: ir.Node) -> ast.expr:
-        """`gradient`, standing for its broadcast to the shape of the stage being
-        reversed (`narrowed`), summed back to `arg`'s shape, which is unknown here."""
-        assert self.spread_to is not None
-        self.result.helpers.add("_spread_back")
-        return ast.Call(ast.Name(self.modules["_spread_back"], ast.Load()), [gradient, render(arg), ir.clone(self.spread_to)], [])
-
-    def spread_shape(self, statement: ir.Stage) -> ast.expr:
-        """The shape of `statement`'s value: from its operands' where it is elementwise
-        in whole names (the value itself then need not be kept), else its own."""
-        np_name = self.modules["np"]
-
-        def shape_of(name: str) -> ast.expr:
-            return ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "shape", ast.Load()), [ast.Name(name, ast.Load())], [])
-
-        names: list[str] = []
-        stack: list[ir.Node] = [statement.value]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ir.Leaf):
-                read = _arithmetic_names(node.expr) if node.var is None else [node.var] if node.index is None else None
-                if read is None or any(self.listed(n, self.names.grad(n)) for n in read):
-                    return shape_of(statement.target)
-                names += [n for n in read if n not in names]
-            elif node.rule.kind == "elementwise" and node.rule.name.startswith("numpy.") and node.rule.name != "numpy.where":
-                stack += reversed(node.args)
-            else:
-                return shape_of(statement.target)
-        if len(names) == 1:
-            return shape_of(names[0])
-        broadcast = ast.Attribute(ast.Name(np_name, ast.Load()), "broadcast_shapes", ast.Load())
-        return ast.Call(broadcast, [shape_of(n) for n in names], [])
 
     def foldable(self, var: str, leaf: ir.Leaf, gradient: ast.expr) -> bool:
         return (
@@ -404,49 +279,6 @@ class Differentiator:
         else:
             self.contribute(old, ast.Name(masked, ast.Load()))
 
-    def unbroadcast(self, gradient: ast.expr, arg: ir.Node, op: ir.Node) -> ast.expr:
-        """`gradient` summed back to `arg`'s shape, where broadcasting may have grown it."""
-        how = self.shapes.summing(arg, op)
-        if how is None:
-            return gradient
-        np_name = self.modules["np"]
-        self.result.modules.add("np")
-        total = ast.parse(f"{np_name}.sum", mode="eval").body
-        if how == "all":
-            return ast.Call(total, [gradient], [])
-        if how.startswith("dims:"):
-            lead, kept = (ast.literal_eval(part) for part in how[len("dims:"):].split("|"))
-            if lead:
-                axis = lead[0] if len(lead) == 1 else tuple(lead)
-                gradient = ast.Call(total, [gradient], [ast.keyword("axis", ast.Constant(axis))])
-            if kept:
-                axis = kept[0] if len(kept) == 1 else tuple(kept)
-                keywords = [ast.keyword("axis", ast.Constant(axis)), ast.keyword("keepdims", ast.Constant(True))]
-                gradient = ast.Call(ir.clone(total), [gradient], keywords)
-            return gradient
-        if how.startswith("axis:"):
-            axis = ast.parse(how[len("axis:"):], mode="eval").body
-            keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]
-            return ast.Call(total, [gradient], keywords)
-        self.result.helpers.add("_unbroadcast")
-        like = render(arg)
-        if isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS:
-            helper = SHAPED_BY_OPERANDS[arg.rule.name]
-            self.result.helpers.add(helper)
-            like = ast.Call(ast.Name(self.modules[helper], ast.Load()), [render(a) for a in arg.args], [])
-        return ast.Call(ast.Name(self.modules["_unbroadcast"], ast.Load()), [gradient, like], [])
-
-    def named_if_shared(self, arg: ir.Node, gradient: ast.expr) -> ast.expr:
-        """A product left inline (kept only for its shape, now computed from its
-        operands') passes its summed gradient to both operands: name it once."""
-        if not (isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS and isinstance(gradient, ast.Call)):
-            return gradient
-        if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and self.reaches(a)) < 2:
-            return gradient
-        name = self.names.fresh("d" + temp_name(arg.rule.name, ir.operand_names(arg), "product"))
-        self.emit(ast.Assign([ast.Name(name, ast.Store())], gradient))
-        return ast.Name(name, ast.Load())
-
     # ---- the walk ---------------------------------------------------------------
     def instantiate(self, op: ir.Op, index: int, gradient: ast.expr, out: ast.expr) -> ast.expr:
         statics = op.keywords
@@ -511,20 +343,20 @@ class Differentiator:
                 self.mask_written(node, arg, gradient)
                 continue
             local = self.instantiate(node, i, gradient, out)
-            if node.rule.broadcast and self.sums_at_operands(arg, shaped):
+            if node.rule.broadcast and self.broadcast.sums_at_operands(arg, shaped):
                 # Summing back to the inner operation's shape can wait for its
                 # operands: its derivative is elementwise in them, and they are
                 # constant along the axes the sum would run over.
                 self.backprop(arg, local, ast.Name("__unused__", ast.Load()), shaped, narrow)
                 continue
             if narrow and node.rule.broadcast and self.shapes.summing(arg, shaped) == "helper":
-                self.backprop(arg, self.spread_back(local, arg), ast.Name("__unused__", ast.Load()))
+                self.backprop(arg, self.broadcast.spread_back(local, arg), ast.Name("__unused__", ast.Load()))
                 continue
             if node.rule.broadcast:
-                local = self.unbroadcast(local, arg, shaped)
-                local = self.named_if_shared(arg, local)
+                local = self.broadcast.unbroadcast(local, arg, shaped)
+                local = self.broadcast.named_if_shared(arg, local)
             elif node.rule.name in ("setitem", "add.at") and self.fn.arrays and not _fits(node):  # a list element is a number
-                local = self.unbroadcast(local, arg, _written(node))
+                local = self.broadcast.unbroadcast(local, arg, _written(node))
             # An inner operation whose rule reads its own value was staged: never needed here.
             self.backprop(arg, local, ast.Name("__unused__", ast.Load()), narrow=narrow)
 
@@ -532,17 +364,7 @@ class Differentiator:
         """Whether `node` reads a useful variable through differentiable operations."""
         if isinstance(node, ir.Leaf):
             return node.var is not None and node.var in self.useful
-        return not self.useful.isdisjoint(_active_leaves(node))
-
-    def sums_at_operands(self, arg: ir.Node, shaped: ir.Node) -> bool:
-        """Whether `arg`, an elementwise operation left inline, takes the gradient
-        of `shaped`'s shape and sums it back at its own operands instead."""
-        return (
-            isinstance(arg, ir.Op)
-            and arg.rule.broadcast
-            and not arg.rule.uses_out
-            and self.shapes.summing(arg, shaped) == "helper"
-        )
+        return not self.useful.isdisjoint(active_leaves(node))
 
     def run(self) -> Backward:
         fn = self.fn
@@ -603,8 +425,8 @@ class Differentiator:
         if statement.origin != self.last_origin:
             self.out[-1].append(f"# backprop {self.fn.origins[statement.origin]}")
             self.last_origin = statement.origin
-        narrow = self.narrowed(name, statement)
-        self.spread_to = self.spread_shape(statement) if narrow else None
+        narrow = self.broadcast.narrowed(name, statement)
+        self.broadcast.spread_to = self.broadcast.spread_shape(statement) if narrow else None
         self.backprop(statement.value, self.gradient_of(statement.target), ast.Name(statement.target, ast.Load()), narrow=narrow)
         # Used up: a later contribution to this name is for an earlier binding
         # of it (a loop-carried value), which starts afresh.
@@ -649,275 +471,7 @@ class Differentiator:
         return ast.Constant(0.0)
 
 
-def as_arrays(expr: ast.expr, names: set[str], np_name: str, modules: set[str]) -> ast.expr:
-    """`expr` with each of `names` that it uses in arithmetic, comparisons or
-    slices read through `np.asarray`, and its `.shape`, `.ndim` and `.size` asked of numpy:
-    they may be lists that numpy read as arrays (a vector passed as a list).
-    Where that changed `expr`, "np" joins `modules` (the modules the output needs).
-    A transpose (`A.mT`) is left as it is: a matrix is passed as an array."""
-    if not names:
-        return expr
-    transformer = _AsArrays(names, np_name)
-    changed: ast.expr = transformer.visit(expr)
-    if not transformer.changed:
-        return expr
-    modules.add("np")
-    return changed
-
-
-class _AsArrays(ast.NodeTransformer):
-    def __init__(self, names: set[str], np_name: str) -> None:
-        self.names = names
-        self.np_name = np_name
-        self.changed = False
-
-    def wrap(self, node: ast.expr) -> ast.expr:
-        if not (isinstance(node, ast.Name) and node.id in self.names):
-            return node
-        self.changed = True
-        return ast.parse(f"{self.np_name}.asarray({node.id})", mode="eval").body
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        node.left, node.right = self.wrap(node.left), self.wrap(node.right)
-        return node
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
-        self.generic_visit(node)
-        node.operand = self.wrap(node.operand)
-        return node
-
-    def visit_Compare(self, node: ast.Compare) -> ast.expr:
-        self.generic_visit(node)
-        node.left, node.comparators = self.wrap(node.left), [self.wrap(c) for c in node.comparators]
-        return node
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
-        self.generic_visit(node)
-        if not number_index(node.slice):
-            node.value = self.wrap(node.value)
-        return node
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
-        self.generic_visit(node)
-        if node.attr in ("shape", "ndim", "size") and isinstance(node.value, ast.Name) and node.value.id in self.names:
-            self.changed = True
-            return ast.parse(f"{self.np_name}.{node.attr}({node.value.id})", mode="eval").body
-        return node
-
-
-class _Macros(ast.NodeTransformer):
-    def __init__(self, axis: ast.expr, keepdims: ast.expr, np_name: str, out: ast.expr) -> None:
-        self.out = out
-        self.axis = axis
-        self.keepdims = keepdims
-        self.np_name = np_name
-
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
-        name = node.func.id if isinstance(node.func, ast.Name) else ""
-        axis, keepdims = self.axis, self.keepdims
-        if name == "keep":
-            value = node.args[0]
-            if _is_none(axis) or (isinstance(keepdims, ast.Constant) and keepdims.value is True):
-                return value
-            expanded = _new_axes(value, axis, self.np_name)
-            if isinstance(keepdims, ast.Constant) and keepdims.value is False:
-                return expanded
-            return ast.IfExp(ir.clone(keepdims), value, expanded)
-        if name == "count":
-            x = node.args[0]
-            if _is_none(axis):  # np.size, not x.size: x may be a Python number or a list
-                return ast.Call(ast.parse(f"{self.np_name}.size", mode="eval").body, [x], [])
-            axes = axis.elts if isinstance(axis, ast.Tuple) else [axis]
-            if all(isinstance(a, (ast.Constant, ast.UnaryOp)) for a in axes):
-                sizes: list[ast.expr] = [
-                    ast.Subscript(ast.Attribute(ir.clone(x), "shape", ast.Load()), ir.clone(a), ast.Load())
-                    for a in axes
-                ]
-                total = sizes[0]
-                for size in sizes[1:]:
-                    total = ast.BinOp(total, ast.Mult(), size)
-                return total
-            size = ast.parse(f"{self.np_name}.size", mode="eval").body
-            return ast.BinOp(
-                ast.Call(size, [x], []), ast.FloorDiv(), ast.Call(ir.clone(size), [ir.clone(self.out)], [])
-            )
-        return node
-
-
-def _new_axes(value: ast.expr, axis: ast.expr, np_name: str) -> ast.expr:
-    """np.expand_dims(value, axis), written `np.asarray(value)[:, None]` where the axes
-    are literal ints all of one sign (the same axes, at a tenth of the call's cost)."""
-    expand = ast.Call(ast.parse(f"{np_name}.expand_dims", mode="eval").body, [value, ir.clone(axis)], [])
-    try:
-        literal = ast.literal_eval(axis)
-    except ValueError:
-        return expand
-    axes = literal if isinstance(literal, tuple) else (literal,)
-    if not axes or not all(type(a) is int for a in axes) or len(set(axes)) != len(axes):
-        return expand
-    if all(a >= 0 for a in axes):
-        positions = range(max(axes) + 1)
-        parts: list[ast.expr] = []
-    elif all(a < 0 for a in axes):
-        positions = range(min(axes), 0)
-        parts = [ast.Constant(...)]
-    else:
-        return expand
-    parts += [ast.Constant(None) if p in axes else ast.Slice() for p in positions]
-    array = ast.Call(ast.parse(f"{np_name}.asarray", mode="eval").body, [value], [])
-    index = parts[0] if len(parts) == 1 else ast.Tuple(parts, ast.Load())
-    return ast.Subscript(array, index, ast.Load())
-
-
-def _as_value(index: ast.expr) -> ast.expr:
-    """An index as a value (np.add.at's argument): `a:b` becomes `slice(a, b)`."""
-
-    def value(part: ast.expr) -> ast.expr:
-        if isinstance(part, ast.Slice):
-            bounds = [part.lower, part.upper, part.step]
-            if part.step is None:
-                bounds = bounds[:2] if part.lower is not None or part.upper is not None else [None]
-            return ast.Call(ast.Name("slice", ast.Load()), [b or ast.Constant(None) for b in bounds], [])
-        return part
-
-    if isinstance(index, ast.Tuple):
-        return ast.Tuple([value(e) for e in index.elts], ast.Load())
-    return value(index)
-
-
-def _fits(setitem: ir.Op) -> bool:
-    """Whether the value written has the shape of the part written (see the normaliser)."""
-    fits = setitem.keywords.get("__fits__")
-    return isinstance(fits, ast.Constant) and fits.value is True
-
-
-def _written(setitem: ir.Op) -> ir.Node:
-    """The part `a[index]` of `a[index] = v` that v is broadcast into."""
-    target, index = setitem.args[0], setitem.keywords["index"]
-    if isinstance(target, ir.Leaf) and target.var is not None and target.index is None:
-        return ir.Leaf(ast.Subscript(ir.clone(target.expr), ir.clone(index), ast.Load()), target.var, ir.clone(index))
-    return target
-
-
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def expand_macros(tree: ast.expr, mapping: dict[str, ast.expr], np_name: str) -> ast.expr:
-    """Expand `keep(...)` and `count(...)` for this call's static axis and keepdims."""
-    axis = mapping.get("axis", ast.Constant(None))
-    keepdims = mapping.get("keepdims", ast.Constant(False))
-    return _Macros(axis, keepdims, np_name, mapping["out"]).visit(tree)
-
-
-def _store_names(code: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def _accumulate(target: ast.expr, gradient: ast.expr) -> ast.AugAssign:
-    """`target += gradient`, or `target -= g` when the gradient is `-g`."""
-    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
-        return ast.AugAssign(target, ast.Sub(), gradient.operand)
-    return ast.AugAssign(target, ast.Add(), gradient)
-
-
-_NAMES: dict[int, tuple[ast.AST, frozenset[str]]] = {}
-
-
-def _mentions(tree: ast.AST, name: str) -> bool:
-    """Whether `tree` (a rule template, read many times) uses the name `name`."""
-    cached = _NAMES.get(id(tree))
-    if cached is None or cached[0] is not tree:
-        names = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
-        cached = _NAMES[id(tree)] = (tree, names)
-    return name in cached[1]
-
-
 def differentiate(fn: ir.Function, modules: dict[str, str], loop_lists: bool = False) -> Backward:
     """The backward of `fn`; `loop_lists`: list gradients built as forward mode
     follows them (Hessian-vector products)."""
     return Differentiator(fn, modules, loop_lists).run()
-
-
-def zeros_like(value: ast.expr, np_name: str) -> ast.expr:
-    """Float zeros of `value`'s shape: a value may hold ints (`x * 2` of an int
-    array), whose gradient or tangent is still a float."""
-    func = ast.Attribute(ast.Name(np_name, ast.Load()), "zeros_like", ast.Load())
-    return ast.Call(func, [value], [ast.keyword("dtype", ast.Name("float", ast.Load()))])
-
-
-def _without_ones(gradient: ast.expr, np_name: str) -> ast.expr:
-    """`np.ones_like(v) * e` written into `dx[index]` (v is x[index]) as `e`: the
-    store broadcasts `e` to the part's shape just the same."""
-    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
-        return ast.UnaryOp(ast.USub(), _without_ones(gradient.operand, np_name))
-    if not (isinstance(gradient, ast.BinOp) and isinstance(gradient.op, ast.Mult)):
-        return gradient
-    for ones, other in ((gradient.left, gradient.right), (gradient.right, gradient.left)):
-        if (
-            isinstance(ones, ast.Call)
-            and isinstance(ones.func, ast.Attribute)
-            and ones.func.attr == "ones_like"
-            and isinstance(ones.func.value, ast.Name)
-            and ones.func.value.id == np_name
-            and not ones.keywords
-        ):
-            return other
-    return gradient
-
-
-def _arithmetic_names(expr: ast.expr) -> list[str] | None:
-    """The names `expr` reads where it is arithmetic in names and numbers alone
-    (`1 - x`): its shape is theirs broadcast. None for anything else."""
-    names: list[str] = []
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Name):
-            names += [node.id] if node.id not in names else []
-        elif not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop, ast.expr_context)):
-            return None
-    return names
-
-
-def _adds_axes(index: ast.expr, np_name: str) -> bool:
-    """Whether `index` (`:, np.newaxis`, `None, :`) only adds axes to the whole array."""
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    new = [
-        isinstance(p, ast.Constant) and p.value is None
-        or isinstance(p, ast.Attribute) and p.attr == "newaxis" and isinstance(p.value, ast.Name) and p.value.id == np_name
-        for p in parts
-    ]  # fmt: skip
-    full = [isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None for p in parts]
-    return any(new) and all(a or b for a, b in zip(new, full))
-
-
-def _is_ones_like(node: ast.expr, var: str, np_name: str) -> bool:
-    return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "ones_like"
-        and isinstance(node.func.value, ast.Name) and node.func.value.id == np_name and not node.keywords
-        and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id == var
-    )  # fmt: skip
-
-
-def _ones_of(gradient: ast.expr, var: str, np_name: str) -> ast.expr | None:
-    """`e` where `gradient` is `np.ones_like(var) * e` (a sum's or a mean's gradient:
-    `np.ones_like(x) * g / n`, `-(np.ones_like(x) * g)`), else None."""
-    if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
-        inner = _ones_of(gradient.operand, var, np_name)
-        return None if inner is None else ast.UnaryOp(ast.USub(), inner)
-    if not (isinstance(gradient, ast.BinOp) and isinstance(gradient.op, (ast.Mult, ast.Div))):
-        return None
-    if isinstance(gradient.op, ast.Mult):
-        if _is_ones_like(gradient.left, var, np_name):
-            return gradient.right
-        if _is_ones_like(gradient.right, var, np_name):
-            return gradient.left
-    left = _ones_of(gradient.left, var, np_name)
-    return None if left is None else ast.BinOp(left, gradient.op, gradient.right)
-
-
-def ones_times(var: str, gradient: ast.expr, np_name: str) -> ast.expr:
-    """`np.ones_like(var) * gradient`: a gradient that broadcasts to var's shape, given it."""
-    ones = ast.Call(ast.Attribute(ast.Name(np_name, ast.Load()), "ones_like", ast.Load()), [ast.Name(var, ast.Load())], [])
-    return ast.BinOp(ones, ast.Mult(), gradient)

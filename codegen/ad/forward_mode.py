@@ -15,12 +15,15 @@ import ast
 import textwrap
 
 from codegen import ir
-from codegen.ad.differentiate import _mentions, as_arrays, expand_macros, render, substitute, useful_variables, zeros_like
+from codegen.ad.gradient_forms import zeros_like
 from codegen.ad.reverse_flow import bound_at_level
+from codegen.ad.templates import _mentions, as_arrays, expand_macros
+from codegen.ad.useful import useful_variables
 from codegen.emit import assertions, helpers, typed
 from codegen.emit.module import _loop_header, _statement_lines
 from codegen.infer.dims import Dims
 from codegen.infer.shapes import ShapeKeys
+from codegen.ir import render, substitute
 from codegen.optimize.prune import prune
 from codegen.optimize.simplify import simplify
 

@@ -44,7 +44,7 @@ def masked_once(d: Differentiator, op: ir.Op, gradient: ast.expr) -> bool:
         where = ast.parse(f"{np_name}.where", mode="eval").body
         combined = simplify(ast.Call(where, [ir.render(condition), *branches], []))
         leaf = ir.Leaf(ast.Name(var, ast.Load()), var)
-        d.contribute(leaf, d.unbroadcast(combined, leaf, op))
+        d.contribute(leaf, d.broadcast.unbroadcast(combined, leaf, op))
     return True
 
 

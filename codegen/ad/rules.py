@@ -332,7 +332,7 @@ HELPER_ROWS = {
     "_dot_dy": "numpy.dot_dy",
     "_untile": "numpy.untile",  # np.tile's gradient (rules_arrays.py)
     "_put_along_axis": "numpy.put_along_axis",  # np.take_along_axis's
-    "_spread_back": "numpy.spread_back",  # a full sum's, shapes unknown (differentiate.py)
+    "_spread_back": "numpy.spread_back",  # a full sum's, shapes unknown (reverse_broadcast.py)
 }
 defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
 def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
