@@ -6,13 +6,28 @@ import ast
 import copy
 
 from codegen import ir, unparse
-from codegen.ad import operations
 from codegen.ad.differentiate import Backward, render
-from codegen.emit import assertions, helpers, typed
-from codegen.emit.bound import maybe_unbound
+from codegen.emit import helpers, typed
 from codegen.emit import imports as import_lines
-from codegen.naming import Names, identifiers, identifiers_and_bindings
+from codegen.emit.bound import maybe_unbound
+from codegen.emit.cache import always_bound, cache_plan, first_reads
+from codegen.emit.signature import (
+    by_default_lines,
+    default_checks,
+    docstring,
+    gradient_checks,
+    gradients_return,
+    held_lines,
+    indent_all,
+    numbers_by_default,
+    parameter_checks,
+    quoted_docstring,
+    return_annotation,
+    returns_line,
+    signature,
+)
 from codegen.lower import scatter
+from codegen.naming import Names, identifiers, identifiers_and_bindings
 from codegen.optimize import cse, inplace, literals, partition, prune
 from codegen.options import Options
 from codegen.read.constants import copied as copied_constants
@@ -108,147 +123,11 @@ def _statement_lines(statement: ir.Statement) -> list[str]:
     return [ir.unparse(assign)]
 
 
-def signature(fn: ir.Function, returns: str = "") -> str:
-    parts: list[str] = []
-    posonly = [p.code for p in fn.params if p.kind == "posonly"]
-    if posonly:
-        parts += posonly + ["/"]
-    parts += [p.code for p in fn.params if p.kind == "positional"]
-    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
-    if outputs:
-        defaulted = any("=" in p.code for p in fn.params if p.kind != "kwonly")
-        parts += typed.upstream(fn.upstream, outputs, defaulted)
-    else:
-        parts += [f"{u}=1.0" for u in fn.upstream]
-    kwonly = [p.code for p in fn.params if p.kind == "kwonly"]
-    if kwonly:
-        parts += ["*"] + kwonly
-    return f"def {fn.name}_backward({', '.join(parts)}){returns}:"
-
-
-def _return_annotation(fn: ir.Function, back: Backward, options: Options) -> str:
-    """` -> tuple[float, float]` for a fully typed function: its gradients have
-    their parameters' types (and the value its return type, with return_value)."""
-    if fn.types is None:
-        return ""
-    grads = typed.gradients(fn.types, [p.name for p in back.differentiable])
-    if options.return_value:
-        return f" -> tuple[{fn.types.returns}, {grads}]"
-    return f" -> {grads}"
-
-
-def _docstring(lines: list[str]) -> str:
-    body = "\n".join(lines).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    return f'"""{body}\n"""'
-
-
-def _returns(fn: ir.Function, back: Backward) -> str:
-    names = [p.name for p in back.differentiable]
-    grads = [unparse.expression(back.gradients[n]) for n in names]
-    outputs = ", ".join(fn.outputs)
-    if len(grads) == 1:
-        return f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}."
-    if grads:
-        return f"Returns ({', '.join(grads)}), the gradients of {outputs} with respect to {', '.join(names)}."
-    return "Returns None: no parameter is differentiated."
-
-
-def _held(back: Backward) -> list[str]:
-    if not back.constant:
-        return []
-    return ["Held constant: " + ", ".join(f"{p.name} ({p.reason})" for p in back.constant) + "."]
-
-
-def docstring(fn: ir.Function, back: Backward, options: Options = Options(), checked: list[str] | None = None) -> str:
-    returns = _returns(fn, back)
-    if options.return_value:
-        value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
-        returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
-    first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
-    return _docstring([first, "", returns, *_held(back), *_by_default(checked or []), *_unranked(back), *_loose_labels(fn)])
-
-
-def numbers_by_default(fn: ir.Function, body: list[str]) -> list[str]:
-    """The parameters that only their number defaults (`eps=1e-5`) make numbers, in a
-    function whose values may be arrays, that `body` reads: the output takes them to
-    be numbers (no summing back of what they broadcast) and checks that they are."""
-    if not fn.arrays or not fn.by_default:
-        return []
-    read = identifiers(ast.parse("\n".join(body)))
-    return [name for name in fn.by_default if name in read]
-
-
-def _taken(checked: list[str]) -> str:
-    if len(checked) == 1:
-        return f"{checked[0]} is taken to be a number (its default)"
-    return f"{', '.join(checked)} are taken to be numbers (their defaults)"
-
-
-def _by_default(checked: list[str]) -> list[str]:
-    """The docstring's line on the parameters taken to be numbers."""
-    return [f"{_taken(checked)}: annotate {'it' if len(checked) == 1 else 'one'} to pass an array."] if checked else []
-
-
-def default_checks(checked: list[str], np_name: str) -> list[str]:
-    """An array passed for a parameter taken to be a number fails here, not as a
-    gradient of the wrong shape. An assert: every mode keeps it (the HVP's forward
-    mode over this backward too)."""
-    return [f'assert {np_name}.ndim({name}) == 0, "{_taken([name])}"' for name in checked]
-
-
-def _loose_labels(fn: ir.Function) -> list[str]:
-    """Labels beside `np.arange(N)` that may pick a row twice (of shape (N, 1)): their
-    gradients scatter with np.add.at; an annotation proves one label a row."""
-    if not fn.loose_labels:
-        return []
-    names = ", ".join(sorted(fn.loose_labels))
-    first = sorted(fn.loose_labels)[0]
-    return [f'Labels {names} may pick a row more than once, so gradients add up with np.add.at; annotating {first}: "N" (one label a row) writes them with +=.']
-
-
-def _unranked(back: Backward) -> list[str]:
-    """Where a product's operands may be vectors, matrices or stacks, a helper works its
-    gradient out at run time; an annotation makes it exact."""
-    if not back.unranked:
-        return []
-    names = ", ".join(back.unranked)
-    return [f'Products of {names} work for any ranks; annotating shapes ({back.unranked[0]}: "N D") makes them exact.']
-
-
-def _gradients_return(back: Backward) -> str:
-    grads = [unparse.expression(back.gradients[p.name]) for p in back.differentiable]
-    return ", ".join(grads) if grads else "None"
-
-
-def _indent_all(lines: list[str]) -> str:
-    return "\n".join("    " + line if line else line for line in "\n".join(lines).split("\n"))
-
-
-def parameter_checks(fn: ir.Function, code: list[str], np_name: str) -> list[str]:
-    """With assert_shapes: the asserts on the annotated parameters, under a comment."""
-    if not fn.annotated:
-        return []
-    reserved = assertions.reserved_names(code, [p.name for p in fn.params]) | {np_name}
-    return ["# the shapes the annotations promise", *assertions.parameter_checks(fn.annotated, np_name, reserved)]
-
-
-def gradient_checks(fn: ir.Function, back: Backward) -> list[str]:
-    """With assert_shapes: each gradient of an annotated parameter has its shape."""
-    checks = [
-        assertions.same_shape(gradient.id, param.name, bool(fn.annotated[param.name]), back.spellings["np"])
-        for param in back.differentiable
-        if param.name in fn.annotated
-        for gradient in [back.gradients[param.name]]
-        if isinstance(gradient, ast.Name)
-    ]
-    return ["# each gradient has its parameter's shape", *checks] if checks else []
-
-
 def function_text(fn: ir.Function, back: Backward, options: Options = Options()) -> str:
     if options.style == "split":
         return split_text(fn, back, options)
     forward = forward_lines(fn)
-    grads = _gradients_return(back)
+    grads = gradients_return(back)
     if options.return_value:
         value = ", ".join(fn.outputs)
         value = value if len(fn.outputs) == 1 else f"({value})"
@@ -275,8 +154,8 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
     checked = numbers_by_default(fn, body)
     body[:0] = default_checks(checked, back.spellings["np"])
-    head = signature(fn, _return_annotation(fn, back, options))
-    return f"{head}\n{_indent_all([docstring(fn, back, options, checked), *body])}\n"
+    head = signature(fn, return_annotation(fn, back, options))
+    return f"{head}\n{indent_all([docstring(fn, back, options, checked), *body])}\n"
 
 
 def _parameters(head: str) -> list[str]:
@@ -341,7 +220,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     signature_forward = ", ".join(params + (["*", *kwonly] if kwonly else []))
     outputs = ", ".join(fn.outputs)
     cache_value = f"({', '.join(cached)},)" if len(cached) == 1 else f"({', '.join(cached)})"
-    forward_doc = _docstring(
+    forward_doc = quoted_docstring(
         [
             f"Forward pass of {fn.name}: returns ({outputs}, cache) for {fn.name}_backward.",
             "",
@@ -358,18 +237,18 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     forward_body[:0] = default_checks(checked, back.spellings["np"])
     forward_body.insert(0, forward_doc)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} and the cache of {fn.name}_forward in."
-    backward_doc = _docstring([first, "", _returns(fn, back), *_held(back), *_by_default(checked)])
+    backward_doc = quoted_docstring([first, "", returns_line(fn, back), *held_lines(back), *by_default_lines(checked)])
     unpack = [f"{', '.join(cached)}{',' if len(cached) == 1 else ''} = cache"] if cached else []
     body = partition.tile([*recomputed, *backward])  # recomputed sizes (H = h.shape[1]) bound slices
     body = literals.write(body, list_lengths(fn)) if back.list_literals else body
     forward_returns, backward_params, backward_returns = _split_types(fn, back, cached, forward)
     if "Any" in backward_params:
         body = _declare_gradients(body, fn, back)
-    body = inplace.write_in_place([*unpack, *body, f"return {_gradients_return(back)}"], [*fn.upstream, "cache"], back.spellings)
+    body = inplace.write_in_place([*unpack, *body, f"return {gradients_return(back)}"], [*fn.upstream, "cache"], back.spellings)
     backward_body = [backward_doc, *body]
     return (
-        f"def {fn.name}_forward({signature_forward}){forward_returns}:\n{_indent_all(forward_body)}\n\n\n"
-        f"def {fn.name}_backward({backward_params}){backward_returns}:\n{_indent_all(backward_body)}\n"
+        f"def {fn.name}_forward({signature_forward}){forward_returns}:\n{indent_all(forward_body)}\n\n\n"
+        f"def {fn.name}_backward({backward_params}){backward_returns}:\n{indent_all(backward_body)}\n"
     )
 
 
@@ -423,7 +302,7 @@ def _bind_first(forward: list[str], cached: list[str], fn: ir.Function) -> list[
     on some paths (a branch, a loop that may not run): the cache always packs it,
     and the backward reads it only on the path that bound it."""
     tree = ast.parse("\n".join(forward) or "pass")
-    sure = _always_bound(tree.body) | {p.name for p in fn.params}
+    sure = always_bound(tree.body) | {p.name for p in fn.params}
     first: dict[int, list[str]] = {}
     for statement in tree.body:
         bound = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -435,192 +314,6 @@ def _bind_first(forward: list[str], cached: list[str], fn: ir.Function) -> list[
         lines[index:index] = [f"{' = '.join(first[index])} = None"]
     return lines
 
-
-def _always_bound(statements: list[ast.stmt]) -> set[str]:
-    """Names every path through `statements` binds (loops may not run)."""
-    found: set[str] = set()
-    for statement in statements:
-        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-        elif isinstance(statement, ast.If):
-            found |= _always_bound(statement.body) & _always_bound(statement.orelse)
-    return found
-
-
-def cache_plan(fn: ir.Function, forward: list[str], backward: list[str]) -> tuple[list[str], list[str]]:
-    """What the backward reads of the forward: the names to cache, and the cheap
-    statements (shape arithmetic) it recomputes instead of caching their values."""
-    forward_tree = ast.parse("\n".join(forward) or "pass")
-    available = {p.name for p in fn.params} | {
-        n.id for n in ast.walk(forward_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }
-    available |= {
-        n.id
-        for n in ast.walk(forward_tree)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append"
-        for n in [n.func.value]
-        if isinstance(n, ast.Name)
-    }
-    needed = [n for n in first_reads(ast.parse("\n".join(backward))) if n in available]
-    bound = [n.id for n in ast.walk(forward_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    cheap = {
-        name: statement
-        for statement in forward_tree.body
-        if isinstance(statement, ast.Assign)
-        and len(statement.targets) == 1
-        and (names := _target_names(statement.targets[0])) is not None
-        and all(bound.count(name) == 1 for name in names)
-        and (_is_cheap_shape(statement.value) or _is_view(statement.value, available))
-        for name in names
-    }
-    recomputed: list[ast.Assign] = []
-    cached = list(needed)
-
-    def recipe(name: str, known: set[str], seen: frozenset[str]) -> list[ast.Assign] | None:
-        """The cheap statements that recompute `name` from `known` names, or None."""
-        statement = cheap.get(name)
-        if statement is None or name in seen:
-            return None
-        steps: list[ast.Assign] = []
-        for used in sorted({n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name)} & available):
-            if used in known:
-                continue
-            inner = recipe(used, known, seen | {name})
-            if inner is None:
-                return None
-            steps += inner
-        return [*steps, statement]
-
-    changed = True
-    while changed:
-        changed = False
-        for name in list(cached):
-            known = set(cached) - {name} | {n for s in recomputed for n in _target_names(s.targets[0]) or ()}
-            steps = recipe(name, known, frozenset())
-            if steps is not None:
-                recomputed += [s for s in steps if s not in recomputed]
-                cached.remove(name)
-                changed = True
-    order = [s for s in forward_tree.body if s in recomputed]
-    return cached, [unparse.statement(s) for s in order]
-
-
-def _target_names(target: ast.expr) -> list[str] | None:
-    """The names `name = ...` or `a, b = ...` binds; None for other targets."""
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
-        return [e.id for e in target.elts]  # type: ignore[attr-defined]
-    return None
-
-
-def _is_cheap_shape(expr: ast.expr) -> bool:
-    """Shape arithmetic: cheaper to recompute than to keep."""
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id == "len"):
-            return False
-    return any(isinstance(n, ast.Attribute) and n.attr in ("shape", "ndim", "size") for n in ast.walk(expr)) or any(
-        isinstance(n, ast.Call) for n in ast.walk(expr)
-    )
-
-
-def _is_view(expr: ast.expr, local: set[str]) -> bool:
-    """A reshape, transpose or basic slice of a value: recomputed instead of cached,
-    as hand-written code does (`x.reshape(N, -1)` again in the backward)."""
-    if isinstance(expr, ast.Attribute):
-        return expr.attr in ("T", "mT") and _is_view_base(expr.value, local)
-    if isinstance(expr, ast.Subscript):
-        return _is_view_base(expr.value, local) and _is_basic_index(expr.slice)
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and operations.recomputed_view(expr.func.attr):
-        receiver = expr.func.value
-        module = isinstance(receiver, ast.Name) and receiver.id not in local  # np.reshape(x, shape)
-        args = [*expr.args] if module else [receiver, *expr.args]
-        base, rest = (args[0], args[1:]) if args else (None, [])
-        static = all(_is_static(a) for a in [*rest, *(k.value for k in expr.keywords)])
-        return base is not None and _is_view_base(base, local) and static
-    return False
-
-
-def _is_view_base(expr: ast.expr, local: set[str]) -> bool:
-    return (isinstance(expr, ast.Name) and expr.id in local) or _is_view(expr, local)
-
-
-def _is_static(expr: ast.expr) -> bool:
-    """Shape arithmetic: integers, sizes, tuples of them."""
-    if isinstance(expr, ast.Attribute):
-        return expr.attr in ("shape", "ndim", "size") or expr.attr == "newaxis"
-    if isinstance(expr, ast.Subscript):
-        return _is_static(expr.value) and _is_static(expr.slice)
-    if isinstance(expr, ast.Call):
-        return isinstance(expr.func, ast.Name) and expr.func.id == "len"
-    return all(
-        isinstance(n, (ast.Constant, ast.Name, ast.Tuple, ast.Slice, ast.UnaryOp, ast.BinOp, ast.Attribute, ast.Subscript, ast.Call))
-        or isinstance(n, (ast.expr_context, ast.operator, ast.unaryop))
-        for n in ast.walk(expr)
-    ) and all(_is_static(n) for n in ast.iter_child_nodes(expr) if isinstance(n, (ast.Attribute, ast.Subscript, ast.Call)))
-
-
-def _is_basic_index(index: ast.expr) -> bool:
-    """Constants, slices and np.newaxis: a view, never a copy (no array indices)."""
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    for part in parts:
-        if isinstance(part, ast.Slice):
-            if not all(b is None or _is_static(b) for b in (part.lower, part.upper, part.step)):
-                return False
-        elif isinstance(part, ast.Attribute):
-            if part.attr != "newaxis":
-                return False
-        elif not (isinstance(part, ast.Constant) and (part.value is None or type(part.value) is int)):
-            return False
-    return True
-
-
-def first_reads(tree: ast.Module) -> list[str]:
-    """Names read before they are bound on some path, in the order first read."""
-    found: dict[str, None] = {}  # ordered, and a set's lookups (a list's made long functions quadratic)
-    bound: set[str] = set()
-
-    def load(node: ast.AST) -> None:
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
-                found.setdefault(n.id)
-
-    def store(node: ast.AST) -> None:
-        bound.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-
-    def block(statements: list[ast.stmt]) -> None:
-        for statement in statements:
-            if isinstance(statement, ast.Assign):
-                load(statement.value)
-                for target in statement.targets:
-                    if isinstance(target, ast.Name):
-                        store(target)
-                    else:
-                        load(target)
-            elif isinstance(statement, ast.AugAssign):
-                load(statement.value)
-                load(ast.Name(statement.target.id, ast.Load()) if isinstance(statement.target, ast.Name) else statement.target)
-            elif isinstance(statement, (ast.For, ast.While)):
-                load(statement.iter if isinstance(statement, ast.For) else statement.test)
-                before = set(bound)
-                if isinstance(statement, ast.For):
-                    store(statement.target)
-                block(statement.body)
-                bound.intersection_update(before)  # the body may not run
-            elif isinstance(statement, ast.If):
-                load(statement.test)
-                before = set(bound)
-                block(statement.body)
-                after_body = set(bound)
-                bound.intersection_update(before)
-                block(statement.orelse)
-                bound.intersection_update(after_body)  # bound after the `if` on either path
-            else:
-                load(statement)
-
-    block(tree.body)
-    return list(found)
 
 
 def _free_names(code: str) -> set[str]:

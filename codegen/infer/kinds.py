@@ -25,18 +25,15 @@ import ast
 from dataclasses import dataclass, field
 
 from codegen.ad import operations
-from codegen.ad.rules import RULES
-from codegen.emit import helpers
+from codegen.infer import results, uses
 from codegen.infer.bindings import (
     CarriedRead,
     carried_reads,
     element_loops,
     first_rebindings,
     mentions,
-    module_values,
     name_bindings,
     number_index,
-    pairs,
     parameters,
     read_as_items,
     statement_of,
@@ -44,49 +41,19 @@ from codegen.infer.bindings import (
 )
 from codegen.infer.lattice import (
     ARRAY,
-    LIST,
     NUMBER,
     NUMBER_KIND,
     SEQUENCE,
-    SETTING,
     UNKNOWN,
     UNKNOWN_KIND,
     Kind,
     annotation_kind,
-    arithmetic,
-    element_of,
     join,
     phrase,
-    product,
     refine,
 )
 from codegen.read import resolve
 from codegen.read.parse import Function, ModuleInfo
-
-_SETTING_METHODS = frozenset({"get", "keys", "items", "values", "setdefault"})
-
-
-# Calls whose arguments from this position on are sizes (shapes, counts, bounds).
-_SIZED: dict[str, tuple[int, int | None]] = {
-    "range": (0, None), "numpy.arange": (0, None), "numpy.zeros": (0, 1), "numpy.ones": (0, 1),
-    "numpy.empty": (0, 1), "numpy.full": (0, 1), "numpy.eye": (0, 2), "numpy.identity": (0, 1),
-    "numpy.reshape": (1, 2), "numpy.tile": (1, 2), "numpy.repeat": (1, 2),
-}  # fmt: skip
-
-
-_SIZED_METHODS: dict[str, tuple[int, int | None]] = {"reshape": (0, None), "repeat": (0, 1)}
-
-
-# Names of math and numpy that are numbers (`math.pi`, `np.inf`, `from math import e`).
-_NUMBER_CONSTANTS = frozenset(
-    f"{module}.{name}" for module in ("math", "numpy") for name in ("pi", "e", "tau", "inf", "nan", "euler_gamma")
-)
-
-
-_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
-
-
-_ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 class KindError(Exception):
@@ -135,7 +102,7 @@ class Kinds:
         return lines
 
 
-class _Inference:
+class Inference:
     """Gathers evidence over one function until nothing changes."""
 
     def __init__(
@@ -238,7 +205,7 @@ class _Inference:
             return
         if new.what != NUMBER:
             return  # only a number says what its operands are
-        if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, results.ARITHMETIC):
             self.expect(node.left, NUMBER_KIND)  # broadcasting: a number only from numbers
             self.expect(node.right, NUMBER_KIND)
         elif isinstance(node, ast.UnaryOp):
@@ -263,23 +230,9 @@ class _Inference:
             self.learn(read.name, kind, node)
         if isinstance(read.binding, ast.Assign):
             self.expect(read.binding.value, kind)
-        elif kind.is_number and isinstance(read.binding.op, _ARITHMETIC):
+        elif kind.is_number and isinstance(read.binding.op, results.ARITHMETIC):
             self.expect(read.binding.value, NUMBER_KIND)  # a number only from numbers
 
-    def expect_size(self, node: ast.expr) -> None:
-        """`node` is used where numpy needs an int (a shape, a count, a bound): the
-        parameters it is made of are sizes, never differentiated."""
-        if isinstance(node, (ast.Tuple, ast.List)):
-            for element in node.elts:
-                self.expect_size(element)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
-            self.expect_size(node.left)
-            self.expect_size(node.right)
-        elif isinstance(node, ast.Name) and node.id in self.params and self.about(node) is not None:
-            self.expect(node, NUMBER_KIND)
-            if node.id not in self.sizes:
-                self.sizes.add(node.id)
-                self.changed = True
 
     def expect_indexed(self, value: ast.expr, index: ast.expr) -> None:
         """`value[index]` is a number: `value` is a sequence (or an array of as many
@@ -299,21 +252,6 @@ class _Inference:
             return None
         return display.elts[index]
 
-    def indexed(self, rank: int, index: ast.expr) -> Kind:
-        """`x[i]`, `x[:, j]`, `x[1:]` of an array of `rank` dimensions: each index
-        proved a number takes one away, each slice keeps one; anything else (an index
-        array, `None`, `...`) says nothing."""
-        parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        if len(parts) > rank:
-            return UNKNOWN_KIND
-        taken = 0
-        for part in parts:
-            if isinstance(part, ast.Slice):
-                continue
-            if not self.forward(part).is_number or not number_index(part):
-                return UNKNOWN_KIND
-            taken += 1
-        return NUMBER_KIND if taken == rank else Kind(ARRAY, rank - taken)
 
     def callee(self, node: ast.Call) -> str:
         return self.callee_of(node.func)
@@ -322,21 +260,6 @@ class _Inference:
         """What a name or attribute of the module means: `math.exp`, `numpy.pi`, `user.f`."""
         return resolve.call_name(name, self.info, {}) or ""
 
-    def module_kind(self, node: ast.Name) -> Kind:
-        """A name the function does not bind: a number of math or numpy, or a
-        constant of the module, bound once at its top level."""
-        if self.callee_of(node) in _NUMBER_CONSTANTS:
-            return NUMBER_KIND
-        if self.module_values is None:
-            self.module_values = module_values(self.info)
-        value = self.module_values.get(node.id)
-        if value is None or node.id in self.module_seen:
-            return UNKNOWN_KIND
-        self.module_seen.add(node.id)  # `A = B`, `B = A`: no kind, not a loop
-        try:
-            return _module_value_kind(value, self)
-        finally:
-            self.module_seen.discard(node.id)
 
     # ---- the walk -----------------------------------------------------------------
     def run(self) -> Kinds:
@@ -351,7 +274,7 @@ class _Inference:
                 self.statement_index = index
                 self.top = statement
                 for node in nodes:
-                    self.visit(node)
+                    uses.visit(self, node)
             self.infer_merged()
             if not self.changed:
                 break
@@ -457,127 +380,6 @@ class _Inference:
                     del self.names[name]
         self.memo = {}
 
-    def visit(self, node: ast.AST) -> None:
-        if isinstance(node, ast.expr):
-            kind = self.forward(node)
-            if kind.what != UNKNOWN:
-                self.expect(node, kind)
-        if isinstance(node, ast.Call):
-            self.visit_call(node)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
-            self.expect(node.left, Kind(ARRAY))
-            self.expect(node.right, Kind(ARRAY))
-        elif isinstance(node, ast.Attribute) and node.attr in operations.ARRAY_ATTRIBUTES:
-            if not (isinstance(node.value, ast.Name) and node.value.id in self.info.aliases):
-                self.expect(node.value, Kind(ARRAY))
-        elif isinstance(node, ast.Subscript):
-            key = node.slice
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self.expect(node.value, Kind(SETTING))
-            elif isinstance(key, (ast.Tuple, ast.Slice)) and self.arrays:
-                self.expect(node.value, Kind(ARRAY))  # a list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's
-        elif isinstance(node, (ast.If, ast.While)):
-            self.expect_compared(node.test)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            for name, value in pairs(target, node.value):
-                if name in self.definitions and (name in self.displays or not isinstance(value, (ast.List, ast.Tuple))):
-                    self.learn(name, self.forward(value), node)
-            self.visit_unpacking(target, node.value)
-            self.visit_returned(target, node.value)
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            before = self.before_update(node)
-            kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else arithmetic(before, self.forward(node.value))
-            self.expect_statement(node, kind)
-        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-            name = node.target.id
-            if name in self.elements:
-                self.learn(name, element_of(self.forward(node.iter)), node)
-            elif name in self.definitions:  # a counter over range(...)
-                self.learn(name, self.forward(self.definitions[name]), node)
-
-    def before_update(self, node: ast.AugAssign) -> Kind:
-        """What the name an augmented assignment updates holds before it: a
-        parameter at its first rebinding, or what every binding of a local is."""
-        assert isinstance(node.target, ast.Name)
-        name = node.target.id
-        if name in self.params:
-            first = node is self.top and self.statement_index == self.stable_until[name] + 1
-            return self.names.get(name, UNKNOWN_KIND) if first else UNKNOWN_KIND
-        return self.names.get(name, UNKNOWN_KIND) if name in self.merged else UNKNOWN_KIND
-
-    def expect_statement(self, node: ast.stmt, kind: Kind) -> None:
-        """The value an (augmented) assignment binds is of `kind`."""
-        old = self.nodes.get(id(node), UNKNOWN_KIND)
-        new = refine(old, kind)
-        if new is not None and new != old:
-            self.nodes[id(node)] = new
-            self.changed = True
-
-    def visit_call(self, node: ast.Call) -> None:
-        func = node.func
-        name = self.callee(node)
-        sized = _SIZED_METHODS.get(name[len("method."):]) if name.startswith("method.") else _SIZED.get(name)
-        if sized is not None:
-            arguments = node.args[sized[0] : sized[1]] + [k.value for k in node.keywords if k.arg in ("shape", "newshape")]
-            for argument in arguments:
-                self.expect_size(argument)
-        if name.startswith("math.") and name not in resolve.CONSTANT_FUNCTIONS:
-            for arg in node.args:
-                self.expect(arg, NUMBER_KIND)
-        elif name.startswith("method.") and isinstance(func, ast.Attribute):
-            if operations.proves_array(func.attr):
-                self.expect(func.value, Kind(ARRAY))
-            elif func.attr in _SETTING_METHODS:
-                self.expect(func.value, Kind(SETTING))
-        elif name == "float" and len(node.args) == 1:
-            self.expect(node.args[0], NUMBER_KIND)
-        elif name in ("max", "min") and len(node.args) >= 2:
-            for arg in node.args:  # comparing them: an array's truth is ambiguous
-                self.expect(arg, NUMBER_KIND)
-        elif name.startswith("user.") and not isinstance(func, ast.Attribute):
-            self.visit_user_call(node, name[len("user."):])
-
-    def visit_user_call(self, node: ast.Call, callee: str) -> None:
-        """The arguments are what the callee's own code says its parameters are."""
-        function = self.info.functions.get(callee)
-        if function is None or callee == self.function.name or callee in self.info.primitives:
-            return
-        if self.info.is_generated and callee in helpers.NAMES:
-            return  # our own helper, met again: a rule, not a function to read
-        kinds = _parameter_kinds(self.info, function, self.arrays, self.cache)
-        params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
-        for param, arg in zip(params, node.args):
-            self.expect(arg, kinds.get(param, UNKNOWN_KIND))
-        for keyword in node.keywords:
-            if keyword.arg is not None:
-                self.expect(keyword.value, kinds.get(keyword.arg, UNKNOWN_KIND))
-
-    def expect_compared(self, test: ast.expr) -> None:
-        """`if a < b:` orders numbers (an array's truth value is ambiguous); `==` also
-        compares shapes and strings, so it says nothing."""
-        if isinstance(test, ast.BoolOp):
-            for value in test.values:
-                self.expect_compared(value)
-        elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            self.expect_compared(test.operand)
-        elif isinstance(test, ast.Compare) and all(isinstance(o, _ORDERINGS) for o in test.ops):
-            operands = (test.left, *test.comparators)
-            if not any(isinstance(o, ast.Constant) and isinstance(o.value, str) for o in operands):
-                for operand in operands:
-                    self.expect(operand, NUMBER_KIND)
-
-    def visit_returned(self, target: ast.expr, value: ast.expr) -> None:
-        """`a, c = h(3.0)` of a module function whose one return is a tuple (`return
-        u, u`): each name bound only here is what the callee's code says it returns."""
-        if not (isinstance(target, ast.Tuple) and isinstance(value, ast.Call)):
-            return
-        found = self.one_return(self.callee(value))
-        if found is None or not isinstance(found[0], ast.Tuple) or len(found[0].elts) != len(target.elts):
-            return
-        for element, returned in zip(target.elts, found[0].elts):
-            if isinstance(element, ast.Name) and self.merged.get(element.id) == [None]:
-                self.learn(element.id, found[1].of(returned), value)
 
     def returned_kind(self, callee: str) -> Kind:
         """A call of a module function whose one return is one value: that value's kind."""
@@ -599,24 +401,15 @@ class _Inference:
         if function.name not in self.returned:
             self.returned[function.name] = None  # a recursive call sees nothing yet
             try:
-                self.returned[function.name] = _Inference(self.info, function, self.arrays, self.cache, self.returned).run()
+                self.returned[function.name] = Inference(self.info, function, self.arrays, self.cache, self.returned).run()
             except KindError:
                 pass  # reported where the callee itself is differentiated
         found = self.returned[function.name]
         return (returns[0].value, found) if found is not None else None
 
-    def visit_unpacking(self, target: ast.expr, value: ast.expr) -> None:
-        """`N, D = x.shape`: `x` has as many dimensions as there are names, each a number."""
-        if (
-            isinstance(target, ast.Tuple)
-            and not any(isinstance(e, ast.Starred) for e in target.elts)
-            and isinstance(value, ast.Attribute)
-            and value.attr == "shape"
-        ):
-            self.expect(value.value, Kind(ARRAY, len(target.elts)))
-            for size in target.elts:
-                if isinstance(size, ast.Name) and self.merged.get(size.id) == [None]:  # bound here only
-                    self.learn(size.id, NUMBER_KIND, value)
+    def parameter_kinds(self, function: Function) -> dict[str, Kind]:
+        """What a callee's own code says of its parameters."""
+        return _parameter_kinds(self.info, function, self.arrays, self.cache)
 
     # ---- down: operands to results -------------------------------------------------
     def forward(self, node: ast.expr) -> Kind:
@@ -625,143 +418,8 @@ class _Inference:
         memo = self.memo.get(id(node))
         if memo is None:
             known = self.nodes.get(id(node), UNKNOWN_KIND)
-            memo = self.memo[id(node)] = refine(known, self.compute(node)) or known
+            memo = self.memo[id(node)] = refine(known, results.compute(self, node)) or known
         return memo
-
-    def compute(self, node: ast.expr) -> Kind:
-        if isinstance(node, ast.Constant):
-            return NUMBER_KIND if type(node.value) in (int, float, bool) else UNKNOWN_KIND
-        if isinstance(node, ast.Name):
-            kind = self.names.get(node.id, UNKNOWN_KIND)
-            if self.about(node) is not None:
-                return kind
-            if node.id in self.params:  # rebound: what the parameter and every rebinding are
-                return self.rebound.get(node.id, UNKNOWN_KIND)
-            if node.id in self.merged:
-                return kind
-            if node.id in self.params or node.id in self.definitions or node.id in self.elements:
-                return UNKNOWN_KIND
-            return self.module_kind(node)
-        if isinstance(node, ast.BinOp):
-            if isinstance(node.op, ast.MatMult):
-                return product(self.forward(node.left), self.forward(node.right), stacked=True)
-            return arithmetic(self.forward(node.left), self.forward(node.right))
-        if isinstance(node, ast.Compare):
-            return arithmetic(*(self.forward(o) for o in (node.left, *node.comparators)))
-        if isinstance(node, ast.UnaryOp):
-            return self.forward(node.operand) if not isinstance(node.op, ast.Not) else UNKNOWN_KIND
-        if isinstance(node, ast.Call):
-            name = self.callee(node)
-            if name.startswith("math.") or name in ("len", "int", "float", "round"):
-                return NUMBER_KIND
-            if resolve.draws_a_number(node, self.info, {}):
-                return NUMBER_KIND
-            if name in ("abs",) and node.args:
-                return self.forward(node.args[0])
-            if name == "pow" and len(node.args) == 2:
-                return arithmetic(*(self.forward(a) for a in node.args))
-            if name in ("max", "min") and len(node.args) >= 2:
-                return NUMBER_KIND
-            if name.startswith("numpy.") and name in resolve.CONSTANT_FUNCTIONS and name not in ("numpy.shape", "numpy.ndim", "numpy.size"):
-                return Kind(ARRAY) if name != "numpy.random." else UNKNOWN_KIND
-            if _reduces_everything(node, name):
-                return NUMBER_KIND
-            if name.startswith("user.") and not isinstance(node.func, ast.Attribute):
-                return self.returned_kind(name)
-            if name in ("numpy.ravel", "method.ravel", "method.flatten") and len(node.args) == int(name == "numpy.ravel"):
-                return Kind(ARRAY, 1)
-            if name in ("numpy.reshape", "method.reshape"):
-                return Kind(ARRAY, self.reshaped_rank(node.args[name == "numpy.reshape" :]))
-            row = RULES.get(name)
-            if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
-                return arithmetic(*(self.forward(a) for a in node.args))
-            if name in ("numpy.dot", "numpy.matmul") and len(node.args) == 2 and not node.keywords:
-                return product(*(self.forward(a) for a in node.args), stacked=name == "numpy.matmul")
-            if name == "method.dot" and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
-                return product(self.forward(node.func.value), self.forward(node.args[0]), stacked=False)
-            return UNKNOWN_KIND
-        if isinstance(node, ast.Subscript):
-            value = node.value
-            if isinstance(value, ast.Attribute) and value.attr == "shape":
-                return NUMBER_KIND
-            if isinstance(value, (ast.List, ast.Tuple)) and value.elts and number_index(node.slice):
-                return join([self.forward(e) for e in value.elts])  # `[z, z][1]`: one of its items
-            base = self.forward(value)
-            if base.is_sequence and number_index(node.slice):
-                return NUMBER_KIND
-            if base.what == ARRAY and base.rank is not None:
-                return self.indexed(base.rank, node.slice)
-            return UNKNOWN_KIND
-        if isinstance(node, ast.Attribute):
-            if node.attr in ("ndim", "size") or self.callee_of(node) in _NUMBER_CONSTANTS:
-                return NUMBER_KIND
-            if node.attr in ("T", "mT"):
-                inner = self.forward(node.value)
-                return inner if inner.what == ARRAY else Kind(ARRAY)
-            return UNKNOWN_KIND
-        if isinstance(node, ast.IfExp):
-            return join([self.forward(node.body), self.forward(node.orelse)])
-        if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(self.forward(e).is_number for e in node.elts):
-            return Kind(LIST, length=len(node.elts))  # a display of numbers
-        return UNKNOWN_KIND
-
-
-    def reshaped_rank(self, sizes: list[ast.expr]) -> int | None:
-        """The number of dimensions `reshape(*sizes)` gives, when each size is a number
-        (`x.reshape(N * T, V)`, `x.reshape((N, -1))`, `y.reshape(N)`)."""
-        if len(sizes) == 1 and isinstance(sizes[0], (ast.Tuple, ast.List)):
-            sizes = sizes[0].elts
-        elif len(sizes) == 1 and any(isinstance(n, ast.Name) and n.id in self.params for n in ast.walk(sizes[0])):
-            return None  # a parameter used as a size may be a whole shape: `x.reshape(shape)`
-        if not sizes or any(isinstance(size, ast.Starred) or not self.forward(size).is_number for size in sizes):
-            return None
-        return len(sizes)
-
-
-def _unpacked_calls(function: Function) -> dict[str, list[tuple[ast.Call, int, int]]]:
-    """The names bound by unpacking a call, `a, b = h(x)`: each with the call, its
-    position and the number of names."""
-    found: dict[str, list[tuple[ast.Call, int, int]]] = {}
-    for statement in function.body:
-        for node in walk_statement(statement):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                for target in node.targets:
-                    if isinstance(target, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in target.elts):
-                        for i, element in enumerate(target.elts):
-                            if isinstance(element, ast.Name):
-                                found.setdefault(element.id, []).append((node.value, i, len(target.elts)))
-    return found
-
-
-def _module_value_kind(value: ast.expr, inference: _Inference) -> Kind:
-    """The kind of a module constant's value: numbers and arithmetic of them, the
-    math and numpy numbers, calls of math functions, other such constants."""
-    if isinstance(value, ast.Constant):
-        return NUMBER_KIND if type(value.value) in (int, float) else UNKNOWN_KIND
-    if isinstance(value, ast.Name):
-        return inference.module_kind(value)
-    if isinstance(value, ast.Attribute):
-        return NUMBER_KIND if inference.callee_of(value) in _NUMBER_CONSTANTS else UNKNOWN_KIND
-    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
-        return _module_value_kind(value.operand, inference)
-    if isinstance(value, ast.BinOp) and isinstance(value.op, _ARITHMETIC):
-        left, right = (_module_value_kind(v, inference) for v in (value.left, value.right))
-        return NUMBER_KIND if left.is_number and right.is_number else UNKNOWN_KIND
-    if isinstance(value, ast.Call) and inference.callee(value).startswith("math."):
-        if all(_module_value_kind(a, inference).is_number for a in value.args):
-            return NUMBER_KIND
-    return UNKNOWN_KIND
-
-
-
-
-def _reduces_everything(node: ast.Call, name: str) -> bool:
-    """`np.sum(x)`, `x.mean()`: a reduction over every axis is a number."""
-    if node.keywords and any(k.arg in ("axis", "keepdims", "out", "ord") for k in node.keywords):
-        return False
-    if name.startswith("method."):
-        return operations.reduces(name[len("method."):]) and not node.args
-    return name.startswith("numpy.") and operations.reduces(name[len("numpy."):]) and len(node.args) == 1
 
 
 _Cache = dict[str, dict[str, Kind]]
@@ -772,7 +430,7 @@ def _parameter_kinds(info: ModuleInfo, function: Function, arrays: bool, cache: 
     if function.name not in cache:
         cache[function.name] = {}  # a recursive call sees no evidence yet
         try:
-            cache[function.name] = _Inference(info, function, arrays, cache).run().names
+            cache[function.name] = Inference(info, function, arrays, cache).run().names
         except KindError:
             pass  # reported where the callee itself is differentiated
     return cache[function.name]
@@ -809,6 +467,21 @@ def infer(info: ModuleInfo, function: Function) -> Kinds:
     cached = info.inferred.get(id(function))
     if cached is not None and cached[0] is function:
         return cached[1]
-    found = _Inference(info, function, may_hold_arrays(info, function), {}).run()
+    found = Inference(info, function, may_hold_arrays(info, function), {}).run()
     info.inferred[id(function)] = (function, found)
+    return found
+
+
+def _unpacked_calls(function: Function) -> dict[str, list[tuple[ast.Call, int, int]]]:
+    """The names bound by unpacking a call, `a, b = h(x)`: each with the call, its
+    position and the number of names."""
+    found: dict[str, list[tuple[ast.Call, int, int]]] = {}
+    for statement in function.body:
+        for node in walk_statement(statement):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                for target in node.targets:
+                    if isinstance(target, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in target.elts):
+                        for i, element in enumerate(target.elts):
+                            if isinstance(element, ast.Name):
+                                found.setdefault(element.id, []).append((node.value, i, len(target.elts)))
     return found

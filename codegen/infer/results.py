@@ -1,0 +1,179 @@
+"""What operations compute: the kind of a value from the kinds of its operands
+(down, from operands to results: `math.exp(...)` is a number, `x @ w` an array,
+a number times a number a number), and the kinds of the module's constants."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from codegen.ad import operations
+from codegen.ad.rules import RULES
+from codegen.infer.bindings import module_values, number_index
+from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, UNKNOWN_KIND, Kind, arithmetic, join, product
+from codegen.read import resolve
+
+if TYPE_CHECKING:
+    from codegen.infer.kinds import Inference
+
+
+# Names of math and numpy that are numbers (`math.pi`, `np.inf`, `from math import e`).
+NUMBER_CONSTANTS = frozenset(
+    f"{module}.{name}" for module in ("math", "numpy") for name in ("pi", "e", "tau", "inf", "nan", "euler_gamma")
+)
+
+
+ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
+
+
+def compute(inference: Inference, node: ast.expr) -> Kind:
+    if isinstance(node, ast.Constant):
+        return NUMBER_KIND if type(node.value) in (int, float, bool) else UNKNOWN_KIND
+    if isinstance(node, ast.Name):
+        kind = inference.names.get(node.id, UNKNOWN_KIND)
+        if inference.about(node) is not None:
+            return kind
+        if node.id in inference.params:  # rebound: what the parameter and every rebinding are
+            return inference.rebound.get(node.id, UNKNOWN_KIND)
+        if node.id in inference.merged:
+            return kind
+        if node.id in inference.params or node.id in inference.definitions or node.id in inference.elements:
+            return UNKNOWN_KIND
+        return module_kind(inference, node)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.MatMult):
+            return product(inference.forward(node.left), inference.forward(node.right), stacked=True)
+        return arithmetic(inference.forward(node.left), inference.forward(node.right))
+    if isinstance(node, ast.Compare):
+        return arithmetic(*(inference.forward(o) for o in (node.left, *node.comparators)))
+    if isinstance(node, ast.UnaryOp):
+        return inference.forward(node.operand) if not isinstance(node.op, ast.Not) else UNKNOWN_KIND
+    if isinstance(node, ast.Call):
+        name = inference.callee(node)
+        if name.startswith("math.") or name in ("len", "int", "float", "round"):
+            return NUMBER_KIND
+        if resolve.draws_a_number(node, inference.info, {}):
+            return NUMBER_KIND
+        if name in ("abs",) and node.args:
+            return inference.forward(node.args[0])
+        if name == "pow" and len(node.args) == 2:
+            return arithmetic(*(inference.forward(a) for a in node.args))
+        if name in ("max", "min") and len(node.args) >= 2:
+            return NUMBER_KIND
+        if name.startswith("numpy.") and name in resolve.CONSTANT_FUNCTIONS and name not in ("numpy.shape", "numpy.ndim", "numpy.size"):
+            return Kind(ARRAY) if name != "numpy.random." else UNKNOWN_KIND
+        if reduces_everything(node, name):
+            return NUMBER_KIND
+        if name.startswith("user.") and not isinstance(node.func, ast.Attribute):
+            return inference.returned_kind(name)
+        if name in ("numpy.ravel", "method.ravel", "method.flatten") and len(node.args) == int(name == "numpy.ravel"):
+            return Kind(ARRAY, 1)
+        if name in ("numpy.reshape", "method.reshape"):
+            return Kind(ARRAY, reshaped_rank(inference, node.args[name == "numpy.reshape" :]))
+        row = RULES.get(name)
+        if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
+            return arithmetic(*(inference.forward(a) for a in node.args))
+        if name in ("numpy.dot", "numpy.matmul") and len(node.args) == 2 and not node.keywords:
+            return product(*(inference.forward(a) for a in node.args), stacked=name == "numpy.matmul")
+        if name == "method.dot" and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
+            return product(inference.forward(node.func.value), inference.forward(node.args[0]), stacked=False)
+        return UNKNOWN_KIND
+    if isinstance(node, ast.Subscript):
+        value = node.value
+        if isinstance(value, ast.Attribute) and value.attr == "shape":
+            return NUMBER_KIND
+        if isinstance(value, (ast.List, ast.Tuple)) and value.elts and number_index(node.slice):
+            return join([inference.forward(e) for e in value.elts])  # `[z, z][1]`: one of its items
+        base = inference.forward(value)
+        if base.is_sequence and number_index(node.slice):
+            return NUMBER_KIND
+        if base.what == ARRAY and base.rank is not None:
+            return indexed(inference, base.rank, node.slice)
+        return UNKNOWN_KIND
+    if isinstance(node, ast.Attribute):
+        if node.attr in ("ndim", "size") or inference.callee_of(node) in NUMBER_CONSTANTS:
+            return NUMBER_KIND
+        if node.attr in ("T", "mT"):
+            inner = inference.forward(node.value)
+            return inner if inner.what == ARRAY else Kind(ARRAY)
+        return UNKNOWN_KIND
+    if isinstance(node, ast.IfExp):
+        return join([inference.forward(node.body), inference.forward(node.orelse)])
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(inference.forward(e).is_number for e in node.elts):
+        return Kind(LIST, length=len(node.elts))  # a display of numbers
+    return UNKNOWN_KIND
+
+
+def reshaped_rank(inference: Inference, sizes: list[ast.expr]) -> int | None:
+    """The number of dimensions `reshape(*sizes)` gives, when each size is a number
+    (`x.reshape(N * T, V)`, `x.reshape((N, -1))`, `y.reshape(N)`)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (ast.Tuple, ast.List)):
+        sizes = sizes[0].elts
+    elif len(sizes) == 1 and any(isinstance(n, ast.Name) and n.id in inference.params for n in ast.walk(sizes[0])):
+        return None  # a parameter used as a size may be a whole shape: `x.reshape(shape)`
+    if not sizes or any(isinstance(size, ast.Starred) or not inference.forward(size).is_number for size in sizes):
+        return None
+    return len(sizes)
+
+
+def indexed(inference: Inference, rank: int, index: ast.expr) -> Kind:
+    """`x[i]`, `x[:, j]`, `x[1:]` of an array of `rank` dimensions: each index
+    proved a number takes one away, each slice keeps one; anything else (an index
+    array, `None`, `...`) says nothing."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    if len(parts) > rank:
+        return UNKNOWN_KIND
+    taken = 0
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            continue
+        if not inference.forward(part).is_number or not number_index(part):
+            return UNKNOWN_KIND
+        taken += 1
+    return NUMBER_KIND if taken == rank else Kind(ARRAY, rank - taken)
+
+
+def module_kind(inference: Inference, node: ast.Name) -> Kind:
+    """A name the function does not bind: a number of math or numpy, or a
+    constant of the module, bound once at its top level."""
+    if inference.callee_of(node) in NUMBER_CONSTANTS:
+        return NUMBER_KIND
+    if inference.module_values is None:
+        inference.module_values = module_values(inference.info)
+    value = inference.module_values.get(node.id)
+    if value is None or node.id in inference.module_seen:
+        return UNKNOWN_KIND
+    inference.module_seen.add(node.id)  # `A = B`, `B = A`: no kind, not a loop
+    try:
+        return module_value_kind(value, inference)
+    finally:
+        inference.module_seen.discard(node.id)
+
+
+def module_value_kind(value: ast.expr, inference: Inference) -> Kind:
+    """The kind of a module constant's value: numbers and arithmetic of them, the
+    math and numpy numbers, calls of math functions, other such constants."""
+    if isinstance(value, ast.Constant):
+        return NUMBER_KIND if type(value.value) in (int, float) else UNKNOWN_KIND
+    if isinstance(value, ast.Name):
+        return module_kind(inference, value)
+    if isinstance(value, ast.Attribute):
+        return NUMBER_KIND if inference.callee_of(value) in NUMBER_CONSTANTS else UNKNOWN_KIND
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, (ast.USub, ast.UAdd)):
+        return module_value_kind(value.operand, inference)
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ARITHMETIC):
+        left, right = (module_value_kind(v, inference) for v in (value.left, value.right))
+        return NUMBER_KIND if left.is_number and right.is_number else UNKNOWN_KIND
+    if isinstance(value, ast.Call) and inference.callee(value).startswith("math."):
+        if all(module_value_kind(a, inference).is_number for a in value.args):
+            return NUMBER_KIND
+    return UNKNOWN_KIND
+
+
+def reduces_everything(node: ast.Call, name: str) -> bool:
+    """`np.sum(x)`, `x.mean()`: a reduction over every axis is a number."""
+    if node.keywords and any(k.arg in ("axis", "keepdims", "out", "ord") for k in node.keywords):
+        return False
+    if name.startswith("method."):
+        return operations.reduces(name[len("method."):]) and not node.args
+    return name.startswith("numpy.") and operations.reduces(name[len("numpy."):]) and len(node.args) == 1
