@@ -32,6 +32,19 @@ class Names:
     def __init__(self, taken: set[str]) -> None:
         self.taken = set(taken) | _RESERVED
         self._grads: dict[str, str] = {}
+        self._kept: set[str] = set()  # names fresh() skips, for `claim` (a tangent parameter's `x_dot`)
+
+    def keep(self, names: set[str]) -> None:
+        """Hold `names` back from `fresh`: they are handed out by `claim` only."""
+        self._kept |= names - self.taken
+        self.taken |= self._kept
+
+    def claim(self, name: str) -> str:
+        """`name` if it was kept and not yet claimed, else a fresh name after it."""
+        if name in self._kept:
+            self._kept.discard(name)
+            return name
+        return self.fresh(name)
 
     def fresh(self, base: str) -> str:
         """`base` if free, else `base_1`, `base_2`, ...; the name is then taken."""

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import codegen
-from tests.support import Directions, tangent_parameters
+from tests.support import Directions, check_forward_mode, load, tangent_parameters
 from tests.test_control_flow import PROGRAMS
 from tests.test_examples import ARGS, EXAMPLES
 
@@ -271,3 +271,18 @@ def test_a_block_of_copies_that_merge_away_leaves_no_empty_block(source: str, ca
     check_jvp(source, "f", calls)
     code = codegen.generate(source, mode="forward")
     assert "pass" not in code.split('"""')[-1] and "for " not in code.split('"""')[-1]
+
+
+def test_a_parameter_s_tangent_is_named_after_it_whatever_the_temporaries_are() -> None:
+    """`x_dot` is part of the jvp's signature (callers pass tangents by name): a
+    temporary named from `x = dot(...)` (found by the long fuzz) does not take it."""
+    source = (
+        "import numpy as np\nfrom numpy import dot, exp, tanh\n\n\ndef f(x, y):\n    x = exp(tanh(x))\n"
+        "    x = tanh(x + x)\n    a = tanh(x + x) * y\n    x = dot(tanh(2.0), a)[0]\n    return np.sum(a)\n"
+    )
+    code = codegen.generate(source, mode="forward")
+    assert "def f_jvp(x, y, x_dot, y_dot):" in code, code
+    forward: dict[str, Any] = {}
+    exec(source, forward)
+    x = np.array([0.3, -0.2, 0.5])
+    check_forward_mode(source, "f", forward["f"], load(source)[1]["f_backward"], [x, 0.7])

@@ -91,7 +91,7 @@ class ForwardMode:
 
     def tangent_name(self, var: str) -> str:
         if var not in self.spelled:
-            self.spelled[var] = self.fn.names.fresh(f"{var}_dot")
+            self.spelled[var] = self.fn.names.claim(f"{var}_dot")
         self.tangents[var] = self.spelled[var]
         return self.spelled[var]
 

@@ -118,6 +118,8 @@ class Normaliser:
         self.comments: dict[int, str] = {}  # origin -> the comment after its statement
         used, self.user_names = identifiers_and_bindings(function)
         self.names = Names(used | set(info.aliases) | set(info.functions) | set(info.constants) | info.imported_names)
+        if forward:  # a parameter's tangent is `x_dot`, part of the jvp's signature: no temporary takes it
+            self.names.keep({f"{a.arg}_dot" for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)})
         # The parts of the lowering, each in its module of codegen/lower/:
         self.signature = Signature(self)  # the parameters and their facts
         self.statements = Statements(self)  # assignments, return, assert
