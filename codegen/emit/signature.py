@@ -105,9 +105,9 @@ def _loose_labels(fn: ir.Function) -> list[str]:
     gradients scatter with np.add.at; an annotation proves one label a row."""
     if not fn.loose_labels:
         return []
-    names = ", ".join(sorted(fn.loose_labels))
-    first = sorted(fn.loose_labels)[0]
-    return [f'Labels {names} may pick a row more than once, so gradients add up with np.add.at; annotating {first}: "N" (one label a row) writes them with +=.']
+    labels = sorted(fn.loose_labels)
+    names = ", ".join(labels)
+    return [f'Labels {names} may pick a row more than once, so gradients add up with np.add.at; annotating {labels[0]}: "N" (one label a row) writes them with +=.']
 
 
 def _unranked(back: Backward) -> list[str]:

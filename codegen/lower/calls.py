@@ -58,15 +58,15 @@ class Calls:
         if method:
             assert isinstance(node.func, ast.Attribute)
             positional.insert(0, node.func.value)
-        keyword_names = {k.arg for k in node.keywords}
-        arrays = self.n.arrays and not self.n.kind(node).is_number
-        rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), arrays)
         if name in ("sum", "math.fsum", "max", "min") and len(positional) == 1 and not node.keywords:
             operand = self.n.info.code(positional[0]).strip()
             written = f"np.{name.removeprefix('math.f')}({operand})"
             raise self.n.fail(
                 node, f"{label}({operand}) of a whole list or array is not supported: write {written}, or a for loop"
             )
+        keyword_names = {k.arg for k in node.keywords}
+        arrays = self.n.arrays and not self.n.kind(node).is_number
+        rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), arrays)
         if rule_name is None:
             raise self.n.fail(node, f"no derivative rule for {label}")
         rule = RULES[rule_name]

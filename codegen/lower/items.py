@@ -152,7 +152,7 @@ class Items:
         if isinstance(expr, ast.Attribute) and expr.attr == "newaxis":
             return True
         if isinstance(expr, (ast.List, ast.Tuple)):
-            return all(isinstance(e, ast.Constant) or (isinstance(e, ast.Name) and e.id in n.ints) for e in expr.elts)
+            return all(self.is_int(e) for e in expr.elts)
         if isinstance(expr, ast.Name):
             kinds = n.kinds_of(n.function)
             kind = kinds.param(expr.id) if expr.id in n.param_names else kinds.every_binding(expr.id)
