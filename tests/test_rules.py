@@ -609,6 +609,25 @@ case("numpy.einsum", "i...j,j->...", 'return np.einsum("i...j,j->...", x, y)', U
 case("numpy.einsum", "i...,...->i...,broadcast", 'return np.einsum("i...,...->i...", x, y)', U((2, 3)), U((4, 1)))
 case("numpy.einsum", "...-dropped", 'return np.einsum("...ij->ij", x)', U((2, 3)))
 case("numpy.einsum", "optimize", 'return np.einsum("ij,jk,kl->il", x, y, z, optimize=True)', U((2, 3)), U((3, 4)), U((4, 2)))
+# A label of size 1 in one operand broadcast against the other's: each operand's gradient
+# summed back along it (`_unbroadcast`), the operand of size 1 in turn the first and the second.
+_SIZE_ONE = [
+    ("i,i->", (1,), (3,)),
+    ("i,i->", (3,), (1,)),
+    ("ij,ij->", (1, 3), (2, 1)),
+    ("ij,j->i", (2, 1), (3,)),
+    ("ij,j->i", (2, 3), (1,)),
+    ("ij,jk->ik", (2, 3), (1, 2)),
+    ("ij,jk->ik", (2, 1), (3, 2)),
+    ("bij,bjk->bik", (2, 2, 1), (1, 3, 2)),
+    ("iij,j->i", (2, 2, 1), (3,)),
+    ("iij,j->i", (2, 2, 3), (1,)),
+    ("i...j,j->...", (2, 3, 1), (2,)),
+]
+for _spec_text, _xs, _ys in _SIZE_ONE:
+    case("numpy.einsum", f"{_spec_text},size-1{_xs}", f'return np.einsum("{_spec_text}", x, y)', U(_xs), U(_ys))
+case("numpy.einsum", "ij,ij,j->i,size-1", 'return np.einsum("ij,ij,j->i", x, y, z)', U((2, 1)), U((1, 3)), U((1,)))
+case("numpy.einsum", "ij,jk,kl->il,size-1", 'return np.einsum("ij,jk,kl->il", x, y, z, optimize=True)', U((2, 3)), U((1, 4)), U((1, 2)))
 
 # ---- numpy: reordering, repeating, padding, running sums -------------------------------
 case("numpy.flip", "", "return np.flip(x) * y", U((2, 3)), U((2, 3)))
@@ -625,6 +644,8 @@ case("numpy.rollaxis", "negative-axis,start", "return np.rollaxis(x, -1, 1) * y"
 case("numpy.rollaxis", "negative-axis,start,2d", "return np.rollaxis(x, -1, 1) * y", U((2, 3)), U((2, 3)))
 case("numpy.rollaxis", "negative-axis,start,1d", "return np.rollaxis(x, -1, 1) * y", U((3,)), U((3,)))
 case("numpy.rollaxis", "start-after", "return np.rollaxis(x, -3, 2) * y", U((2, 3, 4)), U((3, 2, 4)))
+# Five axes: the start (2) is then at or before the axis (-3 is 2), the other branch.
+case("numpy.rollaxis", "start-after,5d", "return np.rollaxis(x, -3, 2) * y", U((1, 2, 2, 2, 1)), U((1, 2, 2, 2, 1)))
 for _k, _shape, _out in ((1, (), (1,)), (2, (3,), (1, 3)), (3, (2, 3), (2, 3, 1))):
     _x = 0.7 if _shape == () else U(_shape)
     case(f"numpy.atleast_{_k}d", "", f"return np.sum(np.atleast_{_k}d(x) * y)", _x, U(_out))
@@ -638,6 +659,7 @@ case("numpy.repeat", "axis=0", "return np.repeat(x, 2, axis=0) * y", U((2, 3)), 
 case("numpy.repeat", "axis=1", "return np.repeat(x, 2, axis=1) * y", U((2, 3)), U((2, 6)))
 case("numpy.repeat", "axis=-1", "return np.repeat(x, 2, axis=-1) * y", U((2, 3)), U((2, 6)))
 case("numpy.repeat", "axis=-2,3d", "return np.repeat(x, 2, axis=-2) * y", U((2, 3, 2)), U((2, 6, 2)))
+case("numpy.repeat", "axis=1,3d", "return np.repeat(x, 2, axis=1) * y", U((2, 2, 3)), U((2, 4, 3)))
 case("numpy.repeat", "method", "return x.repeat(2, axis=0) * y", U((2, 3)), U((4, 3)))
 case("numpy.repeat", "list-of-repeats", "return np.repeat(x, [1, 2]) * y", U((2,)), U((3,)), may_refuse=True)
 case("numpy.pad", "", "return np.pad(x, 1) * y", U((2, 3)), U((4, 5)))
@@ -646,6 +668,7 @@ case("numpy.pad", "per-axis", "return np.pad(x, ((1, 0), (0, 2))) * y", U((2, 3)
 case("numpy.pad", "per-axis,list", "return np.pad(x, [(0, 0), (2, 2)]) * y", U((2, 3)), U((2, 7)))
 case("numpy.pad", "constant", 'return np.pad(x, 1, mode="constant", constant_values=0.5) * y', U((3,)), U((5,)))
 case("numpy.pad", "width-variable", "p = 2\nreturn np.pad(x, p) * y", U((3,)), U((7,)))
+case("numpy.pad", "width-variable,2d", "p = 2\nreturn np.pad(x, p) * y", U((2, 3)), U((6, 7)))
 case("numpy.pad", "width-expression,2d", "p = 1\nreturn np.pad(x, p + 1) * y", U((2, 3)), U((6, 7)))
 case("numpy.pad", "zero-width-variable", "p = 0\nreturn np.pad(x, p) * y", U((3,)), U((3,)))
 case("numpy.pad", "per-axis,variables", "p = 1\nq = 2\nreturn np.pad(x, ((0, 0), (p, q))) * y", U((2, 3)), U((2, 6)))
@@ -701,6 +724,9 @@ case("numpy.linalg.solve", "vector", "return np.linalg.solve(x, y)", _SPD, U((3,
 case("numpy.linalg.solve", "matrix", "return np.linalg.solve(x, y)", _SPD, U((3, 2)))
 case("numpy.linalg.solve", "annotated", "return np.linalg.solve(x, y)", _SPD, U((3,)), params='x: "N N", y: "N"')
 case("numpy.linalg.solve", "annotated-matrix", "return np.linalg.solve(x, y)", _SPD, U((3, 2)), params='x: "N N", y: "N K"')
+# Only the matrix annotated: the rank of y is known at run time alone.
+case("numpy.linalg.solve", "matrix-annotated", "return np.linalg.solve(x, y)", _SPD, U((3,)), params='x: "N N", y')
+case("numpy.linalg.solve", "matrix-annotated,matrix", "return np.linalg.solve(x, y)", _SPD, U((3, 2)), params='x: "N N", y')
 case("numpy.linalg.slogdet", "", "sign, logdet = np.linalg.slogdet(x)\nreturn sign * logdet", _SPD)
 case("numpy.linalg.slogdet", "indexed", "return np.linalg.slogdet(x)[1] * y", _SPD, 0.7)
 case("numpy.linalg.slogdet", "negative-det", "s, l = np.linalg.slogdet(x)\nreturn l", -_SPD)
@@ -714,12 +740,16 @@ for _label, _call, _shape in [
     ("ord=inf,vector", "np.linalg.norm(x, np.inf)", (4,)),
     ("ord=2,axis=-1", "np.linalg.norm(x, 2, -1)", (2, 3)),
     ("ord=3,axis=1,keepdims", "np.linalg.norm(x, ord=3, axis=1, keepdims=True)", (2, 3)),
+    ("ord=3,axis=1", "np.linalg.norm(x, ord=3, axis=1)", (2, 3)),
     ("ord=0.5,vector", "np.linalg.norm(x, ord=0.5)", (4,)),
     ("fro", 'np.linalg.norm(x, "fro")', (2, 3)),
     ("fro,axes", 'np.linalg.norm(x, ord="fro", axis=(1, 2))', (2, 2, 3)),
 ]:
     _params_text = 'x: "N"' if _shape == (4,) else 'x: "N M"' if len(_shape) == 2 and "fro" in _label else None
     case("numpy.linalg.norm", _label, f"return {_call}", U(_shape), params=_params_text)
+# Ties for the largest magnitude: the gradient shared among them (central differences agree).
+_TIED = np.array([[0.5, -0.5, 0.2], [0.1, 0.7, -0.7]])
+case("numpy.linalg.norm", "ord=inf,axis=1,ties", "return np.linalg.norm(x, ord=np.inf, axis=1)", _TIED)
 case("numpy.linalg.norm", "ord=1,unknown-rank", "return np.linalg.norm(x, ord=1)", U((4,)), may_refuse=True)
 case("numpy.linalg.norm", "ord=2,matrix", "return np.linalg.norm(x, ord=2)", U((2, 3)), params='x: "N M"', may_refuse=True)
 case("numpy.float", "astype-dtype,copy=False", "return x.astype(x.dtype, copy=False) * y", U((2, 3)), U((2, 3)))
@@ -753,6 +783,8 @@ case("list.sum", "", _APPENDED.format(value="math.sin(x * i) * y") + "return sum
 case("list.sum", "fsum", _APPENDED.format(value="x ** i") + "return math.fsum(v) + v[0] * v[2]", 0.7, imports=MATH)
 case("numpy.list.sum", "", _APPENDED.format(value="x * i") + "return np.sum(sum(v) ** 2)", U((3,)))
 case("numpy.list.sum", "broadcast", _APPENDED.format(value="x * y[i]") + "return np.sum(sum(v, 0.5) ** 2)", U((2,)), U((3, 1)))
+# Elements of different shapes: each one's gradient summed back to its own shape.
+case("numpy.list.sum", "shapes", _APPENDED.format(value="x * i if i < 2 else y") + "return np.sum(np.tanh(sum(v)))", U((3,)), U((2, 3)))
 case("add", "sum-of-a-list", "return sum([x, y * x, 1.0])", 0.7, 0.3, imports=MATH)
 
 # ---- item assignment into a fresh array ---------------------------------------------
@@ -803,6 +835,8 @@ GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
     ("numpy.matmul_dx", "by-stack", NP, "return np.sum(np.tanh(x @ y))", _BY_STACK),
     ("numpy.matmul_dy", "by-stack", NP, "return np.sum(np.tanh(x @ y))", _BY_STACK),
     ("numpy.untile", "", NP, "return np.sum(np.tanh(np.tile(x, (2, 1)) * y))", (U((3,)), U((2, 3)))),
+    # Tiles along the last axis: a gradient left untiled no longer broadcasts to the tiled shape.
+    ("numpy.untile", "last-axis", NP, "return np.sum(np.tanh(np.tile(x, 2)) * y)", (U((3,)), U((6,)))),
     # Each form of axes: the gradients' tensordots contract `np.ndim(y) - n` axes, whose
     # own gradients (differentiated again) take the expression templates.
     ("numpy.tensordot", "", NP, "return np.sum(np.tanh(np.tensordot(x, y)))", (U((2, 3, 4)), U((3, 4, 2)))),
