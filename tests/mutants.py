@@ -130,6 +130,41 @@ def _same_subscripts(tree: ast.expr, a: str, b: str) -> bool:
     return False
 
 
+MOVEAXIS_AXES = "np.moveaxis takes any sequence of ints for its axes: range(k) moves the same axes as list(range(k))"
+UNBROADCAST_LIKE = "_unbroadcast takes an array or its shape: np.shape(v) and v (an operand array) give the same"
+
+
+def _list_valued(tree: ast.expr) -> bool:
+    """Whether the template builds a Python list (one gradient per element of a list)."""
+    if isinstance(tree, (ast.List, ast.ListComp)):
+        return True
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult):
+        return isinstance(tree.left, ast.List) or isinstance(tree.right, ast.List)
+    return isinstance(tree, ast.Call) and ast.unparse(tree.func) in ("list", "np.split")
+
+
+def _doubled(tree: ast.expr) -> ast.expr:
+    """2 times the template; for a list, each element doubled (`2 * [..]` would repeat the list)."""
+    if not _list_valued(tree):
+        return ast.BinOp(ast.Constant(2), ast.Mult(), copy.deepcopy(tree))
+    part = ast.Name("_part", ast.Load())
+    loop = ast.comprehension(ast.Name("_part", ast.Store()), copy.deepcopy(tree), [], 0)
+    return ast.ListComp(ast.BinOp(ast.Constant(2), ast.Mult(), part), [loop])
+
+
+def _equivalent_drop(node: ast.AST, parent: ast.AST | None) -> str | None:
+    """Why dropping the call `node` (an argument of `parent`) cannot change a value, if so."""
+    if not (isinstance(node, ast.Call) and isinstance(parent, ast.Call) and node in parent.args):
+        return None
+    call, outer = ast.unparse(node.func), ast.unparse(parent.func)
+    inner = node.args[0] if node.args else None
+    if call == "list" and outer == "np.moveaxis" and parent.args.index(node) > 0 and inner is not None and _is_call(inner, "range"):
+        return MOVEAXIS_AXES
+    if call == "np.shape" and outer == "_unbroadcast" and parent.args.index(node) == 1 and isinstance(inner, ast.Name):
+        return UNBROADCAST_LIKE
+    return None
+
+
 def template_mutations(tree: ast.expr, operands: list[str]) -> list[Mutation]:
     """The mutants of one template whose row's operands are `operands` (in order)."""
     original = ast.unparse(tree)
@@ -138,7 +173,7 @@ def template_mutations(tree: ast.expr, operands: list[str]) -> list[Mutation]:
         found.append(Mutation("drop the sign", copy.deepcopy(tree.operand)))
     else:
         found.append(Mutation("negate", ast.UnaryOp(ast.USub(), copy.deepcopy(tree))))
-    found.append(Mutation("double", ast.BinOp(ast.Constant(2), ast.Mult(), copy.deepcopy(tree))))
+    found.append(Mutation("double", _doubled(tree)))
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     for a, b in itertools.combinations(operands, 2):
         if a in used or b in used:
@@ -146,8 +181,11 @@ def template_mutations(tree: ast.expr, operands: list[str]) -> list[Mutation]:
             found.append(Mutation(f"swap the operands {a} <-> {b}", _renamed(tree, {a: b, b: a}), why))
     if "out" in used and operands:
         found.append(Mutation(f"out -> {operands[0]}", _renamed(tree, {"out": operands[0]})))
+    parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     for position, node in enumerate(_nodes(tree)):
         for what, make, why in _node_mutations(node):
+            if why is None and what.startswith("drop the call"):
+                why = _equivalent_drop(node, parents.get(id(node)))
             found.append(Mutation(what, _replace(tree, position, make), why))
     unique: list[Mutation] = []
     seen = {original}

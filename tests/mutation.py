@@ -65,6 +65,8 @@ NEVER_INSTANTIATED = {
 # by (row, operand, mutant), with why (a kill would still count as a kill).
 EQUIVALENT = {
     ("numpy.tolist", 0, "g"): "the gradient of x.tolist() is an array of the list's shape, x's: the reshape never changes it",
+    ("numpy.rollaxis", 0, "np.moveaxis(g, 1 if 1 <= np.ndim(x) - 1 else 1 - 2, -1)"):
+        "np.rollaxis(x, -1, 1): the else branch runs only for a 1-d x, where every moveaxis is the identity",
 }
 
 # A few rows of different kinds, for --quick and the test suite's own run.
