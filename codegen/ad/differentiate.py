@@ -126,12 +126,12 @@ class Differentiator:
         zeroed = self.zeroed.pop(name, None)
         self.grad_vars[name] = var
         target: ast.expr = ast.Name(name, ast.Store())
-        if name in self.folded:
-            # Only an intermediate the normaliser names is folded, and it has one use: its
-            # gradient gets no second contribution before its stage uses it up.
-            assert name not in self.state, f"a second contribution to the folded gradient {name}"
+        if name in self.folded and name not in self.state:
             del self.folded[name]  # used up; this contribution starts a new gradient
-        if name not in self.state and self.foldable(var, leaf, gradient):
+        if name in self.folded:
+            # A second contribution after all: the gradient needs its name.
+            self.emit(ast.Assign([ast.Name(name, ast.Store())], self.folded.pop(name)))
+        elif name not in self.state and self.foldable(var, leaf, gradient):
             # An intermediate's gradient that is just another name: use that name.
             self.folded[name] = gradient
             self.state[name] = "fresh" if self.is_number(var) else "alias"
