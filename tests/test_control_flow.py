@@ -308,6 +308,21 @@ def f(x, w):
 """,
         [(0.3, 0.1), (-0.2, 0.5)],
     ),
+    (
+        # The helper's parameter is the conditional's value, read twice: its gradient is
+        # folded into the first contribution's name and then gets a second one.
+        "conditional-passed-to-a-helper-reading-it-twice",
+        MATH
+        + """
+def soft(u):
+    return u + math.tanh(u)
+
+
+def f(x, y):
+    return soft(x if y > 0.0 else y * x) * y
+""",
+        [(0.3, 0.8), (0.3, -0.6)],
+    ),
 ]
 
 
