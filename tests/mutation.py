@@ -26,9 +26,11 @@ turned the wrong way; its checks are the golden calls, the control-flow
 programs, the rule cases and `--examples` random programs of each random suite.
 
 A mutant no check kills is a survivor, unless it computes the same values as
-the original anyway: a commutative operation written the other way round is
-equivalent by construction and never run; a survivor that agrees with the
-original on random values (ties included) is listed as equivalent, for review.
+the original anyway: a commutative operation written the other way round,
+`range(k)` for `list(range(k))` as `np.moveaxis`'s axes, an array for its
+`np.shape` as `_unbroadcast`'s `like` are equivalent by construction and never
+run (tests/mutants.py); a survivor in `EQUIVALENT` below, or that agrees with
+the original on random values (ties included), is listed as equivalent, for review.
 The exit status is 1 when a mutant survives.
 """
 
