@@ -57,6 +57,7 @@ class Backward:
     user_rules: set[str] = field(default_factory=set)  # hand-written foo_backward called
     user_imports: set[str] = field(default_factory=set)  # other names of the user's module used
     unranked: list[str] = field(default_factory=list)  # operands of products whose ranks are unknown
+    summed_at_run_time: bool = False  # a broadcast gradient summed back by a helper, shapes unknown
     spread: list[str] = field(default_factory=list)  # a scalar upstream made an array of ones (fused style)
     text: str | None = None  # the whole function, when written by another mode
     list_literals: bool = True  # list gradients filled element by element may be written as literals

@@ -99,6 +99,7 @@ class Broadcasting:
         reversed (`narrowed`), summed back to `arg`'s shape, which is unknown here."""
         assert self.spread_to is not None
         self.d.result.helpers.add("_spread_back")
+        self.d.result.summed_at_run_time = True
         return ast.Call(ast.Name(self.d.modules["_spread_back"], ast.Load()), [gradient, render(arg), ir.clone(self.spread_to)], [])
 
     def spread_shape(self, statement: ir.Stage) -> ast.expr:
@@ -152,6 +153,7 @@ class Broadcasting:
             keywords = [ast.keyword("axis", axis), ast.keyword("keepdims", ast.Constant(True))]
             return ast.Call(total, [gradient], keywords)
         self.d.result.helpers.add("_unbroadcast")
+        self.d.result.summed_at_run_time = True
         like = render(arg)
         if isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS:
             helper = SHAPED_BY_OPERANDS[arg.rule.name]

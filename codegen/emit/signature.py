@@ -69,7 +69,7 @@ def docstring(fn: ir.Function, back: Backward, options: Options = Options(), che
         value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
         returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
-    return quoted_docstring([first, "", returns, *held_lines(back), *by_default_lines(checked or []), *_unranked(back), *_loose_labels(fn)])
+    return quoted_docstring([first, "", returns, *held_lines(back), *by_default_lines(checked or []), *_unranked(back), *_unshaped(fn, back), *_loose_labels(fn)])
 
 
 def numbers_by_default(fn: ir.Function, body: list[str]) -> list[str]:
@@ -117,6 +117,18 @@ def _unranked(back: Backward) -> list[str]:
         return []
     names = ", ".join(back.unranked)
     return [f'Products of {names} work for any ranks; annotating shapes ({back.unranked[0]}: "N D") makes them exact.']
+
+
+def _unshaped(fn: ir.Function, back: Backward) -> list[str]:
+    """Where broadcasting may have grown a gradient and no shape says by how much, a
+    helper sums it back at run time; annotating the parameters' shapes makes it exact."""
+    names = [p.name for p in back.differentiable if p.name not in fn.annotated and p.name not in fn.scalars]
+    if not back.summed_at_run_time or not names:
+        return []
+    shape = "N" if names[0] in fn.maybe_lists | fn.list_values else "N D"  # one indexed element by element: a vector
+    if len(names) == 1:
+        return [f'The shape of {names[0]} is unknown, so broadcast gradients are summed back at run time; annotating {names[0]}: "{shape}" makes that exact.']
+    return [f'The shapes of {", ".join(names)} are unknown, so broadcast gradients are summed back at run time; annotating them ({names[0]}: "{shape}", ...) makes that exact.']
 
 
 def gradients_return(back: Backward) -> str:
