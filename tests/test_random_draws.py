@@ -102,3 +102,22 @@ def test_a_draw_nothing_reads_still_moves_the_generator_on(mode: str) -> None:
     args = [np.array([[0.3], [-0.2]]), [0.1, 0.2, 0.9], 0.5]
     check_gradients(seeded(forward["f"]), seeded(backward["f_backward"]), args)
     check_forward_mode(UNUSED_DRAW, "f", seeded(forward["f"]), seeded(backward["f_backward"]), args, seeded)
+
+
+def test_a_fused_backward_says_it_draws_again_and_split_style_keeps_the_draw() -> None:
+    """Dropout as users write it: the fused backward runs the forward pass, so its mask
+    is a second draw unless the generator is in the forward call's state; the docstring
+    says so. Split style's backward reads the forward's mask from the cache."""
+    source = "import numpy as np\n\n\ndef dropout(x, p):\n    mask = (np.random.rand(*x.shape) < p) / p\n    return x * mask\n"
+    _, backward, code = load(source, wrt=["x"])
+    doc = " ".join((backward["dropout_backward"].__doc__ or "").split())
+    assert "draws rand again" in doc and "split style" in doc, doc
+    namespace: dict[str, Any] = {}
+    exec(compile(codegen.generate(source, wrt=["x"], style="split"), "split", "exec"), namespace)
+    split_doc = " ".join((namespace["dropout_backward"].__doc__ or "").split())
+    assert "again" not in split_doc, split_doc
+    np.random.seed(1)
+    x = np.linspace(-1.0, 1.0, 8)
+    out, cache = namespace["dropout_forward"](x, 0.5)
+    np.random.rand(8)  # the generator moves on: the cache, not a new draw, holds the mask
+    np.testing.assert_array_equal(namespace["dropout_backward"](np.ones(8), cache), out / x)  # x has no zero

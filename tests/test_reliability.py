@@ -522,6 +522,9 @@ SHARED_UPDATES = {
     "x.transpose()": ("    v = x.transpose()\n    v -= y\n    return np.sum(x * x)\n", 6, 5, "v = v - ..."),
     "np.flip": ("    v = np.flip(x, 0)\n    v += y\n    return np.sum(x * x)\n", 6, 5, "v = v + ..."),
     "a one-operand einsum": ('    v = np.einsum("ij->ji", x)\n    v += y\n    return np.sum(x * x)\n', 6, 5, "v = v + ..."),
+    # one array, two names (found by a review as a user: dy came back None, the value 9 for 25)
+    "a = b = np.zeros(2)": ("    a = b = np.zeros(2)\n    a[0] = x\n    b[1] = y\n    return np.sum(a * a)\n", 6, 5, "a.copy()"),
+    "a = b = x": ("    a = b = x\n    b *= y\n    return np.sum(a * x)\n", 6, 5, "b = b * ..."),
     "z = x; x += y": ("    z = x\n    x += y\n    return np.sum(z * x)\n", 6, 5, "x = x + ..."),
     "a loop's rows": ("    for row in x:\n        row += y\n    return np.sum(x * x)\n", 6, 9, "row = row + ..."),
     "in one branch": (

@@ -69,7 +69,7 @@ def docstring(fn: ir.Function, back: Backward, options: Options = Options(), che
         value = fn.outputs[0] if len(fn.outputs) == 1 else f"({', '.join(fn.outputs)})"
         returns = f"Returns ({value}, gradients). " + returns.replace("Returns ", "The gradients: ", 1)
     first = f"Backward pass of {fn.name}: upstream {', '.join(fn.upstream)} in, gradients out."
-    return quoted_docstring([first, "", returns, *held_lines(back), *by_default_lines(checked or []), *_unranked(back), *_unshaped(fn, back), *_loose_labels(fn)])
+    return quoted_docstring([first, "", returns, *held_lines(back), *by_default_lines(checked or []), *_unranked(back), *_unshaped(fn, back), *_loose_labels(fn), *_redrawn(fn)])
 
 
 def numbers_by_default(fn: ir.Function, body: list[str]) -> list[str]:
@@ -129,6 +129,14 @@ def _unshaped(fn: ir.Function, back: Backward) -> list[str]:
     if len(names) == 1:
         return [f'The shape of {names[0]} is unknown, so broadcast gradients are summed back at run time; annotating {names[0]}: "{shape}" makes that exact.']
     return [f'The shapes of {", ".join(names)} are unknown, so broadcast gradients are summed back at run time; annotating them ({names[0]}: "{shape}", ...) makes that exact.']
+
+
+def _redrawn(fn: ir.Function) -> list[str]:
+    """A fused backward runs the forward pass again, random draws included."""
+    if not fn.draws:
+        return []
+    names = ", ".join(sorted(fn.draws))
+    return [f"Its forward pass draws {names} again: call it with the random generator in the state the forward call had (seeded alike), or use split style, whose cache keeps the draws."]
 
 
 def gradients_return(back: Backward) -> str:

@@ -109,8 +109,10 @@ class _Checker:
 
     def statement(self, node: ast.stmt, state: _State) -> None:
         if isinstance(node, ast.Assign):
-            for target in node.targets:
-                self.assign(target, node.value, state, node)
+            first = node.targets[0]
+            self.assign(first, node.value, state, node)
+            for target in node.targets[1:]:  # `a = b = v`: one object, two names
+                self.assign(target, ast.Name(first.id) if isinstance(first, ast.Name) else node.value, state, node)
         elif isinstance(node, ast.AugAssign):
             target = node.target
             if isinstance(target, ast.Name):
