@@ -13,13 +13,19 @@ import ast
 from codegen import ir
 from codegen.infer import shape_rules
 from codegen.infer.dims import Dims
+from codegen.infer.lattice import ARRAY, Kind
 from codegen.read.resolve import is_number
 
 SCALAR = "()"
 
-# Products whose shape the output computes from their operands' shapes, by helper,
-# so a product needed only for its shape is never kept.
-SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"}
+# Products whose shape the output computes from their operands' shapes, by helper
+# (by the row's shape tag), so a product needed only for its shape is never kept.
+SHAPE_HELPERS = {"dot": "_dot_shape", "matmul": "_matmul_shape"}
+
+
+def shape_helper(node: ir.Node) -> str | None:
+    """The helper that computes `node`'s shape from its operands', for a product."""
+    return SHAPE_HELPERS.get(node.rule.shape) if isinstance(node, ir.Op) else None
 
 
 class ShapeKeys:
@@ -137,6 +143,11 @@ class Ranks:
             self.ranks.pop(target, None)
         else:
             self.ranks[target] = rank
+
+    def learn(self, target: str | None, kind: Kind) -> None:
+        """What the kinds stage proves of `target`'s value where its operations did not tell."""
+        if target is not None and target not in self.ranks and kind.what == ARRAY and kind.rank is not None:
+            self.ranks[target] = kind.rank
 
     def rank(self, node: ir.Node) -> int | None:
         shape = self.dims.shape(node) if self.dims is not None else None
