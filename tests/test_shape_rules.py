@@ -15,7 +15,7 @@ import pytest
 
 from codegen import ir
 from codegen.ad.rules import RULES, Rule, defrule
-from codegen.infer import shape_rules
+from codegen.infer import results, shape_rules
 from codegen.infer.dims import Dims
 from codegen.infer.shape_rules import SHAPES
 from codegen.infer.shapes import SCALAR, Ranks, ShapeKeys
@@ -189,3 +189,27 @@ def test_same_shape_rows_share_a_shape_key() -> None:
             assert key == "x", name
         elif row.shape == "number":
             assert key == SCALAR, name
+
+
+# A call and the name codegen resolves it to: whether it reduces to a number is the
+# row's "reduce" tag (aliases such as amax reach numpy.max's row).
+REDUCTIONS = {
+    "np.sum(x)": "numpy.sum",
+    "x.mean()": "method.mean",
+    "np.amax(x)": "numpy.amax",
+    "x.std()": "method.std",
+    "np.linalg.norm(x)": "numpy.linalg.norm",
+    "np.sum(x, axis=0)": "numpy.sum",
+    "np.sum(x, 0)": "numpy.sum",
+    "x.max(1)": "method.max",
+    "np.cumsum(x)": "numpy.cumsum",
+    "np.ravel(x)": "numpy.ravel",
+}
+
+
+@pytest.mark.parametrize("call", sorted(REDUCTIONS))
+def test_reduces_everything_is_numpys(call: str) -> None:
+    node = ast.parse(call, mode="eval").body
+    assert isinstance(node, ast.Call)
+    value = eval(call, {"np": np, "x": np.arange(6.0).reshape(2, 3) + 1})
+    assert results.reduces_everything(node, REDUCTIONS[call]) == (np.ndim(value) == 0)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from codegen.ad import operations
 from codegen.ad.rules import RULES
 from codegen.infer import shape_rules
 from codegen.infer.bindings import module_values, number_index
@@ -182,6 +181,8 @@ def reduces_everything(node: ast.Call, name: str) -> bool:
     """`np.sum(x)`, `x.mean()`: a reduction over every axis is a number."""
     if node.keywords and any(k.arg in ("axis", "keepdims", "out", "ord") for k in node.keywords):
         return False
-    if name.startswith("method."):
-        return operations.reduces(name[len("method."):]) and not node.args
-    return name.startswith("numpy.") and operations.reduces(name[len("numpy."):]) and len(node.args) == 1
+    method = name.startswith("method.")
+    if not (method or name.startswith("numpy.")) or len(node.args) != int(not method):
+        return False
+    rule = resolve.rule_for(name, 1, True)
+    return rule is not None and RULES[rule].shape == "reduce"
