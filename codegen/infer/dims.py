@@ -98,10 +98,16 @@ class Dims:
             return _reduced(first, node.keywords)
         if tag in ("matmul", "dot"):
             return _product(shapes[0], shapes[1])
+        if tag == "inner":
+            return _inner(shapes[0], shapes[1])
         if tag == "reversed" and first is not None:
             return tuple(reversed(first))
         if tag == "same":
             return first
+        if tag == "same-rank" and first is not None:
+            return (None,) * len(first)
+        if tag == "ravel":
+            return (None,)
         if tag == "det" and first is not None:
             return first[:-2]
         if tag == "solve" and first is not None and len(first) == 2:
@@ -187,3 +193,13 @@ def _product(x: Shape | None, y: Shape | None) -> Shape | None:
     if len(y) == 2:
         return (y[1],)
     return ()
+
+
+def _inner(x: Shape | None, y: Shape | None) -> Shape | None:
+    """`np.inner(x, y)`: x's dimensions but the last, then y's but the last; a number
+    operand multiplies."""
+    if x is None or y is None:
+        return None
+    if not x or not y:
+        return x or y
+    return x[:-1] + y[:-1]
