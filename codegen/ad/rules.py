@@ -19,14 +19,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from codegen.emit import helpers
-from codegen.infer.shape_rules import SHAPES
+from codegen.infer.shape_rules import shape_tag
 
 # Names a template may use besides its row's arguments and keywords.
 TEMPLATE_GLOBALS = frozenset({"g", "out", "math", "np"}) | helpers.NAMES
-
-
-# The shape tag of a row that names none; a row of kind "other" must name its own.
-_SHAPE_OF_KIND = {"scalar": "number", "elementwise": "broadcast", "reduce": "reduce"}
 
 
 @dataclass(frozen=True)
@@ -65,10 +61,7 @@ class Rule:
     first: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.shape:
-            object.__setattr__(self, "shape", _SHAPE_OF_KIND.get(self.kind, ""))
-        if self.shape not in SHAPES:
-            raise ValueError(f"rule {self.name}: no shape tag of infer.shape_rules.SHAPES: {self.shape!r}")
+        object.__setattr__(self, "shape", shape_tag(self.name, self.kind, self.shape))
 
     def operand_order(self, count: int) -> list[int]:
         """The order in which the gradients of a call's `count` operands are written."""
@@ -456,19 +449,6 @@ defrule(
     tangents="np.mean((x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims) / out",
 )
 
-# ---- numpy: shapes ----------------------------------------------------------------
-defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other", shape="reshape")
-defrule("numpy.ravel", "x", "np.reshape(g, np.shape(x))", kind="other", shape="ravel")
-defrule("numpy.squeeze", "x", "np.reshape(g, np.shape(x))", keywords="axis=None", kind="other", shape="unknown")
-defrule("numpy.expand_dims", "x", "np.reshape(g, np.shape(x))", statics="axis", kind="other", shape="unknown")
-defrule("numpy.transpose", "x", "np.transpose(g)", kind="other", shape="reversed")
-defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", statics="axes", kind="other", shape="same-rank")
-defrule("numpy.T", "x", "g.T", kind="other", shape="reversed")
-defrule("numpy.mT", "x", "g.mT", kind="other", shape="same-rank")
-defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other", shape="unknown")
-defrule("numpy.copy", "x", "g", kind="other", shape="same")
-defrule("numpy.broadcast_to", "x", "_unbroadcast(g, np.shape(x))", statics="shape", kind="other", shape="unknown")
-defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other", shape="unknown")
 # The helper generated code calls (differentiating generated code again, for
 # Hessian-vector products): linear in the gradient, the shape only read.
 defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other", shape="unknown")

@@ -37,6 +37,20 @@ def _axis(statics: Statics, default: int | None = None) -> int | None:
     raise Unsupported("the axis must be a literal integer")
 
 
+# ---- shapes ----------------------------------------------------------------------
+defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other", shape="reshape")
+defrule("numpy.ravel", "x", "np.reshape(g, np.shape(x))", kind="other", shape="ravel")
+defrule("numpy.squeeze", "x", "np.reshape(g, np.shape(x))", keywords="axis=None", kind="other", shape="unknown")
+defrule("numpy.expand_dims", "x", "np.reshape(g, np.shape(x))", statics="axis", kind="other", shape="unknown")
+defrule("numpy.transpose", "x", "np.transpose(g)", kind="other", shape="reversed")
+defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", statics="axes", kind="other", shape="same-rank")
+defrule("numpy.T", "x", "g.T", kind="other", shape="reversed")
+defrule("numpy.mT", "x", "g.mT", kind="other", shape="same-rank")
+defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other", shape="unknown")
+defrule("numpy.copy", "x", "g", kind="other", shape="same")
+defrule("numpy.broadcast_to", "x", "_unbroadcast(g, np.shape(x))", statics="shape", kind="other", shape="unknown")
+defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other", shape="unknown")
+
 # ---- reordering, repeating, padding ----------------------------------------------
 defrule("numpy.flip", "x", "np.flip(g, axis)", keywords="axis=None", kind="other", shape="same")
 defrule("numpy.moveaxis", "x", "np.moveaxis(g, destination, source)", statics="source destination", kind="other", shape="same-rank")

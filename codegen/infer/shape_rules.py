@@ -29,6 +29,16 @@ SHAPES: dict[str, str] = {
     "unknown": "nothing the shape stages track",
 }
 PRODUCTS = frozenset({"matmul", "dot", "inner"})
+# The tag of a row that names none, by its kind; a row of kind "other" names its own.
+_OF_KIND = {"scalar": "number", "elementwise": "broadcast", "reduce": "reduce"}
+
+
+def shape_tag(row: str, kind: str, tag: str) -> str:
+    """The shape tag of the rule row `row`: `tag`, or its kind's where it is ""."""
+    tag = tag or _OF_KIND.get(kind, "")
+    if tag not in SHAPES:
+        raise ValueError(f"rule {row}: no shape tag of infer.shape_rules.SHAPES: {tag!r}")
+    return tag
 
 
 def product_rank(left: int, right: int, stacked: bool) -> int | None:
