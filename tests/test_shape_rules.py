@@ -95,6 +95,13 @@ def test_a_row_of_kind_other_without_a_shape_tag_is_refused() -> None:
     assert "numpy.new_op" not in RULES
 
 
+def test_elementwise_rows_and_only_they_broadcast() -> None:
+    """The differentiator sums an elementwise row's gradients back by broadcasting;
+    the shape stages read the same fact from the tag."""
+    wrong = sorted(name for name, row in RULES.items() if (row.kind == "elementwise") != (row.shape == "broadcast"))
+    assert not wrong
+
+
 def test_every_tag_is_some_rows() -> None:
     assert {row.shape for row in RULES.values()} == set(SHAPES)
 

@@ -67,7 +67,7 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
         if name.startswith("user.") and not isinstance(node.func, ast.Attribute):
             return inference.returned_kind(name)
         row = RULES.get(name)
-        if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
+        if row is not None and row.shape == "broadcast" and node.args and not node.keywords:
             return arithmetic(*(inference.forward(a) for a in node.args))
         return shaped(inference, node, name)
     if isinstance(node, ast.Subscript):

@@ -112,7 +112,7 @@ class ShapeKeys:
 def _only_operand(arg: ir.Node, op: ir.Node) -> bool:
     """Whether `op` is elementwise in `arg`, a part of an array (`x[mask]`), and numbers:
     it has `arg`'s shape, whatever the part's (`0.01 * x[mask]`)."""
-    if not (isinstance(op, ir.Op) and op.rule.kind == "elementwise" and isinstance(arg, ir.Leaf)):
+    if not (isinstance(op, ir.Op) and op.rule.shape == "broadcast" and isinstance(arg, ir.Leaf)):
         return False
     if arg.var is None or arg.index is None:
         return False
