@@ -248,7 +248,8 @@ defrule(
     "x",
     "(g - np.sum(g * out, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
     keywords="axis=None",
-    kind="other", shape="same",
+    kind="other",
+    shape="same",
     tangents="(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
 )
 defrule(
@@ -256,7 +257,8 @@ defrule(
     "x",
     "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
     keywords="axis=None",
-    kind="other", shape="same",
+    kind="other",
+    shape="same",
     tangents="t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
 )
 # The same two written over several statements (`t = e.sum(axis=k, keepdims=True)`
@@ -269,7 +271,8 @@ defrule(
     "(g - np.sum(g * out, axis=axis, keepdims=True)) / t",
     None,
     keywords="axis=None",
-    kind="other", shape="same",
+    kind="other",
+    shape="same",
 )
 defrule(
     "numpy.log_softmax.staged",
@@ -277,7 +280,8 @@ defrule(
     "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
     None,
     keywords="axis=None",
-    kind="other", shape="same",
+    kind="other",
+    shape="same",
 )
 # Cross-entropy, -np.sum(np.log(p[rows, y])) (or -np.sum(logp[rows, y])) of a softmax
 # of `x` along axis 1 whose rows `rows` cover (codegen/lower/softmax.py): the gradient

@@ -85,7 +85,8 @@ defrule("numpy.take_along_axis", "x indices", "_put_along_axis(g, indices, axis,
 defrule("numpy.untile", "grad like", "np.tile(g, reps)", None, statics="reps", kind="other", shape="unknown")
 defrule(
     "numpy.put_along_axis", "grad indices axis like", "np.take_along_axis(g, indices, axis)", None, None, None,
-    kind="other", shape="unknown",
+    kind="other",
+    shape="unknown",
 )  # fmt: skip
 
 
@@ -167,7 +168,8 @@ defrule(
     "x",
     statics="pad_width",
     keywords="mode='constant' constant_values=0",
-    kind="other", shape="same-rank",
+    kind="other",
+    shape="same-rank",
     computed=_pad,
     tangents="np.pad(t, pad_width)",  # the padding constant has no tangent
 )
@@ -207,7 +209,8 @@ defrule(
     "numpy.diff",
     "x",
     keywords="n=1 axis=-1 prepend=None append=None",
-    kind="other", shape="same-rank",
+    kind="other",
+    shape="same-rank",
     computed=_diff,
     tangents=lambda index, count, statics: f"np.diff(t, axis=axis{_diff_ends(statics)})",
 )
@@ -343,7 +346,8 @@ defrule("numpy.linalg.inv", "x", kind="other", shape="same", computed=_inv, read
 defrule(
     "numpy.linalg.solve",
     "x y",
-    kind="other", shape="solve",
+    kind="other",
+    shape="solve",
     computed=_solve,
     reads_out=True,
     first=(1,),
