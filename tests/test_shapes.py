@@ -121,6 +121,20 @@ MISMATCHES: dict[str, tuple[str, int, int, str]] = {
         12,
         "inner sizes 3 and 4 differ",
     ),
+    # The rows' shape tags give Dims what Ranks knew: a ravel has one dimension,
+    # np.inner joins its operands' leading ones.
+    "index-of-a-ravel": (
+        'def f(x: "N D"):\n    v = np.ravel(x)\n    return v[0, 1] * 2.0\n',
+        6,
+        12,
+        "too many indices: 2 for an array of shape (?,)",
+    ),
+    "index-of-an-inner-product": (
+        'def f(x: "N D", y: "M D"):\n    z = np.inner(x, y)\n    return np.sum(z[0, 1, 2])\n',
+        6,
+        19,
+        "too many indices: 3 for an array of shape (N, M)",
+    ),
 }
 
 # Different symbols may be equal at run time, and a symbol may be 1.

@@ -1,7 +1,8 @@
 """What numpy's functions and ndarray's methods are, besides their derivatives
 (the rows of `rules.py`): one entry per name, asked by every stage that needs
 to know whether a call proves an array, shares its operand's storage, is cheap
-enough to recompute, returns a new array, or reduces everything to a number.
+enough to recompute, or returns a new array (what it does to shapes, a
+reduction's among them, is its row's shape tag).
 
 Tags: `method` an ndarray method that lists, tuples and Python numbers lack (so
 calling it proves an array); `any` a method other objects have too (`copy`);
@@ -9,9 +10,9 @@ calling it proves an array); `any` a method other objects have too (`copy`);
 result may share the operand's storage; `recompute` a view cheap enough that
 the backward recomputes it instead of caching it (`x.reshape(N, -1)` again, as
 hand-written code does); `fresh` always a new array (`+=` on it changes
-nothing else); `pure` a method with no side effect; `reduces` a reduction that,
-without `axis=`, gives a number; `inplace` a method that changes its object
-(`x.sort()` sorts `x` and returns None), refused where it is called.
+nothing else); `pure` a method with no side effect; `inplace` a method that
+changes its object (`x.sort()` sorts `x` and returns None), refused where it is
+called.
 """
 
 from __future__ import annotations
@@ -42,16 +43,16 @@ _TABLE: dict[str, str] = {
     "atleast_3d": "function view",
     "broadcast_to": "function view",
     "diagonal": "function view",
-    "sum": "method function pure fresh reduces",
-    "mean": "method function pure fresh reduces",
-    "max": "method function pure reduces",
-    "min": "method function pure reduces",
-    "prod": "method function pure reduces",
-    "std": "method function pure reduces",
-    "var": "method function pure reduces",
-    "amax": "function reduces",
-    "amin": "function reduces",
-    "linalg.norm": "function reduces",
+    "sum": "method function pure fresh",
+    "mean": "method function pure fresh",
+    "max": "method function pure",
+    "min": "method function pure",
+    "prod": "method function pure",
+    "std": "method function pure",
+    "var": "method function pure",
+    "amax": "function",
+    "amin": "function",
+    "linalg.norm": "function",
     "dot": "method function pure fresh",
     "copy": "any function pure fresh",
     "astype": "method pure",
@@ -150,12 +151,6 @@ def fresh(name: str) -> bool:
 def pure_method(method: str) -> bool:
     """`x.<method>(...)` has no side effect: computing it once is the same as twice."""
     return _has(method, "pure")
-
-
-def reduces(name: str) -> bool:
-    """The reduction `name` (a method, or `numpy.<name>` without the prefix) gives a
-    number over every axis."""
-    return _has(name, "reduces")
 
 
 # What to write instead of an in-place method, where numpy has a function for it.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.ad.gradient_forms import _arithmetic_names
-from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS
+from codegen.infer.shapes import SCALAR, shape_helper
 from codegen.ir import render
 from codegen.naming import temp_name
 
@@ -155,8 +155,8 @@ class Broadcasting:
         self.d.result.helpers.add("_unbroadcast")
         self.d.result.summed_at_run_time = True
         like = render(arg)
-        if isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS:
-            helper = SHAPED_BY_OPERANDS[arg.rule.name]
+        helper = shape_helper(arg)
+        if isinstance(arg, ir.Op) and helper is not None:
             self.d.result.helpers.add(helper)
             like = ast.Call(ast.Name(self.d.modules[helper], ast.Load()), [render(a) for a in arg.args], [])
         return ast.Call(ast.Name(self.d.modules["_unbroadcast"], ast.Load()), [gradient, like], [])
@@ -164,7 +164,7 @@ class Broadcasting:
     def named_if_shared(self, arg: ir.Node, gradient: ast.expr) -> ast.expr:
         """A product left inline (kept only for its shape, now computed from its
         operands') passes its summed gradient to both operands: name it once."""
-        if not (isinstance(arg, ir.Op) and arg.rule.name in SHAPED_BY_OPERANDS and isinstance(gradient, ast.Call)):
+        if not (isinstance(arg, ir.Op) and shape_helper(arg) is not None and isinstance(gradient, ast.Call)):
             return gradient
         if sum(1 for j, a in enumerate(arg.args) if arg.rule.flows(j) and self.d.reaches(a)) < 2:
             return gradient

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from codegen.emit import helpers
+from codegen.infer.shape_rules import shape_tag
 
 # Names a template may use besides its row's arguments and keywords.
 TEMPLATE_GLOBALS = frozenset({"g", "out", "math", "np"}) | helpers.NAMES
@@ -33,7 +34,9 @@ class Rule:
     map keyword parameters to their defaults. `kind` tells the analyses how the
     output's shape relates to the operands': "scalar" (Python numbers),
     "elementwise" (numpy broadcasting), "reduce" (a reduction over `axis`), or
-    "other". `variadic` rows take their operands as one list (`concatenate`).
+    "other". `shape` is the row's shape tag (`infer.shape_rules.SHAPES`), which the
+    shape stages read; rows of kind "other" name theirs. `variadic` rows take
+    their operands as one list (`concatenate`).
     """
 
     name: str
@@ -43,6 +46,7 @@ class Rule:
     statics: tuple[str, ...] = ()
     kind: str = "scalar"
     variadic: bool = False
+    shape: str = ""  # "" takes the tag of `kind`, which a row of kind "other" lacks
     sources: tuple[str | None, ...] = field(default=(), compare=False)
     # For rows whose templates depend on the call (concatenate, einsum):
     # (operand index, operand count, static arguments) -> template text.
@@ -55,6 +59,9 @@ class Rule:
     # Operands whose gradients are written first, where another operand's gradient
     # contains theirs (solve: `db = solve(A.T, g)`, then `dA = -np.outer(db, out)`).
     first: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shape", shape_tag(self.name, self.kind, self.shape))
 
     def operand_order(self, count: int) -> list[int]:
         """The order in which the gradients of a call's `count` operands are written."""
@@ -111,6 +118,7 @@ def defrule(
     keywords: str = "",
     statics: str = "",
     kind: str | None = None,
+    shape: str | None = None,
     variadic: bool = False,
     computed: Callable[[int, int, dict[str, ast.expr]], str] | None = None,
     tangents: Callable[[int, int, dict[str, ast.expr]], str] | str | None = None,
@@ -148,7 +156,7 @@ def defrule(
     if isinstance(tangents, str):
         tangents = _fixed(tangents)
     RULES[name] = Rule(
-        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, tuple(templates), computed,
+        name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, shape or "", tuple(templates), computed,
         tangents, reads_out, first,
     )
 
@@ -241,6 +249,7 @@ defrule(
     "(g - np.sum(g * out, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
     keywords="axis=None",
     kind="other",
+    shape="same",
     tangents="(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
 )
 defrule(
@@ -249,6 +258,7 @@ defrule(
     "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
     keywords="axis=None",
     kind="other",
+    shape="same",
     tangents="t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
 )
 # The same two written over several statements (`t = e.sum(axis=k, keepdims=True)`
@@ -262,6 +272,7 @@ defrule(
     None,
     keywords="axis=None",
     kind="other",
+    shape="same",
 )
 defrule(
     "numpy.log_softmax.staged",
@@ -270,17 +281,18 @@ defrule(
     None,
     keywords="axis=None",
     kind="other",
+    shape="same",
 )
 # Cross-entropy, -np.sum(np.log(p[rows, y])) (or -np.sum(logp[rows, y])) of a softmax
 # of `x` along axis 1 whose rows `rows` cover (codegen/lower/softmax.py): the gradient
 # for x is (p - onehot) * g, written as the author writes it, p * g and then -g at the
 # picked entries (`picked` is x[rows, y]).
-defrule("numpy.softmax_nll", "x picked", "probs * g", "-g", keywords="probs=None axis=1", kind="other")
-defrule("numpy.log_softmax_nll", "x picked", "np.exp(logp) * g", "-g", keywords="logp=None axis=1", kind="other")
+defrule("numpy.softmax_nll", "x picked", "probs * g", "-g", keywords="probs=None axis=1", kind="other", shape="number")
+defrule("numpy.log_softmax_nll", "x picked", "np.exp(logp) * g", "-g", keywords="logp=None axis=1", kind="other", shape="number")
 # `np.log(p[rows, y])` alone, p a softmax of `x` along axis 1 whose rows `rows` cover
 # once each (read in a weighted sum, a masked loss): the log-probabilities picked, one
 # per row; the gradient for x is (onehot - p) * g, g spread along the classes.
-defrule("numpy.softmax_log_pick", "x picked", "probs * np.expand_dims(-g, 1)", "g", keywords="probs=None axis=1", kind="other")
+defrule("numpy.softmax_log_pick", "x picked", "probs * np.expand_dims(-g, 1)", "g", keywords="probs=None axis=1", kind="other", shape="unknown")
 
 
 def _rank(statics: dict[str, ast.expr], index: int) -> int | None:
@@ -315,15 +327,15 @@ def _product(dot: bool) -> Callable[[int, int, dict[str, ast.expr]], str]:
     return template
 
 
-defrule("numpy.matmul", "x y", kind="other", computed=_product(dot=False))
-defrule("numpy.dot", "x y", kind="other", computed=_product(dot=True))
+defrule("numpy.matmul", "x y", kind="other", shape="matmul", computed=_product(dot=False))
+defrule("numpy.dot", "x y", kind="other", shape="dot", computed=_product(dot=True))
 # The rank-generic helpers those write, met again when generated code is
 # differentiated: each is the adjoint of a product, linear in d and in the other
 # operand (its own operand only gives the shape).
-defrule("numpy.matmul_dx", "d x y", "np.matmul(g, y)", None, "_matmul_dy(d, g, y)", kind="other")
-defrule("numpy.matmul_dy", "d x y", "np.matmul(x, g)", "_matmul_dx(d, x, g)", None, kind="other")
-defrule("numpy.dot_dx", "d x y", "np.dot(g, y)", None, "_dot_dy(d, g, y)", kind="other")
-defrule("numpy.dot_dy", "d x y", "np.dot(x, g)", "_dot_dx(d, x, g)", None, kind="other")
+defrule("numpy.matmul_dx", "d x y", "np.matmul(g, y)", None, "_matmul_dy(d, g, y)", kind="other", shape="unknown")
+defrule("numpy.matmul_dy", "d x y", "np.matmul(x, g)", "_matmul_dx(d, x, g)", None, kind="other", shape="unknown")
+defrule("numpy.dot_dx", "d x y", "np.dot(g, y)", None, "_dot_dy(d, g, y)", kind="other", shape="unknown")
+defrule("numpy.dot_dy", "d x y", "np.dot(x, g)", "_dot_dx(d, x, g)", None, kind="other", shape="unknown")
 # The helper in generated code that each of those rows is.
 HELPER_ROWS = {
     "_matmul_dx": "numpy.matmul_dx",
@@ -334,7 +346,7 @@ HELPER_ROWS = {
     "_put_along_axis": "numpy.put_along_axis",  # np.take_along_axis's
     "_spread_back": "numpy.spread_back",  # a full sum's, shapes unknown (reverse_broadcast.py)
 }
-defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other")
+defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other", shape="unknown")
 def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     """np.inner sums over both last axes: x's gradient contracts g with y over y's
     leading axes, y's contracts g with x over x's leading axes (an outer product
@@ -351,7 +363,7 @@ def _inner(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     return "np.tensordot(g, x, (list(range(np.ndim(x) - 1)),) * 2)"
 
 
-defrule("numpy.inner", "x y", kind="other", computed=_inner)
+defrule("numpy.inner", "x y", kind="other", shape="inner", computed=_inner)
 
 # ---- numpy: elementwise functions -----------------------------------------------
 # abs has derivative 0 at 0 (np.sign); maximum/minimum split the gradient
@@ -396,7 +408,7 @@ defrule("numpy.clip", "x", "g * ((out != a_min) & (out != a_max))", statics="a_m
 _AXIS = "axis=None keepdims=False"
 defrule("numpy.sum", "x", "np.ones_like(x) * keep(g)", keywords=_AXIS, kind="reduce")
 # np.sum(w * w) and np.sum(w ** 2), the L2 term, recognised whole: no w * w kept.
-defrule("numpy.sumsq", "x", "2 * g * x", kind="reduce", tangents="2 * np.sum(x * t)")  # g is a scalar: one pass over x
+defrule("numpy.sumsq", "x", "2 * g * x", kind="reduce", shape="number", tangents="2 * np.sum(x * t)")  # g is a scalar: one pass over x
 defrule("numpy.mean", "x", "np.ones_like(x) * keep(g) / count(x)", keywords=_AXIS, kind="reduce")
 # Not out / x, which is 0 / 0 at a zero element: the product of the others,
 # computed with cumulative products, is exact everywhere.
@@ -441,25 +453,12 @@ defrule(
     tangents="np.mean((x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims) / out",
 )
 
-# ---- numpy: shapes ----------------------------------------------------------------
-defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other")
-defrule("numpy.ravel", "x", "np.reshape(g, np.shape(x))", kind="other")
-defrule("numpy.squeeze", "x", "np.reshape(g, np.shape(x))", keywords="axis=None", kind="other")
-defrule("numpy.expand_dims", "x", "np.reshape(g, np.shape(x))", statics="axis", kind="other")
-defrule("numpy.transpose", "x", "np.transpose(g)", kind="other")
-defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", statics="axes", kind="other")
-defrule("numpy.T", "x", "g.T", kind="other")
-defrule("numpy.mT", "x", "g.mT", kind="other")
-defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other")
-defrule("numpy.copy", "x", "g", kind="other")
-defrule("numpy.broadcast_to", "x", "_unbroadcast(g, np.shape(x))", statics="shape", kind="other")
-defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other")
 # The helper generated code calls (differentiating generated code again, for
 # Hessian-vector products): linear in the gradient, the shape only read.
-defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other")
+defrule("numpy.unbroadcast", "grad like", "np.broadcast_to(g, np.shape(grad))", None, kind="other", shape="unknown")
 # Its sibling for a gradient standing for its broadcast to `shape` (a full sum's):
 # linear in grad, its adjoint the same spreading and summing with like and grad swapped.
-defrule("numpy.spread_back", "grad like shape", "_spread_back(g, grad, shape)", None, None, kind="other")
+defrule("numpy.spread_back", "grad like shape", "_spread_back(g, grad, shape)", None, None, kind="other", shape="unknown")
 def _cast(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     """A conversion keeps the gradient unless it rounds to integers (or truth values)."""
     dtype = statics.get("dtype")
@@ -471,9 +470,9 @@ def _cast(index: int, count: int, statics: dict[str, ast.expr]) -> str:
 
 
 # astype(float), astype(x.dtype, copy=False), np.asarray(x, dtype=float): no-ops for the gradient.
-defrule("numpy.float", "x", statics="dtype", keywords="copy=True order='K'", kind="other", computed=_cast)
-defrule("numpy.asarray", "x", keywords="dtype=None order=None", kind="other", computed=_cast)
-defrule("numpy.array", "x", keywords="dtype=None copy=True order='K'", kind="other", computed=_cast)
+defrule("numpy.float", "x", statics="dtype", keywords="copy=True order='K'", kind="other", shape="same", computed=_cast)
+defrule("numpy.asarray", "x", keywords="dtype=None order=None", kind="other", shape="unknown", computed=_cast)
+defrule("numpy.array", "x", keywords="dtype=None copy=True order='K'", kind="other", shape="unknown", computed=_cast)
 
 
 # ---- numpy: joining and contracting (templates computed per call) -----------------
@@ -505,10 +504,10 @@ def _stack(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     return f"g[{_axis_index(statics.get('axis', ast.Constant(0)), str(index))}]"
 
 
-defrule("numpy.concatenate", "", keywords="axis=0", kind="other", variadic=True, computed=_concatenate)
-defrule("numpy.stack", "", keywords="axis=0", kind="other", variadic=True, computed=_stack)
+defrule("numpy.concatenate", "", keywords="axis=0", kind="other", shape="unknown", variadic=True, computed=_concatenate)
+defrule("numpy.stack", "", keywords="axis=0", kind="other", shape="unknown", variadic=True, computed=_stack)
 # A list or tuple display, `[1.0, a, 3.0]`: each element's gradient is its entry.
-defrule("list", "", kind="other", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
+defrule("list", "", kind="other", shape="unknown", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
 # `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
 # gradient of `a` is g with the written part zeroed, which takes two statements:
 # the differentiator writes those itself. Where `index` may name a position twice
@@ -523,10 +522,10 @@ def _setitem(index: int, count: int, statics: dict[str, ast.expr]) -> str:
     return f"g[index] * _kept_writes(g, {'np.s_[index]' if sliced else 'index'})"  # `:` only in brackets
 
 
-defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", computed=_setitem)
+defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", shape="same", computed=_setitem)
 # `np.add.at(a, index, v)` in the forward pass (lower/scatter.py): a copy of `a` with
 # every element of v added at its position, a position named twice receiving both.
-defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other")
+defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other", shape="unknown")
 
 
 # The rows of numpy's array manipulation and linear algebra (their templates are

@@ -37,11 +37,25 @@ def _axis(statics: Statics, default: int | None = None) -> int | None:
     raise Unsupported("the axis must be a literal integer")
 
 
+# ---- shapes ----------------------------------------------------------------------
+defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other", shape="reshape")
+defrule("numpy.ravel", "x", "np.reshape(g, np.shape(x))", kind="other", shape="ravel")
+defrule("numpy.squeeze", "x", "np.reshape(g, np.shape(x))", keywords="axis=None", kind="other", shape="unknown")
+defrule("numpy.expand_dims", "x", "np.reshape(g, np.shape(x))", statics="axis", kind="other", shape="unknown")
+defrule("numpy.transpose", "x", "np.transpose(g)", kind="other", shape="reversed")
+defrule("numpy.transpose.axes", "x", "np.transpose(g, np.argsort(axes))", statics="axes", kind="other", shape="same-rank")
+defrule("numpy.T", "x", "g.T", kind="other", shape="reversed")
+defrule("numpy.mT", "x", "g.mT", kind="other", shape="same-rank")
+defrule("numpy.swapaxes", "x", "np.swapaxes(g, axis1, axis2)", statics="axis1 axis2", kind="other", shape="unknown")
+defrule("numpy.copy", "x", "g", kind="other", shape="same")
+defrule("numpy.broadcast_to", "x", "_unbroadcast(g, np.shape(x))", statics="shape", kind="other", shape="unknown")
+defrule("numpy.tolist", "x", "np.reshape(g, np.shape(x))", kind="other", shape="unknown")
+
 # ---- reordering, repeating, padding ----------------------------------------------
-defrule("numpy.flip", "x", "np.flip(g, axis)", keywords="axis=None", kind="other")
-defrule("numpy.moveaxis", "x", "np.moveaxis(g, destination, source)", statics="source destination", kind="other")
+defrule("numpy.flip", "x", "np.flip(g, axis)", keywords="axis=None", kind="other", shape="same")
+defrule("numpy.moveaxis", "x", "np.moveaxis(g, destination, source)", statics="source destination", kind="other", shape="same-rank")
 for _k in (1, 2, 3):
-    defrule(f"numpy.atleast_{_k}d", "x", "np.reshape(g, np.shape(x))", kind="other")
+    defrule(f"numpy.atleast_{_k}d", "x", "np.reshape(g, np.shape(x))", kind="other", shape="unknown")
 
 
 def _rollaxis(index: int, count: int, statics: Statics) -> str:
@@ -61,17 +75,18 @@ def _rollaxis(index: int, count: int, statics: Statics) -> str:
     return f"np.moveaxis(g, {destination}, {axis})"
 
 
-defrule("numpy.rollaxis", "x", statics="axis", keywords="start=0", kind="other", computed=_rollaxis)
+defrule("numpy.rollaxis", "x", statics="axis", keywords="start=0", kind="other", shape="same-rank", computed=_rollaxis)
 # The tiles of np.tile(x, reps), summed: the helper splits each axis into (tile, element).
-defrule("numpy.tile", "x", "_untile(g, x, reps)", statics="reps", kind="other")
+defrule("numpy.tile", "x", "_untile(g, x, reps)", statics="reps", kind="other", shape="unknown")
 # Picking along an axis (log-probabilities of labels); the helper adds back with np.add.at.
-defrule("numpy.take_along_axis", "x indices", "_put_along_axis(g, indices, axis, x)", None, keywords="axis=-1", kind="other")
+defrule("numpy.take_along_axis", "x indices", "_put_along_axis(g, indices, axis, x)", None, keywords="axis=-1", kind="other", shape="unknown")
 # The helpers above, met again when generated code is differentiated (Hessian-vector
 # products): each is linear in its gradient, and the other's adjoint.
-defrule("numpy.untile", "grad like", "np.tile(g, reps)", None, statics="reps", kind="other")
+defrule("numpy.untile", "grad like", "np.tile(g, reps)", None, statics="reps", kind="other", shape="unknown")
 defrule(
     "numpy.put_along_axis", "grad indices axis like", "np.take_along_axis(g, indices, axis)", None, None, None,
     kind="other",
+    shape="unknown",
 )  # fmt: skip
 
 
@@ -90,7 +105,7 @@ def _repeat(index: int, count: int, statics: Statics) -> str:
     return f"np.sum(np.reshape(g, np.shape(x)[:{axis}] + (-1, {r}) + np.shape(x)[{axis + 1}:]), axis={summed})"
 
 
-defrule("numpy.repeat", "x", statics="repeats", keywords="axis=None", kind="other", computed=_repeat)
+defrule("numpy.repeat", "x", statics="repeats", keywords="axis=None", kind="other", shape="unknown", computed=_repeat)
 
 
 def _pad_slices(width: object) -> list[str] | None:
@@ -154,6 +169,7 @@ defrule(
     statics="pad_width",
     keywords="mode='constant' constant_values=0",
     kind="other",
+    shape="same-rank",
     computed=_pad,
     tangents="np.pad(t, pad_width)",  # the padding constant has no tangent
 )
@@ -188,12 +204,13 @@ def _diff(index: int, count: int, statics: Statics) -> str:
     return f"-np.diff(g, axis=axis{ends})"
 
 
-defrule("numpy.cumsum", "x", keywords="axis=None", kind="other", computed=_cumsum)
+defrule("numpy.cumsum", "x", keywords="axis=None", kind="other", shape="unknown", computed=_cumsum)
 defrule(
     "numpy.diff",
     "x",
     keywords="n=1 axis=-1 prepend=None append=None",
     kind="other",
+    shape="same-rank",
     computed=_diff,
     tangents=lambda index, count, statics: f"np.diff(t, axis=axis{_diff_ends(statics)})",
 )
@@ -213,7 +230,7 @@ def _sort_tangent(index: int, count: int, statics: Statics) -> str:
     return "np.take_along_axis(t, np.argsort(x, axis=axis), axis=axis)"
 
 
-defrule("numpy.sort", "x", keywords="axis=-1", kind="other", computed=_sort, tangents=_sort_tangent)
+defrule("numpy.sort", "x", keywords="axis=-1", kind="other", shape="unknown", computed=_sort, tangents=_sort_tangent)
 
 
 # ---- np.tensordot ----------------------------------------------------------------
@@ -282,7 +299,7 @@ def _tensordot_ranked(index: int, ax: list[int], ay: list[int], rx: int, ry: int
     return f"np.transpose({part}, {tuple(source.index(i) for i in range(len(source)))})"
 
 
-defrule("numpy.tensordot", "x y", keywords="axes=2", kind="other", computed=_tensordot)
+defrule("numpy.tensordot", "x y", keywords="axes=2", kind="other", shape="unknown", computed=_tensordot)
 
 
 # ---- linear algebra -----------------------------------------------------------------
@@ -323,13 +340,14 @@ def _solve(index: int, count: int, statics: Statics) -> str:
 
 
 _TRACE = "np.trace(np.linalg.solve(x, t), axis1=-2, axis2=-1)"
-defrule("numpy.linalg.det", "x", kind="other", computed=_det, reads_out=True, tangents=f"out * {_TRACE}")
-defrule("numpy.linalg.slogdet", "x", kind="other", computed=_slogdet, tangents=_TRACE)
-defrule("numpy.linalg.inv", "x", kind="other", computed=_inv, reads_out=True, tangents="-(out @ t @ out)")
+defrule("numpy.linalg.det", "x", kind="other", shape="det", computed=_det, reads_out=True, tangents=f"out * {_TRACE}")
+defrule("numpy.linalg.slogdet", "x", kind="other", shape="det", computed=_slogdet, tangents=_TRACE)
+defrule("numpy.linalg.inv", "x", kind="other", shape="same", computed=_inv, reads_out=True, tangents="-(out @ t @ out)")
 defrule(
     "numpy.linalg.solve",
     "x y",
     kind="other",
+    shape="solve",
     computed=_solve,
     reads_out=True,
     first=(1,),

@@ -192,6 +192,6 @@ def _einsum(index: int, count: int, statics: dict[str, ast.expr]) -> str:
 
 
 defrule(
-    "numpy.einsum", "", keywords="optimize=False", statics="subscripts", kind="other", variadic=True,
+    "numpy.einsum", "", keywords="optimize=False", statics="subscripts", kind="other", shape="unknown", variadic=True,
     computed=_einsum,
 )

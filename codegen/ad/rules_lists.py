@@ -48,15 +48,15 @@ def _concatenate(index: int, count: int, statics: Statics) -> str:
     return f"np.split(g, np.cumsum([np.shape(part)[{axis}] for part in xs])[:-1], axis={axis})"
 
 
-defrule("list.array", "xs", keywords="dtype=None copy=True order='K'", kind="other", computed=_array)
-defrule("list.asarray", "xs", keywords="dtype=None order=None", kind="other", computed=_array)
-defrule("list.stack", "xs", keywords="axis=0", kind="other", computed=_stack)
-defrule("list.concatenate", "xs", keywords="axis=0", kind="other", computed=_concatenate)
+defrule("list.array", "xs", keywords="dtype=None copy=True order='K'", kind="other", shape="unknown", computed=_array)
+defrule("list.asarray", "xs", keywords="dtype=None order=None", kind="other", shape="unknown", computed=_array)
+defrule("list.stack", "xs", keywords="axis=0", kind="other", shape="unknown", computed=_stack)
+defrule("list.concatenate", "xs", keywords="axis=0", kind="other", shape="unknown", computed=_concatenate)
 # `sum(xs)`, `math.fsum(xs)`: every element gets the whole gradient, summed back to
 # its shape where an element may be an array smaller than the sum.
 # A constant start (`sum(xs, 0.5)`) has no tangent: forward mode sums the tangents alone.
-defrule("list.sum", "xs", kind="other", computed=lambda index, count, statics: "[g] * len(xs)", tangents="sum(t)")
+defrule("list.sum", "xs", kind="other", shape="unknown", computed=lambda index, count, statics: "[g] * len(xs)", tangents="sum(t)")
 defrule(
-    "numpy.list.sum", "xs", kind="other", computed=lambda index, count, statics: "[_unbroadcast(g, item) for item in xs]",
+    "numpy.list.sum", "xs", kind="other", shape="unknown", computed=lambda index, count, statics: "[_unbroadcast(g, item) for item in xs]",
     tangents="sum(t)",
 )

@@ -14,13 +14,10 @@ import keyword
 from collections.abc import Container, Sequence
 
 from codegen import ir
+from codegen.infer.shape_rules import reshaped_rank
 from codegen.read.resolve import is_number
 
 Dim = str | int | None
-_SAME_SHAPE = frozenset({
-    "numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged",
-    "numpy.log_softmax.staged", "numpy.linalg.inv",
-})  # fmt: skip
 Shape = tuple[Dim, ...]
 
 
@@ -90,26 +87,32 @@ class Dims:
 
     def combine(self, node: ir.Op, shapes: list[Shape | None]) -> Shape | None:
         """The shape of `node`'s value from its operands' shapes."""
-        kind, name = node.rule.kind, node.rule.name
-        if kind == "scalar" or name == "numpy.sumsq":
+        tag = node.rule.shape
+        first = shapes[0] if shapes else None
+        if tag == "number":
             return ()
-        if kind == "elementwise":
-            return None if any(s is None for s in shapes) else broadcast(shapes)  # type: ignore[arg-type]
-        if kind == "reduce":
-            return _reduced(shapes[0], node.keywords)
-        if name in ("numpy.matmul", "numpy.dot"):
+        if tag == "broadcast":
+            known = [s for s in shapes if s is not None]
+            return broadcast(known) if len(known) == len(shapes) else None
+        if tag == "reduce":
+            return _reduced(first, node.keywords)
+        if tag in ("matmul", "dot"):
             return _product(shapes[0], shapes[1])
-        if name in ("numpy.T", "numpy.transpose") and shapes[0] is not None:
-            return tuple(reversed(shapes[0]))
-        if name in _SAME_SHAPE:
-            return shapes[0]
-        if name in ("numpy.softmax_nll", "numpy.log_softmax_nll"):
-            return ()
-        if name in ("numpy.linalg.det", "numpy.linalg.slogdet") and shapes[0] is not None:
-            return shapes[0][:-2]
-        if name == "numpy.linalg.solve" and shapes[0] is not None and len(shapes[0]) == 2:
+        if tag == "inner":
+            return _inner(shapes[0], shapes[1])
+        if tag == "reversed" and first is not None:
+            return tuple(reversed(first))
+        if tag == "same":
+            return first
+        if tag == "same-rank" and first is not None:
+            return (None,) * len(first)
+        if tag == "ravel":
+            return (None,)
+        if tag == "det" and first is not None:
+            return first[:-2]
+        if tag == "solve" and first is not None and len(first) == 2:
             return shapes[1]
-        if name == "numpy.reshape":
+        if tag == "reshape":
             return self.reshaped(node.keywords.get("shape"))
         return None
 
@@ -132,9 +135,9 @@ class Dims:
         return tuple(result) + base[position:]
 
     def reshaped(self, shape: ast.expr | None) -> Shape | None:
-        if shape is None or not (isinstance(shape, ast.Tuple) or is_number(shape, self.numbers)):
+        if shape is None or reshaped_rank([shape], lambda size: is_number(size, self.numbers)) is None:
             return None  # np.shape(x), a tuple built at run time: not even the rank is known
-        elements = shape.elts if isinstance(shape, ast.Tuple) else [shape]
+        elements = shape.elts if isinstance(shape, (ast.Tuple, ast.List)) else [shape]
         dims: list[Dim] = []
         for element in elements:
             if isinstance(element, ast.Constant) and type(element.value) is int and element.value >= 0:
@@ -190,3 +193,13 @@ def _product(x: Shape | None, y: Shape | None) -> Shape | None:
     if len(y) == 2:
         return (y[1],)
     return ()
+
+
+def _inner(x: Shape | None, y: Shape | None) -> Shape | None:
+    """`np.inner(x, y)`: x's dimensions but the last, then y's but the last; a number
+    operand multiplies."""
+    if x is None or y is None:
+        return None
+    if not x or not y:
+        return x or y
+    return x[:-1] + y[:-1]

@@ -8,6 +8,7 @@ import ast
 from dataclasses import dataclass
 
 from codegen.infer.dims import parse_dims
+from codegen.infer.shape_rules import product_rank
 
 NUMBER = "number"  # a Python number, or a numpy scalar: no dimensions
 
@@ -159,13 +160,9 @@ def product(left: Kind, right: Kind, stacked: bool) -> Kind:
     left, right = (Kind(ARRAY, 1) if k.is_sequence else k for k in (left, right))  # numpy reads a list as a vector
     if left.what != ARRAY or right.what != ARRAY or left.rank is None or right.rank is None:
         return Kind(ARRAY) if stacked or ARRAY in (left.what, right.what) else UNKNOWN_KIND
-    if left.rank == 0 or right.rank == 0:
-        return Kind(ARRAY) if stacked else Kind(ARRAY, max(left.rank, right.rank))
-    if left.rank == 1 and right.rank == 1:
+    if left.rank == right.rank == 1:
         return NUMBER_KIND
-    if left.rank == 1 or right.rank == 1:
-        return Kind(ARRAY, max(left.rank, right.rank) - 1)
-    return Kind(ARRAY, max(left.rank, right.rank) if stacked else left.rank + right.rank - 2)
+    return Kind(ARRAY, product_rank(left.rank, right.rank, stacked))
 
 
 def phrase(kind: Kind) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from codegen.ad import operations
 from codegen.ad.rules import RULES
+from codegen.infer import shape_rules
 from codegen.infer.bindings import module_values, number_index
 from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, UNKNOWN_KIND, Kind, arithmetic, join, product
 from codegen.read import resolve
@@ -66,18 +66,10 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
             return NUMBER_KIND
         if name.startswith("user.") and not isinstance(node.func, ast.Attribute):
             return inference.returned_kind(name)
-        if name in ("numpy.ravel", "method.ravel", "method.flatten") and len(node.args) == int(name == "numpy.ravel"):
-            return Kind(ARRAY, 1)
-        if name in ("numpy.reshape", "method.reshape"):
-            return Kind(ARRAY, reshaped_rank(inference, node.args[name == "numpy.reshape" :]))
         row = RULES.get(name)
-        if row is not None and row.kind == "elementwise" and node.args and not node.keywords:
+        if row is not None and row.shape == "broadcast" and node.args and not node.keywords:
             return arithmetic(*(inference.forward(a) for a in node.args))
-        if name in ("numpy.dot", "numpy.matmul") and len(node.args) == 2 and not node.keywords:
-            return product(*(inference.forward(a) for a in node.args), stacked=name == "numpy.matmul")
-        if name == "method.dot" and isinstance(node.func, ast.Attribute) and len(node.args) == 1:
-            return product(inference.forward(node.func.value), inference.forward(node.args[0]), stacked=False)
-        return UNKNOWN_KIND
+        return shaped(inference, node, name)
     if isinstance(node, ast.Subscript):
         value = node.value
         if isinstance(value, ast.Attribute) and value.attr == "shape":
@@ -104,16 +96,31 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
     return UNKNOWN_KIND
 
 
-def reshaped_rank(inference: Inference, sizes: list[ast.expr]) -> int | None:
-    """The number of dimensions `reshape(*sizes)` gives, when each size is a number
-    (`x.reshape(N * T, V)`, `x.reshape((N, -1))`, `y.reshape(N)`)."""
-    if len(sizes) == 1 and isinstance(sizes[0], (ast.Tuple, ast.List)):
-        sizes = sizes[0].elts
-    elif len(sizes) == 1 and any(isinstance(n, ast.Name) and n.id in inference.params for n in ast.walk(sizes[0])):
-        return None  # a parameter used as a size may be a whole shape: `x.reshape(shape)`
-    if not sizes or any(isinstance(size, ast.Starred) or not inference.forward(size).is_number for size in sizes):
-        return None
-    return len(sizes)
+def shaped(inference: Inference, node: ast.Call, name: str) -> Kind:
+    """A call of a numpy function or an array method whose row's shape tag gives the
+    rank: a ravel, a reshape, a matrix product (`np.dot(x, w)`, `x.dot(w)`)."""
+    method = name.startswith("method.") and isinstance(node.func, ast.Attribute)
+    if not (method or name.startswith("numpy.")):
+        return UNKNOWN_KIND
+    operands = [node.func.value, *node.args] if method and isinstance(node.func, ast.Attribute) else node.args
+    rule = resolve.rule_for(name, len(operands), True)
+    tag = RULES[rule].shape if rule is not None else "unknown"
+    if tag == "ravel" and len(operands) == 1:
+        return Kind(ARRAY, 1)
+    if tag == "reshape":
+        return Kind(ARRAY, shape_rules.reshaped_rank(operands[1:], lambda size: is_size(inference, size)))
+    if tag in ("matmul", "dot") and len(operands) == 2 and (method or not node.keywords):
+        left, right = (inference.forward(a) for a in operands)
+        return product(left, right, stacked=tag == "matmul")
+    return UNKNOWN_KIND
+
+
+def is_size(inference: Inference, size: ast.expr) -> bool:
+    """A lone size of a reshape proven a number; a parameter used there may be a
+    whole shape (`x.reshape(shape)`), whatever its uses say."""
+    if any(isinstance(n, ast.Name) and n.id in inference.params for n in ast.walk(size)):
+        return False
+    return inference.forward(size).is_number
 
 
 def indexed(inference: Inference, rank: int, index: ast.expr) -> Kind:
@@ -174,6 +181,8 @@ def reduces_everything(node: ast.Call, name: str) -> bool:
     """`np.sum(x)`, `x.mean()`: a reduction over every axis is a number."""
     if node.keywords and any(k.arg in ("axis", "keepdims", "out", "ord") for k in node.keywords):
         return False
-    if name.startswith("method."):
-        return operations.reduces(name[len("method."):]) and not node.args
-    return name.startswith("numpy.") and operations.reduces(name[len("numpy."):]) and len(node.args) == 1
+    method = name.startswith("method.")
+    if not (method or name.startswith("numpy.")) or len(node.args) != int(not method):
+        return False
+    rule = resolve.rule_for(name, 1, True)
+    return rule is not None and RULES[rule].shape == "reduce"

@@ -86,14 +86,14 @@ class ShapeCheck:
     def operation(self, op: ir.Op) -> str | None:
         """Why `op` certainly fails at run time, or None."""
         shapes = [self.shape(a) for a in op.args]
-        kind, name = op.rule.kind, op.rule.name
-        if kind == "elementwise" and len(shapes) > 1:
+        tag = op.rule.shape
+        if tag == "broadcast" and len(shapes) > 1:
             return broadcast_conflict([s for s in shapes if s is not None])
-        if kind == "reduce" and shapes[0] is not None:
+        if tag == "reduce" and shapes[0] is not None:
             return axis_conflict(shapes[0], op.keywords.get("axis"))
-        if name in ("numpy.matmul", "numpy.dot") and shapes[0] is not None and shapes[1] is not None:
-            return product_conflict(shapes[0], shapes[1], name == "numpy.matmul")
-        if name == "numpy.reshape" and shapes[0] is not None:
+        if tag in ("matmul", "dot") and shapes[0] is not None and shapes[1] is not None:
+            return product_conflict(shapes[0], shapes[1], tag == "matmul")
+        if tag == "reshape" and shapes[0] is not None:
             return reshape_conflict(shapes[0], op.keywords.get("shape"))
         return None
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 import ast
 
 from codegen import ir
+from codegen.infer import shape_rules
 from codegen.infer.dims import Dims
+from codegen.infer.lattice import ARRAY, Kind
 from codegen.read.resolve import is_number
 
 SCALAR = "()"
 
-# Products whose shape the output computes from their operands' shapes, by helper,
-# so a product needed only for its shape is never kept.
-SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"}
-# Rows whose value has their first operand's shape.
-_SAME_SHAPE = frozenset({
-    "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged", "numpy.flip",
-    "numpy.linalg.inv", "numpy.copy",
-})  # fmt: skip
+# Products whose shape the output computes from their operands' shapes, by helper
+# (by the row's shape tag), so a product needed only for its shape is never kept.
+SHAPE_HELPERS = {"dot": "_dot_shape", "matmul": "_matmul_shape"}
+
+
+def shape_helper(node: ir.Node) -> str | None:
+    """The helper that computes `node`'s shape from its operands', for a product."""
+    return SHAPE_HELPERS.get(node.rule.shape) if isinstance(node, ir.Op) else None
 
 
 class ShapeKeys:
@@ -63,18 +65,18 @@ class ShapeKeys:
             if isinstance(node.expr, ast.Compare):
                 return self.compared(node.expr)
             return SCALAR if is_number(node.expr, self.numbers) else None
-        kind = node.rule.kind
-        if kind == "scalar":
+        tag = node.rule.shape
+        if tag == "number":
             return SCALAR
-        if kind == "elementwise":
+        if tag == "broadcast":
             keys = {self.key(a) for a in node.args} - {SCALAR}
             keys = {k for k in keys if not (k and k.startswith("<=") and k[2:].split("|")[0] in keys)}
             if not keys:
                 return SCALAR
             return keys.pop() if len(keys) == 1 and None not in keys else None
-        if node.rule.name in _SAME_SHAPE:
+        if tag == "same":
             return self.key(node.args[0])
-        if kind == "reduce":
+        if tag == "reduce":
             axis = node.keywords.get("axis", ast.Constant(None))
             keepdims = node.keywords.get("keepdims")
             kept = isinstance(keepdims, ast.Constant) and keepdims.value is True
@@ -110,7 +112,7 @@ class ShapeKeys:
 def _only_operand(arg: ir.Node, op: ir.Node) -> bool:
     """Whether `op` is elementwise in `arg`, a part of an array (`x[mask]`), and numbers:
     it has `arg`'s shape, whatever the part's (`0.01 * x[mask]`)."""
-    if not (isinstance(op, ir.Op) and op.rule.kind == "elementwise" and isinstance(arg, ir.Leaf)):
+    if not (isinstance(op, ir.Op) and op.rule.shape == "broadcast" and isinstance(arg, ir.Leaf)):
         return False
     if arg.var is None or arg.index is None:
         return False
@@ -142,6 +144,11 @@ class Ranks:
         else:
             self.ranks[target] = rank
 
+    def learn(self, target: str | None, kind: Kind) -> None:
+        """What the kinds stage proves of `target`'s value where its operations did not tell."""
+        if target is not None and target not in self.ranks and kind.what == ARRAY and kind.rank is not None:
+            self.ranks[target] = kind.rank
+
     def rank(self, node: ir.Node) -> int | None:
         shape = self.dims.shape(node) if self.dims is not None else None
         if shape is not None:
@@ -156,34 +163,7 @@ class Ranks:
                 return base
             return self.indexed_rank(base, node.index)
         ranks = [self.rank(a) for a in node.args]
-        kind, name = node.rule.kind, node.rule.name
-        if kind == "scalar":
-            return 0
-        if kind == "elementwise":
-            return None if None in ranks else max(ranks, default=0)  # type: ignore[type-var]
-        if kind == "reduce":
-            return _reduced_rank(ranks[0], node.keywords)
-        if name in ("numpy.matmul", "numpy.dot", "numpy.inner") and None not in ranks:
-            return max(ranks[0] + ranks[1] - 2, 0)  # type: ignore[operator]
-        if name in (
-            "numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float",
-            "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged",
-            "numpy.flip", "numpy.moveaxis", "numpy.rollaxis", "numpy.pad", "numpy.diff", "numpy.linalg.inv",
-        ):  # fmt: skip
-            return ranks[0]
-        if name in ("numpy.linalg.det", "numpy.linalg.slogdet") and ranks[0] is not None:
-            return max(ranks[0] - 2, 0)
-        if name == "numpy.linalg.solve" and ranks[0] == 2:
-            return ranks[1]
-        if name == "numpy.reshape":
-            shape = node.keywords.get("shape")
-            if isinstance(shape, ast.Tuple):
-                return len(shape.elts)
-            return 1 if shape is not None and is_number(shape, self.numbers) else None
-        if name == "numpy.ravel":
-            return 1
-        return None
-
+        return shape_rules.rank(node.rule.shape, ranks, node.keywords, lambda size: is_number(size, self.numbers))
 
     def indexed_rank(self, base: int, index: ast.expr) -> int | None:
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
@@ -200,17 +180,3 @@ class Ranks:
             else:
                 return None  # an array of indices, or Ellipsis: cannot tell
         return rank if rank >= 0 else None
-
-
-def _reduced_rank(rank: int | None, keywords: dict[str, ast.expr]) -> int | None:
-    axis = keywords.get("axis", ast.Constant(None))
-    keepdims = keywords.get("keepdims")
-    if isinstance(keepdims, ast.Constant) and keepdims.value is True:
-        return rank
-    if isinstance(axis, ast.Constant) and axis.value is None:
-        return 0
-    if rank is None:
-        return None
-    if isinstance(axis, ast.Tuple):
-        return rank - len(axis.elts)
-    return rank - 1

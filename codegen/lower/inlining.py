@@ -64,7 +64,7 @@ class Inlining:
                 lowered = self.n.staging.named(lowered, len(self.n.origins) - 1)
             args.append(lowered)
         names = tuple(p.arg for p, _, _ in params)
-        rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other")
+        rule = Rule(f"user.{callee}", names, tuple(ast.Name("g", ast.Load()) for _ in names), kind="other", shape="unknown")
         spelling = ast.Call(ast.Name(callee, ast.Load()), [slot(i) for i in range(len(args))], [])
         return ir.Op(rule, args, {}, spelling)
 

@@ -22,7 +22,7 @@ from codegen.errors import CodegenError, Collector
 from codegen.infer import kinds, lattice
 from codegen.infer.dims import Dims, Shape
 from codegen.infer.shape_check import Either, ShapeCheck
-from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS, Ranks, ShapeKeys
+from codegen.infer.shapes import SCALAR, SHAPE_HELPERS, Ranks, ShapeKeys
 from codegen.lower.activity import Activity
 from codegen.lower.calls import Calls
 from codegen.lower.containers import ContainerLowering
@@ -162,7 +162,7 @@ class Normaliser:
         name = resolve.call_name(func, self.info, self.env)
         if name == "user._unbroadcast" and self.info.is_generated:
             return "numpy.unbroadcast"  # our own helper, met again in generated code
-        if name is not None and name[len("user."):] in SHAPED_BY_OPERANDS.values() and self.info.is_generated:
+        if name is not None and name[len("user."):] in SHAPE_HELPERS.values() and self.info.is_generated:
             return "codegen.shape"  # our own shape helper, met again in generated code
         if name == "user._digamma" and self.info.is_generated:
             return "digamma"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
 
 # `xs.pop()`: linear, its tangent is the tangent list's own pop.
-POP = Rule("list.pop", ("xs",), (ast.Name("g", ast.Load()),), kind="other")
+POP = Rule("list.pop", ("xs",), (ast.Name("g", ast.Load()),), kind="other", shape="unknown")
 # The calls reading a whole list of appended values, and their rows.
 _WHOLE = {
     "numpy.array": "list.array",

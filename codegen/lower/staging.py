@@ -8,7 +8,7 @@ import ast
 from typing import TYPE_CHECKING, overload
 
 from codegen import ir
-from codegen.infer.shapes import SCALAR, SHAPED_BY_OPERANDS
+from codegen.infer.shapes import SCALAR, shape_helper
 from codegen.lower.nodes import is_active_node
 from codegen.naming import CALLED_BUILTINS, temp_name
 
@@ -60,7 +60,7 @@ class Staging:
         if parent.broadcast and is_active_node(child) and self.n.shapes.summing(child, op) == "helper":
             # The gradient is summed back to the child's shape; a product's follows from its
             # operands', and an elementwise child sums it back at its own operands instead.
-            if child.rule.name not in SHAPED_BY_OPERANDS and not child.rule.broadcast:
+            if shape_helper(child) is None and not child.rule.broadcast:
                 return True
         name = parent.arg_name(i)
         parent_templates = ir.templates(op)

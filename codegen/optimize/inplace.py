@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from codegen.infer.shapes import SHAPE_HELPERS
 from codegen.optimize.sharing import (
     Context,
     analyse,
@@ -42,7 +43,7 @@ def write_in_place(lines: list[str], params: Iterable[str], helpers: dict[str, s
     spelled = helpers or {}
     context = Context(
         tuple(params),
-        frozenset(spelled.get(n, n) for n in ("_dot_shape", "_matmul_shape")),
+        frozenset(spelled.get(n, n) for n in SHAPE_HELPERS.values()),
         frozenset(spelled.get(n, n) for n in ("_unbroadcast", "_spread_back")),
     )
     if not any(".copy()" in line for line in lines):
