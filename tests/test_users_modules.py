@@ -85,6 +85,19 @@ CALLS = {
         ("temporal_affine_forward", (n(size=(2, 3, 4)), n(size=(4, 5)), n(size=5))),
         ("attention", (n(size=(3, 4)), n(size=(5, 4)), n(size=(5, 2)))),
     ],
+    "caches": [
+        ("affine_forward", (n(size=(3, 4)), n(size=(4, 5)), n(size=5))),
+        ("affine_forward", (n(size=(3, 2, 2)), n(size=(4, 5)), n(size=5))),
+        ("relu_forward", (n(size=(3, 4)),)),
+        ("relu_forward", (1.5,)),
+        ("affine_relu_forward", (n(size=(3, 4)), n(size=(4, 5)), n(size=5))),
+        ("batchnorm_forward", (n(size=(6, 3)), u(3), n(size=3), {"eps": 1e-5})),
+        ("svm_loss", (n(size=(5, 4)), np.array([0, 3, 1, 2, 1]))),
+        ("svm_loss", (n(size=(5, 4)), [0, 3, 1, 2, 1])),
+        ("rnn_step_forward", (n(size=(3, 4)), n(size=(3, 5)), n(size=(4, 5)), n(size=(5, 5)), n(size=5))),
+        ("scaled_exp", (0.3, 2.0)),
+        ("scaled_exp", (1, 2)),
+    ],
     "conv": [
         ("conv_forward_naive", (n(size=(1, 2, 3, 3)), n(size=(2, 2, 3, 3)), n(size=2))),
         ("max_pool_forward_naive", (n(size=(2, 2, 4, 4)),)),
@@ -352,7 +365,10 @@ def test_call(module: str, name: str, args: tuple[Any, ...]) -> None:
 
 # (construct, source, the message's expected position and text)
 REFUSED = [
-    ("return-cache-tuple", "def f(x, w):\n    out = x @ w\n    cache = (x, w)\n    return out, cache\n",
+    # A tuple beside a value is a cache, returned undifferentiated; alone it is refused.
+    ("return-only-a-tuple", "def f(x, w):\n    out = x @ w\n    cache = (out, w)\n    return cache\n",
+     r"4:12: .*returning only a tuple is not supported: return its values"),
+    ("return-a-list-beside-a-value", "def f(x, w):\n    out = x @ w\n    cache = [x, w]\n    return out, cache\n",
      r"4:17: .*returning a list is not supported"),
     ("sum-of-a-parameter", "def f(v):\n    return sum(v) / len(v)\n",
      r"2:12: .*sum\(v\) of a whole list or array is not supported: write np.sum\(v\), or a for loop"),
@@ -396,3 +412,13 @@ RELU_COPY = "import numpy as np\n\ndef relu_copy(x):\n    out = x.copy()\n    ou
 def test_split_backward_of_masked_copy_takes_a_float_upstream() -> None:
     forward, backward, _ = load(RELU_COPY)
     check_split_style(RELU_COPY, "relu_copy", forward["relu_copy"], backward["relu_copy_backward"], [np.array(0.6)])
+
+
+def test_a_returned_cache_takes_no_upstream_and_says_so() -> None:
+    code = _real_generate(source_of("caches"), filename="fwd.py")
+    assert "def affine_forward_backward(x, w, b, dout=1.0):" in code
+    assert "Not differentiated, returned as computed: cache (no upstream gradient)." in code
+    split = _real_generate(source_of("caches"), filename="fwd.py", style="split")
+    assert "def affine_forward_backward(dout, cache):" in split
+    # the author's cache is returned as it is, beside the split style's own
+    assert "return out, cache, (" in split

@@ -369,7 +369,7 @@ class Differentiator:
     def run(self) -> Backward:
         fn = self.fn
         seen: set[str] = set()
-        for output, upstream in zip(fn.outputs, fn.upstream):
+        for output, upstream in zip(fn.differentiated, fn.upstream):
             if output not in self.useful:
                 continue
             if not self.is_number(output):

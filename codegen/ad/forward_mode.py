@@ -385,7 +385,9 @@ class ForwardMode:
             self.tangent_name(param.name)
         lines = self.block(fn.body)
         outputs = ", ".join(fn.outputs)
-        tangents = ", ".join(self.tangents[o] if o in self.tangents else self.zero(o) for o in fn.outputs)
+        tangents = ", ".join(
+            "None" if o in fn.held else self.tangents[o] if o in self.tangents else self.zero(o) for o in fn.outputs
+        )
         if len(fn.outputs) > 1:
             outputs, tangents = f"({outputs})", f"({tangents})"
         plain = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code and p.name not in self.upstream]

@@ -228,7 +228,11 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
         ]
     )
     unsure = maybe_unbound(forward, {p.name for p in fn.params})
-    forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), f"cache = {cache_value}", f"return {outputs}, cache"]
+    if "cache" in fn.outputs:  # the author's own (a layer's `return out, cache`): ours is returned unnamed
+        ending = [f"return {outputs}, {cache_value}"]
+    else:
+        ending = [f"cache = {cache_value}", f"return {outputs}, cache"]
+    forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), *ending]
     if back.in_place:
         forward_body = inplace.write_in_place(forward_body, [p.name for p in fn.params], back.spellings)
     if options.assert_shapes:
