@@ -298,6 +298,10 @@ CALLS = {
         ("early_return", (2,)),
         ("early_return", (np.array(2.0),)),
         ("pairwise_dist", (n(size=(3, 2)),)),
+        ("ternary_view_rnn", (n(size=(2, 3, 4)), n(size=(2, 5)), n(size=(4, 5)), n(size=(5, 5)), n(size=5))),
+        ("ternary_view_scan", (n(size=(4, 3)), n(size=3), n(size=3))),
+        ("ternary_view_scan", (n(size=4), 0.3, 0.7)),
+        ("ternary_view_scan", (n(size=(4, 2)), n(size=2), 0.7)),
     ],
 }
 
@@ -385,10 +389,18 @@ REFUSED = [
     ("np-vstack", "import numpy as np\n\ndef f(a, b):\n    return np.sum(np.vstack([a, b]) ** 2)\n",
      r"4:19: .*no derivative rule for np.vstack"),
     ("np-trace", "import numpy as np\n\ndef f(a):\n    return np.trace(a)\n", r"4:12: .*no derivative rule for np.trace"),
-    ("buffer-view-in-ternary",
-     ("import numpy as np\n\ndef f(x, h0):\n    h = np.zeros(x.shape)\n    for t in range(x.shape[0]):\n"
-      "        prev = h[t - 1] if t > 0 else h0\n        h[t] = np.tanh(x[t] + prev)\n    return h\n"),
-     r"7:9: .*h is updated in place"),
+    # `prev = h[t - 1] if t > 0 else h0` above `h[t] = ...` is differentiated
+    # (ternary_view_rnn); a view read after the update that changes it is not.
+    ("buffer-view-read-after-its-update",
+     ("import numpy as np\n\ndef f(x, h0):\n    h = np.zeros(x.shape)\n    for t in range(1, x.shape[0]):\n"
+      "        prev = h[t - 1] if t > 1 else h0\n        h[t - 1] = h[t - 1] + x[t]\n        h[t] = np.tanh(prev)\n"
+      "    return h\n"),
+     r"7:9: .*h is updated in place, and prev, read later"),
+    ("buffer-view-read-around-the-loop",
+     ("import numpy as np\n\ndef f(x, h0):\n    h = np.zeros(x.shape)\n    y = h0\n    prev = h0\n"
+      "    for t in range(x.shape[0]):\n        y = y * prev\n        prev = h[0] if t > 0 else h0\n"
+      "        h[0] = h[0] + x[t]\n    return y\n"),
+     r"10:9: .*h is updated in place, and prev, read later"),
     # A refusal in a function that also sums a generator: the summed loop is located at
     # the generator (it had no position, and the refusal crashed with an AttributeError).
     ("refusal-beside-summed-generator",
