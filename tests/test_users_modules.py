@@ -420,10 +420,11 @@ def test_refused(source: str, message: str) -> None:
 RELU_COPY = "import numpy as np\n\ndef relu_copy(x):\n    out = x.copy()\n    out[out < 0] = 0\n    return out\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the split backward calls .copy() on its upstream, a float for a 0-d output")
-def test_split_backward_of_masked_copy_takes_a_float_upstream() -> None:
+@pytest.mark.parametrize("x", [np.array(0.6), np.array(-0.6), np.array([0.6, -0.2])])
+def test_split_backward_of_masked_copy_takes_a_float_upstream(x: Any) -> None:
     forward, backward, _ = load(RELU_COPY)
-    check_split_style(RELU_COPY, "relu_copy", forward["relu_copy"], backward["relu_copy_backward"], [np.array(0.6)])
+    check_gradients(forward["relu_copy"], backward["relu_copy_backward"], [x])
+    check_split_style(RELU_COPY, "relu_copy", forward["relu_copy"], backward["relu_copy_backward"], [x])
 
 
 def test_a_returned_cache_takes_no_upstream_and_says_so() -> None:
