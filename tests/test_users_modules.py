@@ -201,6 +201,8 @@ CALLS = {
         ("fsum_of", ([0.3, 1.2], 0.5)),
         ("fsum_of", (n(size=3), 2)),
         ("fsum_of", ([1, 2], 3)),
+        ("pair_products", (n(size=3),)),
+        ("pair_products", ([0.5, -1.5],)),
     ],
     "idioms": [
         ("relu_copy", (n(size=(3, 4)),)),
@@ -318,6 +320,8 @@ CALLS = {
         ("ternary_view_scan", (n(size=(4, 3)), n(size=3), n(size=3))),
         ("ternary_view_scan", (n(size=4), 0.3, 0.7)),
         ("ternary_view_scan", (n(size=(4, 2)), n(size=2), 0.7)),
+        ("nested_appends", (n(size=3), n(size=2))),
+        ("nested_appends", ([0.3, -0.2], [1.0, 2.0, 0.5])),
     ],
 }
 

@@ -101,3 +101,13 @@ def ternary_view_scan(x, h0, w):
         prev = h[t - 1] if t > 0 else h0
         h[t] = np.tanh(x[t] + w * prev)
     return np.sum(h ** 2)
+
+
+def nested_appends(x, w):
+    rows = []
+    for i in range(len(x)):
+        row = []
+        for j in range(len(w)):
+            row.append(x[i] * w[j])
+        rows.append(row)
+    return np.sum(np.tanh(np.array(rows)))

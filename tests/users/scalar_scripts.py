@@ -89,3 +89,8 @@ def stacked_rows(x, w):
 
 def fsum_of(v, a):
     return math.fsum(v) * a + sum(v, 1.0)
+
+
+def pair_products(x):
+    m = np.array([[x[i] * x[j] for j in range(len(x))] for i in range(len(x))])
+    return np.sum(m * m)
