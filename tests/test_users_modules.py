@@ -417,6 +417,12 @@ REFUSED = [
       "        prev = h[t - 1] if t > 1 else h0\n        h[t - 1] = h[t - 1] + x[t]\n        h[t] = np.tanh(prev)\n"
       "    return h\n"),
      r"7:9: .*h is updated in place, and prev, read later"),
+    # the inner loop comes back to the read without passing the binding above it
+    ("buffer-view-read-around-an-inner-loop",
+     ("import numpy as np\n\ndef f(x):\n    h = x * 1.0\n    z = 0.0\n    for i in range(2):\n"
+      "        prev = h[i] if i > 0 else h[0]\n        for j in range(2):\n            z = z + prev * x[j]\n"
+      "            h[i] = h[i] + 1.0\n    return z\n"),
+     r"10:13: .*h is updated in place, and prev, read later"),
     ("buffer-view-read-around-the-loop",
      ("import numpy as np\n\ndef f(x, h0):\n    h = np.zeros(x.shape)\n    y = h0\n    prev = h0\n"
       "    for t in range(x.shape[0]):\n        y = y * prev\n        prev = h[0] if t > 0 else h0\n"

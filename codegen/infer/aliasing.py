@@ -260,18 +260,20 @@ class _Checker:
         # Around the loop, up to `node`: a name bound anew before `node` on every path
         # (`prev = h[t - 1] if t > 0 else h0` above `h[t] = ...`) is not read before
         # that binding, wherever it is read between the binding and `node`.
-        rebound = self.rebound_before(node, outer)
+        rebound = self.rebound_before(node)
         for position in range(self.position[id(outer)], index + 1):
             statement = self.order[position][0]
             names |= {n for n in _reads(statement) if not rebound.get(n, index) < position}
         return names
 
-    def rebound_before(self, node: ast.stmt, outer: ast.stmt) -> dict[str, int]:
+    def rebound_before(self, node: ast.stmt) -> dict[str, int]:
         """The names a plain `name = ...` binds before `node` in a block around it
-        inside `outer`, each with the position of that binding."""
+        inside the innermost loop around it, each with the position of that binding.
+        Not beyond that loop: its own next iteration comes back to `node` without
+        passing a binding outside it."""
         found: dict[str, int] = {}
         statement: ast.stmt | None = node
-        while statement is not None and statement is not outer:
+        while statement is not None and not isinstance(statement, (ast.For, ast.While)):
             block, i, owner = self.parent[id(statement)]
             for earlier in block[:i]:
                 if isinstance(earlier, ast.Assign):
