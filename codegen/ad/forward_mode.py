@@ -466,7 +466,10 @@ class ForwardMode:
         if outputs is None:
             return dots, ""
         value = outputs[0] if len(outputs) == 1 else f"tuple[{', '.join(outputs)}]"
-        return parts, f" -> tuple[{value}, {value}]"
+        # a held output (a returned cache) has no tangent: None
+        dots_types = ["None" if o in self.fn.held else t for o, t in zip(self.fn.outputs, outputs)]
+        tangent = dots_types[0] if len(dots_types) == 1 else f"tuple[{', '.join(dots_types)}]"
+        return parts, f" -> tuple[{value}, {tangent}]"
 
     def shape_checks(self, code: list[str]) -> list[str]:
         """With assert_shapes: the annotated parameters' shapes, and their tangents'."""

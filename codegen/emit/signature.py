@@ -18,7 +18,7 @@ def signature(fn: ir.Function, returns: str = "") -> str:
     if posonly:
         parts += posonly + ["/"]
     parts += [p.code for p in fn.params if p.kind == "positional"]
-    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    outputs = typed.differentiated(typed.outputs(fn.types, len(fn.outputs)), fn.outputs, fn.held) if fn.types else None
     if outputs:
         defaulted = any("=" in p.code for p in fn.params if p.kind != "kwonly")
         parts += typed.upstream(fn.upstream, outputs, defaulted)
