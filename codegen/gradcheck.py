@@ -58,14 +58,15 @@ def gradcheck(
     rng = np.random.default_rng(seed)
     outputs = fn(**values)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-    weights = [_like(np.asarray(o) if np.ndim(o) else float(o), rng) for o in outputs]
+    # A returned tuple (a layer's cache) is not differentiated: it takes no upstream.
+    weights = [None if isinstance(o, tuple) else _like(np.asarray(o) if np.ndim(o) else float(o), rng) for o in outputs]
 
     def loss(changed: dict[str, Any]) -> float:
         result = fn(**changed)
         result = result if isinstance(result, tuple) else (result,)
-        return sum(_dot(w, o) for w, o in zip(weights, result))
+        return sum(_dot(w, o) for w, o in zip(weights, result) if w is not None)
 
-    grads = back(**values, **dict(zip(back.upstream, weights)))
+    grads = back(**values, **dict(zip(back.upstream, [w for w in weights if w is not None])))
     grads = grads if len(back.wrt) != 1 else (grads,)
     worst = 0.0
     lines: list[str] = []

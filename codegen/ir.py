@@ -206,7 +206,9 @@ class Function:
     params: list[Param]
     body: list[Statement]
     outputs: list[str]  # SSA names of the returned values
-    upstream: list[str]  # names of the upstream gradient parameters
+    upstream: list[str]  # names of the upstream gradient parameters, one per differentiated output
+    # returned as they are and never differentiated (a layer's `cache = (x, w, b)`): no upstream
+    held: list[str] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)  # forward source text per origin
     comments: dict[int, str] = field(default_factory=dict)  # origin -> the author's comment on its line
     active: set[str] = field(default_factory=set)
@@ -236,6 +238,11 @@ class Function:
     @property
     def param_names(self) -> set[str]:
         return {p.name for p in self.params}
+
+    @property
+    def differentiated(self) -> list[str]:
+        """The outputs that take an upstream gradient, in return order."""
+        return [o for o in self.outputs if o not in self.held]
     types: Types | None = None  # a fully typed function's annotations (see codegen.typed)
 
 

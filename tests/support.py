@@ -76,7 +76,7 @@ def _flatten(value: Any) -> np.ndarray:
 
 def _weighted(outputs: Any, weights: Sequence[Any]) -> float:
     outs = outputs if isinstance(outputs, tuple) else (outputs,)
-    return float(sum(np.sum(np.asarray(w) * np.asarray(o)) for w, o in zip(weights, outs)))
+    return float(sum(np.sum(np.asarray(w) * np.asarray(o)) for w, o in zip(weights, outs) if w is not None))
 
 
 def upstream_kwargs(forward_fn: Callable[..., Any], backward_fn: Callable[..., Any], weights: Sequence[Any]) -> dict[str, Any]:
@@ -85,6 +85,7 @@ def upstream_kwargs(forward_fn: Callable[..., Any], backward_fn: Callable[..., A
 
     forward_params = set(inspect.signature(forward_fn).parameters)
     names = [p for p in inspect.signature(backward_fn).parameters if p not in forward_params]
+    weights = [w for w in weights if w is not None]  # a returned cache takes no upstream
     assert len(names) == len(weights), (names, weights)
     return dict(zip(names, weights))
 
@@ -93,7 +94,9 @@ def upstream_for(outputs: Any, rng: np.random.Generator) -> list[Any]:
     outs = outputs if isinstance(outputs, tuple) else (outputs,)
     weights: list[Any] = []
     for o in outs:
-        if np.ndim(o) == 0:
+        if isinstance(o, tuple):
+            weights.append(None)  # a returned tuple (a layer's cache) is not differentiated
+        elif np.ndim(o) == 0:
             weights.append(float(rng.uniform(0.5, 1.5)))
         else:
             weights.append(rng.uniform(0.5, 1.5, size=np.shape(o)))
@@ -304,6 +307,19 @@ def bug(reason: str) -> Any:
 # ---- other styles and modes, checked against the fused backward ---------------------
 
 
+def assert_same_values(got: Sequence[Any], want: Sequence[Any], what: str) -> None:
+    """The generated values are the forward's, item by item inside a returned tuple (a cache)."""
+    assert len(got) == len(want), what
+    for g, w in zip(got, want):
+        if isinstance(w, tuple):
+            assert isinstance(g, tuple), what
+            assert_same_values(g, w, what)
+        elif isinstance(w, dict):
+            assert g is w or g == w, what
+        else:
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=what)
+
+
 def as_tuple(value: Any) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,)
 
@@ -361,9 +377,8 @@ def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], ba
     outputs = as_tuple(forward_fn(*args))
     weights = upstream_for(outputs, np.random.default_rng(1))
     *values, cache = wrap(namespace[f"{name}_forward"])(*args)
-    for got, want in zip(values, outputs, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg="split forward value")
-    gradients = as_tuple(namespace[f"{name}_backward"](*weights, cache))
+    assert_same_values(values, outputs, "split forward value")
+    gradients = as_tuple(namespace[f"{name}_backward"](*(w for w in weights if w is not None), cache))
     for got, want in zip(gradients, fused_gradients(forward_fn, backward_fn, args, weights), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg="split backward")
 
@@ -390,11 +405,10 @@ def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], b
     values, dots = jvp(**keywords)
     if len(outputs) == 1:
         values, dots = (values,), (dots,)
-    for got, want in zip(values, outputs, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg="forward-mode value")
+    assert_same_values(values, outputs, "forward-mode value")
     weights = upstream_for(outputs, rng)
     gradients = fused_gradients(forward_fn, backward_fn, args, weights)
-    jt = sum(float(np.sum(np.asarray(w) * d)) for w, d in zip(weights, dots, strict=True))
+    jt = sum(float(np.sum(np.asarray(w) * d)) for w, d in zip(weights, dots, strict=True) if w is not None)
     vjp = sum(float(np.sum(g * tangents[p])) for p, g in zip(names, gradients, strict=True))
     assert abs(jt - vjp) <= 1e-9 * max(1.0, abs(vjp)), f"forward mode {jt} != reverse mode {vjp}"
 

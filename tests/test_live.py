@@ -234,3 +234,23 @@ def test_numpy_functions_and_submodules_under_any_name() -> None:
 
     x = np.random.default_rng(2).normal(size=4)
     assert codegen.gradcheck(f, x) < 1e-6
+
+
+def test_gradcheck_of_a_layer_returning_its_cache() -> None:
+    """A returned tuple (a course layer's cache) takes no upstream and is not checked."""
+
+    def affine_forward(x, w, b):
+        out = x.reshape(x.shape[0], -1).dot(w) + b
+        cache = (x, w, b)
+        return out, cache
+
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(3, 2, 2)), rng.normal(size=(4, 2)), rng.normal(size=2)
+    back = codegen.backward(affine_forward)
+    assert back.upstream == ("dout",)
+    upstream = rng.normal(size=(3, 2))
+    dx, dw, db = back(x, w, b, upstream)
+    assert dw == pytest.approx(x.reshape(3, -1).T @ upstream, rel=1e-12)
+    assert dx == pytest.approx((upstream @ w.T).reshape(x.shape), rel=1e-12)
+    assert db == pytest.approx(upstream.sum(axis=0), rel=1e-12)
+    assert codegen.gradcheck(affine_forward, x, w, b) < 1e-6

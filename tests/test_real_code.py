@@ -358,9 +358,9 @@ REFUSED: list[tuple[str, str, str]] = [
         r"6:14: .*no derivative rule for dict",
     ),
     (
-        "list-comprehension-not-summed",
-        "import numpy as np\n\ndef f(x):\n    return np.array([v * 2 for v in x])\n",
-        r"4:21: .*list comprehensions are not supported \(only summed",
+        "list-comprehension-in-a-branch",
+        "import numpy as np\n\ndef f(x):\n    return np.array([v * 2 for v in x] if x[0] > 0 else [x[0]])\n",
+        r"4:21: .*list comprehensions are not supported here \(in `a if c else b`",
     ),
     (
         "returned-list",

@@ -509,7 +509,7 @@ def test_boolean_masks_pick_each_element_once(activations: tuple[dict[str, Any],
     assert "_kept_writes" not in code, code
     # The author's own backward: the upstream gradient, the masked part written anew.
     assert _backprop(code, "leaky_mask") == [
-        "dx = dout_1.copy()",
+        "dx = np.copy(dout_1)",  # the upstream may be a float (split style, a 0-d output)
         "dtimes_x = dout_1[mask]",
         "dx[mask] = 0.01 * dtimes_x",
         "if isinstance(x, list):",

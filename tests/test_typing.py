@@ -68,6 +68,14 @@ def loss(x: NDArray[np.float64], w: NDArray[np.float64], reg: float = 0.1) -> fl
 
 def scaled(x: NDArray[np.float64], scale: float = 2.0) -> NDArray[np.float64]:
     return np.tanh(x) * scale
+
+
+def layer(
+    x: NDArray[np.float64], w: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    out = np.tanh(x @ w)
+    cache = (x, w)
+    return out, cache
 '''
 
 
@@ -172,6 +180,14 @@ def test_split_and_forward_mode_of_a_typed_input_are_typed() -> None:
     assert "def f_jvp(x: float, y: float, x_dot: float, y_dot: float) -> tuple[float, float]:" in jvp
     assert "def pair_jvp(x: float, x_dot: float) -> tuple[tuple[float, float], tuple[float, float]]:" in jvp
     assert f"b_dot: {array}) -> tuple[{array}, {array}]:" in jvp
+    # a returned cache takes no upstream and has no tangent
+    cache = f"tuple[{array}, {array}]"
+    assert f"def layer_forward(x: {array}, w: {array}) -> tuple[{array}, {cache}, tuple[" in split
+    assert f"def layer_backward(dout: {array}, cache: tuple[" in split
+    brackets = re.sub(r",?\s*\]", "]", re.sub(r"\[\s+", "[", jvp))
+    assert f"w_dot: {array}) -> tuple[tuple[{array}, {cache}], tuple[{array}, None]]:" in brackets
+    fused = flat(codegen.generate(TYPED))
+    assert f"def layer_backward(x: {array}, w: {array}, dout: {array}) -> tuple[{array}, {array}]:" in fused
 
 
 def test_typed_split_and_forward_mode_are_right() -> None:

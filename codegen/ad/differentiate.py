@@ -269,7 +269,14 @@ class Differentiator:
         name = self.names.grad(old.var)
         masked = name if name not in self.state else self.names.fresh(f"{name}_masked")
         index = ir.clone(op.keywords["index"])
-        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(f"{unparse.expression(gradient)}.copy()", mode="eval").body))
+        written = unparse.expression(gradient)
+        copied = f"{written}.copy()"
+        upstream = isinstance(gradient, ast.Name) and gradient.id in self.fn.upstream
+        if upstream and old.var not in self.fn.lists and old.var not in self.fn.list_values:
+            # in split style the upstream of a 0-d output may be a Python float
+            copied = f"{self.modules['np']}.copy({written})"
+            self.result.modules.add("np")
+        self.emit(ast.Assign([ast.Name(masked, ast.Store())], ast.parse(copied, mode="eval").body))
         self.emit(ast.Assign([ast.Subscript(ast.Name(masked, ast.Load()), index, ast.Store())], ast.Constant(0.0)))
         if masked == name:
             if isinstance(op.keywords.get("__unique__"), ast.Constant) and op.keywords["__unique__"].value is True:
@@ -370,7 +377,7 @@ class Differentiator:
     def run(self) -> Backward:
         fn = self.fn
         seen: set[str] = set()
-        for output, upstream in zip(fn.outputs, fn.upstream):
+        for output, upstream in zip(fn.differentiated, fn.upstream):
             if output not in self.useful:
                 continue
             if not self.is_number(output):

@@ -385,7 +385,9 @@ class ForwardMode:
             self.tangent_name(param.name)
         lines = self.block(fn.body)
         outputs = ", ".join(fn.outputs)
-        tangents = ", ".join(self.tangents[o] if o in self.tangents else self.zero(o) for o in fn.outputs)
+        tangents = ", ".join(
+            "None" if o in fn.held else self.tangents[o] if o in self.tangents else self.zero(o) for o in fn.outputs
+        )
         if len(fn.outputs) > 1:
             outputs, tangents = f"({outputs})", f"({tangents})"
         plain = [p.code for p in fn.params if p.kind != "kwonly" and "=" not in p.code and p.name not in self.upstream]
@@ -464,7 +466,10 @@ class ForwardMode:
         if outputs is None:
             return dots, ""
         value = outputs[0] if len(outputs) == 1 else f"tuple[{', '.join(outputs)}]"
-        return parts, f" -> tuple[{value}, {value}]"
+        # a held output (a returned cache) has no tangent: None
+        dots_types = ["None" if o in self.fn.held else t for o, t in zip(self.fn.outputs, outputs)]
+        tangent = dots_types[0] if len(dots_types) == 1 else f"tuple[{', '.join(dots_types)}]"
+        return parts, f" -> tuple[{value}, {tangent}]"
 
     def shape_checks(self, code: list[str]) -> list[str]:
         """With assert_shapes: the annotated parameters' shapes, and their tangents'."""

@@ -55,7 +55,11 @@ class ListReversal:
         if statement.origin != self.d.last_origin:
             self.d.out[-1].append(f"# backprop {self.d.fn.origins[statement.origin]}")
             self.d.last_origin = statement.origin
-        popped = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "pop", ast.Load()), [], [])
+        popped: ast.expr = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "pop", ast.Load()), [], [])
+        value = statement.value
+        if isinstance(value, ir.Leaf) and value.var in self.d.fn.stacks:
+            # a list appended (a row of a nested list): its entry may be an array row
+            popped = ast.Call(ast.Name("list", ast.Load()), [popped], [])
         if self.d.reaches(statement.value):
             self.d.backprop(statement.value, popped, ast.Name("__unused__", ast.Load()))
         else:

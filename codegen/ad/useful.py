@@ -7,7 +7,7 @@ from codegen import ir
 
 def useful_variables(fn: ir.Function) -> set[str]:
     """Active variables on a differentiable path to an output (a fixpoint, for loops)."""
-    useful = {o for o in fn.outputs if o in fn.active}
+    useful = {o for o in fn.differentiated if o in fn.active}
     stages = [s for s in ir.walk(fn.body) if isinstance(s, (ir.Stage, ir.Append))]
     while True:
         grown = set(useful)

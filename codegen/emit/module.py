@@ -228,7 +228,11 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
         ]
     )
     unsure = maybe_unbound(forward, {p.name for p in fn.params})
-    forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), f"cache = {cache_value}", f"return {outputs}, cache"]
+    if "cache" in fn.outputs:  # the author's own (a layer's `return out, cache`): ours is returned unnamed
+        ending = [f"return {outputs}, {cache_value}"]
+    else:
+        ending = [f"cache = {cache_value}", f"return {outputs}, cache"]
+    forward_body = [*_bind_first(forward, sorted({*cached, *unsure}), fn), *ending]
     if back.in_place:
         forward_body = inplace.write_in_place(forward_body, [p.name for p in fn.params], back.spellings)
     if options.assert_shapes:
@@ -257,7 +261,7 @@ def _split_types(fn: ir.Function, back: Backward, cached: list[str], forward: li
     `f_backward`'s parameters with their types and its return annotation. A
     cached parameter the forward never rebinds keeps its type; any other cached
     value is `Any`."""
-    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    outputs = typed.outputs(fn.types, len(fn.outputs)) if fn.types else None
     if fn.types is None or outputs is None:
         return "", f"{', '.join(fn.upstream)}, cache", ""
     rebound = {n.id for n in ast.walk(ast.parse("\n".join(forward))) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -268,7 +272,8 @@ def _split_types(fn: ir.Function, back: Backward, cached: list[str], forward: li
     ]
     cache = f"tuple[{', '.join(items) or '()'}]"
     grads = typed.gradients(fn.types, [p.name for p in back.differentiable])
-    upstream = [f"{name}: {type_text}" for name, type_text in zip(fn.upstream, outputs)]
+    upstream_types = typed.differentiated(outputs, fn.outputs, fn.held) or []
+    upstream = [f"{name}: {type_text}" for name, type_text in zip(fn.upstream, upstream_types)]
     return f" -> tuple[{', '.join([*outputs, cache])}]", ", ".join([*upstream, f"cache: {cache}"]), f" -> {grads}"
 
 

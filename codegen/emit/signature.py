@@ -18,7 +18,7 @@ def signature(fn: ir.Function, returns: str = "") -> str:
     if posonly:
         parts += posonly + ["/"]
     parts += [p.code for p in fn.params if p.kind == "positional"]
-    outputs = typed.outputs(fn.types, len(fn.upstream)) if fn.types else None
+    outputs = typed.differentiated(typed.outputs(fn.types, len(fn.outputs)), fn.outputs, fn.held) if fn.types else None
     if outputs:
         defaulted = any("=" in p.code for p in fn.params if p.kind != "kwonly")
         parts += typed.upstream(fn.upstream, outputs, defaulted)
@@ -49,12 +49,15 @@ def quoted_docstring(lines: list[str]) -> str:
 def returns_line(fn: ir.Function, back: Backward) -> str:
     names = [p.name for p in back.differentiable]
     grads = [unparse.expression(back.gradients[n]) for n in names]
-    outputs = ", ".join(fn.outputs)
+    outputs = ", ".join(fn.differentiated)
+    held = ""
+    if fn.held:
+        held = f"\nNot differentiated, returned as computed: {', '.join(fn.held)} (no upstream gradient)."
     if len(grads) == 1:
-        return f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}."
+        return f"Returns {grads[0]}, the gradient of {outputs} with respect to {names[0]}.{held}"
     if grads:
-        return f"Returns ({', '.join(grads)}), the gradients of {outputs} with respect to {', '.join(names)}."
-    return "Returns None: no parameter is differentiated."
+        return f"Returns ({', '.join(grads)}), the gradients of {outputs} with respect to {', '.join(names)}.{held}"
+    return f"Returns None: no parameter is differentiated.{held}"
 
 
 def held_lines(back: Backward) -> list[str]:

@@ -46,6 +46,11 @@ def outputs(types: Types, count: int) -> list[str] | None:
     return None
 
 
+def differentiated(types: list[str] | None, outputs: list[str], held: list[str]) -> list[str] | None:
+    """Of the types of `outputs`, those of the ones that take an upstream gradient."""
+    return None if types is None else [t for o, t in zip(outputs, types) if o not in held]
+
+
 def upstream(names: list[str], types: list[str], defaulted: bool) -> list[str]:
     """The upstream gradient parameters of outputs of these types. One of type
     `float` defaults to 1.0, as untyped ones do; one of another type (an array)

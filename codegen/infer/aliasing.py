@@ -51,9 +51,12 @@ class _State:
         for member in self.groups.get(name, frozenset()):
             if member != name and member in self.groups:
                 self.groups[member] = self.groups[member] - {name}
+        # Not transitive: after `p = a if c else b`, p may share a's storage or b's,
+        # but a and b still do not share each other's.
         group = frozenset({name}).union(*(self.groups.get(s, frozenset({s})) for s in sources))
-        for member in group:
-            self.groups[member] = group
+        self.groups[name] = group
+        for member in group - {name}:
+            self.groups[member] = self.groups.get(member, frozenset({member})) | {name}
         self.numbers.discard(name)
         if number:
             self.numbers.add(name)
@@ -80,6 +83,8 @@ class _Checker:
         self.reported: set[int] = set()
         self.order = list(_statements(function.body))
         self.position = {id(s): i for i, (s, _) in enumerate(self.order)}
+        # each statement's block, its place in it, and the statement that holds the block
+        self.parent = {id(s): (block, i, owner) for owner, block in _blocks(function.body, None) for i, s in enumerate(block)}
         self.state = _State()
         spec = function.args
         self.params = [a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)]
@@ -252,9 +257,33 @@ class _Checker:
         for statement, loop in self.order[index + 1 :]:
             names |= _reads(statement)
         outer = self.order[index][1]
-        if outer is not None:
-            names |= {n.id for n in ast.walk(outer) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if outer is None:
+            return names
+        # Around the loop, up to `node`: a name bound anew before `node` on every path
+        # (`prev = h[t - 1] if t > 0 else h0` above `h[t] = ...`) is not read before
+        # that binding, wherever it is read between the binding and `node`.
+        rebound = self.rebound_before(node)
+        for position in range(self.position[id(outer)], index + 1):
+            statement = self.order[position][0]
+            names |= {n for n in _reads(statement) if not rebound.get(n, index) < position}
         return names
+
+    def rebound_before(self, node: ast.stmt) -> dict[str, int]:
+        """The names a plain `name = ...` binds before `node` in a block around it
+        inside the innermost loop around it, each with the position of that binding.
+        Not beyond that loop: its own next iteration comes back to `node` without
+        passing a binding outside it."""
+        found: dict[str, int] = {}
+        statement: ast.stmt | None = node
+        while statement is not None and not isinstance(statement, (ast.For, ast.While)):
+            block, i, owner = self.parent[id(statement)]
+            for earlier in block[:i]:
+                if isinstance(earlier, ast.Assign):
+                    for target in earlier.targets:
+                        if isinstance(target, ast.Name):
+                            found[target.id] = max(found.get(target.id, -1), self.position[id(earlier)])
+            statement = owner
+        return found
 
 
 def _statements(body: list[ast.stmt], loop: ast.stmt | None = None) -> Iterator[tuple[ast.stmt, ast.stmt | None]]:
@@ -266,6 +295,16 @@ def _statements(body: list[ast.stmt], loop: ast.stmt | None = None) -> Iterator[
             nested = getattr(statement, field_name, None)
             if isinstance(nested, list) and nested and isinstance(nested[0], ast.stmt):
                 yield from _statements(nested, inner)
+
+
+def _blocks(body: list[ast.stmt], owner: ast.stmt | None) -> Iterator[tuple[ast.stmt | None, list[ast.stmt]]]:
+    """Every block of statements, with the compound statement that holds it."""
+    yield owner, body
+    for statement in body:
+        for field_name in ("body", "orelse"):
+            nested = getattr(statement, field_name, None)
+            if isinstance(nested, list) and nested and isinstance(nested[0], ast.stmt):
+                yield from _blocks(nested, statement)
 
 
 def _reads(statement: ast.stmt) -> set[str]:

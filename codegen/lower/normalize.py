@@ -92,6 +92,8 @@ class Normaliser:
         self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
         self.by_default: list[str] = []  # parameters taken to be numbers only by their number defaults
         self.displays: set[str] = set()  # names bound to a list display of differentiated values
+        self.tuples: set[str] = set()  # of those, the tuple displays (`cache = (x, w, b)`)
+        self.held: list[str] = []  # returned tuples that are not differentiated (a layer's cache)
         self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
@@ -370,6 +372,8 @@ class Normaliser:
             lowered = self.op("pos", [lowered], {}, slot(0))
         if lowered.rule.name == "list":
             self.displays.add(target)
+            if isinstance(lowered.spelling, ast.Tuple):
+                self.tuples.add(target)
         staged = self.staging.stage_children(lowered, origin)
         self.env[name] = target
         self.staging.emit_stage(target, staged, origin)
@@ -431,6 +435,8 @@ class Normaliser:
             raise CodegenError(list(self.collector.problems))
         upstream: list[str] = []
         for output in outputs:
+            if output in self.held:
+                continue
             grad = self.names.grad(output)
             upstream.append(grad if grad not in upstream else self.names.fresh(grad))
         for param in params:
@@ -443,6 +449,7 @@ class Normaliser:
             body=self.body,
             outputs=outputs,
             upstream=upstream,
+            held=list(self.held),
             origins=self.origins,
             comments=dict(self.comments),
             active=set(self.active),

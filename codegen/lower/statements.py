@@ -157,13 +157,20 @@ class Statements:
         exprs = list(value.elts) if isinstance(value, ast.Tuple) else [value]
         outputs: list[str] = []
         for i, expr in enumerate(exprs):
+            held = len(self.n.stack) == 1 and self.held(expr, exprs)
             lists = self.n.displays | (set() if self.n.forward else self.n.stacks)
             listed = isinstance(expr, ast.List) or isinstance(expr, ast.Name) and self.n.env.get(expr.id) in lists
-            if listed and len(self.n.stack) == 1:
+            if listed and not held and len(self.n.stack) == 1:
                 shown = self.n.info.code(expr).strip() if isinstance(expr, ast.Name) else "[...]"
+                if isinstance(expr, ast.Name) and self.n.env.get(expr.id) in self.n.tuples:
+                    raise self.n.fail(
+                        expr, f"returning only a tuple is not supported: return its values (`return a, b`), or np.array({shown})"
+                    )
                 raise self.n.fail(expr, f"returning a list is not supported: return a tuple, or np.array({shown})")
             if isinstance(expr, ast.Name) and expr.id in self.n.env:
                 outputs.append(self.n.env[expr.id])
+                if held:
+                    self.n.held.append(outputs[-1])
                 continue
             if self.n.return_names is not None and len(self.n.return_names) == len(exprs):
                 base = self.n.return_names[i]
@@ -176,4 +183,16 @@ class Statements:
             self.n.assign(name, self.n.lower(expr), origin)
             outputs.append(self.n.env[name])
             self.n.return_bound.add(self.n.env[name])
+            if held:
+                self.n.held.append(outputs[-1])
         return outputs
+
+    def held(self, expr: ast.expr, exprs: list[ast.expr]) -> bool:
+        """Whether the returned `expr` is a tuple display (`return out, cache` with
+        `cache = (x, w, b)`, a course layer's cache for its hand-written backward):
+        returned as it is, never differentiated, beside at least one value that is."""
+
+        def is_tuple(e: ast.expr) -> bool:
+            return isinstance(e, ast.Tuple) or isinstance(e, ast.Name) and self.n.env.get(e.id) in self.n.tuples
+
+        return is_tuple(expr) and not all(is_tuple(e) for e in exprs)

@@ -115,6 +115,8 @@ class _Rewriter:
         self.aliases = aliases
         self.functions = functions
         self.hint = "total"  # the name of the next accumulator
+        spec = function.args
+        self.params = {a.arg for a in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs)}
         self.taken = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} | {
             a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)
         }
@@ -178,9 +180,27 @@ class _Rewriter:
                 inner = getattr(statement, field, None)
                 if isinstance(inner, list) and not isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
                     self.block(inner)
+            kept = self.kept_list(statement)
+            if kept is not None:  # `terms = [w[i] * x[i] for i in range(n)]`: built in place
+                statements[i : i + 1] = kept
+                i += len(kept)
+                continue
             before = self.hoist(statement)
             statements[i:i] = before
             i += len(before) + 1
+
+    def kept_list(self, statement: ast.stmt) -> list[ast.stmt] | None:
+        """`name = [f(x) for x in xs]` as `name = []` and a loop appending to it."""
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            return None
+        target, value = statement.targets[0], statement.value
+        if not isinstance(target, ast.Name) or not isinstance(value, ast.ListComp):
+            return None
+        if any(isinstance(n, ast.Name) and n.id == target.id for n in ast.walk(value)):
+            return None  # it reads the name's earlier value
+        before: list[ast.stmt] = []
+        self.listed(value, before, target.id)
+        return before
 
     def hoist(self, statement: ast.stmt) -> list[ast.stmt]:
         """The statements computing the sums in `statement`'s own expressions, which
@@ -202,15 +222,20 @@ class _Rewriter:
         return before
 
     # ---- expressions ----------------------------------------------------------------
-    def expression(self, node: ast.expr, before: list[ast.stmt]) -> ast.expr:
-        """`node` with each sum it evaluates unconditionally replaced by its accumulator."""
+    def expression(self, node: ast.expr, before: list[ast.stmt], hoisted: bool = True) -> ast.expr:
+        """`node` with each sum it evaluates unconditionally replaced by its accumulator,
+        and each list comprehension (`hoisted`) by a list built before it."""
+        if isinstance(node, ast.ListComp) and hoisted:
+            return ast.copy_location(ast.Name(self.listed(node, before, self.fresh("items")), ast.Load()), node)
         if isinstance(node, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.GeneratorExp, ast.ListComp)):
             return node  # evaluated only sometimes, or in a scope of its own
+        # a sum's own comprehension becomes its loop (`reduced`), not a list
+        summed = node.args[0] if isinstance(node, ast.Call) and node.args and self.reduction(node) else None
         for field, value in ast.iter_fields(node):
             if isinstance(value, ast.expr):
-                setattr(node, field, self.expression(value, before))
+                setattr(node, field, self.expression(value, before, value is not summed))
             elif isinstance(value, list):
-                setattr(node, field, [self.expression(v, before) if isinstance(v, ast.expr) else v for v in value])
+                setattr(node, field, [self.expression(v, before, v is not summed) if isinstance(v, ast.expr) else v for v in value])
         if isinstance(node, ast.Call):
             return self.reduced(node, before) or node
         return node
@@ -241,6 +266,12 @@ class _Rewriter:
                 total = ast.copy_location(ast.BinOp(total, ast.Add(), element), call)
             return total
         comprehension = call.args[0]
+        if kind != "numpy" and isinstance(comprehension, ast.Name) and comprehension.id in self.params:
+            # `sum(v)` of a parameter (a list, an array: its rows) is Python's loop
+            item = self.fresh(f"{comprehension.id}_item")
+            target, element = (_placed(ast.Name(item, ctx), comprehension) for ctx in (ast.Store(), ast.Load()))
+            loop = ast.comprehension(target, comprehension, [], 0)
+            comprehension = located(ast.GeneratorExp(element, [loop]), comprehension)
         if not isinstance(comprehension, _Comprehension) or len(call.args) > (2 if kind == "sum" else 1):
             return None
         start = call.args[1] if len(call.args) == 2 else ast.Constant(0.0)
@@ -250,7 +281,6 @@ class _Rewriter:
         element = comprehension.elt
         if kind == "numpy":  # np.sum of a list of arrays adds up every element of each
             element = ast.copy_location(ast.Call(copy.deepcopy(call.func), [element], []), element)
-        self.rename_targets(comprehension)
         step: ast.stmt = located(
             ast.Assign(
                 [ast.Name(accumulator, ast.Store())],
@@ -258,7 +288,27 @@ class _Rewriter:
             ),
             element,
         )
-        body = [step]
+        if not self.loops(comprehension, [step], before):
+            return None
+        return ast.copy_location(ast.Name(accumulator, ast.Load()), call)
+
+    def listed(self, comprehension: ast.ListComp, before: list[ast.stmt], name: str) -> str:
+        """`name = []` and the loop appending each element, added to `before`."""
+        start = located(ast.Assign([ast.Name(name, ast.Store())], ast.List([], ast.Load())), comprehension)
+        append = ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load())
+        step = located(ast.Expr(ast.Call(append, [comprehension.elt], [])), comprehension.elt)
+        built = [start]
+        if not self.loops(comprehension, [step], built):
+            return name  # an async comprehension: left as it is, refused later
+        before.extend(built)
+        return name
+
+    def loops(self, comprehension: _Comprehension, body: list[ast.stmt], before: list[ast.stmt]) -> bool:
+        """The comprehension's loops and conditions around `body`, added to `before`;
+        False for an async one."""
+        if any(generator.is_async for generator in comprehension.generators):
+            return False
+        self.rename_targets(comprehension)
         self.block(body)  # a sum inside the element
         first = comprehension.generators[0]
         iterable = first.iter
@@ -270,14 +320,12 @@ class _Rewriter:
             before.append(located(ast.Assign([ast.Name(items, ast.Store())], iterable), iterable))
             first.iter = ast.copy_location(ast.Name(items, ast.Load()), iterable)
         for generator in reversed(comprehension.generators):
-            if generator.is_async:
-                return None
             for condition in reversed(generator.ifs):
                 body = [located(ast.If(condition, body, []), condition)]
             # An ast.comprehension has no position: the loop stands at the whole comprehension.
             body = [located(ast.For(generator.target, generator.iter, body, []), comprehension)]
         before.extend(body)
-        return ast.copy_location(ast.Name(accumulator, ast.Load()), call)
+        return True
 
     def rename_targets(self, comprehension: _Comprehension) -> None:
         """Give the comprehension's variables names of their own in the function."""
@@ -322,6 +370,13 @@ def located(node: _Located, where: ast.AST) -> _Located:
     for part in ast.walk(node):
         if not hasattr(part, "lineno") and isinstance(part, (ast.expr, ast.stmt)):
             ast.copy_location(part, where)
+    return node
+
+
+def _placed(node: ast.Name, where: ast.AST) -> ast.Name:
+    """A name codegen made, at `where` with an empty span: quoted as it is written."""
+    ast.copy_location(node, where)
+    node.end_lineno, node.end_col_offset = node.lineno, node.col_offset
     return node
 
 

@@ -47,8 +47,10 @@ _REFUSED: dict[type[ast.AST], str] = {
 }
 # What works instead, where something does.
 _SUMMED = " (only summed: sum(...), np.sum(...)); write a for loop"
+# A list comprehension is built before the statement that evaluates it, where that is once.
+_BUILT = " here (in `a if c else b`, `and`/`or`, a while test or np.sum(..., axis=...)); write a for loop that appends"
 _REWRITES: dict[type[ast.AST], str] = {
-    ast.ListComp: _SUMMED,
+    ast.ListComp: _BUILT,
     ast.GeneratorExp: _SUMMED,
     ast.FunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
     ast.AsyncFunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",

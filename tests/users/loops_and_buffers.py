@@ -82,3 +82,32 @@ def early_return(x):
 def pairwise_dist(x):
     d = np.sqrt(np.sum((x[:, None, :] - x[None, :, :]) ** 2, axis=-1) + 1e-9)
     return np.sum(d)
+
+
+def ternary_view_rnn(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    H = h0.shape[1]
+    h = np.zeros((N, T, H))
+    for t in range(T):
+        prev_h = h[:, t - 1, :] if t > 0 else h0
+        next_h = np.tanh(prev_h.dot(Wh) + x[:, t, :].dot(Wx) + b)
+        h[:, t, :] = next_h
+    return h
+
+
+def ternary_view_scan(x, h0, w):
+    h = np.zeros(x.shape)
+    for t in range(x.shape[0]):
+        prev = h[t - 1] if t > 0 else h0
+        h[t] = np.tanh(x[t] + w * prev)
+    return np.sum(h ** 2)
+
+
+def nested_appends(x, w):
+    rows = []
+    for i in range(len(x)):
+        row = []
+        for j in range(len(w)):
+            row.append(x[i] * w[j])
+        rows.append(row)
+    return np.sum(np.tanh(np.array(rows)))

@@ -65,3 +65,32 @@ def orbit(x, y, vx, vy, dt=0.01, steps=30, gm=1.0):
 def mean_var(v):
     m = sum(x for x in v) / len(v)
     return sum((x - m) ** 2 for x in v) / len(v)
+
+
+def dot_terms(w, x, n):
+    terms = [w[i] * x[i] for i in range(n)]
+    return sum(terms)
+
+
+def mean_of(v):
+    return sum(v) / len(v)
+
+
+def centred_squares(v):
+    m = sum(v) / len(v)
+    sq = [(vi - m) ** 2 for vi in v if vi != 0.0]
+    return math.sqrt(sum(sq, 0.5)) + np.sum(np.array([vi * m for vi in v]))
+
+
+def stacked_rows(x, w):
+    rows = np.stack([np.tanh(x[i] * w) for i in range(len(x)) if i != 1])
+    return np.sum(rows ** 2)
+
+
+def fsum_of(v, a):
+    return math.fsum(v) * a + sum(v, 1.0)
+
+
+def pair_products(x):
+    m = np.array([[x[i] * x[j] for j in range(len(x))] for i in range(len(x))])
+    return np.sum(m * m)
