@@ -36,12 +36,21 @@ def layernorm(x, gamma, beta):
 
 def scaled(x, y):
     return np.sum(x * y + np.exp(x)) + math.pi
+
+
+def spring_chain(x, k, rest):
+    U = 0.0
+    for i in range(len(x) - 1):
+        d = x[i + 1] - x[i] - rest
+        U = U + 0.5 * k * d * d
+    return U
 '''
 
 ANNOTATED = {
     "rosen": ("(x)", '(x: "N")'),
     "layernorm": ("(x, gamma, beta)", '(x: "N D", gamma: "D", beta: "D")'),
     "scaled": ("(x, y)", '(x: "N D", y: "D")'),
+    "spring_chain": ("(x, k, rest)", '(x: "N", k: float, rest: float)'),
 }
 
 RNG = np.random.default_rng(3)
@@ -49,12 +58,14 @@ ARGS = {
     "rosen": [[1, 2, 3, 0, 1]],
     "layernorm": [RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=4)],
     "scaled": [RNG.normal(size=(3, 4)), RNG.normal(size=4)],
+    "spring_chain": [np.array([0.1, 1.2, 1.9, 3.3]), 2, 1.0],
 }
 
 UNKNOWN = {
-    "rosen": 'The shape of x is unknown, so broadcast gradients are summed back at run time; annotating x: "N" makes',
+    "rosen": 'The shape of x is unknown, so broadcast gradients are summed back at run time; annotating x: "N" makes that exact.',
     "layernorm": "The shapes of x, gamma, beta are unknown",
-    "scaled": "The shapes of x, y are unknown",
+    "scaled": "The shapes of x, y are unknown, so broadcast gradients are summed back at run time; annotating them (float for a number, a shape such as x: \"N D\" for an array) makes that exact.",
+    "spring_chain": 'The shapes of x, k, rest are unknown, so broadcast gradients are summed back at run time; annotating them (float for a number, a shape such as x: "N" for an array)',
 }
 
 

@@ -128,10 +128,14 @@ def _unshaped(fn: ir.Function, back: Backward) -> list[str]:
     names = [p.name for p in back.differentiable if p.name not in fn.annotated and p.name not in fn.scalars]
     if not back.summed_at_run_time or not names:
         return []
-    shape = "N" if names[0] in fn.maybe_lists | fn.list_values else "N D"  # one indexed element by element: a vector
-    if len(names) == 1:
-        return [f'The shape of {names[0]} is unknown, so broadcast gradients are summed back at run time; annotating {names[0]}: "{shape}" makes that exact.']
-    return [f'The shapes of {", ".join(names)} are unknown, so broadcast gradients are summed back at run time; annotating them ({names[0]}: "{shape}", ...) makes that exact.']
+    indexed = [n for n in names if n in fn.maybe_lists | fn.list_values]  # read element by element: vectors
+    unknown = "The shape of {} is unknown" if len(names) == 1 else "The shapes of {} are unknown"
+    if names == indexed[:1]:
+        how = f'annotating {names[0]}: "N"'
+    else:
+        example = f'{indexed[0]}: "N"' if indexed else f'{names[0]}: "N D"'
+        how = f"annotating {'it' if len(names) == 1 else 'them'} (float for a number, a shape such as {example} for an array)"
+    return [f"{unknown.format(', '.join(names))}, so broadcast gradients are summed back at run time; {how} makes that exact."]
 
 
 def _redrawn(fn: ir.Function) -> list[str]:
