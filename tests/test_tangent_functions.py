@@ -68,9 +68,6 @@ REFUSED: dict[str, str] = {
     "cart2polar": "np.arctan(b, a) passes a as numpy's `out` argument (the peer's note: should be arctan2)",
     "dict_wrapper": "a dict built from differentiated values (dict(a=a, ...)): dicts are settings, held constant",
 }
-# Refused here, supported on another branch (local helper functions, issue 17): the
-# gradient is checked once codegen takes it, a clean refusal is asked for until then.
-PENDING = {"iterpower_with_nested_def": "a function defined inside the function (local helpers)"}
 # Dicts are settings (issue 17): held constant, and the docstring says so.
 HELD_CONSTANT = {"dict_saxpy": "val", "nested_dict": "p"}
 
@@ -100,7 +97,7 @@ def _functions() -> list[str]:
     return [n.name for n in ast.parse(SOURCE).body if isinstance(n, ast.FunctionDef)]
 
 
-DIFFERENTIATED = [n for n in _functions() if n not in REFUSED and n not in HELD_CONSTANT and n not in PENDING]
+DIFFERENTIATED = [n for n in _functions() if n not in REFUSED and n not in HELD_CONSTANT]
 
 
 def _arguments(name: str) -> list[tuple[Any, ...]]:
@@ -156,7 +153,7 @@ def test_every_function_is_listed_once() -> None:
     names = _functions()
     assert len(names) == len(set(names))
     assert set(REFUSED) <= set(names) and set(HELD_CONSTANT) <= set(names)
-    assert not set(REFUSED) & set(HELD_CONSTANT) and not set(PENDING) & (set(REFUSED) | set(HELD_CONSTANT))
+    assert not set(REFUSED) & set(HELD_CONSTANT)
     # The peer's whole file: 142 definitions (the second of its two tfe_squeeze_before is
     # tfe_squeeze_after here), two of them as text in TRACED.
     assert len(names) + len(["_trace_mul", "tfe_trace_fn"]) == 142
@@ -191,17 +188,6 @@ def test_split_style_and_forward_mode(name: str) -> None:
             continue
         for check in (check_split_style, check_forward_mode):
             check(SOURCE, name, forward, namespace[f"{name}_backward"], list(copy.deepcopy(args)), functions=[name])
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-def test_pending_refused_cleanly_or_right(name: str) -> None:
-    try:
-        codegen.generate(SOURCE, filename=FILENAME, functions=[name])
-    except codegen.CodegenError as error:
-        assert error.line >= 1
-        return
-    test_gradients(name)
-    test_split_style_and_forward_mode(name)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
