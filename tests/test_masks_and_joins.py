@@ -37,7 +37,7 @@ HELD = {"masked_mse": ["mask"], "dropout_tanh": ["keep"], "both_kept": ["a", "b"
 
 
 def _arguments(text: str) -> list[Any]:
-    return list(eval(f"({text},)", {"np": np, "rng": np.random.default_rng(0)}))  # noqa: S307
+    return list(eval(f"({text},)", {"np": np, "rng": np.random.default_rng(0)}))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -56,7 +56,7 @@ def test_gradients_in_every_style(source: str, name: str, args: str) -> None:
 def test_unproved_mask_is_a_weight_with_its_gradient() -> None:
     """`np.sum(x * mask)` alone cannot tell a mask from a float weight: it is
     differentiated, the right gradient for a weight (x), whatever is passed."""
-    forward, backward, _ = load(SOURCE, functions=["weighted"])
+    _, backward, _ = load(SOURCE, functions=["weighted"])
     x, mask = np.array([0.5, -1.0, 2.0]), np.array([True, False, True])
     dx, dmask = backward["weighted_backward"](x, mask)
     np.testing.assert_allclose(dx, mask.astype(float))

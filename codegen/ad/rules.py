@@ -424,42 +424,7 @@ defrule(
     kind="reduce",
     tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
 )
-_CENTRED = "(x - np.mean(x, axis=axis, keepdims=True))"
-
-
-def _spread(statics: dict[str, ast.expr]) -> str:
-    """What var and std divide the squares by: count(x), less ddof where it is given."""
-    ddof = statics.get("ddof")
-    given = ddof is not None and not (isinstance(ddof, ast.Constant) and ddof.value == 0)
-    return "(count(x) - ddof)" if given else "count(x)"
-
-
-def _var(index: int, count: int, statics: dict[str, ast.expr]) -> str:
-    return f"2 * {_CENTRED} * keep(g) / {_spread(statics)}"
-
-
-def _var_tangent(index: int, count: int, statics: dict[str, ast.expr]) -> str:
-    spread = _spread(statics)
-    if spread == "count(x)":
-        return f"np.mean(2 * {_CENTRED} * t, axis=axis, keepdims=keepdims)"
-    return f"np.sum(2 * {_CENTRED} * t, axis=axis, keepdims=keepdims) / {spread}"
-
-
-def _std(index: int, count: int, statics: dict[str, ast.expr]) -> str:
-    spread = _spread(statics)
-    return f"{_CENTRED} * keep(g) / ({spread} * keep(out))"
-
-
-def _std_tangent(index: int, count: int, statics: dict[str, ast.expr]) -> str:
-    spread = _spread(statics)
-    if spread == "count(x)":
-        return f"np.mean({_CENTRED} * t, axis=axis, keepdims=keepdims) / out"
-    return f"np.sum({_CENTRED} * t, axis=axis, keepdims=keepdims) / ({spread} * out)"
-
-
-_SPREAD = "axis=None keepdims=False ddof=0"
-defrule("numpy.var", "x", keywords=_SPREAD, kind="reduce", computed=_var, tangents=_var_tangent)
-defrule("numpy.std", "x", keywords=_SPREAD, kind="reduce", computed=_std, tangents=_std_tangent, reads_out=True)
+# var and std (with ddof): rules_spread.py
 
 # ---- numpy: shapes ----------------------------------------------------------------
 defrule("numpy.reshape", "x", "np.reshape(g, np.shape(x))", statics="shape", kind="other")
@@ -551,4 +516,10 @@ defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other")
 
 # The rows of numpy's array manipulation and linear algebra (their templates are
 # computed per call); imported last, as they register themselves with defrule.
-from codegen.ad import rules_arrays, rules_einsum, rules_joins, rules_lists  # noqa: E402,F401
+from codegen.ad import (  # noqa: E402,F401
+    rules_arrays,
+    rules_einsum,
+    rules_joins,
+    rules_lists,
+    rules_spread,
+)

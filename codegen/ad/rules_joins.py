@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 
 from codegen.ad.rules import Unsupported, _rank, defrule
+from codegen.ad.rules_arrays import _literal
 
 Statics = dict[str, ast.expr]
 
@@ -72,13 +73,6 @@ def _trace(index: int, count: int, statics: Statics) -> str:
     if _rank(statics, 0) == 2:
         return f"np.eye(*np.shape(x){offset}) * g"
     return f"np.expand_dims(np.eye(*np.shape(x)[:2]{offset}), tuple(range(2, np.ndim(x)))) * g"
-
-
-def _literal(expr: ast.expr) -> object:
-    try:
-        return ast.literal_eval(expr)
-    except ValueError:
-        return ...
 
 
 defrule("numpy.trace", "x", keywords="offset=0 axis1=0 axis2=1", kind="other", computed=_trace)

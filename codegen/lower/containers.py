@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.ad.rules import RULES
+from codegen.ad.rules_arrays import _literal
 from codegen.infer import lattice
 
 if TYPE_CHECKING:
@@ -86,10 +87,12 @@ class ContainerLowering:
         cuts = _literal(arguments["indices_or_sections"])
         if type(axis) is not int:
             raise self.n.fail(value, f"{label}: the axis must be a literal integer")
+        at: list[int] | None = None  # where the parts are cut, for a list of indices
         if type(cuts) is int:
             sections = cuts
         elif isinstance(cuts, (list, tuple)) and all(type(c) is int for c in cuts):
-            sections = len(cuts) + 1
+            at = list(cuts)
+            sections = len(at) + 1
         else:
             raise self.n.fail(value, f"{label}: the sections must be a literal int or a literal list of ints")
         if sections != count:
@@ -103,12 +106,12 @@ class ContainerLowering:
                 operand = self.named(base, operand, origin)
         size = f"len({operand.id})" if axis == 0 else f"{operand.id}.shape[{axis}]"
         uneven = name == "numpy.array_split"
-        if type(cuts) is int:
-            if uneven and cuts > 2:
+        if at is None:
+            if uneven and sections > 2:
                 size = self.named("size", ast.parse(size, mode="eval").body, origin).id
-            bounds = [_section_start(i, cuts, size, uneven) for i in range(cuts + 1)]
+            bounds = [_section_start(i, sections, size, uneven) for i in range(sections + 1)]
         else:
-            bounds = ["", *map(str, cuts), ""]
+            bounds = ["", *(str(c) for c in at), ""]
         parts = []
         for i in range(sections):
             start, stop = bounds[i], bounds[i + 1]
@@ -136,10 +139,3 @@ def _section_start(i: int, sections: int, size: str, uneven: bool) -> str:
         return f"{size} // {sections}" if i == 1 else f"{i} * {size} // {sections}"
     whole = f"{size} // {sections}" if i == 1 else f"{i} * ({size} // {sections})"
     return f"{whole} + min({i}, {size} % {sections})"
-
-
-def _literal(expr: ast.expr) -> object:
-    try:
-        return ast.literal_eval(expr)
-    except ValueError:
-        return ...
