@@ -66,7 +66,6 @@ REFUSED: dict[str, str] = {
     "redefining_var_as_list": _TAPE,
     "inlining_contextmanager": "with insert_grad_of(a) is Tangent's own gradient hook: with statements are refused",
     "cart2polar": "np.arctan(b, a) passes a as numpy's `out` argument (the peer's note: should be arctan2)",
-    "dict_wrapper": "a dict built from differentiated values (dict(a=a, ...)): dicts are settings, held constant",
 }
 # Dicts are settings (issue 17): held constant, and the docstring says so.
 HELD_CONSTANT = {"dict_saxpy": "val", "nested_dict": "p"}
@@ -88,6 +87,7 @@ SPECIAL: dict[str, list[tuple[Any, ...]]] = {
     "bilinear": [tuple(_RNG.standard_normal(s) for s in ((1, 3), (1, 3), (3, 3), (3, 3), (1, 3)))],
     "listcomp": [(_RNG.standard_normal(3),), ([0.5, -1.0, 2.0],)],
     "unpacking_args_saxpy": [([a, b, c],) for a, b, c in itertools.product([-1.5, 0.5, 2.0], repeat=3)],
+    "dict_wrapper": [([a, b, c],) for a, b, c in itertools.product([-1.5, 0.5, 2.0], repeat=3)],
     "passthru_unpack": [([0.5, -1.0, 2.0],)],
     "passthru_pack": [(0.5, -1.0, 2.0, i) for i in range(3)],
 }

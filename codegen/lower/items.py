@@ -23,6 +23,13 @@ class Items:
     def __init__(self, n: Normaliser) -> None:
         self.n = n  # the lowering whose env, body and tables the items are read and written in
 
+    def dict_item(self, node: ast.expr) -> ir.Leaf | None:
+        """`val["a"]` where `val` is `dict(a=a, ...)` passed to a helper: a itself."""
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)):
+            return None
+        items = self.n.dict_items.get(self.n.env.get(node.value.id, ""))
+        return None if items is None else ir.clone(items[node.slice.value])
+
     def lower_subscript(self, node: ast.Subscript) -> ir.Node:
         parts = self.n.containers.slogdet_parts(node.value)
         if parts is not None:

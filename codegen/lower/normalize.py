@@ -92,6 +92,7 @@ class Normaliser:
         self.logdet_call = False  # lowering np.linalg.slogdet(a) for its logdet alone
         self.by_default: list[str] = []  # parameters taken to be numbers only by their number defaults
         self.displays: set[str] = set()  # names bound to a list display of differentiated values
+        self.dict_items: dict[str, dict[str, ir.Leaf]] = {}  # a dict passed to a helper that only reads its keys
         self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
@@ -186,6 +187,9 @@ class Normaliser:
         return lowered
 
     def lower_node(self, node: ast.expr) -> ir.Node:
+        item = self.items.dict_item(node)
+        if item is not None:
+            return item
         if not self.activity.is_active(node):
             leaf = ir.Leaf(self.copies.to_ast(node))
             leaf.number = self.kind(node).is_number

@@ -1,5 +1,5 @@
 """Constructs of real numpy code (issue 17), on the golden cases
-tests/cases/mask_parameters.py and tests/cases/splits_and_joins.py, each call checked
+tests/cases/mask_parameters.py, splits_and_joins.py and dict_arguments.py, each call checked
 against central differences in fused style, and against the fused backward in split
 style and forward mode.
 
@@ -10,7 +10,11 @@ A parameter that is a boolean mask or an index: where the code proves it (`x[mas
 (`mask = x > 0`, then `x * mask`) carries no gradient either.
 
 Joins and splits: `np.vstack`, `np.hstack`, `a, b = np.split(x, 2)` and
-`np.array_split` (parts of unequal sizes), `np.std`/`var` with `ddof`, `np.trace`."""
+`np.array_split` (parts of unequal sizes), `np.std`/`var` with `ddof`, `np.trace`.
+
+A dict of values passed to a helper that only reads its literal keys (`h(dict(a=a,
+b=b))`, `h({"W": W, "b": b})`, then `p["W"]` in `h`): each read is the value itself,
+differentiated; a dict the helper changes or passes on stays refused."""
 
 from __future__ import annotations
 
@@ -28,9 +32,10 @@ from tests.test_golden import split_case
 CASES = Path(__file__).parent / "cases"
 SOURCE, _ = split_case(CASES / "mask_parameters.py")
 JOINS, _ = split_case(CASES / "splits_and_joins.py")
+DICTS, _ = split_case(CASES / "dict_arguments.py")
 CALLS = [
     (source, name, args)
-    for source in (SOURCE, JOINS)
+    for source in (SOURCE, JOINS, DICTS)
     for name, args in re.findall(r"^# check: (\w+)\((.+)\)$", source, flags=re.MULTILINE)
 ]
 HELD = {"masked_mse": ["mask"], "dropout_tanh": ["keep"], "both_kept": ["a", "b"], "pick_and_scale": ["i"]}
@@ -97,3 +102,19 @@ def test_array_split_parts_are_numpys(size: int, sections: int) -> None:
     x = np.linspace(-1.0, 1.0, size)
     want = np.concatenate([(i + 1) * np.cos(part) for i, part in enumerate(np.array_split(x, sections))])
     np.testing.assert_allclose(backward["f_backward"](x), want)
+
+
+@pytest.mark.parametrize(
+    ("helper", "message"),
+    [
+        ('def _h(p):\n    p["a"] = 2.0 * p["a"]\n    return p["a"]\n', "p is updated in place"),
+        ("def _h(p):\n    return _g(p)\n\n\ndef _g(q):\n    return q[\"a\"]\n", "no derivative rule for dict"),
+        ('def _h(p):\n    return p["a"] * p["b"]\n', "no derivative rule for dict"),
+    ],
+    ids=["changed", "passed-on", "missing-key"],
+)
+def test_dict_used_otherwise_is_refused(helper: str, message: str) -> None:
+    source = f"import numpy as np\n\n\n{helper}\n\ndef f(x):\n    return np.sum(_h(dict(a=x)))\n"
+    with pytest.raises(codegen.CodegenError, match=message) as info:
+        codegen.generate(source, functions=["f"])
+    assert info.value.line >= 1
