@@ -178,7 +178,7 @@ def _dict_items(expr: ast.expr, resolve_call: Callable[[ast.expr], str | None]) 
             return None
         return {k.arg: k.value for k in expr.keywords if k.arg is not None}
     if isinstance(expr, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in expr.keys):
-        return {k.value: v for k, v in zip(expr.keys, expr.values) if isinstance(k, ast.Constant)}
+        return {k.value: v for k, v in zip(expr.keys, expr.values) if isinstance(k, ast.Constant) and isinstance(k.value, str)}
     return None
 
 

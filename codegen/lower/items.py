@@ -28,7 +28,8 @@ class Items:
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)):
             return None
         items = self.n.dict_items.get(self.n.env.get(node.value.id, ""))
-        return None if items is None else ir.clone(items[node.slice.value])
+        key = node.slice.value
+        return None if items is None or not isinstance(key, str) else ir.clone(items[key])
 
     def lower_subscript(self, node: ast.Subscript) -> ir.Node:
         parts = self.n.containers.slogdet_parts(node.value)
