@@ -118,3 +118,13 @@ def test_dict_used_otherwise_is_refused(helper: str, message: str) -> None:
     with pytest.raises(codegen.CodegenError, match=message) as info:
         codegen.generate(source, functions=["f"])
     assert info.value.line >= 1
+
+
+@pytest.mark.parametrize("args", [(1.5, -0.5), (2, 3)])
+def test_dict_of_values_is_no_constant(args: tuple[float, float]) -> None:
+    """Once a dict was a constant here (keywords were not read for activity): a
+    zero gradient. Then refused (tests/test_real_code.py); now differentiated."""
+    source = "def g(v):\n    return v['a'] * v['b']\n\n\ndef f(a, b):\n    return g(dict(a=a, b=b))\n"
+    forward, backward, _ = load(source)
+    check_gradients(forward["f"], backward["f_backward"], list(args))
+    assert backward["f_backward"](*args) == (args[1], args[0])
