@@ -28,7 +28,7 @@ tie, and the last of three attempts at a point passes floats only.) The body has
 - products (`@`, `np.dot`, `.dot`, `np.matmul`) of numbers (`np.dot` only),
   vectors, matrices and stacks in either order, `v @ v.T`, `x @ x.T`, with or
   without annotations (numpy's rules decide the result); `np.outer`,
-  `np.inner`, `np.einsum` (implicit outputs, diagonals, traces, an ellipsis), `np.concatenate`/`np.concat`/`np.stack`, `np.where`
+  `np.inner`, `np.einsum` (implicit outputs, diagonals, traces, an ellipsis), `np.concatenate`/`np.concat`/`np.stack`/`np.vstack`/`np.hstack`, `np.where`
   with a constant mask or a comparison, array constants (inline or module-level);
 - softmax, log-sum-exp and standardisation along an axis, staged by hand;
 - random draws from numpy's global generator (`t = e * np.random.rand()`,
@@ -295,7 +295,7 @@ class Probe:
             "_k_max": wrap(np.max, lambda a, axis=None, keepdims=False: gap(a, axis)),
             "_k_min": wrap(np.min, lambda a, axis=None, keepdims=False: gap(a, axis)),
             # Near zero a square root's derivatives grow without bound: keep 100 margins away.
-            "_k_std": wrap(np.std, lambda a, axis=None, keepdims=False: np.std(a, axis=axis) / 100),
+            "_k_std": wrap(np.std, lambda a, axis=None, keepdims=False, ddof=0: np.std(a, axis=axis) / 100),
             "_k_sort": wrap(np.sort, lambda a: unequal(np.diff(np.sort(a, axis=-1), axis=-1), 0.0)),
             "_k_norm": wrap(np.linalg.norm, lambda a, axis=None, keepdims=False: np.linalg.norm(a, axis=axis) / 100),
         }
@@ -686,6 +686,9 @@ class Builder:
             keywords["axis"] = _literal(axis)
         if keepdims:
             keywords["keepdims"] = ast.Constant(True)
+        if name in ("var", "std") and count >= 3 and self.chance(0.3):
+            keywords["ddof"] = ast.Constant(1)  # the sample spread: at most 1.5 times the other
+            bounds["var"] = 1.5 * a.bound**2
         real = self.reduction_call(name, a, keywords)
         if name in ("max", "min", "std", "norm"):
             e = self.kink(real, f"_k_{name}", [a], shape, bounds.get(name, a.bound), keywords)
@@ -905,11 +908,14 @@ class Builder:
         return self.combine(spelled(x.real, y.real), spelled(x.probe, y.probe), [x, y], shape, float(contracted))
 
     def join(self, a: E) -> E:
-        """np.concatenate or np.stack of `a` with a value of a fitting shape."""
+        """np.concatenate, np.stack, np.vstack or np.hstack of `a` with a value of a fitting shape."""
         stack = self.chance(0.35)
         axis = self.draw(st.integers(0, a.ndim if stack else a.ndim - 1))
+        joined = None if stack else self.pick([None, None, "vstack", "hstack"])
         if stack:
             ref: Callable[..., Any] = lambda *xs: np.stack(xs, axis=axis)
+        elif joined is not None:
+            ref = getattr(np, joined)
         else:
             ref = lambda *xs: np.concatenate(xs, axis=axis)
         others = [self.var(n) for n, v in sorted(self.env.items()) if v.ndim == a.ndim]
@@ -921,9 +927,9 @@ class Builder:
         if shape is None or math.prod(shape) > MAX_SIZE:
             return self.unary(a)
         items = [a, partner] if self.chance(0.5) else [partner, a]
-        name = "stack" if stack else self.pick(["concatenate", "concatenate", "concat"])
+        name = "stack" if stack else joined or self.pick(["concatenate", "concatenate", "concat"])
         container = ast.List if self.chance(0.7) else ast.Tuple
-        keywords = {} if axis == 0 and self.chance(0.5) else {"axis": _literal(axis)}
+        keywords = {} if joined or axis == 0 and self.chance(0.5) else {"axis": _literal(axis)}
         real = _call(self.npf(name), container([x.real for x in items], ast.Load()), **keywords)
         probe = _call(self.npf(name), container([x.probe for x in items], ast.Load()), **keywords)
         return replace(self.combine(real, probe, items, shape, max(a.bound, partner.bound)), dims=False)

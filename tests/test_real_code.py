@@ -352,12 +352,6 @@ REFUSED: list[tuple[str, str, str]] = [
         r"2:12: .*tf.reshape: tf is not a module codegen knows",
     ),
     (
-        # Keywords were not read for activity: the dict was a constant, a zero gradient.
-        "dict-of-differentiated-values",
-        "def g(v):\n    return v['a'] * v['b']\n\n\ndef f(a, b):\n    return g(dict(a=a, b=b))\n",
-        r"6:14: .*no derivative rule for dict",
-    ),
-    (
         "list-comprehension-in-a-branch",
         "import numpy as np\n\ndef f(x):\n    return np.array([v * 2 for v in x] if x[0] > 0 else [x[0]])\n",
         r"4:21: .*list comprehensions are not supported here \(in `a if c else b`",

@@ -66,11 +66,7 @@ REFUSED: dict[str, str] = {
     "redefining_var_as_list": _TAPE,
     "inlining_contextmanager": "with insert_grad_of(a) is Tangent's own gradient hook: with statements are refused",
     "cart2polar": "np.arctan(b, a) passes a as numpy's `out` argument (the peer's note: should be arctan2)",
-    "dict_wrapper": "a dict built from differentiated values (dict(a=a, ...)): dicts are settings, held constant",
 }
-# Refused here, supported on another branch (local helper functions, issue 17): the
-# gradient is checked once codegen takes it, a clean refusal is asked for until then.
-PENDING = {"iterpower_with_nested_def": "a function defined inside the function (local helpers)"}
 # Dicts are settings (issue 17): held constant, and the docstring says so.
 HELD_CONSTANT = {"dict_saxpy": "val", "nested_dict": "p"}
 
@@ -91,6 +87,7 @@ SPECIAL: dict[str, list[tuple[Any, ...]]] = {
     "bilinear": [tuple(_RNG.standard_normal(s) for s in ((1, 3), (1, 3), (3, 3), (3, 3), (1, 3)))],
     "listcomp": [(_RNG.standard_normal(3),), ([0.5, -1.0, 2.0],)],
     "unpacking_args_saxpy": [([a, b, c],) for a, b, c in itertools.product([-1.5, 0.5, 2.0], repeat=3)],
+    "dict_wrapper": [([a, b, c],) for a, b, c in itertools.product([-1.5, 0.5, 2.0], repeat=3)],
     "passthru_unpack": [([0.5, -1.0, 2.0],)],
     "passthru_pack": [(0.5, -1.0, 2.0, i) for i in range(3)],
 }
@@ -100,7 +97,7 @@ def _functions() -> list[str]:
     return [n.name for n in ast.parse(SOURCE).body if isinstance(n, ast.FunctionDef)]
 
 
-DIFFERENTIATED = [n for n in _functions() if n not in REFUSED and n not in HELD_CONSTANT and n not in PENDING]
+DIFFERENTIATED = [n for n in _functions() if n not in REFUSED and n not in HELD_CONSTANT]
 
 
 def _arguments(name: str) -> list[tuple[Any, ...]]:
@@ -156,7 +153,7 @@ def test_every_function_is_listed_once() -> None:
     names = _functions()
     assert len(names) == len(set(names))
     assert set(REFUSED) <= set(names) and set(HELD_CONSTANT) <= set(names)
-    assert not set(REFUSED) & set(HELD_CONSTANT) and not set(PENDING) & (set(REFUSED) | set(HELD_CONSTANT))
+    assert not set(REFUSED) & set(HELD_CONSTANT)
     # The peer's whole file: 142 definitions (the second of its two tfe_squeeze_before is
     # tfe_squeeze_after here), two of them as text in TRACED.
     assert len(names) + len(["_trace_mul", "tfe_trace_fn"]) == 142
@@ -191,17 +188,6 @@ def test_split_style_and_forward_mode(name: str) -> None:
             continue
         for check in (check_split_style, check_forward_mode):
             check(SOURCE, name, forward, namespace[f"{name}_backward"], list(copy.deepcopy(args)), functions=[name])
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-def test_pending_refused_cleanly_or_right(name: str) -> None:
-    try:
-        codegen.generate(SOURCE, filename=FILENAME, functions=[name])
-    except codegen.CodegenError as error:
-        assert error.line >= 1
-        return
-    test_gradients(name)
-    test_split_style_and_forward_mode(name)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))

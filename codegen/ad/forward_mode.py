@@ -28,7 +28,7 @@ from codegen.optimize.prune import prune
 from codegen.optimize.simplify import simplify
 
 # Rows linear in all their operands together (the rest of "other" are linear in each).
-_JOINT = frozenset({"numpy.concatenate", "numpy.stack", "list"})
+_JOINT = frozenset({"numpy.concatenate", "numpy.stack", "numpy.vstack", "numpy.hstack", "list"})
 
 
 def _indent(lines: list[str]) -> list[str]:

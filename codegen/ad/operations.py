@@ -43,6 +43,8 @@ _TABLE: dict[str, str] = {
     "atleast_3d": "function view",
     "broadcast_to": "function view",
     "diagonal": "function view",
+    "split": "function view",
+    "array_split": "function view",
     "sum": "method function pure fresh",
     "mean": "method function pure fresh",
     "max": "method function pure",
@@ -83,6 +85,9 @@ _TABLE: dict[str, str] = {
     "matmul": "function fresh",
     "outer": "function fresh",
     "tensordot": "function fresh",
+    "vstack": "function fresh",
+    "hstack": "function fresh",
+    "trace": "method function pure",
     "einsum": "function view",  # one operand: `np.einsum("ij->ji", x)` is a view of x
     "where": "function fresh",
     "maximum": "function fresh",

@@ -436,22 +436,7 @@ defrule(
     kind="reduce",
     tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
 )
-defrule(
-    "numpy.var",
-    "x",
-    "2 * (x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / count(x)",
-    keywords=_AXIS,
-    kind="reduce",
-    tangents="np.mean(2 * (x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims)",
-)
-defrule(
-    "numpy.std",
-    "x",
-    "(x - np.mean(x, axis=axis, keepdims=True)) * keep(g) / (count(x) * keep(out))",
-    keywords=_AXIS,
-    kind="reduce",
-    tangents="np.mean((x - np.mean(x, axis=axis, keepdims=True)) * t, axis=axis, keepdims=keepdims) / out",
-)
+# var and std (with ddof): rules_spread.py
 
 # The helper generated code calls (differentiating generated code again, for
 # Hessian-vector products): linear in the gradient, the shape only read.
@@ -530,4 +515,10 @@ defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other", shape="
 
 # The rows of numpy's array manipulation and linear algebra (their templates are
 # computed per call); imported last, as they register themselves with defrule.
-from codegen.ad import rules_arrays, rules_einsum, rules_lists  # noqa: E402,F401
+from codegen.ad import (  # noqa: E402,F401
+    rules_arrays,
+    rules_einsum,
+    rules_joins,
+    rules_lists,
+    rules_spread,
+)

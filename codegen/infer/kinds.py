@@ -77,6 +77,7 @@ class Kinds:
     sizes: set[str]  # parameters used as sizes (shapes, counts, range bounds): ints, held constant
     params: frozenset[str] = frozenset()
     rebound: dict[str, Kind] = field(default_factory=dict)  # parameters: the value passed in and every rebinding
+    masks: set[str] = field(default_factory=set)  # parameters used as truth values or indices: held constant
 
     def every_binding(self, name: str) -> Kind:
         """What every binding of `name` is; for a parameter, the value passed in
@@ -142,6 +143,7 @@ class Inference:
         )
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
+        self.masks: set[str] = set()  # parameters used where numpy needs booleans or ints
         self.module_seen: set[str] = set()
         self.rebound: dict[str, Kind] = {}  # a rebound parameter: what every binding of it is
         self.module_values: dict[str, ast.expr] | None = None
@@ -280,7 +282,8 @@ class Inference:
                 break
         alive: list[object] = [self.function, self.merged]
         return Kinds(
-            dict(self.names), dict(self.nodes), self.arrays, alive, set(self.sizes), frozenset(self.params), dict(self.rebound)
+            dict(self.names), dict(self.nodes), self.arrays, alive, set(self.sizes), frozenset(self.params), dict(self.rebound),
+            masks=set(self.masks),
         )
 
     def infer_merged(self) -> None:

@@ -34,6 +34,9 @@ _SIZED_METHODS: dict[str, tuple[int, int | None]] = {"reshape": (0, None), "repe
 
 
 _ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+_BITWISE = (ast.BitAnd, ast.BitOr, ast.BitXor)
+# Calls whose arguments are truth values.
+_LOGICAL = frozenset({"numpy.logical_and", "numpy.logical_or", "numpy.logical_xor", "numpy.logical_not"})
 
 
 def visit(inference: Inference, node: ast.AST) -> None:
@@ -55,6 +58,13 @@ def visit(inference: Inference, node: ast.AST) -> None:
             inference.expect(node.value, Kind(SETTING))
         elif isinstance(key, (ast.Tuple, ast.Slice)) and inference.arrays:
             inference.expect(node.value, Kind(ARRAY))  # a list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's
+        for part in key.elts if isinstance(key, ast.Tuple) else [key]:
+            expect_mask(inference, part)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
+        expect_mask(inference, node.operand)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, _BITWISE):
+        expect_mask(inference, node.left)
+        expect_mask(inference, node.right)
     elif isinstance(node, (ast.If, ast.While)):
         expect_compared(inference, node.test)
     elif isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -104,6 +114,9 @@ def visit_call(inference: Inference, node: ast.Call) -> None:
         arguments = node.args[sized[0] : sized[1]] + [k.value for k in node.keywords if k.arg in ("shape", "newshape")]
         for argument in arguments:
             expect_size(inference, argument)
+    if name in _LOGICAL:
+        for arg in node.args:
+            expect_mask(inference, arg)
     if name.startswith("math.") and name not in resolve.CONSTANT_FUNCTIONS:
         for arg in node.args:
             inference.expect(arg, NUMBER_KIND)
@@ -177,6 +190,16 @@ def visit_unpacking(inference: Inference, target: ast.expr, value: ast.expr) -> 
         for size in target.elts:
             if isinstance(size, ast.Name) and inference.merged.get(size.id) == [None]:  # bound here only
                 inference.learn(size.id, NUMBER_KIND, value)
+
+
+def expect_mask(inference: Inference, node: ast.expr) -> None:
+    """`node` is used where numpy needs truth values or ints (`x[mask]`, `~mask`,
+    `mask & keep`, `x[idx]`): a parameter it is is a mask or an index, no value that
+    varies smoothly, so it is held constant wherever else it is read (`x * mask`)."""
+    if isinstance(node, ast.Name) and node.id in inference.params and inference.about(node) is not None:
+        if node.id not in inference.masks:
+            inference.masks.add(node.id)
+            inference.changed = True
 
 
 def expect_size(inference: Inference, node: ast.expr) -> None:

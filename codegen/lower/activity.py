@@ -48,7 +48,8 @@ class Activity:
                 return False  # a module attribute such as math.pi
             return self.is_active(node.value)
         if isinstance(node, ast.Subscript):
-            return self.is_active(node.value)
+            item = self.n.items.dict_item(node)
+            return self.is_active(node.value) if item is None else item.var in self.n.active
         if isinstance(node, ast.Call):
             name = self.n.resolve(node.func)
             if name in resolve.CONSTANT_FUNCTIONS:

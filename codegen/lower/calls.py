@@ -67,6 +67,8 @@ class Calls:
         keyword_names = {k.arg for k in node.keywords}
         arrays = self.n.arrays and not self.n.kind(node).is_number
         rule_name = resolve.rule_for(name, len(positional) + int("axes" in keyword_names), arrays)
+        if rule_name is None and name in ("numpy.split", "numpy.array_split"):
+            raise self.n.fail(node, f"{label} returns a list of arrays: unpack it (a, b = {label}(x, 2))")
         if rule_name is None:
             raise self.n.fail(node, f"no derivative rule for {label}")
         rule = RULES[rule_name]
@@ -161,6 +163,9 @@ class Calls:
             statics[keyword.arg] = self.static(keyword.value, label, keyword)
         args = [self.n.lower(e) for e in elements]
         op = ir.Op(rule, args, statics, ast.Constant(None))
+        for i, arg in enumerate(args):
+            op.keywords[f"__rank{i}__"] = ast.Constant(self.n.ranks.rank(arg))
+            self.n.items.may_be_a_list(arg)  # np.vstack([a, b]) of a list b: its gradient is a list
         try:
             ir.templates(op)
         except Unsupported as exc:

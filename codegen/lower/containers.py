@@ -1,6 +1,7 @@
 """Python's containers and conveniences, for the normaliser: list and tuple
-displays, the values a tuple assignment unpacks, slogdet's (sign, logdet)
-pair, and local aliases of math and numpy functions (`exp = math.exp`)."""
+displays, the values a tuple assignment unpacks (np.split's parts among them),
+slogdet's (sign, logdet) pair, and local aliases of math and numpy functions
+(`exp = math.exp`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from codegen import ir
 from codegen.ad.rules import RULES
+from codegen.ad.rules_arrays import _literal
+from codegen.infer import lattice
 
 if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
@@ -66,3 +69,73 @@ class ContainerLowering:
         if isinstance(value, (ast.Starred, ast.Dict, ast.Set)) or not self.n.activity.is_active(value):
             return None
         return [ast.copy_location(ast.Subscript(value, ast.Constant(i), _LOAD), value) for i in range(count)]
+
+    def split_parts(self, value: ast.expr, count: int, origin: int) -> list[ast.expr] | None:
+        """`a, b = np.split(x, 2)`, `np.array_split(x, 3, axis=1)`, `np.split(x, [2, 5])`:
+        the parts as slices of `x` along the axis (an operand that is no name is named
+        first). None where `value` is no such call."""
+        name = self.n.resolve(value.func) if isinstance(value, ast.Call) else None
+        if name not in ("numpy.split", "numpy.array_split"):
+            return None
+        assert isinstance(value, ast.Call)
+        label = self.n.info.code(value.func).strip()
+        arguments = dict(zip(("ary", "indices_or_sections", "axis"), value.args))
+        arguments.update((k.arg or "", k.value) for k in value.keywords)
+        if set(arguments) - {"ary", "indices_or_sections", "axis"} or len(arguments) < 2:
+            raise self.n.fail(value, f"{label} is differentiated as {label}(x, sections) or {label}(x, sections, axis=k)")
+        axis = _literal(arguments.get("axis", ast.Constant(0)))
+        cuts = _literal(arguments["indices_or_sections"])
+        if type(axis) is not int:
+            raise self.n.fail(value, f"{label}: the axis must be a literal integer")
+        at: list[int] | None = None  # where the parts are cut, for a list of indices
+        if type(cuts) is int:
+            sections = cuts
+        elif isinstance(cuts, (list, tuple)) and all(type(c) is int for c in cuts):
+            at = list(cuts)
+            sections = len(at) + 1
+        else:
+            raise self.n.fail(value, f"{label}: the sections must be a literal int or a literal list of ints")
+        if sections != count:
+            raise self.n.fail(value, f"{label} gives {sections} parts here: unpack them into {sections} names")
+        operand = arguments["ary"]
+        if not isinstance(operand, ast.Name) or self.n.kind(operand).what != lattice.ARRAY:
+            base = operand.id + "_array" if isinstance(operand, ast.Name) else "whole"
+            if isinstance(value.func, ast.Attribute) and isinstance(operand, (ast.Name, ast.List, ast.Tuple)):
+                operand = ast.Call(ast.Attribute(value.func.value, "asarray", _LOAD), [operand], [])  # maybe a list
+            if not isinstance(operand, ast.Name):
+                operand = self.named(base, operand, origin)
+        size = f"len({operand.id})" if axis == 0 else f"{operand.id}.shape[{axis}]"
+        uneven = name == "numpy.array_split"
+        if at is None:
+            if uneven and sections > 2:
+                size = self.named("size", ast.parse(size, mode="eval").body, origin).id
+            bounds = [_section_start(i, sections, size, uneven) for i in range(sections + 1)]
+        else:
+            bounds = ["", *(str(c) for c in at), ""]
+        parts = []
+        for i in range(sections):
+            start, stop = bounds[i], bounds[i + 1]
+            index = f"{start}:{stop}" if axis >= 0 else f"..., {start}:{stop}" + ", :" * (-axis - 1)
+            if axis > 0:
+                index = ":, " * axis + index
+            part = ast.parse(f"{operand.id}[{index}]", mode="eval").body
+            parts.append(ast.copy_location(part, value))
+        return parts
+
+    def named(self, base: str, expr: ast.expr, origin: int) -> ast.Name:
+        """`expr` bound to a new name, read by it from here on."""
+        name = self.n.names.fresh(base)
+        self.n.bind(name, expr, origin)
+        return ast.Name(name, _LOAD)
+
+
+def _section_start(i: int, sections: int, size: str, uneven: bool) -> str:
+    """Where part `i` of `sections` starts along an axis of `size` elements (the
+    end for i == sections, written as nothing, as the first start is). np.split
+    cuts equal parts; np.array_split gives the first `size % sections` parts one more."""
+    if i in (0, sections):
+        return ""
+    if not uneven:
+        return f"{size} // {sections}" if i == 1 else f"{i} * {size} // {sections}"
+    whole = f"{size} // {sections}" if i == 1 else f"{i} * ({size} // {sections})"
+    return f"{whole} + min({i}, {size} % {sections})"

@@ -5,6 +5,7 @@ the arguments bound to the caller's names; a function with a hand-written rule
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from codegen import ir
@@ -135,12 +136,25 @@ class Inlining:
             if isinstance(expr, ast.Name) and expr.id in self.n.env and (self.n.appending.is_stack(expr) or name in appended):
                 env[name] = self.n.env[expr.id]  # the same list: appends in the callee go to it
                 continue
+            items = _dict_items(expr, self.n.resolve) if name in given else None
+            if items is not None and _read_by_keys(callee, name, set(items)):
+                env[name] = self.n.staging.new_temp(f"{name}_items")  # never bound: only its items are read
+                self.n.dict_items[env[name]] = {key: self.leaf(value, key, origin) for key, value in items.items()}
+                continue
             lowered = self.n.lower(expr) if name in given else ir.Leaf(self.n.copies.to_ast(expr))
             if isinstance(lowered, ir.Leaf) and lowered.var is not None and lowered.index is None:
                 env[name] = lowered.var
                 continue
             env[name] = self.bind_value(name, lowered, origin)
         return env
+
+    def leaf(self, expr: ast.expr, name: str, origin: int) -> ir.Leaf:
+        """`expr` lowered and named where it is an operation: read as often as wanted."""
+        lowered = self.n.lower(expr)
+        if isinstance(lowered, ir.Leaf) and lowered.index is None:
+            return lowered
+        target = self.bind_value(name, lowered, origin)
+        return ir.Leaf(ast.Name(target, ast.Load()), target if target in self.n.active else None)
 
     def bind_value(self, name: str, lowered: ir.Node, origin: int) -> str:
         """Bind `lowered` to a fresh SSA name based on `name`, leaving `env` alone."""
@@ -155,3 +169,32 @@ class Inlining:
             lowered = self.n.op("pos", [lowered], {}, slot(0))
         self.n.staging.emit_stage(target, self.n.staging.stage_children(lowered, origin), origin)
         return target
+
+
+def _dict_items(expr: ast.expr, resolve_call: Callable[[ast.expr], str | None]) -> dict[str, ast.expr] | None:
+    """`dict(a=a, b=b)` or `{"a": a, "b": b}`: its values by their literal keys."""
+    if isinstance(expr, ast.Call) and not expr.args and resolve_call(expr.func) == "dict":
+        if any(k.arg is None for k in expr.keywords):
+            return None
+        return {k.arg: k.value for k in expr.keywords if k.arg is not None}
+    if isinstance(expr, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in expr.keys):
+        return {k.value: v for k, v in zip(expr.keys, expr.values) if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    return None
+
+
+def _read_by_keys(callee: Function, param: str, keys: set[str]) -> bool:
+    """Whether `callee` only reads `param[key]`, a literal key of `keys`, and never
+    rebinds, changes or passes on `param` itself."""
+    subscripted: set[int] = set()
+    for node in ast.walk(callee):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == param
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value in keys
+        ):
+            subscripted.add(id(node.value))
+    names = [n for n in ast.walk(callee) if isinstance(n, ast.Name) and n.id == param]
+    return bool(names) and all(id(n) in subscripted for n in names)

@@ -23,6 +23,14 @@ class Items:
     def __init__(self, n: Normaliser) -> None:
         self.n = n  # the lowering whose env, body and tables the items are read and written in
 
+    def dict_item(self, node: ast.expr) -> ir.Leaf | None:
+        """`val["a"]` where `val` is `dict(a=a, ...)` passed to a helper: a itself."""
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)):
+            return None
+        items = self.n.dict_items.get(self.n.env.get(node.value.id, ""))
+        key = node.slice.value
+        return None if items is None or not isinstance(key, str) else ir.clone(items[key])
+
     def lower_subscript(self, node: ast.Subscript) -> ir.Node:
         parts = self.n.containers.slogdet_parts(node.value)
         if parts is not None:

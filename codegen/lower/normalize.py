@@ -94,6 +94,7 @@ class Normaliser:
         self.displays: set[str] = set()  # names bound to a list display of differentiated values
         self.tuples: set[str] = set()  # of those, the tuple displays (`cache = (x, w, b)`)
         self.held: list[str] = []  # returned tuples that are not differentiated (a layer's cache)
+        self.dict_items: dict[str, dict[str, ir.Leaf]] = {}  # a dict passed to a helper that only reads its keys
         self.callables: dict[str, str] = {}  # local name -> the function it stands for (`exp = math.exp`)
         self.return_bound: set[str] = set()
         self.active: set[str] = set()
@@ -188,6 +189,9 @@ class Normaliser:
         return lowered
 
     def lower_node(self, node: ast.expr) -> ir.Node:
+        item = self.items.dict_item(node)
+        if item is not None:
+            return item
         if not self.activity.is_active(node):
             leaf = ir.Leaf(self.copies.to_ast(node))
             leaf.number = self.kind(node).is_number

@@ -29,7 +29,7 @@ class Signature:
             name = param.arg
             annotation = self.n.info.code(param.annotation).strip() if param.annotation else ""
             reason = ""
-            if annotation in _CONSTANT_ANNOTATIONS:
+            if annotation in _CONSTANT_ANNOTATIONS or _truth_or_int_array(param.annotation):
                 reason = f"annotated {annotation}"
             elif default is not None:
                 reason = "has a default value"
@@ -37,6 +37,8 @@ class Signature:
                 reason = "a dict of settings"
             elif name in self.n.kinds_of(self.n.function).sizes:
                 reason = "used as a size"
+            elif name in self.n.kinds_of(self.n.function).masks:
+                reason = "used as a mask or index"
             if self.n.wrt is not None:
                 reason = "" if name in self.n.wrt else "not listed in wrt"
             code = self.param_code(param, default)
@@ -88,6 +90,17 @@ class Signature:
 
 
 _CONSTANT_ANNOTATIONS = {"int", "bool", "str"}
+# jaxtyping's dtypes of arrays that hold no differentiable value: a mask, indices.
+_CONSTANT_DTYPES = {"Bool", "Int", "Integer", "UInt"}
+
+
+def _truth_or_int_array(annotation: ast.expr | None) -> bool:
+    """`mask: Bool[np.ndarray, "N"]`, `idx: jaxtyping.Int[np.ndarray, "K"]`."""
+    if not isinstance(annotation, ast.Subscript):
+        return False
+    head = annotation.value
+    name = head.attr if isinstance(head, ast.Attribute) else head.id if isinstance(head, ast.Name) else ""
+    return name in _CONSTANT_DTYPES
 
 
 def annotation_dims(annotation: ast.expr) -> Shape | None:

@@ -81,7 +81,7 @@ class Statements:
             if not self.n.activity.is_active(value) and all(isinstance(e, ast.Name) for e in elements):
                 self.unpack_constant(names, value, origin)
                 return
-            values = self.n.containers.unpacked(value, len(elements))
+            values = self.n.containers.split_parts(value, len(elements), origin) or self.n.containers.unpacked(value, len(elements))
             if values is None:
                 if isinstance(value, ast.Call):
                     self.n.lower(value)  # an unknown function is the better message

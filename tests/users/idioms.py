@@ -138,3 +138,27 @@ def keyword_calls(x, w, b):
 
 def leaky(a, alpha=0.01):
     return np.maximum(alpha * a, a)
+
+
+def sample_std(x, axis=0):
+    return np.sum(np.std(x, axis=axis, ddof=1)) + x.var(ddof=1)
+
+
+def halves(a):
+    i, g = np.split(a, 2, axis=1)
+    return np.sum(i * np.tanh(g))
+
+
+def stacked_features(a, b):
+    rows = np.vstack([a, b])
+    cols = np.hstack((a, b))
+    return np.sum(rows**2) + math.sqrt(2.0) * np.sum(np.sin(cols))
+
+
+def gram_trace(a):
+    return np.trace(a.T @ a) + np.trace(a[:2, :2])
+
+
+def masked_rows(x, w, keep):
+    h = np.tanh(x @ w)
+    return np.sum(h[keep] ** 2) + np.sum(h * keep[:, None])
