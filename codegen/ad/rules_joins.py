@@ -60,8 +60,8 @@ def _hstack(index: int, count: int, statics: Statics) -> str:
     return f"np.reshape(np.take(g, range({start or '0'}, {stop}), axis={axis}), np.shape(x{index}))"
 
 
-defrule("numpy.vstack", "", kind="other", variadic=True, computed=_vstack)
-defrule("numpy.hstack", "", kind="other", variadic=True, computed=_hstack)
+defrule("numpy.vstack", "", kind="other", variadic=True, computed=_vstack, shape="unknown")
+defrule("numpy.hstack", "", kind="other", variadic=True, computed=_hstack, shape="unknown")
 
 
 def _trace(index: int, count: int, statics: Statics) -> str:
@@ -75,4 +75,4 @@ def _trace(index: int, count: int, statics: Statics) -> str:
     return f"np.expand_dims(np.eye(*np.shape(x)[:2]{offset}), tuple(range(2, np.ndim(x)))) * g"
 
 
-defrule("numpy.trace", "x", keywords="offset=0 axis1=0 axis2=1", kind="other", computed=_trace)
+defrule("numpy.trace", "x", keywords="offset=0 axis1=0 axis2=1", kind="other", computed=_trace, shape="unknown")
