@@ -408,10 +408,12 @@ defrule(
     kind="reduce",
     tangents="np.sum(t * _prod_others(x, axis=axis), axis=axis, keepdims=keepdims)",
 )
+# Tied maxima share the gradient (what central differences see); the share is
+# worked out at the reduced shape, one division a window rather than one an element.
 defrule(
     "numpy.max",
     "x",
-    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    "(x == keep(out)) * keep(g / np.sum(x == keep(out), axis=axis, keepdims=keepdims))",
     keywords=_AXIS,
     kind="reduce",
     tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
@@ -419,7 +421,7 @@ defrule(
 defrule(
     "numpy.min",
     "x",
-    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    "(x == keep(out)) * keep(g / np.sum(x == keep(out), axis=axis, keepdims=keepdims))",
     keywords=_AXIS,
     kind="reduce",
     tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
