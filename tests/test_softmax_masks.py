@@ -618,3 +618,43 @@ def test_cross_entropy_of_one_hot_or_soft_targets(shape: tuple[int, ...]) -> Non
     targets = np.eye(3)[[0, 2, 1, 1]] if shape == (4, 3) else np.linspace(0.1, 0.9, int(np.prod(shape))).reshape(shape)
     forward, backward, _ = load(LABELLED, functions=["ce_onehot"])
     check_gradients(forward["ce_onehot"], backward["ce_onehot_backward"], [SCORES, targets])
+
+
+PICKED = '''\
+import math
+
+import numpy as np
+
+
+def softmax_loss(x, y):
+    N = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    exp_scores = np.exp(shifted)
+    probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
+    return -np.sum(np.log(probs[np.arange(N), y])) / N
+
+
+def log_softmax_loss(x, y):
+    N = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(log_probs[range(N), y]) * math.sqrt(2.0)
+'''
+PICKS = {
+    "a vector": np.array([0, 2, 1, 1]),
+    "a list": [2, 2, 0, 1],
+    "a column": np.array([[0], [2], [1], [1]]),
+    "two labels a row": np.array([[0, 2, 1, 1], [1, 1, 2, 0]]),  # every row picked twice
+    "one label": 2,
+}
+
+
+@pytest.mark.parametrize("name", ["softmax_loss", "log_softmax_loss"])
+@pytest.mark.parametrize("labels", PICKS.values(), ids=PICKS.keys())
+def test_cross_entropy_whatever_the_labels_pick_is_p_weighted_minus_the_picks(name: str, labels: Any) -> None:
+    """Unproved labels: `p` times the upstream (times how often each row is picked),
+    the picked entries' -g added with np.add.at; not the chain of generic rules."""
+    forward, backward, code = load(PICKED, functions=[name])
+    check_gradients(forward[name], backward[f"{name}_backward"], [SCORES, labels])
+    body = code[code.index(f"def {name}_backward(") :]
+    assert "np.add.at(" in body and "np.zeros_like" not in body and "keepdims=True)) /" not in body

@@ -277,6 +277,26 @@ defrule(
 # picked entries (`picked` is x[rows, y]).
 defrule("numpy.softmax_nll", "x picked", "probs * g", "-g", keywords="probs=None axis=1", kind="other")
 defrule("numpy.log_softmax_nll", "x picked", "np.exp(logp) * g", "-g", keywords="logp=None axis=1", kind="other")
+# The same where the labels may pick a row more than once (`y` of shape (N, 1)): rows
+# = np.arange(N) broadcast against y picks every row equally often (the picks' size
+# over a column's), so p is weighted by that count, and the picked entries add up
+# (np.add.at). Labels that do not broadcast against the rows fail as the forward's do.
+defrule(
+    "numpy.softmax_nll.picks",
+    "x picked",
+    "g * (np.size(probs[rows, labels]) / np.size(probs[:, 0])) * probs",
+    "-g",
+    keywords="probs=None axis=1 rows=None labels=None",
+    kind="other",
+)
+defrule(
+    "numpy.log_softmax_nll.picks",
+    "x picked",
+    "g * (np.size(logp[rows, labels]) / np.size(logp[:, 0])) * np.exp(logp)",
+    "-g",
+    keywords="logp=None axis=1 rows=None labels=None",
+    kind="other",
+)
 # `np.log(p[rows, y])` alone, p a softmax of `x` along axis 1 whose rows `rows` cover
 # once each (read in a weighted sum, a masked loss): the log-probabilities picked, one
 # per row; the gradient for x is (onehot - p) * g, g spread along the classes.
