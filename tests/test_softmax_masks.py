@@ -281,7 +281,9 @@ def test_labels_of_unknown_shape_scatter(name: str, losses: tuple[dict[str, Any]
 @pytest.mark.parametrize("name", GENERIC)
 def test_near_misses_keep_the_generic_chain(name: str, losses: tuple[dict[str, Any], dict[str, Any], str]) -> None:
     text = _function(losses[2], f"{name}_backward")
-    assert not re.search(r"= (np\.exp\(\w+\)|p) \* ", text), text
+    # Not p times the upstream (the fused cross-entropy); p * (g - np.sum(g * p)), the
+    # softmax's own Jacobian, is still the generic chain.
+    assert not re.search(r"= (np\.exp\(\w+\)|p) \* (?!\()", text), text
 
 
 @pytest.mark.parametrize("name", ["temporal_softmax_loss", "temporal_softmax_loss_split"])
@@ -302,7 +304,8 @@ def test_temporal_softmax_with_a_boolean_mask(name: str, style: str) -> None:
 
 def test_staged_softmax_without_its_cross_entropy() -> None:
     """A softmax written over statements, in place, differentiated whole: its Jacobian
-    once, not a gradient per statement (and none for the maximum subtracted)."""
+    once, not a gradient per statement (none for the exponential, none for the
+    maximum subtracted)."""
     source = textwrap.dedent(
         """
         import math
@@ -330,7 +333,8 @@ def test_staged_softmax_without_its_cross_entropy() -> None:
     check_gradients(forward["log_probs"], backward["log_probs_backward"], [RNG.normal(size=(2, 3, 4))])
     attention = _function(code, "attention_weights_backward")
     assert "dscores_3 - np.sum(dscores_3 * scores_3, axis=1, keepdims=True)" in attention, attention
-    assert ") / sum_scores_2" in attention, attention
+    # The exponential's gradient folded in: p * (g - np.sum(g * p)), not / t then * e.
+    assert "dscores_1 = scores_3 * (" in attention and ") / sum_scores_2" not in attention, attention
     assert "is_max" not in code and "dsum" not in code and "dZ" not in code, code
 
 
@@ -658,3 +662,40 @@ def test_cross_entropy_whatever_the_labels_pick_is_p_weighted_minus_the_picks(na
     check_gradients(forward[name], backward[f"{name}_backward"], [SCORES, labels])
     body = code[code.index(f"def {name}_backward(") :]
     assert "np.add.at(" in body and "np.zeros_like" not in body and "keepdims=True)) /" not in body
+
+
+OF_EXP = '''\
+import math
+
+import numpy as np
+
+
+def attend(s, v):
+    e = np.exp(s - np.max(s, axis=1, keepdims=True))
+    w = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(w.dot(v) ** 2) * math.pi
+
+
+def staged(s, v):
+    e = np.exp(s)
+    t = e.sum(axis=0, keepdims=True)
+    w = e / t
+    return np.sum(w * v)
+
+
+def exp_read_again(s, v):
+    e = np.exp(s)
+    w = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(w * v) + np.sum(e * v)
+'''
+OF_EXP_ARGS = [np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2]]), np.array([[0.5, 1.5, -2.0], [1.0, -0.3, 0.7]])]
+
+
+@pytest.mark.parametrize("name", ["attend", "staged", "exp_read_again"])
+def test_softmax_of_a_staged_exponential_is_one_jacobian_of_its_exponent(name: str) -> None:
+    forward, backward, code = load(OF_EXP, functions=[name])
+    args = [OF_EXP_ARGS[0], OF_EXP_ARGS[1].T if name == "attend" else OF_EXP_ARGS[1]]
+    check_gradients(forward[name], backward[f"{name}_backward"], args)
+    check_split_style(OF_EXP, name, forward[name], backward[f"{name}_backward"], args)
+    body = code[code.index(f"def {name}_backward(") :]
+    assert "dw * w" in body or "w * (" in body  # out * (g - np.sum(g * out)), not / t then * e

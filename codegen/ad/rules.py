@@ -263,6 +263,13 @@ defrule(
     keywords="axis=None",
     kind="other",
 )
+# Either of those two of e = np.exp(s), staged (codegen/lower/softmax.py): the
+# gradient for s is out * (g - np.sum(g * out)), the exponential's and the
+# normalisation's in one, as the author writes it; e and t get none from it (where
+# they are read elsewhere, those reads send their own).
+_SOFTMAX_OF_S = "out * (g - np.sum(g * out, axis=axis, keepdims=True))"
+defrule("numpy.normalize.exp", "e s", None, _SOFTMAX_OF_S, keywords="axis=None", kind="other")
+defrule("numpy.normalize.staged.exp", "e t s", None, None, _SOFTMAX_OF_S, keywords="axis=None", kind="other")
 defrule(
     "numpy.log_softmax.staged",
     "x z",

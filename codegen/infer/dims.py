@@ -19,7 +19,7 @@ from codegen.read.resolve import is_number
 Dim = str | int | None
 _SAME_SHAPE = frozenset({
     "numpy.copy", "numpy.float", "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged",
-    "numpy.log_softmax.staged", "numpy.linalg.inv",
+    "numpy.log_softmax.staged", "numpy.linalg.inv", "numpy.normalize.exp", "numpy.normalize.staged.exp",
 })  # fmt: skip
 Shape = tuple[Dim, ...]
 

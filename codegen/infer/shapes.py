@@ -22,7 +22,7 @@ SHAPED_BY_OPERANDS = {"numpy.dot": "_dot_shape", "numpy.matmul": "_matmul_shape"
 # Rows whose value has their first operand's shape.
 _SAME_SHAPE = frozenset({
     "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged", "numpy.flip",
-    "numpy.linalg.inv", "numpy.copy",
+    "numpy.linalg.inv", "numpy.copy", "numpy.normalize.exp", "numpy.normalize.staged.exp",
 })  # fmt: skip
 
 
@@ -169,6 +169,7 @@ class Ranks:
             "numpy.T", "numpy.mT", "numpy.transpose", "numpy.transpose.axes", "numpy.copy", "numpy.float",
             "setitem", "numpy.normalize", "numpy.log_softmax", "numpy.normalize.staged", "numpy.log_softmax.staged",
             "numpy.flip", "numpy.moveaxis", "numpy.rollaxis", "numpy.pad", "numpy.diff", "numpy.linalg.inv",
+            "numpy.normalize.exp", "numpy.normalize.staged.exp",
         ):  # fmt: skip
             return ranks[0]
         if name in ("numpy.linalg.det", "numpy.linalg.slogdet") and ranks[0] is not None:

@@ -32,7 +32,7 @@ from codegen.ad.rules import RULES
 Resolve = Callable[[ast.expr], "str | None"]
 IsVector = Callable[[ast.expr], bool]  # an index part certainly of rank 1 or less
 
-_SOFTMAX = ("numpy.normalize", "numpy.normalize.staged")
+_SOFTMAX = ("numpy.normalize", "numpy.normalize.staged", "numpy.normalize.exp", "numpy.normalize.staged.exp")
 _TOTALS = ("numpy.sum", "numpy.mean")
 _LOG_SOFTMAX = ("numpy.log_softmax", "numpy.log_softmax.staged")
 # Operations whose value has the rows of their first operand (of rank 2 or more).
@@ -51,6 +51,9 @@ def recognise_softmax(fn: ir.Function, resolve: Resolve, is_vector: IsVector) ->
         staged = _staged_softmax(stage.value, definitions)
         if staged is not None:
             stage.value = staged
+        of_exp = _softmax_of_exp(stage.value, definitions)
+        if of_exp is not None:
+            stage.value = of_exp
     plains = _plain_bindings(fn.body)
     rows = _Rows(definitions, plains, resolve, is_vector)
     for stage in stages:
@@ -97,6 +100,17 @@ def _staged_softmax(value: ir.Node, definitions: dict[str, ir.Stage]) -> ir.Op |
         spelling = ir.substitute(value.spelling, {"__1__": ir.substitute(right.spelling, {"__0__": _slot(1)})})
         return ir.Op(RULES["numpy.log_softmax.staged"], [left, z], {"axis": axis}, spelling)
     return None
+
+
+def _softmax_of_exp(value: ir.Node, definitions: dict[str, ir.Stage]) -> ir.Op | None:
+    """`e / np.sum(e, axis=k, keepdims=True)` (or its staged form) of a staged `e =
+    np.exp(s)`, as one operation of `s` too (the forward is written as it was)."""
+    if not (isinstance(value, ir.Op) and value.rule.name in ("numpy.normalize", "numpy.normalize.staged")):
+        return None
+    exp = _exp_operand(value.args[0], definitions)
+    if not (_whole(value.args[0]) and exp is not None and _whole(exp)):
+        return None
+    return ir.Op(RULES[f"{value.rule.name}.exp"], [*value.args, ir.clone(exp)], dict(value.keywords), value.spelling)
 
 
 def _kept_sum(stage: ir.Stage | None) -> tuple[ir.Node, ast.expr] | None:
