@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.support import check_gradients, load
@@ -140,8 +141,6 @@ REDUCED_MAX = {
 
 @pytest.mark.parametrize("source", REDUCED_MAX.values(), ids=REDUCED_MAX.keys())
 def test_tied_maxima_along_an_axis_share_the_gradient(source: str) -> None:
-    import numpy as np
-
     forward, backward = backward_of(source)
     x = np.array([[1.0, 3.0, 3.0, 3.0], [2.0, 0.5, 2.0, -1.0], [4.0, 1.0, 0.0, 2.0]])
     w = np.array([3.0, 2.0, 5.0])
@@ -153,8 +152,6 @@ def test_tied_maxima_along_an_axis_share_the_gradient(source: str) -> None:
 
 
 def test_tied_maxima_of_a_pooling_loop_share_the_gradient() -> None:
-    import numpy as np
-
     source = (
         "import numpy as np\n\n\n"
         "def pool(x):\n"
