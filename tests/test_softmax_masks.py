@@ -204,14 +204,14 @@ CALLS: dict[str, list[tuple[Any, ...]]] = {
 }
 # The cross-entropies that reach the author's form: p * g, then -g at the picks.
 FUSED = {
-    "softmax_loss": ("dshifted_logits = np.exp(log_probs) *", "dshifted_logits[np.arange(N), y] -="),
+    "softmax_loss": ("dx = np.exp(log_probs) *", "dx[np.arange(N), y] -="),
     "softmax_loss_vectorized": ("= scores_3 *", "[range(num_train), y] -="),
-    "two_layer_loss": ("dshifted = probs *", "dshifted[np.arange(N), y] -="),
-    "log_softmax_loss": ("dshifted = np.exp(logp) *", "dshifted[np.arange(N), y] -="),
+    "two_layer_loss": ("dscores = probs *", "dscores[np.arange(N), y] -="),
+    "log_softmax_loss": ("dx = np.exp(logp) *", "dx[np.arange(N), y] -="),
     "unshifted": ("dx = p *", "dx[np.arange(N), y] -="),
     "probs_reused": ("= scores_2 *", "[np.arange(N), y] -="),
-    "global_max": ("dscores = probs_1 *", "dscores[range(N), y] -="),
-    "mean_loss": ("dscores_1 = np.exp(log_probs) * (dout / len(X))", "dscores_1[np.arange(len(X)), y] -= dout / len(X)"),
+    "global_max": ("dx = probs_1 *", "dx[range(N), y] -="),
+    "mean_loss": ("dscores = np.exp(log_probs) * (dout / len(X))", "dscores[np.arange(len(X)), y] -= dout / len(X)"),
 }
 # Not a cross-entropy whose picks cover the rows of a softmax along axis 1.
 GENERIC = ("column_softmax", "no_keepdims", "some_rows", "first_rows")
@@ -334,7 +334,7 @@ def test_staged_softmax_without_its_cross_entropy() -> None:
     attention = _function(code, "attention_weights_backward")
     assert "dscores_3 - np.sum(dscores_3 * scores_3, axis=1, keepdims=True)" in attention, attention
     # The exponential's gradient folded in: p * (g - np.sum(g * p)), not / t then * e.
-    assert "dscores_1 = scores_3 * (" in attention and ") / sum_scores_2" not in attention, attention
+    assert "dscores = scores_3 * (" in attention and ") / sum_scores_2" not in attention, attention
     assert "is_max" not in code and "dsum" not in code and "dZ" not in code, code
 
 
