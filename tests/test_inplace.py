@@ -136,6 +136,24 @@ def test_the_copy_stays_where_something_else_sees_the_array(body: str, params: t
     assert ".copy()" in _rewritten(body, params)
 
 
+def test_a_scatter_add_into_a_copy_nothing_else_sees_adds_in_place() -> None:
+    body = "a = np.ones(3) * g\nb = a.copy()\nnp.add.at(b, i, v)\nreturn b"
+    assert _rewritten(body, ("g", "i", "v")) == "a = np.ones(3) * g\nb = a\nnp.add.at(b, i, v)\nreturn b"
+
+
+@pytest.mark.parametrize(
+    "body, params",
+    [
+        ("b = x.copy()\nnp.add.at(b, i, v)\nreturn b", ("x", "i", "v")),  # the caller's array
+        ("a = np.zeros(3)\nb = a.copy()\nnp.add.at(b, i, v)\nreturn a, b", ("i", "v")),  # the old value read later
+        ("a = np.zeros(3)\nc = a[1:]\nb = a.copy()\nnp.add.at(b, i, v)\nreturn b, c", ("i", "v")),  # a view of it
+        ("np = m\na = np.zeros(3)\nb = a.copy()\nnp.add.at(b, i, v)\nreturn b", ("m", "i", "v")),  # not numpy's
+    ],
+)
+def test_a_scatter_add_keeps_the_copy_where_something_else_sees_the_array(body: str, params: tuple[str, ...]) -> None:
+    assert ".copy()" in _rewritten(body, params)
+
+
 def test_an_array_carried_into_a_loop_is_copied_once_before_it() -> None:
     body = """
     g = np.broadcast_to(g, (3, 4))

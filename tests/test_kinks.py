@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.support import check_gradients, load
@@ -129,3 +130,44 @@ def test_conditional_expression_follows_the_branch_taken() -> None:
 def test_away_from_kinks_gradients_match_central_differences(source: str, args: list[float]) -> None:
     forward, backward = backward_of(source)
     check_gradients(forward, backward, args)
+
+
+REDUCED_MAX = {
+    "axis-1": "import numpy as np\n\n\ndef f(x, w):\n    m = np.max(x, axis=1)\n    return np.sum(m * w)\n",
+    "keepdims": "import numpy as np\n\n\ndef f(x, w):\n    m = np.max(x, axis=1, keepdims=True)\n    return np.sum(m[:, 0] * w)\n",
+    "min": "import numpy as np\n\n\ndef f(x, w):\n    m = -np.min(-x, axis=1)\n    return np.sum(m * w)\n",
+}
+
+
+@pytest.mark.parametrize("source", REDUCED_MAX.values(), ids=REDUCED_MAX.keys())
+def test_tied_maxima_along_an_axis_share_the_gradient(source: str) -> None:
+    forward, backward = backward_of(source)
+    x = np.array([[1.0, 3.0, 3.0, 3.0], [2.0, 0.5, 2.0, -1.0], [4.0, 1.0, 0.0, 2.0]])
+    w = np.array([3.0, 2.0, 5.0])
+    dx, _ = backward(x, w)
+    # Row 0: three maxima share w[0] = 3; row 1: two share w[1] = 2; row 2: one takes 5.
+    assert np.array_equal(dx, [[0.0, 1.0, 1.0, 1.0], [1.0, 0.0, 1.0, 0.0], [5.0, 0.0, 0.0, 0.0]])
+    away = x + np.arange(12).reshape(3, 4) * 1e-3  # no ties: central differences agree
+    check_gradients(forward, backward, [away, w])
+
+
+def test_tied_maxima_of_a_pooling_loop_share_the_gradient() -> None:
+    source = (
+        "import numpy as np\n\n\n"
+        "def pool(x):\n"
+        "    N, C, H, W = x.shape\n"
+        "    out = np.zeros((N, C, H // 2, W // 2))\n"
+        "    for i in range(H // 2):\n"
+        "        for j in range(W // 2):\n"
+        "            window = x[:, :, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2]\n"
+        "            out[:, :, i, j] = np.max(window, axis=(2, 3))\n"
+        "    return out\n"
+    )
+    _, backward = backward_of(source, "pool")
+    x = np.zeros((1, 1, 2, 4))
+    x[0, 0, :, 2:] = [[1.0, 0.5], [1.0, 1.0]]  # the first window: four zeros; the second: three ones
+    dout = np.array([[[[2.0, 6.0]]]])
+    want = np.zeros((1, 1, 2, 4))
+    want[0, 0, :, :2] = 0.5
+    want[0, 0, :, 2:] = [[2.0, 0.0], [2.0, 2.0]]
+    assert np.array_equal(backward(x, dout), want)

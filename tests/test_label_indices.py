@@ -104,7 +104,7 @@ def test_labels_annotated_as_a_vector_get_the_author_s_form() -> None:
     forward, backward, code = load(annotated)
     assert "np.add.at" not in code, code
     assert re.search(r"^\s*dx\[arange_N, y\] \+= dc$", code, re.MULTILINE), code
-    assert re.search(r"^\s*dshifted\[np\.arange\(N\), y\] -= ", code, re.MULTILINE), code
+    assert re.search(r"^\s*dscores\[np\.arange\(N\), y\] -= ", code, re.MULTILINE), code
     for name in FUNCTIONS:
         check_gradients(forward[name], backward[f"{name}_backward"], _args(name, LABELS["vector"]))
 

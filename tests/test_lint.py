@@ -146,8 +146,8 @@ def test_docstrings_and_comments_are_wrapped_to_a_short_line_length(example: str
     assert not long
     wide = codegen.generate(source, filename=f"{example}.py", line_length=200, **options)  # type: ignore[arg-type]
     assert _docstrings(code) == _docstrings(wide)  # the same words, only wrapped
-    if example == "two_layer_net" and not options:  # the comment over the shifted scores goes on
-        wrapped = "    # backprop shifted = scores - np.max(scores, axis=1,\n    #     keepdims=True)\n"
+    if example == "two_layer_net" and not options:  # the comment over the L2 term goes on
+        wrapped = "    # backprop reg_loss = 0.5 * reg * (np.sum(W1 * W1) +\n    #     np.sum(W2 * W2))\n"
         assert wrapped in code
 
 

@@ -40,6 +40,13 @@ def _staged(combine: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return staged
 
 
+def _exponent_of(e: Any, s: Any) -> Any:
+    """`s`, the exponent of a staged `e = np.exp(s)`: of e's shape."""
+    if np.shape(e) != np.shape(s):
+        raise ValueError("not the exponent")
+    return s
+
+
 # Row -> (what numpy computes, the static arguments of the lowered operation).
 # Every row whose tag says something of its shape beyond broadcasting needs one.
 CALLS: dict[str, tuple[Callable[..., Any], dict[str, str]]] = {
@@ -74,6 +81,14 @@ CALLS: dict[str, tuple[Callable[..., Any], dict[str, str]]] = {
     "numpy.sumsq": (lambda x: np.sum(x * x), {}),
     "numpy.softmax_nll": (lambda x, picked: -np.sum(picked), {}),
     "numpy.log_softmax_nll": (lambda x, picked: -np.sum(picked), {}),
+    "numpy.softmax_nll.picks": (lambda x, picked: -np.sum(picked), {}),
+    "numpy.log_softmax_nll.picks": (lambda x, picked: -np.sum(picked), {}),
+    # p = e / sum(e) of a staged e = np.exp(s): e's shape (s is e's exponent, of its shape)
+    "numpy.normalize.exp": (lambda e, s: _normalize(_exponent_of(e, s)), {"axis": "-1"}),
+    "numpy.normalize.staged.exp": (
+        lambda e, t, s: _staged(lambda x, total: np.exp(x) / total)(_exponent_of(e, s), t),
+        {"axis": "-1"},
+    ),
 }
 # The tag of a row that names none, by its kind: elementwise and scalar rows are many, and alike.
 _OF_KIND = {"scalar": "number", "elementwise": "broadcast", "reduce": "reduce"}

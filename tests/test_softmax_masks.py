@@ -204,14 +204,14 @@ CALLS: dict[str, list[tuple[Any, ...]]] = {
 }
 # The cross-entropies that reach the author's form: p * g, then -g at the picks.
 FUSED = {
-    "softmax_loss": ("dshifted_logits = np.exp(log_probs) *", "dshifted_logits[np.arange(N), y] -="),
+    "softmax_loss": ("dx = np.exp(log_probs) *", "dx[np.arange(N), y] -="),
     "softmax_loss_vectorized": ("= scores_3 *", "[range(num_train), y] -="),
-    "two_layer_loss": ("dshifted = probs *", "dshifted[np.arange(N), y] -="),
-    "log_softmax_loss": ("dshifted = np.exp(logp) *", "dshifted[np.arange(N), y] -="),
+    "two_layer_loss": ("dscores = probs *", "dscores[np.arange(N), y] -="),
+    "log_softmax_loss": ("dx = np.exp(logp) *", "dx[np.arange(N), y] -="),
     "unshifted": ("dx = p *", "dx[np.arange(N), y] -="),
     "probs_reused": ("= scores_2 *", "[np.arange(N), y] -="),
-    "global_max": ("dscores = probs_1 *", "dscores[range(N), y] -="),
-    "mean_loss": ("dscores_1 = np.exp(log_probs) * (dout / len(X))", "dscores_1[np.arange(len(X)), y] -= dout / len(X)"),
+    "global_max": ("dx = probs_1 *", "dx[range(N), y] -="),
+    "mean_loss": ("dscores = np.exp(log_probs) * (dout / len(X))", "dscores[np.arange(len(X)), y] -= dout / len(X)"),
 }
 # Not a cross-entropy whose picks cover the rows of a softmax along axis 1.
 GENERIC = ("column_softmax", "no_keepdims", "some_rows", "first_rows")
@@ -281,7 +281,9 @@ def test_labels_of_unknown_shape_scatter(name: str, losses: tuple[dict[str, Any]
 @pytest.mark.parametrize("name", GENERIC)
 def test_near_misses_keep_the_generic_chain(name: str, losses: tuple[dict[str, Any], dict[str, Any], str]) -> None:
     text = _function(losses[2], f"{name}_backward")
-    assert not re.search(r"= (np\.exp\(\w+\)|p) \* ", text), text
+    # Not p times the upstream (the fused cross-entropy); p * (g - np.sum(g * p)), the
+    # softmax's own Jacobian, is still the generic chain.
+    assert not re.search(r"= (np\.exp\(\w+\)|p) \* (?!\()", text), text
 
 
 @pytest.mark.parametrize("name", ["temporal_softmax_loss", "temporal_softmax_loss_split"])
@@ -302,7 +304,8 @@ def test_temporal_softmax_with_a_boolean_mask(name: str, style: str) -> None:
 
 def test_staged_softmax_without_its_cross_entropy() -> None:
     """A softmax written over statements, in place, differentiated whole: its Jacobian
-    once, not a gradient per statement (and none for the maximum subtracted)."""
+    once, not a gradient per statement (none for the exponential, none for the
+    maximum subtracted)."""
     source = textwrap.dedent(
         """
         import math
@@ -330,7 +333,8 @@ def test_staged_softmax_without_its_cross_entropy() -> None:
     check_gradients(forward["log_probs"], backward["log_probs_backward"], [RNG.normal(size=(2, 3, 4))])
     attention = _function(code, "attention_weights_backward")
     assert "dscores_3 - np.sum(dscores_3 * scores_3, axis=1, keepdims=True)" in attention, attention
-    assert ") / sum_scores_2" in attention, attention
+    # The exponential's gradient folded in: p * (g - np.sum(g * p)), not / t then * e.
+    assert "dscores = scores_3 * (" in attention and ") / sum_scores_2" not in attention, attention
     assert "is_max" not in code and "dsum" not in code and "dZ" not in code, code
 
 
@@ -618,3 +622,80 @@ def test_cross_entropy_of_one_hot_or_soft_targets(shape: tuple[int, ...]) -> Non
     targets = np.eye(3)[[0, 2, 1, 1]] if shape == (4, 3) else np.linspace(0.1, 0.9, int(np.prod(shape))).reshape(shape)
     forward, backward, _ = load(LABELLED, functions=["ce_onehot"])
     check_gradients(forward["ce_onehot"], backward["ce_onehot_backward"], [SCORES, targets])
+
+
+PICKED = '''\
+import math
+
+import numpy as np
+
+
+def softmax_loss(x, y):
+    N = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    exp_scores = np.exp(shifted)
+    probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
+    return -np.sum(np.log(probs[np.arange(N), y])) / N
+
+
+def log_softmax_loss(x, y):
+    N = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(log_probs[range(N), y]) * math.sqrt(2.0)
+'''
+PICKS = {
+    "a vector": np.array([0, 2, 1, 1]),
+    "a list": [2, 2, 0, 1],
+    "a column": np.array([[0], [2], [1], [1]]),
+    "two labels a row": np.array([[0, 2, 1, 1], [1, 1, 2, 0]]),  # every row picked twice
+    "one label": 2,
+}
+
+
+@pytest.mark.parametrize("name", ["softmax_loss", "log_softmax_loss"])
+@pytest.mark.parametrize("labels", PICKS.values(), ids=PICKS.keys())
+def test_cross_entropy_whatever_the_labels_pick_is_p_weighted_minus_the_picks(name: str, labels: Any) -> None:
+    """Unproved labels: `p` times the upstream (times how often each row is picked),
+    the picked entries' -g added with np.add.at; not the chain of generic rules."""
+    forward, backward, code = load(PICKED, functions=[name])
+    check_gradients(forward[name], backward[f"{name}_backward"], [SCORES, labels])
+    body = code[code.index(f"def {name}_backward(") :]
+    assert "np.add.at(" in body and "np.zeros_like" not in body and "keepdims=True)) /" not in body
+
+
+OF_EXP = '''\
+import math
+
+import numpy as np
+
+
+def attend(s, v):
+    e = np.exp(s - np.max(s, axis=1, keepdims=True))
+    w = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(w.dot(v) ** 2) * math.pi
+
+
+def staged(s, v):
+    e = np.exp(s)
+    t = e.sum(axis=0, keepdims=True)
+    w = e / t
+    return np.sum(w * v)
+
+
+def exp_read_again(s, v):
+    e = np.exp(s)
+    w = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(w * v) + np.sum(e * v)
+'''
+OF_EXP_ARGS = [np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2]]), np.array([[0.5, 1.5, -2.0], [1.0, -0.3, 0.7]])]
+
+
+@pytest.mark.parametrize("name", ["attend", "staged", "exp_read_again"])
+def test_softmax_of_a_staged_exponential_is_one_jacobian_of_its_exponent(name: str) -> None:
+    forward, backward, code = load(OF_EXP, functions=[name])
+    args = [OF_EXP_ARGS[0], OF_EXP_ARGS[1].T if name == "attend" else OF_EXP_ARGS[1]]
+    check_gradients(forward[name], backward[f"{name}_backward"], args)
+    check_split_style(OF_EXP, name, forward[name], backward[f"{name}_backward"], args)
+    body = code[code.index(f"def {name}_backward(") :]
+    assert "dw * w" in body or "w * (" in body  # out * (g - np.sum(g * out)), not / t then * e

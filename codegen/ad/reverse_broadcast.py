@@ -133,6 +133,9 @@ class Broadcasting:
         how = self.d.shapes.summing(arg, op)
         if how is None:
             return gradient
+        if isinstance(gradient, ast.UnaryOp) and isinstance(gradient.op, ast.USub):
+            # A sum is linear: the sum is negated, not the whole gradient before it.
+            return ast.UnaryOp(ast.USub(), self.unbroadcast(gradient.operand, arg, op))
         np_name = self.d.modules["np"]
         self.d.result.modules.add("np")
         total = ast.parse(f"{np_name}.sum", mode="eval").body

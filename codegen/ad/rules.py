@@ -238,61 +238,6 @@ defrule("numpy.pos", "x", "g")
 # a + b + c as one operation: each term's gradient is the upstream one summed to
 # the term's shape, with no stage for the partial sum a + b.
 defrule("numpy.add.n", "", kind="elementwise", variadic=True, computed=lambda index, count, statics: "g")
-# x - np.max(x, axis=k, keepdims=True) used only by softmaxes along k (see shift.py).
-defrule("numpy.sub.shift", "x y", "g", None)
-# e / np.sum(e, axis=k, keepdims=True) and s - np.log(np.sum(np.exp(s), axis=k,
-# keepdims=True)), recognised whole by the normaliser: softmax's and log-softmax's
-# Jacobians applied directly (their outputs sum to 1 along the axis).
-defrule(
-    "numpy.normalize",
-    "x",
-    "(g - np.sum(g * out, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
-    keywords="axis=None",
-    kind="other",
-    shape="same",
-    tangents="(t - out * np.sum(t, axis=axis, keepdims=True)) / np.sum(x, axis=axis, keepdims=True)",
-)
-defrule(
-    "numpy.log_softmax",
-    "x",
-    "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
-    keywords="axis=None",
-    kind="other",
-    shape="same",
-    tangents="t - np.sum(np.exp(out) * t, axis=axis, keepdims=True)",
-)
-# The same two written over several statements (`t = e.sum(axis=k, keepdims=True)`
-# then `p = e / t`; `Z = np.sum(np.exp(s), axis=k, keepdims=True)` then
-# `s - np.log(Z)`), recognised by codegen/lower/softmax.py: the sum `t` or `Z` is
-# read for its value, and its dependence on `x` is in the template already.
-defrule(
-    "numpy.normalize.staged",
-    "x t",
-    "(g - np.sum(g * out, axis=axis, keepdims=True)) / t",
-    None,
-    keywords="axis=None",
-    kind="other",
-    shape="same",
-)
-defrule(
-    "numpy.log_softmax.staged",
-    "x z",
-    "g - np.exp(out) * np.sum(g, axis=axis, keepdims=True)",
-    None,
-    keywords="axis=None",
-    kind="other",
-    shape="same",
-)
-# Cross-entropy, -np.sum(np.log(p[rows, y])) (or -np.sum(logp[rows, y])) of a softmax
-# of `x` along axis 1 whose rows `rows` cover (codegen/lower/softmax.py): the gradient
-# for x is (p - onehot) * g, written as the author writes it, p * g and then -g at the
-# picked entries (`picked` is x[rows, y]).
-defrule("numpy.softmax_nll", "x picked", "probs * g", "-g", keywords="probs=None axis=1", kind="other", shape="number")
-defrule("numpy.log_softmax_nll", "x picked", "np.exp(logp) * g", "-g", keywords="logp=None axis=1", kind="other", shape="number")
-# `np.log(p[rows, y])` alone, p a softmax of `x` along axis 1 whose rows `rows` cover
-# once each (read in a weighted sum, a masked loss): the log-probabilities picked, one
-# per row; the gradient for x is (onehot - p) * g, g spread along the classes.
-defrule("numpy.softmax_log_pick", "x picked", "probs * np.expand_dims(-g, 1)", "g", keywords="probs=None axis=1", kind="other", shape="unknown")
 
 
 def _rank(statics: dict[str, ast.expr], index: int) -> int | None:
@@ -420,10 +365,12 @@ defrule(
     kind="reduce",
     tangents="np.sum(t * _prod_others(x, axis=axis), axis=axis, keepdims=keepdims)",
 )
+# Tied maxima share the gradient (what central differences see); the share is
+# worked out at the reduced shape, one division a window rather than one an element.
 defrule(
     "numpy.max",
     "x",
-    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    "(x == keep(out)) * keep(g / np.sum(x == keep(out), axis=axis, keepdims=keepdims))",
     keywords=_AXIS,
     kind="reduce",
     tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
@@ -431,7 +378,7 @@ defrule(
 defrule(
     "numpy.min",
     "x",
-    "keep(g) * (x == keep(out)) / np.sum(x == keep(out), axis=axis, keepdims=True)",
+    "(x == keep(out)) * keep(g / np.sum(x == keep(out), axis=axis, keepdims=keepdims))",
     keywords=_AXIS,
     kind="reduce",
     tangents="np.sum(t * (x == keep(out)), axis=axis, keepdims=keepdims) / np.sum(x == keep(out), axis=axis, keepdims=keepdims)",
@@ -520,5 +467,6 @@ from codegen.ad import (  # noqa: E402,F401
     rules_einsum,
     rules_joins,
     rules_lists,
+    rules_softmax,
     rules_spread,
 )

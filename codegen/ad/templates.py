@@ -76,6 +76,8 @@ class _Macros(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
+        # A template's `keepdims=keepdims` where the call's is False: numpy's default.
+        node.keywords = [k for k in node.keywords if not (k.arg == "keepdims" and _is_false(k.value))]
         name = node.func.id if isinstance(node.func, ast.Name) else ""
         axis, keepdims = self.axis, self.keepdims
         if name == "keep":
@@ -135,6 +137,10 @@ def _new_axes(value: ast.expr, axis: ast.expr, np_name: str) -> ast.expr:
 
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def _is_false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
 
 
 def expand_macros(tree: ast.expr, mapping: dict[str, ast.expr], np_name: str) -> ast.expr:

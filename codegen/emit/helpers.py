@@ -15,8 +15,10 @@ def _unbroadcast(grad, like):
     shape = like if isinstance(like, tuple) else np.shape(like)
     if np.shape(grad) == shape:
         return grad
-    grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    lead = np.ndim(grad) - len(shape)
+    if lead > 0:
+        grad = np.sum(grad, axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(grad)[i] != 1)
     return np.sum(grad, axis=axes, keepdims=True) if axes else grad
 ''',
     "_spread_back": '''

@@ -29,6 +29,8 @@ from codegen.emit.signature import (
 from codegen.lower import scatter
 from codegen.naming import Names, identifiers, identifiers_and_bindings
 from codegen.optimize import cse, inplace, literals, partition, prune
+from codegen.optimize.body import bound
+from codegen.optimize.coalesce import coalesce
 from codegen.options import Options
 from codegen.read.constants import copied as copied_constants
 from codegen.read.parse import ModuleInfo
@@ -149,6 +151,9 @@ def function_text(fn: ir.Function, back: Backward, options: Options = Options())
     body = _shared([*(["# forward pass", *forward] if forward else []), *rest], fn, back, literal_lists=back.list_literals)
     if back.in_place:
         body = inplace.write_in_place(body, [*(p.name for p in fn.params), *fn.upstream], back.spellings)
+    # The forward's names stay the user's (or their versions): only the backward's fold.
+    forward_names = bound(ast.parse("\n".join(forward))) if forward else set()
+    body = coalesce(body, [*(p.name for p in fn.params), *fn.upstream, *forward_names])
     if options.assert_shapes:
         body[-1:-1] = gradient_checks(fn, back)
         body[:0] = parameter_checks(fn, body, back.spellings["np"])
@@ -249,6 +254,7 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
     if "Any" in backward_params:
         body = _declare_gradients(body, fn, back)
     body = inplace.write_in_place([*unpack, *body, f"return {gradients_return(back)}"], [*fn.upstream, "cache"], back.spellings)
+    body = coalesce(body, [*fn.upstream, "cache"])
     backward_body = [backward_doc, *body]
     return (
         f"def {fn.name}_forward({signature_forward}){forward_returns}:\n{indent_all(forward_body)}\n\n\n"

@@ -21,7 +21,8 @@ from codegen.ad.rules import RULES
 from codegen.lower.softmax import int_axis
 
 _SOFTMAX = ("numpy.log_softmax", "numpy.log_softmax.staged", "numpy.normalize", "numpy.softmax_nll", "numpy.log_softmax_nll",
-            "numpy.softmax_log_pick")
+            "numpy.softmax_nll.picks", "numpy.log_softmax_nll.picks",
+            "numpy.softmax_log_pick", "numpy.normalize.exp", "numpy.normalize.staged.exp")
 _NORMALIZE = ("numpy.normalize", "numpy.normalize.staged")
 
 

@@ -32,7 +32,7 @@ from codegen.ad.rules import RULES
 Resolve = Callable[[ast.expr], "str | None"]
 IsVector = Callable[[ast.expr], bool]  # an index part certainly of rank 1 or less
 
-_SOFTMAX = ("numpy.normalize", "numpy.normalize.staged")
+_SOFTMAX = ("numpy.normalize", "numpy.normalize.staged", "numpy.normalize.exp", "numpy.normalize.staged.exp")
 _TOTALS = ("numpy.sum", "numpy.mean")
 _LOG_SOFTMAX = ("numpy.log_softmax", "numpy.log_softmax.staged")
 # Operations whose value has the rows of their first operand (of rank 2 or more).
@@ -51,6 +51,9 @@ def recognise_softmax(fn: ir.Function, resolve: Resolve, is_vector: IsVector) ->
         staged = _staged_softmax(stage.value, definitions)
         if staged is not None:
             stage.value = staged
+        of_exp = _softmax_of_exp(stage.value, definitions)
+        if of_exp is not None:
+            stage.value = of_exp
     plains = _plain_bindings(fn.body)
     rows = _Rows(definitions, plains, resolve, is_vector)
     for stage in stages:
@@ -97,6 +100,17 @@ def _staged_softmax(value: ir.Node, definitions: dict[str, ir.Stage]) -> ir.Op |
         spelling = ir.substitute(value.spelling, {"__1__": ir.substitute(right.spelling, {"__0__": _slot(1)})})
         return ir.Op(RULES["numpy.log_softmax.staged"], [left, z], {"axis": axis}, spelling)
     return None
+
+
+def _softmax_of_exp(value: ir.Node, definitions: dict[str, ir.Stage]) -> ir.Op | None:
+    """`e / np.sum(e, axis=k, keepdims=True)` (or its staged form) of a staged `e =
+    np.exp(s)`, as one operation of `s` too (the forward is written as it was)."""
+    if not (isinstance(value, ir.Op) and value.rule.name in ("numpy.normalize", "numpy.normalize.staged")):
+        return None
+    exp = _exp_operand(value.args[0], definitions)
+    if not (_whole(value.args[0]) and exp is not None and _whole(exp)):
+        return None
+    return ir.Op(RULES[f"{value.rule.name}.exp"], [*value.args, ir.clone(exp)], dict(value.keywords), value.spelling)
 
 
 def _kept_sum(stage: ir.Stage | None) -> tuple[ir.Node, ast.expr] | None:
@@ -181,15 +195,19 @@ def _cross_entropy(node: ir.Op, rows: _Rows) -> ir.Op | None:
     else:
         leaf, names = picked, _LOG_SOFTMAX
     operands = _picked_rows(leaf, names, rows)
+    loose = operands is None and total.rule.name == "numpy.sum"
+    if loose:
+        operands = _picked_rows(leaf, names, rows, loose=True)
     if operands is None:
         return None
-    assert isinstance(leaf, ir.Leaf) and leaf.index is not None
+    assert isinstance(leaf, ir.Leaf) and isinstance(leaf.index, ast.Tuple)
     probs = ast.Name(operands[0].var or "", ast.Load())
-    if names is _SOFTMAX:
-        rule, keywords = RULES["numpy.softmax_nll"], {"probs": probs, "axis": ast.Constant(1)}
-    else:
-        rule, keywords = RULES["numpy.log_softmax_nll"], {"logp": probs, "axis": ast.Constant(1)}
-    fused = ir.Op(rule, list(operands[1:]), keywords, ir.render(node))
+    name = "numpy.softmax_nll" if names is _SOFTMAX else "numpy.log_softmax_nll"
+    keywords = {"probs" if names is _SOFTMAX else "logp": probs, "axis": ast.Constant(1)}
+    if loose:
+        name += ".picks"
+        keywords |= {"rows": ir.clone(leaf.index.elts[0]), "labels": ir.clone(leaf.index.elts[1])}
+    fused = ir.Op(RULES[name], list(operands[1:]), keywords, ir.render(node))
     if total.rule.name == "numpy.sum":
         return fused
     # The mean over one pick a row: the sum over the N rows, divided by N.
@@ -210,9 +228,12 @@ def _log_pick(node: ir.Op, rows: _Rows) -> ir.Op | None:
     return ir.Op(RULES["numpy.softmax_log_pick"], list(operands[1:]), keywords, ir.render(node))
 
 
-def _picked_rows(leaf: ir.Node, names: tuple[str, ...], rows: _Rows) -> tuple[ir.Leaf, ir.Leaf, ir.Leaf] | None:
+def _picked_rows(
+    leaf: ir.Node, names: tuple[str, ...], rows: _Rows, loose: bool = False
+) -> tuple[ir.Leaf, ir.Leaf, ir.Leaf] | None:
     """(p, s, s[rows, y]) when `leaf` is `p[rows, y]`, p one of `names` (a softmax or
-    a log-softmax) of the logits s along axis 1, rows covering its rows once each."""
+    a log-softmax) of the logits s along axis 1, rows covering its rows once each
+    (`loose`: y may pick a row more than once, so the picks' gradients add up)."""
     definitions = rows.definitions
     if not (isinstance(leaf, ir.Leaf) and leaf.var in definitions and leaf.index is not None):
         return None
@@ -220,11 +241,11 @@ def _picked_rows(leaf: ir.Node, names: tuple[str, ...], rows: _Rows) -> tuple[ir
     if not (isinstance(softmax, ir.Op) and softmax.rule.name in names and _axis(softmax) == 1):
         return None
     logits = _softmax_logits(softmax, definitions)
-    if logits is None or not _covers_rows(leaf.index, logits, rows):
+    if logits is None or not _covers_rows(leaf.index, logits, rows, loose):
         return None
     assert logits.var is not None
     index = ir.clone(leaf.index)
-    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), index, ast.Load()), logits.var, ir.clone(index), basic=True)
+    picks = ir.Leaf(ast.Subscript(ast.Name(logits.var, ast.Load()), index, ast.Load()), logits.var, ir.clone(index), basic=not loose)
     return leaf, ir.Leaf(ast.Name(logits.var, ast.Load()), logits.var), picks
 
 
@@ -239,16 +260,17 @@ def _softmax_logits(softmax: ir.Op, definitions: dict[str, ir.Stage]) -> ir.Leaf
     return operand if isinstance(operand, ir.Leaf) and _whole(operand) else None
 
 
-def _covers_rows(index: ast.expr, logits: ir.Leaf, found: _Rows) -> bool:
+def _covers_rows(index: ast.expr, logits: ir.Leaf, found: _Rows, loose: bool = False) -> bool:
     """Whether `index` is `(rows, y)` with `rows` each row of `logits` once, in order,
-    and one label `y` a row (labels of shape (N, 1) would pick N times a row)."""
+    and one label `y` a row (labels of shape (N, 1) would pick N times a row; `loose`:
+    whatever y's shape, rows broadcast against it then pick every row equally often)."""
     definitions, plains = found.definitions, found.plains
     if not (isinstance(index, ast.Tuple) and len(index.elts) == 2):
         return False
     rows, columns = index.elts
     if isinstance(columns, (ast.Slice, ast.Starred)) or (isinstance(columns, ast.Constant) and columns.value is None):
         return False
-    if not found.is_vector(columns):
+    if not loose and not found.is_vector(columns):
         return False
     if not (isinstance(rows, ast.Call) and len(rows.args) == 1 and not rows.keywords):
         return False

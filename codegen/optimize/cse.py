@@ -1,9 +1,10 @@
 """Common subexpressions computed once: the last clean-up of a generated function body.
 
-Works on the emitted lines, before black. Only top-level simple statements take
-part; a block (`if`, `for`, `while`) or a statement that mutates something
-(`x += ...`, `x[i] = ...`, `xs.append(...)`) ends every run of equal expressions,
-since numpy arrays may be shared. An expression repeated within a run is bound to
+Works on the emitted lines, before black. Only simple statements take part; a
+block (`if`, `for`, `while`) or a statement that mutates something (`x += ...`,
+`x[i] = ...`, `xs.append(...)`) ends every run of equal expressions, since numpy
+arrays may be shared. A block's body is treated the same way on its own: one pass
+through a loop's body is straight-line code. An expression repeated within a run is bound to
 a name before its first use (or reuses the name its first use is assigned to).
 Uses that are a whole assigned or returned value are left alone: replacing them by
 a name would make two names share one array, which later in-place updates of
@@ -46,6 +47,7 @@ def eliminate(lines: list[str], names: Names, pure_modules: set[str], owned: fro
     update rebinds the name and changes no other."""
     lines = [part for line in lines for part in line.split("\n")]
     names.taken.update(_WORD.findall("\n".join(lines)))
+    lines = _in_bodies(lines, names, pure_modules, owned)
     while True:
         changed, lines = _round(lines, names, pure_modules, owned)
         if not changed:
@@ -118,6 +120,30 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
         else:
             result.append(line)
     return True, result
+
+
+def _in_bodies(lines: list[str], names: Names, pure_modules: set[str], owned: frozenset[str]) -> list[str]:
+    """`lines` with the body of each top-level block (the lines indented under a
+    line ending in `:`) given common subexpressions of its own."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        out.append(line)
+        index += 1
+        if not line or line[0].isspace() or line.startswith("#") or not line.rstrip().endswith(":"):
+            continue
+        end = index
+        while end < len(lines) and (not lines[end] or lines[end][0].isspace()):
+            end += 1
+        body = lines[index:end]
+        depth = min((len(b) - len(b.lstrip()) for b in body if b.strip()), default=0)
+        if depth:
+            inner = eliminate([b[depth:] for b in body], names, pure_modules, owned)
+            body = [" " * depth + b if b else b for b in inner]
+        out += body
+        index = end
+    return out
 
 
 def _rebinding_blocks(lines: list[str], pure_modules: set[str]) -> dict[int, ast.If]:

@@ -30,6 +30,7 @@ from codegen.optimize.sharing import (
     closure,
     mutated,
     names,
+    scatter_target,
     stored,
 )
 
@@ -135,7 +136,8 @@ def _attempt(lines: list[str], context: Context, key: tuple[str, int]) -> list[s
 
 
 def _pair(block: list[ast.stmt], i: int) -> tuple[str, str] | None:
-    """(new, old) when block[i:i+2] is `new = old.copy()` and `new[index] = ...` / `+= ...`."""
+    """(new, old) when block[i:i+2] is `new = old.copy()` and `new[index] = ...` / `+= ...`
+    / `np.add.at(new, index, ...)`."""
     if i + 1 >= len(block):
         return None
     first, second = block[i], block[i + 1]
@@ -156,6 +158,10 @@ def _pair(block: list[ast.stmt], i: int) -> tuple[str, str] | None:
     new, old = first.targets[0].id, value.func.value.id
     target = second.targets[0] if isinstance(second, ast.Assign) and len(second.targets) == 1 else None
     target = second.target if isinstance(second, ast.AugAssign) else target
+    if isinstance(second, ast.Expr) and isinstance(second.value, ast.Call):
+        scattered = scatter_target(second.value, {})
+        if scattered is not None and scattered.id == new:
+            return new, old
     if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == new):
         return None
     return new, old
@@ -293,6 +299,9 @@ def _safe(lines: list[str], context: Context, key: tuple[str, int]) -> bool:
     if not analysis.ok:
         return False
     state = analysis.before.get(id(block[i]), {})
+    write = block[i + 1]
+    if isinstance(write, ast.Expr) and isinstance(write.value, ast.Call) and scatter_target(write.value, state) is None:
+        return False  # `m.add.at(...)` of a local m: not numpy's
     sites = state.get(old, frozenset())
     if sites & analysis.escaped:
         return False

@@ -172,6 +172,19 @@ def mutated(statement: ast.stmt) -> set[str]:
     return set()
 
 
+def scatter_target(call: ast.Call, state: State) -> ast.Name | None:
+    """The array `np.add.at(a, index, v)` adds into (`np` any module: not a local name)."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "at" and isinstance(func.value, ast.Attribute)):
+        return None
+    module = func.value.value
+    if func.value.attr != "add" or not isinstance(module, ast.Name) or module.id in state:
+        return None
+    if len(call.args) != 3 or call.keywords or not isinstance(call.args[0], ast.Name):
+        return None
+    return call.args[0]
+
+
 def _join(a: State, b: State) -> State:
     joined = dict(a)
     for name, sites in b.items():
@@ -217,7 +230,11 @@ def _points_to(block: list[ast.stmt], state: State, analysis: Analysis) -> State
             operands = [*call.args, *(k.value for k in call.keywords)]
             args = frozenset().union(*(_flows(a, state, site, analysis) for a in operands))
             adds = isinstance(func, ast.Attribute) and func.attr in _ADDS_TO_RECEIVER
-            if adds and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in state:
+            scattered = scatter_target(call, state)
+            if scattered is not None:
+                # `np.add.at(a, index, v)` is `a[index] += v`: it keeps nothing of index or v.
+                _flows(scattered, state, site, analysis)
+            elif adds and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in state:
                 _hold(state[func.value.id], args | _inside(args, analysis), analysis)
             else:
                 # An unknown call may keep or change anything it is given.

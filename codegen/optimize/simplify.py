@@ -105,6 +105,8 @@ def _binop(node: ast.BinOp) -> ast.expr:
             return ast.BinOp(inner, ast.Mult(), right.right)
     if isinstance(op, ast.Div) and b == 1:
         return left
+    if isinstance(op, ast.Div) and isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and a is None:
+        return _negate(_binop(ast.BinOp(left.operand, op, right)))  # -a / b is -(a / b), exactly
     if isinstance(op, ast.Add):
         if a == 0:
             return right
