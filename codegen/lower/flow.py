@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from codegen import ir
 from codegen.infer import lattice
 from codegen.infer.shapes import SCALAR
-from codegen.lower.scans import assigned_names, assignments, loop_targets
-from codegen.lower.stacks import appends
+from codegen.lower.scans import Bindings
 
 if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
@@ -27,6 +26,7 @@ class FlowLowering:
 
     def __init__(self, n: Normaliser) -> None:
         self.n = n  # the lowering whose env, body and tables the control flow edits
+        self.bindings = Bindings()  # what each statement binds, kept for its enclosing loops
 
     # ---- blocks -----------------------------------------------------------------
     def block(self, statements: Sequence[ast.stmt], prefix: str) -> list[ir.Statement]:
@@ -178,9 +178,9 @@ class FlowLowering:
     ) -> list[str]:
         """Choose the carried names of a loop over `body` (binding `target`, the loop
         variable and its iterable, each iteration); returns them (source names)."""
-        assigned = assigned_names(body)
+        assigned = self.bindings.assigned_names(body)
         carried = sorted(n for n in assigned if n in self.n.env)
-        appended = [(n, v) for n, v in appends(body) if n in self.n.env and n not in assigned]
+        appended = [(n, v) for n, v in self.bindings.appends(body) if n in self.n.env and n not in assigned]
         hot = self.loop_activity(body, carried, [target] if target is not None else [], appended)
         if not self.n.forward:
             # A list a later iteration appends a differentiated value to holds them from the start.
@@ -224,7 +224,7 @@ class FlowLowering:
 
         Every name the body binds stands for all its values in the loop, so that
         activity flows through intermediates too (`q = p * x; p = q`)."""
-        bindings = assignments(body) + loop_targets(body) + own + list(appended)
+        bindings = self.bindings.assignments(body) + self.bindings.loop_targets(body) + own + list(appended)
         outer = carried + [n for n, _ in appended]
         placeholder = {n: f"<loop>{n}" for n, _ in bindings} | {n: f"<loop>{n}" for n in outer}
         hot = {placeholder[n] for n in outer if self.n.env[n] in self.n.active}
@@ -233,7 +233,10 @@ class FlowLowering:
             while True:
                 self.n.env = {**saved_env, **placeholder}
                 self.n.active = saved_active | hot
-                grown = {placeholder[n] for n, value in bindings if self.n.activity.is_active(value)}
+                # A binding already known to make its name active need not be read again.
+                grown = {
+                    placeholder[n] for n, value in bindings if placeholder[n] not in hot and self.n.activity.is_active(value)
+                }
                 if grown <= hot:
                     return {n for n in outer if placeholder[n] in hot}
                 hot |= grown
@@ -308,7 +311,7 @@ class FlowLowering:
         is_range = self.is_range(iterable)
         if not is_range and self.n.activity.is_active(iterable) and not isinstance(iterable, ast.Name):
             raise self.n.fail(iterable, "loop over a named list or array, or over range(...)")
-        if not is_range and isinstance(iterable, ast.Name) and iterable.id in assigned_names(node.body):
+        if not is_range and isinstance(iterable, ast.Name) and iterable.id in self.bindings.assigned_names(node.body):
             # Python reads the iterable once: rebinding its name in the body changes no item.
             items = self.n.staging.new_binding(self.n.names.fresh(f"{iterable.id}_items"))
             self.n.body.append(self.copy_stage(items, self.n.env[iterable.id], origin))

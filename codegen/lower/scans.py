@@ -4,13 +4,10 @@ assigns (with the value each gets) and its loops' targets, nested blocks include
 from __future__ import annotations
 
 import ast
+from typing import NamedTuple
 
 from codegen.lower.scatter import is_add_at
-
-
-def assigned_names(body: list[ast.stmt]) -> set[str]:
-    """Names statements bind anywhere inside, loop targets included."""
-    return {name for name, _ in assignments(body)} | {name for name, _ in loop_targets(body)}
+from codegen.lower.stacks import appended_value
 
 
 def preorder(body: list[ast.stmt]) -> list[ast.AST]:
@@ -24,30 +21,82 @@ def preorder(body: list[ast.stmt]) -> list[ast.AST]:
     return found
 
 
-def loop_targets(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
-    """(name, iterable) for every `for name in iterable:` inside `body`."""
-    return [
-        (n.target.id, n.iter)
-        for n in preorder(body)
-        if isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name)
-    ]
+class Bindings:
+    """What each statement binds inside it (nested blocks included), read once per
+    statement and kept: an enclosing loop joins its statements' lists instead of
+    walking nested bodies again, so `n` nested loops read each statement once."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[ast.stmt, _Found]] = {}
+
+    def assigned_names(self, body: list[ast.stmt]) -> set[str]:
+        """Names statements bind anywhere inside, loop targets included."""
+        return {name for name, _ in self.assignments(body)} | {name for name, _ in self.loop_targets(body)}
+
+    def assignments(self, body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+        """(name, value) for every binding of a name inside `body`, in source order;
+        `x += v` gives (x, x + v), a tuple binding gives each name the whole
+        right-hand side."""
+        return [found for statement in body for found in self.of(statement).assignments]
+
+    def loop_targets(self, body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+        """(name, iterable) for every `for name in iterable:` inside `body`."""
+        return [found for statement in body for found in self.of(statement).loop_targets]
+
+    def appends(self, body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
+        """(name, value) for every `name.append(value)` inside `body`."""
+        return [found for statement in body for found in self.of(statement).appends]
+
+    def of(self, statement: ast.stmt) -> _Found:
+        known = self.memo.get(id(statement))
+        if known is not None and known[0] is statement:
+            return known[1]
+        found = _own(statement)
+        for inner in _statements_in(statement):
+            nested = self.of(inner)
+            found.assignments.extend(nested.assignments)
+            found.loop_targets.extend(nested.loop_targets)
+            found.appends.extend(nested.appends)
+        self.memo[id(statement)] = (statement, found)
+        return found
 
 
-def assignments(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
-    """(name, value) for every binding of a name inside `body`; `x += v` gives
-    (x, x + v), a tuple binding gives each name the whole right-hand side."""
-    found: list[tuple[str, ast.expr]] = []
-    for n in preorder(body):
-        if isinstance(n, ast.Assign):
-            for target in n.targets:
-                found += [(name, n.value) for name in _target_names(target)]
-        elif isinstance(n, ast.AugAssign):
-            found += [(name, ast.BinOp(n.target, ast.Add(), n.value)) for name in _target_names(n.target)]
-        elif is_add_at(n):  # np.add.at(a, index, v) binds a new value of a: a plus v
-            assert isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
-            args = n.value.args
-            if len(args) == 3 and isinstance(args[0], ast.Name):
-                found.append((args[0].id, ast.BinOp(args[0], ast.Add(), args[2])))
+class _Found(NamedTuple):
+    assignments: list[tuple[str, ast.expr]]
+    loop_targets: list[tuple[str, ast.expr]]
+    appends: list[tuple[str, ast.expr]]
+
+
+def _own(node: ast.stmt) -> _Found:
+    """What `node` itself binds, not counting the statements inside it."""
+    found = _Found([], [], [])
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            found.assignments.extend((name, node.value) for name in _target_names(target))
+    elif isinstance(node, ast.AugAssign):
+        found.assignments.extend((name, ast.BinOp(node.target, ast.Add(), node.value)) for name in _target_names(node.target))
+    elif is_add_at(node):  # np.add.at(a, index, v) binds a new value of a: a plus v
+        assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+        args = node.value.args
+        if len(args) == 3 and isinstance(args[0], ast.Name):
+            found.assignments.append((args[0].id, ast.BinOp(args[0], ast.Add(), args[2])))
+    if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+        found.loop_targets.append((node.target.id, node.iter))
+    appended = appended_value(node)
+    if appended is not None:
+        found.appends.append(appended)
+    return found
+
+
+def _statements_in(node: ast.AST) -> list[ast.stmt]:
+    """The statements directly inside `node`, in source order (through handlers and
+    match cases; an expression holds none)."""
+    found: list[ast.stmt] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.stmt):
+            found.append(child)
+        elif not isinstance(child, ast.expr):
+            found += _statements_in(child)
     return found
 
 

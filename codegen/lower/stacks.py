@@ -44,14 +44,22 @@ def appends(body: list[ast.stmt]) -> list[tuple[str, ast.expr]]:
     pending: list[ast.AST] = list(body)
     while pending:
         node = pending.pop()
-        if is_append(node):
-            assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-            func = node.value.func
-            assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-            if len(node.value.args) == 1:
-                found.append((func.value.id, node.value.args[0]))
+        appended = appended_value(node)
+        if appended is not None:
+            found.append(appended)
         pending.extend(ast.iter_child_nodes(node))
     return found
+
+
+def appended_value(node: ast.AST) -> tuple[str, ast.expr] | None:
+    """(name, value) when `node` is the statement `name.append(value)`."""
+    if is_append(node):
+        assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+        func = node.value.func
+        assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+        if len(node.value.args) == 1:
+            return func.value.id, node.value.args[0]
+    return None
 
 
 def is_append(node: ast.AST) -> bool:

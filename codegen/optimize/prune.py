@@ -27,7 +27,7 @@ def prune(body: Block, params: frozenset[str] = frozenset(), draws: frozenset[st
     """`body` (a function's statements) without dead statements and needless copies;
     `params` are bound before it (a copy into one is no single binding); `draws` are
     names bound to random draws, which stay (see `live_forward`)."""
-    body, _ = _live_before(body, set(), sweep=True, draws=draws)
+    body, _ = _live_before(body, set(), sweep=True, draws=draws, loops={})
     counts = _assignment_counts(body)
     for name in params:
         counts[name] = counts.get(name, 0) + 1
@@ -40,7 +40,7 @@ def live_forward(forward: Block, live_after: set[str], draws: frozenset[str] = f
     names read after it (blocks are swept too; asserts and calls stay). A random
     draw nothing reads stays as its bare call (`np.random.rand(3)`): the draws after
     it must get the values they get in the forward, for a seeded generator."""
-    kept, _ = _live_before(forward, set(live_after), sweep=True, draws=draws)
+    kept, _ = _live_before(forward, set(live_after), sweep=True, draws=draws, loops={})
     return _without_empty_blocks(kept)
 
 
@@ -114,8 +114,13 @@ def _kills(statement: ast.stmt) -> set[str]:
     return set()
 
 
+# A loop, and the names live after it and read by its head -> those live at the top
+# of every iteration (the loop is kept with it, so that its id is not reused).
+Entries = dict[tuple[int, frozenset[str]], tuple[ast.stmt, set[str]]]
+
+
 def _live_before(
-    block: Block, live: set[str], sweep: bool, draws: frozenset[str] = frozenset()
+    block: Block, live: set[str], sweep: bool, draws: frozenset[str], loops: Entries
 ) -> tuple[Block, set[str]]:
     """The names live before `block`, given those live after it (a backward
     dataflow pass); with `sweep`, also the block without its dead statements.
@@ -125,23 +130,16 @@ def _live_before(
     kept: Block = []
     for statement in reversed(block):
         if isinstance(statement, ast.If):
-            body, live_body = _live_before(statement.body, live, sweep, draws)
-            orelse, live_else = _live_before(statement.orelse, live, sweep, draws)
+            body, live_body = _live_before(statement.body, live, sweep, draws, loops)
+            orelse, live_else = _live_before(statement.orelse, live, sweep, draws, loops)
             live = live_body | live_else | _loads(statement.test)
             if sweep and (body or orelse):
                 statement.body, statement.orelse = body or [ast.Pass()], orelse
                 kept.append(statement)
         elif isinstance(statement, (ast.For, ast.While)):
-            head = _loads(statement.iter if isinstance(statement, ast.For) else statement.test)
-            entry = set(live) | head
-            while True:  # live at the top of every iteration: a fixpoint
-                _, inner = _live_before(statement.body, entry, False, draws)
-                grown = entry | inner
-                if grown == entry:
-                    break
-                entry = grown
+            entry = _loop_entry(statement, live, draws, loops)
             if sweep:
-                body, _ = _live_before(statement.body, entry, True, draws)
+                body, _ = _live_before(statement.body, entry, True, draws, loops)
                 if body or isinstance(statement, ast.While):
                     statement.body = body or [ast.Pass()]
                     kept.append(statement)
@@ -156,6 +154,27 @@ def _live_before(
             kept.append(bare)
     kept.reverse()
     return kept, live
+
+
+def _loop_entry(statement: ast.For | ast.While, live: set[str], draws: frozenset[str], loops: Entries) -> set[str]:
+    """The names live at the top of every iteration of `statement`, given those live
+    after it (a fixpoint). Each is kept: the sweep of an enclosing loop asks again
+    with what its own fixpoint's last pass asked, and would otherwise run the inner
+    fixpoints once more at every level (n nested loops, n * n / 2 bodies)."""
+    head = _loads(statement.iter if isinstance(statement, ast.For) else statement.test)
+    entry = live | head
+    key = (id(statement), frozenset(entry))
+    known = loops.get(key)
+    if known is not None and known[0] is statement:
+        return set(known[1])
+    while True:
+        _, inner = _live_before(statement.body, entry, False, draws, loops)
+        grown = entry | inner
+        if grown == entry:
+            break
+        entry = grown
+    loops[key] = (statement, set(entry))
+    return entry
 
 
 # ---- copies --------------------------------------------------------------------------
