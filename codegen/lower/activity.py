@@ -17,15 +17,18 @@ class Activity:
 
     def __init__(self, n: Normaliser) -> None:
         self.n = n  # the lowering whose env and active names decide
-        self.cache: dict[tuple[int, int, int, int], tuple[ast.AST, bool]] = {}
+        # Keyed by identities: each entry holds the node and the environment it was
+        # asked in, so neither id can be reused by a new object while the entry lives.
+        self.cache: dict[tuple[int, int, int, int], tuple[ast.AST, dict[str, str], bool]] = {}
 
     def is_active(self, node: ast.AST) -> bool:
         """Whether `node`'s value depends differentiably on a parameter."""
-        key = (id(node), id(self.n.env), len(self.n.env), len(self.n.active))
+        env = self.n.env
+        key = (id(node), id(env), len(env), len(self.n.active))
         cached = self.cache.get(key)
-        if cached is None or cached[0] is not node:
-            cached = self.cache[key] = (node, self.compute_activity(node))
-        return cached[1]
+        if cached is None or cached[0] is not node or cached[1] is not env:
+            cached = self.cache[key] = (node, env, self.compute_activity(node))
+        return cached[2]
 
     def compute_activity(self, node: ast.AST) -> bool:
         if isinstance(node, ast.BinOp):
