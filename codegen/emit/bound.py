@@ -83,4 +83,4 @@ class _Reader:
 
 
 def _stored(target: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in nodes(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -310,7 +310,7 @@ def _bind_first(forward: list[str], cached: list[str], fn: ir.Function) -> list[
     sure = always_bound(tree.body) | {p.name for p in fn.params}
     first: dict[int, list[str]] = {}
     for statement in tree.body:
-        bound = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        bound = {n.id for n in nodes(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for name in cached:
             if name in bound and name not in sure and not any(name in names for names in first.values()):
                 first.setdefault(statement.lineno - 1, []).append(name)
