@@ -86,7 +86,7 @@ def _target_names(target: ast.expr) -> list[str] | None:
     if isinstance(target, ast.Name):
         return [target.id]
     if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
-        return [e.id for e in target.elts]  # type: ignore[attr-defined]
+        return [e.id for e in target.elts if isinstance(e, ast.Name)]
     return None
 
 
