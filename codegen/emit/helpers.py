@@ -224,8 +224,9 @@ def _renamed(code: str, renames: dict[str, str]) -> str:
         if isinstance(node, ast.FunctionDef) and ast.get_docstring(node) is not None:
             doc = node.body[0]
             for index in range(doc.lineno - 1, doc.end_lineno or doc.lineno):
-                for module in {"np", "math"} & renames.keys():
-                    lines[index] = lines[index].replace(f"{module}.", f"{renames[module]}.")
+                for module in ("np", "math"):
+                    if module in renames:
+                        lines[index] = lines[index].replace(f"{module}.", f"{renames[module]}.")
     for line, column, old in sorted(spots, reverse=True):  # helpers are ASCII: columns are characters
         text = lines[line - 1]
         lines[line - 1] = text[:column] + renames[old] + text[column + len(old) :]

@@ -1,13 +1,14 @@
 """Common subexpressions computed once: the last clean-up of a generated function body.
 
 Works on the trees of the emitted lines, before black: the body is parsed once a
-round, lines it leaves alone keep their text and the statements it changes are
-written from their trees. Only top-level simple statements take part; a block (`if`, `for`, `while`) or a statement that mutates something
-(`x += ...`, `x[i] = ...`, `xs.append(...)`) ends every run of equal expressions,
-since numpy arrays may be shared. An expression repeated within a run is bound to
-a name before its first use (or reuses the name its first use is assigned to).
-Uses that are a whole assigned or returned value are left alone: replacing them by
-a name would make two names share one array, which later in-place updates of
+round, the lines it leaves alone keep their text and the statements it changes
+are written from their trees. Only top-level simple statements take part; a
+block (`if`, `for`, `while`) or a statement that mutates something (`x += ...`,
+`x[i] = ...`, `xs.append(...)`) ends every run of equal expressions, since numpy
+arrays may be shared. An expression repeated within a run is bound to a name
+before its first use (or reuses the name its first use is assigned to). Uses
+that are a whole assigned or returned value are left alone: replacing them by a
+name would make two names share one array, which later in-place updates of
 gradients must never see.
 """
 
