@@ -39,6 +39,9 @@ class Op:
     args: list[Node]
     keywords: dict[str, ast.expr]
     spelling: ast.expr
+    # Read off the arguments once they are final, and kept (lower.nodes, ad.useful).
+    active: bool | None = field(default=None, init=False, repr=False, compare=False)
+    leaves: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
 
 Node = Leaf | Op
@@ -270,7 +273,9 @@ def substitute(template: ast.expr, mapping: dict[str, ast.expr], fresh: frozense
             return clone(mapping[node.id])
         return ast.Name(node.id, getattr(node, "ctx", None))
 
-    return _copy(template, name, None)  # type: ignore[no-any-return]
+    copied = _copy(template, name, None)
+    assert isinstance(copied, ast.expr)  # _copy copies any tree, typed as Any
+    return copied
 
 
 class Rename(ast.NodeTransformer):

@@ -102,30 +102,47 @@ def identifiers_and_bindings(tree: ast.AST) -> tuple[set[str], set[str]]:
     """`identifiers(tree)`, and the names `tree` binds (parameters, assigned names)."""
     found: set[str] = set()
     bound: set[str] = set()
-    # Every node, as ast.walk would give them, but without its generators: this
-    # reads whole modules.
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        kind = node.__class__
-        if kind is ast.Name:
-            found.add(node.id)  # type: ignore[attr-defined]
-            if isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
-                bound.add(node.id)  # type: ignore[attr-defined]
-            continue  # only its context below
-        if kind is ast.Constant:
-            continue
-        if isinstance(node, ast.arg):
+    for node in nodes(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+            if isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+        elif isinstance(node, ast.arg):
             found.add(node.arg)
             bound.add(node.arg)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.add(node.name)
         elif isinstance(node, ast.alias):
             found.add((node.asname or node.name).split(".")[0])
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if isinstance(value, ast.AST):
-                stack.append(value)
-            elif isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
     return found, bound
+
+
+def nodes(tree: ast.AST) -> list[ast.AST]:
+    """The nodes of `tree`, as ast.walk gives them but in another order (depth
+    first) and without the contexts and operators of names, constants, calls,
+    attributes, subscripts and arithmetic; several times faster, for whole modules."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, (ast.Name, ast.Constant)):
+            continue
+        if isinstance(node, ast.BinOp):
+            stack += (node.left, node.right)
+        elif isinstance(node, ast.Call):
+            stack.append(node.func)
+            stack += node.args
+            stack += node.keywords
+        elif isinstance(node, (ast.Attribute, ast.UnaryOp)):
+            stack.append(node.value if isinstance(node, ast.Attribute) else node.operand)
+        elif isinstance(node, ast.Subscript):
+            stack += (node.value, node.slice)
+        else:
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, ast.AST):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(item for item in value if isinstance(item, ast.AST))
+    return found

@@ -80,27 +80,25 @@ def statement(node: ast.stmt) -> str:
 
 
 def _statement(node: ast.stmt) -> str:
-    kind = node.__class__
-    if kind is ast.Assign and node.type_comment is None:  # type: ignore[attr-defined]
-        targets = "".join(f"{_expr(target, _TUPLE)} = " for target in node.targets)  # type: ignore[attr-defined]
-        return targets + _expr(node.value, _TEST)  # type: ignore[attr-defined]
-    if kind is ast.AugAssign:
-        op = _BINOPS[node.op.__class__][0]  # type: ignore[attr-defined]
-        return f"{_expr(node.target, _TEST)} {op}= {_expr(node.value, _TEST)}"  # type: ignore[attr-defined]
-    if kind is ast.Expr:
-        return _expr(node.value, _YIELD)  # type: ignore[attr-defined]
-    if kind is ast.Return:
-        value = node.value  # type: ignore[attr-defined]
+    if isinstance(node, ast.Assign) and node.type_comment is None:
+        targets = "".join(f"{_expr(target, _TUPLE)} = " for target in node.targets)
+        return targets + _expr(node.value, _TEST)
+    if isinstance(node, ast.AugAssign):
+        op = _BINOPS[node.op.__class__][0]
+        return f"{_expr(node.target, _TEST)} {op}= {_expr(node.value, _TEST)}"
+    if isinstance(node, ast.Expr):
+        return _expr(node.value, _YIELD)
+    if isinstance(node, ast.Return):
+        value = node.value
         return "return" if value is None else f"return {_expr(value, _TEST)}"
     raise _Unsupported
 
 
 def _expr(node: ast.expr, precedence: int) -> str:
     """`node` written where an operator of `precedence` binds it."""
-    kind = node.__class__
-    if kind is ast.Name:  # most nodes: no call
-        return node.id  # type: ignore[attr-defined]
-    writer = _WRITERS.get(kind)
+    if isinstance(node, ast.Name):  # most nodes: no call
+        return node.id
+    writer = _WRITERS.get(node.__class__)
     if writer is None:
         raise _Unsupported
     return writer(node, precedence)

@@ -75,3 +75,32 @@ def test_matmul_summed_back_to_a_shape_it_never_stored(x: tuple[int, ...], W: tu
     assert "_matmul_shape(x, W)" in code and "x_matmul_W =" not in code
     rng = np.random.default_rng(5)
     check_gradients(fwd["f"], bwd["f_backward"], [rng.standard_normal(s) for s in (x, W, b)])
+
+
+RENAMED = '''
+import math
+import numpy as xp
+
+
+def _unbroadcast(v):
+    return v
+
+
+def f(A, x):
+    return xp.sum(xp.tanh(A @ x)) + math.sin(2.0) * _unbroadcast(1.0)
+'''
+
+
+def test_helpers_take_the_modules_spelling_and_the_names_the_user_left_free() -> None:
+    # The user's own `_unbroadcast` keeps its name: the helper, and every helper
+    # calling it, say `_unbroadcast_1`; numpy is reached as the module spells it.
+    forward, backward, code = load(RENAMED, functions=["f"])
+    helper_code = code[: code.index("def f_backward")]
+    assert "def _unbroadcast_1(grad, like):" in helper_code
+    assert "return _unbroadcast_1(dx[..., 0, :] if xp.ndim(x) == 1 else dx, xp.shape(x))" in helper_code
+    assert "_unbroadcast(" not in helper_code.replace("_unbroadcast_1(", "")
+    assert "np." not in helper_code and "xp.shape(like)" in helper_code
+    rng = np.random.default_rng(3)
+    for shapes in [((3, 4), (4,)), ((2, 3, 4), (4, 5))]:
+        A, x = (rng.standard_normal(shape) for shape in shapes)
+        check_gradients(forward["f"], backward["f_backward"], [A, x])

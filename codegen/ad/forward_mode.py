@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Callable, Iterable
+from typing import TypeGuard
 
 from codegen import ir
 from codegen.ad.gradient_forms import zeros_like
@@ -40,7 +42,7 @@ def _zero_entry(value: ast.expr) -> ast.expr:
     return ast.BinOp(ast.Constant(0.0), ast.Mult(), value)
 
 
-def _is_user_rule(node: ir.Node) -> bool:
+def _is_user_rule(node: ir.Node) -> TypeGuard[ir.Op]:
     return isinstance(node, ir.Op) and node.rule.name.startswith("user.")
 
 
@@ -192,9 +194,9 @@ class ForwardMode:
         return any(t is not None and self.shapes.summing(a, node) is not None for t, a in zip(inner, node.args))
 
     @staticmethod
-    def sum_terms(terms: object) -> ast.expr | None:
+    def sum_terms(terms: Iterable[ast.expr]) -> ast.expr | None:
         total: ast.expr | None = None
-        for term in terms:  # type: ignore[attr-defined]
+        for term in terms:
             total = term if total is None else ast.BinOp(total, ast.Add(), term)
         return simplify(total) if total is not None else None
 
@@ -293,7 +295,7 @@ class ForwardMode:
             elif isinstance(statement, ir.Loop):
                 lines += self.loop(statement, _loop_header)
             elif isinstance(statement, ir.Stage) and _is_user_rule(statement.value):
-                lines += self.user_rule(statement, statement.value)  # type: ignore[arg-type]
+                lines += self.user_rule(statement, statement.value)
                 self.bound.add(statement.target)
             else:
                 lines += _statement_lines(statement)
@@ -330,7 +332,7 @@ class ForwardMode:
             return [f"{self.tangents[statement.target]}.append({self.zero_of(value)})"]
         return [f"{self.tangents[statement.target]}.append({ast.unparse(tangent)})"]
 
-    def loop(self, loop: ir.Loop, header: object) -> list[str]:
+    def loop(self, loop: ir.Loop, header: Callable[[ir.Loop], list[str]]) -> list[str]:
         """The lines of `loop` and its tangents. The fixpoint below runs the body
         several times, and each run its inner loops: remembering a loop's lines and
         tangents by what was known on entry keeps that linear in the nesting."""
@@ -342,7 +344,7 @@ class ForwardMode:
         self.tangents = dict(known[1])
         return list(known[0])
 
-    def loop_once(self, loop: ir.Loop, header: object) -> list[str]:
+    def loop_once(self, loop: ir.Loop, header: Callable[[ir.Loop], list[str]]) -> list[str]:
         # A carried value whose tangent the body sets needs one from the start.
         before, bound = dict(self.tangents), self.bound
         carried: set[str] = set()
@@ -366,7 +368,7 @@ class ForwardMode:
         self.bound = set(bound)
         body = self.block(loop.body)
         self.bound = bound  # the body may not run
-        head = header(loop)  # type: ignore[operator]
+        head = header(loop)
         counter = [f"{loop.counter} += 1"] if loop.counter else []
         return [*inits, *head, *_indent(body + counter or ["pass"])]
 

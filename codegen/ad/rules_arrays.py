@@ -1,4 +1,5 @@
-"""Rule-table rows for numpy's array manipulation and linear algebra.
+"""Rule-table rows for numpy's joining (concatenate, stack, list displays, item
+writes), array manipulation and linear algebra.
 
 Most of these templates depend on the call's static arguments (an axis, pad
 widths, a norm's order), so they are computed per call; an argument outside
@@ -15,6 +16,55 @@ import ast
 from codegen.ad.rules import Unsupported, _rank, defrule
 
 Statics = dict[str, ast.expr]
+
+
+# ---- joining and writing into (templates computed per call) ----------------------
+def _axis_index(axis: ast.expr, part: str) -> str:
+    """An index expression selecting `part` along `axis` (a literal int)."""
+    if not (isinstance(axis, ast.Constant) and type(axis.value) is int) and not (
+        isinstance(axis, ast.UnaryOp) and isinstance(axis.operand, ast.Constant)
+    ):
+        raise Unsupported("the axis must be a literal integer")
+    k = int(ast.literal_eval(axis))
+    if k >= 0:
+        return ", ".join([":"] * k + [part])
+    return ", ".join(["...", part] + [":"] * (-k - 1))
+
+
+def _concatenate(index: int, count: int, statics: Statics) -> str:
+    axis = statics.get("axis", ast.Constant(0))
+    k = ast.unparse(axis)
+    start = " + ".join(f"x{j}.shape[{k}]" for j in range(index))
+    stop = f"{start} + x{index}.shape[{k}]" if start else f"x{index}.shape[{k}]"
+    return f"g[{_axis_index(axis, f'{start}:{stop}')}]"
+
+
+def _stack(index: int, count: int, statics: Statics) -> str:
+    return f"g[{_axis_index(statics.get('axis', ast.Constant(0)), str(index))}]"
+
+
+defrule("numpy.concatenate", "", keywords="axis=0", kind="other", shape="unknown", variadic=True, computed=_concatenate)
+defrule("numpy.stack", "", keywords="axis=0", kind="other", shape="unknown", variadic=True, computed=_stack)
+# A list or tuple display, `[1.0, a, 3.0]`: each element's gradient is its entry.
+defrule("list", "", kind="other", shape="unknown", variadic=True, computed=lambda index, count, statics: f"g[{index}]")
+# `a[index] = v` in the forward pass: a fresh copy of `a` with `v` written in. The
+# gradient of `a` is g with the written part zeroed, which takes two statements:
+# the differentiator writes those itself. Where `index` may name a position twice
+# (an index array), numpy keeps one of the writes: only that element of v gets
+# the gradient, as numpy itself tells by writing positions and reading them back.
+def _setitem(index: int, count: int, statics: Statics) -> str:
+    unique = statics.get("__unique__")
+    if index == 0 or (isinstance(unique, ast.Constant) and unique.value is True):
+        return "g" if index == 0 else "g[index]"
+    where = statics.get("index")
+    sliced = where is not None and any(isinstance(n, ast.Slice) for n in ast.walk(where))
+    return f"g[index] * _kept_writes(g, {'np.s_[index]' if sliced else 'index'})"  # `:` only in brackets
+
+
+defrule("setitem", "x v", "g", "g[index]", statics="index", kind="other", shape="same", computed=_setitem)
+# `np.add.at(a, index, v)` in the forward pass (lower/scatter.py): a copy of `a` with
+# every element of v added at its position, a position named twice receiving both.
+defrule("add.at", "x v", "g", "g[index]", statics="index", kind="other", shape="unknown")
 
 
 def _literal(expr: ast.expr | None) -> object:

@@ -23,12 +23,11 @@ def active_leaves(node: ir.Node) -> set[str]:
     """The variables `node` reads through differentiable operations."""
     if isinstance(node, ir.Leaf):
         return {node.var} if node.var is not None else set()
-    cached = getattr(node, "_leaves", None)
-    if cached is not None:
-        return cached
+    if node.leaves is not None:
+        return node.leaves
     found: set[str] = set()
     for i, arg in enumerate(node.args):
         if node.rule.flows(i):
             found |= active_leaves(arg)
-    node._leaves = found  # type: ignore[attr-defined]  # the tree no longer changes
+    node.leaves = found  # the tree no longer changes
     return found

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 
+from codegen.naming import nodes
+
 
 def maybe_unbound(lines: list[str], params: set[str]) -> list[str]:
     """The names `lines` (a function body taking `params`) read at some point where
@@ -19,7 +21,7 @@ def maybe_unbound(lines: list[str], params: set[str]) -> list[str]:
     tree = ast.parse("\n".join(lines) or "pass")
     reader = _Reader()
     reader.block(tree.body, set(params))
-    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    bound = {n.id for n in nodes(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     return sorted(reader.unsure & bound)
 
 
@@ -38,7 +40,7 @@ class _Reader:
     def reads(self, node: ast.AST | None, sure: set[str]) -> None:
         if node is None:
             return
-        for name in ast.walk(node):
+        for name in nodes(node):
             if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Load) and name.id not in sure:
                 self.unsure.add(name.id)
 
@@ -81,4 +83,4 @@ class _Reader:
 
 
 def _stored(target: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in nodes(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

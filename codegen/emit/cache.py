@@ -8,6 +8,7 @@ import ast
 
 from codegen import ir, unparse
 from codegen.ad import operations
+from codegen.naming import nodes
 
 
 def always_bound(statements: list[ast.stmt]) -> set[str]:
@@ -16,7 +17,7 @@ def always_bound(statements: list[ast.stmt]) -> set[str]:
     for statement in statements:
         if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            found |= {n.id for t in targets for n in nodes(t) if isinstance(n, ast.Name)}
         elif isinstance(statement, ast.If):
             found |= always_bound(statement.body) & always_bound(statement.orelse)
     return found
@@ -85,7 +86,7 @@ def _target_names(target: ast.expr) -> list[str] | None:
     if isinstance(target, ast.Name):
         return [target.id]
     if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
-        return [e.id for e in target.elts]  # type: ignore[attr-defined]
+        return [e.id for e in target.elts if isinstance(e, ast.Name)]
     return None
 
 

@@ -6,7 +6,7 @@ generated code must run without codegen installed.
 
 from __future__ import annotations
 
-import re
+import ast
 
 _HELPERS = {
     "_unbroadcast": '''
@@ -166,8 +166,11 @@ def _put_along_axis(grad, indices, axis, like):
 }
 
 NAMES = frozenset(_HELPERS)
+_TREES = {name: ast.parse(code.strip() + "\n") for name, code in _HELPERS.items()}
+# The names each helper reads (modules, builtins, other helpers).
+READS = {name: frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)) for name, tree in _TREES.items()}
 # Helpers that call others: written into the output together.
-_CALLS = {name: frozenset(other for other in _HELPERS if other != name and other + "(" in code) for name, code in _HELPERS.items()}
+_CALLS = {name: (READS[name] & NAMES) - {name} for name in _HELPERS}
 
 
 def with_callees(names: set[str]) -> set[str]:
@@ -203,7 +206,30 @@ def source(name: str, spellings: dict[str, str], typed: bool = False) -> str:
     code = _HELPERS[name].strip() + "\n"
     if typed:
         code = _typed_signature(name, code[: code.index("\n")]) + code[code.index("\n") :]
-    code = code.replace("np.", f"{spellings.get('np', 'np')}.").replace("math.", f"{spellings.get('math', 'math')}.")
-    for helper in sorted(_CALLS[name] | {name}):
-        code = re.sub(rf"\b{helper}\b", spellings.get(helper, helper), code)
-    return code
+    renames = {old: spellings.get(old, old) for old in ("np", "math", name, *_CALLS[name])}
+    return _renamed(code, {old: new for old, new in renames.items() if new != old})
+
+
+def _renamed(code: str, renames: dict[str, str]) -> str:
+    """`code` with the names (and function names) that `renames` holds spelled anew,
+    and its docstring's mentions of the modules (`np.dot`) too; the rest of its
+    text as it is."""
+    if not renames:
+        return code
+    lines = code.splitlines(keepends=True)
+    spots: list[tuple[int, int, str]] = []  # line, column, name
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and node.id in renames:
+            spots.append((node.lineno, node.col_offset, node.id))
+        elif isinstance(node, ast.FunctionDef) and node.name in renames:
+            spots.append((node.lineno, node.col_offset + len("def "), node.name))
+        if isinstance(node, ast.FunctionDef) and ast.get_docstring(node) is not None:
+            doc = node.body[0]
+            for index in range(doc.lineno - 1, doc.end_lineno or doc.lineno):
+                for module in ("np", "math"):
+                    if module in renames:
+                        lines[index] = lines[index].replace(f"{module}.", f"{renames[module]}.")
+    for line, column, old in sorted(spots, reverse=True):  # helpers are ASCII: columns are characters
+        text = lines[line - 1]
+        lines[line - 1] = text[:column] + renames[old] + text[column + len(old) :]
+    return "".join(lines)

@@ -27,7 +27,7 @@ from codegen.emit.signature import (
     signature,
 )
 from codegen.lower import scatter
-from codegen.naming import Names, identifiers, identifiers_and_bindings
+from codegen.naming import Names, identifiers, identifiers_and_bindings, nodes
 from codegen.optimize import cse, inplace, literals, partition, prune
 from codegen.optimize.body import bound
 from codegen.optimize.coalesce import coalesce
@@ -177,17 +177,22 @@ def _live(forward: list[str], rest: list[str], draws: frozenset[str]) -> list[st
     statements keep their text; a block with some statements gone is written anew."""
     lines = "\n".join(forward).split("\n")
     statements = ast.parse("\n".join(lines)).body
-    inner = [[id(n) for n in ast.walk(s) if isinstance(n, ast.stmt)] for s in statements]
+    inner = [_statement_ids(s) for s in statements]
     kept = prune.live_forward(statements, set(first_reads(ast.parse("\n".join(rest)))), draws)
     out: list[str] = []
     position = {id(s): i for i, s in enumerate(statements)}
     for statement in kept:
         index = position.get(id(statement))
-        if index is not None and [id(n) for n in ast.walk(statement) if isinstance(n, ast.stmt)] == inner[index]:
+        if index is not None and _statement_ids(statement) == inner[index]:
             out += lines[statement.lineno - 1 : statement.end_lineno]
         else:
             out += unparse.statement(statement).split("\n")
     return out
+
+
+def _statement_ids(statement: ast.stmt) -> list[int]:
+    """The ids of `statement` and the statements inside it, in a fixed order."""
+    return [id(n) for n in nodes(statement) if isinstance(n, ast.stmt)]
 
 
 def _shared(
@@ -316,7 +321,7 @@ def _bind_first(forward: list[str], cached: list[str], fn: ir.Function) -> list[
     sure = always_bound(tree.body) | {p.name for p in fn.params}
     first: dict[int, list[str]] = {}
     for statement in tree.body:
-        bound = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        bound = {n.id for n in nodes(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for name in cached:
             if name in bound and name not in sure and not any(name in names for names in first.values()):
                 first.setdefault(statement.lineno - 1, []).append(name)
@@ -379,7 +384,7 @@ def module_text(
     for key, module in (("math", "math"), ("np", "numpy")):
         # Helpers are module-level: they reach modules by the input's own names.
         spellings[key] = info.module_alias(module) or key
-        needed = any(f"{key}." in helpers.source(name, {}) for name in used_helpers)
+        needed = any(key in helpers.READS[name] for name in used_helpers)
         line = "import math" if key == "math" else "import numpy as np"
         if needed and info.module_alias(module) is None and line not in imports:
             imports.append(line)

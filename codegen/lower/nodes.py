@@ -52,8 +52,6 @@ def is_number_literal(node: ast.expr | None) -> TypeGuard[ast.Constant]:
 def is_active_node(node: ir.Node) -> bool:
     if isinstance(node, ir.Leaf):
         return node.var is not None
-    cached = getattr(node, "_active", None)
-    if cached is None:
-        cached = any(is_active_node(a) for a in node.args)
-        node._active = cached  # type: ignore[attr-defined]  # args are staged, never made active
-    return cached
+    if node.active is None:
+        node.active = any(is_active_node(a) for a in node.args)  # args are staged, never made active
+    return node.active

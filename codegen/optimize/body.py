@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 
+from codegen.naming import nodes
+
 
 def statements(lines: list[str]) -> list[tuple[int, ast.stmt]] | None:
     """The top-level statements of `lines` (one function body), each with the
@@ -24,9 +26,9 @@ def statements(lines: list[str]) -> list[tuple[int, ast.stmt]] | None:
 
 def names(node: ast.AST) -> set[str]:
     """The names `node` reads or binds."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name)}
 
 
 def bound(node: ast.AST) -> set[str]:
     """The names `node` binds."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}

@@ -1,34 +1,34 @@
 """Common subexpressions computed once: the last clean-up of a generated function body.
 
-Works on the emitted lines, before black. Only simple statements take part; a
-block (`if`, `for`, `while`) or a statement that mutates something (`x += ...`,
-`x[i] = ...`, `xs.append(...)`) ends every run of equal expressions, since numpy
-arrays may be shared. A block's body is treated the same way on its own: one pass
-through a loop's body is straight-line code. An expression repeated within a run is bound to
-a name before its first use (or reuses the name its first use is assigned to).
-Uses that are a whole assigned or returned value are left alone: replacing them by
-a name would make two names share one array, which later in-place updates of
-gradients must never see.
+Works on the trees of the emitted lines, before black: the body is parsed once a
+round, the lines it leaves alone keep their text and the statements it changes
+are written from their trees. Only simple statements take part; a block (`if`,
+`for`, `while`) or a statement that mutates something (`x += ...`, `x[i] = ...`,
+`xs.append(...)`) ends every run of equal expressions, since numpy arrays may be
+shared. A block's body is treated the same way on its own. An expression
+repeated within a run is bound to a name before its first use (or reuses the
+name its first use is assigned to). Uses that are a whole assigned or returned
+value are left alone: replacing them by a name would make two names share one
+array, which later in-place updates of gradients must never see.
 """
 
 from __future__ import annotations
 
 import ast
 import bisect
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from codegen import unparse
 from codegen.ad import operations
-from codegen.naming import Names
+from codegen.naming import Names, nodes
 from codegen.optimize.body import bound, names
 
 # Array methods without side effects.
 _IMPURE_FUNCTIONS = ("empty", "random")
 _WORDS = {ast.Add: "plus", ast.Sub: "minus", ast.Mult: "times", ast.Div: "over", ast.MatMult: "dot"}
 _MAX_NAME = 16
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SIMPLE = (ast.Assign, ast.AugAssign, ast.Return)  # the statements whose expressions take part
 
 
 @dataclass(slots=True)
@@ -46,36 +46,77 @@ def eliminate(lines: list[str], names: Names, pure_modules: set[str], owned: fro
     ...`) while they hold an array of their own (the backward's gradients): such an
     update rebinds the name and changes no other."""
     lines = [part for line in lines for part in line.split("\n")]
-    names.taken.update(_WORD.findall("\n".join(lines)))
-    lines = _in_bodies(lines, names, pure_modules, owned)
-    while True:
-        changed, lines = _round(lines, names, pure_modules, owned)
+    read = _read(lines, pure_modules)
+    if read is None:
+        return lines
+    names.taken |= _words(read.statements)
+    bodies = _in_bodies(lines, names, pure_modules, owned)
+    if bodies != lines:
+        lines, read = bodies, _read(bodies, pure_modules)
+    while read is not None:
+        changed, lines = _round(read, names, pure_modules, owned)
         if not changed:
-            return lines
+            break
+        read = _read(lines, pure_modules)
+    return lines
 
 
-def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozenset[str]) -> tuple[bool, list[str]]:
-    trees, plain = _parse_simple(lines)
-    barriers: list[int] = []  # lines after which nothing computed before may be reused
-    stores: dict[str, list[int]] = {}
-    quiet = _rebinding_blocks(lines, pure_modules)
-    for index, line in enumerate(lines):
-        if index in plain:
-            stores.setdefault(plain[index], []).append(index)
+def _in_bodies(lines: list[str], names: Names, pure_modules: set[str], owned: frozenset[str]) -> list[str]:
+    """`lines` with the body of each top-level block (the lines indented under a
+    line ending in `:`) given common subexpressions of its own: one pass through a
+    loop's body is straight-line code."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        out.append(line)
+        index += 1
+        if not line or line[0].isspace() or line.startswith("#") or not line.rstrip().endswith(":"):
             continue
+        end = index
+        while end < len(lines) and (not lines[end] or lines[end][0].isspace()):
+            end += 1
+        body = lines[index:end]
+        depth = min((len(b) - len(b.lstrip()) for b in body if b.strip()), default=0)
+        if depth:
+            inner = eliminate([b[depth:] for b in body], names, pure_modules, owned)
+            body = [" " * depth + b if b else b for b in inner]
+        out += body
+        index = end
+    return out
+
+
+def _words(statements: list[ast.stmt]) -> set[str]:
+    """The names, attributes and keywords `statements` spell: a name given to a
+    shared value is none of them (`sqrt_1` beside `math.sqrt`, not `sqrt`)."""
+    found: set[str] = set()
+    for node in nodes(ast.Module(statements, [])):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, (ast.keyword, ast.arg)) and node.arg:
+            found.add(node.arg)
+    return found
+
+
+def _round(read: _Read, names: Names, pure_modules: set[str], owned: frozenset[str]) -> tuple[bool, list[str]]:
+    lines, trees, quiet = read.lines, read.trees, read.quiet
+    barriers = sorted(read.others)  # lines after which nothing computed before may be reused
+    stores: dict[str, list[int]] = {}
+    for index in range(len(lines)):
         if index in quiet:
             for name in bound(quiet[index]):
                 stores.setdefault(name, []).append(index)
             continue
         statement = trees.get(index)
         if statement is None:
-            if line.strip() and not line.lstrip().startswith("#"):
-                barriers.append(index)
             continue
         if _mutates(statement, owned):
             barriers.append(index)
         for name in _stored_names(statement):
             stores.setdefault(name, []).append(index)
+    barriers.sort()
     candidates = _index(trees, lines)
     touched: set[int] = set()
     replace: dict[int, list[tuple[ast.expr, str]]] = {}
@@ -86,7 +127,7 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
         if len(uses) < 2 or not _eligible(uses[0].node, pure_modules):
             continue
         reads = frozenset(n.id for n in ast.walk(uses[0].node) if isinstance(n, ast.Name))
-        for run, binder in _runs(uses, reads, barriers, stores, _Read(lines, trees, plain, quiet)):
+        for run, binder in _runs(uses, reads, barriers, stores, read):
             lines_used = {use.line for use in run} | ({binder.line} if binder else set())
             if lines_used & touched:
                 continue
@@ -116,61 +157,36 @@ def _round(lines: list[str], names: Names, pure_modules: set[str], owned: frozen
         if index in dropped:
             continue
         if index in replace:
-            result.append(unparse.statement(_Replace({id(n): name for n, name in replace[index]}).visit(trees[index])))
+            result.append(unparse.statement(_replaced(trees[index], {id(n): name for n, name in replace[index]})))
         else:
             result.append(line)
     return True, result
 
 
-def _in_bodies(lines: list[str], names: Names, pure_modules: set[str], owned: frozenset[str]) -> list[str]:
-    """`lines` with the body of each top-level block (the lines indented under a
-    line ending in `:`) given common subexpressions of its own."""
-    out: list[str] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        out.append(line)
-        index += 1
-        if not line or line[0].isspace() or line.startswith("#") or not line.rstrip().endswith(":"):
-            continue
-        end = index
-        while end < len(lines) and (not lines[end] or lines[end][0].isspace()):
-            end += 1
-        body = lines[index:end]
-        depth = min((len(b) - len(b.lstrip()) for b in body if b.strip()), default=0)
-        if depth:
-            inner = eliminate([b[depth:] for b in body], names, pure_modules, owned)
-            body = [" " * depth + b if b else b for b in inner]
-        out += body
-        index = end
-    return out
-
-
-def _rebinding_blocks(lines: list[str], pure_modules: set[str]) -> dict[int, ast.If]:
-    """The lines of top-level `if` statements that only bind names to pure values (`if
-    np.ndim(g) == 0: g = np.broadcast_to(...)`), each with its statement: such a
-    block mutates nothing, so it ends only the runs that read the names it binds."""
-    quiet: dict[int, ast.If] = {}
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if not line.startswith("if ") or not line.rstrip().endswith(":"):
-            index += 1
-            continue
-        end = index + 1
-        while end < len(lines) and (lines[end][:1].isspace() or lines[end].startswith(("elif ", "else:"))):
-            end += 1
-        try:
-            body = ast.parse("\n".join(lines[index:end])).body
-        except SyntaxError:
-            body = []
-        if len(body) == 1 and isinstance(body[0], ast.If) and _only_binds_names(body[0], pure_modules):
-            quiet.update({i: body[0] for i in range(index, end)})
-        index = end
-    return quiet
+def _read(lines: list[str], pure_modules: set[str]) -> _Read | None:
+    """The body's statements, parsed at once, by the lines they stand on; None if
+    the body does not parse."""
+    try:
+        statements = ast.parse("\n".join(lines)).body
+    except SyntaxError:
+        return None
+    read = _Read(lines, statements, {}, {}, set())
+    for statement in statements:
+        first, last = statement.lineno - 1, (statement.end_lineno or statement.lineno) - 1
+        if isinstance(statement, _SIMPLE) and first == last and first not in read.others and first not in read.trees:
+            read.trees[first] = statement
+        elif isinstance(statement, ast.If) and _only_binds_names(statement, pure_modules):
+            read.quiet.update({i: statement for i in range(first, last + 1)})
+        else:
+            read.trees.pop(first, None)  # two statements on a line
+            read.others.update(range(first, last + 1))
+    return read
 
 
 def _only_binds_names(statement: ast.If, pure_modules: set[str]) -> bool:
+    """Whether the `if` statement only binds names to pure values (`if np.ndim(g)
+    == 0: g = np.broadcast_to(...)`): such a block mutates nothing, so it ends only
+    the runs that read the names it binds."""
     for node in ast.walk(statement):
         if isinstance(node, ast.Call) and not _pure_call(node, pure_modules):
             return False  # `h = hs.pop()` changes hs
@@ -179,45 +195,6 @@ def _only_binds_names(statement: ast.If, pure_modules: set[str]) -> bool:
         if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
             return False
     return True
-
-
-# `name = a * b - c`: no call, index or comparison, so nothing worth naming; only
-# the name it binds matters.
-_PLAIN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = [^()\[\]<>=!:;#'\"\\]*")
-
-
-def _parse_simple(lines: list[str]) -> tuple[dict[int, ast.stmt], dict[int, str]]:
-    """The top-level simple statements (assignments, returns) by line, parsed at
-    once; and the plain assignments, by line, with the name each binds."""
-    plain: dict[int, str] = {}
-    indices: list[int] = []
-    for i, line in enumerate(lines):
-        if not line or line[0].isspace() or line.startswith("#") or line.rstrip().endswith(":"):
-            continue
-        match = _PLAIN.fullmatch(line)
-        if match is not None and " in " not in line and " is " not in line and " if " not in line:
-            plain[i] = match.group(1)
-        else:
-            indices.append(i)
-    try:
-        body = ast.parse("\n".join(lines[i] for i in indices)).body
-    except SyntaxError:
-        body = []
-    if len(body) != len(indices) or any(s.lineno != k + 1 for k, s in enumerate(body)):
-        parsed = {i: _simple_statement(lines[i]) for i in indices}
-        return {i: s for i, s in parsed.items() if s is not None}, plain
-    kinds = (ast.Assign, ast.AugAssign, ast.Return)
-    return {i: s for i, s in zip(indices, body) if isinstance(s, kinds)}, plain
-
-
-def _simple_statement(line: str) -> ast.stmt | None:
-    try:
-        body = ast.parse(line).body
-    except SyntaxError:
-        return None
-    if len(body) != 1 or not isinstance(body[0], (ast.Assign, ast.AugAssign, ast.Return)):
-        return None
-    return body[0]
 
 
 def _mutates(statement: ast.stmt, owned: frozenset[str]) -> bool:
@@ -246,60 +223,74 @@ _KINDS = (ast.Call, ast.Compare, ast.Subscript, ast.BinOp, ast.UnaryOp)
 
 def _index(trees: dict[int, ast.stmt], lines: list[str]) -> dict[str, list[_Use]]:
     """The uses of every expression that might be worth naming, keyed by its text
-    (ast.unparse's canonical spelling: equal text, equal expression)."""
+    (ast.unparse's canonical spelling: equal text, equal expression). A statement
+    without a call, an index or a comparison has none (arithmetic on names is not
+    worth naming), and is passed over."""
     found: dict[str, list[_Use]] = {}
 
-    def scan(root: ast.expr, line: int, whole: bool, binds: str | None, into: dict[str, list[_Use]]) -> None:
+    def scan(root: ast.expr, line: int, whole: bool, binds: str | None, into: list[tuple[str, _Use]]) -> bool:
+        """Whether `root` holds a call, an index or a comparison; its uses go `into`."""
         text = lines[line]
         stack: list[ast.AST] = [root]
+        worth = False
         while stack:
             node = stack.pop()
-            kind = node.__class__
-            if kind is ast.Name or kind is ast.Constant:
+            if isinstance(node, (ast.Name, ast.Constant)):
                 continue
             if isinstance(node, ast.IfExp):  # its test, usually a cheap comparison, reads best in place
-                both(node, line, whole and node is root, into)
+                worth = both(node, line, whole and node is root, into) or worth
                 continue
             if isinstance(node, _HIDING):
                 continue  # parts of a conditional expression may never be evaluated
             if isinstance(node, _KINDS):
-                key = text[node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
+                worth = worth or not isinstance(node, (ast.BinOp, ast.UnaryOp))
                 top = node is root
-                into.setdefault(key, []).append(_Use(line, node, not (top and whole), binds if top else None))  # type: ignore[arg-type]
+                into.append((text[node.col_offset : node.end_col_offset], _Use(line, node, not (top and whole), binds if top else None)))
             stack.extend(_children(node))
+        return worth
 
-    def both(node: ast.IfExp, line: int, whole: bool, into: dict[str, list[_Use]]) -> None:
+    def both(node: ast.IfExp, line: int, whole: bool, into: list[tuple[str, _Use]]) -> bool:
         """What both branches of `node` compute is computed whichever runs: one use."""
-        body: dict[str, list[_Use]] = {}
-        orelse: dict[str, list[_Use]] = {}
-        scan(node.body, line, whole, None, body)
-        scan(node.orelse, line, whole, None, orelse)
-        for key in sorted(body.keys() & orelse.keys()):
-            uses = body[key] + orelse[key]
+        body: list[tuple[str, _Use]] = []
+        orelse: list[tuple[str, _Use]] = []
+        worth = scan(node.body, line, whole, None, body) | scan(node.orelse, line, whole, None, orelse)
+        first: dict[str, list[_Use]] = {}
+        second: dict[str, list[_Use]] = {}
+        for into_branch, pairs in ((first, body), (second, orelse)):
+            for key, use in pairs:
+                into_branch.setdefault(key, []).append(use)
+        for key in sorted(first.keys() & second.keys()):
+            uses = first[key] + second[key]
             nodes = [n for use in uses for n in (use.node, *use.also)]
             replaceable = all(use.replaceable for use in uses)
-            into.setdefault(key, []).append(_Use(line, nodes[0], replaceable, None, tuple(nodes[1:])))
+            into.append((key, _Use(line, nodes[0], replaceable, None, tuple(nodes[1:]))))
+        return worth
 
-    for line, statement in sorted(trees.items()):
+    for line, statement in trees.items():  # in line order
+        uses: list[tuple[str, _Use]] = []
+        worth = False
         if isinstance(statement, ast.Assign):
             single = statement.targets[0] if len(statement.targets) == 1 else None
-            scan(statement.value, line, True, single.id if isinstance(single, ast.Name) else None, found)
+            worth = scan(statement.value, line, True, single.id if isinstance(single, ast.Name) else None, uses)
             for target in statement.targets:
                 if not isinstance(target, (ast.Name, ast.Tuple)):
                     # `d[i] = ...` stores into d[i]: only d and i are read.
                     for part in _children(target):
                         if isinstance(part, ast.expr):
-                            scan(part, line, False, None, found)
+                            worth = scan(part, line, False, None, uses) or worth
         elif isinstance(statement, ast.AugAssign):
-            scan(statement.value, line, False, None, found)
+            worth = scan(statement.value, line, False, None, uses)
             if not isinstance(statement.target, ast.Name):
                 for part in _children(statement.target):
                     if isinstance(part, ast.expr):
-                        scan(part, line, False, None, found)
+                        worth = scan(part, line, False, None, uses) or worth
         elif isinstance(statement, ast.Return) and statement.value is not None:
             values = statement.value.elts if isinstance(statement.value, ast.Tuple) else [statement.value]
             for value in values:
-                scan(value, line, True, None, found)
+                worth = scan(value, line, True, None, uses) or worth
+        if worth:
+            for key, use in uses:
+                found.setdefault(key, []).append(use)
     return found  # each list in line order, as the lines were scanned
 
 
@@ -307,17 +298,16 @@ def _children(node: ast.AST) -> Iterable[ast.AST]:
     """The children of `node` (neither a name nor a constant) that may hold an
     expression worth naming, in the order ast.iter_child_nodes gives them
     (contexts, operators and keyword wrappers left out)."""
-    kind = node.__class__
-    if kind is ast.BinOp:
-        return (node.left, node.right)  # type: ignore[attr-defined]
-    if kind is ast.Call:
-        return [node.func, *node.args, *(keyword.value for keyword in node.keywords)]  # type: ignore[attr-defined]
-    if kind is ast.Attribute:
-        return (node.value,)  # type: ignore[attr-defined]
-    if kind is ast.Subscript:
-        return (node.value, node.slice)  # type: ignore[attr-defined]
-    if kind is ast.UnaryOp:
-        return (node.operand,)  # type: ignore[attr-defined]
+    if isinstance(node, ast.BinOp):
+        return (node.left, node.right)
+    if isinstance(node, ast.Call):
+        return [node.func, *node.args, *(keyword.value for keyword in node.keywords)]
+    if isinstance(node, ast.Attribute):
+        return (node.value,)
+    if isinstance(node, ast.Subscript):
+        return (node.value, node.slice)
+    if isinstance(node, ast.UnaryOp):
+        return (node.operand,)
     return ast.iter_child_nodes(node)
 
 
@@ -372,25 +362,24 @@ def _fancy(node: ast.AST) -> bool:
 
 @dataclass(slots=True)
 class _Read:
-    """A round's view of the body: its lines, and what it parsed of them."""
+    """A round's view of the body: its lines, and their statements."""
 
     lines: list[str]
-    trees: dict[int, ast.stmt]  # the simple statements
-    plain: dict[int, str]  # the plain assignments (unparsed), with the name each binds
+    statements: list[ast.stmt]  # every top-level statement
+    trees: dict[int, ast.stmt]  # the simple statements (one a line), by line
     quiet: dict[int, ast.If]  # the lines of blocks that only bind names
+    others: set[int]  # the lines of every other statement (each ends every run)
 
     def mentioned(self, begin: int, end: int) -> set[str] | None:
         """The names lines `begin` to `end` read or bind; None if one is not a
         statement of the round's (not met within a run: a barrier ends it)."""
         found: set[str] = set()
         for index in range(begin, end):
+            if index in self.others:
+                return None
             statement = self.trees.get(index) or self.quiet.get(index)
-            if statement is None and index in self.plain:
-                statement = _simple_statement(self.lines[index])
             if statement is not None:
                 found |= names(statement)
-            elif self.lines[index].strip() and not self.lines[index].lstrip().startswith("#"):
-                return None
         return found
 
 
@@ -463,8 +452,8 @@ def _describe(node: ast.expr) -> str | None:
         return str(node.value)
     if isinstance(node, ast.Call):
         func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-        parts = [_describe(a) for a in node.args]
-        return f"{func}_{'_'.join(parts)}" if func and parts and all(parts) else func
+        parts = [part for part in map(_describe, node.args) if part]
+        return f"{func}_{'_'.join(parts)}" if func and parts and len(parts) == len(node.args) else func
     if isinstance(node, ast.Subscript):
         index = node.slice.elts[-1] if isinstance(node.slice, ast.Tuple) else node.slice
         base, last = _describe(node.value), _describe(index)
@@ -481,6 +470,13 @@ def _describe(node: ast.expr) -> str | None:
         inner = _describe(node.operand)
         return f"neg_{inner}" if inner else None
     return None
+
+
+def _replaced(statement: ast.stmt, names: dict[int, str]) -> ast.stmt:
+    """`statement` with each node whose id `names` holds read from that name instead."""
+    result = _Replace(names).visit(statement)
+    assert isinstance(result, ast.stmt)  # a statement is never one of the nodes replaced
+    return result
 
 
 class _Replace(ast.NodeTransformer):

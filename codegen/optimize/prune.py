@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from codegen import ir
+from codegen.naming import nodes
 
 Block = list[ast.stmt]
 
@@ -50,7 +51,7 @@ def _loads(*trees: ast.AST | None) -> set[str]:
         n.id
         for tree in trees
         if tree is not None
-        for n in ast.walk(tree)
+        for n in nodes(tree)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     }
 

@@ -10,6 +10,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable
+from typing import overload
 
 _FOLD: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add,
@@ -40,17 +41,22 @@ def _negate(node: ast.expr) -> ast.expr:
     return ast.UnaryOp(ast.USub(), node)
 
 
+@overload
+def _visit(node: ast.expr) -> ast.expr: ...
+@overload
+def _visit(node: ast.AST) -> ast.AST: ...
+
+
 # A direct walk rather than an ast.NodeTransformer: it runs on every gradient term.
 def _visit(node: ast.AST) -> ast.AST:
-    kind = node.__class__
-    if kind is ast.BinOp:
-        return _binop(node)  # type: ignore[arg-type]
-    if kind is ast.Name or kind is ast.Constant:
+    if isinstance(node, ast.BinOp):
+        return _binop(node)
+    if isinstance(node, (ast.Name, ast.Constant)):
         return node
-    if kind is ast.UnaryOp:
-        return _unaryop(node)  # type: ignore[arg-type]
-    if kind is ast.Call:
-        return _call(node)  # type: ignore[arg-type]
+    if isinstance(node, ast.UnaryOp):
+        return _unaryop(node)
+    if isinstance(node, ast.Call):
+        return _call(node)
     _children(node)
     return node
 
@@ -66,7 +72,7 @@ def _children(node: ast.AST) -> None:
 
 
 def _unaryop(node: ast.UnaryOp) -> ast.expr:
-    node.operand = _visit(node.operand)  # type: ignore[assignment]
+    node.operand = _visit(node.operand)
     if isinstance(node.op, ast.USub):
         value = number(node.operand)
         if value is not None:
@@ -78,8 +84,8 @@ def _unaryop(node: ast.UnaryOp) -> ast.expr:
 
 
 def _binop(node: ast.BinOp) -> ast.expr:
-    node.left = _visit(node.left)  # type: ignore[assignment]
-    node.right = _visit(node.right)  # type: ignore[assignment]
+    node.left = _visit(node.left)
+    node.right = _visit(node.right)
     left, right, op = node.left, node.right, node.op
     a, b = number(left), number(right)
     if a is not None and b is not None and type(op) in _FOLD:
@@ -142,4 +148,4 @@ def _call(node: ast.Call) -> ast.expr:
 
 def simplify(node: ast.expr) -> ast.expr:
     """Return a simpler expression with the same value."""
-    return _visit(node)  # type: ignore[return-value]
+    return _visit(node)

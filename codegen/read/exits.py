@@ -76,7 +76,7 @@ class _Exits:
         return False
 
     # ---- rewriting ----------------------------------------------------------------
-    def flag(self, name: str | None, value: bool, where: ast.AST) -> ast.stmt:
+    def flag(self, name: str | None, value: bool, where: ast.expr | ast.stmt) -> ast.stmt:
         assert name is not None
         statement = _located(ast.Assign([ast.Name(name, ast.Store())], ast.Constant(value)), where)
         self.flags[id(statement)] = name
@@ -254,15 +254,15 @@ def _read_outside(statements: list[ast.stmt], loop: ast.AST, name: str) -> bool:
     return False
 
 
-def _start(node: ast.AST) -> tuple[int, int]:
-    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+def _start(node: ast.expr | ast.stmt) -> tuple[int, int]:
+    return node.lineno, node.col_offset
 
 
-def _end(node: ast.AST) -> tuple[int, int]:
-    return node.end_lineno or node.lineno, node.end_col_offset or 0  # type: ignore[attr-defined]
+def _end(node: ast.expr | ast.stmt) -> tuple[int, int]:
+    return node.end_lineno or node.lineno, node.end_col_offset or 0
 
 
-def _located(node: ast.stmt, where: tuple[int, int] | ast.AST) -> ast.stmt:
+def _located(node: ast.stmt, where: tuple[int, int] | ast.expr | ast.stmt) -> ast.stmt:
     """`node` and what it holds that has no position given an empty span at `where`
     (a position, or the start of a node)."""
     line, column = where if isinstance(where, tuple) else _start(where)
@@ -272,7 +272,7 @@ def _located(node: ast.stmt, where: tuple[int, int] | ast.AST) -> ast.stmt:
     return node
 
 
-def _span(node: ast.expr, where: ast.AST) -> ast.expr:
+def _span(node: ast.expr, where: ast.expr | ast.stmt) -> ast.expr:
     line, column = _start(where)
     for inner in ast.walk(node):
         if not hasattr(inner, "lineno") and isinstance(inner, ast.expr):
@@ -280,7 +280,7 @@ def _span(node: ast.expr, where: ast.AST) -> ast.expr:
     return node
 
 
-def _not_flags(flags: list[str], where: ast.AST) -> ast.expr:
+def _not_flags(flags: list[str], where: ast.expr | ast.stmt) -> ast.expr:
     names: list[ast.expr] = [ast.Name(f, ast.Load()) for f in flags]
     return _span(ast.UnaryOp(ast.Not(), names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)), where)
 

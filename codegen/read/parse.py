@@ -87,7 +87,7 @@ class ModuleInfo:
         lines = self.lines
         if line is None or not 0 < line <= (self._own_lines or 0):
             return (1, 0)
-        return (line, len(_slice(lines[line - 1], 0, node.col_offset)))  # type: ignore[attr-defined]
+        return (line, len(_slice(lines[line - 1], 0, getattr(node, "col_offset", 0))))
 
     def code(self, node: ast.AST) -> str:
         """The node's source text; written out by `ast.unparse` for a node made
@@ -95,9 +95,9 @@ class ModuleInfo:
         line = getattr(node, "lineno", None)
         end_line = getattr(node, "end_lineno", None)
         column, end_column = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
-        if line is None or end_line is None or (line, column) == (end_line, end_column):
+        if line is None or end_line is None or column is None or end_column is None or (line, column) == (end_line, end_column):
             return ast.unparse(node)  # or an empty span: a node codegen placed
-        return self.span(line, node.col_offset, end_line, node.end_col_offset)  # type: ignore[attr-defined]
+        return self.span(line, column, end_line, end_column)
 
     def span(self, line: int, column: int, end_line: int, end_column: int) -> str:
         """The source from (line, column) to (end_line, end_column), in the

@@ -65,7 +65,7 @@ if hasattr(ast, "TryStar"):
 _REFLECTION = ("eval", "exec", "locals", "vars", "globals")
 
 
-def is_docstring(node: ast.stmt) -> bool:
+def is_docstring(node: ast.AST) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
@@ -86,7 +86,7 @@ def _refusals(
     pending = list(reversed(roots))
     while pending:
         node = pending.pop()
-        if is_docstring(node):  # type: ignore[arg-type]
+        if is_docstring(node):
             continue
         if isinstance(node, ast.Expr) and is_append(node):
             pass  # `xs.append(v)`: its value is checked like any other
