@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.support import backward_body, check_gradients, check_split_style, load
+from tests.support import backward_body, check_gradients, check_split_style, load, seeded
 
 PLAIN = '''\
 import math
@@ -93,3 +93,18 @@ def test_the_annotation_named_makes_the_code_exact(name: str) -> None:
     assert "_unbroadcast(" not in body and "_spread_back(" not in body
     assert "unknown, so broadcast" not in _flat(body)
     check_gradients(forward[name], backward[f"{name}_backward"], ARGS[name])
+
+
+def test_a_parameter_held_by_wrt_is_named_and_a_draw_has_its_shape_source() -> None:
+    """Dropout: with wrt=["x"], p is held constant, but its shape decides how the mask
+    broadcasts, so the line names it. `np.random.rand(*x.shape)` has x's shape, so
+    with x and p annotated the backward is exact."""
+    plain = "import numpy as np\n\n\ndef dropout(x, p):\n    mask = (np.random.rand(*x.shape) < p) / p\n    return x * mask\n"
+    _, _, code = load(plain, wrt=["x"])
+    assert "The shapes of x, p are unknown" in _flat(backward_body(code, "dropout"))
+    annotated = plain.replace("def dropout(x, p):", 'def dropout(x: "N D", p: float):')
+    forward, backward, code = load(annotated)
+    body = backward_body(code, "dropout")
+    assert "_unbroadcast(" not in body and "unknown, so broadcast" not in _flat(body)
+    x = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    check_gradients(seeded(forward["dropout"]), seeded(backward["dropout_backward"]), [x, 0.5])

@@ -107,3 +107,40 @@ def rank(
     if tag == "ravel":
         return 1
     return None
+
+
+# Constants made from another array's shape (never differentiated, so no rule rows):
+# `np.zeros_like(x)`, `np.ones(x.shape)`, `np.random.rand(*x.shape)`,
+# `np.random.normal(0, 1, size=x.shape)` have exactly x's shape.
+_LIKE = frozenset({"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like"})
+_OF_SHAPE = frozenset({
+    "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.random.random", "numpy.random.random_sample",
+    "numpy.random.standard_normal",
+})  # fmt: skip
+_OF_SIZES = frozenset({"numpy.random.rand", "numpy.random.randn"})
+
+
+def shaped_as(name: str | None, call: ast.Call) -> str | None:
+    """The name whose array's shape the constant `call` (of the resolved function
+    `name`) has, or None."""
+
+    def shape_of(node: ast.expr) -> str | None:
+        if isinstance(node, ast.Attribute) and node.attr == "shape" and isinstance(node.value, ast.Name):
+            return node.value.id
+        return None
+
+    if name is None or not name.startswith("numpy."):
+        return None
+    if name.endswith("."):  # the resolver names a draw by its module only: numpy.random.
+        func = call.func
+        name += func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    keywords = {k.arg: k.value for k in call.keywords}
+    if name in _LIKE and call.args and isinstance(call.args[0], ast.Name) and "shape" not in keywords:
+        return call.args[0].id
+    if name in _OF_SHAPE and len(call.args) >= 1:
+        return shape_of(call.args[0])
+    if name in _OF_SIZES and len(call.args) == 1 and isinstance(call.args[0], ast.Starred) and not keywords:
+        return shape_of(call.args[0].value)
+    if name.startswith("numpy.random.") and "size" in keywords:
+        return shape_of(keywords["size"])
+    return None
