@@ -1521,6 +1521,14 @@ NUMPY_IMPORT_FOUND: dict[str, tuple[str, Any]] = {
         "    for item in v:\n        x = math.tanh(x)\n    if v[1] > 0.3:\n        x, a = _pair(x)\n    return a * x\n",
         None,  # fixed: a binding that unpacks a module function's one tuple return counts among the others
     ),
+    "list-appended-in-a-loop-and-indexed": (
+        "def f(x: float):\n    xs = []\n    for i in range(2):\n        xs.append(x * x)\n    return xs[1]\n",
+        None,  # fixed: an empty display that only numbers are appended to is a list of numbers
+    ),
+    "list-appended-in-a-loop-and-summed": (
+        "def f(x: float):\n    xs = []\n    for i in range(2):\n        xs.append(x * x)\n    return sum(xs)\n",
+        None,  # fixed: its sum is a number, and so is the output it is returned as
+    ),
     "math-constant": (
         "def f(x: float):\n    y = x + math.pi\n    return y\n",
         None,

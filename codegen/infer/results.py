@@ -60,6 +60,8 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
             return arithmetic(*(inference.forward(a) for a in node.args))
         if name in ("max", "min") and len(node.args) >= 2:
             return NUMBER_KIND
+        if name == "sum" and len(node.args) == 1 and not node.keywords and inference.forward(node.args[0]).is_sequence:
+            return NUMBER_KIND  # of a list of numbers, or of a vector
         if name.startswith("numpy.") and name in resolve.CONSTANT_FUNCTIONS and name not in ("numpy.shape", "numpy.ndim", "numpy.size"):
             return Kind(ARRAY) if name != "numpy.random." else UNKNOWN_KIND
         if reduces_everything(node, name):
