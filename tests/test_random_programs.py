@@ -1440,6 +1440,22 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         [[0.1, 0.2, 0.3]],
         None,  # fixed with issue 15
     ),
+    # Found by the long fuzz on 2026-12-03: a silent wrong gradient (and a wrong forward
+    # value in split style). A helper defined inside f that rebinds a name in a branch
+    # lost the branch's value after it: `return u` read the value from before the `if`.
+    "local-helper-rebinds-its-parameter-in-a-branch": (
+        "import math\n\n\ndef f(x):\n    def _local(u):\n        if u < 10.0:\n            u = math.tanh(u)\n"
+        "        return u\n    return _local(x)\n",
+        [0.7],
+        None,
+    ),
+    "local-helper-rebinds-its-parameter-in-a-loop-in-a-branch": (
+        "import math\n\n\ndef f(x, y):\n    def _local(u):\n        if math.tanh(-3) < 0.0:\n"
+        "            for i in range(1):\n                u = math.tanh(u + i)\n        return u * y\n"
+        "    a = math.fabs(_local(math.tanh(x)))\n    return a\n",
+        [0.7, -0.4],
+        None,
+    ),
     "loop-clobbers-a-value-a-rule-reuses": (
         "import math\n\n\ndef f(x):\n    y = math.exp(x)\n    for i in range(2):\n        y = y * 0.5\n    return y\n",
         [0.3],
