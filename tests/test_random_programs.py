@@ -1545,6 +1545,11 @@ NUMPY_IMPORT_FOUND: dict[str, tuple[str, Any]] = {
         "def f(x: float):\n    xs = []\n    for i in range(2):\n        xs.append(x * x)\n    return sum(xs)\n",
         None,  # fixed: its sum is a number, and so is the output it is returned as
     ),
+    "zip-beside-a-slice-of-a-constant-list": (
+        "def f(x: float, v: list[float]):\n    t = 0.0\n    for item, k in zip(v, [0.5, -1.0, 2.0][: len(v)]):\n"
+        "        t = t + item * k * x\n    return t\n",
+        None,  # fixed: a slice of a list of numbers is a list of numbers (found by the long fuzz)
+    ),
     "math-constant": (
         "def f(x: float):\n    y = x + math.pi\n    return y\n",
         None,

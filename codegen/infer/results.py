@@ -89,6 +89,8 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
         base = inference.forward(value)
         if base.is_sequence and number_index(node.slice):
             return NUMBER_KIND
+        if base.is_sequence and isinstance(node.slice, ast.Slice):
+            return Kind(base.what)  # `xs[1:]`: a list of a list, a vector of a vector
         if base.what == ARRAY and base.rank is not None:
             return indexed(inference, base.rank, node.slice)
         return UNKNOWN_KIND

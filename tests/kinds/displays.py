@@ -39,6 +39,11 @@ def appended_numbers_in_a_loop(x: float, v: list[float]):
     return xs[0] + sum(xs)
 
 
+def item_of_a_slice(x: float, v: list[float]):
+    k = [0.5, -1.0, 2.0][: len(v)][1]
+    return x * k
+
+
 def written_into(x, w):
     xs = [0.5, 1.0]
     xs[1] = np.tanh(x)
@@ -69,6 +74,10 @@ def read_as_an_array(s, t, w):
 #     v: list
 #     x: number, every binding: number
 #     xs: list
+# item_of_a_slice (an unknown value may be an array)
+#     k: number
+#     v: list
+#     x: number
 # written_into (an unknown value may be an array)
 # read_as_an_array (an unknown value may be an array)
 #     b: array
