@@ -143,11 +143,11 @@ def read_as_items(function: Function, names: set[str]) -> dict[str, list[ast.exp
         item = isinstance(parent, ast.Subscript) and parent.value is use and isinstance(parent.ctx, ast.Load)
         measured = _called_with(parent, use, ("len", "sum"))
         call = parents.get(id(parent)) if isinstance(parent, ast.Attribute) and parent.attr == "append" else None
-        if isinstance(call, ast.Call) and call.func is parent and len(call.args) == 1 and not call.keywords:
-            if isinstance(parents.get(id(call)), ast.Expr) and use.id in found:
+        appends = isinstance(call, ast.Call) and call.func is parent and len(call.args) == 1 and not call.keywords
+        if appends and isinstance(call, ast.Call) and isinstance(parents.get(id(call)), ast.Expr):
+            if use.id in found:
                 found[use.id].append(call.args[0])
-                continue
-        if not (item or measured or isinstance(parent, ast.For) and parent.iter is use):
+        elif not (item or measured or isinstance(parent, ast.For) and parent.iter is use):
             found.pop(use.id, None)
     return found
 
