@@ -99,7 +99,7 @@ class Normaliser:
         self.maybe_lists: set[str] = set()  # parameters read element by element, list or array
         self.stacks: set[str] = set()
         self.ints: set[str] = set()
-        self.loose_labels: set[str] = set()  # see Items.is_vector_index
+        self.loose_labels: set[str] = set()  # see Items.note_index
         self.masks: set[str] = set()  # names bound to comparisons: boolean masks
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
