@@ -356,8 +356,8 @@ class Normaliser:
                 self.ints.add(target)
             if self.items.is_mask(lowered.expr):
                 self.masks.add(target)
-            if self.forward and _is_list(lowered.expr):
-                self.lists.add(target)  # `[0.0] * len(xs)`: a tangent written into it is a list too
+            if self.forward and (_is_list(lowered.expr) or isinstance(lowered.expr, ast.Name) and lowered.expr.id in self.lists):
+                self.lists.add(target)  # `[0.0] * len(xs)`, or `ys = xs` of one: a tangent written into it is a list too
             if lowered.number or self.items.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
