@@ -143,6 +143,18 @@ def softplus_backward_jvp(x, dout, x_dot, dout_dot):
     assert "softplus, softplus_backward" not in code
 
 
+def test_hvp_of_a_list_of_numbers_built_with_append() -> None:
+    """The backward sums `sum(xs)` back as a list of the constant upstream, then writes a
+    differentiated value into it (`dxs[-1] = ...`) and pops it: forward mode knows the
+    renamed list (`dxs = dxs_parts`) for a list. Refused in a module without numpy before."""
+    source = (
+        "import math\n\n\ndef integrate(x0, k, steps):\n    xs = [x0]\n    for s in range(steps):\n"
+        "        xs.append(xs[-1] + 0.1 * math.sin(k * xs[-1]))\n    return xs[-1] ** 2 + sum(xs)\n"
+    )
+    for module in (source, source.replace("import math\n", "import math\nimport numpy as np\n")):
+        check_hvp(module, "integrate", [(0.4, 1.7, 5), (-0.3, 0.5, 2)])
+
+
 # Golden cases refused in HVP mode, each with its message.
 HVP_REFUSED: dict[str, str] = {}
 

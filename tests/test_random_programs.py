@@ -1440,6 +1440,22 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         [[0.1, 0.2, 0.3]],
         None,  # fixed with issue 15
     ),
+    # Found by the long fuzz on 2026-12-03: a silent wrong gradient (and a wrong forward
+    # value in split style). A helper defined inside f that rebinds a name in a branch
+    # lost the branch's value after it: `return u` read the value from before the `if`.
+    "local-helper-rebinds-its-parameter-in-a-branch": (
+        "import math\n\n\ndef f(x):\n    def _local(u):\n        if u < 10.0:\n            u = math.tanh(u)\n"
+        "        return u\n    return _local(x)\n",
+        [0.7],
+        None,
+    ),
+    "local-helper-rebinds-its-parameter-in-a-loop-in-a-branch": (
+        "import math\n\n\ndef f(x, y):\n    def _local(u):\n        if math.tanh(-3) < 0.0:\n"
+        "            for i in range(1):\n                u = math.tanh(u + i)\n        return u * y\n"
+        "    a = math.fabs(_local(math.tanh(x)))\n    return a\n",
+        [0.7, -0.4],
+        None,
+    ),
     "loop-clobbers-a-value-a-rule-reuses": (
         "import math\n\n\ndef f(x):\n    y = math.exp(x)\n    for i in range(2):\n        y = y * 0.5\n    return y\n",
         [0.3],
@@ -1520,6 +1536,19 @@ NUMPY_IMPORT_FOUND: dict[str, tuple[str, Any]] = {
         "def _pair(u: float):\n    return u, u\n\n\ndef f(x: float, v: list[float]):\n    a = abs(x * v[0])\n"
         "    for item in v:\n        x = math.tanh(x)\n    if v[1] > 0.3:\n        x, a = _pair(x)\n    return a * x\n",
         None,  # fixed: a binding that unpacks a module function's one tuple return counts among the others
+    ),
+    "list-appended-in-a-loop-and-indexed": (
+        "def f(x: float):\n    xs = []\n    for i in range(2):\n        xs.append(x * x)\n    return xs[1]\n",
+        None,  # fixed: an empty display that only numbers are appended to is a list of numbers
+    ),
+    "list-appended-in-a-loop-and-summed": (
+        "def f(x: float):\n    xs = []\n    for i in range(2):\n        xs.append(x * x)\n    return sum(xs)\n",
+        None,  # fixed: its sum is a number, and so is the output it is returned as
+    ),
+    "zip-beside-a-slice-of-a-constant-list": (
+        "def f(x: float, v: list[float]):\n    t = 0.0\n    for item, k in zip(v, [0.5, -1.0, 2.0][: len(v)]):\n"
+        "        t = t + item * k * x\n    return t\n",
+        None,  # fixed: a slice of a list of numbers is a list of numbers (found by the long fuzz)
     ),
     "math-constant": (
         "def f(x: float):\n    y = x + math.pi\n    return y\n",

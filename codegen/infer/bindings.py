@@ -124,9 +124,11 @@ def element_loops(function: Function) -> dict[str, ast.expr]:
     return found
 
 
-def read_as_items(function: Function, names: set[str]) -> set[str]:
-    """Those of `names` whose every use reads an item (`xs[1]`) or iterates (`for t in
-    xs`): nothing appends to them, writes into them or holds them under another name."""
+def read_as_items(function: Function, names: set[str]) -> dict[str, list[ast.expr]]:
+    """Those of `names` whose every use reads an item (`xs[1]`), iterates (`for t in
+    xs`), is summed or measured (`sum(xs)`, `len(xs)`) or appends one value
+    (`xs.append(v)`, a statement): nothing writes into them or holds them under
+    another name. Each with the values appended to it."""
     parents: dict[int, ast.AST] = {}
     uses: list[ast.Name] = []
     for statement in function.body:
@@ -135,13 +137,26 @@ def read_as_items(function: Function, names: set[str]) -> set[str]:
                 parents[id(child)] = node
             if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
                 uses.append(node)
-    found = set(names)
+    found: dict[str, list[ast.expr]] = {name: [] for name in names}
     for use in uses:
         parent = parents.get(id(use))
         item = isinstance(parent, ast.Subscript) and parent.value is use and isinstance(parent.ctx, ast.Load)
-        if not (item or isinstance(parent, ast.For) and parent.iter is use):
-            found.discard(use.id)
+        measured = _called_with(parent, use, ("len", "sum"))
+        call = parents.get(id(parent)) if isinstance(parent, ast.Attribute) and parent.attr == "append" else None
+        appends = isinstance(call, ast.Call) and call.func is parent and len(call.args) == 1 and not call.keywords
+        if appends and isinstance(call, ast.Call) and isinstance(parents.get(id(call)), ast.Expr):
+            if use.id in found:
+                found[use.id].append(call.args[0])
+        elif not (item or measured or isinstance(parent, ast.For) and parent.iter is use):
+            found.pop(use.id, None)
     return found
+
+
+def _called_with(node: ast.AST | None, argument: ast.expr, functions: tuple[str, ...]) -> bool:
+    """Whether `node` is `f(argument)` for one of `functions`."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions):
+        return False
+    return len(node.args) == 1 and node.args[0] is argument and not node.keywords
 
 
 def loop_value(node: ast.For | ast.AsyncFor) -> ast.expr | None:

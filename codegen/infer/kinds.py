@@ -136,11 +136,13 @@ class Inference:
         self.elements = {
             name: iterable for name, iterable in element_loops(function).items() if bindings.get(name) == [None]
         }
-        # A display of numbers is a list of numbers while nothing appends to it, writes
-        # into it or aliases it (`xs = [0.5]`, then `xs.append(np.tanh(x))`).
-        self.displays = read_as_items(
+        # A display (`xs = []`, `xs = [0.5]`) is a list of numbers while its items and
+        # what is appended to it are numbers (not after `xs.append(np.tanh(x))`), and
+        # nothing writes into it or aliases it.
+        self.appended = read_as_items(
             function, {name for name, value in self.definitions.items() if isinstance(value, (ast.List, ast.Tuple))}
         )
+        self.displays = {name for name, values in self.appended.items() if not values}
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
         self.masks: set[str] = set()  # parameters used where numpy needs booleans or ints

@@ -60,6 +60,8 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
             return arithmetic(*(inference.forward(a) for a in node.args))
         if name in ("max", "min") and len(node.args) >= 2:
             return NUMBER_KIND
+        if name == "sum" and len(node.args) == 1 and not node.keywords and inference.forward(node.args[0]).is_sequence:
+            return NUMBER_KIND  # of a list of numbers, or of a vector
         if name.startswith("numpy.") and name in resolve.CONSTANT_FUNCTIONS and name not in ("numpy.shape", "numpy.ndim", "numpy.size"):
             return Kind(ARRAY) if name != "numpy.random." else UNKNOWN_KIND
         if reduces_everything(node, name):
@@ -79,6 +81,8 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
         base = inference.forward(value)
         if base.is_sequence and number_index(node.slice):
             return NUMBER_KIND
+        if base.is_sequence and isinstance(node.slice, ast.Slice):
+            return Kind(base.what)  # `xs[1:]`: a list of a list, a vector of a vector
         if base.what == ARRAY and base.rank is not None:
             return indexed(inference, base.rank, node.slice)
         return UNKNOWN_KIND

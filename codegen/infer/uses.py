@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from codegen.ad import operations
 from codegen.emit import helpers
 from codegen.infer.bindings import pairs
-from codegen.infer.lattice import ARRAY, NUMBER_KIND, SETTING, UNKNOWN, UNKNOWN_KIND, Kind, arithmetic, element_of, refine
+from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, SETTING, UNKNOWN, UNKNOWN_KIND, Kind, arithmetic, element_of, refine
 from codegen.read import resolve
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ def visit(inference: Inference, node: ast.AST) -> None:
     elif isinstance(node, ast.Assign) and len(node.targets) == 1:
         target = node.targets[0]
         for name, value in pairs(target, node.value):
-            if name in inference.definitions and (name in inference.displays or not isinstance(value, (ast.List, ast.Tuple))):
-                inference.learn(name, inference.forward(value), node)
+            if name in inference.definitions:
+                inference.learn(name, bound_kind(inference, name, value), node)
         visit_unpacking(inference, target, node.value)
         visit_returned(inference, target, node.value)
     elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
@@ -84,6 +84,20 @@ def visit(inference: Inference, node: ast.AST) -> None:
             inference.learn(name, element_of(inference.forward(node.iter)), node)
         elif name in inference.definitions:  # a counter over range(...)
             inference.learn(name, inference.forward(inference.definitions[name]), node)
+
+
+def bound_kind(inference: Inference, name: str, value: ast.expr) -> Kind:
+    """What `name = value`, its one binding, makes `name`: a display is a list of
+    numbers if its items and every value appended to it are numbers, and nothing
+    else holds it."""
+    if not isinstance(value, (ast.List, ast.Tuple)):
+        return inference.forward(value)
+    appended = inference.appended.get(name)
+    if not appended:
+        return UNKNOWN_KIND if appended is None else inference.forward(value)
+    if not all(inference.forward(v).is_number for v in [*value.elts, *appended]):
+        return UNKNOWN_KIND
+    return Kind(LIST)
 
 
 def before_update(inference: Inference, node: ast.AugAssign) -> Kind:

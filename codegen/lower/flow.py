@@ -110,22 +110,20 @@ class FlowLowering:
         self.n.body.append(ir.If(test, then_block, else_block, origin))
 
     def read_after(self, node: ast.stmt) -> set[str] | None:
-        """The names the enclosing function reads after `node` (None if unknown)."""
-        info = self.n.info
+        """The names the function being lowered (an inlined helper's own, one defined
+        inside another included) reads after `node` (None if unknown)."""
         end = node.end_lineno
         if end is None:
             return None
-        for function in info.tree.body:
-            if isinstance(function, ast.FunctionDef) and function.lineno <= end <= (function.end_lineno or 0):
-                augmented = {id(n.target) for n in ast.walk(function) if isinstance(n, ast.AugAssign)}
-                return {
-                    n.id
-                    for n in ast.walk(function)
-                    if isinstance(n, ast.Name)
-                    and (n.lineno, n.col_offset) >= (end, node.end_col_offset or 0)  # (desugar's are just after)
-                    and (isinstance(n.ctx, ast.Load) or id(n) in augmented)
-                }
-        return None
+        function = self.n.info.functions.get(self.n.stack[-1], self.n.function)
+        augmented = {id(n.target) for n in ast.walk(function) if isinstance(n, ast.AugAssign)}
+        return {
+            n.id
+            for n in ast.walk(function)
+            if isinstance(n, ast.Name)
+            and (n.lineno, n.col_offset) >= (end, node.end_col_offset or 0)  # (desugar's are just after)
+            and (isinstance(n.ctx, ast.Load) or id(n) in augmented)
+        }
 
     def branches(
         self, node: ast.If, prefix: str, before: dict[str, str]

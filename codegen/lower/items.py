@@ -67,7 +67,7 @@ class Items:
             self.n.lists.add(var)  # a list of numbers: its gradient is a list
         elif bindings.number_index(tree.slice):
             self.may_be_a_list(ir.Leaf(tree.value, var))  # `x[i]`: a list, or an array
-        basic = self.is_basic_index(tree.slice)
+        basic = self.note_index(tree.slice)
         return ir.Leaf(tree, var, tree.slice, basic)
 
     def may_be_a_list(self, node: ir.Node) -> None:
@@ -77,6 +77,28 @@ class Items:
             kind = self.n.kinds_of(self.n.function).param(node.var)
             if kind.what == lattice.UNKNOWN or kind.what == lattice.LIST:
                 self.n.maybe_lists.add(node.var)
+
+    def note_index(self, index: ast.expr) -> bool:
+        """Whether `index`, read or written, selects each element at most once; the
+        labels that may pick a row twice only because their kind is unknown are noted
+        (the docstring then names the annotation that proves one label a row)."""
+        basic = self.is_basic_index(index)
+        if not basic:
+            self.n.loose_labels |= self.loose_labels(index)
+        return basic
+
+    def loose_labels(self, index: ast.expr) -> set[str]:
+        """The parameters of unknown kind beside `np.arange(N)` in `index`, not known
+        to be vectors."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        if not any(_is_arange(part) for part in parts):
+            return set()
+        kinds = self.n.kinds_of(self.n.function)
+        return {
+            p.id for p in parts
+            if isinstance(p, ast.Name) and p.id in self.n.param_names and kinds.param(p.id).what == lattice.UNKNOWN
+            and not self.is_vector_index(p)
+        }  # fmt: skip
 
     def is_basic_index(self, index: ast.expr) -> bool:
         """Whether `index` selects each element at most once (no integer arrays)."""
@@ -150,8 +172,7 @@ class Items:
 
     def is_vector_index(self, expr: ast.expr) -> bool:
         """Whether `expr`, one part of an index, is certainly a slice, a number or a
-        vector: of rank 1 or less. A parameter the kinds leave unknown is noted as a
-        loose label (the docstring then names the annotation that proves it one)."""
+        vector: of rank 1 or less."""
         n = self.n
         if isinstance(expr, ast.Slice) or _is_arange(expr) or self.is_int(expr):
             return True
@@ -164,10 +185,7 @@ class Items:
         if isinstance(expr, ast.Name):
             kinds = n.kinds_of(n.function)
             kind = kinds.param(expr.id) if expr.id in n.param_names else kinds.every_binding(expr.id)
-            if kind.is_number or kind.is_sequence or (kind.what == lattice.ARRAY and kind.rank in (0, 1)):
-                return True
-            if expr.id in n.param_names and kind.what == lattice.UNKNOWN:
-                n.loose_labels.add(expr.id)
+            return kind.is_number or kind.is_sequence or (kind.what == lattice.ARRAY and kind.rank in (0, 1))
         return False
 
     def is_int(self, expr: ast.expr) -> bool:
@@ -209,7 +227,7 @@ class Items:
         if isinstance(value, ir.Op):
             value = self.n.staging.named(value, origin, hint=name)
         base = self.copied(old) or ir.Leaf(ast.Name(old, ast.Load()), old if old in self.n.active else None)
-        unique = ast.Constant(self.is_basic_index(index))  # no position written twice
+        unique = ast.Constant(self.note_index(index))  # no position written twice
         keywords = {"index": index, "__unique__": unique, "__fits__": fits}
         op = ir.Op(RULES["setitem"], [base, value], keywords, ast.Constant(None))
         new = self.n.staging.new_binding(name)

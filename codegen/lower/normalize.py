@@ -102,7 +102,7 @@ class Normaliser:
         self.maybe_lists: set[str] = set()  # parameters read element by element, list or array
         self.stacks: set[str] = set()
         self.ints: set[str] = set()
-        self.loose_labels: set[str] = set()  # see Items.is_vector_index
+        self.loose_labels: set[str] = set()  # see Items.note_index
         self.masks: set[str] = set()  # names bound to comparisons: boolean masks
         self.param_names: set[str] = set()
         self.numbers: set[str] = set()  # ints, and parameters known to be numbers
@@ -362,8 +362,8 @@ class Normaliser:
                 self.ints.add(target)
             if self.items.is_mask(lowered.expr):
                 self.masks.add(target)
-            if self.forward and _is_list(lowered.expr):
-                self.lists.add(target)  # `[0.0] * len(xs)`: a tangent written into it is a list too
+            if self.forward and (_is_list(lowered.expr) or isinstance(lowered.expr, ast.Name) and lowered.expr.id in self.lists):
+                self.lists.add(target)  # `[0.0] * len(xs)`, or `ys = xs` of one: a tangent written into it is a list too
             if lowered.number or self.items.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR

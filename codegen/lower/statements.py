@@ -179,6 +179,8 @@ class Statements:
                 if len(self.n.stack) > 1:
                     base = f"{self.n.stack[-1]}_{base}"
             name = base if base not in self.n.bound else self.n.names.fresh(base)
+            if self.n.kind(expr).is_number:
+                self.n.numbers.add(name)  # as a name the user binds to it would be
             self.n.hint = name
             self.n.assign(name, self.n.lower(expr), origin)
             outputs.append(self.n.env[name])

@@ -30,6 +30,20 @@ def appended_to(x, w):
     return np.sum(xs[1] * w)
 
 
+def appended_numbers_in_a_loop(x: float, v: list[float]):
+    xs = []
+    for i, t in enumerate(v):
+        if t > 0.3:
+            x, t = t, x
+        xs.append(math.tanh(x * t))
+    return xs[0] + sum(xs)
+
+
+def item_of_a_slice(x: float, v: list[float]):
+    k = [0.5, -1.0, 2.0][: len(v)][1]
+    return x * k
+
+
 def written_into(x, w):
     xs = [0.5, 1.0]
     xs[1] = np.tanh(x)
@@ -54,6 +68,16 @@ def read_as_an_array(s, t, w):
 #     w: array
 #     x: array
 # appended_to (an unknown value may be an array)
+# appended_numbers_in_a_loop (an unknown value may be an array)
+#     i: number
+#     t: number
+#     v: list
+#     x: number, every binding: number
+#     xs: list
+# item_of_a_slice (an unknown value may be an array)
+#     k: number
+#     v: list
+#     x: number
 # written_into (an unknown value may be an array)
 # read_as_an_array (an unknown value may be an array)
 #     b: array
