@@ -28,6 +28,7 @@ from codegen.ad import operations
 from codegen.infer import results, uses
 from codegen.infer.bindings import (
     CarriedRead,
+    added_operands,
     carried_reads,
     element_loops,
     first_rebindings,
@@ -140,6 +141,7 @@ class Inference:
         self.displays = read_as_items(
             function, {name for name, value in self.definitions.items() if isinstance(value, (ast.List, ast.Tuple))}
         )
+        self.added = added_operands(function)  # see uses.visit: `xs[1:] + xs[:1]`
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
         self.module_seen: set[str] = set()

@@ -153,6 +153,18 @@ def arithmetic(*operands: Kind) -> Kind:
     return UNKNOWN_KIND
 
 
+def joined(op: ast.operator, left: Kind, right: Kind) -> Kind | None:
+    """What `left + right` or `left * right` is where Python's list operators
+    take it: a list of two lists concatenated, a list repeated by a number;
+    None where they do not (numpy's arithmetic, or nothing the kinds prove)."""
+    if isinstance(op, ast.Add) and left.what == LIST and right.what == LIST:
+        both = None if left.length is None or right.length is None else left.length + right.length
+        return Kind(LIST, length=both)
+    if isinstance(op, ast.Mult) and {left.what, right.what} == {LIST, NUMBER}:
+        return Kind(LIST)
+    return None
+
+
 def product(left: Kind, right: Kind, stacked: bool) -> Kind:
     """What `left @ right` (`stacked`) or `np.dot(left, right)` is, by the ranks
     of its operands: a number of two vectors, a vector of a matrix and a vector."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from codegen.ad import operations
 from codegen.emit import helpers
 from codegen.infer.bindings import pairs
-from codegen.infer.lattice import ARRAY, NUMBER_KIND, SETTING, UNKNOWN, UNKNOWN_KIND, Kind, arithmetic, element_of, refine
+from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, SETTING, UNKNOWN, UNKNOWN_KIND, Kind, arithmetic, element_of, joined, refine
 from codegen.read import resolve
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ def visit(inference: Inference, node: ast.AST) -> None:
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
         inference.expect(node.left, Kind(ARRAY))
         inference.expect(node.right, Kind(ARRAY))
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)) and not inference.arrays:
+        expect_joined(inference, node)
     elif isinstance(node, ast.Attribute) and node.attr in operations.ARRAY_ATTRIBUTES:
         if not (isinstance(node.value, ast.Name) and node.value.id in inference.info.aliases):
             inference.expect(node.value, Kind(ARRAY))
@@ -53,8 +55,9 @@ def visit(inference: Inference, node: ast.AST) -> None:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             inference.expect(node.value, Kind(SETTING))
-        elif isinstance(key, (ast.Tuple, ast.Slice)) and inference.arrays:
-            inference.expect(node.value, Kind(ARRAY))  # a list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's
+        elif isinstance(key, ast.Tuple) or isinstance(key, ast.Slice) and id(node) not in inference.added:
+            if inference.arrays:  # a list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's, unless added
+                inference.expect(node.value, Kind(ARRAY))
     elif isinstance(node, (ast.If, ast.While)):
         expect_compared(inference, node.test)
     elif isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -66,7 +69,8 @@ def visit(inference: Inference, node: ast.AST) -> None:
         visit_returned(inference, target, node.value)
     elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         before = before_update(inference, node)
-        kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else arithmetic(before, inference.forward(node.value))
+        value = inference.forward(node.value)
+        kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else joined(node.op, before, value) or arithmetic(before, value)
         expect_statement(inference, node, kind)
     elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
         name = node.target.id
@@ -74,6 +78,15 @@ def visit(inference: Inference, node: ast.AST) -> None:
             inference.learn(name, element_of(inference.forward(node.iter)), node)
         elif name in inference.definitions:  # a counter over range(...)
             inference.learn(name, inference.forward(inference.definitions[name]), node)
+
+
+def expect_joined(inference: Inference, node: ast.BinOp) -> None:
+    """Where no value may be an array, a list added to a value makes it a list
+    (a number plus a list is a TypeError), and a list multiplied by one a number."""
+    left, right = inference.forward(node.left), inference.forward(node.right)
+    for one, other in ((left, node.right), (right, node.left)):
+        if one.what == LIST:
+            inference.expect(other, Kind(LIST) if isinstance(node.op, ast.Add) else NUMBER_KIND)
 
 
 def before_update(inference: Inference, node: ast.AugAssign) -> Kind:
