@@ -39,8 +39,8 @@ class ContainerLowering:
         value that the kinds prove neither a list nor an array of (nor, for `*`, a
         number): Python's list operators and numpy's arithmetic differ there."""
         op = node.op
-        if not isinstance(op, (ast.Add, ast.Mult)):
-            return None
+        if not isinstance(op, (ast.Add, ast.Mult)) or any(isinstance(a, ir.Leaf) and a.var in self.n.stacks for a in (left, right)):
+            return None  # a list built with append is refused as a whole where it is read
         result = self.n.kind(node)
         operands = (node.left, node.right) if isinstance(node, ast.BinOp) else (node.target, node.value)
         kinds = [self.n.kind(o) for o in operands]
