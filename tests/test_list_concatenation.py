@@ -83,6 +83,21 @@ PROGRAMS = [
         [(0.7, -1.3)],
     ),
     (
+        "augmented-and-tuples",
+        """
+        import math
+
+        def aug(a, b):
+            v = [a, b]
+            v += [a * b]
+            v *= 2
+            t = (a, b) + (a * a,)
+            return v[0] * v[5] + math.sin(v[2]) * v[3] + t[0] * t[2] + t[1]
+        """,
+        "aug",
+        [(0.7, -1.2)],
+    ),
+    (
         "list-plus-array-is-numpy-addition",
         """
         import numpy as np

@@ -58,23 +58,31 @@ RUNNING = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("style", ["split", "fused"])
-def test_writes_into_a_settings_dict_are_kept(style: str) -> None:
-    forward: dict[str, Any] = {}
-    exec(compile(RUNNING, "fwd.py", "exec"), forward)
-    generated: dict[str, Any] = {}
-    exec(compile(codegen.generate(RUNNING, style=style), "bwd.py", "exec"), generated)
+def test_split_forward_writes_into_the_settings_dict() -> None:
+    forward, generated, _ = load(RUNNING, style="split")
     x = np.arange(6.0).reshape(3, 2) ** 1.5
     by_user: dict[str, Any] = {"momentum": 0.5}
     by_codegen: dict[str, Any] = {"momentum": 0.5}
     for _ in range(2):
         forward["batchnorm_forward"](x, 1.5, 0.2, by_user)
-        if style == "split":
-            generated["batchnorm_forward_forward"](x, 1.5, 0.2, by_codegen)
-    if style == "split":
-        assert by_codegen.keys() == by_user.keys()
-        for key, value in by_user.items():
-            np.testing.assert_allclose(by_codegen[key], value)
+        generated["batchnorm_forward_forward"](x, 1.5, 0.2, by_codegen)
+    assert by_codegen.keys() == by_user.keys() == {"momentum", "running_mean", "count"}
+    for key, value in by_user.items():
+        np.testing.assert_allclose(by_codegen[key], value)
+
+
+READ_BACK = """import numpy as np
+
+
+def f(x, p):
+    p["m"] = np.tanh(x)
+    return np.sum(p["m"] * x)
+"""
+
+
+def test_differentiated_value_read_back_from_settings_is_refused() -> None:
+    with pytest.raises(codegen.CodegenError, match=r'6:19: .*p\["m"\] holds a differentiated value, read back'):
+        codegen.generate(READ_BACK)
 
 
 def test_settings_dict_layer_gradients() -> None:

@@ -42,6 +42,7 @@ from codegen.infer.bindings import (
 )
 from codegen.infer.lattice import (
     ARRAY,
+    LIST,
     NUMBER,
     NUMBER_KIND,
     SEQUENCE,
@@ -299,6 +300,7 @@ class Inference:
             kind = join([self.forward(v) for v in outside] + unpacked)
             if kind.what == UNKNOWN or not (outside or unpacked):
                 continue
+            kind = Kind(LIST) if kind.what == LIST else kind  # rebound, a list may change its length (`v += [a]`)
             self.names[name] = kind
             self.memo = {}
             if join([self.forward(v) for v in values if v is not None] + unpacked) == kind:

@@ -96,6 +96,8 @@ def join(kinds: list[Kind]) -> Kind:
         return first
     if all(k.what == ARRAY for k in kinds):
         return Kind(ARRAY)
+    if all(k.what == LIST for k in kinds):
+        return Kind(LIST)  # of lengths that differ
     if all(k.is_sequence or k.what == ARRAY and k.rank == 1 for k in kinds):
         return Kind(SEQUENCE)  # a list or a vector
     return UNKNOWN_KIND

@@ -55,9 +55,9 @@ def visit(inference: Inference, node: ast.AST) -> None:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             inference.expect(node.value, Kind(SETTING))
-        elif isinstance(key, ast.Tuple) or isinstance(key, ast.Slice) and id(node) not in inference.added:
-            if inference.arrays:  # a list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's, unless added
-                inference.expect(node.value, Kind(ARRAY))
+        elif inference.arrays and (isinstance(key, ast.Tuple) or isinstance(key, ast.Slice) and id(node) not in inference.added):
+            # A list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's, unless added to a list.
+            inference.expect(node.value, Kind(ARRAY))
     elif isinstance(node, (ast.If, ast.While)):
         expect_compared(inference, node.test)
     elif isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -69,8 +69,8 @@ def visit(inference: Inference, node: ast.AST) -> None:
         visit_returned(inference, target, node.value)
     elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         before = before_update(inference, node)
-        value = inference.forward(node.value)
-        kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else joined(node.op, before, value) or arithmetic(before, value)
+        added = inference.forward(node.value)
+        kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else joined(node.op, before, added) or arithmetic(before, added)
         expect_statement(inference, node, kind)
     elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
         name = node.target.id
