@@ -12,36 +12,29 @@ import pytest
 import codegen
 from tests.support import check_forward_mode, check_gradients, check_split_style, load
 
+# The reviewer's r03: a bias input appended to a list (the notes' sigmoid neuron).
+NEURON = """
+{imports}
+
+def neuron_bias({params}):
+    x = x + [1.0]
+    s = 0.0
+    for i in range(len(w)):
+        s += w[i] * x[i]
+    return 1.0 / (1.0 + math.exp(-s))
+"""
+
 # (id, source, function, argument tuples)
 PROGRAMS = [
     (
         "bias-input-appended-no-numpy",
-        """
-        import math
-
-        def neuron_bias(w, x):
-            x = x + [1.0]
-            s = 0.0
-            for i in range(len(w)):
-                s += w[i] * x[i]
-            return 1.0 / (1.0 + math.exp(-s))
-        """,
+        NEURON.format(imports="import math", params="w, x"),
         "neuron_bias",
         [([0.5, -1.0, 0.2], [1.0, 2.0])],
     ),
     (
         "bias-input-appended-annotated",
-        """
-        import math
-        import numpy as np
-
-        def neuron_bias(w: list[float], x: list[float]):
-            x = x + [1.0]
-            s = 0.0
-            for i in range(len(w)):
-                s += w[i] * x[i]
-            return 1.0 / (1.0 + math.exp(-s))
-        """,
+        NEURON.format(imports="import math\nimport numpy as np", params="w: list[float], x: list[float]"),
         "neuron_bias",
         [([0.5, -1.0, 0.2], [1.0, 2.0])],
     ),
@@ -96,6 +89,23 @@ PROGRAMS = [
         """,
         "aug",
         [(0.7, -1.2)],
+    ),
+    (
+        "slices-added-of-arrays",
+        """
+        import numpy as np
+
+        def trapezoid(x, y):
+            return np.sum((y[1:] + y[:-1]) / 2 * np.diff(x))
+
+        def shifted(xs: np.ndarray):
+            return np.sum((xs[1:] + xs[:1]) ** 2)
+
+        def both(x, y):
+            return trapezoid(x, y) + shifted(x)
+        """,
+        "both",
+        [(np.array([0.0, 0.4, 1.1, 1.5]), np.array([1.0, -0.5, 2.0, 0.3]))],
     ),
     (
         "list-plus-array-is-numpy-addition",

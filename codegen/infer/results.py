@@ -88,8 +88,8 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
         base = inference.forward(value)
         if base.is_sequence and number_index(node.slice):
             return NUMBER_KIND
-        if base.is_sequence and isinstance(node.slice, ast.Slice):
-            return Kind(base.what)  # a slice of a list is a list, of a vector a vector
+        if (base.is_sequence or base.what == ARRAY) and isinstance(node.slice, ast.Slice):
+            return Kind(base.what, base.rank)  # a slice of a list is a list, of an array an array
         if base.what == ARRAY and base.rank is not None:
             return indexed(inference, base.rank, node.slice)
         return UNKNOWN_KIND

@@ -33,6 +33,9 @@ _SIZED: dict[str, tuple[int, int | None]] = {
 _SIZED_METHODS: dict[str, tuple[int, int | None]] = {"reshape": (0, None), "repeat": (0, 1)}
 
 
+_NO_LISTS = (ast.Sub, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)  # operators no list takes
+
+
 _ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
@@ -48,6 +51,13 @@ def visit(inference: Inference, node: ast.AST) -> None:
         inference.expect(node.right, Kind(ARRAY))
     elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)) and not inference.arrays:
         expect_joined(inference, node)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, _NO_LISTS) or isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        for operand in (node.left, node.right) if isinstance(node, ast.BinOp) else (node.operand,):
+            if isinstance(operand, ast.BinOp) and {id(operand.left), id(operand.right)} & inference.added:
+                # `(y[1:] + y[:-1]) / 2`: no list takes `/`, so the slices added are an array's.
+                for part in (operand.left, operand.right):
+                    if isinstance(part, ast.Subscript):
+                        inference.expect(part.value, Kind(ARRAY))
     elif isinstance(node, ast.Attribute) and node.attr in operations.ARRAY_ATTRIBUTES:
         if not (isinstance(node.value, ast.Name) and node.value.id in inference.info.aliases):
             inference.expect(node.value, Kind(ARRAY))
