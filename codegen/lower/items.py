@@ -187,7 +187,7 @@ class Items:
             raise self.n.fail(target, "item assignment is only supported on a named array")
         name = target.value.id
         old = self.n.env[name]
-        if old == name in self.n.param_names and self.n.kinds_of(self.n.function).param(name).what == lattice.SETTING:
+        if old == name and name in self.n.param_names and self.n.kinds_of(self.n.function).param(name).what == lattice.SETTING:
             self.write_setting(target, value, origin)
             return
         tree = self.n.copies.to_ast(target)
