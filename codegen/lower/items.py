@@ -1,6 +1,7 @@
 """Reading and writing items: `x[i]`, `x[mask]`, `a[index] = v`. A read says whether
 its index selects each element at most once; a write makes a new version of the
-array, so that the old one and the caller's stay intact."""
+array, so that the old one and the caller's stay intact; a dict of settings passed
+in is written in place, as the user's forward writes the caller's dict."""
 
 from __future__ import annotations
 
@@ -212,7 +213,6 @@ class Items:
         if old in self.n.stacks or self.n.forward and old in self.n.lists:
             self.n.appending.activate_list(new)  # `dxs[-1] = ...` in a backward read again: a list, its tangent one too
         self.n.staging.emit_stage(new, op, origin)
-
 
     def write_setting(self, target: ast.Subscript, value: ir.Node, origin: int) -> None:
         """`bn_param["running_mean"] = v` into a dict of settings passed in: written in
