@@ -32,6 +32,7 @@ def f(x, w: "N D", xs):
     d = (a, b)
     e = w[np.arange(3), 0]
     s = 'text'
+    settings['running_mean'] = a
     g = a if a > 0 else b
     h = lambda t: t
     for i in range(3):

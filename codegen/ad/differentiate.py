@@ -237,6 +237,12 @@ class Differentiator:
         if is_list and first:
             self.elements[name].add(key)
             self.emit(ast.Assign([target], gradient))
+        elif is_list and isinstance(leaf.index, ast.Slice):
+            # `+=` on a slice of a list would extend the list: added entry by entry.
+            self.elements.setdefault(name, set()).add(key)
+            part = ast.Subscript(ast.Name(name, ast.Load()), ir.clone(index), ast.Load())
+            total = ast.parse("[old + new for old, new in zip(_part, _g)]", mode="eval").body
+            self.emit(ast.Assign([target], ir.substitute(total, {"_part": part, "_g": gradient})))
         elif var in self.fn.stacks:
             # An entry may be a row of an array other gradients hold: never added into.
             self.elements.setdefault(name, set()).add(key)

@@ -147,6 +147,13 @@ class ForwardMode:
                 if t is not None
             )
         if rule.kind == "reduce" or rule.kind == "other":
+            if rule.name == "list.concat":  # the tangents concatenated as lists (one may be passed as an array)
+                parts = [
+                    ast.Call(ast.Name("list", ast.Load()), [t], []) if t is not None
+                    else ast.parse(f"[0.0] * len({ast.unparse(render(a))})", mode="eval").body
+                    for t, a in zip(inner, node.args)
+                ]  # fmt: skip
+                return ast.BinOp(parts[0], ast.Add(), parts[1])
             if rule.name in _JOINT:
                 zero = self.zeros_like if rule.name != "list" else _zero_entry
                 args = [t if t is not None else zero(render(a)) for t, a in zip(inner, node.args)]

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import black
 
 # `name = expr`, `name[index] += expr`, ...: what black prints unchanged when the
-# line fits, given the canonical spacing of ast.unparse. Strings, powers black
-# would hug and we have not, slices and lambdas (colons), right-hand sides in
+# line fits, given the canonical spacing of ast.unparse. Strings (in an index too),
+# powers black would hug and we have not, slices and lambdas (colons), right-hand sides in
 # parentheses as a whole (tuples, or parentheses black drops), trailing commas and
 # inline comments are left to black.
-_SIMPLE = re.compile(r"( +)[A-Za-z_][A-Za-z0-9_.]*(\[[^\]:]*\])? (=|\+=|-=|\*=|/=) [^\s'\"#:;\\][^'\"#:;\\]*")
+_SIMPLE = re.compile(r"( +)[A-Za-z_][A-Za-z0-9_.]*(\[[^\]:'\"]*\])? (=|\+=|-=|\*=|/=) [^\s'\"#:;\\][^'\"#:;\\]*")
 _UNSURE = re.compile("|".join(re.escape(part) for part in (" ** ", ",)", ",]", " lambda ", " if ")))
 _COMMENT = re.compile(r"( +)# \S[^\t]*\S|( +)# \S")
 # A power black hugs (`t**2`): a name or number after a space or a bracket, a

@@ -195,6 +195,18 @@ def _statement_ids(statement: ast.stmt) -> list[int]:
     return [id(n) for n in nodes(statement) if isinstance(n, ast.stmt)]
 
 
+def _written_parameters(lines: list[str], params: set[str]) -> set[str]:
+    """The parameters `lines` write items into (the lowering copies an array before
+    writing into it, so these are writes the caller sees)."""
+    return {
+        target.value.id
+        for node in ast.walk(ast.parse("\n".join(lines)))
+        if isinstance(node, (ast.Assign, ast.AugAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id in params
+    }
+
+
 def _shared(
     lines: list[str], fn: ir.Function, back: Backward, names: Names | None = None, literal_lists: bool = True
 ) -> list[str]:
@@ -222,8 +234,10 @@ def split_text(fn: ir.Function, back: Backward, options: Options) -> str:
         backward += gradient_checks(fn, back)  # the parameters they compare with are cached
     returned = [unparse.expression(back.gradients[p.name]) for p in back.differentiable]
     # Only what the outputs and the backward read (`out = x.copy()` written into
-    # as a copy of `x` is read by neither).
-    forward = _live(forward, [*backward, f"return {', '.join(fn.outputs)}"], frozenset(fn.draws))
+    # as a copy of `x` is read by neither), and what the caller sees: the parameters
+    # the forward writes into (a dict of settings, `bn_param["running_mean"] = ...`).
+    written = sorted(_written_parameters(forward, {p.name for p in fn.params}))
+    forward = _live(forward, [*backward, f"return {', '.join([*fn.outputs, *written])}"], frozenset(fn.draws))
     cached, recomputed = cache_plan(fn, forward, backward + [f"return {', '.join(returned) or 'None'}"])
     params = [p.code for p in fn.params if p.kind != "kwonly"]
     kwonly = [p.code for p in fn.params if p.kind == "kwonly"]

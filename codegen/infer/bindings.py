@@ -293,3 +293,21 @@ def carried_reads(function: Function, names: set[str]) -> dict[int, CarriedRead]
                         if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
                             found[id(node)] = CarriedRead(name, before, inner)
     return found
+
+
+def added_operands(function: Function) -> set[int]:
+    """The ids of the slices added to a slice or a list display (`xs[1:] + xs[:1]`,
+    `x[:2] + [1.0]`): a list's, concatenated, as much as an array's."""
+    found: set[int] = set()
+    for statement in function.body:
+        for node in walk_statement(statement):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+                parts = (node.left, node.right)
+                if all(is_slice(p) or isinstance(p, ast.List) for p in parts):
+                    found |= {id(p) for p in parts if is_slice(p)}
+    return found
+
+
+def is_slice(node: ast.expr) -> bool:
+    """`v[a:b]`: a slice of a list or of an array's first axis."""
+    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)

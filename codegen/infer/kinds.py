@@ -28,6 +28,7 @@ from codegen.ad import operations
 from codegen.infer import results, uses
 from codegen.infer.bindings import (
     CarriedRead,
+    added_operands,
     carried_reads,
     element_loops,
     first_rebindings,
@@ -41,6 +42,7 @@ from codegen.infer.bindings import (
 )
 from codegen.infer.lattice import (
     ARRAY,
+    LIST,
     NUMBER,
     NUMBER_KIND,
     SEQUENCE,
@@ -143,6 +145,7 @@ class Inference:
             function, {name for name, value in self.definitions.items() if isinstance(value, (ast.List, ast.Tuple))}
         )
         self.displays = {name for name, values in self.appended.items() if not values}
+        self.added = added_operands(function)  # see uses.visit: `xs[1:] + xs[:1]`
         self.statement_index = 0
         self.sizes: set[str] = set()  # parameters used where numpy needs an int
         self.masks: set[str] = set()  # parameters used where numpy needs booleans or ints
@@ -302,6 +305,7 @@ class Inference:
             kind = join([self.forward(v) for v in outside] + unpacked)
             if kind.what == UNKNOWN or not (outside or unpacked):
                 continue
+            kind = Kind(LIST) if kind.what == LIST else kind  # rebound, a list may change its length (`v += [a]`)
             self.names[name] = kind
             self.memo = {}
             if join([self.forward(v) for v in values if v is not None] + unpacked) == kind:

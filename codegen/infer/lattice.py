@@ -97,6 +97,8 @@ def join(kinds: list[Kind]) -> Kind:
         return first
     if all(k.what == ARRAY for k in kinds):
         return Kind(ARRAY)
+    if all(k.what == LIST for k in kinds):
+        return Kind(LIST)  # of lengths that differ
     if all(k.is_sequence or k.what == ARRAY and k.rank == 1 for k in kinds):
         return Kind(SEQUENCE)  # a list or a vector
     return UNKNOWN_KIND
@@ -152,6 +154,18 @@ def arithmetic(*operands: Kind) -> Kind:
         ranks = [k.rank if k.what == ARRAY else 0 for k in operands]
         return Kind(ARRAY, None if None in ranks else max(r for r in ranks if r is not None))
     return UNKNOWN_KIND
+
+
+def joined(op: ast.operator, left: Kind, right: Kind) -> Kind | None:
+    """What `left + right` or `left * right` is where Python's list operators
+    take it: a list of two lists concatenated, a list repeated by a number;
+    None where they do not (numpy's arithmetic, or nothing the kinds prove)."""
+    if isinstance(op, ast.Add) and left.what == LIST and right.what == LIST:
+        both = None if left.length is None or right.length is None else left.length + right.length
+        return Kind(LIST, length=both)
+    if isinstance(op, ast.Mult) and {left.what, right.what} == {LIST, NUMBER}:
+        return Kind(LIST)
+    return None
 
 
 def product(left: Kind, right: Kind, stacked: bool) -> Kind:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from codegen.ad.rules import RULES
 from codegen.infer import shape_rules
 from codegen.infer.bindings import module_values, number_index
-from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, UNKNOWN_KIND, Kind, arithmetic, join, product
+from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, UNKNOWN, UNKNOWN_KIND, Kind, arithmetic, join, joined, product
 from codegen.read import resolve
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.MatMult):
             return product(inference.forward(node.left), inference.forward(node.right), stacked=True)
-        return arithmetic(inference.forward(node.left), inference.forward(node.right))
+        left, right = inference.forward(node.left), inference.forward(node.right)
+        return joined(node.op, left, right) or arithmetic(left, right)
     if isinstance(node, ast.Compare):
         return arithmetic(*(inference.forward(o) for o in (node.left, *node.comparators)))
     if isinstance(node, ast.UnaryOp):
@@ -81,8 +82,8 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
         base = inference.forward(value)
         if base.is_sequence and number_index(node.slice):
             return NUMBER_KIND
-        if base.is_sequence and isinstance(node.slice, ast.Slice):
-            return Kind(base.what)  # `xs[1:]`: a list of a list, a vector of a vector
+        if (base.is_sequence or base.what == ARRAY) and isinstance(node.slice, ast.Slice):
+            return Kind(base.what, base.rank)  # a slice of a list is a list, of an array an array
         if base.what == ARRAY and base.rank is not None:
             return indexed(inference, base.rank, node.slice)
         return UNKNOWN_KIND
@@ -95,7 +96,7 @@ def compute(inference: Inference, node: ast.expr) -> Kind:
         return UNKNOWN_KIND
     if isinstance(node, ast.IfExp):
         return join([inference.forward(node.body), inference.forward(node.orelse)])
-    if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(inference.forward(e).is_number for e in node.elts):
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(number_or_unknown(inference, e) for e in node.elts):
         return Kind(LIST, length=len(node.elts))  # a display of numbers
     return UNKNOWN_KIND
 
@@ -125,6 +126,13 @@ def is_size(inference: Inference, size: ast.expr) -> bool:
     if any(isinstance(n, ast.Name) and n.id in inference.params for n in ast.walk(size)):
         return False
     return inference.forward(size).is_number
+
+
+def number_or_unknown(inference: Inference, node: ast.expr) -> bool:
+    """Whether `node` is a number: proved one, or where no value may be an array, not
+    proved anything else."""
+    kind = inference.forward(node)
+    return kind.is_number or not inference.arrays and kind.what == UNKNOWN
 
 
 def indexed(inference: Inference, rank: int, index: ast.expr) -> Kind:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from codegen.ad import operations
 from codegen.emit import helpers
 from codegen.infer.bindings import pairs
-from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, SETTING, UNKNOWN, UNKNOWN_KIND, Kind, arithmetic, element_of, refine
+from codegen.infer.lattice import ARRAY, LIST, NUMBER_KIND, SETTING, UNKNOWN, UNKNOWN_KIND, Kind, arithmetic, element_of, joined, refine
 from codegen.read import resolve
 
 if TYPE_CHECKING:
@@ -33,6 +33,9 @@ _SIZED: dict[str, tuple[int, int | None]] = {
 _SIZED_METHODS: dict[str, tuple[int, int | None]] = {"reshape": (0, None), "repeat": (0, 1)}
 
 
+_NO_LISTS = (ast.Sub, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)  # operators no list takes
+
+
 _ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _BITWISE = (ast.BitAnd, ast.BitOr, ast.BitXor)
 # Calls whose arguments are truth values.
@@ -49,6 +52,15 @@ def visit(inference: Inference, node: ast.AST) -> None:
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
         inference.expect(node.left, Kind(ARRAY))
         inference.expect(node.right, Kind(ARRAY))
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)) and not inference.arrays:
+        expect_joined(inference, node)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, _NO_LISTS) or isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        for operand in (node.left, node.right) if isinstance(node, ast.BinOp) else (node.operand,):
+            if isinstance(operand, ast.BinOp) and {id(operand.left), id(operand.right)} & inference.added:
+                # `(y[1:] + y[:-1]) / 2`: no list takes `/`, so the slices added are an array's.
+                for part in (operand.left, operand.right):
+                    if isinstance(part, ast.Subscript):
+                        inference.expect(part.value, Kind(ARRAY))
     elif isinstance(node, ast.Attribute) and node.attr in operations.ARRAY_ATTRIBUTES:
         if not (isinstance(node.value, ast.Name) and node.value.id in inference.info.aliases):
             inference.expect(node.value, Kind(ARRAY))
@@ -56,8 +68,9 @@ def visit(inference: Inference, node: ast.AST) -> None:
         key = node.slice
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             inference.expect(node.value, Kind(SETTING))
-        elif isinstance(key, (ast.Tuple, ast.Slice)) and inference.arrays:
-            inference.expect(node.value, Kind(ARRAY))  # a list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's
+        elif inference.arrays and (isinstance(key, ast.Tuple) or isinstance(key, ast.Slice) and id(node) not in inference.added):
+            # A list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's, unless added to a list.
+            inference.expect(node.value, Kind(ARRAY))
         for part in key.elts if isinstance(key, ast.Tuple) else [key]:
             expect_mask(inference, part)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
@@ -76,7 +89,8 @@ def visit(inference: Inference, node: ast.AST) -> None:
         visit_returned(inference, target, node.value)
     elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
         before = before_update(inference, node)
-        kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else arithmetic(before, inference.forward(node.value))
+        added = inference.forward(node.value)
+        kind = Kind(ARRAY) if isinstance(node.op, ast.MatMult) else joined(node.op, before, added) or arithmetic(before, added)
         expect_statement(inference, node, kind)
     elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
         name = node.target.id
@@ -98,6 +112,15 @@ def bound_kind(inference: Inference, name: str, value: ast.expr) -> Kind:
     if not all(inference.forward(v).is_number for v in [*value.elts, *appended]):
         return UNKNOWN_KIND
     return Kind(LIST)
+
+
+def expect_joined(inference: Inference, node: ast.BinOp) -> None:
+    """Where no value may be an array, a list added to a value makes it a list
+    (a number plus a list is a TypeError), and a list multiplied by one a number."""
+    left, right = inference.forward(node.left), inference.forward(node.right)
+    for one, other in ((left, node.right), (right, node.left)):
+        if one.what == LIST:
+            inference.expect(other, Kind(LIST) if isinstance(node.op, ast.Add) else NUMBER_KIND)
 
 
 def before_update(inference: Inference, node: ast.AugAssign) -> Kind:

@@ -12,6 +12,8 @@ from codegen import ir
 from codegen.ad.rules import RULES
 from codegen.ad.rules_arrays import _literal
 from codegen.infer import lattice
+from codegen.infer.bindings import is_slice
+from codegen.lower.nodes import slot
 
 if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
@@ -32,6 +34,47 @@ class ContainerLowering:
         args = [self.n.lower(e) for e in node.elts]
         container = ast.List if isinstance(node, ast.List) else ast.Tuple
         return ir.Op(RULES["list"], args, {}, container([ast.Name(f"__{i}__", _LOAD) for i in range(len(args))], _LOAD))
+
+    def joined(self, node: ast.BinOp | ast.AugAssign, left: ir.Node, right: ir.Node) -> ir.Node | None:
+        """`a + b` of two lists, concatenated, and `a * n` of a list, repeated, where the
+        kinds prove a list; refused where a list display, a list or two slices meet a
+        value that the kinds prove neither a list nor an array of (nor, for `*`, a
+        number): Python's list operators and numpy's arithmetic differ there."""
+        op = node.op
+        if not isinstance(op, (ast.Add, ast.Mult)) or any(isinstance(a, ir.Leaf) and a.var in self.n.stacks for a in (left, right)):
+            return None  # a list built with append is refused as a whole where it is read
+        result = self.n.kind(node)
+        operands = (node.left, node.right) if isinstance(node, ast.BinOp) else (node.target, node.value)
+        kinds = [self.n.kind(o) for o in operands]
+        if isinstance(node, ast.AugAssign):
+            kinds[0] = result if result.what == lattice.LIST else lattice.UNKNOWN_KIND
+        if result.what == lattice.LIST:
+            if isinstance(op, ast.Add):
+                return ir.Op(RULES["list.concat"], [left, right], {}, ast.BinOp(slot(0), ast.Add(), slot(1)))
+            if kinds[0].what == lattice.LIST:
+                return ir.Op(RULES["list.repeat"], [left, right], {}, ast.BinOp(slot(0), ast.Mult(), slot(1)))
+            return ir.Op(RULES["list.repeat"], [right, left], {}, ast.BinOp(slot(1), ast.Mult(), slot(0)))
+        if result.what == lattice.ARRAY or any(k.what == lattice.ARRAY for k in kinds):
+            return None  # numpy's arithmetic, a list read as an array
+        listed = [k.what == lattice.LIST or isinstance(o, ast.List) for o, k in zip(operands, kinds)]
+        sliced = all(is_slice(o) or isinstance(o, ast.List) for o in operands)
+        if isinstance(op, ast.Add) and (any(listed) or sliced):
+            other = operands[listed.index(False)] if not all(listed) else operands[0]
+            raise self.n.fail(node, self.ambiguity(node, "a list concatenation or numpy addition", other, "list[float]"))
+        if isinstance(op, ast.Mult) and any(listed) and not all(k.is_number for k, l in zip(kinds, listed) if not l):
+            other = operands[listed.index(False)] if not all(listed) else operands[0]
+            raise self.n.fail(node, self.ambiguity(node, "a list repetition or numpy multiplication", other, "int"))
+        return None
+
+    def ambiguity(self, node: ast.AST, what: str, other: ast.expr, listed: str) -> str:
+        while isinstance(other, ast.Subscript):
+            other = other.value
+        name = other.id if isinstance(other, ast.Name) else "it"
+        return (
+            f"{self.n.info.code(node).strip()}: {what}? The kinds prove {name} neither a list nor an array: "
+            f"annotate {name}: {listed} (Python's list operator) or {name}: np.ndarray (numpy's), "
+            "or write np.concatenate / np.append for arrays"
+        )
 
     def slogdet_parts(self, call: ast.expr) -> tuple[ir.Leaf, ir.Node] | None:
         """`np.linalg.slogdet(a)` as (its sign, never differentiated; its logdet)."""

@@ -1,6 +1,7 @@
 """Reading and writing items: `x[i]`, `x[mask]`, `a[index] = v`. A read says whether
 its index selects each element at most once; a write makes a new version of the
-array, so that the old one and the caller's stay intact."""
+array, so that the old one and the caller's stay intact; a dict of settings passed
+in is written in place, as the user's forward writes the caller's dict."""
 
 from __future__ import annotations
 
@@ -213,6 +214,9 @@ class Items:
             raise self.n.fail(target, "item assignment is only supported on a named array")
         name = target.value.id
         old = self.n.env[name]
+        if old == name and name in self.n.param_names and self.n.kinds_of(self.n.function).param(name).what == lattice.SETTING:
+            self.write_setting(target, value, origin)
+            return
         tree = self.n.copies.to_ast(target)
         assert isinstance(tree, ast.Subscript)
         index = tree.slice
@@ -235,6 +239,45 @@ class Items:
         if old in self.n.stacks or self.n.forward and old in self.n.lists:
             self.n.appending.activate_list(new)  # `dxs[-1] = ...` in a backward read again: a list, its tangent one too
         self.n.staging.emit_stage(new, op, origin)
+
+    def write_setting(self, target: ast.Subscript, value: ir.Node, origin: int) -> None:
+        """`bn_param["running_mean"] = v` into a dict of settings passed in: written in
+        place, as the user's forward writes the caller's dict (the split forward keeps
+        it). The dict is held constant: a differentiated value written into it may not
+        be read back, as its gradient would be lost."""
+        assert isinstance(target.value, ast.Name)
+        if isinstance(value, ir.Op) or is_active_node(value):
+            read = _read_back(self.n.function, target, bool(self.n.loops))
+            if read is not None:
+                code = self.n.info.code(target).strip()
+                message = f"{code} holds a differentiated value, read back here from a dict of settings (held constant): read it from a local"
+                raise self.n.fail(read, message)
+        tree = self.n.copies.to_ast(target)
+        assert isinstance(tree, ast.Subscript)
+        statement = ast.Assign([ast.Subscript(ast.Name(target.value.id, ast.Load()), tree.slice, ast.Store())], value_expr(value))
+        self.n.body.append(ir.Plain(statement, origin))
+
+
+def _read_back(function: ast.AST, target: ast.Subscript, looped: bool) -> ast.expr | None:
+    """A read of the dict `target` writes into that may see the write: after it (or
+    anywhere, in a loop), of its key or of the whole dict."""
+    assert isinstance(target.value, ast.Name)
+    key = target.slice.value if isinstance(target.slice, ast.Constant) else None
+    parents = {id(child): node for node in ast.walk(function) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.Name) and node.id == target.value.id and isinstance(node.ctx, ast.Load)):
+            continue
+        if node is target.value or not (looped or (node.lineno, node.col_offset) > (target.lineno, target.col_offset)):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Attribute) and parent.attr == "get":
+            parent = parents.get(id(parent))
+            read_key = parent.args[0] if isinstance(parent, ast.Call) and parent.args else None
+        else:
+            read_key = parent.slice if isinstance(parent, ast.Subscript) else None
+        if key is None or not (isinstance(read_key, ast.Constant) and read_key.value != key):
+            return node
+    return None
 
 
 def value_expr(node: ir.Node) -> ast.expr:

@@ -293,6 +293,9 @@ class Normaliser:
 
     def binary(self, node: ast.AST, kind: type[ast.operator], left: ir.Node, right: ir.Node) -> ir.Node:
         name, op = BINOPS[kind]
+        listed = self.containers.joined(node, left, right) if isinstance(node, (ast.BinOp, ast.AugAssign)) else None
+        if listed is not None:
+            return listed  # Python's list operators: concatenation, repetition
         number = isinstance(node, (ast.BinOp, ast.AugAssign)) and self.kind(node).is_number
         arrays = name == "matmul" or self.may_be_array([left, right], number)  # `v @ w` may be a number
         if (

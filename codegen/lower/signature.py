@@ -41,6 +41,12 @@ class Signature:
                 reason = "used as a mask or index"
             if self.n.wrt is not None:
                 reason = "" if name in self.n.wrt else "not listed in wrt"
+                if name in self.n.wrt and self.n.kinds_of(self.n.function).param(name).what == lattice.SETTING:
+                    raise self.n.fail(param, (
+                        f"{name} is a dict: codegen differentiates numbers, lists and arrays, not a dict's entries; "
+                        f"pass its entries as parameters (def {self.n.function.name}(W1, b1, ...)) and list those in wrt, "
+                        f"or leave {name} out of wrt (a dict is held constant)"
+                    ))  # fmt: skip
             code = self.param_code(param, default)
             is_list = annotation.startswith(("list", "List"))
             dims = annotation_dims(param.annotation) if param.annotation else None
