@@ -62,11 +62,11 @@ defrule(
 )
 # `a + b` of two lists, concatenated: the gradient is cut where `a` ends.
 defrule(
-    "list.concat", "x y", kind="other",
+    "list.concat", "x y", kind="other", shape="unknown",
     computed=lambda index, count, statics: "list(g[: len(x)])" if index == 0 else "list(g[len(x) :])",
 )  # fmt: skip
 # `a * n` of a list and an int, repeated: each entry of `a` gets the sum of its n copies' entries.
 defrule(
-    "list.repeat", "x n", "g", None, kind="other",
+    "list.repeat", "x n", "g", None, kind="other", shape="unknown",
     computed=lambda index, count, statics: "[sum(g[k :: len(x)]) for k in range(len(x))]", tangents="list(t) * n",
 )  # fmt: skip
