@@ -813,6 +813,7 @@ case("list.concatenate", "", _APPENDED.format(value="x[i:] * y") + "return np.su
 case("list.concatenate", "axis=1", _APPENDED.format(value="np.exp(x * i)") + "return np.sum(np.concatenate(v, axis=1) ** 2)", U((2, 2)))
 # `a + b` of two lists and `a * n` of a list: concatenation and repetition.
 case("list.concat", "", "z = x + y\nreturn z[0] * z[3] + math.sin(z[1]) * z[2]", [0.7, -0.3], [0.4, 1.1], imports=MATH, params="x: list[float], y: list[float]")
+case("list.concat", "rotate", "z = x[1:] + x[:1]\nreturn z[0] * z[1] + z[2] * 3.0", [0.7, -0.3, 1.2], imports=MATH, params="x: list[float]")
 case("list.repeat", "", "z = x * 3\ns = 0.0\nfor i in range(len(z)):\n    s = s + z[i] * (i + 1.0)\nreturn s", [0.7, -0.3], imports=MATH, params="x: list[float]")
 case("list.sum", "", _APPENDED.format(value="math.sin(x * i) * y") + "return sum(v) * y", 0.7, -1.3, imports=MATH)
 case("list.sum", "fsum", _APPENDED.format(value="x ** i") + "return math.fsum(v) + v[0] * v[2]", 0.7, imports=MATH)
