@@ -176,6 +176,9 @@ case("numpy.softmax_nll.picks", "column", _PICKED + "p = np.exp(x)\np /= np.sum(
 case("numpy.softmax_nll.picks", "list", _PICKED + "p = np.exp(x)\np /= np.sum(p, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y]))", U((3, 4)), [0, 3, 3], held="y")
 case("numpy.log_softmax_nll.picks", "column", _PICKED + "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.sum(lp[np.arange(N), y]) / N", U((3, 4)), np.array([[2], [0], [2]]), held="y")
 case("numpy.log_softmax_nll.picks", "list", _PICKED + "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.sum(lp[np.arange(N), y]) / N", U((3, 4)), [2, 0, 1], held="y")
+# One class: every probability is 1 and the gradient 0; the rows are counted by the only column.
+case("numpy.softmax_nll.picks", "one-class", _PICKED + "p = np.exp(x)\np /= np.sum(p, axis=1, keepdims=True)\nreturn -np.sum(np.log(p[np.arange(N), y]))", U((3, 1)), [0, 0, 0], held="y")
+case("numpy.log_softmax_nll.picks", "one-class", _PICKED + "lp = x - np.log(np.sum(np.exp(x), axis=1, keepdims=True))\nreturn -np.sum(lp[np.arange(N), y]) / N", U((3, 1)), [0, 0, 0], held="y")
 case("numpy.add.n", "", "return x + y + z", U((2, 3)), U((3,)), U((2, 1)))
 case("numpy.add.n", "four-with-a-constant", "return x.dot(y) + 1.0 + z + x[:, :1]", U((2, 3)), U((3, 2)), U((2,)))
 case("numpy.add.n", "grouped", "return (x + y) + z * 2", U((3,)), U((2, 3)), U((1, 3)))
@@ -607,6 +610,17 @@ case("numpy.hstack", "with-number", "return np.hstack([x, 1.0, y * 2])", U((2,))
 case("numpy.hstack", "annotated", "return np.hstack([x, y])", U((2, 2)), U((2, 3)), params='x: "N A", y: "N B"')
 case("numpy.hstack", "annotated-vectors", "return np.hstack([x, y, x])", U((2,)), U((3,)), params='x: "A", y: "B"')
 case("numpy.hstack", "number-first", "return np.hstack([2.0, x]) * y", U((3,)), U((4,)))
+# Operands whose shapes tell the forms apart: numbers, unannotated or not (a slice of one
+# is not a number), stacks of three axes (joined along axis 1, not the last), every
+# operand of a different length, and a number after a slice (where its end matters).
+case("numpy.vstack", "numbers", "return np.vstack([x, y, z])", 0.3, -0.5, 1.2)
+case("numpy.vstack", "annotated,four", "return np.vstack([x, y, z, y])", U((2, 3)), U((3,)), U((3, 3)), params='x: "N D", y: "D", z: "M D"')
+case("numpy.hstack", "numbers", "return np.hstack([x, y])", 0.3, -0.5)
+case("numpy.hstack", "3d", "return np.hstack([x, np.exp(y)])", U((2, 2, 3)), U((2, 1, 3)))
+case("numpy.hstack", "number-first,scalar", "return np.hstack([2.0, x, y]) * z", 0.6, -0.3, U((3,)), params="x, y: float, z")
+case("numpy.hstack", "annotated-number-first", "return np.hstack([x, y])", 0.4, U((3,)), params="x: float, y")
+case("numpy.hstack", "annotated-number-second", "return np.hstack([x, y, z, w])", 0.2, -0.7, 1.1, 0.4, params="x, y: float, z, w: float")
+case("numpy.hstack", "annotated-vectors,three", "return np.hstack([x, y, z])", U((2,)), U((3,)), U((4,)), params='x: "A", y: "B", z: "C"')
 case("numpy.einsum", "ij,jk->ik", 'return np.einsum("ij,jk->ik", x, y)', U((2, 3)), U((3, 4)))
 case("numpy.einsum", "implicit-output", 'return np.einsum("ij,jk", x, y)', U((2, 3)), U((3, 4)))
 case("numpy.einsum", "i,i->", 'return np.einsum("i,i->", x, y)', U((3,)), U((3,)))
@@ -712,6 +726,7 @@ case("numpy.trace", "annotated", "return np.trace(x) * np.trace(x.T @ x)", U((3,
 case("numpy.trace", "offset", "return np.trace(x, offset=1) + np.trace(x, -1)", U((3, 4)))
 case("numpy.trace", "method", "return x.trace() ** 2", U((2, 2)))
 case("numpy.trace", "stack", "return np.trace(x) * y", U((2, 2, 3)), U((3,)))
+case("numpy.trace", "stack,offset", "return np.trace(x, offset=1) * y", U((2, 3, 4)), U((4,)))
 case("numpy.diff", "axis=0", "return np.diff(x, axis=0) * y", U((4, 3)), U((3, 3)))
 case("numpy.diff", "2d", "return np.diff(x) * y", U((2, 4)), U((2, 3)))
 case("numpy.diff", "n=2", "return np.diff(x, n=2) * y", U((4,)), U((2,)), may_refuse=True)
@@ -813,6 +828,8 @@ case("list.concatenate", "", _APPENDED.format(value="x[i:] * y") + "return np.su
 case("list.concatenate", "axis=1", _APPENDED.format(value="np.exp(x * i)") + "return np.sum(np.concatenate(v, axis=1) ** 2)", U((2, 2)))
 # `a + b` of two lists and `a * n` of a list: concatenation and repetition.
 case("list.concat", "", "z = x + y\nreturn z[0] * z[3] + math.sin(z[1]) * z[2]", [0.7, -0.3], [0.4, 1.1], imports=MATH, params="x: list[float], y: list[float]")
+# Read as an array: the gradient arrives as one, and each part goes back as a list.
+case("list.concat", "as-array", "z = x + y\nreturn np.sum(np.array(z) ** 2)", [0.7, -0.3], [0.4, 1.1, 2.0], params="x: list[float], y: list[float]")
 case("list.concat", "rotate", "z = x[1:] + x[:1]\nreturn z[0] * z[1] + z[2] * 3.0", [0.7, -0.3, 1.2], imports=MATH, params="x: list[float]")
 case("list.repeat", "", "z = x * 3\ns = 0.0\nfor i in range(len(z)):\n    s = s + z[i] * (i + 1.0)\nreturn s", [0.7, -0.3], imports=MATH, params="x: list[float]")
 case("list.sum", "", _APPENDED.format(value="math.sin(x * i) * y") + "return sum(v) * y", 0.7, -1.3, imports=MATH)
