@@ -71,3 +71,15 @@ def test_the_sum_is_negated_not_the_gradient(generated: tuple[dict, dict, str], 
     body = backward_body(generated[2], name)
     assert summed in body
     assert "np.sum(-" not in body and "_unbroadcast(-" not in body
+
+
+def test_a_boolean_mask_over_a_parameter_is_negated_after_the_quotient() -> None:
+    """`np.sum((x > 0) / p)`: the gradient for p was `-(x > 0) / p**2 * g`, and numpy
+    refuses `-` of a boolean array (found by a review as a user); the quotient is
+    negated instead."""
+    source = "import numpy as np\n\n\ndef frac_positive(x, p):\n    return np.sum((x > 0) / p)\n"
+    forward, backward, code = load(source)
+    assert "-(x > 0)" not in code
+    args = [np.array([1.0, -1.0, 2.0, 0.5]), 0.5]
+    check_gradients(forward["frac_positive"], backward["frac_positive_backward"], args)
+    check_split_style(source, "frac_positive", forward["frac_positive"], backward["frac_positive_backward"], args)
