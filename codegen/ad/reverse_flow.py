@@ -9,6 +9,7 @@ forward kept; gradients that outlive an iteration are zeroed before the loop.
 from __future__ import annotations
 
 import ast
+import functools
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,8 +67,32 @@ def _targets(code: ast.stmt) -> set[str]:
 
 
 def names_read(lines: list[str]) -> set[str]:
-    tree = ast.parse(textwrap.dedent("\n".join(lines)) or "pass")
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    """Names `lines` (a block of statements) read; each distinct line is parsed once
+    for all the loops around it."""
+    found: set[str] = set()
+    for line in lines:
+        read = _line_reads(line.strip())
+        if read is None:  # part of a statement that spans lines
+            return _loads(textwrap.dedent("\n".join(lines)) or "pass")
+        found |= read
+    return found
+
+
+@functools.lru_cache(maxsize=8192)
+def _line_reads(line: str) -> frozenset[str] | None:
+    """Names one stripped line reads, or None when it is no statement on its own."""
+    if not line or line.startswith("#") or line in ("else:", "try:", "finally:"):
+        return frozenset()
+    if line.startswith("elif "):
+        line = line[2:]
+    try:
+        return frozenset(_loads(f"{line} pass" if line.endswith(":") else line))
+    except SyntaxError:
+        return None
+
+
+def _loads(text: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _reversed(iterable: ast.expr) -> ast.expr:

@@ -40,6 +40,9 @@ class _State:
     def copy(self) -> _State:
         return _State(dict(self.groups), set(self.numbers))
 
+    def key(self) -> tuple[frozenset[tuple[str, frozenset[str]]], frozenset[str]]:
+        return frozenset(self.groups.items()), frozenset(self.numbers)
+
     def join(self, other: _State) -> None:
         """What may hold after either of two paths."""
         for name, group in other.groups.items():
@@ -81,6 +84,8 @@ class _Checker:
             self.numpy, proved = kinds.may_hold_arrays(info, function), {}
         self.found: list[tuple[ast.AST, str]] = []
         self.reported: set[int] = set()
+        # each loop's state after it, by the state it was entered with
+        self.loops_done: dict[tuple[int, object], _State] = {}
         self.order = list(_statements(function.body))
         self.position = {id(s): i for i, (s, _) in enumerate(self.order)}
         # each statement's block, its place in it, and the statement that holds the block
@@ -146,6 +151,16 @@ class _Checker:
             # What one iteration binds, the next one sees: the body is read again until
             # the state stops growing (each round only joins more in, so it stops). Not a
             # fixed number of rounds: two per loop read a body nested n deep 2 ** n times.
+            # Nor is a loop read again from a state it was entered with before: every
+            # round ends in one more confirming round, so an inner loop would be read
+            # again for each round of each loop around it (2 ** n as well). The walk
+            # depends on the state alone and reports each update once, so the earlier
+            # result stands.
+            key = (id(node), state.key())
+            if key in self.loops_done:
+                done = self.loops_done[key]
+                state.groups, state.numbers = dict(done.groups), set(done.numbers)
+                return
             while True:
                 entry = state.copy()
                 if isinstance(node, ast.For):
@@ -154,6 +169,7 @@ class _Checker:
                 state.join(entry)
                 if state == entry:
                     break
+            self.loops_done[key] = state.copy()
 
     def assign(self, target: ast.expr, value: ast.expr, state: _State, node: ast.stmt, each: bool = False) -> None:
         if isinstance(target, ast.Name):

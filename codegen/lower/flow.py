@@ -180,6 +180,7 @@ class FlowLowering:
         carried = sorted(n for n in assigned if n in self.n.env)
         appended = [(n, v) for n, v in self.bindings.appends(body) if n in self.n.env and n not in assigned]
         hot = self.loop_activity(body, carried, [target] if target is not None else [], appended)
+        kept: set[str] | None = None  # names whose value before the loop is still needed
         if not self.n.forward:
             # A list a later iteration appends a differentiated value to holds them from the start.
             for name in sorted({n for n, _ in appended} & hot):
@@ -189,18 +190,18 @@ class FlowLowering:
             # Forward mode keeps no values for later: a loop may always reuse the name.
             # An inlined function's parameter stands for a caller's name: rebinding that
             # in place would change the caller's value (for its next call, say).
+            if not self.n.forward and entry not in self.n.borrowed and kept is None:
+                kept = self.read_so_far() | self.own_values()
             reuse = entry not in self.n.borrowed and (
                 self.n.forward
-                or (
-                    not self.is_read(entry)
-                    and not self.needs_own_value(entry)
-                    and not any(entry in loop.carried for loop in self.n.loops)
-                )
+                or (entry not in (kept or set()) and not any(entry in loop.carried for loop in self.n.loops))
             )
             if not reuse:
                 # The value before the loop is still needed: the loop gets its own name.
                 fresh = self.n.staging.new_binding(self.n.names.fresh(name))
                 self.n.body.append(self.copy_stage(fresh, entry, origin))
+                if kept is not None:
+                    kept.add(entry)  # the copy reads it
                 entry = fresh
             if name in hot:
                 self.n.active.add(entry)
@@ -241,27 +242,26 @@ class FlowLowering:
         finally:
             self.n.env, self.n.active = saved_env, saved_active
 
-    def needs_own_value(self, name: str) -> bool:
-        """Whether the backward of the statement defining `name` reads its value
-        (exp's `out * g`): the loop must not overwrite it."""
+    def own_values(self) -> set[str]:
+        """The names whose defining statement's backward reads its value (exp's
+        `out * g`): a loop must not overwrite them."""
+        return {
+            statement.target
+            for block in [*self.n.blocks, self.n.body]
+            for statement in ir.walk(block)
+            if isinstance(statement, ir.Stage) and isinstance(statement.value, ir.Op) and statement.value.rule.uses_out
+        }
+
+    def read_so_far(self) -> set[str]:
+        """The names a statement lowered so far, or an enclosing test, reads."""
+        found = {n.id for guard in self.n.guards for n in ast.walk(guard) if isinstance(n, ast.Name)}
         for block in [*self.n.blocks, self.n.body]:
             for statement in ir.walk(block):
-                if isinstance(statement, ir.Stage) and statement.target == name:
-                    value = statement.value
-                    if isinstance(value, ir.Op) and value.rule.uses_out:
-                        return True
-        return False
+                found |= reads(statement)
+        return found
 
     def is_read(self, name: str) -> bool:
-        """Whether a statement lowered so far, or an enclosing test, reads `name`."""
-        for guard in self.n.guards:
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(guard)):
-                return True
-        for block in [*self.n.blocks, self.n.body]:
-            for statement in ir.walk(block):
-                if name in reads(statement):
-                    return True
-        return False
+        return name in self.read_so_far()
 
     def loop_epilogue(self, loop: ir.Loop, carried: list[str], entries: dict[str, str]) -> None:
         for name in carried:
