@@ -31,6 +31,11 @@ tie, and the last of three attempts at a point passes floats only.) The body has
   `np.inner`, `np.einsum` (implicit outputs, diagonals, traces, an ellipsis), `np.concatenate`/`np.concat`/`np.stack`/`np.vstack`/`np.hstack`, `np.where`
   with a constant mask or a comparison, array constants (inline or module-level);
 - softmax, log-sum-exp and standardisation along an axis, staged by hand;
+- what numpy layers write (issue 17): `return out, cache` with `cache = (x, w, ...)`
+  (a tuple of inputs and intermediates, never differentiated), `p, q = np.split(e, 2,
+  axis=1)` and `np.array_split` into two or three names, `np.trace`, and, in about
+  one module in seven, a boolean `mask` parameter read as `np.sum(e[mask])`,
+  `e[~mask]`, `e[mask & keep]`, or multiplied in (`e * mask`, `np.where(mask, e, 0.0)`);
 - random draws from numpy's global generator (`t = e * np.random.rand()`,
   `np.tanh(np.random.randn(*x.shape))`, `np.random.uniform(-1.0, 1.0, size=...)`),
   in a quarter of the modules, whose functions are then called with the generator
