@@ -1846,7 +1846,10 @@ def smooth_point(program: Program, fn: Function, data: st.DataObject) -> list[An
     for attempt in range(3):
         # Int arguments sit on kinks (abs at 0, ties of maximum): the last attempt
         # passes floats only.
-        probe.strict = attempt < 2 and any(k in INTEGRAL or k == "list" for k in fn.kinds.values())
+        # A boolean mask multiplied in makes exact zeros on every attempt: ties too.
+        probe.strict = "mask" in fn.kinds.values() or attempt < 2 and any(
+            k in INTEGRAL or k == "list" for k in fn.kinds.values()
+        )
         seed = data.draw(st.integers(0, 2**32 - 1), label=f"seed for {fn.name}")
         args = argument_values(fn, seed, ints=attempt < 2)
         probe.margin = math.inf
