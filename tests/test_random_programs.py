@@ -1547,6 +1547,34 @@ def test_programs_the_random_tests_found(source: str, args: list[Any]) -> None:
     assert_constants_are_constant(forward["f"], names, kinds, args)
 
 
+# Found by the long run of the programs with break and continue (2026-12-03), none in
+# the program: forward mode gives `c` a tangent (-0.42 here) where the fused backward,
+# which matches central differences, gives 0.
+SWAP_THROUGH_A_HELPER_IN_A_LOOP = """import math
+
+
+def helper0(u, v):
+    return u
+
+
+def f(x, y, v, k: int):
+    c = v[0]
+    for item1 in v:
+        c, x = x, c
+        x, c = math.tanh(helper0(math.tanh(k), c)), math.sin(c)
+    return c
+"""
+
+
+@bug("forward mode: a helper's value swapped into a loop-carried name keeps a tangent")
+def test_forward_mode_of_a_swap_through_a_helper_in_a_loop() -> None:
+    source = SWAP_THROUGH_A_HELPER_IN_A_LOOP
+    args = [-0.3576884750673317, -0.21067781646426997, [-0.033451359499607314, 1.4293869658081335, 0.827073564305485], 1]
+    forward, backward, _ = load(source, "fwd.py")
+    check_gradients(forward["f"], backward["f_backward"], args)
+    check_forward_mode(source, "f", forward["f"], backward["f_backward"], args)
+
+
 @pytest.mark.parametrize(
     ("source", "x", "expected"),
     [
