@@ -299,6 +299,22 @@ def run_random_programs(
     return stats
 
 
+def count_constructs(stats: Counter[str], source: str, constructs: dict[str, str], other_styles: bool) -> None:
+    """Count a checked program under each construct (a regular expression) its source
+    uses, and under "split" too when it was also checked in split style."""
+    for name, pattern in constructs.items():
+        if re.search(pattern, source):
+            stats[f"construct: {name}"] += 1
+            stats[f"construct split: {name}"] += other_styles
+
+
+def assert_constructs_checked(stats: Counter[str], constructs: dict[str, str], least: int) -> None:
+    """Each construct is in at least `least` checked programs, one of them checked in split style."""
+    for name in constructs:
+        count, split = stats[f"construct: {name}"], stats[f"construct split: {name}"]
+        assert count >= least and split >= 1, f"the random programs check {name!r} {count} times, {split} split"
+
+
 def bug(reason: str) -> Any:
     """A known core bug (see /work/bugs-reliability.md); the test flips when it is fixed."""
     return pytest.mark.xfail(strict=True, reason=f"bug: {reason}")

@@ -31,6 +31,11 @@ tie, and the last of three attempts at a point passes floats only.) The body has
   `np.inner`, `np.einsum` (implicit outputs, diagonals, traces, an ellipsis), `np.concatenate`/`np.concat`/`np.stack`/`np.vstack`/`np.hstack`, `np.where`
   with a constant mask or a comparison, array constants (inline or module-level);
 - softmax, log-sum-exp and standardisation along an axis, staged by hand;
+- what numpy layers write (issue 17): `return out, cache` with `cache = (x, w, ...)`
+  (a tuple of inputs and intermediates, never differentiated), `p, q = np.split(e, 2,
+  axis=1)` and `np.array_split` into two or three names, `np.trace`, and, in about
+  one module in seven, a boolean `mask` parameter read as `np.sum(e[mask])`,
+  `e[~mask]`, `e[mask & keep]`, or multiplied in (`e * mask`, `np.where(mask, e, 0.0)`);
 - random draws from numpy's global generator (`t = e * np.random.rand()`,
   `np.tanh(np.random.randn(*x.shape))`, `np.random.uniform(-1.0, 1.0, size=...)`),
   in a quarter of the modules, whose functions are then called with the generator
@@ -95,9 +100,11 @@ from tests.support import (
     EXAMPLES,
     LONG,
     as_tuple,
+    assert_constructs_checked,
     check_forward_mode,
     check_gradients,
     check_split_style,
+    count_constructs,
     fused_gradients,
     gradient_names,
     bug,
@@ -390,6 +397,8 @@ class Builder:
         self.drew = False
         self.merges: set[str] = set()
         self.param_kinds: dict[str, str] = {}
+        self.mask: Shape | None = None  # the shape of a boolean `mask` parameter, if any
+        self.cache = False  # whether the function being written returns a cache beside its values
 
     # ---- drawing ---------------------------------------------------------------
     def pick(self, options: list[Any]) -> Any:
@@ -914,8 +923,8 @@ class Builder:
         joined = None if stack else self.pick([None, None, "vstack", "hstack"])
         if stack:
             ref: Callable[..., Any] = lambda *xs: np.stack(xs, axis=axis)
-        elif joined is not None:
-            ref = getattr(np, joined)
+        elif joined is not None:  # np.vstack((a, b)): one sequence, as np.concatenate takes
+            ref = lambda *xs: getattr(np, joined)(xs)
         else:
             ref = lambda *xs: np.concatenate(xs, axis=axis)
         others = [self.var(n) for n, v in sorted(self.env.items()) if v.ndim == a.ndim]
@@ -1039,7 +1048,13 @@ class Builder:
             kinds += ["if", "if", "loop", "loop", "merge", "grow"]
         if self.draws:
             kinds += ["draw", "draw"]
+        if not self.depth:
+            kinds += ["layer"] + ["mask"] * 2 * bool(self.mask)
         kind = self.pick(kinds)
+        if kind == "layer" and self.layer_statement():
+            return
+        if kind == "mask" and self.mask_statement():
+            return
         if kind == "draw" and self.draw_statement():
             return
         if kind == "size" and self.size_statement():
@@ -1082,6 +1097,72 @@ class Builder:
         if e.shape != t.shape:
             return self.emit("pass")
         self.assign(target, e)
+
+    def layer_statement(self) -> bool:
+        """What numpy layers write: `p, q = np.split(e, 2, axis=1)` or `np.array_split`
+        into two or three named pieces, and `t = np.trace(e)`."""
+        a = self.statement_expr()
+        if not a.ndim:
+            return False
+        probe = np.zeros(a.shape)
+        if self.chance(0.35) and a.ndim >= 2:
+            offset = self.pick([0, 0, 1]) if a.shape[1] > 1 else 0
+            keywords = {"offset": _literal(offset)} if offset else {}
+            shape = np.trace(probe, offset=offset).shape
+            real = _call(self.npf("trace"), a.real, **keywords)
+            e = self.combine(real, _call(self.npf("trace"), a.probe, **keywords), [a], shape, a.bound * min(a.shape))
+            self.assign(self.pick(self.targets()), replace(e, dims=False) if e.bound <= LIMIT else self.squash(e))
+            return True
+        axis = self.draw(st.integers(0, a.ndim - 1))
+        length = a.shape[axis]
+        if length < 2:
+            return False
+        name = self.pick(["split", "array_split"])
+        counts = [k for k in (2, 3) if k <= length and (name == "array_split" or length % k == 0)]
+        sections: Any = self.pick(counts) if counts else [1]
+        if name == "split" and length == 3 and self.chance(0.5):
+            sections = self.pick([[1], [2]])
+        pieces = getattr(np, name)(probe, sections, axis=axis)
+        targets = [n for n in LOCAL_POOL if n not in self.protected]
+        names = [self.pick(targets) for _ in pieces]
+        if len(set(names)) < len(names):
+            return False
+        keywords = {"axis": _literal(axis)} if axis or self.chance(0.3) else {}
+        call = [_call(self.npf(name), x, _literal(sections), **keywords) for x in (a.real, a.probe)]
+        self.emit(f"{', '.join(names)} = {ast.unparse(call[0])}", f"{', '.join(names)} = {ast.unparse(call[1])}")
+        for target, piece in zip(names, pieces):  # views of `a`
+            self.bind(target, replace(a, real=call[0], probe=call[1], shape=piece.shape, fresh=False, dims=False))
+        return True
+
+    def mask_statement(self) -> bool:
+        """A boolean mask parameter used as a mask (`np.sum(e[mask])`, `e[~mask]`,
+        `e[mask & keep]`) or multiplied in (`e * mask`, `np.where(mask, e, 0.0)`)."""
+        assert self.mask is not None
+        shape = self.mask
+        fits = sorted(n for n, v in self.env.items() if v.shape == shape)
+        if not fits:
+            return False
+        e = self.small(self.var(self.pick(fits)), 2.0)
+        if self.chance(0.6):
+            e = self.unary(e)
+        kind = self.pick(["index", "index", "product", "where"])
+        mask = self.pick(["mask", "mask", "~mask", "mask & keep"])
+        if "keep" in mask:
+            mask = f"(mask & {ast.unparse(self.constant_mask(shape[-1]))})"
+        if kind == "index":
+            spelled = f"{self.np}.sum({{}}[{mask}])"
+            result = E(e.real, e.probe, (), e.bound * math.prod(shape), e.active, integral=e.integral)
+        elif kind == "product":
+            spelled = f"{{}} * {mask}" if self.chance(0.5) else f"{mask} * {{}}"
+            result = E(e.real, e.probe, shape, e.bound, e.active, integral=e.integral)
+        else:
+            spelled = f"{self.np}.where({mask}, {{}}, 0.0)"
+            result = E(e.real, e.probe, shape, e.bound, e.active)
+        real = ast.parse(spelled.format(f"({ast.unparse(e.real)})"), mode="eval").body
+        probe = ast.parse(spelled.format(f"({ast.unparse(e.probe)})"), mode="eval").body
+        result = replace(result, real=real, probe=probe)
+        self.assign(self.pick(self.targets()), result if result.bound <= LIMIT else self.squash(result))
+        return True
 
     def random_draw(self, like: Shape) -> E:
         """A draw from numpy's global generator, of `like`'s shape or a number; bounded."""
@@ -1560,9 +1641,16 @@ class Builder:
     def returns(self, count: int | None = None) -> list[Shape]:
         n = count if count is not None else self.pick([1, 1, 1, 2])
         outputs = [self.output() for _ in range(n)]
+        cache = []
+        if self.cache:
+            # The inputs and intermediates a layer's backward would read: not differentiated.
+            kept = sorted(set(self.env) | set(self.param_kinds))
+            cache = [self.pick(kept) for _ in range(self.draw(st.integers(1, 3)))]
+            self.emit(f"cache = ({', '.join(cache)},)" if len(cache) == 1 else f"cache = ({', '.join(cache)})")
+            cache = ["cache"]
         self.emit(
-            "return " + ", ".join(ast.unparse(e.real) for e in outputs),
-            "return " + ", ".join(ast.unparse(e.probe) for e in outputs),
+            "return " + ", ".join([ast.unparse(e.real) for e in outputs] + cache),
+            "return " + ", ".join([ast.unparse(e.probe) for e in outputs] + cache),
         )
         return [e.shape for e in outputs]
 
@@ -1613,6 +1701,12 @@ class Builder:
             self.ints["n"] = 2
             kinds["n"] = "int"
             sources.append("n: int")
+        self.mask = None
+        arrays = [shape for shape in shapes if shape]
+        if not helper and arrays and not self.chance(0.85):
+            self.mask = self.pick(arrays)  # a boolean mask of a parameter's shape
+            kinds["mask"] = "mask"
+            sources.append("mask")
         if not helper and self.chance(0.15):
             self.env["c"] = Var((), 0.5, False, False, True)
             kinds["c"] = "default"
@@ -1620,9 +1714,12 @@ class Builder:
         self.protected = set(kinds)
         self.param_kinds = kinds
         fn = Function(name, sources, dict(zip(names, shapes)), kinds)
+        if self.mask is not None:
+            fn.shapes["mask"] = self.mask
         lo, hi = (1, 3) if helper else STATEMENTS
         for _ in range(self.draw(st.integers(lo, hi)) - 1):
             self.statement()
+        self.cache = not helper and not self.chance(0.88)  # `return out, cache`, as numpy layers do
         fn.returns = self.returns(self.pick([1, 1, 2]) if helper else None)
         fn.real, fn.probe = self.real_lines, self.probe_lines
         return fn
@@ -1724,13 +1821,20 @@ def argument_values(fn: Function, seed: int, ints: bool = True) -> list[Any]:
             args.append(int(rng.integers(0, 3)))
         elif kind == "labels":
             args.append(rng.integers(0, 3, size=LABELS))
+        elif kind == "mask":
+            args.append(rng.uniform(size=fn.shapes[param]) < 0.6)
         else:
             args.append(0.5)
     return args
 
 
+def _values(outputs: Any) -> tuple[Any, ...]:
+    """The differentiated outputs: a returned tuple (a layer's cache) is not one."""
+    return tuple(o for o in (outputs if isinstance(outputs, tuple) else (outputs,)) if not isinstance(o, tuple))
+
+
 def _finite_and_bounded(outputs: Any) -> bool:
-    values = outputs if isinstance(outputs, tuple) else (outputs,)
+    values = _values(outputs)
     return all(np.all(np.isfinite(v)) and np.all(np.abs(v) <= 10 * LIMIT) for v in values)
 
 
@@ -1742,7 +1846,10 @@ def smooth_point(program: Program, fn: Function, data: st.DataObject) -> list[An
     for attempt in range(3):
         # Int arguments sit on kinks (abs at 0, ties of maximum): the last attempt
         # passes floats only.
-        probe.strict = attempt < 2 and any(k in INTEGRAL or k == "list" for k in fn.kinds.values())
+        # A boolean mask multiplied in makes exact zeros on every attempt: ties too.
+        probe.strict = "mask" in fn.kinds.values() or attempt < 2 and any(
+            k in INTEGRAL or k == "list" for k in fn.kinds.values()
+        )
         seed = data.draw(st.integers(0, 2**32 - 1), label=f"seed for {fn.name}")
         args = argument_values(fn, seed, ints=attempt < 2)
         probe.margin = math.inf
@@ -1774,7 +1881,7 @@ def assert_constants_are_constant(fn: Callable[..., Any], names: list[str], kind
                 moved[position] += sign * 1e-6
                 changed[index] = moved if kind in ("array", "int_array") else float(moved)
                 out = fn(*changed)
-                slopes.append(np.concatenate([np.ravel(o) for o in (out if isinstance(out, tuple) else (out,))]))
+                slopes.append(np.concatenate([np.ravel(o) for o in _values(out)]))
             slope = (slopes[0] - slopes[1]) / 2e-6
             assert np.all(np.abs(slope) < 1e-6), f"codegen treats {param} as a constant, yet the output moves: {slope}"
 
@@ -1890,8 +1997,23 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
             check_other_styles(program, fn, forward_fn, backward_fn, args)
         if program.draws:
             stats["draws random numbers"] += 1
+    count_constructs(stats, program.source, CONSTRUCTS, other_styles)
     stats["checked"] += 1
     stats.update(f"merge: {merge}" for merge in program.merges)
+
+
+# Constructs of real numpy layers (issue 17) and the source that shows each; the
+# derandomized run checks each in several programs, in split style too.
+CONSTRUCTS = {
+    "returned cache": r"cache = \(",
+    "np.split unpacked": r"= \w+\.split\(",
+    "np.array_split unpacked": r"\.array_split\(",
+    "np.vstack": r"vstack\(",
+    "np.hstack": r"hstack\(",
+    "np.trace": r"trace\(",
+    "indexed by a mask parameter": r"\[(~|\()?mask",
+    "times a mask parameter": r"\* \(?mask|mask\)? \*|where\(\(?~?mask",
+}
 
 
 # What the merged values of the checked programs cover in the derandomized run (see
@@ -1917,6 +2039,7 @@ def test_random_numpy_programs_differentiate_correctly_or_fail_cleanly() -> None
             assert len(merged) >= 2, f"the random programs no longer merge {start.strip()!r}: {sorted(found)}"
         assert any(k.endswith("annotated") for k in found) and any(k.endswith("plain") for k in found), found
         assert len(found) >= 20, f"the random programs merge too little: {sorted(found)}"
+        assert_constructs_checked(stats, CONSTRUCTS, least=5)
 
 
 # ---- bugs the random programs found, pinned by minimal programs -------------------------
@@ -2007,6 +2130,14 @@ FOUND: dict[str, tuple[str, list[Any], Any]] = {
         NP + "def f(v: list[float]):\n    a = v[1] * 2.0\n    b = v[-2] * 3.0\n    return a + b\n",
         [[0.1, 0.2, 0.3]],
         None,  # fixed with issue 15
+    ),
+    # Found with the constructs of issue 17 drawn: a returned cache of constants only
+    # was taken for a value and given an upstream `dcache`, unlike a cache that holds
+    # a parameter (the backward's signature then depended on what the cache held).
+    "cache-of-constants-returned": (
+        NP + "def f(h):\n    out = np.array([1.0, 2.0])\n    cache = (out, out)\n    return np.tanh(h), cache\n",
+        [0.4],
+        None,
     ),
 }
 

@@ -8,6 +8,9 @@ functions kept inside their domains, `abs`/`min`/`max`/`%`/conditional
 expressions, reassignment of the same name (parameters included),
 `+=`/`-=`/`*=`/`/=`, fan-out, tuple unpacking and swaps, chained assignment, calls to helper functions of the module,
 lists a `for` loop appends a value to in each iteration, then summed or indexed,
+lists kept in a name (`terms = [w * v[j] for j in range(3)]`, and where the kinds
+prove a list, `v + [1.0]`, `v[1:] + v[:1]`, `v * 2`), then indexed, summed and looped
+over like a list parameter, `sum(v)` of the list parameter,
 module constants, unusual but valid Python (`sum(...)`, `[a, b][1]`, `x.real`,
 `x or 1.0`, `round`, ...), random draws (`t = e * random.random()`,
 `random.uniform(-1.0, 1.0)`, `random.gauss(0.0, 0.5)`: every function of such a
@@ -74,11 +77,14 @@ from codegen.errors import Collector
 from codegen.infer import kinds, lattice
 from codegen.read import parse
 from tests.support import (
+    EXAMPLES,
     LONG,
+    assert_constructs_checked,
     bug,
     check_forward_mode,
     check_gradients,
     check_split_style,
+    count_constructs,
     gradient_names,
     load,
     run_random_programs,
@@ -780,7 +786,7 @@ class Builder:
                 # Beside a constant list, the list again, or the positions.
                 other = self.pick([f"[0.5, -1.0, 2.0, 0.25][: len({lst})]", lst, f"range(len({lst}))"])
                 self.emit(f"for {item}, {index} in zip({lst}, {other}):")
-                self.env[index], self.activity[index] = PARAM_BOUND if other == lst else 3.0, other == lst
+                self.env[index], self.activity[index] = PARAM_BOUND if other == lst else float(self.lists[lst]), other == lst
                 self.ints.add(index)
             else:
                 self.emit(f"for {item} in {lst}:")
@@ -854,6 +860,8 @@ class Builder:
                 kinds += ["loop"]
         if self.draws:
             kinds += ["draw"]
+        if not self.depth and not self.exits:
+            kinds += ["list"]
         if self.exits and self.control_flow and self.depth < 2 and not self.frames:
             kinds += ["loop"] * 3
         if self.exits and self.control_flow and self.frames and self.depth < 3:
@@ -861,6 +869,8 @@ class Builder:
         kind = self.pick(kinds)
         if kind == "draw":
             return self.draw_statement()
+        if kind == "list" and self.list_statement():
+            return
         if kind == "exit":
             return self.exit_statement()
         if kind == "if":
@@ -945,6 +955,46 @@ class Builder:
             self.emit("pass")
             return
         self.emit_assign([self.new_target()], self.statement_expr())
+
+    def list_statement(self) -> bool:
+        """A list kept in a name, read later by items, `sum` and loops like a list
+        parameter: a comprehension (`terms = [w * v[j] for j in range(3)]`), or, where
+        the kinds prove a list (annotated, or no numpy in the module), a concatenation
+        or repetition of the list parameter (`v + [1.0]`, `v[1:] + v[:1]`, `v * 2`);
+        or `sum(v)` of the list parameter. Every item is within PARAM_BOUND."""
+        name = self.pick(["terms", "parts"])
+        if name in self.lists or name in self.env or "j" in self.env:
+            return False
+        kind = self.pick(["comprehension", "comprehension", "concat", "sum"])
+        has_list = "v" in self.lists
+        if kind == "sum" and has_list:
+            self.emit_assign([self.new_target()], E(ast.parse("sum(v)", mode="eval").body,
+                                                    ast.parse("sum(v)", mode="eval").body, 3 * PARAM_BOUND))
+            return True
+        if kind == "concat" and has_list and (self.annotated or not self.numpy):
+            e = self.small(self.expr(1), PARAM_BOUND)
+            n = self.lists["v"]
+            forms = [("v + [{}]", n + 1), ("[{}] + v", n + 1), ("v * 2", 2 * n), ("v[:2] + [{}] * 2", 4)]
+            if self.annotated:  # two slices of `v` unannotated: a concatenation or numpy's `+`?
+                forms.append(("v[1:] + v[:1]", n))
+            spelled = self.pick(forms)
+            real, probe = (spelled[0].format(ast.unparse(x)) for x in (e.real, e.probe))
+            self.emit(f"{name} = {real}", f"{name} = {probe}")
+            self.lists[name] = spelled[1]
+        elif kind == "comprehension":
+            e = self.small(self.expr(self.draw(st.integers(0, 2))), 1.0)
+            factor = "v[j]" if has_list and self.chance(0.7) else "(j - 1)"
+            n = self.lists["v"] if factor == "v[j]" else self.pick([2, 3])
+            body = "{} * " + factor if self.chance(0.5) else factor + " * {}"
+            real, probe = (body.format(f"({ast.unparse(x)})") for x in (e.real, e.probe))
+            self.emit(f"{name} = [{real} for j in range({n})]", f"{name} = [{probe} for j in range({n})]")
+            self.lists[name] = n
+        else:
+            return False
+        if kind == "comprehension" and self.chance(0.6):  # `sum` of a concatenation is refused
+            total = ast.parse(f"sum({name})", mode="eval").body
+            self.emit_assign([self.new_target()], self.small(E(total, total, self.lists[name] * PARAM_BOUND), LIMIT))
+        return True
 
     def random_draw(self) -> E:
         """A draw of Python's `random`, bounded: never differentiated, drawn once."""
@@ -1272,11 +1322,24 @@ def check_program(program: Program, data: st.DataObject, stats: Counter[str]) ->
             check_forward_mode(program.source, fn.name, forward_fn, backward_fn, args, program.wrap)
         if program.draws:
             stats["draws random numbers"] += 1
+    count_constructs(stats, program.source, CONSTRUCTS, other_styles)
     stats["checked"] += 1
 
 
+# Constructs of real code (issue 17) and the source that shows each; the
+# derandomized run checks each in several programs, in split style too.
+CONSTRUCTS = {
+    "list comprehension kept in a name": r"= \[.* for j in range",
+    "sum of a list parameter": r"sum\(v\)",
+    "sum of a list kept in a name": r"sum\((terms|parts)\)",
+    "list concatenation or repetition": r"v \+ \[|\] \+ v|v\[1:\] \+ v|v \* 2|v\[:2\] \+ \[",
+}
+
+
 def test_random_programs_differentiate_correctly_or_fail_cleanly() -> None:
-    run_random_programs(programs, check_program)
+    stats = run_random_programs(programs, check_program)
+    if not LONG and EXAMPLES == 1000:
+        assert_constructs_checked(stats, CONSTRUCTS, least=5)
 
 
 def test_random_programs_with_break_and_continue() -> None:
@@ -1482,6 +1545,34 @@ def test_programs_the_random_tests_found(source: str, args: list[Any]) -> None:
     params = list(inspect.signature(forward["f"]).parameters)
     kinds = {p: "float" if isinstance(a, float) else "list" for p, a in zip(params, args)}
     assert_constants_are_constant(forward["f"], names, kinds, args)
+
+
+# Found by the long run of the programs with break and continue (2026-12-03), none in
+# the program: forward mode gives `c` a tangent (-0.42 here) where the fused backward,
+# which matches central differences, gives 0.
+SWAP_THROUGH_A_HELPER_IN_A_LOOP = """import math
+
+
+def helper0(u, v):
+    return u
+
+
+def f(x, y, v, k: int):
+    c = v[0]
+    for item1 in v:
+        c, x = x, c
+        x, c = math.tanh(helper0(math.tanh(k), c)), math.sin(c)
+    return c
+"""
+
+
+@bug("forward mode: a helper's value swapped into a loop-carried name keeps a tangent")
+def test_forward_mode_of_a_swap_through_a_helper_in_a_loop() -> None:
+    source = SWAP_THROUGH_A_HELPER_IN_A_LOOP
+    args = [-0.3576884750673317, -0.21067781646426997, [-0.033451359499607314, 1.4293869658081335, 0.827073564305485], 1]
+    forward, backward, _ = load(source, "fwd.py")
+    check_gradients(forward["f"], backward["f_backward"], args)
+    check_forward_mode(source, "f", forward["f"], backward["f_backward"], args)
 
 
 @pytest.mark.parametrize(

@@ -370,6 +370,8 @@ class Normaliser:
             if lowered.number or self.items.is_int(lowered.expr) or resolve.is_number(lowered.expr, self.numbers):
                 self.numbers.add(target)
                 self.shapes.keys[target] = SCALAR
+            if isinstance(lowered.expr, ast.Tuple):
+                self.tuples.add(target)  # a tuple display of constants is returned as a cache too
             self.env[name] = target
             self.containers.note_callable(target, lowered.expr)
             stmt = ast.Assign([ast.Name(target, ast.Store())], lowered.expr)
