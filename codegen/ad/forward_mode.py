@@ -373,7 +373,14 @@ class ForwardMode:
             if var in defined:
                 self.tangent_name(var)
         self.bound = set(bound)
+        entering = dict(self.tangents)
         body = self.block(loop.body)
+        for var in loop.carried:
+            if var in entering and var not in self.tangents:
+                # Bound to a constant this time round: the next iteration (and the code
+                # after the loop) reads a zero tangent, not the one the value came in with.
+                body.append(f"{entering[var]} = {self.zero(var)}")
+                self.tangents[var] = entering[var]
         self.bound = bound  # the body may not run
         head = header(loop)
         counter = [f"{loop.counter} += 1"] if loop.counter else []
