@@ -2048,6 +2048,13 @@ def test_random_numpy_programs_differentiate_correctly_or_fail_cleanly() -> None
 NP = "import numpy as np\n\n\n"
 ROWS = np.array([[0.3, -0.5, 0.9], [-1.1, 0.4, 0.2]])
 FOUND: dict[str, tuple[str, list[Any], Any]] = {
+    # A gradient folded into another inside a while body (dtanh_h is dplus_tanh_h) was
+    # named after the loop, where a loop that ran no iteration left it unbound.
+    "fold-inside-a-loop-that-may-not-run": (
+        'import numpy as onp\nK0 = onp.array([[-0.8, -0.4, 0.0], [0.4, 0.8, 1.2]])\n\n\ndef layer(u: "3", v: "N 1"):\n    return onp.prod(onp.tanh(v), axis=0)[::-1]\n\n\ndef f(h: "D", x: "N 1", W: float, labels):\n    if 0.5 > -0.5:\n        i1 = 0\n        while i1 < 2 and W > 0.3:\n            h = h + onp.log(1.5 + onp.tanh(h[i1]))\n            x = x + h.min()\n            h = onp.tanh(h)\n            x = onp.tanh(x)\n            i1 += 1\n        pass\n    x_1 = (onp.tanh(W - K0)) - onp.log(onp.sum(onp.exp((onp.tanh(W - K0))), axis=1, keepdims=True))\n    return onp.tanh(onp.add(onp.tanh(x_1) * h, layer(h, x))).var()\n',
+        [np.array([0.3, -0.2, 0.5]), np.array([[1], [2]]), 0.1, [0, 1]],
+        None,
+    ),
     "update-through-a-rollaxis-view": (
         NP + "def f(x):\n    x_1 = np.rollaxis(x, -1)\n    x_1 += x_1\n    return np.mean(np.tanh(np.sum(x ** 2, axis=-1)))\n",
         [ROWS.copy()],

@@ -187,11 +187,20 @@ class FlowReversal:
                 context.inits.append(self.zero_line(name, carried))
                 self.d.state[name] = "fresh"
         live = set(self.d.state)
+        folded_before = dict(self.d.folded)
         self.d.loops.append(context)
         try:
             body = self.in_block(lambda: self.d.reverse_block(loop.body))
         finally:
             self.d.loops.pop()
+        # A gradient folded into another in the body (`dt` is `dp`) is read, if at all,
+        # in the same iteration: one of a value bound inside the loop is done with at
+        # the body's end; any other gets its name there, where its value is defined.
+        inside = {self.d.names.grad(v) for v in context.inside}
+        for name in sorted(self.d.folded.keys() - folded_before.keys()):
+            value = self.d.folded.pop(name)
+            if name not in inside:
+                body.append(f"{name} = {unparse.expression(value)}")
         # Gradients that live across iterations but were used up in this one.
         for name in sorted(live - set(self.d.state)):
             body.append(self.zero_line(name))
