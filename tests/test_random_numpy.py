@@ -2039,7 +2039,7 @@ def test_random_numpy_programs_differentiate_correctly_or_fail_cleanly() -> None
             assert len(merged) >= 2, f"the random programs no longer merge {start.strip()!r}: {sorted(found)}"
         assert any(k.endswith("annotated") for k in found) and any(k.endswith("plain") for k in found), found
         assert len(found) >= 20, f"the random programs merge too little: {sorted(found)}"
-        assert_constructs_checked(stats, CONSTRUCTS, least=5)
+        assert_constructs_checked(stats, CONSTRUCTS, least=3)
 
 
 # ---- bugs the random programs found, pinned by minimal programs -------------------------
