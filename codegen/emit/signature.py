@@ -125,10 +125,12 @@ def _unranked(back: Backward) -> list[str]:
 def _unshaped(fn: ir.Function, back: Backward) -> list[str]:
     """Where broadcasting may have grown a gradient and no shape says by how much, a
     helper sums it back at run time; annotating the parameters' shapes makes it exact."""
+    if not back.summed_at_run_time:
+        return []
     # Held constant only by wrt, a parameter's shape still decides how its partners broadcast.
     params = [p for p in fn.params if p in back.differentiable or p.reason == "not listed in wrt"]
     names = [p.name for p in params if p.name not in fn.annotated and p.name not in fn.scalars]
-    if not back.summed_at_run_time or not names:
+    if not names:
         return []
     indexed = [n for n in names if n in fn.maybe_lists | fn.list_values]  # read element by element: vectors
     unknown = "The shape of {} is unknown" if len(names) == 1 else "The shapes of {} are unknown"
