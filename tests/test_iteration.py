@@ -36,6 +36,13 @@ def started(xs):
     return s
 
 
+def started_by_keyword(xs, w):
+    total = 0.0
+    for i, x in enumerate(xs, start=1):
+        total += i * x * w
+    return total
+
+
 def pairs(ps):
     s = 0.0
     for a, b in ps:
@@ -85,6 +92,7 @@ CASES: dict[str, list[list[Any]]] = {
     "weighted": [[[1, 2, 3], [0.5, -1.0, 2.0]], [RNG.normal(size=3), RNG.normal(size=3)], [RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3))]],
     "ranked": [[[0.1, 0.2, 0.3]], [np.array([0.5, -0.5])]],
     "started": [[[1, 2]], [RNG.normal(size=4)]],
+    "started_by_keyword": [[[1, 2, 3], 2], [RNG.normal(size=4), 0.5]],
     "pairs": [[RNG.normal(size=(3, 2))]],
     "generator": [[[1.0, 2.0], [3.0, 4.0]], [RNG.normal(size=3), RNG.normal(size=3)]],
     "rows": [[RNG.normal(size=(3, 4)), RNG.normal(size=3)]],

@@ -95,7 +95,9 @@ def _shaped(target: ast.expr, iterable: ast.expr, names: set[str]) -> bool:
             _shaped(t, a, names) for t, a in zip(target.elts, iterable.args)
         )
     if isinstance(iterable, ast.Call) and _is_builtin(iterable, "enumerate", names):
-        return len(target.elts) == 2 and 1 <= len(iterable.args) <= 2 and not iterable.keywords and (
+        keywords = [k.arg for k in iterable.keywords]
+        arguments = len(iterable.args) + len(keywords)
+        return len(target.elts) == 2 and 1 <= len(iterable.args) <= arguments <= 2 and keywords in ([], ["start"]) and (
             isinstance(target.elts[0], ast.Name) and _shaped(target.elts[1], iterable.args[0], names)
         )
     return all(isinstance(e, (ast.Name, ast.Tuple)) for e in target.elts)
@@ -128,9 +130,13 @@ def _lengths(iterable: ast.expr, names: set[str]) -> Iterator[ast.expr]:
 
 
 def _start(call: ast.expr) -> ast.expr | None:
-    if not isinstance(call, ast.Call) or len(call.args) < 2 or isinstance(call.args[1], ast.Constant) and call.args[1].value == 0:
+    """The start of `enumerate(xs, k)` or `enumerate(xs, start=k)`; None for 0."""
+    if not isinstance(call, ast.Call):
         return None
-    return call.args[1]
+    starts = call.args[1:2] + [k.value for k in call.keywords if k.arg == "start"]
+    if not starts or isinstance(starts[0], ast.Constant) and starts[0].value == 0:
+        return None
+    return starts[0]
 
 
 def _stored(target: ast.expr) -> ast.expr:
