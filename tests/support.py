@@ -48,6 +48,16 @@ def _flat_views(value: Any) -> list[tuple[Callable[[Any, float], Any], float]]:
     if isinstance(value, list):
         out = []
         for i, item in enumerate(value):
+            if isinstance(item, (list, np.ndarray)):  # a list of arrays: each array's own
+                for inner, x in _flat_views(item):
+                    def replace(v: Any, x: float, i: int = i, inner: Callable[[Any, float], Any] = inner) -> Any:
+                        c = list(v)
+                        c[i] = inner(v[i], x)
+                        return c
+
+                    out.append((replace, x))
+                continue
+
             def setter(v: Any, x: float, i: int = i) -> Any:
                 c = list(v)
                 c[i] = x
@@ -70,7 +80,7 @@ def _flat_views(value: Any) -> list[tuple[Callable[[Any, float], Any], float]]:
 
 def _flatten(value: Any) -> np.ndarray:
     if isinstance(value, (list, tuple)):
-        return np.array([float(v) for v in value])
+        return np.concatenate([_flatten(v) for v in value]) if value else np.zeros(0)
     return np.ravel(np.asarray(value, dtype=float))
 
 
@@ -127,7 +137,7 @@ def check_gradients(
     grads = backward_fn(*args, **upstream_kwargs(forward_fn, backward_fn, weights))
     for original, arg in zip(originals, args):
         if isinstance(arg, (list, np.ndarray, float)):
-            np.testing.assert_array_equal(original, arg, err_msg="the backward mutated an argument")
+            np.testing.assert_array_equal(_flatten(original), _flatten(arg), err_msg="the backward mutated an argument")
     if len(names) == 1:
         grads = (grads,)
     assert len(grads) == len(names), (names, grads)
@@ -338,7 +348,7 @@ def assert_same_values(got: Sequence[Any], want: Sequence[Any], what: str) -> No
         elif isinstance(w, dict):
             assert g is w or g == w, what
         else:
-            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=what)
+            np.testing.assert_allclose(_flatten(g), _flatten(w), rtol=1e-12, atol=1e-12, err_msg=what)
 
 
 def as_tuple(value: Any) -> tuple[Any, ...]:
@@ -401,7 +411,7 @@ def check_split_style(source: str, name: str, forward_fn: Callable[..., Any], ba
     assert_same_values(values, outputs, "split forward value")
     gradients = as_tuple(namespace[f"{name}_backward"](*(w for w in weights if w is not None), cache))
     for got, want in zip(gradients, fused_gradients(forward_fn, backward_fn, args, weights), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg="split backward")
+        np.testing.assert_allclose(_flatten(got), _flatten(want), rtol=1e-9, atol=1e-12, err_msg="split backward")
 
 
 def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], backward_fn: Callable[..., Any],
@@ -414,7 +424,7 @@ def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], b
     params = list(inspect.signature(forward_fn).parameters)
     names = gradient_names(backward_fn)
     rng = np.random.default_rng(2)
-    tangents = {p: rng.uniform(-1, 1, np.shape(args[params.index(p)])) for p in names}
+    tangents = {p: _tangent(args[params.index(p)], rng) for p in names}
     jvp = wrap(namespace[f"{name}_jvp"])
     passed = params[: len(args)]  # the rest keep their defaults
     keywords = {
@@ -430,8 +440,15 @@ def check_forward_mode(source: str, name: str, forward_fn: Callable[..., Any], b
     weights = upstream_for(outputs, rng)
     gradients = fused_gradients(forward_fn, backward_fn, args, weights)
     jt = sum(float(np.sum(np.asarray(w) * d)) for w, d in zip(weights, dots, strict=True) if w is not None)
-    vjp = sum(float(np.sum(g * tangents[p])) for p, g in zip(names, gradients, strict=True))
+    vjp = sum(float(_flatten(g) @ _flatten(tangents[p])) for p, g in zip(names, gradients, strict=True))
     assert abs(jt - vjp) <= 1e-9 * max(1.0, abs(vjp)), f"forward mode {jt} != reverse mode {vjp}"
+
+
+def _tangent(value: Any, rng: np.random.Generator) -> Any:
+    """A random tangent of `value`'s shape: a list of them for a list of arrays."""
+    if isinstance(value, list) and any(isinstance(item, (list, np.ndarray)) for item in value):
+        return [_tangent(item, rng) for item in value]
+    return rng.uniform(-1, 1, np.shape(value))
 
 
 def backward_body(code: str, name: str) -> str:

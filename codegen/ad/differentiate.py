@@ -28,6 +28,7 @@ from codegen.ad.gradient_forms import (
     ones_times,
     zeros_like,
 )
+from codegen.ad.item_lists import read_by_item
 from codegen.ad.masks import masked_once, where_index
 from codegen.ad.reverse_broadcast import Broadcasting
 from codegen.ad.reverse_flow import FlowReversal, LoopContext
@@ -78,6 +79,7 @@ class Differentiator:
         self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
         self.list_gradients: set[str] = set()  # gradients built as Python lists
+        self.by_item = read_by_item(fn)  # parameters that may be lists of arrays
         self.useful = useful_variables(fn)
         self.block_of, self.reads = where_index(fn)  # see masks.py
         self.out: list[list[str]] = [self.result.lines]
@@ -196,11 +198,7 @@ class Differentiator:
         var = leaf.var
         is_list = var in self.fn.lists or var in self.fn.list_values
         if name not in self.state:
-            zeros = (
-                ast.parse(f"[0.0] * len({var})", mode="eval").body
-                if is_list
-                else zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
-            )
+            zeros = ast.parse(f"[0.0] * len({var})", mode="eval").body if is_list else self.zero(var)
             self.emit(ast.Assign([ast.Name(name, ast.Store())], zeros))
             if is_list:
                 self.list_gradients.add(name)
@@ -465,7 +463,10 @@ class Differentiator:
                 # Read as a list would be, it may have been one: so is its gradient.
                 listed = f"{name} = {name}.tolist()"
                 known = param.name in self.fn.lists or whole
-                self.emit(ast.parse(listed if known else f"if isinstance({param.name}, list):\n    {listed}").body[0])
+                test = f"isinstance({param.name}, list)"
+                if param.name in self.by_item:  # a list of arrays has its list of gradients already
+                    test += f" and isinstance({name}, {self.modules['np']}.ndarray)"
+                self.emit(ast.parse(listed if known else f"if {test}:\n    {listed}").body[0])
         else:
             self.result.gradients[param.name] = self.zero(param.name)
 
@@ -479,6 +480,10 @@ class Differentiator:
         """A zero gradient for `var`, of its kind: list, array or number."""
         if var in self.fn.lists or var in self.fn.list_values:
             return ast.parse(f"[0.0] * len({var})", mode="eval").body
+        if var in self.by_item:
+            self.result.helpers.add("_item_zeros")
+            self.result.modules.add("np")
+            return ast.Call(ast.Name(self.modules["_item_zeros"], ast.Load()), [ast.Name(var, ast.Load())], [])
         if not self.is_number(var) and var not in self.fn.scalars:
             self.result.modules.add("np")
             return zeros_like(ast.Name(var, ast.Load()), self.modules["np"])

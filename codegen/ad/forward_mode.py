@@ -83,6 +83,12 @@ class ForwardMode:
         self.spelled: dict[str, str] = {}  # variable -> its tangent's name, once chosen
         self.bound = {p.name for p in fn.params}  # variables bound here whichever way control went
         self.used_modules: set[str] = set()
+        # gradients a generated backward starts with `_item_zeros` (maybe lists of arrays)
+        self.item_zeros = {
+            target.id for s in ir.walk(fn.body)
+            if isinstance(s, ir.Plain) and isinstance(s.code, ast.Assign) and _calls(s.code.value, modules["_item_zeros"])
+            for target in s.code.targets if isinstance(target, ast.Name)
+        }  # fmt: skip
         # loop, tangents and bound names on entry -> its lines, and the tangents after it
         self.loops_done: dict[tuple[int, tuple[tuple[str, str], ...], tuple[str, ...]], tuple[list[str], dict[str, str]]]
         self.loops_done = {}
@@ -100,6 +106,8 @@ class ForwardMode:
     def zero(self, var: str) -> str:
         if var in self.fn.lists or var in self.fn.list_values or var in self.fn.stacks:
             return f"[0.0] * len({var})"
+        if var in self.item_zeros:
+            return f"{self.modules['_item_zeros']}({var})"
         if self.arrays and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
             self.used_modules.add("np")
             return ast.unparse(self.zeros_like(ast.Name(var, ast.Load())))
@@ -503,3 +511,7 @@ class ForwardMode:
         ]
         checks = parameter_checks(fn, [*code, *tangents], np_name)
         return [*checks, *tangents]
+
+
+def _calls(expr: ast.expr, name: str) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == name

@@ -46,6 +46,13 @@ def _matmul_shape(a, b):
         return a[:-1] if len(b) == 1 else b[:-2] + b[-1:]
     return np.broadcast_shapes(a[:-2], b[:-2]) + (a[-2], b[-1])
 ''',
+    "_item_zeros": '''
+def _item_zeros(v):
+    """Float zeros for the gradient of v: one per item where v is a list of arrays."""
+    if isinstance(v, list) and any(isinstance(item, np.ndarray) for item in v):
+        return [np.zeros_like(item, dtype=float) for item in v]
+    return np.zeros_like(v, dtype=float)
+''',
     "_kept_writes": '''
 def _kept_writes(like, index):
     """Which elements of v the write like[index] = v keeps where index repeats a position."""

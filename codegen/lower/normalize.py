@@ -171,8 +171,8 @@ class Normaliser:
             return "digamma"
         if name is not None and name[len("user."):] in HELPER_ROWS and self.info.is_generated:
             return HELPER_ROWS[name[len("user."):]]
-        if name == "user._kept_writes" and self.info.is_generated:
-            return "codegen.shape"  # a mask of the writes kept: never differentiated
+        if name in ("user._kept_writes", "user._item_zeros") and self.info.is_generated:
+            return "codegen.shape"  # a mask of the writes kept, or zeros: never differentiated
         return name
 
 
