@@ -78,6 +78,8 @@ class Dims:
         return self.combine(node, [self.shape(a) for a in node.args])
 
     def leaf(self, node: ir.Leaf) -> Shape | None:
+        if node.var is None and isinstance(node.expr, ast.Name) and node.expr.id not in self.numbers:
+            return self.shapes.get(node.expr.id)  # a constant named (`mask`)
         if node.var is None:
             return () if is_number(node.expr, self.numbers) else None
         base = self.shapes.get(node.var)

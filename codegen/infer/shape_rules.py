@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 SHAPES: dict[str, str] = {
     "number": "a Python number, or a result of shape ()",
@@ -109,38 +110,55 @@ def rank(
     return None
 
 
-# Constants made from another array's shape (never differentiated, so no rule rows):
-# `np.zeros_like(x)`, `np.ones(x.shape)`, `np.random.rand(*x.shape)`,
-# `np.random.normal(0, 1, size=x.shape)` have exactly x's shape.
+# Constants made with a shape (never differentiated, so no rule rows): `np.zeros((N, D))`,
+# `np.zeros_like(x)`, `np.ones(x.shape)`, `np.random.rand(*x.shape)`, `np.random.randn(N, D)`,
+# `np.random.normal(0, 1, size=x.shape)`: of the sizes given, or exactly x's shape.
 _LIKE = frozenset({"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like"})
 _OF_SHAPE = frozenset({
     "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full", "numpy.random.random", "numpy.random.random_sample",
-    "numpy.random.standard_normal",
+    "numpy.random.standard_normal", "numpy.random.sample", "numpy.random.ranf",
 })  # fmt: skip
 _OF_SIZES = frozenset({"numpy.random.rand", "numpy.random.randn"})
+# Draws whose `size=` is only the leading dimensions: one value is a vector.
+_VECTOR_DRAWS = frozenset({"numpy.random.multivariate_normal", "numpy.random.multinomial", "numpy.random.dirichlet"})
 
 
-def shaped_as(name: str | None, call: ast.Call) -> str | None:
-    """The name whose array's shape the constant `call` (of the resolved function
-    `name`) has, or None."""
+@dataclass(frozen=True)
+class Made:
+    """The shape of a constant a call makes: exactly `like`'s array's, or the sizes
+    `sizes` (a tuple or list of sizes, or one size)."""
 
-    def shape_of(node: ast.expr) -> str | None:
-        if isinstance(node, ast.Attribute) and node.attr == "shape" and isinstance(node.value, ast.Name):
-            return node.value.id
-        return None
+    like: str | None = None
+    sizes: ast.expr | None = None
 
+
+def made(name: str | None, call: ast.Call) -> Made | None:
+    """The shape the constant `call` (of the resolved function `name`) has, or None."""
     if name is None or not name.startswith("numpy."):
         return None
     if name.endswith("."):  # the resolver names a draw by its module only: numpy.random.
         func = call.func
         name += func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     keywords = {k.arg: k.value for k in call.keywords}
-    if name in _LIKE and call.args and isinstance(call.args[0], ast.Name) and "shape" not in keywords:
-        return call.args[0].id
-    if name in _OF_SHAPE and len(call.args) >= 1:
-        return shape_of(call.args[0])
-    if name in _OF_SIZES and len(call.args) == 1 and isinstance(call.args[0], ast.Starred) and not keywords:
-        return shape_of(call.args[0].value)
-    if name.startswith("numpy.random.") and "size" in keywords:
-        return shape_of(keywords["size"])
+    if name in _LIKE:
+        like = call.args[0] if call.args else keywords.get("a")
+        return Made(like.id) if isinstance(like, ast.Name) and "shape" not in keywords else None
+    if name in _OF_SHAPE:
+        shape = call.args[0] if call.args else keywords.get("shape", keywords.get("size"))
+        return None if shape is None else _sized(shape)
+    if name in _OF_SIZES:
+        if len(call.args) == 1 and isinstance(call.args[0], ast.Starred) and not keywords:
+            return _sized(call.args[0].value)
+        if call.args and not keywords and not any(isinstance(a, ast.Starred) for a in call.args):
+            return Made(sizes=ast.Tuple(list(call.args), ast.Load()))
+        return None
+    if name.startswith("numpy.random.") and "size" in keywords and name not in _VECTOR_DRAWS:
+        return _sized(keywords["size"])
     return None
+
+
+def _sized(shape: ast.expr) -> Made:
+    """A shape given as `x.shape` is exactly x's; otherwise its sizes."""
+    if isinstance(shape, ast.Attribute) and shape.attr == "shape" and isinstance(shape.value, ast.Name):
+        return Made(like=shape.value.id)
+    return Made(sizes=shape)

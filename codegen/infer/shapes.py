@@ -64,7 +64,9 @@ class ShapeKeys:
                 return self.keys.get(node.var, node.var)
             if isinstance(node.expr, ast.Compare):
                 return self.compared(node.expr)
-            return SCALAR if is_number(node.expr, self.numbers) else None
+            if is_number(node.expr, self.numbers):
+                return SCALAR
+            return self.keys.get(node.expr.id, node.expr.id) if isinstance(node.expr, ast.Name) else None
         tag = node.rule.shape
         if tag == "number":
             return SCALAR
@@ -156,6 +158,8 @@ class Ranks:
         if isinstance(node, ir.Leaf):
             if node.number:
                 return 0
+            if node.var is None and isinstance(node.expr, ast.Name) and node.expr.id not in self.numbers:
+                return self.ranks.get(node.expr.id)  # a constant named (`mask`)
             if node.var is None:
                 return 0 if is_number(node.expr, self.numbers) else None
             base = self.ranks.get(node.var)

@@ -8,7 +8,6 @@ import ast
 from typing import TYPE_CHECKING
 
 from codegen import ir
-from codegen.infer.shape_rules import shaped_as
 from codegen.lower.nodes import LOAD
 from codegen.read import resolve
 
@@ -54,9 +53,7 @@ class Copies:
         keywords = [ast.keyword(k.arg, self.to_ast(k.value)) for k in call.keywords]
         copied = ast.Call(self.to_ast(func), args, keywords)
         self.n.body.append(ir.Plain(ast.Assign([ast.Name(target, ast.Store())], copied), len(self.n.origins) - 1))
-        like = shaped_as(self.n.resolve(call.func), copied)  # `np.random.rand(*x.shape)`: x's shape
-        if like is not None:
-            self.n.shapes.keys[target] = self.n.shapes.keys.get(like, like)
+        self.n.record_constant(target, copied)  # `np.random.rand(*x.shape)`: x's shape
         self.n.drawn[id(call)] = target
         self.n.draws.add(target)
         return target

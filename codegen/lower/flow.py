@@ -181,6 +181,7 @@ class FlowLowering:
         appended = [(n, v) for n, v in self.bindings.appends(body) if n in self.n.env and n not in assigned]
         hot = self.loop_activity(body, carried, [target] if target is not None else [], appended)
         kept: set[str] | None = None  # names whose value before the loop is still needed
+        written = self.written_only(body, carried)
         if not self.n.forward:
             # A list a later iteration appends a differentiated value to holds them from the start.
             for name in sorted({n for n, _ in appended} & hot):
@@ -206,10 +207,25 @@ class FlowLowering:
             if name in hot:
                 self.n.active.add(entry)
                 self.n.numbers.discard(entry)
-            # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)).
-            self.forget_shape(name, entry)
+            # Iterations may change its shape (h0 of shape (H,) broadcast into (N, H)),
+            # unless they only write items of an array.
+            if name in written:
+                self.n.shaped.add(entry)
+            else:
+                self.forget_shape(name, entry)
             self.n.env[name] = entry
         return carried
+
+    def written_only(self, body: list[ast.stmt], carried: list[str]) -> set[str]:
+        """The carried names of arrays the loop over `body` only writes items of
+        (`out[:, :, i, j] = v`, `np.add.at(out, ...)`): their shapes stay."""
+        rebound = {n.id for n in ast.walk(ast.Module(body, [])) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return {
+            name
+            for name in carried
+            if name not in rebound
+            and (self.n.env[name] in self.n.made or self.n.every_binding(name).what == lattice.ARRAY)
+        }
 
     def loop_activity(
         self,
@@ -270,9 +286,23 @@ class FlowLowering:
             if final != entry:
                 loop.body.append(self.copy_stage(entry, final, loop.origin))
                 loop.copybacks += 1
-                self.forget_shape(name, entry)
-            self.forget_sizes(name, entry)
+                if entry not in self.n.shaped:
+                    self.forget_shape(name, entry)
+            if entry not in self.n.shaped:
+                self.forget_sizes(name, entry)
             self.n.env[name] = entry
+
+    def forget_references(self, entry: str) -> None:
+        """Values computed from the carried `entry` in an iteration share its shape at
+        that iteration's start, not after the loop: their facts that name it go."""
+        keys = self.n.shapes.keys
+        for value, key in list(keys.items()):
+            if value != entry and (key == entry or key.startswith(f"<={entry}|")):
+                keys[value] = value
+        shapes = self.n.dims.shapes
+        for value, shape in list(shapes.items()):
+            if entry in shape:
+                shapes[value] = tuple(None if d == entry else d for d in shape)
 
     def forget_sizes(self, name: str, entry: str) -> None:
         """A carried name's sizes may change from one iteration to the next; the
@@ -286,6 +316,7 @@ class FlowLowering:
         """What a carried name's shape was before the loop no longer holds, unless
         the kinds prove the source name a number in every binding."""
         self.forget_sizes(name, entry)
+        self.forget_references(entry)
         if self.n.proved_number(name):
             self.n.numbers.add(entry)
             self.n.shapes.keys[entry] = SCALAR

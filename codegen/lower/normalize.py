@@ -19,7 +19,7 @@ import ast
 from codegen import ir
 from codegen.ad.rules import HELPER_ROWS, RULES, Unsupported
 from codegen.errors import CodegenError, Collector
-from codegen.infer import kinds, lattice
+from codegen.infer import constants, kinds, lattice
 from codegen.infer.dims import Dims, Shape
 from codegen.infer.shape_check import Either, ShapeCheck
 from codegen.infer.shapes import SCALAR, SHAPE_HELPERS, Ranks, ShapeKeys
@@ -116,6 +116,8 @@ class Normaliser:
         self.hint = "t"
         self.drawn: dict[int, str] = {}  # the random draws of the statement being lowered, by call
         self.draws: set[str] = set()  # every name bound to a draw
+        self.made: set[str] = set()  # names bound to constant arrays of a shape the tables know
+        self.shaped: set[str] = set()  # names carried by loops that keep their shapes (see FlowLowering.written_only)
         self.body: list[ir.Statement] = []
         self.origins: list[str] = []
         self.comments: dict[int, str] = {}  # origin -> the comment after its statement
@@ -175,6 +177,22 @@ class Normaliser:
             return "codegen.shape"  # a mask of the writes kept, or zeros: never differentiated
         return name
 
+    def record_constant(self, target: str, expr: ast.expr) -> None:
+        """What the shape tables can tell of the constant array `expr` (copied: the
+        output's names) bound to `target`."""
+        own = {name: name for name in self.env.values()}  # the copy's names are the output's
+        sources = {name: source for source, name in self.env.items()}
+
+        def resolved(func: ast.expr) -> str | None:
+            if isinstance(func, ast.Name) and func.id in self.callables:
+                return self.callables[func.id]
+            return resolve.call_name(func, self.info, own)
+
+        def is_array(name: str) -> bool:
+            return name in self.made or name in sources and self.every_binding(sources[name]).what == lattice.ARRAY
+
+        if constants.record(target, expr, (self.shapes, self.ranks, self.dims), resolved, is_array):
+            self.made.add(target)
 
     # ---- lowering expressions -------------------------------------------------
     def lower(self, node: ast.expr) -> ir.Node:

@@ -114,6 +114,8 @@ class Statements:
             if not isinstance(target, ast.Name):
                 raise self.n.fail(target, "assignment to anything but a name is not supported here")
             self.n.assign(target.id, clone_node(lowered_value) if i < len(targets) - 1 else lowered_value, origin)
+            if isinstance(lowered_value, ir.Leaf) and lowered_value.var is None:
+                self.n.record_constant(self.n.env[target.id], lowered_value.expr)  # `mask = (rand < p) / p`
             self.n.ranks.learn(self.n.env.get(target.id), self.n.kind(value))
 
     def unpack_constant(self, names: list[str], value: ast.expr, origin: int) -> None:
