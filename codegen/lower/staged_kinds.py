@@ -3,6 +3,7 @@ the one table (`ir.Function.kinds`) that later stages ask what a value is."""
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING
 
 from codegen import ir
@@ -43,3 +44,22 @@ def _settle(found: dict[str, Kind], name: str, kind: Kind) -> None:
     """`kind` where it agrees with what is known of `name`; the lowering's fact where not."""
     old = found.get(name)
     found[name] = kind if old is None else refine(old, kind) or kind
+
+
+def describe(fn: ir.Function) -> list[str]:
+    """One `name: kind` line per value the staged form binds, sorted."""
+    names = {p.name for p in fn.params}
+    for statement in ir.walk(fn.body):
+        if isinstance(statement, ir.Stage):
+            names.add(statement.target)
+        elif isinstance(statement, ir.Plain):
+            names |= {n.id for n in ast.walk(statement.code) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        elif isinstance(statement, ir.Loop):
+            names |= {n for n in (statement.var, statement.counter) if n is not None}
+    return [f"{name}: {_phrase(fn, name)}" for name in sorted(names)]
+
+
+def _phrase(fn: ir.Function, name: str) -> str:
+    if name in fn.by_default and not fn.is_number(name):
+        return "number, by its default"
+    return str(fn.kind(name))
