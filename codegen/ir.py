@@ -15,6 +15,7 @@ from typing import Any
 
 from codegen.ad.rules import Rule
 from codegen.emit.typed import Types
+from codegen.infer.lattice import LIST, UNKNOWN_KIND, Kind
 from codegen.naming import Names
 from codegen.unparse import statement as statement_text
 
@@ -216,8 +217,8 @@ class Function:
     comments: dict[int, str] = field(default_factory=dict)  # origin -> the author's comment on its line
     active: set[str] = field(default_factory=set)
     forced: set[str] = field(default_factory=set)  # parameters named by wrt
-    lists: set[str] = field(default_factory=set)  # parameters indexed as Python lists
-    scalars: set[str] = field(default_factory=set)  # names known to hold Python numbers
+    # staged name -> what its value is (see `kind`): the one table consumers ask
+    kinds: dict[str, Kind] = field(default_factory=dict)
     shape_keys: dict[str, str] = field(default_factory=dict)  # see shapes.ShapeKeys
     dims: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # see dims.Dims
     annotated: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # parameter -> shape its annotation declares
@@ -229,7 +230,6 @@ class Function:
     draws: set[str] = field(default_factory=set)
     user_names: set[str] = field(default_factory=set)  # names the function binds (parameters, locals)
     stacks: set[str] = field(default_factory=set)  # lists that differentiated values are appended to
-    list_values: set[str] = field(default_factory=set)  # names indexed as Python lists
     arrays: bool = True  # whether a value the kinds leave unknown may be an array
     maybe_lists: set[str] = field(default_factory=set)  # parameters indexed like lists, of unknown kind
     array_likes: set[str] = field(default_factory=set)  # parameters that may be lists numpy reads whole
@@ -237,6 +237,23 @@ class Function:
     # parameters used as labels beside np.arange(N) whose kinds do not prove them vectors
     loose_labels: set[str] = field(default_factory=set)
     by_default: list[str] = field(default_factory=list)  # parameters taken to be numbers only by their defaults
+
+    def kind(self, name: str) -> Kind:
+        """What the staged value `name` is: a number, a list, an array (of which rank)."""
+        return self.kinds.get(name, UNKNOWN_KIND)
+
+    def is_number(self, name: str) -> bool:
+        """Whether `name` is proved a number (a Python number or a numpy scalar)."""
+        return self.kind(name).is_number
+
+    def is_list(self, name: str) -> bool:
+        """Whether `name` is a Python list of numbers (its gradient is one too)."""
+        return self.kind(name).what == LIST
+
+    def taken_as_number(self, name: str) -> bool:
+        """Whether `name` is proved a number, or taken to be one by its number
+        default (`scale=1.0`, of no other evidence: the output asserts it)."""
+        return self.is_number(name) or name in self.by_default
 
     @property
     def param_names(self) -> set[str]:
@@ -247,6 +264,16 @@ class Function:
         """The outputs that take an upstream gradient, in return order."""
         return [o for o in self.outputs if o not in self.held]
     types: Types | None = None  # a fully typed function's annotations (see codegen.typed)
+
+
+class TakenAsNumbers:
+    """The names a function takes to be numbers, as a container (for the shape tables)."""
+
+    def __init__(self, fn: Function) -> None:
+        self.fn = fn
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.fn.taken_as_number(name)
 
 
 def render(node: Node) -> ast.expr:

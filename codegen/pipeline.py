@@ -21,6 +21,7 @@ from codegen.emit.header import body, header, is_generated, seal
 from codegen.emit.wrap import wrap
 from codegen.errors import CodegenError, Collector, NoForwardFunctions, Problem
 from codegen.infer import kinds
+from codegen.lower import staged_kinds
 from codegen.lower.normalize import normalise
 from codegen.naming import identifiers
 from codegen.options import Options
@@ -107,6 +108,7 @@ def build(
         fn.types = typed.of(info.functions[name], info.code)
         if dump_stages:
             dump_stages(f"normalise {name}", "\n".join(emit.forward_lines(fn)))
+            dump_stages(f"staged kinds {name}", "\n".join(staged_kinds.describe(fn)))
         if forward:
             wanted = inner.vectors.get(name, ()) if inner is not None else None
             takes = None if inner is not None else _reverse_differentiable(info, name, wrt, collector)

@@ -22,13 +22,21 @@ CASES = Path(__file__).parent / "kinds"
 SEPARATOR = "# kinds\n"
 
 
-def describe(source: str) -> str:
+def describe(source: str, staged: bool = False) -> str:
+    """The kinds of each function's names; `staged`: then those of its staged values,
+    as `--dump-stages` prints them."""
     info = parse.parse_module(source, Collector("case.py", source))
     lines: list[str] = []
     for name in info.forward_names():
         found = kinds.infer(info, info.functions[name])
         lines.append(f"# {name}" + (" (an unknown value may be an array)" if found.arrays else ""))
         lines += [f"#     {line}" for line in found.describe()]
+    if staged:
+        stages: dict[str, str] = {}
+        codegen.generate(source, filename="case.py", dump_stages=lambda stage, text: stages.setdefault(stage, text))
+        for name in info.forward_names():
+            lines.append(f"# {name}, staged")
+            lines += [f"#     {line}" for line in stages[f"staged kinds {name}"].splitlines()]
     return "\n".join(lines) + "\n"
 
 
@@ -36,7 +44,7 @@ def describe(source: str) -> str:
 def test_kinds(path: Path, update_golden: bool) -> None:
     source, _, expected = path.read_text(encoding="utf-8").partition(SEPARATOR)
     source = source.rstrip("\n") + "\n"
-    found = describe(source)
+    found = describe(source, staged=path.stem.startswith("staged"))
     if update_golden:
         path.write_text(source + "\n" + SEPARATOR + found, encoding="utf-8")
         expected = found

@@ -92,9 +92,9 @@ class Differentiator:
         # has touched it: a contribution to dx[index] then replaces that line.
         self.zeroed: dict[str, tuple[str, list[str], str]] = {}
         self.last_origin = -1
-        dims = Dims(fn.scalars)
+        dims = Dims(ir.TakenAsNumbers(fn))
         dims.shapes = dict(fn.dims)
-        self.shapes = ShapeKeys(fn.scalars, dims)
+        self.shapes = ShapeKeys(ir.TakenAsNumbers(fn), dims)
         self.shapes.keys = dict(fn.shape_keys)
         self.flow = FlowReversal(self)  # if, for and while
         self.lists = ListReversal(self)  # lists built with append
@@ -174,7 +174,7 @@ class Differentiator:
         """Whether d`var` may be a Python list (or `var` a number): no broadcasting."""
         fn = self.fn
         return (
-            var in fn.lists or var in fn.list_values or var in fn.stacks or var in fn.maybe_lists
+            fn.is_list(var) or var in fn.stacks or var in fn.maybe_lists
             or var in fn.whole_lists or name in self.list_gradients or self.is_number(var)
         )  # fmt: skip
 
@@ -196,7 +196,7 @@ class Differentiator:
         """Accumulate into `dvar[index]`: a list element, or a part of an array."""
         assert leaf.var is not None and leaf.index is not None
         var = leaf.var
-        is_list = var in self.fn.lists or var in self.fn.list_values
+        is_list = self.fn.is_list(var)
         if name not in self.state:
             zeros = ast.parse(f"[0.0] * len({var})", mode="eval").body if is_list else self.zero(var)
             self.emit(ast.Assign([ast.Name(name, ast.Store())], zeros))
@@ -276,7 +276,7 @@ class Differentiator:
         written = unparse.expression(gradient)
         copied = f"{written}.copy()"
         upstream = isinstance(gradient, ast.Name) and gradient.id in self.fn.upstream
-        if upstream and old.var not in self.fn.lists and old.var not in self.fn.list_values:
+        if upstream and not self.fn.is_list(old.var):
             # in split style the upstream of a 0-d output may be a Python float
             copied = f"{self.modules['np']}.copy({written})"
             self.result.modules.add("np")
@@ -462,7 +462,7 @@ class Differentiator:
             if (param.name in self.fn.maybe_lists or whole) and name not in self.list_gradients:
                 # Read as a list would be, it may have been one: so is its gradient.
                 listed = f"{name} = {name}.tolist()"
-                known = param.name in self.fn.lists or whole
+                known = self.fn.is_list(param.name) or whole
                 test = f"isinstance({param.name}, list)"
                 if param.name in self.by_item:  # a list of arrays has its list of gradients already
                     test += f" and isinstance({name}, {self.modules['np']}.ndarray)"
@@ -473,18 +473,18 @@ class Differentiator:
     def is_number(self, var: str) -> bool:
         """Whether `var` is proved a Python number (or nothing here may be an array):
         its gradient is immutable, so `+=` on it touches nothing else. A parameter
-        with a number as default (in `fn.scalars`) is no proof: it may be an array."""
-        return not self.fn.arrays or self.shapes.keys.get(var) == SCALAR
+        with a number as default (taken as a number) is no proof: it may be an array."""
+        return not self.fn.arrays or self.fn.is_number(var)
 
     def zero(self, var: str) -> ast.expr:
         """A zero gradient for `var`, of its kind: list, array or number."""
-        if var in self.fn.lists or var in self.fn.list_values:
+        if self.fn.is_list(var):
             return ast.parse(f"[0.0] * len({var})", mode="eval").body
         if var in self.by_item:
             self.result.helpers.add("_item_zeros")
             self.result.modules.add("np")
             return ast.Call(ast.Name(self.modules["_item_zeros"], ast.Load()), [ast.Name(var, ast.Load())], [])
-        if not self.is_number(var) and var not in self.fn.scalars:
+        if not self.is_number(var) and not self.fn.taken_as_number(var):
             self.result.modules.add("np")
             return zeros_like(ast.Name(var, ast.Load()), self.modules["np"])
         return ast.Constant(0.0)

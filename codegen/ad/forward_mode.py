@@ -92,9 +92,9 @@ class ForwardMode:
         # loop, tangents and bound names on entry -> its lines, and the tangents after it
         self.loops_done: dict[tuple[int, tuple[tuple[str, str], ...], tuple[str, ...]], tuple[list[str], dict[str, str]]]
         self.loops_done = {}
-        dims = Dims(fn.scalars)
+        dims = Dims(ir.TakenAsNumbers(fn))
         dims.shapes = dict(fn.dims)
-        self.shapes = ShapeKeys(fn.scalars, dims)
+        self.shapes = ShapeKeys(ir.TakenAsNumbers(fn), dims)
         self.shapes.keys = dict(fn.shape_keys)
 
     def tangent_name(self, var: str) -> str:
@@ -104,11 +104,11 @@ class ForwardMode:
         return self.spelled[var]
 
     def zero(self, var: str) -> str:
-        if var in self.fn.lists or var in self.fn.list_values or var in self.fn.stacks:
+        if self.fn.is_list(var) or var in self.fn.stacks:
             return f"[0.0] * len({var})"
         if var in self.item_zeros:
             return f"{self.modules['_item_zeros']}({var})"
-        if self.arrays and self.fn.shape_keys.get(var, var) != "()" and var not in self.fn.scalars:
+        if self.arrays and not self.fn.taken_as_number(var):
             self.used_modules.add("np")
             return ast.unparse(self.zeros_like(ast.Name(var, ast.Load())))
         return "0.0"

@@ -19,8 +19,8 @@ from codegen.infer.bindings import number_index
 def read_by_item(fn: ir.Function) -> set[str]:
     """The parameters of unknown kind read as lists would be, only ever one item
     at a time (one plain integer index) and not all as proved numbers."""
-    candidates = fn.maybe_lists - fn.lists - fn.list_values - fn.whole_lists - fn.stacks
-    reads: dict[str, list[ir.Leaf]] = {name: [] for name in candidates}
+    candidates = fn.maybe_lists - fn.whole_lists - fn.stacks
+    reads: dict[str, list[ir.Leaf]] = {name: [] for name in candidates if not fn.is_list(name)}
     for statement in ir.walk(fn.body):
         if isinstance(statement, (ir.Stage, ir.Append)):
             _collect(statement.value, reads)

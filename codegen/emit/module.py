@@ -292,7 +292,9 @@ def _split_types(fn: ir.Function, back: Backward, cached: list[str], forward: li
     rebound = {n.id for n in ast.walk(ast.parse("\n".join(forward))) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     kept = {p.name for p in fn.params if p.name not in rebound}
     items = [
-        fn.types.params[name] if name in kept and name in fn.types.params else "float" if name in fn.scalars else "Any"
+        fn.types.params[name] if name in kept and name in fn.types.params
+        else "float" if fn.taken_as_number(name) and name not in fn.temps  # an intermediate stays Any
+        else "Any"
         for name in cached
     ]
     cache = f"tuple[{', '.join(items) or '()'}]"

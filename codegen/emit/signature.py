@@ -129,10 +129,10 @@ def _unshaped(fn: ir.Function, back: Backward) -> list[str]:
         return []
     # Held constant only by wrt, a parameter's shape still decides how its partners broadcast.
     params = [p for p in fn.params if p in back.differentiable or p.reason == "not listed in wrt"]
-    names = [p.name for p in params if p.name not in fn.annotated and p.name not in fn.scalars]
+    names = [p.name for p in params if p.name not in fn.annotated and not fn.taken_as_number(p.name)]
     if not names:
         return []
-    indexed = [n for n in names if n in fn.maybe_lists | fn.list_values]  # read element by element: vectors
+    indexed = [n for n in names if n in fn.maybe_lists or fn.is_list(n)]  # read element by element: vectors
     unknown = "The shape of {} is unknown" if len(names) == 1 else "The shapes of {} are unknown"
     if names == indexed[:1]:
         how = f'annotating {names[0]}: "N"'

@@ -124,7 +124,10 @@ def annotation_kind(annotation: ast.expr | None) -> Kind:
             return Kind(SETTING)
         index = annotation.slice
         if isinstance(index, ast.Tuple) and len(index.elts) == 2:
-            return _shape_kind(index.elts[1])
+            shape = _shape_kind(index.elts[1])
+            if shape.what == SEQUENCE and _is_array_type(index.elts[0]):
+                return Kind(ARRAY, 1)  # `Float[np.ndarray, "N"]`: a vector, never a list
+            return shape
         if base in ("NDArray", "ndarray", "ArrayLike"):
             return Kind(ARRAY)
     if isinstance(annotation, ast.Attribute) and annotation.attr in ("ndarray", "NDArray"):
@@ -132,6 +135,14 @@ def annotation_kind(annotation: ast.expr | None) -> Kind:
     if isinstance(annotation, ast.Name) and annotation.id in ("dict", "Dict"):
         return Kind(SETTING)
     return _shape_kind(annotation)
+
+
+def _is_array_type(annotation: ast.expr) -> bool:
+    """`np.ndarray`, `ndarray`, `NDArray[...]`: jaxtyping's array type."""
+    if isinstance(annotation, ast.Subscript):
+        annotation = annotation.value
+    name = annotation.attr if isinstance(annotation, ast.Attribute) else getattr(annotation, "id", "")
+    return name in ("ndarray", "NDArray", "Array")
 
 
 def _shape_kind(annotation: ast.expr) -> Kind:

@@ -9,6 +9,7 @@ operation then needs no "sum the gradient back to the operand's shape" step.
 from __future__ import annotations
 
 import ast
+from collections.abc import Container
 
 from codegen import ir
 from codegen.infer import shape_rules
@@ -36,7 +37,7 @@ class ShapeKeys:
     shape with; None means unknown.
     """
 
-    def __init__(self, numbers: set[str], dims: Dims | None = None) -> None:
+    def __init__(self, numbers: Container[str], dims: Dims | None = None) -> None:
         self.numbers = numbers
         self.keys: dict[str, str] = {}
         self.dims = dims
@@ -134,7 +135,7 @@ class Ranks:
     """Numbers of dimensions, where the code tells them: annotations, `N, D =
     x.shape`, reshapes, reductions, and what follows from those."""
 
-    def __init__(self, numbers: set[str], dims: Dims | None = None) -> None:
+    def __init__(self, numbers: Container[str], dims: Dims | None = None) -> None:
         self.numbers = numbers
         self.ranks: dict[str, int] = {}
         self.dims = dims

@@ -64,7 +64,10 @@ class Items:
         if problem is not None:
             raise self.n.fail(node, f"shape mismatch: {problem}")
         kind = self.n.kinds_of(self.n.function).param(var)
-        if not self.n.arrays or (kind.is_sequence and var in self.n.param_names and bindings.number_index(tree.slice)):
+        # `x: "N"` declares a vector, which may be passed as a list: read element by
+        # element, its gradient is an array, made a list only where x is one.
+        listed = kind.what == lattice.LIST or kind.is_sequence and var not in self.n.dims.shapes
+        if not self.n.arrays or (listed and var in self.n.param_names and bindings.number_index(tree.slice)):
             self.n.lists.add(var)  # a list of numbers: its gradient is a list
         elif bindings.number_index(tree.slice):
             self.may_be_a_list(ir.Leaf(tree.value, var))  # `x[i]`: a list, or an array
@@ -76,7 +79,7 @@ class Items:
         gradient is turned into one before it is returned."""
         if isinstance(node, ir.Leaf) and node.var in self.n.param_names and node.index is None:
             kind = self.n.kinds_of(self.n.function).param(node.var)
-            if kind.what == lattice.UNKNOWN or kind.what == lattice.LIST:
+            if kind.what in (lattice.UNKNOWN, lattice.LIST) or kind.is_sequence and node.var in self.n.dims.shapes:
                 self.n.maybe_lists.add(node.var)
 
     def note_index(self, index: ast.expr) -> bool:

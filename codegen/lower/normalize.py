@@ -38,6 +38,7 @@ from codegen.lower.signature import Signature
 from codegen.lower.softmax import recognise_softmax
 from codegen.lower.stacks import ROWS as LIST_ROWS
 from codegen.lower.stacks import USES, StackLowering
+from codegen.lower.staged_kinds import staged_kinds
 from codegen.lower.staging import Staging
 from codegen.lower.statements import Statements
 from codegen.naming import Names, identifiers_and_bindings
@@ -481,8 +482,7 @@ class Normaliser:
             comments=dict(self.comments),
             active=set(self.active),
             forced=set(self.wrt or ()),
-            lists={p.name for p in params if p.is_list} | self.displays,  # gradients that are lists
-            scalars=self.numbers,
+            kinds=staged_kinds(self, params),
             shape_keys=dict(self.shapes.keys),
             dims=dict(self.dims.shapes),
             annotated=dict(self.annotated),
@@ -492,7 +492,6 @@ class Normaliser:
             draws=set(self.draws),
             user_names=set(self.user_names),
             stacks=set(self.stacks),
-            list_values=set(self.lists),
             arrays=self.arrays,
             maybe_lists=self.maybe_lists - (self.lists - {p.name for p in params if p.is_list}),
             array_likes=likes,
