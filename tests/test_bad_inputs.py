@@ -113,7 +113,7 @@ UNSUPPORTED = {
     ),
     "import-inside": ("def f(x):\n    import math\n    return math.sin(x)\n", 2, 5, "import"),
     "comprehension": (
-        "def f(x):\n    y = [x * i for i in range(3)] if x > 0 else [x]\n    return y[0]\n",
+        "def f(x):\n    y = [x * i for i in range(3)] or [x]\n    return y[0]\n",
         2,
         9,
         "comprehension",

@@ -333,6 +333,22 @@ CALLS = {
         ("nested_appends", (n(size=3), n(size=2))),
         ("nested_appends", ([0.3, -0.2], [1.0, 2.0, 0.5])),
     ],
+    "choices": [
+        ("penalty", ([1, 2, -1], 1)),
+        ("penalty", ([1, 2, -1], -1)),
+        ("penalty", (n(size=4), 0.5)),
+        ("squares_or_first", ([0.5, 2.0], 1)),
+        ("squares_or_first", (n(size=3), -1)),
+        ("squares_or_first", (np.array([1, 2, 3]), 2)),
+        ("doubled_or_first", (np.abs(n(size=3)),)),
+        ("doubled_or_first", ([-1.5, 2.0],)),
+        ("doubled_or_first", ([1, 2],)),
+        ("outer_rows", (n(size=3),)),
+        ("outer_rows", (np.array([1, 2, 3]),)),
+        ("weighted_rows", (n(size=(3, 4)), n(size=3))),
+        ("weighted_rows", (n(size=(3, 4)), [1, 2, 3])),
+        ("weighted_rows", (np.array([[1, 2], [3, -1]]), [0.5, 2.0])),
+    ],
 }
 
 
@@ -412,8 +428,6 @@ REFUSED = [
       "def f(x):\n    y = x * 3.0\n    return np.sum(_clip(y) ** 2)\n"),
      r"4:5: .*x is updated in place, and x, the caller's"),
     ("max-of-one-iterable", "def f(v):\n    return max(v)\n", r"2:12: .*max\(v\) of a whole list or array is not supported: write np.max\(v\)"),
-    ("list-comprehension-with-axis", "import numpy as np\n\ndef f(x):\n    return np.sum([xi * x for xi in x], axis=0)\n",
-     r"4:19: .*list comprehensions are not supported here .*np.sum\(..., axis=...\)"),
     # `prev = h[t - 1] if t > 0 else h0` above `h[t] = ...` is differentiated
     # (ternary_view_rnn); a view read after the update that changes it is not.
     ("buffer-view-read-after-its-update",

@@ -176,6 +176,9 @@ class _Rewriter:
         i = 0
         while i < len(statements):
             statement = statements[i]
+            branches = _branched(statement)
+            if branches is not None:  # `s = sum(...) if c else sum(...)`: an `if` of two assignments
+                statements[i] = statement = branches
             for field in ("body", "orelse"):
                 inner = getattr(statement, field, None)
                 if isinstance(inner, list) and not isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
@@ -227,10 +230,23 @@ class _Rewriter:
         and each list comprehension (`hoisted`) by a list built before it."""
         if isinstance(node, ast.ListComp) and hoisted:
             return ast.copy_location(ast.Name(self.listed(node, before, self.fresh("items")), ast.Load()), node)
+        if isinstance(node, ast.IfExp) and _comprehends(node):
+            # `f([...] if c else b)`: the branch chosen is named first, by an `if`
+            chosen = ast.Name(self.fresh("choice"), ast.Store())
+            choice = _branched(located(ast.Assign([chosen], node), node))
+            assert choice is not None
+            built: list[ast.stmt] = [choice]
+            self.block(built)
+            before.extend(built)
+            # read just after the `if` (what lowering's reads-after ask of its position)
+            read = ast.Name(chosen.id, ast.Load(), lineno=node.end_lineno, col_offset=node.end_col_offset)
+            read.end_lineno, read.end_col_offset = node.end_lineno, node.end_col_offset
+            return read
         if isinstance(node, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.GeneratorExp, ast.ListComp)):
             return node  # evaluated only sometimes, or in a scope of its own
-        # a sum's own comprehension becomes its loop (`reduced`), not a list
-        summed = node.args[0] if isinstance(node, ast.Call) and node.args and self.reduction(node) else None
+        # a sum's own comprehension becomes its loop (`reduced`), not a list; with an
+        # axis (`np.sum([...], axis=0)`) it is a list of arrays built before the call
+        summed = node.args[0] if isinstance(node, ast.Call) and node.args and not node.keywords and self.reduction(node) else None
         for field, value in ast.iter_fields(node):
             if isinstance(value, ast.expr):
                 setattr(node, field, self.expression(value, before, value is not summed))
@@ -343,6 +359,30 @@ class _Rewriter:
             for node in ast.walk(part):
                 if isinstance(node, ast.Name) and node.id in renames:
                     node.id = renames[node.id]
+
+
+def _branched(statement: ast.stmt) -> ast.If | None:
+    """`name = a if c else b` (or `return a if c else b`) as an `if` assigning (or
+    returning) in each branch, where a branch holds a comprehension: each branch's
+    comprehension then becomes the loop that runs only in that branch."""
+    value = statement.value if isinstance(statement, (ast.Assign, ast.Return)) else None
+    if not isinstance(value, ast.IfExp):
+        return None
+    if isinstance(statement, ast.Assign) and (len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name)):
+        return None
+    if not _comprehends(value):
+        return None
+
+    def branch(part: ast.expr) -> list[ast.stmt]:
+        if isinstance(statement, ast.Assign):
+            return [located(ast.Assign([copy.deepcopy(statement.targets[0])], part), statement)]
+        return [located(ast.Return(part), statement)]
+
+    return located(ast.If(value.test, branch(value.body), branch(value.orelse)), statement)
+
+
+def _comprehends(choice: ast.IfExp) -> bool:
+    return any(isinstance(n, _Comprehension) for branch in (choice.body, choice.orelse) for n in ast.walk(branch))
 
 
 def _names_outside(function: _Function, skipped: ast.AST) -> set[str]:

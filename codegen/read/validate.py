@@ -48,7 +48,7 @@ _REFUSED: dict[type[ast.AST], str] = {
 # What works instead, where something does.
 _SUMMED = " (only summed: sum(...), np.sum(...)); write a for loop"
 # A list comprehension is built before the statement that evaluates it, where that is once.
-_BUILT = " here (in `a if c else b`, `and`/`or`, a while test or np.sum(..., axis=...)); write a for loop that appends"
+_BUILT = " here (in `and`/`or` or a while test); write a for loop that appends"
 _REWRITES: dict[type[ast.AST], str] = {
     ast.ListComp: _BUILT,
     ast.GeneratorExp: _SUMMED,
