@@ -349,6 +349,24 @@ CALLS = {
         ("weighted_rows", (n(size=(3, 4)), [1, 2, 3])),
         ("weighted_rows", (np.array([[1, 2], [3, -1]]), [0.5, 2.0])),
     ],
+    "iterables": [
+        ("horner", ([1, 2, 3], 2)),
+        ("horner", ([1.0, -2.0, 0.5], 0.7)),
+        ("horner", (n(size=3), n(size=2))),
+        ("horner", (n(size=(3, 2)), n(size=2))),
+        ("horner_reversed", ([1, 2, 3], 2)),
+        ("horner_reversed", (n(size=4), 0.3)),
+        ("tail_energy", (n(size=(3, 2)),)),
+        ("tail_energy", (n(size=4),)),
+        ("column_norms", (n(size=(3, 2)),)),
+        ("column_norms", (np.array([[1, 2], [3, 4]]),)),
+        ("backward_scan", (n(size=(3, 2)), n(size=2))),
+        ("backward_scan", ([0.5, -1.0, 2], 0.1)),
+        ("backward_scan", (n(size=3), 1)),
+        ("poly", ([1, 2, 3], 2)),
+        ("poly", (n(size=3), n(size=4))),
+        ("poly", ([0.5, -1.5], 1.5)),
+    ],
 }
 
 

@@ -7,7 +7,9 @@ an index, the form codegen differentiates:
                                           s += x * w
 
 `enumerate(xs)` gives its index as the loop variable; `for a, b in pairs:`
-unpacks `pairs[i]`. The new statements carry the `for` statement's position,
+unpacks `pairs[i]`. `for c in reversed(xs)` and `for c in xs[::-1]` run over
+`reversed(range(len(xs)))` reading `xs[i]`; other slices and attributes
+(`for a in v[1:]`, `for col in X.T`) are named before the loop. The new statements carry the `for` statement's position,
 so errors point at it and the generated comments quote the user's line. An
 iterable that reads a name the body rebinds (`for i, row in enumerate(W):`
 then `W = ...`) is bound to a name of its own before the loop, which iterates
@@ -34,7 +36,10 @@ def index_loops(function: _Function, taken: set[str]) -> None:
     blocks = {id(s): block for n in ast.walk(function) for block in _statement_lists(n) for s in block}
     for loop in [n for n in ast.walk(function) if isinstance(n, ast.For)]:
         target = loop.target
-        if not isinstance(target, ast.Tuple) or not _shaped(target, loop.iter, shadowed):
+        if isinstance(target, ast.Name):
+            _over_a_name(loop, blocks.get(id(loop)), names, shadowed)
+            continue
+        if not _shaped(target, loop.iter, shadowed):
             continue
         block = blocks.get(id(loop))
         if block is not None:
@@ -55,6 +60,51 @@ def index_loops(function: _Function, taken: set[str]) -> None:
         loop.iter = located(ast.Call(ast.Name("range", ast.Load()), [bound], []), loop.iter)
         loop.target = ast.copy_location(ast.Name(index, ast.Store()), target)
         loop.body = [located(ast.Assign([t], value), where) for t, value in items] + loop.body
+
+
+def _over_a_name(loop: ast.For, block: list[ast.stmt] | None, names: Names, shadowed: set[str]) -> None:
+    """`for c in reversed(xs)` as a loop over `reversed(range(len(xs)))` reading
+    `xs[i]`; `for c in xs[::-1]` (or `x.T`) over a name bound to it before the loop,
+    read once as Python reads it."""
+    iterable = loop.iter
+    backwards = (
+        _is_builtin(iterable, "reversed", shadowed)
+        and isinstance(iterable, ast.Call)
+        and len(iterable.args) == 1
+        and not iterable.keywords
+        and not _is_builtin(iterable.args[0], "range", shadowed)
+    )
+    inner = iterable.args[0] if backwards and isinstance(iterable, ast.Call) else iterable
+    if _reversing(iterable):  # `xs[::-1]` is reversed(xs), of a list or of an array's rows
+        assert isinstance(iterable, ast.Subscript)
+        backwards, inner = True, iterable.value
+    rebound = isinstance(inner, ast.Name) and inner.id in _bound_in(loop.body)
+    if block is not None and (isinstance(inner, (ast.Subscript, ast.Attribute)) or backwards and rebound):
+        root = next((n.id for n in ast.walk(inner) if isinstance(n, ast.Name)), "")
+        name = names.fresh(f"{root}_items" if root else "items")
+        at = next(i for i, s in enumerate(block) if s is loop)
+        block.insert(at, located(ast.Assign([ast.Name(name, ast.Store())], inner), loop))
+        inner = located(ast.Name(name, ast.Load()), inner)
+        loop.iter = inner
+    if not backwards or not isinstance(inner, ast.Name):
+        return
+    index = names.fresh("i")
+    length = ast.Call(ast.Name("len", ast.Load()), [inner], [])
+    indices = ast.Call(ast.Name("range", ast.Load()), [length], [])
+    loop.iter = located(ast.Call(ast.Name("reversed", ast.Load()), [indices], []), iterable)
+    item = ast.Subscript(ast.Name(inner.id, ast.Load()), ast.Name(index, ast.Load()), ast.Load())
+    loop.body = [located(ast.Assign([_stored(loop.target)], item), loop), *loop.body]
+    loop.target = ast.copy_location(ast.Name(index, ast.Store()), loop.target)
+
+
+def _reversing(iterable: ast.expr) -> bool:
+    if not isinstance(iterable, ast.Subscript) or not isinstance(iterable.slice, ast.Slice):
+        return False
+    key = iterable.slice
+    step = key.step
+    return key.lower is None and key.upper is None and isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and (
+        isinstance(step.operand, ast.Constant) and step.operand.value == 1
+    )
 
 
 def _statement_lists(node: ast.AST) -> Iterator[list[ast.stmt]]:
@@ -115,6 +165,11 @@ def _items(target: ast.expr, iterable: ast.expr, index: str, names: set[str]) ->
         counter: ast.expr = ast.Name(index, ast.Load())
         yield _stored(target.elts[0]), located(ast.BinOp(counter, ast.Add(), start) if start else counter, iterable)
         yield from _items(target.elts[1], iterable.args[0], index, names)
+    elif _is_builtin(iterable, "reversed", names) and isinstance(iterable, ast.Call) and len(iterable.args) == 1:
+        items = iterable.args[0]  # `zip(reversed(xs), ...)`: item len(xs) - 1 - i of xs
+        last = ast.BinOp(ast.Call(ast.Name("len", ast.Load()), [items], []), ast.Sub(), ast.Constant(1))
+        position = ast.BinOp(last, ast.Sub(), ast.Name(index, ast.Load()))
+        yield _stored(target), located(ast.Subscript(items, position, ast.Load()), iterable)
     else:
         yield _stored(target), located(ast.Subscript(iterable, ast.Name(index, ast.Load()), ast.Load()), iterable)
 
@@ -124,6 +179,8 @@ def _lengths(iterable: ast.expr, names: set[str]) -> Iterator[ast.expr]:
         for argument in iterable.args:
             yield from _lengths(argument, names)
     elif isinstance(iterable, ast.Call) and _is_builtin(iterable, "enumerate", names):
+        yield from _lengths(iterable.args[0], names)
+    elif isinstance(iterable, ast.Call) and _is_builtin(iterable, "reversed", names) and len(iterable.args) == 1:
         yield from _lengths(iterable.args[0], names)
     else:
         yield ast.Call(ast.Name("len", ast.Load()), [iterable], [])
