@@ -61,6 +61,7 @@ CALLS: dict[str, tuple[Callable[..., Any], dict[str, str]]] = {
     "numpy.flip": (np.flip, {}),
     "numpy.copy": (np.copy, {}),
     "numpy.float": (lambda x: x.astype(float), {}),
+    "numpy.float64": (np.float64, {}),
     "setitem": (lambda x, v: x, {}),
     "numpy.normalize": (_normalize, {"axis": "-1"}),
     "numpy.normalize.staged": (_staged(lambda x, s: np.exp(x) / s), {"axis": "-1"}),
