@@ -128,6 +128,8 @@ CALLS: list[tuple[str, tuple[Any, ...]]] = [
     ("polyv", (_array(1), _array(3))),
     ("polyv", (_array(3), np.array(0.4))),
     ("polyv", (_array(2), [0.5, 1.5])),
+    ("polyv", (_array(3), 0.0)),
+    ("polyv", ([1.0, -2.0, 0.5], np.array([0.0, 1.0]))),
     ("poly_loss", (_array(3), _array(5), _array(5))),
     ("cast", (0.7,)),
     ("cast", (3,)),
