@@ -49,6 +49,8 @@ UNREACHABLE: dict[str, str] = {
     # The helpers np.tile's and np.take_along_axis's gradients call: likewise.
     "numpy.untile": "only in generated code",
     "numpy.put_along_axis": "only in generated code",
+    # The helper np.diag's gradient of a matrix (or of an operand of unknown rank) calls.
+    "numpy.undiag": "only in generated code",
 }
 # Rows users reach, with templates met only in generated code: tensordot's for an axis
 # count written as an expression (its gradients contract `np.ndim(y) - 2` axes).
@@ -435,6 +437,23 @@ case("numpy.clip", "method", "return x.clip(-0.5, 0.5)", U((2, 3)))
 case("numpy.clip", "hi=None", "return np.clip(x, -0.5, None)", U((2, 3)))
 case("numpy.clip", "keywords", "return np.clip(x, a_min=-0.5, a_max=0.5)", U((2, 3)))
 case("numpy.clip", "of-expression", "return np.clip(x * y, -0.2, 0.3)", U((2, 3)), U((3,)))
+# numpy's keywords min and max, and a bound left out or None, by the same row.
+case("numpy.clip", "method-min", "return x.clip(min=-0.2) * y", U((2, 3)), U((2, 3)))
+case("numpy.clip", "method-max", "return x.clip(max=0.3) * y", U((2, 3)), U((2, 3)))
+case("numpy.clip", "method-min-max", "return x.clip(min=-0.2, max=0.3) * y", U((2, 3)), U((2, 3)))
+case("numpy.clip", "lo=None", "return np.clip(x, None, 0.3) * y", U((2, 3)), U((2, 3)))
+case("numpy.clip", "np-max-keyword", "return np.clip(x, max=0.3) * y", U((2, 3)), U((2, 3)))
+case("numpy.clip", "list", "return np.sum(np.clip(w, -0.5, None) ** 2)", [0.3, -0.8, 1.1], params="w")
+# Stable forms exp(a - out), exp2(a - out): large operands neither overflow nor lose the gradient.
+case("numpy.logaddexp", "", "return np.logaddexp(x, y)", U((2, 3)), U((2, 3)))
+case("numpy.logaddexp", "broadcast", "return np.logaddexp(x, y)", U((2, 3)), U((3,)))
+case("numpy.logaddexp", "scalar-param", "return np.logaddexp(x, s)", U((2, 3)), 0.4, params="x, s")
+case("numpy.logaddexp", "large", "return np.logaddexp(x, y)", U((3,), 700.0, 710.0), U((3,), 700.0, 710.0))
+case("numpy.logaddexp", "numbers", "return np.logaddexp(x, y) * 2.0", 0.3, -1.2)
+case("numpy.logaddexp", "list", "return np.sum(np.logaddexp(w, x))", [0.3, -0.8, 1.1], U((2, 3)), params="w, x")
+case("numpy.logaddexp2", "", "return np.logaddexp2(x, y)", U((2, 3)), U((2, 3)))
+case("numpy.logaddexp2", "broadcast", "return np.logaddexp2(x, y)", U((2, 1)), U((2, 3)))
+case("numpy.logaddexp2", "large", "return np.logaddexp2(x, y)", U((3,), 1000.0, 1010.0), U((3,), 1000.0, 1010.0))
 
 # ---- numpy reductions -----------------------------------------------------------------
 # (label, call with FN for the function name, shape of x); "method" rows use x.FN(...).
@@ -561,6 +580,39 @@ case("numpy.tolist", "", "return np.sum(np.array(x.tolist()) ** 2)", U((2, 3)))
 case("numpy.tolist", "indexed", "t = x.tolist()\nreturn t[0] * t[2]", U((3,)))
 case("numpy.copy", "method", "return x.copy() * y", U((2, 3)), U((2, 3)))
 case("numpy.float", "astype", "return x.astype(float)", U((2, 3)))
+case("numpy.float64", "", "y = np.float64(x) * 2.0\nreturn y * y", 0.7)
+case("numpy.float64", "np.double", "return np.sin(np.double(x)) * y", 0.7, U((3,)))
+case("numpy.float64", "of-array", "return np.float64(x) * y", U((2, 3)), U((2, 3)))
+case("float", "numpy-imported", "return float(x) ** 3", 0.7, imports=f"{MATH}\n{NP}")
+# np.diag both ways: a vector's matrix, a matrix's diagonal, with the offset k, of
+# square and non-square matrices (whose gradient is of their shape, not np.diag's square).
+case("numpy.diag", "vector", "return np.diag(x) @ y", U((3,)), U((3, 2)))
+case("numpy.diag", "vector-k", "return np.diag(x, 1) * y", U((2,)), U((3, 3)))
+case("numpy.diag", "vector-k=-2", "return np.diag(x, k=-2) * y", U((2,)), U((4, 4)))
+case("numpy.diag", "annotated-vector", "return np.diag(x) * y", U((3,)), U((3, 3)), params='x: "N", y')
+case("numpy.diag", "matrix", "return np.diag(x) * y", U((3, 3)), U((3,)))
+case("numpy.diag", "matrix-k", "return np.diag(x, k=1) * y", U((3, 3)), U((2,)))
+case("numpy.diag", "matrix-k=-1", "return np.diag(x, -1) * y", U((3, 3)), U((2,)))
+case("numpy.diag", "wide", "return np.diag(x) * y", U((2, 4)), U((2,)))
+case("numpy.diag", "tall", "return np.diag(x) * y", U((4, 2)), U((2,)))
+case("numpy.diag", "wide-k", "return np.diag(x, k=1) * y", U((2, 4)), U((2,)))
+case("numpy.diag", "tall-k", "return np.diag(x, k=1) * y", U((4, 2)), U((1,)))
+case("numpy.diag", "tall-k=-1", "return np.diag(x, k=-1) * y", U((4, 2)), U((2,)))
+case("numpy.diag", "annotated-matrix", "return np.diag(x) * y", U((2, 4)), U((2,)), params='x: "N M", y')
+case("numpy.diag", "list", "return np.sum(np.diag(w) ** 2)", [0.3, -0.8, 1.1], params="w")
+# np.polyval(p, x): p a vector or a list, x a number or an array of any rank.
+case("numpy.polyval", "", "return np.polyval(x, y)", U((3,)), U((4,)))
+case("numpy.polyval", "number", "return np.polyval(x, y)", U((4,)), 0.7)
+case("numpy.polyval", "matrix", "return np.polyval(x, y)", U((3,)), U((2, 3)))
+case("numpy.polyval", "constant", "return np.polyval(x, y)", U((1,)), U((3,)))
+case("numpy.polyval", "list", "return np.polyval(w, y)", [0.3, -0.8, 1.1], U((3,)), params="w, y")
+case("numpy.polyval", "literal-list", "return np.polyval([1.0, x, 2.0], y)", 0.3, U((3,)))
+case("numpy.polyval", "at-zero", "return np.polyval(x, y)", U((3,)), np.array([0.0, 0.5]))
+case("numpy.vander", "", "return np.vander(x, 3) * y", U((4,)), U((4, 3)))
+case("numpy.vander", "at-zero", "return np.vander(x, 4) * y", np.array([0.0, 0.7]), U((2, 4)))
+case("numpy.vander", "N=1", "return np.vander(x, 1) * y + x[:, None]", U((3,)), U((3, 1)))
+case("numpy.polyder", "", "return np.polyder(x) * y", U((4,)), U((3,)))
+case("numpy.polyder", "constant", "return np.sum(np.polyder(x)) + np.sum(x)", U((1,)))
 case("numpy.asarray", "", "return np.asarray(x) * y", U((2, 3)), U((2, 3)))
 case("numpy.array", "", "return np.array(x) * y", U((2, 3)), U((2, 3)))
 case(
@@ -904,6 +956,10 @@ GENERATED: list[tuple[str, str, str, str, tuple[Any, ...]]] = [
         "return np.sum(np.tanh(np.tensordot(x, y, axes=([1, 0], [0, 2]))))",
         (U((2, 3, 4)), U((3, 4, 2))),
     ),
+    ("numpy.undiag", "", NP, "return np.sum(np.tanh(np.diag(x)) * y)", (U((3, 3)), U((3,)))),
+    ("numpy.undiag", "wide-k", NP, "return np.sum(np.tanh(np.diag(x, k=1)) * y)", (U((2, 4)), U((2,)))),
+    ("numpy.undiag", "tall-k", NP, "return np.sum(np.tanh(np.diag(x, -1)) * y)", (U((4, 2)), U((2,)))),
+    ("numpy.undiag", "vector", NP, "return np.sum(np.tanh(np.diag(x, 1)) * y)", (U((2,)), U((3, 3)))),
     (
         "numpy.put_along_axis",
         "",

@@ -61,6 +61,8 @@ CALLS: dict[str, tuple[Callable[..., Any], dict[str, str]]] = {
     "numpy.flip": (np.flip, {}),
     "numpy.copy": (np.copy, {}),
     "numpy.float": (lambda x: x.astype(float), {}),
+    "numpy.float64": (np.float64, {}),
+    "numpy.diag": (np.diag, {}),
     "setitem": (lambda x, v: x, {}),
     "numpy.normalize": (_normalize, {"axis": "-1"}),
     "numpy.normalize.staged": (_staged(lambda x, s: np.exp(x) / s), {"axis": "-1"}),
@@ -167,6 +169,24 @@ def test_tag_says_what_numpy_does(row: str) -> None:
         assert shape is None or _agree(shape, result.shape), (row, shapes, shape, result.shape)
         compared += rank is not None
     assert compared, f"{row}: Ranks knew no rank for any operands numpy accepts"
+
+
+@pytest.mark.parametrize("k", [-3, -1, 0, 1, 2, None])
+def test_diag_with_an_offset_is_numpys(k: int | None) -> None:
+    """np.diag(x, k) of vectors and of square, wide and tall matrices; an offset not
+    written literally (None here: a name) leaves the sizes unknown."""
+    keywords = {} if k == 0 else {"k": ast.Constant(k) if k is not None else ast.Name("k", ast.Load())}
+    op = ir.Op(RULES["numpy.diag"], [ir.Leaf(ast.Name("a0", ast.Load()), "a0")], keywords, ast.Name("__0__", ast.Load()))
+    for shape in [(1,), (3,), (3, 3), (2, 4), (4, 2), (1, 3), (3, 1)]:
+        result = np.diag(np.ones(shape), k or 0)
+        dims = Dims(set())
+        dims.shapes["a0"] = shape
+        found = dims.shape(op)
+        assert found is not None and _agree(found, result.shape), (shape, k, found, result.shape)
+        assert k is None or None not in found, (shape, k, found)
+        ranks = Ranks(set())
+        ranks.ranks["a0"] = len(shape)
+        assert ranks.rank(op) == result.ndim
 
 
 def _agree(shape: tuple[int | str | None, ...], exact: tuple[int, ...]) -> bool:

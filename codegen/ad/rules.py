@@ -59,6 +59,8 @@ class Rule:
     # Operands whose gradients are written first, where another operand's gradient
     # contains theirs (solve: `db = solve(A.T, g)`, then `dA = -np.outer(db, out)`).
     first: tuple[int, ...] = ()
+    # Other names numpy accepts for keywords of the row: (spelling, keyword).
+    spellings: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", shape_tag(self.name, self.kind, self.shape))
@@ -128,12 +130,14 @@ def defrule(
     tangents: Callable[[int, int, dict[str, ast.expr]], str] | str | None = None,
     reads_out: bool = False,
     first: tuple[int, ...] = (),
+    spellings: str = "",
 ) -> None:
     """Register `name(args)` with one gradient template per argument.
 
     `keywords` is written like a signature tail: "axis=None keepdims=False".
     `tangents`: forward mode's form where the row is not linear in each operand,
     the tangent of `out` in `t`, the operand's tangent (a text, or computed per call).
+    `spellings`: other names of keywords, "min=a_min max=a_max".
     """
     arg_names = tuple(args.split())
     static_names = tuple(statics.split())
@@ -161,7 +165,7 @@ def defrule(
         tangents = _fixed(tangents)
     RULES[name] = Rule(
         name, arg_names, tuple(parsed), kw_pairs, static_names, kind, variadic, shape or "", tuple(templates), computed,
-        tangents, reads_out, first,
+        tangents, reads_out, first, tuple((k, v) for k, _, v in (pair.partition("=") for pair in spellings.split())),
     )
 
 
@@ -293,6 +297,7 @@ HELPER_ROWS = {
     "_dot_dy": "numpy.dot_dy",
     "_untile": "numpy.untile",  # np.tile's gradient (rules_arrays.py)
     "_put_along_axis": "numpy.put_along_axis",  # np.take_along_axis's
+    "_undiag": "numpy.undiag",  # np.diag's of a matrix (rules_polys.py)
     "_spread_back": "numpy.spread_back",  # a full sum's, shapes unknown (reverse_broadcast.py)
 }
 defrule("numpy.outer", "x y", "np.dot(g, np.ravel(y)).reshape(np.shape(x))", "np.dot(np.transpose(g), np.ravel(x)).reshape(np.shape(y))", kind="other", shape="unknown")
@@ -351,7 +356,25 @@ defrule("numpy.minimum", "x y", "g * (x == out) / (1.0 + (x == y))", "g * (y == 
 defrule("numpy.maximum.const", "x y", "g * (x > y)", "g * (y > x)")
 defrule("numpy.minimum.const", "x y", "g * (x < y)", "g * (y < x)")
 defrule("numpy.where", "c x y", None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)")
-defrule("numpy.clip", "x", "g * ((out != a_min) & (out != a_max))", statics="a_min a_max")
+defrule("numpy.logaddexp", "x y", "np.exp(x - out) * g", "np.exp(y - out) * g")  # exp(x) / (exp(x) + exp(y)), never overflowing
+defrule("numpy.logaddexp2", "x y", "np.exp2(x - out) * g", "np.exp2(y - out) * g")
+
+
+def _clip(index: int, count: int, statics: dict[str, ast.expr]) -> str:
+    """No gradient where the output is at a bound; a bound left out (or None) is none."""
+    bounds = [key for key in ("a_min", "a_max") if not _is_none(statics.get(key))]
+    tests = [f"(out != {key})" for key in bounds]
+    if len(tests) > 1:
+        tests = [f"({' & '.join(tests)})"]
+    return f"g * {tests[0]}" if tests else "g"
+
+
+def _is_none(expr: ast.expr | None) -> bool:
+    return expr is None or isinstance(expr, ast.Constant) and expr.value is None
+
+
+# np.clip(x, lo, hi), np.clip(x, a_min=lo), x.clip(max=hi): numpy's keywords min and max are a_min and a_max.
+defrule("numpy.clip", "x", keywords="a_min=None a_max=None", computed=_clip, reads_out=True, spellings="min=a_min max=a_max")
 
 # ---- numpy: reductions ------------------------------------------------------------
 _AXIS = "axis=None keepdims=False"
@@ -407,6 +430,8 @@ def _cast(index: int, count: int, statics: dict[str, ast.expr]) -> str:
 
 # astype(float), astype(x.dtype, copy=False), np.asarray(x, dtype=float): no-ops for the gradient.
 defrule("numpy.float", "x", statics="dtype", keywords="copy=True order='K'", kind="other", shape="same", computed=_cast)
+# np.float64(x) and np.double(x): a number (or an array) as float64, the gradient unchanged.
+defrule("numpy.float64", "x", "g", kind="other", shape="same")
 defrule("numpy.asarray", "x", keywords="dtype=None order=None", kind="other", shape="unknown", computed=_cast)
 defrule("numpy.array", "x", keywords="dtype=None copy=True order='K'", kind="other", shape="unknown", computed=_cast)
 
@@ -418,6 +443,7 @@ from codegen.ad import (  # noqa: E402,F401
     rules_einsum,
     rules_joins,
     rules_lists,
+    rules_polys,
     rules_softmax,
     rules_spread,
 )

@@ -170,6 +170,17 @@ def _put_along_axis(grad, indices, axis, like):
     np.add.at(out, tuple(index), grad)
     return out
 ''',
+    "_undiag": '''
+def _undiag(grad, like, k=0):
+    """The gradient of np.diag(like, k): of a matrix like, grad on its diagonal k in
+    zeros of its shape; of a vector like, the diagonal k of grad."""
+    if np.ndim(like) == 1:
+        return np.diag(grad, k)
+    out = np.zeros(np.shape(like))
+    index = np.arange(np.size(np.diagonal(like, k)))
+    out[index + max(-k, 0), index + max(k, 0)] = grad
+    return out
+''',
 }
 
 NAMES = frozenset(_HELPERS)

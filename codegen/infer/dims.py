@@ -116,6 +116,8 @@ class Dims:
             return shapes[1]
         if tag == "reshape":
             return self.reshaped(node.keywords.get("shape"))
+        if tag == "diag" and first is not None and len(first) in (1, 2):
+            return _diag(first, node.keywords.get("k", ast.Constant(0)))
         return None
 
     def indexed(self, base: Shape, index: ast.expr) -> Shape | None:
@@ -205,3 +207,18 @@ def _inner(x: Shape | None, y: Shape | None) -> Shape | None:
     if not x or not y:
         return x or y
     return x[:-1] + y[:-1]
+
+
+def _diag(shape: Shape, k: ast.expr) -> Shape:
+    """np.diag(x, k) of an x of `shape`: a vector's matrix, a matrix's diagonal."""
+    offset = k.value if isinstance(k, ast.Constant) and type(k.value) is int else None
+    if len(shape) == 2:
+        rows, cols = shape
+        if offset is None or not isinstance(rows, int) or not isinstance(cols, int):
+            return (None,)
+        return (max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols)),)
+    (size,) = shape
+    if offset == 0:
+        return (size, size)
+    side = size + abs(offset) if isinstance(size, int) and offset is not None else None
+    return (side, side)

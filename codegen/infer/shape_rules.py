@@ -27,6 +27,7 @@ SHAPES: dict[str, str] = {
     "solve": "`solve(a, b)` of a matrix `a`: b's shape",
     "reshape": "the sizes of the static `shape`",
     "ravel": "one dimension",
+    "diag": "`np.diag(x, k)`: a vector's square matrix, a matrix's diagonal (one dimension)",
     "unknown": "nothing the shape stages track",
 }
 PRODUCTS = frozenset({"matmul", "dot", "inner"})
@@ -107,6 +108,8 @@ def rank(
         return None if shape is None else reshaped_rank([shape], is_size)
     if tag == "ravel":
         return 1
+    if tag == "diag":
+        return {1: 2, 2: 1}.get(first) if first is not None else None
     return None
 
 

@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
 
 
+# Rows whose operands are often lists (np.polyval([1.0, a, b], x), np.diag(w)): the
+# gradient of a parameter passed as a list is a list.
+_READ_AS_ARRAYS = frozenset({
+    "numpy.array", "numpy.asarray", "numpy.polyval", "numpy.diag", "numpy.logaddexp", "numpy.logaddexp2",
+    "numpy.clip", "numpy.float64",
+})  # fmt: skip
+
+
 class Calls:
     """Library calls, lowered for a `Normaliser`."""
 
@@ -95,9 +103,11 @@ class Calls:
             for key, expr in zip(slots_for_extra, extra):
                 statics[key] = self.static(expr, label)
         for keyword in node.keywords:
-            key = keyword.arg or ""
+            key = dict(rule.spellings).get(keyword.arg or "", keyword.arg or "")
+            if key in statics:
+                raise self.n.fail(keyword, f"{label} got {key!r} twice")
             if key not in slots_for_extra:
-                raise self.n.fail(keyword, f"keyword {key!r} of {label} is not supported")
+                raise self.n.fail(keyword, f"keyword {keyword.arg!r} of {label} is not supported")
             statics[key] = self.static(keyword.value, label, keyword)
         absent = [k for k in rule.statics if k not in statics]
         if absent:
@@ -108,8 +118,9 @@ class Calls:
             assert isinstance(spelling, ast.Call)
             return ir.Op(RULES["numpy.sumsq"], [self.n.lower(squared)], {}, with_square_slot(spelling, method))
         args = [self.lower_operand(o) if rule_name.startswith("numpy.") else self.n.lower(o) for o in operands]
-        if rule.name in ("numpy.array", "numpy.asarray"):
-            self.n.items.may_be_a_list(args[0])  # np.array(w) of a list w: its gradient is a list
+        if rule.name in _READ_AS_ARRAYS:
+            for arg in args:
+                self.n.items.may_be_a_list(arg)  # np.array(w) of a list w: its gradient is a list
         if f"{rule_name}.const" in RULES and not all(is_active_node(a) for a in args):
             rule = RULES[f"{rule_name}.const"]
         # The operands are slots before the copy: copying them would inline calls again.

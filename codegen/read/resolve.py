@@ -234,6 +234,7 @@ _ALIASES = {
     "numpy.atan2": "numpy.arctan2",
     "numpy.pow": "numpy.power",
     "numpy.permute_dims": "numpy.transpose",
+    "numpy.double": "numpy.float64",
 }
 # Array methods and the numpy function each one is.
 _METHODS = {
