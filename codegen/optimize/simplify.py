@@ -139,6 +139,10 @@ _AXIS_NONE = frozenset({"sum", "mean", "max", "min", "prod", "var", "std", "norm
 def _call(node: ast.Call) -> ast.expr:
     _children(node)
     func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "where" and len(node.args) == 3 and not node.keywords:
+        test = number(node.args[0])
+        if test is not None:  # a rule's np.where(y, y - 1, 1) of a literal y
+            return node.args[1] if test else node.args[2]
     if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) in _AXIS_NONE:
         node.keywords = [
             k for k in node.keywords if not (k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value is None)
