@@ -852,6 +852,8 @@ for _label, _call, _shape in [
 # Ties for the largest magnitude: the gradient shared among them (central differences agree).
 _TIED = np.array([[0.5, -0.5, 0.2], [0.1, 0.7, -0.7]])
 case("numpy.linalg.norm", "ord=inf,axis=1,ties", "return np.linalg.norm(x, ord=np.inf, axis=1)", _TIED)
+# 'fro' proves a matrix: no annotation needed
+case("numpy.linalg.norm", "fro,unknown-rank", 'return np.linalg.norm(x, "fro") * y', U((2, 3)), U((3,)))
 case("numpy.linalg.norm", "ord=1,unknown-rank", "return np.linalg.norm(x, ord=1)", U((4,)), may_refuse=True)
 case("numpy.linalg.norm", "ord=2,matrix", "return np.linalg.norm(x, ord=2)", U((2, 3)), params='x: "N M"', may_refuse=True)
 case("numpy.float", "astype-dtype,copy=False", "return x.astype(x.dtype, copy=False) * y", U((2, 3)), U((2, 3)))

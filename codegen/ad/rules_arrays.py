@@ -446,9 +446,13 @@ def _vector_norm(statics: Statics) -> bool:
 def _norm_kind(statics: Statics) -> str:
     """'2' (Euclidean or Frobenius), '1', 'inf' (either sign) or 'p' (any other order)."""
     order = norm_order(statics.get("ord"))
-    if order is None or order == "fro":
-        if order == "fro" and _vector_norm(statics):
+    if order == "fro":
+        # numpy takes 'fro' only of a matrix: the call proves one where the rank is unknown
+        axis = _literal(statics.get("axis", ast.Constant(None)))
+        if type(axis) is int or axis is None and _rank(statics, 0) == 1:
             raise Unsupported("ord='fro' is a matrix norm: give a matrix or axis=(0, 1)")
+        return "2"
+    if order is None:
         return "2"
     if order == "nuc" or not _vector_norm(statics):
         raise Unsupported("only the Frobenius matrix norm (ord=None or 'fro') is supported")
