@@ -96,6 +96,35 @@ def test_lists_appended_popped_and_indexed_carry_tangent_lists() -> None:
     assert "saved_dot[i]" in code
 
 
+BRANCH_LISTS = """\
+import math
+
+
+def f(z: float, c: float):
+    if c > 0.0:
+        parts = []
+        for j in range(3):
+            parts.append(0.25 * (j - 1))
+    else:
+        parts = []
+        for j in range(3):
+            parts.append(math.tanh(z) * (j - 1))
+    return z + parts[0]
+
+
+def g(z, c):
+    parts = [0.25 * (j - 1) for j in range(3)] if c > 0.0 else [math.tanh(z) * (j - 1) for j in range(3)]
+    return z + parts[-3]
+"""
+
+
+def test_a_list_started_in_each_branch_keeps_the_tangents_one_branch_appends() -> None:
+    # The merged list was not a list of tangents: f_jvp gave z_dot alone (a silent
+    # wrong tangent; the random programs found it with a comprehension in each branch).
+    check_jvp(BRANCH_LISTS, "f", [(0.7, -1.0), (0.7, 1.0)])
+    check_jvp(BRANCH_LISTS, "g", [(0.7, -1.0), (0.7, 1.0)])
+
+
 def test_reverse_mode_refuses_list_pops_with_a_position_and_the_rewrite() -> None:
     # Appends are differentiated in reverse mode too (tests/test_lists_helpers.py); a pop is not.
     with pytest.raises(codegen.CodegenError, match=r"saved.pop\(\) is not supported in reverse mode: .*saved\[-1\]") as info:

@@ -106,6 +106,9 @@ class FlowLowering:
                     self.keep_agreed(merged, facts)
             if then_var in self.n.active or else_var in self.n.active:
                 self.n.active.add(merged)
+            if then_var in self.n.stacks or else_var in self.n.stacks:
+                # one branch appends differentiated values (`parts = []` in each): so may the merged list
+                self.n.appending.activate_list(merged)
             self.n.env[name] = merged
         self.n.body.append(ir.If(test, then_block, else_block, origin))
 
