@@ -456,3 +456,26 @@ def backward_body(code: str, name: str) -> str:
     start = code.index(f"def {name}_backward(")
     end = code.find("\ndef ", start + 1)
     return code[start : end if end != -1 else len(code)]
+
+
+def check_every_style(source: str, name: str, args: Sequence[Any], *others: dict[str, Any]) -> None:
+    """`name` of the module `source` called with `args`: the fused backward checked
+    against central differences, the split pair against it, forward mode against
+    reverse mode; `others`: more options `generate` must take (`{"mode": "hvp"}`)."""
+    forward, backward, code = load(source)
+    for options in ({"style": "split"}, {"mode": "forward"}, *others):
+        codegen.generate(source, **options)  # the checks below skip a refusal
+    try:
+        check_gradients(forward[name], backward[f"{name}_backward"], list(args))
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- generated\n{code}") from None
+    check_split_style(source, name, forward[name], backward[f"{name}_backward"], list(args))
+    check_forward_mode(source, name, forward[name], backward[f"{name}_backward"], list(args))
+
+
+def refusal(source: str) -> str:
+    """The message of the clean refusal of `source` (a CodegenError with a position)."""
+    with pytest.raises(codegen.CodegenError) as info:
+        codegen.generate(source, filename="fwd.py")
+    assert info.value.line >= 1 and info.value.column >= 1
+    return str(info.value)

@@ -438,9 +438,6 @@ REFUSED = [
      r"4:12: .*returning only a tuple is not supported: return its values"),
     ("return-a-list-beside-a-value", "def f(x, w):\n    out = x @ w\n    cache = [x, w]\n    return out, cache\n",
      r"4:17: .*returning a list is not supported"),
-    # sum(v) of a parameter is Python's loop (scalar_scripts.mean_of); of another name it is refused
-    ("sum-of-a-local", "def f(x):\n    a = x * 2.0\n    return sum(a)\n",
-     r"3:12: .*sum\(a\) of a whole list or array is not supported: write np.sum\(a\), or a for loop"),
     ("inlined-helper-updating-its-argument",
      ("import numpy as np\n\ndef _clip(x):\n    x[x > 1.0] = 1.0\n    return x\n\n"
       "def f(x):\n    y = x * 3.0\n    return np.sum(_clip(y) ** 2)\n"),
@@ -486,6 +483,20 @@ def test_refused(source: str, message: str) -> None:
         _real_generate(source, filename="fwd.py")
     assert info.value.line >= 1 and info.value.column >= 1
     assert re.search(message, str(info.value)), str(info.value)
+
+
+SUM_OF_A_LOCAL = "import math\nimport numpy as np\n\n\ndef f(x):\n    a = x * 2.0\n    return sum(a)\n"
+
+
+# sum(v) of a parameter is Python's loop (scalar_scripts.mean_of); of a local array,
+# np.sum(v, axis=0): the items of a vector, the rows of a matrix (tests/test_whole_sums.py)
+@pytest.mark.parametrize("x", [R.normal(size=4), R.normal(size=(3, 2)), np.array([1, 2, 3])], ids=["vector", "matrix", "ints"])
+def test_sum_of_a_local(x: Any) -> None:
+    forward, backward, code = load(SUM_OF_A_LOCAL)
+    assert "np.sum(a, axis=0)" in code
+    check_gradients(forward["f"], backward["f_backward"], [x])
+    check_split_style(SUM_OF_A_LOCAL, "f", forward["f"], backward["f_backward"], [x])
+    check_forward_mode(SUM_OF_A_LOCAL, "f", forward["f"], backward["f_backward"], [x])
 
 
 RELU_COPY = "import numpy as np\n\ndef relu_copy(x):\n    out = x.copy()\n    out[out < 0] = 0\n    return out\n"

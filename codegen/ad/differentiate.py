@@ -25,6 +25,7 @@ from codegen.ad.gradient_forms import (
     _without_ones,
     _written,
     is_fresh,
+    is_list_form,
     ones_times,
     zeros_like,
 )
@@ -79,6 +80,7 @@ class Differentiator:
         self.state: dict[str, str] = {}  # gradient name -> "fresh" | "alias"
         self.elements: dict[str, set[str]] = {}  # list gradient -> indices assigned
         self.list_gradients: set[str] = set()  # gradients built as Python lists
+        self.shared: set[str] = set()  # of those, built whole: entries that may be one array (`[g] * len(xs)`)
         self.by_item = read_by_item(fn)  # parameters that may be lists of arrays
         self.useful = useful_variables(fn)
         self.block_of, self.reads = where_index(fn)  # see masks.py
@@ -157,7 +159,10 @@ class Differentiator:
             if spread is not None and var not in self.fn.param_names:
                 self.broadcast.ones[name] = (self.out[-1], self.out[-1][-1], spread)
             self.nested.add(name)  # every element holds a gradient: a store into one adds to it
-            if var not in self.fn.stacks:
+            if var not in self.fn.stacks and is_list_form(gradient):
+                self.list_gradients.add(name)  # a second gradient of the whole adds entry by entry
+                self.shared.add(name)
+            elif var not in self.fn.stacks:
                 self.list_gradients.discard(name)
             # A list gradient of appended values is always built anew (list(g), np.split).
             fresh = self.is_number(var) or is_fresh(gradient) or var in self.fn.stacks
@@ -241,7 +246,7 @@ class Differentiator:
             part = ast.Subscript(ast.Name(name, ast.Load()), ir.clone(index), ast.Load())
             total = ast.parse("[old + new for old, new in zip(_part, _g)]", mode="eval").body
             self.emit(ast.Assign([target], ir.substitute(total, {"_part": part, "_g": gradient})))
-        elif var in self.fn.stacks:
+        elif var in self.fn.stacks or name in self.shared:
             # An entry may be a row of an array other gradients hold: never added into.
             self.elements.setdefault(name, set()).add(key)
             total = ast.BinOp(ast.Subscript(ast.Name(name, ast.Load()), ir.clone(index), ast.Load()), ast.Add(), gradient)

@@ -21,6 +21,16 @@ def is_fresh(expr: ast.expr) -> bool:
     return False
 
 
+def is_list_form(expr: ast.expr) -> bool:
+    """Whether `expr` certainly evaluates to a Python list: a display, a
+    comprehension, `list(...)`, `[g] * n`."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult):
+        return isinstance(expr.left, ast.List)
+    if isinstance(expr, ast.Call):
+        return isinstance(expr.func, ast.Name) and expr.func.id == "list"
+    return isinstance(expr, (ast.List, ast.ListComp))
+
+
 def _as_value(index: ast.expr) -> ast.expr:
     """An index as a value (np.add.at's argument): `a:b` becomes `slice(a, b)`."""
 

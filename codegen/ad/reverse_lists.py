@@ -70,7 +70,10 @@ class ListReversal:
         """`dxs` plus another list gradient of the same list, entry by entry."""
         d = self.d
         if d.loop_lists:
-            assert isinstance(gradient, ast.Name)  # `rows_looped` named it
+            if not isinstance(gradient, ast.Name):  # `rows_looped` names its own
+                named = d.names.fresh(f"{name}_part")
+                d.emit(ast.Assign([ast.Name(named, ast.Store())], gradient))
+                gradient = ast.Name(named, ast.Load())
             total, k = d.names.fresh(f"{name}_sum"), d.names.fresh("k")
             self.emit_lines(
                 [f"{total} = []", f"for {k} in range(len({name})):",
@@ -80,6 +83,7 @@ class ListReversal:
             total_expr = ast.parse(f"[old + new for old, new in zip({name}, _g)]", mode="eval").body
             d.emit(ast.Assign([ast.Name(name, ast.Store())], ir.substitute(total_expr, {"_g": gradient})))
         d.state[name] = "fresh"
+        d.nested.add(name)  # every entry holds a gradient now: a store into one adds to it
 
     def rows_looped(self, op: ir.Op, gradient: ast.expr) -> None:
         """The gradient of `np.array(xs)`, `np.stack(xs, axis)`, `np.concatenate(xs,

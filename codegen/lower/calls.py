@@ -11,6 +11,7 @@ from codegen import ir
 from codegen.ad.rules import RULES, Rule, Unsupported
 from codegen.lower.nodes import LOAD, has_stars, is_active_node, slot
 from codegen.lower.patterns import with_square_slot
+from codegen.lower.whole_sums import lower_sum
 from codegen.read import resolve
 
 if TYPE_CHECKING:
@@ -66,7 +67,9 @@ class Calls:
         if method:
             assert isinstance(node.func, ast.Attribute)
             positional.insert(0, node.func.value)
-        if name in ("sum", "math.fsum", "max", "min") and len(positional) == 1 and not node.keywords:
+        if name in ("sum", "math.fsum") and len(positional) == 1 and not node.keywords:
+            return lower_sum(self.n, node, positional[0], label)
+        if name in ("max", "min") and len(positional) == 1 and not node.keywords:
             operand = self.n.info.code(positional[0]).strip()
             written = f"np.{name.removeprefix('math.f')}({operand})"
             raise self.n.fail(

@@ -56,7 +56,10 @@ class ContainerLowering:
             return ir.Op(RULES["list.repeat"], [right, left], {}, ast.BinOp(slot(1), ast.Mult(), slot(0)))
         if result.what == lattice.ARRAY or any(k.what == lattice.ARRAY for k in kinds):
             return None  # numpy's arithmetic, a list read as an array
-        listed = [k.what == lattice.LIST or isinstance(o, ast.List) for o, k in zip(operands, kinds)]
+        listed = [k.what == lattice.LIST or self.is_list(o) for o, k in zip(operands, kinds)]
+        if isinstance(op, ast.Add) and all(listed):
+            # `[a * 2.0] + [b * b]`: a list whatever its items are (numbers, arrays)
+            return ir.Op(RULES["list.concat"], [left, right], {}, ast.BinOp(slot(0), ast.Add(), slot(1)))
         sliced = all(is_slice(o) or isinstance(o, ast.List) for o in operands)
         if isinstance(op, ast.Add) and (any(listed) or sliced):
             other = operands[listed.index(False)] if not all(listed) else operands[0]
@@ -65,6 +68,18 @@ class ContainerLowering:
             other = operands[listed.index(False)] if not all(listed) else operands[0]
             raise self.n.fail(node, self.ambiguity(node, "a list repetition or numpy multiplication", other, "int"))
         return None
+
+    def is_list(self, node: ast.expr) -> bool:
+        """Whether `node` is a list display, or names a list of differentiated values
+        built by one (`parts = [a, b]`, `parts = [a] + [b]`)."""
+        return isinstance(node, ast.List) or isinstance(node, ast.Name) and self.n.env.get(node.id) in self.n.displays
+
+    def joins_displays(self, op: ir.Op) -> bool:
+        """Whether `op` concatenates list displays (`[a] + [b]`, `parts + [c]` of
+        `parts = [a, b]`): a list of differentiated values, as a display is."""
+        return op.rule.name == "list.concat" and all(
+            isinstance(a, ir.Op) and a.rule.name == "list" or isinstance(a, ir.Leaf) and a.var in self.n.displays for a in op.args
+        )
 
     def ambiguity(self, node: ast.AST, what: str, other: ast.expr, listed: str) -> str:
         while isinstance(other, ast.Subscript):

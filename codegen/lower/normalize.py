@@ -398,7 +398,7 @@ class Normaliser:
             return
         if isinstance(lowered, ir.Leaf):
             lowered = self.op("pos", [lowered], {}, slot(0))
-        if lowered.rule.name == "list":
+        if lowered.rule.name == "list" or self.containers.joins_displays(lowered):
             self.displays.add(target)
             if isinstance(lowered.spelling, ast.Tuple):
                 self.tuples.add(target)

@@ -1,5 +1,5 @@
 """Simple statements: assignments (tuple unpacking and augmented ones too), `return`,
-`assert`, appends and `np.add.at`; each one lowered into stages of the body."""
+`assert`, appends, `np.add.at` and reports (`print(...)`); each one lowered into stages of the body."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from codegen import ir
 from codegen.lower.nodes import BINOPS, clone_node
 from codegen.lower.scatter import add_at_statement, is_add_at
 from codegen.lower.stacks import is_append
-from codegen.read import validate
+from codegen.read import reports, validate
 
 if TYPE_CHECKING:
     from codegen.lower.normalize import Normaliser
@@ -27,11 +27,15 @@ class Statements:
         if isinstance(small, ast.Pass):
             return None
         drawn = isinstance(small, ast.Expr) and validate.draw_statement(small.value, self.n.info)
-        if isinstance(small, ast.Expr) and not is_append(small) and not is_add_at(small) and not drawn:
+        reported = reports.is_report(small, self.n.info, self.n.env)
+        if isinstance(small, ast.Expr) and not is_append(small) and not is_add_at(small) and not drawn and not reported:
             return None  # a docstring; the validator refused the rest
         origin = self.n.origin(small, prefix)
         self.n.drawn = {}  # a statement lowered again (an inlined body) draws again
-        if drawn:
+        if reported:
+            assert isinstance(small, ast.Expr)
+            self.n.body.append(ir.Plain(ast.Expr(self.n.copies.to_ast(small.value)), origin))
+        elif drawn:
             assert isinstance(small, ast.Expr) and isinstance(small.value, ast.Call)
             self.n.copies.draw(small.value)  # a draw nothing reads: named, and kept as its bare call
         elif isinstance(small, ast.Expr) and is_add_at(small):

@@ -6,7 +6,7 @@ A top-level assignment is copied when the generated code reads a name it binds
 (or a copied assignment reads one), in source order; it must be pure: literals,
 names, arithmetic, displays, attribute reads and calls of functions known to
 touch nothing outside (`math`, most of numpy, builtins such as `float` and
-`len`, array and string methods such as `reshape`). Anything else
+`len`, array and string methods such as `reshape`, `logging.getLogger`). Anything else
 (`open(...)`, `os.system(...)`, `np.random.rand()`, a function of the module)
 is refused at the call, naming the constant: the user moves the computation
 into the function, or writes the value literally.
@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 from codegen.errors import Collector
 from codegen.read.parse import Function, ModuleInfo, dotted
+from codegen.read.reports import meaning
 from codegen.read.resolve import call_name
 
 # Builtins that compute a value from their arguments and nothing else.
@@ -114,6 +115,8 @@ def _impure_calls(expr: ast.expr, info: ModuleInfo, constants: set[str]) -> Iter
 
 def _is_pure_call(call: ast.Call, info: ModuleInfo, constants: set[str]) -> bool:
     func = call.func
+    if meaning(func, info, ()) == "logging.getLogger":
+        return True  # `logger = logging.getLogger(__name__)`: the logger of the generated module
     name = call_name(func, info, {})
     if name is None:
         return False

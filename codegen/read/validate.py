@@ -12,7 +12,7 @@ from codegen.errors import Collector
 from codegen.infer import aliasing
 from codegen.lower.scatter import is_add_at
 from codegen.lower.stacks import is_append
-from codegen.read import constants, resolve
+from codegen.read import constants, reports, resolve
 from codegen.read.parse import Function, ModuleInfo
 
 # Node types that cannot appear anywhere inside a forward function, with the
@@ -55,6 +55,7 @@ _REWRITES: dict[type[ast.AST], str] = {
     ast.FunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
     ast.AsyncFunctionDef: " here (only in the function's own body, not in a block or another local function): move the def there",
     ast.Lambda: ": define a local function (def) and call it",
+    ast.Expr: " (only print, logging and warnings.warn calls, xs.append(v), np.add.at and random draws)",
 }
 if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try statements"
@@ -70,11 +71,14 @@ def is_docstring(node: ast.AST) -> bool:
 
 
 def _refusals(
-    function: Function, draws: Callable[[ast.expr], bool] = lambda call: False
+    function: Function,
+    draws: Callable[[ast.expr], bool] = lambda call: False,
+    reports: Callable[[ast.Expr], bool] = lambda statement: False,
 ) -> tuple[list[tuple[ast.AST, str]], bool]:
     """Every unsupported construct in `function` (not looking inside one), and
     whether it has a return statement; `xs.append(v)` statements are read;
-    `draws`: whether a call statement is a random draw."""
+    `draws`: whether a call statement is a random draw; `reports`: whether it is
+    a print, logging or warnings.warn call."""
     defaults = [d for d in (*function.args.defaults, *function.args.kw_defaults) if d is not None]
     roots: list[ast.AST] = [*defaults, *function.body]
     plain = roots[len(defaults) + 1 :] if function.body and is_docstring(function.body[0]) else roots
@@ -94,6 +98,8 @@ def _refusals(
             pass  # np.add.at(a, index, v): read as a new value of a (the normaliser checks the call)
         elif isinstance(node, ast.Expr) and draws(node.value):
             pass  # `np.random.rand(3)` whose value nothing reads: it moves the generator on
+        elif isinstance(node, ast.Expr) and reports(node):
+            pass  # `print("loss", y)`: kept in the forward pass, its arguments checked like any other
         elif isinstance(node, ast.Expr) and _list_method(node) is not None:
             found.append((node, f"{_list_method(node)}(...) is not supported: build the list with append, one value at a time"))
             continue
@@ -125,7 +131,10 @@ def check_function(info: ModuleInfo, function: Function, collector: Collector) -
     if function.decorator_list:
         line, column = _before(info, function.decorator_list[0], "@")
         collector.add(line, column, "decorated functions are not supported")
-    found, has_return = _refusals(function, lambda call: draw_statement(call, info))
+    local = reports.local_names(function)
+    found, has_return = _refusals(
+        function, lambda call: draw_statement(call, info), lambda statement: reports.is_report(statement, info, local)
+    )
     more = _reflection(info, function) + _in_place_methods(info, function) + aliasing.check_function(info, function)
     more += _unknown_owners(info, function)
     more += constants.impure_defaults(info, function)
