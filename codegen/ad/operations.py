@@ -32,6 +32,8 @@ _TABLE: dict[str, str] = {
     "real": "attribute function view",
     "imag": "attribute function view",
     "asarray": "function view",
+    "float64": "function view",  # np.float64 of a float64 array is that array
+    "polyder": "function view",  # np.polyder(p, 0) is p
     "moveaxis": "function view",
     "rollaxis": "function view",
     "flip": "function view",
