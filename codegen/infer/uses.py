@@ -69,8 +69,10 @@ def visit(inference: Inference, node: ast.AST) -> None:
         if isinstance(key, ast.Constant) and isinstance(key.value, str):
             inference.expect(node.value, Kind(SETTING))
         elif inference.arrays and (isinstance(key, ast.Tuple) or isinstance(key, ast.Slice) and id(node) not in inference.added):
-            # A list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's, unless added to a list.
-            inference.expect(node.value, Kind(ARRAY))
+            # A list takes neither `x[i, j]` nor `x[None, :]`; a slice is read as an array's, unless added
+            # to a list or of a value proved a list (`x: list[float]`, then `x[1:]`).
+            if isinstance(key, ast.Tuple) or inference.forward(node.value).what != LIST:
+                inference.expect(node.value, Kind(ARRAY))
         for part in key.elts if isinstance(key, ast.Tuple) else [key]:
             expect_mask(inference, part)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):

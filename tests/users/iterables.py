@@ -40,3 +40,11 @@ def backward_scan(xs, h):
 
 def poly(coeffs, x):
     return sum(c * x**k for k, c in enumerate(reversed(coeffs)))
+
+
+def tail_of_a_list(x: list[float]):
+    rest = x[1:]
+    s = rest[0] * x[0]
+    for v in x[1:]:
+        s += v * v
+    return s
