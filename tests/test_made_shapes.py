@@ -95,6 +95,13 @@ def grows(h, w):
     for k in range(2):
         h = h + w
     return np.sum(h * w)
+
+
+def column_written(v: "3", w: float):
+    buf = np.zeros((3, 3))
+    buf[:, 0] = v * w
+    buf[1] = np.tanh(w)
+    return np.sum(buf * np.arange(9.0).reshape(3, 3))
 '''
 
 HELPER = "_unbroadcast("
@@ -112,6 +119,7 @@ def _args(name: str, rng: np.random.Generator) -> list[Any]:
         "filled": [x2],
         "shrinks": [x2],
         "grows": [rng.uniform(-1, 1, (1, 4)), rng.uniform(-1, 1, (3, 4))],
+        "column_written": [rng.uniform(-1, 1, 3), 0.7],
     }[name]
 
 
@@ -165,3 +173,13 @@ def test_split_style_and_forward_mode_agree(generated: tuple[dict[str, Any], dic
     f, f_backward = seeded(forward[name]), seeded(backward[f"{name}_backward"])
     check_split_style(MODULE, name, f, f_backward, args, seeded)
     check_forward_mode(MODULE, name, f, f_backward, args, seeded)
+
+
+def test_a_value_written_into_part_of_a_made_array_sums_back_to_its_own_shape(
+    generated: tuple[dict[str, Any], dict[str, Any], str],
+) -> None:
+    # The written part of a constant buffer (`buf[:, 0]` of np.zeros((3, 3))) was taken
+    # to have the whole buffer's shape: dv came out a number (a silent wrong gradient),
+    # and a number written into a row summed over an axis the row has not (AxisError).
+    forward, backward, _ = generated
+    check_gradients(forward["column_written"], backward["column_written_backward"], _args("column_written", np.random.default_rng(0)))

@@ -571,7 +571,9 @@ class Builder:
 
     def binary(self, a: E, b: E) -> E:
         b = self.fit(b, a.shape)
-        kind = self.pick(["+", "-", "*", "*", "/", "add", "multiply", "subtract", "divide", "**"])
+        kind = self.pick(["+", "-", "*", "*", "/", "add", "multiply", "subtract", "divide", "**", "logaddexp"])
+        if kind == "logaddexp":  # within log 2 of the larger operand
+            return self.ufunc(kind, a, b, bound=max(a.bound, b.bound) + math.log(2))
         if kind in ("+", "-"):
             return self.binop(a, ast.Add() if kind == "+" else ast.Sub(), b, a.bound + b.bound)
         if kind in ("add", "subtract"):

@@ -56,7 +56,8 @@ def _fits(setitem: ir.Op) -> bool:
 def _written(setitem: ir.Op) -> ir.Node:
     """The part `a[index]` of `a[index] = v` that v is broadcast into."""
     target, index = setitem.args[0], setitem.keywords["index"]
-    if isinstance(target, ir.Leaf) and target.var is not None and target.index is None:
+    whole = target.var is not None or isinstance(target.expr, ast.Name) if isinstance(target, ir.Leaf) else False
+    if isinstance(target, ir.Leaf) and whole and target.index is None:  # a value, or a constant (`np.zeros`)
         return ir.Leaf(ast.Subscript(ir.clone(target.expr), ir.clone(index), ast.Load()), target.var, ir.clone(index))
     return target
 

@@ -80,6 +80,10 @@ class Dims:
     def leaf(self, node: ir.Leaf) -> Shape | None:
         if node.var is None and isinstance(node.expr, ast.Name) and node.expr.id not in self.numbers:
             return self.shapes.get(node.expr.id)  # a constant named (`mask`)
+        if node.var is None and node.index is not None and isinstance(node.expr, ast.Subscript):
+            named = node.expr.value  # a part of a constant (`buf[:, 0]` of `buf = np.zeros(...)`)
+            base = self.shapes.get(named.id) if isinstance(named, ast.Name) else None
+            return None if base is None else self.indexed(base, node.index)
         if node.var is None:
             return () if is_number(node.expr, self.numbers) else None
         base = self.shapes.get(node.var)
