@@ -140,14 +140,26 @@ def _call(node: ast.Call) -> ast.expr:
     _children(node)
     func = node.func
     if isinstance(func, ast.Attribute) and func.attr == "where" and len(node.args) == 3 and not node.keywords:
-        test = number(node.args[0])
-        if test is not None:  # a rule's np.where(y, y - 1, 1) of a literal y
+        test = _truth(node.args[0])
+        if test is not None:  # a rule's np.where(y, y - 1, 1) of a literal y, np.where(2.0 == 0, 1, 2.0)
             return node.args[1] if test else node.args[2]
     if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) in _AXIS_NONE:
         node.keywords = [
             k for k in node.keywords if not (k.arg == "axis" and isinstance(k.value, ast.Constant) and k.value.value is None)
         ]
     return node
+
+
+def _truth(test: ast.expr) -> bool | None:
+    """The truth of a literal number, or of `a == b` / `a != b` of two; None otherwise."""
+    value = number(test)
+    if value is not None:
+        return bool(value)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq)):
+        left, right = number(test.left), number(test.comparators[0])
+        if left is not None and right is not None:
+            return (left == right) == isinstance(test.ops[0], ast.Eq)
+    return None
 
 
 def simplify(node: ast.expr) -> ast.expr:
